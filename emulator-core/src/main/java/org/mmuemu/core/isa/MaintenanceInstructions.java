@@ -1,0 +1,27 @@
+package org.mmuemu.core.isa;
+
+/**
+ * An ISA's names and issue costs for the neutral invalidation operations. Immutable.
+ *
+ * <p>The kernel asks for an invalidation by scope; the machine applies it to the TLBs and walk
+ * caches and counts it under the name returned here, so results and traces speak the ISA's own
+ * language.
+ */
+public interface MaintenanceInstructions {
+
+  /**
+   * Returns the instruction that performs the operation, as it appears in results.
+   *
+   * @param scope what is removed
+   * @param lastLevelOnly keep walk-cache entries (arm64 {@code VALE1}; x86 has no such form)
+   * @param broadcast the instruction itself reaches every core (arm64 inner-shareable forms);
+   *     {@code false} means this core only
+   */
+  String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast);
+
+  /** Returns the cycles the issuing core pays for the instruction itself. */
+  long issueCycles(InvalidationScope scope, boolean broadcast);
+
+  /** Returns whether the ISA has broadcast invalidation instructions (arm64 yes; x86 only with INVLPGB). */
+  boolean hasBroadcast();
+}

@@ -1,0 +1,62 @@
+package org.mmuemu.core.isa;
+
+/**
+ * The shape and descriptor encoding of an ISA's translation tables, which the generic walker
+ * in emulator-core follows and the kernel writes.
+ *
+ * <p>Levels are numbered from the root: level 0 is the root table, level {@code levels() - 1}
+ * holds the smallest pages. Every table has {@code 1 << indexBits()} 64-bit descriptors.
+ * Implementations are immutable and thread-safe; every method is on the hot path of a walk and
+ * must not allocate.
+ */
+public interface PageTableFormat {
+
+  /** Number of table levels (4 for a 48-bit VA with 4 KiB pages). */
+  int levels();
+
+  /** log2 of the base page size (12 for 4 KiB). */
+  int pageShift();
+
+  /** Index bits per table (9 for 4 KiB tables of 8-byte descriptors). */
+  int indexBits();
+
+  /** Returns the lowest VA bit indexed at {@code level}: a leaf there maps {@code 1 << shift} bytes. */
+  default int levelShift(int level) {
+    return pageShift() + indexBits() * (levels() - 1 - level);
+  }
+
+  /** Returns the index into the level-{@code level} table that translates {@code va}. */
+  default int index(long va, int level) {
+    return (int) ((va >>> levelShift(level)) & ((1L << indexBits()) - 1));
+  }
+
+  /** Returns whether the descriptor is valid (present). */
+  boolean isValid(long descriptor, int level);
+
+  /** Returns whether a valid descriptor at {@code level} maps memory (page or block) rather than a table. */
+  boolean isLeaf(long descriptor, int level);
+
+  /** Returns whether a leaf (block) may be written at {@code level}. */
+  boolean allowsLeaf(int level);
+
+  /** Returns the physical address the descriptor points at: the next table, or the page or block. */
+  long outputPa(long descriptor, int level);
+
+  /** Returns the {@link PteFlags} of a leaf descriptor. */
+  int flags(long descriptor, int level);
+
+  /** Encodes a table descriptor pointing at the table in the frame at {@code tablePa}. */
+  long encodeTable(long tablePa, int level);
+
+  /**
+   * Encodes a leaf.
+   *
+   * @param pa the output address, aligned to {@code 1 << levelShift(level)}
+   * @param level a level for which {@link #allowsLeaf} holds
+   * @param flags {@link PteFlags}
+   */
+  long encodeLeaf(long pa, int level, int flags);
+
+  /** Returns the descriptor with its flags replaced, output address and kind kept. */
+  long withFlags(long descriptor, int level, int flags);
+}

@@ -1,0 +1,457 @@
+package org.mmuemu.core.machine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.mmuemu.core.config.MachineSpec;
+import org.mmuemu.core.config.TlbLevelSpec;
+import org.mmuemu.core.isa.InvalidationScope;
+import org.mmuemu.core.isa.Isa;
+import org.mmuemu.core.isa.MaintenanceInstructions;
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.core.mem.FrameListener;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.metrics.RunStats;
+import org.mmuemu.core.oracle.FrameHistory;
+import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
+import org.mmuemu.core.oracle.Oracle;
+import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.core.time.CoreClocks;
+import org.mmuemu.core.time.CoreProgram;
+import org.mmuemu.core.time.Scheduler;
+import org.mmuemu.core.tlb.SetAssociativeTlb;
+import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.core.trace.TraceBus;
+import org.mmuemu.core.walk.PageWalker;
+import org.mmuemu.core.walk.WalkCache;
+import org.mmuemu.core.walk.WalkResult;
+
+/**
+ * The simulated machine: cores with their clocks, TLB hierarchies and walk caches, physical
+ * memory holding the page tables, the walker, the trace bus, the run statistics and the oracle.
+ *
+ * <h3>The cycle model of an access</h3>
+ * The core pays the hit latency of each TLB level it looks up, in order, until one hits; a
+ * hit fills the levels looked up before it. When every level misses the walker runs (its cost
+ * is charged) and the translation fills every level on the path. A walk that faults calls the
+ * kernel's {@link FaultHandler}, which charges its own work, then the walk runs again. Finally
+ * the access itself costs {@code accessCycles}.
+ *
+ * <p>{@code // MODEL:} fills are inclusive (every level on the lookup path receives the entry);
+ * real hierarchies differ (Intel's STLB is not strictly inclusive of the L1 TLBs), which this
+ * model does not distinguish.
+ *
+ * <h3>The oracle</h3>
+ * Every TLB hit is checked against the physical memory's frame stamps: an entry whose frame
+ * was freed, or allocated again, since the fill reports {@link ViolationKind#STALE_TLB_USE}
+ * with the frame's recent history.
+ *
+ * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
+ */
+public final class Machine {
+  private static final int HISTORY_EVENTS = 1 << 16;
+  private static final int MAX_RECORDED_VIOLATIONS = 1000;
+
+  private final MachineSpec spec;
+  private final Isa isa;
+  private final PhysicalMemory memory;
+  private final CoreClocks clocks;
+  private final Core[] cores;
+  private final PageWalker walker;
+  private final TraceBus traceBus = new TraceBus();
+  private final RunStats stats = new RunStats();
+  private final FrameHistory history = new FrameHistory(HISTORY_EVENTS);
+  private final Oracle oracle = new Oracle(history, MAX_RECORDED_VIOLATIONS);
+  private final long accessCycles;
+  private FaultHandler faultHandler;
+  private int actingCore;
+  private long unresolvedFaults;
+
+  /**
+   * Builds a machine in its reset state: empty TLBs, no page tables, all clocks at 0.
+   *
+   * @param spec the validated machine config
+   * @param isa the ISA created from the config's ISA section
+   * @param seed the run's seed; every random TLB replacement derives from it
+   */
+  public Machine(MachineSpec spec, Isa isa, long seed) {
+    this.spec = spec;
+    this.isa = isa;
+    this.memory = new PhysicalMemory(spec.memoryBytes());
+    this.clocks = new CoreClocks(spec.cores());
+    this.accessCycles = spec.accessCycles();
+    this.walker = new PageWalker(isa.pageTableFormat(), isa.regime(), memory, spec.walker(), oracle);
+    this.cores = new Core[spec.cores()];
+    for (int id = 0; id < cores.length; id++) {
+      List<SetAssociativeTlb> levels = new ArrayList<>();
+      int levelIndex = 0;
+      for (TlbLevelSpec levelSpec : spec.tlbLevels()) {
+        levels.add(new SetAssociativeTlb(levelSpec, mixSeed(seed, id, levelIndex++)));
+      }
+      cores[id] = new Core(id, levels, walker.newWalkCaches(spec.walker()));
+    }
+    memory.setListener(new HistoryRecorder());
+  }
+
+  private static long mixSeed(long seed, int core, int level) {
+    long z = seed + 0x9E3779B97F4A7C15L * (1 + core * 64L + level);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  public MachineSpec spec() {
+    return spec;
+  }
+
+  public Isa isa() {
+    return isa;
+  }
+
+  public PageTableFormat format() {
+    return isa.pageTableFormat();
+  }
+
+  public PhysicalMemory memory() {
+    return memory;
+  }
+
+  public CoreClocks clocks() {
+    return clocks;
+  }
+
+  public int coreCount() {
+    return cores.length;
+  }
+
+  public Core core(int id) {
+    return cores[id];
+  }
+
+  public TraceBus traceBus() {
+    return traceBus;
+  }
+
+  public RunStats stats() {
+    return stats;
+  }
+
+  public Oracle oracle() {
+    return oracle;
+  }
+
+  public FrameHistory history() {
+    return history;
+  }
+
+  /** Accesses whose fault the kernel could not resolve. */
+  public long unresolvedFaults() {
+    return unresolvedFaults;
+  }
+
+  /** Installs the kernel's fault handler. */
+  public void setFaultHandler(FaultHandler handler) {
+    this.faultHandler = handler;
+  }
+
+  /** The core whose step is running: the owner of frame events and kernel work. */
+  public int actingCore() {
+    return actingCore;
+  }
+
+  /** Charges {@code cycles} to {@code core}. */
+  public void charge(int core, long cycles) {
+    clocks.advance(core, cycles);
+  }
+
+  public long now(int core) {
+    return clocks.now(core);
+  }
+
+  /**
+   * Runs the cores' programs with the deterministic scheduler.
+   *
+   * @return the number of steps taken
+   */
+  public long run(CoreProgram[] programs, BooleanSupplier cancelled) {
+    CoreProgram[] wrapped = new CoreProgram[programs.length];
+    for (int i = 0; i < programs.length; i++) {
+      CoreProgram program = programs[i];
+      wrapped[i] = program == null ? null : core -> {
+        actingCore = core;
+        return program.step(core);
+      };
+    }
+    return new Scheduler(clocks, spec.quantumCycles()).run(wrapped, cancelled);
+  }
+
+  /** Makes {@code core} the acting core, for work done outside {@link #run} (set-up, tests). */
+  public void actOn(int core) {
+    this.actingCore = core;
+  }
+
+  /**
+   * Performs one access: translates each 4 KiB page the bytes touch, in address order, then
+   * pays the access cost once.
+   *
+   * @param sizeBytes bytes accessed, at least 1
+   * @return whether every page translated (false after an unresolved fault)
+   */
+  public boolean access(int core, long va, int sizeBytes, AccessKind kind) {
+    long firstPage = va >>> PhysicalMemory.FRAME_SHIFT;
+    long lastPage = (va + Math.max(1, sizeBytes) - 1) >>> PhysicalMemory.FRAME_SHIFT;
+    boolean ok = true;
+    for (long page = firstPage; ok; page++) {
+      long pageVa = page == firstPage ? va : page << PhysicalMemory.FRAME_SHIFT;
+      long pa = translate(core, pageVa, kind);
+      if (pa < 0) {
+        ok = false;
+      } else if (kind == AccessKind.WRITE) {
+        memory.recordWrite(pa >>> PhysicalMemory.FRAME_SHIFT);
+      }
+      if (page == lastPage) {
+        break;
+      }
+    }
+    clocks.advance(core, accessCycles);
+    return ok;
+  }
+
+  /**
+   * Translates {@code va} for {@code kind} on {@code core}, charging every lookup, walk and
+   * fault to the core's clock.
+   *
+   * @return the physical address, or -1 when a fault was not resolved
+   */
+  public long translate(int core, long va, AccessKind kind) {
+    Core c = cores[core];
+    boolean fetch = kind == AccessKind.FETCH;
+    SetAssociativeTlb[] path = c.path(fetch);
+    int asid = c.context().asid();
+    for (int level = 0; level < path.length; level++) {
+      SetAssociativeTlb tlb = path[level];
+      clocks.advance(core, tlb.hitCycles());
+      int slot = tlb.lookup(va, asid);
+      if (slot < 0) {
+        if (traceBus.wants(EventKind.TLB_MISS)) {
+          traceBus.publish(EventKind.TLB_MISS, core, clocks.now(core), va, 0, level);
+        }
+        continue;
+      }
+      long pa = tlb.translate(slot, va);
+      int flags = tlb.flagsOf(slot);
+      checkHit(core, tlb, slot, va, pa);
+      if (traceBus.wants(EventKind.TLB_HIT)) {
+        traceBus.publish(EventKind.TLB_HIT, core, clocks.now(core), va, pa, level);
+      }
+      if (!permits(flags, kind)) {
+        return faultAndRetry(c, va, kind, true);
+      }
+      for (int upper = 0; upper < level; upper++) {
+        path[upper].fill(va, tlb.pageShiftOf(slot), asid, tlb.isGlobal(slot), tlb.pfnOf(slot), flags,
+            tlb.fillStampOf(slot));
+      }
+      return pa;
+    }
+    return walkAndFill(c, va, kind);
+  }
+
+  // MODEL: only store permission is checked (a store through a read-only translation faults);
+  // execute-never and user/kernel checks come with the ISA fidelity work.
+  private static boolean permits(int flags, AccessKind kind) {
+    return kind != AccessKind.WRITE || (flags & PteFlags.WRITE) != 0;
+  }
+
+  private void checkHit(int core, SetAssociativeTlb tlb, int slot, long va, long pa) {
+    long pfn = pa >>> PhysicalMemory.FRAME_SHIFT;
+    if (!memory.isCurrent(pfn, tlb.fillStampOf(slot))) {
+      boolean freed = !memory.isAllocated(pfn);
+      oracle.report(ViolationKind.STALE_TLB_USE, core, clocks.now(core), va, pa, pfn,
+          "hit in " + tlb.name() + " for va 0x" + Long.toHexString(va) + " reached frame 0x" + Long.toHexString(pfn)
+              + (freed ? ", which is free" : ", which was allocated again after the entry was filled"));
+      if (traceBus.wants(EventKind.VIOLATION)) {
+        traceBus.publish(EventKind.VIOLATION, core, clocks.now(core), va, pa, ViolationKind.STALE_TLB_USE.ordinal());
+      }
+    }
+  }
+
+  private long walkAndFill(Core c, long va, AccessKind kind) {
+    int core = c.id();
+    WalkResult walk = c.walkResult;
+    boolean faultedOnce = false;
+    while (true) {
+      long stamp = memory.allocationSequence();
+      walker.walk(va, c.context(), c.walkCaches(), walk, core, clocks.now(core));
+      clocks.advance(core, walk.cycles);
+      stats.recordWalk(walk.memoryRefs, walk.walkCacheHits, walk.cycles);
+      if (traceBus.wants(EventKind.WALK)) {
+        traceBus.publish(EventKind.WALK, core, clocks.now(core), va,
+            walk.faulted ? -1 : walk.basePa + (va & ((1L << walk.pageShift) - 1)), walk.cycles);
+      }
+      boolean permitted = !walk.faulted && permits(walk.flags, kind);
+      if (permitted) {
+        return fillPath(c, va, kind, walk, stamp);
+      }
+      // A fault the handler claims to have fixed, yet the walk faults again the same way, would
+      // loop forever: after one retry it counts as unresolved.
+      if (faultedOnce) {
+        unresolvedFaults++;
+        return -1;
+      }
+      faultedOnce = true;
+      if (!callFaultHandler(core, va, kind, !walk.faulted, walk.level)) {
+        return -1;
+      }
+    }
+  }
+
+  private long faultAndRetry(Core c, long va, AccessKind kind, boolean permission) {
+    if (!callFaultHandler(c.id(), va, kind, permission, -1)) {
+      return -1;
+    }
+    // MODEL: the stale read-only entry is dropped locally before the retry, as the kernel's
+    // fault path would flush it after upgrading the descriptor.
+    invalidateCore(c, InvalidationScope.VA, va, va + 1, c.context().asid(), true);
+    return walkAndFill(c, va, kind);
+  }
+
+  private boolean callFaultHandler(int core, long va, AccessKind kind, boolean permission, int level) {
+    stats.countFault();
+    if (traceBus.wants(EventKind.FAULT)) {
+      traceBus.publish(EventKind.FAULT, core, clocks.now(core), va, kind.ordinal(), level);
+    }
+    if (faultHandler == null || !faultHandler.handleFault(core, va, kind, permission)) {
+      unresolvedFaults++;
+      return false;
+    }
+    return true;
+  }
+
+  private long fillPath(Core c, long va, AccessKind kind, WalkResult walk, long stamp) {
+    int core = c.id();
+    SetAssociativeTlb[] path = c.path(kind == AccessKind.FETCH);
+    long basePfn = walk.basePa >>> PhysicalMemory.FRAME_SHIFT;
+    boolean global = (walk.flags & PteFlags.GLOBAL) != 0;
+    int asid = c.context().asid();
+    for (int level = 0; level < path.length; level++) {
+      int slot = path[level].fill(va, walk.pageShift, asid, global, basePfn, walk.flags, stamp);
+      if (slot >= 0 && traceBus.wants(EventKind.TLB_FILL)) {
+        traceBus.publish(EventKind.TLB_FILL, core, clocks.now(core), va, path[level].translate(slot, va), level);
+      }
+    }
+    long pa = walk.basePa + (va & ((1L << walk.pageShift) - 1));
+    history.record(pa >>> PhysicalMemory.FRAME_SHIFT, FrameEvent.TLB_FILLED, core, clocks.now(core), va, 0);
+    return pa;
+  }
+
+  /**
+   * Executes one invalidation instruction on {@code core} only: removes the matching entries
+   * from its TLB levels and, unless {@code lastLevelOnly}, its walk caches; charges and counts
+   * the instruction under its ISA name.
+   *
+   * @param vaStart first VA of the range (ignored for address-space scopes)
+   * @param vaEnd end of the range, exclusive
+   */
+  public void invalidateLocal(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean lastLevelOnly) {
+    MaintenanceInstructions instructions = isa.maintenance();
+    countMaintenance(core, instructions.name(scope, lastLevelOnly, false), scope, vaStart, asid);
+    clocks.advance(core, instructions.issueCycles(scope, false));
+    invalidateCore(cores[core], scope, vaStart, vaEnd, asid, lastLevelOnly);
+  }
+
+  /**
+   * Executes one broadcast invalidation issued by {@code initiator}: every core's TLBs and walk
+   * caches lose the matching entries.
+   *
+   * <p>{@code // MODEL:} the invalidation reaches every core at once, when issued; completion
+   * timing (DSB waits) is the ISA layer's to charge.
+   *
+   * @throws IllegalStateException when the ISA has no broadcast invalidation
+   */
+  public void invalidateBroadcast(int initiator, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean lastLevelOnly) {
+    MaintenanceInstructions instructions = isa.maintenance();
+    if (!instructions.hasBroadcast()) {
+      throw new IllegalStateException(isa.id() + " has no broadcast TLB invalidation");
+    }
+    countMaintenance(initiator, instructions.name(scope, lastLevelOnly, true), scope, vaStart, asid);
+    clocks.advance(initiator, instructions.issueCycles(scope, true));
+    for (Core target : cores) {
+      invalidateCore(target, scope, vaStart, vaEnd, asid, lastLevelOnly);
+    }
+  }
+
+  /** Counts a maintenance or barrier instruction by name and publishes it. */
+  public void countMaintenance(int core, String instructionName, InvalidationScope scope, long va, int asid) {
+    stats.countInstruction(instructionName);
+    if (scope == InvalidationScope.ALL || scope == InvalidationScope.ALL_NON_GLOBAL || scope == InvalidationScope.ASID) {
+      stats.countFullFlush();
+    }
+    if (traceBus.wants(EventKind.INVALIDATE)) {
+      boolean byVa = scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS;
+      traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), byVa ? va : -1, asid, scope.ordinal());
+    }
+  }
+
+  private void invalidateCore(Core c, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean lastLevelOnly) {
+    for (SetAssociativeTlb tlb : c.tlbLevels()) {
+      applyTo(tlb, scope, vaStart, vaEnd, asid);
+    }
+    if (!lastLevelOnly) {
+      for (WalkCache cache : c.walkCaches()) {
+        if (cache != null) {
+          applyTo(cache, scope, vaStart, vaEnd, asid);
+        }
+      }
+    }
+  }
+
+  private static void applyTo(SetAssociativeTlb tlb, InvalidationScope scope, long vaStart, long vaEnd, int asid) {
+    switch (scope) {
+      case VA -> tlb.invalidateRange(vaStart, vaEnd, asid, false, true);
+      case VA_ALL_ASIDS -> tlb.invalidateRange(vaStart, vaEnd, asid, true, true);
+      case ASID -> tlb.invalidateSpace(asid, false, false);
+      case ALL_NON_GLOBAL -> tlb.invalidateSpace(asid, true, false);
+      case ALL -> tlb.invalidateSpace(asid, true, true);
+      default -> throw new IllegalArgumentException("scope: " + scope);
+    }
+  }
+
+  private static void applyTo(WalkCache cache, InvalidationScope scope, long vaStart, long vaEnd, int asid) {
+    switch (scope) {
+      case VA -> cache.invalidateRange(vaStart, vaEnd, asid, false, true);
+      case VA_ALL_ASIDS -> cache.invalidateRange(vaStart, vaEnd, asid, true, true);
+      case ASID -> cache.invalidateSpace(asid, false, false);
+      case ALL_NON_GLOBAL -> cache.invalidateSpace(asid, true, false);
+      case ALL -> cache.invalidateSpace(asid, true, true);
+      default -> throw new IllegalArgumentException("scope: " + scope);
+    }
+  }
+
+  /** Records a kernel mapping change of a frame in the history (for violation reports). */
+  public void recordMapping(long pfn, long va, boolean mapped) {
+    history.record(pfn, mapped ? FrameEvent.MAPPED : FrameEvent.UNMAPPED, actingCore, clocks.now(actingCore), va, 0);
+  }
+
+  private final class HistoryRecorder implements FrameListener {
+    @Override
+    public void frameAllocated(long pfn, FrameKind kind, long allocationStamp) {
+      history.record(pfn, FrameEvent.ALLOCATED, actingCore, clocks.now(actingCore), 0, allocationStamp);
+      if (traceBus.wants(EventKind.FRAME_ALLOC)) {
+        traceBus.publish(EventKind.FRAME_ALLOC, actingCore, clocks.now(actingCore), pfn, allocationStamp, kind.ordinal());
+      }
+    }
+
+    @Override
+    public void frameFreed(long pfn, FrameKind previousKind) {
+      history.record(pfn, FrameEvent.FREED, actingCore, clocks.now(actingCore), 0, 0);
+      if (traceBus.wants(EventKind.FRAME_FREE)) {
+        traceBus.publish(EventKind.FRAME_FREE, actingCore, clocks.now(actingCore), pfn, 0, previousKind.ordinal());
+      }
+    }
+  }
+}

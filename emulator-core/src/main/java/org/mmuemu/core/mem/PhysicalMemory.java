@@ -1,0 +1,223 @@
+package org.mmuemu.core.mem;
+
+/**
+ * The simulated physical memory: a set of 4 KiB frames, each with a kind, an allocation stamp
+ * and, for page-table frames, its 512 descriptors.
+ *
+ * <p>Every allocation takes the next value of a machine-wide allocation sequence as the frame's
+ * stamp, so stamps only grow: a TLB entry that remembers the sequence value at its fill is
+ * stale exactly when its frame has been freed, or allocated again, since then. (This is the
+ * frame "generation" of the architecture notes, made comparable across frames so one number
+ * per TLB entry also covers block mappings.)
+ *
+ * <p>Frame 0 is never handed out, so a zero physical frame number can mean "none". Freed frames
+ * are reused last-in first-out, as Linux's per-CPU page lists do, which makes a stale
+ * translation meet a re-allocated frame quickly.
+ *
+ * <p>Confined to the simulation thread.
+ */
+public final class PhysicalMemory {
+  /** Frame size in bytes. */
+  public static final int FRAME_SHIFT = 12;
+  private static final int DESCRIPTORS_PER_TABLE = 512;
+
+  private final long frameCount;
+  private final byte[] kinds;
+  private final long[] allocationStamps;
+  private final long[] contentVersions;
+  private final long[][] tableDescriptors;
+  private final long[] freeStack;
+  private int freeTop;
+  private long nextUntouchedPfn = 1;
+  private long allocationSequence;
+  private long framesInUse;
+  private FrameListener listener;
+
+  /**
+   * Creates memory of {@code sizeBytes}.
+   *
+   * @param sizeBytes a multiple of 4 KiB; at most 2^31 frames (8 TiB)
+   */
+  public PhysicalMemory(long sizeBytes) {
+    if (sizeBytes <= 0 || sizeBytes % (1L << FRAME_SHIFT) != 0) {
+      throw new IllegalArgumentException("sizeBytes: " + sizeBytes + " (expected: a positive multiple of 4096)");
+    }
+    long frames = sizeBytes >>> FRAME_SHIFT;
+    if (frames > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("sizeBytes: " + sizeBytes + " (expected: at most 8TiB)");
+    }
+    this.frameCount = frames;
+    int n = (int) frames;
+    this.kinds = new byte[n];
+    this.allocationStamps = new long[n];
+    this.contentVersions = new long[n];
+    this.tableDescriptors = new long[n][];
+    this.freeStack = new long[n];
+  }
+
+  public void setListener(FrameListener listener) {
+    this.listener = listener;
+  }
+
+  public long frameCount() {
+    return frameCount;
+  }
+
+  public long framesInUse() {
+    return framesInUse;
+  }
+
+  /** The last allocation stamp handed out; a TLB fill records it. */
+  public long allocationSequence() {
+    return allocationSequence;
+  }
+
+  /**
+   * Allocates one frame.
+   *
+   * @return its frame number
+   * @throws SimulatedOutOfMemoryException when none is free
+   */
+  public long allocate(FrameKind kind) {
+    if (kind == FrameKind.FREE) {
+      throw new IllegalArgumentException("kind: FREE (expected: DATA, PAGE_TABLE or KERNEL)");
+    }
+    long pfn;
+    if (freeTop > 0) {
+      pfn = freeStack[--freeTop];
+    } else if (nextUntouchedPfn < frameCount) {
+      pfn = nextUntouchedPfn++;
+    } else {
+      throw new SimulatedOutOfMemoryException(frameCount);
+    }
+    claim(pfn, kind);
+    return pfn;
+  }
+
+  /**
+   * Allocates {@code count} physically contiguous frames aligned to {@code count} (a power of
+   * two), for block mappings. Taken from never-used memory.
+   *
+   * <p>{@code // MODEL:} there is no buddy allocator; contiguous runs come from the untouched
+   * top of memory and, once freed, return as single frames.
+   */
+  public long allocateContiguous(int count, FrameKind kind) {
+    if (count <= 0 || Integer.bitCount(count) != 1) {
+      throw new IllegalArgumentException("count: " + count + " (expected: a power of two)");
+    }
+    long first = (nextUntouchedPfn + count - 1) & -(long) count;
+    if (first + count > frameCount) {
+      throw new SimulatedOutOfMemoryException(frameCount);
+    }
+    for (long pfn = nextUntouchedPfn; pfn < first; pfn++) {
+      freeStack[freeTop++] = pfn;
+    }
+    nextUntouchedPfn = first + count;
+    for (long pfn = first; pfn < first + count; pfn++) {
+      claim(pfn, kind);
+    }
+    return first;
+  }
+
+  private void claim(long pfn, FrameKind kind) {
+    int i = (int) pfn;
+    kinds[i] = (byte) kind.ordinal();
+    allocationStamps[i] = ++allocationSequence;
+    framesInUse++;
+    if (kind == FrameKind.PAGE_TABLE) {
+      long[] table = tableDescriptors[i];
+      if (table == null) {
+        tableDescriptors[i] = new long[DESCRIPTORS_PER_TABLE];
+      } else {
+        java.util.Arrays.fill(table, 0L);
+      }
+    }
+    if (listener != null) {
+      listener.frameAllocated(pfn, kind, allocationSequence);
+    }
+  }
+
+  /**
+   * Returns a frame to the free pool.
+   *
+   * @throws IllegalStateException on a double free: a kernel-model bug, not a workload outcome
+   */
+  public void free(long pfn) {
+    checkPfn(pfn);
+    int i = (int) pfn;
+    FrameKind previous = FrameKind.of(kinds[i]);
+    if (previous == FrameKind.FREE) {
+      throw new IllegalStateException("frame " + pfn + " freed twice");
+    }
+    kinds[i] = (byte) FrameKind.FREE.ordinal();
+    freeStack[freeTop++] = pfn;
+    framesInUse--;
+    if (listener != null) {
+      listener.frameFreed(pfn, previous);
+    }
+  }
+
+  public FrameKind kind(long pfn) {
+    checkPfn(pfn);
+    return FrameKind.of(kinds[(int) pfn]);
+  }
+
+  /** Returns whether the frame exists and is allocated. */
+  public boolean isAllocated(long pfn) {
+    return pfn > 0 && pfn < frameCount && kinds[(int) pfn] != 0;
+  }
+
+  /** Returns whether the frame currently holds a page table. */
+  public boolean isPageTable(long pfn) {
+    return pfn > 0 && pfn < frameCount && kinds[(int) pfn] == FrameKind.PAGE_TABLE.ordinal();
+  }
+
+  /** The allocation stamp of the frame's current (or last) allocation. */
+  public long allocationStamp(long pfn) {
+    return allocationStamps[(int) pfn];
+  }
+
+  /**
+   * Returns whether a translation filled when the sequence stood at {@code fillStamp} may still
+   * be used to reach {@code pfn}: the frame is allocated and was not allocated again since.
+   */
+  public boolean isCurrent(long pfn, long fillStamp) {
+    if (pfn <= 0 || pfn >= frameCount) {
+      return false;
+    }
+    int i = (int) pfn;
+    return kinds[i] != 0 && allocationStamps[i] <= fillStamp;
+  }
+
+  /** Bumps the frame's content version (each write through a translation is one version). */
+  public void recordWrite(long pfn) {
+    if (pfn > 0 && pfn < frameCount) {
+      contentVersions[(int) pfn]++;
+    }
+  }
+
+  public long contentVersion(long pfn) {
+    return contentVersions[(int) pfn];
+  }
+
+  /** Reads descriptor {@code index} of the table in frame {@code tablePfn}; 0 if the frame holds no table. */
+  public long readDescriptor(long tablePfn, int index) {
+    long[] table = tableDescriptors[(int) tablePfn];
+    return table == null ? 0L : table[index];
+  }
+
+  /** Writes descriptor {@code index} of the table in frame {@code tablePfn}, which must hold a table. */
+  public void writeDescriptor(long tablePfn, int index, long descriptor) {
+    checkPfn(tablePfn);
+    if (kinds[(int) tablePfn] != FrameKind.PAGE_TABLE.ordinal()) {
+      throw new IllegalStateException("frame " + tablePfn + " is " + kind(tablePfn) + ", not a page table");
+    }
+    tableDescriptors[(int) tablePfn][index] = descriptor;
+  }
+
+  private void checkPfn(long pfn) {
+    if (pfn <= 0 || pfn >= frameCount) {
+      throw new IllegalArgumentException("pfn: " + pfn + " (expected: 1 to " + (frameCount - 1) + ")");
+    }
+  }
+}

@@ -1,0 +1,17 @@
+package org.mmuemu.core.oracle;
+
+/** The correctness properties the always-on oracle checks. */
+public enum ViolationKind {
+  /** An access hit a TLB entry whose frame was freed or allocated again since the fill. */
+  STALE_TLB_USE,
+  /** After a call that promises no stale translation remains, a TLB still holds one. */
+  UNFLUSHED_ALIAS,
+  /** A hardware walk or a walk cache used a page-table frame after it was freed. */
+  FREED_TABLE_WALK,
+  /** A write reached a cleaned page through a stale translation; it would never reach storage. */
+  LOST_WRITE,
+  /** A live valid arm64 entry was changed in a way the architecture forbids without invalidating it first. */
+  BREAK_BEFORE_MAKE,
+  /** kernel-mm touched one of its own objects after releasing it. */
+  KERNEL_UAF
+}

@@ -1,0 +1,72 @@
+package org.mmuemu.core.trace;
+
+import java.util.Locale;
+
+/**
+ * The kinds of events the machine and the kernel publish. Each has a dotted name shared by the
+ * trace writers and the control port ({@code tlb.hit}, {@code walk}).
+ *
+ * <p>The meaning of the three payload words of {@link TraceSink#onEvent} is given per kind.
+ */
+public enum EventKind {
+  /** va, pa, level index. */
+  TLB_HIT("tlb.hit"),
+  /** va, 0, level index. */
+  TLB_MISS("tlb.miss"),
+  /** va, pa, walk cycles (pa is -1 when the walk faulted). */
+  WALK("walk"),
+  /** va, pa, level index. */
+  TLB_FILL("tlb.fill"),
+  /** va (or -1), asid (or -1), maintenance instruction id. */
+  INVALIDATE("invalidate"),
+  /** 0, 0, barrier id. */
+  BARRIER("barrier"),
+  /** target core, 0, 0. */
+  IPI_SEND("ipi.send"),
+  /** initiator core, 0, 0. */
+  IPI_RECEIVE("ipi.receive"),
+  /** va, access kind ordinal, fault level. */
+  FAULT("fault"),
+  /** va or 0, size or 0, kernel operation id. */
+  KERNEL_CALL("kernel.call"),
+  /** va, pa, violation kind ordinal. */
+  VIOLATION("violation"),
+  /** pfn, allocation stamp, frame kind ordinal. */
+  FRAME_ALLOC("frame.alloc"),
+  /** pfn, 0, previous frame kind ordinal. */
+  FRAME_FREE("frame.free");
+
+  private final String dottedName;
+
+  EventKind(String dottedName) {
+    this.dottedName = dottedName;
+  }
+
+  /** The name used in traces and on the control port. */
+  public String dottedName() {
+    return dottedName;
+  }
+
+  /** The bit of this kind in a subscription mask. */
+  public long bit() {
+    return 1L << ordinal();
+  }
+
+  /**
+   * Parses a dotted name.
+   *
+   * @throws IllegalArgumentException listing the known names
+   */
+  public static EventKind fromDottedName(String name) {
+    for (EventKind kind : values()) {
+      if (kind.dottedName.equals(name.toLowerCase(Locale.ROOT))) {
+        return kind;
+      }
+    }
+    StringBuilder known = new StringBuilder();
+    for (EventKind kind : values()) {
+      known.append(known.length() == 0 ? "" : ", ").append(kind.dottedName);
+    }
+    throw new IllegalArgumentException("event kind: " + name + " (expected one of: " + known + ")");
+  }
+}

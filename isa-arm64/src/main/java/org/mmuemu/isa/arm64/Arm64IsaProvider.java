@@ -1,0 +1,90 @@
+package org.mmuemu.isa.arm64;
+
+import java.util.List;
+import java.util.Set;
+import org.mmuemu.core.config.ConfigProblem;
+import org.mmuemu.core.config.ConfigSection;
+import org.mmuemu.core.isa.Isa;
+import org.mmuemu.core.isa.IsaProvider;
+import org.mmuemu.core.isa.MaintenanceInstructions;
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.TranslationRegime;
+
+/**
+ * The AArch64 ISA: VMSAv8-64, 4 KiB granule, 48-bit VA, ASID-tagged TTBR0 and global TTBR1.
+ *
+ * <p>Config section {@code /arm64}: {@code asidBits} (8 or 16, default 16), {@code vaBits}
+ * (48), {@code costs.tlbiCycles} (issue cost of a by-VA TLBI, default 10) and
+ * {@code costs.tlbiAllCycles} (ASIDE1 / VMALLE1, default 50).
+ */
+public final class Arm64IsaProvider implements IsaProvider {
+  static final Set<String> KEYS = Set.of("asidBits", "vaBits", "costs");
+  static final Set<String> COST_KEYS = Set.of("tlbiCycles", "tlbiAllCycles");
+
+  @Override
+  public String id() {
+    return "arm64";
+  }
+
+  @Override
+  public String description() {
+    return "AArch64 VMSAv8-64: 4 KiB granule, 4 levels, 48-bit VA, ASIDs, TTBR0/TTBR1, TLBI";
+  }
+
+  @Override
+  public List<ConfigProblem> validate(ConfigSection section) {
+    read(section);
+    return section.problems();
+  }
+
+  @Override
+  public Isa create(ConfigSection section) {
+    Settings settings = read(section);
+    if (!section.problems().isEmpty()) {
+      throw new IllegalArgumentException(section.problems().get(0).toString());
+    }
+    PageTableFormat format = new Arm64PageTableFormat();
+    TranslationRegime regime = new Arm64Regime(settings.vaBits, settings.asidBits);
+    MaintenanceInstructions maintenance = new Arm64Maintenance(settings.tlbiCycles, settings.tlbiAllCycles);
+    return new Isa() {
+      @Override
+      public String id() {
+        return "arm64";
+      }
+
+      @Override
+      public PageTableFormat pageTableFormat() {
+        return format;
+      }
+
+      @Override
+      public TranslationRegime regime() {
+        return regime;
+      }
+
+      @Override
+      public MaintenanceInstructions maintenance() {
+        return maintenance;
+      }
+    };
+  }
+
+  private record Settings(int asidBits, int vaBits, long tlbiCycles, long tlbiAllCycles) {}
+
+  private static Settings read(ConfigSection section) {
+    section.rejectUnknownKeys(KEYS);
+    int asidBits = section.getInt("asidBits", 16, 0, 16);
+    if (section.has("asidBits") && asidBits != 8 && asidBits != 16) {
+      section.report("asidBits", asidBits, "8 or 16");
+    }
+    int vaBits = section.getInt("vaBits", 48, 0, 64);
+    if (vaBits != 48) {
+      section.report("vaBits", vaBits, "48 (4 KiB granule, 4 levels)");
+    }
+    ConfigSection costs = section.section("costs");
+    costs.rejectUnknownKeys(COST_KEYS);
+    long tlbiCycles = costs.getLong("tlbiCycles", 10, 0, 1_000_000);
+    long tlbiAllCycles = costs.getLong("tlbiAllCycles", 50, 0, 1_000_000);
+    return new Settings(asidBits, vaBits, tlbiCycles, tlbiAllCycles);
+  }
+}

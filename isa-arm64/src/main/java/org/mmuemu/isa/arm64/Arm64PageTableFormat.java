@@ -1,0 +1,158 @@
+package org.mmuemu.isa.arm64;
+
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+
+/**
+ * VMSAv8-64 stage-1 descriptors with the 4 KiB granule and 4 levels (48-bit VA): levels 0-2
+ * hold table or block descriptors (blocks only at levels 1 and 2: 1 GiB and 2 MiB), level 3
+ * holds page descriptors.
+ *
+ * <p>Bits used (Arm ARM D8.3): [0] valid, [1] table/page (1) or block (0), [6] AP[1] (EL0
+ * access), [7] AP[2] (read-only), [10] AF, [11] nG, [47:12] output address, [52] contiguous,
+ * [53] PXN, [54] UXN, [55] software dirty.
+ *
+ * <p>{@code // MODEL:} dirtiness is Linux's software PTE_DIRTY bit (bit 55) rather than the
+ * hardware DBM protocol (DBM set and AP[2] cleared by the walker), which comes with the arm64
+ * fidelity work. Immutable; allocates nothing.
+ */
+public final class Arm64PageTableFormat implements PageTableFormat {
+  static final long VALID = 1L;
+  static final long TABLE_OR_PAGE = 1L << 1;
+  static final long AP_EL0 = 1L << 6;
+  static final long AP_READ_ONLY = 1L << 7;
+  static final long ACCESS_FLAG = 1L << 10;
+  static final long NOT_GLOBAL = 1L << 11;
+  static final long CONTIGUOUS = 1L << 52;
+  static final long PXN = 1L << 53;
+  static final long UXN = 1L << 54;
+  static final long SW_DIRTY = 1L << 55;
+  static final long OUTPUT_MASK = 0x0000_FFFF_FFFF_F000L;
+  private static final int LEVELS = 4;
+
+  @Override
+  public int levels() {
+    return LEVELS;
+  }
+
+  @Override
+  public int pageShift() {
+    return 12;
+  }
+
+  @Override
+  public int indexBits() {
+    return 9;
+  }
+
+  @Override
+  public boolean isValid(long descriptor, int level) {
+    if ((descriptor & VALID) == 0) {
+      return false;
+    }
+    // A block descriptor where blocks are not allowed (level 0), or bit[1] clear at level 3,
+    // is reserved: it translates as a fault.
+    return (descriptor & TABLE_OR_PAGE) != 0 || allowsBlock(level);
+  }
+
+  @Override
+  public boolean isLeaf(long descriptor, int level) {
+    return level == LEVELS - 1 || (descriptor & TABLE_OR_PAGE) == 0;
+  }
+
+  @Override
+  public boolean allowsLeaf(int level) {
+    return level == LEVELS - 1 || allowsBlock(level);
+  }
+
+  private static boolean allowsBlock(int level) {
+    return level == 1 || level == 2;
+  }
+
+  @Override
+  public long outputPa(long descriptor, int level) {
+    return descriptor & OUTPUT_MASK;
+  }
+
+  @Override
+  public int flags(long descriptor, int level) {
+    int flags = 0;
+    boolean user = (descriptor & AP_EL0) != 0;
+    if ((descriptor & AP_READ_ONLY) == 0) {
+      flags |= PteFlags.WRITE;
+    }
+    if (user) {
+      flags |= PteFlags.USER;
+    }
+    if ((descriptor & (user ? UXN : PXN)) == 0) {
+      flags |= PteFlags.EXEC;
+    }
+    if ((descriptor & NOT_GLOBAL) == 0) {
+      flags |= PteFlags.GLOBAL;
+    }
+    if ((descriptor & ACCESS_FLAG) != 0) {
+      flags |= PteFlags.ACCESSED;
+    }
+    if ((descriptor & SW_DIRTY) != 0) {
+      flags |= PteFlags.DIRTY;
+    }
+    if ((descriptor & CONTIGUOUS) != 0) {
+      flags |= PteFlags.CONTIGUOUS;
+    }
+    return flags;
+  }
+
+  @Override
+  public long encodeTable(long tablePa, int level) {
+    if (level >= LEVELS - 1) {
+      throw new IllegalArgumentException("level: " + level + " (expected: 0 to " + (LEVELS - 2) + " for a table)");
+    }
+    return (tablePa & OUTPUT_MASK) | TABLE_OR_PAGE | VALID;
+  }
+
+  @Override
+  public long encodeLeaf(long pa, int level, int flags) {
+    if (!allowsLeaf(level)) {
+      throw new IllegalArgumentException("level: " + level + " (expected: 1, 2 or 3 for a block or page)");
+    }
+    long alignment = 1L << levelShift(level);
+    if ((pa & (alignment - 1)) != 0) {
+      throw new IllegalArgumentException("pa: 0x" + Long.toHexString(pa) + " (expected: aligned to " + alignment + ")");
+    }
+    long descriptor = (pa & OUTPUT_MASK) | VALID;
+    if (level == LEVELS - 1) {
+      descriptor |= TABLE_OR_PAGE;
+    }
+    return withFlags(descriptor, level, flags);
+  }
+
+  @Override
+  public long withFlags(long descriptor, int level, int flags) {
+    long d = descriptor & ~(AP_EL0 | AP_READ_ONLY | ACCESS_FLAG | NOT_GLOBAL | CONTIGUOUS | PXN | UXN | SW_DIRTY);
+    if ((flags & PteFlags.WRITE) == 0) {
+      d |= AP_READ_ONLY;
+    }
+    if ((flags & PteFlags.USER) != 0) {
+      d |= AP_EL0;
+    }
+    if ((flags & PteFlags.EXEC) == 0) {
+      d |= PXN | UXN;
+    } else {
+      // Linux never lets the kernel execute user memory, nor the user execute kernel memory.
+      d |= (flags & PteFlags.USER) != 0 ? PXN : UXN;
+    }
+    if ((flags & PteFlags.GLOBAL) == 0) {
+      d |= NOT_GLOBAL;
+    }
+    if ((flags & PteFlags.ACCESSED) != 0) {
+      d |= ACCESS_FLAG;
+    }
+    if ((flags & PteFlags.DIRTY) != 0) {
+      d |= SW_DIRTY;
+    }
+    if ((flags & PteFlags.CONTIGUOUS) != 0) {
+      d |= CONTIGUOUS;
+    }
+    return d;
+  }
+}

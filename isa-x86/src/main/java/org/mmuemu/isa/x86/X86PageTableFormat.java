@@ -1,0 +1,138 @@
+package org.mmuemu.isa.x86;
+
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+
+/**
+ * x86-64 4-level paging (PML4, PDPT, PD, PT) with 4 KiB pages, 2 MiB pages (PS in a PDE) and
+ * 1 GiB pages (PS in a PDPTE).
+ *
+ * <p>Bits used (Intel SDM Vol. 3 §4.5, Tables 4-15 to 4-20): [0] P, [1] R/W, [2] U/S, [5] A,
+ * [6] D, [7] PS (levels 1 and 2), [8] G, [51:12] address, [63] XD. Table entries are written
+ * present, writable and user, as Linux does, so that the leaf alone decides permissions.
+ * Immutable; allocates nothing.
+ */
+public final class X86PageTableFormat implements PageTableFormat {
+  static final long PRESENT = 1L;
+  static final long READ_WRITE = 1L << 1;
+  static final long USER = 1L << 2;
+  static final long ACCESSED = 1L << 5;
+  static final long DIRTY = 1L << 6;
+  static final long PAGE_SIZE = 1L << 7;
+  static final long GLOBAL = 1L << 8;
+  static final long EXECUTE_DISABLE = 1L << 63;
+  static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
+  private static final int LEVELS = 4;
+
+  @Override
+  public int levels() {
+    return LEVELS;
+  }
+
+  @Override
+  public int pageShift() {
+    return 12;
+  }
+
+  @Override
+  public int indexBits() {
+    return 9;
+  }
+
+  @Override
+  public boolean isValid(long descriptor, int level) {
+    // PS in a PML4E is reserved: such an entry faults.
+    return (descriptor & PRESENT) != 0 && !(level == 0 && (descriptor & PAGE_SIZE) != 0);
+  }
+
+  @Override
+  public boolean isLeaf(long descriptor, int level) {
+    return level == LEVELS - 1 || ((level == 1 || level == 2) && (descriptor & PAGE_SIZE) != 0);
+  }
+
+  @Override
+  public boolean allowsLeaf(int level) {
+    return level >= 1;
+  }
+
+  @Override
+  public long outputPa(long descriptor, int level) {
+    long pa = descriptor & ADDRESS_MASK;
+    if (level != LEVELS - 1 && (descriptor & PAGE_SIZE) != 0) {
+      pa &= ~(1L << 12); // bit 12 of a large-page entry is PAT, not address
+    }
+    return pa;
+  }
+
+  @Override
+  public int flags(long descriptor, int level) {
+    int flags = 0;
+    if ((descriptor & READ_WRITE) != 0) {
+      flags |= PteFlags.WRITE;
+    }
+    if ((descriptor & USER) != 0) {
+      flags |= PteFlags.USER;
+    }
+    if ((descriptor & EXECUTE_DISABLE) == 0) {
+      flags |= PteFlags.EXEC;
+    }
+    if ((descriptor & GLOBAL) != 0) {
+      flags |= PteFlags.GLOBAL;
+    }
+    if ((descriptor & ACCESSED) != 0) {
+      flags |= PteFlags.ACCESSED;
+    }
+    if ((descriptor & DIRTY) != 0) {
+      flags |= PteFlags.DIRTY;
+    }
+    return flags;
+  }
+
+  @Override
+  public long encodeTable(long tablePa, int level) {
+    if (level >= LEVELS - 1) {
+      throw new IllegalArgumentException("level: " + level + " (expected: 0 to " + (LEVELS - 2) + " for a table)");
+    }
+    return (tablePa & ADDRESS_MASK) | PRESENT | READ_WRITE | USER | ACCESSED;
+  }
+
+  @Override
+  public long encodeLeaf(long pa, int level, int flags) {
+    if (!allowsLeaf(level)) {
+      throw new IllegalArgumentException("level: " + level + " (expected: 1, 2 or 3 for a page)");
+    }
+    long alignment = 1L << levelShift(level);
+    if ((pa & (alignment - 1)) != 0) {
+      throw new IllegalArgumentException("pa: 0x" + Long.toHexString(pa) + " (expected: aligned to " + alignment + ")");
+    }
+    long descriptor = (pa & ADDRESS_MASK) | PRESENT;
+    if (level != LEVELS - 1) {
+      descriptor |= PAGE_SIZE;
+    }
+    return withFlags(descriptor, level, flags);
+  }
+
+  @Override
+  public long withFlags(long descriptor, int level, int flags) {
+    long d = descriptor & ~(READ_WRITE | USER | ACCESSED | DIRTY | GLOBAL | EXECUTE_DISABLE);
+    if ((flags & PteFlags.WRITE) != 0) {
+      d |= READ_WRITE;
+    }
+    if ((flags & PteFlags.USER) != 0) {
+      d |= USER;
+    }
+    if ((flags & PteFlags.EXEC) == 0) {
+      d |= EXECUTE_DISABLE;
+    }
+    if ((flags & PteFlags.GLOBAL) != 0) {
+      d |= GLOBAL;
+    }
+    if ((flags & PteFlags.ACCESSED) != 0) {
+      d |= ACCESSED;
+    }
+    if ((flags & PteFlags.DIRTY) != 0) {
+      d |= DIRTY;
+    }
+    return d;
+  }
+}

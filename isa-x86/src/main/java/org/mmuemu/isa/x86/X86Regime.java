@@ -1,0 +1,33 @@
+package org.mmuemu.isa.x86;
+
+import org.mmuemu.core.isa.TranslationContext;
+import org.mmuemu.core.isa.TranslationRegime;
+
+/**
+ * x86-64 long mode: one root (CR3) for both halves; with CR4.PCIDE the low 12 bits of CR3
+ * tag non-global TLB entries.
+ *
+ * @see "Intel SDM Vol. 3 §4.10.1 (process-context identifiers)"
+ */
+final class X86Regime implements TranslationRegime {
+  private final int pcidBits;
+
+  X86Regime(int pcidBits) {
+    this.pcidBits = pcidBits;
+  }
+
+  @Override
+  public int vaBits() {
+    return 48;
+  }
+
+  @Override
+  public int asidBits() {
+    return pcidBits;
+  }
+
+  @Override
+  public long rootPa(long va, TranslationContext context) {
+    return context.userRootPa();
+  }
+}

@@ -1,0 +1,71 @@
+package org.mmuemu.kernel;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.mmuemu.core.config.ConfigProblem;
+import org.mmuemu.core.config.ConfigSection;
+
+/**
+ * The machine config's {@code /kernel} section: the cost of each unit of kernel work, in
+ * cycles, and the selected behaviour variants.
+ *
+ * <p>Costs follow the work: a fault pays its entry cost, then each page it allocates and zeroes,
+ * each table it allocates and each descriptor it writes. Every cost has a default (an estimate,
+ * tagged E in the config reference) so a config may leave the section out.
+ *
+ * @param costs cycles per unit of work, by name (see {@link #COST_DEFAULTS})
+ * @param variants selected behaviour per variant name (none exist yet in this first cut)
+ */
+public record KernelConfig(Map<String, Long> costs, Map<String, String> variants) {
+
+  /** Every cost key with its default, in cycles. */
+  public static final Map<String, Long> COST_DEFAULTS = defaults();
+
+  /** Variant names with their allowed values; the first value is the default. */
+  public static final Map<String, List<String>> VARIANTS = Map.of();
+
+  private static Map<String, Long> defaults() {
+    Map<String, Long> d = new LinkedHashMap<>();
+    d.put("faultEntryCycles", 500L); // exception entry + exit, handler dispatch
+    d.put("vmaLookupCycles", 40L); // per VMA tree node visited
+    d.put("pageAllocCycles", 250L); // buddy / per-CPU list allocation of one page
+    d.put("pageZeroCycles", 400L); // clearing 4 KiB
+    d.put("pageFreeCycles", 150L);
+    d.put("tableAllocCycles", 650L); // a page-table page: allocate and zero
+    d.put("pteWriteCycles", 5L); // one descriptor store
+    d.put("lockCycles", 30L); // uncontended lock + unlock
+    d.put("contextSwitchCycles", 2000L);
+    return Map.copyOf(d);
+  }
+
+  /** Returns a cost in cycles. */
+  public long cost(String key) {
+    Long value = costs.get(key);
+    if (value == null) {
+      throw new IllegalArgumentException("kernel cost: " + key + " (expected one of: " + COST_DEFAULTS.keySet() + ")");
+    }
+    return value;
+  }
+
+  /** Reads the section, filling defaults; problems are recorded on {@code section}. */
+  public static KernelConfig read(ConfigSection section) {
+    section.rejectUnknownKeys(Set.of("costs", "variants"));
+    ConfigSection costSection = section.section("costs");
+    costSection.rejectUnknownKeys(COST_DEFAULTS.keySet());
+    Map<String, Long> costs = new java.util.TreeMap<>();
+    COST_DEFAULTS.forEach((key, value) -> costs.put(key, costSection.getLong(key, value, 0, 100_000_000)));
+    ConfigSection variantSection = section.section("variants");
+    variantSection.rejectUnknownKeys(VARIANTS.keySet());
+    Map<String, String> variants = new java.util.TreeMap<>();
+    VARIANTS.forEach((key, allowed) -> variants.put(key, variantSection.getChoice(key, allowed.get(0), allowed)));
+    return new KernelConfig(Map.copyOf(costs), Map.copyOf(variants));
+  }
+
+  /** Checks the section and returns every problem. */
+  public static List<ConfigProblem> validate(ConfigSection section) {
+    read(section);
+    return section.problems();
+  }
+}
