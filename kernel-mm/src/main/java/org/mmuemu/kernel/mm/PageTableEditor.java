@@ -1,0 +1,117 @@
+package org.mmuemu.kernel.mm;
+
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.kernel.KernelConfig;
+
+/**
+ * Writes translations into page tables held in simulated frames, allocating missing tables on
+ * the way down, and charges the acting core for each table allocated and descriptor written
+ * (Linux's {@code __pte_alloc} / {@code set_pte_at} path, in the ISA's own format).
+ *
+ * <p>Confined to the simulation thread.
+ */
+public final class PageTableEditor {
+  private final Machine machine;
+  private final PageTableFormat format;
+  private final PhysicalMemory memory;
+  private final long tableAllocCycles;
+  private final long pteWriteCycles;
+  private long tablesAllocated;
+
+  public PageTableEditor(Machine machine, KernelConfig config) {
+    this.machine = machine;
+    this.format = machine.format();
+    this.memory = machine.memory();
+    this.tableAllocCycles = config.cost("tableAllocCycles");
+    this.pteWriteCycles = config.cost("pteWriteCycles");
+  }
+
+  /** Page-table pages allocated so far (root tables included). */
+  public long tablesAllocated() {
+    return tablesAllocated;
+  }
+
+  /** Allocates an empty table (a root, or a lower level) and charges {@code core}. */
+  public long allocateTable(int core) {
+    long pfn = memory.allocate(FrameKind.PAGE_TABLE);
+    tablesAllocated++;
+    machine.charge(core, tableAllocCycles);
+    return pfn;
+  }
+
+  /**
+   * Maps {@code va} to {@code pa} with a leaf at {@code leafLevel}, creating missing tables.
+   *
+   * @param rootPfn the root table
+   * @param flags {@link org.mmuemu.core.isa.PteFlags} of the leaf
+   * @throws IllegalStateException when a leaf already covers {@code va} at a higher level
+   */
+  public void map(long rootPfn, long va, long pa, int leafLevel, int flags, int core) {
+    long tablePfn = descendCreating(rootPfn, va, leafLevel, core);
+    memory.writeDescriptor(tablePfn, format.index(va, leafLevel), format.encodeLeaf(pa, leafLevel, flags));
+    machine.charge(core, pteWriteCycles);
+    machine.recordMapping(pa >>> PhysicalMemory.FRAME_SHIFT, va, true);
+  }
+
+  /**
+   * Rewrites the flags of the leaf that maps {@code va}.
+   *
+   * @return whether a valid leaf was found
+   */
+  public boolean updateFlags(long rootPfn, long va, int flags, int core) {
+    long tablePfn = rootPfn;
+    for (int level = 0; level < format.levels(); level++) {
+      int index = format.index(va, level);
+      long descriptor = memory.readDescriptor(tablePfn, index);
+      if (!format.isValid(descriptor, level)) {
+        return false;
+      }
+      if (format.isLeaf(descriptor, level)) {
+        memory.writeDescriptor(tablePfn, index, format.withFlags(descriptor, level, flags));
+        machine.charge(core, pteWriteCycles);
+        return true;
+      }
+      tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+    }
+    return false;
+  }
+
+  /** Returns the valid leaf descriptor mapping {@code va}, or 0. A software walk: costs nothing. */
+  public long leafDescriptor(long rootPfn, long va) {
+    long tablePfn = rootPfn;
+    for (int level = 0; level < format.levels(); level++) {
+      long descriptor = memory.readDescriptor(tablePfn, format.index(va, level));
+      if (!format.isValid(descriptor, level)) {
+        return 0;
+      }
+      if (format.isLeaf(descriptor, level)) {
+        return descriptor;
+      }
+      tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+    }
+    return 0;
+  }
+
+  private long descendCreating(long rootPfn, long va, int leafLevel, int core) {
+    long tablePfn = rootPfn;
+    for (int level = 0; level < leafLevel; level++) {
+      int index = format.index(va, level);
+      long descriptor = memory.readDescriptor(tablePfn, index);
+      if (!format.isValid(descriptor, level)) {
+        long child = allocateTable(core);
+        memory.writeDescriptor(tablePfn, index, format.encodeTable(child << PhysicalMemory.FRAME_SHIFT, level));
+        machine.charge(core, pteWriteCycles);
+        tablePfn = child;
+      } else if (format.isLeaf(descriptor, level)) {
+        throw new IllegalStateException("va 0x" + Long.toHexString(va) + " is already covered by a level-" + level
+            + " block");
+      } else {
+        tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+      }
+    }
+    return tablePfn;
+  }
+}

@@ -1,0 +1,60 @@
+package org.mmuemu.kernel.run;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
+import org.mmuemu.core.config.ConfigSection;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.result.ResultBuilder;
+import org.mmuemu.core.result.RunResult;
+import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.workload.Workload;
+import org.mmuemu.kernel.workload.WorkloadException;
+import org.mmuemu.kernel.workload.WorkloadParams;
+
+/**
+ * Runs one workload on one machine: builds the machine, boots the kernel, prepares the
+ * workload, runs the cores' programs with the deterministic scheduler, and collects the result.
+ *
+ * <p>The same request always gives the same result (the {@code host} part is left for the
+ * caller, who owns the wall clock). Runs on the calling thread; separate runs share nothing.
+ */
+public final class Simulation {
+  private Simulation() {}
+
+  /**
+   * @throws WorkloadException for bad parameters or a malformed trace: the user's input
+   * @throws CancellationException when {@code request.cancelled()} stopped the run
+   */
+  public static RunResult run(SimulationRequest request) throws WorkloadException {
+    ConfigSection kernelSection = request.spec().kernelSection();
+    KernelConfig kernelConfig = KernelConfig.read(new ConfigSection(kernelSection.pointer(), kernelSection.asMap()));
+    Machine machine = new Machine(request.spec(), request.isa(), request.seed());
+    for (TraceSink sink : request.sinks()) {
+      machine.traceBus().addSink(sink);
+    }
+    try {
+      Kernel kernel = new Kernel(machine, kernelConfig);
+      Workload workload = request.workload();
+      Map<String, String> params = WorkloadParams.resolve(workload, request.params());
+      Workload.PreparedWorkload prepared = workload.prepare(kernel, params, request.seed());
+      boolean[] stopped = new boolean[1];
+      machine.run(prepared.programs(), () -> stopped[0] = request.cancelled().getAsBoolean());
+      if (stopped[0]) {
+        throw new CancellationException("run cancelled");
+      }
+      Map<String, Object> kernelCounters = new TreeMap<>(kernel.counters());
+      kernelCounters.put("unresolvedFaults", machine.unresolvedFaults());
+      kernelCounters.putAll(prepared.counters());
+      RunResult.MachineInfo machineInfo = new RunResult.MachineInfo(request.spec().name(), request.isa().id(),
+          request.spec().cores(), request.configSha256());
+      RunResult.WorkloadInfo workloadInfo = new RunResult.WorkloadInfo(workload.name(),
+          new TreeMap<>(prepared.effectiveParams()));
+      return ResultBuilder.build(machine, machineInfo, workloadInfo, request.seed(), kernelCounters);
+    } finally {
+      machine.traceBus().close();
+    }
+  }
+}

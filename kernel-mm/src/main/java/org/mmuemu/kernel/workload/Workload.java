@@ -1,0 +1,51 @@
+package org.mmuemu.kernel.workload;
+
+import java.util.List;
+import java.util.Map;
+import org.mmuemu.core.time.CoreProgram;
+import org.mmuemu.kernel.Kernel;
+
+/**
+ * Something to run on a simulated machine: sets up processes through the {@link Kernel}, then
+ * gives each core a program of steps.
+ *
+ * <p>Implementations are stateless factories; {@link #prepare} returns the run's own state.
+ */
+public interface Workload {
+
+  /** The name users pass to {@code --workload}. */
+  String name();
+
+  /** One line for {@code mmuemu list workloads}. */
+  String description();
+
+  /** The parameters, with defaults and meanings. */
+  List<WorkloadParam> params();
+
+  /**
+   * Sets the workload up on a booted kernel.
+   *
+   * @param params every parameter, normalized, defaults filled in (see {@link WorkloadParams#resolve})
+   * @param seed the run's seed; the workload's only source of randomness
+   * @return one program per core (null for a core with nothing to run)
+   * @throws WorkloadException when the parameters do not fit the machine
+   */
+  PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException;
+
+  /** A workload set up for one run. */
+  interface PreparedWorkload {
+    /** One program per core; null entries idle. */
+    CoreProgram[] programs();
+
+    /** The parameters as run, computed defaults filled in; reported in the result. */
+    Map<String, String> effectiveParams();
+
+    /**
+     * Workload-specific counters for the result's {@code kernel} section, read after the run.
+     *
+     * @throws WorkloadException when the run failed in a way the user must hear about (a
+     *     malformed trace line)
+     */
+    Map<String, Object> counters() throws WorkloadException;
+  }
+}

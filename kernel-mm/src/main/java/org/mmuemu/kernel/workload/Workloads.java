@@ -1,0 +1,40 @@
+package org.mmuemu.kernel.workload;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The named workloads {@code mmuemu run --workload} accepts. An explicit registry (no classpath
+ * scanning); an unknown name fails with the list of known ones.
+ */
+public final class Workloads {
+  private static final Map<String, Workload> BY_NAME = register();
+
+  private Workloads() {}
+
+  private static Map<String, Workload> register() {
+    Map<String, Workload> byName = new LinkedHashMap<>();
+    for (Workload workload : new Workload[] {new StreamWorkload()}) {
+      byName.put(workload.name(), workload);
+    }
+    return Collections.unmodifiableMap(byName);
+  }
+
+  /** Every named workload, in registration order. */
+  public static Map<String, Workload> all() {
+    return BY_NAME;
+  }
+
+  /**
+   * @throws WorkloadException naming the known workloads
+   */
+  public static Workload get(String name) throws WorkloadException {
+    Workload workload = BY_NAME.get(name);
+    if (workload == null) {
+      throw new WorkloadException("--workload " + name + ": unknown workload (expected one of: "
+          + String.join(", ", BY_NAME.keySet()) + ")");
+    }
+    return workload;
+  }
+}
