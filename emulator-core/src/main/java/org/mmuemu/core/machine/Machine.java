@@ -226,6 +226,7 @@ public final class Machine {
    * @return the physical address, or -1 when a fault was not resolved
    */
   public long translate(int core, long va, AccessKind kind) {
+    stats.countTranslation();
     Core c = cores[core];
     boolean fetch = kind == AccessKind.FETCH;
     SetAssociativeTlb[] path = c.path(fetch);

@@ -15,6 +15,7 @@ import org.HdrHistogram.Histogram;
 public final class RunStats {
   private static final int SIGNIFICANT_DIGITS = 3;
 
+  private long translations;
   private long walks;
   private long walkMemoryRefs;
   private long walkCacheHits;
@@ -31,6 +32,15 @@ public final class RunStats {
     Histogram histogram = new Histogram(SIGNIFICANT_DIGITS);
     histogram.setAutoResize(true);
     return histogram;
+  }
+
+  /** Counts one translation (one page of one access). */
+  public void countTranslation() {
+    translations++;
+  }
+
+  public long translations() {
+    return translations;
   }
 
   public void recordWalk(int memoryRefs, int cacheHits, long cycles) {

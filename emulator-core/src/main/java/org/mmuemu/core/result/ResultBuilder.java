@@ -59,7 +59,7 @@ public final class ResultBuilder {
       }
     }
     return new RunResult(RunResult.SCHEMA_VERSION, machineInfo, workloadInfo, seed,
-        new RunResult.Cycles(machine.clocks().max(), perCore), tlb, tlbPerCore, walks, maintenance, kernel, latency,
+        new RunResult.Cycles(machine.clocks().max(), perCore), stats.translations(), tlb, tlbPerCore, walks, maintenance, kernel, latency,
         violationCounts, machine.oracle().recorded(), null);
   }
 

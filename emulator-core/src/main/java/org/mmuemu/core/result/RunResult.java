@@ -13,6 +13,7 @@ import org.mmuemu.core.oracle.Violation;
  *
  * @param schemaVersion 1
  * @param cycles simulated cycles: the makespan and each core's clock at the end
+ * @param translations pages translated (an access spanning two pages is two)
  * @param tlb per TLB level, summed over cores
  * @param tlbPerCore per core, per level
  * @param kernel kernel-model counters (faults, frames, and per-feature counters)
@@ -20,7 +21,7 @@ import org.mmuemu.core.oracle.Violation;
  * @param violationCounts per violation kind, every one found (the list keeps the first 1000)
  */
 public record RunResult(int schemaVersion, MachineInfo machine, WorkloadInfo workload, long seed, Cycles cycles,
-    Map<String, TlbCounts> tlb, List<Map<String, TlbCounts>> tlbPerCore, Walks walks, Maintenance maintenance,
+    long translations, Map<String, TlbCounts> tlb, List<Map<String, TlbCounts>> tlbPerCore, Walks walks, Maintenance maintenance,
     Map<String, Object> kernel, Map<String, LatencySummary> latency, Map<String, Long> violationCounts,
     List<Violation> violations, Host host) {
 
@@ -52,7 +53,7 @@ public record RunResult(int schemaVersion, MachineInfo machine, WorkloadInfo wor
 
   /** Returns this result with {@code host} set. */
   public RunResult withHost(Host newHost) {
-    return new RunResult(schemaVersion, machine, workload, seed, cycles, tlb, tlbPerCore, walks, maintenance,
+    return new RunResult(schemaVersion, machine, workload, seed, cycles, translations, tlb, tlbPerCore, walks, maintenance,
         kernel, latency, violationCounts, violations, newHost);
   }
 
@@ -61,8 +62,4 @@ public record RunResult(int schemaVersion, MachineInfo machine, WorkloadInfo wor
     return violationCounts.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Total TLB lookups at the first level of every path, that is, translations performed. */
-  public long translations() {
-    return tlb.values().stream().mapToLong(TlbCounts::lookups).max().orElse(0);
-  }
 }
