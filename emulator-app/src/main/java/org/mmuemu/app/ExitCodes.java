@@ -1,0 +1,15 @@
+package org.mmuemu.app;
+
+/** The exit codes of every mmuemu command. */
+public final class ExitCodes {
+  private ExitCodes() {}
+
+  /** The run finished and the oracle found no violation. */
+  public static final int OK = 0;
+  /** The run finished and the oracle found violations. */
+  public static final int VIOLATIONS = 1;
+  /** Bad input: flags, config, workload parameters, trace. Nothing was written. */
+  public static final int BAD_INPUT = 2;
+  /** A bug in mmuemu. */
+  public static final int INTERNAL_ERROR = 3;
+}

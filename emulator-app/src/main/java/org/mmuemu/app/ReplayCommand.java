@@ -1,0 +1,44 @@
+package org.mmuemu.app;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.mmuemu.kernel.workload.ReplayWorkload;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code mmuemu replay}: a recorded memory trace through a machine. */
+@Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Replay a recorded memory trace on core 0 of a machine, in one process whose memory is "
+        + "demand-paged.",
+        "Record one with: valgrind --tool=lackey --trace-mem=yes --log-file=trace.txt ./program"},
+    footer = {"", "Example:", "  mmuemu replay --machine x86-skylake --trace-file trace.txt --out result.json"})
+final class ReplayCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--trace-file", required = true, paramLabel = "<file>", description = "The trace to replay.")
+  Path traceFile;
+
+  @Option(names = "--trace-file-format", paramLabel = "<format>", defaultValue = "lackey",
+      description = "The trace format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  TraceFileFormat format;
+
+  @Option(names = "--lenient", description = "Skip malformed lines and count them, instead of stopping at the first.")
+  boolean lenient;
+
+  @Mixin
+  RunOptions options;
+
+  /** Trace formats replay reads. */
+  enum TraceFileFormat { lackey }
+
+  @Override
+  public Integer call() throws Exception {
+    return new RunExecutor(spec.commandLine().getOut(), spec.commandLine().getErr(), options)
+        .execute(new ReplayWorkload(traceFile, lenient), Map.of());
+  }
+}

@@ -1,0 +1,85 @@
+package org.mmuemu.app;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import org.mmuemu.configs.ConfigException;
+import org.mmuemu.configs.LoadedMachine;
+import org.mmuemu.configs.MachineConfigLoader;
+import org.mmuemu.configs.ResultJson;
+import org.mmuemu.core.isa.Isa;
+import org.mmuemu.core.isa.IsaRegistry;
+import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
+import org.mmuemu.core.result.RunResult;
+import org.mmuemu.kernel.run.Simulation;
+import org.mmuemu.kernel.run.SimulationRequest;
+import org.mmuemu.kernel.workload.Workload;
+import org.mmuemu.kernel.workload.WorkloadException;
+
+/**
+ * Loads the machine, runs the simulation, adds the host facts, writes the result and prints
+ * the summary: the part {@code run} and {@code replay} share.
+ */
+final class RunExecutor {
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private final RunOptions options;
+
+  RunExecutor(PrintWriter out, PrintWriter err, RunOptions options) {
+    this.out = out;
+    this.err = err;
+    this.options = options;
+  }
+
+  int execute(Workload workload, Map<String, String> params) throws UserInputException {
+    IsaRegistry registry = IsaRegistry.load();
+    LoadedMachine loaded = loadMachine(registry, options.machine, options.overrides);
+    Isa isa = registry.get(loaded.spec().isa()).create(loaded.spec().isaSection());
+    long startNanos = System.nanoTime();
+    RunResult result;
+    try {
+      result = Simulation.run(SimulationRequest.of(loaded.spec(), isa, loaded.configSha256(), workload, params,
+          options.seed));
+    } catch (WorkloadException e) {
+      throw new UserInputException(e.getMessage());
+    } catch (SimulatedOutOfMemoryException e) {
+      throw new UserInputException("--machine " + options.machine + ": " + e.getMessage());
+    }
+    double wallSeconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+    result = result.withHost(new RunResult.Host(round(wallSeconds, 3), Math.round(result.translations() / wallSeconds),
+        VersionProvider.version()));
+    if (options.out != null) {
+      try {
+        ResultJson.writeAtomically(result, options.out);
+      } catch (IOException e) {
+        throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
+      }
+    }
+    if (options.json) {
+      out.print(ResultJson.toJson(result));
+      out.flush();
+    }
+    if (!options.quiet) {
+      PrintWriter summaryStream = options.json ? err : out;
+      new Summary(result, loaded.spec().frequencyGHz()).print(summaryStream, options.out);
+      summaryStream.flush();
+    }
+    return result.violationTotal() > 0 ? ExitCodes.VIOLATIONS : ExitCodes.OK;
+  }
+
+  /** Loads a machine config, turning config problems into user-input errors. */
+  static LoadedMachine loadMachine(IsaRegistry registry, String machine, List<String> overrides)
+      throws UserInputException {
+    try {
+      return new MachineConfigLoader(registry).load(machine, overrides);
+    } catch (ConfigException e) {
+      throw new UserInputException(List.of(e.getMessage().split("\n")));
+    }
+  }
+
+  private static double round(double value, int decimals) {
+    double scale = Math.pow(10, decimals);
+    return Math.round(value * scale) / scale;
+  }
+}
