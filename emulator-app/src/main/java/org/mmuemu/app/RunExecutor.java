@@ -2,16 +2,19 @@ package org.mmuemu.app;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
+import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.run.SimulationRequest;
 import org.mmuemu.kernel.workload.Workload;
@@ -36,15 +39,25 @@ final class RunExecutor {
     IsaRegistry registry = IsaRegistry.load();
     LoadedMachine loaded = loadMachine(registry, options.machine, options.overrides);
     Isa isa = registry.get(loaded.spec().isa()).create(loaded.spec().isaSection());
+    JsonLinesTraceWriter traceWriter = openTrace(loaded);
     long startNanos = System.nanoTime();
     RunResult result;
     try {
-      result = Simulation.run(SimulationRequest.of(loaded.spec(), isa, loaded.configSha256(), workload, params,
-          options.seed));
+      result = Simulation.run(new SimulationRequest(loaded.spec(), isa, loaded.configSha256(), workload, params,
+          options.seed, traceWriter == null ? List.of() : List.of(traceWriter), () -> false));
+      if (traceWriter != null) {
+        traceWriter.commit();
+      }
     } catch (WorkloadException e) {
       throw new UserInputException(e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
       throw new UserInputException("--machine " + options.machine + ": " + e.getMessage());
+    } catch (IOException | UncheckedIOException e) {
+      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getMessage() + ")");
+    } finally {
+      if (traceWriter != null) {
+        traceWriter.abandon();
+      }
     }
     double wallSeconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
     result = result.withHost(new RunResult.Host(round(wallSeconds, 3), Math.round(result.translations() / wallSeconds),
@@ -66,6 +79,40 @@ final class RunExecutor {
       summaryStream.flush();
     }
     return result.violationTotal() > 0 ? ExitCodes.VIOLATIONS : ExitCodes.OK;
+  }
+
+  private JsonLinesTraceWriter openTrace(LoadedMachine loaded) throws UserInputException {
+    if (options.trace == null) {
+      if (!options.traceEvents.isEmpty()) {
+        throw new UserInputException("--trace-events: needs --trace <file> to say where the events go");
+      }
+      return null;
+    }
+    long mask = 0;
+    if (options.traceEvents.isEmpty()) {
+      for (EventKind kind : EventKind.values()) {
+        mask |= kind.bit();
+      }
+      mask &= ~(EventKind.TLB_HIT.bit() | EventKind.TLB_FILL.bit() | EventKind.FRAME_ALLOC.bit()
+          | EventKind.FRAME_FREE.bit());
+    }
+    for (String name : options.traceEvents) {
+      if (name.trim().equalsIgnoreCase("all")) {
+        mask = -1L;
+        continue;
+      }
+      try {
+        mask |= EventKind.fromDottedName(name.trim()).bit();
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException("--trace-events " + e.getMessage());
+      }
+    }
+    List<String> levelNames = loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
+    try {
+      return new JsonLinesTraceWriter(options.trace, mask, levelNames);
+    } catch (IOException e) {
+      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e + ")");
+    }
   }
 
   /** Loads a machine config, turning config problems into user-input errors. */

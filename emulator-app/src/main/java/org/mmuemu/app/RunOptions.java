@@ -30,4 +30,13 @@ final class RunOptions {
 
   @Option(names = {"-q", "--quiet"}, description = "Print no summary.")
   boolean quiet;
+
+  @Option(names = "--trace", paramLabel = "<file>",
+      description = "Write the run's events as JSON lines to this file (moved into place when the run ends).")
+  Path trace;
+
+  @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
+      description = "Event kinds to trace, comma-separated, or 'all' (default: every kind but tlb.hit, tlb.fill, "
+          + "frame.alloc and frame.free; see 'mmuemu list events').")
+  List<String> traceEvents = new ArrayList<>();
 }

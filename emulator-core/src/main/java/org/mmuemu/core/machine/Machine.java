@@ -88,7 +88,8 @@ public final class Machine {
       List<SetAssociativeTlb> levels = new ArrayList<>();
       int levelIndex = 0;
       for (TlbLevelSpec levelSpec : spec.tlbLevels()) {
-        levels.add(new SetAssociativeTlb(levelSpec, mixSeed(seed, id, levelIndex++)));
+        levels.add(new SetAssociativeTlb(levelSpec, mixSeed(seed, id, levelIndex), levelIndex));
+        levelIndex++;
       }
       cores[id] = new Core(id, levels, walker.newWalkCaches(spec.walker()));
     }
@@ -237,7 +238,7 @@ public final class Machine {
       int slot = tlb.lookup(va, asid);
       if (slot < 0) {
         if (traceBus.wants(EventKind.TLB_MISS)) {
-          traceBus.publish(EventKind.TLB_MISS, core, clocks.now(core), va, 0, level);
+          traceBus.publish(EventKind.TLB_MISS, core, clocks.now(core), va, 0, tlb.levelIndex());
         }
         continue;
       }
@@ -245,7 +246,7 @@ public final class Machine {
       int flags = tlb.flagsOf(slot);
       checkHit(core, tlb, slot, va, pa);
       if (traceBus.wants(EventKind.TLB_HIT)) {
-        traceBus.publish(EventKind.TLB_HIT, core, clocks.now(core), va, pa, level);
+        traceBus.publish(EventKind.TLB_HIT, core, clocks.now(core), va, pa, tlb.levelIndex());
       }
       if (!permits(flags, kind)) {
         return faultAndRetry(c, va, kind, true);
@@ -339,7 +340,8 @@ public final class Machine {
     for (int level = 0; level < path.length; level++) {
       int slot = path[level].fill(va, walk.pageShift, asid, global, basePfn, walk.flags, stamp);
       if (slot >= 0 && traceBus.wants(EventKind.TLB_FILL)) {
-        traceBus.publish(EventKind.TLB_FILL, core, clocks.now(core), va, path[level].translate(slot, va), level);
+        traceBus.publish(EventKind.TLB_FILL, core, clocks.now(core), va, path[level].translate(slot, va),
+            path[level].levelIndex());
       }
     }
     long pa = walk.basePa + (va & ((1L << walk.pageShift) - 1));

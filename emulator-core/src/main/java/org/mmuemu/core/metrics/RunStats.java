@@ -2,7 +2,6 @@ package org.mmuemu.core.metrics;
 
 import java.util.Map;
 import java.util.TreeMap;
-import org.HdrHistogram.Histogram;
 
 /**
  * The simulated quantities of one run that are not kept by the TLBs themselves: walks,
@@ -13,26 +12,17 @@ import org.HdrHistogram.Histogram;
  * has been seen.
  */
 public final class RunStats {
-  private static final int SIGNIFICANT_DIGITS = 3;
-
   private long translations;
   private long walks;
   private long walkMemoryRefs;
   private long walkCacheHits;
-  private final Histogram walkCycles = newHistogram();
+  private final CycleDistribution walkCycles = new CycleDistribution();
   private long ipis;
   private long fullFlushes;
   private long faults;
   private final Map<String, long[]> instructionCounts = new TreeMap<>();
-  private final Map<String, Histogram> latencies = new TreeMap<>();
+  private final Map<String, CycleDistribution> latencies = new TreeMap<>();
   private final Map<String, long[]> kernelCounters = new TreeMap<>();
-
-  /** A histogram of simulated cycles with three significant digits, auto-resizing. */
-  public static Histogram newHistogram() {
-    Histogram histogram = new Histogram(SIGNIFICANT_DIGITS);
-    histogram.setAutoResize(true);
-    return histogram;
-  }
 
   /** Counts one translation (one page of one access). */
   public void countTranslation() {
@@ -47,7 +37,7 @@ public final class RunStats {
     walks++;
     walkMemoryRefs += memoryRefs;
     walkCacheHits += cacheHits;
-    walkCycles.recordValue(cycles);
+    walkCycles.record(cycles);
   }
 
   /** Counts one execution of a maintenance or barrier instruction, by its ISA name. */
@@ -74,12 +64,12 @@ public final class RunStats {
 
   /** Records one operation's latency in simulated cycles under {@code operation}. */
   public void recordLatency(String operation, long cycles) {
-    Histogram histogram = latencies.get(operation);
-    if (histogram == null) {
-      histogram = newHistogram();
-      latencies.put(operation, histogram);
+    CycleDistribution distribution = latencies.get(operation);
+    if (distribution == null) {
+      distribution = new CycleDistribution();
+      latencies.put(operation, distribution);
     }
-    histogram.recordValue(Math.max(0, cycles));
+    distribution.record(cycles);
   }
 
   /** Adds {@code delta} to a kernel counter. */
@@ -114,7 +104,7 @@ public final class RunStats {
     return walkCacheHits;
   }
 
-  public Histogram walkCycles() {
+  public CycleDistribution walkCycles() {
     return walkCycles;
   }
 
@@ -137,8 +127,8 @@ public final class RunStats {
     return copy;
   }
 
-  /** Latency histograms, sorted by operation. */
-  public Map<String, Histogram> latencies() {
+  /** Latency distributions, sorted by operation. */
+  public Map<String, CycleDistribution> latencies() {
     return java.util.Collections.unmodifiableMap(latencies);
   }
 

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.HdrHistogram.Histogram;
+import org.mmuemu.core.metrics.CycleDistribution;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.oracle.ViolationKind;
@@ -63,14 +63,13 @@ public final class ResultBuilder {
         violationCounts, machine.oracle().recorded(), null);
   }
 
-  /** Summarizes a histogram of cycles (all zeros when empty). */
-  public static LatencySummary summarize(Histogram histogram) {
-    if (histogram.getTotalCount() == 0) {
-      return new LatencySummary(0, 0, 0, 0, 0, 0, 0);
-    }
-    double mean = Math.round(histogram.getMean() * 1000.0) / 1000.0;
-    return new LatencySummary(histogram.getTotalCount(), mean, histogram.getValueAtPercentile(50),
-        histogram.getValueAtPercentile(90), histogram.getValueAtPercentile(99), histogram.getValueAtPercentile(99.9),
-        histogram.getMaxValue());
+  /**
+   * Summarizes a distribution: exact count, mean (to three decimals) and max; percentiles to
+   * three significant digits. All zeros when empty.
+   */
+  public static LatencySummary summarize(CycleDistribution distribution) {
+    double mean = Math.round(distribution.mean() * 1000.0) / 1000.0;
+    return new LatencySummary(distribution.count(), mean, distribution.percentile(50), distribution.percentile(90),
+        distribution.percentile(99), distribution.percentile(99.9), distribution.max());
   }
 }

@@ -23,6 +23,7 @@ import org.mmuemu.core.config.TlbLevelSpec.Replacement;
  */
 public final class SetAssociativeTlb {
   private final String name;
+  private final int levelIndex;
   private final TlbLevelSpec.Serves serves;
   private final int sets;
   private final int ways;
@@ -57,6 +58,16 @@ public final class SetAssociativeTlb {
    * @param randomSeed seed of this level's random source (used only by {@code random})
    */
   public SetAssociativeTlb(TlbLevelSpec spec, long randomSeed) {
+    this(spec, randomSeed, 0);
+  }
+
+  /**
+   * Builds an empty TLB that knows its position among the machine's levels.
+   *
+   * @param levelIndex position of this level in the machine config (reported in traces)
+   */
+  public SetAssociativeTlb(TlbLevelSpec spec, long randomSeed, int levelIndex) {
+    this.levelIndex = levelIndex;
     this.name = spec.name();
     this.serves = spec.serves();
     this.sets = spec.sets();
@@ -81,6 +92,11 @@ public final class SetAssociativeTlb {
 
   public String name() {
     return name;
+  }
+
+  /** Position of this level in the machine config's level list. */
+  public int levelIndex() {
+    return levelIndex;
   }
 
   public TlbLevelSpec.Serves serves() {

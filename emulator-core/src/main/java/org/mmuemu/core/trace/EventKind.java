@@ -10,36 +10,46 @@ import java.util.Locale;
  */
 public enum EventKind {
   /** va, pa, level index. */
-  TLB_HIT("tlb.hit"),
+  TLB_HIT("tlb.hit", "va", "pa", "level"),
   /** va, 0, level index. */
-  TLB_MISS("tlb.miss"),
+  TLB_MISS("tlb.miss", "va", null, "level"),
   /** va, pa, walk cycles (pa is -1 when the walk faulted). */
-  WALK("walk"),
+  WALK("walk", "va", "pa", "cycles"),
   /** va, pa, level index. */
-  TLB_FILL("tlb.fill"),
+  TLB_FILL("tlb.fill", "va", "pa", "level"),
   /** va (or -1), asid (or -1), maintenance instruction id. */
-  INVALIDATE("invalidate"),
+  INVALIDATE("invalidate", "va", "asid", "scope"),
   /** 0, 0, barrier id. */
-  BARRIER("barrier"),
+  BARRIER("barrier", null, null, "barrier"),
   /** target core, 0, 0. */
-  IPI_SEND("ipi.send"),
+  IPI_SEND("ipi.send", "target", null, null),
   /** initiator core, 0, 0. */
-  IPI_RECEIVE("ipi.receive"),
+  IPI_RECEIVE("ipi.receive", "initiator", null, null),
   /** va, access kind ordinal, fault level. */
-  FAULT("fault"),
+  FAULT("fault", "va", "access", "tableLevel"),
   /** va or 0, size or 0, kernel operation id. */
-  KERNEL_CALL("kernel.call"),
+  KERNEL_CALL("kernel.call", "va", "sizeBytes", "operation"),
   /** va, pa, violation kind ordinal. */
-  VIOLATION("violation"),
+  VIOLATION("violation", "va", "pa", "violation"),
   /** pfn, allocation stamp, frame kind ordinal. */
-  FRAME_ALLOC("frame.alloc"),
+  FRAME_ALLOC("frame.alloc", "pfn", "stamp", "frameKind"),
   /** pfn, 0, previous frame kind ordinal. */
-  FRAME_FREE("frame.free");
+  FRAME_FREE("frame.free", "pfn", null, "frameKind");
 
   private final String dottedName;
+  private final String[] payloadNames;
 
-  EventKind(String dottedName) {
+  EventKind(String dottedName, String a, String b, String c) {
     this.dottedName = dottedName;
+    this.payloadNames = new String[] {a, b, c};
+  }
+
+  /**
+   * Returns the name of payload word {@code index} (0 to 2) in traces, or null when the word is
+   * unused. Words named {@code va}, {@code pa} and {@code pfn} are addresses.
+   */
+  public String payloadName(int index) {
+    return payloadNames[index];
   }
 
   /** The name used in traces and on the control port. */

@@ -1,0 +1,200 @@
+package org.mmuemu.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The command line as a user meets it: exit codes, one-line errors without stack traces,
+ * results written atomically, and the same result twice for the same inputs.
+ */
+final class CliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String[] SMALL_STREAM = {"--workload", "stream", "--param", "accesses=3000", "--param",
+      "workingSetBytes=256KiB", "--set", "/cores=2", "--set", "/memoryBytes=256MiB"};
+
+  @TempDir
+  Path dir;
+
+  private static String[] concat(String[] first, String... rest) {
+    return Stream.concat(Stream.of(first), Stream.of(rest)).toArray(String[]::new);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
+  void run_builtInMachine_printsSummaryAndExitsZero(String machine) {
+    CliTestSupport.Outcome outcome = CliTestSupport.run(concat(new String[] {"run", "--machine", machine},
+        SMALL_STREAM));
+    assertThat(outcome.err()).isEmpty();
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
+    assertThat(outcome.out()).contains("stream on " + machine).contains("walks").contains("violations   none");
+  }
+
+  @Test
+  void run_twice_givesIdenticalResultsOutsideHost() throws Exception {
+    String[] args = concat(new String[] {"run", "--machine", "arm64-neoverse-n1", "--json", "--quiet", "--seed", "7"},
+        SMALL_STREAM);
+    CliTestSupport.Outcome first = CliTestSupport.run(args);
+    CliTestSupport.Outcome second = CliTestSupport.run(args);
+    assertThat(first.exitCode()).isZero();
+    ObjectNode a = (ObjectNode) JSON.readTree(first.out());
+    ObjectNode b = (ObjectNode) JSON.readTree(second.out());
+    assertThat(a.remove("host")).isNotNull();
+    b.remove("host");
+    assertThat(a.toString()).isEqualTo(b.toString());
+    assertThat(a.get("translations").asLong()).isGreaterThan(6000);
+  }
+
+  @Test
+  void run_differentSeed_changesTheRandomWorkload() throws Exception {
+    JsonNode a = JSON.readTree(CliTestSupport.run(concat(new String[] {"run", "--machine", "x86-skylake", "--json",
+        "-q", "--seed", "1"}, SMALL_STREAM)).out());
+    JsonNode b = JSON.readTree(CliTestSupport.run(concat(new String[] {"run", "--machine", "x86-skylake", "--json",
+        "-q", "--seed", "2"}, SMALL_STREAM)).out());
+    assertThat(a.get("cycles")).isNotEqualTo(b.get("cycles"));
+  }
+
+  @Test
+  void run_out_writesTheResultFile() throws Exception {
+    Path result = dir.resolve("result.json");
+    CliTestSupport.Outcome outcome = CliTestSupport.run(concat(new String[] {"run", "--machine", "x86-skylake",
+        "--out", result.toString()}, SMALL_STREAM));
+    assertThat(outcome.exitCode()).isZero();
+    JsonNode json = JSON.readTree(result.toFile());
+    assertThat(json.get("schemaVersion").asInt()).isEqualTo(1);
+    assertThat(json.at("/machine/isa").asText()).isEqualTo("x86");
+    assertThat(json.at("/workload/params/threads").asText()).isEqualTo("2");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files).containsExactly(result);
+    }
+  }
+
+  @Test
+  void run_outInMissingDirectory_exitsTwoAndWritesNothing() {
+    Path result = dir.resolve("no/such/dir/result.json");
+    CliTestSupport.Outcome outcome = CliTestSupport.run(concat(new String[] {"run", "--machine", "x86-skylake",
+        "--out", result.toString()}, SMALL_STREAM));
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("--out").doesNotContain("Exception");
+    assertThat(result).doesNotExist();
+  }
+
+  @Test
+  void run_unknownWorkload_namesTheKnownOnes() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "x86-skylake", "--workload", "nosuch");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("--workload nosuch").contains("stream").doesNotContain("at org.");
+  }
+
+  @Test
+  void run_badParam_namesTheParam() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "x86-skylake", "--workload", "stream",
+        "--param", "writeFraction=2");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("--param writeFraction=2").contains("expected");
+  }
+
+  @Test
+  void run_unknownParam_listsTheKnownOnes() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "x86-skylake", "--workload", "stream",
+        "--param", "nosuch=1");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("nosuch").contains("workingSetBytes");
+  }
+
+  @Test
+  void run_unknownFlag_exitsTwoWithUsageHint() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "x86-skylake", "--workload", "stream",
+        "--bogus");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("--bogus").contains("--help");
+  }
+
+  @Test
+  void run_badSetOverride_namesThePointer() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "x86-skylake", "--workload", "stream",
+        "--set", "/cores=\"many\"");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("/cores").doesNotContain("Exception");
+  }
+
+  @Test
+  void run_unknownMachine_exitsTwo() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "no-such-machine", "--workload",
+        "stream");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("no-such-machine");
+  }
+
+  @Test
+  void replay_malformedLine_stopsWithItsLineNumber() throws Exception {
+    Path trace = dir.resolve("bad.txt");
+    Files.writeString(trace, "==1== banner\nI  04000000,4\n L 7ff000,8\nthis is not lackey\n S 7ff008,8\n");
+    CliTestSupport.Outcome outcome = CliTestSupport.run("replay", "--machine", "x86-skylake", "--trace-file",
+        trace.toString(), "--set", "/memoryBytes=256MiB");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("bad.txt:4").doesNotContain("Exception");
+  }
+
+  @Test
+  void replay_lenient_skipsAndCountsMalformedLines() throws Exception {
+    Path trace = dir.resolve("bad.txt");
+    Files.writeString(trace, "==1== banner\nI  04000000,4\n L 7ff000,8\nthis is not lackey\n S 7ff008,8\n");
+    CliTestSupport.Outcome outcome = CliTestSupport.run("replay", "--machine", "x86-skylake", "--trace-file",
+        trace.toString(), "--lenient", "--json", "-q", "--set", "/memoryBytes=256MiB");
+    assertThat(outcome.exitCode()).isZero();
+    JsonNode json = JSON.readTree(outcome.out());
+    assertThat(json.at("/kernel/replay/skippedLines").asLong()).isEqualTo(1);
+    assertThat(json.at("/translations").asLong()).isEqualTo(3);
+  }
+
+  @Test
+  void replay_missingFile_exitsTwo() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("replay", "--machine", "x86-skylake", "--trace-file",
+        dir.resolve("missing.txt").toString());
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("missing.txt");
+  }
+
+  @Test
+  void list_showsMachinesWorkloadsIsasAndEvents() {
+    assertThat(CliTestSupport.run("list", "machines").out()).contains("arm64-neoverse-n1").contains("x86-skylake");
+    assertThat(CliTestSupport.run("list", "workloads").out()).contains("stream").contains("workingSetBytes")
+        .contains("replay");
+    assertThat(CliTestSupport.run("list", "isas").out()).contains("arm64").contains("x86");
+    assertThat(CliTestSupport.run("list", "events").out()).contains("tlb.miss").contains("walk");
+  }
+
+  @Test
+  void validate_goodAndBadConfigs() throws Exception {
+    Path bad = dir.resolve("bad.json");
+    Files.writeString(bad, "{\"name\": \"bad\", \"extends\": \"x86-skylake\", \"cores\": \"eight\"}");
+    CliTestSupport.Outcome good = CliTestSupport.run("validate", "x86-skylake");
+    assertThat(good.exitCode()).isZero();
+    assertThat(good.out()).contains("ok");
+    CliTestSupport.Outcome outcome = CliTestSupport.run("validate", bad.toString());
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("/cores").doesNotContain("Exception");
+  }
+
+  @Test
+  void version_printsTheVersion() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("--version");
+    assertThat(outcome.exitCode()).isZero();
+    assertThat(outcome.out()).startsWith("mmuemu ");
+  }
+
+  @Test
+  void noCommand_exitsTwo() {
+    assertThat(CliTestSupport.run().exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+  }
+}
