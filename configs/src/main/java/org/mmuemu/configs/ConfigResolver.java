@@ -198,7 +198,8 @@ final class ConfigResolver {
     }
     Path path = ((FileSource) source).path();
     try {
-      return Files.readString(path, StandardCharsets.UTF_8);
+      String text = Files.readString(path, StandardCharsets.UTF_8);
+      return text.startsWith("\uFEFF") ? text.substring(1) : text; // editors on Windows write a BOM
     } catch (CharacterCodingException e) {
       problems.add(new ConfigProblem(source.label(), "not UTF-8 text (expected: a JSON file in UTF-8)"));
     } catch (IOException e) {

@@ -38,10 +38,11 @@ public record LoadedMachine(MachineSpec spec, String source, String configSha256
     String p = pointer;
     while (true) {
       String entry = provenance.get(p);
-      if (entry != null || p.isEmpty()) {
+      int slash = p.lastIndexOf('/');
+      if (entry != null || slash < 0) {
         return entry;
       }
-      p = p.substring(0, p.lastIndexOf('/'));
+      p = p.substring(0, slash);
     }
   }
 }
