@@ -67,6 +67,20 @@ final class ValidationTest {
   }
 
   @Test
+  void emptyFile_isASyntaxError() {
+    Path file = write(dir, "empty.json", "  \n");
+
+    assertThat(problems(file)).containsExactly(file + ": line 1, column 1: empty document (expected: a JSON object)");
+  }
+
+  @Test
+  void byteOrderMark_isIgnored() {
+    Path file = write(dir, "bom.json", "\uFEFF{'name': 'bom', 'extends': 'x86-skylake'}");
+
+    assertThat(problems(file)).isEmpty();
+  }
+
+  @Test
   void duplicateKey_isASyntaxError() {
     Path file = write(dir, "dup.json", "{'name': 'a',\n 'name': 'b'}");
 
