@@ -47,7 +47,7 @@ final class ResultJsonTest {
     return new RunResult(RunResult.SCHEMA_VERSION,
         new MachineInfo("arm64-neoverse-n1", "arm64", 2, "ab".repeat(32)),
         new WorkloadInfo("test_vmalloc", new TreeMap<>(Map.of("iterations", "3", "size", "4KiB"))),
-        42L, new Cycles(5000, List.of(5000L, 4100L)), tlb, List.of(tlb, tlb),
+        42L, new Cycles(5000, List.of(5000L, 4100L)), 24L, tlb, List.of(tlb, tlb),
         new Walks(2, 7, 1, walkCycles), new Maintenance(new TreeMap<>(Map.of("TLBI VALE1IS", 3L)), 0, 1),
         kernel, latency, new TreeMap<>(Map.of("STALE_TLB_USE", 1L)),
         List.of(new Violation("STALE_TLB_USE", 1, 4242, "0x7f0000001000", null,
@@ -134,7 +134,7 @@ final class ResultJsonTest {
 
     assertThat(ResultJson.validate(json)).extracting(ConfigProblem::toString).containsExactly(
         "/extra: unknown key (expected one of: cycles, host, kernel, latency, machine, maintenance, schemaVersion, "
-            + "seed, tlb, tlbPerCore, violationCounts, violations, walks, workload)",
+            + "seed, tlb, tlbPerCore, translations, violationCounts, violations, walks, workload)",
         "/seed: \"42\" (expected: an integer)",
         "/violations/0/kind: \"STALE\" (expected: one of STALE_TLB_USE, UNFLUSHED_ALIAS, FREED_TABLE_WALK, "
             + "LOST_WRITE, BREAK_BEFORE_MAKE, KERNEL_UAF)");

@@ -37,7 +37,7 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     d.put("pteWriteCycles", 5L); // one descriptor store
     d.put("lockCycles", 30L); // uncontended lock + unlock
     d.put("contextSwitchCycles", 2000L);
-    return Map.copyOf(d);
+    return java.util.Collections.unmodifiableMap(d);
   }
 
   /** Returns a cost in cycles. */
@@ -60,7 +60,8 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     variantSection.rejectUnknownKeys(VARIANTS.keySet());
     Map<String, String> variants = new java.util.TreeMap<>();
     VARIANTS.forEach((key, allowed) -> variants.put(key, variantSection.getChoice(key, allowed.get(0), allowed)));
-    return new KernelConfig(Map.copyOf(costs), Map.copyOf(variants));
+    return new KernelConfig(java.util.Collections.unmodifiableMap(costs),
+        java.util.Collections.unmodifiableMap(variants));
   }
 
   /** Checks the section and returns every problem. */
