@@ -14,6 +14,7 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.MachineTranslationContract;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.testkit.SmallMachines;
 
 /**
  * The x86 ISA, found through {@link IsaRegistry} as the app finds it, against the shared
@@ -93,7 +94,7 @@ final class X86MachineTranslationTest extends MachineTranslationContract {
   @Test
   void pcidOff_leavesNoTagBits() {
     IsaProvider x86 = provider();
-    var section = org.mmuemu.core.testkit.SmallMachines.isaSection("x86", Map.of("pcid", false));
+    var section = SmallMachines.isaSection("x86", Map.of("pcid", false));
 
     assertThat(x86.validate(section)).isEmpty();
     assertThat(x86.create(section).regime().asidBits()).isZero();
