@@ -1,0 +1,188 @@
+package org.mmuemu.core.time;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Determinism and simulated-time ordering of cross-core effects both rest on the scheduler's
+ * choice of the next core. These tests record the exact order of steps of programs with
+ * different step costs, and check the run-ahead bound a quantum allows.
+ */
+final class SchedulerTest {
+
+  /** One step as observed: the core and its clock when the step started. */
+  private record Step(int core, long startCycle) {}
+
+  /** A program that charges {@code costs[i % costs.length]} per step and stops after {@code steps}. */
+  private static CoreProgram program(CoreClocks clocks, List<Step> log, int steps, long... costs) {
+    int[] done = new int[1];
+    return core -> {
+      log.add(new Step(core, clocks.now(core)));
+      clocks.advance(core, costs[done[0] % costs.length]);
+      return ++done[0] < steps;
+    };
+  }
+
+  @Test
+  void quantumZero_runsTheSmallestClockFirst_tiesToTheLowerCoreId() {
+    CoreClocks clocks = new CoreClocks(3);
+    List<Step> log = new ArrayList<>();
+    CoreProgram[] programs = {
+        program(clocks, log, 4, 3), program(clocks, log, 4, 2), program(clocks, log, 4, 3)};
+
+    long steps = new Scheduler(clocks, 0).run(programs, () -> false);
+
+    // Worked by hand: core 1 is cheaper, so it gets ahead in steps; ties at 0, 3, 6 and 9 go to
+    // the lower id.
+    assertThat(log).containsExactly(
+        new Step(0, 0), new Step(1, 0), new Step(2, 0),
+        new Step(1, 2), new Step(0, 3), new Step(2, 3),
+        new Step(1, 4), new Step(0, 6), new Step(1, 6),
+        new Step(2, 6), new Step(0, 9), new Step(2, 9));
+    assertThat(steps).isEqualTo(12);
+    assertThat(clocks.snapshot()).containsExactly(12, 8, 12);
+  }
+
+  @Test
+  void quantumZero_everyStepStartsAtTheSmallestLiveClock() {
+    int cores = 4;
+    CoreClocks clocks = new CoreClocks(cores);
+    SplittableRandom random = new SplittableRandom(17);
+    int[] remaining = {30, 50, 10, 40};
+    List<String> problems = new ArrayList<>();
+    CoreProgram[] programs = new CoreProgram[cores];
+    for (int c = 0; c < cores; c++) {
+      programs[c] = core -> {
+        for (int other = 0; other < cores; other++) {
+          boolean live = remaining[other] > 0;
+          long mine = clocks.now(core);
+          long theirs = clocks.now(other);
+          if (other != core && live && (theirs < mine || (theirs == mine && other < core))) {
+            problems.add("core " + core + " at " + mine + " stepped before core " + other + " at " + theirs);
+          }
+        }
+        clocks.advance(core, random.nextInt(1, 20));
+        return --remaining[core] > 0;
+      };
+    }
+
+    long steps = new Scheduler(clocks, 0).run(programs, () -> false);
+
+    assertThat(problems).isEmpty();
+    assertThat(steps).isEqualTo(130);
+  }
+
+  @Test
+  void nullProgram_isACoreWithNothingToRun() {
+    CoreClocks clocks = new CoreClocks(3);
+    List<Step> log = new ArrayList<>();
+    CoreProgram[] programs = {null, program(clocks, log, 2, 5), null};
+
+    long steps = new Scheduler(clocks, 0).run(programs, () -> false);
+
+    assertThat(steps).isEqualTo(2);
+    assertThat(log).containsExactly(new Step(1, 0), new Step(1, 5));
+  }
+
+  @Test
+  void positiveQuantum_letsACoreRunAheadOfTheNextByAtMostTheQuantum() {
+    long quantum = 25;
+    int cores = 3;
+    CoreClocks clocks = new CoreClocks(cores);
+    SplittableRandom random = new SplittableRandom(5);
+    int[] remaining = {200, 150, 100};
+    long[] largestLead = new long[1];
+    List<String> problems = new ArrayList<>();
+    CoreProgram[] programs = new CoreProgram[cores];
+    for (int c = 0; c < cores; c++) {
+      programs[c] = core -> {
+        long mine = clocks.now(core);
+        for (int other = 0; other < cores; other++) {
+          if (other != core && remaining[other] > 0) {
+            long lead = mine - clocks.now(other);
+            largestLead[0] = Math.max(largestLead[0], lead);
+            if (lead > quantum) {
+              problems.add("core " + core + " stepped at " + mine + ", " + lead + " ahead of core " + other);
+            }
+          }
+        }
+        clocks.advance(core, random.nextInt(1, 10));
+        return --remaining[core] > 0;
+      };
+    }
+
+    new Scheduler(clocks, quantum).run(programs, () -> false);
+
+    assertThat(problems).isEmpty();
+    assertThat(largestLead[0]).as("the quantum is used").isGreaterThan(0);
+  }
+
+  @Test
+  void positiveQuantum_runsAheadInBursts() {
+    CoreClocks clocks = new CoreClocks(2);
+    List<Step> log = new ArrayList<>();
+    CoreProgram[] programs = {program(clocks, log, 100, 1), program(clocks, log, 100, 1)};
+
+    new Scheduler(clocks, 10).run(programs, () -> false);
+
+    // Core 0 steps while its clock is at most core 1's (0) plus 10: at 0..10, eleven steps.
+    // Then core 1 steps at 0..21 (core 0 is at 11), twenty-two steps.
+    assertThat(log.subList(0, 11)).allMatch(step -> step.core() == 0);
+    assertThat(log.get(11)).isEqualTo(new Step(1, 0));
+    assertThat(log.subList(11, 33)).allMatch(step -> step.core() == 1);
+    assertThat(log.get(33)).isEqualTo(new Step(0, 11));
+    assertThat(log).hasSize(200);
+  }
+
+  @Test
+  void quantumZero_alternatesEqualCostCores() {
+    CoreClocks clocks = new CoreClocks(2);
+    List<Step> log = new ArrayList<>();
+    CoreProgram[] programs = {program(clocks, log, 3, 1), program(clocks, log, 3, 1)};
+
+    new Scheduler(clocks, 0).run(programs, () -> false);
+
+    assertThat(log).extracting(Step::core).containsExactly(0, 1, 0, 1, 0, 1);
+  }
+
+  @Test
+  void cancellation_stopsAnEndlessRunWithinAFewThousandSteps() {
+    CoreClocks clocks = new CoreClocks(2);
+    AtomicInteger executed = new AtomicInteger();
+    CoreProgram endless = core -> {
+      executed.incrementAndGet();
+      clocks.advance(core, 1);
+      return true;
+    };
+
+    long steps = new Scheduler(clocks, 0).run(new CoreProgram[] {endless, endless}, () -> true);
+
+    assertThat(steps).isEqualTo(executed.get()).isPositive().isLessThanOrEqualTo(10_000);
+  }
+
+  @Test
+  void cancellation_isHonouredWhenItIsRequestedMidRun() {
+    CoreClocks clocks = new CoreClocks(1);
+    AtomicInteger executed = new AtomicInteger();
+    CoreProgram endless = core -> {
+      executed.incrementAndGet();
+      clocks.advance(core, 1);
+      return true;
+    };
+
+    long steps = new Scheduler(clocks, 0).run(new CoreProgram[] {endless}, () -> executed.get() >= 20_000);
+
+    assertThat(steps).isEqualTo(executed.get()).isBetween(20_000L, 30_000L);
+  }
+
+  @Test
+  void negativeQuantum_isRejected() {
+    assertThatThrownBy(() -> new Scheduler(new CoreClocks(1), -1)).isInstanceOf(IllegalArgumentException.class);
+  }
+}
