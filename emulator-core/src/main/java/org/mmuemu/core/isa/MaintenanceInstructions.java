@@ -24,4 +24,22 @@ public interface MaintenanceInstructions {
 
   /** Returns whether the ISA has broadcast invalidation instructions (arm64 yes; x86 only with INVLPGB). */
   boolean hasBroadcast();
+
+  /**
+   * Returns whether the ISA has last-level-only forms that keep walk-cache entries (arm64
+   * {@code VALE1}); where it has none (x86), every invalidation also drops walk-cache entries.
+   */
+  default boolean hasLastLevelOnly() {
+    return true;
+  }
+
+  /**
+   * Returns what the instruction for {@code requested} really removes, where the ISA has no
+   * exact form: arm64 has no "all but global" operation, so {@code VMALLE1} removes global
+   * entries too; x86 cannot reach other PCIDs by address, so INVLPG covers the current PCID and
+   * global entries only.
+   */
+  default InvalidationScope effectiveScope(InvalidationScope requested) {
+    return requested;
+  }
 }

@@ -29,6 +29,15 @@ public interface TranslationRegime {
     return upper == 0 || upper == -1;
   }
 
+  /**
+   * Returns whether walk-cache entries for {@code va} are shared by every address space (arm64:
+   * the TTBR1 half has no ASID) rather than tagged with the current one (x86 tags every
+   * paging-structure-cache entry with the PCID).
+   */
+  default boolean sharesWalkCacheEntries(long va) {
+    return isKernelVa(va);
+  }
+
   /** Returns the physical address of the root table that translates {@code va} in {@code context}. */
   long rootPa(long va, TranslationContext context);
 }

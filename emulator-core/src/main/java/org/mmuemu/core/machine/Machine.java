@@ -362,7 +362,7 @@ public final class Machine {
     MaintenanceInstructions instructions = isa.maintenance();
     countMaintenance(core, instructions.name(scope, lastLevelOnly, false), scope, vaStart, asid);
     clocks.advance(core, instructions.issueCycles(scope, false));
-    invalidateCore(cores[core], scope, vaStart, vaEnd, asid, lastLevelOnly);
+    invalidateCore(cores[core], instructions.effectiveScope(scope), vaStart, vaEnd, asid, lastLevelOnly);
   }
 
   /**
@@ -382,8 +382,9 @@ public final class Machine {
     }
     countMaintenance(initiator, instructions.name(scope, lastLevelOnly, true), scope, vaStart, asid);
     clocks.advance(initiator, instructions.issueCycles(scope, true));
+    InvalidationScope effective = instructions.effectiveScope(scope);
     for (Core target : cores) {
-      invalidateCore(target, scope, vaStart, vaEnd, asid, lastLevelOnly);
+      invalidateCore(target, effective, vaStart, vaEnd, asid, lastLevelOnly);
     }
   }
 
@@ -404,7 +405,7 @@ public final class Machine {
     for (SetAssociativeTlb tlb : c.tlbLevels()) {
       applyTo(tlb, scope, vaStart, vaEnd, asid);
     }
-    if (!lastLevelOnly) {
+    if (!lastLevelOnly || !isa.maintenance().hasLastLevelOnly()) {
       for (WalkCache cache : c.walkCaches()) {
         if (cache != null) {
           applyTo(cache, scope, vaStart, vaEnd, asid);

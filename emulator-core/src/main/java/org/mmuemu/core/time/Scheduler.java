@@ -63,13 +63,13 @@ public final class Scheduler {
       do {
         boolean more = programs[chosen].step(chosen);
         steps++;
+        if (steps % CANCEL_CHECK_STEPS == 0 && cancelled.getAsBoolean()) {
+          return steps;
+        }
         if (!more) {
           live[chosen] = false;
           liveCount--;
           break;
-        }
-        if (steps % CANCEL_CHECK_STEPS == 0 && cancelled.getAsBoolean()) {
-          return steps;
         }
       } while (quantumCycles > 0 && clocks.now(chosen) <= limit);
     }

@@ -265,8 +265,9 @@ public final class SetAssociativeTlb {
       }
       int shift = pageShifts[sizeIndexes[slot]];
       long entryStart = vpns[slot] << shift;
-      long entryEnd = entryStart + (1L << shift);
-      boolean overlaps = Long.compareUnsigned(entryStart, vaEnd) < 0 && Long.compareUnsigned(vaStart, entryEnd) < 0;
+      // The last byte, not the end: an entry for the topmost page would end at 2^64, which wraps to 0.
+      long entryLast = entryStart + ((1L << shift) - 1);
+      boolean overlaps = Long.compareUnsigned(entryStart, vaEnd) < 0 && Long.compareUnsigned(vaStart, entryLast) <= 0;
       if (overlaps && matchesSpace(slot, asid, allAsids, includeGlobal)) {
         valid[slot] = false;
         removed++;

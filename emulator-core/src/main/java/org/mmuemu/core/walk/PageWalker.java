@@ -76,7 +76,7 @@ public final class PageWalker {
   public void walk(long va, TranslationContext context, WalkCache[] caches, WalkResult out, int core, long cycle) {
     out.reset();
     int asid = context.asid();
-    boolean kernelHalf = regime.isKernelVa(va);
+    boolean sharedWalkCacheEntry = regime.sharesWalkCacheEntries(va);
     int startLevel = 0;
     long tablePfn = regime.rootPa(va, context) >>> PhysicalMemory.FRAME_SHIFT;
     for (int level = format.levels() - 2; level >= 0; level--) {
@@ -122,7 +122,7 @@ public final class PageWalker {
       long nextTablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
       WalkCache cache = caches[level];
       if (cache != null) {
-        cache.fill(va, asid, kernelHalf, nextTablePfn, memory.allocationSequence());
+        cache.fill(va, asid, sharedWalkCacheEntry, nextTablePfn, memory.allocationSequence());
       }
       tablePfn = nextTablePfn;
     }

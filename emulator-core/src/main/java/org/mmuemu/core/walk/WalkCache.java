@@ -100,8 +100,8 @@ public final class WalkCache {
         continue;
       }
       long start = keys[slot] << coverShift;
-      long end = start + (1L << coverShift);
-      boolean overlaps = Long.compareUnsigned(start, vaEnd) < 0 && Long.compareUnsigned(vaStart, end) < 0;
+      long last = start + ((1L << coverShift) - 1); // the end of the topmost region would wrap to 0
+      boolean overlaps = Long.compareUnsigned(start, vaEnd) < 0 && Long.compareUnsigned(vaStart, last) <= 0;
       if (overlaps && (globals[slot] ? includeGlobal : (allAsids || asids[slot] == asid))) {
         valid[slot] = false;
         removed++;

@@ -157,7 +157,12 @@ public abstract class MachineTranslationContract {
   }
 
   /** What a neutral scope must leave of A, B, G and A' when aimed at VA_A in ASID. */
-  protected static String expectedSurvivors(InvalidationScope scope) {
+  /**
+   * Which of the entries A, B (ASID, VA_A and VA_B), G (global) and a (other ASID) survive a
+   * local invalidation of VA_A by {@code scope}. An ISA without an exact form for a scope
+   * overrides this with what its instruction really removes.
+   */
+  protected String expectedSurvivors(InvalidationScope scope) {
     return switch (scope) {
       case VA -> "BGa";
       case VA_ALL_ASIDS -> "BG";

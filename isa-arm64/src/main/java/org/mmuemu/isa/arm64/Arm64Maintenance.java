@@ -39,4 +39,10 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   public boolean hasBroadcast() {
     return true;
   }
+
+  @Override
+  public InvalidationScope effectiveScope(InvalidationScope requested) {
+    // VMALLE1 has no form that spares global (TTBR1) entries.
+    return requested == InvalidationScope.ALL_NON_GLOBAL ? InvalidationScope.ALL : requested;
+  }
 }

@@ -28,8 +28,7 @@ final class X86Maintenance implements MaintenanceInstructions {
       throw new IllegalArgumentException("x86 has no broadcast invalidation in this configuration");
     }
     return switch (scope) {
-      case VA -> "INVLPG";
-      case VA_ALL_ASIDS -> "INVPCID type 0";
+      case VA, VA_ALL_ASIDS -> "INVLPG";
       case ASID -> "INVPCID type 1";
       case ALL -> "INVPCID type 2";
       case ALL_NON_GLOBAL -> "INVPCID type 3";
@@ -48,5 +47,15 @@ final class X86Maintenance implements MaintenanceInstructions {
   @Override
   public boolean hasBroadcast() {
     return false;
+  }
+
+  @Override
+  public boolean hasLastLevelOnly() {
+    return false;
+  }
+
+  @Override
+  public InvalidationScope effectiveScope(InvalidationScope requested) {
+    return requested == InvalidationScope.VA_ALL_ASIDS ? InvalidationScope.VA : requested;
   }
 }

@@ -27,6 +27,11 @@ final class X86Regime implements TranslationRegime {
   }
 
   @Override
+  public boolean sharesWalkCacheEntries(long va) {
+    return false;
+  }
+
+  @Override
   public long rootPa(long va, TranslationContext context) {
     return context.userRootPa();
   }
