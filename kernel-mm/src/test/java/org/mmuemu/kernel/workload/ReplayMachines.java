@@ -12,6 +12,7 @@ import org.mmuemu.core.config.WalkerSpec;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.result.RunResult;
+import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.run.SimulationRequest;
 
@@ -44,8 +45,14 @@ final class ReplayMachines {
 
   /** Replays {@code trace} on {@code spec} and returns the result (host left null). */
   static RunResult replay(MachineSpec spec, Path trace, boolean lenient) throws WorkloadException {
-    return Simulation.run(SimulationRequest.of(spec, isa(spec), "test", new ReplayWorkload(trace, lenient), Map.of(),
-        SEED));
+    return replay(spec, trace, lenient, List.of());
+  }
+
+  /** Replays with trace sinks attached. */
+  static RunResult replay(MachineSpec spec, Path trace, boolean lenient, List<TraceSink> sinks)
+      throws WorkloadException {
+    return Simulation.run(new SimulationRequest(spec, isa(spec), "test", new ReplayWorkload(trace, lenient), Map.of(),
+        SEED, sinks, () -> false));
   }
 
   /** The result's {@code kernel.replay} section. */

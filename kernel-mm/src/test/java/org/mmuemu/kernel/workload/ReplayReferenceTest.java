@@ -26,8 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.config.TlbLevelSpec.Serves;
+import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.result.RunResult.TlbCounts;
+import org.mmuemu.core.trace.EventKind;
 
 /**
  * Acceptance test of the replay semantics users rely on, on real valgrind lackey traces
@@ -173,13 +175,14 @@ final class ReplayReferenceTest {
   @Test
   void malformedLine_strictReplay_failsNamingFileAndLine() throws IOException {
     List<String> lines = realPrefix(40);
-    lines.add(" L 1fff00077"); // line 41: a record cut short, as a truncated copy leaves it
+    lines.add(""); // line 41: blank, ignored
+    lines.add(" L 1fff00077"); // line 42: a record cut short, as a truncated copy leaves it
     lines.addAll(realLines(40, 60));
     Path trace = write("cut.lackey", lines);
 
     assertThatThrownBy(() -> replay(oneLevel("arm64", new Geometry(64, 4)), trace, false))
         .isInstanceOf(WorkloadException.class)
-        .hasMessageStartingWith("cut.lackey:41: ")
+        .hasMessageStartingWith("cut.lackey:42: ")
         .hasMessageContaining(" L 1fff00077");
   }
 
@@ -212,7 +215,8 @@ final class ReplayReferenceTest {
     String spanning = firstRealRecord(a -> a.fetch() && a.firstVpn() != a.lastVpn());
     Path trace = write("spanning.lackey", List.of(spanning));
 
-    RunResult oneLevel = replay(oneLevel("arm64", new Geometry(64, 4)), trace, false);
+    RecordingSink misses = new RecordingSink(EventKind.TLB_MISS);
+    RunResult oneLevel = replay(oneLevel("arm64", new Geometry(64, 4)), trace, false, List.of(misses));
     RunResult twoLevels = replay(machine("x86", twoLevelSpecs()), trace, false);
 
     assertThat(oneLevel.tlb()).containsExactlyEntriesOf(Map.of("tlb", new TlbCounts(2, 0, 2)));
@@ -222,6 +226,10 @@ final class ReplayReferenceTest {
         "l2", new TlbCounts(2, 0, 2)));
     assertThat(replaySection(oneLevel)).containsEntry("pageCrossings", 1L);
     assertThat(oneLevel.kernel()).containsEntry("pageFaults", 2L);
+    ReferenceTrace.Access access = firstRealAccess(a -> a.fetch() && a.firstVpn() != a.lastVpn());
+    assertThat(misses.events()).extracting(e -> e.a() >>> 12)
+        .as("pages translated, in address order")
+        .containsExactly(access.firstVpn(), access.lastVpn());
   }
 
   @Test
@@ -239,11 +247,13 @@ final class ReplayReferenceTest {
   }
 
   @Test
-  void modify_translatesOnce() throws IOException, WorkloadException {
+  void modify_translatesOnceAsAStore() throws IOException, WorkloadException {
     String modify = firstRealRecord(a -> a.kind() == 'M' && a.firstVpn() == a.lastVpn());
     Path trace = write("modify.lackey", List.of(modify, modify));
 
-    RunResult result = replay(machine("arm64", twoLevelSpecs()), trace, false);
+    RecordingSink faults = new RecordingSink(EventKind.FAULT);
+
+    RunResult result = replay(machine("arm64", twoLevelSpecs()), trace, false, List.of(faults));
 
     assertThat(result.tlb()).isEqualTo(Map.of(
         "l1i", new TlbCounts(0, 0, 0),
@@ -251,6 +261,9 @@ final class ReplayReferenceTest {
         "l2", new TlbCounts(1, 0, 1)));
     assertThat(replaySection(result)).containsEntry("modifies", 2L).containsEntry("stores", 0L);
     assertThat(result.kernel()).containsEntry("pageFaults", 1L).containsEntry("permissionFaults", 0L);
+    assertThat(faults.events()).as("the first touch faults once, as a store")
+        .extracting(RecordingSink.Event::b)
+        .containsExactly((long) AccessKind.WRITE.ordinal());
   }
 
   @ParameterizedTest(name = "{0}")
