@@ -60,12 +60,14 @@ final class ReplayReferenceTest {
 
   /**
    * Chosen so that every one evicts on every trace (the traces touch 60 to 136 distinct pages):
-   * small fully associative levels, low and middling associativity, and a large direct-mapped
-   * level whose misses are all conflicts between pages 4 MiB apart. (A 256-entry 8-way level
-   * was dropped: it only ever takes compulsory misses here, so LRU and FIFO agree on it.)
+   * small fully associative levels, low and middling associativity, set counts that are not
+   * powers of two (48 entries 4-way has 12 sets; 96 direct-mapped entries, 96 sets), and a large
+   * direct-mapped level whose misses are all conflicts between pages 4 MiB apart. (A 256-entry
+   * 8-way level was dropped: it only ever takes compulsory misses here, so LRU and FIFO agree on
+   * it.)
    */
   private static final List<Geometry> GEOMETRIES = List.of(new Geometry(16, 16), new Geometry(48, 48),
-      new Geometry(32, 2), new Geometry(64, 4), new Geometry(1024, 1));
+      new Geometry(32, 2), new Geometry(64, 4), new Geometry(48, 4), new Geometry(96, 1), new Geometry(1024, 1));
 
   @TempDir
   Path tempDir;
