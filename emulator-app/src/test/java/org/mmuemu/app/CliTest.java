@@ -57,10 +57,10 @@ final class CliTest {
   @Test
   void run_differentSeed_changesTheRandomWorkload() throws Exception {
     // 4 MiB (1024 pages) overflows the 64-entry l1d, so which pages miss depends on the draw
-    JsonNode a = JSON.readTree(CliTestSupport.run(concat(SMALL_STREAM, "run", "--machine", "x86-skylake", "--json",
-        "-q", "--seed", "1", "--param", "workingSetBytes=4MiB")).out());
-    JsonNode b = JSON.readTree(CliTestSupport.run(concat(SMALL_STREAM, "run", "--machine", "x86-skylake", "--json",
-        "-q", "--seed", "2", "--param", "workingSetBytes=4MiB")).out());
+    JsonNode a = JSON.readTree(CliTestSupport.run(concat(concat(new String[] {"run", "--machine", "x86-skylake",
+        "--json", "-q", "--seed", "1"}, SMALL_STREAM), "--param", "workingSetBytes=4MiB")).out());
+    JsonNode b = JSON.readTree(CliTestSupport.run(concat(concat(new String[] {"run", "--machine", "x86-skylake",
+        "--json", "-q", "--seed", "2"}, SMALL_STREAM), "--param", "workingSetBytes=4MiB")).out());
     assertThat(a.at("/workload/params/workingSetBytes").asText()).isEqualTo("4194304");
     assertThat(a.at("/tlb/l1d/misses")).isNotEqualTo(b.at("/tlb/l1d/misses"));
   }
