@@ -188,6 +188,24 @@ final class CliTest {
     assertThat(outcome.err()).contains("/cores").doesNotContain("Exception");
   }
 
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "\"cores\": \"eight\"|/cores",
+      "\"colour\": \"red\"|/colour",
+      "\"tlb\": {\"levels\": [{\"name\": \"l1\", \"serves\": \"unified\", \"entries\": 1280, \"ways\": 7, \"pageSizes\": [\"4KiB\"], \"hitCycles\": 1}]}|/tlb/levels/0/ways: 7 (expected: divides entries 1280)",
+      "\"isa\": \"sparc\"|/isa",
+      "\"extends\": \"no-such-machine\"|/extends"})
+  void badConfig_exitsTwoNamingThePointer(String member, String expectedInError) throws Exception {
+    Path config = dir.resolve("bad.json");
+    String base = member.startsWith("\"extends\"") ? "" : "\"extends\": \"x86-skylake\", ";
+    Files.writeString(config, "{\"name\": \"bad\", " + base + member + "}");
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", config.toString(), "--workload", "stream",
+        "--out", dir.resolve("result.json").toString());
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains(expectedInError).doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(dir.resolve("result.json")).doesNotExist();
+  }
+
   @Test
   void version_printsTheVersion() {
     CliTestSupport.Outcome outcome = CliTestSupport.run("--version");
