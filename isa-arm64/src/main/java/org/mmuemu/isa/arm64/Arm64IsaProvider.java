@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Set;
 import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.config.ConfigSection;
+import org.mmuemu.core.isa.AssembledIsa;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.MaintenanceInstructions;
@@ -46,27 +47,7 @@ public final class Arm64IsaProvider implements IsaProvider {
     PageTableFormat format = new Arm64PageTableFormat();
     TranslationRegime regime = new Arm64Regime(settings.vaBits, settings.asidBits);
     MaintenanceInstructions maintenance = new Arm64Maintenance(settings.tlbiCycles, settings.tlbiAllCycles);
-    return new Isa() {
-      @Override
-      public String id() {
-        return "arm64";
-      }
-
-      @Override
-      public PageTableFormat pageTableFormat() {
-        return format;
-      }
-
-      @Override
-      public TranslationRegime regime() {
-        return regime;
-      }
-
-      @Override
-      public MaintenanceInstructions maintenance() {
-        return maintenance;
-      }
-    };
+    return new AssembledIsa("arm64", format, regime, maintenance);
   }
 
   private record Settings(int asidBits, int vaBits, long tlbiCycles, long tlbiAllCycles) {}

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Set;
 import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.config.ConfigSection;
+import org.mmuemu.core.isa.AssembledIsa;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.MaintenanceInstructions;
@@ -47,27 +48,7 @@ public final class X86IsaProvider implements IsaProvider {
     TranslationRegime regime = new X86Regime(settings.pcid ? 12 : 0);
     MaintenanceInstructions maintenance = new X86Maintenance(settings.invlpgCycles, settings.invpcidContextCycles,
         settings.invpcidAllCycles);
-    return new Isa() {
-      @Override
-      public String id() {
-        return "x86";
-      }
-
-      @Override
-      public PageTableFormat pageTableFormat() {
-        return format;
-      }
-
-      @Override
-      public TranslationRegime regime() {
-        return regime;
-      }
-
-      @Override
-      public MaintenanceInstructions maintenance() {
-        return maintenance;
-      }
-    };
+    return new AssembledIsa("x86", format, regime, maintenance);
   }
 
   private record Settings(boolean pcid, long invlpgCycles, long invpcidContextCycles, long invpcidAllCycles) {}

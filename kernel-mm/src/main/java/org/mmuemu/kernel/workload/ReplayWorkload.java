@@ -84,22 +84,7 @@ public final class ReplayWorkload implements Workload {
     effective.put("format", "lackey");
     effective.put("lenient", Boolean.toString(lenient));
     effective.put("traceFile", fileName);
-    return new PreparedWorkload() {
-      @Override
-      public CoreProgram[] programs() {
-        return programs;
-      }
-
-      @Override
-      public Map<String, String> effectiveParams() {
-        return effective;
-      }
-
-      @Override
-      public Map<String, Object> counters() throws WorkloadException {
-        return program.finish();
-      }
-    };
+    return PreparedWorkload.of(programs, effective, program::finish);
   }
 
   private static final class ReplayProgram implements CoreProgram {

@@ -84,22 +84,7 @@ public final class StreamWorkload implements Workload {
     }
     Map<String, String> effective = new TreeMap<>(params);
     effective.put("threads", Integer.toString(threads));
-    return new PreparedWorkload() {
-      @Override
-      public CoreProgram[] programs() {
-        return programs;
-      }
-
-      @Override
-      public Map<String, String> effectiveParams() {
-        return effective;
-      }
-
-      @Override
-      public Map<String, Object> counters() {
-        return Map.of();
-      }
-    };
+    return PreparedWorkload.of(programs, effective, Map::of);
   }
 
   private static long roundUpToPage(long bytes) {

@@ -47,5 +47,31 @@ public interface Workload {
      *     malformed trace line)
      */
     Map<String, Object> counters() throws WorkloadException;
+
+    /** A prepared workload whose counters are computed after the run by {@code counters}. */
+    static PreparedWorkload of(CoreProgram[] programs, Map<String, String> effectiveParams, Counters counters) {
+      return new PreparedWorkload() {
+        @Override
+        public CoreProgram[] programs() {
+          return programs;
+        }
+
+        @Override
+        public Map<String, String> effectiveParams() {
+          return effectiveParams;
+        }
+
+        @Override
+        public Map<String, Object> counters() throws WorkloadException {
+          return counters.read();
+        }
+      };
+    }
+  }
+
+  /** Reads a workload's counters after its run. */
+  @FunctionalInterface
+  interface Counters {
+    Map<String, Object> read() throws WorkloadException;
   }
 }

@@ -1,0 +1,8 @@
+package org.mmuemu.core.isa;
+
+/**
+ * An {@link Isa} put together from its parts, for providers whose ISA is nothing more than its
+ * format, regime and maintenance instructions.
+ */
+public record AssembledIsa(String id, PageTableFormat pageTableFormat, TranslationRegime regime,
+    MaintenanceInstructions maintenance) implements Isa {}
