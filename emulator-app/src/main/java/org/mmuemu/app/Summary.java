@@ -81,7 +81,7 @@ final class Summary {
   }
 
   private static void line(PrintWriter w, String label, String text) {
-    w.printf(Locale.ROOT, "  %-12s %s%n", label, text);
+    w.printf(Locale.ROOT, "  %-22s %s%n", label, text);
   }
 
   private static String percent(long part, long whole) {

@@ -10,6 +10,8 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.kernel.arch.ArchTlbPolicies;
+import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SequentialAsidAllocator;
@@ -34,6 +36,7 @@ public final class Kernel implements FaultHandler {
   private final KernelConfig config;
   private final PageTableEditor tables;
   private final SequentialAsidAllocator asids;
+  private final ArchTlbPolicy tlbPolicy;
   private final List<Mm> mms = new ArrayList<>();
   private final Mm[] currentMm;
   private final long kernelRootPfn;
@@ -42,6 +45,7 @@ public final class Kernel implements FaultHandler {
   private long permissionFaults;
   private long segfaults;
   private long dataPagesAllocated;
+  private long pagesFreed;
 
   /** Boots the kernel on {@code machine}: allocates the kernel's root table and installs the fault handler. */
   public Kernel(Machine machine, KernelConfig config) {
@@ -56,6 +60,7 @@ public final class Kernel implements FaultHandler {
       machine.core(core).context().setKernelRoot(kernelRootPfn << PhysicalMemory.FRAME_SHIFT);
     }
     machine.setFaultHandler(this);
+    this.tlbPolicy = ArchTlbPolicies.forKernel(this);
   }
 
   public Machine machine() {
@@ -70,27 +75,97 @@ public final class Kernel implements FaultHandler {
     return tables;
   }
 
+  /** Linux's TLB policy for the machine's ISA. */
+  public ArchTlbPolicy tlbPolicy() {
+    return tlbPolicy;
+  }
+
+  /**
+   * Hands out a tag from the simple sequential allocator.
+   *
+   * <p>{@code // MODEL:} first cut shared by both arch policies until each has Linux's own
+   * allocator (arm64 generations and rollover, x86 per-CPU dynamic ASIDs).
+   */
+  public int allocateAsid() {
+    return asids.allocate();
+  }
+
   /** Creates an empty address space (charged to the acting core). */
   public Mm createMm() {
     int core = machine.actingCore();
     long root = tables.allocateTable(core);
-    Mm mm = new Mm(mms.size() + 1, root, asids.allocate());
+    Mm mm = new Mm(mms.size() + 1, root, -1);
     mms.add(mm);
     return mm;
   }
 
   /**
-   * Runs {@code mm} on {@code core}: loads its root table and tag into the core's translation
-   * registers.
-   *
-   * <p>{@code // MODEL:} a first cut: the switch costs the configured context-switch cycles
-   * and no TLB maintenance, which is right while every mm has its own tag; the per-arch
-   * switch_mm policies come with the ISA fidelity work.
+   * Runs {@code mm} on {@code core}: pays the context-switch cost, then the arch policy's
+   * switch_mm loads the root table and the tag into the core's translation registers.
    */
   public void switchTo(int core, Mm mm) {
+    Mm previous = currentMm[core];
     currentMm[core] = mm;
-    machine.core(core).context().setUser(mm.rootPfn() << PhysicalMemory.FRAME_SHIFT, mm.asid());
     machine.charge(core, config.cost("contextSwitchCycles"));
+    tlbPolicy.switchMm(core, previous, mm);
+  }
+
+  /**
+   * Writes the cores currently running {@code mm} into {@code out}, in core order.
+   *
+   * @return how many there are
+   */
+  public int coresRunning(Mm mm, int[] out) {
+    int count = 0;
+    for (int core = 0; core < currentMm.length; core++) {
+      if (currentMm[core] == mm) {
+        out[count++] = core;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Adds an anonymous mapping (Linux {@code mmap} of private anonymous memory); pages are
+   * faulted in on first touch.
+   */
+  public void mmap(int core, Mm mm, Vma vma) {
+    long start = machine.now(core);
+    machine.charge(core, config.cost("lockCycles") + config.cost("vmaLookupCycles"));
+    mm.addVma(vma);
+    machine.stats().recordLatency("mmap", machine.now(core) - start);
+  }
+
+  /**
+   * Unmaps {@code [startVa, endVa)} (Linux {@code munmap}): clears each leaf, flushes the range
+   * through the arch policy, and only then frees the frames, so no core can reach a freed frame
+   * through a translation of this range (the I3 invariant).
+   *
+   * <p>{@code // MODEL:} a first cut of the teardown: no mmu_gather batching, and page-table
+   * pages are kept (Linux's free_pgtables may free them); both come with the mmu_gather work.
+   */
+  public void munmap(int core, Mm mm, long startVa, long endVa) {
+    long start = machine.now(core);
+    machine.charge(core, config.cost("lockCycles"));
+    mm.removeRange(startVa, endVa);
+    long pages = (endVa - startVa) >>> PhysicalMemory.FRAME_SHIFT;
+    long[] freed = new long[(int) Math.min(pages, Integer.MAX_VALUE)];
+    int freedCount = 0;
+    for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 1L << PhysicalMemory.FRAME_SHIFT) {
+      long pfn = tables.clearLeaf(mm.rootPfn(), va, core);
+      if (pfn > 0) {
+        freed[freedCount++] = pfn;
+      }
+    }
+    if (freedCount > 0) {
+      tlbPolicy.flushTlbRange(core, mm, startVa, endVa, PhysicalMemory.FRAME_SHIFT, true);
+    }
+    for (int i = 0; i < freedCount; i++) {
+      machine.memory().free(freed[i]);
+      machine.charge(core, config.cost("pageFreeCycles"));
+    }
+    pagesFreed += freedCount;
+    machine.stats().recordLatency("munmap", machine.now(core) - start);
   }
 
   public Mm currentMm(int core) {
@@ -139,6 +214,7 @@ public final class Kernel implements FaultHandler {
     counters.put("dataPagesAllocated", dataPagesAllocated);
     counters.put("framesInUse", machine.memory().framesInUse());
     counters.put("pageFaults", pageFaults);
+    counters.put("pagesFreed", pagesFreed);
     counters.put("pageTablePages", tables.tablesAllocated());
     counters.put("permissionFaults", permissionFaults);
     counters.put("processes", (long) mms.size());

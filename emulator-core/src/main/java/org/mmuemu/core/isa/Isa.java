@@ -15,4 +15,7 @@ public interface Isa {
 
   /** The maintenance instruction set: names and costs of each neutral operation. */
   MaintenanceInstructions maintenance();
+
+  /** The cost of inter-processor interrupts. */
+  InterruptCosts interrupts();
 }

@@ -42,4 +42,25 @@ public interface MaintenanceInstructions {
   default InvalidationScope effectiveScope(InvalidationScope requested) {
     return requested;
   }
+
+  /**
+   * Returns how many cycles after its issue a broadcast invalidation has completed on every one
+   * of {@code cores} cores: what a {@link BarrierKind#BROADCAST_COMPLETE} barrier waits for.
+   */
+  default long broadcastCompletionCycles(int cores) {
+    return 0;
+  }
+
+  /**
+   * Returns the barrier instruction of {@code kind}, as results name it, or null when the ISA
+   * needs none (x86 invalidations are synchronous).
+   */
+  default String barrierName(BarrierKind kind) {
+    return null;
+  }
+
+  /** Returns the cycles a barrier of {@code kind} costs the issuing core, before any wait. */
+  default long barrierCycles(BarrierKind kind) {
+    return 0;
+  }
 }

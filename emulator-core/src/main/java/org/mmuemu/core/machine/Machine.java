@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
+import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.InterruptCosts;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.MaintenanceInstructions;
@@ -65,6 +67,8 @@ public final class Machine {
   private final FrameHistory history = new FrameHistory(HISTORY_EVENTS);
   private final Oracle oracle = new Oracle(history, MAX_RECORDED_VIOLATIONS);
   private final long accessCycles;
+  private final long[] outstandingBroadcastUntil;
+  private final boolean[] idle;
   private FaultHandler faultHandler;
   private int actingCore;
   private long unresolvedFaults;
@@ -94,6 +98,8 @@ public final class Machine {
       cores[id] = new Core(id, levels, walker.newWalkCaches(spec.walker()));
     }
     memory.setListener(new HistoryRecorder());
+    this.outstandingBroadcastUntil = new long[cores.length];
+    this.idle = new boolean[cores.length];
   }
 
   private static long mixSeed(long seed, int core, int level) {
@@ -180,9 +186,12 @@ public final class Machine {
     CoreProgram[] wrapped = new CoreProgram[programs.length];
     for (int i = 0; i < programs.length; i++) {
       CoreProgram program = programs[i];
+      idle[i] = program == null;
       wrapped[i] = program == null ? null : core -> {
         actingCore = core;
-        return program.step(core);
+        boolean more = program.step(core);
+        idle[core] = !more;
+        return more;
       };
     }
     return new Scheduler(clocks, spec.quantumCycles()).run(wrapped, cancelled);
@@ -382,10 +391,98 @@ public final class Machine {
     }
     countMaintenance(initiator, instructions.name(scope, lastLevelOnly, true), scope, vaStart, asid);
     clocks.advance(initiator, instructions.issueCycles(scope, true));
+    long completes = clocks.now(initiator) + instructions.broadcastCompletionCycles(cores.length);
+    outstandingBroadcastUntil[initiator] = Math.max(outstandingBroadcastUntil[initiator], completes);
     InvalidationScope effective = instructions.effectiveScope(scope);
     for (Core target : cores) {
       invalidateCore(target, effective, vaStart, vaEnd, asid, lastLevelOnly);
     }
+  }
+
+  /**
+   * Executes a barrier on {@code core}: pays its cost and, for
+   * {@link BarrierKind#BROADCAST_COMPLETE}, waits until every broadcast invalidation this core
+   * issued has completed on every core.
+   *
+   * @return cycles the barrier took, its own cost and the wait
+   * @throws IllegalStateException when the ISA has no such barrier
+   */
+  public long barrier(int core, BarrierKind kind) {
+    MaintenanceInstructions instructions = isa.maintenance();
+    String name = instructions.barrierName(kind);
+    if (name == null) {
+      throw new IllegalStateException(isa.id() + " has no " + kind + " barrier");
+    }
+    long start = clocks.now(core);
+    stats.countInstruction(name);
+    clocks.advance(core, instructions.barrierCycles(kind));
+    if (kind == BarrierKind.BROADCAST_COMPLETE) {
+      clocks.waitUntil(core, outstandingBroadcastUntil[core]);
+      outstandingBroadcastUntil[core] = 0;
+    }
+    if (traceBus.wants(EventKind.BARRIER)) {
+      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, kind.ordinal());
+    }
+    return clocks.now(core) - start;
+  }
+
+  /**
+   * Sends an inter-processor interrupt from {@code initiator} to each of {@code targets} and,
+   * when {@code waitForAcks}, waits for the slowest acknowledgement.
+   *
+   * <p>The initiator pays the send cost per target, in order. A target takes the interrupt at
+   * its next step boundary at or after the delivery time: a busy target (whose clock is already
+   * at or past the initiator's, as the scheduler guarantees) pays the handler entry plus the
+   * handler's own work on its clock; an idle target's clock first moves to the delivery time.
+   * Each acknowledgement arrives {@code ackCycles} after its handler ends.
+   *
+   * <p>{@code // MODEL:} the handler's effects (the target's invalidations) happen when the IPI
+   * is sent, not at the delivery time. No invalidation is ever applied later than on hardware,
+   * and the kernel frees nothing before the acknowledgements, so no stale use is hidden.
+   *
+   * @param targets target cores; the initiator itself is skipped if present
+   * @return the cycles the initiator spent, sending and waiting
+   */
+  public long sendIpis(int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
+    InterruptCosts costs = isa.interrupts();
+    long start = clocks.now(initiator);
+    long latestAck = start;
+    for (int i = 0; i < targetCount; i++) {
+      int target = targets[i];
+      if (target == initiator) {
+        continue;
+      }
+      clocks.advance(initiator, costs.sendCycles());
+      stats.countIpis(1);
+      if (traceBus.wants(EventKind.IPI_SEND)) {
+        traceBus.publish(EventKind.IPI_SEND, initiator, clocks.now(initiator), target, 0, 0);
+      }
+      long delivery = clocks.now(initiator) + costs.deliveryCycles();
+      if (idle[target]) {
+        clocks.waitUntil(target, delivery);
+      }
+      long handlerStart = clocks.now(target);
+      int previousActing = actingCore;
+      actingCore = target;
+      clocks.advance(target, costs.handlerEntryCycles());
+      if (traceBus.wants(EventKind.IPI_RECEIVE)) {
+        traceBus.publish(EventKind.IPI_RECEIVE, target, clocks.now(target), initiator, 0, 0);
+      }
+      handler.handle(target, initiator);
+      actingCore = previousActing;
+      long handlerCycles = clocks.now(target) - handlerStart;
+      long ack = Math.max(handlerStart, delivery) + handlerCycles + costs.ackCycles();
+      latestAck = Math.max(latestAck, ack);
+    }
+    if (waitForAcks) {
+      clocks.waitUntil(initiator, latestAck);
+    }
+    return clocks.now(initiator) - start;
+  }
+
+  /** Returns whether {@code core} has no more steps to run (or never had any). */
+  public boolean isIdle(int core) {
+    return idle[core];
   }
 
   /** Counts a maintenance or barrier instruction by name and publishes it. */

@@ -51,6 +51,12 @@ public final class FakeIsa implements Isa {
     return maintenance;
   }
 
+  /** Interrupt costs of the fake machine: send 7 per target, delivery 100, handler entry 50, ack 20. */
+  @Override
+  public org.mmuemu.core.isa.InterruptCosts interrupts() {
+    return new org.mmuemu.core.isa.InterruptCosts(7, 100, 50, 20);
+  }
+
   /** A provider for {@link FakeIsa}; accepts an empty section only. Deliberately not registered with ServiceLoader. */
   public static final class Provider implements IsaProvider {
     @Override

@@ -5,9 +5,9 @@ import java.util.Set;
 import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.AssembledIsa;
+import org.mmuemu.core.isa.InterruptCosts;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaProvider;
-import org.mmuemu.core.isa.MaintenanceInstructions;
 import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.TranslationRegime;
 
@@ -15,12 +15,15 @@ import org.mmuemu.core.isa.TranslationRegime;
  * The AArch64 ISA: VMSAv8-64, 4 KiB granule, 48-bit VA, ASID-tagged TTBR0 and global TTBR1.
  *
  * <p>Config section {@code /arm64}: {@code asidBits} (8 or 16, default 16), {@code vaBits}
- * (48), {@code costs.tlbiCycles} (issue cost of a by-VA TLBI, default 10) and
- * {@code costs.tlbiAllCycles} (ASIDE1 / VMALLE1, default 50).
+ * (48), {@code costs} (TLBI issue costs, broadcast completion, barriers; see
+ * docs/config-reference.md) and {@code interrupts} (IPI costs).
  */
 public final class Arm64IsaProvider implements IsaProvider {
-  static final Set<String> KEYS = Set.of("asidBits", "vaBits", "costs");
-  static final Set<String> COST_KEYS = Set.of("tlbiCycles", "tlbiAllCycles");
+  static final Set<String> KEYS = Set.of("asidBits", "vaBits", "costs", "interrupts");
+  static final Set<String> COST_KEYS = Set.of("tlbiCycles", "tlbiAllCycles", "broadcastCompletionBaseCycles",
+      "broadcastCompletionPerCoreCycles", "dsbIshCycles", "dsbIshstCycles", "dsbNshCycles", "isbCycles");
+  /** Defaults: a GIC SGI round trip of about 1 us at 3 GHz (TIMINGS §3, estimate). */
+  static final InterruptCosts DEFAULT_INTERRUPTS = new InterruptCosts(100, 1500, 800, 600);
 
   @Override
   public String id() {
@@ -46,11 +49,10 @@ public final class Arm64IsaProvider implements IsaProvider {
     }
     PageTableFormat format = new Arm64PageTableFormat();
     TranslationRegime regime = new Arm64Regime(settings.vaBits, settings.asidBits);
-    MaintenanceInstructions maintenance = new Arm64Maintenance(settings.tlbiCycles, settings.tlbiAllCycles);
-    return new AssembledIsa("arm64", format, regime, maintenance);
+    return new AssembledIsa("arm64", format, regime, settings.maintenance, settings.interrupts);
   }
 
-  private record Settings(int asidBits, int vaBits, long tlbiCycles, long tlbiAllCycles) {}
+  private record Settings(int asidBits, int vaBits, Arm64Maintenance maintenance, InterruptCosts interrupts) {}
 
   private static Settings read(ConfigSection section) {
     section.rejectUnknownKeys(KEYS);
@@ -64,8 +66,12 @@ public final class Arm64IsaProvider implements IsaProvider {
     }
     ConfigSection costs = section.section("costs");
     costs.rejectUnknownKeys(COST_KEYS);
-    long tlbiCycles = costs.getLong("tlbiCycles", 10, 0, 1_000_000);
-    long tlbiAllCycles = costs.getLong("tlbiAllCycles", 50, 0, 1_000_000);
-    return new Settings(asidBits, vaBits, tlbiCycles, tlbiAllCycles);
+    long limit = 100_000_000;
+    Arm64Maintenance maintenance = new Arm64Maintenance(costs.getLong("tlbiCycles", 10, 0, limit),
+        costs.getLong("tlbiAllCycles", 50, 0, limit), costs.getLong("broadcastCompletionBaseCycles", 600, 0, limit),
+        costs.getLong("broadcastCompletionPerCoreCycles", 150, 0, limit), costs.getLong("dsbIshCycles", 20, 0, limit),
+        costs.getLong("dsbIshstCycles", 20, 0, limit), costs.getLong("dsbNshCycles", 10, 0, limit),
+        costs.getLong("isbCycles", 15, 0, limit));
+    return new Settings(asidBits, vaBits, maintenance, InterruptCosts.read(section, DEFAULT_INTERRUPTS));
   }
 }

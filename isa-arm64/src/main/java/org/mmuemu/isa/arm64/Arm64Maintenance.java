@@ -1,5 +1,6 @@
 package org.mmuemu.isa.arm64;
 
+import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 
@@ -12,10 +13,55 @@ import org.mmuemu.core.isa.MaintenanceInstructions;
 final class Arm64Maintenance implements MaintenanceInstructions {
   private final long tlbiCycles;
   private final long tlbiAllCycles;
+  private final long completionBaseCycles;
+  private final long completionPerCoreCycles;
+  private final long dsbIshCycles;
+  private final long dsbIshstCycles;
+  private final long dsbNshCycles;
+  private final long isbCycles;
 
-  Arm64Maintenance(long tlbiCycles, long tlbiAllCycles) {
+  Arm64Maintenance(long tlbiCycles, long tlbiAllCycles, long completionBaseCycles, long completionPerCoreCycles,
+      long dsbIshCycles, long dsbIshstCycles, long dsbNshCycles, long isbCycles) {
     this.tlbiCycles = tlbiCycles;
     this.tlbiAllCycles = tlbiAllCycles;
+    this.completionBaseCycles = completionBaseCycles;
+    this.completionPerCoreCycles = completionPerCoreCycles;
+    this.dsbIshCycles = dsbIshCycles;
+    this.dsbIshstCycles = dsbIshstCycles;
+    this.dsbNshCycles = dsbNshCycles;
+    this.isbCycles = isbCycles;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>{@code // MODEL:} a broadcast TLBI completes a configured base plus a per-core cost
+   * after its issue, the same for every operation and every core; real interconnects batch
+   * DVM messages and answer at different speeds.
+   */
+  @Override
+  public long broadcastCompletionCycles(int cores) {
+    return completionBaseCycles + completionPerCoreCycles * cores;
+  }
+
+  @Override
+  public String barrierName(BarrierKind kind) {
+    return switch (kind) {
+      case TABLE_STORES_VISIBLE -> "DSB ISHST";
+      case BROADCAST_COMPLETE -> "DSB ISH";
+      case LOCAL_COMPLETE -> "DSB NSH";
+      case CONTEXT_SYNC -> "ISB";
+    };
+  }
+
+  @Override
+  public long barrierCycles(BarrierKind kind) {
+    return switch (kind) {
+      case TABLE_STORES_VISIBLE -> dsbIshstCycles;
+      case BROADCAST_COMPLETE -> dsbIshCycles;
+      case LOCAL_COMPLETE -> dsbNshCycles;
+      case CONTEXT_SYNC -> isbCycles;
+    };
   }
 
   @Override

@@ -14,13 +14,31 @@ import java.util.List;
 public final class Mm {
   private final int id;
   private final long rootPfn;
-  private final int asid;
+  private int asid;
+  private Object archState;
   private final List<Vma> vmas = new ArrayList<>();
 
+  /**
+   * @param asid the address-space tag, or -1 until the arch policy assigns one
+   */
   public Mm(int id, long rootPfn, int asid) {
     this.id = id;
     this.rootPfn = rootPfn;
     this.asid = asid;
+  }
+
+  /** Sets the tag (the arch policy's allocator decides). */
+  public void setAsid(int newAsid) {
+    this.asid = newAsid;
+  }
+
+  /** The arch policy's own per-mm state (arm64 context id, x86 tlb_gen), or null. */
+  public Object archState() {
+    return archState;
+  }
+
+  public void setArchState(Object state) {
+    this.archState = state;
   }
 
   public int id() {
@@ -32,7 +50,7 @@ public final class Mm {
     return rootPfn;
   }
 
-  /** Address-space tag (ASID or PCID) this mm runs with. */
+  /** Address-space tag (ASID or PCID) this mm runs with, -1 before the first switch to it. */
   public int asid() {
     return asid;
   }
@@ -57,6 +75,34 @@ public final class Mm {
       throw new IllegalArgumentException("vma " + vma.name() + " overlaps an existing mapping");
     }
     vmas.add(position, vma);
+  }
+
+  /**
+   * Removes {@code [startVa, endVa)} from the VMAs, splitting a VMA that covers part of it.
+   *
+   * @return whether any VMA overlapped the range
+   */
+  public boolean removeRange(long startVa, long endVa) {
+    boolean overlapped = false;
+    List<Vma> kept = new ArrayList<>();
+    for (Vma vma : vmas) {
+      boolean overlaps = Long.compareUnsigned(vma.startVa(), endVa) < 0
+          && Long.compareUnsigned(startVa, vma.endVa()) < 0;
+      if (!overlaps) {
+        kept.add(vma);
+        continue;
+      }
+      overlapped = true;
+      if (Long.compareUnsigned(vma.startVa(), startVa) < 0) {
+        kept.add(new Vma(vma.startVa(), startVa, vma.flags(), vma.name()));
+      }
+      if (Long.compareUnsigned(endVa, vma.endVa()) < 0) {
+        kept.add(new Vma(endVa, vma.endVa(), vma.flags(), vma.name()));
+      }
+    }
+    vmas.clear();
+    vmas.addAll(kept);
+    return overlapped;
   }
 
   /**

@@ -79,6 +79,37 @@ public final class PageTableEditor {
     return false;
   }
 
+  /**
+   * Clears the base-page leaf that maps {@code va}, charging one descriptor write.
+   *
+   * @return the frame it mapped, or -1 when nothing was mapped there
+   * @throws IllegalStateException when {@code va} is covered by a block (splitting blocks is
+   *     not modelled yet)
+   */
+  public long clearLeaf(long rootPfn, long va, int core) {
+    long tablePfn = rootPfn;
+    for (int level = 0; level < format.levels(); level++) {
+      int index = format.index(va, level);
+      long descriptor = memory.readDescriptor(tablePfn, index);
+      if (!format.isValid(descriptor, level)) {
+        return -1;
+      }
+      if (format.isLeaf(descriptor, level)) {
+        if (level != format.levels() - 1) {
+          throw new IllegalStateException("va 0x" + Long.toHexString(va) + " is mapped by a level-" + level
+              + " block; unmapping part of a block is not modelled");
+        }
+        memory.writeDescriptor(tablePfn, index, 0L);
+        machine.charge(core, pteWriteCycles);
+        long pfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+        machine.recordMapping(pfn, va, false);
+        return pfn;
+      }
+      tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+    }
+    return -1;
+  }
+
   /** Returns the valid leaf descriptor mapping {@code va}, or 0. A software walk: costs nothing. */
   public long leafDescriptor(long rootPfn, long va) {
     long tablePfn = rootPfn;

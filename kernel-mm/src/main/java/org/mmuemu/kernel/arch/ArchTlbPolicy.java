@@ -1,0 +1,35 @@
+package org.mmuemu.kernel.arch;
+
+import org.mmuemu.kernel.mm.Mm;
+
+/**
+ * Linux's per-architecture TLB policy: which invalidations a flush issues, when a range flush
+ * becomes a whole-space flush, whether other cores are reached by broadcast instructions or by
+ * IPIs, and how an address space gets its tag on a context switch.
+ *
+ * <p>Implementations live in {@code kernel.arch.<isa>} and reach the hardware only through
+ * emulator-core's machine interfaces. Each records the latency of every flush it performs in
+ * the run's statistics, under the Linux function's name ({@code flush_tlb_range}, ...).
+ * Confined to the simulation thread.
+ */
+public interface ArchTlbPolicy {
+
+  /** Makes {@code core} run {@code next} (Linux {@code switch_mm}); {@code previous} may be null. */
+  void switchMm(int core, Mm previous, Mm next);
+
+  /**
+   * Invalidates every translation of {@code mm}'s user range {@code [startVa, endVa)} on every
+   * core that may cache it (Linux {@code flush_tlb_range}), and returns when that is complete.
+   *
+   * @param strideShift log2 of the mapping size in the range (12 for base pages)
+   * @param lastLevel only leaf entries changed (no page table was freed), so walk-cache entries
+   *     may stay
+   */
+  void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel);
+
+  /** Invalidates every translation of {@code mm} everywhere (Linux {@code flush_tlb_mm}). */
+  void flushTlbMm(int core, Mm mm);
+
+  /** Invalidates kernel translations of {@code [startVa, endVa)} on every core (Linux {@code flush_tlb_kernel_range}). */
+  void flushTlbKernelRange(int core, long startVa, long endVa);
+}

@@ -1,0 +1,106 @@
+package org.mmuemu.kernel.workload;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.AccessKind;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.time.CoreProgram;
+import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.Vma;
+
+/**
+ * The threads of one process, one per core, each repeatedly mapping a region, touching every
+ * page of it (a store, so each page faults in), and unmapping it. Every munmap must remove the
+ * region's translations from every core that may cache them, so the run shows what the
+ * architecture's TLB maintenance costs: broadcast TLBIs and DSBs on arm64, INVLPGs and IPI
+ * shootdowns to the other threads' cores on x86.
+ *
+ * <p>Each step is one action: an mmap, one page touched, or an munmap.
+ */
+public final class MunmapStormWorkload implements Workload {
+  static final long DATA_BASE_VA = 0x20_0000_0000L;
+  private static final long THREAD_SPACING_BYTES = 1L << 30;
+
+  @Override
+  public String name() {
+    return "munmap-storm";
+  }
+
+  @Override
+  public String description() {
+    return "each core's thread of one process maps a region, touches every page, unmaps it, and repeats";
+  }
+
+  @Override
+  public List<WorkloadParam> params() {
+    return List.of(
+        WorkloadParam.integer("threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        WorkloadParam.size("regionBytes", "64KiB", 4096, 1L << 30, "bytes mapped, touched and unmapped each round"),
+        WorkloadParam.integer("iterations", "200", 1, 100_000_000, "map-touch-unmap rounds per thread"));
+  }
+
+  @Override
+  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+    Machine machine = kernel.machine();
+    int threads = params.containsKey("threads") ? Integer.parseInt(params.get("threads")) : machine.coreCount();
+    if (threads > machine.coreCount()) {
+      throw new WorkloadException("--param threads=" + threads + ": more threads than the machine's "
+          + machine.coreCount() + " cores (expected: at most " + machine.coreCount() + ")");
+    }
+    long regionBytes = (Long.parseLong(params.get("regionBytes")) + 4095) & ~4095L;
+    long iterations = Long.parseLong(params.get("iterations"));
+    Mm mm = kernel.createMm();
+    CoreProgram[] programs = new CoreProgram[machine.coreCount()];
+    for (int thread = 0; thread < threads; thread++) {
+      programs[thread] = new StormThread(kernel, mm, DATA_BASE_VA + thread * THREAD_SPACING_BYTES, regionBytes,
+          iterations);
+    }
+    Map<String, String> effective = new TreeMap<>(params);
+    effective.put("threads", Integer.toString(threads));
+    effective.put("regionBytes", Long.toString(regionBytes));
+    return PreparedWorkload.of(programs, effective, Map::of);
+  }
+
+  /** One thread: mmap, touch each page, munmap, for each iteration. */
+  private static final class StormThread implements CoreProgram {
+    private final Kernel kernel;
+    private final Mm mm;
+    private final long baseVa;
+    private final long regionBytes;
+    private long remainingIterations;
+    private long nextTouchOffset = -1;
+    private boolean started;
+
+    StormThread(Kernel kernel, Mm mm, long baseVa, long regionBytes, long iterations) {
+      this.kernel = kernel;
+      this.mm = mm;
+      this.baseVa = baseVa;
+      this.regionBytes = regionBytes;
+      this.remainingIterations = iterations;
+    }
+
+    @Override
+    public boolean step(int core) {
+      if (!started) {
+        kernel.switchTo(core, mm);
+        started = true;
+      }
+      if (nextTouchOffset < 0) {
+        kernel.mmap(core, mm, new Vma(baseVa, baseVa + regionBytes, PteFlags.WRITE, "storm"));
+        nextTouchOffset = 0;
+        return true;
+      }
+      if (nextTouchOffset < regionBytes) {
+        kernel.machine().access(core, baseVa + nextTouchOffset, 8, AccessKind.WRITE);
+        nextTouchOffset += 4096;
+        return true;
+      }
+      kernel.munmap(core, mm, baseVa, baseVa + regionBytes);
+      nextTouchOffset = -1;
+      return --remainingIterations > 0;
+    }
+  }
+}
