@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mmuemu", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "Cycle-approximate multi-core MMU emulator: TLBs, page walks, TLB maintenance and Linux mm "
         + "algorithms, per ISA, with an always-on stale-TLB oracle.",
-    subcommands = {RunCommand.class, ReplayCommand.class, ListCommand.class, ValidateCommand.class,
+    subcommands = {RunCommand.class, ReplayCommand.class, ListCommand.class, ValidateCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:finished, no violation", "1:finished, the oracle found violations",

@@ -207,6 +207,22 @@ final class CliTest {
   }
 
   @Test
+  void bench_reportsSpeedAndChecksDeterminism() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("bench", "--machine", "x86-skylake", "--warmup", "1",
+        "--runs", "2", "--param", "accesses=2000", "--set", "/cores=2", "--set", "/memoryBytes=256MiB");
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    assertThat(outcome.out()).contains("warm-up   1").contains("run       2")
+        .contains("8,000 translations per run").contains("every run gave the same result");
+  }
+
+  @Test
+  void bench_zeroRuns_isBadInput() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("bench", "--runs", "0");
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("--runs 0");
+  }
+
+  @Test
   void version_printsTheVersion() {
     CliTestSupport.Outcome outcome = CliTestSupport.run("--version");
     assertThat(outcome.exitCode()).isZero();
