@@ -135,4 +135,10 @@ public final class X86PageTableFormat implements PageTableFormat {
     }
     return d;
   }
+
+  /** x86 walkers set A and D, and TLB entries cache D (Intel SDM Vol. 3 §4.8). */
+  @Override
+  public boolean hardwareUpdatesAccessedDirty() {
+    return true;
+  }
 }
