@@ -134,4 +134,21 @@ public interface MaintenanceInstructions {
   default long contextWriteCycles(boolean flushTag) {
     return 0;
   }
+
+  /**
+   * Returns whether the ISA has an instruction for the request: x86 without INVPCID has no
+   * local invalidation by PCID, nor of a VA in a PCID other than the current one. Default true.
+   */
+  default boolean supports(InvalidationScope scope, boolean broadcast, boolean currentTag) {
+    return true;
+  }
+
+  /**
+   * Returns how many base pages one broadcast invalidation by VA may cover (x86 INVLPGB's
+   * count, from CPUID); a kernel splits larger ranges into that many pages per instruction.
+   * Default 1.
+   */
+  default int broadcastRangeMaxPages() {
+    return 1;
+  }
 }

@@ -72,6 +72,7 @@ public final class Machine {
   private final boolean[] idle;
   private FaultHandler faultHandler;
   private int actingCore;
+  private long lastIpiAcknowledgedCycle;
   private long unresolvedFaults;
 
   /**
@@ -535,10 +536,21 @@ public final class Machine {
       long ack = Math.max(handlerStart, delivery) + handlerCycles + costs.ackCycles();
       latestAck = Math.max(latestAck, ack);
     }
+    lastIpiAcknowledgedCycle = latestAck;
     if (waitForAcks) {
       clocks.waitUntil(initiator, latestAck);
     }
     return clocks.now(initiator) - start;
+  }
+
+  /**
+   * Returns the cycle by which every target of the last {@link #sendIpis} call had acknowledged
+   * (the sender's clock after sending when there was no target). An initiator that sent
+   * without waiting, did its own share of the work, and then waits, waits until this cycle
+   * (Linux runs the local flush between sending and waiting).
+   */
+  public long lastIpiAcknowledgedCycle() {
+    return lastIpiAcknowledgedCycle;
   }
 
   /** Returns whether {@code core} has no more steps to run (or never had any). */

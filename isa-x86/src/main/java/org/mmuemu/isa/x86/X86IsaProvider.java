@@ -21,12 +21,13 @@ import org.mmuemu.core.isa.TranslationRegime;
  * CR4.PGE, and (AMD) INVLPGB / TLBSYNC.
  *
  * <p>Config section {@code /x86} (every key optional): {@code pcid} (true: 12-bit PCIDs tag
- * entries), {@code invpcid} (true), {@code invlpgb} (false), {@code levels} (4, the only value
+ * entries), {@code invpcid} (true), {@code invlpgb} (false), {@code invlpgbMaxPages} (8: pages one INVLPGB may cover, CPUID
+ * 8000_0008h EDX[15:0] + 1), {@code levels} (4, the only value
  * modelled), {@code costs} (cycles per instruction, see {@link #COST_DEFAULTS}) and
  * {@code interrupts} (IPI costs). docs/x86.md explains each.
  */
 public final class X86IsaProvider implements IsaProvider {
-  static final Set<String> KEYS = Set.of("pcid", "invpcid", "invlpgb", "levels", "costs", "interrupts");
+  static final Set<String> KEYS = Set.of("pcid", "invpcid", "invlpgb", "invlpgbMaxPages", "levels", "costs", "interrupts");
   /** Every cost key with its default in cycles (TIMINGS.md §2 and §3 4.3). */
   static final Map<String, Long> COST_DEFAULTS = costDefaults();
   /**
@@ -80,11 +81,12 @@ public final class X86IsaProvider implements IsaProvider {
     X86Maintenance.Costs costs = new X86Maintenance.Costs(c.get("invlpgCycles"), c.get("invpcidAddressCycles"),
         c.get("invpcidContextCycles"), c.get("invpcidAllCycles"), c.get("cr4PgeToggleCycles"), c.get("movCr3Cycles"),
         c.get("movCr3NoflushCycles"), c.get("invlpgbCycles"), c.get("tlbsyncCycles"), c.get("invlpgbCompletionCycles"));
-    MaintenanceInstructions maintenance = new X86Maintenance(settings.pcid, settings.invpcid, settings.invlpgb, costs);
+    MaintenanceInstructions maintenance = new X86Maintenance(settings.pcid, settings.invpcid, settings.invlpgb,
+        settings.invlpgbMaxPages, costs);
     return new AssembledIsa("x86", format, regime, maintenance, settings.interrupts);
   }
 
-  private record Settings(boolean pcid, boolean invpcid, boolean invlpgb, Map<String, Long> costs,
+  private record Settings(boolean pcid, boolean invpcid, boolean invlpgb, int invlpgbMaxPages, Map<String, Long> costs,
       InterruptCosts interrupts) {}
 
   private static Settings read(ConfigSection section) {
@@ -92,6 +94,7 @@ public final class X86IsaProvider implements IsaProvider {
     boolean pcid = section.getBoolean("pcid", true);
     boolean invpcid = section.getBoolean("invpcid", true);
     boolean invlpgb = section.getBoolean("invlpgb", false);
+    int invlpgbMaxPages = section.getInt("invlpgbMaxPages", 8, 1, 65536);
     int levels = section.getInt("levels", 4, 0, 10);
     if (levels != 4) {
       section.report("levels", levels, "4 (5-level paging is not modelled)");
@@ -103,6 +106,6 @@ public final class X86IsaProvider implements IsaProvider {
     costs.rejectUnknownKeys(COST_DEFAULTS.keySet());
     Map<String, Long> values = new LinkedHashMap<>();
     COST_DEFAULTS.forEach((key, value) -> values.put(key, costs.getLong(key, value, 0, 1_000_000)));
-    return new Settings(pcid, invpcid, invlpgb, values, InterruptCosts.read(section, DEFAULT_INTERRUPTS));
+    return new Settings(pcid, invpcid, invlpgb, invlpgbMaxPages, values, InterruptCosts.read(section, DEFAULT_INTERRUPTS));
   }
 }

@@ -37,9 +37,11 @@ final class X86Maintenance implements MaintenanceInstructions {
   private final boolean pcid;
   private final boolean invpcid;
   private final boolean invlpgb;
+  private final int invlpgbMaxPages;
   private final Costs costs;
 
-  X86Maintenance(boolean pcid, boolean invpcid, boolean invlpgb, Costs costs) {
+  X86Maintenance(boolean pcid, boolean invpcid, boolean invlpgb, int invlpgbMaxPages, Costs costs) {
+    this.invlpgbMaxPages = invlpgbMaxPages;
     this.pcid = pcid;
     this.invpcid = invpcid;
     this.invlpgb = invlpgb;
@@ -153,6 +155,20 @@ final class X86Maintenance implements MaintenanceInstructions {
   @Override
   public long barrierCycles(BarrierKind kind) {
     return invlpgb && kind == BarrierKind.BROADCAST_COMPLETE ? costs.tlbsync() : 0;
+  }
+
+  @Override
+  public boolean supports(InvalidationScope scope, boolean broadcast, boolean currentTag) {
+    if (broadcast) {
+      return invlpgb;
+    }
+    return invpcid || scope == InvalidationScope.ALL
+        || ((scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS) && currentTag);
+  }
+
+  @Override
+  public int broadcastRangeMaxPages() {
+    return invlpgb ? invlpgbMaxPages : 1;
   }
 
   @Override
