@@ -341,8 +341,8 @@ public final class Machine {
    */
   private void markAccessedDirty(WalkResult walk, AccessKind kind) {
     int needed = PteFlags.ACCESSED | (kind == AccessKind.WRITE ? PteFlags.DIRTY : 0);
-    if ((walk.flags & needed) == needed) {
-      return;
+    if ((walk.flags & needed) == needed || !memory.isPageTable(walk.leafTablePfn)) {
+      return; // a walk through a freed table (already reported by the walker) updates nothing
     }
     long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
     PageTableFormat format = isa.pageTableFormat();

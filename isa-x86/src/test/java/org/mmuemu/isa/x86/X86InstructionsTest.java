@@ -337,6 +337,21 @@ final class X86InstructionsTest {
   }
 
   @Test
+  void walkThroughAFreedTable_isReported_andTheHardwareWritesNoFlagIntoIt() {
+    map(VA_A, PteFlags.WRITE | PteFlags.USER);
+    map(VA_A + 4096, PteFlags.WRITE | PteFlags.USER);
+    assertThat(machine.translate(0, VA_A, AccessKind.READ)).isPositive(); // PDE cache -> table T
+    long table = tables.tableAt(root, VA_A, 3, false);
+    machine.memory().free(table); // freed with its stale contents, no invalidation
+
+    machine.translate(0, VA_A + 4096, AccessKind.WRITE);
+
+    assertThat(machine.oracle().count(org.mmuemu.core.oracle.ViolationKind.FREED_TABLE_WALK)).isPositive();
+    assertThat(machine.memory().readDescriptor(table, machine.format().index(VA_A + 4096, 3))
+        & (X86PageTableFormat.ACCESSED | X86PageTableFormat.DIRTY)).isZero();
+  }
+
+  @Test
   void storeThroughAnEntryWithDirtySet_needsNoWalk() {
     map(VA_A, USER_RW);
     machine.translate(0, VA_A, AccessKind.READ);
