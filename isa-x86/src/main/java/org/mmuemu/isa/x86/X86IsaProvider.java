@@ -22,12 +22,13 @@ import org.mmuemu.core.isa.TranslationRegime;
  *
  * <p>Config section {@code /x86} (every key optional): {@code pcid} (true: 12-bit PCIDs tag
  * entries), {@code invpcid} (true), {@code invlpgb} (false), {@code invlpgbMaxPages} (8: pages one INVLPGB may cover, CPUID
- * 8000_0008h EDX[15:0] + 1), {@code levels} (4, the only value
- * modelled), {@code costs} (cycles per instruction, see {@link #COST_DEFAULTS}) and
+ * 8000_0008h EDX[15:0] + 1), {@code levels} (4; 5 for 5-level
+ * paging with 57-bit addresses), {@code costs} (cycles per instruction, see {@link #COST_DEFAULTS}) and
  * {@code interrupts} (IPI costs). docs/x86.md explains each.
  */
 public final class X86IsaProvider implements IsaProvider {
-  static final Set<String> KEYS = Set.of("pcid", "invpcid", "invlpgb", "invlpgbMaxPages", "levels", "costs", "interrupts");
+  static final Set<String> KEYS =
+      Set.of("pcid", "invpcid", "invlpgb", "invlpgbMaxPages", "levels", "costs", "interrupts");
   /** Every cost key with its default in cycles (TIMINGS.md §2 and §3 4.3). */
   static final Map<String, Long> COST_DEFAULTS = costDefaults();
   /**
@@ -59,7 +60,7 @@ public final class X86IsaProvider implements IsaProvider {
 
   @Override
   public String description() {
-    return "x86-64: 4-level paging, 4 KiB/2 MiB/1 GiB pages, global pages, 12-bit PCIDs, "
+    return "x86-64: 4- or 5-level paging, 4 KiB/2 MiB/1 GiB pages, global pages, 12-bit PCIDs, "
         + "INVLPG/INVPCID/MOV CR3, optional INVLPGB";
   }
 
@@ -75,8 +76,8 @@ public final class X86IsaProvider implements IsaProvider {
     if (!section.problems().isEmpty()) {
       throw new IllegalArgumentException(section.problems().get(0).toString());
     }
-    PageTableFormat format = new X86PageTableFormat();
-    TranslationRegime regime = new X86Regime(settings.pcid ? 12 : 0);
+    PageTableFormat format = new X86PageTableFormat(settings.levels);
+    TranslationRegime regime = new X86Regime(settings.pcid ? 12 : 0, settings.levels == 5 ? 57 : 48);
     Map<String, Long> c = settings.costs;
     X86Maintenance.Costs costs = new X86Maintenance.Costs(c.get("invlpgCycles"), c.get("invpcidAddressCycles"),
         c.get("invpcidContextCycles"), c.get("invpcidAllCycles"), c.get("cr4PgeToggleCycles"), c.get("movCr3Cycles"),
@@ -86,8 +87,8 @@ public final class X86IsaProvider implements IsaProvider {
     return new AssembledIsa("x86", format, regime, maintenance, settings.interrupts);
   }
 
-  private record Settings(boolean pcid, boolean invpcid, boolean invlpgb, int invlpgbMaxPages, Map<String, Long> costs,
-      InterruptCosts interrupts) {}
+  private record Settings(int levels, boolean pcid, boolean invpcid, boolean invlpgb, int invlpgbMaxPages,
+      Map<String, Long> costs, InterruptCosts interrupts) {}
 
   private static Settings read(ConfigSection section) {
     section.rejectUnknownKeys(KEYS);
@@ -96,8 +97,8 @@ public final class X86IsaProvider implements IsaProvider {
     boolean invlpgb = section.getBoolean("invlpgb", false);
     int invlpgbMaxPages = section.getInt("invlpgbMaxPages", 8, 1, 65536);
     int levels = section.getInt("levels", 4, 0, 10);
-    if (levels != 4) {
-      section.report("levels", levels, "4 (5-level paging is not modelled)");
+    if (levels != 4 && levels != 5) {
+      section.report("levels", levels, "4 or 5");
     }
     if (invlpgb && !pcid) {
       section.report("invlpgb", true, "false when pcid is false (Linux uses INVLPGB only with PCIDs)");
@@ -106,6 +107,7 @@ public final class X86IsaProvider implements IsaProvider {
     costs.rejectUnknownKeys(COST_DEFAULTS.keySet());
     Map<String, Long> values = new LinkedHashMap<>();
     COST_DEFAULTS.forEach((key, value) -> values.put(key, costs.getLong(key, value, 0, 1_000_000)));
-    return new Settings(pcid, invpcid, invlpgb, invlpgbMaxPages, values, InterruptCosts.read(section, DEFAULT_INTERRUPTS));
+    return new Settings(levels, pcid, invpcid, invlpgb, invlpgbMaxPages, values,
+        InterruptCosts.read(section, DEFAULT_INTERRUPTS));
   }
 }

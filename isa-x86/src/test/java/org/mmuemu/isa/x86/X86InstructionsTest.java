@@ -448,6 +448,14 @@ final class X86InstructionsTest {
   }
 
   @Test
+  void levelsOtherThan4Or5_areRejected() {
+    var section = SmallMachines.isaSection("x86", Map.of("levels", 3));
+
+    assertThat(IsaRegistry.load().get("x86").validate(section)).singleElement().asString()
+        .contains("/x86/levels").contains("4 or 5");
+  }
+
+  @Test
   void withoutInvlpgb_thereIsNoBroadcastAndNoTlbsync() {
     assertThat(machine.isa().maintenance().hasBroadcast()).isFalse();
     assertThat(machine.isa().maintenance().barrierName(BarrierKind.BROADCAST_COMPLETE)).isNull();
