@@ -219,6 +219,7 @@ public final class Kernel implements FaultHandler {
     counters.put("permissionFaults", permissionFaults);
     counters.put("processes", (long) mms.size());
     counters.put("segfaults", segfaults);
+    counters.putAll(machine.stats().kernelCounters()); // counted by the arch policies and mm code
     return counters;
   }
 }
