@@ -61,6 +61,7 @@ public final class Kernel implements FaultHandler {
     }
     machine.setFaultHandler(this);
     this.tlbPolicy = ArchTlbPolicies.forKernel(this);
+    machine.setIdleListener(tlbPolicy::enterLazyTlb); // a core whose program ended runs its idle task
   }
 
   public Machine machine() {

@@ -71,6 +71,7 @@ public final class Machine {
   private final long[] outstandingBroadcastUntil;
   private final boolean[] idle;
   private FaultHandler faultHandler;
+  private java.util.function.IntConsumer idleListener;
   private int actingCore;
   private long lastIpiAcknowledgedCycle;
   private long unresolvedFaults;
@@ -161,6 +162,14 @@ public final class Machine {
     return unresolvedFaults;
   }
 
+  /**
+   * Installs what runs, as the acting core, when a core's program has no more steps (the kernel
+   * switching that CPU to its idle task: Linux's lazy TLB mode on x86).
+   */
+  public void setIdleListener(java.util.function.IntConsumer listener) {
+    this.idleListener = listener;
+  }
+
   /** Installs the kernel's fault handler. */
   public void setFaultHandler(FaultHandler handler) {
     this.faultHandler = handler;
@@ -194,6 +203,9 @@ public final class Machine {
         actingCore = core;
         boolean more = program.step(core);
         idle[core] = !more;
+        if (!more && idleListener != null) {
+          idleListener.accept(core);
+        }
         return more;
       };
     }

@@ -181,6 +181,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
    * {@code enter_lazy_tlb}): CR3 keeps the mm, shootdowns skip the CPU unless page tables are
    * freed, and the CPU catches up when it switches back.
    */
+  @Override
   public void enterLazyTlb(int core) {
     enterKernel(core);
     X86CpuTlbState cpu = cpus[core];

@@ -10,6 +10,7 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
@@ -141,6 +142,32 @@ final class X86TlbPolicyTest {
     assertThat(f.machine.stats().ipis()).isEqualTo(1);
     assertThat(f.policy.cpu(1).loadedMm).isSameAs(f.policy.initMm());
     assertThat(f.machine.core(1).context().asid()).as("init_mm's PCID").isEqualTo(1);
+  }
+
+  @Test
+  void coreWhoseProgramEnded_goesLazy_andLaterShootdownsSkipIt() {
+    X86PolicyFixture f = new X86PolicyFixture(2);
+    Mm mm = f.process(1);
+    int[] steps = new int[1];
+    CoreProgram initiator = core -> {
+      if (steps[0]++ == 0) {
+        f.runAndTouch(core, mm, 1);
+        f.machine.charge(core, 100_000); // outlive core 1's thread
+        return true;
+      }
+      f.policy.flushTlbRange(core, mm, DATA_VA, DATA_VA + 4096, 12, true);
+      return false;
+    };
+    CoreProgram shortThread = core -> {
+      f.runAndTouch(core, mm, 1);
+      return false;
+    };
+
+    f.machine.run(new CoreProgram[] {initiator, shortThread}, () -> false);
+
+    assertThat(f.policy.cpu(1).isLazy).isTrue();
+    assertThat(f.machine.stats().ipis()).as("the idle CPU is skipped").isZero();
+    assertThat(f.cached(1, DATA_VA)).as("it keeps the entry until it switches back and catches up").isTrue();
   }
 
   @Test
