@@ -406,8 +406,10 @@ public final class Machine {
 
   /**
    * Executes one invalidation instruction on {@code core} only: removes the matching entries
-   * from its TLB levels and, unless {@code lastLevelOnly}, its walk caches; charges and counts
-   * the instruction under its ISA name.
+   * from its TLB levels and, unless {@code lastLevelOnly} and the ISA has such a form, its walk
+   * caches; charges and counts the instruction under its ISA name. Whether {@code asid} is the
+   * core's current tag may choose the instruction and what it removes (x86: INVLPG for the
+   * current PCID, INVPCID type 0 for another, which keeps global entries).
    *
    * @param vaStart first VA of the range (ignored for address-space scopes)
    * @param vaEnd end of the range, exclusive
@@ -570,7 +572,11 @@ public final class Machine {
     return idle[core];
   }
 
-  /** Counts a maintenance or barrier instruction by name and publishes it. */
+  /**
+   * Counts a maintenance or barrier instruction by name and publishes it; {@code scope} is
+   * null for an instruction that invalidates nothing (x86 MOV CR3 NOFLUSH), which is counted
+   * but not published as an invalidation.
+   */
   public void countMaintenance(int core, String instructionName, InvalidationScope scope, long va, int asid) {
     stats.countInstruction(instructionName);
     if (scope == InvalidationScope.ALL || scope == InvalidationScope.ALL_NON_GLOBAL || scope == InvalidationScope.ASID) {

@@ -69,6 +69,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private final boolean invlpgb;
   private final boolean fixedFreePteTable;
   private final long ceilingPages;
+  private final long pteWriteCycles;
+  private final long pageFreeCycles;
   private final int maxAsidAvailable;
   private final long cyclesPerJiffy;
   private final boolean[] globalAsidUsed;
@@ -111,6 +113,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     this.invlpgb = pcid && isa.hasBroadcast();
     this.fixedFreePteTable = !"noFlush".equals(config.variants().get("x86FreePteTableFlush"));
     this.ceilingPages = config.cost("tlbSinglePageFlushCeilingPages");
+    this.pteWriteCycles = config.cost("pteWriteCycles");
+    this.pageFreeCycles = config.cost("pageFreeCycles");
     this.maxAsidAvailable = (1 << (12 - (pti ? 1 : 0))) - 2;
     this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
     this.globalAsidUsed = new boolean[maxAsidAvailable];
@@ -626,10 +630,12 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     }
     long ptePfn = format.outputPa(pmd, pmdLevel) >>> PhysicalMemory.FRAME_SHIFT;
     memory.writeDescriptor(tablePfn, index, 0L);
+    machine.charge(core, pteWriteCycles);
     if (fixedFreePteTable) {
       flushTlbKernelRange(core, va, va + 4096);
     }
     memory.free(ptePfn);
+    machine.charge(core, pageFreeCycles);
     return true;
   }
 }
