@@ -29,7 +29,7 @@ final class BuiltInMachinesTest {
       onDisk = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
           .map(n -> n.substring(0, n.length() - ".json".length())).sorted().toList();
     }
-    assertThat(LOADER.builtInMachineNames()).containsExactly("arm64-neoverse-n1", "x86-skylake");
+    assertThat(LOADER.builtInMachineNames()).containsExactly("arm64-neoverse-n1", "x86-skylake", "x86-zen4");
     assertThat(LOADER.builtInMachineNames()).isEqualTo(onDisk);
     assertThat(LOADER.builtInMachineDescription("x86-skylake")).startsWith("Intel Skylake");
   }
@@ -89,7 +89,7 @@ final class BuiltInMachinesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
+  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake", "x86-zen4"})
   void everyValue_hasATaggedProvenance(String name) throws IOException {
     LoadedMachine loaded = LOADER.load(name);
     JsonNode root = JsonSupport.STRICT.readTree(Files.readString(Path.of("machines", name + ".json")));

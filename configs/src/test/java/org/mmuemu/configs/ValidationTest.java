@@ -136,6 +136,7 @@ final class ValidationTest {
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
             "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, faultEntryCycles, "
                 + "lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pteWriteCycles, tableAllocCycles, "
+                + "tlbSinglePageFlushCeilingPages, "
                 + "vmaLookupCycles)");
   }
 
@@ -186,7 +187,7 @@ final class ValidationTest {
   @Test
   void unknownNameOrPath_isOneLine() {
     assertThat(LOADER.validate("arm64-neoverse-n2")).singleElement().asString().isEqualTo("arm64-neoverse-n2: "
-        + "no such built-in machine or file (expected: a built-in machine name (arm64-neoverse-n1, x86-skylake) "
+        + "no such built-in machine or file (expected: a built-in machine name (arm64-neoverse-n1, x86-skylake, x86-zen4) "
         + "or a path to a config file)");
   }
 }

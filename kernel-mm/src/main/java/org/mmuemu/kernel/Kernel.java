@@ -61,6 +61,7 @@ public final class Kernel implements FaultHandler {
     }
     machine.setFaultHandler(this);
     this.tlbPolicy = ArchTlbPolicies.forKernel(this);
+    machine.setIdleListener(tlbPolicy::enterLazyTlb); // a core whose program ended runs its idle task
   }
 
   public Machine machine() {
@@ -219,6 +220,7 @@ public final class Kernel implements FaultHandler {
     counters.put("permissionFaults", permissionFaults);
     counters.put("processes", (long) mms.size());
     counters.put("segfaults", segfaults);
+    counters.putAll(machine.stats().kernelCounters()); // counted by the arch policies and mm code
     return counters;
   }
 }

@@ -24,7 +24,12 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
   public static final Map<String, Long> COST_DEFAULTS = defaults();
 
   /** Variant names with their allowed values; the first value is the default. */
-  public static final Map<String, List<String>> VARIANTS = Map.of();
+  public static final Map<String, List<String>> VARIANTS = Map.of(
+      // x86 page-table isolation (KPTI): "on" gives each address space a user/kernel PCID pair.
+      "x86Pti", List.of("off", "on"),
+      // x86 pmd_free_pte_page: "flush" (fixed, 2018) flushes before freeing the PTE table a
+      // huge mapping replaces; "noFlush" frees it while paging-structure caches may point at it.
+      "x86FreePteTableFlush", List.of("flush", "noFlush"));
 
   private static Map<String, Long> defaults() {
     Map<String, Long> d = new LinkedHashMap<>();
@@ -37,6 +42,9 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     d.put("pteWriteCycles", 5L); // one descriptor store
     d.put("lockCycles", 30L); // uncontended lock + unlock
     d.put("contextSwitchCycles", 2000L);
+    // Not cycles: Linux x86 tlb_single_page_flush_ceiling, pages flushed one by one before a
+    // range flush becomes a full flush (tunable in debugfs; 33 since 2014).
+    d.put("tlbSinglePageFlushCeilingPages", 33L);
     return java.util.Collections.unmodifiableMap(d);
   }
 

@@ -63,4 +63,92 @@ public interface MaintenanceInstructions {
   default long barrierCycles(BarrierKind kind) {
     return 0;
   }
+
+  // ---------------------------------------------------------------------------------------
+  // Refinements an ISA may declare; the defaults keep the behaviour of the methods above.
+
+  /**
+   * Returns the instruction for a request, knowing whether it names the issuing core's current
+   * address space: x86 invalidates a VA of the current PCID with {@code INVLPG} and of another
+   * PCID with {@code INVPCID type 0}.
+   *
+   * @param currentTag the request's tag is the one loaded on the issuing core
+   */
+  default String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast, boolean currentTag) {
+    return name(scope, lastLevelOnly, broadcast);
+  }
+
+  /** Returns the issue cost of the instruction {@link #name(InvalidationScope, boolean, boolean, boolean)} names. */
+  default long issueCycles(InvalidationScope scope, boolean broadcast, boolean currentTag) {
+    return issueCycles(scope, broadcast);
+  }
+
+  /**
+   * Returns what a local or broadcast instruction for {@code requested} really removes; where
+   * broadcast forms can do more than local ones (x86 INVLPGB reaches a VA in every PCID, INVLPG
+   * cannot), an ISA overrides this.
+   */
+  default InvalidationScope effectiveScope(InvalidationScope requested, boolean broadcast) {
+    return effectiveScope(requested);
+  }
+
+  /**
+   * Returns whether an invalidation by VA also removes global entries for that VA. True for
+   * arm64 TLBIs by VA and x86 {@code INVLPG}; false for x86 {@code INVPCID type 0}, which names
+   * a PCID other than the current one.
+   */
+  default boolean byVaRemovesGlobal(boolean currentTag) {
+    return true;
+  }
+
+  /**
+   * Returns whether an invalidation by VA drops every walk-cache entry of the address space
+   * rather than only those covering the range: x86 {@code INVLPG} and {@code INVPCID type 0}
+   * invalidate all paging-structure-cache entries of the PCID, whatever their linear address
+   * (Intel SDM Vol. 3 §4.10.4.1).
+   */
+  default boolean byVaDropsAllWalkCacheEntriesOfTheSpace() {
+    return false;
+  }
+
+  /** Returns whether the local ({@code broadcast} false) or broadcast forms have a last-level-only variant. */
+  default boolean hasLastLevelOnly(boolean broadcast) {
+    return hasLastLevelOnly();
+  }
+
+  /**
+   * Returns the name of a write of the translation-context register that loads a root and a
+   * tag, as results count it ({@code MOV CR3}), or null where such a write is not maintenance
+   * (an arm64 TTBR write never invalidates anything). See {@code Machine.writeContext}.
+   *
+   * @param flushTag the write also removes the new tag's non-global entries (x86: a MOV CR3
+   *     without bit 63, or any MOV CR3 when PCIDs are off)
+   * @throws IllegalArgumentException when the ISA cannot write the register that way (x86
+   *     without PCIDs always flushes)
+   */
+  default String contextWriteName(boolean flushTag) {
+    return null;
+  }
+
+  /** Returns the cost of the context write {@link #contextWriteName} names, 0 where it names none. */
+  default long contextWriteCycles(boolean flushTag) {
+    return 0;
+  }
+
+  /**
+   * Returns whether the ISA has an instruction for the request: x86 without INVPCID has no
+   * local invalidation by PCID, nor of a VA in a PCID other than the current one. Default true.
+   */
+  default boolean supports(InvalidationScope scope, boolean broadcast, boolean currentTag) {
+    return true;
+  }
+
+  /**
+   * Returns how many base pages one broadcast invalidation by VA may cover (x86 INVLPGB's
+   * count, from CPUID); a kernel splits larger ranges into that many pages per instruction.
+   * Default 1.
+   */
+  default int broadcastRangeMaxPages() {
+    return 1;
+  }
 }

@@ -59,4 +59,16 @@ public interface PageTableFormat {
 
   /** Returns the descriptor with its flags replaced, output address and kind kept. */
   long withFlags(long descriptor, int level, int flags);
+
+  /**
+   * Returns whether the hardware manages the accessed and dirty flags of leaves (x86 A and D):
+   * a walk that uses a leaf sets its accessed flag, a store sets its dirty flag, and a TLB entry
+   * caches the dirty flag, so the first store through an entry whose dirty flag is clear walks
+   * the tables again to set it, and later stores through the refilled entry do not (Intel SDM
+   * Vol. 3 §4.8). Default false: the kernel writes these flags itself (arm64 without
+   * FEAT_HAFDBS).
+   */
+  default boolean hardwareUpdatesAccessedDirty() {
+    return false;
+  }
 }

@@ -67,10 +67,13 @@ public final class Machine {
   private final FrameHistory history = new FrameHistory(HISTORY_EVENTS);
   private final Oracle oracle = new Oracle(history, MAX_RECORDED_VIOLATIONS);
   private final long accessCycles;
+  private final boolean hardwareAccessedDirty;
   private final long[] outstandingBroadcastUntil;
   private final boolean[] idle;
   private FaultHandler faultHandler;
+  private java.util.function.IntConsumer idleListener;
   private int actingCore;
+  private long lastIpiAcknowledgedCycle;
   private long unresolvedFaults;
 
   /**
@@ -86,6 +89,7 @@ public final class Machine {
     this.memory = new PhysicalMemory(spec.memoryBytes());
     this.clocks = new CoreClocks(spec.cores());
     this.accessCycles = spec.accessCycles();
+    this.hardwareAccessedDirty = isa.pageTableFormat().hardwareUpdatesAccessedDirty();
     this.walker = new PageWalker(isa.pageTableFormat(), isa.regime(), memory, spec.walker(), oracle);
     this.cores = new Core[spec.cores()];
     for (int id = 0; id < cores.length; id++) {
@@ -158,6 +162,14 @@ public final class Machine {
     return unresolvedFaults;
   }
 
+  /**
+   * Installs what runs, as the acting core, when a core's program has no more steps (the kernel
+   * switching that CPU to its idle task: Linux's lazy TLB mode on x86).
+   */
+  public void setIdleListener(java.util.function.IntConsumer listener) {
+    this.idleListener = listener;
+  }
+
   /** Installs the kernel's fault handler. */
   public void setFaultHandler(FaultHandler handler) {
     this.faultHandler = handler;
@@ -191,6 +203,9 @@ public final class Machine {
         actingCore = core;
         boolean more = program.step(core);
         idle[core] = !more;
+        if (!more && idleListener != null) {
+          idleListener.accept(core);
+        }
         return more;
       };
     }
@@ -260,6 +275,11 @@ public final class Machine {
       if (!permits(flags, kind)) {
         return faultAndRetry(c, va, kind, true);
       }
+      if (kind == AccessKind.WRITE && (flags & PteFlags.DIRTY) == 0 && hardwareAccessedDirty) {
+        // The entry caches a clear dirty flag: the store walks the tables to set it (and
+        // faults if the leaf is gone); the refilled entries carry it, so later stores do not.
+        return walkAndFill(c, va, kind);
+      }
       for (int upper = 0; upper < level; upper++) {
         path[upper].fill(va, tlb.pageShiftOf(slot), asid, tlb.isGlobal(slot), tlb.pfnOf(slot), flags,
             tlb.fillStampOf(slot));
@@ -269,10 +289,15 @@ public final class Machine {
     return walkAndFill(c, va, kind);
   }
 
-  // MODEL: only store permission is checked (a store through a read-only translation faults);
-  // execute-never and user/kernel checks come with the ISA fidelity work.
+  // MODEL: store and execute permissions are checked (a store through a read-only translation
+  // and a fetch through a no-execute one fault); user/supervisor is not, as accesses carry no
+  // privilege level.
   private static boolean permits(int flags, AccessKind kind) {
-    return kind != AccessKind.WRITE || (flags & PteFlags.WRITE) != 0;
+    return switch (kind) {
+      case WRITE -> (flags & PteFlags.WRITE) != 0;
+      case FETCH -> (flags & PteFlags.EXEC) != 0;
+      case READ -> true;
+    };
   }
 
   private void checkHit(int core, SetAssociativeTlb tlb, int slot, long va, long pa) {
@@ -303,6 +328,9 @@ public final class Machine {
       }
       boolean permitted = !walk.faulted && permits(walk.flags, kind);
       if (permitted) {
+        if (hardwareAccessedDirty) {
+          markAccessedDirty(walk, kind);
+        }
         return fillPath(c, va, kind, walk, stamp);
       }
       // A fault the handler claims to have fixed, yet the walk faults again the same way, would
@@ -318,13 +346,31 @@ public final class Machine {
     }
   }
 
+  /**
+   * Sets the leaf's accessed flag, and its dirty flag for a store, as the hardware walker does
+   * where the ISA declares it. {@code // MODEL:} the locked descriptor update costs nothing
+   * beyond the walk that read the descriptor.
+   */
+  private void markAccessedDirty(WalkResult walk, AccessKind kind) {
+    int needed = PteFlags.ACCESSED | (kind == AccessKind.WRITE ? PteFlags.DIRTY : 0);
+    if ((walk.flags & needed) == needed || !memory.isPageTable(walk.leafTablePfn)) {
+      return; // a walk through a freed table (already reported by the walker) updates nothing
+    }
+    long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
+    PageTableFormat format = isa.pageTableFormat();
+    memory.writeDescriptor(walk.leafTablePfn, walk.leafIndex,
+        format.withFlags(descriptor, walk.level, format.flags(descriptor, walk.level) | needed));
+    walk.flags |= needed;
+  }
+
   private long faultAndRetry(Core c, long va, AccessKind kind, boolean permission) {
     if (!callFaultHandler(c.id(), va, kind, permission, -1)) {
       return -1;
     }
     // MODEL: the stale read-only entry is dropped locally before the retry, as the kernel's
     // fault path would flush it after upgrading the descriptor.
-    invalidateCore(c, InvalidationScope.VA, va, va + 1, c.context().asid(), true);
+    invalidateCore(c, InvalidationScope.VA, va, va + 1, c.context().asid(), isa.maintenance().hasLastLevelOnly(false),
+        true);
     return walkAndFill(c, va, kind);
   }
 
@@ -360,8 +406,10 @@ public final class Machine {
 
   /**
    * Executes one invalidation instruction on {@code core} only: removes the matching entries
-   * from its TLB levels and, unless {@code lastLevelOnly}, its walk caches; charges and counts
-   * the instruction under its ISA name.
+   * from its TLB levels and, unless {@code lastLevelOnly} and the ISA has such a form, its walk
+   * caches; charges and counts the instruction under its ISA name. Whether {@code asid} is the
+   * core's current tag may choose the instruction and what it removes (x86: INVLPG for the
+   * current PCID, INVPCID type 0 for another, which keeps global entries).
    *
    * @param vaStart first VA of the range (ignored for address-space scopes)
    * @param vaEnd end of the range, exclusive
@@ -369,9 +417,35 @@ public final class Machine {
   public void invalidateLocal(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
       boolean lastLevelOnly) {
     MaintenanceInstructions instructions = isa.maintenance();
-    countMaintenance(core, instructions.name(scope, lastLevelOnly, false), scope, vaStart, asid);
-    clocks.advance(core, instructions.issueCycles(scope, false));
-    invalidateCore(cores[core], instructions.effectiveScope(scope), vaStart, vaEnd, asid, lastLevelOnly);
+    boolean currentTag = cores[core].context().asid() == asid;
+    countMaintenance(core, instructions.name(scope, lastLevelOnly, false, currentTag), scope, vaStart, asid);
+    clocks.advance(core, instructions.issueCycles(scope, false, currentTag));
+    invalidateCore(cores[core], instructions.effectiveScope(scope, false), vaStart, vaEnd, asid,
+        lastLevelOnly && instructions.hasLastLevelOnly(false), instructions.byVaRemovesGlobal(currentTag));
+  }
+
+  /**
+   * Writes {@code core}'s translation-context register (x86 {@code MOV CR3}): loads the user
+   * root and the tag and, where the ISA's context write is maintenance, counts it under its
+   * name, charges its cost and, when {@code flushTag}, removes the new tag's non-global TLB
+   * and walk-cache entries. On an ISA whose context writes are not maintenance (arm64) only
+   * the registers change.
+   *
+   * @param flushTag remove the new tag's entries (x86: CR3 bit 63 clear)
+   */
+  public void writeContext(int core, long userRootPa, int asid, boolean flushTag) {
+    MaintenanceInstructions instructions = isa.maintenance();
+    String name = instructions.contextWriteName(flushTag);
+    Core c = cores[core];
+    c.context().setUser(userRootPa, asid);
+    if (name == null) {
+      return;
+    }
+    countMaintenance(core, name, flushTag ? InvalidationScope.ASID : null, 0, asid);
+    clocks.advance(core, instructions.contextWriteCycles(flushTag));
+    if (flushTag) {
+      invalidateCore(c, InvalidationScope.ASID, 0, 0, asid, false, false);
+    }
   }
 
   /**
@@ -393,9 +467,11 @@ public final class Machine {
     clocks.advance(initiator, instructions.issueCycles(scope, true));
     long completes = clocks.now(initiator) + instructions.broadcastCompletionCycles(cores.length);
     outstandingBroadcastUntil[initiator] = Math.max(outstandingBroadcastUntil[initiator], completes);
-    InvalidationScope effective = instructions.effectiveScope(scope);
+    InvalidationScope effective = instructions.effectiveScope(scope, true);
+    boolean keepWalkCaches = lastLevelOnly && instructions.hasLastLevelOnly(true);
+    boolean removesGlobal = instructions.byVaRemovesGlobal(true);
     for (Core target : cores) {
-      invalidateCore(target, effective, vaStart, vaEnd, asid, lastLevelOnly);
+      invalidateCore(target, effective, vaStart, vaEnd, asid, keepWalkCaches, removesGlobal);
     }
   }
 
@@ -474,10 +550,21 @@ public final class Machine {
       long ack = Math.max(handlerStart, delivery) + handlerCycles + costs.ackCycles();
       latestAck = Math.max(latestAck, ack);
     }
+    lastIpiAcknowledgedCycle = latestAck;
     if (waitForAcks) {
       clocks.waitUntil(initiator, latestAck);
     }
     return clocks.now(initiator) - start;
+  }
+
+  /**
+   * Returns the cycle by which every target of the last {@link #sendIpis} call had acknowledged
+   * (the sender's clock after sending when there was no target). An initiator that sent
+   * without waiting, did its own share of the work, and then waits, waits until this cycle
+   * (Linux runs the local flush between sending and waiting).
+   */
+  public long lastIpiAcknowledgedCycle() {
+    return lastIpiAcknowledgedCycle;
   }
 
   /** Returns whether {@code core} has no more steps to run (or never had any). */
@@ -485,36 +572,47 @@ public final class Machine {
     return idle[core];
   }
 
-  /** Counts a maintenance or barrier instruction by name and publishes it. */
+  /**
+   * Counts a maintenance or barrier instruction by name and publishes it; {@code scope} is
+   * null for an instruction that invalidates nothing (x86 MOV CR3 NOFLUSH), which is counted
+   * but not published as an invalidation.
+   */
   public void countMaintenance(int core, String instructionName, InvalidationScope scope, long va, int asid) {
     stats.countInstruction(instructionName);
     if (scope == InvalidationScope.ALL || scope == InvalidationScope.ALL_NON_GLOBAL || scope == InvalidationScope.ASID) {
       stats.countFullFlush();
     }
-    if (traceBus.wants(EventKind.INVALIDATE)) {
+    if (scope != null && traceBus.wants(EventKind.INVALIDATE)) {
       boolean byVa = scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS;
       traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), byVa ? va : -1, asid, scope.ordinal());
     }
   }
 
+  /**
+   * @param keepWalkCaches a last-level-only form the ISA has: walk caches are left alone
+   * @param byVaRemovesGlobal a by-VA scope also removes global entries for the range
+   */
   private void invalidateCore(Core c, InvalidationScope scope, long vaStart, long vaEnd, int asid,
-      boolean lastLevelOnly) {
+      boolean keepWalkCaches, boolean byVaRemovesGlobal) {
     for (SetAssociativeTlb tlb : c.tlbLevels()) {
-      applyTo(tlb, scope, vaStart, vaEnd, asid);
+      applyTo(tlb, scope, vaStart, vaEnd, asid, byVaRemovesGlobal);
     }
-    if (!lastLevelOnly || !isa.maintenance().hasLastLevelOnly()) {
+    if (!keepWalkCaches) {
+      InvalidationScope cacheScope = scope == InvalidationScope.VA
+          && isa.maintenance().byVaDropsAllWalkCacheEntriesOfTheSpace() ? InvalidationScope.ASID : scope;
       for (WalkCache cache : c.walkCaches()) {
         if (cache != null) {
-          applyTo(cache, scope, vaStart, vaEnd, asid);
+          applyTo(cache, cacheScope, vaStart, vaEnd, asid);
         }
       }
     }
   }
 
-  private static void applyTo(SetAssociativeTlb tlb, InvalidationScope scope, long vaStart, long vaEnd, int asid) {
+  private static void applyTo(SetAssociativeTlb tlb, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean byVaRemovesGlobal) {
     switch (scope) {
-      case VA -> tlb.invalidateRange(vaStart, vaEnd, asid, false, true);
-      case VA_ALL_ASIDS -> tlb.invalidateRange(vaStart, vaEnd, asid, true, true);
+      case VA -> tlb.invalidateRange(vaStart, vaEnd, asid, false, byVaRemovesGlobal);
+      case VA_ALL_ASIDS -> tlb.invalidateRange(vaStart, vaEnd, asid, true, byVaRemovesGlobal);
       case ASID -> tlb.invalidateSpace(asid, false, false);
       case ALL_NON_GLOBAL -> tlb.invalidateSpace(asid, true, false);
       case ALL -> tlb.invalidateSpace(asid, true, true);

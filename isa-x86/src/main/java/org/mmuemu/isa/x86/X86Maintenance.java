@@ -1,52 +1,112 @@
 package org.mmuemu.isa.x86;
 
+import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 
 /**
- * x86 invalidation instructions and their costs. INVLPG invalidates one page in the current
- * PCID (and global entries for it); INVPCID types 1, 2 and 3 cover a context, everything, and
- * everything but globals. There is no architectural last-level-only form: every x86
- * invalidation also drops paging-structure-cache entries.
+ * x86 TLB maintenance: the instruction each neutral request becomes, what it removes, and its
+ * cost (Intel SDM Vol. 3 §4.10.4.1; Vol. 2A INVLPG, INVPCID; AMD APM Vol. 3 INVLPGB, TLBSYNC).
  *
- * @see "Intel SDM Vol. 2A INVLPG, INVPCID; Vol. 3 §4.10.4"
+ * <ul>
+ *   <li>{@code INVLPG}: the page in the current PCID, global entries for it, and every
+ *       paging-structure-cache entry of the current PCID whatever its address.
+ *   <li>{@code INVPCID type 0}: one page in a named PCID (not the current one: that is
+ *       INVLPG's job), global entries kept, every paging-structure-cache entry of that PCID.
+ *   <li>{@code INVPCID type 1}: every non-global entry of one PCID and its paging-structure
+ *       caches; {@code type 2}: everything, globals included; {@code type 3}: everything but
+ *       globals.
+ *   <li>{@code CR4.PGE toggle}: everything, globals included; what a CPU without INVPCID uses
+ *       to flush globals (so every ALL request becomes it when {@code invpcid} is off).
+ *   <li>{@code MOV CR3}: loads CR3 and removes the new PCID's non-global entries and its
+ *       paging-structure caches; {@code MOV CR3 NOFLUSH} (bit 63 set, PCIDs only) keeps them.
+ *   <li>{@code INVLPGB} (when enabled, AMD Zen 3 and later): broadcast to every core; by VA
+ *       (in one PCID or all), by PCID, all non-global, or all; its final-translation-only form
+ *       keeps the paging-structure caches. {@code TLBSYNC} waits for this core's INVLPGBs to
+ *       complete everywhere.
+ * </ul>
+ *
+ * <p>There is no local last-level-only form: every local x86 invalidation also drops
+ * paging-structure-cache entries. Immutable.
  */
 final class X86Maintenance implements MaintenanceInstructions {
-  private final long invlpgCycles;
-  private final long invpcidContextCycles;
-  private final long invpcidAllCycles;
+  /** Costs in cycles, one per instruction form. */
+  record Costs(long invlpg, long invpcidAddress, long invpcidContext, long invpcidAll, long cr4PgeToggle,
+      long movCr3, long movCr3Noflush, long invlpgb, long tlbsync, long invlpgbCompletion) {}
 
-  X86Maintenance(long invlpgCycles, long invpcidContextCycles, long invpcidAllCycles) {
-    this.invlpgCycles = invlpgCycles;
-    this.invpcidContextCycles = invpcidContextCycles;
-    this.invpcidAllCycles = invpcidAllCycles;
+  private final boolean pcid;
+  private final boolean invpcid;
+  private final boolean invlpgb;
+  private final int invlpgbMaxPages;
+  private final Costs costs;
+
+  X86Maintenance(boolean pcid, boolean invpcid, boolean invlpgb, int invlpgbMaxPages, Costs costs) {
+    this.invlpgbMaxPages = invlpgbMaxPages;
+    this.pcid = pcid;
+    this.invpcid = invpcid;
+    this.invlpgb = invlpgb;
+    this.costs = costs;
   }
 
   @Override
   public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
+    return name(scope, lastLevelOnly, broadcast, true);
+  }
+
+  @Override
+  public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast, boolean currentTag) {
     if (broadcast) {
-      throw new IllegalArgumentException("x86 has no broadcast invalidation in this configuration");
+      requireInvlpgb();
+      return switch (scope) {
+        case VA, VA_ALL_ASIDS -> "INVLPGB";
+        case ASID -> "INVLPGB PCID";
+        case ALL_NON_GLOBAL -> "INVLPGB ALL NON-GLOBAL";
+        case ALL -> "INVLPGB ALL";
+      };
     }
     return switch (scope) {
-      case VA, VA_ALL_ASIDS -> "INVLPG";
-      case ASID -> "INVPCID type 1";
-      case ALL -> "INVPCID type 2";
-      case ALL_NON_GLOBAL -> "INVPCID type 3";
+      case VA, VA_ALL_ASIDS -> currentTag ? "INVLPG" : requireInvpcid("INVPCID type 0", scope);
+      case ASID -> requireInvpcid("INVPCID type 1", scope);
+      case ALL -> invpcid ? "INVPCID type 2" : "CR4.PGE toggle";
+      case ALL_NON_GLOBAL -> requireInvpcid("INVPCID type 3", scope);
     };
+  }
+
+  private String requireInvpcid(String name, InvalidationScope scope) {
+    if (!invpcid) {
+      throw new IllegalStateException("x86 without INVPCID has no local " + scope
+          + " invalidation (" + name + "); reload CR3 instead");
+    }
+    return name;
+  }
+
+  private void requireInvlpgb() {
+    if (!invlpgb) {
+      throw new IllegalArgumentException("x86 has no broadcast invalidation unless /x86/invlpgb is true");
+    }
   }
 
   @Override
   public long issueCycles(InvalidationScope scope, boolean broadcast) {
+    return issueCycles(scope, broadcast, true);
+  }
+
+  @Override
+  public long issueCycles(InvalidationScope scope, boolean broadcast, boolean currentTag) {
+    if (broadcast) {
+      return costs.invlpgb();
+    }
     return switch (scope) {
-      case VA, VA_ALL_ASIDS -> invlpgCycles;
-      case ASID -> invpcidContextCycles;
-      case ALL, ALL_NON_GLOBAL -> invpcidAllCycles;
+      case VA, VA_ALL_ASIDS -> currentTag ? costs.invlpg() : costs.invpcidAddress();
+      case ASID -> costs.invpcidContext();
+      case ALL -> invpcid ? costs.invpcidAll() : costs.cr4PgeToggle();
+      case ALL_NON_GLOBAL -> costs.invpcidAll();
     };
   }
 
   @Override
   public boolean hasBroadcast() {
-    return false;
+    return invlpgb;
   }
 
   @Override
@@ -54,8 +114,76 @@ final class X86Maintenance implements MaintenanceInstructions {
     return false;
   }
 
+  /** INVLPGB has a final-translation-only form; the local instructions have none. */
+  @Override
+  public boolean hasLastLevelOnly(boolean broadcast) {
+    return broadcast && invlpgb;
+  }
+
   @Override
   public InvalidationScope effectiveScope(InvalidationScope requested) {
     return requested == InvalidationScope.VA_ALL_ASIDS ? InvalidationScope.VA : requested;
+  }
+
+  /** INVLPGB can name a VA in every PCID; INVLPG and INVPCID cannot. */
+  @Override
+  public InvalidationScope effectiveScope(InvalidationScope requested, boolean broadcast) {
+    return broadcast ? requested : effectiveScope(requested);
+  }
+
+  /** INVLPG removes global entries for the page; INVPCID type 0 (another PCID) keeps them. */
+  @Override
+  public boolean byVaRemovesGlobal(boolean currentTag) {
+    return currentTag;
+  }
+
+  @Override
+  public boolean byVaDropsAllWalkCacheEntriesOfTheSpace() {
+    return true;
+  }
+
+  @Override
+  public long broadcastCompletionCycles(int cores) {
+    return invlpgb ? costs.invlpgbCompletion() : 0;
+  }
+
+  @Override
+  public String barrierName(BarrierKind kind) {
+    return invlpgb && kind == BarrierKind.BROADCAST_COMPLETE ? "TLBSYNC" : null;
+  }
+
+  @Override
+  public long barrierCycles(BarrierKind kind) {
+    return invlpgb && kind == BarrierKind.BROADCAST_COMPLETE ? costs.tlbsync() : 0;
+  }
+
+  @Override
+  public boolean supports(InvalidationScope scope, boolean broadcast, boolean currentTag) {
+    if (broadcast) {
+      return invlpgb;
+    }
+    return invpcid || scope == InvalidationScope.ALL
+        || ((scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS) && currentTag);
+  }
+
+  @Override
+  public int broadcastRangeMaxPages() {
+    return invlpgb ? invlpgbMaxPages : 1;
+  }
+
+  @Override
+  public String contextWriteName(boolean flushTag) {
+    if (flushTag) {
+      return "MOV CR3";
+    }
+    if (!pcid) {
+      throw new IllegalArgumentException("MOV CR3 with NOFLUSH (bit 63) needs PCIDs (/x86/pcid true)");
+    }
+    return "MOV CR3 NOFLUSH";
+  }
+
+  @Override
+  public long contextWriteCycles(boolean flushTag) {
+    return flushTag ? costs.movCr3() : costs.movCr3Noflush();
   }
 }

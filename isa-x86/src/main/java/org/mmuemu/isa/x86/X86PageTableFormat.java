@@ -4,8 +4,9 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 
 /**
- * x86-64 4-level paging (PML4, PDPT, PD, PT) with 4 KiB pages, 2 MiB pages (PS in a PDE) and
- * 1 GiB pages (PS in a PDPTE).
+ * x86-64 4-level paging (PML4, PDPT, PD, PT), or 5-level paging (a PML5 above them, 57-bit
+ * linear addresses, CR4.LA57), with 4 KiB pages, 2 MiB pages (PS in a PDE) and 1 GiB pages (PS
+ * in a PDPTE).
  *
  * <p>Bits used (Intel SDM Vol. 3 §4.5, Tables 4-15 to 4-20): [0] P, [1] R/W, [2] U/S, [5] A,
  * [6] D, [7] PS (levels 1 and 2), [8] G, [51:12] address, [63] XD. Table entries are written
@@ -22,11 +23,26 @@ public final class X86PageTableFormat implements PageTableFormat {
   static final long GLOBAL = 1L << 8;
   static final long EXECUTE_DISABLE = 1L << 63;
   static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
-  private static final int LEVELS = 4;
+  private final int levels;
+
+  /** 4-level paging. */
+  public X86PageTableFormat() {
+    this(4);
+  }
+
+  /**
+   * @param levels 4, or 5 for 5-level paging
+   */
+  public X86PageTableFormat(int levels) {
+    if (levels != 4 && levels != 5) {
+      throw new IllegalArgumentException("levels: " + levels + " (expected: 4 or 5)");
+    }
+    this.levels = levels;
+  }
 
   @Override
   public int levels() {
-    return LEVELS;
+    return levels;
   }
 
   @Override
@@ -41,24 +57,24 @@ public final class X86PageTableFormat implements PageTableFormat {
 
   @Override
   public boolean isValid(long descriptor, int level) {
-    // PS in a PML4E is reserved: such an entry faults.
-    return (descriptor & PRESENT) != 0 && !(level == 0 && (descriptor & PAGE_SIZE) != 0);
+    // PS in a PML4E (and a PML5E) is reserved: such an entry faults.
+    return (descriptor & PRESENT) != 0 && !(level < levels - 3 && (descriptor & PAGE_SIZE) != 0);
   }
 
   @Override
   public boolean isLeaf(long descriptor, int level) {
-    return level == LEVELS - 1 || ((level == 1 || level == 2) && (descriptor & PAGE_SIZE) != 0);
+    return level == levels - 1 || ((level == levels - 3 || level == levels - 2) && (descriptor & PAGE_SIZE) != 0);
   }
 
   @Override
   public boolean allowsLeaf(int level) {
-    return level >= 1;
+    return level >= levels - 3;
   }
 
   @Override
   public long outputPa(long descriptor, int level) {
     long pa = descriptor & ADDRESS_MASK;
-    if (level != LEVELS - 1 && (descriptor & PAGE_SIZE) != 0) {
+    if (level != levels - 1 && (descriptor & PAGE_SIZE) != 0) {
       pa &= ~(1L << 12); // bit 12 of a large-page entry is PAT, not address
     }
     return pa;
@@ -90,8 +106,8 @@ public final class X86PageTableFormat implements PageTableFormat {
 
   @Override
   public long encodeTable(long tablePa, int level) {
-    if (level >= LEVELS - 1) {
-      throw new IllegalArgumentException("level: " + level + " (expected: 0 to " + (LEVELS - 2) + " for a table)");
+    if (level >= levels - 1) {
+      throw new IllegalArgumentException("level: " + level + " (expected: 0 to " + (levels - 2) + " for a table)");
     }
     return (tablePa & ADDRESS_MASK) | PRESENT | READ_WRITE | USER | ACCESSED;
   }
@@ -99,14 +115,14 @@ public final class X86PageTableFormat implements PageTableFormat {
   @Override
   public long encodeLeaf(long pa, int level, int flags) {
     if (!allowsLeaf(level)) {
-      throw new IllegalArgumentException("level: " + level + " (expected: 1, 2 or 3 for a page)");
+      throw new IllegalArgumentException("level: " + level + " (expected: " + (levels - 3) + " to " + (levels - 1) + " for a page)");
     }
     long alignment = 1L << levelShift(level);
     if ((pa & (alignment - 1)) != 0) {
       throw new IllegalArgumentException("pa: 0x" + Long.toHexString(pa) + " (expected: aligned to " + alignment + ")");
     }
     long descriptor = (pa & ADDRESS_MASK) | PRESENT;
-    if (level != LEVELS - 1) {
+    if (level != levels - 1) {
       descriptor |= PAGE_SIZE;
     }
     return withFlags(descriptor, level, flags);
@@ -134,5 +150,11 @@ public final class X86PageTableFormat implements PageTableFormat {
       d |= DIRTY;
     }
     return d;
+  }
+
+  /** x86 walkers set A and D, and TLB entries cache D (Intel SDM Vol. 3 §4.8). */
+  @Override
+  public boolean hardwareUpdatesAccessedDirty() {
+    return true;
   }
 }

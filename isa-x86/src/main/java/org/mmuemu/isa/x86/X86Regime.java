@@ -11,14 +11,19 @@ import org.mmuemu.core.isa.TranslationRegime;
  */
 final class X86Regime implements TranslationRegime {
   private final int pcidBits;
+  private final int vaBits;
 
-  X86Regime(int pcidBits) {
+  /**
+   * @param vaBits 48 for 4-level paging, 57 for 5-level
+   */
+  X86Regime(int pcidBits, int vaBits) {
     this.pcidBits = pcidBits;
+    this.vaBits = vaBits;
   }
 
   @Override
   public int vaBits() {
-    return 48;
+    return vaBits;
   }
 
   @Override

@@ -32,4 +32,10 @@ public interface ArchTlbPolicy {
 
   /** Invalidates kernel translations of {@code [startVa, endVa)} on every core (Linux {@code flush_tlb_kernel_range}). */
   void flushTlbKernelRange(int core, long startVa, long endVa);
+
+  /**
+   * {@code core} runs no user task any more and switches to its idle task, keeping the mm it
+   * had (Linux {@code enter_lazy_tlb}). Default: nothing to do.
+   */
+  default void enterLazyTlb(int core) {}
 }

@@ -1,110 +1,641 @@
 package org.mmuemu.kernel.arch.x86;
 
+import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InvalidationScope;
+import org.mmuemu.core.isa.MaintenanceInstructions;
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.machine.IpiHandler;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.KernelConfig;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * Linux's x86 TLB flush policy (arch/x86/mm/tlb.c): the initiator flushes its own TLB, then
- * interrupts every other core running the mm and waits for their acknowledgements; each
- * flush is one INVLPG per page up to {@code tlb_single_page_flush_ceiling} (33) pages, a flush
- * of the whole address space above it.
+ * Linux's x86 TLB flush policy (arch/x86/mm/tlb.c, 6.15 era; DOMAIN.md §5), over the
+ * machine's neutral maintenance operations.
  *
- * <p>{@code // MODEL:} a first cut: the cores interrupted are those running the mm now (no
- * tlb_gen protocol, no lazy-TLB cores, no stale mm_cpumask bits), the whole-space flush is an
- * INVPCID of the mm's PCID, and PCIDs come from the kernel's sequential allocator rather than
- * Linux's six per-CPU dynamic ASIDs.
+ * <h3>Address spaces</h3>
+ * Each CPU has six dynamic ASIDs ({@link X86CpuTlbState#DYNAMIC_ASIDS}); ASID {@code n} runs
+ * as PCID {@code n + 1} (the kernel PCID), and with PTI its user half as PCID
+ * {@code (n + 1) | 1 << 11}. {@link #switchMm} (switch_mm_irqs_off) reuses the slot that last
+ * held the mm, with a flush only when the slot's generation is behind the mm's, and otherwise
+ * takes the next slot round-robin with a flush: a {@code MOV CR3} without or with NOFLUSH.
+ * Without PCIDs every switch flushes.
+ *
+ * <h3>The tlb_gen protocol</h3>
+ * A flush request bumps the mm's generation; a CPU catching up flushes only the requested
+ * pages when it is exactly one generation behind and the request is the latest, and its whole
+ * PCID ({@code MOV CR3}) otherwise; lazy CPUs and CPUs running another mm are skipped
+ * (unless page tables were freed, or the once-a-second cpumask trim is due) and catch up at
+ * their next switch.
+ *
+ * <h3>Ranges</h3>
+ * {@code tlb_single_page_flush_ceiling} (kernel cost key {@code tlbSinglePageFlushCeilingPages},
+ * 33): up to it one INVLPG per page, above it a full flush. Kernel ranges interrupt every
+ * online CPU; above the ceiling each does {@code __flush_tlb_all} (INVPCID type 2, or a CR4.PGE
+ * toggle without INVPCID).
+ *
+ * <h3>INVLPGB</h3>
+ * Where the ISA has broadcast invalidation, kernel ranges use INVLPGB + TLBSYNC instead of
+ * IPIs, and an mm active on more than three CPUs may be given a global ASID after a shootdown
+ * (sampled when its id matches the jiffies counter modulo 32); its later flushes are broadcast.
+ *
+ * <p>{@code // MODEL:} PTI's CR3 switches are paid where this policy enters the kernel (a
+ * flush, an IPI handler, a context switch), not on page faults or other kernel entries; the
+ * user half shares the kernel half's page tables (Linux gives it a separate copy). Global ASIDs
+ * are never freed (no mm is destroyed), and the threshold does not rise as they run out.
+ * Every flush's latency is recorded under the Linux function's name.
+ *
+ * <p>Confined to the simulation thread.
  */
 public final class X86TlbPolicy implements ArchTlbPolicy {
-  /** Linux's default tlb_single_page_flush_ceiling. */
-  static final long SINGLE_PAGE_FLUSH_CEILING = 33;
-  private final Kernel kernel;
+  /** Linux's TLB_FLUSH_ALL end marker. */
+  static final long FLUSH_ALL = -1L;
+  /** X86_CR3_PTI_PCID_USER_BIT. */
+  static final int PTI_USER_PCID_BIT = 11;
+  /** Linux's HZ, for the jiffies-based sampling of consider_global_asid and the cpumask trim. */
+  static final long HZ = 1000;
+  /** consider_global_asid: an mm active on more than this many CPUs gets a global ASID. */
+  static final int GLOBAL_ASID_ACTIVE_CPUS = 3;
+
   private final Machine machine;
+  private final MaintenanceInstructions isa;
+  private final X86CpuTlbState[] cpus;
+  private final Mm initMm;
+  private final boolean pcid;
+  private final boolean pti;
+  private final boolean invlpgb;
+  private final boolean fixedFreePteTable;
+  private final long ceilingPages;
+  private final long pteWriteCycles;
+  private final long pageFreeCycles;
+  private final int maxAsidAvailable;
+  private final long cyclesPerJiffy;
+  private final boolean[] globalAsidUsed;
+  private int lastGlobalAsid;
+  private long lastCtxId;
   private final int[] targets;
 
+  // Linux keeps one flush_tlb_info per CPU; here calls never nest, so one suffices.
+  private Mm infoMm;
+  private long infoStartVa;
+  private long infoEndVa;
+  private int infoStrideShift;
+  private long infoNewGen;
+  private boolean infoFreedTables;
+  private boolean infoTrimCpumask;
+
+  // Each handler runs on its target, which enters the kernel (with PTI: the kernel PCID) and returns.
+  private final IpiHandler userFlushHandler = (target, initiator) -> {
+    boolean wasUser = enterKernel(target);
+    flushTlbFunc(target);
+    exitToUser(target, wasUser);
+  };
+  private final IpiHandler kernelRangeHandler = (target, initiator) -> {
+    boolean wasUser = enterKernel(target);
+    doKernelRangeFlush(target);
+    exitToUser(target, wasUser);
+  };
+  private final IpiHandler flushAllHandler = (target, initiator) -> {
+    boolean wasUser = enterKernel(target);
+    doFlushTlbAll(target);
+    exitToUser(target, wasUser);
+  };
+
   public X86TlbPolicy(Kernel kernel) {
-    this.kernel = kernel;
     this.machine = kernel.machine();
+    this.isa = machine.isa().maintenance();
+    KernelConfig config = kernel.config();
+    this.pcid = machine.isa().regime().asidBits() >= 12;
+    this.pti = pcid && "on".equals(config.variants().get("x86Pti"));
+    this.invlpgb = pcid && isa.hasBroadcast();
+    this.fixedFreePteTable = !"noFlush".equals(config.variants().get("x86FreePteTableFlush"));
+    this.ceilingPages = config.cost("tlbSinglePageFlushCeilingPages");
+    this.pteWriteCycles = config.cost("pteWriteCycles");
+    this.pageFreeCycles = config.cost("pageFreeCycles");
+    this.maxAsidAvailable = (1 << (12 - (pti ? 1 : 0))) - 2;
+    this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
+    this.globalAsidUsed = new boolean[maxAsidAvailable];
+    this.lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
     this.targets = new int[machine.coreCount()];
+    long kernelRootPfn = machine.core(0).context().kernelRootPa() >>> PhysicalMemory.FRAME_SHIFT;
+    this.initMm = new Mm(0, kernelRootPfn, -1);
+    this.cpus = new X86CpuTlbState[machine.coreCount()];
+    X86MmContext init = context(initMm);
+    for (int core = 0; core < cpus.length; core++) {
+      X86CpuTlbState cpu = new X86CpuTlbState();
+      cpu.loadedMm = initMm;
+      cpu.ctxIds[0] = init.ctxId;
+      cpus[core] = cpu;
+      // Boot state, not a maintenance operation: every CPU runs init_mm on ASID 0.
+      machine.core(core).context().setUser(kernelRootPfn << PhysicalMemory.FRAME_SHIFT, kernelPcid(0));
+    }
   }
+
+  // ---------------------------------------------------------------------------------------
+  // identifiers
+
+  int kernelPcid(int asid) {
+    return pcid ? asid + 1 : 0;
+  }
+
+  int userPcid(int asid) {
+    return kernelPcid(asid) | (1 << PTI_USER_PCID_BIT);
+  }
+
+  private static boolean isGlobalAsid(int asid) {
+    return asid >= X86CpuTlbState.DYNAMIC_ASIDS;
+  }
+
+  X86MmContext context(Mm mm) {
+    Object state = mm.archState();
+    if (state == null) {
+      X86MmContext created = new X86MmContext(++lastCtxId, cpus == null ? machine.coreCount() : cpus.length);
+      mm.setArchState(created);
+      return created;
+    }
+    return (X86MmContext) state;
+  }
+
+  X86CpuTlbState cpu(int core) {
+    return cpus[core];
+  }
+
+  /** The kernel-only address space a CPU runs between user tasks (Linux {@code init_mm}). */
+  Mm initMm() {
+    return initMm;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // context switch and lazy TLB
 
   @Override
   public void switchMm(int core, Mm previous, Mm next) {
-    if (next.asid() < 0) {
-      next.setAsid(kernel.allocateAsid());
-    }
-    machine.core(core).context().setUser(next.rootPfn() << PhysicalMemory.FRAME_SHIFT, next.asid());
+    long start = machine.now(core);
+    enterKernel(core);
+    switchMmIrqsOff(core, next);
+    exitToUser(core, true);
+    machine.stats().recordLatency("switch_mm_irqs_off", machine.now(core) - start);
   }
+
+  /**
+   * Makes {@code core} run a kernel thread on the mm it has loaded (Linux
+   * {@code enter_lazy_tlb}): CR3 keeps the mm, shootdowns skip the CPU unless page tables are
+   * freed, and the CPU catches up when it switches back.
+   */
+  @Override
+  public void enterLazyTlb(int core) {
+    enterKernel(core);
+    X86CpuTlbState cpu = cpus[core];
+    if (cpu.loadedMm != initMm) {
+      cpu.isLazy = true;
+    }
+  }
+
+  /** Switches a CPU to init_mm (Linux {@code leave_mm}). */
+  public void leaveMm(int core) {
+    enterKernel(core);
+    switchMmIrqsOff(core, initMm);
+  }
+
+  private void switchMmIrqsOff(int core, Mm next) {
+    X86CpuTlbState cpu = cpus[core];
+    boolean wasLazy = cpu.isLazy;
+    cpu.isLazy = false;
+    X86MmContext ctx = context(next);
+    long nextGen = ctx.tlbGen;
+    int newAsid;
+    boolean needFlush;
+    if (cpu.loadedMm == next) {
+      if (ctx.globalAsid != 0 && cpu.loadedAsid != ctx.globalAsid) {
+        newAsid = ctx.globalAsid;
+        needFlush = false;
+      } else if (ctx.globalAsid != 0 || !wasLazy || cpu.loadedSlotGen() == nextGen) {
+        return;
+      } else {
+        // A lazy CPU skipped by shootdowns catches up: reload the same ASID with a flush.
+        newAsid = cpu.loadedAsid;
+        needFlush = true;
+      }
+    } else {
+      if (next != initMm) {
+        ctx.cpumask[core] = true;
+      }
+      long chosen = chooseNewAsid(cpu, ctx, nextGen);
+      newAsid = (int) (chosen >> 1);
+      needFlush = (chosen & 1) != 0;
+    }
+    if (needFlush) {
+      if (!isGlobalAsid(newAsid)) {
+        cpu.ctxIds[newAsid] = ctx.ctxId;
+        cpu.tlbGens[newAsid] = nextGen;
+      }
+      invalidateUserAsid(cpu, newAsid);
+    }
+    machine.writeContext(core, next.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(newAsid), needFlush);
+    cpu.loadedMm = next;
+    cpu.loadedAsid = newAsid;
+  }
+
+  /** Returns {@code asid << 1 | needFlush}. */
+  private long chooseNewAsid(X86CpuTlbState cpu, X86MmContext ctx, long nextGen) {
+    if (!pcid) {
+      return 1;
+    }
+    if (ctx.globalAsid != 0) {
+      return (long) ctx.globalAsid << 1;
+    }
+    if (cpu.invalidateOther) {
+      for (int asid = 0; asid < X86CpuTlbState.DYNAMIC_ASIDS; asid++) {
+        if (asid != cpu.loadedAsid) {
+          cpu.ctxIds[asid] = 0;
+        }
+      }
+      cpu.invalidateOther = false;
+    }
+    for (int asid = 0; asid < X86CpuTlbState.DYNAMIC_ASIDS; asid++) {
+      if (cpu.ctxIds[asid] == ctx.ctxId) {
+        return (long) asid << 1 | (cpu.tlbGens[asid] < nextGen ? 1 : 0);
+      }
+    }
+    int asid = cpu.nextAsid++;
+    if (asid >= X86CpuTlbState.DYNAMIC_ASIDS) {
+      asid = 0;
+      cpu.nextAsid = 1;
+    }
+    return (long) asid << 1 | 1;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // PTI: the user/kernel PCID pair
+
+  /** Kernel entry: with PTI, CR3 moves from the user PCID to the kernel PCID (NOFLUSH). */
+  private boolean enterKernel(int core) {
+    X86CpuTlbState cpu = cpus[core];
+    if (!pti || !cpu.inUser) {
+      return false;
+    }
+    machine.writeContext(core, cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(cpu.loadedAsid), false);
+    cpu.inUser = false;
+    return true;
+  }
+
+  /**
+   * Return to user: with PTI, CR3 moves to the user PCID, flushing it when a flush was
+   * deferred to this point ({@code user_pcid_flush_mask}).
+   */
+  private void exitToUser(int core, boolean toUser) {
+    X86CpuTlbState cpu = cpus[core];
+    if (!pti || !toUser || cpu.loadedMm == initMm || cpu.isLazy) {
+      return;
+    }
+    int asid = cpu.loadedAsid;
+    boolean flush = !isGlobalAsid(asid) && (cpu.userPcidFlushMask & (1 << asid)) != 0;
+    if (flush) {
+      cpu.userPcidFlushMask &= ~(1 << asid);
+    }
+    machine.writeContext(core, cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT, userPcid(asid), flush);
+    cpu.inUser = true;
+  }
+
+  private void invalidateUserAsid(X86CpuTlbState cpu, int asid) {
+    if (pti && !isGlobalAsid(asid)) {
+      cpu.userPcidFlushMask |= 1 << asid;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // user ranges
 
   @Override
   public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
-    long start = machine.now(core);
-    long stride = 1L << strideShift;
-    long alignedStart = startVa & -stride;
-    long alignedEnd = (endVa + stride - 1) & -stride;
-    long pages = (alignedEnd - alignedStart) >>> strideShift;
-    boolean full = pages > SINGLE_PAGE_FLUSH_CEILING;
-    int count = kernel.coresRunning(mm, targets);
-    for (int i = 0; i < count; i++) {
-      if (targets[i] == core) {
-        flushLocal(core, mm, alignedStart, alignedEnd, stride, full);
-      }
-    }
-    machine.sendIpis(core, targets, count,
-        (target, initiator) -> flushLocal(target, mm, alignedStart, alignedEnd, stride, full), true);
-    machine.stats().recordLatency("flush_tlb_range", machine.now(core) - start);
-  }
-
-  private void flushLocal(int core, Mm mm, long startVa, long endVa, long stride, boolean full) {
-    if (full) {
-      machine.invalidateLocal(core, InvalidationScope.ASID, 0, 0, mm.asid(), false);
-      return;
-    }
-    for (long va = startVa; va < endVa; va += stride) {
-      machine.invalidateLocal(core, InvalidationScope.VA, va, va + stride, mm.asid(), false);
-    }
+    flushTlbMmRange(core, mm, startVa, endVa, strideShift, !lastLevel, "flush_tlb_range");
   }
 
   @Override
   public void flushTlbMm(int core, Mm mm) {
+    flushTlbMmRange(core, mm, 0, FLUSH_ALL, PhysicalMemory.FRAME_SHIFT, true, "flush_tlb_mm");
+  }
+
+  private void flushTlbMmRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean freedTables,
+      String latencyName) {
     long start = machine.now(core);
-    int count = kernel.coresRunning(mm, targets);
-    for (int i = 0; i < count; i++) {
-      if (targets[i] == core) {
-        machine.invalidateLocal(core, InvalidationScope.ASID, 0, 0, mm.asid(), false);
+    boolean wasUser = enterKernel(core);
+    X86MmContext ctx = context(mm);
+    long newGen = ++ctx.tlbGen;
+    setInfo(mm, startVa, endVa, strideShift, newGen, freedTables);
+    if (ctx.globalAsid != 0) {
+      broadcastTlbFlush(core, mm, ctx);
+    } else if (ctx.hasCpuOtherThan(core)) {
+      long now = machine.now(core);
+      infoTrimCpumask = now >= ctx.nextTrimCycle;
+      if (infoTrimCpumask) {
+        ctx.nextTrimCycle = now + HZ * cyclesPerJiffy;
+      }
+      flushTlbMulti(core, ctx);
+      considerGlobalAsid(core, mm, ctx);
+    } else if (cpus[core].loadedMm == mm) {
+      flushTlbFunc(core);
+    }
+    exitToUser(core, wasUser);
+    machine.stats().recordLatency(latencyName, machine.now(core) - start);
+  }
+
+  private void setInfo(Mm mm, long startVa, long endVa, int strideShift, long newGen, boolean freedTables) {
+    infoMm = mm;
+    infoStrideShift = strideShift;
+    infoNewGen = newGen;
+    infoFreedTables = freedTables;
+    infoTrimCpumask = false;
+    long stride = 1L << strideShift;
+    long alignedStart = startVa & -stride;
+    long alignedEnd = endVa == FLUSH_ALL ? FLUSH_ALL : (endVa + stride - 1) & -stride;
+    if (alignedEnd == FLUSH_ALL || ((alignedEnd - alignedStart) >>> strideShift) > ceilingPages) {
+      infoStartVa = 0;
+      infoEndVa = FLUSH_ALL;
+    } else {
+      infoStartVa = alignedStart;
+      infoEndVa = alignedEnd;
+    }
+  }
+
+  /**
+   * Linux native_flush_tlb_multi: interrupt the CPUs of the mask that must flush (all of them
+   * when page tables were freed or the mm is changing ASIDs; otherwise only those running the
+   * mm, not lazily, plus those due for cpumask trimming), run the local share meanwhile, and
+   * wait for every acknowledgement.
+   */
+  private void flushTlbMulti(int core, X86MmContext ctx) {
+    boolean all = infoFreedTables || ctx.asidTransition;
+    int count = 0;
+    for (int other = 0; other < cpus.length; other++) {
+      if (other != core && ctx.cpumask[other] && (all || shouldFlushTlb(other))) {
+        targets[count++] = other;
       }
     }
-    machine.sendIpis(core, targets, count,
-        (target, initiator) -> machine.invalidateLocal(target, InvalidationScope.ASID, 0, 0, mm.asid(), false), true);
-    machine.stats().recordLatency("flush_tlb_mm", machine.now(core) - start);
+    machine.sendIpis(core, targets, count, userFlushHandler, false);
+    long acknowledged = machine.lastIpiAcknowledgedCycle();
+    if (ctx.cpumask[core] && (all || shouldFlushTlb(core))) {
+      flushTlbFunc(core);
+    }
+    machine.clocks().waitUntil(core, acknowledged);
   }
+
+  private boolean shouldFlushTlb(int core) {
+    X86CpuTlbState cpu = cpus[core];
+    if (cpu.isLazy) {
+      return false;
+    }
+    return infoMm == null || cpu.loadedMm == infoMm || infoTrimCpumask;
+  }
+
+  /** Linux flush_tlb_func: one CPU catches up with the mm's generation. */
+  private void flushTlbFunc(int core) {
+    X86CpuTlbState cpu = cpus[core];
+    Mm loaded = cpu.loadedMm;
+    if (infoMm != null && infoMm != loaded) {
+      context(infoMm).cpumask[core] = false; // lazily trimmed: this CPU no longer runs the mm
+      return;
+    }
+    if (loaded == initMm) {
+      return;
+    }
+    X86MmContext ctx = context(loaded);
+    if ((ctx.globalAsid != 0) != isGlobalAsid(cpu.loadedAsid)) {
+      switchMmIrqsOff(core, loaded); // moving to (or from) a global ASID
+      return;
+    }
+    if (isGlobalAsid(cpu.loadedAsid)) {
+      return; // kept current by INVLPGB
+    }
+    if (cpu.isLazy) {
+      // Never keep stale paging-structure caches while lazy: switch to init_mm.
+      switchMmIrqsOff(core, initMm);
+      return;
+    }
+    long localGen = cpu.tlbGens[cpu.loadedAsid];
+    if (infoNewGen <= localGen) {
+      return;
+    }
+    long mmGen = ctx.tlbGen;
+    if (localGen == mmGen) {
+      return;
+    }
+    if (infoEndVa != FLUSH_ALL && infoNewGen == localGen + 1 && infoNewGen == mmGen) {
+      for (long va = infoStartVa; va != infoEndVa; va += 1L << infoStrideShift) {
+        flushTlbOneUser(core, va);
+      }
+      machine.stats().addKernelCounter("x86PartialFlushes", 1);
+    } else {
+      flushTlbLocal(core);
+      machine.stats().addKernelCounter("x86FullFlushes", 1);
+    }
+    cpu.tlbGens[cpu.loadedAsid] = mmGen;
+  }
+
+  /** Linux flush_tlb_local: the current PCID by rewriting CR3 (and the user PCID at exit, with PTI). */
+  private void flushTlbLocal(int core) {
+    X86CpuTlbState cpu = cpus[core];
+    invalidateUserAsid(cpu, cpu.loadedAsid);
+    machine.writeContext(core, cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(cpu.loadedAsid),
+        true);
+  }
+
+  /** Linux flush_tlb_one_user: INVLPG, and with PTI the user PCID by INVPCID type 0 or at exit. */
+  private void flushTlbOneUser(int core, long va) {
+    int current = machine.core(core).context().asid();
+    machine.invalidateLocal(core, InvalidationScope.VA, va, va + 4096, current, false);
+    if (!pti) {
+      return;
+    }
+    X86CpuTlbState cpu = cpus[core];
+    if (isa.supports(InvalidationScope.VA, false, false)) {
+      machine.invalidateLocal(core, InvalidationScope.VA, va, va + 4096, userPcid(cpu.loadedAsid), false);
+    } else {
+      invalidateUserAsid(cpu, cpu.loadedAsid);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // INVLPGB and global ASIDs
+
+  private void broadcastTlbFlush(int core, Mm mm, X86MmContext ctx) {
+    int asid = ctx.globalAsid;
+    if (infoEndVa == FLUSH_ALL) {
+      machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, kernelPcid(asid), false);
+      if (pti) {
+        machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, userPcid(asid), false);
+      }
+    } else {
+      long stride = 1L << infoStrideShift;
+      long maxBytes = isa.broadcastRangeMaxPages() * stride;
+      for (long va = infoStartVa; va != infoEndVa; ) {
+        long end = Math.min(infoEndVa, va + maxBytes);
+        machine.invalidateBroadcast(core, InvalidationScope.VA, va, end, kernelPcid(asid), !infoFreedTables);
+        if (pti) {
+          machine.invalidateBroadcast(core, InvalidationScope.VA, va, end, userPcid(asid), !infoFreedTables);
+        }
+        va = end;
+      }
+    }
+    finishAsidTransition(core, mm, ctx);
+    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+  }
+
+  private void finishAsidTransition(int core, Mm mm, X86MmContext ctx) {
+    if (!ctx.asidTransition) {
+      return;
+    }
+    for (int other = 0; other < cpus.length; other++) {
+      if (ctx.cpumask[other] && cpus[other].loadedMm == mm && cpus[other].loadedAsid != ctx.globalAsid) {
+        flushTlbMulti(core, ctx); // makes the stragglers switch to the global ASID
+        return;
+      }
+    }
+    ctx.asidTransition = false;
+  }
+
+  private void considerGlobalAsid(int core, Mm mm, X86MmContext ctx) {
+    if (!invlpgb || ctx.globalAsid != 0) {
+      return;
+    }
+    long jiffies = machine.now(core) / cyclesPerJiffy;
+    if ((mm.id() & 0x1f) != (jiffies & 0x1f)) {
+      return;
+    }
+    int active = 0;
+    for (X86CpuTlbState cpu : cpus) {
+      if (cpu.loadedMm == mm && !cpu.isLazy) {
+        active++;
+      }
+    }
+    if (active > GLOBAL_ASID_ACTIVE_CPUS) {
+      ctx.globalAsid = allocateGlobalAsid(core);
+      ctx.asidTransition = true;
+      machine.stats().addKernelCounter("x86GlobalAsidsAssigned", 1);
+    }
+  }
+
+  private int allocateGlobalAsid(int core) {
+    for (int pass = 0; pass < 2; pass++) {
+      for (int asid = lastGlobalAsid + 1; asid < maxAsidAvailable; asid++) {
+        if (!globalAsidUsed[asid]) {
+          globalAsidUsed[asid] = true;
+          lastGlobalAsid = asid;
+          return asid;
+        }
+      }
+      // reset_global_asid_space: flush every non-global entry everywhere, then reuse.
+      machine.invalidateBroadcast(core, InvalidationScope.ALL_NON_GLOBAL, 0, 0, 0, false);
+      machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+      lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
+    }
+    throw new IllegalStateException("no global ASID left");
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // kernel ranges
 
   @Override
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
     long start = machine.now(core);
-    long alignedStart = startVa & ~0xFFFL;
-    long alignedEnd = (endVa + 0xFFF) & ~0xFFFL;
-    boolean full = ((alignedEnd - alignedStart) >>> PhysicalMemory.FRAME_SHIFT) > SINGLE_PAGE_FLUSH_CEILING;
-    int count = 0;
-    for (int other = 0; other < machine.coreCount(); other++) {
-      targets[count++] = other;
+    boolean wasUser = enterKernel(core);
+    setInfo(null, startVa, endVa, PhysicalMemory.FRAME_SHIFT, 0, false);
+    boolean full = infoEndVa == FLUSH_ALL;
+    if (invlpgb) {
+      if (full) {
+        machine.invalidateBroadcast(core, InvalidationScope.ALL, 0, 0, 0, false);
+      } else {
+        long maxBytes = (long) isa.broadcastRangeMaxPages() << PhysicalMemory.FRAME_SHIFT;
+        for (long va = infoStartVa; va != infoEndVa; ) {
+          long end = infoEndVa - va > maxBytes ? va + maxBytes : infoEndVa;
+          machine.invalidateBroadcast(core, InvalidationScope.VA_ALL_ASIDS, va, end, 0, false);
+          va = end;
+        }
+      }
+      machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    } else {
+      // on_each_cpu: every online CPU, lazy and idle ones included.
+      int count = 0;
+      for (int other = 0; other < cpus.length; other++) {
+        if (other != core) {
+          targets[count++] = other;
+        }
+      }
+      machine.sendIpis(core, targets, count, full ? flushAllHandler : kernelRangeHandler, false);
+      long acknowledged = machine.lastIpiAcknowledgedCycle();
+      if (full) {
+        doFlushTlbAll(core);
+      } else {
+        doKernelRangeFlush(core);
+      }
+      machine.clocks().waitUntil(core, acknowledged);
     }
-    flushKernelLocal(core, alignedStart, alignedEnd, full);
-    machine.sendIpis(core, targets, count,
-        (target, initiator) -> flushKernelLocal(target, alignedStart, alignedEnd, full), true);
+    exitToUser(core, wasUser);
     machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
   }
 
-  private void flushKernelLocal(int core, long startVa, long endVa, boolean full) {
-    if (full) {
-      machine.invalidateLocal(core, InvalidationScope.ALL, 0, 0, 0, false);
-      return;
+  /** Linux __flush_tlb_all: INVPCID type 2, or a CR4.PGE toggle without INVPCID (the ISA names it). */
+  private void doFlushTlbAll(int core) {
+    machine.invalidateLocal(core, InvalidationScope.ALL, 0, 0, machine.core(core).context().asid(), false);
+  }
+
+  private void doKernelRangeFlush(int core) {
+    for (long va = infoStartVa; va != infoEndVa; va += 1L << PhysicalMemory.FRAME_SHIFT) {
+      flushTlbOneKernel(core, va);
     }
-    for (long va = startVa; va != endVa; va += 1L << PhysicalMemory.FRAME_SHIFT) {
-      machine.invalidateLocal(core, InvalidationScope.VA, va, va + 4096, 0, false);
+  }
+
+  /** Linux flush_tlb_one_kernel: with PTI kernel entries are not global, so other PCIDs go stale too. */
+  private void flushTlbOneKernel(int core, long va) {
+    flushTlbOneUser(core, va);
+    if (pti) {
+      cpus[core].invalidateOther = true;
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // freeing a page table that a huge mapping replaces (DOMAIN.md §5.7)
+
+  /**
+   * Linux x86 {@code pmd_free_pte_page}: clears the kernel PMD entry that points at the PTE
+   * table covering {@code va} and frees that table, as ioremap/vmap do before installing a
+   * 2 MiB mapping. Fixed (variant {@code x86FreePteTableFlush=flush}, the default): the entry
+   * is cleared, then {@code flush_tlb_kernel_range} of one page drops every CPU's
+   * paging-structure caches, then the table is freed. Buggy ({@code noFlush}, before 2018): the
+   * table is freed while another CPU's PDE cache may still point at it, so a later walk there
+   * reads a freed table ({@code FREED_TABLE_WALK}).
+   *
+   * @param rootPfn the page-table root holding the kernel mapping
+   * @return whether a PTE table was found and freed
+   */
+  public boolean pmdFreePteTable(int core, long rootPfn, long va) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int pmdLevel = format.levels() - 2;
+    long tablePfn = rootPfn;
+    for (int level = 0; level < pmdLevel; level++) {
+      long descriptor = memory.readDescriptor(tablePfn, format.index(va, level));
+      if (!format.isValid(descriptor, level) || format.isLeaf(descriptor, level)) {
+        return false;
+      }
+      tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+    }
+    int index = format.index(va, pmdLevel);
+    long pmd = memory.readDescriptor(tablePfn, index);
+    if (!format.isValid(pmd, pmdLevel) || format.isLeaf(pmd, pmdLevel)) {
+      return false;
+    }
+    long ptePfn = format.outputPa(pmd, pmdLevel) >>> PhysicalMemory.FRAME_SHIFT;
+    memory.writeDescriptor(tablePfn, index, 0L);
+    machine.charge(core, pteWriteCycles);
+    if (fixedFreePteTable) {
+      flushTlbKernelRange(core, va, va + 4096);
+    }
+    memory.free(ptePfn);
+    machine.charge(core, pageFreeCycles);
+    return true;
   }
 }
