@@ -269,9 +269,16 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     send(reply);
   }
 
-  /** Called on the run thread when a run has sent its last message. */
+  /** Called on the run thread when a run has ended, before its last message is queued. */
   void runEnded(RunTask task) {
     runs.remove(Messages.text(task.id()), task);
+  }
+
+  /**
+   * Called on a run thread after a run's last message is queued: a client that has half-closed
+   * is closed once its last run's messages are written.
+   */
+  void closeIfHalfClosedAndIdle() {
     try {
       channel.eventLoop().execute(() -> {
         if (inputShutdown && runs.isEmpty()) {

@@ -95,6 +95,7 @@ final class RunTask implements Runnable, TraceSink {
   @Override
   public void run() {
     ServerMetrics.Outcome outcome = ServerMetrics.Outcome.error;
+    String last;
     try {
       LoadedMachine loaded = spec.machineJson() != null
           ? context.loader().loadInline(spec.machineJson(), spec.overrides())
@@ -108,26 +109,32 @@ final class RunTask implements Runnable, TraceSink {
       reply.put("events", eventsSent);
       reply.put("dropped", eventsDropped);
       reply.set("result", Messages.tree(ResultJson.toJson(result)));
-      queue.offerControl(Messages.text(reply));
+      last = Messages.text(reply);
       outcome = exitCode == 0 ? ServerMetrics.Outcome.ok : ServerMetrics.Outcome.violations;
     } catch (ConfigException e) {
       outcome = ServerMetrics.Outcome.bad_input;
-      queue.offerControl(Messages.error(id, Messages.BAD_INPUT, e.lines()));
+      last = Messages.error(id, Messages.BAD_INPUT, e.lines());
     } catch (WorkloadException e) {
       outcome = ServerMetrics.Outcome.bad_input;
-      queue.offerControl(Messages.error(id, Messages.BAD_INPUT, e.getMessage().replace("--param ", "/params/")));
+      last = Messages.error(id, Messages.BAD_INPUT, e.getMessage().replace("--param ", "/params/"));
     } catch (SimulatedOutOfMemoryException e) {
       outcome = ServerMetrics.Outcome.bad_input;
-      queue.offerControl(Messages.error(id, Messages.BAD_INPUT, "/machine: " + e.getMessage()));
+      last = Messages.error(id, Messages.BAD_INPUT, "/machine: " + e.getMessage());
     } catch (CancellationException e) {
       outcome = ServerMetrics.Outcome.cancelled;
-      queue.offerControl(Messages.error(id, Messages.CANCELLED, "run cancelled after " + eventsSent + " events"));
+      last = Messages.error(id, Messages.CANCELLED, "run cancelled after " + eventsSent + " events");
     } catch (RuntimeException | Error e) {
-      queue.offerControl(Messages.error(id, Messages.INTERNAL, "internal error: " + e));
-    } finally {
+      last = Messages.error(id, Messages.INTERNAL, "internal error: " + e);
+    }
+    // Free the slot and the id before the last message goes out: a client that reacts to it
+    // at once by starting another run must find room.
+    try {
       context.metrics().runFinished(outcome);
       context.runSlots().release();
       session.runEnded(this);
+    } finally {
+      queue.offerControl(last);
+      session.closeIfHalfClosedAndIdle();
     }
   }
 

@@ -3,7 +3,7 @@ package org.mmuemu.app.serve;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.core.isa.IsaRegistry;
@@ -17,9 +17,9 @@ import org.mmuemu.core.isa.IsaRegistry;
  * @param sessions the connected clients' handlers
  */
 record ServerContext(ServerSettings settings, ServerMetrics metrics, IsaRegistry registry, MachineConfigLoader loader,
-    Catalog catalog, ExecutorService runExecutor, Semaphore runSlots, Set<ControlHandler> sessions) {
+    Catalog catalog, Executor runExecutor, Semaphore runSlots, Set<ControlHandler> sessions) {
 
-  static ServerContext create(ServerSettings settings, ExecutorService runExecutor) {
+  static ServerContext create(ServerSettings settings, Executor runExecutor) {
     IsaRegistry registry = IsaRegistry.load();
     MachineConfigLoader loader = new MachineConfigLoader(registry);
     return new ServerContext(settings, new ServerMetrics(), registry, loader, new Catalog(loader), runExecutor,

@@ -1,0 +1,66 @@
+package org.mmuemu.app.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * One port serves both protocols: the first bytes decide. HTTP requests get /health, /metrics
+ * (Prometheus text) and 404s; anything else is the JSON-lines protocol. On an EmbeddedChannel.
+ */
+final class HttpEndpointsTest {
+  private static EmbeddedControl connection() {
+    return new EmbeddedControl(EmbeddedControl.settings(), Runnable::run);
+  }
+
+  @Test
+  void getHealth_ok() {
+    EmbeddedControl c = connection();
+    c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    String response = c.outboundText();
+    assertThat(response).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok\n");
+    assertThat(c.context.metrics().clients()).as("an HTTP request is not a control client").isZero();
+  }
+
+  @Test
+  void getMetrics_prometheusTextWithTheServersMeters() {
+    EmbeddedControl c = connection();
+    c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    String response = c.outboundText();
+    assertThat(response).startsWith("HTTP/1.1 200 OK\r\n")
+        .contains("content-type: text/plain; version=0.0.4; charset=utf-8")
+        .contains("\n# TYPE mmuemu_runs_in_flight gauge\n")
+        .contains("\nmmuemu_clients 0.0\n")
+        .contains("\n# TYPE mmuemu_events_streamed_total counter\n")
+        .contains("mmuemu_runs_finished_total{outcome=\"ok\"} 0.0");
+  }
+
+  @Test
+  void requestSplitAcrossWrites_stillSniffedAsHttp() {
+    EmbeddedControl c = connection();
+    c.send("GE");
+    assertThat(c.outboundText()).isEmpty();
+    c.send("T /nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    assertThat(c.outboundText()).startsWith("HTTP/1.1 404 Not Found\r\n").contains("/nowhere: not found");
+  }
+
+  @Test
+  void postToMetrics_methodNotAllowed() {
+    EmbeddedControl c = connection();
+    c.send("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+
+    assertThat(c.outboundText()).startsWith("HTTP/1.1 405 Method Not Allowed\r\n");
+  }
+
+  @Test
+  void jsonFirstByte_isTheLineProtocol() throws Exception {
+    EmbeddedControl c = connection();
+    c.send("{\"id\":1,\"op\":\"hello\"}\n");
+
+    assertThat(c.onlyResponse().get("type").asText()).isEqualTo("hello");
+    assertThat(c.context.metrics().clients()).isEqualTo(1);
+  }
+}
