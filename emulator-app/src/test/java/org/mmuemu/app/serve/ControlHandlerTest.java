@@ -292,7 +292,7 @@ final class ControlHandlerTest {
     executor.submitted.get(0).run();
     JsonNode error = c.onlyResponse();
     assertThat(error.get("code").asText()).isEqualTo(Messages.BAD_INPUT);
-    assertThat(error.get("message").asText()).contains("extends");
+    assertThat(error.get("message").asText()).contains("/extends").contains("an inline config cannot extend files");
   }
 
   @Test

@@ -135,8 +135,19 @@ final class ControlServerIT {
       assertThat(refused.get("id").asInt()).isEqualTo(7);
       assertThat(refused.get("code").asText()).isEqualTo(Messages.BUSY);
 
+      JsonNode progress = a.read();
+      while (!progress.get("type").asText().equals("progress")) {
+        progress = a.read();
+      }
+      assertThat(progress.get("id").asInt()).isEqualTo(1);
+      assertThat(progress.get("events").asLong()).isZero();
+      assertThat(progress.get("wallSeconds").decimalValue()).isPositive();
+
       a.send("{\"id\":2,\"op\":\"cancel\",\"run\":1}");
       JsonNode cancelled = a.read();
+      while (cancelled.get("type").asText().equals("progress")) {
+        cancelled = a.read();
+      }
       assertThat(cancelled.get("type").asText()).isEqualTo("cancelled");
       JsonNode end = a.readRun(1).end();
       assertThat(end.get("code").asText()).isEqualTo(Messages.CANCELLED);
