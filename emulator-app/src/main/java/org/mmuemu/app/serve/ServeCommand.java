@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
         "Protocol: docs/control-port.md."},
     footer = {"", "Example:", "  mmuemu serve --port 7878",
         "  printf '{\"id\":1,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\","
-            + "\"params\":{\"accesses\":1000}}\\n' | nc -q 5 127.0.0.1 7878"})
+            + "\"params\":{\"accesses\":1000}}\\n' | nc -N 127.0.0.1 7878"})
 public final class ServeCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
