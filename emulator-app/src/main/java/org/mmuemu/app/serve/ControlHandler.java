@@ -175,6 +175,12 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     }
   }
 
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    queue.pauseReadingIfBacklogged();
+    super.channelReadComplete(ctx);
+  }
+
   private void hello(ChannelHandlerContext ctx, JsonNode id, JsonNode request) throws ProtocolException {
     String expected = context.settings().token();
     if (expected != null) {

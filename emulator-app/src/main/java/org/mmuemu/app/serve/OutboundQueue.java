@@ -32,6 +32,9 @@ final class OutboundQueue {
   /** One queued message: its text (one JSON object, no newline) and whether it is an event. */
   private record Item(String text, boolean event) {}
 
+  /** Replies allowed to wait beyond the event capacity before the client's requests are not read. */
+  static final int CONTROL_BACKLOG = 256;
+
   private final Channel channel;
   private final int capacityEvents;
   private final ServerMetrics metrics;
@@ -149,6 +152,9 @@ final class OutboundQueue {
     if (written > 0) {
       channel.flush();
     }
+    if (!channel.config().isAutoRead() && size() <= readResumeSize()) {
+      channel.config().setAutoRead(true);
+    }
     if (closeWhenEmpty && size() == 0) {
       channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -174,6 +180,25 @@ final class OutboundQueue {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Stops reading requests while this client's queue is long (it sends requests faster than
+   * it reads the answers), so replies cannot pile up without bound; {@link #drain} resumes
+   * reading once half of the backlog is written. Event loop only.
+   */
+  void pauseReadingIfBacklogged() {
+    if (size() > readPauseSize()) {
+      channel.config().setAutoRead(false);
+    }
+  }
+
+  private int readPauseSize() {
+    return capacityEvents + CONTROL_BACKLOG;
+  }
+
+  private int readResumeSize() {
+    return capacityEvents + CONTROL_BACKLOG / 2;
   }
 
   /** Messages waiting now. */

@@ -3,6 +3,9 @@ package org.mmuemu.app.serve;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.WriteBufferWaterMark;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -309,5 +312,26 @@ final class ControlHandlerTest {
     assertThat(c.context.metrics().runsInFlight()).isZero();
     assertThat(c.context.metrics().clients()).isZero();
     assertThat(c.context.sessions()).isEmpty();
+  }
+
+  @Test
+  void clientSendingFasterThanItReads_stopsBeingRead_untilItsRepliesAreWritten() throws Exception {
+    EmbeddedControl c = connection(EmbeddedControl.settings().withQueueEvents(16));
+    // Keep the replies queued: the channel refuses writes while its 1-byte buffer is "full".
+    c.channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(0, 1));
+    byte[] earlier = "{\"id\":0}\n".getBytes(StandardCharsets.UTF_8);
+    c.channel.unsafe().outboundBuffer().addMessage(Unpooled.wrappedBuffer(earlier), earlier.length,
+        c.channel.newPromise());
+    assertThat(c.channel.isWritable()).isFalse();
+
+    c.send("{\"id\":1,\"op\":\"status\"}\n".repeat(OutboundQueue.CONTROL_BACKLOG + 40));
+
+    assertThat(c.channel.config().isAutoRead()).as("reading paused").isFalse();
+
+    c.channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1 << 15, 1 << 16));
+    c.channel.flushOutbound();
+    List<JsonNode> replies = c.responses();
+    assertThat(replies).hasSize(1 + OutboundQueue.CONTROL_BACKLOG + 40);
+    assertThat(c.channel.config().isAutoRead()).as("reading resumed").isTrue();
   }
 }
