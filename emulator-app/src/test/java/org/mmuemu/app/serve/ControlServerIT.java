@@ -97,28 +97,30 @@ final class ControlServerIT {
 
   @Test
   void twoClients_runAtOnce_eachGetsItsOwnDeterministicResult() throws Exception {
-    int port = start(ServerSettings.defaults().withMaxRuns(2));
-    try (LineClient a = new LineClient(port); LineClient b = new LineClient(port)) {
-      a.send(runRequest(1, "\"accesses\":3000", ",\"seed\":11,\"events\":[\"fault\"]"));
+    int port = start(ServerSettings.defaults().withMaxRuns(2).withQueueEvents(64).withSendBufferBytes(4096));
+    try (LineClient a = new LineClient(port, 4096); LineClient b = new LineClient(port)) {
+      // A's run streams every event and A reads nothing yet: the run stays in flight, paused.
+      a.send(runRequest(1, "\"accesses\":1000", ",\"seed\":11,\"events\":\"all\""));
+      awaitTrue(() -> server.metricsText().matches("(?s).*\nmmuemu_run_pauses_total [1-9].*"), "A's run to pause");
+
       b.send(runRequest(1, "\"accesses\":3000", ",\"seed\":22,\"events\":[\"fault\"]"));
-      assertThat(a.read().get("type").asText()).isEqualTo("accepted");
       assertThat(b.read().get("type").asText()).isEqualTo("accepted");
-
-      LineClient.RunOutput outA = a.readRun(1);
+      assertThat(server.runsInFlight()).as("A's run and B's run at once").isEqualTo(2);
       LineClient.RunOutput outB = b.readRun(1);
+      assertThat(server.runsInFlight()).as("A's run still waits for A").isEqualTo(1);
+      LineClient.RunOutput outA = a.readRun(1);
 
-      for (Object[] check : new Object[][] {{outA, 11L}, {outB, 22L}}) {
-        LineClient.RunOutput out = (LineClient.RunOutput) check[0];
-        AtomicLong expectedEvents = new AtomicLong();
-        RunResult expected = localRun(Map.of("accesses", "3000"), (Long) check[1], EventKind.FAULT.bit(),
-            expectedEvents);
-        assertThat(out.end().get("type").asText()).isEqualTo("result");
-        assertThat(withoutHost(Messages.text(out.end().get("result"))))
-            .isEqualTo(ResultJson.toJson(expected.withHost(null)));
-        assertThat(out.events()).hasSize((int) expectedEvents.get()).allMatch(e -> e.contains("\"kind\":\"fault\""));
-        assertThat(out.end().get("events").asLong()).isEqualTo(expectedEvents.get());
-      }
-      assertThat(outA.end().get("result").get("seed").asLong()).isEqualTo(11);
+      AtomicLong eventsA = new AtomicLong();
+      RunResult expectedA = localRun(Map.of("accesses", "1000"), 11, -1L, eventsA);
+      AtomicLong eventsB = new AtomicLong();
+      RunResult expectedB = localRun(Map.of("accesses", "3000"), 22, EventKind.FAULT.bit(), eventsB);
+      assertThat(withoutHost(Messages.text(outA.end().get("result"))))
+          .isEqualTo(ResultJson.toJson(expectedA.withHost(null)));
+      assertThat(withoutHost(Messages.text(outB.end().get("result"))))
+          .isEqualTo(ResultJson.toJson(expectedB.withHost(null)));
+      assertThat(outA.events()).hasSize((int) eventsA.get());
+      assertThat(outA.end().get("dropped").asLong()).isZero();
+      assertThat(outB.events()).hasSize((int) eventsB.get()).allMatch(e -> e.contains("\"kind\":\"fault\""));
     }
     awaitTrue(() -> server.runsInFlight() == 0, "runs to end");
   }
