@@ -130,6 +130,7 @@ final class RunTask implements Runnable, TraceSink {
     // at once by starting another run must find room.
     try {
       context.metrics().runFinished(outcome);
+      context.metrics().runWallTime(System.nanoTime() - startNanos);
       context.runSlots().release();
       session.runEnded(this);
     } finally {

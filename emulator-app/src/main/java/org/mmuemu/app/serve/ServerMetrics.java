@@ -2,13 +2,15 @@ package org.mmuemu.app.serve;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The control server's host metrics, in an explicit Prometheus registry (no global registry):
- * runs in flight and finished (by outcome), events streamed and dropped, connected clients,
+ * runs in flight and finished (by outcome), run wall time, events streamed and dropped, connected clients,
  * bytes sent, run pauses for slow clients. Served as Prometheus text by {@code GET /metrics}.
  * Thread-safe.
  */
@@ -25,6 +27,7 @@ final class ServerMetrics {
   private final Counter bytesSent;
   private final Counter runPauses;
   private final Counter requestsRejected;
+  private final Timer runWallTime;
 
   ServerMetrics() {
     Gauge.builder("mmuemu.runs.in.flight", runsInFlight, AtomicInteger::get)
@@ -39,12 +42,14 @@ final class ServerMetrics {
         .register(registry);
     eventsDropped = Counter.builder("mmuemu.events.dropped")
         .description("Events dropped for slow clients of runs in drop mode").register(registry);
-    bytesSent = Counter.builder("mmuemu.bytes.sent").baseUnit("bytes")
+    bytesSent = Counter.builder("mmuemu.sent").baseUnit("bytes")
         .description("Bytes written to sockets (all protocols)").register(registry);
     runPauses = Counter.builder("mmuemu.run.pauses")
         .description("Times a run waited for a slow client to read").register(registry);
     requestsRejected = Counter.builder("mmuemu.requests.rejected")
         .description("Requests answered with an error before any run started").register(registry);
+    runWallTime = Timer.builder("mmuemu.run.wall").description("Wall time of runs, from accepted to ended")
+        .register(registry);
   }
 
   /** The Prometheus text exposition of every meter. */
@@ -59,6 +64,11 @@ final class ServerMetrics {
   void runFinished(Outcome outcome) {
     runsInFlight.decrementAndGet();
     runsFinished[outcome.ordinal()].increment();
+  }
+
+  /** Records the wall time of a run that has ended. */
+  void runWallTime(long nanos) {
+    runWallTime.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   int runsInFlight() {

@@ -300,7 +300,12 @@ final class ControlServerIT {
       }
       Matcher sample = SAMPLE.matcher(line);
       assertThat(sample.matches()).as("a sample line: %s", line).isTrue();
-      assertThat(types).as("a TYPE line before %s", line).containsKey(sample.group(1));
+      String name = sample.group(1);
+      String family = types.containsKey(name) ? name : name.replaceFirst("_(count|sum|bucket)$", "");
+      assertThat(types).as("a TYPE line before %s", line).containsKey(family);
+      if (!family.equals(name)) {
+        assertThat(types.get(family)).as(line).isIn("summary", "histogram");
+      }
       samples.put(sample.group(1) + (sample.group(2) == null ? "" : sample.group(2)),
           Double.parseDouble(sample.group(3)));
     }
@@ -308,8 +313,10 @@ final class ControlServerIT {
         .containsEntry("mmuemu_runs_in_flight", 0.0)
         .containsEntry("mmuemu_clients", 0.0)
         .containsEntry("mmuemu_events_streamed_total", (double) events)
-        .containsEntry("mmuemu_events_dropped_total", 0.0);
-    assertThat(samples.get("mmuemu_bytes_sent_bytes_total")).isGreaterThan(events * 40.0);
+        .containsEntry("mmuemu_events_dropped_total", 0.0)
+        .containsEntry("mmuemu_run_wall_seconds_count", 1.0);
+    assertThat(samples.get("mmuemu_run_wall_seconds_sum")).isPositive();
+    assertThat(samples.get("mmuemu_sent_bytes_total")).isGreaterThan(events * 40.0);
 
     HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
         + "/health")).build(), HttpResponse.BodyHandlers.ofString());
