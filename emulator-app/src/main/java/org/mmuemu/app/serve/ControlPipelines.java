@@ -6,9 +6,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -29,6 +31,7 @@ import java.util.List;
  * <p>{@code ByteCounter} sits next to the socket in every pipeline and counts the bytes sent.
  */
 final class ControlPipelines {
+  private static final String AGGREGATOR = "aggregate";
   private static final String[] HTTP_METHODS = {"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTIONS "};
 
   private ControlPipelines() {}
@@ -48,16 +51,27 @@ final class ControlPipelines {
     pipeline.addLast("control", new ControlHandler(context));
   }
 
-  /** HTTP: /metrics, /health, and the WebSocket upgrade at /stream. */
+  /** HTTP: /metrics, /health, and the WebSocket upgrade at /stream ({@link #addWebSocketUpgrade}). */
   static void addHttp(ChannelPipeline pipeline, ServerContext context) {
     pipeline.addLast("http", new HttpServerCodec());
-    pipeline.addLast("aggregate", new HttpObjectAggregator(64 * 1024));
-    pipeline.addLast("websocket", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
-        .websocketPath(HttpEndpoints.STREAM_PATH)
-        .maxFramePayloadLength(context.settings().maxLineBytes())
-        .checkStartsWith(false)
-        .build()));
+    pipeline.addLast(AGGREGATOR, new HttpObjectAggregator(64 * 1024));
     pipeline.addLast("endpoints", new HttpEndpoints(context));
+  }
+
+  /**
+   * Installs the WebSocket protocol handler when an upgrade request arrives, and passes the
+   * request to its handshake. Installed only then, so plain HTTP connections never get
+   * WebSocket close frames.
+   */
+  static void addWebSocketUpgrade(ChannelPipeline pipeline, ServerContext context, FullHttpRequest request) {
+    pipeline.addAfter(AGGREGATOR, "websocket", new WebSocketServerProtocolHandler(
+        WebSocketServerProtocolConfig.newBuilder()
+            .websocketPath(HttpEndpoints.STREAM_PATH)
+            .maxFramePayloadLength(context.settings().maxLineBytes())
+            .checkStartsWith(false)
+            .build()));
+    // The protocol handler has put its handshake handler just before itself, after the aggregator.
+    pipeline.context(AGGREGATOR).fireChannelRead(request.retain());
   }
 
   /** After the WebSocket handshake: text frames carry the same messages as the TCP lines. */
@@ -98,6 +112,16 @@ final class ControlPipelines {
         addLineProtocol(ctx.pipeline(), context);
         ctx.pipeline().remove(this);
       }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (event instanceof ChannelInputShutdownEvent) {
+        // Half-closed before saying enough to be understood: nothing will come to answer.
+        ctx.close();
+        return;
+      }
+      super.userEventTriggered(ctx, event);
     }
   }
 

@@ -4,10 +4,12 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -19,8 +21,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The control port's HTTP side: {@code GET /metrics} (Prometheus text exposition of the
  * server's host metrics), {@code GET /health} ({@code ok}), 404 for other paths, 405 for other
- * methods. When a WebSocket handshake at {@link #STREAM_PATH} completes, installs the control
- * protocol on the connection. Confined to the event loop.
+ * methods. A WebSocket upgrade request at {@link #STREAM_PATH} installs the WebSocket handler
+ * and, once the handshake completes, the control protocol. Confined to the event loop.
  */
 final class HttpEndpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** Where WebSocket clients connect. */
@@ -37,6 +39,11 @@ final class HttpEndpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     String path = new QueryStringDecoder(request.uri()).path();
+    if (path.equals(STREAM_PATH) && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET,
+        true) && ctx.pipeline().get(WebSocketServerProtocolHandler.class) == null) {
+      ControlPipelines.addWebSocketUpgrade(ctx.pipeline(), context, request);
+      return;
+    }
     FullHttpResponse response;
     if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
       response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
@@ -44,6 +51,9 @@ final class HttpEndpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
       response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
     } else if (path.equals("/metrics")) {
       response = text(HttpResponseStatus.OK, PROMETHEUS_TEXT, context.metrics().scrape());
+    } else if (path.equals(STREAM_PATH)) {
+      response = text(HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
+          STREAM_PATH + ": a WebSocket endpoint (expected: an Upgrade: websocket request)\n");
     } else if (path.equals("/health")) {
       response = text(HttpResponseStatus.OK, "text/plain; charset=utf-8", "ok\n");
     } else {
@@ -66,6 +76,10 @@ final class HttpEndpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
     if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
       ControlPipelines.addWebSocketProtocol(ctx.pipeline(), context);
+    } else if (event instanceof ChannelInputShutdownEvent && ctx.pipeline().get(ControlHandler.class) == null) {
+      // An HTTP client that half-closed (nc -N) has had its answers: end the connection.
+      ctx.close();
+      return;
     }
     super.userEventTriggered(ctx, event);
   }

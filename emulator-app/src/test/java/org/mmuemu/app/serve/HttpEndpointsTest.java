@@ -2,6 +2,7 @@ package org.mmuemu.app.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,6 +62,55 @@ final class HttpEndpointsTest {
     c.send("{\"id\":1,\"op\":\"hello\"}\n");
 
     assertThat(c.onlyResponse().get("type").asText()).isEqualTo("hello");
+    assertThat(c.context.metrics().clients()).isEqualTo(1);
+  }
+
+  @Test
+  void httpClientThatHalfCloses_isAnsweredThenClosed() {
+    EmbeddedControl c = connection();
+    c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+
+    assertThat(c.outboundText()).startsWith("HTTP/1.1 200 OK\r\n");
+    assertThat(c.channel.isOpen()).isFalse();
+  }
+
+  @Test
+  void connectionThatHalfClosesBeforeSayingAnything_isClosed() {
+    EmbeddedControl c = connection();
+    c.send("GE");
+    c.channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+
+    assertThat(c.channel.isOpen()).isFalse();
+  }
+
+  @Test
+  void lineClientThatHalfClosesWithNoRunInProgress_isAnsweredThenClosed() throws Exception {
+    EmbeddedControl c = connection();
+    c.send("{\"id\":1,\"op\":\"hello\"}\n");
+    c.channel.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+
+    assertThat(c.onlyResponse().get("type").asText()).isEqualTo("hello");
+    assertThat(c.channel.isOpen()).isFalse();
+  }
+
+  @Test
+  void streamWithoutUpgrade_badRequest() {
+    EmbeddedControl c = connection();
+    c.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    assertThat(c.outboundText()).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("Upgrade: websocket");
+  }
+
+  @Test
+  void webSocketUpgrade_thenTheControlProtocolIsInstalled() {
+    EmbeddedControl c = connection();
+    c.send("GET /stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+
+    assertThat(c.outboundText()).startsWith("HTTP/1.1 101 Switching Protocols\r\n")
+        .contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    assertThat(c.channel.pipeline().get(ControlHandler.class)).isNotNull();
     assertThat(c.context.metrics().clients()).isEqualTo(1);
   }
 }
