@@ -5,7 +5,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.mmuemu.app.ExitCodes;
 import picocli.CommandLine;
@@ -93,6 +95,16 @@ public final class ServeCommand implements Callable<Integer> {
     if (token.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--token-file " + tokenFile
           + ": empty (expected: a secret on its first line)");
+    }
+    try {
+      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(tokenFile);
+      if (permissions.contains(PosixFilePermission.GROUP_READ) || permissions.contains(PosixFilePermission.OTHERS_READ)) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("serve: warning: --token-file " + tokenFile + " is readable by other users (chmod 600 it)");
+        err.flush();
+      }
+    } catch (UnsupportedOperationException | IOException e) {
+      // Not a POSIX file system: nothing to check.
     }
     return token;
   }

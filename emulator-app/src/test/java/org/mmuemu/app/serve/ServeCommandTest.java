@@ -60,4 +60,18 @@ final class ServeCommandTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token is required");
     new ControlServer(ServerSettings.defaults().withHost("0.0.0.0").withToken("t")).close();
   }
+
+  @Test
+  void tokenFileReadableByOthers_warns(@TempDir Path dir) throws Exception {
+    Path token = Files.writeString(dir.resolve("token"), "s3cret\n");
+    Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
+    // --max-runs 0 stops the command after the token is read, before anything is bound.
+    Outcome outcome = serve("--token-file", token.toString(), "--max-runs", "0");
+
+    assertThat(outcome.err()).contains("warning: --token-file " + token + " is readable by other users");
+
+    Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    assertThat(serve("--token-file", token.toString(), "--max-runs", "0").err()).doesNotContain("warning");
+  }
 }
