@@ -9,10 +9,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.mmuemu.app.VersionProvider;
 
 /**
@@ -27,21 +29,25 @@ import org.mmuemu.app.VersionProvider;
  * slot is taken a {@code run} is refused with {@code busy}. When the client goes away its runs
  * are cancelled and its queue emptied.
  *
- * <p>Confined to the channel's event loop, except {@link #runEnded} (run threads), which only
- * touches the concurrent run map.
+ * <p>Confined to the channel's event loop, except {@link #runEnded},
+ * {@link #closeIfHalfClosedAndIdle} (run threads), {@link #cancelRuns} (server shutdown) and the
+ * read-only counters, which touch only the synchronized run map, the thread-safe queue, or
+ * hand work to the event loop.
  */
 final class ControlHandler extends SimpleChannelInboundHandler<String> {
   private static final List<String> OPS = List.of("hello", "list", "run", "cancel", "status");
   private static final int MAX_FAILED_HELLOS = 3;
 
   private final ServerContext context;
-  private final Map<String, RunTask> runs = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+  private final Map<String, RunTask> runs = Collections.synchronizedMap(new LinkedHashMap<>());
   private OutboundQueue queue;
   private boolean authenticated;
   private int failedHellos;
   private boolean closed;
   private boolean inputShutdown;
   private Channel channel;
+  /** Runs whose last message is not yet queued (the run map forgets a run just before that). */
+  private final AtomicInteger unfinishedRuns = new AtomicInteger();
 
   ControlHandler(ServerContext context) {
     this.context = context;
@@ -94,7 +100,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
     if (event instanceof ChannelInputShutdownEvent) {
       inputShutdown = true;
-      if (runs.isEmpty()) {
+      if (unfinishedRuns.get() == 0) {
         queue.closeWhenDrained();
       }
       return;
@@ -225,6 +231,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     }
     RunTask task = new RunTask(id, spec, context, queue, this);
     runs.put(key, task);
+    unfinishedRuns.incrementAndGet();
     context.metrics().runStarted();
     ObjectNode accepted = Messages.reply(id, "accepted");
     accepted.put("op", "run");
@@ -233,6 +240,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
       context.runExecutor().execute(task);
     } catch (RejectedExecutionException e) {
       runs.remove(key);
+      unfinishedRuns.decrementAndGet();
       context.metrics().runFinished(ServerMetrics.Outcome.error);
       context.runSlots().release();
       throw new ProtocolException(Messages.BUSY, "run refused: the server is shutting down");
@@ -281,13 +289,15 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   }
 
   /**
-   * Called on a run thread after a run's last message is queued: a client that has half-closed
-   * is closed once its last run's messages are written.
+   * Called on a run thread after a run's last message is queued: the run no longer counts as
+   * unfinished, and a client that has half-closed is closed once its last run's messages are
+   * written.
    */
   void closeIfHalfClosedAndIdle() {
+    unfinishedRuns.decrementAndGet();
     try {
       channel.eventLoop().execute(() -> {
-        if (inputShutdown && runs.isEmpty()) {
+        if (inputShutdown && unfinishedRuns.get() == 0) {
           queue.closeWhenDrained();
         }
       });
