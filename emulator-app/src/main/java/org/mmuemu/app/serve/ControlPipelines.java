@@ -19,8 +19,10 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.string.LineEncoder;
 import io.netty.handler.codec.string.LineSeparator;
 import io.netty.handler.codec.string.StringDecoder;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the control port's pipelines. One TCP port serves both protocols: the first bytes of
@@ -85,10 +87,30 @@ final class ControlPipelines {
    * handlers, and removes itself (handing on the bytes it has seen).
    */
   static final class ProtocolSniffer extends ByteToMessageDecoder {
+    /** A connection that says nothing understandable for this long is closed. */
+    static final long FIRST_BYTES_TIMEOUT_SECONDS = 30;
+
     private final ServerContext context;
+    private ScheduledFuture<?> timeout;
 
     ProtocolSniffer(ServerContext context) {
       this.context = context;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      timeout = ctx.executor().schedule(() -> {
+        if (ctx.pipeline().get(ProtocolSniffer.class) != null) {
+          ctx.close();
+        }
+      }, FIRST_BYTES_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
     }
 
     @Override

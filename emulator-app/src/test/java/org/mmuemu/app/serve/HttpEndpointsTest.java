@@ -113,4 +113,20 @@ final class HttpEndpointsTest {
     assertThat(c.channel.pipeline().get(ControlHandler.class)).isNotNull();
     assertThat(c.context.metrics().clients()).isEqualTo(1);
   }
+
+  @Test
+  void connectionThatSaysNothing_isClosedAfterTheTimeout_oneThatSpeaksIsNot() throws Exception {
+    EmbeddedControl silent = connection();
+    EmbeddedControl speaking = connection();
+    speaking.send("{\"id\":1,\"op\":\"hello\"}\n");
+
+    for (EmbeddedControl c : new EmbeddedControl[] {silent, speaking}) {
+      c.channel.advanceTimeBy(ControlPipelines.ProtocolSniffer.FIRST_BYTES_TIMEOUT_SECONDS + 1,
+          java.util.concurrent.TimeUnit.SECONDS);
+      c.channel.runScheduledPendingTasks();
+    }
+
+    assertThat(silent.channel.isOpen()).isFalse();
+    assertThat(speaking.channel.isOpen()).isTrue();
+  }
 }
