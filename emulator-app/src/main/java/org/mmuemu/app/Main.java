@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
     description = "Cycle-approximate multi-core MMU emulator: TLBs, page walks, TLB maintenance and Linux mm "
         + "algorithms, per ISA, with an always-on stale-TLB oracle.",
     subcommands = {RunCommand.class, ReplayCommand.class, ListCommand.class, ValidateCommand.class, BenchCommand.class,
+        org.mmuemu.app.serve.ServeCommand.class, org.mmuemu.app.attach.AttachCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:finished, no violation", "1:finished, the oracle found violations",

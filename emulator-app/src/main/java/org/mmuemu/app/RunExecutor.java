@@ -10,13 +10,10 @@ import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.configs.ResultJson;
 import org.mmuemu.core.config.TlbLevelSpec;
-import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.EventKind;
-import org.mmuemu.kernel.run.Simulation;
-import org.mmuemu.kernel.run.SimulationRequest;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 
@@ -38,13 +35,11 @@ final class RunExecutor {
   int execute(Workload workload, Map<String, String> params) throws UserInputException {
     IsaRegistry registry = IsaRegistry.load();
     LoadedMachine loaded = loadMachine(registry, options.machine, options.overrides);
-    Isa isa = registry.get(loaded.spec().isa()).create(loaded.spec().isaSection());
     JsonLinesTraceWriter traceWriter = openTrace(loaded);
-    long startNanos = System.nanoTime();
     RunResult result;
     try {
-      result = Simulation.run(new SimulationRequest(loaded.spec(), isa, loaded.configSha256(), workload, params,
-          options.seed, traceWriter == null ? List.of() : List.of(traceWriter), () -> false));
+      result = SimulationRunner.run(registry, loaded, workload, params, options.seed,
+          traceWriter == null ? List.of() : List.of(traceWriter), () -> false);
       if (traceWriter != null) {
         traceWriter.commit();
       }
@@ -59,9 +54,6 @@ final class RunExecutor {
         traceWriter.abandon();
       }
     }
-    double wallSeconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
-    result = result.withHost(new RunResult.Host(round(wallSeconds, 3), Math.round(result.translations() / wallSeconds),
-        VersionProvider.version()));
     if (options.out != null) {
       try {
         ResultJson.writeAtomically(result, options.out);
@@ -78,7 +70,7 @@ final class RunExecutor {
       new Summary(result, loaded.spec().frequencyGHz()).print(summaryStream, options.out);
       summaryStream.flush();
     }
-    return result.violationTotal() > 0 ? ExitCodes.VIOLATIONS : ExitCodes.OK;
+    return SimulationRunner.exitCodeOf(result);
   }
 
   private JsonLinesTraceWriter openTrace(LoadedMachine loaded) throws UserInputException {
@@ -123,10 +115,5 @@ final class RunExecutor {
     } catch (ConfigException e) {
       throw new UserInputException(List.of(e.getMessage().split("\n")));
     }
-  }
-
-  private static double round(double value, int decimals) {
-    double scale = Math.pow(10, decimals);
-    return Math.round(value * scale) / scale;
   }
 }

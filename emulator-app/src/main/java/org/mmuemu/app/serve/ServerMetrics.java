@@ -1,0 +1,113 @@
+package org.mmuemu.app.serve;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The control server's host metrics, in an explicit Prometheus registry (no global registry):
+ * runs in flight and finished (by outcome), run wall time, events streamed and dropped, connected clients,
+ * bytes sent, run pauses for slow clients. Served as Prometheus text by {@code GET /metrics}.
+ * Thread-safe.
+ */
+final class ServerMetrics {
+  /** The outcomes a finished run is counted under. */
+  enum Outcome { ok, violations, bad_input, cancelled, error }
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicInteger runsInFlight = new AtomicInteger();
+  private final AtomicInteger clients = new AtomicInteger();
+  private final Counter[] runsFinished = new Counter[Outcome.values().length];
+  private final Counter eventsStreamed;
+  private final Counter eventsDropped;
+  private final Counter bytesSent;
+  private final Counter runPauses;
+  private final Counter requestsRejected;
+  private final Timer runWallTime;
+
+  ServerMetrics() {
+    Gauge.builder("mmuemu.runs.in.flight", runsInFlight, AtomicInteger::get)
+        .description("Runs executing now").register(registry);
+    Gauge.builder("mmuemu.clients", clients, AtomicInteger::get)
+        .description("Control-port clients connected now (TCP lines and WebSocket)").register(registry);
+    for (Outcome outcome : Outcome.values()) {
+      runsFinished[outcome.ordinal()] = Counter.builder("mmuemu.runs.finished").tag("outcome", outcome.name())
+          .description("Runs that ended, by outcome").register(registry);
+    }
+    eventsStreamed = Counter.builder("mmuemu.events.streamed").description("Events written to clients")
+        .register(registry);
+    eventsDropped = Counter.builder("mmuemu.events.dropped")
+        .description("Events dropped for slow clients of runs in drop mode").register(registry);
+    bytesSent = Counter.builder("mmuemu.sent").baseUnit("bytes")
+        .description("Bytes written to sockets (all protocols)").register(registry);
+    runPauses = Counter.builder("mmuemu.run.pauses")
+        .description("Times a run waited for a slow client to read").register(registry);
+    requestsRejected = Counter.builder("mmuemu.requests.rejected")
+        .description("Requests answered with an error before any run started").register(registry);
+    runWallTime = Timer.builder("mmuemu.run.wall").description("Wall time of runs, from accepted to ended")
+        .register(registry);
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  String scrape() {
+    return registry.scrape();
+  }
+
+  void runStarted() {
+    runsInFlight.incrementAndGet();
+  }
+
+  void runFinished(Outcome outcome) {
+    runsInFlight.decrementAndGet();
+    runsFinished[outcome.ordinal()].increment();
+  }
+
+  /** Records the wall time of a run that has ended. */
+  void runWallTime(long nanos) {
+    runWallTime.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  int runsInFlight() {
+    return runsInFlight.get();
+  }
+
+  void clientConnected() {
+    clients.incrementAndGet();
+  }
+
+  void clientDisconnected() {
+    clients.decrementAndGet();
+  }
+
+  int clients() {
+    return clients.get();
+  }
+
+  void eventStreamed() {
+    eventsStreamed.increment();
+  }
+
+  void eventDropped() {
+    eventsDropped.increment();
+  }
+
+  void bytesSent(long bytes) {
+    bytesSent.increment(bytes);
+  }
+
+  void runPaused() {
+    runPauses.increment();
+  }
+
+  void requestRejected() {
+    requestsRejected.increment();
+  }
+
+  double runsFinished(Outcome outcome) {
+    return runsFinished[outcome.ordinal()].count();
+  }
+}
