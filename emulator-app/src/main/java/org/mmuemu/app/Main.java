@@ -27,7 +27,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, replay, list, validate)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, replay, bench, list, validate, serve, attach; see --help)");
   }
 
   public static void main(String[] args) {
