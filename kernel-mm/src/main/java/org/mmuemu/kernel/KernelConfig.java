@@ -24,7 +24,15 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
   public static final Map<String, Long> COST_DEFAULTS = defaults();
 
   /** Variant names with their allowed values; the first value is the default. */
-  public static final Map<String, List<String>> VARIANTS = Map.of();
+  public static final Map<String, List<String>> VARIANTS = variantDefaults();
+
+  private static Map<String, List<String>> variantDefaults() {
+    Map<String, List<String>> v = new LinkedHashMap<>();
+    // vmalloc (kernel.vmalloc): the fixed behaviour first
+    v.put("vmUnmapAliasesWalk", List.of("xarray", "free-list"));
+    v.put("lazyFreePublishOrder", List.of("ordered", "racy"));
+    return java.util.Collections.unmodifiableMap(v);
+  }
 
   private static Map<String, Long> defaults() {
     Map<String, Long> d = new LinkedHashMap<>();
@@ -37,6 +45,11 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     d.put("pteWriteCycles", 5L); // one descriptor store
     d.put("lockCycles", 30L); // uncontended lock + unlock
     d.put("contextSwitchCycles", 2000L);
+    // vmalloc (kernel.vmalloc)
+    d.put("vmapNodeVisitCycles", 15L); // per vmap_area tree node visited (free, busy, lazy)
+    d.put("vmapAreaObjectCycles", 80L); // allocating or freeing a vmap_area / vm_struct object
+    d.put("vmapBlockCycles", 40L); // per vmap block inspected or updated (bitmap and counters)
+    d.put("rcuGracePeriodCycles", 3_000_000L); // kvfree_rcu: queueing to the deferred vfree
     return java.util.Collections.unmodifiableMap(d);
   }
 
