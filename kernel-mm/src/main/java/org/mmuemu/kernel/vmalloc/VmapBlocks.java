@@ -74,7 +74,7 @@ public final class VmapBlocks {
   }
 
   private TreeMap<Long, VmapBlock> xarrayOf(long va) {
-    return xarrays.get((int) Long.remainderUnsigned(va / VMAP_BLOCK_BYTES & Long.MAX_VALUE, cpus));
+    return xarrays.get((int) Long.remainderUnsigned(Long.divideUnsigned(va, VMAP_BLOCK_BYTES), cpus));
   }
 
   private static int order(long sizeBytes) {
