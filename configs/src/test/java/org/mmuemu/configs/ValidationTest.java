@@ -135,8 +135,9 @@ final class ValidationTest {
         .containsExactly(
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
             "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, faultEntryCycles, "
-                + "lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pteWriteCycles, tableAllocCycles, "
-                + "vmaLookupCycles)");
+                + "lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
+                + "rcuGracePeriodCycles, tableAllocCycles, vmaLookupCycles, vmapAreaObjectCycles, vmapBlockCycles, "
+                + "vmapNodeVisitCycles)");
   }
 
   @Test

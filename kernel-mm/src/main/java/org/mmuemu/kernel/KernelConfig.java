@@ -50,6 +50,7 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     d.put("vmapAreaObjectCycles", 80L); // allocating or freeing a vmap_area / vm_struct object
     d.put("vmapBlockCycles", 40L); // per vmap block inspected or updated (bitmap and counters)
     d.put("rcuGracePeriodCycles", 3_000_000L); // kvfree_rcu: queueing to the deferred vfree
+    d.put("pcpuAllocCycles", 150L); // per-CPU allocator bookkeeping per alloc or free (bitmap search)
     return java.util.Collections.unmodifiableMap(d);
   }
 

@@ -32,4 +32,19 @@ public interface ArchTlbPolicy {
 
   /** Invalidates kernel translations of {@code [startVa, endVa)} on every core (Linux {@code flush_tlb_kernel_range}). */
   void flushTlbKernelRange(int core, long startVa, long endVa);
+
+  /**
+   * Removes every cached translation of kernel address {@code va} on every core, walk-cache
+   * entries included, before the page table it was translated through is freed (Linux arm64
+   * {@code __flush_tlb_kernel_pgtable}: a non-last-level {@code TLBI VAAE1IS}; x86
+   * {@code flush_tlb_kernel_range} from {@code pmd_free_pte_page}, whose INVLPG also drops the
+   * paging-structure caches). Used by huge vmap when a leftover table is replaced by a block.
+   *
+   * <p>The default is {@link #flushTlbKernelRange} of the page, which is right where that flush
+   * also invalidates walk caches (x86); a policy whose kernel-range flush is last-level only
+   * (arm64) must override it.
+   */
+  default void flushTlbKernelPgtable(int core, long va) {
+    flushTlbKernelRange(core, va, va + 4096);
+  }
 }

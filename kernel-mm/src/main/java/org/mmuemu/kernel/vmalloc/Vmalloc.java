@@ -59,6 +59,7 @@ public final class Vmalloc {
   private final KernelPageTables pageTables;
   private final AliasOracle aliasOracle;
   private final VmapBlocks blocks;
+  private final PercpuAllocator percpu;
   final SimLock freeLock = new SimLock("free_vmap_area_lock");
   final SimLock busyLock = new SimLock("vmap_area_lock");
   final SimLock lazyLock = new SimLock("purge_vmap_area_lock");
@@ -94,6 +95,8 @@ public final class Vmalloc {
   private long pagesMapped;
   private long pagesFreedNow;
   private long uafReports;
+  private long hugeBlocksMapped;
+  private long tablesFreed;
 
   /** Sets vmalloc up on {@code kernel}; use {@link Kernel#vmalloc()}, which creates one per kernel. */
   public Vmalloc(Kernel kernel) {
@@ -127,6 +130,7 @@ public final class Vmalloc {
     }
     this.blocks = new VmapBlocks(this, config, machine.coreCount(),
         "free-list".equals(config.variants().get("vmUnmapAliasesWalk")));
+    this.percpu = new PercpuAllocator(this, config.cost("pcpuAllocCycles"));
   }
 
   /** {@code lazy_max_pages()} for {@code onlineCpus}: {@code fls(cpus) × 32 MiB / PAGE_SIZE}. */
@@ -181,6 +185,11 @@ public final class Vmalloc {
   /** The vmap block allocator ({@code vm_map_ram} of small sizes). */
   public VmapBlocks blocks() {
     return blocks;
+  }
+
+  /** The per-CPU allocator's vmalloc-backed chunks ({@code __alloc_percpu}). */
+  public PercpuAllocator percpu() {
+    return percpu;
   }
 
   /** Installs the hook called at Linux's unlocked windows (race scenarios, tests). */
@@ -337,6 +346,98 @@ public final class Vmalloc {
     }
     mapArea(core, area, pfns, pages);
     return area.vaStart();
+  }
+
+  /**
+   * {@code vmalloc_huge(size, GFP_KERNEL)}: with at least a PMD's worth of bytes the size is
+   * rounded up to PMD blocks, the area aligned to a PMD, and each block mapped by one leaf
+   * (a table left at that slot by earlier small mappings is first unhooked, flushed from
+   * every walk cache and freed: {@code pmd_free_pte_page}). Smaller sizes, or a failure to
+   * find contiguous frames, fall back to small pages, as Linux does.
+   *
+   * <p>{@code // MODEL:} the physically contiguous blocks come from never-used memory
+   * ({@link PhysicalMemory#allocateContiguous}); freed, they return as single frames.
+   *
+   * @return the address, or 0
+   */
+  public long vmallocHuge(int core, long sizeBytes) {
+    long start = machine.now(core);
+    runRcuCallbacks(core);
+    vmallocCalls++;
+    int pmdLevel = machine.format().levels() - 2;
+    int pmdShift = machine.format().levelShift(pmdLevel);
+    long pmdBytes = 1L << pmdShift;
+    long va = 0;
+    if (sizeBytes >= pmdBytes && machine.format().allowsLeaf(pmdLevel)) {
+      va = vmallocBlocks(core, sizeBytes, pmdLevel, pmdBytes);
+    }
+    if (va == 0) {
+      va = vmallocPages(core, sizeBytes, PAGE_BYTES, false);
+    }
+    if (va == 0) {
+      vmallocFailures++;
+    }
+    machine.stats().recordLatency("vmalloc", machine.now(core) - start);
+    return va;
+  }
+
+  private long vmallocBlocks(int core, long sizeBytes, int level, long blockBytes) {
+    long mapBytes = (sizeBytes + blockBytes - 1) & -blockBytes;
+    VmapArea area = allocVmapArea(core, mapBytes + PAGE_BYTES, blockBytes, vmallocStartVa, vmallocEndVa,
+        VmapArea.FLAG_OWNS_PAGES);
+    if (area == null) {
+      return 0;
+    }
+    int framesPerBlock = (int) (blockBytes / PAGE_BYTES);
+    int blocksNeeded = (int) (mapBytes / blockBytes);
+    long[] pfns = new long[blocksNeeded * framesPerBlock];
+    int got = 0;
+    try {
+      for (; got < blocksNeeded; got++) {
+        long first = memory.allocateContiguous(framesPerBlock, FrameKind.KERNEL);
+        machine.charge(core, pageAllocCycles * framesPerBlock);
+        for (int i = 0; i < framesPerBlock; i++) {
+          pfns[got * framesPerBlock + i] = first + i;
+        }
+      }
+    } catch (SimulatedOutOfMemoryException e) {
+      for (int i = 0; i < got * framesPerBlock; i++) {
+        memory.free(pfns[i]);
+        machine.charge(core, pageFreeCycles);
+      }
+      freeVmapAreaNoflush(core, unlinkBusy(core, area.vaStart()));
+      return 0;
+    }
+    for (int b = 0; b < blocksNeeded; b++) {
+      long blockVa = area.vaStart() + b * blockBytes;
+      freeLeftoverTable(core, blockVa, level);
+      pageTables.mapLeaf(core, blockVa, pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT, level, 0);
+    }
+    pagesMapped += pfns.length;
+    hugeBlocksMapped += blocksNeeded;
+    area.setMapping(pfns, pfns.length, machine.format().levelShift(level));
+    return area.vaStart();
+  }
+
+  // pmd_free_pte_page: vunmap never frees tables, so a block slot may still hold an (empty)
+  // table from earlier small mappings; unhook it, flush it from every walk cache, then free it.
+  private void freeLeftoverTable(int core, long va, int level) {
+    long parent = pageTables.tableAt(va, level);
+    if (parent < 0) {
+      return;
+    }
+    var format = machine.format();
+    int index = format.index(va, level);
+    long descriptor = memory.readDescriptor(parent, index);
+    if (!format.isValid(descriptor, level) || format.isLeaf(descriptor, level)) {
+      return;
+    }
+    memory.writeDescriptor(parent, index, 0L);
+    machine.charge(core, kernel.config().cost("pteWriteCycles"));
+    kernel.tlbPolicy().flushTlbKernelPgtable(core, va);
+    memory.free(format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT);
+    machine.charge(core, pageFreeCycles);
+    tablesFreed++;
   }
 
   private void mapArea(int core, VmapArea area, long[] pfns, int pages) {
@@ -655,6 +756,8 @@ public final class Vmalloc {
     c.put("vfreeCalls", vfreeCalls);
     c.put("vfreeBadAddress", vfreeBadAddress);
     c.put("vmapPagesMapped", pagesMapped);
+    c.put("vmapHugeBlocksMapped", hugeBlocksMapped);
+    c.put("vmapTablesFreed", tablesFreed);
     c.put("vmapPagesFreedAtOnce", pagesFreedNow);
     c.put("vmapLazyMaxPages", lazyMaxPages);
     c.put("vmapLazyPages", vmapLazyPages);
@@ -672,6 +775,9 @@ public final class Vmalloc {
         + purgeLock.waitCycles());
     c.put("vmapUnflushedPages", (long) aliasOracle.unflushedPages());
     c.putAll(blocks.counters());
+    c.put("pcpuChunksCreated", percpu.chunksCreated());
+    c.put("pcpuChunksDestroyed", percpu.chunksDestroyed());
+    c.put("pcpuPagesPopulated", percpu.pagesPopulated());
     return c;
   }
 }

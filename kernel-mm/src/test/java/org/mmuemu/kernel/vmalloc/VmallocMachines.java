@@ -14,7 +14,7 @@ import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.KernelConfig;
 
 /** Small machines with a booted kernel for the vmalloc tests, built without the configs module. */
-final class VmallocMachines {
+public final class VmallocMachines {
   private VmallocMachines() {}
 
   static MachineSpec spec(String isa, int cores, long memoryBytes) {
@@ -38,7 +38,12 @@ final class VmallocMachines {
 
   /** A kernel on a {@code cores}-core machine with 256 MiB, with the given variants. */
   static Kernel kernel(String isa, int cores, Map<String, String> variants) {
-    Machine machine = new Machine(spec(isa, cores, 256L << 20), isa(isa), 1);
+    return kernel(isa, cores, 256L << 20, variants);
+  }
+
+  /** A kernel on a machine with {@code memoryBytes}; every core runs a kernel thread. */
+  public static Kernel kernel(String isa, int cores, long memoryBytes, Map<String, String> variants) {
+    Machine machine = new Machine(spec(isa, cores, memoryBytes), isa(isa), 1);
     Map<String, Object> kernelSection = new TreeMap<>();
     kernelSection.put("variants", new TreeMap<String, Object>(variants));
     KernelConfig config = KernelConfig.read(new ConfigSection("/kernel", kernelSection));
