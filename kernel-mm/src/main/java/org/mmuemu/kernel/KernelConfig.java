@@ -31,6 +31,7 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     // vmalloc (kernel.vmalloc): the fixed behaviour first
     v.put("vmUnmapAliasesWalk", List.of("xarray", "free-list"));
     v.put("lazyFreePublishOrder", List.of("ordered", "racy"));
+    v.put("vmapNodes", List.of("off", "on")); // 6.9+ per-node pools of purged ranges
     return java.util.Collections.unmodifiableMap(v);
   }
 

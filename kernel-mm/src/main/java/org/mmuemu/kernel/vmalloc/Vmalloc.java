@@ -60,6 +60,8 @@ public final class Vmalloc {
   private final AliasOracle aliasOracle;
   private final VmapBlocks blocks;
   private final PercpuAllocator percpu;
+  private final VmapNodePool[] pools;
+  private long poolHits;
   final SimLock freeLock = new SimLock("free_vmap_area_lock");
   final SimLock busyLock = new SimLock("vmap_area_lock");
   final SimLock lazyLock = new SimLock("purge_vmap_area_lock");
@@ -131,6 +133,16 @@ public final class Vmalloc {
     this.blocks = new VmapBlocks(this, config, machine.coreCount(),
         "free-list".equals(config.variants().get("vmUnmapAliasesWalk")));
     this.percpu = new PercpuAllocator(this, config.cost("pcpuAllocCycles"));
+    // nr_vmap_nodes = clamp(num_possible_cpus(), 1, 128); with one node the pool path is off
+    int nodes = Math.min(128, machine.coreCount());
+    if ("on".equals(config.variants().get("vmapNodes")) && nodes > 1) {
+      this.pools = new VmapNodePool[nodes];
+      for (int node = 0; node < nodes; node++) {
+        pools[node] = new VmapNodePool();
+      }
+    } else {
+      this.pools = null;
+    }
   }
 
   /** {@code lazy_max_pages()} for {@code onlineCpus}: {@code fls(cpus) × 32 MiB / PAGE_SIZE}. */
@@ -239,6 +251,15 @@ public final class Vmalloc {
    */
   VmapArea allocVmapArea(int core, long sizeBytes, long alignBytes, long vstart, long vend, int flags) {
     machine.charge(core, areaObjectCycles);
+    int nodeId = -1;
+    if (pools != null && vstart == vmallocStartVa && vend == vmallocEndVa) {
+      nodeId = core % pools.length;
+      long pooled = pools[nodeId].take(machine, core, lockCycles, sizeBytes, alignBytes);
+      if (pooled != 0) {
+        poolHits++;
+        return insertBusy(core, new VmapArea(nextAreaId++, pooled, pooled + sizeBytes, flags), nodeId);
+      }
+    }
     boolean purged = false;
     while (true) {
       freeLock.acquire(machine, core, lockCycles);
@@ -247,12 +268,7 @@ public final class Vmalloc {
       chargeVisits(core, freeTree.nodesVisited() - visitsBefore);
       freeLock.release(machine, core);
       if (va != FreeSpaceTree.NO_FIT) {
-        VmapArea area = new VmapArea(nextAreaId++, va, va + sizeBytes, flags);
-        busyLock.acquire(machine, core, lockCycles);
-        chargeVisits(core, log2Visits(busy.size()));
-        busy.put(va, area);
-        busyLock.release(machine, core);
-        return area;
+        return insertBusy(core, new VmapArea(nextAreaId++, va, va + sizeBytes, flags), nodeId);
       }
       if (purged) {
         machine.charge(core, areaObjectCycles);
@@ -262,10 +278,19 @@ public final class Vmalloc {
       allocRetriesAfterPurge++;
       purgeLock.acquire(machine, core, lockCycles);
       blocks.purgeFragmentedAllCpus(core, true);
-      purgeVmapAreaLazyLocked(core);
+      purgeVmapAreaLazyLocked(core, -1L, 0L, false, true);
       purgeLock.release(machine, core);
       purged = true;
     }
+  }
+
+  private VmapArea insertBusy(int core, VmapArea area, int nodeId) {
+    area.setNodeId(nodeId);
+    busyLock.acquire(machine, core, lockCycles);
+    chargeVisits(core, log2Visits(busy.size()));
+    busy.put(area.vaStart(), area);
+    busyLock.release(machine, core);
+    return area;
   }
 
   /** Unlinks the busy area starting at {@code va} (Linux {@code find_unlink_vmap_area}), or null. */
@@ -589,7 +614,7 @@ public final class Vmalloc {
 
   /** {@code __purge_vmap_area_lazy(ULONG_MAX, 0)}; the caller holds the purge lock. */
   boolean purgeVmapAreaLazyLocked(int core) {
-    return purgeVmapAreaLazyLocked(core, -1L, 0L, false);
+    return purgeVmapAreaLazyLocked(core, -1L, 0L, false, false);
   }
 
   /**
@@ -598,12 +623,23 @@ public final class Vmalloc {
    * returns each area's range to the free tree. With nothing lazy it flushes nothing.
    *
    * @param startVa {@code ULONG_MAX} ({@code -1}) for "no range yet"
+   * <p>With vmap nodes (6.9+) each node's pools first give back a quarter of their ranges to
+   * the free tree ({@code decay_va_pool_node}; all of them with {@code fullPoolDecay}), and a
+   * purged range of at most 256 pages that carries a node id refills that node's pool instead
+   * of the free tree, unless {@code fullPoolDecay}.
+   *
    * @param alsoFlush flush {@code [startVa, endVa)} even when nothing is lazy (the caller's
    *     own dirty ranges)
+   * @param fullPoolDecay the reclaim path: empty the pools, refill none
    * @return whether any area was purged
    */
-  boolean purgeVmapAreaLazyLocked(int core, long startVa, long endVa, boolean alsoFlush) {
+  boolean purgeVmapAreaLazyLocked(int core, long startVa, long endVa, boolean alsoFlush, boolean fullPoolDecay) {
     long start = machine.now(core);
+    if (pools != null) {
+      for (VmapNodePool pool : pools) {
+        pool.decay(machine, core, lockCycles, fullPoolDecay, this::returnToFreeTree);
+      }
+    }
     lazyLock.acquire(machine, core, lockCycles);
     List<VmapArea> detached = new ArrayList<>(lazy.values());
     lazy.clear();
@@ -624,11 +660,15 @@ public final class Vmalloc {
     long pages = 0;
     freeLock.acquire(machine, core, lockCycles);
     for (VmapArea area : detached) {
+      pages += area.pages();
+      area.release();
+      if (pools != null && !fullPoolDecay && area.nodeId() >= 0
+          && pools[area.nodeId()].offer(machine, core, lockCycles, area.vaStart(), area.vaEnd())) {
+        continue;
+      }
       long visitsBefore = freeTree.nodesVisited();
       freeTree.insertFree(area.vaStart(), area.vaEnd());
       chargeVisits(core, freeTree.nodesVisited() - visitsBefore);
-      pages += area.pages();
-      area.release();
       machine.charge(core, areaObjectCycles);
     }
     freeLock.release(machine, core);
@@ -639,6 +679,16 @@ public final class Vmalloc {
     purgedPages += pages;
     machine.stats().recordLatency("purge_vmap_area_lazy", machine.now(core) - start);
     return true;
+  }
+
+  // decay_va_pool_node: a pooled range merges back into the free tree
+  private void returnToFreeTree(int core, long startVa, long endVa) {
+    freeLock.acquire(machine, core, lockCycles);
+    long visitsBefore = freeTree.nodesVisited();
+    freeTree.insertFree(startVa, endVa);
+    chargeVisits(core, freeTree.nodesVisited() - visitsBefore);
+    machine.charge(core, areaObjectCycles);
+    freeLock.release(machine, core);
   }
 
   /** {@code flush_tlb_kernel_range} through the arch policy, then the alias check of the range. */
@@ -769,6 +819,14 @@ public final class Vmalloc {
     c.put("vmapKernelRangeFlushes", kernelRangeFlushes);
     c.put("vmapFlushedBytes", purgeFlushBytes);
     c.put("vmapAllocRetriesAfterPurge", allocRetriesAfterPurge);
+    c.put("vmapPoolHits", poolHits);
+    long pooled = 0;
+    if (pools != null) {
+      for (VmapNodePool pool : pools) {
+        pooled += pool.size();
+      }
+    }
+    c.put("vmapPoolAreas", pooled);
     c.put("vmapFreeBlocks", (long) freeTree.blockCount());
     c.put("vmapBusyAreas", (long) busy.size());
     c.put("vmapLockWaitCycles", freeLock.waitCycles() + busyLock.waitCycles() + lazyLock.waitCycles()

@@ -28,6 +28,7 @@ public final class VmapArea {
   private int mappedPages;
   private int leafShift = 12;
   private boolean released;
+  private int nodeId = -1;
 
   VmapArea(long id, long vaStart, long vaEnd, int flags) {
     this.id = id;
@@ -84,6 +85,15 @@ public final class VmapArea {
   /** log2 of the leaf size used to map the area (12, or larger for huge vmap). */
   public int leafShift() {
     return leafShift;
+  }
+
+  /** The vmap node whose pool the range returns to after the purge, or -1 (Linux's vn_id in flags). */
+  public int nodeId() {
+    return nodeId;
+  }
+
+  void setNodeId(int node) {
+    this.nodeId = node;
   }
 
   public boolean isReleased() {

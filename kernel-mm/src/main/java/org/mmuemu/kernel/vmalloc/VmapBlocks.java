@@ -266,7 +266,7 @@ public final class VmapBlocks {
       freePurgedBlocks(core, purgeList);
     }
     long flushesBefore = vmalloc.kernelRangeFlushCount();
-    vmalloc.purgeVmapAreaLazyLocked(core, start, end, flush);
+    vmalloc.purgeVmapAreaLazyLocked(core, start, end, flush, false);
     unmapAliasesFlushes += vmalloc.kernelRangeFlushCount() - flushesBefore;
     vmalloc.purgeLock.release(machine, core);
   }
