@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
@@ -47,6 +48,8 @@ public final class Vmalloc {
   /** Base page size. */
   public static final long PAGE_BYTES = 4096;
   private static final long LAZY_BYTES_PER_FLS = 32L << 20;
+  /** arm64 CONT_PTE_SIZE with 4 KiB pages: 16 contiguous entries. */
+  static final long CONT_PTE_BYTES = 64L << 10;
 
   private final Kernel kernel;
   private final Machine machine;
@@ -74,6 +77,7 @@ public final class Vmalloc {
   private final long pageFreeCycles;
   private final long rcuGracePeriodCycles;
   private final boolean racyLazyPublish;
+  private final boolean contpte;
   private final long lazyMaxPages;
   private final List<List<long[]>> rcuPending = new ArrayList<>();
   private PreemptionHook hook = PreemptionHook.NONE;
@@ -120,6 +124,7 @@ public final class Vmalloc {
     this.pageFreeCycles = config.cost("pageFreeCycles");
     this.rcuGracePeriodCycles = config.cost("rcuGracePeriodCycles");
     this.racyLazyPublish = "racy".equals(config.variants().get("lazyFreePublishOrder"));
+    this.contpte = machine.isa().id().equals("arm64") && "on".equals(config.variants().get("vmapContpte"));
     this.lazyMaxPages = lazyMaxPages(machine.coreCount());
     this.pageTables = new KernelPageTables(machine, kernel.tables(), kernel.kernelRootPfn(),
         config.cost("pteWriteCycles"));
@@ -377,8 +382,10 @@ public final class Vmalloc {
    * {@code vmalloc_huge(size, GFP_KERNEL)}: with at least a PMD's worth of bytes the size is
    * rounded up to PMD blocks, the area aligned to a PMD, and each block mapped by one leaf
    * (a table left at that slot by earlier small mappings is first unhooked, flushed from
-   * every walk cache and freed: {@code pmd_free_pte_page}). Smaller sizes, or a failure to
-   * find contiguous frames, fall back to small pages, as Linux does.
+   * every walk cache and freed: {@code pmd_free_pte_page}). On arm64 with the
+   * {@code vmapContpte} variant on, sizes from 64 KiB are mapped in 64 KiB-aligned runs of 16
+   * contiguous-bit PTEs over contiguous frames. Smaller sizes, or a failure to find contiguous
+   * frames, fall back to small pages, as Linux does.
    *
    * <p>{@code // MODEL:} the physically contiguous blocks come from never-used memory
    * ({@link PhysicalMemory#allocateContiguous}); freed, they return as single frames.
@@ -394,7 +401,10 @@ public final class Vmalloc {
     long pmdBytes = 1L << pmdShift;
     long va = 0;
     if (sizeBytes >= pmdBytes && machine.format().allowsLeaf(pmdLevel)) {
-      va = vmallocBlocks(core, sizeBytes, pmdLevel, pmdBytes);
+      va = vmallocBlocks(core, sizeBytes, pmdLevel, pmdBytes, 0);
+    } else if (contpte && sizeBytes >= CONT_PTE_BYTES) {
+      // arch_vmap_pte_supported_shift: CONT_PTE_SHIFT; 16 contiguous PTEs per 64 KiB chunk
+      va = vmallocBlocks(core, sizeBytes, machine.format().levels() - 1, CONT_PTE_BYTES, PteFlags.CONTIGUOUS);
     }
     if (va == 0) {
       va = vmallocPages(core, sizeBytes, PAGE_BYTES, false);
@@ -406,7 +416,7 @@ public final class Vmalloc {
     return va;
   }
 
-  private long vmallocBlocks(int core, long sizeBytes, int level, long blockBytes) {
+  private long vmallocBlocks(int core, long sizeBytes, int level, long blockBytes, int extraFlags) {
     long mapBytes = (sizeBytes + blockBytes - 1) & -blockBytes;
     VmapArea area = allocVmapArea(core, mapBytes + PAGE_BYTES, blockBytes, vmallocStartVa, vmallocEndVa,
         VmapArea.FLAG_OWNS_PAGES);
@@ -433,20 +443,27 @@ public final class Vmalloc {
       freeVmapAreaNoflush(core, unlinkBusy(core, area.vaStart()));
       return 0;
     }
+    long leafBytes = 1L << machine.format().levelShift(level);
     for (int b = 0; b < blocksNeeded; b++) {
       long blockVa = area.vaStart() + b * blockBytes;
       freeLeftoverTable(core, blockVa, level);
-      pageTables.mapLeaf(core, blockVa, pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT, level, 0);
+      for (long offset = 0; offset < blockBytes; offset += leafBytes) {
+        long pa = (pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT) + offset;
+        pageTables.mapLeaf(core, blockVa + offset, pa, level, extraFlags);
+      }
     }
     pagesMapped += pfns.length;
     hugeBlocksMapped += blocksNeeded;
-    area.setMapping(pfns, pfns.length, machine.format().levelShift(level));
+    area.setMapping(pfns, pfns.length, Long.numberOfTrailingZeros(blockBytes));
     return area.vaStart();
   }
 
   // pmd_free_pte_page: vunmap never frees tables, so a block slot may still hold an (empty)
   // table from earlier small mappings; unhook it, flush it from every walk cache, then free it.
   private void freeLeftoverTable(int core, long va, int level) {
+    if (level == machine.format().levels() - 1) {
+      return; // a page-level leaf replaces no table
+    }
     long parent = pageTables.tableAt(va, level);
     if (parent < 0) {
       return;

@@ -65,4 +65,38 @@ final class HugeVmapTest {
     assertThat(machine.access(1, huge + 4096, 8, AccessKind.WRITE)).isTrue();
     assertThat(machine.oracle().total()).as(machine.oracle().recorded().toString()).isZero();
   }
+
+  @org.junit.jupiter.api.Test
+  void contpteOn_arm64_mapsAlignedContiguousRuns_offUsesPlainPages() {
+    for (String variant : new String[] {"on", "off"}) {
+      Kernel kernel = VmallocMachines.kernel("arm64", 1, java.util.Map.of("vmapContpte", variant));
+      Vmalloc vmalloc = kernel.vmalloc();
+      vmalloc.vmalloc(0, 4096); // moves the next fit off the 64 KiB boundary
+      long va = vmalloc.vmallocHuge(0, 128L << 10);
+      long descriptor = kernel.tables().leafDescriptor(kernel.kernelRootPfn(), va + 5 * 4096);
+      int flags = kernel.machine().format().flags(descriptor, kernel.machine().format().levels() - 1);
+      boolean contiguous = (flags & org.mmuemu.core.isa.PteFlags.CONTIGUOUS) != 0;
+      if (variant.equals("on")) {
+        assertThat(va & ((64L << 10) - 1)).isZero();
+        assertThat(contiguous).isTrue();
+        assertThat(vmalloc.kernelTranslate(va + 15 * 4096) - vmalloc.kernelTranslate(va)).isEqualTo(15 * 4096);
+        assertThat(vmalloc.counters()).containsEntry("vmapHugeBlocksMapped", 2L);
+      } else {
+        assertThat(va & ((64L << 10) - 1)).isNotZero();
+        assertThat(contiguous).isFalse();
+        assertThat(vmalloc.counters()).containsEntry("vmapHugeBlocksMapped", 0L);
+      }
+      assertThat(kernel.machine().access(0, va + 7 * 4096, 8, AccessKind.WRITE)).isTrue();
+      vmalloc.vfree(0, va);
+      assertThat(vmalloc.kernelTranslate(va + 7 * 4096)).isEqualTo(-1);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void contpteOn_x86_isIgnored() {
+    Kernel kernel = VmallocMachines.kernel("x86", 1, java.util.Map.of("vmapContpte", "on"));
+    Vmalloc vmalloc = kernel.vmalloc();
+    vmalloc.vmallocHuge(0, 128L << 10);
+    assertThat(vmalloc.counters()).containsEntry("vmapHugeBlocksMapped", 0L);
+  }
 }
