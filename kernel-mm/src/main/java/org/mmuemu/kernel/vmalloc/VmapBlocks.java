@@ -100,6 +100,7 @@ public final class VmapBlocks {
     for (int i = 0; i < list.size(); i++) {
       VmapBlock vb = list.get(i);
       machine.charge(core, blockCycles);
+      touch(core, vb, "vb_alloc");
       if (vb.free < pages) { // lockless READ_ONCE check; free only decreases
         continue;
       }
@@ -146,6 +147,7 @@ public final class VmapBlocks {
     if (vb == null) {
       throw new IllegalStateException("vm_unmap_ram: 0x" + Long.toHexString(va) + " is in no vmap block");
     }
+    touch(core, vb, "vb_free");
     int offset = (int) ((va - vb.area.vaStart()) / Vmalloc.PAGE_BYTES);
     vb.lock.acquire(machine, core, vmalloc.lockCycles);
     vb.usedMap.clear(offset, offset + pages);
@@ -209,6 +211,7 @@ public final class VmapBlocks {
     for (int cpu = 0; cpu < cpus; cpu++) {
       for (VmapBlock vb : List.copyOf(freeLists.get(cpu))) {
         machine.charge(core, blockCycles);
+        touch(core, vb, "purge_fragmented_blocks");
         vb.lock.acquire(machine, core, vmalloc.lockCycles);
         purgeFragmentedBlock(core, vb, purgeList, force);
         vb.lock.release(machine, core);
@@ -229,6 +232,7 @@ public final class VmapBlocks {
       for (int cpu = 0; cpu < cpus; cpu++) {
         for (VmapBlock vb : freeLists.get(cpu)) {
           machine.charge(core, blockCycles);
+          touch(core, vb, "_vm_unmap_aliases");
           vb.lock.acquire(machine, core, vmalloc.lockCycles);
           if (vb.dirty != 0 && vb.dirty != VMAP_BBMAP_BITS) {
             vmalloc.touch(core, vb.area, "_vm_unmap_aliases");
@@ -248,6 +252,7 @@ public final class VmapBlocks {
       for (int cpu = 0; cpu < cpus; cpu++) {
         for (VmapBlock vb : List.copyOf(xarrays.get(cpu).values())) {
           machine.charge(core, blockCycles);
+          touch(core, vb, "_vm_unmap_aliases");
           vb.lock.acquire(machine, core, vmalloc.lockCycles);
           if (!purgeFragmentedBlock(core, vb, purgeList, false) && vb.dirtyMax != 0
               && vb.dirty != VMAP_BBMAP_BITS) {
@@ -269,6 +274,15 @@ public final class VmapBlocks {
     vmalloc.purgeVmapAreaLazyLocked(core, start, end, flush, false);
     unmapAliasesFlushes += vmalloc.kernelRangeFlushCount() - flushesBefore;
     vmalloc.purgeLock.release(machine, core);
+  }
+
+  // KERNEL_UAF: a freed block must not be reached again (Linux frees it with kfree_rcu)
+  private void touch(int core, VmapBlock vb, String where) {
+    if (vb.released) {
+      machine.oracle().report(org.mmuemu.core.oracle.ViolationKind.KERNEL_UAF, core, machine.now(core),
+          vb.area.vaStart(), -1, -1, where + " reached the vmap block at 0x" + Long.toHexString(vb.area.vaStart())
+              + " after it was freed");
+    }
   }
 
   /** Block counters for the result's {@code kernel} section. */
