@@ -563,7 +563,7 @@ public final class Vmalloc {
 
   /** {@code vunmap_range_noflush}: clears the entries; the pages stay unflushed in every TLB. */
   void unmapNoflush(int core, long startVa, long endVa) {
-    pageTables.unmapRange(core, startVa, endVa, (pageVa, pfn) -> aliasOracle.unmapped(pageVa));
+    pageTables.unmapRange(core, startVa, endVa, aliasOracle::unmapped);
   }
 
   /**
