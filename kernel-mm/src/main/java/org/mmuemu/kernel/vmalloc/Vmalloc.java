@@ -813,6 +813,63 @@ public final class Vmalloc {
     runRcuCallbacks(core, false);
   }
 
+  // ---------------------------------------------------------------- consistency
+
+  /**
+   * Checks that the free tree, the node pools, the busy areas and the lazy areas partition the
+   * vmalloc range exactly, that {@code vmap_lazy_nr} equals the lazy areas' pages, and that
+   * every live vmalloc'd page translates to its frame. For tests; costs nothing.
+   *
+   * @throws IllegalStateException naming the first broken property
+   */
+  void checkConsistency() {
+    freeTree.checkInvariants();
+    TreeMap<Long, Long> ranges = new TreeMap<>(Long::compareUnsigned);
+    long[] free = freeTree.blocks();
+    for (int i = 0; i < free.length; i += 2) {
+      addRange(ranges, free[i], free[i + 1], "free");
+    }
+    if (pools != null) {
+      for (VmapNodePool pool : pools) {
+        pool.forEachRange((start, end) -> addRange(ranges, start, end, "pooled"));
+      }
+    }
+    long lazyPages = 0;
+    for (VmapArea area : lazy.values()) {
+      addRange(ranges, area.vaStart(), area.vaEnd(), "lazy");
+      lazyPages += area.pages();
+    }
+    for (VmapArea area : busy.values()) {
+      addRange(ranges, area.vaStart(), area.vaEnd(), "busy");
+      for (int i = 0; i < area.mappedPages() && area.pfns() != null; i++) {
+        long pa = pageTables.translate(area.vaStart() + i * PAGE_BYTES);
+        if (pa != area.pfns()[i] << PhysicalMemory.FRAME_SHIFT) {
+          throw new IllegalStateException(area + " page " + i + " translates to 0x" + Long.toHexString(pa));
+        }
+      }
+    }
+    if (lazyPages != vmapLazyPages) {
+      throw new IllegalStateException("vmap_lazy_nr " + vmapLazyPages + " but the lazy areas hold " + lazyPages);
+    }
+    long expected = vmallocStartVa;
+    for (Map.Entry<Long, Long> range : ranges.entrySet()) {
+      if (range.getKey() != expected) {
+        throw new IllegalStateException("gap or overlap at 0x" + Long.toHexString(expected) + " (next range at 0x"
+            + Long.toHexString(range.getKey()) + ")");
+      }
+      expected = range.getValue();
+    }
+    if (expected != vmallocEndVa) {
+      throw new IllegalStateException("ranges end at 0x" + Long.toHexString(expected));
+    }
+  }
+
+  private static void addRange(TreeMap<Long, Long> ranges, long start, long end, String what) {
+    if (ranges.put(start, end) != null) {
+      throw new IllegalStateException(what + " range at 0x" + Long.toHexString(start) + " is held twice");
+    }
+  }
+
   // ---------------------------------------------------------------- counters
 
   /** The vmalloc counters for the result's {@code kernel} section. */

@@ -103,4 +103,15 @@ final class VmapNodePool {
       }
     }
   }
+
+  /** Calls {@code sink} with every pooled range (for consistency checks). */
+  void forEachRange(java.util.function.BiConsumer<Long, Long> sink) {
+    for (ArrayDeque<long[]> list : lists) {
+      if (list != null) {
+        for (long[] range : list) {
+          sink.accept(range[0], range[1]);
+        }
+      }
+    }
+  }
 }
