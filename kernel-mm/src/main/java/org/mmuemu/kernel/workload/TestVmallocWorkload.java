@@ -391,6 +391,9 @@ public final class TestVmallocWorkload implements Workload {
     private final Worker w;
     private final long[] ptr;
     private final long[] junk;
+    private boolean arraysAllocated;
+    private long ptrArrayVa;
+    private long junkArrayVa;
     private int phase;
     private int index;
     private long loopsDone;
@@ -404,6 +407,16 @@ public final class TestVmallocWorkload implements Workload {
 
     @Override
     boolean step(int core) {
+      if (!arraysAllocated) { // the two pointer arrays are vmalloc'd too
+        arraysAllocated = true;
+        ptrArrayVa = w.vmalloc.vmalloc(core, (long) Long.BYTES * ptr.length);
+        junkArrayVa = w.vmalloc.vmalloc(core, (long) Long.BYTES * junk.length);
+        if (ptrArrayVa == 0 || junkArrayVa == 0) {
+          failed = true;
+          phase = 3;
+        }
+        return true;
+      }
       switch (phase) {
         case 0 -> { // fill
           ptr[index] = w.vmalloc.vmalloc(core, PAGE);
@@ -446,7 +459,12 @@ public final class TestVmallocWorkload implements Workload {
               }
             }
           }
-          return index < ptr.length;
+          if (index < ptr.length) {
+            return true;
+          }
+          w.vmalloc.vfree(core, ptrArrayVa);
+          w.vmalloc.vfree(core, junkArrayVa);
+          return false;
         }
       }
       return true;
@@ -458,6 +476,8 @@ public final class TestVmallocWorkload implements Workload {
     private static final int BUSY = 15_000;
     private final Worker w;
     private final long[] live = new long[BUSY];
+    private boolean arrayAllocated;
+    private long arrayVa;
     private int filled;
     private long loopsDone;
     private int freed;
@@ -469,6 +489,12 @@ public final class TestVmallocWorkload implements Workload {
 
     @Override
     boolean step(int core) {
+      if (!arrayAllocated) { // the pointer array is vmalloc'd too
+        arrayAllocated = true;
+        arrayVa = w.vmalloc.vmalloc(core, (long) Long.BYTES * BUSY);
+        failed = arrayVa == 0;
+        return true;
+      }
       if (filled < BUSY && !failed) {
         live[filled] = w.vmalloc.vmalloc(core, PAGE);
         if (live[filled] == 0) {
@@ -496,7 +522,11 @@ public final class TestVmallocWorkload implements Workload {
       if (freed < filled) {
         w.vmalloc.vfree(core, live[freed++]);
       }
-      return freed < filled;
+      if (freed < filled) {
+        return true;
+      }
+      w.vmalloc.vfree(core, arrayVa);
+      return false;
     }
   }
 
