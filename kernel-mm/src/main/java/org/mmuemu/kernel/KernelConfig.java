@@ -33,6 +33,7 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     v.put("lazyFreePublishOrder", List.of("ordered", "racy"));
     v.put("vmapNodes", List.of("off", "on")); // 6.9+ per-node pools of purged ranges
     v.put("vmapContpte", List.of("off", "on")); // arm64 contiguous-PTE huge vmap (64 KiB to 2 MiB)
+    v.put("lazyMmuBarrierBatching", List.of("off", "on")); // kernel PTE barriers once per table in lazy MMU mode
     return java.util.Collections.unmodifiableMap(v);
   }
 

@@ -47,4 +47,17 @@ public interface ArchTlbPolicy {
   default void flushTlbKernelPgtable(int core, long va) {
     flushTlbKernelRange(core, va, va + 4096);
   }
+
+  /**
+   * Makes the kernel's just-written valid page-table entries visible to every walker before
+   * the new mappings are used (Linux arm64 {@code emit_pte_barriers}: {@code DSB ISHST} then
+   * {@code ISB}, after each valid kernel {@code set_pte}, or once when lazy MMU mode is left
+   * with barrier batching). Called by vmalloc after each valid kernel entry, or once per
+   * batch.
+   *
+   * <p>The default does nothing, which is right where the hardware walker sees ordinary stores
+   * in order (x86); arm64 must override it.
+   */
+  default void syncKernelPtes(int core) {
+  }
 }

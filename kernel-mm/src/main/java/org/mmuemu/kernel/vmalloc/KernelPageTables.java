@@ -4,6 +4,7 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.PageTableEditor;
 
 /**
@@ -12,8 +13,11 @@ import org.mmuemu.kernel.mm.PageTableEditor;
  * tables are allocated on the way down; unmapping clears leaves of any size and never frees
  * a table, so no TLB flush is needed when mapping (the range was flushed when it was purged).
  *
- * <p>Every descriptor written is charged through the {@link PageTableEditor} cost. Confined to
- * the simulation thread.
+ * <p>Every descriptor written is charged through the {@link PageTableEditor} cost. After valid
+ * entries are written the arch layer is asked to make them visible to the walkers
+ * ({@link ArchTlbPolicy#syncKernelPtes}: arm64 {@code DSB ISHST; ISB}), per entry or, with the
+ * {@code lazyMmuBarrierBatching} variant, once per page-table page of a batch. Confined to the
+ * simulation thread.
  */
 final class KernelPageTables {
   /** Flags of every vmalloc leaf. */
@@ -25,14 +29,57 @@ final class KernelPageTables {
   private final PageTableEditor tables;
   private final long rootPfn;
   private final long pteWriteCycles;
+  private final ArchTlbPolicy policy;
+  private final boolean batchBarriers;
+  private boolean inBatch;
+  private boolean syncPending;
+  private long batchTableVa;
+  private long syncs;
 
-  KernelPageTables(Machine machine, PageTableEditor tables, long rootPfn, long pteWriteCycles) {
+  /**
+   * @param batchBarriers the {@code lazyMmuBarrierBatching} variant: inside a batch, the
+   *     barrier after valid kernel PTE writes is issued once per page-table page rather than
+   *     after every entry
+   */
+  KernelPageTables(Machine machine, PageTableEditor tables, long rootPfn, long pteWriteCycles, ArchTlbPolicy policy,
+      boolean batchBarriers) {
     this.machine = machine;
     this.format = machine.format();
     this.memory = machine.memory();
     this.tables = tables;
     this.rootPfn = rootPfn;
     this.pteWriteCycles = pteWriteCycles;
+    this.policy = policy;
+    this.batchBarriers = batchBarriers;
+  }
+
+  /** Times the arch layer was asked to make kernel entry stores visible ({@link ArchTlbPolicy#syncKernelPtes}). */
+  long syncs() {
+    return syncs;
+  }
+
+  /**
+   * Starts a run of leaf writes (Linux {@code arch_enter_lazy_mmu_mode} in {@code vmap_pte_range}).
+   * Without batching, every valid leaf is synced as it is written.
+   */
+  void beginBatch() {
+    inBatch = true;
+    syncPending = false;
+  }
+
+  /** Ends the run: the pending sync, if any, is issued ({@code arch_leave_lazy_mmu_mode}). */
+  void endBatch(int core) {
+    if (syncPending) {
+      sync(core);
+    }
+    inBatch = false;
+    syncPending = false;
+  }
+
+  private void sync(int core) {
+    syncs++;
+    policy.syncKernelPtes(core);
+    syncPending = false;
   }
 
   long rootPfn() {
@@ -49,9 +96,25 @@ final class KernelPageTables {
     return -1;
   }
 
-  /** Maps one leaf of the size of {@code level}; tables on the way are created. */
+  /**
+   * Maps one leaf of the size of {@code level}; tables on the way are created. A valid kernel
+   * entry must be made visible to the walkers: at once, or, for page entries inside a batch
+   * with barrier batching, once per page-table page (Linux's lazy MMU mode covers one
+   * {@code vmap_pte_range}, that is one table).
+   */
   void mapLeaf(int core, long va, long pa, int level, int extraFlags) {
     tables.map(rootPfn, va, pa, level, KERNEL_LEAF_FLAGS | extraFlags, core);
+    boolean pageLevel = level == format.levels() - 1;
+    if (!(batchBarriers && inBatch && pageLevel)) {
+      sync(core);
+      return;
+    }
+    long tableVa = va & -(1L << format.levelShift(level - 1));
+    if (syncPending && tableVa != batchTableVa) {
+      sync(core); // the previous table's vmap_pte_range left lazy mode
+    }
+    batchTableVa = tableVa;
+    syncPending = true;
   }
 
   /**

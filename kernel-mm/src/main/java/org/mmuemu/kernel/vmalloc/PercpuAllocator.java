@@ -99,7 +99,6 @@ public final class PercpuAllocator {
   }
 
   private void populate(int core, Chunk chunk, long fromBytes, long toBytes) {
-    int level = machine.format().levels() - 1;
     for (long page = fromBytes / Vmalloc.PAGE_BYTES; page <= (toBytes - 1) / Vmalloc.PAGE_BYTES; page++) {
       if (chunk.pfns[0][(int) page] != 0) {
         continue;
@@ -108,8 +107,8 @@ public final class PercpuAllocator {
         long pfn = machine.memory().allocate(FrameKind.KERNEL);
         machine.charge(core, vmalloc.kernel().config().cost("pageAllocCycles"));
         chunk.pfns[cpu][(int) page] = pfn;
-        vmalloc.pageTables().mapLeaf(core, chunk.area.vaStart() + cpu * UNIT_BYTES + page * Vmalloc.PAGE_BYTES,
-            pfn << PhysicalMemory.FRAME_SHIFT, level, 0);
+        vmalloc.mapPages(core, chunk.area.vaStart() + cpu * UNIT_BYTES + page * Vmalloc.PAGE_BYTES,
+            new long[] {pfn}, 1);
         pagesPopulated++;
       }
     }

@@ -127,7 +127,7 @@ public final class Vmalloc {
     this.contpte = machine.isa().id().equals("arm64") && "on".equals(config.variants().get("vmapContpte"));
     this.lazyMaxPages = lazyMaxPages(machine.coreCount());
     this.pageTables = new KernelPageTables(machine, kernel.tables(), kernel.kernelRootPfn(),
-        config.cost("pteWriteCycles"));
+        config.cost("pteWriteCycles"), kernel.tlbPolicy(), "on".equals(config.variants().get("lazyMmuBarrierBatching")));
     this.aliasOracle = new AliasOracle(machine, pageTables);
     for (int core = 0; core < machine.coreCount(); core++) {
       rcuPending.add(new ArrayList<>());
@@ -444,6 +444,7 @@ public final class Vmalloc {
       return 0;
     }
     long leafBytes = 1L << machine.format().levelShift(level);
+    pageTables.beginBatch();
     for (int b = 0; b < blocksNeeded; b++) {
       long blockVa = area.vaStart() + b * blockBytes;
       freeLeftoverTable(core, blockVa, level);
@@ -452,6 +453,7 @@ public final class Vmalloc {
         pageTables.mapLeaf(core, blockVa + offset, pa, level, extraFlags);
       }
     }
+    pageTables.endBatch(core);
     pagesMapped += pfns.length;
     hugeBlocksMapped += blocksNeeded;
     area.setMapping(pfns, pfns.length, Long.numberOfTrailingZeros(blockBytes));
@@ -483,12 +485,19 @@ public final class Vmalloc {
   }
 
   private void mapArea(int core, VmapArea area, long[] pfns, int pages) {
-    for (int i = 0; i < pages; i++) {
-      pageTables.mapLeaf(core, area.vaStart() + i * PAGE_BYTES, pfns[i] << PhysicalMemory.FRAME_SHIFT,
-          machine.format().levels() - 1, 0);
-    }
+    mapPages(core, area.vaStart(), pfns, pages);
     pagesMapped += pages;
     area.setMapping(pfns, pages, 12);
+  }
+
+  /** {@code vmap_pages_range}: one page entry per frame from {@code startVa}, as one batch. */
+  void mapPages(int core, long startVa, long[] pfns, int count) {
+    pageTables.beginBatch();
+    for (int i = 0; i < count; i++) {
+      pageTables.mapLeaf(core, startVa + i * PAGE_BYTES, pfns[i] << PhysicalMemory.FRAME_SHIFT,
+          machine.format().levels() - 1, 0);
+    }
+    pageTables.endBatch(core);
   }
 
   /**
@@ -732,10 +741,7 @@ public final class Vmalloc {
         va = area == null ? 0 : area.vaStart();
       }
       if (va != 0) {
-        for (int i = 0; i < count; i++) {
-          pageTables.mapLeaf(core, va + i * PAGE_BYTES, pfns[i] << PhysicalMemory.FRAME_SHIFT,
-              machine.format().levels() - 1, 0);
-        }
+        mapPages(core, va, pfns, count);
         pagesMapped += count;
       }
     }
@@ -881,6 +887,7 @@ public final class Vmalloc {
     c.put("vfreeBadAddress", vfreeBadAddress);
     c.put("vmapPagesMapped", pagesMapped);
     c.put("vmapHugeBlocksMapped", hugeBlocksMapped);
+    c.put("vmapPteSyncs", pageTables.syncs());
     c.put("vmapTablesFreed", tablesFreed);
     c.put("vmapPagesFreedAtOnce", pagesFreedNow);
     c.put("vmapLazyMaxPages", lazyMaxPages);

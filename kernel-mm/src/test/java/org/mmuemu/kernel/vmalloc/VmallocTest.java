@@ -175,4 +175,20 @@ final class VmallocTest {
     assertThat(kernel.machine().access(1, va, 8, AccessKind.WRITE)).isTrue();
     assertThat(kernel.machine().unresolvedFaults()).isZero();
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void barrierBatching_syncsOncePerTableInsteadOfPerEntry(String isa) {
+    long[] syncs = new long[2];
+    String[] variants = {"off", "on"};
+    for (int i = 0; i < 2; i++) {
+      Kernel kernel = VmallocMachines.kernel(isa, 1, java.util.Map.of("lazyMmuBarrierBatching", variants[i]));
+      Vmalloc vmalloc = kernel.vmalloc();
+      long va = vmalloc.vmalloc(0, 600 * PAGE); // 600 entries over two page-table pages
+      assertThat(vmalloc.kernelTranslate(va + 599 * PAGE)).isNotNegative();
+      syncs[i] = (Long) vmalloc.counters().get("vmapPteSyncs");
+    }
+    assertThat(syncs[0]).isEqualTo(600);
+    assertThat(syncs[1]).isEqualTo(2);
+  }
 }
