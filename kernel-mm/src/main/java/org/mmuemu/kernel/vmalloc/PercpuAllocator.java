@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
-import org.mmuemu.core.mem.PhysicalMemory;
 
 /**
  * The part of Linux's per-CPU allocator (mm/percpu.c, mm/percpu-vm.c) that uses vmalloc: an

@@ -100,7 +100,6 @@ public final class Vmalloc {
   private long allocRetriesAfterPurge;
   private long pagesMapped;
   private long pagesFreedNow;
-  private long uafReports;
   private long hugeBlocksMapped;
   private long tablesFreed;
 
@@ -610,7 +609,6 @@ public final class Vmalloc {
   /** Reports KERNEL_UAF when {@code area} has been released. */
   void touch(int core, VmapArea area, String where) {
     if (area.isReleased()) {
-      uafReports++;
       machine.oracle().report(ViolationKind.KERNEL_UAF, core, machine.now(core), area.vaStart(), -1, -1,
           where + " read " + area + " after the purge released it");
     }
@@ -913,6 +911,7 @@ public final class Vmalloc {
     c.put("vmapLockWaitCycles", freeLock.waitCycles() + busyLock.waitCycles() + lazyLock.waitCycles()
         + purgeLock.waitCycles());
     c.put("vmapUnflushedPages", (long) aliasOracle.unflushedPages());
+    c.put("vmapAliasPagesChecked", aliasOracle.checks());
     c.putAll(blocks.counters());
     c.put("pcpuChunksCreated", percpu.chunksCreated());
     c.put("pcpuChunksDestroyed", percpu.chunksDestroyed());
