@@ -10,12 +10,14 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.isa.TranslationContext;
 import org.mmuemu.kernel.arch.ArchTlbPolicies;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SequentialAsidAllocator;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.vmalloc.Vmalloc;
 
 /**
  * The kernel model of one run: processes and their page tables, which mm each core runs, and
@@ -41,7 +43,7 @@ public final class Kernel implements FaultHandler {
   private final Mm[] currentMm;
   private final long kernelRootPfn;
   private final boolean kernelSharesUserRoot;
-  private org.mmuemu.kernel.vmalloc.Vmalloc vmalloc;
+  private Vmalloc vmalloc;
   private final int[] probes = new int[1];
   private long pageFaults;
   private long permissionFaults;
@@ -68,7 +70,7 @@ public final class Kernel implements FaultHandler {
 
   // x86 has one root (CR3) for both halves; arm64 walks the upper half through TTBR1.
   private static boolean probeSharedRoot(Machine machine) {
-    org.mmuemu.core.isa.TranslationContext probe = new org.mmuemu.core.isa.TranslationContext();
+    TranslationContext probe = new TranslationContext();
     probe.setUser(1L << PhysicalMemory.FRAME_SHIFT, 0);
     probe.setKernelRoot(2L << PhysicalMemory.FRAME_SHIFT);
     return machine.isa().regime().rootPa(-1L << (machine.isa().regime().vaBits() - 1), probe)
@@ -92,9 +94,9 @@ public final class Kernel implements FaultHandler {
    * The kernel's vmalloc subsystem, created on first use (it pre-populates the kernel's
    * top-level entries of the vmalloc range on x86, so a run that never uses it pays nothing).
    */
-  public org.mmuemu.kernel.vmalloc.Vmalloc vmalloc() {
+  public Vmalloc vmalloc() {
     if (vmalloc == null) {
-      vmalloc = new org.mmuemu.kernel.vmalloc.Vmalloc(this);
+      vmalloc = new Vmalloc(this);
     }
     return vmalloc;
   }
