@@ -10,12 +10,14 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.isa.TranslationContext;
 import org.mmuemu.kernel.arch.ArchTlbPolicies;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SequentialAsidAllocator;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.vmalloc.Vmalloc;
 
 /**
  * The kernel model of one run: processes and their page tables, which mm each core runs, and
@@ -40,6 +42,8 @@ public final class Kernel implements FaultHandler {
   private final List<Mm> mms = new ArrayList<>();
   private final Mm[] currentMm;
   private final long kernelRootPfn;
+  private final boolean kernelSharesUserRoot;
+  private Vmalloc vmalloc;
   private final int[] probes = new int[1];
   private long pageFaults;
   private long permissionFaults;
@@ -59,9 +63,82 @@ public final class Kernel implements FaultHandler {
     for (int core = 0; core < machine.coreCount(); core++) {
       machine.core(core).context().setKernelRoot(kernelRootPfn << PhysicalMemory.FRAME_SHIFT);
     }
+    this.kernelSharesUserRoot = probeSharedRoot(machine);
     machine.setFaultHandler(this);
     this.tlbPolicy = ArchTlbPolicies.forKernel(this);
     machine.setIdleListener(tlbPolicy::enterLazyTlb); // a core whose program ended runs its idle task
+  }
+
+  // x86 has one root (CR3) for both halves; arm64 walks the upper half through TTBR1.
+  private static boolean probeSharedRoot(Machine machine) {
+    TranslationContext probe = new TranslationContext();
+    probe.setUser(1L << PhysicalMemory.FRAME_SHIFT, 0);
+    probe.setKernelRoot(2L << PhysicalMemory.FRAME_SHIFT);
+    return machine.isa().regime().rootPa(-1L << (machine.isa().regime().vaBits() - 1), probe)
+        == probe.userRootPa();
+  }
+
+  /** Frame of the kernel's own root table (init_mm's pgd; arm64 TTBR1). */
+  public long kernelRootPfn() {
+    return kernelRootPfn;
+  }
+
+  /**
+   * Whether kernel addresses are walked through each process's root (x86: one CR3), so every
+   * process root must carry the kernel's top-level entries.
+   */
+  public boolean kernelSharesUserRoot() {
+    return kernelSharesUserRoot;
+  }
+
+  /**
+   * The kernel's vmalloc subsystem, created on first use (it pre-populates the kernel's
+   * top-level entries of the vmalloc range on x86, so a run that never uses it pays nothing).
+   */
+  public Vmalloc vmalloc() {
+    if (vmalloc == null) {
+      vmalloc = new Vmalloc(this);
+    }
+    return vmalloc;
+  }
+
+  /**
+   * Copies the kernel root's upper-half top-level entries into every process root (Linux x86
+   * {@code pgd_ctor} / {@code sync_global_pgds}); a no-op where the kernel has its own root.
+   * The kernel pre-allocates the lower tables of those entries, so later kernel mappings need
+   * no further copying.
+   */
+  public void syncKernelTopLevelEntries() {
+    for (Mm mm : mms) {
+      copyKernelTopLevel(mm.rootPfn());
+    }
+  }
+
+  private void copyKernelTopLevel(long rootPfn) {
+    if (!kernelSharesUserRoot) {
+      return;
+    }
+    int entries = 1 << machine.format().indexBits();
+    PhysicalMemory memory = machine.memory();
+    for (int index = entries / 2; index < entries; index++) {
+      long descriptor = memory.readDescriptor(kernelRootPfn, index);
+      if (descriptor != 0 && memory.readDescriptor(rootPfn, index) != descriptor) {
+        memory.writeDescriptor(rootPfn, index, descriptor);
+        machine.charge(machine.actingCore(), config.cost("pteWriteCycles"));
+      }
+    }
+  }
+
+  /**
+   * Makes {@code core} run a kernel thread (no mm): on x86 CR3 is loaded with init_mm's root,
+   * which maps the kernel half; on arm64 nothing changes, TTBR1 already holds the kernel root.
+   */
+  public void switchToKernelThread(int core) {
+    currentMm[core] = null;
+    machine.charge(core, config.cost("contextSwitchCycles"));
+    if (kernelSharesUserRoot) {
+      machine.core(core).context().setUser(kernelRootPfn << PhysicalMemory.FRAME_SHIFT, 0);
+    }
   }
 
   public Machine machine() {
@@ -95,6 +172,7 @@ public final class Kernel implements FaultHandler {
   public Mm createMm() {
     int core = machine.actingCore();
     long root = tables.allocateTable(core);
+    copyKernelTopLevel(root);
     Mm mm = new Mm(mms.size() + 1, root, -1);
     mms.add(mm);
     return mm;
@@ -221,6 +299,9 @@ public final class Kernel implements FaultHandler {
     counters.put("processes", (long) mms.size());
     counters.put("segfaults", segfaults);
     counters.putAll(machine.stats().kernelCounters()); // counted by the arch policies and mm code
+    if (vmalloc != null) {
+      counters.putAll(vmalloc.counters());
+    }
     return counters;
   }
 }

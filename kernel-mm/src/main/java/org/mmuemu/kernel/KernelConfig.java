@@ -24,12 +24,23 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
   public static final Map<String, Long> COST_DEFAULTS = defaults();
 
   /** Variant names with their allowed values; the first value is the default. */
-  public static final Map<String, List<String>> VARIANTS = Map.of(
-      // x86 page-table isolation (KPTI): "on" gives each address space a user/kernel PCID pair.
-      "x86Pti", List.of("off", "on"),
-      // x86 pmd_free_pte_page: "flush" (fixed, 2018) flushes before freeing the PTE table a
-      // huge mapping replaces; "noFlush" frees it while paging-structure caches may point at it.
-      "x86FreePteTableFlush", List.of("flush", "noFlush"));
+  public static final Map<String, List<String>> VARIANTS = variantDefaults();
+
+  private static Map<String, List<String>> variantDefaults() {
+    Map<String, List<String>> v = new LinkedHashMap<>();
+    // x86 page-table isolation (KPTI): "on" gives each address space a user/kernel PCID pair.
+    v.put("x86Pti", List.of("off", "on"));
+    // x86 pmd_free_pte_page: "flush" (fixed, 2018) flushes before freeing the PTE table a
+    // huge mapping replaces; "noFlush" frees it while paging-structure caches may point at it.
+    v.put("x86FreePteTableFlush", List.of("flush", "noFlush"));
+    // vmalloc (kernel.vmalloc): the fixed behaviour first
+    v.put("vmUnmapAliasesWalk", List.of("xarray", "free-list"));
+    v.put("lazyFreePublishOrder", List.of("ordered", "racy"));
+    v.put("vmapNodes", List.of("off", "on")); // 6.9+ per-node pools of purged ranges
+    v.put("vmapContpte", List.of("off", "on")); // arm64 contiguous-PTE huge vmap (64 KiB to 2 MiB)
+    v.put("lazyMmuBarrierBatching", List.of("off", "on")); // kernel PTE barriers once per table in lazy MMU mode
+    return java.util.Collections.unmodifiableMap(v);
+  }
 
   private static Map<String, Long> defaults() {
     Map<String, Long> d = new LinkedHashMap<>();
@@ -45,6 +56,12 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     // Not cycles: Linux x86 tlb_single_page_flush_ceiling, pages flushed one by one before a
     // range flush becomes a full flush (tunable in debugfs; 33 since 2014).
     d.put("tlbSinglePageFlushCeilingPages", 33L);
+    // vmalloc (kernel.vmalloc)
+    d.put("vmapNodeVisitCycles", 15L); // per vmap_area tree node visited (free, busy, lazy)
+    d.put("vmapAreaObjectCycles", 80L); // allocating or freeing a vmap_area / vm_struct object
+    d.put("vmapBlockCycles", 40L); // per vmap block inspected or updated (bitmap and counters)
+    d.put("rcuGracePeriodCycles", 3_000_000L); // kvfree_rcu: queueing to the deferred vfree
+    d.put("pcpuAllocCycles", 150L); // per-CPU allocator bookkeeping per alloc or free (bitmap search)
     return java.util.Collections.unmodifiableMap(d);
   }
 

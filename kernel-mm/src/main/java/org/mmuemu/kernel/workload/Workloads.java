@@ -15,7 +15,7 @@ public final class Workloads {
 
   private static Map<String, Workload> register() {
     Map<String, Workload> byName = new LinkedHashMap<>();
-    for (Workload workload : new Workload[] {new StreamWorkload(), new MunmapStormWorkload()}) {
+    for (Workload workload : new Workload[] {new StreamWorkload(), new MunmapStormWorkload(), new TestVmallocWorkload()}) {
       byName.put(workload.name(), workload);
     }
     return Collections.unmodifiableMap(byName);
