@@ -63,4 +63,21 @@ public interface MaintenanceInstructions {
   default long barrierCycles(BarrierKind kind) {
     return 0;
   }
+
+  /**
+   * Returns the range instruction for {@code scope} (arm64 {@code TLBI RVAE1IS} with
+   * FEAT_TLBIRANGE), or null when the ISA (as configured) has none. Only the by-VA scopes have
+   * range forms.
+   */
+  default String rangeName(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
+    return null;
+  }
+
+  /**
+   * Returns whether one range instruction can cover exactly {@code [vaStart, vaEnd)}: the
+   * operand encoding limits which lengths and alignments exist.
+   */
+  default boolean isEncodableRange(long vaStart, long vaEnd) {
+    return false;
+  }
 }

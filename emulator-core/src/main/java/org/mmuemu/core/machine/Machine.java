@@ -19,6 +19,7 @@ import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.oracle.FrameHistory;
 import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
 import org.mmuemu.core.oracle.Oracle;
+import org.mmuemu.core.oracle.TableUpdateChecker;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.time.CoreProgram;
@@ -69,6 +70,7 @@ public final class Machine {
   private final long accessCycles;
   private final long[] outstandingBroadcastUntil;
   private final boolean[] idle;
+  private final TableUpdateChecker tableChecker;
   private FaultHandler faultHandler;
   private int actingCore;
   private long unresolvedFaults;
@@ -100,6 +102,11 @@ public final class Machine {
     memory.setListener(new HistoryRecorder());
     this.outstandingBroadcastUntil = new long[cores.length];
     this.idle = new boolean[cores.length];
+    this.tableChecker = isa.newTableUpdateChecker(memory, oracle, cores.length);
+    if (tableChecker != null) {
+      memory.setDescriptorWriteListener((tablePfn, index, previous, next) ->
+          tableChecker.descriptorWritten(actingCore, clocks.now(actingCore), tablePfn, index, previous, next));
+    }
   }
 
   private static long mixSeed(long seed, int core, int level) {
@@ -372,6 +379,47 @@ public final class Machine {
     countMaintenance(core, instructions.name(scope, lastLevelOnly, false), scope, vaStart, asid);
     clocks.advance(core, instructions.issueCycles(scope, false));
     invalidateCore(cores[core], instructions.effectiveScope(scope), vaStart, vaEnd, asid, lastLevelOnly);
+    if (tableChecker != null) {
+      tableChecker.invalidated(core, instructions.effectiveScope(scope), vaStart, vaEnd, asid, lastLevelOnly, false);
+    }
+  }
+
+  /**
+   * Executes one range invalidation (arm64 {@code TLBI RVAE1IS} and kin): like
+   * {@link #invalidateLocal} or {@link #invalidateBroadcast} for every page of
+   * {@code [vaStart, vaEnd)}, as one instruction.
+   *
+   * @param scope {@link InvalidationScope#VA} or {@link InvalidationScope#VA_ALL_ASIDS}
+   * @throws IllegalStateException when the ISA, as configured, has no such range instruction
+   * @throws IllegalArgumentException when one instruction cannot encode the range
+   */
+  public void invalidateRange(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean lastLevelOnly, boolean broadcast) {
+    MaintenanceInstructions instructions = isa.maintenance();
+    String name = instructions.rangeName(scope, lastLevelOnly, broadcast);
+    if (name == null) {
+      throw new IllegalStateException(isa.id() + " has no range form of " + scope + " invalidation"
+          + (broadcast ? " (broadcast)" : " (local)"));
+    }
+    if (!instructions.isEncodableRange(vaStart, vaEnd)) {
+      throw new IllegalArgumentException("range [0x" + Long.toHexString(vaStart) + ", 0x" + Long.toHexString(vaEnd)
+          + ") (expected: a range one " + name + " can encode)");
+    }
+    countMaintenance(core, name, scope, vaStart, asid);
+    clocks.advance(core, instructions.issueCycles(scope, broadcast));
+    InvalidationScope effective = instructions.effectiveScope(scope);
+    if (broadcast) {
+      long completes = clocks.now(core) + instructions.broadcastCompletionCycles(cores.length);
+      outstandingBroadcastUntil[core] = Math.max(outstandingBroadcastUntil[core], completes);
+      for (Core target : cores) {
+        invalidateCore(target, effective, vaStart, vaEnd, asid, lastLevelOnly);
+      }
+    } else {
+      invalidateCore(cores[core], effective, vaStart, vaEnd, asid, lastLevelOnly);
+    }
+    if (tableChecker != null) {
+      tableChecker.invalidated(core, effective, vaStart, vaEnd, asid, lastLevelOnly, broadcast);
+    }
   }
 
   /**
@@ -397,6 +445,9 @@ public final class Machine {
     for (Core target : cores) {
       invalidateCore(target, effective, vaStart, vaEnd, asid, lastLevelOnly);
     }
+    if (tableChecker != null) {
+      tableChecker.invalidated(initiator, effective, vaStart, vaEnd, asid, lastLevelOnly, true);
+    }
   }
 
   /**
@@ -419,6 +470,9 @@ public final class Machine {
     if (kind == BarrierKind.BROADCAST_COMPLETE) {
       clocks.waitUntil(core, outstandingBroadcastUntil[core]);
       outstandingBroadcastUntil[core] = 0;
+    }
+    if (tableChecker != null) {
+      tableChecker.barrier(core, kind);
     }
     if (traceBus.wants(EventKind.BARRIER)) {
       traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, kind.ordinal());

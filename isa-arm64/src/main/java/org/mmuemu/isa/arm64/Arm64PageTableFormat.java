@@ -28,7 +28,11 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   static final long UXN = 1L << 54;
   static final long SW_DIRTY = 1L << 55;
   static final long OUTPUT_MASK = 0x0000_FFFF_FFFF_F000L;
-  private static final int LEVELS = 4;
+  /** Memory attributes: AttrIndx [4:2] (MAIR index) and SH [9:8] (shareability). */
+  static final long MEMORY_ATTRIBUTES = (0b111L << 2) | (0b11L << 8);
+  /** log2 of the entries in a contiguous run with the 4 KiB granule (16). */
+  static final int CONTIGUOUS_SHIFT = 4;
+  static final int LEVELS = 4;
 
   @Override
   public int levels() {
@@ -67,6 +71,22 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
   private static boolean allowsBlock(int level) {
     return level == 1 || level == 2;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>With the 4 KiB granule a contiguous run is 16 entries at every level: 16 pages (64 KiB)
+   * at level 3, 16 blocks (32 MiB) at level 2, 16 blocks (16 GiB) at level 1 (Arm ARM D8.6.1).
+   */
+  @Override
+  public int contiguousShift(long descriptor, int level) {
+    return (descriptor & CONTIGUOUS) != 0 && isLeaf(descriptor, level) ? CONTIGUOUS_SHIFT : 0;
+  }
+
+  /** Returns whether the descriptor is a valid table descriptor at {@code level}. */
+  static boolean isTable(long descriptor, int level) {
+    return level < LEVELS - 1 && (descriptor & (VALID | TABLE_OR_PAGE)) == (VALID | TABLE_OR_PAGE);
   }
 
   @Override
