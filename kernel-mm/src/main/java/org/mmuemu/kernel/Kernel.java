@@ -219,6 +219,7 @@ public final class Kernel implements FaultHandler {
     counters.put("permissionFaults", permissionFaults);
     counters.put("processes", (long) mms.size());
     counters.put("segfaults", segfaults);
+    counters.putAll(machine.stats().kernelCounters()); // arch policy counters (ASID rollovers, ...)
     return counters;
   }
 }

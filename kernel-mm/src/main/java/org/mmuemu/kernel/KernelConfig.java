@@ -24,7 +24,19 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
   public static final Map<String, Long> COST_DEFAULTS = defaults();
 
   /** Variant names with their allowed values; the first value is the default. */
-  public static final Map<String, List<String>> VARIANTS = Map.of();
+  public static final Map<String, List<String>> VARIANTS = allVariants();
+
+  private static Map<String, List<String>> allVariants() {
+    Map<String, List<String>> v = new LinkedHashMap<>();
+    // arm64: defer the DSB ISHST + ISB after kernel PTE writes to the end of a lazy-MMU section
+    // ("arm64/mm: Batch barriers when updating kernel mappings", 2025); off = one pair per write.
+    v.put("lazyMmuBarrierBatching", List.of("off", "on"));
+    // arm64 + OOM reaper (DOMAIN.md §3.6): perVma = one gather per VMA, fullmm never set on a
+    // live mm (687cb0884a71, the fix); fullmm = one whole-space gather, whose fullmm lets arm64
+    // skip the TLB flush (the 2017 use-after-free, CVE-2017-18202).
+    v.put("oomReaperGather", List.of("perVma", "fullmm"));
+    return java.util.Collections.unmodifiableMap(v);
+  }
 
   private static Map<String, Long> defaults() {
     Map<String, Long> d = new LinkedHashMap<>();

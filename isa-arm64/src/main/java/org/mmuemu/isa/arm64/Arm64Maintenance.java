@@ -66,6 +66,7 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     return switch (kind) {
       case TABLE_STORES_VISIBLE -> "DSB ISHST";
       case BROADCAST_COMPLETE -> "DSB ISH";
+      case LOCAL_TABLE_STORES_VISIBLE -> "DSB NSHST";
       case LOCAL_COMPLETE -> "DSB NSH";
       case CONTEXT_SYNC -> "ISB";
     };
@@ -76,7 +77,8 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     return switch (kind) {
       case TABLE_STORES_VISIBLE -> dsbIshstCycles;
       case BROADCAST_COMPLETE -> dsbIshCycles;
-      case LOCAL_COMPLETE -> dsbNshCycles;
+      // MODEL: DSB NSHST is priced as DSB NSH (no published difference; both stay on the core).
+      case LOCAL_TABLE_STORES_VISIBLE, LOCAL_COMPLETE -> dsbNshCycles;
       case CONTEXT_SYNC -> isbCycles;
     };
   }
