@@ -186,7 +186,7 @@ final class ValidationTest {
   @Test
   void unknownNameOrPath_isOneLine() {
     assertThat(LOADER.validate("arm64-neoverse-n2")).singleElement().asString().isEqualTo("arm64-neoverse-n2: "
-        + "no such built-in machine or file (expected: a built-in machine name (arm64-neoverse-n1, x86-skylake) "
+        + "no such built-in machine or file (expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-skylake) "
         + "or a path to a config file)");
   }
 }
