@@ -125,7 +125,7 @@ final class ValidationTest {
   void isaSection_isCheckedByItsProviderWithoutDuplicates() {
     assertThat(problems(n1Child("'arm64': {'vaBits': 39, 'costs': {'tlbi': 1}}"))).containsExactly(
         "/arm64/costs/tlbi: unknown key (expected one of: broadcastCompletionBaseCycles, broadcastCompletionPerCoreCycles, "
-            + "dsbIshCycles, dsbIshstCycles, dsbNshCycles, isbCycles, tlbiAllCycles, tlbiCycles)",
+            + "dsbIshCycles, dsbIshstCycles, dsbNshCycles, dvmIntervalCycles, isbCycles, tlbiAllCycles, tlbiCycles)",
         "/arm64/vaBits: 39 (expected: 48 (4 KiB granule, 4 levels))");
   }
 

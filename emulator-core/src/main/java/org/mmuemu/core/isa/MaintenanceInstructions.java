@@ -52,6 +52,15 @@ public interface MaintenanceInstructions {
   }
 
   /**
+   * Returns how many cycles one broadcast invalidation occupies the interconnect: broadcasts
+   * from all cores enter it one after another at this interval, so a burst of them (many
+   * cores unmapping at once) completes later. 0 means no contention is modelled.
+   */
+  default long broadcastIntervalCycles() {
+    return 0;
+  }
+
+  /**
    * Returns the barrier instruction of {@code kind}, as results name it, or null when the ISA
    * needs none (x86 invalidations are synchronous).
    */

@@ -71,6 +71,7 @@ public final class Machine {
   private final long[] outstandingBroadcastUntil;
   private final boolean[] idle;
   private final TableUpdateChecker tableChecker;
+  private long broadcastChannelFreeAt;
   private FaultHandler faultHandler;
   private int actingCore;
   private long unresolvedFaults;
@@ -409,8 +410,7 @@ public final class Machine {
     clocks.advance(core, instructions.issueCycles(scope, broadcast));
     InvalidationScope effective = instructions.effectiveScope(scope);
     if (broadcast) {
-      long completes = clocks.now(core) + instructions.broadcastCompletionCycles(cores.length);
-      outstandingBroadcastUntil[core] = Math.max(outstandingBroadcastUntil[core], completes);
+      noteBroadcastCompletion(core, instructions);
       for (Core target : cores) {
         invalidateCore(target, effective, vaStart, vaEnd, asid, lastLevelOnly);
       }
@@ -439,8 +439,7 @@ public final class Machine {
     }
     countMaintenance(initiator, instructions.name(scope, lastLevelOnly, true), scope, vaStart, asid);
     clocks.advance(initiator, instructions.issueCycles(scope, true));
-    long completes = clocks.now(initiator) + instructions.broadcastCompletionCycles(cores.length);
-    outstandingBroadcastUntil[initiator] = Math.max(outstandingBroadcastUntil[initiator], completes);
+    noteBroadcastCompletion(initiator, instructions);
     InvalidationScope effective = instructions.effectiveScope(scope);
     for (Core target : cores) {
       invalidateCore(target, effective, vaStart, vaEnd, asid, lastLevelOnly);
@@ -448,6 +447,28 @@ public final class Machine {
     if (tableChecker != null) {
       tableChecker.invalidated(initiator, effective, vaStart, vaEnd, asid, lastLevelOnly, true);
     }
+  }
+
+  /**
+   * Records when the broadcast {@code core} just issued completes everywhere: it enters the
+   * interconnect when the interconnect is free (at most one per
+   * {@link MaintenanceInstructions#broadcastIntervalCycles} from all cores), then takes the
+   * ISA's completion time for this many cores.
+   *
+   * <p>{@code // MODEL:} one shared channel in issue order; kernel calls run atomically, so a
+   * core's burst of TLBIs enters the channel before a later-scheduled core's, even when that
+   * core's clock is behind.
+   */
+  private void noteBroadcastCompletion(int core, MaintenanceInstructions instructions) {
+    long issued = clocks.now(core);
+    long interval = instructions.broadcastIntervalCycles();
+    long enters = issued;
+    if (interval > 0) {
+      enters = Math.max(issued, broadcastChannelFreeAt);
+      broadcastChannelFreeAt = enters + interval;
+    }
+    long completes = enters + instructions.broadcastCompletionCycles(cores.length);
+    outstandingBroadcastUntil[core] = Math.max(outstandingBroadcastUntil[core], completes);
   }
 
   /**

@@ -22,7 +22,8 @@ public final class Arm64IsaProvider implements IsaProvider {
   static final Set<String> KEYS = Set.of("asidBits", "vaBits", "tlbiRange", "breakBeforeMakeCheck", "costs",
       "interrupts");
   static final Set<String> COST_KEYS = Set.of("tlbiCycles", "tlbiAllCycles", "broadcastCompletionBaseCycles",
-      "broadcastCompletionPerCoreCycles", "dsbIshCycles", "dsbIshstCycles", "dsbNshCycles", "isbCycles");
+      "broadcastCompletionPerCoreCycles", "dvmIntervalCycles", "dsbIshCycles", "dsbIshstCycles", "dsbNshCycles",
+      "isbCycles");
   /** Defaults: a GIC SGI round trip of about 1 us at 3 GHz (TIMINGS §3, estimate). */
   static final InterruptCosts DEFAULT_INTERRUPTS = new InterruptCosts(100, 1500, 800, 600);
 
@@ -71,7 +72,8 @@ public final class Arm64IsaProvider implements IsaProvider {
     ConfigSection costs = section.section("costs");
     costs.rejectUnknownKeys(COST_KEYS);
     long limit = 100_000_000;
-    Arm64Maintenance maintenance = new Arm64Maintenance(tlbiRange, costs.getLong("tlbiCycles", 10, 0, limit),
+    long dvmInterval = costs.getLong("dvmIntervalCycles", 0, 0, limit);
+    Arm64Maintenance maintenance = new Arm64Maintenance(tlbiRange, dvmInterval, costs.getLong("tlbiCycles", 10, 0, limit),
         costs.getLong("tlbiAllCycles", 50, 0, limit), costs.getLong("broadcastCompletionBaseCycles", 600, 0, limit),
         costs.getLong("broadcastCompletionPerCoreCycles", 150, 0, limit), costs.getLong("dsbIshCycles", 20, 0, limit),
         costs.getLong("dsbIshstCycles", 20, 0, limit), costs.getLong("dsbNshCycles", 10, 0, limit),

@@ -30,8 +30,9 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   private final long dsbNshCycles;
   private final long isbCycles;
   private final boolean tlbiRange;
+  private final long broadcastIntervalCycles;
 
-  Arm64Maintenance(boolean tlbiRange, long tlbiCycles, long tlbiAllCycles, long completionBaseCycles, long completionPerCoreCycles,
+  Arm64Maintenance(boolean tlbiRange, long broadcastIntervalCycles, long tlbiCycles, long tlbiAllCycles, long completionBaseCycles, long completionPerCoreCycles,
       long dsbIshCycles, long dsbIshstCycles, long dsbNshCycles, long isbCycles) {
     this.tlbiCycles = tlbiCycles;
     this.tlbiAllCycles = tlbiAllCycles;
@@ -42,6 +43,18 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     this.dsbNshCycles = dsbNshCycles;
     this.isbCycles = isbCycles;
     this.tlbiRange = tlbiRange;
+    this.broadcastIntervalCycles = broadcastIntervalCycles;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>{@code // MODEL:} the DVM messages of IS TLBIs from every core pass through the
+   * interconnect one at a time, this many cycles apart (config {@code dvmIntervalCycles}).
+   */
+  @Override
+  public long broadcastIntervalCycles() {
+    return broadcastIntervalCycles;
   }
 
   /** Whether FEAT_TLBIRANGE (the {@code TLBI RVA*} forms) is configured. */

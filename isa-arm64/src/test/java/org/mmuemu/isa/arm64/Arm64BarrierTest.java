@@ -102,8 +102,22 @@ final class Arm64BarrierTest {
   }
 
   @Test
+  void dvmInterval_serialisesBroadcastsFromAllCores() {
+    Machine machine = Arm64TestMachines.build(2, Map.of("costs", Map.of("dvmIntervalCycles", 100,
+        "broadcastCompletionBaseCycles", 600, "broadcastCompletionPerCoreCycles", 0, "tlbiCycles", 10)));
+    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidateBroadcast(1, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+
+    // Core 0: issued at 10 and 20, entering at 10 and 110; core 1's enters at 210.
+    assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(110 + 600 - 20);
+    assertThat(machine.barrier(1, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(210 + 600 - 10);
+  }
+
+  @Test
   void everyBarrier_isCountedByItsName() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
+    machine.barrier(0, BarrierKind.LOCAL_TABLE_STORES_VISIBLE);
     machine.barrier(0, BarrierKind.TABLE_STORES_VISIBLE);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(1, BarrierKind.BROADCAST_COMPLETE);
@@ -111,6 +125,6 @@ final class Arm64BarrierTest {
     machine.barrier(0, BarrierKind.CONTEXT_SYNC);
 
     assertThat(machine.stats().instructionCounts()).containsExactly(Map.entry("DSB ISH", 2L),
-        Map.entry("DSB ISHST", 1L), Map.entry("DSB NSH", 1L), Map.entry("ISB", 1L));
+        Map.entry("DSB ISHST", 1L), Map.entry("DSB NSH", 1L), Map.entry("DSB NSHST", 1L), Map.entry("ISB", 1L));
   }
 }
