@@ -277,10 +277,15 @@ public final class Machine {
     return walkAndFill(c, va, kind);
   }
 
-  // MODEL: only store permission is checked (a store through a read-only translation faults);
-  // execute-never and user/kernel checks come with the ISA fidelity work.
+  // A store needs write permission and an instruction fetch execute permission (arm64 UXN/PXN,
+  // x86 NX), both as cached in the TLB entry. MODEL: accesses carry no privilege level, so the
+  // user/kernel (AP[1], U/S) check is not made.
   private static boolean permits(int flags, AccessKind kind) {
-    return kind != AccessKind.WRITE || (flags & PteFlags.WRITE) != 0;
+    return switch (kind) {
+      case WRITE -> (flags & PteFlags.WRITE) != 0;
+      case FETCH -> (flags & PteFlags.EXEC) != 0;
+      default -> true;
+    };
   }
 
   private void checkHit(int core, SetAssociativeTlb tlb, int slot, long va, long pa) {

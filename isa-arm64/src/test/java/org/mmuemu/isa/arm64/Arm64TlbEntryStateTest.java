@@ -81,6 +81,19 @@ final class Arm64TlbEntryStateTest {
   }
 
   @Test
+  void executeNever_isCachedUntilATlbi_andFaultsAFetchAfterIt() {
+    tables.map(root, VA, pa, 3, USER | PteFlags.EXEC);
+    assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(pa);
+
+    tables.map(root, VA, pa, 3, USER); // UXN set: a permission change, safe without break-before-make
+    assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(pa);
+
+    machine.invalidateLocal(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(-1);
+    assertThat(machine.oracle().total()).isZero();
+  }
+
+  @Test
   void asidWidth_comesFromTheConfig() {
     assertThat(machine.isa().regime().asidBits()).isEqualTo(8);
     assertThat(Arm64TestMachines.build(1, Map.of()).isa().regime().asidBits()).isEqualTo(16);

@@ -82,6 +82,11 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     return asids;
   }
 
+  /** Linux {@code ASID(mm)}: the ASID number of the mm's context id, 0 for an mm that never ran. */
+  private int asid(Mm mm) {
+    return (int) asids.asidOf(contextId(mm));
+  }
+
   /** The mm's context id ({@code mm->context.id}): generation | ASID, 0 before its first switch. */
   public static long contextId(Mm mm) {
     Object state = mm.archState();
@@ -138,7 +143,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   private void flushAsid(int core, Mm mm) {
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, mm.asid(), false);
+    machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, asid(mm), false);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
   }
 
@@ -147,7 +152,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     long start = machine.now(core);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.VA, pageVa, pageVa + PAGE_SIZE, mm.asid(), true);
+    machine.invalidateBroadcast(core, InvalidationScope.VA, pageVa, pageVa + PAGE_SIZE, asid(mm), true);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.stats().recordLatency("flush_tlb_page", machine.now(core) - start);
   }
@@ -175,7 +180,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       return;
     }
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    rangeOp(core, InvalidationScope.VA, alignedStart, pages, stride, mm.asid(), lastLevel);
+    rangeOp(core, InvalidationScope.VA, alignedStart, pages, stride, asid(mm), lastLevel);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
   }
 
