@@ -26,6 +26,7 @@ import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.core.time.Scheduler;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.core.trace.InstructionNames;
 import org.mmuemu.core.trace.TraceBus;
 import org.mmuemu.core.walk.PageWalker;
 import org.mmuemu.core.walk.WalkCache;
@@ -501,7 +502,7 @@ public final class Machine {
       tableChecker.barrier(core, kind);
     }
     if (traceBus.wants(EventKind.BARRIER)) {
-      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, kind.ordinal());
+      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, InstructionNames.idOf(name));
     }
     return clocks.now(core) - start;
   }
@@ -573,7 +574,8 @@ public final class Machine {
     }
     if (traceBus.wants(EventKind.INVALIDATE)) {
       boolean byVa = scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS;
-      traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), byVa ? va : -1, asid, scope.ordinal());
+      traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), byVa ? va : -1, asid,
+          InstructionNames.idOf(instructionName));
     }
   }
 
