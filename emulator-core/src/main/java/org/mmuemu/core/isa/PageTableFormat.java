@@ -67,6 +67,15 @@ public interface PageTableFormat {
     return 0;
   }
 
+  /**
+   * Returns whether the hardware itself marks a leaf dirty when a store goes through a
+   * writable, clean translation (arm64 FEAT_HAFDBS with DBM; x86 sets the D bit), rewriting the
+   * descriptor with {@link PteFlags#DIRTY} added; false means the kernel does it on a fault.
+   */
+  default boolean setsDirtyInHardware() {
+    return false;
+  }
+
   /** Returns the descriptor with its flags replaced, output address and kind kept. */
   long withFlags(long descriptor, int level, int flags);
 }

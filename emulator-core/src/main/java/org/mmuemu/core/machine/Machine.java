@@ -73,6 +73,7 @@ public final class Machine {
   private final boolean[] idle;
   private final TableUpdateChecker tableChecker;
   private long broadcastChannelFreeAt;
+  private final boolean hardwareDirty;
   private FaultHandler faultHandler;
   private int actingCore;
   private long unresolvedFaults;
@@ -104,6 +105,7 @@ public final class Machine {
     memory.setListener(new HistoryRecorder());
     this.outstandingBroadcastUntil = new long[cores.length];
     this.idle = new boolean[cores.length];
+    this.hardwareDirty = isa.pageTableFormat().setsDirtyInHardware();
     this.tableChecker = isa.newTableUpdateChecker(memory, oracle, cores.length);
     if (tableChecker != null) {
       memory.setDescriptorWriteListener((tablePfn, index, previous, next) ->
@@ -269,6 +271,10 @@ public final class Machine {
       if (!permits(flags, kind)) {
         return faultAndRetry(c, va, kind, true);
       }
+      if (kind == AccessKind.WRITE && hardwareDirty && (flags & PteFlags.DIRTY) == 0) {
+        // A store through a clean entry: the hardware walks to the descriptor to mark it dirty.
+        return walkAndFill(c, va, kind);
+      }
       for (int upper = 0; upper < level; upper++) {
         path[upper].fill(va, tlb.pageShiftOf(slot), asid, tlb.isGlobal(slot), tlb.pfnOf(slot), flags,
             tlb.fillStampOf(slot));
@@ -317,6 +323,9 @@ public final class Machine {
       }
       boolean permitted = !walk.faulted && permits(walk.flags, kind);
       if (permitted) {
+        if (kind == AccessKind.WRITE && hardwareDirty && (walk.flags & PteFlags.DIRTY) == 0) {
+          markDirty(walk);
+        }
         return fillPath(c, va, kind, walk, stamp);
       }
       // A fault the handler claims to have fixed, yet the walk faults again the same way, would
@@ -330,6 +339,22 @@ public final class Machine {
         return -1;
       }
     }
+  }
+
+  /**
+   * The hardware's dirty-state update (arm64 DBM: AP[2] cleared; x86: D set): the leaf the walk
+   * ended at is rewritten with {@link PteFlags#DIRTY}, and the translation is filled dirty.
+   *
+   * <p>{@code // MODEL:} for a contiguous run only the descriptor walked is marked; the run's
+   * TLB entry is dirty for the whole run (Linux ORs the run's dirty bits when it reads them).
+   */
+  private void markDirty(WalkResult walk) {
+    PageTableFormat format = isa.pageTableFormat();
+    long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
+    int flags = format.flags(descriptor, walk.level) | PteFlags.DIRTY;
+    memory.writeDescriptor(walk.leafTablePfn, walk.leafIndex, format.withFlags(descriptor, walk.level, flags));
+    walk.flags |= PteFlags.DIRTY;
+    stats.countHardwareDirtyUpdate();
   }
 
   private long faultAndRetry(Core c, long va, AccessKind kind, boolean permission) {

@@ -94,6 +94,28 @@ final class Arm64TlbEntryStateTest {
   }
 
   @Test
+  void storeThroughAWritableCleanEntry_makesTheHardwareMarkTheDescriptorDirty_once() {
+    tables.map(root, VA, pa, 3, USER | PteFlags.WRITE);
+    machine.translate(0, VA, AccessKind.READ);
+    long walks = machine.stats().walks();
+
+    assertThat(machine.translate(0, VA, AccessKind.WRITE)).isEqualTo(pa);
+
+    assertThat(machine.stats().walks()).isEqualTo(walks + 1); // the hardware walks to the descriptor
+    assertThat(machine.stats().hardwareDirtyUpdates()).isEqualTo(1);
+    assertThat(machine.stats().faults()).isZero();
+    long table = tables.tableAt(root, VA, 3, false);
+    long descriptor = machine.memory().readDescriptor(table, machine.format().index(VA, 3));
+    assertThat(descriptor & Arm64PageTableFormat.AP_READ_ONLY).isZero();
+    SetAssociativeTlb l1d = machine.core(0).tlb("l1d");
+    assertThat(l1d.flagsOf(l1d.probe(VA, 1)) & PteFlags.DIRTY).isEqualTo(PteFlags.DIRTY);
+
+    machine.translate(0, VA, AccessKind.WRITE);
+    assertThat(machine.stats().walks()).isEqualTo(walks + 1);
+    assertThat(machine.oracle().total()).isZero();
+  }
+
+  @Test
   void asidWidth_comesFromTheConfig() {
     assertThat(machine.isa().regime().asidBits()).isEqualTo(8);
     assertThat(Arm64TestMachines.build(1, Map.of()).isa().regime().asidBits()).isEqualTo(16);
