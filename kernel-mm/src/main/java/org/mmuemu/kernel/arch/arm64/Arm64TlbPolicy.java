@@ -117,7 +117,11 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       localFlushTlbAll(core);
       machine.stats().addKernelCounter("asidRolloverLocalFlushes", 1);
     }
-    next.setArchState(new long[] {result.contextId()});
+    if (next.archState() instanceof long[] id) {
+      id[0] = result.contextId();
+    } else {
+      next.setArchState(new long[] {result.contextId()});
+    }
     next.setAsid((int) asids.asidOf(result.contextId()));
     machine.core(core).context().setUser(next.rootPfn() << PAGE_SHIFT, next.asid());
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
