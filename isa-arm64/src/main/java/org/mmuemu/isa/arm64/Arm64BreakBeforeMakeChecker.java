@@ -28,7 +28,8 @@ import org.mmuemu.core.oracle.ViolationKind;
  * <p>{@code // MODEL:} VAs are compared in their low 48 bits, because a root does not say
  * whether it is a TTBR0 or a TTBR1 table; a TLBI of a user VA therefore also "covers" the
  * kernel VA with the same low bits. ASIDs are not matched for by-VA TLBIs (a slot does not know
- * the ASID its mm runs with); an {@code ASIDE1} does not cover a global (nG clear) old entry. A
+ * the ASID its mm runs with); an {@code ASIDE1} does not cover a global (nG clear) old entry, nor
+ * a table in the upper half of the 48-bit space (VA bit 47 set, taken as TTBR1). A
  * local (non-IS) TLBI covers a slot only on a single-core machine, since other cores may cache
  * it.
  *
@@ -141,7 +142,9 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
         long entryLast = b.va + (1L << format.levelShift(b.level)) - 1;
         yield Long.compareUnsigned(b.va, end) < 0 && Long.compareUnsigned(start, entryLast) <= 0;
       }
-      case ASID, ALL_NON_GLOBAL -> !global || Arm64PageTableFormat.isTable(b.previous, b.level);
+      // Walk-cache entries of user (TTBR0) tables carry the ASID; kernel ones are shared.
+      case ASID, ALL_NON_GLOBAL -> Arm64PageTableFormat.isTable(b.previous, b.level)
+          ? (b.va & (1L << 47)) == 0 : !global;
       case ALL -> true;
     };
   }
