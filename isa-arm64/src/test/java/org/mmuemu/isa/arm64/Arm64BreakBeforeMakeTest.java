@@ -176,6 +176,24 @@ final class Arm64BreakBeforeMakeTest {
   }
 
   @Test
+  void asidFlush_coversAUserTable_butNotAKernelTable() {
+    long kernelVa = 0xFFFF_8000_4020_0000L;
+    for (long va : new long[] {VA, kernelVa}) {
+      tables.map(root, va, frame(), 3, USER_RW);
+      tables.clear(root, va, 2);
+    }
+    machine.invalidateBroadcast(0, InvalidationScope.ASID, 0, 0, ASID, false);
+    machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
+    for (long va : new long[] {VA, kernelVa}) {
+      tables.map(root, va, machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT, 2,
+          USER_RW);
+    }
+
+    assertThat(bbm()).isEqualTo(1);
+    assertThat(machine.oracle().recorded().get(0).va()).isEqualTo("0xffff800040200000");
+  }
+
+  @Test
   void tableReplacedByBlock_live_isReported() {
     tables.map(root, VA, frame(), 3, USER_RW);
     long blockPa = machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
