@@ -35,6 +35,9 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     // live mm (687cb0884a71, the fix); fullmm = one whole-space gather, whose fullmm lets arm64
     // skip the TLB flush (the 2017 use-after-free, CVE-2017-18202).
     v.put("oomReaperGather", List.of("perVma", "fullmm"));
+    // arm64: huge vmalloc maps aligned 64 KiB blocks as contiguous PTEs ("arm64/mm: Support huge
+    // pte-mapped pages in vmap", v6.16); off = page by page (Linux up to 6.15).
+    v.put("vmapContpte", List.of("off", "on"));
     return java.util.Collections.unmodifiableMap(v);
   }
 
