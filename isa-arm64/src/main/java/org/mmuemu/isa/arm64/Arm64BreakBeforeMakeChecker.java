@@ -74,11 +74,6 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     this.cores = cores;
   }
 
-  /** Breaks begun and not yet completed by TLBI and DSB (for tests). */
-  int openBreaks() {
-    return breaks.size();
-  }
-
   @Override
   public void descriptorWritten(int core, long cycle, long tablePfn, int index, long previous, long next) {
     long[] info = tableInfo(tablePfn);

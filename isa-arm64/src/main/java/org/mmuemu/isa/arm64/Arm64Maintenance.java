@@ -57,10 +57,6 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     return broadcastIntervalCycles;
   }
 
-  /** Whether FEAT_TLBIRANGE (the {@code TLBI RVA*} forms) is configured. */
-  boolean hasTlbiRange() {
-    return tlbiRange;
-  }
 
   /**
    * {@inheritDoc}

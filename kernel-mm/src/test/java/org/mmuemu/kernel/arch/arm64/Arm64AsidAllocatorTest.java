@@ -47,6 +47,7 @@ final class Arm64AsidAllocatorTest {
     Arm64AsidAllocator.Switch fresh = allocator.checkAndSwitch(0, Arm64AsidAllocator.NO_CONTEXT);
 
     assertThat(allocator.rollovers()).isEqualTo(1);
+    assertThat(allocator.generation()).isEqualTo(2L << 8);
     assertThat(fresh.contextId() >>> 8).isEqualTo(2);
     assertThat(fresh.localFlush()).isTrue();
     assertThat(allocator.flushPending(0)).isFalse();
