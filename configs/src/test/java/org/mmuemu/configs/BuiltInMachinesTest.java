@@ -29,7 +29,7 @@ final class BuiltInMachinesTest {
       onDisk = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
           .map(n -> n.substring(0, n.length() - ".json".length())).sorted().toList();
     }
-    assertThat(LOADER.builtInMachineNames()).containsExactly("arm64-neoverse-n1", "x86-skylake", "x86-zen4");
+    assertThat(LOADER.builtInMachineNames()).containsExactly("arm64-apple-m2", "arm64-neoverse-n1", "x86-skylake", "x86-zen4");
     assertThat(LOADER.builtInMachineNames()).isEqualTo(onDisk);
     assertThat(LOADER.builtInMachineDescription("x86-skylake")).startsWith("Intel Skylake");
   }

@@ -98,7 +98,7 @@ final class ExtendsTest {
     Path file = write(dir, "u.json", "{'name': 'u', 'extends': 'nosuch'}");
 
     assertThat(problems(file)).containsExactly("/extends: \"nosuch\" (expected: a built-in machine name "
-        + "(arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
+        + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
   }
 
   @Test
@@ -107,7 +107,7 @@ final class ExtendsTest {
     Path child = write(dir, "c.json", "{'name': 'c', 'extends': 'p.json'}");
 
     assertThat(problems(child)).containsExactly(parent + ": /extends: 42 (expected: a built-in machine name "
-        + "(arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
+        + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
   }
 
   @Test
@@ -120,7 +120,7 @@ final class ExtendsTest {
     assertThatThrownBy(() -> LOADER.loadInline(extendsFile, List.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("/extends: ")
-        .hasMessageEndingWith("(expected: a built-in machine name (arm64-neoverse-n1, x86-skylake, x86-zen4); "
+        .hasMessageEndingWith("(expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4); "
             + "an inline config cannot extend files)");
   }
 

@@ -125,7 +125,7 @@ final class ValidationTest {
   void isaSection_isCheckedByItsProviderWithoutDuplicates() {
     assertThat(problems(n1Child("'arm64': {'vaBits': 39, 'costs': {'tlbi': 1}}"))).containsExactly(
         "/arm64/costs/tlbi: unknown key (expected one of: broadcastCompletionBaseCycles, broadcastCompletionPerCoreCycles, "
-            + "dsbIshCycles, dsbIshstCycles, dsbNshCycles, isbCycles, tlbiAllCycles, tlbiCycles)",
+            + "dsbIshCycles, dsbIshstCycles, dsbNshCycles, dvmIntervalCycles, isbCycles, tlbiAllCycles, tlbiCycles)",
         "/arm64/vaBits: 39 (expected: 48 (4 KiB granule, 4 levels))");
   }
 
@@ -187,7 +187,7 @@ final class ValidationTest {
   @Test
   void unknownNameOrPath_isOneLine() {
     assertThat(LOADER.validate("arm64-neoverse-n2")).singleElement().asString().isEqualTo("arm64-neoverse-n2: "
-        + "no such built-in machine or file (expected: a built-in machine name (arm64-neoverse-n1, x86-skylake, x86-zen4) "
+        + "no such built-in machine or file (expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) "
         + "or a path to a config file)");
   }
 }

@@ -39,6 +39,10 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     v.put("vmapNodes", List.of("off", "on")); // 6.9+ per-node pools of purged ranges
     v.put("vmapContpte", List.of("off", "on")); // arm64 contiguous-PTE huge vmap (64 KiB to 2 MiB)
     v.put("lazyMmuBarrierBatching", List.of("off", "on")); // kernel PTE barriers once per table in lazy MMU mode
+    // arm64 + OOM reaper (DOMAIN.md §3.6): perVma = one gather per VMA, fullmm never set on a
+    // live mm (687cb0884a71, the fix); fullmm = one whole-space gather, whose fullmm lets arm64
+    // skip the TLB flush (the 2017 use-after-free, CVE-2017-18202).
+    v.put("oomReaperGather", List.of("perVma", "fullmm"));
     return java.util.Collections.unmodifiableMap(v);
   }
 

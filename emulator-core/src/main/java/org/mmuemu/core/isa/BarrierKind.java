@@ -9,6 +9,8 @@ public enum BarrierKind {
   TABLE_STORES_VISIBLE,
   /** Wait until this core's broadcast invalidations have completed on every core (arm64 DSB ISH). */
   BROADCAST_COMPLETE,
+  /** Earlier page-table stores become visible to this core's own walker (arm64 DSB NSHST). */
+  LOCAL_TABLE_STORES_VISIBLE,
   /** Wait until this core's local invalidations have completed (arm64 DSB NSH). */
   LOCAL_COMPLETE,
   /** Discard instructions fetched under the old translations (arm64 ISB). */

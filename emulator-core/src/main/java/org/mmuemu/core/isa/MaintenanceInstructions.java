@@ -52,6 +52,15 @@ public interface MaintenanceInstructions {
   }
 
   /**
+   * Returns how many cycles one broadcast invalidation occupies the interconnect: broadcasts
+   * from all cores enter it one after another at this interval, so a burst of them (many
+   * cores unmapping at once) completes later. 0 means no contention is modelled.
+   */
+  default long broadcastIntervalCycles() {
+    return 0;
+  }
+
+  /**
    * Returns the barrier instruction of {@code kind}, as results name it, or null when the ISA
    * needs none (x86 invalidations are synchronous).
    */
@@ -150,5 +159,22 @@ public interface MaintenanceInstructions {
    */
   default int broadcastRangeMaxPages() {
     return 1;
+  }
+
+  /**
+   * Returns the range instruction for {@code scope} (arm64 {@code TLBI RVAE1IS} with
+   * FEAT_TLBIRANGE), or null when the ISA (as configured) has none. Only the by-VA scopes have
+   * range forms.
+   */
+  default String rangeName(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
+    return null;
+  }
+
+  /**
+   * Returns whether one range instruction can cover exactly {@code [vaStart, vaEnd)}: the
+   * operand encoding limits which lengths and alignments exist.
+   */
+  default boolean isEncodableRange(long vaStart, long vaEnd) {
+    return false;
   }
 }

@@ -57,6 +57,25 @@ public interface PageTableFormat {
    */
   long encodeLeaf(long pa, int level, int flags);
 
+  /**
+   * Returns log2 of the number of adjacent leaves the hardware may cache as one TLB entry with
+   * this leaf (arm64 contiguous bit: 4, for runs of 16), or 0 when the leaf stands alone. A
+   * walk that ends at such a leaf reports the run's size and base (the output address with the
+   * bits below the run size cleared), as the hardware may.
+   */
+  default int contiguousShift(long descriptor, int level) {
+    return 0;
+  }
+
+  /**
+   * Returns whether the hardware itself marks a leaf dirty when a store goes through a
+   * writable, clean translation (arm64 FEAT_HAFDBS with DBM; x86 sets the D bit), rewriting the
+   * descriptor with {@link PteFlags#DIRTY} added; false means the kernel does it on a fault.
+   */
+  default boolean setsDirtyInHardware() {
+    return false;
+  }
+
   /** Returns the descriptor with its flags replaced, output address and kind kept. */
   long withFlags(long descriptor, int level, int flags);
 

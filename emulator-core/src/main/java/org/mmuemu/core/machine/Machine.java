@@ -19,12 +19,14 @@ import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.oracle.FrameHistory;
 import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
 import org.mmuemu.core.oracle.Oracle;
+import org.mmuemu.core.oracle.TableUpdateChecker;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.core.time.Scheduler;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.core.trace.InstructionNames;
 import org.mmuemu.core.trace.TraceBus;
 import org.mmuemu.core.walk.PageWalker;
 import org.mmuemu.core.walk.WalkCache;
@@ -70,6 +72,9 @@ public final class Machine {
   private final boolean hardwareAccessedDirty;
   private final long[] outstandingBroadcastUntil;
   private final boolean[] idle;
+  private final TableUpdateChecker tableChecker;
+  private long broadcastChannelFreeAt;
+  private final boolean hardwareDirty;
   private FaultHandler faultHandler;
   private java.util.function.IntConsumer idleListener;
   private int actingCore;
@@ -104,6 +109,12 @@ public final class Machine {
     memory.setListener(new HistoryRecorder());
     this.outstandingBroadcastUntil = new long[cores.length];
     this.idle = new boolean[cores.length];
+    this.hardwareDirty = isa.pageTableFormat().setsDirtyInHardware();
+    this.tableChecker = isa.newTableUpdateChecker(memory, oracle, cores.length);
+    if (tableChecker != null) {
+      memory.setDescriptorWriteListener((tablePfn, index, previous, next) ->
+          tableChecker.descriptorWritten(actingCore, clocks.now(actingCore), tablePfn, index, previous, next));
+    }
   }
 
   private static long mixSeed(long seed, int core, int level) {
@@ -275,7 +286,7 @@ public final class Machine {
       if (!permits(flags, kind)) {
         return faultAndRetry(c, va, kind, true);
       }
-      if (kind == AccessKind.WRITE && (flags & PteFlags.DIRTY) == 0 && hardwareAccessedDirty) {
+      if (kind == AccessKind.WRITE && (flags & PteFlags.DIRTY) == 0 && (hardwareAccessedDirty || hardwareDirty)) {
         // The entry caches a clear dirty flag: the store walks the tables to set it (and
         // faults if the leaf is gone); the refilled entries carry it, so later stores do not.
         return walkAndFill(c, va, kind);
@@ -289,14 +300,14 @@ public final class Machine {
     return walkAndFill(c, va, kind);
   }
 
-  // MODEL: store and execute permissions are checked (a store through a read-only translation
-  // and a fetch through a no-execute one fault); user/supervisor is not, as accesses carry no
-  // privilege level.
+  // A store needs write permission and an instruction fetch execute permission (arm64 UXN/PXN,
+  // x86 NX), both as cached in the TLB entry. MODEL: accesses carry no privilege level, so the
+  // user/kernel (AP[1], U/S) check is not made.
   private static boolean permits(int flags, AccessKind kind) {
     return switch (kind) {
       case WRITE -> (flags & PteFlags.WRITE) != 0;
       case FETCH -> (flags & PteFlags.EXEC) != 0;
-      case READ -> true;
+      default -> true;
     };
   }
 
@@ -330,6 +341,8 @@ public final class Machine {
       if (permitted) {
         if (hardwareAccessedDirty) {
           markAccessedDirty(walk, kind);
+        } else if (kind == AccessKind.WRITE && hardwareDirty && (walk.flags & PteFlags.DIRTY) == 0) {
+          markDirty(walk);
         }
         return fillPath(c, va, kind, walk, stamp);
       }
@@ -361,6 +374,25 @@ public final class Machine {
     memory.writeDescriptor(walk.leafTablePfn, walk.leafIndex,
         format.withFlags(descriptor, walk.level, format.flags(descriptor, walk.level) | needed));
     walk.flags |= needed;
+    if ((needed & PteFlags.DIRTY) != 0) {
+      stats.countHardwareDirtyUpdate();
+    }
+  }
+
+  /**
+   * The hardware's dirty-state update (arm64 DBM: AP[2] cleared; x86: D set): the leaf the walk
+   * ended at is rewritten with {@link PteFlags#DIRTY}, and the translation is filled dirty.
+   *
+   * <p>{@code // MODEL:} for a contiguous run only the descriptor walked is marked; the run's
+   * TLB entry is dirty for the whole run (Linux ORs the run's dirty bits when it reads them).
+   */
+  private void markDirty(WalkResult walk) {
+    PageTableFormat format = isa.pageTableFormat();
+    long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
+    int flags = format.flags(descriptor, walk.level) | PteFlags.DIRTY;
+    memory.writeDescriptor(walk.leafTablePfn, walk.leafIndex, format.withFlags(descriptor, walk.level, flags));
+    walk.flags |= PteFlags.DIRTY;
+    stats.countHardwareDirtyUpdate();
   }
 
   private long faultAndRetry(Core c, long va, AccessKind kind, boolean permission) {
@@ -422,6 +454,10 @@ public final class Machine {
     clocks.advance(core, instructions.issueCycles(scope, false, currentTag));
     invalidateCore(cores[core], instructions.effectiveScope(scope, false), vaStart, vaEnd, asid,
         lastLevelOnly && instructions.hasLastLevelOnly(false), instructions.byVaRemovesGlobal(currentTag));
+    if (tableChecker != null) {
+      tableChecker.invalidated(core, instructions.effectiveScope(scope, false), vaStart, vaEnd, asid, lastLevelOnly,
+          false);
+    }
   }
 
   /**
@@ -449,6 +485,44 @@ public final class Machine {
   }
 
   /**
+   * Executes one range invalidation (arm64 {@code TLBI RVAE1IS} and kin): like
+   * {@link #invalidateLocal} or {@link #invalidateBroadcast} for every page of
+   * {@code [vaStart, vaEnd)}, as one instruction.
+   *
+   * @param scope {@link InvalidationScope#VA} or {@link InvalidationScope#VA_ALL_ASIDS}
+   * @throws IllegalStateException when the ISA, as configured, has no such range instruction
+   * @throws IllegalArgumentException when one instruction cannot encode the range
+   */
+  public void invalidateRange(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean lastLevelOnly, boolean broadcast) {
+    MaintenanceInstructions instructions = isa.maintenance();
+    String name = instructions.rangeName(scope, lastLevelOnly, broadcast);
+    if (name == null) {
+      throw new IllegalStateException(isa.id() + " has no range form of " + scope + " invalidation"
+          + (broadcast ? " (broadcast)" : " (local)"));
+    }
+    if (!instructions.isEncodableRange(vaStart, vaEnd)) {
+      throw new IllegalArgumentException("range [0x" + Long.toHexString(vaStart) + ", 0x" + Long.toHexString(vaEnd)
+          + ") (expected: a range one " + name + " can encode)");
+    }
+    countMaintenance(core, name, scope, vaStart, asid);
+    clocks.advance(core, instructions.issueCycles(scope, broadcast));
+    InvalidationScope effective = instructions.effectiveScope(scope, broadcast);
+    boolean keepWalkCaches = lastLevelOnly && instructions.hasLastLevelOnly(broadcast);
+    if (broadcast) {
+      noteBroadcastCompletion(core, instructions);
+      for (Core target : cores) {
+        invalidateCore(target, effective, vaStart, vaEnd, asid, keepWalkCaches, true);
+      }
+    } else {
+      invalidateCore(cores[core], effective, vaStart, vaEnd, asid, keepWalkCaches, true);
+    }
+    if (tableChecker != null) {
+      tableChecker.invalidated(core, effective, vaStart, vaEnd, asid, lastLevelOnly, broadcast);
+    }
+  }
+
+  /**
    * Executes one broadcast invalidation issued by {@code initiator}: every core's TLBs and walk
    * caches lose the matching entries.
    *
@@ -465,14 +539,38 @@ public final class Machine {
     }
     countMaintenance(initiator, instructions.name(scope, lastLevelOnly, true), scope, vaStart, asid);
     clocks.advance(initiator, instructions.issueCycles(scope, true));
-    long completes = clocks.now(initiator) + instructions.broadcastCompletionCycles(cores.length);
-    outstandingBroadcastUntil[initiator] = Math.max(outstandingBroadcastUntil[initiator], completes);
+    noteBroadcastCompletion(initiator, instructions);
     InvalidationScope effective = instructions.effectiveScope(scope, true);
     boolean keepWalkCaches = lastLevelOnly && instructions.hasLastLevelOnly(true);
     boolean removesGlobal = instructions.byVaRemovesGlobal(true);
     for (Core target : cores) {
       invalidateCore(target, effective, vaStart, vaEnd, asid, keepWalkCaches, removesGlobal);
     }
+    if (tableChecker != null) {
+      tableChecker.invalidated(initiator, effective, vaStart, vaEnd, asid, lastLevelOnly, true);
+    }
+  }
+
+  /**
+   * Records when the broadcast {@code core} just issued completes everywhere: it enters the
+   * interconnect when the interconnect is free (at most one per
+   * {@link MaintenanceInstructions#broadcastIntervalCycles} from all cores), then takes the
+   * ISA's completion time for this many cores.
+   *
+   * <p>{@code // MODEL:} one shared channel in issue order; kernel calls run atomically, so a
+   * core's burst of TLBIs enters the channel before a later-scheduled core's, even when that
+   * core's clock is behind.
+   */
+  private void noteBroadcastCompletion(int core, MaintenanceInstructions instructions) {
+    long issued = clocks.now(core);
+    long interval = instructions.broadcastIntervalCycles();
+    long enters = issued;
+    if (interval > 0) {
+      enters = Math.max(issued, broadcastChannelFreeAt);
+      broadcastChannelFreeAt = enters + interval;
+    }
+    long completes = enters + instructions.broadcastCompletionCycles(cores.length);
+    outstandingBroadcastUntil[core] = Math.max(outstandingBroadcastUntil[core], completes);
   }
 
   /**
@@ -496,8 +594,11 @@ public final class Machine {
       clocks.waitUntil(core, outstandingBroadcastUntil[core]);
       outstandingBroadcastUntil[core] = 0;
     }
+    if (tableChecker != null) {
+      tableChecker.barrier(core, kind);
+    }
     if (traceBus.wants(EventKind.BARRIER)) {
-      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, kind.ordinal());
+      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, InstructionNames.idOf(name));
     }
     return clocks.now(core) - start;
   }
@@ -584,7 +685,8 @@ public final class Machine {
     }
     if (scope != null && traceBus.wants(EventKind.INVALIDATE)) {
       boolean byVa = scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS;
-      traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), byVa ? va : -1, asid, scope.ordinal());
+      traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), byVa ? va : -1, asid,
+          InstructionNames.idOf(instructionName));
     }
   }
 

@@ -32,6 +32,7 @@ public final class PhysicalMemory {
   private long allocationSequence;
   private long framesInUse;
   private FrameListener listener;
+  private DescriptorWriteListener descriptorListener;
 
   /**
    * Creates memory of {@code sizeBytes}.
@@ -57,6 +58,11 @@ public final class PhysicalMemory {
 
   public void setListener(FrameListener listener) {
     this.listener = listener;
+  }
+
+  /** Installs the observer of every descriptor write (an ISA's table-update checker), or null. */
+  public void setDescriptorWriteListener(DescriptorWriteListener listener) {
+    this.descriptorListener = listener;
   }
 
   public long frameCount() {
@@ -212,7 +218,12 @@ public final class PhysicalMemory {
     if (kinds[(int) tablePfn] != FrameKind.PAGE_TABLE.ordinal()) {
       throw new IllegalStateException("frame " + tablePfn + " is " + kind(tablePfn) + ", not a page table");
     }
-    tableDescriptors[(int) tablePfn][index] = descriptor;
+    long[] table = tableDescriptors[(int) tablePfn];
+    long previous = table[index];
+    table[index] = descriptor;
+    if (descriptorListener != null) {
+      descriptorListener.descriptorWritten(tablePfn, index, previous, descriptor);
+    }
   }
 
   private void checkPfn(long pfn) {

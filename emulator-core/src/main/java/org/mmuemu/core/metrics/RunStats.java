@@ -20,6 +20,7 @@ public final class RunStats {
   private long ipis;
   private long fullFlushes;
   private long faults;
+  private long hardwareDirtyUpdates;
   private final Map<String, long[]> instructionCounts = new TreeMap<>();
   private final Map<String, CycleDistribution> latencies = new TreeMap<>();
   private final Map<String, long[]> kernelCounters = new TreeMap<>();
@@ -60,6 +61,15 @@ public final class RunStats {
 
   public void countFault() {
     faults++;
+  }
+
+  /** Counts one leaf the hardware marked dirty (arm64 DBM, x86 D bit). */
+  public void countHardwareDirtyUpdate() {
+    hardwareDirtyUpdates++;
+  }
+
+  public long hardwareDirtyUpdates() {
+    return hardwareDirtyUpdates;
   }
 
   /** Records one operation's latency in simulated cycles under {@code operation}. */

@@ -13,5 +13,10 @@ public enum ViolationKind {
   /** A live valid arm64 entry was changed in a way the architecture forbids without invalidating it first. */
   BREAK_BEFORE_MAKE,
   /** kernel-mm touched one of its own objects after releasing it. */
-  KERNEL_UAF
+  KERNEL_UAF,
+  /**
+   * A walk used an arm64 contiguous-bit entry whose run of 16 is not all valid, aligned,
+   * consecutive and alike: the hardware may use either size, so translations may amalgamate.
+   */
+  CONTIGUOUS_MISPROGRAMMED
 }

@@ -49,6 +49,10 @@ public final class EventJson {
             ? tlbLevelNames.get((int) value) : Long.toString(value));
         case "access" -> appendName(out, name, ordinalName(ACCESS_KINDS, value));
         case "scope" -> appendName(out, name, ordinalName(SCOPES, value));
+        case "instruction" -> {
+          String instruction = InstructionNames.nameOf(value);
+          appendName(out, name, instruction != null ? instruction : Long.toString(value));
+        }
         case "violation" -> appendName(out, name, ordinalName(VIOLATIONS, value));
         case "frameKind" -> appendName(out, name, ordinalName(FRAME_KINDS, value));
         case "asid" -> {

@@ -17,10 +17,10 @@ public enum EventKind {
   WALK("walk", "va", "pa", "cycles"),
   /** va, pa, level index. */
   TLB_FILL("tlb.fill", "va", "pa", "level"),
-  /** va (or -1), asid (or -1), maintenance instruction id. */
-  INVALIDATE("invalidate", "va", "asid", "scope"),
-  /** 0, 0, barrier id. */
-  BARRIER("barrier", null, null, "barrier"),
+  /** va (or -1), asid (or -1), instruction id ({@link InstructionNames}; traced by name). */
+  INVALIDATE("invalidate", "va", "asid", "instruction"),
+  /** 0, 0, instruction id ({@link InstructionNames}; traced by name: "DSB ISH", "ISB"). */
+  BARRIER("barrier", null, null, "instruction"),
   /** target core, 0, 0. */
   IPI_SEND("ipi.send", "target", null, null),
   /** initiator core, 0, 0. */

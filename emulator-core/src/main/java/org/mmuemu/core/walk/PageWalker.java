@@ -2,6 +2,7 @@ package org.mmuemu.core.walk;
 
 import org.mmuemu.core.config.WalkerSpec;
 import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.isa.TranslationContext;
 import org.mmuemu.core.isa.TranslationRegime;
 import org.mmuemu.core.mem.PhysicalMemory;
@@ -117,6 +118,14 @@ public final class PageWalker {
         out.basePa = format.outputPa(descriptor, level);
         out.pageShift = format.levelShift(level);
         out.flags = format.flags(descriptor, level);
+        int contiguousShift = format.contiguousShift(descriptor, level);
+        if (contiguousShift > 0) {
+          // The hardware may cache the whole run from this one descriptor: the run's base is
+          // the descriptor's output address with the bits below the run size taken from the VA.
+          out.pageShift += contiguousShift;
+          out.basePa &= -(1L << out.pageShift);
+          checkContiguousRun(tablePfn, index, level, contiguousShift, descriptor, va, core, cycle);
+        }
         return;
       }
       long nextTablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
@@ -127,6 +136,40 @@ public final class PageWalker {
       tablePfn = nextTablePfn;
     }
     throw new IllegalStateException("table walk for 0x" + Long.toHexString(va) + " ran past the last level");
+  }
+
+  /**
+   * Reports {@link ViolationKind#CONTIGUOUS_MISPROGRAMMED} when the run the leaf belongs to is
+   * not what the contiguous hint promises: every entry valid, a leaf with the hint, the same
+   * attributes (access and dirty state aside), consecutive output addresses from a base aligned
+   * to the run size. An oracle check: it reads the run's descriptors without charging them.
+   */
+  private void checkContiguousRun(long tablePfn, int index, int level, int contiguousShift, long descriptor,
+      long va, int core, long cycle) {
+    int count = 1 << contiguousShift;
+    int first = index & -count;
+    long entryBytes = 1L << format.levelShift(level);
+    long base = format.outputPa(memory.readDescriptor(tablePfn, first), level);
+    int ignored = PteFlags.ACCESSED | PteFlags.DIRTY;
+    int expectedFlags = format.flags(descriptor, level) & ~ignored;
+    int bad = -1;
+    if ((base & ((entryBytes << contiguousShift) - 1)) != 0) {
+      bad = first;
+    }
+    for (int i = 0; i < count && bad < 0; i++) {
+      long d = memory.readDescriptor(tablePfn, first + i);
+      if (!format.isValid(d, level) || !format.isLeaf(d, level) || format.contiguousShift(d, level) != contiguousShift
+          || (format.flags(d, level) & ~ignored) != expectedFlags || format.outputPa(d, level) != base + i * entryBytes) {
+        bad = first + i;
+      }
+    }
+    if (bad >= 0) {
+      long pa = format.outputPa(descriptor, level);
+      oracle.report(ViolationKind.CONTIGUOUS_MISPROGRAMMED, core, cycle, va, pa, pa >>> PhysicalMemory.FRAME_SHIFT,
+          "contiguous run of " + count + " level-" + level + " entries at indexes " + first + "-" + (first + count - 1)
+              + " of table frame 0x" + Long.toHexString(tablePfn) + " is misprogrammed at index " + bad
+              + " (invalid, not contiguous, other attributes, or output not consecutive from an aligned base)");
+    }
   }
 
   private void checkTableFrame(long tablePfn, int level, long va, int core, long cycle) {

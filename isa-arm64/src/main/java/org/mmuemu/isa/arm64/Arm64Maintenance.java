@@ -6,7 +6,17 @@ import org.mmuemu.core.isa.MaintenanceInstructions;
 
 /**
  * AArch64 TLBI names and issue costs. The inner-shareable ({@code IS}) forms are broadcast;
- * the {@code L} forms are last-level only.
+ * the {@code L} forms are last-level only (walk-cache entries stay); the {@code R} forms
+ * (FEAT_TLBIRANGE, when configured) cover a range of pages with one instruction and cost what a
+ * by-VA TLBI costs.
+ *
+ * <p>What each form removes ({@code Machine} applies it to TLBs and walk caches):
+ * <ul>
+ *   <li>{@code VAE1}/{@code VALE1}: the VA's entries of the given ASID, and global entries of that VA;
+ *   <li>{@code VAAE1}/{@code VAALE1}: the VA's entries of every ASID, global ones included;
+ *   <li>{@code ASIDE1}: every non-global entry of the ASID (global entries stay);
+ *   <li>{@code VMALLE1}: every entry, global ones included.
+ * </ul>
  *
  * @see "Arm ARM C5.5 (A64 TLB maintenance instructions)"
  */
@@ -19,8 +29,10 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   private final long dsbIshstCycles;
   private final long dsbNshCycles;
   private final long isbCycles;
+  private final boolean tlbiRange;
+  private final long broadcastIntervalCycles;
 
-  Arm64Maintenance(long tlbiCycles, long tlbiAllCycles, long completionBaseCycles, long completionPerCoreCycles,
+  Arm64Maintenance(boolean tlbiRange, long broadcastIntervalCycles, long tlbiCycles, long tlbiAllCycles, long completionBaseCycles, long completionPerCoreCycles,
       long dsbIshCycles, long dsbIshstCycles, long dsbNshCycles, long isbCycles) {
     this.tlbiCycles = tlbiCycles;
     this.tlbiAllCycles = tlbiAllCycles;
@@ -30,7 +42,21 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     this.dsbIshstCycles = dsbIshstCycles;
     this.dsbNshCycles = dsbNshCycles;
     this.isbCycles = isbCycles;
+    this.tlbiRange = tlbiRange;
+    this.broadcastIntervalCycles = broadcastIntervalCycles;
   }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>{@code // MODEL:} the DVM messages of IS TLBIs from every core pass through the
+   * interconnect one at a time, this many cycles apart (config {@code dvmIntervalCycles}).
+   */
+  @Override
+  public long broadcastIntervalCycles() {
+    return broadcastIntervalCycles;
+  }
+
 
   /**
    * {@inheritDoc}
@@ -49,6 +75,7 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     return switch (kind) {
       case TABLE_STORES_VISIBLE -> "DSB ISHST";
       case BROADCAST_COMPLETE -> "DSB ISH";
+      case LOCAL_TABLE_STORES_VISIBLE -> "DSB NSHST";
       case LOCAL_COMPLETE -> "DSB NSH";
       case CONTEXT_SYNC -> "ISB";
     };
@@ -59,7 +86,8 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     return switch (kind) {
       case TABLE_STORES_VISIBLE -> dsbIshstCycles;
       case BROADCAST_COMPLETE -> dsbIshCycles;
-      case LOCAL_COMPLETE -> dsbNshCycles;
+      // MODEL: DSB NSHST is priced as DSB NSH (no published difference; both stay on the core).
+      case LOCAL_TABLE_STORES_VISIBLE, LOCAL_COMPLETE -> dsbNshCycles;
       case CONTEXT_SYNC -> isbCycles;
     };
   }
@@ -74,6 +102,40 @@ final class Arm64Maintenance implements MaintenanceInstructions {
       case ALL_NON_GLOBAL, ALL -> "TLBI VMALLE1";
     };
     return broadcast ? base + "IS" : base;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>With FEAT_TLBIRANGE: {@code TLBI RVAE1}, {@code RVALE1}, {@code RVAAE1}, {@code RVAALE1}
+   * and their {@code IS} forms.
+   */
+  @Override
+  public String rangeName(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
+    if (!tlbiRange || (scope != InvalidationScope.VA && scope != InvalidationScope.VA_ALL_ASIDS)) {
+      return null;
+    }
+    return "TLBI R" + name(scope, lastLevelOnly, broadcast).substring("TLBI ".length());
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The range must be page aligned and {@code (NUM + 1) * 2^(5 * SCALE + 1)} pages long for
+   * some SCALE 0-3 and NUM 0-31 ({@link Arm64TlbiOperands}), and its start must fit BADDR: the
+   * machine encodes the operand and applies the range it decodes.
+   */
+  @Override
+  public boolean isEncodableRange(long vaStart, long vaEnd) {
+    if (!tlbiRange || ((vaStart | vaEnd) & 0xFFF) != 0) {
+      return false;
+    }
+    int scaleNum = Arm64TlbiOperands.scaleNumFor((vaEnd - vaStart) >>> 12);
+    if (scaleNum < 0) {
+      return false;
+    }
+    long operand = Arm64TlbiOperands.encodeRange(0, scaleNum >>> 5, scaleNum & 31, 0, vaStart);
+    return Arm64TlbiOperands.rangeStartVa(operand) == vaStart && Arm64TlbiOperands.rangeEndVa(operand) == vaEnd;
   }
 
   @Override

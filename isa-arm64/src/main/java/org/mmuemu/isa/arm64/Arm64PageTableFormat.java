@@ -9,12 +9,17 @@ import org.mmuemu.core.isa.PteFlags;
  * holds page descriptors.
  *
  * <p>Bits used (Arm ARM D8.3): [0] valid, [1] table/page (1) or block (0), [6] AP[1] (EL0
- * access), [7] AP[2] (read-only), [10] AF, [11] nG, [47:12] output address, [52] contiguous,
- * [53] PXN, [54] UXN, [55] software dirty.
+ * access), [7] AP[2] (read-only), [10] AF, [11] nG, [47:12] output address, [51] DBM,
+ * [52] contiguous, [53] PXN, [54] UXN, [55] software dirty.
  *
- * <p>{@code // MODEL:} dirtiness is Linux's software PTE_DIRTY bit (bit 55) rather than the
- * hardware DBM protocol (DBM set and AP[2] cleared by the walker), which comes with the arm64
- * fidelity work. Immutable; allocates nothing.
+ * <p>Write permission and dirtiness follow Linux with hardware dirty-bit management
+ * (FEAT_HAFDBS): a writable entry has DBM set (Linux's PTE_WRITE); it is clean while AP[2]
+ * (read-only) is also set, and the hardware clears AP[2] on the first store, which makes it
+ * dirty ({@link #setsDirtyInHardware}). A read-only entry keeps its dirtiness in the software
+ * bit 55 (PTE_DIRTY), as Linux's {@code pte_wrprotect} does.
+ *
+ * <p>{@code // MODEL:} the access flag is set by software (the kernel writes AF when it maps),
+ * not by hardware access-flag management. Immutable; allocates nothing.
  */
 public final class Arm64PageTableFormat implements PageTableFormat {
   static final long VALID = 1L;
@@ -23,12 +28,17 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   static final long AP_READ_ONLY = 1L << 7;
   static final long ACCESS_FLAG = 1L << 10;
   static final long NOT_GLOBAL = 1L << 11;
+  static final long DBM = 1L << 51;
   static final long CONTIGUOUS = 1L << 52;
   static final long PXN = 1L << 53;
   static final long UXN = 1L << 54;
   static final long SW_DIRTY = 1L << 55;
   static final long OUTPUT_MASK = 0x0000_FFFF_FFFF_F000L;
-  private static final int LEVELS = 4;
+  /** Memory attributes: AttrIndx [4:2] (MAIR index) and SH [9:8] (shareability). */
+  static final long MEMORY_ATTRIBUTES = (0b111L << 2) | (0b11L << 8);
+  /** log2 of the entries in a contiguous run with the 4 KiB granule (16). */
+  static final int CONTIGUOUS_SHIFT = 4;
+  static final int LEVELS = 4;
 
   @Override
   public int levels() {
@@ -69,6 +79,28 @@ public final class Arm64PageTableFormat implements PageTableFormat {
     return level == 1 || level == 2;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>With the 4 KiB granule a contiguous run is 16 entries at every level: 16 pages (64 KiB)
+   * at level 3, 16 blocks (32 MiB) at level 2, 16 blocks (16 GiB) at level 1 (Arm ARM D8.6.1).
+   */
+  @Override
+  public int contiguousShift(long descriptor, int level) {
+    return (descriptor & CONTIGUOUS) != 0 && isLeaf(descriptor, level) ? CONTIGUOUS_SHIFT : 0;
+  }
+
+  /** Returns whether the descriptor is a valid table descriptor at {@code level}. */
+  static boolean isTable(long descriptor, int level) {
+    return level < LEVELS - 1 && (descriptor & (VALID | TABLE_OR_PAGE)) == (VALID | TABLE_OR_PAGE);
+  }
+
+  /** {@inheritDoc} With DBM set, the hardware clears AP[2] on the first store (FEAT_HAFDBS). */
+  @Override
+  public boolean setsDirtyInHardware() {
+    return true;
+  }
+
   @Override
   public long outputPa(long descriptor, int level) {
     return descriptor & OUTPUT_MASK;
@@ -78,7 +110,8 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   public int flags(long descriptor, int level) {
     int flags = 0;
     boolean user = (descriptor & AP_EL0) != 0;
-    if ((descriptor & AP_READ_ONLY) == 0) {
+    boolean readOnly = (descriptor & AP_READ_ONLY) != 0;
+    if (!readOnly || (descriptor & DBM) != 0) {
       flags |= PteFlags.WRITE;
     }
     if (user) {
@@ -93,7 +126,7 @@ public final class Arm64PageTableFormat implements PageTableFormat {
     if ((descriptor & ACCESS_FLAG) != 0) {
       flags |= PteFlags.ACCESSED;
     }
-    if ((descriptor & SW_DIRTY) != 0) {
+    if ((descriptor & SW_DIRTY) != 0 || !readOnly) {
       flags |= PteFlags.DIRTY;
     }
     if ((descriptor & CONTIGUOUS) != 0) {
@@ -128,9 +161,14 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
   @Override
   public long withFlags(long descriptor, int level, int flags) {
-    long d = descriptor & ~(AP_EL0 | AP_READ_ONLY | ACCESS_FLAG | NOT_GLOBAL | CONTIGUOUS | PXN | UXN | SW_DIRTY);
-    if ((flags & PteFlags.WRITE) == 0) {
-      d |= AP_READ_ONLY;
+    long d = descriptor & ~(AP_EL0 | AP_READ_ONLY | ACCESS_FLAG | NOT_GLOBAL | DBM | CONTIGUOUS | PXN | UXN | SW_DIRTY);
+    boolean write = (flags & PteFlags.WRITE) != 0;
+    boolean dirty = (flags & PteFlags.DIRTY) != 0;
+    if (write) {
+      d |= DBM;
+    }
+    if (!(write && dirty)) {
+      d |= AP_READ_ONLY; // read-only, or writable and still clean
     }
     if ((flags & PteFlags.USER) != 0) {
       d |= AP_EL0;
@@ -147,7 +185,7 @@ public final class Arm64PageTableFormat implements PageTableFormat {
     if ((flags & PteFlags.ACCESSED) != 0) {
       d |= ACCESS_FLAG;
     }
-    if ((flags & PteFlags.DIRTY) != 0) {
+    if (dirty && !write) {
       d |= SW_DIRTY;
     }
     if ((flags & PteFlags.CONTIGUOUS) != 0) {

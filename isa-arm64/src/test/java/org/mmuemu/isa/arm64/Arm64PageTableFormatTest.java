@@ -102,6 +102,25 @@ final class Arm64PageTableFormatTest extends PageTableFormatContract {
         .isEqualTo(Arm64PageTableFormat.PXN | Arm64PageTableFormat.UXN);
     assertThat(writableGlobalDirty & Arm64PageTableFormat.AP_READ_ONLY).isZero();
     assertThat(writableGlobalDirty & Arm64PageTableFormat.NOT_GLOBAL).isZero();
-    assertThat(writableGlobalDirty & Arm64PageTableFormat.SW_DIRTY).isNotZero();
+    assertThat(writableGlobalDirty & Arm64PageTableFormat.DBM).isNotZero();
+  }
+
+  @Test
+  void dirtyState_followsLinuxWithHardwareDbm() {
+    long writableClean = format.encodeLeaf(0x7000, 3, PteFlags.WRITE);
+    long writableDirty = format.encodeLeaf(0x7000, 3, PteFlags.WRITE | PteFlags.DIRTY);
+    long readOnlyDirty = format.encodeLeaf(0x7000, 3, PteFlags.DIRTY);
+
+    // Writable and clean: DBM set, AP[2] still read-only; the hardware clears AP[2] on a store.
+    assertThat(writableClean & (Arm64PageTableFormat.DBM | Arm64PageTableFormat.AP_READ_ONLY))
+        .isEqualTo(Arm64PageTableFormat.DBM | Arm64PageTableFormat.AP_READ_ONLY);
+    assertThat(writableDirty & (Arm64PageTableFormat.DBM | Arm64PageTableFormat.AP_READ_ONLY))
+        .isEqualTo(Arm64PageTableFormat.DBM);
+    // Write-protected but dirty: the dirtiness moves to the software bit.
+    assertThat(readOnlyDirty & (Arm64PageTableFormat.DBM | Arm64PageTableFormat.SW_DIRTY))
+        .isEqualTo(Arm64PageTableFormat.SW_DIRTY);
+    assertThat(format.flags(writableClean & ~Arm64PageTableFormat.AP_READ_ONLY, 3))
+        .isEqualTo(PteFlags.WRITE | PteFlags.DIRTY);
+    assertThat(format.setsDirtyInHardware()).isTrue();
   }
 }

@@ -9,53 +9,134 @@ import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * Linux's arm64 TLB flush policy (arch/arm64/include/asm/tlbflush.h): broadcast
- * inner-shareable TLBIs bracketed by {@code DSB ISHST} (table stores visible to every walker)
- * and {@code DSB ISH} (wait for completion everywhere); a per-page loop up to
- * {@code MAX_TLBI_OPS} pages, an ASID-wide flush above it; kernel ranges by {@code VAALE1IS}
- * with a trailing {@code ISB}, or {@code VMALLE1IS} above the limit.
+ * Linux's arm64 TLB maintenance policy (arch/arm64/include/asm/tlbflush.h, arch/arm64/mm/
+ * context.c, asm/tlb.h; DOMAIN.md §4): inner-shareable TLBIs bracketed by {@code DSB ISHST}
+ * (table stores visible to every walker) and {@code DSB ISH} (wait for completion everywhere),
+ * plus {@code ISB} when kernel mappings changed.
  *
- * <p>{@code // MODEL:} a first cut: no range TLBIs (FEAT_TLBIRANGE), no KPTI pairs, and ASIDs
- * from the kernel's sequential allocator rather than arm64's generation allocator.
+ * <ul>
+ *   <li>{@link #flushTlbMm}: {@code DSB ISHST; TLBI ASIDE1IS; DSB ISH}.
+ *   <li>{@link #flushTlbPage}: {@code DSB ISHST; TLBI VALE1IS; DSB ISH}.
+ *   <li>{@link #flushTlbRange} ({@code __flush_tlb_range}): an ASID-wide flush when the range
+ *       is too big ({@code MAX_TLBI_OPS} = 512 strides without FEAT_TLBIRANGE, more than
+ *       {@code MAX_TLBI_RANGE_PAGES} with it); otherwise the 6.9+ {@code __flush_tlb_range_op}
+ *       loop: range TLBIs from SCALE 3 down, single-page TLBIs for what no range op covers
+ *       (all of it without FEAT_TLBIRANGE). {@code VALE1IS} forms when only leaves changed.
+ *   <li>{@link #flushTlbKernelRange}: the same limit, {@code VAALE1IS} (range or per page) with
+ *       ASID 0, then {@code DSB ISH; ISB}; above the limit {@code flush_tlb_all}
+ *       ({@code VMALLE1IS}).
+ *   <li>{@link #flushTlbKernelPgtable}: {@code DSB ISHST; TLBI VAAE1IS; DSB ISH; ISB}: all
+ *       levels, so the walk-cache entry of a freed kernel table goes too.
+ *   <li>{@link #switchMm}: the generation ASID allocator ({@link Arm64AsidAllocator}); a core
+ *       that owes a flush after a rollover does {@code local_flush_tlb_all}
+ *       ({@code DSB NSHST; TLBI VMALLE1; DSB NSH; ISB}) before installing the new ASID.
+ *   <li>{@link #setKernelPte} barriers: {@code DSB ISHST; ISB} after each valid kernel PTE
+ *       write, or once at the end of a lazy-MMU section with the {@code lazyMmuBarrierBatching}
+ *       variant on.
+ *   <li>{@link #tlbFlush}: the arm64 {@code tlb_flush} of an mmu_gather, which skips the
+ *       flush for a fullmm teardown unless tables were freed ({@link Arm64OomReaper} shows what
+ *       that means for a live mm).
+ * </ul>
+ *
+ * <p>Every flush records its latency under the Linux function's name ({@code flush_tlb_range},
+ * {@code flush_tlb_mm}, {@code flush_tlb_page}, {@code flush_tlb_kernel_range},
+ * {@code __flush_tlb_kernel_pgtable}, {@code flush_tlb_all}).
+ *
+ * <p>{@code // MODEL:} no KPTI (each user TLBI would be issued twice), no FEAT_TTL level hints,
+ * no LPA2, no errata workarounds (repeat TLBI + DSB), no secondary-TLB (MMU notifier) calls.
+ * Confined to the simulation thread.
  */
 public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux's MAX_TLBI_OPS (MAX_DVM_OPS): PTRS_PER_PTE with 4 KiB pages. */
-  static final long MAX_TLBI_OPS = 512;
+  public static final long MAX_TLBI_OPS = 512;
+  /** Linux's MAX_TLBI_RANGE_PAGES: {@code __TLBI_RANGE_PAGES(31, 3)}. */
+  public static final long MAX_TLBI_RANGE_PAGES = 32L << 16;
+  private static final int PAGE_SHIFT = PhysicalMemory.FRAME_SHIFT;
+  private static final long PAGE_SIZE = 1L << PAGE_SHIFT;
+
   private final Kernel kernel;
   private final Machine machine;
+  private final boolean rangeOps;
+  private final boolean batchBarriers;
+  private final Arm64AsidAllocator asids;
+  private final boolean[] inLazyMmu;
+  private final boolean[] lazyBarriersPending;
+  private long rolloversCounted;
 
   public Arm64TlbPolicy(Kernel kernel) {
     this.kernel = kernel;
     this.machine = kernel.machine();
+    this.rangeOps = machine.isa().maintenance().rangeName(InvalidationScope.VA, true, true) != null;
+    this.batchBarriers = "on".equals(kernel.config().variants().get("lazyMmuBarrierBatching"));
+    this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
+    this.inLazyMmu = new boolean[machine.coreCount()];
+    this.lazyBarriersPending = new boolean[machine.coreCount()];
   }
 
+  /** Whether the CPU has FEAT_TLBIRANGE ({@code system_supports_tlb_range}). */
+  public boolean hasRangeOps() {
+    return rangeOps;
+  }
+
+  Arm64AsidAllocator asids() {
+    return asids;
+  }
+
+  /** Linux {@code ASID(mm)}: the ASID number of the mm's context id, 0 for an mm that never ran. */
+  private int asid(Mm mm) {
+    return (int) asids.asidOf(contextId(mm));
+  }
+
+  /** The mm's context id ({@code mm->context.id}): generation | ASID, 0 before its first switch. */
+  public static long contextId(Mm mm) {
+    Object state = mm.archState();
+    return state instanceof long[] id ? id[0] : Arm64AsidAllocator.NO_CONTEXT;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // context switch
+
+  /**
+   * Linux {@code switch_mm}: nothing when the core already runs {@code next}; otherwise
+   * {@code check_and_switch_context}, then {@code cpu_switch_mm} (TTBR0 with the ASID, ISB).
+   */
   @Override
   public void switchMm(int core, Mm previous, Mm next) {
-    if (next.asid() < 0) {
-      next.setAsid(kernel.allocateAsid());
+    if (previous == next && next.asid() >= 0) {
+      return;
     }
-    machine.core(core).context().setUser(next.rootPfn() << PhysicalMemory.FRAME_SHIFT, next.asid());
+    Arm64AsidAllocator.Switch result = asids.checkAndSwitch(core, contextId(next));
+    if (result.slowPath()) {
+      machine.charge(core, kernel.config().cost("lockCycles"));
+    }
+    if (asids.rollovers() > rolloversCounted) {
+      machine.stats().addKernelCounter("asidRollovers", asids.rollovers() - rolloversCounted);
+      rolloversCounted = asids.rollovers();
+    }
+    if (result.localFlush()) {
+      localFlushTlbAll(core);
+      machine.stats().addKernelCounter("asidRolloverLocalFlushes", 1);
+    }
+    if (next.archState() instanceof long[] id) {
+      id[0] = result.contextId();
+    } else {
+      next.setArchState(new long[] {result.contextId()});
+    }
+    next.setAsid((int) asids.asidOf(result.contextId()));
+    machine.core(core).context().setUser(next.rootPfn() << PAGE_SHIFT, next.asid());
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
 
-  @Override
-  public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
-    long start = machine.now(core);
-    long stride = 1L << strideShift;
-    long alignedStart = startVa & -stride;
-    long alignedEnd = (endVa + stride - 1) & -stride;
-    long pages = (alignedEnd - alignedStart) >>> PhysicalMemory.FRAME_SHIFT;
-    if (pages >= MAX_TLBI_OPS * (stride >>> PhysicalMemory.FRAME_SHIFT)) {
-      flushAsid(core, mm);
-    } else {
-      machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-      for (long va = alignedStart; va < alignedEnd; va += stride) {
-        machine.invalidateBroadcast(core, InvalidationScope.VA, va, va + stride, mm.asid(), lastLevel);
-      }
-      machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
-    }
-    machine.stats().recordLatency("flush_tlb_range", machine.now(core) - start);
+  /** Linux {@code local_flush_tlb_all}: {@code DSB NSHST; TLBI VMALLE1; DSB NSH; ISB}. */
+  public void localFlushTlbAll(int core) {
+    machine.barrier(core, BarrierKind.LOCAL_TABLE_STORES_VISIBLE);
+    machine.invalidateLocal(core, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.barrier(core, BarrierKind.LOCAL_COMPLETE);
+    machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
+
+  // ---------------------------------------------------------------------------------------
+  // user flushes
 
   @Override
   public void flushTlbMm(int core, Mm mm) {
@@ -66,26 +147,203 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   private void flushAsid(int core, Mm mm) {
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, mm.asid(), false);
+    machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, asid(mm), false);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
   }
 
+  /** Linux {@code flush_tlb_page}: one leaf TLBI for {@code va}, level 3. */
+  public void flushTlbPage(int core, Mm mm, long va) {
+    long start = machine.now(core);
+    long pageVa = va & -PAGE_SIZE;
+    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
+    machine.invalidateBroadcast(core, InvalidationScope.VA, pageVa, pageVa + PAGE_SIZE, asid(mm), true);
+    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    machine.stats().recordLatency("flush_tlb_page", machine.now(core) - start);
+  }
+
+  /**
+   * Linux {@code __flush_tlb_range}.
+   *
+   * @param strideShift log2 of the stride: 12 for pages, 21 for 2 MiB blocks
+   * @param lastLevel only leaves changed ({@code TLBF_NOWALKCACHE}): {@code VALE1IS} forms
+   */
+  @Override
+  public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
+    long start = machine.now(core);
+    flushRange(core, mm, startVa, endVa, strideShift, lastLevel);
+    machine.stats().recordLatency("flush_tlb_range", machine.now(core) - start);
+  }
+
+  private void flushRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
+    long stride = 1L << strideShift;
+    long alignedStart = startVa & -stride;
+    long alignedEnd = (endVa + stride - 1) & -stride;
+    long pages = (alignedEnd - alignedStart) >>> PAGE_SHIFT;
+    if (limitExcess(alignedStart, alignedEnd, pages, stride)) {
+      flushAsid(core, mm);
+      return;
+    }
+    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
+    rangeOp(core, InvalidationScope.VA, alignedStart, pages, stride, asid(mm), lastLevel);
+    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+  }
+
+  /** Linux {@code __flush_tlb_range_limit_excess}: whether to flush the whole ASID (or everything) instead. */
+  boolean limitExcess(long start, long end, long pages, long stride) {
+    if (!rangeOps && (end - start) >= MAX_TLBI_OPS * stride) {
+      return true;
+    }
+    return pages > MAX_TLBI_RANGE_PAGES;
+  }
+
+  /**
+   * Linux {@code __flush_tlb_range_op} (6.9+): without FEAT_TLBIRANGE, or for a last single
+   * page, one by-VA TLBI per stride; otherwise, from SCALE 3 down to 0, one range TLBI for as
+   * many pages as {@code NUM} can take at that scale.
+   */
+  private void rangeOp(int core, InvalidationScope scope, long startVa, long pages, long stride, int asid,
+      boolean lastLevel) {
+    long va = startVa;
+    int scale = 3;
+    while (pages > 0) {
+      if (!rangeOps || pages == 1) {
+        machine.invalidateBroadcast(core, scope, va, va + stride, asid, lastLevel);
+        va += stride;
+        pages -= stride >>> PAGE_SHIFT;
+        continue;
+      }
+      int num = rangeNum(pages, scale);
+      if (num >= 0) {
+        long covered = rangePages(num, scale);
+        machine.invalidateRange(core, scope, va, va + (covered << PAGE_SHIFT), asid, lastLevel, true);
+        va += covered << PAGE_SHIFT;
+        pages -= covered;
+      }
+      scale--;
+    }
+  }
+
+  /** Linux {@code __TLBI_RANGE_PAGES(num, scale)}. */
+  static long rangePages(int num, int scale) {
+    return (long) (num + 1) << (5 * scale + 1);
+  }
+
+  /** Linux {@code __TLBI_RANGE_NUM(pages, scale)}: the largest NUM not exceeding {@code pages}, or -1. */
+  static int rangeNum(long pages, int scale) {
+    return (int) (Math.min(pages, rangePages(31, scale)) >>> (5 * scale + 1)) - 1;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // kernel flushes
+
+  /** Linux {@code flush_tlb_all}: {@code DSB ISHST; TLBI VMALLE1IS; DSB ISH; ISB}. */
+  public void flushTlbAll(int core) {
+    long start = machine.now(core);
+    flushAll(core);
+    machine.stats().recordLatency("flush_tlb_all", machine.now(core) - start);
+  }
+
+  private void flushAll(int core) {
+    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
+    machine.invalidateBroadcast(core, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    machine.barrier(core, BarrierKind.CONTEXT_SYNC);
+  }
+
+  /** Linux {@code flush_tlb_kernel_range} (6.10+): leaf TLBIs for every ASID, or everything above the limit. */
   @Override
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
     long start = machine.now(core);
-    long alignedStart = startVa & ~0xFFFL;
-    long alignedEnd = (endVa + 0xFFF) & ~0xFFFL;
-    long pages = (alignedEnd - alignedStart) >>> PhysicalMemory.FRAME_SHIFT;
-    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    if (pages > MAX_TLBI_OPS) {
-      machine.invalidateBroadcast(core, InvalidationScope.ALL, 0, 0, 0, false);
+    long alignedStart = startVa & -PAGE_SIZE;
+    long alignedEnd = (endVa + PAGE_SIZE - 1) & -PAGE_SIZE;
+    long pages = (alignedEnd - alignedStart) >>> PAGE_SHIFT;
+    if (limitExcess(alignedStart, alignedEnd, pages, PAGE_SIZE)) {
+      flushAll(core);
     } else {
-      for (long va = alignedStart; va != alignedEnd; va += 1L << PhysicalMemory.FRAME_SHIFT) {
-        machine.invalidateBroadcast(core, InvalidationScope.VA_ALL_ASIDS, va, va + 4096, 0, true);
-      }
+      machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
+      rangeOp(core, InvalidationScope.VA_ALL_ASIDS, alignedStart, pages, PAGE_SIZE, 0, true);
+      machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+      machine.barrier(core, BarrierKind.CONTEXT_SYNC);
     }
+    machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
+  }
+
+  /**
+   * Linux {@code __flush_tlb_kernel_pgtable}: after a kernel table entry is cleared, before the
+   * table is freed; {@code VAAE1IS} removes the walk-cache entries through it too.
+   */
+  public void flushTlbKernelPgtable(int core, long va) {
+    long start = machine.now(core);
+    long pageVa = va & -PAGE_SIZE;
+    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
+    machine.invalidateBroadcast(core, InvalidationScope.VA_ALL_ASIDS, pageVa, pageVa + PAGE_SIZE, 0, false);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
-    machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
+    machine.stats().recordLatency("__flush_tlb_kernel_pgtable", machine.now(core) - start);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // kernel PTE writes and lazy MMU
+
+  /**
+   * The barriers after a valid kernel PTE was written ({@code set_pte} / {@code __set_pte_complete}):
+   * {@code DSB ISHST; ISB} now, or, inside a lazy-MMU section with batching on, once at its end.
+   * The caller has written the descriptor and paid for the store.
+   */
+  public void setKernelPte(int core) {
+    if (batchBarriers && inLazyMmu[core]) {
+      lazyBarriersPending[core] = true;
+      return;
+    }
+    emitPteBarriers(core);
+  }
+
+  /** Linux {@code arch_enter_lazy_mmu_mode}. */
+  public void enterLazyMmu(int core) {
+    inLazyMmu[core] = true;
+  }
+
+  /** Linux {@code arch_leave_lazy_mmu_mode}: the deferred barrier pair, if any PTE write owes it. */
+  public void leaveLazyMmu(int core) {
+    inLazyMmu[core] = false;
+    if (lazyBarriersPending[core]) {
+      lazyBarriersPending[core] = false;
+      emitPteBarriers(core);
+    }
+  }
+
+  private void emitPteBarriers(int core) {
+    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
+    machine.barrier(core, BarrierKind.CONTEXT_SYNC);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // mmu_gather
+
+  /**
+   * What an mmu_gather accumulated, as arm64's {@code tlb_flush} reads it.
+   *
+   * @param fullmm the whole address space is being torn down ({@code tlb->fullmm})
+   * @param freedTables page-table pages were freed ({@code tlb->freed_tables})
+   * @param strideShift log2 of the smallest level cleared ({@code tlb_get_unmap_shift})
+   */
+  public record Gather(boolean fullmm, boolean freedTables, long startVa, long endVa, int strideShift) {}
+
+  /**
+   * The arm64 {@code tlb_flush}: with fullmm, no TLBI at all unless tables were freed (then
+   * {@code flush_tlb_mm} for the walk cache), because the ASID allocator wipes every TLB before
+   * the ASID is reused (DOMAIN.md §3.6); otherwise a range flush, leaf-only unless tables were
+   * freed.
+   */
+  public void tlbFlush(int core, Mm mm, Gather gather) {
+    if (gather.fullmm()) {
+      if (gather.freedTables()) {
+        flushTlbMm(core, mm);
+      } else {
+        machine.stats().addKernelCounter("tlbFlushFullmmElided", 1);
+      }
+      return;
+    }
+    flushTlbRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
   }
 }

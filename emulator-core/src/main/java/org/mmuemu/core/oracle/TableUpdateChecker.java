@@ -1,0 +1,29 @@
+package org.mmuemu.core.oracle;
+
+import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.InvalidationScope;
+
+/**
+ * An ISA's checker of the rules for updating live translation tables (arm64 break-before-make):
+ * the machine tells it of every descriptor write, every TLB invalidation and every barrier, in
+ * execution order, and it reports to the {@link Oracle} what the architecture forbids.
+ *
+ * <p>Confined to the simulation thread.
+ */
+public interface TableUpdateChecker {
+
+  /** A descriptor of the table in {@code tablePfn} changed from {@code previous} to {@code next}. */
+  void descriptorWritten(int core, long cycle, long tablePfn, int index, long previous, long next);
+
+  /**
+   * A TLB invalidation ran.
+   *
+   * @param vaEnd exclusive; both bounds are ignored for address-space scopes
+   * @param broadcast it reached every core (otherwise only {@code core})
+   */
+  void invalidated(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid, boolean lastLevelOnly,
+      boolean broadcast);
+
+  /** A barrier ran on {@code core}. */
+  void barrier(int core, BarrierKind kind);
+}

@@ -1,0 +1,248 @@
+package org.mmuemu.core.machine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.mmuemu.core.config.ConfigSection;
+import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.InterruptCosts;
+import org.mmuemu.core.isa.InvalidationScope;
+import org.mmuemu.core.isa.Isa;
+import org.mmuemu.core.isa.MaintenanceInstructions;
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.isa.TranslationRegime;
+import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.oracle.Oracle;
+import org.mmuemu.core.oracle.TableUpdateChecker;
+import org.mmuemu.core.testkit.FakeIsa;
+import org.mmuemu.core.testkit.PageTableWriter;
+import org.mmuemu.core.testkit.SmallMachines;
+
+/**
+ * The ISA-neutral hooks the arm64 fidelity work added to the machine, exercised on the fake
+ * ISA so that they hold for any ISA: the table-update checker sees every descriptor write,
+ * invalidation and barrier in order; range invalidation exists only where the ISA names it;
+ * a fetch needs execute permission; hardware dirty marking happens only for formats that ask
+ * for it; contiguous leaves fill one larger TLB entry; broadcasts share the interconnect at
+ * the ISA's interval.
+ */
+final class MachineIsaHooksTest {
+  private static final long VA = 0x0000_0000_4000_0000L;
+  private static final int RW = PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED;
+
+  /** The fake ISA with chosen hooks switched on. */
+  private record HookedIsa(FakeIsa base, PageTableFormat format, MaintenanceInstructions maintenance,
+      List<String> events) implements Isa {
+    @Override
+    public String id() {
+      return base.id();
+    }
+
+    @Override
+    public PageTableFormat pageTableFormat() {
+      return format;
+    }
+
+    @Override
+    public TranslationRegime regime() {
+      return base.regime();
+    }
+
+    @Override
+    public InterruptCosts interrupts() {
+      return base.interrupts();
+    }
+
+    @Override
+    public TableUpdateChecker newTableUpdateChecker(PhysicalMemory memory, Oracle oracle, int cores) {
+      return new TableUpdateChecker() {
+        @Override
+        public void descriptorWritten(int core, long cycle, long tablePfn, int index, long previous, long next) {
+          events.add("write " + index + " " + Long.toHexString(previous) + "->" + Long.toHexString(next));
+        }
+
+        @Override
+        public void invalidated(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+            boolean lastLevelOnly, boolean broadcast) {
+          events.add("invalidate " + scope + (broadcast ? " broadcast" : " local"));
+        }
+
+        @Override
+        public void barrier(int core, BarrierKind kind) {
+          events.add("barrier " + kind);
+        }
+      };
+    }
+  }
+
+  /** The fake format, with hardware dirty marking and 16-entry contiguous runs (flag CONTIGUOUS). */
+  private static final class HookedFormat implements PageTableFormat {
+    private final PageTableFormat base = new FakeIsa().pageTableFormat();
+
+    @Override public int levels() { return base.levels(); }
+    @Override public int pageShift() { return base.pageShift(); }
+    @Override public int indexBits() { return base.indexBits(); }
+    @Override public boolean isValid(long d, int level) { return base.isValid(d, level); }
+    @Override public boolean isLeaf(long d, int level) { return base.isLeaf(d, level); }
+    @Override public boolean allowsLeaf(int level) { return base.allowsLeaf(level); }
+    @Override public long outputPa(long d, int level) { return base.outputPa(d, level); }
+    @Override public int flags(long d, int level) { return base.flags(d, level); }
+    @Override public long encodeTable(long pa, int level) { return base.encodeTable(pa, level); }
+    @Override public long encodeLeaf(long pa, int level, int flags) { return base.encodeLeaf(pa, level, flags); }
+    @Override public long withFlags(long d, int level, int flags) { return base.withFlags(d, level, flags); }
+
+    @Override
+    public boolean setsDirtyInHardware() {
+      return true;
+    }
+
+    @Override
+    public int contiguousShift(long descriptor, int level) {
+      return (flags(descriptor, level) & PteFlags.CONTIGUOUS) != 0 ? 4 : 0;
+    }
+  }
+
+  private static MaintenanceInstructions maintenanceWithInterval(long intervalCycles, long completionCycles) {
+    MaintenanceInstructions base = new FakeIsa().maintenance();
+    return new MaintenanceInstructions() {
+      @Override
+      public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
+        return base.name(scope, lastLevelOnly, broadcast);
+      }
+
+      @Override
+      public long issueCycles(InvalidationScope scope, boolean broadcast) {
+        return 0;
+      }
+
+      @Override
+      public boolean hasBroadcast() {
+        return true;
+      }
+
+      @Override
+      public long broadcastCompletionCycles(int cores) {
+        return completionCycles;
+      }
+
+      @Override
+      public long broadcastIntervalCycles() {
+        return intervalCycles;
+      }
+
+      @Override
+      public String barrierName(BarrierKind kind) {
+        return kind.name();
+      }
+    };
+  }
+
+  private static Machine hooked(List<String> events, long intervalCycles) {
+    Isa isa = new HookedIsa(new FakeIsa(), new HookedFormat(), maintenanceWithInterval(intervalCycles, 500), events);
+    Machine machine = new Machine(SmallMachines.standard(FakeIsa.ID, ConfigSection.empty("/fake")), isa, 1);
+    machine.actOn(0);
+    return machine;
+  }
+
+  @Test
+  void tableUpdateChecker_seesWritesInvalidationsAndBarriersInOrder() {
+    List<String> events = new ArrayList<>();
+    Machine machine = hooked(events, 0);
+    PageTableWriter tables = new PageTableWriter(machine);
+    long root = tables.newTable();
+    tables.map(root, VA, 0x5000, 3, RW);
+    events.clear();
+
+    tables.clear(root, VA, 3);
+    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
+
+    assertThat(events).hasSize(3);
+    assertThat(events.get(0)).startsWith("write 0 ").endsWith("->0");
+    assertThat(events.subList(1, 3)).containsExactly("invalidate VA broadcast", "barrier BROADCAST_COMPLETE");
+  }
+
+  @Test
+  void hardwareDirtyFormat_marksTheLeafOnTheFirstStore() {
+    Machine machine = hooked(new ArrayList<>(), 0);
+    PageTableWriter tables = new PageTableWriter(machine);
+    long root = tables.newRootOnAllCores(1);
+    long pa = machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    tables.map(root, VA, pa, 3, RW);
+
+    machine.translate(0, VA, AccessKind.WRITE);
+    machine.translate(0, VA, AccessKind.WRITE);
+
+    long leafTable = tables.tableAt(root, VA, 3, false);
+    assertThat(machine.format().flags(machine.memory().readDescriptor(leafTable, machine.format().index(VA, 3)), 3)
+        & PteFlags.DIRTY).isEqualTo(PteFlags.DIRTY);
+    assertThat(machine.stats().hardwareDirtyUpdates()).isEqualTo(1);
+  }
+
+  @Test
+  void contiguousLeaf_fillsOneEntryOfTheRunSize_whereTheLevelListsIt() {
+    Machine machine = hooked(new ArrayList<>(), 0);
+    PageTableWriter tables = new PageTableWriter(machine);
+    long root = tables.newRootOnAllCores(1);
+    long pa = machine.memory().allocateContiguous(16, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    for (int i = 0; i < 16; i++) {
+      tables.map(root, VA + i * 0x1000L, pa + i * 0x1000L, 3, RW | PteFlags.DIRTY | PteFlags.CONTIGUOUS);
+    }
+
+    assertThat(machine.translate(0, VA + 0x3008, AccessKind.READ)).isEqualTo(pa + 0x3008);
+
+    // The standard levels list 4 KiB and 2 MiB only: each holds the 4 KiB piece of the 64 KiB run.
+    assertThat(machine.core(0).tlb("l2").pageShiftOf(machine.core(0).tlb("l2").probe(VA + 0x3000, 1))).isEqualTo(12);
+    assertThat(machine.translate(0, VA + 0xF000, AccessKind.READ)).isEqualTo(pa + 0xF000);
+    assertThat(machine.oracle().total()).isZero();
+  }
+
+  @Test
+  void broadcastInterval_delaysALaterBroadcastsCompletion() {
+    Machine machine = hooked(new ArrayList<>(), 300);
+    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidateBroadcast(1, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+
+    assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(500);
+    assertThat(machine.barrier(1, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(800);
+  }
+
+  @Test
+  void rangeInvalidation_onAnIsaWithoutRangeForms_isRefused() {
+    Machine machine = SmallMachines.standardFake();
+
+    assertThatThrownBy(() -> machine.invalidateRange(0, InvalidationScope.VA, VA, VA + 0x2000, 1, true, true))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no range form");
+  }
+
+  @Test
+  void fetch_needsExecutePermission() {
+    Machine machine = SmallMachines.standardFake();
+    PageTableWriter tables = new PageTableWriter(machine);
+    long root = tables.newRootOnAllCores(1);
+    long pa = machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    tables.map(root, VA, pa, 3, RW);
+    tables.map(root, VA + 0x1000, pa, 3, RW | PteFlags.EXEC);
+
+    assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(-1);
+    assertThat(machine.translate(0, VA + 0x1000, AccessKind.FETCH)).isEqualTo(pa);
+  }
+
+  @Test
+  void storeThroughACleanEntry_leavesTheDescriptorAlone_unlessTheFormatSetsDirtyInHardware() {
+    Machine machine = SmallMachines.standardFake();
+    PageTableWriter tables = new PageTableWriter(machine);
+    long root = tables.newRootOnAllCores(1);
+    long pa = machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    tables.map(root, VA, pa, 3, RW);
+
+    machine.translate(0, VA, AccessKind.WRITE);
+
+    assertThat(machine.stats().hardwareDirtyUpdates()).isZero();
+  }
+}
