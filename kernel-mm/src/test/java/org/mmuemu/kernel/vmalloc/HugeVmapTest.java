@@ -42,11 +42,10 @@ final class HugeVmapTest {
     assertThat(vmalloc.counters()).containsEntry("vmapHugeBlocksMapped", 0L);
   }
 
-  // x86 only for now: arm64's flushTlbKernelPgtable must be a non-last-level TLBI VAAE1IS, which
-  // the arm64 policy does not override yet; with the default last-level VAALE1IS core 1 walks the
-  // freed table through its walk cache, and the oracle reports FREED_TABLE_WALK.
+  // arm64 needs the non-last-level TLBI VAAE1IS of __flush_tlb_kernel_pgtable here: with a
+  // last-level VAALE1IS core 1 would walk the freed table through its walk cache.
   @ParameterizedTest
-  @ValueSource(strings = {"x86"})
+  @ValueSource(strings = {"arm64", "x86"})
   void blockOverALeftoverTable_freesTheTableAfterFlushingWalkCaches(String isa) {
     Kernel kernel = VmallocMachines.kernel(isa, 2);
     Vmalloc vmalloc = kernel.vmalloc();

@@ -191,4 +191,23 @@ final class VmallocTest {
     assertThat(syncs[0]).isEqualTo(600);
     assertThat(syncs[1]).isEqualTo(2);
   }
+
+  /** On arm64 each sync is a DSB ISHST + ISB pair, so batching removes 598 of 600 pairs (and their cycles). */
+  @org.junit.jupiter.api.Test
+  void barrierBatching_onArm64_issuesOneBarrierPairPerSync() {
+    long[] pairs = new long[2];
+    long[] cycles = new long[2];
+    String[] variants = {"off", "on"};
+    for (int i = 0; i < 2; i++) {
+      Kernel kernel = VmallocMachines.kernel("arm64", 1, java.util.Map.of("lazyMmuBarrierBatching", variants[i]));
+      long before = kernel.machine().stats().instructionCounts().getOrDefault("ISB", 0L);
+      long start = kernel.machine().now(0);
+      kernel.vmalloc().vmalloc(0, 600 * PAGE);
+      cycles[i] = kernel.machine().now(0) - start;
+      pairs[i] = kernel.machine().stats().instructionCounts().getOrDefault("ISB", 0L) - before;
+    }
+    assertThat(pairs[0]).isEqualTo(600);
+    assertThat(pairs[1]).isEqualTo(2);
+    assertThat(cycles[1]).isLessThan(cycles[0]);
+  }
 }

@@ -272,6 +272,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    * Linux {@code __flush_tlb_kernel_pgtable}: after a kernel table entry is cleared, before the
    * table is freed; {@code VAAE1IS} removes the walk-cache entries through it too.
    */
+  @Override
   public void flushTlbKernelPgtable(int core, long va) {
     long start = machine.now(core);
     long pageVa = va & -PAGE_SIZE;
@@ -295,6 +296,15 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       lazyBarriersPending[core] = true;
       return;
     }
+    emitPteBarriers(core);
+  }
+
+  /**
+   * The barrier pair vmalloc asks for after its valid kernel PTE writes (after each, or once
+   * per batch with {@code lazyMmuBarrierBatching}; vmalloc decides which).
+   */
+  @Override
+  public void syncKernelPtes(int core) {
     emitPteBarriers(core);
   }
 
