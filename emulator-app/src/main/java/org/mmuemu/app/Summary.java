@@ -2,6 +2,7 @@ package org.mmuemu.app;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.mmuemu.core.oracle.Violation;
@@ -70,6 +71,7 @@ final class Summary {
         w.printf(Locale.ROOT, "    %s core %d cycle %d: %s%n", v.kind(), v.core(), v.cycle(), v.detail());
       }
     }
+    printWorkloadLog(w);
     if (resultFile != null) {
       line(w, "result", resultFile.toString());
     }
@@ -77,6 +79,17 @@ final class Summary {
     if (host != null) {
       line(w, "host", String.format(Locale.ROOT, "%.2f s, %,.0f translations/s, mmuemu %s", host.wallSeconds(),
           host.translationsPerSecond(), host.version()));
+    }
+  }
+
+  /** A workload that keeps a kernel-style log (test_vmalloc's summary lines) has it printed. */
+  private void printWorkloadLog(PrintWriter w) {
+    for (Object section : result.kernel().values()) {
+      if (section instanceof Map<?, ?> map && map.get("lines") instanceof List<?> lines) {
+        for (Object logLine : lines) {
+          w.printf(Locale.ROOT, "    %s%n", logLine);
+        }
+      }
     }
   }
 

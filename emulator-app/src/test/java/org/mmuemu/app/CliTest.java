@@ -223,6 +223,17 @@ final class CliTest {
   }
 
   @Test
+  void run_testVmalloc_printsTheKernelStyleSummaryLines() {
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "arm64-neoverse-n1", "--workload",
+        "test_vmalloc", "--param", "test_loop_count=20", "--param", "nr_threads=2", "--set", "/cores=2",
+        "--set", "/memoryBytes=512MiB");
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    assertThat(outcome.out()).containsPattern("worker0: Summary: fix_size_alloc_test passed: 1 failed: 0 xfailed: 0 "
+        + "repeat: 1 loops: 20 avg: [0-9.]+ usec")
+        .contains("worker1: Summary: long_busy_list_alloc_test").contains("All test took worker1=");
+  }
+
+  @Test
   void version_printsTheVersion() {
     CliTestSupport.Outcome outcome = CliTestSupport.run("--version");
     assertThat(outcome.exitCode()).isZero();
