@@ -135,9 +135,9 @@ final class ValidationTest {
         .containsExactly(
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
             "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, faultEntryCycles, "
-                + "lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
+                + "fileReadCycles, lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
                 + "rcuGracePeriodCycles, tableAllocCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
-                + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles)");
+                + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles, writebackPageCycles)");
   }
 
   @Test
