@@ -323,14 +323,7 @@ public final class Kernel implements FaultHandler {
     long start = machine.now(core);
     for (int other = 0; other < currentMm.length; other++) {
       if (currentMm[other] == mm) {
-        currentMm[other] = null;
-        tlbPolicy.enterLazyTlb(other);
-        if (!kernelSharesUserRoot) {
-          if (reservedUserRootPfn < 0) {
-            reservedUserRootPfn = tables.allocateTable(core);
-          }
-          machine.core(other).context().setUser(reservedUserRootPfn << PhysicalMemory.FRAME_SHIFT, 0);
-        }
+        exitThread(other);
       }
     }
     machine.charge(core, config.cost("lockCycles"));
@@ -346,6 +339,22 @@ public final class Kernel implements FaultHandler {
     mms.remove(mm);
     exitedMms.add(mm);
     machine.stats().recordLatency("exit_mmap", machine.now(core) - start);
+  }
+
+  /**
+   * The task running on {@code core} exits: the core runs its idle task, keeping the mm lazily
+   * (x86 {@code enter_lazy_tlb}); on arm64 TTBR0 gets an empty table with ASID 0 (Linux's
+   * reserved TTBR0), so no user walk can reach the mm's tables once they are freed.
+   */
+  public void exitThread(int core) {
+    currentMm[core] = null;
+    tlbPolicy.enterLazyTlb(core);
+    if (!kernelSharesUserRoot) {
+      if (reservedUserRootPfn < 0) {
+        reservedUserRootPfn = tables.allocateTable(core);
+      }
+      machine.core(core).context().setUser(reservedUserRootPfn << PhysicalMemory.FRAME_SHIFT, 0);
+    }
   }
 
   /**

@@ -26,6 +26,18 @@ public final class MmKernels {
     return boot(isa, cores, Map.of());
   }
 
+  /** A small test machine whose {@code /kernel} section selects {@code variants}. */
+  public static org.mmuemu.core.config.MachineSpec spec(String isa, int cores, Map<String, Object> variants) {
+    org.mmuemu.core.config.MachineSpec base = KernelTestMachines.spec(isa, cores);
+    return new org.mmuemu.core.config.MachineSpec(base.name(), base.description(), base.isa(), base.cores(),
+        base.frequencyGHz(), base.memoryBytes(), base.accessCycles(), base.quantumCycles(), base.tlbLevels(),
+        base.walker(), base.isaSection(), new ConfigSection("/kernel", Map.of("variants", variants)));
+  }
+
+  public static org.mmuemu.core.isa.Isa isa(String id) {
+    return KernelTestMachines.isa(id);
+  }
+
   /** A process with one writable anonymous VMA of {@code pages} pages at {@link #USER_VA}. */
   public static Mm process(Kernel kernel, long pages) {
     Mm mm = kernel.createMm();

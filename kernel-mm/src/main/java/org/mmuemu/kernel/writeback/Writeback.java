@@ -63,13 +63,15 @@ public final class Writeback {
     return written;
   }
 
-  /** Cleans and writes one page ({@code folio_clear_dirty_for_io}, then the I/O). */
+  /** Cleans and writes one page ({@code folio_clear_dirty_for_io}, then the I/O); latency {@code writepage}. */
   public void writePage(int core, CachedPage page) {
+    long start = machine.now(core);
     mkclean(core, page);
     page.clearDirty();
     page.setStoredVersion(machine.memory().contentVersion(page.pfn()));
     machine.charge(core, kernel.config().cost("writebackPageCycles"));
     machine.stats().addKernelCounter("pagesWrittenBack", 1);
+    machine.stats().recordLatency("writepage", machine.now(core) - start);
   }
 
   /** Linux {@code folio_mkclean}: write-protects and cleans every mapping of the page. */
