@@ -54,6 +54,7 @@ public final class Kernel implements FaultHandler {
   private long fileFaults;
   private long reservedUserRootPfn = -1;
   private long fileWriteNotifyFaults;
+  private long faultAroundPages;
   private final Mm[] currentMm;
   private final long kernelRootPfn;
   private final boolean kernelSharesUserRoot;
@@ -695,13 +696,49 @@ public final class Kernel implements FaultHandler {
     tables.map(mm.rootPfn(), pageVa, page.pfn() << PhysicalMemory.FRAME_SHIFT, machine.format().levels() - 1, flags,
         core);
     rmap.add(page.pfn(), mm, pageVa);
+    if (!write) {
+      faultAround(core, mm, vma, pageVa, flags);
+    }
     return true;
+  }
+
+  /**
+   * Linux {@code do_fault_around} / {@code filemap_map_pages} after a read fault: the pages of
+   * the {@code fault_around_bytes} window around the fault (aligned, clipped to the VMA and to
+   * the faulting PTE table) that are already in the page cache and not mapped yet are mapped
+   * write-protected, saving their own faults. Pages not cached are left to fault (no readahead).
+   * Window from the kernel cost key {@code faultAroundBytes}, rounded down to a power of two;
+   * 4096 (one page) or less turns it off.
+   */
+  private void faultAround(int core, Mm mm, Vma vma, long pageVa, int flags) {
+    long windowBytes = Long.highestOneBit(config.cost("faultAroundBytes")); // Linux rounds down to a power of two
+    if (windowBytes <= 4096) {
+      return;
+    }
+    int leafLevel = machine.format().levels() - 1;
+    long tableSpan = 1L << machine.format().levelShift(leafLevel - 1);
+    long windowStart = max(max(pageVa & -windowBytes, vma.startVa()), pageVa & -tableSpan);
+    long windowEnd = min(min((pageVa & -windowBytes) + windowBytes, vma.endVa()), (pageVa & -tableSpan) + tableSpan);
+    for (long va = windowStart; Long.compareUnsigned(va, windowEnd) < 0; va += 1L << PhysicalMemory.FRAME_SHIFT) {
+      if (va == pageVa || tables.leafDescriptor(mm.rootPfn(), va) != 0) {
+        continue;
+      }
+      long index = vma.filePageIndex(va);
+      CachedPage cached = index < vma.file().pages() ? pageCache.lookup(vma.file(), index) : null;
+      if (cached == null) {
+        continue;
+      }
+      tables.map(mm.rootPfn(), va, cached.pfn() << PhysicalMemory.FRAME_SHIFT, leafLevel, flags & ~PteFlags.DIRTY, core);
+      rmap.add(cached.pfn(), mm, va);
+      faultAroundPages++;
+    }
   }
 
   /** The kernel's counters for the result's {@code kernel} section, sorted by name. */
   public Map<String, Object> counters() {
     Map<String, Object> counters = new LinkedHashMap<>();
     counters.put("dataPagesAllocated", dataPagesAllocated);
+    counters.put("faultAroundPages", faultAroundPages);
     counters.put("fileFaults", fileFaults);
     counters.put("fileWriteNotifyFaults", fileWriteNotifyFaults);
     counters.put("pageCachePages", (long) pageCache.size());

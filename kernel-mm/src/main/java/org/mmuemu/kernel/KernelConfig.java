@@ -76,7 +76,10 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     d.put("pcpuAllocCycles", 150L);
     // file pages (page cache, writeback)
     d.put("fileReadCycles", 20_000L); // reading one page from storage into the page cache
-    d.put("writebackPageCycles", 2_000L); // submitting one page's writeback I/O // per-CPU allocator bookkeeping per alloc or free (bitmap search)
+    d.put("writebackPageCycles", 2_000L); // submitting one page's writeback I/O
+    // Not cycles: Linux fault_around_bytes (debugfs; 64 KiB default), the window of cached file
+    // pages a read fault maps around itself; 4096 turns fault-around off.
+    d.put("faultAroundBytes", 65_536L); // per-CPU allocator bookkeeping per alloc or free (bitmap search)
     return java.util.Collections.unmodifiableMap(d);
   }
 
