@@ -26,14 +26,17 @@ import org.mmuemu.kernel.rmap.ReverseMap;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
 
 /**
- * The kernel model of one run: processes and their page tables, which mm each core runs, and
- * the page-fault path (demand paging of anonymous memory).
+ * The kernel model of one run: processes and their page tables, which mm each core runs, the
+ * page-fault path (demand paging of anonymous memory, file pages through the page cache), and
+ * the teardown paths through mmu_gather ({@link #munmap}, {@link #madviseDontneed},
+ * {@link #exitMmap}, {@link #oomReap}; see docs/mm.md).
  *
  * <h3>The fault path</h3>
  * A fault pays the entry cost, then the VMA lookup (per node visited). A translation fault in
  * a VMA allocates a frame, zeroes it and maps it (allocating missing tables); the entry is
  * written accessed, and dirty when the fault was a write, so the first access needs no second
- * fault. A permission fault on a writable VMA upgrades the leaf to writable and dirty. An
+ * fault. A permission fault on a writable VMA upgrades the leaf to writable and dirty (for a
+ * file page, it also marks the page dirty: write notification). An
  * address outside every VMA, or a write to a read-only VMA, is a segmentation fault: the
  * access is abandoned and counted.
  *
