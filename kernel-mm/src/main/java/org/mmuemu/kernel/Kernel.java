@@ -251,7 +251,8 @@ public final class Kernel implements FaultHandler {
    * mmu_gather over the range; every present leaf is cleared and recorded, its page queued;
    * page-table pages that no remaining VMA needs (between the neighbouring VMAs, Linux's floor
    * and ceiling) are unhooked and queued too; {@code tlb_finish_mmu} flushes and only then frees
-   * pages and tables (invariants I3, I4).
+   * pages and tables (invariants I3, I4). On return no core running {@code mm} may still
+   * translate the range ({@code UNFLUSHED_ALIAS}, as for madvise).
    */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     long start = machine.now(core);
@@ -280,6 +281,7 @@ public final class Kernel implements FaultHandler {
       freePgtables(tlb, first, last, floor, ceiling);
     }
     tlb.finish();
+    checkRangeFlushed(core, mm, startVa, endVa, "munmap");
     machine.stats().recordLatency("munmap", machine.now(core) - start);
   }
 
@@ -589,7 +591,7 @@ public final class Kernel implements FaultHandler {
       if (currentMm[other] != mm) {
         continue;
       }
-          org.mmuemu.core.machine.Core c = machine.core(other);
+      org.mmuemu.core.machine.Core c = machine.core(other);
       int asid = c.context().asid();
       for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 1L << PhysicalMemory.FRAME_SHIFT) {
         long descriptor = tables.leafDescriptor(mm.rootPfn(), va);

@@ -251,4 +251,32 @@ final class MmuGatherTest {
 
     assertThatThrownBy(tlb::finish).isInstanceOf(IllegalStateException.class);
   }
+
+  @Test
+  void x86TlbFlush_reachesLazyCpusOnlyWhenTablesWereFreed() {
+    long[] ipis = new long[2];
+    for (int freed = 0; freed < 2; freed++) {
+      Kernel kernel = MmKernels.boot("x86", 2);
+      Machine machine = kernel.machine();
+      Mm mm = MmKernels.process(kernel, 4);
+      kernel.switchTo(0, mm);
+      kernel.switchTo(1, mm);
+      machine.actOn(1);
+      machine.access(1, USER_VA, 8, AccessKind.WRITE);
+      kernel.exitThread(1); // core 1 keeps the mm lazily
+      machine.actOn(0);
+      long before = machine.stats().ipis();
+      MmuGather tlb = kernel.gather(0, mm, true);
+      kernel.unmapVmaRange(tlb, mm.vmas().get(0), USER_VA, USER_VA + (4 << 12));
+      if (freed == 1) {
+        kernel.freePgtables(tlb, 0, kernel.userCeiling(), 0, kernel.userCeiling());
+      }
+      tlb.finish();
+      ipis[freed] = machine.stats().ipis() - before;
+      assertThat(machine.oracle().total()).isZero();
+    }
+
+    assertThat(ipis[0]).isZero();
+    assertThat(ipis[1]).isEqualTo(1);
+  }
 }
