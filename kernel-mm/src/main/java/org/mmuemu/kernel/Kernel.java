@@ -56,6 +56,13 @@ public final class Kernel implements FaultHandler {
   private final boolean nestedFlush;
   private long fileFaults;
   private long reservedUserRootPfn = -1;
+  private org.mmuemu.kernel.vmalloc.PreemptionHook preemptionHook = org.mmuemu.kernel.vmalloc.PreemptionHook.NONE;
+
+  /**
+   * Preemption point after {@code zap_pte_range} dropped a PTE table's lock, with its gather
+   * still open: other CPUs may run here (writeback, another zap, stores through their TLBs).
+   */
+  public static final String ZAP_PTE_UNLOCKED = "zap_pte_range:unlocked";
   private long fileWriteNotifyFaults;
   private long faultAroundPages;
   private final Mm[] currentMm;
@@ -172,6 +179,14 @@ public final class Kernel implements FaultHandler {
 
   public PageTableEditor tables() {
     return tables;
+  }
+
+  /**
+   * Installs the hook race scenarios and tests use to run other cores' work at the teardown
+   * paths' preemption points ({@link #ZAP_PTE_UNLOCKED}); by default nothing runs there.
+   */
+  public void setPreemptionHook(org.mmuemu.kernel.vmalloc.PreemptionHook hook) {
+    this.preemptionHook = hook;
   }
 
   /** The page cache of file-backed shared mappings. */
@@ -451,6 +466,7 @@ public final class Kernel implements FaultHandler {
       if (!skipped) {
         long tableEnd = min(endVa, nextBoundary(va, format.levelShift(leafLevel - 1)));
         va = zapPteRange(tlb, vma, table, va, tableEnd);
+        preemptionHook.reached(ZAP_PTE_UNLOCKED, tlb.core());
       }
       if (va == 0) {
         break; // wrapped past the top of the address space

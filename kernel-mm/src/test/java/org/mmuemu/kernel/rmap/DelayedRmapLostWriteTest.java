@@ -90,4 +90,41 @@ final class DelayedRmapLostWriteTest {
     assertThat(kernel.machine().memory().contentVersion(outcome.page().pfn()))
         .isGreaterThan(outcome.page().storedVersion());
   }
+
+  /** The same race driven through munmap itself: the other cores act at its preemption point. */
+  private static Kernel replayThroughMunmap(String isa, String rmapRemoval) {
+    Kernel kernel = MmKernels.boot(isa, 3, Map.of("rmapRemoval", rmapRemoval));
+    Machine machine = kernel.machine();
+    MappedFile file = kernel.pageCache().createFile("data", 16 << 12);
+    Mm mm = kernel.createMm();
+    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (16 << 12), PteFlags.WRITE, "file", file, 0));
+    for (int core = 0; core < 3; core++) {
+      kernel.switchTo(core, mm);
+    }
+    machine.actOn(1);
+    machine.access(1, USER_VA, 8, AccessKind.WRITE);
+    Writeback writeback = new Writeback(kernel);
+    kernel.setPreemptionHook((point, core) -> {
+      if (point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
+        machine.actOn(2);
+        writeback.writebackAll(2);
+        machine.actOn(1);
+        machine.access(1, USER_VA, 8, AccessKind.WRITE);
+        machine.actOn(core);
+      }
+    });
+    machine.actOn(0);
+    kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
+    machine.actOn(2);
+    writeback.reclaim(2, 16);
+    return kernel;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void munmapRace_losesTheWriteOnlyWithImmediateRmapRemoval(String isa) {
+    assertThat(replayThroughMunmap(isa, "immediate").machine().oracle().count(ViolationKind.LOST_WRITE))
+        .isEqualTo(1);
+    assertThat(replayThroughMunmap(isa, "delayed").machine().oracle().total()).isZero();
+  }
 }
