@@ -594,7 +594,8 @@ public final class Kernel implements FaultHandler {
   }
 
   /**
-   * The promise of madvise/munmap on return: no core running {@code mm} still translates a
+   * The promise of madvise/munmap on return: no core running {@code mm} (idle cores, whose
+   * program ended and which keep the mm lazily, excepted) still translates a
    * page of {@code [startVa, endVa)} that its PTE no longer maps. Each page is probed in each
    * TLB level with the core's current tag (no lookup is counted, no replacement state moves).
    */
@@ -604,8 +605,8 @@ public final class Kernel implements FaultHandler {
       return; // MODEL: the check is skipped for very large ranges to bound host time
     }
     for (int other = 0; other < currentMm.length; other++) {
-      if (currentMm[other] != mm) {
-        continue;
+      if (currentMm[other] != mm || machine.isIdle(other)) {
+        continue; // an idle core runs no user code; it catches up before it runs the mm again
       }
       org.mmuemu.core.machine.Core c = machine.core(other);
       int asid = c.context().asid();

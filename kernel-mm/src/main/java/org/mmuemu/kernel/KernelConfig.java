@@ -16,7 +16,7 @@ import org.mmuemu.core.config.ConfigSection;
  * tagged E in the config reference) so a config may leave the section out.
  *
  * @param costs cycles per unit of work, by name (see {@link #COST_DEFAULTS})
- * @param variants selected behaviour per variant name (none exist yet in this first cut)
+ * @param variants selected behaviour per variant name (see {@link #VARIANTS})
  */
 public record KernelConfig(Map<String, Long> costs, Map<String, String> variants) {
 

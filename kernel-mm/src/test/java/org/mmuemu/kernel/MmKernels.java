@@ -34,6 +34,19 @@ public final class MmKernels {
         base.walker(), base.isaSection(), new ConfigSection("/kernel", Map.of("variants", variants)));
   }
 
+  /** As {@link #spec(String, int, Map)}, with ISA section keys (for example x86 {@code invlpgb}). */
+  public static org.mmuemu.core.config.MachineSpec spec(String isa, int cores, Map<String, Object> variants,
+      Map<String, Object> isaKeys) {
+    org.mmuemu.core.config.MachineSpec base = spec(isa, cores, variants);
+    return new org.mmuemu.core.config.MachineSpec(base.name(), base.description(), base.isa(), base.cores(),
+        base.frequencyGHz(), base.memoryBytes(), base.accessCycles(), base.quantumCycles(), base.tlbLevels(),
+        base.walker(), new ConfigSection("/" + isa, new java.util.LinkedHashMap<>(isaKeys)), base.kernelSection());
+  }
+
+  public static org.mmuemu.core.isa.Isa isa(org.mmuemu.core.config.MachineSpec spec) {
+    return org.mmuemu.core.isa.IsaRegistry.load().get(spec.isa()).create(spec.isaSection());
+  }
+
   public static org.mmuemu.core.isa.Isa isa(String id) {
     return KernelTestMachines.isa(id);
   }

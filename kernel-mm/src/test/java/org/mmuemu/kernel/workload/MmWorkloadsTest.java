@@ -91,4 +91,17 @@ final class MmWorkloadsTest {
     assertThat(List.of(first.kernel(), first.latency(), first.maintenance()))
         .isEqualTo(List.of(second.kernel(), second.latency(), second.maintenance()));
   }
+
+  @ParameterizedTest
+  @CsvSource({"writeback, false", "dontneed-touch, true", "munmap-storm, true"})
+  void x86WithInvlpgbAndGlobalAsids_reportsNoViolation(String workload, boolean broadcasts) throws Exception {
+    MachineSpec spec = MmKernels.spec("x86", 8, Map.of(), Map.of("pcid", true, "invlpgb", true));
+    Workload named = Workloads.get(workload);
+    RunResult result = Simulation.run(SimulationRequest.of(spec, MmKernels.isa(spec), "sha", named,
+        WorkloadParams.resolve(named, Map.of()), 3));
+
+    assertThat(result.violations()).isEmpty();
+    // an mm on more than three CPUs gets a global ASID (sampled per jiffy) and is flushed by INVLPGB
+    assertThat(result.maintenance().byInstruction().containsKey("INVLPGB")).isEqualTo(broadcasts);
+  }
 }
