@@ -580,9 +580,13 @@ public final class Kernel implements FaultHandler {
     return true;
   }
 
-  /** The end of the user half ({@code TASK_SIZE} / {@code USER_PGTABLES_CEILING}). */
+  /**
+   * The end of user space ({@code TASK_SIZE}): the lower half where one root serves both
+   * (x86), the whole of the user root's range where the kernel has its own (arm64 TTBR0).
+   */
   public long userCeiling() {
-    return 1L << (machine.isa().regime().vaBits() - 1);
+    int vaBits = machine.isa().regime().vaBits();
+    return 1L << (kernelSharesUserRoot ? vaBits - 1 : vaBits);
   }
 
   private static long max(long a, long b) {

@@ -279,4 +279,25 @@ final class MmuGatherTest {
     assertThat(ipis[0]).isZero();
     assertThat(ipis[1]).isEqualTo(1);
   }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"arm64, 0xF00000000000", "x86, 0x700000000000"})
+  void exitMmap_freesEverythingUpToTheTopOfUserSpace(String isa, String topVa) {
+    Kernel kernel = MmKernels.boot(isa, 1);
+    Machine machine = kernel.machine();
+    long va = Long.decode(topVa);
+    Mm mm = kernel.createMm();
+    kernel.mmap(0, mm, new org.mmuemu.kernel.mm.Vma(va, va + (4 << 12), org.mmuemu.core.isa.PteFlags.WRITE, "top"));
+    kernel.switchTo(0, mm);
+    for (int i = 0; i < 4; i++) {
+      assertThat(machine.access(0, va + (i << 12), 8, AccessKind.WRITE)).isTrue();
+    }
+    kernel.exitThread(0); // allocates arm64's reserved TTBR0 table before the count
+    long framesBefore = machine.memory().framesInUse();
+
+    kernel.exitMmap(0, mm);
+
+    assertThat(machine.memory().framesInUse()).isEqualTo(framesBefore - 4 - 3 - 1);
+    assertThat(mm.vmas()).isEmpty();
+  }
 }
