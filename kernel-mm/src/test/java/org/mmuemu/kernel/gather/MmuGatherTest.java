@@ -300,4 +300,34 @@ final class MmuGatherTest {
     assertThat(machine.memory().framesInUse()).isEqualTo(framesBefore - 4 - 3 - 1);
     assertThat(mm.vmas()).isEmpty();
   }
+
+  @Test
+  void fullTableBatch_isFlushedTlbFirstBeforeMoreTablesAreQueued() {
+    Kernel kernel = MmKernels.boot("arm64", 1);
+    Machine machine = kernel.machine();
+    long tables = MmuGather.MAX_TABLE_BATCH + 1; // PTE tables, one page touched in each 2 MiB
+    Mm mm = MmKernels.process(kernel, tables * 512);
+    kernel.switchTo(0, mm);
+    for (long i = 0; i < tables; i++) {
+      machine.access(0, USER_VA + (i << 21), 8, AccessKind.WRITE);
+    }
+    MmKernels.RecordingPolicy policy = new MmKernels.RecordingPolicy(kernel);
+    RecordingOwner owner = new RecordingOwner();
+    MmuGather tlb = gather(kernel, policy, owner, mm, false, true);
+    long end = USER_VA + (tables << 21);
+    kernel.unmapVmaRange(tlb, mm.vmas().get(0), USER_VA, end);
+    kernel.freePgtables(tlb, USER_VA, end, 0, kernel.userCeiling());
+
+    // the 509th table filled the batch: flushed (freed_tables) and freed before the rest were queued
+    assertThat(policy.flushes).hasSize(1);
+    assertThat(policy.flushes.get(0).freedTables()).isTrue();
+    assertThat(owner.released).isEmpty(); // pages wait for tlb_finish_mmu
+    assertThat(tlb.queuedTables()).isEqualTo(3); // the last PTE table, the PMD and the PUD table
+    tlb.finish();
+
+    assertThat(policy.flushes).hasSize(2);
+    assertThat(owner.released).hasSize((int) tables);
+    assertThat(kernel.machine().stats().kernelCounters()).containsEntry("pageTablesFreed", tables + 2);
+    assertThat(machine.oracle().total()).isZero();
+  }
 }
