@@ -134,10 +134,10 @@ final class ValidationTest {
     assertThat(problems(n1Child("'kernel': {'costs': {'pteWriteCycles': 'cheap', 'tlbCycles': 1}}")))
         .containsExactly(
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
-            "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, faultEntryCycles, "
-                + "lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
+            "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, faultAroundBytes, "
+                + "faultEntryCycles, fileReadCycles, lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
                 + "rcuGracePeriodCycles, tableAllocCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
-                + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles)");
+                + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles, writebackPageCycles)");
   }
 
   @Test

@@ -16,7 +16,7 @@ import org.mmuemu.core.config.ConfigSection;
  * tagged E in the config reference) so a config may leave the section out.
  *
  * @param costs cycles per unit of work, by name (see {@link #COST_DEFAULTS})
- * @param variants selected behaviour per variant name (none exist yet in this first cut)
+ * @param variants selected behaviour per variant name (see {@link #VARIANTS})
  */
 public record KernelConfig(Map<String, Long> costs, Map<String, String> variants) {
 
@@ -43,6 +43,14 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     // live mm (687cb0884a71, the fix); fullmm = one whole-space gather, whose fullmm lets arm64
     // skip the TLB flush (the 2017 use-after-free, CVE-2017-18202).
     v.put("oomReaperGather", List.of("perVma", "fullmm"));
+    // mmu_gather and file pages (DOMAIN.md §3.5): delayed = a dirty file page's rmap is removed
+    // only after the TLB flush (5df397dec7c4, 6.2, the fix); immediate = removed while the PTE
+    // is cleared, so folio_mkclean can miss a stale writable TLB entry (lost write).
+    v.put("rmapRemoval", List.of("delayed", "immediate"));
+    // Concurrent zaps (DOMAIN.md §3.7): flushNested = tlb_finish_mmu flushes the whole mm when
+    // another gather is pending on it (99baac21e458, 4.13, the fix); noNestedCheck = a gather
+    // that cleared nothing flushes nothing (the 2017 MADV_DONTNEED stale-TLB bug).
+    v.put("madviseFlushBatching", List.of("flushNested", "noNestedCheck"));
     return java.util.Collections.unmodifiableMap(v);
   }
 
@@ -65,7 +73,13 @@ public record KernelConfig(Map<String, Long> costs, Map<String, String> variants
     d.put("vmapAreaObjectCycles", 80L); // allocating or freeing a vmap_area / vm_struct object
     d.put("vmapBlockCycles", 40L); // per vmap block inspected or updated (bitmap and counters)
     d.put("rcuGracePeriodCycles", 3_000_000L); // kvfree_rcu: queueing to the deferred vfree
-    d.put("pcpuAllocCycles", 150L); // per-CPU allocator bookkeeping per alloc or free (bitmap search)
+    d.put("pcpuAllocCycles", 150L);
+    // file pages (page cache, writeback)
+    d.put("fileReadCycles", 20_000L); // reading one page from storage into the page cache
+    d.put("writebackPageCycles", 2_000L); // submitting one page's writeback I/O
+    // Not cycles: Linux fault_around_bytes (debugfs; 64 KiB default), the window of cached file
+    // pages a read fault maps around itself; 4096 turns fault-around off.
+    d.put("faultAroundBytes", 65_536L); // per-CPU allocator bookkeeping per alloc or free (bitmap search)
     return java.util.Collections.unmodifiableMap(d);
   }
 

@@ -212,7 +212,8 @@ final class ControlHandlerTest {
     List<String> messages = c.responses().stream().map(r -> r.get("message").asText()).toList();
 
     assertThat(messages.get(0)).startsWith("/events/1: tlb.hitt (expected one of: tlb.hit, ");
-    assertThat(messages.get(1)).isEqualTo("/workload: streem (expected one of: stream, munmap-storm, test_vmalloc)");
+    assertThat(messages.get(1)).isEqualTo("/workload: streem (expected one of: stream, munmap-storm, test_vmalloc, dontneed-touch, fork-exit, oom-reap, "
+        + "fault-scaling, writeback)");
     assertThat(messages.get(2)).isEqualTo("/sample: 0 (expected: an integer >= 1)");
     assertThat(messages.get(3)).startsWith("/evnts: unknown member (expected: ");
     assertThat(messages.get(4)).isEqualTo("/onSlowClient: \"wait\" (expected: \"pause\" or \"drop\")");

@@ -66,4 +66,18 @@ public interface ArchTlbPolicy {
    */
   default void syncKernelPtes(int core) {
   }
+
+  /**
+   * The arch {@code tlb_flush} of an mmu_gather. The default is Linux's generic one
+   * (include/asm-generic/tlb.h), which x86 uses: fullmm or need_flush_all flush the whole mm,
+   * otherwise the accumulated range is flushed, leaf-only unless tables were freed. arm64
+   * overrides it (fullmm skips the flush unless tables were freed, DOMAIN.md §3.6).
+   */
+  default void tlbFlush(int core, Mm mm, TlbGatherFlush gather) {
+    if (gather.fullmm() || gather.needFlushAll()) {
+      flushTlbMm(core, mm);
+    } else if (gather.endVa() != 0) {
+      flushTlbRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
+    }
+  }
 }

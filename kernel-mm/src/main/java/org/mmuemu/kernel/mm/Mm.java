@@ -17,6 +17,7 @@ public final class Mm {
   private int asid;
   private Object archState;
   private final List<Vma> vmas = new ArrayList<>();
+  private int tlbFlushPending;
 
   /**
    * @param asid the address-space tag, or -1 until the arch policy assigns one
@@ -39,6 +40,19 @@ public final class Mm {
 
   public void setArchState(Object state) {
     this.archState = state;
+  }
+
+  /** Gathers in progress on this mm ({@code mm->tlb_flush_pending}). */
+  public int tlbFlushPending() {
+    return tlbFlushPending;
+  }
+
+  public void incTlbFlushPending() {
+    tlbFlushPending++;
+  }
+
+  public void decTlbFlushPending() {
+    tlbFlushPending--;
   }
 
   public int id() {
@@ -94,10 +108,11 @@ public final class Mm {
       }
       overlapped = true;
       if (Long.compareUnsigned(vma.startVa(), startVa) < 0) {
-        kept.add(new Vma(vma.startVa(), startVa, vma.flags(), vma.name()));
+        kept.add(new Vma(vma.startVa(), startVa, vma.flags(), vma.name(), vma.file(), vma.fileOffsetBytes()));
       }
       if (Long.compareUnsigned(endVa, vma.endVa()) < 0) {
-        kept.add(new Vma(endVa, vma.endVa(), vma.flags(), vma.name()));
+        kept.add(new Vma(endVa, vma.endVa(), vma.flags(), vma.name(), vma.file(),
+            vma.fileOffsetBytes() + (endVa - vma.startVa())));
       }
     }
     vmas.clear();

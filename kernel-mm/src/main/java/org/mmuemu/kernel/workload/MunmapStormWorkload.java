@@ -18,6 +18,11 @@ import org.mmuemu.kernel.mm.Vma;
  * architecture's TLB maintenance costs: broadcast TLBIs and DSBs on arm64, INVLPGs and IPI
  * shootdowns to the other threads' cores on x86.
  *
+ * <p>Each thread also has a one-page VMA (its stack) right above its region, touched once, so
+ * the region's page tables are shared with a live mapping and stay, as when mmap places a
+ * region among a process's other mappings: each munmap clears leaves only (leaf-only
+ * invalidation), through one mmu_gather.
+ *
  * <p>Each step is one action: an mmap, one page touched, or an munmap.
  */
 public final class MunmapStormWorkload implements Workload {
@@ -38,7 +43,7 @@ public final class MunmapStormWorkload implements Workload {
   public List<WorkloadParam> params() {
     return List.of(
         WorkloadParam.integer("threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
-        WorkloadParam.size("regionBytes", "64KiB", 4096, 1L << 30, "bytes mapped, touched and unmapped each round"),
+        WorkloadParam.size("regionBytes", "64KiB", 4096, (1L << 30) - 4096, "bytes mapped, touched and unmapped each round"),
         WorkloadParam.integer("iterations", "200", 1, 100_000_000, "map-touch-unmap rounds per thread"));
   }
 
@@ -86,7 +91,11 @@ public final class MunmapStormWorkload implements Workload {
     public boolean step(int core) {
       if (!started) {
         kernel.switchTo(core, mm);
+        long stackVa = baseVa + regionBytes;
+        kernel.mmap(core, mm, new Vma(stackVa, stackVa + 4096, PteFlags.WRITE, "stack"));
+        kernel.machine().access(core, stackVa, 8, AccessKind.WRITE);
         started = true;
+        return true;
       }
       if (nextTouchOffset < 0) {
         kernel.mmap(core, mm, new Vma(baseVa, baseVa + regionBytes, PteFlags.WRITE, "storm"));

@@ -15,7 +15,9 @@ public final class Workloads {
 
   private static Map<String, Workload> register() {
     Map<String, Workload> byName = new LinkedHashMap<>();
-    for (Workload workload : new Workload[] {new StreamWorkload(), new MunmapStormWorkload(), new TestVmallocWorkload()}) {
+    for (Workload workload : new Workload[] {new StreamWorkload(), new MunmapStormWorkload(), new TestVmallocWorkload(),
+        new DontneedTouchWorkload(), new ForkExitWorkload(), new OomReapWorkload(), new FaultScalingWorkload(),
+        new WritebackWorkload()}) {
       byName.put(workload.name(), workload);
     }
     return Collections.unmodifiableMap(byName);

@@ -356,4 +356,11 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     }
     flushTlbRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
   }
+
+  /** The arm64 {@code tlb_flush} for a kernel mmu_gather: see {@link #tlbFlush(int, Mm, Gather)}. */
+  @Override
+  public void tlbFlush(int core, Mm mm, org.mmuemu.kernel.arch.TlbGatherFlush gather) {
+    tlbFlush(core, mm, new Gather(gather.fullmm(), gather.freedTables(), gather.startVa(), gather.endVa(),
+        gather.strideShift()));
+  }
 }

@@ -319,6 +319,21 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     flushTlbMmRange(core, mm, 0, FLUSH_ALL, PhysicalMemory.FRAME_SHIFT, true, "flush_tlb_mm");
   }
 
+  /**
+   * x86's own {@code tlb_flush} (arch/x86/include/asm/tlb.h): {@code flush_tlb_mm_range} over
+   * the gathered range, or over everything for fullmm / need_flush_all, with the stride and
+   * {@code freed_tables} as gathered (so a fullmm teardown that freed no table skips lazy CPUs).
+   */
+  @Override
+  public void tlbFlush(int core, Mm mm, org.mmuemu.kernel.arch.TlbGatherFlush gather) {
+    if (gather.fullmm() || gather.needFlushAll()) {
+      flushTlbMmRange(core, mm, 0, FLUSH_ALL, gather.strideShift(), gather.freedTables(), "flush_tlb_mm");
+    } else {
+      flushTlbMmRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), gather.freedTables(),
+          "flush_tlb_range");
+    }
+  }
+
   private void flushTlbMmRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean freedTables,
       String latencyName) {
     long start = machine.now(core);

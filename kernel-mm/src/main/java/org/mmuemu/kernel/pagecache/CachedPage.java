@@ -1,0 +1,73 @@
+package org.mmuemu.kernel.pagecache;
+
+/**
+ * One page of a file in the page cache (a single-page folio): its frame, its dirty flag
+ * ({@code PG_dirty}), the content version of the frame that storage holds, and the references
+ * mmu_gathers hold on it until their flush.
+ *
+ * <p>Confined to the simulation thread.
+ */
+public final class CachedPage {
+  private final MappedFile file;
+  private final long index;
+  private final long pfn;
+  private boolean dirty;
+  private long storedVersion;
+  private int gatherRefs;
+
+  CachedPage(MappedFile file, long index, long pfn, long storedVersion) {
+    this.file = file;
+    this.index = index;
+    this.pfn = pfn;
+    this.storedVersion = storedVersion;
+  }
+
+  public MappedFile file() {
+    return file;
+  }
+
+  /** Page index in the file. */
+  public long index() {
+    return index;
+  }
+
+  public long pfn() {
+    return pfn;
+  }
+
+  public boolean dirty() {
+    return dirty;
+  }
+
+  /** {@code folio_mark_dirty}. */
+  public void markDirty() {
+    dirty = true;
+  }
+
+  /** {@code folio_clear_dirty_for_io}: the writeback path takes the dirty flag. */
+  public void clearDirty() {
+    dirty = false;
+  }
+
+  /** Frame content version storage holds for this page (written back, or read at fault time). */
+  public long storedVersion() {
+    return storedVersion;
+  }
+
+  public void setStoredVersion(long version) {
+    storedVersion = version;
+  }
+
+  public int gatherRefs() {
+    return gatherRefs;
+  }
+
+  /** An mmu_gather took a reference (the page is queued until its flush). */
+  public void getGatherRef() {
+    gatherRefs++;
+  }
+
+  public void putGatherRef() {
+    gatherRefs--;
+  }
+}

@@ -1,0 +1,104 @@
+package org.mmuemu.kernel.workload;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.AccessKind;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.time.CoreProgram;
+import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.Vma;
+
+/**
+ * The concurrent-flush microbenchmark shape: the threads of one process run on several cores,
+ * each reading its own pages of a shared mapping; thread 0 repeatedly does
+ * {@code madvise(MADV_DONTNEED)} on one page and touches it again. Every madvise must remove
+ * the page from every core that runs the process (arm64: a broadcast TLBI; x86: an IPI to each
+ * core in mm_cpumask), so the run shows the cost of a one-page remote flush and what it does to
+ * the bystanders.
+ *
+ * <p>Each step is one action: a madvise, a touch, or a bystander's read.
+ */
+public final class DontneedTouchWorkload implements Workload {
+
+  @Override
+  public String name() {
+    return "dontneed-touch";
+  }
+
+  @Override
+  public String description() {
+    return "thread 0 of a process repeatedly MADV_DONTNEEDs one page and touches it while its other threads read";
+  }
+
+  @Override
+  public List<WorkloadParam> params() {
+    return List.of(
+        WorkloadParam.integer("threads", null, 2, 4096, "threads, one per core from core 0 (default: every core)"),
+        WorkloadParam.integer("pagesPerThread", "16", 1, 1 << 20, "pages each bystander thread reads in turn"),
+        WorkloadParam.integer("iterations", "500", 1, 100_000_000, "madvise-touch rounds of thread 0"));
+  }
+
+  @Override
+  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+    Machine machine = kernel.machine();
+    int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 2);
+    long pagesPerThread = Long.parseLong(params.get("pagesPerThread"));
+    long iterations = Long.parseLong(params.get("iterations"));
+    Mm mm = kernel.createMm();
+    long base = MmWorkloads.DATA_BASE_VA;
+    kernel.mmap(0, mm, new Vma(base, base + ((threads * pagesPerThread) << 12), PteFlags.WRITE, "shared"));
+    boolean[] done = new boolean[1];
+    CoreProgram[] programs = new CoreProgram[machine.coreCount()];
+    programs[0] = new CoreProgram() {
+      private long remaining = iterations;
+      private boolean started;
+      private boolean touchNext;
+
+      @Override
+      public boolean step(int core) {
+        if (!started) {
+          kernel.switchTo(core, mm);
+          started = true;
+          touchNext = true;
+          return true;
+        }
+        if (touchNext) {
+          machine.access(core, base, 8, AccessKind.WRITE);
+          touchNext = false;
+          if (remaining-- == 0) {
+            done[0] = true;
+            return false;
+          }
+          return true;
+        }
+        kernel.madviseDontneed(core, mm, base, base + 4096);
+        touchNext = true;
+        return true;
+      }
+    };
+    for (int thread = 1; thread < threads; thread++) {
+      long first = base + ((thread * pagesPerThread) << 12);
+      programs[thread] = new CoreProgram() {
+        private boolean started;
+        private long next;
+
+        @Override
+        public boolean step(int core) {
+          if (!started) {
+            kernel.switchTo(core, mm);
+            started = true;
+          }
+          machine.access(core, first + (next << 12), 8, next == 0 ? AccessKind.WRITE : AccessKind.READ);
+          next = (next + 1) % pagesPerThread;
+          return !done[0];
+        }
+      };
+    }
+    Map<String, String> effective = new TreeMap<>(params);
+    effective.put("threads", Integer.toString(threads));
+    return PreparedWorkload.of(programs, effective, Map::of);
+  }
+}

@@ -1,0 +1,32 @@
+package org.mmuemu.kernel.workload;
+
+import org.mmuemu.core.machine.Machine;
+
+/** Parameter checks shared by the process-mm workloads. */
+final class MmWorkloads {
+  /** Where the mm workloads place their mappings (a user address both ISAs map with 4 levels). */
+  static final long DATA_BASE_VA = 0x20_0000_0000L;
+  /** Cycles a thread waiting for another one spends per step (it polls). */
+  static final long POLL_CYCLES = 500;
+
+  private MmWorkloads() {}
+
+  /**
+   * The {@code threads} parameter: absent means {@code defaultThreads}.
+   *
+   * @throws WorkloadException when it is more than the machine's cores or fewer than {@code min}
+   */
+  static int threads(java.util.Map<String, String> params, Machine machine, int defaultThreads, int min)
+      throws WorkloadException {
+    int threads = params.containsKey("threads") ? Integer.parseInt(params.get("threads")) : defaultThreads;
+    if (threads > machine.coreCount() || threads < min) {
+      throw new WorkloadException("--param threads=" + threads + ": (expected: " + min + " to " + machine.coreCount()
+          + " on this " + machine.coreCount() + "-core machine)");
+    }
+    return threads;
+  }
+
+  static long pageAligned(String bytes) {
+    return (Long.parseLong(bytes) + 4095) & ~4095L;
+  }
+}

@@ -1,0 +1,139 @@
+package org.mmuemu.kernel.writeback;
+
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.pagecache.CachedPage;
+import org.mmuemu.kernel.rmap.ReverseMap;
+
+/**
+ * Writeback and reclaim of page-cache pages, and the {@code LOST_WRITE} oracle (invariant I6).
+ *
+ * <h3>Writeback</h3>
+ * For each dirty page, {@code folio_clear_dirty_for_io} runs {@code folio_mkclean}: when the
+ * page is mapped (its rmap is not empty) every PTE that maps it writable or dirty is cleared,
+ * flushed ({@code ptep_clear_flush}: the page's TLB entries go on every core) and re-set
+ * write-protected and clean, its dirty bit moving to the page. Then the dirty flag is taken and
+ * the frame's current content version is recorded as the one that reached storage. A page
+ * whose rmap is empty is cleaned without looking at any PTE ({@code folio_mapped} is false).
+ *
+ * <h3>Reclaim and the oracle</h3>
+ * {@link #reclaim} drops clean pages nobody maps or holds (not in the rmap, no gather
+ * reference) and frees their frames. A clean page whose frame content is newer than what
+ * storage holds was written after its last writeback without being dirtied again, which only a
+ * stale TLB entry allows (every fresh mapping is write-protected until a fault dirties the
+ * page): dropping it loses that write, and is reported as {@code LOST_WRITE} with the frame's
+ * history.
+ *
+ * <p>Counters: {@code pagesWrittenBack}, {@code mkcleanPtes}, {@code pagesReclaimed}.
+ *
+ * <p>{@code // MODEL:} the I/O is instantaneous (no writeback flag, no end-io); only unmapped
+ * pages are reclaimed (no {@code try_to_unmap}); no dirty-page throttling. Confined to the
+ * simulation thread.
+ */
+public final class Writeback {
+  private final Kernel kernel;
+  private final Machine machine;
+  private final ReverseMap rmap;
+
+  public Writeback(Kernel kernel) {
+    this.kernel = kernel;
+    this.machine = kernel.machine();
+    this.rmap = kernel.rmap();
+  }
+
+  /**
+   * Writes back every dirty page on {@code core}.
+   *
+   * @return pages written
+   */
+  public int writebackAll(int core) {
+    long start = machine.now(core);
+    int written = 0;
+    for (CachedPage page : kernel.pageCache().pages()) {
+      if (page.dirty()) {
+        writePage(core, page);
+        written++;
+      }
+    }
+    machine.stats().recordLatency("writeback", machine.now(core) - start);
+    return written;
+  }
+
+  /** Cleans and writes one page ({@code folio_clear_dirty_for_io}, then the I/O); latency {@code writepage}. */
+  public void writePage(int core, CachedPage page) {
+    long start = machine.now(core);
+    mkclean(core, page);
+    page.clearDirty();
+    page.setStoredVersion(machine.memory().contentVersion(page.pfn()));
+    machine.charge(core, kernel.config().cost("writebackPageCycles"));
+    machine.stats().addKernelCounter("pagesWrittenBack", 1);
+    machine.stats().recordLatency("writepage", machine.now(core) - start);
+  }
+
+  /** Linux {@code folio_mkclean}: write-protects and cleans every mapping of the page. */
+  private void mkclean(int core, CachedPage page) {
+    if (rmap.mapcount(page.pfn()) == 0) {
+      return;
+    }
+    PageTableFormat format = machine.format();
+    int leafLevel = format.levels() - 1;
+    for (ReverseMap.Mapping mapping : rmap.mappings(page.pfn())) {
+      long rootPfn = mapping.mm().rootPfn();
+      long descriptor = kernel.tables().leafDescriptor(rootPfn, mapping.va());
+      if (descriptor == 0) {
+        continue;
+      }
+      int flags = format.flags(descriptor, leafLevel);
+      if ((flags & (PteFlags.WRITE | PteFlags.DIRTY)) == 0) {
+        continue;
+      }
+      long pa = format.outputPa(descriptor, leafLevel);
+      kernel.tables().clearLeaf(rootPfn, mapping.va(), core);
+      kernel.tlbPolicy().flushTlbRange(core, mapping.mm(), mapping.va(), mapping.va() + (1L << PhysicalMemory.FRAME_SHIFT),
+          PhysicalMemory.FRAME_SHIFT, true);
+      if ((flags & PteFlags.DIRTY) != 0) {
+        page.markDirty();
+      }
+      kernel.tables().map(rootPfn, mapping.va(), pa, leafLevel, flags & ~(PteFlags.WRITE | PteFlags.DIRTY), core);
+      machine.stats().addKernelCounter("mkcleanPtes", 1);
+    }
+  }
+
+  /**
+   * Drops up to {@code maxPages} clean, unmapped, unreferenced pages (lowest file and index
+   * first), checking each for a lost write.
+   *
+   * @return pages dropped
+   */
+  public int reclaim(int core, int maxPages) {
+    long start = machine.now(core);
+    int dropped = 0;
+    for (CachedPage page : kernel.pageCache().pages()) {
+      if (dropped == maxPages) {
+        break;
+      }
+      if (page.dirty() || page.gatherRefs() > 0 || rmap.mapcount(page.pfn()) > 0) {
+        continue;
+      }
+      long version = machine.memory().contentVersion(page.pfn());
+      if (version != page.storedVersion()) {
+        long pa = page.pfn() << PhysicalMemory.FRAME_SHIFT;
+        machine.oracle().report(ViolationKind.LOST_WRITE, core, machine.now(core), -1, pa, page.pfn(),
+            "reclaim dropped clean page " + page.index() + " of file " + page.file().name() + " (frame 0x"
+                + Long.toHexString(page.pfn()) + ") holding content version " + version + "; storage holds version "
+                + page.storedVersion() + ": a write after writeback cleaned the page never reached storage");
+      }
+      kernel.pageCache().remove(page);
+      machine.memory().free(page.pfn());
+      machine.charge(core, kernel.config().cost("pageFreeCycles"));
+      dropped++;
+    }
+    machine.stats().addKernelCounter("pagesReclaimed", dropped);
+    machine.stats().recordLatency("reclaim", machine.now(core) - start);
+    return dropped;
+  }
+}

@@ -1,0 +1,64 @@
+package org.mmuemu.kernel.pagecache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mmuemu.kernel.MmKernels.USER_VA;
+
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.mmuemu.core.config.ConfigSection;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.AccessKind;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.MmKernels;
+import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.Vma;
+
+/**
+ * Fault-around ({@code fault_around_bytes}): a read fault in a file mapping also maps the
+ * already-cached pages of its aligned window, write-protected, so reading them costs no fault;
+ * pages outside the window, or not cached, still fault; a one-page window turns it off.
+ */
+final class FaultAroundTest {
+
+  private static Kernel boot(String isa, long faultAroundBytes) {
+    KernelConfig config = KernelConfig.read(new ConfigSection("/kernel",
+        Map.of("costs", Map.of("faultAroundBytes", faultAroundBytes))));
+    return new Kernel(new Machine(MmKernels.spec(isa, 2, Map.of()), MmKernels.isa(isa), 1), config);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"arm64, 65536, 2", "x86, 65536, 2", "arm64, 4096, 14", "x86, 16384, 5", "arm64, 20000, 5"})
+  void readingACachedFile_faultsOncePerWindow(String isa, long faultAroundBytes, long expectedFaults) {
+    Kernel kernel = boot(isa, faultAroundBytes);
+    Machine machine = kernel.machine();
+    MappedFile file = kernel.pageCache().createFile("f", 32 << 12);
+    Mm first = kernel.createMm();
+    kernel.mmap(0, first, new Vma(USER_VA, USER_VA + (32 << 12), PteFlags.WRITE, "file", file, 0));
+    kernel.switchTo(0, first);
+    for (int page = 0; page < 16; page++) {
+      machine.access(0, USER_VA + (page << 12), 8, AccessKind.READ); // caches pages 0-15
+    }
+    long faultsBefore = (Long) kernel.counters().get("fileFaults");
+
+    Mm second = kernel.createMm();
+    kernel.mmap(0, second, new Vma(USER_VA, USER_VA + (32 << 12), PteFlags.WRITE, "file", file, 0));
+    kernel.switchTo(1, second);
+    machine.actOn(1);
+    for (int page = 3; page < 16; page++) {
+      machine.access(1, USER_VA + (page << 12), 8, AccessKind.READ);
+    }
+    machine.access(1, USER_VA + (16 << 12), 8, AccessKind.READ); // not cached: its own fault
+
+    long secondFaults = (Long) kernel.counters().get("fileFaults") - faultsBefore;
+    // pages 3..15: one fault per aligned window they span (20000 rounds down to 16 KiB); page 16: one more
+    assertThat(secondFaults).isEqualTo(expectedFaults);
+    assertThat(kernel.counters()).containsEntry("faultAroundPages", faultAroundBytes == 65536 ? 15L
+        : faultAroundBytes == 4096 ? 0L : 12L);
+    long leaf = kernel.tables().leafDescriptor(second.rootPfn(), USER_VA + (15 << 12));
+    assertThat(machine.format().flags(leaf, machine.format().levels() - 1) & PteFlags.WRITE).isZero();
+    assertThat(machine.oracle().total()).isZero();
+  }
+}

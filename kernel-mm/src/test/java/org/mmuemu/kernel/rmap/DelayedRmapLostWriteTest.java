@@ -1,0 +1,130 @@
+package org.mmuemu.kernel.rmap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mmuemu.kernel.MmKernels.USER_VA;
+
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.AccessKind;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.MmKernels;
+import org.mmuemu.kernel.gather.MmuGather;
+import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.pagecache.CachedPage;
+import org.mmuemu.kernel.pagecache.MappedFile;
+import org.mmuemu.kernel.writeback.Writeback;
+
+/**
+ * DOMAIN.md §3.5 replayed on both ISAs: CPU1 holds a writable, dirty TLB entry for page X of
+ * a shared file mapping; CPU0 zaps X and drops the PTE lock with its gather still open; CPU2
+ * writes the page back; CPU1 stores to X again; CPU0 finishes its gather; reclaim drops the
+ * clean page. With the rmap removed immediately (before 6.2) writeback's folio_mkclean finds no
+ * mapping and flushes nothing, so CPU1's store lands in a clean page and is lost
+ * ({@code LOST_WRITE}); with delayed rmap removal (the default) the zap flushes before
+ * dropping the lock, CPU1's store faults, the page is dirtied again and nothing is lost.
+ */
+final class DelayedRmapLostWriteTest {
+
+  private record Outcome(Kernel kernel, CachedPage page) {}
+
+  private static Outcome replay(String isa, String rmapRemoval) {
+    Kernel kernel = MmKernels.boot(isa, 3, Map.of("rmapRemoval", rmapRemoval));
+    Machine machine = kernel.machine();
+    MappedFile file = kernel.pageCache().createFile("data", 16 << 12);
+    Mm mm = kernel.createMm();
+    Vma vma = new Vma(USER_VA, USER_VA + (16 << 12), PteFlags.WRITE, "file", file, 0);
+    kernel.mmap(0, mm, vma);
+    for (int core = 0; core < 3; core++) {
+      kernel.switchTo(core, mm);
+    }
+    machine.actOn(1);
+    machine.access(1, USER_VA, 8, AccessKind.WRITE); // TLB1 += (X -> P, writable, dirty)
+    CachedPage page = kernel.pageCache().lookup(file, 0);
+
+    machine.actOn(0);
+    MmuGather tlb = kernel.gather(0, mm, false);
+    kernel.unmapVmaRange(tlb, vma, USER_VA, USER_VA + 4096); // zap_pte_range; the PTE lock is dropped
+
+    machine.actOn(2);
+    Writeback writeback = new Writeback(kernel);
+    writeback.writebackAll(2);
+
+    machine.actOn(1);
+    machine.access(1, USER_VA, 8, AccessKind.WRITE);
+
+    machine.actOn(0);
+    tlb.finish();
+    machine.actOn(2);
+    writeback.reclaim(2, 16);
+    return new Outcome(kernel, page);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void immediateRmapRemoval_letsAStaleWritableEntryWriteACleanPage_andTheWriteIsLost(String isa) {
+    Outcome outcome = replay(isa, "immediate");
+    Kernel kernel = outcome.kernel();
+
+    assertThat(kernel.machine().oracle().count(ViolationKind.LOST_WRITE)).isEqualTo(1);
+    assertThat(kernel.machine().oracle().recorded()).singleElement()
+        .satisfies(violation -> assertThat(violation.detail()).contains("never reached storage"));
+    assertThat(kernel.counters()).containsEntry("fileFaults", 1L).containsEntry("pagesReclaimed", 1L)
+        .doesNotContainKey("mkcleanPtes");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void delayedRmapRemoval_flushesBeforeTheLockIsDropped_andTheStoreFaultsAndRedirties(String isa) {
+    Outcome outcome = replay(isa, "delayed");
+    Kernel kernel = outcome.kernel();
+
+    assertThat(kernel.machine().oracle().total()).isZero();
+    assertThat(kernel.counters()).containsEntry("fileFaults", 2L).containsEntry("pagesReclaimed", 0L);
+    assertThat(outcome.page().dirty()).isTrue();
+    assertThat(kernel.rmap().mapcount(outcome.page().pfn())).isEqualTo(1);
+    assertThat(kernel.machine().memory().contentVersion(outcome.page().pfn()))
+        .isGreaterThan(outcome.page().storedVersion());
+  }
+
+  /** The same race driven through munmap itself: the other cores act at its preemption point. */
+  private static Kernel replayThroughMunmap(String isa, String rmapRemoval) {
+    Kernel kernel = MmKernels.boot(isa, 3, Map.of("rmapRemoval", rmapRemoval));
+    Machine machine = kernel.machine();
+    MappedFile file = kernel.pageCache().createFile("data", 16 << 12);
+    Mm mm = kernel.createMm();
+    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (16 << 12), PteFlags.WRITE, "file", file, 0));
+    for (int core = 0; core < 3; core++) {
+      kernel.switchTo(core, mm);
+    }
+    machine.actOn(1);
+    machine.access(1, USER_VA, 8, AccessKind.WRITE);
+    Writeback writeback = new Writeback(kernel);
+    kernel.setPreemptionHook((point, core) -> {
+      if (point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
+        machine.actOn(2);
+        writeback.writebackAll(2);
+        machine.actOn(1);
+        machine.access(1, USER_VA, 8, AccessKind.WRITE);
+        machine.actOn(core);
+      }
+    });
+    machine.actOn(0);
+    kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
+    machine.actOn(2);
+    writeback.reclaim(2, 16);
+    return kernel;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void munmapRace_losesTheWriteOnlyWithImmediateRmapRemoval(String isa) {
+    assertThat(replayThroughMunmap(isa, "immediate").machine().oracle().count(ViolationKind.LOST_WRITE))
+        .isEqualTo(1);
+    assertThat(replayThroughMunmap(isa, "delayed").machine().oracle().total()).isZero();
+  }
+}

@@ -1,0 +1,107 @@
+package org.mmuemu.kernel.workload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.mmuemu.core.config.MachineSpec;
+import org.mmuemu.core.result.RunResult;
+import org.mmuemu.kernel.MmKernels;
+import org.mmuemu.kernel.run.Simulation;
+import org.mmuemu.kernel.run.SimulationRequest;
+
+/**
+ * The process-mm workloads on both ISAs: each runs with small parameters, reports the latency
+ * distribution of its kernel operations and the maintenance it caused, and shows no violation
+ * under the default variants; the bug variants they exist to show do show up.
+ */
+final class MmWorkloadsTest {
+
+  private static RunResult run(String isa, String workload, Map<String, String> params, Map<String, Object> variants)
+      throws WorkloadException {
+    MachineSpec spec = MmKernels.spec(isa, 4, variants);
+    Workload named = Workloads.get(workload);
+    Map<String, String> resolved = WorkloadParams.resolve(named, params);
+    return Simulation.run(SimulationRequest.of(spec, MmKernels.isa(isa), "sha", named, resolved, 7));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+      "arm64, munmap-storm, munmap, iterations=5",
+      "x86, munmap-storm, munmap, iterations=5",
+      "arm64, dontneed-touch, madvise, iterations=20",
+      "x86, dontneed-touch, madvise, iterations=20",
+      "arm64, fork-exit, exit_mmap, processes=4",
+      "x86, fork-exit, exit_mmap, processes=4",
+      "arm64, oom-reap, oom_reap, rounds=3",
+      "x86, oom-reap, oom_reap, rounds=3",
+      "arm64, fault-scaling, pageFault, rounds=2",
+      "x86, fault-scaling, pageFault, rounds=2",
+      "arm64, writeback, writepage, writes=300",
+      "x86, writeback, writepage, writes=300"})
+  void workload_runsOnBothIsasWithoutViolations_andReportsItsLatencies(String isa, String workload, String operation,
+      String param) throws Exception {
+    String[] pair = param.split("=");
+    RunResult result = run(isa, workload, Map.of(pair[0], pair[1]), Map.of());
+
+    assertThat(result.violations()).isEmpty();
+    assertThat(result.latency()).containsKey(operation).containsKey("pageFault");
+    assertThat(result.latency().get(operation).count()).isPositive();
+    assertThat(result.maintenance().byInstruction()).isNotEmpty();
+    assertThat(result.kernel()).containsKey("pagesFreed");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"arm64, 1", "x86, 0"})
+  void oomReap_withTheFullmmGather_reachesReusedFramesOnArm64Only(String isa, int expectStale) throws Exception {
+    RunResult result = run(isa, "oom-reap", Map.of("rounds", "3"), Map.of("oomReaperGather", "fullmm"));
+
+    if (expectStale > 0) {
+      assertThat(result.violationCounts()).containsKey("STALE_TLB_USE");
+    } else {
+      assertThat(result.violations()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"arm64", "x86"})
+  void forkExit_freesEveryPageAndTableItAllocated(String isa) throws Exception {
+    RunResult result = run(isa, "fork-exit", Map.of("processes", "3", "memoryBytes", "64KiB"), Map.of());
+
+    // 4 cores x 3 processes x 16 pages, every one freed at exit
+    assertThat(result.kernel()).containsEntry("pagesFreed", 4L * 3 * 16).containsEntry("processesExited", 12L);
+    assertThat((Long) result.kernel().get("pageTablesFreed")).isEqualTo(4L * 3 * 3);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"arm64", "x86"})
+  void tooFewThreads_isRejected(String isa) {
+    assertThatThrownBy(() -> run(isa, "dontneed-touch", Map.of("threads", "1"), Map.of()))
+        .isInstanceOf(WorkloadException.class).hasMessageContaining("threads=1");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"arm64", "x86"})
+  void sameSeed_sameResult(String isa) throws Exception {
+    RunResult first = run(isa, "writeback", Map.of("writes", "200"), Map.of());
+    RunResult second = run(isa, "writeback", Map.of("writes", "200"), Map.of());
+    assertThat(List.of(first.kernel(), first.latency(), first.maintenance()))
+        .isEqualTo(List.of(second.kernel(), second.latency(), second.maintenance()));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"writeback, false", "dontneed-touch, true", "munmap-storm, true"})
+  void x86WithInvlpgbAndGlobalAsids_reportsNoViolation(String workload, boolean broadcasts) throws Exception {
+    MachineSpec spec = MmKernels.spec("x86", 8, Map.of(), Map.of("pcid", true, "invlpgb", true));
+    Workload named = Workloads.get(workload);
+    RunResult result = Simulation.run(SimulationRequest.of(spec, MmKernels.isa(spec), "sha", named,
+        WorkloadParams.resolve(named, Map.of()), 3));
+
+    assertThat(result.violations()).isEmpty();
+    // an mm on more than three CPUs gets a global ASID (sampled per jiffy) and is flushed by INVLPGB
+    assertThat(result.maintenance().byInstruction().containsKey("INVLPGB")).isEqualTo(broadcasts);
+  }
+}
