@@ -233,6 +233,24 @@ final class CliTest {
         .contains("worker1: Summary: long_busy_list_alloc_test").contains("All test took worker1=");
   }
 
+  /** The 2017 arm64 OOM-reaper bug as a variant: the oracle finds stale TLB use and the exit code says so. */
+  @Test
+  void run_withViolations_exitsOneAndReportsThem() throws Exception {
+    Path result = dir.resolve("result.json");
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "arm64-neoverse-n1", "--workload",
+        "oom-reap", "--param", "rounds=2", "--set", "/cores=4", "--set", "/memoryBytes=256MiB",
+        "--set", "/kernel/variants/oomReaperGather=fullmm", "--out", result.toString());
+    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
+    assertThat(outcome.out()).contains("STALE_TLB_USE");
+    JsonNode json = JSON.readTree(result.toFile());
+    assertThat(json.at("/violationCounts/STALE_TLB_USE").asLong()).isPositive();
+    assertThat(json.at("/violations/0/history").size()).isPositive();
+
+    CliTestSupport.Outcome fixed = CliTestSupport.run("run", "--machine", "arm64-neoverse-n1", "--workload",
+        "oom-reap", "--param", "rounds=2", "--set", "/cores=4", "--set", "/memoryBytes=256MiB", "-q");
+    assertThat(fixed.exitCode()).isEqualTo(ExitCodes.OK);
+  }
+
   @Test
   void version_printsTheVersion() {
     CliTestSupport.Outcome outcome = CliTestSupport.run("--version");
