@@ -34,7 +34,7 @@ import org.mmuemu.kernel.mm.Mm;
  *       write, or once at the end of a lazy-MMU section with the {@code lazyMmuBarrierBatching}
  *       variant on.
  *   <li>{@link #tlbFlush}: the arm64 {@code tlb_flush} of an mmu_gather, which skips the
- *       flush for a fullmm teardown unless tables were freed ({@link Arm64OomReaper} shows what
+ *       flush for a fullmm teardown unless tables were freed ({@code Kernel.oomReap} with the {@code oomReaperGather} variant shows what
  *       that means for a live mm).
  * </ul>
  *
