@@ -81,11 +81,29 @@ final class MachineChecks {
         return -1;
       }
       Isa isa = provider.create(new ConfigSection("/" + isaId, JsonSupport.toPlainMap(sectionNode)));
+      checkAsidsCoverCores(root, isaId, isa.regime().asidBits(), problems);
       return isa.pageTableFormat().levels();
     } catch (RuntimeException e) {
       problems.add(ConfigProblem.expected("/" + isaId, JsonSupport.describe(sectionNode),
           "a section the " + isaId + " ISA accepts (" + e.getMessage() + ")"));
       return -1;
+    }
+  }
+
+  /**
+   * Linux's arm64 ASID allocator needs more ASIDs than CPUs plus one (ASID 0 and one reserved
+   * per CPU at rollover); a machine with too many cores for its ASID width could not boot.
+   */
+  private static void checkAsidsCoverCores(JsonNode root, String isaId, int asidBits, List<ConfigProblem> problems) {
+    JsonNode cores = root.get("cores");
+    if (!"arm64".equals(isaId) || asidBits <= 0 || cores == null || !cores.canConvertToInt()) {
+      return;
+    }
+    long asids = 1L << asidBits;
+    if (cores.intValue() + 1 >= asids) {
+      problems.add(ConfigProblem.expected("/cores", cores.intValue(), "fewer than " + (asids - 1)
+          + ": Linux's arm64 ASID allocator needs more than cores + 1 of the " + asids + " ASIDs that asidBits "
+          + asidBits + " gives"));
     }
   }
 

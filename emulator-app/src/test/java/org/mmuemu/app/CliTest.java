@@ -194,10 +194,12 @@ final class CliTest {
       "\"colour\": \"red\"|/colour",
       "\"tlb\": {\"levels\": [{\"name\": \"l1\", \"serves\": \"unified\", \"entries\": 1280, \"ways\": 7, \"pageSizes\": [\"4KiB\"], \"hitCycles\": 1}]}|/tlb/levels/0/ways: 7 (expected: divides entries 1280)",
       "\"isa\": \"sparc\"|/isa",
-      "\"extends\": \"no-such-machine\"|/extends"})
+      "\"extends\": \"no-such-machine\"|/extends",
+      "\"cores\": 300, \"arm64\": {\"asidBits\": 8}|/cores: 300 (expected: fewer than 255"})
   void badConfig_exitsTwoNamingThePointer(String member, String expectedInError) throws Exception {
     Path config = dir.resolve("bad.json");
-    String base = member.startsWith("\"extends\"") ? "" : "\"extends\": \"x86-skylake\", ";
+    String base = member.startsWith("\"extends\"") ? ""
+        : member.contains("arm64") ? "\"extends\": \"arm64-neoverse-n1\", " : "\"extends\": \"x86-skylake\", ";
     Files.writeString(config, "{\"name\": \"bad\", " + base + member + "}");
     CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", config.toString(), "--workload", "stream",
         "--out", dir.resolve("result.json").toString());
