@@ -46,7 +46,7 @@ final class StreamWorkloadTest {
   @Test
   void moreThreadsThanCores_isRejected() {
     assertThatThrownBy(() -> run("arm64", 2, Map.of("threads", "3")))
-        .isInstanceOf(WorkloadException.class).hasMessageContaining("threads=3").hasMessageContaining("at most 2");
+        .isInstanceOf(WorkloadException.class).hasMessageContaining("threads=3").hasMessageContaining("1 to 2");
   }
 
   @Test

@@ -2,7 +2,7 @@ package org.mmuemu.kernel.workload;
 
 import org.mmuemu.core.machine.Machine;
 
-/** Parameter checks shared by the process-mm workloads. */
+/** Parameter checks shared by the workloads. */
 final class MmWorkloads {
   /** Where the mm workloads place their mappings (a user address both ISAs map with 4 levels). */
   static final long DATA_BASE_VA = 0x20_0000_0000L;
@@ -18,12 +18,23 @@ final class MmWorkloads {
    */
   static int threads(java.util.Map<String, String> params, Machine machine, int defaultThreads, int min)
       throws WorkloadException {
-    int threads = params.containsKey("threads") ? Integer.parseInt(params.get("threads")) : defaultThreads;
-    if (threads > machine.coreCount() || threads < min) {
-      throw new WorkloadException("--param threads=" + threads + ": (expected: " + min + " to " + machine.coreCount()
-          + " on this " + machine.coreCount() + "-core machine)");
+    return coresParam(params, "threads", machine, defaultThreads, min);
+  }
+
+  /**
+   * A parameter that counts cores ({@code threads}, {@code nr_threads}): absent means
+   * {@code defaultCount}; it may not exceed the machine's cores (one thread per core).
+   *
+   * @throws WorkloadException naming the parameter and the allowed range
+   */
+  static int coresParam(java.util.Map<String, String> params, String name, Machine machine, int defaultCount, int min)
+      throws WorkloadException {
+    int count = params.containsKey(name) ? Integer.parseInt(params.get(name)) : defaultCount;
+    if (count > machine.coreCount() || count < min) {
+      throw new WorkloadException("--param " + name + "=" + count + ": (expected: " + min + " to "
+          + machine.coreCount() + " on this " + machine.coreCount() + "-core machine)");
     }
-    return threads;
+    return count;
   }
 
   static long pageAligned(String bytes) {

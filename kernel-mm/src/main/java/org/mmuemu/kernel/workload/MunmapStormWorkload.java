@@ -50,11 +50,7 @@ public final class MunmapStormWorkload implements Workload {
   @Override
   public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
-    int threads = params.containsKey("threads") ? Integer.parseInt(params.get("threads")) : machine.coreCount();
-    if (threads > machine.coreCount()) {
-      throw new WorkloadException("--param threads=" + threads + ": more threads than the machine's "
-          + machine.coreCount() + " cores (expected: at most " + machine.coreCount() + ")");
-    }
+    int threads = MmWorkloads.coresParam(params, "threads", machine, machine.coreCount(), 1);
     long regionBytes = (Long.parseLong(params.get("regionBytes")) + 4095) & ~4095L;
     long iterations = Long.parseLong(params.get("iterations"));
     Mm mm = kernel.createMm();

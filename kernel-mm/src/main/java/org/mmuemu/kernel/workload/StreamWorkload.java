@@ -55,11 +55,7 @@ public final class StreamWorkload implements Workload {
   @Override
   public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
-    int threads = params.containsKey("threads") ? Integer.parseInt(params.get("threads")) : machine.coreCount();
-    if (threads > machine.coreCount()) {
-      throw new WorkloadException("--param threads=" + threads + ": more threads than the machine's "
-          + machine.coreCount() + " cores (expected: at most " + machine.coreCount() + ")");
-    }
+    int threads = MmWorkloads.coresParam(params, "threads", machine, machine.coreCount(), 1);
     long workingSetBytes = Long.parseLong(params.get("workingSetBytes"));
     long accesses = Long.parseLong(params.get("accesses"));
     String pattern = params.get("pattern");

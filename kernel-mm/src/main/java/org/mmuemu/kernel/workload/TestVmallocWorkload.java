@@ -95,11 +95,7 @@ public final class TestVmallocWorkload implements Workload {
   @Override
   public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
-    int threads = params.containsKey("nr_threads") ? Integer.parseInt(params.get("nr_threads")) : machine.coreCount();
-    if (threads > machine.coreCount()) {
-      throw new WorkloadException("--param nr_threads=" + threads + ": more workers than the machine's "
-          + machine.coreCount() + " cores (expected: at most " + machine.coreCount() + ")");
-    }
+    int threads = MmWorkloads.coresParam(params, "nr_threads", machine, machine.coreCount(), 1);
     Settings settings = new Settings(Integer.parseInt(params.get("run_test_mask")), threads,
         Integer.parseInt(params.get("test_repeat_count")), Long.parseLong(params.get("test_loop_count")),
         Integer.parseInt(params.get("nr_pages")), params.get("use_huge").equals("1"),
