@@ -452,12 +452,8 @@ public final class Machine {
     boolean currentTag = cores[core].context().asid() == asid;
     countMaintenance(core, instructions.name(scope, lastLevelOnly, false, currentTag), scope, vaStart, asid);
     clocks.advance(core, instructions.issueCycles(scope, false, currentTag));
-    invalidateCore(cores[core], instructions.effectiveScope(scope, false), vaStart, vaEnd, asid,
-        lastLevelOnly && instructions.hasLastLevelOnly(false), instructions.byVaRemovesGlobal(currentTag));
-    if (tableChecker != null) {
-      tableChecker.invalidated(core, instructions.effectiveScope(scope, false), vaStart, vaEnd, asid, lastLevelOnly,
-          false);
-    }
+    applyInvalidation(core, false, instructions.effectiveScope(scope, false), vaStart, vaEnd, asid, lastLevelOnly,
+        instructions.hasLastLevelOnly(false), instructions.byVaRemovesGlobal(currentTag));
   }
 
   /**
@@ -507,19 +503,8 @@ public final class Machine {
     }
     countMaintenance(core, name, scope, vaStart, asid);
     clocks.advance(core, instructions.issueCycles(scope, broadcast));
-    InvalidationScope effective = instructions.effectiveScope(scope, broadcast);
-    boolean keepWalkCaches = lastLevelOnly && instructions.hasLastLevelOnly(broadcast);
-    if (broadcast) {
-      noteBroadcastCompletion(core, instructions);
-      for (Core target : cores) {
-        invalidateCore(target, effective, vaStart, vaEnd, asid, keepWalkCaches, true);
-      }
-    } else {
-      invalidateCore(cores[core], effective, vaStart, vaEnd, asid, keepWalkCaches, true);
-    }
-    if (tableChecker != null) {
-      tableChecker.invalidated(core, effective, vaStart, vaEnd, asid, lastLevelOnly, broadcast);
-    }
+    applyInvalidation(core, broadcast, instructions.effectiveScope(scope, broadcast), vaStart, vaEnd, asid,
+        lastLevelOnly, instructions.hasLastLevelOnly(broadcast), true);
   }
 
   /**
@@ -539,15 +524,31 @@ public final class Machine {
     }
     countMaintenance(initiator, instructions.name(scope, lastLevelOnly, true), scope, vaStart, asid);
     clocks.advance(initiator, instructions.issueCycles(scope, true));
-    noteBroadcastCompletion(initiator, instructions);
-    InvalidationScope effective = instructions.effectiveScope(scope, true);
-    boolean keepWalkCaches = lastLevelOnly && instructions.hasLastLevelOnly(true);
-    boolean removesGlobal = instructions.byVaRemovesGlobal(true);
-    for (Core target : cores) {
-      invalidateCore(target, effective, vaStart, vaEnd, asid, keepWalkCaches, removesGlobal);
+    applyInvalidation(initiator, true, instructions.effectiveScope(scope, true), vaStart, vaEnd, asid, lastLevelOnly,
+        instructions.hasLastLevelOnly(true), instructions.byVaRemovesGlobal(true));
+  }
+
+  /**
+   * The effect of an invalidation instruction once issued and paid for: a broadcast is timed on
+   * the interconnect and reaches every core, a local one only the issuer; the table-update
+   * checker (break-before-make) learns of it.
+   *
+   * @param lastLevelOnly the instruction's last-level form was asked for
+   * @param hasLastLevelForm the ISA has such a form here (otherwise walk caches are dropped too)
+   */
+  private void applyInvalidation(int issuer, boolean broadcast, InvalidationScope effective, long vaStart,
+      long vaEnd, int asid, boolean lastLevelOnly, boolean hasLastLevelForm, boolean byVaRemovesGlobal) {
+    boolean keepWalkCaches = lastLevelOnly && hasLastLevelForm;
+    if (broadcast) {
+      noteBroadcastCompletion(issuer, isa.maintenance());
+      for (Core target : cores) {
+        invalidateCore(target, effective, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
+      }
+    } else {
+      invalidateCore(cores[issuer], effective, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
     }
     if (tableChecker != null) {
-      tableChecker.invalidated(initiator, effective, vaStart, vaEnd, asid, lastLevelOnly, true);
+      tableChecker.invalidated(issuer, effective, vaStart, vaEnd, asid, lastLevelOnly, broadcast);
     }
   }
 
