@@ -9,11 +9,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mmuemu.configs.LoadedMachine;
-import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
+import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
-import org.mmuemu.kernel.run.Simulation;
-import org.mmuemu.kernel.run.SimulationRequest;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.Workloads;
@@ -72,18 +70,20 @@ final class BenchCommand implements Callable<Integer> {
     } catch (WorkloadException e) {
       throw new UserInputException(e.getMessage());
     }
-    Isa isa = registry.get(loaded.spec().isa()).create(loaded.spec().isaSection());
     double[] translationsPerSecond = new double[measuredRuns];
     RunResult first = null;
     for (int run = 0; run < warmupRuns + measuredRuns; run++) {
-      long startNanos = System.nanoTime();
-      RunResult result;
+      RunResult timed;
       try {
-        result = Simulation.run(SimulationRequest.of(loaded.spec(), isa, loaded.configSha256(), chosen, params, 1));
+        timed = SimulationRunner.run(registry, loaded, chosen, params, 1, List.of(), () -> false);
       } catch (WorkloadException e) {
         throw new UserInputException(e.getMessage());
+      } catch (SimulatedOutOfMemoryException e) {
+        throw new UserInputException("--machine " + machine + ": " + e.getMessage());
       }
-      double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+      double seconds = timed.host().wallSeconds();
+      double perSecond = timed.host().translationsPerSecond();
+      RunResult result = timed.withHost(null);
       if (first == null) {
         first = result;
       } else if (!first.equals(result)) {
@@ -92,11 +92,10 @@ final class BenchCommand implements Callable<Integer> {
       }
       String label = run < warmupRuns ? "warm-up" : "run";
       int index = run < warmupRuns ? run + 1 : run - warmupRuns + 1;
-      out.printf(Locale.ROOT, "%-8s %2d  %8.3f s  %,14.0f translations/s%n", label, index, seconds,
-          result.translations() / seconds);
+      out.printf(Locale.ROOT, "%-8s %2d  %8.3f s  %,14.0f translations/s%n", label, index, seconds, perSecond);
       out.flush();
       if (run >= warmupRuns) {
-        translationsPerSecond[run - warmupRuns] = result.translations() / seconds;
+        translationsPerSecond[run - warmupRuns] = perSecond;
       }
     }
     Arrays.sort(translationsPerSecond);
