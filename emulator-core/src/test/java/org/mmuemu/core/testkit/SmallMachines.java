@@ -1,7 +1,6 @@
 package org.mmuemu.core.testkit;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.mmuemu.core.config.ConfigSection;
@@ -70,8 +69,8 @@ public final class SmallMachines {
   /** A spec with everything given. */
   public static MachineSpec spec(String isa, int cores, List<TlbLevelSpec> tlbLevels, WalkerSpec walker,
       ConfigSection isaSection) {
-    return new MachineSpec("test-" + isa, "hand-made test machine", isa, cores, 1.0, MEMORY_BYTES, ACCESS_CYCLES, 0,
-        tlbLevels, walker, isaSection, ConfigSection.empty("/kernel"));
+    return MachineSpecBuilder.forIsa(isa).cores(cores).tlbLevels(tlbLevels).walker(walker)
+        .isaSection(isaSection).build();
   }
 
   /** The standard two-core machine spec. */
@@ -81,7 +80,7 @@ public final class SmallMachines {
 
   /** An ISA section at {@code /<isa>} holding {@code values}. */
   public static ConfigSection isaSection(String isa, Map<String, Object> values) {
-    return new ConfigSection("/" + isa, new LinkedHashMap<>(values));
+    return MachineSpecBuilder.forIsa(isa).isaValues(values).build().isaSection();
   }
 
   /**
