@@ -16,7 +16,8 @@ import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.IsaRegistry;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.arch.registry.LinuxArchRegistry;
+import org.mmuemu.kernel.config.KernelConfig;
 
 /**
  * The checks a schema cannot express, run on the merged config whatever the schema found (every
@@ -41,6 +42,7 @@ final class MachineChecks {
     List<ConfigProblem> problems = new ArrayList<>();
     int tableLevels = checkIsa(root, registry, problems);
     checkKernel(root, problems);
+    checkKernelForArch(root, problems);
     checkMemory(root, problems);
     checkTlb(root, problems);
     checkWalker(root, tableLevels, problems);
@@ -113,6 +115,17 @@ final class MachineChecks {
       return;
     }
     problems.addAll(KernelConfig.validate(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel))));
+  }
+
+  // each arch's own checks of the kernel section, once the section itself is sound
+  private static void checkKernelForArch(JsonNode root, List<ConfigProblem> problems) {
+    JsonNode kernel = root.get("kernel");
+    JsonNode isa = root.get("isa");
+    if (!problems.isEmpty() || (kernel != null && !kernel.isObject()) || isa == null || !isa.isTextual()) {
+      return;
+    }
+    KernelConfig config = KernelConfig.read(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel)));
+    problems.addAll(LinuxArchRegistry.check(isa.textValue().toLowerCase(Locale.ROOT), config));
   }
 
   private static void checkMemory(JsonNode root, List<ConfigProblem> problems) {

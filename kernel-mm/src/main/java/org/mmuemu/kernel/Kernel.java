@@ -13,17 +13,22 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.isa.TranslationContext;
-import org.mmuemu.kernel.arch.ArchTlbPolicies;
-import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.KernelArchContext;
+import org.mmuemu.kernel.arch.LinuxArch;
+import org.mmuemu.kernel.arch.registry.LinuxArchRegistry;
+import org.mmuemu.kernel.config.KernelConfig;
+import org.mmuemu.kernel.config.KernelCosts;
+import org.mmuemu.kernel.config.KernelVariants;
 import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
-import org.mmuemu.kernel.mm.SequentialAsidAllocator;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.ReverseMap;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
+import org.mmuemu.kernel.vmalloc.VmallocConfig;
+import org.mmuemu.kernel.vmalloc.VmallocContext;
 
 /**
  * The kernel model of one run: processes and their page tables, which mm each core runs, the
@@ -45,9 +50,10 @@ import org.mmuemu.kernel.vmalloc.Vmalloc;
 public final class Kernel implements FaultHandler {
   private final Machine machine;
   private final KernelConfig config;
+  private final KernelCosts costs;
   private final PageTableEditor tables;
-  private final SequentialAsidAllocator asids;
-  private final ArchTlbPolicy tlbPolicy;
+  private final LinuxArch arch;
+  private final org.mmuemu.kernel.arch.ArchTlbPolicy tlbPolicy;
   private final List<Mm> mms = new ArrayList<>();
   private final List<Mm> exitedMms = new ArrayList<>();
   private final PageCache pageCache;
@@ -75,16 +81,17 @@ public final class Kernel implements FaultHandler {
   private long segfaults;
   private long dataPagesAllocated;
   private long pagesFreed;
+  private boolean speculating;
 
   /** Boots the kernel on {@code machine}: allocates the kernel's root table and installs the fault handler. */
   public Kernel(Machine machine, KernelConfig config) {
     this.machine = machine;
     this.config = config;
-    this.tables = new PageTableEditor(machine, config);
+    this.costs = config.costs();
+    this.tables = new PageTableEditor(machine, costs);
     this.pageCache = new PageCache(machine);
-    this.delayedRmap = !"immediate".equals(config.variants().get("rmapRemoval"));
-    this.nestedFlush = !"noNestedCheck".equals(config.variants().get("madviseFlushBatching"));
-    this.asids = new SequentialAsidAllocator(machine.isa().regime().asidBits());
+    this.delayedRmap = config.variants().rmapRemoval() == KernelVariants.RmapRemoval.DELAYED;
+    this.nestedFlush = config.variants().madviseFlushBatching() == KernelVariants.MadviseFlushBatching.FLUSH_NESTED;
     this.currentMm = new Mm[machine.coreCount()];
     machine.actOn(0);
     this.kernelRootPfn = tables.allocateTable(0);
@@ -93,7 +100,9 @@ public final class Kernel implements FaultHandler {
     }
     this.kernelSharesUserRoot = probeSharedRoot(machine);
     machine.setFaultHandler(this);
-    this.tlbPolicy = ArchTlbPolicies.forKernel(this);
+    this.arch = LinuxArchRegistry.create(machine.isa().id(), new KernelArchContext(machine, tables, kernelRootPfn),
+        config);
+    this.tlbPolicy = arch.tlb();
     machine.setIdleListener(tlbPolicy::enterLazyTlb); // a core whose program ended runs its idle task
   }
 
@@ -125,7 +134,8 @@ public final class Kernel implements FaultHandler {
    */
   public Vmalloc vmalloc() {
     if (vmalloc == null) {
-      vmalloc = new Vmalloc(this);
+      vmalloc = new Vmalloc(new VmallocContext(machine, tables, kernelRootPfn, arch,
+          kernelSharesUserRoot ? this::syncKernelTopLevelEntries : null), VmallocConfig.from(config));
     }
     return vmalloc;
   }
@@ -152,7 +162,7 @@ public final class Kernel implements FaultHandler {
       long descriptor = memory.readDescriptor(kernelRootPfn, index);
       if (descriptor != 0 && memory.readDescriptor(rootPfn, index) != descriptor) {
         memory.writeDescriptor(rootPfn, index, descriptor);
-        machine.charge(machine.actingCore(), config.cost("pteWriteCycles"));
+        machine.charge(machine.actingCore(), costs.pteWriteCycles());
       }
     }
   }
@@ -163,7 +173,7 @@ public final class Kernel implements FaultHandler {
    */
   public void switchToKernelThread(int core) {
     currentMm[core] = null;
-    machine.charge(core, config.cost("contextSwitchCycles"));
+    machine.charge(core, costs.contextSwitchCycles());
     if (kernelSharesUserRoot) {
       machine.core(core).context().setUser(kernelRootPfn << PhysicalMemory.FRAME_SHIFT, 0);
     }
@@ -199,19 +209,14 @@ public final class Kernel implements FaultHandler {
     return rmap;
   }
 
-  /** Linux's TLB policy for the machine's ISA. */
-  public ArchTlbPolicy tlbPolicy() {
-    return tlbPolicy;
+  /** Linux's arch layer for the machine's ISA. */
+  public LinuxArch arch() {
+    return arch;
   }
 
-  /**
-   * Hands out a tag from the simple sequential allocator.
-   *
-   * <p>{@code // MODEL:} first cut shared by both arch policies until each has Linux's own
-   * allocator (arm64 generations and rollover, x86 per-CPU dynamic ASIDs).
-   */
-  public int allocateAsid() {
-    return asids.allocate();
+  /** Linux's TLB policy for the machine's ISA ({@code arch().tlb()}). */
+  public org.mmuemu.kernel.arch.ArchTlbPolicy tlbPolicy() {
+    return tlbPolicy;
   }
 
   /** Creates an empty address space (charged to the acting core). */
@@ -231,7 +236,7 @@ public final class Kernel implements FaultHandler {
   public void switchTo(int core, Mm mm) {
     Mm previous = currentMm[core];
     currentMm[core] = mm;
-    machine.charge(core, config.cost("contextSwitchCycles"));
+    machine.charge(core, costs.contextSwitchCycles());
     tlbPolicy.switchMm(core, previous, mm);
   }
 
@@ -256,7 +261,7 @@ public final class Kernel implements FaultHandler {
    */
   public void mmap(int core, Mm mm, Vma vma) {
     long start = machine.now(core);
-    machine.charge(core, config.cost("lockCycles") + config.cost("vmaLookupCycles"));
+    machine.charge(core, costs.lockCycles() + costs.vmaLookupCycles());
     mm.addVma(vma);
     machine.stats().recordLatency("mmap", machine.now(core) - start);
   }
@@ -271,7 +276,7 @@ public final class Kernel implements FaultHandler {
    */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     long start = machine.now(core);
-    machine.charge(core, config.cost("lockCycles"));
+    machine.charge(core, costs.lockCycles());
     long floor = 0;
     long ceiling = userCeiling();
     List<Vma> unmapped = new ArrayList<>();
@@ -309,7 +314,7 @@ public final class Kernel implements FaultHandler {
    */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
     long start = machine.now(core);
-    machine.charge(core, config.cost("lockCycles"));
+    machine.charge(core, costs.lockCycles());
     MmuGather tlb = gather(core, mm, false);
     zapVmas(tlb, mm, startVa, endVa);
     tlb.finish();
@@ -347,7 +352,7 @@ public final class Kernel implements FaultHandler {
         exitThread(other);
       }
     }
-    machine.charge(core, config.cost("lockCycles"));
+    machine.charge(core, costs.lockCycles());
     MmuGather tlb = gather(core, mm, true);
     for (Vma vma : mm.vmas()) {
       unmapVmaRange(tlb, vma, vma.startVa(), vma.endVa());
@@ -355,7 +360,7 @@ public final class Kernel implements FaultHandler {
     freePgtables(tlb, 0, userCeiling(), 0, userCeiling());
     tlb.finish();
     machine.memory().free(mm.rootPfn()); // mmdrop: pgd_free
-    machine.charge(core, config.cost("pageFreeCycles"));
+    machine.charge(core, costs.pageFreeCycles());
     mm.removeRange(0, userCeiling());
     mms.remove(mm);
     exitedMms.add(mm);
@@ -391,7 +396,7 @@ public final class Kernel implements FaultHandler {
   public void oomReap(int core, Mm mm) {
     long start = machine.now(core);
     long before = pagesFreed;
-    if ("fullmm".equals(config.variants().get("oomReaperGather"))) {
+    if (config.variants().oomReaperGather() == KernelVariants.OomReaperGather.FULLMM) {
       MmuGather tlb = gather(core, mm, true);
       for (Vma vma : mm.vmas()) {
         if (!vma.fileBacked()) {
@@ -414,8 +419,8 @@ public final class Kernel implements FaultHandler {
 
   /** Starts an mmu_gather on {@code mm} for {@code core} with this kernel's page release and variants. */
   public MmuGather gather(int core, Mm mm, boolean fullmm) {
-    return MmuGather.begin(machine, tlbPolicy, pageOwner, nestedFlush, config.cost("pageAllocCycles"),
-        config.cost("pageFreeCycles"), core, mm, fullmm);
+    return MmuGather.begin(machine, tlbPolicy, pageOwner, nestedFlush, costs.pageAllocCycles(),
+        costs.pageFreeCycles(), core, mm, fullmm);
   }
 
   private final MmuGather.PageOwner pageOwner = new MmuGather.PageOwner() {
@@ -427,7 +432,7 @@ public final class Kernel implements FaultHandler {
         return;
       }
       machine.memory().free(pfn);
-      machine.charge(core, config.cost("pageFreeCycles"));
+      machine.charge(core, costs.pageFreeCycles());
       pagesFreed++;
     }
 
@@ -487,13 +492,13 @@ public final class Kernel implements FaultHandler {
     boolean forceFlush = false;
     boolean batchFull = false;
     long va = startVa;
-    machine.charge(tlb.core(), config.cost("lockCycles"));
+    machine.charge(tlb.core(), costs.lockCycles());
     while (Long.compareUnsigned(va, endVa) < 0 && !batchFull) {
       int index = format.index(va, leafLevel);
       long descriptor = memory.readDescriptor(tablePfn, index);
       if (format.isValid(descriptor, leafLevel)) {
         memory.writeDescriptor(tablePfn, index, 0L); // ptep_get_and_clear_full
-        machine.charge(tlb.core(), config.cost("pteWriteCycles"));
+        machine.charge(tlb.core(), costs.pteWriteCycles());
         long pfn = format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
         machine.recordMapping(pfn, va, false);
         tlb.recordCleared(va, pageSize, leafLevel);
@@ -559,7 +564,7 @@ public final class Kernel implements FaultHandler {
             && Long.compareUnsigned(va + entrySize - 1, ceiling - 1) <= 0;
         if (withinBounds && tableEmpty(child)) {
           memory.writeDescriptor(tablePfn, index, 0L);
-          machine.charge(tlb.core(), config.cost("pteWriteCycles"));
+          machine.charge(tlb.core(), costs.pteWriteCycles());
           tlb.removeTable(child, va, level);
         }
       }
@@ -585,8 +590,7 @@ public final class Kernel implements FaultHandler {
    * (x86), the whole of the user root's range where the kernel has its own (arm64 TTBR0).
    */
   public long userCeiling() {
-    int vaBits = machine.isa().regime().vaBits();
-    return 1L << (kernelSharesUserRoot ? vaBits - 1 : vaBits);
+    return arch.layout().userSpaceEndVa();
   }
 
   private static long max(long a, long b) {
@@ -632,14 +636,36 @@ public final class Kernel implements FaultHandler {
     }
   }
 
+  /**
+   * A speculative page walk of {@code va} on {@code core}: the CPU walks the tables for an
+   * address it may touch (a stale pointer, a prefetch) without accessing it. Whatever upper
+   * levels the walk passes through are learnt by the core's walk caches; a walk that finds no
+   * translation is dropped without a fault.
+   *
+   * <p>{@code // MODEL:} made through the machine's ordinary translation, so it pays the lookup
+   * and walk cycles, fills the TLB when the address is mapped, and, when it is not, the machine
+   * counts a fault and an unresolved fault (the kernel's fault path is not entered).
+   */
+  public void speculativeWalk(int core, long va) {
+    speculating = true;
+    try {
+      machine.translate(core, va, AccessKind.READ);
+    } finally {
+      speculating = false;
+    }
+  }
+
   public Mm currentMm(int core) {
     return currentMm[core];
   }
 
   @Override
   public boolean handleFault(int core, long va, AccessKind kind, boolean permission) {
+    if (speculating) {
+      return false; // a speculative walk that finds nothing is dropped, no exception is taken
+    }
     long start = machine.now(core);
-    machine.charge(core, config.cost("faultEntryCycles"));
+    machine.charge(core, costs.faultEntryCycles());
     boolean resolved = resolve(core, va, kind, permission);
     machine.stats().recordLatency("pageFault", machine.now(core) - start);
     return resolved;
@@ -652,7 +678,7 @@ public final class Kernel implements FaultHandler {
       return false;
     }
     Vma vma = mm.findVma(va, probes);
-    machine.charge(core, probes[0] * config.cost("vmaLookupCycles"));
+    machine.charge(core, probes[0] * costs.vmaLookupCycles());
     if (vma == null || (kind == AccessKind.WRITE && !vma.writable())
         || (kind == AccessKind.FETCH && (vma.flags() & PteFlags.EXEC) == 0)) {
       segfaults++;
@@ -668,7 +694,7 @@ public final class Kernel implements FaultHandler {
       return tables.updateFlags(mm.rootPfn(), pageVa, flags | PteFlags.DIRTY, core);
     }
     pageFaults++;
-    machine.charge(core, config.cost("pageAllocCycles") + config.cost("pageZeroCycles"));
+    machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
     long pfn = machine.memory().allocate(FrameKind.DATA);
     dataPagesAllocated++;
     tables.map(mm.rootPfn(), pageVa, pfn << PhysicalMemory.FRAME_SHIFT, machine.format().levels() - 1, flags, core);
@@ -712,7 +738,7 @@ public final class Kernel implements FaultHandler {
     fileFaults++;
     CachedPage page = pageCache.lookup(vma.file(), index);
     if (page == null) {
-      machine.charge(core, config.cost("pageAllocCycles") + config.cost("fileReadCycles"));
+      machine.charge(core, costs.pageAllocCycles() + costs.fileReadCycles());
       page = pageCache.readPage(vma.file(), index);
       dataPagesAllocated++;
     }
@@ -737,7 +763,7 @@ public final class Kernel implements FaultHandler {
    * 4096 (one page) or less turns it off.
    */
   private void faultAround(int core, Mm mm, Vma vma, long pageVa, int flags) {
-    long windowBytes = Long.highestOneBit(config.cost("faultAroundBytes")); // Linux rounds down to a power of two
+    long windowBytes = Long.highestOneBit(costs.faultAroundBytes()); // Linux rounds down to a power of two
     if (windowBytes <= 4096) {
       return;
     }

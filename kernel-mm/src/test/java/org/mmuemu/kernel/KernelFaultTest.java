@@ -9,6 +9,7 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 
@@ -57,16 +58,16 @@ final class KernelFaultTest {
   void faultLatency_isTheSumOfTheWorkDone() {
     Machine machine = KernelTestMachines.machine("arm64", 1);
     Kernel kernel = boot(machine);
-    KernelConfig costs = kernel.config();
+    KernelCosts costs = kernel.config().costs();
     Mm mm = kernel.createMm();
     mm.addVma(new Vma(DATA_VA, DATA_VA + (1 << 20), PteFlags.WRITE, "data"));
     kernel.switchTo(0, mm);
 
     machine.access(0, DATA_VA, 8, AccessKind.READ);
 
-    long expected = costs.cost("faultEntryCycles") + costs.cost("vmaLookupCycles")
-        + costs.cost("pageAllocCycles") + costs.cost("pageZeroCycles")
-        + 3 * (costs.cost("tableAllocCycles") + costs.cost("pteWriteCycles")) + costs.cost("pteWriteCycles");
+    long expected = costs.faultEntryCycles() + costs.vmaLookupCycles()
+        + costs.pageAllocCycles() + costs.pageZeroCycles()
+        + 3 * (costs.tableAllocCycles() + costs.pteWriteCycles()) + costs.pteWriteCycles();
     assertThat(machine.stats().latencies().get("pageFault").max()).isEqualTo(expected);
   }
 

@@ -2,6 +2,7 @@ package org.mmuemu.kernel;
 
 import java.util.List;
 import java.util.Map;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
@@ -38,6 +39,6 @@ final class KernelTestMachines {
   }
 
   static KernelConfig defaultKernelConfig() {
-    return KernelConfig.read(new ConfigSection("/kernel", Map.of()));
+    return KernelConfig.defaults();
   }
 }

@@ -3,6 +3,7 @@ package org.mmuemu.kernel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;

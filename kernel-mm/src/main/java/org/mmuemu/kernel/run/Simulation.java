@@ -9,7 +9,7 @@ import org.mmuemu.core.result.ResultBuilder;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.WorkloadParams;

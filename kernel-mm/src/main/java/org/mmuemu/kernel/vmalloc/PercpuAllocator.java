@@ -28,6 +28,8 @@ public final class PercpuAllocator {
   private final Machine machine;
   private final int cpus;
   private final long allocCycles;
+  private final long pageAllocCycles;
+  private final long pageFreeCycles;
   private final SimLock mutex = new SimLock("pcpu_alloc_mutex");
   private final List<Chunk> chunks = new ArrayList<>();
   private long chunksCreated;
@@ -46,11 +48,13 @@ public final class PercpuAllocator {
     }
   }
 
-  PercpuAllocator(Vmalloc vmalloc, long allocCycles) {
+  PercpuAllocator(Vmalloc vmalloc, long allocCycles, long pageAllocCycles, long pageFreeCycles) {
     this.vmalloc = vmalloc;
     this.machine = vmalloc.machine();
     this.cpus = machine.coreCount();
     this.allocCycles = allocCycles;
+    this.pageAllocCycles = pageAllocCycles;
+    this.pageFreeCycles = pageFreeCycles;
   }
 
   /**
@@ -104,7 +108,7 @@ public final class PercpuAllocator {
       }
       for (int cpu = 0; cpu < cpus; cpu++) {
         long pfn = machine.memory().allocate(FrameKind.KERNEL);
-        machine.charge(core, vmalloc.kernel().config().cost("pageAllocCycles"));
+        machine.charge(core, pageAllocCycles);
         chunk.pfns[cpu][(int) page] = pfn;
         vmalloc.mapPages(core, chunk.area.vaStart() + cpu * UNIT_BYTES + page * Vmalloc.PAGE_BYTES,
             new long[] {pfn}, 1);
@@ -146,7 +150,7 @@ public final class PercpuAllocator {
     VmapArea area = chunk.area;
     vmalloc.unmapNoflush(core, area.vaStart(), area.vaEnd());
     vmalloc.flushKernelRange(core, area.vaStart(), area.vaEnd(), "pcpu_post_unmap_tlb_flush");
-    long freeCycles = vmalloc.kernel().config().cost("pageFreeCycles");
+    long freeCycles = pageFreeCycles;
     for (long[] unit : chunk.pfns) {
       for (long pfn : unit) {
         if (pfn != 0) {

@@ -5,14 +5,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.oracle.ViolationKind;
-import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.arch.LinuxArch;
 
 /**
  * Linux's vmalloc (mm/vmalloc.c): the vmap_area allocator over the kernel's vmalloc range,
@@ -48,10 +46,9 @@ public final class Vmalloc {
   /** Base page size. */
   public static final long PAGE_BYTES = 4096;
   private static final long LAZY_BYTES_PER_FLS = 32L << 20;
-  /** arm64 CONT_PTE_SIZE with 4 KiB pages: 16 contiguous entries. */
-  static final long CONT_PTE_BYTES = 64L << 10;
-
-  private final Kernel kernel;
+  private final VmallocContext context;
+  private final VmallocConfig config;
+  private final LinuxArch arch;
   private final Machine machine;
   private final PhysicalMemory memory;
   private final long vmallocStartVa;
@@ -77,7 +74,6 @@ public final class Vmalloc {
   private final long pageFreeCycles;
   private final long rcuGracePeriodCycles;
   private final boolean racyLazyPublish;
-  private final boolean contpte;
   private final long lazyMaxPages;
   private final List<List<long[]>> rcuPending = new ArrayList<>();
   private PreemptionHook hook = PreemptionHook.NONE;
@@ -103,43 +99,40 @@ public final class Vmalloc {
   private long hugeBlocksMapped;
   private long tablesFreed;
 
-  /** Sets vmalloc up on {@code kernel}; use {@link Kernel#vmalloc()}, which creates one per kernel. */
-  public Vmalloc(Kernel kernel) {
-    this.kernel = kernel;
-    this.machine = kernel.machine();
+  /** Sets vmalloc up; use {@code Kernel.vmalloc()}, which creates one per kernel. */
+  public Vmalloc(VmallocContext context, VmallocConfig config) {
+    this.context = context;
+    this.config = config;
+    this.arch = context.arch();
+    this.machine = context.machine();
     this.memory = machine.memory();
-    KernelConfig config = kernel.config();
-    boolean x86 = machine.isa().id().equals("x86");
-    // MODEL: Linux's layouts for 48-bit VAs: x86-64 VMALLOC_START..VMALLOC_END (32 TiB);
-    // arm64 from MODULES_END to below the vmemmap (approximate).
-    this.vmallocStartVa = x86 ? 0xffffc90000000000L : 0xffff800080000000L;
-    this.vmallocEndVa = x86 ? 0xffffe90000000000L : 0xfffffbfff0000000L;
+    this.vmallocStartVa = arch.layout().vmallocStartVa();
+    this.vmallocEndVa = arch.layout().vmallocEndVa();
     this.freeTree = new FreeSpaceTree(vmallocStartVa, vmallocEndVa);
-    this.lockCycles = config.cost("lockCycles");
-    this.nodeVisitCycles = config.cost("vmapNodeVisitCycles");
-    this.areaObjectCycles = config.cost("vmapAreaObjectCycles");
-    this.pageAllocCycles = config.cost("pageAllocCycles");
-    this.pageZeroCycles = config.cost("pageZeroCycles");
-    this.pageFreeCycles = config.cost("pageFreeCycles");
-    this.rcuGracePeriodCycles = config.cost("rcuGracePeriodCycles");
-    this.racyLazyPublish = "racy".equals(config.variants().get("lazyFreePublishOrder"));
-    this.contpte = machine.isa().id().equals("arm64") && "on".equals(config.variants().get("vmapContpte"));
+    this.lockCycles = config.lockCycles();
+    this.nodeVisitCycles = config.vmapNodeVisitCycles();
+    this.areaObjectCycles = config.vmapAreaObjectCycles();
+    this.pageAllocCycles = config.pageAllocCycles();
+    this.pageZeroCycles = config.pageZeroCycles();
+    this.pageFreeCycles = config.pageFreeCycles();
+    this.rcuGracePeriodCycles = config.rcuGracePeriodCycles();
+    this.racyLazyPublish = config.racyLazyPublish();
     this.lazyMaxPages = lazyMaxPages(machine.coreCount());
-    this.pageTables = new KernelPageTables(machine, kernel.tables(), kernel.kernelRootPfn(),
-        config.cost("pteWriteCycles"), kernel.tlbPolicy(), "on".equals(config.variants().get("lazyMmuBarrierBatching")));
+    this.pageTables = new KernelPageTables(machine, context.tables(), context.kernelRootPfn(),
+        config.pteWriteCycles(), arch.kernelMappings());
     this.aliasOracle = new AliasOracle(machine, pageTables);
     for (int core = 0; core < machine.coreCount(); core++) {
       rcuPending.add(new ArrayList<>());
     }
-    if (kernel.kernelSharesUserRoot()) {
+    if (context.syncTopLevel() != null) {
       preallocateTopLevel(machine.actingCore());
     }
-    this.blocks = new VmapBlocks(this, config, machine.coreCount(),
-        "free-list".equals(config.variants().get("vmUnmapAliasesWalk")));
-    this.percpu = new PercpuAllocator(this, config.cost("pcpuAllocCycles"));
+    this.blocks = new VmapBlocks(this, config.vmapBlockCycles(), machine.coreCount(), config.freeListAliasWalk());
+    this.percpu = new PercpuAllocator(this, config.pcpuAllocCycles(), config.pageAllocCycles(),
+        config.pageFreeCycles());
     // nr_vmap_nodes = clamp(num_possible_cpus(), 1, 128); with one node the pool path is off
     int nodes = Math.min(128, machine.coreCount());
-    if ("on".equals(config.variants().get("vmapNodes")) && nodes > 1) {
+    if (config.vmapNodes() && nodes > 1) {
       this.pools = new VmapNodePool[nodes];
       for (int node = 0; node < nodes; node++) {
         pools[node] = new VmapNodePool();
@@ -163,21 +156,22 @@ public final class Vmalloc {
     long span = 1L << topShift;
     for (long va = vmallocStartVa; Long.compareUnsigned(va, vmallocEndVa) < 0; va += span) {
       int index = format.index(va, 0);
-      if (!format.isValid(memory.readDescriptor(kernel.kernelRootPfn(), index), 0)) {
-        long child = kernel.tables().allocateTable(core);
-        memory.writeDescriptor(kernel.kernelRootPfn(), index,
+      if (!format.isValid(memory.readDescriptor(context.kernelRootPfn(), index), 0)) {
+        long child = context.tables().allocateTable(core);
+        memory.writeDescriptor(context.kernelRootPfn(), index,
             format.encodeTable(child << PhysicalMemory.FRAME_SHIFT, 0));
       }
     }
-    kernel.syncKernelTopLevelEntries();
+    context.syncTopLevel().run();
   }
 
   public Machine machine() {
     return machine;
   }
 
-  public Kernel kernel() {
-    return kernel;
+  /** The arch layer vmalloc maps and flushes through. */
+  public LinuxArch arch() {
+    return arch;
   }
 
   public long vmallocStartVa() {
@@ -191,6 +185,11 @@ public final class Vmalloc {
   /** {@code lazy_max_pages()} of this machine (every core online). */
   public long lazyMaxPages() {
     return lazyMaxPages;
+  }
+
+  /** Purges of the lazy list so far; every lazily freed area is flushed by the next one. */
+  public long purgeCount() {
+    return purges;
   }
 
   /** {@code vmap_lazy_nr}: pages of lazily freed areas not yet purged. */
@@ -399,11 +398,12 @@ public final class Vmalloc {
     int pmdShift = machine.format().levelShift(pmdLevel);
     long pmdBytes = 1L << pmdShift;
     long va = 0;
+    long pteBlockBytes = arch.kernelMappings().vmapPteBlockBytes(sizeBytes);
     if (sizeBytes >= pmdBytes && machine.format().allowsLeaf(pmdLevel)) {
-      va = vmallocBlocks(core, sizeBytes, pmdLevel, pmdBytes, 0);
-    } else if (contpte && sizeBytes >= CONT_PTE_BYTES) {
-      // arch_vmap_pte_supported_shift: CONT_PTE_SHIFT; 16 contiguous PTEs per 64 KiB chunk
-      va = vmallocBlocks(core, sizeBytes, machine.format().levels() - 1, CONT_PTE_BYTES, PteFlags.CONTIGUOUS);
+      va = vmallocBlocks(core, sizeBytes, pmdLevel, pmdBytes);
+    } else if (pteBlockBytes != 0) {
+      // arch_vmap_pte_supported_shift: the arch maps this size in blocks of PTEs (arm64 contpte)
+      va = vmallocBlocks(core, sizeBytes, machine.format().levels() - 1, pteBlockBytes);
     }
     if (va == 0) {
       va = vmallocPages(core, sizeBytes, PAGE_BYTES, false);
@@ -415,7 +415,7 @@ public final class Vmalloc {
     return va;
   }
 
-  private long vmallocBlocks(int core, long sizeBytes, int level, long blockBytes, int extraFlags) {
+  private long vmallocBlocks(int core, long sizeBytes, int level, long blockBytes) {
     long mapBytes = (sizeBytes + blockBytes - 1) & -blockBytes;
     VmapArea area = allocVmapArea(core, mapBytes + PAGE_BYTES, blockBytes, vmallocStartVa, vmallocEndVa,
         VmapArea.FLAG_OWNS_PAGES);
@@ -442,14 +442,20 @@ public final class Vmalloc {
       freeVmapAreaNoflush(core, unlinkBusy(core, area.vaStart()));
       return 0;
     }
-    long leafBytes = 1L << machine.format().levelShift(level);
+    boolean pteBlocks = level == machine.format().levels() - 1;
     pageTables.beginBatch();
     for (int b = 0; b < blocksNeeded; b++) {
       long blockVa = area.vaStart() + b * blockBytes;
-      freeLeftoverTable(core, blockVa, level);
-      for (long offset = 0; offset < blockBytes; offset += leafBytes) {
-        long pa = (pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT) + offset;
-        pageTables.mapLeaf(core, blockVa + offset, pa, level, extraFlags);
+      long pa = pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT;
+      if (pteBlocks) {
+        pageTables.mapPteBlock(core, blockVa, pa, blockBytes);
+      } else {
+        // pmd_free_pte_page: vunmap never frees tables, so the slot may still hold an (empty)
+        // table from earlier small mappings; the arch unhooks, flushes and frees it
+        if (arch.kernelMappings().pmdFreePteTable(core, blockVa)) {
+          tablesFreed++;
+        }
+        pageTables.mapLeaf(core, blockVa, pa, level);
       }
     }
     pageTables.endBatch(core);
@@ -457,30 +463,6 @@ public final class Vmalloc {
     hugeBlocksMapped += blocksNeeded;
     area.setMapping(pfns, pfns.length, Long.numberOfTrailingZeros(blockBytes));
     return area.vaStart();
-  }
-
-  // pmd_free_pte_page: vunmap never frees tables, so a block slot may still hold an (empty)
-  // table from earlier small mappings; unhook it, flush it from every walk cache, then free it.
-  private void freeLeftoverTable(int core, long va, int level) {
-    if (level == machine.format().levels() - 1) {
-      return; // a page-level leaf replaces no table
-    }
-    long parent = pageTables.tableAt(va, level);
-    if (parent < 0) {
-      return;
-    }
-    var format = machine.format();
-    int index = format.index(va, level);
-    long descriptor = memory.readDescriptor(parent, index);
-    if (!format.isValid(descriptor, level) || format.isLeaf(descriptor, level)) {
-      return;
-    }
-    memory.writeDescriptor(parent, index, 0L);
-    machine.charge(core, kernel.config().cost("pteWriteCycles"));
-    kernel.tlbPolicy().flushTlbKernelPgtable(core, va);
-    memory.free(format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT);
-    machine.charge(core, pageFreeCycles);
-    tablesFreed++;
   }
 
   private void mapArea(int core, VmapArea area, long[] pfns, int pages) {
@@ -494,7 +476,7 @@ public final class Vmalloc {
     pageTables.beginBatch();
     for (int i = 0; i < count; i++) {
       pageTables.mapLeaf(core, startVa + i * PAGE_BYTES, pfns[i] << PhysicalMemory.FRAME_SHIFT,
-          machine.format().levels() - 1, 0);
+          machine.format().levels() - 1);
     }
     pageTables.endBatch(core);
   }
@@ -719,7 +701,7 @@ public final class Vmalloc {
   void flushKernelRange(int core, long startVa, long endVa, String what) {
     kernelRangeFlushes++;
     purgeFlushBytes += endVa - startVa;
-    kernel.tlbPolicy().flushTlbKernelRange(core, startVa, endVa);
+    arch.tlb().flushTlbKernelRange(core, startVa, endVa);
     aliasOracle.flushCompleted(core, startVa, endVa, what + " [0x" + Long.toHexString(startVa) + ", 0x"
         + Long.toHexString(endVa) + ")");
   }
@@ -885,7 +867,7 @@ public final class Vmalloc {
     c.put("vfreeBadAddress", vfreeBadAddress);
     c.put("vmapPagesMapped", pagesMapped);
     c.put("vmapHugeBlocksMapped", hugeBlocksMapped);
-    c.put("vmapPteSyncs", pageTables.syncs());
+    c.put("vmapPteSyncs", arch.kernelMappings().kernelPtePublishes());
     c.put("vmapTablesFreed", tablesFreed);
     c.put("vmapPagesFreedAtOnce", pagesFreedNow);
     c.put("vmapLazyMaxPages", lazyMaxPages);

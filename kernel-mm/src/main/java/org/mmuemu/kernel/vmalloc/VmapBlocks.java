@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.mmuemu.core.machine.Machine;
-import org.mmuemu.kernel.KernelConfig;
 
 /**
  * The per-CPU vmap blocks behind small {@code vm_map_ram} calls (Linux mm/vmalloc.c
@@ -54,12 +53,12 @@ public final class VmapBlocks {
   private long unmapAliasesCalls;
   private long unmapAliasesFlushes;
 
-  VmapBlocks(Vmalloc vmalloc, KernelConfig config, int cpus, boolean freeListWalk) {
+  VmapBlocks(Vmalloc vmalloc, long blockCycles, int cpus, boolean freeListWalk) {
     this.vmalloc = vmalloc;
     this.machine = vmalloc.machine();
     this.cpus = cpus;
     this.freeListWalk = freeListWalk;
-    this.blockCycles = config.cost("vmapBlockCycles");
+    this.blockCycles = blockCycles;
     this.queueLocks = new SimLock[cpus];
     for (int cpu = 0; cpu < cpus; cpu++) {
       freeLists.add(new ArrayList<>());

@@ -69,7 +69,7 @@ public final class Writeback {
     mkclean(core, page);
     page.clearDirty();
     page.setStoredVersion(machine.memory().contentVersion(page.pfn()));
-    machine.charge(core, kernel.config().cost("writebackPageCycles"));
+    machine.charge(core, kernel.config().costs().writebackPageCycles());
     machine.stats().addKernelCounter("pagesWrittenBack", 1);
     machine.stats().recordLatency("writepage", machine.now(core) - start);
   }
@@ -129,7 +129,7 @@ public final class Writeback {
       }
       kernel.pageCache().remove(page);
       machine.memory().free(page.pfn());
-      machine.charge(core, kernel.config().cost("pageFreeCycles"));
+      machine.charge(core, kernel.config().costs().pageFreeCycles());
       dropped++;
     }
     machine.stats().addKernelCounter("pagesReclaimed", dropped);

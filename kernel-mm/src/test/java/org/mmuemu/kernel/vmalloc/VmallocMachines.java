@@ -11,7 +11,7 @@ import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 
 /** Small machines with a booted kernel for the vmalloc tests, built without the configs module. */
 public final class VmallocMachines {

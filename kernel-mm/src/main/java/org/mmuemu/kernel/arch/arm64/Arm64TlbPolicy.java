@@ -4,7 +4,6 @@ import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
-import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.Mm;
 
@@ -30,9 +29,6 @@ import org.mmuemu.kernel.mm.Mm;
  *   <li>{@link #switchMm}: the generation ASID allocator ({@link Arm64AsidAllocator}); a core
  *       that owes a flush after a rollover does {@code local_flush_tlb_all}
  *       ({@code DSB NSHST; TLBI VMALLE1; DSB NSH; ISB}) before installing the new ASID.
- *   <li>{@link #setKernelPte} barriers: {@code DSB ISHST; ISB} after each valid kernel PTE
- *       write, or once at the end of a lazy-MMU section with the {@code lazyMmuBarrierBatching}
- *       variant on.
  *   <li>{@link #tlbFlush}: the arm64 {@code tlb_flush} of an mmu_gather, which skips the
  *       flush for a fullmm teardown unless tables were freed ({@code Kernel.oomReap} with the {@code oomReaperGather} variant shows what
  *       that means for a live mm).
@@ -54,23 +50,17 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private static final int PAGE_SHIFT = PhysicalMemory.FRAME_SHIFT;
   private static final long PAGE_SIZE = 1L << PAGE_SHIFT;
 
-  private final Kernel kernel;
   private final Machine machine;
+  private final long lockCycles;
   private final boolean rangeOps;
-  private final boolean batchBarriers;
   private final Arm64AsidAllocator asids;
-  private final boolean[] inLazyMmu;
-  private final boolean[] lazyBarriersPending;
   private long rolloversCounted;
 
-  public Arm64TlbPolicy(Kernel kernel) {
-    this.kernel = kernel;
-    this.machine = kernel.machine();
+  public Arm64TlbPolicy(Machine machine, Arm64ArchConfig config) {
+    this.machine = machine;
+    this.lockCycles = config.lockCycles();
     this.rangeOps = machine.isa().maintenance().rangeName(InvalidationScope.VA, true, true) != null;
-    this.batchBarriers = "on".equals(kernel.config().variants().get("lazyMmuBarrierBatching"));
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
-    this.inLazyMmu = new boolean[machine.coreCount()];
-    this.lazyBarriersPending = new boolean[machine.coreCount()];
   }
 
   /** Whether the CPU has FEAT_TLBIRANGE ({@code system_supports_tlb_range}). */
@@ -107,7 +97,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     }
     Arm64AsidAllocator.Switch result = asids.checkAndSwitch(core, contextId(next));
     if (result.slowPath()) {
-      machine.charge(core, kernel.config().cost("lockCycles"));
+      machine.charge(core, lockCycles);
     }
     if (asids.rollovers() > rolloversCounted) {
       machine.stats().addKernelCounter("asidRollovers", asids.rollovers() - rolloversCounted);
@@ -272,7 +262,6 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    * Linux {@code __flush_tlb_kernel_pgtable}: after a kernel table entry is cleared, before the
    * table is freed; {@code VAAE1IS} removes the walk-cache entries through it too.
    */
-  @Override
   public void flushTlbKernelPgtable(int core, long va) {
     long start = machine.now(core);
     long pageVa = va & -PAGE_SIZE;
@@ -281,50 +270,6 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
     machine.stats().recordLatency("__flush_tlb_kernel_pgtable", machine.now(core) - start);
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // kernel PTE writes and lazy MMU
-
-  /**
-   * The barriers after a valid kernel PTE was written ({@code set_pte} / {@code __set_pte_complete}):
-   * {@code DSB ISHST; ISB} now, or, inside a lazy-MMU section with batching on, once at its end.
-   * The caller has written the descriptor and paid for the store.
-   */
-  public void setKernelPte(int core) {
-    if (batchBarriers && inLazyMmu[core]) {
-      lazyBarriersPending[core] = true;
-      return;
-    }
-    emitPteBarriers(core);
-  }
-
-  /**
-   * The barrier pair vmalloc asks for after its valid kernel PTE writes (after each, or once
-   * per batch with {@code lazyMmuBarrierBatching}; vmalloc decides which).
-   */
-  @Override
-  public void syncKernelPtes(int core) {
-    emitPteBarriers(core);
-  }
-
-  /** Linux {@code arch_enter_lazy_mmu_mode}. */
-  public void enterLazyMmu(int core) {
-    inLazyMmu[core] = true;
-  }
-
-  /** Linux {@code arch_leave_lazy_mmu_mode}: the deferred barrier pair, if any PTE write owes it. */
-  public void leaveLazyMmu(int core) {
-    inLazyMmu[core] = false;
-    if (lazyBarriersPending[core]) {
-      lazyBarriersPending[core] = false;
-      emitPteBarriers(core);
-    }
-  }
-
-  private void emitPteBarriers(int core) {
-    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -3,12 +3,9 @@ package org.mmuemu.kernel.arch.x86;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
-import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.machine.IpiHandler;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
-import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.mm.Mm;
 
@@ -67,10 +64,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private final boolean pcid;
   private final boolean pti;
   private final boolean invlpgb;
-  private final boolean fixedFreePteTable;
   private final long ceilingPages;
-  private final long pteWriteCycles;
-  private final long pageFreeCycles;
   private final int maxAsidAvailable;
   private final long cyclesPerJiffy;
   private final boolean[] globalAsidUsed;
@@ -104,17 +98,13 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     exitToUser(target, wasUser);
   };
 
-  public X86TlbPolicy(Kernel kernel) {
-    this.machine = kernel.machine();
+  public X86TlbPolicy(Machine machine, X86ArchConfig config) {
+    this.machine = machine;
     this.isa = machine.isa().maintenance();
-    KernelConfig config = kernel.config();
     this.pcid = machine.isa().regime().asidBits() >= 12;
-    this.pti = pcid && "on".equals(config.variants().get("x86Pti"));
+    this.pti = pcid && config.pti();
     this.invlpgb = pcid && isa.hasBroadcast();
-    this.fixedFreePteTable = !"noFlush".equals(config.variants().get("x86FreePteTableFlush"));
-    this.ceilingPages = config.cost("tlbSinglePageFlushCeilingPages");
-    this.pteWriteCycles = config.cost("pteWriteCycles");
-    this.pageFreeCycles = config.cost("pageFreeCycles");
+    this.ceilingPages = config.singlePageFlushCeilingPages();
     this.maxAsidAvailable = (1 << (12 - (pti ? 1 : 0))) - 2;
     this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
     this.globalAsidUsed = new boolean[maxAsidAvailable];
@@ -609,48 +599,5 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (pti) {
       cpus[core].invalidateOther = true;
     }
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // freeing a page table that a huge mapping replaces (DOMAIN.md §5.7)
-
-  /**
-   * Linux x86 {@code pmd_free_pte_page}: clears the kernel PMD entry that points at the PTE
-   * table covering {@code va} and frees that table, as ioremap/vmap do before installing a
-   * 2 MiB mapping. Fixed (variant {@code x86FreePteTableFlush=flush}, the default): the entry
-   * is cleared, then {@code flush_tlb_kernel_range} of one page drops every CPU's
-   * paging-structure caches, then the table is freed. Buggy ({@code noFlush}, before 2018): the
-   * table is freed while another CPU's PDE cache may still point at it, so a later walk there
-   * reads a freed table ({@code FREED_TABLE_WALK}).
-   *
-   * @param rootPfn the page-table root holding the kernel mapping
-   * @return whether a PTE table was found and freed
-   */
-  public boolean pmdFreePteTable(int core, long rootPfn, long va) {
-    PageTableFormat format = machine.format();
-    PhysicalMemory memory = machine.memory();
-    int pmdLevel = format.levels() - 2;
-    long tablePfn = rootPfn;
-    for (int level = 0; level < pmdLevel; level++) {
-      long descriptor = memory.readDescriptor(tablePfn, format.index(va, level));
-      if (!format.isValid(descriptor, level) || format.isLeaf(descriptor, level)) {
-        return false;
-      }
-      tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
-    }
-    int index = format.index(va, pmdLevel);
-    long pmd = memory.readDescriptor(tablePfn, index);
-    if (!format.isValid(pmd, pmdLevel) || format.isLeaf(pmd, pmdLevel)) {
-      return false;
-    }
-    long ptePfn = format.outputPa(pmd, pmdLevel) >>> PhysicalMemory.FRAME_SHIFT;
-    memory.writeDescriptor(tablePfn, index, 0L);
-    machine.charge(core, pteWriteCycles);
-    if (fixedFreePteTable) {
-      flushTlbKernelRange(core, va, va + 4096);
-    }
-    memory.free(ptePfn);
-    machine.charge(core, pageFreeCycles);
-    return true;
   }
 }

@@ -10,7 +10,7 @@ import org.mmuemu.core.config.WalkerSpec;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 
