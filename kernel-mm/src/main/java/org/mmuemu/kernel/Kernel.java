@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.FaultHandler;
 import org.mmuemu.core.machine.Machine;
@@ -48,6 +49,12 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
  * <p>Confined to the simulation thread.
  */
 public final class Kernel implements FaultHandler {
+  private static final KernelOperation OP_MMAP = KernelOperation.named("mmap");
+  private static final KernelOperation OP_MUNMAP = KernelOperation.named("munmap");
+  private static final KernelOperation OP_MADVISE = KernelOperation.named("madvise");
+  private static final KernelOperation OP_EXIT_MMAP = KernelOperation.named("exit_mmap");
+  private static final KernelOperation OP_OOM_REAP = KernelOperation.named("oom_reap");
+  private static final KernelOperation OP_PAGEFAULT = KernelOperation.named("pageFault");
   private final Machine machine;
   private final KernelConfig config;
   private final KernelCosts costs;
@@ -260,10 +267,10 @@ public final class Kernel implements FaultHandler {
    * faulted in on first touch.
    */
   public void mmap(int core, Mm mm, Vma vma) {
-    long start = machine.now(core);
+    long start = OP_MMAP.begin(machine, core, vma.startVa());
     machine.charge(core, costs.lockCycles() + costs.vmaLookupCycles());
     mm.addVma(vma);
-    machine.stats().recordLatency("mmap", machine.now(core) - start);
+    OP_MMAP.end(machine, core, vma.startVa(), start);
   }
 
   /**
@@ -275,7 +282,7 @@ public final class Kernel implements FaultHandler {
    * translate the range ({@code UNFLUSHED_ALIAS}, as for madvise).
    */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
-    long start = machine.now(core);
+    long start = OP_MUNMAP.begin(machine, core, startVa);
     machine.charge(core, costs.lockCycles());
     long floor = 0;
     long ceiling = userCeiling();
@@ -302,7 +309,7 @@ public final class Kernel implements FaultHandler {
     }
     tlb.finish();
     checkRangeFlushed(core, mm, startVa, endVa, "munmap");
-    machine.stats().recordLatency("munmap", machine.now(core) - start);
+    OP_MUNMAP.end(machine, core, startVa, start);
   }
 
   /**
@@ -313,13 +320,13 @@ public final class Kernel implements FaultHandler {
    * reported as {@code UNFLUSHED_ALIAS}).
    */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
-    long start = machine.now(core);
+    long start = OP_MADVISE.begin(machine, core, startVa);
     machine.charge(core, costs.lockCycles());
     MmuGather tlb = gather(core, mm, false);
     zapVmas(tlb, mm, startVa, endVa);
     tlb.finish();
     checkRangeFlushed(core, mm, startVa, endVa, "madvise(MADV_DONTNEED)");
-    machine.stats().recordLatency("madvise", machine.now(core) - start);
+    OP_MADVISE.end(machine, core, startVa, start);
   }
 
   /** Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather (tlb_start_vma / tlb_end_vma per VMA). */
@@ -346,7 +353,7 @@ public final class Kernel implements FaultHandler {
    * TTBR0 while no user task runs), so no walk can reach the freed tables.
    */
   public void exitMmap(int core, Mm mm) {
-    long start = machine.now(core);
+    long start = OP_EXIT_MMAP.begin(machine, core, 0);
     for (int other = 0; other < currentMm.length; other++) {
       if (currentMm[other] == mm) {
         exitThread(other);
@@ -364,7 +371,7 @@ public final class Kernel implements FaultHandler {
     mm.removeRange(0, userCeiling());
     mms.remove(mm);
     exitedMms.add(mm);
-    machine.stats().recordLatency("exit_mmap", machine.now(core) - start);
+    OP_EXIT_MMAP.end(machine, core, 0, start);
   }
 
   /**
@@ -394,7 +401,7 @@ public final class Kernel implements FaultHandler {
    * <p>Counter: {@code oomReapedPages}.
    */
   public void oomReap(int core, Mm mm) {
-    long start = machine.now(core);
+    long start = OP_OOM_REAP.begin(machine, core, 0);
     long before = pagesFreed;
     if (config.variants().oomReaperGather() == KernelVariants.OomReaperGather.FULLMM) {
       MmuGather tlb = gather(core, mm, true);
@@ -414,7 +421,7 @@ public final class Kernel implements FaultHandler {
       }
     }
     machine.stats().addKernelCounter("oomReapedPages", pagesFreed - before);
-    machine.stats().recordLatency("oom_reap", machine.now(core) - start);
+    OP_OOM_REAP.end(machine, core, 0, start);
   }
 
   /** Starts an mmu_gather on {@code mm} for {@code core} with this kernel's page release and variants. */
@@ -664,10 +671,10 @@ public final class Kernel implements FaultHandler {
     if (speculating) {
       return false; // a speculative walk that finds nothing is dropped, no exception is taken
     }
-    long start = machine.now(core);
+    long start = OP_PAGEFAULT.begin(machine, core, va);
     machine.charge(core, costs.faultEntryCycles());
     boolean resolved = resolve(core, va, kind, permission);
-    machine.stats().recordLatency("pageFault", machine.now(core) - start);
+    OP_PAGEFAULT.end(machine, core, va, start);
     return resolved;
   }
 

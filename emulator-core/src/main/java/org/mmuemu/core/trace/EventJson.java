@@ -54,6 +54,11 @@ public final class EventJson {
           appendName(out, name, instruction != null ? instruction : Long.toString(value));
         }
         case "violation" -> appendName(out, name, ordinalName(VIOLATIONS, value));
+        case "phase" -> appendName(out, name, value == 0 ? "begin" : value == 1 ? "end" : Long.toString(value));
+        case "operation" -> {
+          String operation = value >= 0 && value <= Integer.MAX_VALUE ? KernelOperationNames.nameOf((int) value) : null;
+          appendName(out, name, operation != null ? operation : Long.toString(value));
+        }
         case "frameKind" -> appendName(out, name, ordinalName(FRAME_KINDS, value));
         case "asid" -> {
           if (value != -1) {

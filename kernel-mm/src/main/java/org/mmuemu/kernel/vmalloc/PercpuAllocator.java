@@ -2,6 +2,7 @@ package org.mmuemu.kernel.vmalloc;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 
@@ -21,6 +22,8 @@ import org.mmuemu.core.mem.FrameKind;
  * balance work does it later and keeps one). Confined to the simulation thread.
  */
 public final class PercpuAllocator {
+  private static final KernelOperation OP_ALLOC_PERCPU = KernelOperation.named("alloc_percpu");
+  private static final KernelOperation OP_FREE_PERCPU = KernelOperation.named("free_percpu");
   /** Bytes per CPU unit of a chunk. */
   public static final long UNIT_BYTES = 256L << 10;
 
@@ -65,11 +68,11 @@ public final class PercpuAllocator {
    * @return the object's address in CPU 0's unit (CPU n's copy is {@code n × UNIT_BYTES} above), or 0
    */
   public long alloc(int core, long sizeBytes, long alignBytes) {
-    long start = machine.now(core);
     if (sizeBytes <= 0 || sizeBytes > UNIT_BYTES || Long.bitCount(alignBytes) != 1
         || alignBytes > Vmalloc.PAGE_BYTES) {
       return 0;
     }
+    long start = OP_ALLOC_PERCPU.begin(machine, core, 0);
     mutex.acquire(machine, core, vmalloc.lockCycles);
     machine.charge(core, allocCycles);
     Chunk chunk = null;
@@ -87,6 +90,7 @@ public final class PercpuAllocator {
           vmalloc.vmallocEndVa(), VmapArea.FLAG_NO_GUARD);
       if (area == null) {
         mutex.release(machine, core);
+        OP_ALLOC_PERCPU.endUnrecorded(machine, core, 0);
         return 0;
       }
       chunk = new Chunk(area, cpus);
@@ -97,7 +101,7 @@ public final class PercpuAllocator {
     chunk.bumpBytes = offset + sizeBytes;
     chunk.liveObjects++;
     mutex.release(machine, core);
-    machine.stats().recordLatency("alloc_percpu", machine.now(core) - start);
+    OP_ALLOC_PERCPU.end(machine, core, 0, start);
     return chunk.area.vaStart() + offset;
   }
 
@@ -122,7 +126,7 @@ public final class PercpuAllocator {
     if (va == 0) {
       return;
     }
-    long start = machine.now(core);
+    long start = OP_FREE_PERCPU.begin(machine, core, va);
     mutex.acquire(machine, core, vmalloc.lockCycles);
     machine.charge(core, allocCycles);
     Chunk chunk = null;
@@ -142,7 +146,7 @@ public final class PercpuAllocator {
       destroy(core, chunk);
     }
     mutex.release(machine, core);
-    machine.stats().recordLatency("free_percpu", machine.now(core) - start);
+    OP_FREE_PERCPU.end(machine, core, va, start);
   }
 
   private void destroy(int core, Chunk chunk) {

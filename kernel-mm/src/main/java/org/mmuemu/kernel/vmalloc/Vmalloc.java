@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
@@ -43,6 +44,15 @@ import org.mmuemu.kernel.arch.LinuxArch;
  * Confined to the simulation thread.
  */
 public final class Vmalloc {
+  private static final KernelOperation OP_VMALLOC = KernelOperation.named("vmalloc");
+  private static final KernelOperation OP_VFREE = KernelOperation.named("vfree");
+  private static final KernelOperation OP_VMAP = KernelOperation.named("vmap");
+  private static final KernelOperation OP_VUNMAP = KernelOperation.named("vunmap");
+  private static final KernelOperation OP_DRAIN_VMAP_AREA_WORK = KernelOperation.named("drain_vmap_area_work");
+  private static final KernelOperation OP_PURGE_VMAP_AREA_LAZY = KernelOperation.named("purge_vmap_area_lazy");
+  private static final KernelOperation OP_VM_MAP_RAM = KernelOperation.named("vm_map_ram");
+  private static final KernelOperation OP_VM_UNMAP_RAM = KernelOperation.named("vm_unmap_ram");
+  private static final KernelOperation OP_VM_UNMAP_ALIASES = KernelOperation.named("vm_unmap_aliases");
   /** Base page size. */
   public static final long PAGE_BYTES = 4096;
   private static final long LAZY_BYTES_PER_FLS = 32L << 20;
@@ -333,14 +343,14 @@ public final class Vmalloc {
    * @return the address, or 0 when the size is 0, no range fits, or memory ran out
    */
   public long vmallocNode(int core, long sizeBytes, long alignBytes, boolean zero) {
-    long start = machine.now(core);
+    long start = OP_VMALLOC.begin(machine, core, 0);
     runRcuCallbacks(core);
     vmallocCalls++;
     long va = vmallocPages(core, sizeBytes, alignBytes, zero);
     if (va == 0) {
       vmallocFailures++;
     }
-    machine.stats().recordLatency("vmalloc", machine.now(core) - start);
+    OP_VMALLOC.end(machine, core, va, start);
     return va;
   }
 
@@ -391,7 +401,7 @@ public final class Vmalloc {
    * @return the address, or 0
    */
   public long vmallocHuge(int core, long sizeBytes) {
-    long start = machine.now(core);
+    long start = OP_VMALLOC.begin(machine, core, 0);
     runRcuCallbacks(core);
     vmallocCalls++;
     int pmdLevel = machine.format().levels() - 2;
@@ -411,7 +421,7 @@ public final class Vmalloc {
     if (va == 0) {
       vmallocFailures++;
     }
-    machine.stats().recordLatency("vmalloc", machine.now(core) - start);
+    OP_VMALLOC.end(machine, core, va, start);
     return va;
   }
 
@@ -487,12 +497,12 @@ public final class Vmalloc {
    * live area is counted ({@code vfreeBadAddress}, Linux warns) and ignored.
    */
   public void vfree(int core, long va) {
-    long start = machine.now(core);
+    long start = OP_VFREE.begin(machine, core, va);
     vfreeCalls++;
     if (va != 0) {
       removeAndFree(core, va, true, "vfree");
     }
-    machine.stats().recordLatency("vfree", machine.now(core) - start);
+    OP_VFREE.end(machine, core, va, start);
     runDeferredDrain(core);
   }
 
@@ -502,24 +512,25 @@ public final class Vmalloc {
    * @return the address, or 0
    */
   public long vmap(int core, long[] pfns, int count) {
-    long start = machine.now(core);
     if (count <= 0 || count > pfns.length) {
       return 0;
     }
+    long start = OP_VMAP.begin(machine, core, 0);
     VmapArea area = allocVmapArea(core, (count + 1L) * PAGE_BYTES, PAGE_BYTES, vmallocStartVa, vmallocEndVa, 0);
     if (area == null) {
+      OP_VMAP.endUnrecorded(machine, core, 0);
       return 0;
     }
     mapArea(core, area, java.util.Arrays.copyOf(pfns, count), count);
-    machine.stats().recordLatency("vmap", machine.now(core) - start);
+    OP_VMAP.end(machine, core, area.vaStart(), start);
     return area.vaStart();
   }
 
   /** {@code vunmap(addr)}: like {@link #vfree} but the frames stay the caller's. */
   public void vunmap(int core, long va) {
-    long start = machine.now(core);
+    long start = OP_VUNMAP.begin(machine, core, va);
     removeAndFree(core, va, false, "vunmap");
-    machine.stats().recordLatency("vunmap", machine.now(core) - start);
+    OP_VUNMAP.end(machine, core, va, start);
     runDeferredDrain(core);
   }
 
@@ -603,11 +614,11 @@ public final class Vmalloc {
       return;
     }
     drainPending = false;
-    long start = machine.now(core);
+    long start = OP_DRAIN_VMAP_AREA_WORK.begin(machine, core, 0);
     purgeLock.acquire(machine, core, lockCycles);
     purgeVmapAreaLazyLocked(core);
     purgeLock.release(machine, core);
-    machine.stats().recordLatency("drain_vmap_area_work", machine.now(core) - start);
+    OP_DRAIN_VMAP_AREA_WORK.end(machine, core, 0, start);
   }
 
   /** Purges every lazy area now ({@code purge_vmap_area_lazy}). */
@@ -640,7 +651,7 @@ public final class Vmalloc {
    * @return whether any area was purged
    */
   boolean purgeVmapAreaLazyLocked(int core, long startVa, long endVa, boolean alsoFlush, boolean fullPoolDecay) {
-    long start = machine.now(core);
+    long start = OP_PURGE_VMAP_AREA_LAZY.begin(machine, core, 0);
     if (pools != null) {
       for (VmapNodePool pool : pools) {
         pool.decay(machine, core, lockCycles, fullPoolDecay, this::returnToFreeTree);
@@ -654,6 +665,7 @@ public final class Vmalloc {
       if (alsoFlush) {
         flushKernelRange(core, startVa, endVa, "vm_unmap_aliases flush");
       }
+      OP_PURGE_VMAP_AREA_LAZY.endUnrecorded(machine, core, 0);
       return false;
     }
     long low = startVa;
@@ -683,7 +695,7 @@ public final class Vmalloc {
     purgedAreas += detached.size();
     purgedAreasMax = Math.max(purgedAreasMax, detached.size());
     purgedPages += pages;
-    machine.stats().recordLatency("purge_vmap_area_lazy", machine.now(core) - start);
+    OP_PURGE_VMAP_AREA_LAZY.end(machine, core, 0, start);
     return true;
   }
 
@@ -710,7 +722,7 @@ public final class Vmalloc {
 
   /** {@code vm_map_ram(pages, count)}: a vmap block slot up to 64 pages, an own area above. */
   public long vmMapRam(int core, long[] pfns, int count) {
-    long start = machine.now(core);
+    long start = OP_VM_MAP_RAM.begin(machine, core, 0);
     long va = 0;
     if (count > 0 && count <= pfns.length) {
       if (count <= VmapBlocks.VMAP_MAX_ALLOC) {
@@ -725,13 +737,13 @@ public final class Vmalloc {
         pagesMapped += count;
       }
     }
-    machine.stats().recordLatency("vm_map_ram", machine.now(core) - start);
+    OP_VM_MAP_RAM.end(machine, core, va, start);
     return va;
   }
 
   /** {@code vm_unmap_ram(mem, count)}: the count must match the mapping call. */
   public void vmUnmapRam(int core, long va, int count) {
-    long start = machine.now(core);
+    long start = OP_VM_UNMAP_RAM.begin(machine, core, va);
     if (count <= VmapBlocks.VMAP_MAX_ALLOC) {
       blocks.vbFree(core, va, count * PAGE_BYTES);
     } else {
@@ -745,7 +757,7 @@ public final class Vmalloc {
         freeUnmapVmapArea(core, area);
       }
     }
-    machine.stats().recordLatency("vm_unmap_ram", machine.now(core) - start);
+    OP_VM_UNMAP_RAM.end(machine, core, va, start);
     runDeferredDrain(core);
   }
 
@@ -754,10 +766,10 @@ public final class Vmalloc {
    * vmalloc address whose entry was cleared (the oracle checks this promise).
    */
   public void vmUnmapAliases(int core) {
-    long start = machine.now(core);
+    long start = OP_VM_UNMAP_ALIASES.begin(machine, core, 0);
     blocks.vmUnmapAliases(core);
     aliasOracle.promiseNoAliases(core, "vm_unmap_aliases");
-    machine.stats().recordLatency("vm_unmap_aliases", machine.now(core) - start);
+    OP_VM_UNMAP_ALIASES.end(machine, core, 0, start);
   }
 
   // ---------------------------------------------------------------- kvfree_rcu

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch.arm64;
 
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
@@ -43,6 +44,12 @@ import org.mmuemu.kernel.mm.Mm;
  * Confined to the simulation thread.
  */
 public final class Arm64TlbPolicy implements ArchTlbPolicy {
+  private static final KernelOperation OP_FLUSH_TLB_MM = KernelOperation.named("flush_tlb_mm");
+  private static final KernelOperation OP_FLUSH_TLB_PAGE = KernelOperation.named("flush_tlb_page");
+  private static final KernelOperation OP_FLUSH_TLB_RANGE = KernelOperation.named("flush_tlb_range");
+  private static final KernelOperation OP_FLUSH_TLB_ALL = KernelOperation.named("flush_tlb_all");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE = KernelOperation.named("flush_tlb_kernel_range");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_PGTABLE = KernelOperation.named("__flush_tlb_kernel_pgtable");
   /** Linux's MAX_TLBI_OPS (MAX_DVM_OPS): PTRS_PER_PTE with 4 KiB pages. */
   public static final long MAX_TLBI_OPS = 512;
   /** Linux's MAX_TLBI_RANGE_PAGES: {@code __TLBI_RANGE_PAGES(31, 3)}. */
@@ -130,9 +137,9 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void flushTlbMm(int core, Mm mm) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_MM.begin(machine, core, 0);
     flushAsid(core, mm);
-    machine.stats().recordLatency("flush_tlb_mm", machine.now(core) - start);
+    OP_FLUSH_TLB_MM.end(machine, core, 0, start);
   }
 
   private void flushAsid(int core, Mm mm) {
@@ -143,12 +150,12 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   /** Linux {@code flush_tlb_page}: one leaf TLBI for {@code va}, level 3. */
   public void flushTlbPage(int core, Mm mm, long va) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     machine.invalidateBroadcast(core, InvalidationScope.VA, pageVa, pageVa + PAGE_SIZE, asid(mm), true);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
-    machine.stats().recordLatency("flush_tlb_page", machine.now(core) - start);
+    OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
   }
 
   /**
@@ -159,9 +166,9 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    */
   @Override
   public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_RANGE.begin(machine, core, startVa);
     flushRange(core, mm, startVa, endVa, strideShift, lastLevel);
-    machine.stats().recordLatency("flush_tlb_range", machine.now(core) - start);
+    OP_FLUSH_TLB_RANGE.end(machine, core, startVa, start);
   }
 
   private void flushRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
@@ -228,9 +235,9 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   /** Linux {@code flush_tlb_all}: {@code DSB ISHST; TLBI VMALLE1IS; DSB ISH; ISB}. */
   public void flushTlbAll(int core) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_ALL.begin(machine, core, 0);
     flushAll(core);
-    machine.stats().recordLatency("flush_tlb_all", machine.now(core) - start);
+    OP_FLUSH_TLB_ALL.end(machine, core, 0, start);
   }
 
   private void flushAll(int core) {
@@ -243,7 +250,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux {@code flush_tlb_kernel_range} (6.10+): leaf TLBIs for every ASID, or everything above the limit. */
   @Override
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_KERNEL_RANGE.begin(machine, core, startVa);
     long alignedStart = startVa & -PAGE_SIZE;
     long alignedEnd = (endVa + PAGE_SIZE - 1) & -PAGE_SIZE;
     long pages = (alignedEnd - alignedStart) >>> PAGE_SHIFT;
@@ -255,7 +262,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
       machine.barrier(core, BarrierKind.CONTEXT_SYNC);
     }
-    machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
+    OP_FLUSH_TLB_KERNEL_RANGE.end(machine, core, startVa, start);
   }
 
   /**
@@ -263,13 +270,13 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    * table is freed; {@code VAAE1IS} removes the walk-cache entries through it too.
    */
   public void flushTlbKernelPgtable(int core, long va) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_KERNEL_PGTABLE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     machine.invalidateBroadcast(core, InvalidationScope.VA_ALL_ASIDS, pageVa, pageVa + PAGE_SIZE, 0, false);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
-    machine.stats().recordLatency("__flush_tlb_kernel_pgtable", machine.now(core) - start);
+    OP_FLUSH_TLB_KERNEL_PGTABLE.end(machine, core, va, start);
   }
 
   // ---------------------------------------------------------------------------------------

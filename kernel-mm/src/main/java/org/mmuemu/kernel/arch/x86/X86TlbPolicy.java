@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch.x86;
 
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
@@ -48,6 +49,10 @@ import org.mmuemu.kernel.mm.Mm;
  * <p>Confined to the simulation thread.
  */
 public final class X86TlbPolicy implements ArchTlbPolicy {
+  private static final KernelOperation OP_FLUSH_TLB_RANGE = KernelOperation.named("flush_tlb_range");
+  private static final KernelOperation OP_FLUSH_TLB_MM = KernelOperation.named("flush_tlb_mm");
+  private static final KernelOperation OP_SWITCH_MM_IRQS_OFF = KernelOperation.named("switch_mm_irqs_off");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE = KernelOperation.named("flush_tlb_kernel_range");
   /** Linux's TLB_FLUSH_ALL end marker. */
   static final long FLUSH_ALL = -1L;
   /** X86_CR3_PTI_PCID_USER_BIT. */
@@ -163,11 +168,11 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void switchMm(int core, Mm previous, Mm next) {
-    long start = machine.now(core);
+    long start = OP_SWITCH_MM_IRQS_OFF.begin(machine, core, 0);
     enterKernel(core);
     switchMmIrqsOff(core, next);
     exitToUser(core, true);
-    machine.stats().recordLatency("switch_mm_irqs_off", machine.now(core) - start);
+    OP_SWITCH_MM_IRQS_OFF.end(machine, core, 0, start);
   }
 
   /**
@@ -301,12 +306,12 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
-    flushTlbMmRange(core, mm, startVa, endVa, strideShift, !lastLevel, "flush_tlb_range");
+    flushTlbMmRange(core, mm, startVa, endVa, strideShift, !lastLevel, OP_FLUSH_TLB_RANGE);
   }
 
   @Override
   public void flushTlbMm(int core, Mm mm) {
-    flushTlbMmRange(core, mm, 0, FLUSH_ALL, PhysicalMemory.FRAME_SHIFT, true, "flush_tlb_mm");
+    flushTlbMmRange(core, mm, 0, FLUSH_ALL, PhysicalMemory.FRAME_SHIFT, true, OP_FLUSH_TLB_MM);
   }
 
   /**
@@ -317,16 +322,16 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   @Override
   public void tlbFlush(int core, Mm mm, org.mmuemu.kernel.arch.TlbGatherFlush gather) {
     if (gather.fullmm() || gather.needFlushAll()) {
-      flushTlbMmRange(core, mm, 0, FLUSH_ALL, gather.strideShift(), gather.freedTables(), "flush_tlb_mm");
+      flushTlbMmRange(core, mm, 0, FLUSH_ALL, gather.strideShift(), gather.freedTables(), OP_FLUSH_TLB_MM);
     } else {
       flushTlbMmRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), gather.freedTables(),
-          "flush_tlb_range");
+          OP_FLUSH_TLB_RANGE);
     }
   }
 
   private void flushTlbMmRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean freedTables,
-      String latencyName) {
-    long start = machine.now(core);
+      KernelOperation operation) {
+    long start = operation.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
     X86MmContext ctx = context(mm);
     long newGen = ++ctx.tlbGen;
@@ -345,7 +350,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       flushTlbFunc(core);
     }
     exitToUser(core, wasUser);
-    machine.stats().recordLatency(latencyName, machine.now(core) - start);
+    operation.end(machine, core, startVa, start);
   }
 
   private void setInfo(Mm mm, long startVa, long endVa, int strideShift, long newGen, boolean freedTables) {
@@ -545,7 +550,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_KERNEL_RANGE.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
     setInfo(null, startVa, endVa, PhysicalMemory.FRAME_SHIFT, 0, false);
     boolean full = infoEndVa == FLUSH_ALL;
@@ -579,7 +584,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       machine.clocks().waitUntil(core, acknowledged);
     }
     exitToUser(core, wasUser);
-    machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
+    OP_FLUSH_TLB_KERNEL_RANGE.end(machine, core, startVa, start);
   }
 
   /** Linux __flush_tlb_all: INVPCID type 2, or a CR4.PGE toggle without INVPCID (the ISA names it). */
