@@ -12,6 +12,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.arch.LinuxArch;
+import org.mmuemu.kernel.oracle.AliasOracle;
 
 /**
  * Linux's vmalloc (mm/vmalloc.c): the vmap_area allocator over the kernel's vmalloc range,
@@ -130,7 +131,7 @@ public final class Vmalloc {
     this.lazyMaxPages = lazyMaxPages(machine.coreCount());
     this.pageTables = new KernelPageTables(machine, context.tables(), context.kernelRootPfn(),
         config.pteWriteCycles(), arch.kernelMappings());
-    this.aliasOracle = new AliasOracle(machine, pageTables);
+    this.aliasOracle = new AliasOracle(machine, pageTables::translate);
     for (int core = 0; core < machine.coreCount(); core++) {
       rcuPending.add(new ArrayList<>());
     }
