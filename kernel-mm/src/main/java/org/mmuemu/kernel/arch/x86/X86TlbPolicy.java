@@ -55,8 +55,6 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE = KernelOperation.named("flush_tlb_kernel_range");
   /** Linux's TLB_FLUSH_ALL end marker. */
   static final long FLUSH_ALL = -1L;
-  /** X86_CR3_PTI_PCID_USER_BIT. */
-  static final int PTI_USER_PCID_BIT = 11;
   /** Linux's HZ, for the jiffies-based sampling of consider_global_asid and the cpumask trim. */
   static final long HZ = 1000;
   /** consider_global_asid: an mm active on more than this many CPUs gets a global ASID. */
@@ -70,11 +68,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private final boolean pti;
   private final boolean invlpgb;
   private final long ceilingPages;
-  private final int maxAsidAvailable;
   private final long cyclesPerJiffy;
-  private final boolean[] globalAsidUsed;
-  private int lastGlobalAsid;
-  private long lastCtxId;
+  private final X86PcidAllocator pcids;
   private final int[] targets;
 
   // Linux keeps one flush_tlb_info per CPU; here calls never nest, so one suffices.
@@ -110,10 +105,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     this.pti = pcid && config.pti();
     this.invlpgb = pcid && isa.hasBroadcast();
     this.ceilingPages = config.singlePageFlushCeilingPages();
-    this.maxAsidAvailable = (1 << (12 - (pti ? 1 : 0))) - 2;
     this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
-    this.globalAsidUsed = new boolean[maxAsidAvailable];
-    this.lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
+    this.pcids = new X86PcidAllocator(pcid, pti, machine.coreCount());
     this.targets = new int[machine.coreCount()];
     long kernelRootPfn = machine.core(0).context().kernelRootPa() >>> PhysicalMemory.FRAME_SHIFT;
     this.initMm = new Mm(0, kernelRootPfn, -1);
@@ -133,25 +126,19 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   // identifiers
 
   int kernelPcid(int asid) {
-    return pcid ? asid + 1 : 0;
+    return pcids.kernelPcid(asid);
   }
 
   int userPcid(int asid) {
-    return kernelPcid(asid) | (1 << PTI_USER_PCID_BIT);
+    return pcids.userPcid(asid);
   }
 
   private static boolean isGlobalAsid(int asid) {
-    return asid >= X86CpuTlbState.DYNAMIC_ASIDS;
+    return X86PcidAllocator.isGlobalAsid(asid);
   }
 
   X86MmContext context(Mm mm) {
-    Object state = mm.archState();
-    if (state == null) {
-      X86MmContext created = new X86MmContext(++lastCtxId, cpus == null ? machine.coreCount() : cpus.length);
-      mm.setArchState(created);
-      return created;
-    }
-    return (X86MmContext) state;
+    return pcids.context(mm);
   }
 
   X86CpuTlbState cpu(int core) {
@@ -218,7 +205,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       if (next != initMm) {
         ctx.cpumask[core] = true;
       }
-      long chosen = chooseNewAsid(cpu, ctx, nextGen);
+      long chosen = pcids.chooseNewAsid(cpu, ctx, nextGen);
       newAsid = (int) (chosen >> 1);
       needFlush = (chosen & 1) != 0;
     }
@@ -232,35 +219,6 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     machine.writeContext(core, next.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(newAsid), needFlush);
     cpu.loadedMm = next;
     cpu.loadedAsid = newAsid;
-  }
-
-  /** Returns {@code asid << 1 | needFlush}. */
-  private long chooseNewAsid(X86CpuTlbState cpu, X86MmContext ctx, long nextGen) {
-    if (!pcid) {
-      return 1;
-    }
-    if (ctx.globalAsid != 0) {
-      return (long) ctx.globalAsid << 1;
-    }
-    if (cpu.invalidateOther) {
-      for (int asid = 0; asid < X86CpuTlbState.DYNAMIC_ASIDS; asid++) {
-        if (asid != cpu.loadedAsid) {
-          cpu.ctxIds[asid] = 0;
-        }
-      }
-      cpu.invalidateOther = false;
-    }
-    for (int asid = 0; asid < X86CpuTlbState.DYNAMIC_ASIDS; asid++) {
-      if (cpu.ctxIds[asid] == ctx.ctxId) {
-        return (long) asid << 1 | (cpu.tlbGens[asid] < nextGen ? 1 : 0);
-      }
-    }
-    int asid = cpu.nextAsid++;
-    if (asid >= X86CpuTlbState.DYNAMIC_ASIDS) {
-      asid = 0;
-      cpu.nextAsid = 1;
-    }
-    return (long) asid << 1 | 1;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -529,20 +487,18 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   private int allocateGlobalAsid(int core) {
-    for (int pass = 0; pass < 2; pass++) {
-      for (int asid = lastGlobalAsid + 1; asid < maxAsidAvailable; asid++) {
-        if (!globalAsidUsed[asid]) {
-          globalAsidUsed[asid] = true;
-          lastGlobalAsid = asid;
-          return asid;
-        }
-      }
+    int asid = pcids.tryAllocateGlobalAsid();
+    if (asid < 0) {
       // reset_global_asid_space: flush every non-global entry everywhere, then reuse.
       machine.invalidateBroadcast(core, InvalidationScope.ALL_NON_GLOBAL, 0, 0, 0, false);
       machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
-      lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
+      pcids.resetGlobalAsidSpace();
+      asid = pcids.tryAllocateGlobalAsid();
     }
-    throw new IllegalStateException("no global ASID left");
+    if (asid < 0) {
+      throw new IllegalStateException("no global ASID left");
+    }
+    return asid;
   }
 
   // ---------------------------------------------------------------------------------------
