@@ -27,23 +27,25 @@ public final class LinuxArchRegistry {
     LinuxArch create(KernelArchContext context, KernelConfig config);
   }
 
-  private static final Map<String, Factory> FACTORIES = factories();
-  private static final Map<String, Function<KernelConfig, List<ConfigProblem>>> CHECKS = Map.of(
-      "arm64", Arm64ArchConfig::check,
-      "x86", X86ArchConfig::check);
+  /** One architecture: how to build it and how it checks a kernel config. */
+  private record Entry(Factory factory, Function<KernelConfig, List<ConfigProblem>> check) {}
+
+  private static final Map<String, Entry> ARCHES = arches();
 
   private LinuxArchRegistry() {}
 
-  private static Map<String, Factory> factories() {
-    Map<String, Factory> factories = new LinkedHashMap<>();
-    factories.put("arm64", (context, config) -> new Arm64LinuxArch(context, Arm64ArchConfig.from(config)));
-    factories.put("x86", (context, config) -> new X86LinuxArch(context, X86ArchConfig.from(config)));
-    return Collections.unmodifiableMap(factories);
+  private static Map<String, Entry> arches() {
+    Map<String, Entry> arches = new LinkedHashMap<>();
+    arches.put("arm64", new Entry((context, config) -> new Arm64LinuxArch(context, Arm64ArchConfig.from(config)),
+        Arm64ArchConfig::check));
+    arches.put("x86", new Entry((context, config) -> new X86LinuxArch(context, X86ArchConfig.from(config)),
+        X86ArchConfig::check));
+    return Collections.unmodifiableMap(arches);
   }
 
   /** The ISA ids with an arch layer, in registration order. */
   public static Set<String> isaIds() {
-    return FACTORIES.keySet();
+    return ARCHES.keySet();
   }
 
   /**
@@ -51,8 +53,8 @@ public final class LinuxArchRegistry {
    * set away from their defaults); empty for an ISA with no arch layer.
    */
   public static List<ConfigProblem> check(String isaId, KernelConfig config) {
-    Function<KernelConfig, List<ConfigProblem>> check = CHECKS.get(isaId);
-    return check == null ? List.of() : check.apply(config);
+    Entry entry = ARCHES.get(isaId);
+    return entry == null ? List.of() : entry.check().apply(config);
   }
 
   /**
@@ -61,11 +63,11 @@ public final class LinuxArchRegistry {
    * @throws IllegalArgumentException for an ISA with no arch layer, naming the ones there are
    */
   public static LinuxArch create(String isaId, KernelArchContext context, KernelConfig config) {
-    Factory factory = FACTORIES.get(isaId);
-    if (factory == null) {
+    Entry entry = ARCHES.get(isaId);
+    if (entry == null) {
       throw new IllegalArgumentException("isa: " + isaId + " (expected one with a Linux arch layer: "
-          + String.join(", ", FACTORIES.keySet()) + ")");
+          + String.join(", ", ARCHES.keySet()) + ")");
     }
-    return factory.create(context, config);
+    return entry.factory().create(context, config);
   }
 }
