@@ -28,6 +28,7 @@ public final class PercpuAllocator {
   public static final long UNIT_BYTES = 256L << 10;
 
   private final Vmalloc vmalloc;
+  private final VmapAreaAllocator areas;
   private final Machine machine;
   private final int cpus;
   private final long allocCycles;
@@ -51,7 +52,9 @@ public final class PercpuAllocator {
     }
   }
 
-  PercpuAllocator(Vmalloc vmalloc, long allocCycles, long pageAllocCycles, long pageFreeCycles) {
+  PercpuAllocator(Vmalloc vmalloc, VmapAreaAllocator areas, long allocCycles, long pageAllocCycles,
+      long pageFreeCycles) {
+    this.areas = areas;
     this.vmalloc = vmalloc;
     this.machine = vmalloc.machine();
     this.cpus = machine.coreCount();
@@ -73,7 +76,7 @@ public final class PercpuAllocator {
       return 0;
     }
     long start = OP_ALLOC_PERCPU.begin(machine, core, 0);
-    mutex.acquire(machine, core, vmalloc.lockCycles);
+    mutex.acquire(machine, core, areas.lockCycles());
     machine.charge(core, allocCycles);
     Chunk chunk = null;
     long offset = 0;
@@ -86,8 +89,8 @@ public final class PercpuAllocator {
       }
     }
     if (chunk == null) {
-      VmapArea area = vmalloc.allocVmapArea(core, UNIT_BYTES * cpus, UNIT_BYTES, vmalloc.vmallocStartVa(),
-          vmalloc.vmallocEndVa(), VmapArea.FLAG_NO_GUARD);
+      VmapArea area = areas.allocVmapArea(core, UNIT_BYTES * cpus, UNIT_BYTES, areas.vmallocStartVa(),
+          areas.vmallocEndVa(), VmapArea.FLAG_NO_GUARD);
       if (area == null) {
         mutex.release(machine, core);
         OP_ALLOC_PERCPU.endUnrecorded(machine, core, 0);
@@ -127,7 +130,7 @@ public final class PercpuAllocator {
       return;
     }
     long start = OP_FREE_PERCPU.begin(machine, core, va);
-    mutex.acquire(machine, core, vmalloc.lockCycles);
+    mutex.acquire(machine, core, areas.lockCycles());
     machine.charge(core, allocCycles);
     Chunk chunk = null;
     for (Chunk candidate : chunks) {
@@ -141,7 +144,7 @@ public final class PercpuAllocator {
       mutex.release(machine, core);
       throw new IllegalStateException("free_percpu: 0x" + Long.toHexString(va) + " is in no chunk");
     }
-    vmalloc.touch(core, chunk.area, "free_percpu");
+    areas.touch(core, chunk.area, "free_percpu");
     if (--chunk.liveObjects == 0) {
       destroy(core, chunk);
     }
@@ -153,7 +156,7 @@ public final class PercpuAllocator {
     chunks.remove(chunk);
     VmapArea area = chunk.area;
     vmalloc.unmapNoflush(core, area.vaStart(), area.vaEnd());
-    vmalloc.flushKernelRange(core, area.vaStart(), area.vaEnd(), "pcpu_post_unmap_tlb_flush");
+    areas.flushKernelRange(core, area.vaStart(), area.vaEnd(), "pcpu_post_unmap_tlb_flush");
     long freeCycles = pageFreeCycles;
     for (long[] unit : chunk.pfns) {
       for (long pfn : unit) {
@@ -163,8 +166,8 @@ public final class PercpuAllocator {
         }
       }
     }
-    VmapArea unlinked = vmalloc.unlinkBusy(core, area.vaStart());
-    vmalloc.freeVmapAreaNoflush(core, unlinked);
+    VmapArea unlinked = areas.unlinkBusy(core, area.vaStart());
+    areas.freeVmapAreaNoflush(core, unlinked);
     chunksDestroyed++;
   }
 
