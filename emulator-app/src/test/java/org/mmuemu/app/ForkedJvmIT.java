@@ -3,9 +3,13 @@ package org.mmuemu.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +55,56 @@ final class ForkedJvmIT {
     }
     assertThat(temporaries()).isEmpty();
     assertThat(trace).doesNotExist();
+  }
+
+  /** One 100 MB line (the 2 GB sparse file, scaled): stopped in bounded memory, with its line number. */
+  @Test
+  void hundredMegabyteLine_failsWithItsLineNumber_inA256MegabyteHeap() throws Exception {
+    Path trace = dir.resolve("one-line.txt");
+    try (FileChannel channel = FileChannel.open(trace, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.wrap("I  0400000,4\n".getBytes(StandardCharsets.US_ASCII)));
+      ByteBuffer chunk = ByteBuffer.wrap("7".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII));
+      for (int i = 0; i < 100; i++) {
+        channel.write(chunk.rewind());
+      }
+      channel.write(ByteBuffer.wrap("\n S 1000,8\n".getBytes(StandardCharsets.US_ASCII)));
+    }
+    Path output = dir.resolve("output.txt");
+    try {
+      for (boolean lenient : new boolean[] {false, true}) {
+        List<String> args = new ArrayList<>(List.of("replay", "--machine", "x86-skylake", "--trace-file",
+            trace.toString(), "-q"));
+        if (lenient) {
+          args.addAll(List.of("--lenient", "--json"));
+        }
+        Process process = startJar(List.of("-Xmx256m"), output, args.toArray(String[]::new));
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        String text = Files.readString(output);
+        if (lenient) {
+          assertThat(process.exitValue()).as(text).isZero();
+          assertThat(text).contains("\"longLines\": 1").doesNotContain("OutOfMemoryError");
+        } else {
+          assertThat(process.exitValue()).as(text).isEqualTo(ExitCodes.BAD_INPUT);
+          assertThat(text).isEqualTo("replay: one-line.txt:2: line longer than 4096 bytes (the limit; see "
+              + "--max-line-bytes)\n");
+        }
+      }
+    } finally {
+      Files.deleteIfExists(trace);
+    }
+  }
+
+  /** A plain run prints its summary and nothing else: no log lines from the libraries. */
+  @Test
+  void plainRun_writesNothingToStandardError() throws Exception {
+    Path output = dir.resolve("stderr.txt");
+    List<String> command = List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+        JAR.toString(), "run", "--machine", "arm64-neoverse-n1", "--workload", "stream", "--param", "accesses=100");
+    Process process = new ProcessBuilder(command).redirectError(output.toFile())
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isZero();
+    assertThat(Files.readString(output)).isEmpty();
   }
 
   private List<String> temporaries() throws IOException {
