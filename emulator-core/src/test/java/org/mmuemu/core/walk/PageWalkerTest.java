@@ -13,6 +13,7 @@ import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.config.TlbLevelSpec.Replacement;
 import org.mmuemu.core.config.TlbLevelSpec.Serves;
 import org.mmuemu.core.config.WalkerSpec;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
@@ -301,7 +302,7 @@ final class PageWalkerTest {
     translate(VA);
     long lastLevelTable = tables.tableAt(root, VA, 3, false);
     tables.clear(root, VA, 2);
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + KIB4, ASID);
     machine.memory().free(lastLevelTable);
 
     Translation t = translate(VA + KIB4);
@@ -318,7 +319,7 @@ final class PageWalkerTest {
     translate(VA);
     long lastLevelTable = tables.tableAt(root, VA, 3, false);
     tables.clear(root, VA, 2);
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, true);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + KIB4, ASID);
     machine.memory().free(lastLevelTable);
 
     translate(VA + KIB4);
@@ -358,7 +359,7 @@ final class PageWalkerTest {
     mapPage(VA);
     translate(VA);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + KIB4, ASID);
 
     assertThat(translate(VA).memoryRefs()).isEqualTo(4);
   }
@@ -371,7 +372,7 @@ final class PageWalkerTest {
     translate(VA);
     translate(VA + GIB512);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + KIB4, ASID);
 
     assertThat(translate(VA + GIB512 + KIB4).memoryRefs()).isEqualTo(1);
   }
@@ -385,7 +386,7 @@ final class PageWalkerTest {
     mapPage(kernelVa);
     translate(kernelVa);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, kernelVa, kernelVa + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), kernelVa, kernelVa + KIB4, ASID);
 
     assertThat(translate(kernelVa).memoryRefs()).isEqualTo(4);
   }
@@ -404,7 +405,7 @@ final class PageWalkerTest {
     mapPage(topGibVa);
     translate(topGibVa);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, topGibVa, topGibVa + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), topGibVa, topGibVa + KIB4, ASID);
 
     assertThat(translate(topGibVa).memoryRefs()).as("descriptor reads after invalidating va 0x%x", topGibVa)
         .isEqualTo(4);

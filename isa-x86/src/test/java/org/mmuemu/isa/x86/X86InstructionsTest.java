@@ -8,6 +8,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.IsaRegistry;
@@ -138,7 +139,8 @@ final class X86InstructionsTest {
   void invlpg_removesThePageInTheCurrentPcid_andEveryPscEntryOfThatPcid() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_1, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.VA),
+        VA_A, VA_A + 4096, PCID_1));
 
     assertThat(tlbSurvivors(0)).isEqualTo("FGa");
     assertThat(pscSurvivors(0)).as("F's PSC entries go too, whatever their address; PCID 2's stay").isEqualTo("a");
@@ -150,7 +152,7 @@ final class X86InstructionsTest {
   void invlpg_ofAGlobalPage_removesTheGlobalEntry() {
     fill(0);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, VA_G, VA_G + 4096, PCID_1, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_G, VA_G + 4096, PCID_1);
 
     assertThat(tlbSurvivors(0)).isEqualTo("AFa");
   }
@@ -160,8 +162,8 @@ final class X86InstructionsTest {
     fill(0);
 
     long cost = cycles(() -> {
-      machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_2, false);
-      machine.invalidateLocal(0, InvalidationScope.VA, VA_G, VA_G + 4096, PCID_2, false);
+      machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_A, VA_A + 4096, PCID_2);
+      machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_G, VA_G + 4096, PCID_2);
     });
 
     assertThat(tlbSurvivors(0)).as("A (PCID 1) and the global G stay").isEqualTo("AFG");
@@ -174,7 +176,7 @@ final class X86InstructionsTest {
   void invpcidType1_removesOnePcidsNonGlobalEntriesAndPscEntries() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ASID, 0, 0, PCID_2, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ASID), 0, 0, PCID_2));
 
     assertThat(tlbSurvivors(0)).isEqualTo("AFG");
     assertThat(pscSurvivors(0)).isEqualTo("AF");
@@ -186,7 +188,7 @@ final class X86InstructionsTest {
   void invpcidType2_removesEverything_globalsIncluded() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ALL, 0, 0, 0, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ALL), 0, 0, 0));
 
     assertThat(tlbSurvivors(0)).isEmpty();
     assertThat(pscSurvivors(0)).isEmpty();
@@ -198,7 +200,7 @@ final class X86InstructionsTest {
   void invpcidType3_removesEveryNonGlobalEntry_keepsGlobals() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ALL_NON_GLOBAL, 0, 0, 0, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ALL_NON_GLOBAL), 0, 0, 0));
 
     assertThat(tlbSurvivors(0)).isEqualTo("G");
     assertThat(pscSurvivors(0)).isEmpty();
@@ -211,7 +213,7 @@ final class X86InstructionsTest {
     fill(0);
     fill(1);
 
-    machine.invalidateLocal(0, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.ALL), 0, 0, 0);
 
     assertThat(tlbSurvivors(1)).isEqualTo("AFGa");
     assertThat(pscSurvivors(1)).isEqualTo("AFa");
@@ -289,15 +291,15 @@ final class X86InstructionsTest {
     build(Map.of("invpcid", false));
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ALL, 0, 0, 0, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ALL), 0, 0, 0));
 
     assertThat(tlbSurvivors(0)).isEmpty();
     assertThat(pscSurvivors(0)).isEmpty();
     assertThat(cost).isEqualTo(23);
     assertThat(machine.stats().instructionCounts()).containsExactlyEntriesOf(Map.of("CR4.PGE toggle", 1L));
-    assertThatThrownBy(() -> machine.invalidateLocal(0, InvalidationScope.ASID, 0, 0, PCID_2, false))
+    assertThatThrownBy(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ASID), 0, 0, PCID_2))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("INVPCID type 1");
-    assertThatThrownBy(() -> machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_2, false))
+    assertThatThrownBy(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_A, VA_A + 4096, PCID_2))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("INVPCID type 0");
   }
 
@@ -386,7 +388,7 @@ final class X86InstructionsTest {
     assertThat(machine.translate(0, va + 0x1F_F008, AccessKind.WRITE)).isEqualTo(pa + 0x1F_F008);
     assertThat(machine.stats().walks()).isEqualTo(walks);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, va + 0x10_0000, va + 0x10_1000, PCID_1, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA), va + 0x10_0000, va + 0x10_1000, PCID_1);
     machine.translate(0, va, AccessKind.READ);
     assertThat(machine.stats().walks()).as("the whole 2 MiB entry went").isEqualTo(walks + 1);
     assertThat(machine.oracle().total()).isZero();
@@ -423,7 +425,7 @@ final class X86InstructionsTest {
     long start = machine.now(0);
     long otherCore = machine.now(1);
 
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_1, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA), VA_A, VA_A + 4096, PCID_1);
     long waited = machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(tlbSurvivors(0)).isEqualTo("FGa");
@@ -441,10 +443,27 @@ final class X86InstructionsTest {
     build(Map.of("invlpgb", true));
     fill(0);
 
-    machine.invalidateBroadcast(0, InvalidationScope.VA_ALL_ASIDS, VA_A, VA_A + 4096, PCID_1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withLastLevelOnly(true),
+        VA_A, VA_A + 4096, PCID_1);
 
     assertThat(tlbSurvivors(0)).as("A in both PCIDs").isEqualTo("FG");
     assertThat(pscSurvivors(0)).isEqualTo("AFa");
+  }
+
+  @Test
+  void invlpgb_coversAtMostInvlpgbMaxPagesStrides_countedInTheOperationsStride() {
+    build(Map.of("invlpgb", true, "invlpgbMaxPages", 2));
+    Invalidation pages = Invalidation.broadcast(InvalidationScope.VA);
+
+    machine.invalidate(0, pages, VA_A, VA_A + 2 * 4096, PCID_1);
+    assertThatThrownBy(() -> machine.invalidate(0, pages, VA_A, VA_A + 3 * 4096, PCID_1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("INVLPGB can encode");
+    long twoMib = 2L << 20;
+    machine.invalidate(0, pages.withStrideShift(21), 0, 2 * twoMib, PCID_1);
+    assertThatThrownBy(() -> machine.invalidate(0, pages.withStrideShift(21), 4096, 4096 + twoMib, PCID_1))
+        .as("not aligned to the 2 MiB stride").isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(machine.stats().instructionCounts()).containsExactlyEntriesOf(Map.of("INVLPGB", 2L));
   }
 
   @Test
