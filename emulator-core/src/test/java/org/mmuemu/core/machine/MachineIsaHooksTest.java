@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InterruptCosts;
 import org.mmuemu.core.isa.Invalidation;
@@ -21,6 +20,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Oracle;
 import org.mmuemu.core.oracle.TableUpdateChecker;
 import org.mmuemu.core.testkit.FakeIsa;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.testkit.SmallMachines;
 
@@ -144,7 +144,7 @@ final class MachineIsaHooksTest {
 
   private static Machine hooked(List<String> events, long intervalCycles) {
     Isa isa = new HookedIsa(new FakeIsa(), new HookedFormat(), maintenanceWithInterval(intervalCycles, 500), events);
-    Machine machine = new Machine(SmallMachines.standard(FakeIsa.ID, ConfigSection.empty("/fake")), isa, 1);
+    Machine machine = new Machine(MachineSpecBuilder.forIsa(FakeIsa.ID).build(), isa, 1);
     machine.actOn(0);
     return machine;
   }

@@ -19,6 +19,7 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.testkit.SmallMachines;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
@@ -79,7 +80,7 @@ public abstract class MachineTranslationContract {
   @BeforeEach
   void buildMachine() {
     machine = SmallMachines.build(provider(),
-        SmallMachines.standard(provider().id(), SmallMachines.isaSection(provider().id(), isaConfig())), 1);
+        MachineSpecBuilder.forIsa(provider().id()).isaValues(isaConfig()).build(), 1);
     machine.actOn(0);
     format = machine.format();
     tables = new PageTableWriter(machine);

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.config.TlbLevelSpec.Replacement;
 import org.mmuemu.core.config.TlbLevelSpec.Serves;
 import org.mmuemu.core.config.WalkerSpec;
@@ -23,6 +22,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Violation;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.testkit.FakeIsa;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.testkit.SmallMachines;
 import org.mmuemu.core.trace.EventKind;
@@ -57,10 +57,10 @@ final class PageWalkerTest {
   private final List<long[]> faults = new ArrayList<>();
 
   private static Machine machine(WalkerSpec walker) {
-    return SmallMachines.fake(SmallMachines.spec(FakeIsa.ID, 1,
-        List.of(SmallMachines.level("l1", Serves.UNIFIED, 16, 4, Replacement.LRU, 1,
-            SmallMachines.KIB_4, SmallMachines.MIB_2, SmallMachines.GIB_1)),
-        walker, ConfigSection.empty("/fake")));
+    return SmallMachines.fake(MachineSpecBuilder.forIsa(FakeIsa.ID).cores(1)
+        .tlbLevels(List.of(SmallMachines.level("l1", Serves.UNIFIED, 16, 4, Replacement.LRU, 1,
+            SmallMachines.KIB_4, SmallMachines.MIB_2, SmallMachines.GIB_1)))
+        .walker(walker).build());
   }
 
   private void boot(WalkerSpec walker) {

@@ -18,6 +18,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.testkit.PageTableWriter;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.SmallMachines;
 import org.mmuemu.core.walk.WalkCache;
 
@@ -58,7 +59,7 @@ final class X86InstructionsTest {
     Map<String, Object> config = new HashMap<>(extra);
     config.put("costs", COSTS);
     IsaProvider x86 = IsaRegistry.load().get("x86");
-    machine = SmallMachines.build(x86, SmallMachines.standard("x86", SmallMachines.isaSection("x86", config)), 1);
+    machine = SmallMachines.build(x86, MachineSpecBuilder.forIsa("x86").isaValues(config).build(), 1);
     machine.actOn(0);
     tables = new PageTableWriter(machine);
     root = tables.newRootOnAllCores(PCID_1);
@@ -396,9 +397,7 @@ final class X86InstructionsTest {
 
   @Test
   void oneGibPage_translatesThroughAPdpteLeaf_inThreeReadsFewer() {
-    var spec = SmallMachines.standard("x86", SmallMachines.isaSection("x86", Map.of()));
-    spec = new org.mmuemu.core.config.MachineSpec(spec.name(), spec.description(), spec.isa(), 1, 1.0, 2L << 30,
-        1, 0, spec.tlbLevels(), spec.walker(), spec.isaSection(), spec.kernelSection());
+    var spec = MachineSpecBuilder.forIsa("x86").cores(1).memoryBytes(2L << 30).build();
     machine = SmallMachines.build(IsaRegistry.load().get("x86"), spec, 1);
     tables = new PageTableWriter(machine);
     root = tables.newRootOnAllCores(PCID_1);
