@@ -25,7 +25,8 @@ final class HostileServerTest {
     try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       CompletableFuture<Void> server = CompletableFuture.runAsync(() -> {
         try (Socket socket = listener.accept()) {
-          BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+          BufferedReader in = new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
           OutputStream out = socket.getOutputStream();
           in.readLine(); // hello
           out.write("{\"id\":0,\"type\":\"hello\"}\n".getBytes(StandardCharsets.UTF_8));
