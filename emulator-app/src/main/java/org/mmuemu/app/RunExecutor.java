@@ -77,7 +77,9 @@ final class RunExecutor {
       out.flush();
     }
     if (!options.quiet) {
-      PrintWriter summaryStream = options.json ? err : out;
+      // With the result on stdout (--json, --out -) the summary goes to stderr.
+      boolean resultOnStdout = options.json || (options.out != null && options.out.toString().equals("-"));
+      PrintWriter summaryStream = resultOnStdout ? err : out;
       new Summary(result, loaded.spec().frequencyGHz()).print(summaryStream, options.out);
       if (traceWriter != null && traceWriter.eventsNotWritten() > 0) {
         summaryStream.printf("  %-22s cut at --trace-max-bytes %d: %,d events written, %,d left out%n", "trace",

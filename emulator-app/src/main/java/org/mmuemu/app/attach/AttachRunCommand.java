@@ -19,6 +19,7 @@ import org.mmuemu.configs.ResultJson;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.result.RunResult;
+import org.mmuemu.core.text.TerminalText;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -120,8 +121,10 @@ final class AttachRunCommand implements Callable<Integer> {
           case "accepted", "event" -> { }
           case "progress" -> {
             if (!quiet) {
-              err.printf("attach: %s events, %s dropped, %s s%n", message.path("events").asText(),
-                  message.path("dropped").asText(), message.path("wallSeconds").asText());
+              // What the server sends is shown escaped: it must not drive this terminal.
+              err.println(TerminalText.escape(String.format("attach: %s events, %s dropped, %s s",
+                  message.path("events").asText(), message.path("dropped").asText(),
+                  message.path("wallSeconds").asText())));
               err.flush();
             }
           }
@@ -130,7 +133,7 @@ final class AttachRunCommand implements Callable<Integer> {
               try {
                 eventsFile.commit();
               } catch (OutputFileException e) {
-                err.println("attach: " + e.getMessage());
+                err.println(TerminalText.escape("attach: " + e.getMessage()));
                 err.flush();
                 return ExitCodes.BAD_INPUT;
               }
@@ -149,7 +152,7 @@ final class AttachRunCommand implements Callable<Integer> {
             return reportError(message, err);
           }
           default -> {
-            err.println("attach: unexpected message from the server: " + line);
+            err.println(TerminalText.escape("attach: unexpected message from the server: " + line));
             err.flush();
           }
         }
@@ -209,7 +212,7 @@ final class AttachRunCommand implements Callable<Integer> {
       lines.add(message.path("message").asText());
     }
     for (String line : lines) {
-      err.println("attach: " + line);
+      err.println(TerminalText.escape("attach: " + line));
     }
     err.flush();
     return switch (code) {
