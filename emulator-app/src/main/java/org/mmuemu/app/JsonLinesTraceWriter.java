@@ -8,9 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import org.mmuemu.core.trace.EventJson;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.core.trace.json.EventJson;
 
 /**
  * Writes events as JSON lines ({@link EventJson}) to a temporary file beside the target, moved
