@@ -3,14 +3,12 @@ package org.mmuemu.app.attach;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mmuemu.app.ExitCodes;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.configs.io.OutputFile;
+import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.result.RunResult;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -90,17 +90,15 @@ final class AttachRunCommand implements Callable<Integer> {
     PrintWriter out = failing.getOut();
     PrintWriter err = failing.getErr();
     ObjectNode request = request(failing);
-    Path temporary = null;
+    OutputFile eventsFile = null;
     Writer eventWriter = out;
     if (eventsOut != null) {
-      Path target = eventsOut.toAbsolutePath();
       try {
-        temporary = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        eventWriter = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new CommandLine.ParameterException(failing, "--out " + eventsOut + ": cannot write (" + e.getMessage()
-            + ")");
+        eventsFile = OutputFile.open("--out", eventsOut);
+      } catch (OutputFileException e) {
+        throw new CommandLine.ParameterException(failing, e.getMessage());
       }
+      eventWriter = eventsFile.writer();
     }
     try (ControlClient client = parent.connect(failing)) {
       client.send(request);
@@ -128,11 +126,14 @@ final class AttachRunCommand implements Callable<Integer> {
             }
           }
           case "result" -> {
-            if (eventWriter instanceof BufferedWriter file) {
-              file.close();
-              Files.move(temporary, eventsOut.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING,
-                  StandardCopyOption.ATOMIC_MOVE);
-              temporary = null;
+            if (eventsFile != null) {
+              try {
+                eventsFile.commit();
+              } catch (OutputFileException e) {
+                err.println("attach: " + e.getMessage());
+                err.flush();
+                return ExitCodes.BAD_INPUT;
+              }
             }
             RunResult result = ResultJson.fromJson(ControlClient.MAPPER.writeValueAsString(message.get("result")));
             out.print(ResultJson.toJson(result));
@@ -154,13 +155,8 @@ final class AttachRunCommand implements Callable<Integer> {
         }
       }
     } finally {
-      if (temporary != null) {
-        try {
-          eventWriter.close();
-        } catch (IOException e) {
-          // Dropped next.
-        }
-        Files.deleteIfExists(temporary);
+      if (eventsFile != null) {
+        eventsFile.abort();
       }
     }
   }
