@@ -3,12 +3,16 @@ package org.mmuemu.app;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.configs.io.OutputFile;
+import org.mmuemu.configs.io.OutputFileException;
+import org.mmuemu.core.config.ByteSize;
 import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
@@ -35,30 +39,37 @@ final class RunExecutor {
   int execute(Workload workload, Map<String, String> params) throws UserInputException {
     IsaRegistry registry = IsaRegistry.load();
     LoadedMachine loaded = loadMachine(registry, options.machine, options.overrides);
-    JsonLinesTraceWriter traceWriter = openTrace(loaded);
+    // Every output is opened before the run: a wrong path fails now, not after the whole run.
+    OutputFile resultOutput = options.out == null ? null : openOutput("--out", options.out);
+    JsonLinesTraceWriter traceWriter = null;
     RunResult result;
     try {
+      traceWriter = openTrace(loaded);
       result = SimulationRunner.run(registry, loaded, workload, params, options.seed,
           traceWriter == null ? List.of() : List.of(traceWriter), () -> false);
       if (traceWriter != null) {
         traceWriter.commit();
       }
+      if (resultOutput != null) {
+        resultOutput.writer().write(ResultJson.toJson(result));
+        resultOutput.commit();
+      }
     } catch (WorkloadException e) {
       throw new UserInputException(e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
       throw new UserInputException("--machine " + options.machine + ": " + e.getMessage());
-    } catch (IOException | UncheckedIOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getMessage() + ")");
+    } catch (OutputFileException e) {
+      throw new UserInputException(e.getMessage());
+    } catch (UncheckedIOException e) {
+      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getCause().getMessage() + ")");
+    } catch (IOException e) {
+      throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
     } finally {
       if (traceWriter != null) {
         traceWriter.abandon();
       }
-    }
-    if (options.out != null) {
-      try {
-        ResultJson.writeAtomically(result, options.out);
-      } catch (IOException e) {
-        throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
+      if (resultOutput != null) {
+        resultOutput.abort();
       }
     }
     if (options.json) {
@@ -66,17 +77,48 @@ final class RunExecutor {
       out.flush();
     }
     if (!options.quiet) {
-      PrintWriter summaryStream = options.json ? err : out;
+      // With the result on stdout (--json, --out -) the summary goes to stderr.
+      boolean resultOnStdout = options.json || (options.out != null && options.out.toString().equals("-"));
+      PrintWriter summaryStream = resultOnStdout ? err : out;
       new Summary(result, loaded.spec().frequencyGHz()).print(summaryStream, options.out);
+      if (traceWriter != null && traceWriter.eventsNotWritten() > 0) {
+        summaryStream.printf("  %-22s cut at --trace-max-bytes %d: %,d events written, %,d left out%n", "trace",
+            traceMaxBytes(), traceWriter.events(), traceWriter.eventsNotWritten());
+      }
       summaryStream.flush();
     }
     return SimulationRunner.exitCodeOf(result);
   }
 
+  private static OutputFile openOutput(String flag, Path path) throws UserInputException {
+    try {
+      return OutputFile.open(flag, path);
+    } catch (OutputFileException e) {
+      throw new UserInputException(e.getMessage());
+    }
+  }
+
+  private long traceMaxBytes() throws UserInputException {
+    if (options.traceMaxBytes == null) {
+      return Long.MAX_VALUE;
+    }
+    try {
+      long bytes = ByteSize.parse(options.traceMaxBytes);
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("not positive");
+      }
+      return bytes;
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--trace-max-bytes: " + options.traceMaxBytes
+          + " (expected: a positive size such as 1000000 or 100MiB)");
+    }
+  }
+
   private JsonLinesTraceWriter openTrace(LoadedMachine loaded) throws UserInputException {
     if (options.trace == null) {
-      if (!options.traceEvents.isEmpty()) {
-        throw new UserInputException("--trace-events: needs --trace <file> to say where the events go");
+      if (!options.traceEvents.isEmpty() || options.traceMaxBytes != null) {
+        throw new UserInputException((options.traceEvents.isEmpty() ? "--trace-max-bytes" : "--trace-events")
+            + ": needs --trace <file> to say where the events go");
       }
       return null;
     }
@@ -100,11 +142,8 @@ final class RunExecutor {
       }
     }
     List<String> levelNames = loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
-    try {
-      return new JsonLinesTraceWriter(options.trace, mask, levelNames);
-    } catch (IOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e + ")");
-    }
+    long maxBytes = traceMaxBytes();
+    return new JsonLinesTraceWriter(openOutput("--trace", options.trace), mask, maxBytes, levelNames);
   }
 
   /** Loads a machine config, turning config problems into user-input errors. */

@@ -22,7 +22,8 @@ final class RunOptions {
   long seed;
 
   @Option(names = "--out", paramLabel = "<file>",
-      description = "Write the result JSON to this file (atomically: a temporary file, then a rename).")
+      description = "Write the result JSON to this file (a file atomically: a temporary file beside it, then a "
+          + "rename; a device or FIFO is written in place). Checked before the run.")
   Path out;
 
   @Option(names = "--json", description = "Write the result JSON to standard output (the summary goes to stderr).")
@@ -32,8 +33,14 @@ final class RunOptions {
   boolean quiet;
 
   @Option(names = "--trace", paramLabel = "<file>",
-      description = "Write the run's events as JSON lines to this file (moved into place when the run ends).")
+      description = "Write the run's events as JSON lines to this file (moved into place when the run ends; a "
+          + "device or FIFO is written as the run goes).")
   Path trace;
+
+  @Option(names = "--trace-max-bytes", paramLabel = "<size>",
+      description = "Cut the trace after this many bytes (for example 100MiB): the run goes on and the trace ends "
+          + "with a line {\"truncated\":true,...}.")
+  String traceMaxBytes;
 
   @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
       description = "Event kinds to trace, comma-separated, or 'all' (default: every kind but tlb.hit, tlb.fill, "

@@ -3,6 +3,8 @@ package org.mmuemu.kernel;
 import static org.mmuemu.kernel.UnsignedVa.max;
 import static org.mmuemu.kernel.UnsignedVa.min;
 
+
+
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.FaultHandler;

@@ -3,6 +3,8 @@ package org.mmuemu.kernel;
 import static org.mmuemu.kernel.UnsignedVa.max;
 import static org.mmuemu.kernel.UnsignedVa.min;
 
+
+
 import java.util.ArrayList;
 import java.util.List;
 import org.mmuemu.core.isa.PageTableFormat;

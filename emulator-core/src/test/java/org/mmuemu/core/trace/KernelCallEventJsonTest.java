@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.core.trace.json.EventJson;
 
 /** The JSON form of {@code kernel.call} events: phase and operation by name, va in hex. */
 final class KernelCallEventJsonTest {

@@ -2,9 +2,9 @@ package org.mmuemu.kernel.vmalloc;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.kernel.call.KernelOperation;
 
 /**
  * The part of Linux's per-CPU allocator (mm/percpu.c, mm/percpu-vm.c) that uses vmalloc: an

@@ -4,12 +4,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.kernel.arch.LinuxArch;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.oracle.AliasOracle;
 
 /**

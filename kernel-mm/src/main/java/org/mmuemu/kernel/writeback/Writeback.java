@@ -1,12 +1,12 @@
 package org.mmuemu.kernel.writeback;
 
-import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.rmap.ReverseMap;
 

@@ -1,11 +1,12 @@
 package org.mmuemu.kernel.arch.arm64;
 
-import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
@@ -66,7 +67,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   public Arm64TlbPolicy(Machine machine, Arm64ArchConfig config) {
     this.machine = machine;
     this.lockCycles = config.lockCycles();
-    this.rangeOps = machine.isa().maintenance().rangeName(InvalidationScope.VA, true, true) != null;
+    this.rangeOps = machine.isa().maintenance()
+        .supports(Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true), true);
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
   }
 
@@ -127,7 +129,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux {@code local_flush_tlb_all}: {@code DSB NSHST; TLBI VMALLE1; DSB NSH; ISB}. */
   public void localFlushTlbAll(int core) {
     machine.barrier(core, BarrierKind.LOCAL_TABLE_STORES_VISIBLE);
-    machine.invalidateLocal(core, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.invalidate(core, Invalidation.local(InvalidationScope.ALL), 0, 0, 0);
     machine.barrier(core, BarrierKind.LOCAL_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
@@ -144,7 +146,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   private void flushAsid(int core, Mm mm) {
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, asid(mm), false);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, asid(mm));
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
   }
 
@@ -153,7 +155,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.VA, pageVa, pageVa + PAGE_SIZE, asid(mm), true);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), pageVa,
+        pageVa + PAGE_SIZE, asid(mm));
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
   }
@@ -204,7 +207,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     int scale = 3;
     while (pages > 0) {
       if (!rangeOps || pages == 1) {
-        machine.invalidateBroadcast(core, scope, va, va + stride, asid, lastLevel);
+        machine.invalidate(core, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel), va, va + stride, asid);
         va += stride;
         pages -= stride >>> PAGE_SHIFT;
         continue;
@@ -212,7 +215,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       int num = rangeNum(pages, scale);
       if (num >= 0) {
         long covered = rangePages(num, scale);
-        machine.invalidateRange(core, scope, va, va + (covered << PAGE_SHIFT), asid, lastLevel, true);
+        machine.invalidate(core, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel).withRange(true), va,
+            va + (covered << PAGE_SHIFT), asid);
         va += covered << PAGE_SHIFT;
         pages -= covered;
       }
@@ -242,7 +246,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   private void flushAll(int core) {
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL), 0, 0, 0);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
@@ -273,7 +277,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     long start = OP_FLUSH_TLB_KERNEL_PGTABLE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.VA_ALL_ASIDS, pageVa, pageVa + PAGE_SIZE, 0, false);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), pageVa, pageVa + PAGE_SIZE,
+        0);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
     OP_FLUSH_TLB_KERNEL_PGTABLE.end(machine, core, va, start);
