@@ -97,14 +97,14 @@ public final class TestVmallocWorkload implements Workload {
       int pcpuObjects, boolean speculativeWalk) {}
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.coresParam(params, "nr_threads", machine, machine.coreCount(), 1);
-    Settings settings = new Settings(Integer.parseInt(params.get("run_test_mask")), threads,
-        Integer.parseInt(params.get("test_repeat_count")), Long.parseLong(params.get("test_loop_count")),
-        Integer.parseInt(params.get("nr_pages")), params.get("use_huge").equals("1"),
-        params.get("sequential_test_order").equals("1"), Integer.parseInt(params.get("nr_pcpu_objects")),
-        params.get("speculative_walk").equals("1"));
+    Settings settings = new Settings(params.intValue("run_test_mask"), threads,
+        params.intValue("test_repeat_count"), params.integer("test_loop_count"),
+        params.intValue("nr_pages"), params.flag("use_huge"),
+        params.flag("sequential_test_order"), params.intValue("nr_pcpu_objects"),
+        params.flag("speculative_walk"));
     Vmalloc vmalloc = kernel.vmalloc();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     List<Worker> workers = new ArrayList<>();
@@ -115,7 +115,7 @@ public final class TestVmallocWorkload implements Workload {
       workers.add(worker);
       programs[i] = worker;
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("nr_threads", Integer.toString(threads));
     double frequencyGHz = machine.spec().frequencyGHz();
     return PreparedWorkload.of(programs, effective, () -> report(workers, frequencyGHz));

@@ -24,7 +24,7 @@ final class TestVmallocWorkloadTest {
   @SuppressWarnings("unchecked")
   private static Map<String, Object> run(Kernel kernel, Map<String, String> given) throws WorkloadException {
     Workload workload = Workloads.get("test_vmalloc");
-    Map<String, String> params = WorkloadParams.resolve(workload, given);
+    WorkloadArgs params = WorkloadArgs.resolve(workload, given);
     Workload.PreparedWorkload prepared = workload.prepare(kernel, params, 7);
     kernel.machine().run(prepared.programs(), () -> false);
     return (Map<String, Object>) prepared.counters().get("testVmalloc");
