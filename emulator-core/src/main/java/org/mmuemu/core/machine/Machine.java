@@ -15,6 +15,7 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.FrameListener;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.oracle.FrameHistory;
 import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
@@ -194,6 +195,18 @@ public final class Machine {
   /** Charges {@code cycles} to {@code core}. */
   public void charge(int core, long cycles) {
     clocks.advance(core, cycles);
+    stats.addComponentCycles(CycleComponent.KERNEL_WORK, cycles);
+  }
+
+  /**
+   * Makes {@code core} wait until {@code acknowledgedCycle}, the time the targets of IPIs it
+   * sent without waiting have acknowledged ({@link #lastIpiAcknowledgedCycle}); the wait counts
+   * as IPI cycles.
+   */
+  public void waitForIpiAcknowledgements(int core, long acknowledgedCycle) {
+    long before = clocks.now(core);
+    clocks.waitUntil(core, acknowledgedCycle);
+    stats.addComponentCycles(CycleComponent.IPIS, clocks.now(core) - before);
   }
 
   public long now(int core) {
@@ -332,6 +345,7 @@ public final class Machine {
       long stamp = memory.allocationSequence();
       walker.walk(va, c.context(), c.walkCaches(), walk, core, clocks.now(core));
       clocks.advance(core, walk.cycles);
+      stats.addComponentCycles(CycleComponent.WALKS, walk.cycles);
       stats.recordWalk(walk.memoryRefs, walk.walkCacheHits, walk.cycles);
       if (traceBus.wants(EventKind.WALK)) {
         traceBus.publish(EventKind.WALK, core, clocks.now(core), va,
@@ -451,7 +465,7 @@ public final class Machine {
     MaintenanceInstructions instructions = isa.maintenance();
     boolean currentTag = cores[core].context().asid() == asid;
     countMaintenance(core, instructions.name(scope, lastLevelOnly, false, currentTag), scope, vaStart, asid);
-    clocks.advance(core, instructions.issueCycles(scope, false, currentTag));
+    chargeMaintenance(core, instructions.issueCycles(scope, false, currentTag));
     applyInvalidation(core, false, instructions.effectiveScope(scope, false), vaStart, vaEnd, asid, lastLevelOnly,
         instructions.hasLastLevelOnly(false), instructions.byVaRemovesGlobal(currentTag));
   }
@@ -474,7 +488,7 @@ public final class Machine {
       return;
     }
     countMaintenance(core, name, flushTag ? InvalidationScope.ASID : null, 0, asid);
-    clocks.advance(core, instructions.contextWriteCycles(flushTag));
+    chargeMaintenance(core, instructions.contextWriteCycles(flushTag));
     if (flushTag) {
       invalidateCore(c, InvalidationScope.ASID, 0, 0, asid, false, false);
     }
@@ -502,7 +516,7 @@ public final class Machine {
           + ") (expected: a range one " + name + " can encode)");
     }
     countMaintenance(core, name, scope, vaStart, asid);
-    clocks.advance(core, instructions.issueCycles(scope, broadcast));
+    chargeMaintenance(core, instructions.issueCycles(scope, broadcast));
     applyInvalidation(core, broadcast, instructions.effectiveScope(scope, broadcast), vaStart, vaEnd, asid,
         lastLevelOnly, instructions.hasLastLevelOnly(broadcast), true);
   }
@@ -523,7 +537,7 @@ public final class Machine {
       throw new IllegalStateException(isa.id() + " has no broadcast TLB invalidation");
     }
     countMaintenance(initiator, instructions.name(scope, lastLevelOnly, true), scope, vaStart, asid);
-    clocks.advance(initiator, instructions.issueCycles(scope, true));
+    chargeMaintenance(initiator, instructions.issueCycles(scope, true));
     applyInvalidation(initiator, true, instructions.effectiveScope(scope, true), vaStart, vaEnd, asid, lastLevelOnly,
         instructions.hasLastLevelOnly(true), instructions.byVaRemovesGlobal(true));
   }
@@ -601,6 +615,7 @@ public final class Machine {
     if (traceBus.wants(EventKind.BARRIER)) {
       traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, InstructionNames.idOf(name));
     }
+    stats.addComponentCycles(CycleComponent.BARRIERS, clocks.now(core) - start);
     return clocks.now(core) - start;
   }
 
@@ -643,6 +658,7 @@ public final class Machine {
       int previousActing = actingCore;
       actingCore = target;
       clocks.advance(target, costs.handlerEntryCycles());
+      stats.addComponentCycles(CycleComponent.IPIS, costs.handlerEntryCycles());
       if (traceBus.wants(EventKind.IPI_RECEIVE)) {
         traceBus.publish(EventKind.IPI_RECEIVE, target, clocks.now(target), initiator, 0, 0);
       }
@@ -653,8 +669,10 @@ public final class Machine {
       latestAck = Math.max(latestAck, ack);
     }
     lastIpiAcknowledgedCycle = latestAck;
+    long sendCycles = clocks.now(initiator) - start;
+    stats.addComponentCycles(CycleComponent.IPIS, sendCycles);
     if (waitForAcks) {
-      clocks.waitUntil(initiator, latestAck);
+      waitForIpiAcknowledgements(initiator, latestAck);
     }
     return clocks.now(initiator) - start;
   }
@@ -689,6 +707,11 @@ public final class Machine {
       traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), byVa ? va : -1, asid,
           InstructionNames.idOf(instructionName));
     }
+  }
+
+  private void chargeMaintenance(int core, long cycles) {
+    clocks.advance(core, cycles);
+    stats.addComponentCycles(CycleComponent.TLB_MAINTENANCE, cycles);
   }
 
   /**
