@@ -16,10 +16,13 @@ import org.mmuemu.app.compare.Column;
 import org.mmuemu.app.compare.ColumnRun;
 import org.mmuemu.app.compare.Comparison;
 import org.mmuemu.app.compare.ReportTemplates;
+import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
+import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
@@ -81,6 +84,19 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "<file.json>", description = "Write every column's result JSON to one file.")
   Path out;
 
+  @Option(names = "--trace", paramLabel = "<file>",
+      description = "Write each column's events to a file of its own: the column's label goes before the "
+          + "extension (trace.json -> trace.<label>.json).")
+  Path trace;
+
+  @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
+      description = "jsonl or chrome (trace-event JSON for Perfetto UI). Default: ${DEFAULT-VALUE}.")
+  TraceFormat traceFormat = TraceFormat.jsonl;
+
+  @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
+      description = "Event kinds to trace, as for 'mmuemu run'.")
+  List<String> traceEvents = new ArrayList<>();
+
   @Option(names = "--jobs", paramLabel = "N",
       description = "Columns run at once (default: the host's processors). The report does not depend on it.")
   Integer jobs;
@@ -118,11 +134,15 @@ final class CompareCommand implements Callable<Integer> {
       throw new UserInputException(problems);
     }
     long effectiveSeed = seed == null ? 1 : seed;
+    long traceMask = RunExecutor.traceMask(trace, traceEvents);
     List<Callable<ColumnRun>> tasks = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
       LoadedMachine machine = loaded.get(i);
-      tasks.add(() -> runColumn(registry, column, machine, resolvedWorkload, effectiveSeed));
+      int pid = i + 1;
+      tasks.add(() -> runColumn(registry, column, machine, resolvedWorkload, effectiveSeed,
+          new ColumnTrace(trace == null ? null : columnTracePath(trace, column.label()), traceFormat, traceMask,
+              pid)));
     }
     List<ColumnRun> runs;
     try {
@@ -189,17 +209,58 @@ final class CompareCommand implements Callable<Integer> {
     return columns;
   }
 
+  /** Where and how a column's trace goes; {@code path} null for none. */
+  private record ColumnTrace(Path path, TraceFormat format, long kindMask, int pid) {}
+
+  /** {@code trace.json} and label {@code n1} give {@code trace.n1.json}. */
+  static Path columnTracePath(Path trace, String label) {
+    String name = trace.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    String columnName = dot > 0 ? name.substring(0, dot) + "." + label + name.substring(dot) : name + "." + label;
+    return trace.resolveSibling(columnName);
+  }
+
   private ColumnRun runColumn(IsaRegistry registry, Column column, LoadedMachine machine, Workload workloadToRun,
-      long runSeed) throws ColumnFailure {
+      long runSeed, ColumnTrace columnTrace) throws ColumnFailure {
+    JsonLinesTraceWriter lines = null;
+    ChromeTraceFile chrome = null;
     try {
+      List<String> levels = machine.spec().tlbLevels().stream().map(level -> level.name()).toList();
+      if (columnTrace.path() != null && columnTrace.format() == TraceFormat.chrome) {
+        chrome = new ChromeTraceFile(columnTrace.path(), columnTrace.pid(), column.label(),
+            machine.spec().frequencyGHz(), columnTrace.kindMask(), levels);
+      } else if (columnTrace.path() != null) {
+        lines = new JsonLinesTraceWriter(columnTrace.path(), columnTrace.kindMask(), levels);
+      }
+      List<TraceSink> sinks = lines != null ? List.of(lines) : chrome != null ? List.of(chrome.sink()) : List.of();
       Simulation.Outcome outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(),
-          runSeed, List.of(), () -> false, cycles -> {});
+          runSeed, sinks, () -> false, chrome == null ? RunObserver.NONE : chrome.observer());
+      if (lines != null) {
+        lines.commit();
+      }
+      if (chrome != null) {
+        chrome.complete();
+      }
       return ColumnRun.of(column, outcome.result(), outcome.stats(), machine.spec().frequencyGHz());
+    } catch (IOException | java.io.UncheckedIOException e) {
+      throw new ColumnFailure(new UserInputException("--trace " + columnTrace.path() + ": cannot write ("
+          + e.getMessage() + ")"));
     } catch (WorkloadException e) {
       throw new ColumnFailure(new UserInputException("column " + column.label() + ": " + e.getMessage()));
     } catch (SimulatedOutOfMemoryException e) {
       throw new ColumnFailure(new UserInputException("column " + column.label() + ": --machine " + column.machine()
           + ": " + e.getMessage()));
+    } finally {
+      if (lines != null) {
+        lines.abandon();
+      }
+      if (chrome != null) {
+        try {
+          chrome.complete();
+        } catch (IOException e) {
+          // The run's own failure is reported; a trace that cannot be ended is removed.
+        }
+      }
     }
   }
 

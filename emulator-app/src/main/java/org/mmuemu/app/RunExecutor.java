@@ -13,7 +13,10 @@ import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
+import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 
@@ -35,11 +38,15 @@ final class RunExecutor {
   int execute(Workload workload, Map<String, String> params) throws UserInputException {
     IsaRegistry registry = IsaRegistry.load();
     LoadedMachine loaded = loadMachine(registry, options.machine, options.overrides);
-    JsonLinesTraceWriter traceWriter = openTrace(loaded);
+    long traceMask = traceMask();
+    ChromeTraceFile chromeTrace = options.traceFormat == TraceFormat.chrome ? openChromeTrace(loaded, traceMask) : null;
+    JsonLinesTraceWriter traceWriter = chromeTrace == null ? openTrace(loaded, traceMask) : null;
     RunResult result;
     try {
-      result = SimulationRunner.run(registry, loaded, workload, params, options.seed,
-          traceWriter == null ? List.of() : List.of(traceWriter), () -> false);
+      List<TraceSink> sinks = traceWriter != null ? List.of(traceWriter)
+          : chromeTrace != null ? List.of(chromeTrace.sink()) : List.of();
+      result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed, sinks, () -> false,
+          chromeTrace == null ? RunObserver.NONE : chromeTrace.observer()).result();
       if (traceWriter != null) {
         traceWriter.commit();
       }
@@ -52,6 +59,9 @@ final class RunExecutor {
     } finally {
       if (traceWriter != null) {
         traceWriter.abandon();
+      }
+      if (chromeTrace != null) {
+        completeChromeTrace(chromeTrace);
       }
     }
     if (options.out != null) {
@@ -73,22 +83,63 @@ final class RunExecutor {
     return SimulationRunner.exitCodeOf(result);
   }
 
-  private JsonLinesTraceWriter openTrace(LoadedMachine loaded) throws UserInputException {
+  private ChromeTraceFile openChromeTrace(LoadedMachine loaded, long mask) throws UserInputException {
     if (options.trace == null) {
-      if (!options.traceEvents.isEmpty()) {
-        throw new UserInputException("--trace-events: needs --trace <file> to say where the events go");
-      }
       return null;
     }
+    try {
+      return new ChromeTraceFile(options.trace, 1, loaded.spec().name(), loaded.spec().frequencyGHz(), mask,
+          levelNames(loaded));
+    } catch (IOException e) {
+      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e + ")");
+    }
+  }
+
+  /** Ends a Chrome trace, also after a failed run: the file is then valid up to the stop. */
+  private void completeChromeTrace(ChromeTraceFile chromeTrace) throws UserInputException {
+    try {
+      chromeTrace.complete();
+    } catch (IOException e) {
+      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getMessage() + ")");
+    }
+  }
+
+  private JsonLinesTraceWriter openTrace(LoadedMachine loaded, long mask) throws UserInputException {
+    if (options.trace == null) {
+      return null;
+    }
+    try {
+      return new JsonLinesTraceWriter(options.trace, mask, levelNames(loaded));
+    } catch (IOException e) {
+      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e + ")");
+    }
+  }
+
+  private static List<String> levelNames(LoadedMachine loaded) {
+    return loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
+  }
+
+  private long traceMask() throws UserInputException {
+    return traceMask(options.trace, options.traceEvents);
+  }
+
+  /** The kinds {@code --trace-events} asks for (the default set when it is not given). */
+  static long traceMask(java.nio.file.Path trace, List<String> traceEvents) throws UserInputException {
+    if (trace == null) {
+      if (!traceEvents.isEmpty()) {
+        throw new UserInputException("--trace-events: needs --trace <file> to say where the events go");
+      }
+      return 0;
+    }
     long mask = 0;
-    if (options.traceEvents.isEmpty()) {
+    if (traceEvents.isEmpty()) {
       for (EventKind kind : EventKind.values()) {
         mask |= kind.bit();
       }
       mask &= ~(EventKind.TLB_HIT.bit() | EventKind.TLB_FILL.bit() | EventKind.FRAME_ALLOC.bit()
           | EventKind.FRAME_FREE.bit());
     }
-    for (String name : options.traceEvents) {
+    for (String name : traceEvents) {
       if (name.trim().equalsIgnoreCase("all")) {
         mask = -1L;
         continue;
@@ -99,12 +150,7 @@ final class RunExecutor {
         throw new UserInputException("--trace-events " + e.getMessage());
       }
     }
-    List<String> levelNames = loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
-    try {
-      return new JsonLinesTraceWriter(options.trace, mask, levelNames);
-    } catch (IOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e + ")");
-    }
+    return mask;
   }
 
   /** Loads a machine config, turning config problems into user-input errors. */

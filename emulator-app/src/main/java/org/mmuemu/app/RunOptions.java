@@ -32,8 +32,13 @@ final class RunOptions {
   boolean quiet;
 
   @Option(names = "--trace", paramLabel = "<file>",
-      description = "Write the run's events as JSON lines to this file (moved into place when the run ends).")
+      description = "Write the run's events to this file (see --trace-format; moved into place when the run ends).")
   Path trace;
+
+  @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
+      description = "The trace's form: jsonl (one event per line, as the control port streams them) or chrome "
+          + "(trace-event JSON for Perfetto UI; kept whole even when the run stops early). Default: ${DEFAULT-VALUE}.")
+  org.mmuemu.app.trace.TraceFormat traceFormat = org.mmuemu.app.trace.TraceFormat.jsonl;
 
   @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
       description = "Event kinds to trace, comma-separated, or 'all' (default: every kind but tlb.hit, tlb.fill, "

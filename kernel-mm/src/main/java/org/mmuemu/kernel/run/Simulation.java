@@ -59,8 +59,9 @@ public final class Simulation {
       Map<String, String> params = WorkloadParams.resolve(workload, request.params());
       Workload.PreparedWorkload prepared = workload.prepare(kernel, params, request.seed());
       boolean[] stopped = new boolean[1];
+      request.observer().started(machine);
       machine.run(prepared.programs(), () -> {
-        request.progress().accept(machine.clocks().max());
+        request.observer().polled(machine);
         return stopped[0] = request.cancelled().getAsBoolean();
       });
       if (stopped[0]) {
