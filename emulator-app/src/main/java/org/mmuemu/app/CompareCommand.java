@@ -152,9 +152,15 @@ final class CompareCommand implements Callable<Integer> {
     }
     Comparison comparison = new Comparison(commandLine(), VersionProvider.version(), runs);
     String markdownText = ReportTemplates.text("compare.md.mustache", comparison);
-    write(markdown, "--markdown", markdownText);
-    write(report, "--report", report == null ? null : ReportTemplates.html("compare.html.mustache", comparison));
-    write(out, "--out", out == null ? null : resultsJson(comparison, runs));
+    if (markdown != null) {
+      OutputFiles.write(markdown, "--markdown", markdownText);
+    }
+    if (report != null) {
+      OutputFiles.write(report, "--report", ReportTemplates.html("compare.html.mustache", comparison));
+    }
+    if (out != null) {
+      OutputFiles.write(out, "--out", resultsJson(comparison, runs));
+    }
     if (!quiet) {
       if (markdown == null && report == null) {
         stdout.print(markdownText);
@@ -294,17 +300,6 @@ final class CompareCommand implements Callable<Integer> {
       node.set("result", JSON.readTree(ResultJson.toJson(run.result())));
     }
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
-  }
-
-  private static void write(Path target, String flag, String text) throws UserInputException {
-    if (target == null) {
-      return;
-    }
-    try {
-      ResultJson.writeStringAtomically(text, target);
-    } catch (IOException e) {
-      throw new UserInputException(flag + " " + target + ": cannot write (" + e.getMessage() + ")");
-    }
   }
 
   /**

@@ -47,6 +47,62 @@ public final class Charts {
   public record CdfChart(String id, String title, int height, int plotLeft, int plotRight, int plotTop,
       int plotBottom, List<Tick> xTicks, List<Tick> yTicks, List<Series> series) {}
 
+  /** A metric against a swept parameter, a line per combination of the other axes. */
+  public record LineChart(String id, String title, String xLabel, int height, int plotLeft, int plotRight,
+      int plotTop, int plotBottom, List<Tick> xTicks, List<Tick> yTicks, List<Series> series) {}
+
+  /**
+   * @param seriesPoints per series, its (x, y) points in increasing x
+   */
+  static LineChart lines(String id, String title, String xLabel, List<String> seriesLabels,
+      List<List<double[]>> seriesPoints) {
+    double minX = Double.POSITIVE_INFINITY;
+    double maxX = Double.NEGATIVE_INFINITY;
+    double maxY = 0;
+    for (List<double[]> points : seriesPoints) {
+      for (double[] point : points) {
+        minX = Math.min(minX, point[0]);
+        maxX = Math.max(maxX, point[0]);
+        maxY = Math.max(maxY, point[1]);
+      }
+    }
+    if (maxX <= minX) {
+      maxX = minX + 1;
+    }
+    if (maxY <= 0) {
+      maxY = 1;
+    }
+    int top = TOP;
+    int bottom = top + PLOT_HEIGHT;
+    int left = PLOT_LEFT + 20;
+    int right = WIDTH - PLOT_RIGHT;
+    List<Series> series = new ArrayList<>();
+    for (int i = 0; i < seriesLabels.size(); i++) {
+      StringBuilder points = new StringBuilder();
+      for (double[] point : seriesPoints.get(i)) {
+        double x = left + (point[0] - minX) / (maxX - minX) * (right - left);
+        double y = bottom - point[1] / maxY * (bottom - top);
+        points.append(points.length() == 0 ? "" : " ").append(num(x)).append(',').append(num(y));
+      }
+      series.add(new Series(seriesLabels.get(i), colour(i), points.toString(), num(bottom + 48 + i * 16)));
+    }
+    List<Tick> xTicks = new ArrayList<>();
+    for (int t = 0; t <= 4; t++) {
+      xTicks.add(new Tick(num(left + t * (right - left) / 4.0), compact(minX + (maxX - minX) * t / 4.0)));
+    }
+    List<Tick> yTicks = new ArrayList<>();
+    for (int t = 0; t <= 4; t++) {
+      yTicks.add(new Tick(num(bottom - t * (bottom - top) / 4.0), compact(maxY * t / 4.0)));
+    }
+    return new LineChart(id, title, xLabel, bottom + 48 + seriesLabels.size() * 16, left, right, top, bottom, xTicks,
+        yTicks, series);
+  }
+
+  private static String compact(double value) {
+    return value == Math.rint(value) ? String.format(Locale.ROOT, "%,d", (long) value)
+        : String.format(Locale.ROOT, "%,.2f", value);
+  }
+
   /** One segment of a stacked bar. */
   public record Segment(String name, String colour, String x, String width, String title) {}
 
