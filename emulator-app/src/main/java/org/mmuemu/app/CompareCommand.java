@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.regex.Pattern;
 import org.mmuemu.app.compare.Column;
 import org.mmuemu.app.compare.ColumnRun;
@@ -135,20 +136,41 @@ final class CompareCommand implements Callable<Integer> {
     }
     long effectiveSeed = seed == null ? 1 : seed;
     long traceMask = RunExecutor.traceMask(trace, traceEvents);
+    Interruption interruption = Interruption.install();
+    ProgressDisplay progress = ProgressDisplay.wanted(quiet) ? ProgressDisplay.forBatch("compare",
+        columns.stream().map(Column::label).toList(), null) : null;
     List<Callable<ColumnRun>> tasks = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
       LoadedMachine machine = loaded.get(i);
-      int pid = i + 1;
-      tasks.add(() -> runColumn(registry, column, machine, resolvedWorkload, effectiveSeed,
-          new ColumnTrace(trace == null ? null : columnTracePath(trace, column.label()), traceFormat, traceMask,
-              pid)));
+      int index = i;
+      ColumnTrace columnTrace = new ColumnTrace(trace == null ? null : columnTracePath(trace, column.label()),
+          traceFormat, traceMask, i + 1);
+      tasks.add(() -> {
+        ColumnRun run = runColumn(registry, column, machine, resolvedWorkload, effectiveSeed, columnTrace,
+            interruption, progress == null ? RunObserver.NONE : progress.batchObserver(index));
+        if (progress != null) {
+          progress.finished(index);
+        }
+        return run;
+      });
     }
     List<ColumnRun> runs;
     try {
       runs = ParallelRuns.runAll(tasks, poolSize);
     } catch (ColumnFailure e) {
       throw e.input;
+    } catch (CancellationException e) {
+      spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): the columns stopped; no report written"
+          + (trace == null ? "" : traceFormat == TraceFormat.chrome ? ", Chrome traces end at the stop"
+          : ", no trace written"));
+      spec.commandLine().getErr().flush();
+      return ExitCodes.INTERRUPTED;
+    } finally {
+      if (progress != null) {
+        progress.close();
+      }
+      interruption.close();
     }
     Comparison comparison = new Comparison(commandLine(), VersionProvider.version(), runs);
     String markdownText = ReportTemplates.text("compare.md.mustache", comparison);
@@ -227,7 +249,8 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private ColumnRun runColumn(IsaRegistry registry, Column column, LoadedMachine machine, Workload workloadToRun,
-      long runSeed, ColumnTrace columnTrace) throws ColumnFailure {
+      long runSeed, ColumnTrace columnTrace, Interruption interruption, RunObserver progressObserver)
+      throws ColumnFailure {
     JsonLinesTraceWriter lines = null;
     ChromeTraceFile chrome = null;
     try {
@@ -240,7 +263,8 @@ final class CompareCommand implements Callable<Integer> {
       }
       List<TraceSink> sinks = lines != null ? List.of(lines) : chrome != null ? List.of(chrome.sink()) : List.of();
       Simulation.Outcome outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(),
-          runSeed, sinks, () -> false, chrome == null ? RunObserver.NONE : chrome.observer());
+          runSeed, sinks, interruption::requested,
+          RunObserver.all(chrome == null ? RunObserver.NONE : chrome.observer(), progressObserver));
       if (lines != null) {
         lines.commit();
       }

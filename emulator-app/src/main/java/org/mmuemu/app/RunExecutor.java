@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
@@ -42,14 +43,25 @@ final class RunExecutor {
     ChromeTraceFile chromeTrace = options.traceFormat == TraceFormat.chrome ? openChromeTrace(loaded, traceMask) : null;
     JsonLinesTraceWriter traceWriter = chromeTrace == null ? openTrace(loaded, traceMask) : null;
     RunResult result;
+    Interruption interruption = Interruption.install();
+    ProgressDisplay progress = ProgressDisplay.wanted(options.quiet || options.json)
+        ? ProgressDisplay.forRun(workload.name() + " on " + loaded.spec().name(), null) : null;
     try {
       List<TraceSink> sinks = traceWriter != null ? List.of(traceWriter)
           : chromeTrace != null ? List.of(chromeTrace.sink()) : List.of();
-      result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed, sinks, () -> false,
-          chromeTrace == null ? RunObserver.NONE : chromeTrace.observer()).result();
+      result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed, sinks,
+          interruption::requested, RunObserver.all(chromeTrace == null ? RunObserver.NONE : chromeTrace.observer(),
+              progress == null ? RunObserver.NONE : progress.runObserver())).result();
       if (traceWriter != null) {
         traceWriter.commit();
       }
+    } catch (CancellationException e) {
+      // The finally block below cleans up before the hook lets the JVM exit.
+      err.println("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written"
+          + (chromeTrace != null ? ", the Chrome trace up to the stop is in " + options.trace
+          : traceWriter != null ? ", no trace written" : ""));
+      err.flush();
+      return ExitCodes.INTERRUPTED;
     } catch (WorkloadException e) {
       throw new UserInputException(e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
@@ -57,12 +69,16 @@ final class RunExecutor {
     } catch (IOException | UncheckedIOException e) {
       throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getMessage() + ")");
     } finally {
+      if (progress != null) {
+        progress.close();
+      }
       if (traceWriter != null) {
         traceWriter.abandon();
       }
       if (chromeTrace != null) {
         completeChromeTrace(chromeTrace);
       }
+      interruption.close();
     }
     if (options.out != null) {
       try {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import org.mmuemu.app.compare.ReportTemplates;
 import org.mmuemu.app.compare.SweepReport;
 import org.mmuemu.configs.LoadedMachine;
@@ -14,6 +15,7 @@ import org.mmuemu.configs.ResultJson;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
+import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.Workloads;
@@ -168,11 +170,36 @@ final class SweepCommand implements Runnable {
       }
       IsaRegistry registry = IsaRegistry.load();
       PrintWriter out = spec.commandLine().getOut();
+      Interruption interruption = Interruption.install();
+      ProgressDisplay progress = ProgressDisplay.wanted(quiet) ? ProgressDisplay.forBatch("sweep",
+          selected.stream().map(run -> "run " + run.index()).toList(), null) : null;
       List<Callable<String>> tasks = new ArrayList<>();
-      for (SweepPlan.Run run : selected) {
-        tasks.add(() -> runOne(registry, workload, run));
+      for (int i = 0; i < selected.size(); i++) {
+        SweepPlan.Run run = selected.get(i);
+        int position = i;
+        tasks.add(() -> {
+          String line = runOne(registry, workload, run, interruption,
+              progress == null ? RunObserver.NONE : progress.batchObserver(position));
+          if (progress != null) {
+            progress.finished(position);
+          }
+          return line;
+        });
       }
-      List<String> lines = ParallelRuns.runAll(tasks, poolSize);
+      List<String> lines;
+      try {
+        lines = ParallelRuns.runAll(tasks, poolSize);
+      } catch (CancellationException e) {
+        spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and wrote nothing; "
+            + "finished results are kept, and running the same command again does only what is missing");
+        spec.commandLine().getErr().flush();
+        return ExitCodes.INTERRUPTED;
+      } finally {
+        if (progress != null) {
+          progress.close();
+        }
+        interruption.close();
+      }
       if (!quiet) {
         lines.forEach(out::println);
         out.flush();
@@ -180,7 +207,8 @@ final class SweepCommand implements Runnable {
       return ExitCodes.OK;
     }
 
-    private String runOne(IsaRegistry registry, Workload workload, SweepPlan.Run run) throws UserInputException {
+    private String runOne(IsaRegistry registry, Workload workload, SweepPlan.Run run, Interruption interruption,
+        RunObserver observer) throws UserInputException {
       Path result = run.resultFile(outDir);
       String name = "run " + run.index() + " (" + run.id() + ")";
       if (Files.exists(result)) {
@@ -194,7 +222,8 @@ final class SweepCommand implements Runnable {
       }
       RunResult runResult;
       try {
-        runResult = SimulationRunner.run(registry, machine, workload, run.params(), run.seed(), List.of(), () -> false);
+        runResult = SimulationRunner.runWithStats(registry, machine, workload, run.params(), run.seed(), List.of(),
+            interruption::requested, observer).result();
       } catch (WorkloadException e) {
         throw new UserInputException(name + ": " + e.getMessage());
       } catch (SimulatedOutOfMemoryException e) {

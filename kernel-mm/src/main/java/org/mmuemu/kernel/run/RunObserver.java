@@ -12,6 +12,26 @@ public interface RunObserver {
   /** Observes nothing. */
   RunObserver NONE = new RunObserver() {};
 
+  /** An observer that tells each of {@code observers}, in order. */
+  static RunObserver all(RunObserver... observers) {
+    RunObserver[] copy = observers.clone();
+    return new RunObserver() {
+      @Override
+      public void started(Machine machine) {
+        for (RunObserver observer : copy) {
+          observer.started(machine);
+        }
+      }
+
+      @Override
+      public void polled(Machine machine) {
+        for (RunObserver observer : copy) {
+          observer.polled(machine);
+        }
+      }
+    };
+  }
+
   /** The machine is built and the trace sinks attached; no step has run yet. */
   default void started(Machine machine) {}
 
