@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 import org.mmuemu.app.compare.Column;
 import org.mmuemu.app.compare.ColumnRun;
@@ -136,28 +137,19 @@ final class CompareCommand implements Callable<Integer> {
     }
     long effectiveSeed = seed == null ? 1 : seed;
     long traceMask = RunExecutor.traceMask(trace, traceEvents);
-    Interruption interruption = Interruption.install();
-    ProgressDisplay progress = ProgressDisplay.wanted(quiet) ? ProgressDisplay.forBatch("compare",
-        columns.stream().map(Column::label).toList(), null) : null;
-    List<Callable<ColumnRun>> tasks = new ArrayList<>();
+    List<ParallelRuns.ObservedRun<ColumnRun>> tasks = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
       LoadedMachine machine = loaded.get(i);
-      int index = i;
       ColumnTrace columnTrace = new ColumnTrace(trace == null ? null : columnTracePath(trace, column.label()),
           traceFormat, traceMask, i + 1);
-      tasks.add(() -> {
-        ColumnRun run = runColumn(registry, column, machine, resolvedWorkload, effectiveSeed, columnTrace,
-            interruption, progress == null ? RunObserver.NONE : progress.batchObserver(index));
-        if (progress != null) {
-          progress.finished(index);
-        }
-        return run;
-      });
+      tasks.add((cancelled, observer) -> runColumn(registry, column, machine, resolvedWorkload, effectiveSeed,
+          columnTrace, cancelled, observer));
     }
     List<ColumnRun> runs;
     try {
-      runs = ParallelRuns.runAll(tasks, poolSize);
+      runs = ParallelRuns.runObserved("compare", columns.stream().map(Column::label).toList(), tasks, poolSize,
+          ProgressDisplay.wanted(quiet));
     } catch (ColumnFailure e) {
       throw e.input;
     } catch (CancellationException e) {
@@ -166,11 +158,6 @@ final class CompareCommand implements Callable<Integer> {
           : ", no trace written"));
       spec.commandLine().getErr().flush();
       return ExitCodes.INTERRUPTED;
-    } finally {
-      if (progress != null) {
-        progress.close();
-      }
-      interruption.close();
     }
     Comparison comparison = new Comparison(commandLine(), VersionProvider.version(), runs);
     String markdownText = ReportTemplates.text("compare.md.mustache", comparison);
@@ -249,7 +236,7 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private ColumnRun runColumn(IsaRegistry registry, Column column, LoadedMachine machine, Workload workloadToRun,
-      long runSeed, ColumnTrace columnTrace, Interruption interruption, RunObserver progressObserver)
+      long runSeed, ColumnTrace columnTrace, BooleanSupplier cancelled, RunObserver progressObserver)
       throws ColumnFailure {
     JsonLinesTraceWriter lines = null;
     ChromeTraceFile chrome = null;
@@ -263,7 +250,7 @@ final class CompareCommand implements Callable<Integer> {
       }
       List<TraceSink> sinks = lines != null ? List.of(lines) : chrome != null ? List.of(chrome.sink()) : List.of();
       Simulation.Outcome outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(),
-          runSeed, sinks, interruption::requested,
+          runSeed, sinks, cancelled,
           RunObserver.all(chrome == null ? RunObserver.NONE : chrome.observer(), progressObserver));
       if (lines != null) {
         lines.commit();

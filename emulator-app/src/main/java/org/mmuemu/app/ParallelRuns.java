@@ -7,6 +7,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import org.mmuemu.kernel.run.RunObserver;
 
 /**
  * Runs independent simulations on a bounded pool of host threads and returns their results in
@@ -17,6 +19,47 @@ import java.util.concurrent.Future;
  */
 public final class ParallelRuns {
   private ParallelRuns() {}
+
+  /** One run of a batch, told when to stop and whom to tell its progress. */
+  @FunctionalInterface
+  interface ObservedRun<T> {
+    T run(BooleanSupplier cancelled, RunObserver observer) throws Exception;
+  }
+
+  /**
+   * Runs a batch like {@link #runAll}, with a progress bar of runs done (when
+   * {@code showProgress}) and Ctrl-C turned into the runs' cancellation.
+   *
+   * @param labels a label per run, for the progress bar
+   * @throws java.util.concurrent.CancellationException when Ctrl-C stopped the batch; the
+   *     runs' own clean-up has run and the caller should say what is left
+   */
+  static <T> List<T> runObserved(String taskName, List<String> labels, List<ObservedRun<T>> runs, int jobs,
+      boolean showProgress) throws Exception {
+    Interruption interruption = Interruption.install();
+    ProgressDisplay progress = showProgress ? ProgressDisplay.forBatch(taskName, labels, null) : null;
+    try {
+      List<Callable<T>> tasks = new ArrayList<>();
+      for (int i = 0; i < runs.size(); i++) {
+        ObservedRun<T> run = runs.get(i);
+        int index = i;
+        tasks.add(() -> {
+          T result = run.run(interruption::requested,
+              progress == null ? RunObserver.NONE : progress.batchObserver(index));
+          if (progress != null) {
+            progress.finished(index);
+          }
+          return result;
+        });
+      }
+      return runAll(tasks, jobs);
+    } finally {
+      if (progress != null) {
+        progress.close();
+      }
+      interruption.close();
+    }
+  }
 
   /**
    * Runs every task, at most {@code jobs} at a time, and returns their results in task order.

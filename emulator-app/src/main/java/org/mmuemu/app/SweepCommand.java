@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import org.mmuemu.app.compare.ReportTemplates;
 import org.mmuemu.app.compare.SweepReport;
 import org.mmuemu.configs.LoadedMachine;
@@ -170,35 +171,19 @@ final class SweepCommand implements Runnable {
       }
       IsaRegistry registry = IsaRegistry.load();
       PrintWriter out = spec.commandLine().getOut();
-      Interruption interruption = Interruption.install();
-      ProgressDisplay progress = ProgressDisplay.wanted(quiet) ? ProgressDisplay.forBatch("sweep",
-          selected.stream().map(run -> "run " + run.index()).toList(), null) : null;
-      List<Callable<String>> tasks = new ArrayList<>();
-      for (int i = 0; i < selected.size(); i++) {
-        SweepPlan.Run run = selected.get(i);
-        int position = i;
-        tasks.add(() -> {
-          String line = runOne(registry, workload, run, interruption,
-              progress == null ? RunObserver.NONE : progress.batchObserver(position));
-          if (progress != null) {
-            progress.finished(position);
-          }
-          return line;
-        });
+      List<ParallelRuns.ObservedRun<String>> tasks = new ArrayList<>();
+      for (SweepPlan.Run run : selected) {
+        tasks.add((cancelled, observer) -> runOne(registry, workload, run, cancelled, observer));
       }
       List<String> lines;
       try {
-        lines = ParallelRuns.runAll(tasks, poolSize);
+        lines = ParallelRuns.runObserved("sweep", selected.stream().map(run -> "run " + run.index()).toList(), tasks,
+            poolSize, ProgressDisplay.wanted(quiet));
       } catch (CancellationException e) {
-        spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and wrote nothing; "
-            + "finished results are kept, and running the same command again does only what is missing");
+        spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and wrote "
+            + "nothing; finished results are kept, and running the same command again does only what is missing");
         spec.commandLine().getErr().flush();
         return ExitCodes.INTERRUPTED;
-      } finally {
-        if (progress != null) {
-          progress.close();
-        }
-        interruption.close();
       }
       if (!quiet) {
         lines.forEach(out::println);
@@ -207,7 +192,7 @@ final class SweepCommand implements Runnable {
       return ExitCodes.OK;
     }
 
-    private String runOne(IsaRegistry registry, Workload workload, SweepPlan.Run run, Interruption interruption,
+    private String runOne(IsaRegistry registry, Workload workload, SweepPlan.Run run, BooleanSupplier cancelled,
         RunObserver observer) throws UserInputException {
       Path result = run.resultFile(outDir);
       String name = "run " + run.index() + " (" + run.id() + ")";
@@ -223,7 +208,7 @@ final class SweepCommand implements Runnable {
       RunResult runResult;
       try {
         runResult = SimulationRunner.runWithStats(registry, machine, workload, run.params(), run.seed(), List.of(),
-            interruption::requested, observer).result();
+            cancelled, observer).result();
       } catch (WorkloadException e) {
         throw new UserInputException(name + ": " + e.getMessage());
       } catch (SimulatedOutOfMemoryException e) {
