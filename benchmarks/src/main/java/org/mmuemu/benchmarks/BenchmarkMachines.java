@@ -9,10 +9,11 @@ import org.mmuemu.core.config.TlbLevelSpec.Serves;
 import org.mmuemu.core.config.WalkerSpec;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 
 /**
- * Machines for the benchmarks, built in code so the benchmarks do not depend on the configs
- * module's JSON loader. Their TLB shapes follow published geometries (4 KiB entries only):
+ * Machines for the benchmarks, built in code with core's test kit so the benchmarks do not
+ * depend on the configs module's JSON loader. Their TLB shapes follow published geometries (4 KiB entries only):
  *
  * <ul>
  *   <li>{@code arm64}: Neoverse N1 style, L1 instruction 48 entries and L1 data 48 entries, both
@@ -53,8 +54,9 @@ final class BenchmarkMachines {
     WalkerSpec walker = new WalkerSpec(List.of(30, 30, 30, 40), 2,
         List.of(new WalkerSpec.WalkCacheSpec(0, 4), new WalkerSpec.WalkCacheSpec(1, 16),
             new WalkerSpec.WalkCacheSpec(2, 32)));
-    return new MachineSpec("bench-" + isa, "built by BenchmarkMachines", isa, cores, 2.5, MEMORY_BYTES, 4, 0,
-        levels(isa), walker, ConfigSection.empty("/" + isa), ConfigSection.empty("/kernel"));
+    return MachineSpecBuilder.forIsa(isa).name("bench-" + isa).description("built by BenchmarkMachines")
+        .cores(cores).frequencyGHz(2.5).memoryBytes(MEMORY_BYTES).accessCycles(4).tlbLevels(levels(isa))
+        .walker(walker).build();
   }
 
   static Isa isa(MachineSpec spec) {

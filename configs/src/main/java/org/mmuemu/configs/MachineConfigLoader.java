@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.isa.IsaRegistry;
+import org.mmuemu.core.mem.HostMemoryBudget;
 
 /**
  * Loads machine configs: built-in ones shipped in {@code configs/machines/} (on the classpath
@@ -182,6 +183,11 @@ public final class MachineConfigLoader {
       // Every constructor check is also a validation check, so this is a bug; still no stack trace.
       return new Outcome(List.of(new ConfigProblem(source.label(), "rejected while binding: " + e.getMessage())),
           null);
+    }
+    // Checked against the bound machine: the cost depends on memory, cores and TLB sizes together.
+    ConfigProblem overBudget = HostMemoryBudget.problemWith(spec, HostMemoryBudget.budgetBytes());
+    if (overBudget != null) {
+      return new Outcome(List.of(overBudget), null);
     }
     String canonical = JsonSupport.canonical(resolved);
     LoadedMachine machine = new LoadedMachine(spec, sourceName(source), JsonSupport.sha256Hex(canonical),

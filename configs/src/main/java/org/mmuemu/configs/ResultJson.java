@@ -11,21 +11,15 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.result.RunResult;
 
@@ -40,8 +34,7 @@ import org.mmuemu.core.result.RunResult;
  * not finite is written as {@code null}.
  *
  * <p>{@link #writeAtomically} never leaves a half-written result: the JSON is rendered in
- * memory, written to a temporary file in the target's directory, forced to disk, then renamed
- * over the target. Stateless and thread-safe.
+ * memory, then written through {@link OutputFile}. Stateless and thread-safe.
  */
 public final class ResultJson {
   private ResultJson() {}
@@ -72,10 +65,12 @@ public final class ResultJson {
   }
 
   /**
-   * Writes a result to {@code target} atomically: readers see the old file or the whole new
-   * one, and a failure leaves the target as it was and no temporary file behind.
+   * Writes a result to {@code target} as {@code --out} does ({@link OutputFile}): a regular
+   * file atomically (readers see the old file or the whole new one; a failure leaves the
+   * target as it was and no temporary file behind), a device or FIFO streamed to.
    *
-   * @throws IOException when the directory cannot be written or the rename fails
+   * @throws IOException (an {@link org.mmuemu.configs.io.OutputFileException}, one line naming
+   *     {@code --out} and the path) when the directory cannot be written or the rename fails
    * @throws IllegalArgumentException when the result cannot be written as JSON (nothing is
    *     written then)
    */
@@ -83,35 +78,9 @@ public final class ResultJson {
     writeStringAtomically(toJson(result), target);
   }
 
-  /**
-   * Writes text to {@code target} atomically (same guarantees as {@link #writeAtomically});
-   * used for results and for {@code config.resolved.json}.
-   */
+  /** Writes text to {@code target} with the same guarantees as {@link #writeAtomically}. */
   public static void writeStringAtomically(String text, Path target) throws IOException {
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    Path absolute = target.toAbsolutePath();
-    Path directory = absolute.getParent();
-    Path temp = Files.createTempFile(directory, "." + absolute.getFileName() + ".", ".tmp");
-    boolean moved = false;
-    try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = Channels.newOutputStream(channel)) {
-        out.write(bytes);
-        out.flush();
-        channel.force(true);
-      }
-      try {
-        Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        // Same directory, so a plain rename; only file systems without atomic rename get here.
-        Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
-      }
-      moved = true;
-    } finally {
-      if (!moved) {
-        Files.deleteIfExists(temp);
-      }
-    }
+    OutputFile.write("--out", target, text.getBytes(StandardCharsets.UTF_8));
   }
 
   /**

@@ -1,24 +1,20 @@
 package org.mmuemu.app;
 
-import java.io.BufferedWriter;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.mmuemu.app.trace.ChromeTraceWriter;
+import org.mmuemu.configs.io.OutputFile;
+import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.run.RunObserver;
 
 /**
- * A Chrome trace being written to a file: the {@link ChromeTraceWriter} streams into a temporary
- * file beside the target, which {@link #complete} ends (closing open slices and the JSON) and
- * moves into place, whether the run finished or stopped early, so the file at the target is
- * always whole and valid. The TLB counters read occupancy from the machine once it is built
- * ({@link #observer}). Confined to the simulation thread.
+ * A Chrome trace being written to an {@link OutputFile} (opened like every output, before the
+ * run): {@link #complete} ends the JSON (closing open slices) and commits the file, also after a
+ * run that failed, so the trace is whole and valid up to where the run stopped; {@link #abandon}
+ * drops it (Ctrl-C, where nothing half-done is kept). The TLB counters read occupancy from the
+ * machine once it is built ({@link #observer}). Confined to the simulation thread.
  */
 final class ChromeTraceFile {
   /** Counters are written per core once per this many simulated cycles. */
@@ -26,22 +22,23 @@ final class ChromeTraceFile {
 
   /**
    * Operation names for {@code kernel.call} events: the kernel's ids, resolved by name once
-   * kernel-mm publishes them (KernelOperationNames::nameOf).
+   * kernel-mm publishes them (KernelOperationNames::nameOf); until then the writer names an
+   * operation by its id.
    */
   static final IntFunction<String> KERNEL_OPERATION_NAMES = id -> null;
 
-  private final Path target;
-  private final Path temporary;
-  private final BufferedWriter out;
+  private final OutputFile output;
   private final ChromeTraceWriter writer;
-  private boolean completed;
+  private boolean finished;
 
-  ChromeTraceFile(Path target, int pid, String processName, double frequencyGHz, long kindMask,
-      List<String> tlbLevelNames) throws IOException {
-    this.target = target.toAbsolutePath();
-    this.temporary = Files.createTempFile(this.target.getParent(), "." + this.target.getFileName(), ".tmp");
-    this.out = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8);
-    this.writer = new ChromeTraceWriter(out, pid, processName, frequencyGHz, kindMask, tlbLevelNames,
+  /**
+   * @param output where the trace goes; this object commits or aborts it
+   * @param pid the trace's process id (1 for a run; the column number in {@code compare})
+   */
+  ChromeTraceFile(OutputFile output, int pid, String processName, double frequencyGHz, long kindMask,
+      List<String> tlbLevelNames) {
+    this.output = output;
+    this.writer = new ChromeTraceWriter(output.writer(), pid, processName, frequencyGHz, kindMask, tlbLevelNames,
         KERNEL_OPERATION_NAMES, COUNTER_INTERVAL_CYCLES);
   }
 
@@ -59,19 +56,25 @@ final class ChromeTraceFile {
     };
   }
 
-  /** Ends the trace and moves it into place. Idempotent. */
-  void complete() throws IOException {
-    if (completed) {
+  /** Ends the trace and commits it. Does nothing once finished. */
+  void complete() throws OutputFileException {
+    if (finished) {
       return;
     }
-    completed = true;
+    finished = true;
     try {
       writer.finish();
-      out.close();
-      Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | UncheckedIOException e) {
-      Files.deleteIfExists(temporary);
-      throw e instanceof UncheckedIOException unchecked ? unchecked.getCause() : (IOException) e;
+    } catch (UncheckedIOException e) {
+      throw output.failure(e.getCause());
+    }
+    output.commit();
+  }
+
+  /** Drops the trace. Does nothing once finished. */
+  void abandon() {
+    if (!finished) {
+      finished = true;
+      output.abort();
     }
   }
 }

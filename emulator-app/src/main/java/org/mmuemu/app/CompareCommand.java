@@ -21,6 +21,7 @@ import org.mmuemu.app.compare.ReportTemplates;
 import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.trace.TraceSink;
@@ -154,8 +155,7 @@ final class CompareCommand implements Callable<Integer> {
       throw e.input;
     } catch (CancellationException e) {
       spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): the columns stopped; no report written"
-          + (trace == null ? "" : traceFormat == TraceFormat.chrome ? ", Chrome traces end at the stop"
-          : ", no trace written"));
+          + (trace == null ? "" : ", no trace written"));
       spec.commandLine().getErr().flush();
       return ExitCodes.INTERRUPTED;
     }
@@ -241,17 +241,25 @@ final class CompareCommand implements Callable<Integer> {
     JsonLinesTraceWriter lines = null;
     ChromeTraceFile chrome = null;
     try {
-      List<String> levels = machine.spec().tlbLevels().stream().map(level -> level.name()).toList();
+      List<String> levels = RunExecutor.levelNames(machine);
       if (columnTrace.path() != null && columnTrace.format() == TraceFormat.chrome) {
-        chrome = new ChromeTraceFile(columnTrace.path(), columnTrace.pid(), column.label(),
-            machine.spec().frequencyGHz(), columnTrace.kindMask(), levels);
+        chrome = new ChromeTraceFile(RunExecutor.openOutput("--trace", columnTrace.path()), columnTrace.pid(),
+            column.label(), machine.spec().frequencyGHz(), columnTrace.kindMask(), levels);
       } else if (columnTrace.path() != null) {
-        lines = new JsonLinesTraceWriter(columnTrace.path(), columnTrace.kindMask(), levels);
+        lines = new JsonLinesTraceWriter(RunExecutor.openOutput("--trace", columnTrace.path()),
+            columnTrace.kindMask(), Long.MAX_VALUE, levels);
       }
       List<TraceSink> sinks = lines != null ? List.of(lines) : chrome != null ? List.of(chrome.sink()) : List.of();
-      Simulation.Outcome outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(),
-          runSeed, sinks, cancelled,
-          RunObserver.all(chrome == null ? RunObserver.NONE : chrome.observer(), progressObserver));
+      Simulation.Outcome outcome;
+      try {
+        outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(), runSeed, sinks,
+            cancelled, RunObserver.all(chrome == null ? RunObserver.NONE : chrome.observer(), progressObserver));
+      } catch (CancellationException e) {
+        if (chrome != null) {
+          chrome.abandon();
+        }
+        throw e;
+      }
       if (lines != null) {
         lines.commit();
       }
@@ -259,9 +267,13 @@ final class CompareCommand implements Callable<Integer> {
         chrome.complete();
       }
       return ColumnRun.of(column, outcome.result(), outcome.stats(), machine.spec().frequencyGHz());
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (UserInputException e) {
+      throw new ColumnFailure(e);
+    } catch (OutputFileException e) {
+      throw new ColumnFailure(new UserInputException(e.getMessage()));
+    } catch (java.io.UncheckedIOException e) {
       throw new ColumnFailure(new UserInputException("--trace " + columnTrace.path() + ": cannot write ("
-          + e.getMessage() + ")"));
+          + e.getCause().getMessage() + ")"));
     } catch (WorkloadException e) {
       throw new ColumnFailure(new UserInputException("column " + column.label() + ": " + e.getMessage()));
     } catch (SimulatedOutOfMemoryException e) {
@@ -272,11 +284,7 @@ final class CompareCommand implements Callable<Integer> {
         lines.abandon();
       }
       if (chrome != null) {
-        try {
-          chrome.complete();
-        } catch (IOException e) {
-          // The run's own failure is reported; a trace that cannot be ended is removed.
-        }
+        RunExecutor.completeAfterFailure(chrome);
       }
     }
   }

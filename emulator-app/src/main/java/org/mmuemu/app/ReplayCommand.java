@@ -3,6 +3,7 @@ package org.mmuemu.app;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.mmuemu.kernel.trace.LackeyTraceReader;
 import org.mmuemu.kernel.workload.ReplayWorkload;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,8 +28,14 @@ final class ReplayCommand implements Callable<Integer> {
       description = "The trace format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
   TraceFileFormat format;
 
-  @Option(names = "--lenient", description = "Skip malformed lines and count them, instead of stopping at the first.")
+  @Option(names = "--lenient",
+      description = "Skip malformed and overlong lines and count them, instead of stopping at the first.")
   boolean lenient;
+
+  @Option(names = "--max-line-bytes", paramLabel = "N", defaultValue = "" + LackeyTraceReader.DEFAULT_MAX_LINE_BYTES,
+      description = "The longest trace line accepted; a longer one stops the replay with its line number (or is "
+          + "skipped with --lenient), and is never held in memory whole (default: ${DEFAULT-VALUE}).")
+  int maxLineBytes;
 
   @Mixin
   RunOptions options;
@@ -38,7 +45,10 @@ final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (maxLineBytes < 64 || maxLineBytes > (1 << 24)) {
+      throw new UserInputException("--max-line-bytes: " + maxLineBytes + " (expected: 64 to " + (1 << 24) + ")");
+    }
     return new RunExecutor(spec.commandLine().getOut(), spec.commandLine().getErr(), options)
-        .execute(new ReplayWorkload(traceFile, lenient), Map.of());
+        .execute(new ReplayWorkload(traceFile, lenient, maxLineBytes), Map.of());
   }
 }

@@ -3,18 +3,22 @@ package org.mmuemu.app;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.configs.io.OutputFile;
+import org.mmuemu.configs.io.OutputFileException;
+import org.mmuemu.core.config.ByteSize;
 import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
-import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.run.RunObserver;
@@ -39,14 +43,27 @@ final class RunExecutor {
   int execute(Workload workload, Map<String, String> params) throws UserInputException {
     IsaRegistry registry = IsaRegistry.load();
     LoadedMachine loaded = loadMachine(registry, options.machine, options.overrides);
-    long traceMask = traceMask();
-    ChromeTraceFile chromeTrace = options.traceFormat == TraceFormat.chrome ? openChromeTrace(loaded, traceMask) : null;
-    JsonLinesTraceWriter traceWriter = chromeTrace == null ? openTrace(loaded, traceMask) : null;
+    // Every output is opened before the run: a wrong path fails now, not after the whole run.
+    OutputFile resultOutput = options.out == null ? null : openOutput("--out", options.out);
+    JsonLinesTraceWriter traceWriter = null;
+    ChromeTraceFile chromeTrace = null;
     RunResult result;
     Interruption interruption = Interruption.install();
-    ProgressDisplay progress = ProgressDisplay.wanted(options.quiet || options.json)
-        ? ProgressDisplay.forRun(workload.name() + " on " + loaded.spec().name(), null) : null;
+    ProgressDisplay progress = null;
     try {
+      long traceMask = traceMask(options.trace, options.traceEvents);
+      if (options.trace != null && options.traceFormat == TraceFormat.chrome) {
+        if (options.traceMaxBytes != null) {
+          throw new UserInputException("--trace-max-bytes: only for --trace-format jsonl");
+        }
+        chromeTrace = new ChromeTraceFile(openOutput("--trace", options.trace), 1, loaded.spec().name(),
+            loaded.spec().frequencyGHz(), traceMask, levelNames(loaded));
+      } else {
+        traceWriter = openTrace(loaded, traceMask);
+      }
+      if (ProgressDisplay.wanted(options.quiet || options.json)) {
+        progress = ProgressDisplay.forRun(workload.name() + " on " + loaded.spec().name(), null);
+      }
       List<TraceSink> sinks = traceWriter != null ? List.of(traceWriter)
           : chromeTrace != null ? List.of(chromeTrace.sink()) : List.of();
       result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed, sinks,
@@ -55,19 +72,32 @@ final class RunExecutor {
       if (traceWriter != null) {
         traceWriter.commit();
       }
+      if (chromeTrace != null) {
+        chromeTrace.complete();
+      }
+      if (resultOutput != null) {
+        resultOutput.writer().write(ResultJson.toJson(result));
+        resultOutput.commit();
+      }
     } catch (CancellationException e) {
-      // The finally block below cleans up before the hook lets the JVM exit.
+      // The finally block removes what is unfinished before the hook lets the JVM exit.
+      if (chromeTrace != null) {
+        chromeTrace.abandon();
+      }
       err.println("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written"
-          + (chromeTrace != null ? ", the Chrome trace up to the stop is in " + options.trace
-          : traceWriter != null ? ", no trace written" : ""));
+          + (options.trace != null ? ", no trace written" : ""));
       err.flush();
       return ExitCodes.INTERRUPTED;
     } catch (WorkloadException e) {
       throw new UserInputException(e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
       throw new UserInputException("--machine " + options.machine + ": " + e.getMessage());
-    } catch (IOException | UncheckedIOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getMessage() + ")");
+    } catch (OutputFileException e) {
+      throw new UserInputException(e.getMessage());
+    } catch (UncheckedIOException e) {
+      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getCause().getMessage() + ")");
+    } catch (IOException e) {
+      throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
     } finally {
       if (progress != null) {
         progress.close();
@@ -76,71 +106,85 @@ final class RunExecutor {
         traceWriter.abandon();
       }
       if (chromeTrace != null) {
-        completeChromeTrace(chromeTrace);
+        completeAfterFailure(chromeTrace);
+      }
+      if (resultOutput != null) {
+        resultOutput.abort();
       }
       interruption.close();
-    }
-    if (options.out != null) {
-      try {
-        ResultJson.writeAtomically(result, options.out);
-      } catch (IOException e) {
-        throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
-      }
     }
     if (options.json) {
       out.print(ResultJson.toJson(result));
       out.flush();
     }
     if (!options.quiet) {
-      PrintWriter summaryStream = options.json ? err : out;
+      // With the result on stdout (--json, --out -) the summary goes to stderr.
+      boolean resultOnStdout = options.json || (options.out != null && options.out.toString().equals("-"));
+      PrintWriter summaryStream = resultOnStdout ? err : out;
       new Summary(result, loaded.spec().frequencyGHz()).print(summaryStream, options.out);
+      if (traceWriter != null && traceWriter.eventsNotWritten() > 0) {
+        summaryStream.printf("  %-22s cut at --trace-max-bytes %d: %,d events written, %,d left out%n", "trace",
+            traceMaxBytes(), traceWriter.events(), traceWriter.eventsNotWritten());
+      }
       summaryStream.flush();
     }
     return SimulationRunner.exitCodeOf(result);
   }
 
-  private ChromeTraceFile openChromeTrace(LoadedMachine loaded, long mask) throws UserInputException {
-    if (options.trace == null) {
-      return null;
-    }
+  static OutputFile openOutput(String flag, Path path) throws UserInputException {
     try {
-      return new ChromeTraceFile(options.trace, 1, loaded.spec().name(), loaded.spec().frequencyGHz(), mask,
-          levelNames(loaded));
-    } catch (IOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e + ")");
+      return OutputFile.open(flag, path);
+    } catch (OutputFileException e) {
+      throw new UserInputException(e.getMessage());
     }
   }
 
-  /** Ends a Chrome trace, also after a failed run: the file is then valid up to the stop. */
-  private void completeChromeTrace(ChromeTraceFile chromeTrace) throws UserInputException {
+  private long traceMaxBytes() throws UserInputException {
+    if (options.traceMaxBytes == null) {
+      return Long.MAX_VALUE;
+    }
+    try {
+      long bytes = ByteSize.parse(options.traceMaxBytes);
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("not positive");
+      }
+      return bytes;
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--trace-max-bytes: " + options.traceMaxBytes
+          + " (expected: a positive size such as 1000000 or 100MiB)");
+    }
+  }
+
+  /**
+   * Ends a Chrome trace of a run that failed (a no-op after {@link ChromeTraceFile#complete}):
+   * the trace is kept, valid up to where the run stopped; if even that cannot be written it is
+   * dropped, and the run's own error is the one reported.
+   */
+  static void completeAfterFailure(ChromeTraceFile chromeTrace) {
     try {
       chromeTrace.complete();
-    } catch (IOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getMessage() + ")");
+    } catch (OutputFileException e) {
+      chromeTrace.abandon();
     }
+  }
+
+  static List<String> levelNames(LoadedMachine loaded) {
+    return loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
   }
 
   private JsonLinesTraceWriter openTrace(LoadedMachine loaded, long mask) throws UserInputException {
     if (options.trace == null) {
+      if (options.traceMaxBytes != null) {
+        throw new UserInputException("--trace-max-bytes: needs --trace <file> to say where the events go");
+      }
       return null;
     }
-    try {
-      return new JsonLinesTraceWriter(options.trace, mask, levelNames(loaded));
-    } catch (IOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e + ")");
-    }
-  }
-
-  private static List<String> levelNames(LoadedMachine loaded) {
-    return loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
-  }
-
-  private long traceMask() throws UserInputException {
-    return traceMask(options.trace, options.traceEvents);
+    long maxBytes = traceMaxBytes();
+    return new JsonLinesTraceWriter(openOutput("--trace", options.trace), mask, maxBytes, levelNames(loaded));
   }
 
   /** The kinds {@code --trace-events} asks for (the default set when it is not given). */
-  static long traceMask(java.nio.file.Path trace, List<String> traceEvents) throws UserInputException {
+  static long traceMask(Path trace, List<String> traceEvents) throws UserInputException {
     if (trace == null) {
       if (!traceEvents.isEmpty()) {
         throw new UserInputException("--trace-events: needs --trace <file> to say where the events go");

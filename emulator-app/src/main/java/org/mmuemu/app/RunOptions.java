@@ -22,7 +22,8 @@ final class RunOptions {
   long seed;
 
   @Option(names = "--out", paramLabel = "<file>",
-      description = "Write the result JSON to this file (atomically: a temporary file, then a rename).")
+      description = "Write the result JSON to this file (a file atomically: a temporary file beside it, then a "
+          + "rename; a device or FIFO is written in place). Checked before the run.")
   Path out;
 
   @Option(names = "--json", description = "Write the result JSON to standard output (the summary goes to stderr).")
@@ -32,13 +33,20 @@ final class RunOptions {
   boolean quiet;
 
   @Option(names = "--trace", paramLabel = "<file>",
-      description = "Write the run's events to this file (see --trace-format; moved into place when the run ends).")
+      description = "Write the run's events to this file (see --trace-format; moved into place when the run ends; "
+          + "a device or FIFO is written as the run goes).")
   Path trace;
 
   @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
       description = "The trace's form: jsonl (one event per line, as the control port streams them) or chrome "
-          + "(trace-event JSON for Perfetto UI; kept whole even when the run stops early). Default: ${DEFAULT-VALUE}.")
+          + "(trace-event JSON for Perfetto UI; kept whole when the run stops with an error). "
+          + "Default: ${DEFAULT-VALUE}.")
   org.mmuemu.app.trace.TraceFormat traceFormat = org.mmuemu.app.trace.TraceFormat.jsonl;
+
+  @Option(names = "--trace-max-bytes", paramLabel = "<size>",
+      description = "Cut a jsonl trace after this many bytes (for example 100MiB): the run goes on and the trace "
+          + "ends with a line {\"truncated\":true,...}.")
+  String traceMaxBytes;
 
   @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
       description = "Event kinds to trace, comma-separated, or 'all' (default: every kind but tlb.hit, tlb.fill, "

@@ -9,6 +9,7 @@ import org.mmuemu.core.oracle.Violation;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.result.RunResult.LatencySummary;
 import org.mmuemu.core.result.RunResult.TlbCounts;
+import org.mmuemu.core.text.TerminalText;
 
 /** The short human summary of a run. Every line but the host line is deterministic. */
 final class Summary {
@@ -23,13 +24,14 @@ final class Summary {
 
   void print(PrintWriter w, Path resultFile) {
     RunResult.MachineInfo machine = result.machine();
-    w.printf(Locale.ROOT, "%s on %s (%s, %d cores), seed %d%n", result.workload().name(), machine.name(),
-        machine.isa(), machine.cores(), result.seed());
+    // The machine name and parameters come from the user's config and flags.
+    w.println(TerminalText.escape(String.format(Locale.ROOT, "%s on %s (%s, %d cores), seed %d",
+        result.workload().name(), machine.name(), machine.isa(), machine.cores(), result.seed())));
     if (!result.workload().params().isEmpty()) {
       StringBuilder params = new StringBuilder();
       result.workload().params().forEach((k, v) -> params.append(params.length() == 0 ? "" : " ").append(k)
           .append('=').append(v));
-      line(w, "params", params.toString());
+      line(w, "params", TerminalText.escape(params.toString()));
     }
     long cycles = result.cycles().total();
     line(w, "simulated", String.format(Locale.ROOT, "%,d cycles (%.1f us at %.2f GHz), %,d translations", cycles,
@@ -73,7 +75,7 @@ final class Summary {
     }
     printWorkloadLog(w);
     if (resultFile != null) {
-      line(w, "result", resultFile.toString());
+      line(w, "result", TerminalText.escape(resultFile.toString()));
     }
     RunResult.Host host = result.host();
     if (host != null) {

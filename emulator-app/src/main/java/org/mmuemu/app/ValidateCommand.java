@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.core.isa.IsaRegistry;
+import org.mmuemu.core.text.TerminalText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,11 +35,11 @@ final class ValidateCommand implements Callable<Integer> {
     for (String config : configs) {
       try {
         LoadedMachine machine = RunExecutor.loadMachine(registry, config, overrides);
-        out.printf("%s: ok (%s, %s, %d cores, sha256 %s)%n", config, machine.spec().name(), machine.spec().isa(),
-            machine.spec().cores(), machine.configSha256().substring(0, 12));
+        out.println(TerminalText.escape(String.format("%s: ok (%s, %s, %d cores, sha256 %s)", config,
+            machine.spec().name(), machine.spec().isa(), machine.spec().cores(), machine.configSha256().substring(0, 12))));
       } catch (UserInputException e) {
         for (String line : e.lines()) {
-          err.println(config + ": " + line);
+          err.println(TerminalText.escape(config + ": " + line));
         }
         exitCode = ExitCodes.BAD_INPUT;
       }

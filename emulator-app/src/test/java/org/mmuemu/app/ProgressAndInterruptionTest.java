@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.run.RunObserver;
@@ -90,8 +91,7 @@ final class ProgressAndInterruptionTest {
 
   private List<Path> listTemporaries() throws Exception {
     try (var files = Files.list(dir)) {
-      return files.filter(file -> file.getFileName().toString().endsWith(".tmp")
-          && !file.getFileName().toString().startsWith("output")).toList();
+      return files.filter(file -> file.getFileName().toString().contains(OutputFile.TEMPORARY_MARKER)).toList();
     }
   }
 }

@@ -3,14 +3,12 @@ package org.mmuemu.app.attach;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +16,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mmuemu.app.ExitCodes;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.configs.io.OutputFile;
+import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.result.RunResult;
+import org.mmuemu.core.text.TerminalText;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -90,17 +91,15 @@ final class AttachRunCommand implements Callable<Integer> {
     PrintWriter out = failing.getOut();
     PrintWriter err = failing.getErr();
     ObjectNode request = request(failing);
-    Path temporary = null;
+    OutputFile eventsFile = null;
     Writer eventWriter = out;
     if (eventsOut != null) {
-      Path target = eventsOut.toAbsolutePath();
       try {
-        temporary = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        eventWriter = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new CommandLine.ParameterException(failing, "--out " + eventsOut + ": cannot write (" + e.getMessage()
-            + ")");
+        eventsFile = OutputFile.open("--out", eventsOut);
+      } catch (OutputFileException e) {
+        throw new CommandLine.ParameterException(failing, e.getMessage());
       }
+      eventWriter = eventsFile.writer();
     }
     try (ControlClient client = parent.connect(failing)) {
       client.send(request);
@@ -122,17 +121,22 @@ final class AttachRunCommand implements Callable<Integer> {
           case "accepted", "event" -> { }
           case "progress" -> {
             if (!quiet) {
-              err.printf("attach: %s events, %s dropped, %s s%n", message.path("events").asText(),
-                  message.path("dropped").asText(), message.path("wallSeconds").asText());
+              // What the server sends is shown escaped: it must not drive this terminal.
+              err.println(TerminalText.escape(String.format("attach: %s events, %s dropped, %s s",
+                  message.path("events").asText(), message.path("dropped").asText(),
+                  message.path("wallSeconds").asText())));
               err.flush();
             }
           }
           case "result" -> {
-            if (eventWriter instanceof BufferedWriter file) {
-              file.close();
-              Files.move(temporary, eventsOut.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING,
-                  StandardCopyOption.ATOMIC_MOVE);
-              temporary = null;
+            if (eventsFile != null) {
+              try {
+                eventsFile.commit();
+              } catch (OutputFileException e) {
+                err.println(TerminalText.escape("attach: " + e.getMessage()));
+                err.flush();
+                return ExitCodes.BAD_INPUT;
+              }
             }
             RunResult result = ResultJson.fromJson(ControlClient.MAPPER.writeValueAsString(message.get("result")));
             out.print(ResultJson.toJson(result));
@@ -148,19 +152,14 @@ final class AttachRunCommand implements Callable<Integer> {
             return reportError(message, err);
           }
           default -> {
-            err.println("attach: unexpected message from the server: " + line);
+            err.println(TerminalText.escape("attach: unexpected message from the server: " + line));
             err.flush();
           }
         }
       }
     } finally {
-      if (temporary != null) {
-        try {
-          eventWriter.close();
-        } catch (IOException e) {
-          // Dropped next.
-        }
-        Files.deleteIfExists(temporary);
+      if (eventsFile != null) {
+        eventsFile.abort();
       }
     }
   }
@@ -213,7 +212,7 @@ final class AttachRunCommand implements Callable<Integer> {
       lines.add(message.path("message").asText());
     }
     for (String line : lines) {
-      err.println("attach: " + line);
+      err.println(TerminalText.escape("attach: " + line));
     }
     err.flush();
     return switch (code) {

@@ -9,6 +9,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,6 +62,12 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     queue = new OutboundQueue(ctx.channel(), context.settings().queueEvents(), context.metrics());
     context.sessions().add(this);
     context.metrics().clientConnected();
+    ServerLog.log().info("client connected remote={} protocol={}", ServerLog.remote(channel),
+        ctx.pipeline().get(ControlPipelines.WebSocketTextCodec.class) != null ? "websocket" : "lines");
+  }
+
+  Channel channel() {
+    return channel;
   }
 
   @Override
@@ -79,6 +87,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
       return;
     }
     closed = true;
+    ServerLog.log().info("client disconnected remote={} runsCancelled={}", ServerLog.remote(channel), runs.size());
     cancelRuns();
     queue.close();
     context.sessions().remove(this);
@@ -129,6 +138,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
       ctx.close();
       return;
     }
+    ServerLog.log().error("client error remote={}", ServerLog.remote(ctx.channel()), cause);
     reject(null, Messages.INTERNAL, "internal error: " + cause);
   }
 
@@ -189,17 +199,25 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
 
   private void hello(ChannelHandlerContext ctx, JsonNode id, JsonNode request) throws ProtocolException {
     String expected = context.settings().token();
-    if (expected != null) {
+    if (expected != null && !authenticated) {
+      InetAddress address = remoteAddress(ctx);
+      long waitNanos = address == null ? 0 : context.authThrottle().waitNanos(address, System.nanoTime());
       JsonNode token = request.get("token");
-      if (!Tokens.matches(expected, token != null && token.isTextual() ? token.textValue() : null)) {
-        failedHellos++;
-        reject(id, Messages.UNAUTHORIZED, token == null ? "/token: missing (this server needs a token)"
-            : "/token: wrong token");
-        if (failedHellos >= MAX_FAILED_HELLOS) {
-          queue.drain();
-          ctx.channel().close();
-        }
+      if (waitNanos > 0) {
+        // Refused unseen, right token or not: guessing from one address is held to the delay.
+        context.metrics().helloThrottled();
+        failedHello(ctx, id, "hello refused: a wrong token came from this address recently; retry in "
+            + Math.max(1, waitNanos / 1_000_000) + " ms");
         return;
+      }
+      if (!Tokens.matches(expected, token != null && token.isTextual() ? token.textValue() : null)) {
+        long delayNanos = address == null ? 0 : context.authThrottle().failed(address, System.nanoTime());
+        failedHello(ctx, id, (token == null ? "/token: missing (this server needs a token)" : "/token: wrong token")
+            + "; the next hello from this address is considered after " + delayNanos / 1_000_000 + " ms");
+        return;
+      }
+      if (address != null) {
+        context.authThrottle().succeeded(address);
       }
       authenticated = true;
     }
@@ -210,6 +228,19 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     reply.put("authenticated", true);
     OPS.forEach(reply.putArray("ops")::add);
     send(reply);
+  }
+
+  private void failedHello(ChannelHandlerContext ctx, JsonNode id, String message) {
+    failedHellos++;
+    reject(id, Messages.UNAUTHORIZED, message);
+    if (failedHellos >= MAX_FAILED_HELLOS) {
+      queue.drain();
+      ctx.channel().close();
+    }
+  }
+
+  private static InetAddress remoteAddress(ChannelHandlerContext ctx) {
+    return ctx.channel().remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
   }
 
   private void list(JsonNode id) {
@@ -236,6 +267,9 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     ObjectNode accepted = Messages.reply(id, "accepted");
     accepted.put("op", "run");
     send(accepted);
+    ServerLog.log().info("run accepted remote={} id={} machine={} workload={}", ServerLog.remote(channel),
+        ServerLog.quoted(key), ServerLog.quoted(spec.machineName() == null ? "inline" : spec.machineName()),
+        ServerLog.quoted(spec.workload().name()));
     try {
       context.runExecutor().execute(task);
     } catch (RejectedExecutionException e) {
@@ -322,6 +356,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
 
   private void reject(JsonNode id, String code, String message) {
     context.metrics().requestRejected();
+    ServerLog.log().info("request refused remote={} id={} code={} message={}", ServerLog.remote(channel),
+        id == null ? "null" : ServerLog.quoted(Messages.text(id)), code, ServerLog.quoted(message));
     queue.offerControl(Messages.error(id, code, message));
   }
 }

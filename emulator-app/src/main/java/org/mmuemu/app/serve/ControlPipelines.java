@@ -3,6 +3,8 @@ package org.mmuemu.app.serve;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
@@ -19,6 +21,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.string.LineEncoder;
 import io.netty.handler.codec.string.LineSeparator;
 import io.netty.handler.codec.string.StringDecoder;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -41,7 +46,12 @@ final class ControlPipelines {
   /** The handlers of a freshly accepted connection. */
   static void initConnection(ChannelPipeline pipeline, ServerContext context) {
     pipeline.addLast("bytes", new ByteCounter(context.metrics()));
+    // observeOutput: only a write that makes no progress for the timeout counts as idle.
+    pipeline.addLast("write-idle", new IdleStateHandler(true, 0, context.settings().writeTimeout().toMillis(), 0,
+        TimeUnit.MILLISECONDS));
+    pipeline.addLast("stalled-reader", new StalledReaderGuard(context.metrics()));
     pipeline.addLast("sniffer", new ProtocolSniffer(context));
+    ServerLog.log().debug("connection accepted remote={}", ServerLog.remote(pipeline.channel()));
   }
 
   /** Newline-delimited JSON: lines of at most maxLineBytes, UTF-8, answered with lines. */
@@ -157,6 +167,34 @@ final class ControlPipelines {
     @Override
     protected void decode(ChannelHandlerContext ctx, TextWebSocketFrame msg, List<Object> out) {
       out.add(msg.text());
+    }
+  }
+
+  /**
+   * Disconnects a client that has left written data unread for the write timeout: its runs
+   * are cancelled (the session closes) and their slots freed, instead of waiting for it
+   * forever. A connection with nothing to write is never idle in this sense.
+   */
+  static final class StalledReaderGuard extends ChannelInboundHandlerAdapter {
+    private final ServerMetrics metrics;
+
+    StalledReaderGuard(ServerMetrics metrics) {
+      this.metrics = metrics;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (event instanceof IdleStateEvent idle && idle.state() == IdleState.WRITER_IDLE) {
+        ChannelOutboundBuffer pending = ctx.channel().unsafe().outboundBuffer();
+        if (!ctx.channel().isWritable() || (pending != null && pending.totalPendingWriteBytes() > 0)) {
+          metrics.writeTimedOut();
+          ServerLog.log().info("client disconnected remote={} reason=write-timeout pendingBytes={}",
+              ServerLog.remote(ctx.channel()), pending == null ? 0 : pending.totalPendingWriteBytes());
+          ctx.close();
+        }
+        return;
+      }
+      super.userEventTriggered(ctx, event);
     }
   }
 

@@ -17,12 +17,14 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.nio.charset.StandardCharsets;
+import org.mmuemu.core.text.TerminalText;
 
 /**
  * The control port's HTTP side: {@code GET /metrics} (Prometheus text exposition of the
  * server's host metrics), {@code GET /health} ({@code ok}), 404 for other paths, 405 for other
- * methods. A WebSocket upgrade request at {@link #STREAM_PATH} installs the WebSocket handler
- * and, once the handshake completes, the control protocol. Confined to the event loop.
+ * methods. A WebSocket upgrade request at {@link #STREAM_PATH} from an allowed origin
+ * ({@link OriginPolicy}; others get 403) installs the WebSocket handler and, once the
+ * handshake completes, the control protocol. Confined to the event loop.
  */
 final class HttpEndpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** Where WebSocket clients connect. */
@@ -31,9 +33,12 @@ final class HttpEndpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
   private final ServerContext context;
+  private final OriginPolicy originPolicy;
 
   HttpEndpoints(ServerContext context) {
     this.context = context;
+    this.originPolicy = new OriginPolicy(context.settings().host(), context.settings().port(),
+        context.settings().allowedOrigins());
   }
 
   @Override
@@ -41,6 +46,16 @@ final class HttpEndpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
     String path = new QueryStringDecoder(request.uri()).path();
     if (path.equals(STREAM_PATH) && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET,
         true) && ctx.pipeline().get(WebSocketServerProtocolHandler.class) == null) {
+      String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+      if (!originPolicy.allows(origin, ctx.channel().localAddress())) {
+        context.metrics().originRefused();
+        ServerLog.log().info("websocket refused remote={} origin={}", ServerLog.remote(ctx.channel()),
+            ServerLog.quoted(origin));
+        FullHttpResponse forbidden = text(HttpResponseStatus.FORBIDDEN, "text/plain; charset=utf-8",
+            "Origin " + TerminalText.escape(origin) + " is not allowed (expected: this host, or one given with serve --allow-origin)\n");
+        ctx.writeAndFlush(forbidden).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
       ControlPipelines.addWebSocketUpgrade(ctx.pipeline(), context, request);
       return;
     }

@@ -10,6 +10,7 @@ import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
 import org.mmuemu.core.config.TlbLevelSpec;
+import org.mmuemu.core.mem.HostMemoryBudget;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.EventJson;
@@ -96,47 +97,79 @@ final class RunTask implements Runnable, TraceSink {
   public void run() {
     ServerMetrics.Outcome outcome = ServerMetrics.Outcome.error;
     String last;
+    String detail = "";
+    long reservedBytes = 0;
     try {
       LoadedMachine loaded = spec.machineJson() != null
           ? context.loader().loadInline(spec.machineJson(), spec.overrides())
           : context.loader().load(spec.machineName(), spec.overrides());
-      tlbLevelNames = loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
-      RunResult result = SimulationRunner.run(context.registry(), loaded, spec.workload(), spec.params(), spec.seed(),
-          spec.eventMask() == 0 ? List.of() : List.of(this), this::pollCancelled);
-      int exitCode = SimulationRunner.exitCodeOf(result);
-      ObjectNode reply = Messages.reply(id, "result");
-      reply.put("exitCode", exitCode);
-      reply.put("events", eventsSent);
-      reply.put("dropped", eventsDropped);
-      reply.set("result", Messages.tree(ResultJson.toJson(result)));
-      last = Messages.text(reply);
-      outcome = exitCode == 0 ? ServerMetrics.Outcome.ok : ServerMetrics.Outcome.violations;
+      long hostBytes = HostMemoryBudget.hostBytesFor(loaded.spec());
+      if (!context.memory().tryReserve(hostBytes)) {
+        context.metrics().runRefusedForMemory();
+        outcome = ServerMetrics.Outcome.refused;
+        detail = " hostBytes=" + hostBytes + " reservedBytes=" + context.memory().reservedBytes();
+        last = Messages.error(id, Messages.BUSY, "run refused: this machine may need " + mib(hostBytes)
+            + " MiB of host memory and runs in flight have reserved " + mib(context.memory().reservedBytes())
+            + " MiB of the server's " + mib(context.memory().budgetBytes()) + " MiB budget; retry when one ends, "
+            + "or use less /memoryBytes");
+      } else {
+        reservedBytes = hostBytes;
+        tlbLevelNames = loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
+        RunResult result = SimulationRunner.run(context.registry(), loaded, spec.workload(), spec.params(),
+            spec.seed(), spec.eventMask() == 0 ? List.of() : List.of(this), this::pollCancelled);
+        int exitCode = SimulationRunner.exitCodeOf(result);
+        ObjectNode reply = Messages.reply(id, "result");
+        reply.put("exitCode", exitCode);
+        reply.put("events", eventsSent);
+        reply.put("dropped", eventsDropped);
+        reply.set("result", Messages.tree(ResultJson.toJson(result)));
+        last = Messages.text(reply);
+        outcome = exitCode == 0 ? ServerMetrics.Outcome.ok : ServerMetrics.Outcome.violations;
+      }
     } catch (ConfigException e) {
       outcome = ServerMetrics.Outcome.bad_input;
       last = Messages.error(id, Messages.BAD_INPUT, e.lines());
+      detail = " problem=" + ServerLog.quoted(e.lines().get(0));
     } catch (WorkloadException e) {
       outcome = ServerMetrics.Outcome.bad_input;
       last = Messages.error(id, Messages.BAD_INPUT, e.getMessage().replace("--param ", "/params/"));
+      detail = " problem=" + ServerLog.quoted(e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
       outcome = ServerMetrics.Outcome.bad_input;
       last = Messages.error(id, Messages.BAD_INPUT, "/machine: " + e.getMessage());
     } catch (CancellationException e) {
       outcome = ServerMetrics.Outcome.cancelled;
       last = Messages.error(id, Messages.CANCELLED, "run cancelled after " + eventsSent + " events");
+    } catch (OutOfMemoryError e) {
+      // What the run held is unreachable now; the server and the other runs go on.
+      ServerLog.log().error("run out-of-memory remote={} id={} error={}", ServerLog.remote(session.channel()),
+          idJson, ServerLog.quoted(String.valueOf(e.getMessage())));
+      last = Messages.error(id, Messages.INTERNAL, "run stopped: the server ran out of host memory");
     } catch (RuntimeException | Error e) {
+      ServerLog.log().error("run internal-error remote={} id={}", ServerLog.remote(session.channel()), idJson, e);
       last = Messages.error(id, Messages.INTERNAL, "internal error: " + e);
     }
+    long wallNanos = System.nanoTime() - startNanos;
+    ServerLog.log().info("run ended remote={} id={} machine={} workload={} outcome={} events={} dropped={} "
+        + "wallMillis={}{}", ServerLog.remote(session.channel()), ServerLog.quoted(idJson),
+        ServerLog.quoted(spec.machineName() == null ? "inline" : spec.machineName()),
+        ServerLog.quoted(spec.workload().name()), outcome, eventsSent, eventsDropped, wallNanos / 1_000_000, detail);
     // Free the slot and the id before the last message goes out: a client that reacts to it
     // at once by starting another run must find room.
     try {
+      context.memory().release(reservedBytes);
       context.metrics().runFinished(outcome);
-      context.metrics().runWallTime(System.nanoTime() - startNanos);
+      context.metrics().runWallTime(wallNanos);
       context.runSlots().release();
       session.runEnded(this);
     } finally {
       queue.offerControl(last);
       session.closeIfHalfClosedAndIdle();
     }
+  }
+
+  private static long mib(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
   }
 
   /** Polled by the scheduler every few thousand steps: cancellation, and progress reports. */

@@ -7,9 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.mmuemu.app.ExitCodes;
+import org.mmuemu.core.mem.HostMemoryBudget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,12 +57,37 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Events queued per client before its runs pause (or drop, per run) (default: ${DEFAULT-VALUE}).")
   int queueEvents;
 
+  @Option(names = "--write-timeout", paramLabel = "<seconds>",
+      defaultValue = "60",
+      description = "Disconnect a client that leaves written data unread this long; its runs are cancelled "
+          + "(default: ${DEFAULT-VALUE}).")
+  int writeTimeoutSeconds;
+
+  @Option(names = "--allow-origin", paramLabel = "<origin>",
+      description = "A browser origin (for example http://dashboard.example:8080) allowed to open the WebSocket "
+          + "besides this host's own; others get 403. Repeatable.")
+  List<String> allowedOrigins = new ArrayList<>();
+
+  @Option(names = "--log-level", paramLabel = "<level>", defaultValue = "info",
+      description = "The server log's level on standard error: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  LogLevel logLevel;
+
+  /** Levels of the server log. */
+  enum LogLevel { error, warn, info, debug, trace, off }
+
   @Override
   public Integer call() throws Exception {
+    // Before the first server log line creates the logger (slf4j-simple reads its level then).
+    System.setProperty("org.slf4j.simpleLogger.log." + ServerLog.NAME, logLevel.name());
     String token = tokenFile == null ? null : readToken();
+    if (writeTimeoutSeconds <= 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--write-timeout: " + writeTimeoutSeconds
+          + " (expected: a positive number of seconds)");
+    }
     ServerSettings settings;
     try {
-      settings = new ServerSettings(host, port, token, maxRuns, maxLineBytes, queueEvents, Duration.ofSeconds(1), 0);
+      settings = new ServerSettings(host, port, token, maxRuns, maxLineBytes, queueEvents, Duration.ofSeconds(1), 0,
+          Duration.ofSeconds(writeTimeoutSeconds), allowedOrigins, HostMemoryBudget.budgetBytes());
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--" + optionName(e.getMessage()));
     }
@@ -95,6 +123,12 @@ public final class ServeCommand implements Callable<Integer> {
     if (token.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--token-file " + tokenFile
           + ": empty (expected: a secret on its first line)");
+    }
+    int tokenBytes = token.getBytes(StandardCharsets.UTF_8).length;
+    if (tokenBytes < ServerSettings.MIN_TOKEN_BYTES) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--token-file " + tokenFile + ": the token is "
+          + tokenBytes + " bytes (expected: at least " + ServerSettings.MIN_TOKEN_BYTES
+          + ", a secret that cannot be guessed: head -c 32 /dev/urandom | base64 > " + tokenFile + ")");
     }
     try {
       Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(tokenFile);

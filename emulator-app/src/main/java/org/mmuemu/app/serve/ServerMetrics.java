@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ServerMetrics {
   /** The outcomes a finished run is counted under. */
-  enum Outcome { ok, violations, bad_input, cancelled, error }
+  enum Outcome { ok, violations, bad_input, cancelled, refused, error }
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger runsInFlight = new AtomicInteger();
@@ -28,6 +28,10 @@ final class ServerMetrics {
   private final Counter runPauses;
   private final Counter requestsRejected;
   private final Timer runWallTime;
+  private final Counter writeTimeouts;
+  private final Counter runsRefusedForMemory;
+  private final Counter helloThrottled;
+  private final Counter originsRefused;
 
   ServerMetrics() {
     Gauge.builder("mmuemu.runs.in.flight", runsInFlight, AtomicInteger::get)
@@ -48,6 +52,16 @@ final class ServerMetrics {
         .description("Times a run waited for a slow client to read").register(registry);
     requestsRejected = Counter.builder("mmuemu.requests.rejected")
         .description("Requests answered with an error before any run started").register(registry);
+    writeTimeouts = Counter.builder("mmuemu.clients.write.timeouts")
+        .description("Clients disconnected because they left written data unread for the write timeout")
+        .register(registry);
+    runsRefusedForMemory = Counter.builder("mmuemu.runs.refused.memory")
+        .description("Runs refused because they did not fit the server's host-memory budget").register(registry);
+    helloThrottled = Counter.builder("mmuemu.hello.throttled")
+        .description("hello requests refused because their address failed authentication recently")
+        .register(registry);
+    originsRefused = Counter.builder("mmuemu.websocket.origins.refused")
+        .description("WebSocket handshakes refused (403) for a foreign Origin").register(registry);
     runWallTime = Timer.builder("mmuemu.run.wall").description("Wall time of runs, from accepted to ended")
         .register(registry);
   }
@@ -105,6 +119,26 @@ final class ServerMetrics {
 
   void requestRejected() {
     requestsRejected.increment();
+  }
+
+  void writeTimedOut() {
+    writeTimeouts.increment();
+  }
+
+  void runRefusedForMemory() {
+    runsRefusedForMemory.increment();
+  }
+
+  void helloThrottled() {
+    helloThrottled.increment();
+  }
+
+  void originRefused() {
+    originsRefused.increment();
+  }
+
+  double writeTimeouts() {
+    return writeTimeouts.count();
   }
 
   double runsFinished(Outcome outcome) {

@@ -107,17 +107,19 @@ final class AttachIT {
     assertThat(unreachable.exitCode()).isEqualTo(2);
     assertThat(unreachable.err()).contains("cannot connect");
 
-    server = new ControlServer(ServerSettings.defaults().withPort(0).withToken("right"));
+    server = new ControlServer(ServerSettings.defaults().withPort(0).withToken("right-token-0123456789"));
     port = server.start();
     Path token = Files.createTempFile("token", ".txt");
     try {
-      Files.writeString(token, "wrong\n");
+      Files.writeString(token, "wrong-token-0123456789\n");
       Outcome refused = mmuemu("attach", "--port", Integer.toString(port), "--token-file", token.toString(), "run",
           "--machine", "arm64-neoverse-n1", "--workload", "stream");
       assertThat(refused.exitCode()).isEqualTo(2);
       assertThat(refused.err()).contains("the server refused hello: /token: wrong token");
 
-      Files.writeString(token, "right\n");
+      // The server holds this address to a delay after a wrong token.
+      Thread.sleep(AuthThrottle.FIRST_DELAY_NANOS / 1_000_000 + 50);
+      Files.writeString(token, "right-token-0123456789\n");
       Outcome accepted = mmuemu("attach", "--port", Integer.toString(port), "--token-file", token.toString(), "run",
           "--machine", "arm64-neoverse-n1", "--workload", "stream", "--param", "accesses=100", "-q");
       assertThat(accepted.exitCode()).as(accepted.err()).isZero();

@@ -129,7 +129,7 @@ final class ControlHandlerTest {
 
   @Test
   void tokenServer_unauthenticatedClient_canOnlySayHello() throws Exception {
-    EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret"));
+    EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret-s3cret-s3cret"));
     c.send("{\"id\":1,\"op\":\"list\"}\n{\"id\":2,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\","
         + "\"workload\":\"stream\"}\n{\"id\":3,\"op\":\"status\"}\n");
 
@@ -142,12 +142,12 @@ final class ControlHandlerTest {
 
   @Test
   void tokenServer_wrongTokenRefused_rightTokenUnlocks() throws Exception {
-    EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret"));
-    c.send("{\"id\":1,\"op\":\"hello\",\"token\":\"s3cre\"}\n{\"id\":2,\"op\":\"list\"}\n");
+    EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret-s3cret-s3cret"));
+    c.send("{\"id\":1,\"op\":\"hello\",\"token\":\"s3cret-s3cret-s3cre\"}\n{\"id\":2,\"op\":\"list\"}\n");
     assertThat(c.responses()).extracting(r -> r.get("code").asText())
         .containsExactly(Messages.UNAUTHORIZED, Messages.UNAUTHORIZED);
 
-    c.send("{\"id\":3,\"op\":\"hello\",\"token\":\"s3cret\"}\n{\"id\":4,\"op\":\"list\"}\n");
+    c.send("{\"id\":3,\"op\":\"hello\",\"token\":\"s3cret-s3cret-s3cret\"}\n{\"id\":4,\"op\":\"list\"}\n");
     List<JsonNode> responses = c.responses();
     assertThat(responses).extracting(r -> r.get("type").asText()).containsExactly("hello", "list");
     assertThat(responses.get(1).get("machines")).extracting(m -> m.get("name").asText())
@@ -156,7 +156,7 @@ final class ControlHandlerTest {
 
   @Test
   void tokenServer_threeWrongTokens_closeTheConnection() throws Exception {
-    EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret"));
+    EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret-s3cret-s3cret"));
     c.send("{\"id\":1,\"op\":\"hello\",\"token\":\"a\"}\n{\"id\":2,\"op\":\"hello\",\"token\":\"b\"}\n");
     assertThat(c.channel.isActive()).isTrue();
 

@@ -232,14 +232,19 @@ final class ControlServerIT {
 
   @Test
   void wrongToken_refused_rightTokenRuns() throws Exception {
-    int port = start(ServerSettings.defaults().withToken("correct horse"));
+    int port = start(ServerSettings.defaults().withToken("correct horse battery"));
     try (LineClient client = new LineClient(port)) {
       client.send(runRequest(1, "\"accesses\":100", ""));
       assertThat(client.read().get("code").asText()).isEqualTo(Messages.UNAUTHORIZED);
-      client.send("{\"id\":2,\"op\":\"hello\",\"token\":\"battery staple\"}");
+      client.send("{\"id\":2,\"op\":\"hello\",\"token\":\"battery staple horse\"}");
       assertThat(client.read().get("code").asText()).isEqualTo(Messages.UNAUTHORIZED);
 
-      client.send("{\"id\":3,\"op\":\"hello\",\"token\":\"correct horse\"}");
+      // Too soon after a wrong token from this address: refused without being looked at.
+      client.send("{\"id\":3,\"op\":\"hello\",\"token\":\"correct horse battery\"}");
+      assertThat(client.read().get("message").asText()).startsWith("hello refused: a wrong token came from this "
+          + "address recently; retry in ");
+      Thread.sleep(AuthThrottle.FIRST_DELAY_NANOS / 1_000_000 + 50);
+      client.send("{\"id\":3,\"op\":\"hello\",\"token\":\"correct horse battery\"}");
       assertThat(client.read().get("authenticated").asBoolean()).isTrue();
       client.send(runRequest(4, "\"accesses\":100", ""));
       assertThat(client.read().get("type").asText()).isEqualTo("accepted");

@@ -2,11 +2,9 @@ package org.mmuemu.app.serve;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
@@ -28,12 +26,37 @@ final class ServeCommandIT {
 
   @Test
   void serveFromTheJar_servesAnAttach_andStopsOnSigterm() throws Exception {
+    List<String> log = serveOneAttach("info");
+
+    // One line per connection and run, with ISO-8601 times, on standard error.
+    String time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO mmuemu\\.serve - ";
+    assertThat(log).anyMatch(line -> line.matches(time + "client connected remote=127\\.0\\.0\\.1:\\d+ protocol=lines"))
+        .anyMatch(line -> line.matches(time + "run accepted remote=127\\.0\\.0\\.1:\\d+ id=\"1\" "
+            + "machine=\"arm64-neoverse-n1\" workload=\"stream\""))
+        .anyMatch(line -> line.matches(time + "run ended .* outcome=ok events=0 dropped=0 wallMillis=\\d+"))
+        .anyMatch(line -> line.matches(time + "client disconnected remote=127\\.0\\.0\\.1:\\d+ runsCancelled=0"));
+  }
+
+  @Test
+  void logLevelWarn_logsNoConnectionsOrRuns() throws Exception {
+    assertThat(serveOneAttach("warn")).noneMatch(line -> line.contains("mmuemu.serve"));
+  }
+
+  /** Starts serve from the jar, runs one attach, stops it with SIGTERM; returns all it printed. */
+  private static List<String> serveOneAttach(String logLevel) throws Exception {
+    Path output = Files.createTempFile("serve", ".txt");
     Process process = new ProcessBuilder(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", JAR.toString(), "serve", "--port", "0")).redirectErrorStream(true).start();
+        "-jar", JAR.toString(), "serve", "--port", "0", "--log-level", logLevel)).redirectErrorStream(true)
+        .redirectOutput(output.toFile()).start();
     try {
-      BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      String first = out.readLine();
-      Matcher listening = LISTENING.matcher(first == null ? "" : first);
+      String first = "";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!first.endsWith("\n") && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        first = Files.readString(output);
+      }
+      first = first.lines().findFirst().orElse("");
+      Matcher listening = LISTENING.matcher(first);
       assertThat(listening.matches()).as("first line: %s", first).isTrue();
 
       StringWriter attachOut = new StringWriter();
@@ -44,9 +67,16 @@ final class ServeCommandIT {
 
       assertThat(code).as(attachErr.toString()).isZero();
       assertThat(attachOut.toString()).contains("\"name\": \"stream\"");
+      // The server logs the disconnect as the client goes.
+      Thread.sleep(500);
     } finally {
       process.destroy();
     }
     assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    try {
+      return Files.readAllLines(output);
+    } finally {
+      Files.delete(output);
+    }
   }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.ExitCodes;
 import org.mmuemu.app.Main;
 
 /**
@@ -58,12 +59,12 @@ final class ServeCommandTest {
   void controlServer_nonLoopbackWithoutToken_refused_withTokenAllowed() {
     assertThatThrownBy(() -> new ControlServer(ServerSettings.defaults().withHost("0.0.0.0")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("token is required");
-    new ControlServer(ServerSettings.defaults().withHost("0.0.0.0").withToken("t")).close();
+    new ControlServer(ServerSettings.defaults().withHost("0.0.0.0").withToken("a-token-of-16-bytes")).close();
   }
 
   @Test
   void tokenFileReadableByOthers_warns(@TempDir Path dir) throws Exception {
-    Path token = Files.writeString(dir.resolve("token"), "s3cret\n");
+    Path token = Files.writeString(dir.resolve("token"), "s3cret-0123456789abcdef\n");
     Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
 
     // --max-runs 0 stops the command after the token is read, before anything is bound.
@@ -73,5 +74,27 @@ final class ServeCommandTest {
 
     Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     assertThat(serve("--token-file", token.toString(), "--max-runs", "0").err()).doesNotContain("warning");
+  }
+
+  @Test
+  void shortToken_refusedAtStart(@TempDir Path dir) throws Exception {
+    Path token = Files.writeString(dir.resolve("token"), "hunter2\n");
+    Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+    Outcome outcome = serve("--token-file", token.toString(), "--port", "0");
+
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).startsWith("serve: --token-file " + token + ": the token is 7 bytes (expected: at "
+        + "least 16");
+    assertThatThrownBy(() -> ServerSettings.defaults().withToken("hunter2"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("token: 7 bytes (expected: at least 16");
+  }
+
+  @Test
+  void zeroWriteTimeout_isBadInput() {
+    Outcome outcome = serve("--write-timeout", "0", "--port", "0");
+
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).startsWith("serve: --write-timeout: 0 (expected: a positive number of seconds)");
   }
 }

@@ -14,5 +14,15 @@ public enum InvalidationScope {
   /** Every non-global entry of every address space. */
   ALL_NON_GLOBAL,
   /** Every entry, global ones included. */
-  ALL
+  ALL;
+
+  /** Whether the scope names addresses ({@link #VA}, {@link #VA_ALL_ASIDS}) rather than whole address spaces. */
+  public boolean byVa() {
+    return this == VA || this == VA_ALL_ASIDS;
+  }
+
+  /** Whether the scope removes every entry of at least one address space (counted as a full flush). */
+  public boolean wholeSpace() {
+    return !byVa();
+  }
 }

@@ -14,19 +14,33 @@ package org.mmuemu.core.mem;
  * are reused last-in first-out, as Linux's per-CPU page lists do, which makes a stale
  * translation meet a re-allocated frame quickly.
  *
+ * <p>Memory is sparse on the host: the per-frame arrays cover only the frames handed out so
+ * far (they grow as allocation reaches higher frames) and a frame's descriptor array exists
+ * only while it has been a page table, so a machine of 1 TiB that touches 10 MiB costs the
+ * host about what 10 MiB of frames need ({@link #HOST_BYTES_PER_FRAME} each at most, plus
+ * 4 KiB per page-table frame).
+ *
  * <p>Confined to the simulation thread.
  */
 public final class PhysicalMemory {
   /** Frame size in bytes. */
   public static final int FRAME_SHIFT = 12;
   private static final int DESCRIPTORS_PER_TABLE = 512;
+  private static final int INITIAL_CAPACITY_FRAMES = 1024;
+  /**
+   * Host bytes one touched frame costs at most, amortised: 33 bytes of per-frame state (kind,
+   * stamp, content version, descriptor reference, free-list slot), up to half as much again
+   * while an array grows, and the frame's share of the page tables that map it (one 4 KiB
+   * table per 512 frames).
+   */
+  public static final int HOST_BYTES_PER_FRAME = 64;
 
   private final long frameCount;
-  private final byte[] kinds;
-  private final long[] allocationStamps;
-  private final long[] contentVersions;
-  private final long[][] tableDescriptors;
-  private final long[] freeStack;
+  private byte[] kinds;
+  private long[] allocationStamps;
+  private long[] contentVersions;
+  private long[][] tableDescriptors;
+  private long[] freeStack;
   private int freeTop;
   private long nextUntouchedPfn = 1;
   private long allocationSequence;
@@ -48,12 +62,36 @@ public final class PhysicalMemory {
       throw new IllegalArgumentException("sizeBytes: " + sizeBytes + " (expected: at most 8TiB)");
     }
     this.frameCount = frames;
-    int n = (int) frames;
+    int n = (int) Math.min(frames, INITIAL_CAPACITY_FRAMES);
     this.kinds = new byte[n];
     this.allocationStamps = new long[n];
     this.contentVersions = new long[n];
     this.tableDescriptors = new long[n][];
-    this.freeStack = new long[n];
+    this.freeStack = new long[Math.min(n, 64)];
+  }
+
+  /** Frames the host arrays cover now: every frame at or above this one has never been used. */
+  public long hostCapacityFrames() {
+    return kinds.length;
+  }
+
+  /** Grows the per-frame arrays to cover frame numbers below {@code frames}. */
+  private void ensureCapacity(long frames) {
+    if (frames <= kinds.length) {
+      return;
+    }
+    int capacity = (int) Math.min(frameCount, Math.max(frames, (long) kinds.length * 2));
+    kinds = java.util.Arrays.copyOf(kinds, capacity);
+    allocationStamps = java.util.Arrays.copyOf(allocationStamps, capacity);
+    contentVersions = java.util.Arrays.copyOf(contentVersions, capacity);
+    tableDescriptors = java.util.Arrays.copyOf(tableDescriptors, capacity);
+  }
+
+  private void pushFree(long pfn) {
+    if (freeTop == freeStack.length) {
+      freeStack = java.util.Arrays.copyOf(freeStack, Math.min(kinds.length, freeStack.length * 2));
+    }
+    freeStack[freeTop++] = pfn;
   }
 
   public void setListener(FrameListener listener) {
@@ -93,6 +131,7 @@ public final class PhysicalMemory {
       pfn = freeStack[--freeTop];
     } else if (nextUntouchedPfn < frameCount) {
       pfn = nextUntouchedPfn++;
+      ensureCapacity(nextUntouchedPfn);
     } else {
       throw new SimulatedOutOfMemoryException(frameCount);
     }
@@ -115,8 +154,9 @@ public final class PhysicalMemory {
     if (first + count > frameCount) {
       throw new SimulatedOutOfMemoryException(frameCount);
     }
+    ensureCapacity(first + count);
     for (long pfn = nextUntouchedPfn; pfn < first; pfn++) {
-      freeStack[freeTop++] = pfn;
+      pushFree(pfn);
     }
     nextUntouchedPfn = first + count;
     for (long pfn = first; pfn < first + count; pfn++) {
@@ -149,14 +189,13 @@ public final class PhysicalMemory {
    * @throws IllegalStateException on a double free: a kernel-model bug, not a workload outcome
    */
   public void free(long pfn) {
-    checkPfn(pfn);
+    FrameKind previous = kind(pfn);
     int i = (int) pfn;
-    FrameKind previous = FrameKind.of(kinds[i]);
     if (previous == FrameKind.FREE) {
       throw new IllegalStateException("frame " + pfn + " freed twice");
     }
     kinds[i] = (byte) FrameKind.FREE.ordinal();
-    freeStack[freeTop++] = pfn;
+    pushFree(pfn);
     framesInUse--;
     if (listener != null) {
       listener.frameFreed(pfn, previous);
@@ -165,22 +204,22 @@ public final class PhysicalMemory {
 
   public FrameKind kind(long pfn) {
     checkPfn(pfn);
-    return FrameKind.of(kinds[(int) pfn]);
+    return pfn < kinds.length ? FrameKind.of(kinds[(int) pfn]) : FrameKind.FREE;
   }
 
   /** Returns whether the frame exists and is allocated. */
   public boolean isAllocated(long pfn) {
-    return pfn > 0 && pfn < frameCount && kinds[(int) pfn] != 0;
+    return pfn > 0 && pfn < kinds.length && kinds[(int) pfn] != 0;
   }
 
   /** Returns whether the frame currently holds a page table. */
   public boolean isPageTable(long pfn) {
-    return pfn > 0 && pfn < frameCount && kinds[(int) pfn] == FrameKind.PAGE_TABLE.ordinal();
+    return pfn > 0 && pfn < kinds.length && kinds[(int) pfn] == FrameKind.PAGE_TABLE.ordinal();
   }
 
   /** The allocation stamp of the frame's current (or last) allocation. */
   public long allocationStamp(long pfn) {
-    return allocationStamps[(int) pfn];
+    return pfn < allocationStamps.length ? allocationStamps[(int) pfn] : 0L;
   }
 
   /**
@@ -188,7 +227,7 @@ public final class PhysicalMemory {
    * be used to reach {@code pfn}: the frame is allocated and was not allocated again since.
    */
   public boolean isCurrent(long pfn, long fillStamp) {
-    if (pfn <= 0 || pfn >= frameCount) {
+    if (pfn <= 0 || pfn >= kinds.length) {
       return false;
     }
     int i = (int) pfn;
@@ -197,25 +236,24 @@ public final class PhysicalMemory {
 
   /** Bumps the frame's content version (each write through a translation is one version). */
   public void recordWrite(long pfn) {
-    if (pfn > 0 && pfn < frameCount) {
+    if (pfn > 0 && pfn < contentVersions.length) {
       contentVersions[(int) pfn]++;
     }
   }
 
   public long contentVersion(long pfn) {
-    return contentVersions[(int) pfn];
+    return pfn < contentVersions.length ? contentVersions[(int) pfn] : 0L;
   }
 
   /** Reads descriptor {@code index} of the table in frame {@code tablePfn}; 0 if the frame holds no table. */
   public long readDescriptor(long tablePfn, int index) {
-    long[] table = tableDescriptors[(int) tablePfn];
+    long[] table = tablePfn < tableDescriptors.length ? tableDescriptors[(int) tablePfn] : null;
     return table == null ? 0L : table[index];
   }
 
   /** Writes descriptor {@code index} of the table in frame {@code tablePfn}, which must hold a table. */
   public void writeDescriptor(long tablePfn, int index, long descriptor) {
-    checkPfn(tablePfn);
-    if (kinds[(int) tablePfn] != FrameKind.PAGE_TABLE.ordinal()) {
+    if (!isPageTable(tablePfn)) {
       throw new IllegalStateException("frame " + tablePfn + " is " + kind(tablePfn) + ", not a page table");
     }
     long[] table = tableDescriptors[(int) tablePfn];

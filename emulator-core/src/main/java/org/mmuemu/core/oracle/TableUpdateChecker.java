@@ -1,7 +1,7 @@
 package org.mmuemu.core.oracle;
 
 import org.mmuemu.core.isa.BarrierKind;
-import org.mmuemu.core.isa.InvalidationScope;
+import org.mmuemu.core.isa.Invalidation;
 
 /**
  * An ISA's checker of the rules for updating live translation tables (arm64 break-before-make):
@@ -18,11 +18,11 @@ public interface TableUpdateChecker {
   /**
    * A TLB invalidation ran.
    *
+   * @param op the operation, with the scope the ISA's instruction really removed; broadcast
+   *     ones reached every core, local ones only {@code core}
    * @param vaEnd exclusive; both bounds are ignored for address-space scopes
-   * @param broadcast it reached every core (otherwise only {@code core})
    */
-  void invalidated(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid, boolean lastLevelOnly,
-      boolean broadcast);
+  void invalidated(int core, Invalidation op, long vaStart, long vaEnd, int asid);
 
   /** A barrier ran on {@code core}. */
   void barrier(int core, BarrierKind kind);

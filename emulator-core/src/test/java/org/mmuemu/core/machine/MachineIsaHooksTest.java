@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.InterruptCosts;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.MaintenanceInstructions;
@@ -20,6 +20,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Oracle;
 import org.mmuemu.core.oracle.TableUpdateChecker;
 import org.mmuemu.core.testkit.FakeIsa;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.testkit.SmallMachines;
 
@@ -67,9 +68,8 @@ final class MachineIsaHooksTest {
         }
 
         @Override
-        public void invalidated(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
-            boolean lastLevelOnly, boolean broadcast) {
-          events.add("invalidate " + scope + (broadcast ? " broadcast" : " local"));
+        public void invalidated(int core, Invalidation op, long vaStart, long vaEnd, int asid) {
+          events.add("invalidate " + op.scope() + (op.broadcast() ? " broadcast" : " local"));
         }
 
         @Override
@@ -111,12 +111,12 @@ final class MachineIsaHooksTest {
     MaintenanceInstructions base = new FakeIsa().maintenance();
     return new MaintenanceInstructions() {
       @Override
-      public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
-        return base.name(scope, lastLevelOnly, broadcast);
+      public String name(Invalidation op, boolean currentTag) {
+        return base.name(op, currentTag);
       }
 
       @Override
-      public long issueCycles(InvalidationScope scope, boolean broadcast) {
+      public long issueCycles(Invalidation op, boolean currentTag) {
         return 0;
       }
 
@@ -144,7 +144,7 @@ final class MachineIsaHooksTest {
 
   private static Machine hooked(List<String> events, long intervalCycles) {
     Isa isa = new HookedIsa(new FakeIsa(), new HookedFormat(), maintenanceWithInterval(intervalCycles, 500), events);
-    Machine machine = new Machine(SmallMachines.standard(FakeIsa.ID, ConfigSection.empty("/fake")), isa, 1);
+    Machine machine = new Machine(MachineSpecBuilder.forIsa(FakeIsa.ID).build(), isa, 1);
     machine.actOn(0);
     return machine;
   }
@@ -159,7 +159,7 @@ final class MachineIsaHooksTest {
     events.clear();
 
     tables.clear(root, VA, 3);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(events).hasSize(3);
@@ -205,8 +205,8 @@ final class MachineIsaHooksTest {
   @Test
   void broadcastInterval_delaysALaterBroadcastsCompletion() {
     Machine machine = hooked(new ArrayList<>(), 300);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
-    machine.invalidateBroadcast(1, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(1, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
 
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(500);
     assertThat(machine.barrier(1, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(800);
@@ -216,8 +216,9 @@ final class MachineIsaHooksTest {
   void rangeInvalidation_onAnIsaWithoutRangeForms_isRefused() {
     Machine machine = SmallMachines.standardFake();
 
-    assertThatThrownBy(() -> machine.invalidateRange(0, InvalidationScope.VA, VA, VA + 0x2000, 1, true, true))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no range form");
+    assertThatThrownBy(() -> machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA, VA + 0x2000, 1))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("fake has no broadcast va last-level range");
   }
 
   @Test

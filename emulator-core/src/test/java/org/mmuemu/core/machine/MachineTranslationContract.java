@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.PageTableFormat;
@@ -18,6 +19,7 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.testkit.SmallMachines;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
@@ -78,7 +80,7 @@ public abstract class MachineTranslationContract {
   @BeforeEach
   void buildMachine() {
     machine = SmallMachines.build(provider(),
-        SmallMachines.standard(provider().id(), SmallMachines.isaSection(provider().id(), isaConfig())), 1);
+        MachineSpecBuilder.forIsa(provider().id()).isaValues(isaConfig()).build(), 1);
     machine.actOn(0);
     format = machine.format();
     tables = new PageTableWriter(machine);
@@ -286,7 +288,7 @@ public abstract class MachineTranslationContract {
     fillScopeEntries(1);
     assertThat(survivors(0)).isEqualTo("ABGa");
 
-    machine.invalidateLocal(0, scope, VA_A, VA_A + 0x1000, ASID, false);
+    machine.invalidate(0, Invalidation.local(scope), VA_A, VA_A + 0x1000, ASID);
 
     assertThat(survivors(0)).isEqualTo(expectedSurvivors(scope));
     assertThat(survivors(1)).as("another core is untouched").isEqualTo("ABGa");
@@ -297,7 +299,7 @@ public abstract class MachineTranslationContract {
   void invalidateByVa_ofAGlobalPage_removesTheGlobalEntryOnly(InvalidationScope scope) {
     fillScopeEntries(0);
 
-    machine.invalidateLocal(0, scope, VA_G, VA_G + 0x1000, ASID, false);
+    machine.invalidate(0, Invalidation.local(scope), VA_G, VA_G + 0x1000, ASID);
 
     assertThat(survivors(0)).isEqualTo("ABa");
   }
@@ -306,7 +308,7 @@ public abstract class MachineTranslationContract {
   void invalidateByVaRange_removesEveryPageInTheRange() {
     fillScopeEntries(0);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_G + 0x1000, ASID, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_A, VA_G + 0x1000, ASID);
 
     assertThat(survivors(0)).isEqualTo("a");
   }
@@ -315,9 +317,11 @@ public abstract class MachineTranslationContract {
   void invalidateLocal_countsTheIsasInstructionNames() {
     Map<String, Long> expected = new TreeMap<>();
     for (NamedInstruction instruction : localInstructions()) {
-      assertThat(machine.isa().maintenance().name(instruction.scope(), instruction.lastLevelOnly(), false))
+      assertThat(machine.isa().maintenance()
+          .name(Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()), true))
           .isEqualTo(instruction.name());
-      machine.invalidateLocal(0, instruction.scope(), VA_A, VA_A + 0x1000, ASID, instruction.lastLevelOnly());
+      machine.invalidate(0, Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
+          VA_A, VA_A + 0x1000, ASID);
       expected.merge(instruction.name(), 1L, Long::sum);
     }
 
@@ -328,7 +332,8 @@ public abstract class MachineTranslationContract {
   void invalidateLocal_chargesTheConfiguredIssueCyclesToTheIssuingCoreOnly() {
     for (NamedInstruction instruction : localInstructions()) {
       long before = machine.now(0);
-      machine.invalidateLocal(0, instruction.scope(), VA_A, VA_A + 0x1000, ASID, instruction.lastLevelOnly());
+      machine.invalidate(0, Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
+          VA_A, VA_A + 0x1000, ASID);
       assertThat(machine.now(0) - before).as(instruction.name())
           .isEqualTo(expectedIssueCycles(instruction.scope(), false));
     }
@@ -339,7 +344,8 @@ public abstract class MachineTranslationContract {
   void invalidateBroadcast_reachesEveryCore_underTheBroadcastNames() {
     if (broadcastInstructions().isEmpty()) {
       assertThat(machine.isa().maintenance().hasBroadcast()).isFalse();
-      assertThatThrownBy(() -> machine.invalidateBroadcast(0, InvalidationScope.VA, VA_A, VA_A + 0x1000, ASID, false))
+      assertThatThrownBy(() -> machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA),
+          VA_A, VA_A + 0x1000, ASID))
           .isInstanceOf(IllegalStateException.class);
       assertThat(machine.stats().instructionCounts()).isEmpty();
       return;
@@ -352,7 +358,8 @@ public abstract class MachineTranslationContract {
       long issuer = machine.now(0);
       long other = machine.now(1);
 
-      machine.invalidateBroadcast(0, instruction.scope(), VA_A, VA_A + 0x1000, ASID, instruction.lastLevelOnly());
+      machine.invalidate(0, Invalidation.broadcast(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
+          VA_A, VA_A + 0x1000, ASID);
       expected.merge(instruction.name(), 1L, Long::sum);
 
       assertThat(survivors(0)).as(instruction.name()).isEqualTo(expectedSurvivors(instruction.scope()));
@@ -360,7 +367,8 @@ public abstract class MachineTranslationContract {
       assertThat(machine.now(0) - issuer).as(instruction.name())
           .isEqualTo(expectedIssueCycles(instruction.scope(), true));
       assertThat(machine.now(1)).as(instruction.name()).isEqualTo(other);
-      assertThat(machine.isa().maintenance().name(instruction.scope(), instruction.lastLevelOnly(), true))
+      assertThat(machine.isa().maintenance()
+          .name(Invalidation.broadcast(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()), true))
           .isEqualTo(instruction.name());
     }
     assertThat(machine.stats().instructionCounts()).isEqualTo(expected);
@@ -371,7 +379,7 @@ public abstract class MachineTranslationContract {
     mapPage(VA_A, USER_RW);
     translate(0, VA_A);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 0x1000, ASID, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_A, VA_A + 0x1000, ASID);
     long refs = machine.stats().walkMemoryRefs();
     translate(0, VA_A);
 
@@ -383,7 +391,7 @@ public abstract class MachineTranslationContract {
     mapPage(VA_A, USER_RW);
     translate(0, VA_A);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 0x1000, ASID, true);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA_A, VA_A + 0x1000, ASID);
     long refs = machine.stats().walkMemoryRefs();
     translate(0, VA_A);
 
@@ -416,7 +424,7 @@ public abstract class MachineTranslationContract {
     long pa = mapPage(VA_A, USER_RW);
     translate(0, VA_A);
     tables.clear(root, VA_A, format.levels() - 1);
-    machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 0x1000, ASID, true);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA_A, VA_A + 0x1000, ASID);
     machine.memory().free(pa >>> PhysicalMemory.FRAME_SHIFT);
     machine.memory().allocate(FrameKind.DATA);
 

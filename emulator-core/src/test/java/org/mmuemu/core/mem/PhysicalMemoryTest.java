@@ -278,4 +278,42 @@ final class PhysicalMemoryTest {
     assertThatThrownBy(() -> new PhysicalMemory(FRAME + 1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new PhysicalMemory(0)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  /** A 1 TiB machine that uses a few frames must cost the host a few frames, not 9 GB. */
+  @Test
+  void hugeMemory_costsTheHostOnlyTheFramesUsed() {
+    PhysicalMemory memory = new PhysicalMemory(1L << 40);
+
+    long last = 0;
+    for (int i = 0; i < 3000; i++) {
+      last = memory.allocate(FrameKind.DATA);
+    }
+    long table = memory.allocate(FrameKind.PAGE_TABLE);
+    memory.writeDescriptor(table, 7, 0x1234);
+
+    assertThat(memory.frameCount()).isEqualTo(1L << 28);
+    assertThat(memory.hostCapacityFrames()).isBetween(3001L, 8192L);
+    assertThat(memory.isAllocated(last)).isTrue();
+    assertThat(memory.readDescriptor(table, 7)).isEqualTo(0x1234);
+    long untouched = (1L << 28) - 1;
+    assertThat(memory.isAllocated(untouched)).isFalse();
+    assertThat(memory.isCurrent(untouched, Long.MAX_VALUE)).isFalse();
+    assertThat(memory.kind(untouched)).isEqualTo(FrameKind.FREE);
+    assertThat(memory.allocationStamp(untouched)).isZero();
+    assertThat(memory.readDescriptor(untouched, 0)).isZero();
+    assertThatThrownBy(() -> memory.free(untouched)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void contiguousAllocation_highInHugeMemory_growsTheHostArraysToCoverIt() {
+    PhysicalMemory memory = new PhysicalMemory(1L << 40);
+    memory.allocate(FrameKind.DATA);
+
+    long first = memory.allocateContiguous(1 << 18, FrameKind.DATA);
+
+    assertThat(first).isEqualTo(1L << 18);
+    assertThat(memory.isAllocated(first + (1 << 18) - 1)).isTrue();
+    // The alignment gap went to the free pool and comes back first.
+    assertThat(memory.allocate(FrameKind.DATA)).isEqualTo((1L << 18) - 1);
+  }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
@@ -148,7 +149,7 @@ final class StaleTlbUseOracleTest {
   @Test
   void invalidationBeforeTheFree_walksAgainAndReportsNothing() {
     unmap();
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + 4096, ASID, true);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 4096, ASID);
     machine.memory().free(frame);
     assertThat(machine.memory().allocate(FrameKind.PAGE_TABLE)).isEqualTo(frame);
     long walksBefore = machine.stats().walks();
@@ -165,7 +166,7 @@ final class StaleTlbUseOracleTest {
   @Test
   void invalidationThenRemapToANewFrame_translatesToTheNewFrameSilently() {
     unmap();
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + 4096, ASID, true);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 4096, ASID);
     machine.memory().free(frame);
     long newFrame = machine.memory().allocate(FrameKind.DATA);
     tables.map(root, VA, newFrame << PhysicalMemory.FRAME_SHIFT, 3, FLAGS);
@@ -194,7 +195,7 @@ final class StaleTlbUseOracleTest {
   void staleEntryOnAnotherCore_isReportedForThatCore() {
     machine.access(1, VA + OFFSET, 8, AccessKind.READ); // core 1 fills its own TLBs
     unmap();
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + 4096, ASID, false); // core 0 only
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + 4096, ASID); // core 0 only
     machine.memory().free(frame);
 
     machine.access(CORE, VA + OFFSET, 8, AccessKind.READ);
@@ -208,7 +209,7 @@ final class StaleTlbUseOracleTest {
   void broadcastInvalidationBeforeTheFree_coversEveryCore() {
     machine.access(1, VA + OFFSET, 8, AccessKind.READ);
     unmap();
-    machine.invalidateBroadcast(CORE, InvalidationScope.VA, VA, VA + 4096, ASID, true);
+    machine.invalidate(CORE, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 4096, ASID);
     machine.memory().free(frame);
 
     machine.access(CORE, VA + OFFSET, 8, AccessKind.READ);

@@ -3,7 +3,7 @@ package org.mmuemu.core.testkit;
 import java.util.List;
 import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.config.ConfigSection;
-import org.mmuemu.core.isa.InvalidationScope;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.MaintenanceInstructions;
@@ -173,14 +173,13 @@ public final class FakeIsa implements Isa {
 
   private static final class FakeMaintenance implements MaintenanceInstructions {
     @Override
-    public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
-      return "FAKE " + scope + (lastLevelOnly ? " LAST" : "") + (broadcast ? " BCAST" : "");
+    public String name(Invalidation op, boolean currentTag) {
+      return "FAKE " + op.scope() + (op.lastLevelOnly() ? " LAST" : "") + (op.broadcast() ? " BCAST" : "");
     }
 
     @Override
-    public long issueCycles(InvalidationScope scope, boolean broadcast) {
-      return scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS
-          ? VA_ISSUE_CYCLES : SPACE_ISSUE_CYCLES;
+    public long issueCycles(Invalidation op, boolean currentTag) {
+      return op.scope().byVa() ? VA_ISSUE_CYCLES : SPACE_ISSUE_CYCLES;
     }
 
     @Override

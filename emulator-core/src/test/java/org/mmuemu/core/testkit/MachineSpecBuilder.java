@@ -12,7 +12,7 @@ import org.mmuemu.core.config.WalkerSpec;
  * Builds a {@link MachineSpec} for tests by named settings instead of the record's positional
  * constructor.
  *
- * <p>Every setting starts at the {@link SmallMachines#standard} machine's value (two cores,
+ * <p>Every setting starts at the standard {@link SmallMachines} machine's value (two cores,
  * 1 GHz, 64 MiB, access cost 1, quantum 0, the standard TLBs and walker, empty ISA and kernel
  * sections), so a test names only what it depends on.
  */

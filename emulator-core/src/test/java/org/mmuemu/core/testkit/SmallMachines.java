@@ -19,7 +19,7 @@ import org.mmuemu.core.machine.Machine;
  * distinct per-level costs, so that every cycle and memory reference a test expects can be
  * worked out by hand.
  *
- * <p>The {@link #standard} machine has, per core: {@code l1i} (instruction, 16 entries, 4-way,
+ * <p>The standard machine ({@link MachineSpecBuilder}'s defaults) has, per core: {@code l1i} (instruction, 16 entries, 4-way,
  * 4 KiB, 1 cycle), {@code l1d} (data, 16 entries, 4-way, 4 KiB and 2 MiB, 1 cycle) and
  * {@code l2} (unified, 64 entries, 8-way, 4 KiB, 2 MiB and 1 GiB, 4 cycles); descriptor reads
  * cost {@code 11, 13, 17, 19} cycles at levels 0-3, a walk-cache hit 2 cycles, and levels 0-2
@@ -66,18 +66,6 @@ public final class SmallMachines {
     return walker(MEMORY_REF_CYCLES, WALK_CACHE_HIT_CYCLES, 0, 1, 2);
   }
 
-  /** A spec with everything given. */
-  public static MachineSpec spec(String isa, int cores, List<TlbLevelSpec> tlbLevels, WalkerSpec walker,
-      ConfigSection isaSection) {
-    return MachineSpecBuilder.forIsa(isa).cores(cores).tlbLevels(tlbLevels).walker(walker)
-        .isaSection(isaSection).build();
-  }
-
-  /** The standard two-core machine spec. */
-  public static MachineSpec standard(String isa, ConfigSection isaSection) {
-    return spec(isa, 2, standardTlbs(), standardWalker(), isaSection);
-  }
-
   /** An ISA section at {@code /<isa>} holding {@code values}. */
   public static ConfigSection isaSection(String isa, Map<String, Object> values) {
     return MachineSpecBuilder.forIsa(isa).isaValues(values).build().isaSection();
@@ -104,6 +92,6 @@ public final class SmallMachines {
 
   /** The standard machine with the fake ISA. */
   public static Machine standardFake() {
-    return fake(standard(FakeIsa.ID, ConfigSection.empty("/" + FakeIsa.ID)));
+    return fake(MachineSpecBuilder.forIsa(FakeIsa.ID).build());
   }
 }

@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.config.TlbLevelSpec.Replacement;
 import org.mmuemu.core.config.TlbLevelSpec.Serves;
 import org.mmuemu.core.config.WalkerSpec;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
@@ -22,6 +22,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Violation;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.testkit.FakeIsa;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.testkit.SmallMachines;
 import org.mmuemu.core.trace.EventKind;
@@ -56,10 +57,10 @@ final class PageWalkerTest {
   private final List<long[]> faults = new ArrayList<>();
 
   private static Machine machine(WalkerSpec walker) {
-    return SmallMachines.fake(SmallMachines.spec(FakeIsa.ID, 1,
-        List.of(SmallMachines.level("l1", Serves.UNIFIED, 16, 4, Replacement.LRU, 1,
-            SmallMachines.KIB_4, SmallMachines.MIB_2, SmallMachines.GIB_1)),
-        walker, ConfigSection.empty("/fake")));
+    return SmallMachines.fake(MachineSpecBuilder.forIsa(FakeIsa.ID).cores(1)
+        .tlbLevels(List.of(SmallMachines.level("l1", Serves.UNIFIED, 16, 4, Replacement.LRU, 1,
+            SmallMachines.KIB_4, SmallMachines.MIB_2, SmallMachines.GIB_1)))
+        .walker(walker).build());
   }
 
   private void boot(WalkerSpec walker) {
@@ -301,7 +302,7 @@ final class PageWalkerTest {
     translate(VA);
     long lastLevelTable = tables.tableAt(root, VA, 3, false);
     tables.clear(root, VA, 2);
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + KIB4, ASID);
     machine.memory().free(lastLevelTable);
 
     Translation t = translate(VA + KIB4);
@@ -318,7 +319,7 @@ final class PageWalkerTest {
     translate(VA);
     long lastLevelTable = tables.tableAt(root, VA, 3, false);
     tables.clear(root, VA, 2);
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, true);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + KIB4, ASID);
     machine.memory().free(lastLevelTable);
 
     translate(VA + KIB4);
@@ -358,7 +359,7 @@ final class PageWalkerTest {
     mapPage(VA);
     translate(VA);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + KIB4, ASID);
 
     assertThat(translate(VA).memoryRefs()).isEqualTo(4);
   }
@@ -371,7 +372,7 @@ final class PageWalkerTest {
     translate(VA);
     translate(VA + GIB512);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, VA, VA + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + KIB4, ASID);
 
     assertThat(translate(VA + GIB512 + KIB4).memoryRefs()).isEqualTo(1);
   }
@@ -385,7 +386,7 @@ final class PageWalkerTest {
     mapPage(kernelVa);
     translate(kernelVa);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, kernelVa, kernelVa + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), kernelVa, kernelVa + KIB4, ASID);
 
     assertThat(translate(kernelVa).memoryRefs()).isEqualTo(4);
   }
@@ -404,7 +405,7 @@ final class PageWalkerTest {
     mapPage(topGibVa);
     translate(topGibVa);
 
-    machine.invalidateLocal(CORE, InvalidationScope.VA, topGibVa, topGibVa + KIB4, ASID, false);
+    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), topGibVa, topGibVa + KIB4, ASID);
 
     assertThat(translate(topGibVa).memoryRefs()).as("descriptor reads after invalidating va 0x%x", topGibVa)
         .isEqualTo(4);

@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Oracle;
@@ -106,8 +107,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   }
 
   @Override
-  public void invalidated(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
-      boolean lastLevelOnly, boolean broadcast) {
+  public void invalidated(int core, Invalidation op, long vaStart, long vaEnd, int asid) {
+    boolean broadcast = op.broadcast();
     if (breaks.isEmpty() || (!broadcast && cores > 1)) {
       return;
     }
@@ -119,7 +120,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
         it.remove(); // the table was freed and its frame reused; its breaks are moot
         continue;
       }
-      if (b.tlbiCore >= 0 || !covers(b, scope, start, end, lastLevelOnly)) {
+      if (b.tlbiCore >= 0 || !covers(b, op.scope(), start, end, op.lastLevelOnly())) {
         continue;
       }
       b.tlbiCore = core;

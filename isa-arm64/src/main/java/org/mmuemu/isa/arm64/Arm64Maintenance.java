@@ -1,6 +1,7 @@
 package org.mmuemu.isa.arm64;
 
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 
@@ -92,30 +93,30 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     };
   }
 
-  @Override
-  public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
-    String last = lastLevelOnly ? "L" : "";
-    String base = switch (scope) {
-      case VA -> "TLBI VA" + last + "E1";
-      case VA_ALL_ASIDS -> "TLBI VAA" + last + "E1";
-      case ASID -> "TLBI ASIDE1";
-      case ALL_NON_GLOBAL, ALL -> "TLBI VMALLE1";
-    };
-    return broadcast ? base + "IS" : base;
-  }
-
   /**
    * {@inheritDoc}
    *
-   * <p>With FEAT_TLBIRANGE: {@code TLBI RVAE1}, {@code RVALE1}, {@code RVAAE1}, {@code RVAALE1}
-   * and their {@code IS} forms.
+   * <p>{@code TLBI VAE1}, {@code VALE1}, {@code VAAE1}, {@code VAALE1}, {@code ASIDE1},
+   * {@code VMALLE1}, with {@code IS} for broadcast; with FEAT_TLBIRANGE the range forms
+   * {@code TLBI RVAE1}, {@code RVALE1}, {@code RVAAE1}, {@code RVAALE1} and their {@code IS}
+   * forms.
    */
   @Override
-  public String rangeName(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
-    if (!tlbiRange || (scope != InvalidationScope.VA && scope != InvalidationScope.VA_ALL_ASIDS)) {
-      return null;
-    }
-    return "TLBI R" + name(scope, lastLevelOnly, broadcast).substring("TLBI ".length());
+  public String name(Invalidation op, boolean currentTag) {
+    String last = op.lastLevelOnly() ? "L" : "";
+    String base = switch (op.scope()) {
+      case VA -> "VA" + last + "E1";
+      case VA_ALL_ASIDS -> "VAA" + last + "E1";
+      case ASID -> "ASIDE1";
+      case ALL_NON_GLOBAL, ALL -> "VMALLE1";
+    };
+    return "TLBI " + (op.range() ? "R" : "") + base + (op.broadcast() ? "IS" : "");
+  }
+
+  /** Every form exists; the range forms only with FEAT_TLBIRANGE. */
+  @Override
+  public boolean supports(Invalidation op, boolean currentTag) {
+    return !op.range() || tlbiRange;
   }
 
   /**
@@ -123,10 +124,14 @@ final class Arm64Maintenance implements MaintenanceInstructions {
    *
    * <p>The range must be page aligned and {@code (NUM + 1) * 2^(5 * SCALE + 1)} pages long for
    * some SCALE 0-3 and NUM 0-31 ({@link Arm64TlbiOperands}), and its start must fit BADDR: the
-   * machine encodes the operand and applies the range it decodes.
+   * machine encodes the operand and applies the range it decodes. {@code // MODEL:} the
+   * stride is Linux's TTL hint, which this model does not use to narrow the invalidation.
    */
   @Override
-  public boolean isEncodableRange(long vaStart, long vaEnd) {
+  public boolean isEncodable(Invalidation op, long vaStart, long vaEnd) {
+    if (!op.range()) {
+      return true;
+    }
     if (!tlbiRange || ((vaStart | vaEnd) & 0xFFF) != 0) {
       return false;
     }
@@ -138,9 +143,10 @@ final class Arm64Maintenance implements MaintenanceInstructions {
     return Arm64TlbiOperands.rangeStartVa(operand) == vaStart && Arm64TlbiOperands.rangeEndVa(operand) == vaEnd;
   }
 
+  /** A range TLBI costs what a by-VA TLBI costs. */
   @Override
-  public long issueCycles(InvalidationScope scope, boolean broadcast) {
-    return scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS ? tlbiCycles : tlbiAllCycles;
+  public long issueCycles(Invalidation op, boolean currentTag) {
+    return op.scope().byVa() ? tlbiCycles : tlbiAllCycles;
   }
 
   @Override
@@ -149,8 +155,8 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   }
 
   @Override
-  public InvalidationScope effectiveScope(InvalidationScope requested) {
+  public InvalidationScope effectiveScope(Invalidation op) {
     // VMALLE1 has no form that spares global (TTBR1) entries.
-    return requested == InvalidationScope.ALL_NON_GLOBAL ? InvalidationScope.ALL : requested;
+    return op.scope() == InvalidationScope.ALL_NON_GLOBAL ? InvalidationScope.ALL : op.scope();
   }
 }

@@ -12,6 +12,7 @@ import static org.mmuemu.isa.arm64.Arm64TestMachines.TLBI_CYCLES;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 
@@ -33,7 +34,7 @@ final class Arm64BarrierTest {
     Machine machine = Arm64TestMachines.build(4, Map.of());
     machine.charge(0, 1000);
 
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
     long waited = machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(waited).isEqualTo(completion(4));
@@ -46,7 +47,7 @@ final class Arm64BarrierTest {
     int[] coreCounts = {2, 8, 32};
     for (int i = 0; i < coreCounts.length; i++) {
       Machine machine = Arm64TestMachines.build(coreCounts[i], Map.of());
-      machine.invalidateBroadcast(0, InvalidationScope.ASID, 0, 0, 1, false);
+      machine.invalidate(0, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, 1);
       waits[i] = machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     }
 
@@ -57,7 +58,8 @@ final class Arm64BarrierTest {
   void dsbIsh_afterPipelinedTlbis_waitsForTheLastOneOnly() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
     for (int page = 0; page < 10; page++) {
-      machine.invalidateBroadcast(0, InvalidationScope.VA, VA + page * 0x1000L, VA + (page + 1) * 0x1000L, 1, true);
+      machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+          VA + page * 0x1000L, VA + (page + 1) * 0x1000L, 1);
     }
 
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
@@ -68,7 +70,7 @@ final class Arm64BarrierTest {
   @Test
   void dsbIsh_withNothingOutstanding_costsItsOwnCyclesOnly() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(DSB_ISH_CYCLES);
@@ -77,7 +79,7 @@ final class Arm64BarrierTest {
   @Test
   void dsbIsh_onAnotherCore_doesNotWaitForThisCoresTlbis() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
 
     assertThat(machine.barrier(1, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(DSB_ISH_CYCLES);
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(completion(2));
@@ -86,7 +88,7 @@ final class Arm64BarrierTest {
   @Test
   void dsbIshst_dsbNsh_isb_neverWaitForBroadcastTlbis() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
 
     assertThat(machine.barrier(0, BarrierKind.TABLE_STORES_VISIBLE)).isEqualTo(DSB_ISHST_CYCLES);
     assertThat(machine.barrier(0, BarrierKind.LOCAL_COMPLETE)).isEqualTo(DSB_NSH_CYCLES);
@@ -96,7 +98,8 @@ final class Arm64BarrierTest {
   @Test
   void rangeTlbi_isOutstandingUntilDsbIsh_likeAByVaTlbi() {
     Machine machine = Arm64TestMachines.build(4, Map.of("tlbiRange", true));
-    machine.invalidateRange(0, InvalidationScope.VA, VA, VA + (64L << 12), 1, true, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA, VA + (64L << 12), 1);
 
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(completion(4));
   }
@@ -105,9 +108,9 @@ final class Arm64BarrierTest {
   void dvmInterval_serialisesBroadcastsFromAllCores() {
     Machine machine = Arm64TestMachines.build(2, Map.of("costs", Map.of("dvmIntervalCycles", 100,
         "broadcastCompletionBaseCycles", 600, "broadcastCompletionPerCoreCycles", 0, "tlbiCycles", 10)));
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
-    machine.invalidateBroadcast(1, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(1, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
 
     // Core 0: issued at 10 and 20, entering at 10 and 110; core 1's enters at 210.
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(110 + 600 - 20);

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
@@ -61,7 +62,7 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, ASID, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -85,7 +86,7 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, ASID, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
     tables.map(root, VA, frame(), 3, USER_RW);
 
     assertThat(bbm()).isEqualTo(1);
@@ -97,7 +98,8 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA + 0x1000, VA + 0x2000, ASID, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA + 0x1000, VA + 0x2000, ASID);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -109,7 +111,7 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA, VA + 0x1000, ASID, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
     machine.barrier(1, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -121,7 +123,7 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidateLocal(0, InvalidationScope.VA, VA, VA + 0x1000, ASID, true);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
     machine.barrier(0, BarrierKind.LOCAL_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -137,7 +139,7 @@ final class Arm64BreakBeforeMakeTest {
 
     tables.clear(root, userVa, 3);
     tables.clear(root, globalVa, 3);
-    machine.invalidateBroadcast(0, InvalidationScope.ASID, 0, 0, ASID, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, ASID);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, userVa, frame(), 3, USER_RW);
     tables.map(root, globalVa, frame(), 3, USER_RW | PteFlags.GLOBAL);
@@ -152,7 +154,8 @@ final class Arm64BreakBeforeMakeTest {
     long blockPa = machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
 
     tables.clear(root, VA, 2);
-    machine.invalidateBroadcast(0, InvalidationScope.VA_ALL_ASIDS, VA, VA + 0x1000, 0, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withLastLevelOnly(true),
+        VA, VA + 0x1000, 0);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, blockPa, 2, USER_RW);
 
@@ -167,7 +170,7 @@ final class Arm64BreakBeforeMakeTest {
 
     tables.clear(root, VA, 2);
     machine.barrier(0, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(0, InvalidationScope.VA_ALL_ASIDS, VA, VA + 0x1000, 0, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), VA, VA + 0x1000, 0);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(0, BarrierKind.CONTEXT_SYNC);
     tables.map(root, VA, blockPa, 2, USER_RW);
@@ -182,7 +185,7 @@ final class Arm64BreakBeforeMakeTest {
       tables.map(root, va, frame(), 3, USER_RW);
       tables.clear(root, va, 2);
     }
-    machine.invalidateBroadcast(0, InvalidationScope.ASID, 0, 0, ASID, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, ASID);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     for (long va : new long[] {VA, kernelVa}) {
       tables.map(root, va, machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT, 2,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
@@ -74,7 +75,8 @@ final class Arm64ContiguousTest {
     mapRun(VA, 16, 3, USER_RW | PteFlags.CONTIGUOUS);
     machine.translate(0, VA, AccessKind.READ);
 
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA + 0x7000, VA + 0x8000, ASID, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA + 0x7000, VA + 0x8000, ASID);
 
     assertThat(machine.core(0).tlb("l1d").probe(VA + 0xF000, ASID)).isNegative();
     assertThat(machine.core(0).tlb("l2").probe(VA, ASID)).isNegative();

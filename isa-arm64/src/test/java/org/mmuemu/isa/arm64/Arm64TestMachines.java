@@ -12,6 +12,7 @@ import org.mmuemu.core.config.TlbLevelSpec.Replacement;
 import org.mmuemu.core.config.TlbLevelSpec.Serves;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.SmallMachines;
 
 /**
@@ -54,8 +55,8 @@ final class Arm64TestMachines {
 
   static Machine build(int cores, Map<String, Object> extraIsaConfig) {
     ConfigSection section = SmallMachines.isaSection("arm64", isaConfig(extraIsaConfig));
-    MachineSpec spec = new MachineSpec("test-arm64", "arm64 test machine", "arm64", cores, 1.0, 128L << 20, 1, 0,
-        levels(), SmallMachines.standardWalker(), section, ConfigSection.empty("/kernel"));
+    MachineSpec spec = MachineSpecBuilder.forIsa("arm64").description("arm64 test machine").cores(cores)
+        .memoryBytes(128L << 20).tlbLevels(levels()).isaSection(section).build();
     Machine machine = SmallMachines.build(IsaRegistry.load().get("arm64"), spec, 1);
     machine.actOn(0);
     return machine;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
@@ -48,7 +49,7 @@ final class Arm64TlbEntryStateTest {
     assertThat(l1d.flagsOf(l1d.probe(VA, 1)) & (PteFlags.WRITE | PteFlags.DIRTY))
         .isEqualTo(PteFlags.WRITE | PteFlags.DIRTY);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
 
     assertThat(machine.translate(0, VA, AccessKind.WRITE)).isEqualTo(-1); // permission fault, no kernel
     assertThat(machine.translate(0, VA, AccessKind.READ)).isEqualTo(pa);
@@ -88,7 +89,7 @@ final class Arm64TlbEntryStateTest {
     tables.map(root, VA, pa, 3, USER); // UXN set: a permission change, safe without break-before-make
     assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(pa);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, VA, VA + 0x1000, 1, true);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
     assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(-1);
     assertThat(machine.oracle().total()).isZero();
   }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
@@ -125,7 +126,7 @@ final class Arm64TlbiTest {
   @MethodSource("forms")
   void localForm_removesItsScopeOnTheIssuerOnly(String name, InvalidationScope scope, boolean lastLevel, long va,
       int asid, Set<String> removed, boolean dropsWalk1, boolean dropsWalk2) {
-    machine.invalidateLocal(0, scope, va, va + 0x1000, asid, lastLevel);
+    machine.invalidate(0, Invalidation.local(scope).withLastLevelOnly(lastLevel), va, va + 0x1000, asid);
 
     assertThat(present(0)).doesNotContainAnyElementsOf(removed)
         .containsExactlyInAnyOrderElementsOf(without(Set.of("A1", "A2", "B1", "D1", "G"), removed));
@@ -140,7 +141,7 @@ final class Arm64TlbiTest {
   @MethodSource("forms")
   void broadcastForm_removesItsScopeOnEveryCore(String name, InvalidationScope scope, boolean lastLevel, long va,
       int asid, Set<String> removed, boolean dropsWalk1, boolean dropsWalk2) {
-    machine.invalidateBroadcast(0, scope, va, va + 0x1000, asid, lastLevel);
+    machine.invalidate(0, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel), va, va + 0x1000, asid);
 
     for (int core = 0; core < 2; core++) {
       assertThat(present(core)).containsExactlyInAnyOrderElementsOf(
@@ -159,7 +160,8 @@ final class Arm64TlbiTest {
 
   @Test
   void rangeForm_removesExactlyTheEncodedPages_notTheOnesAtItsEdges() {
-    machine.invalidateRange(0, InvalidationScope.VA, VA_B, VA_B + 0x2000, ASID_1, true, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA_B, VA_B + 0x2000, ASID_1);
 
     // [B, B + 8 KiB) holds B1 and D1; A1 is the page just below the start, nothing at the end.
     assertThat(present(0)).containsExactlyInAnyOrder("A1", "A2", "G");
@@ -170,10 +172,13 @@ final class Arm64TlbiTest {
 
   @Test
   void rangeForms_areNamedAfterTheirByVaForm() {
-    machine.invalidateRange(0, InvalidationScope.VA, VA_A, VA_A + 0x2000, ASID_1, false, true);
-    machine.invalidateRange(0, InvalidationScope.VA_ALL_ASIDS, VA_A, VA_A + 0x2000, 0, false, true);
-    machine.invalidateRange(0, InvalidationScope.VA_ALL_ASIDS, VA_A, VA_A + 0x2000, 0, true, true);
-    machine.invalidateRange(0, InvalidationScope.VA, VA_A, VA_A + 0x2000, ASID_1, true, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withRange(true), VA_A, VA_A + 0x2000, ASID_1);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withRange(true),
+        VA_A, VA_A + 0x2000, 0);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withLastLevelOnly(true).withRange(true),
+        VA_A, VA_A + 0x2000, 0);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA_A, VA_A + 0x2000, ASID_1);
 
     assertThat(machine.stats().instructionCounts()).containsOnlyKeys("TLBI RVAE1IS", "TLBI RVAAE1IS",
         "TLBI RVAALE1IS", "TLBI RVALE1");
@@ -181,7 +186,8 @@ final class Arm64TlbiTest {
 
   @Test
   void rangeForm_allAsids_removesOtherAsidsToo_andWalkCacheUnlessLastLevel() {
-    machine.invalidateRange(0, InvalidationScope.VA_ALL_ASIDS, VA_A, VA_A + 0x2000, 0, false, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withRange(true),
+        VA_A, VA_A + 0x2000, 0);
 
     assertThat(present(1)).containsExactlyInAnyOrder("D1", "G");
     assertThat(walkCached(1, ASID_2)).isFalse();
@@ -189,7 +195,8 @@ final class Arm64TlbiTest {
 
   @Test
   void rangeForm_ofALengthNoOperandEncodes_isRejected() {
-    assertThatThrownBy(() -> machine.invalidateRange(0, InvalidationScope.VA, VA_A, VA_A + 0x3000, ASID_1, true, true))
+    assertThatThrownBy(() -> machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA_A, VA_A + 0x3000, ASID_1))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TLBI RVALE1IS can encode");
     assertThat(present(0)).contains("A1", "B1", "D1");
   }
@@ -198,9 +205,11 @@ final class Arm64TlbiTest {
   void rangeForm_withoutFeatTlbiRange_doesNotExist() {
     Machine plain = Arm64TestMachines.build(2, Map.of());
 
-    assertThatThrownBy(() -> plain.invalidateRange(0, InvalidationScope.VA, VA_A, VA_A + 0x2000, ASID_1, true, true))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no range form");
-    assertThat(plain.isa().maintenance().rangeName(InvalidationScope.VA, true, true)).isNull();
+    assertThatThrownBy(() -> plain.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA_A, VA_A + 0x2000, ASID_1))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("has no broadcast va last-level range");
+    assertThat(plain.isa().maintenance().supports(Invalidation.broadcast(InvalidationScope.VA).withRange(true), true))
+        .isFalse();
   }
 
   @Test
@@ -213,7 +222,8 @@ final class Arm64TlbiTest {
     int slot = machine.core(0).tlb("l2").probe(blockVa, ASID_1);
     assertThat(machine.core(0).tlb("l2").pageShiftOf(slot)).isEqualTo(21);
 
-    machine.invalidateBroadcast(0, InvalidationScope.VA, blockVa + 0x1F_F000, blockVa + 0x20_0000, ASID_1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        blockVa + 0x1F_F000, blockVa + 0x20_0000, ASID_1);
 
     assertThat(machine.core(0).tlb("l2").probe(blockVa, ASID_1)).isNegative();
     assertThat(machine.core(0).tlb("l1d").probe(blockVa, ASID_1)).isNegative();
@@ -222,11 +232,13 @@ final class Arm64TlbiTest {
   @Test
   void issueCosts_byVaAndRangeCostATlbi_addressSpaceFormsCostMore() {
     long t0 = machine.now(0);
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA_A, VA_A + 0x1000, ASID_1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA_A, VA_A + 0x1000, ASID_1);
     long t1 = machine.now(0);
-    machine.invalidateRange(0, InvalidationScope.VA, VA_A, VA_A + 0x2000, ASID_1, true, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA_A, VA_A + 0x2000, ASID_1);
     long t2 = machine.now(0);
-    machine.invalidateBroadcast(0, InvalidationScope.ASID, 0, 0, ASID_1, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, ASID_1);
     long t3 = machine.now(0);
 
     assertThat(List.of(t1 - t0, t2 - t1, t3 - t2)).containsExactly(Arm64TestMachines.TLBI_CYCLES,

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.trace.EventJson;
@@ -39,8 +40,9 @@ final class Arm64TraceNamesTest {
     });
 
     machine.barrier(0, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateRange(0, InvalidationScope.VA, 0x4000_0000L, 0x4000_0000L + 0x20000, 7, true, true);
-    machine.invalidateBroadcast(0, InvalidationScope.VA_ALL_ASIDS, 0x5000_0000L, 0x5000_1000L, 0, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        0x4000_0000L, 0x4000_0000L + 0x20000, 7);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), 0x5000_0000L, 0x5000_1000L, 0);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(lines).hasSize(4);

@@ -1,6 +1,7 @@
 package org.mmuemu.isa.x86;
 
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 
@@ -49,13 +50,9 @@ final class X86Maintenance implements MaintenanceInstructions {
   }
 
   @Override
-  public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast) {
-    return name(scope, lastLevelOnly, broadcast, true);
-  }
-
-  @Override
-  public String name(InvalidationScope scope, boolean lastLevelOnly, boolean broadcast, boolean currentTag) {
-    if (broadcast) {
+  public String name(Invalidation op, boolean currentTag) {
+    InvalidationScope scope = op.scope();
+    if (op.broadcast()) {
       requireInvlpgb();
       return switch (scope) {
         case VA, VA_ALL_ASIDS -> "INVLPGB";
@@ -82,21 +79,16 @@ final class X86Maintenance implements MaintenanceInstructions {
 
   private void requireInvlpgb() {
     if (!invlpgb) {
-      throw new IllegalArgumentException("x86 has no broadcast invalidation unless /x86/invlpgb is true");
+      throw new IllegalStateException("x86 has no broadcast invalidation unless /x86/invlpgb is true");
     }
   }
 
   @Override
-  public long issueCycles(InvalidationScope scope, boolean broadcast) {
-    return issueCycles(scope, broadcast, true);
-  }
-
-  @Override
-  public long issueCycles(InvalidationScope scope, boolean broadcast, boolean currentTag) {
-    if (broadcast) {
+  public long issueCycles(Invalidation op, boolean currentTag) {
+    if (op.broadcast()) {
       return costs.invlpgb();
     }
-    return switch (scope) {
+    return switch (op.scope()) {
       case VA, VA_ALL_ASIDS -> currentTag ? costs.invlpg() : costs.invpcidAddress();
       case ASID -> costs.invpcidContext();
       case ALL -> invpcid ? costs.invpcidAll() : costs.cr4PgeToggle();
@@ -109,26 +101,16 @@ final class X86Maintenance implements MaintenanceInstructions {
     return invlpgb;
   }
 
-  @Override
-  public boolean hasLastLevelOnly() {
-    return false;
-  }
-
   /** INVLPGB has a final-translation-only form; the local instructions have none. */
   @Override
-  public boolean hasLastLevelOnly(boolean broadcast) {
-    return broadcast && invlpgb;
-  }
-
-  @Override
-  public InvalidationScope effectiveScope(InvalidationScope requested) {
-    return requested == InvalidationScope.VA_ALL_ASIDS ? InvalidationScope.VA : requested;
+  public boolean keepsWalkCaches(Invalidation op) {
+    return op.lastLevelOnly() && op.broadcast() && invlpgb;
   }
 
   /** INVLPGB can name a VA in every PCID; INVLPG and INVPCID cannot. */
   @Override
-  public InvalidationScope effectiveScope(InvalidationScope requested, boolean broadcast) {
-    return broadcast ? requested : effectiveScope(requested);
+  public InvalidationScope effectiveScope(Invalidation op) {
+    return !op.broadcast() && op.scope() == InvalidationScope.VA_ALL_ASIDS ? InvalidationScope.VA : op.scope();
   }
 
   /** INVLPG removes global entries for the page; INVPCID type 0 (another PCID) keeps them. */
@@ -157,13 +139,35 @@ final class X86Maintenance implements MaintenanceInstructions {
     return invlpgb && kind == BarrierKind.BROADCAST_COMPLETE ? costs.tlbsync() : 0;
   }
 
+  /** No range forms (INVLPGB's count is part of its by-VA form); see {@link #isEncodable}. */
   @Override
-  public boolean supports(InvalidationScope scope, boolean broadcast, boolean currentTag) {
-    if (broadcast) {
+  public boolean supports(Invalidation op, boolean currentTag) {
+    if (op.range()) {
+      return false;
+    }
+    if (op.broadcast()) {
       return invlpgb;
     }
-    return invpcid || scope == InvalidationScope.ALL
-        || ((scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS) && currentTag);
+    InvalidationScope scope = op.scope();
+    return invpcid || scope == InvalidationScope.ALL || (scope.byVa() && currentTag);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>INVLPGB by VA names a start and a count of strides (4 KiB, or 2 MiB with its stride
+   * bit): the extent must be stride-aligned and at most {@link #broadcastRangeMaxPages}
+   * strides. {@code // MODEL:} the local INVLPG and INVPCID type 0 cover the extent the kernel
+   * names (Linux issues one per page; the machine removes what overlaps).
+   */
+  @Override
+  public boolean isEncodable(Invalidation op, long vaStart, long vaEnd) {
+    if (!op.broadcast()) {
+      return !op.range();
+    }
+    long strideMask = (1L << op.strideShift()) - 1;
+    long strides = (vaEnd - vaStart) >>> op.strideShift();
+    return ((vaStart | vaEnd) & strideMask) == 0 && strides >= 1 && strides <= broadcastRangeMaxPages();
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.IsaRegistry;
@@ -17,6 +18,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.testkit.PageTableWriter;
+import org.mmuemu.core.testkit.MachineSpecBuilder;
 import org.mmuemu.core.testkit.SmallMachines;
 import org.mmuemu.core.walk.WalkCache;
 
@@ -57,7 +59,7 @@ final class X86InstructionsTest {
     Map<String, Object> config = new HashMap<>(extra);
     config.put("costs", COSTS);
     IsaProvider x86 = IsaRegistry.load().get("x86");
-    machine = SmallMachines.build(x86, SmallMachines.standard("x86", SmallMachines.isaSection("x86", config)), 1);
+    machine = SmallMachines.build(x86, MachineSpecBuilder.forIsa("x86").isaValues(config).build(), 1);
     machine.actOn(0);
     tables = new PageTableWriter(machine);
     root = tables.newRootOnAllCores(PCID_1);
@@ -138,7 +140,8 @@ final class X86InstructionsTest {
   void invlpg_removesThePageInTheCurrentPcid_andEveryPscEntryOfThatPcid() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_1, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.VA),
+        VA_A, VA_A + 4096, PCID_1));
 
     assertThat(tlbSurvivors(0)).isEqualTo("FGa");
     assertThat(pscSurvivors(0)).as("F's PSC entries go too, whatever their address; PCID 2's stay").isEqualTo("a");
@@ -150,7 +153,7 @@ final class X86InstructionsTest {
   void invlpg_ofAGlobalPage_removesTheGlobalEntry() {
     fill(0);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, VA_G, VA_G + 4096, PCID_1, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_G, VA_G + 4096, PCID_1);
 
     assertThat(tlbSurvivors(0)).isEqualTo("AFa");
   }
@@ -160,8 +163,8 @@ final class X86InstructionsTest {
     fill(0);
 
     long cost = cycles(() -> {
-      machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_2, false);
-      machine.invalidateLocal(0, InvalidationScope.VA, VA_G, VA_G + 4096, PCID_2, false);
+      machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_A, VA_A + 4096, PCID_2);
+      machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_G, VA_G + 4096, PCID_2);
     });
 
     assertThat(tlbSurvivors(0)).as("A (PCID 1) and the global G stay").isEqualTo("AFG");
@@ -174,7 +177,7 @@ final class X86InstructionsTest {
   void invpcidType1_removesOnePcidsNonGlobalEntriesAndPscEntries() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ASID, 0, 0, PCID_2, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ASID), 0, 0, PCID_2));
 
     assertThat(tlbSurvivors(0)).isEqualTo("AFG");
     assertThat(pscSurvivors(0)).isEqualTo("AF");
@@ -186,7 +189,7 @@ final class X86InstructionsTest {
   void invpcidType2_removesEverything_globalsIncluded() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ALL, 0, 0, 0, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ALL), 0, 0, 0));
 
     assertThat(tlbSurvivors(0)).isEmpty();
     assertThat(pscSurvivors(0)).isEmpty();
@@ -198,7 +201,7 @@ final class X86InstructionsTest {
   void invpcidType3_removesEveryNonGlobalEntry_keepsGlobals() {
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ALL_NON_GLOBAL, 0, 0, 0, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ALL_NON_GLOBAL), 0, 0, 0));
 
     assertThat(tlbSurvivors(0)).isEqualTo("G");
     assertThat(pscSurvivors(0)).isEmpty();
@@ -211,7 +214,7 @@ final class X86InstructionsTest {
     fill(0);
     fill(1);
 
-    machine.invalidateLocal(0, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.ALL), 0, 0, 0);
 
     assertThat(tlbSurvivors(1)).isEqualTo("AFGa");
     assertThat(pscSurvivors(1)).isEqualTo("AFa");
@@ -289,15 +292,15 @@ final class X86InstructionsTest {
     build(Map.of("invpcid", false));
     fill(0);
 
-    long cost = cycles(() -> machine.invalidateLocal(0, InvalidationScope.ALL, 0, 0, 0, false));
+    long cost = cycles(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ALL), 0, 0, 0));
 
     assertThat(tlbSurvivors(0)).isEmpty();
     assertThat(pscSurvivors(0)).isEmpty();
     assertThat(cost).isEqualTo(23);
     assertThat(machine.stats().instructionCounts()).containsExactlyEntriesOf(Map.of("CR4.PGE toggle", 1L));
-    assertThatThrownBy(() -> machine.invalidateLocal(0, InvalidationScope.ASID, 0, 0, PCID_2, false))
+    assertThatThrownBy(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.ASID), 0, 0, PCID_2))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("INVPCID type 1");
-    assertThatThrownBy(() -> machine.invalidateLocal(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_2, false))
+    assertThatThrownBy(() -> machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_A, VA_A + 4096, PCID_2))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("INVPCID type 0");
   }
 
@@ -386,7 +389,7 @@ final class X86InstructionsTest {
     assertThat(machine.translate(0, va + 0x1F_F008, AccessKind.WRITE)).isEqualTo(pa + 0x1F_F008);
     assertThat(machine.stats().walks()).isEqualTo(walks);
 
-    machine.invalidateLocal(0, InvalidationScope.VA, va + 0x10_0000, va + 0x10_1000, PCID_1, false);
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA), va + 0x10_0000, va + 0x10_1000, PCID_1);
     machine.translate(0, va, AccessKind.READ);
     assertThat(machine.stats().walks()).as("the whole 2 MiB entry went").isEqualTo(walks + 1);
     assertThat(machine.oracle().total()).isZero();
@@ -394,9 +397,7 @@ final class X86InstructionsTest {
 
   @Test
   void oneGibPage_translatesThroughAPdpteLeaf_inThreeReadsFewer() {
-    var spec = SmallMachines.standard("x86", SmallMachines.isaSection("x86", Map.of()));
-    spec = new org.mmuemu.core.config.MachineSpec(spec.name(), spec.description(), spec.isa(), 1, 1.0, 2L << 30,
-        1, 0, spec.tlbLevels(), spec.walker(), spec.isaSection(), spec.kernelSection());
+    var spec = MachineSpecBuilder.forIsa("x86").cores(1).memoryBytes(2L << 30).build();
     machine = SmallMachines.build(IsaRegistry.load().get("x86"), spec, 1);
     tables = new PageTableWriter(machine);
     root = tables.newRootOnAllCores(PCID_1);
@@ -423,7 +424,7 @@ final class X86InstructionsTest {
     long start = machine.now(0);
     long otherCore = machine.now(1);
 
-    machine.invalidateBroadcast(0, InvalidationScope.VA, VA_A, VA_A + 4096, PCID_1, false);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA), VA_A, VA_A + 4096, PCID_1);
     long waited = machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(tlbSurvivors(0)).isEqualTo("FGa");
@@ -441,10 +442,27 @@ final class X86InstructionsTest {
     build(Map.of("invlpgb", true));
     fill(0);
 
-    machine.invalidateBroadcast(0, InvalidationScope.VA_ALL_ASIDS, VA_A, VA_A + 4096, PCID_1, true);
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withLastLevelOnly(true),
+        VA_A, VA_A + 4096, PCID_1);
 
     assertThat(tlbSurvivors(0)).as("A in both PCIDs").isEqualTo("FG");
     assertThat(pscSurvivors(0)).isEqualTo("AFa");
+  }
+
+  @Test
+  void invlpgb_coversAtMostInvlpgbMaxPagesStrides_countedInTheOperationsStride() {
+    build(Map.of("invlpgb", true, "invlpgbMaxPages", 2));
+    Invalidation pages = Invalidation.broadcast(InvalidationScope.VA);
+
+    machine.invalidate(0, pages, VA_A, VA_A + 2 * 4096, PCID_1);
+    assertThatThrownBy(() -> machine.invalidate(0, pages, VA_A, VA_A + 3 * 4096, PCID_1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("INVLPGB can encode");
+    long twoMib = 2L << 20;
+    machine.invalidate(0, pages.withStrideShift(21), 0, 2 * twoMib, PCID_1);
+    assertThatThrownBy(() -> machine.invalidate(0, pages.withStrideShift(21), 4096, 4096 + twoMib, PCID_1))
+        .as("not aligned to the 2 MiB stride").isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(machine.stats().instructionCounts()).containsExactlyEntriesOf(Map.of("INVLPGB", 2L));
   }
 
   @Test

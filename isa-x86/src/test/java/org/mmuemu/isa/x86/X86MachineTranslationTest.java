@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.IsaRegistry;
@@ -87,8 +88,8 @@ final class X86MachineTranslationTest extends MachineTranslationContract {
 
   @Test
   void broadcastName_isRejected() {
-    assertThatThrownBy(() -> machine.isa().maintenance().name(InvalidationScope.VA, false, true))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> machine.isa().maintenance().name(Invalidation.broadcast(InvalidationScope.VA), true))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("/x86/invlpgb");
   }
 
   @Test

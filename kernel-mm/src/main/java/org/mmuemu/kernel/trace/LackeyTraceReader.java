@@ -1,8 +1,8 @@
 package org.mmuemu.kernel.trace;
 
-import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.Reader;
 import org.mmuemu.core.machine.AccessKind;
 
 /**
@@ -15,13 +15,29 @@ import org.mmuemu.core.machine.AccessKind;
  * line is malformed: it stops the read with its line number, or in lenient mode is skipped and
  * counted.
  *
+ * <p>Lines are read in bounded memory: a line longer than {@code maxLineBytes} (the input is
+ * read as ISO-8859-1, one char per byte) is never held whole. It stops the read with its line
+ * number, or in lenient mode is skipped and counted like a malformed line (and in
+ * {@link #longLines}), so a hostile trace of one endless line costs no more than a short one.
+ *
  * <p>Not thread-safe.
  */
 public final class LackeyTraceReader implements Closeable {
   private static final String EXPECTATION =
       "malformed lackey line (expected \"I  addr,size\", \" L addr,size\", \" S addr,size\" or \" M addr,size\")";
   private static final int MAX_ACCESS_BYTES = 1 << 16;
-  private final BufferedReader reader;
+  /** The default longest line: real lackey lines are under 40 bytes. */
+  public static final int DEFAULT_MAX_LINE_BYTES = 4096;
+  private static final int EOF = -1;
+  private static final int LINE = 0;
+  private static final int LONG_LINE = 1;
+  private final Reader reader;
+  private final int maxLineBytes;
+  private final char[] buffer = new char[8192];
+  private int bufferPosition;
+  private int bufferLimit;
+  private final StringBuilder line = new StringBuilder(64);
+  private long longLines;
   private final String sourceName;
   private final boolean lenient;
   private long lineNumber;
@@ -32,10 +48,23 @@ public final class LackeyTraceReader implements Closeable {
    * @param sourceName the name used in error messages (the file name)
    * @param lenient skip and count malformed lines instead of failing
    */
-  public LackeyTraceReader(BufferedReader reader, String sourceName, boolean lenient) {
+  public LackeyTraceReader(Reader reader, String sourceName, boolean lenient) {
+    this(reader, sourceName, lenient, DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /**
+   * @param sourceName the name used in error messages (the file name)
+   * @param lenient skip and count malformed and overlong lines instead of failing
+   * @param maxLineBytes the longest line accepted, at least 64
+   */
+  public LackeyTraceReader(Reader reader, String sourceName, boolean lenient, int maxLineBytes) {
+    if (maxLineBytes < 64) {
+      throw new IllegalArgumentException("maxLineBytes: " + maxLineBytes + " (expected: at least 64)");
+    }
     this.reader = reader;
     this.sourceName = sourceName;
     this.lenient = lenient;
+    this.maxLineBytes = maxLineBytes;
   }
 
   /**
@@ -45,10 +74,20 @@ public final class LackeyTraceReader implements Closeable {
    * @throws TraceFormatException on a malformed line, unless lenient
    */
   public boolean next(MemoryRecord record) throws IOException, TraceFormatException {
-    String line;
-    while ((line = reader.readLine()) != null) {
+    int state;
+    while ((state = readLine()) != EOF) {
       lineNumber++;
-      if (line.isBlank() || line.startsWith("==")) {
+      if (state == LONG_LINE) {
+        if (!lenient) {
+          throw new TraceFormatException(sourceName, lineNumber, "line longer than " + maxLineBytes
+              + " bytes (the limit; see --max-line-bytes)");
+        }
+        longLines++;
+        skippedLines++;
+        continue;
+      }
+      if (line.isEmpty() || line.toString().isBlank() || (line.length() >= 2 && line.charAt(0) == '='
+          && line.charAt(1) == '=')) {
         ignoredLines++;
         continue;
       }
@@ -56,11 +95,57 @@ public final class LackeyTraceReader implements Closeable {
         return true;
       }
       if (!lenient) {
-        throw new TraceFormatException(sourceName, lineNumber, EXPECTATION, line);
+        throw new TraceFormatException(sourceName, lineNumber, EXPECTATION, line.toString());
       }
       skippedLines++;
     }
     return false;
+  }
+
+  /**
+   * Reads the next line (without its {@code \n} or {@code \r\n}) into {@link #line}, keeping
+   * at most {@code maxLineBytes} of it.
+   *
+   * @return {@link #LINE}, {@link #LONG_LINE} (the rest was read and dropped) or {@link #EOF}
+   */
+  private int readLine() throws IOException {
+    line.setLength(0);
+    boolean sawAny = false;
+    boolean tooLong = false;
+    while (true) {
+      if (bufferPosition == bufferLimit) {
+        bufferLimit = reader.read(buffer, 0, buffer.length);
+        bufferPosition = 0;
+        if (bufferLimit <= 0) {
+          bufferLimit = 0;
+          return !sawAny ? EOF : tooLong ? LONG_LINE : LINE;
+        }
+      }
+      sawAny = true;
+      int start = bufferPosition;
+      while (bufferPosition < bufferLimit && buffer[bufferPosition] != '\n') {
+        bufferPosition++;
+      }
+      if (!tooLong) {
+        line.append(buffer, start, bufferPosition - start);
+        if (line.length() > maxLineBytes + 1) {
+          tooLong = true;
+          line.setLength(0);
+        }
+      }
+      if (bufferPosition < bufferLimit) {
+        bufferPosition++; // the newline
+        if (!tooLong && line.length() > 0 && line.charAt(line.length() - 1) == '\r') {
+          line.setLength(line.length() - 1);
+        }
+        return tooLong || line.length() > maxLineBytes ? LONG_LINE : LINE;
+      }
+    }
+  }
+
+  /** Lines longer than the limit, skipped in lenient mode. */
+  public long longLines() {
+    return longLines;
   }
 
   /** Lines read so far. */
@@ -78,7 +163,7 @@ public final class LackeyTraceReader implements Closeable {
     return ignoredLines;
   }
 
-  static boolean parse(String line, MemoryRecord record) {
+  static boolean parse(CharSequence line, MemoryRecord record) {
     int length = line.length();
     int position;
     char kindChar;

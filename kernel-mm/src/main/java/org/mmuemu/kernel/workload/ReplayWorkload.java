@@ -36,14 +36,25 @@ public final class ReplayWorkload implements Workload {
   static final long MAPPING_START_VA = 0x1000L;
   private final Path traceFile;
   private final boolean lenient;
+  private final int maxLineBytes;
 
   /**
    * @param traceFile the lackey trace
    * @param lenient skip and count malformed lines instead of stopping
    */
   public ReplayWorkload(Path traceFile, boolean lenient) {
+    this(traceFile, lenient, LackeyTraceReader.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /**
+   * @param traceFile the lackey trace
+   * @param lenient skip and count malformed and overlong lines instead of stopping
+   * @param maxLineBytes the longest trace line accepted, at least 64
+   */
+  public ReplayWorkload(Path traceFile, boolean lenient, int maxLineBytes) {
     this.traceFile = traceFile;
     this.lenient = lenient;
+    this.maxLineBytes = maxLineBytes;
   }
 
   @Override
@@ -77,7 +88,7 @@ public final class ReplayWorkload implements Workload {
     mm.addVma(new Vma(MAPPING_START_VA, userEnd, PteFlags.WRITE | PteFlags.EXEC, "replay"));
     String fileName = traceFile.getFileName() == null ? traceFile.toString() : traceFile.getFileName().toString();
     ReplayProgram program = new ReplayProgram(kernel, mm,
-        new LackeyTraceReader(reader, fileName, lenient));
+        new LackeyTraceReader(reader, fileName, lenient, maxLineBytes));
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     programs[0] = program;
     Map<String, String> effective = new TreeMap<>();
@@ -148,6 +159,7 @@ public final class ReplayWorkload implements Workload {
       replay.put("pageCrossings", pageCrossings);
       replay.put("ignoredLines", reader.ignoredLines());
       replay.put("skippedLines", reader.skippedLines());
+      replay.put("longLines", reader.longLines());
       return Map.of("replay", replay);
     }
   }

@@ -1,6 +1,7 @@
 package org.mmuemu.kernel.arch.arm64;
 
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
@@ -66,7 +67,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   public Arm64TlbPolicy(Kernel kernel) {
     this.kernel = kernel;
     this.machine = kernel.machine();
-    this.rangeOps = machine.isa().maintenance().rangeName(InvalidationScope.VA, true, true) != null;
+    this.rangeOps = machine.isa().maintenance()
+        .supports(Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true), true);
     this.batchBarriers = "on".equals(kernel.config().variants().get("lazyMmuBarrierBatching"));
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
     this.inLazyMmu = new boolean[machine.coreCount()];
@@ -130,7 +132,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux {@code local_flush_tlb_all}: {@code DSB NSHST; TLBI VMALLE1; DSB NSH; ISB}. */
   public void localFlushTlbAll(int core) {
     machine.barrier(core, BarrierKind.LOCAL_TABLE_STORES_VISIBLE);
-    machine.invalidateLocal(core, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.invalidate(core, Invalidation.local(InvalidationScope.ALL), 0, 0, 0);
     machine.barrier(core, BarrierKind.LOCAL_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
@@ -147,7 +149,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   private void flushAsid(int core, Mm mm) {
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, asid(mm), false);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, asid(mm));
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
   }
 
@@ -156,7 +158,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     long start = machine.now(core);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.VA, pageVa, pageVa + PAGE_SIZE, asid(mm), true);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), pageVa,
+        pageVa + PAGE_SIZE, asid(mm));
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.stats().recordLatency("flush_tlb_page", machine.now(core) - start);
   }
@@ -207,7 +210,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     int scale = 3;
     while (pages > 0) {
       if (!rangeOps || pages == 1) {
-        machine.invalidateBroadcast(core, scope, va, va + stride, asid, lastLevel);
+        machine.invalidate(core, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel), va, va + stride, asid);
         va += stride;
         pages -= stride >>> PAGE_SHIFT;
         continue;
@@ -215,7 +218,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       int num = rangeNum(pages, scale);
       if (num >= 0) {
         long covered = rangePages(num, scale);
-        machine.invalidateRange(core, scope, va, va + (covered << PAGE_SHIFT), asid, lastLevel, true);
+        machine.invalidate(core, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel).withRange(true), va,
+            va + (covered << PAGE_SHIFT), asid);
         va += covered << PAGE_SHIFT;
         pages -= covered;
       }
@@ -245,7 +249,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   private void flushAll(int core) {
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.ALL, 0, 0, 0, false);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL), 0, 0, 0);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
@@ -277,7 +281,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     long start = machine.now(core);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidateBroadcast(core, InvalidationScope.VA_ALL_ASIDS, pageVa, pageVa + PAGE_SIZE, 0, false);
+    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), pageVa, pageVa + PAGE_SIZE,
+        0);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
     machine.stats().recordLatency("__flush_tlb_kernel_pgtable", machine.now(core) - start);

@@ -1,6 +1,7 @@
 package org.mmuemu.kernel.arch.x86;
 
 import org.mmuemu.core.isa.BarrierKind;
+import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 import org.mmuemu.core.isa.PageTableFormat;
@@ -461,13 +462,14 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   /** Linux flush_tlb_one_user: INVLPG, and with PTI the user PCID by INVPCID type 0 or at exit. */
   private void flushTlbOneUser(int core, long va) {
     int current = machine.core(core).context().asid();
-    machine.invalidateLocal(core, InvalidationScope.VA, va, va + 4096, current, false);
+    machine.invalidate(core, Invalidation.local(InvalidationScope.VA), va, va + 4096, current);
     if (!pti) {
       return;
     }
     X86CpuTlbState cpu = cpus[core];
-    if (isa.supports(InvalidationScope.VA, false, false)) {
-      machine.invalidateLocal(core, InvalidationScope.VA, va, va + 4096, userPcid(cpu.loadedAsid), false);
+    if (isa.supports(Invalidation.local(InvalidationScope.VA), false)) {
+      machine.invalidate(core, Invalidation.local(InvalidationScope.VA), va, va + 4096,
+          userPcid(cpu.loadedAsid));
     } else {
       invalidateUserAsid(cpu, cpu.loadedAsid);
     }
@@ -479,18 +481,20 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private void broadcastTlbFlush(int core, Mm mm, X86MmContext ctx) {
     int asid = ctx.globalAsid;
     if (infoEndVa == FLUSH_ALL) {
-      machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, kernelPcid(asid), false);
+      machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, kernelPcid(asid));
       if (pti) {
-        machine.invalidateBroadcast(core, InvalidationScope.ASID, 0, 0, userPcid(asid), false);
+        machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, userPcid(asid));
       }
     } else {
       long stride = 1L << infoStrideShift;
       long maxBytes = isa.broadcastRangeMaxPages() * stride;
       for (long va = infoStartVa; va != infoEndVa; ) {
         long end = Math.min(infoEndVa, va + maxBytes);
-        machine.invalidateBroadcast(core, InvalidationScope.VA, va, end, kernelPcid(asid), !infoFreedTables);
+        machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(!infoFreedTables)
+            .withStrideShift(infoStrideShift), va, end, kernelPcid(asid));
         if (pti) {
-          machine.invalidateBroadcast(core, InvalidationScope.VA, va, end, userPcid(asid), !infoFreedTables);
+          machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(!infoFreedTables)
+              .withStrideShift(infoStrideShift), va, end, userPcid(asid));
         }
         va = end;
       }
@@ -543,7 +547,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
         }
       }
       // reset_global_asid_space: flush every non-global entry everywhere, then reuse.
-      machine.invalidateBroadcast(core, InvalidationScope.ALL_NON_GLOBAL, 0, 0, 0, false);
+      machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL_NON_GLOBAL), 0, 0, 0);
       machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
       lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
     }
@@ -561,12 +565,12 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     boolean full = infoEndVa == FLUSH_ALL;
     if (invlpgb) {
       if (full) {
-        machine.invalidateBroadcast(core, InvalidationScope.ALL, 0, 0, 0, false);
+        machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL), 0, 0, 0);
       } else {
         long maxBytes = (long) isa.broadcastRangeMaxPages() << PhysicalMemory.FRAME_SHIFT;
         for (long va = infoStartVa; va != infoEndVa; ) {
           long end = infoEndVa - va > maxBytes ? va + maxBytes : infoEndVa;
-          machine.invalidateBroadcast(core, InvalidationScope.VA_ALL_ASIDS, va, end, 0, false);
+          machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), va, end, 0);
           va = end;
         }
       }
@@ -594,7 +598,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   /** Linux __flush_tlb_all: INVPCID type 2, or a CR4.PGE toggle without INVPCID (the ISA names it). */
   private void doFlushTlbAll(int core) {
-    machine.invalidateLocal(core, InvalidationScope.ALL, 0, 0, machine.core(core).context().asid(), false);
+    machine.invalidate(core, Invalidation.local(InvalidationScope.ALL), 0, 0,
+        machine.core(core).context().asid());
   }
 
   private void doKernelRangeFlush(int core) {
