@@ -21,6 +21,7 @@ import org.mmuemu.app.compare.ReportTemplates;
 import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
+import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
@@ -109,7 +110,6 @@ final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PrintWriter stdout = spec.commandLine().getOut();
     List<Column> columns = columns();
     Workload resolvedWorkload;
     try {
@@ -136,6 +136,29 @@ final class CompareCommand implements Callable<Integer> {
     if (!problems.isEmpty()) {
       throw new UserInputException(problems);
     }
+    // Every output is opened before the columns run: a wrong path fails now, not after them.
+    OutputFile markdownOutput = null;
+    OutputFile reportOutput = null;
+    OutputFile resultsOutput = null;
+    try {
+      markdownOutput = markdown == null ? null : RunExecutor.openOutput("--markdown", markdown);
+      reportOutput = report == null ? null : RunExecutor.openOutput("--report", report);
+      resultsOutput = out == null ? null : RunExecutor.openOutput("--out", out);
+      return runAndReport(registry, columns, loaded, resolvedWorkload, poolSize, markdownOutput, reportOutput,
+          resultsOutput);
+    } finally {
+      for (OutputFile output : new OutputFile[] {markdownOutput, reportOutput, resultsOutput}) {
+        if (output != null) {
+          output.abort();
+        }
+      }
+    }
+  }
+
+  private int runAndReport(IsaRegistry registry, List<Column> columns, List<LoadedMachine> loaded,
+      Workload resolvedWorkload, int poolSize, OutputFile markdownOutput, OutputFile reportOutput,
+      OutputFile resultsOutput) throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
     long effectiveSeed = seed == null ? 1 : seed;
     long traceMask = RunExecutor.traceMask(trace, traceEvents);
     List<ParallelRuns.ObservedRun<ColumnRun>> tasks = new ArrayList<>();
@@ -161,14 +184,14 @@ final class CompareCommand implements Callable<Integer> {
     }
     Comparison comparison = new Comparison(commandLine(), VersionProvider.version(), runs);
     String markdownText = ReportTemplates.text("compare.md.mustache", comparison);
-    if (markdown != null) {
-      OutputFiles.write(markdown, "--markdown", markdownText);
+    if (markdownOutput != null) {
+      commit(markdownOutput, markdownText);
     }
-    if (report != null) {
-      OutputFiles.write(report, "--report", ReportTemplates.html("compare.html.mustache", comparison));
+    if (reportOutput != null) {
+      commit(reportOutput, ReportTemplates.html("compare.html.mustache", comparison));
     }
-    if (out != null) {
-      OutputFiles.write(out, "--out", resultsJson(comparison, runs));
+    if (resultsOutput != null) {
+      commit(resultsOutput, resultsJson(comparison, runs));
     }
     if (!quiet) {
       if (markdown == null && report == null) {
@@ -297,6 +320,17 @@ final class CompareCommand implements Callable<Integer> {
     ColumnFailure(UserInputException input) {
       super(input.getMessage(), null, false, false);
       this.input = input;
+    }
+  }
+
+  private static void commit(OutputFile output, String text) throws UserInputException {
+    try {
+      output.writer().write(text);
+      output.commit();
+    } catch (OutputFileException e) {
+      throw new UserInputException(e.getMessage());
+    } catch (IOException e) {
+      throw new UserInputException(output.failure(e).getMessage());
     }
   }
 

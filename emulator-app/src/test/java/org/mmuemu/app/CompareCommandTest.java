@@ -112,6 +112,19 @@ final class CompareCommandTest {
   }
 
   @Test
+  void compare_reportInMissingDirectory_failsBeforeAnyColumnRunsAndWritesNothing() throws Exception {
+    Path markdown = dir.resolve("fine.md");
+    CliTestSupport.Outcome outcome = CliTestSupport.run(args(TINY, "--markdown", markdown.toString(), "--report",
+        dir.resolve("no/such/dir/r.html").toString()));
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains("--report").contains("no such directory");
+    assertThat(markdown).doesNotExist();
+    try (var files = Files.list(dir)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
   void compare_badColumnConfig_namesTheColumnAndWritesNothing() throws Exception {
     Path markdown = dir.resolve("never.md");
     CliTestSupport.Outcome outcome = CliTestSupport.run("compare", "--machine", "arm64-neoverse-n1", "--machine",
