@@ -232,29 +232,25 @@ public final class ChromeTraceWriter implements TraceSink {
       return;
     }
     long[] misses = missesInInterval.get(core);
+    counter("tlb misses core " + core, core, cycle, level -> misses[level]);
+    java.util.Arrays.fill(misses, 0);
+    if (occupancy != null) {
+      counter("tlb occupancy core " + core, core, cycle, level -> occupancy.applyAsInt(core, level));
+    }
+  }
+
+  /** One counter event: a value per TLB level. */
+  private void counter(String name, int core, long cycle, java.util.function.IntToLongFunction valueOfLevel) {
     line.setLength(0);
-    head("C", "tlb misses core " + core, "tlb", core, cycle);
+    head("C", name, "tlb", core, cycle);
     line.append(",\"args\":{");
     for (int level = 0; level < tlbLevelNames.size(); level++) {
       line.append(level == 0 ? "" : ",");
       string(tlbLevelNames.get(level));
-      line.append(':').append(misses[level]);
-      misses[level] = 0;
+      line.append(':').append(valueOfLevel.applyAsLong(level));
     }
     line.append("}}");
     emit();
-    if (occupancy != null) {
-      line.setLength(0);
-      head("C", "tlb occupancy core " + core, "tlb", core, cycle);
-      line.append(",\"args\":{");
-      for (int level = 0; level < tlbLevelNames.size(); level++) {
-        line.append(level == 0 ? "" : ",");
-        string(tlbLevelNames.get(level));
-        line.append(':').append(occupancy.applyAsInt(core, level));
-      }
-      line.append("}}");
-      emit();
-    }
   }
 
   /**
