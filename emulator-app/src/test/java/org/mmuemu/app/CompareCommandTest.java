@@ -30,13 +30,19 @@ final class CompareCommandTest {
   }
 
   @Test
-  void compare_tinyRun_markdownMatchesGoldenFile() throws Exception {
+  void compare_tinyRun_markdownAndHtmlMatchGoldenFiles() throws Exception {
     Path markdown = dir.resolve("report.md");
-    CliTestSupport.Outcome outcome = CliTestSupport.run(args(TINY, "--markdown", markdown.toString(), "--jobs", "2"));
+    Path html = dir.resolve("report.html");
+    CliTestSupport.Outcome outcome = CliTestSupport.run(args(TINY, "--markdown", markdown.toString(), "--report",
+        html.toString(), "--jobs", "2"));
     assertThat(outcome.err()).isEmpty();
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
-    String text = Golden.withoutVersion(Files.readString(markdown)).replace(markdown.toString(), "report.md");
+    String text = Golden.withoutVersion(Files.readString(markdown)).replace(markdown.toString(), "report.md")
+        .replace(html.toString(), "report.html");
     Golden.assertMatches(text, "compare-tiny.md");
+    String page = Golden.withoutVersion(Files.readString(html)).replace(markdown.toString(), "report.md")
+        .replace(html.toString(), "report.html");
+    Golden.assertMatches(page, "compare-tiny.html");
   }
 
   @Test
