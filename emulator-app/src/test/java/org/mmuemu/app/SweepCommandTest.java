@@ -125,6 +125,25 @@ final class SweepCommandTest {
   }
 
   @Test
+  void sweepExpand_variantsAndSeeds_becomeOverridesAndAxesInGridOrder() throws Exception {
+    Files.writeString(dir.resolve("variants.json"), """
+        {"machines": ["arm64-neoverse-n1"], "workload": "dontneed-touch",
+         "variants": {"rmapRemoval": ["delayed", "immediate"]}, "seeds": [1, 2]}
+        """);
+    CliTestSupport.Outcome outcome = CliTestSupport.run("sweep", "expand", "--grid", dir.resolve("variants.json")
+        .toString(), "--plan", dir.resolve("plan.json").toString());
+    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
+    JsonNode runs = JSON.readTree(dir.resolve("plan.json").toFile()).get("runs");
+    assertThat(runs).hasSize(4);
+    assertThat(runs.get(2).get("sets").get(0).asText()).isEqualTo("/kernel/variants/rmapRemoval=\"immediate\"");
+    assertThat(runs.get(2).get("axes").get("variant:rmapRemoval").asText()).isEqualTo("immediate");
+    assertThat(runs.get(3).get("seed").asLong()).isEqualTo(2);
+    assertThat(runs.get(0).get("configSha256").asText()).isNotEqualTo(runs.get(2).get("configSha256").asText());
+    assertThat(runs.get(0).get("configSha256").asText()).isEqualTo(runs.get(1).get("configSha256").asText());
+    assertThat(runs.get(0).get("id").asText()).isNotEqualTo(runs.get(1).get("id").asText());
+  }
+
+  @Test
   void sweepExpand_badGrid_namesEachProblemByPointer() throws Exception {
     Files.writeString(dir.resolve("bad.json"), """
         {"machines": [], "workload": "munmap-storm", "params": {"threads": 2}, "sets": {"cores": [1]},
