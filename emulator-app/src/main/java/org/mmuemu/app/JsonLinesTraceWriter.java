@@ -6,9 +6,9 @@ import java.io.Writer;
 import java.util.List;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.configs.io.OutputFileException;
-import org.mmuemu.core.trace.EventJson;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.core.trace.json.EventJson;
 
 /**
  * Writes events as JSON lines ({@link EventJson}) to an {@link OutputFile}: a file is moved

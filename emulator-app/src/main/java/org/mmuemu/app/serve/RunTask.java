@@ -13,9 +13,9 @@ import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.mem.HostMemoryBudget;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
-import org.mmuemu.core.trace.EventJson;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.core.trace.json.EventJson;
 import org.mmuemu.kernel.workload.WorkloadException;
 
 /**

@@ -2,7 +2,6 @@ package org.mmuemu.core.isa;
 
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Oracle;
-import org.mmuemu.core.oracle.TableUpdateChecker;
 
 /**
  * One ISA as configured for a machine: its table format, its translation regime and the names

@@ -125,7 +125,7 @@ public interface MaintenanceInstructions {
   /**
    * Returns the name of a write of the translation-context register that loads a root and a
    * tag, as results count it ({@code MOV CR3}), or null where such a write is not maintenance
-   * (an arm64 TTBR write never invalidates anything). See {@code TlbMaintenance.writeContext}.
+   * (an arm64 TTBR write never invalidates anything). See {@code Machine.writeContext}.
    *
    * @param flushTag the write also removes the new tag's non-global entries (x86: a MOV CR3
    *     without bit 63, or any MOV CR3 when PCIDs are off)

@@ -14,7 +14,7 @@ import org.mmuemu.core.trace.TraceBus;
  *
  * <p>Confined to the simulation thread; sending allocates nothing.
  */
-public final class Interrupts {
+final class Interrupts {
   private final InterruptCosts costs;
   private final CoreClocks clocks;
   private final RunStats stats;
@@ -47,7 +47,7 @@ public final class Interrupts {
    * @param targets target cores; the initiator itself is skipped if present
    * @return the cycles the initiator spent, sending and waiting
    */
-  public long sendIpis(int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
+  long sendIpis(int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
     long start = clocks.now(initiator);
     long latestAck = start;
     for (int i = 0; i < targetCount; i++) {
@@ -103,7 +103,7 @@ public final class Interrupts {
    * without waiting, did its own share of the work, and then waits, waits until this cycle
    * (Linux runs the local flush between sending and waiting).
    */
-  public long lastIpiAcknowledgedCycle() {
+  long lastIpiAcknowledgedCycle() {
     return lastIpiAcknowledgedCycle;
   }
 }

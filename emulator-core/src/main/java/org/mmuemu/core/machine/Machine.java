@@ -10,15 +10,15 @@ import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.TableUpdateChecker;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.FrameListener;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
-import org.mmuemu.core.oracle.FrameHistory;
 import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
+import org.mmuemu.core.oracle.FrameHistory;
 import org.mmuemu.core.oracle.Oracle;
-import org.mmuemu.core.oracle.TableUpdateChecker;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.core.time.Scheduler;
@@ -32,11 +32,11 @@ import org.mmuemu.core.walk.PageWalker;
  * memory holding the page tables, the walker, the trace bus, the run statistics and the oracle,
  * wired together, and the scheduler loop that runs the cores' programs.
  *
- * <p>The work is split along the lines gem5 and Linux draw: the {@link TranslationPath}
- * (lookup, walk, fill, the oracle's check of every hit), {@link TlbMaintenance} (invalidations
- * with broadcast completion timing, context writes, barriers) and {@link Interrupts} (IPI send,
- * delivery, acknowledgement). The machine's own methods of the same names are what the kernel
- * calls; each one hands the call to its part.
+ * <p>The work is split along the lines gem5 and Linux draw, into package-private parts: the
+ * {@code TranslationPath} (lookup, walk, fill, the oracle's check of every hit),
+ * {@code TlbMaintenance} (invalidations with broadcast completion timing, context writes,
+ * barriers) and {@code Interrupts} (IPI send, delivery, acknowledgement). The machine's methods
+ * of the same names are what the kernel calls; each one hands the call to its part.
  *
  * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
  */
@@ -146,21 +146,6 @@ public final class Machine {
     return history;
   }
 
-  /** The translation path: lookups, walks, fills, faults. */
-  public TranslationPath translation() {
-    return translation;
-  }
-
-  /** TLB maintenance: invalidations, context writes, barriers. */
-  public TlbMaintenance tlbMaintenance() {
-    return maintenance;
-  }
-
-  /** Inter-processor interrupts. */
-  public Interrupts interrupts() {
-    return interrupts;
-  }
-
   /** Accesses whose fault the kernel could not resolve. */
   public long unresolvedFaults() {
     return translation.unresolvedFaults();
@@ -227,42 +212,87 @@ public final class Machine {
     return activity.isIdle(core);
   }
 
-  /** See {@link TranslationPath#access}. */
+  /**
+   * Performs one access: translates each 4 KiB page the bytes touch, in address order, then
+   * pays the access cost once (the cycle model is {@code TranslationPath}'s).
+   *
+   * @param sizeBytes bytes accessed, at least 1
+   * @return whether every page translated (false after an unresolved fault)
+   */
   public boolean access(int core, long va, int sizeBytes, AccessKind kind) {
     return translation.access(core, va, sizeBytes, kind);
   }
 
-  /** See {@link TranslationPath#translate}. */
+  /**
+   * Translates {@code va} for {@code kind} on {@code core}, charging every lookup, walk and
+   * fault to the core's clock; every TLB hit is checked by the oracle. Allocates nothing.
+   *
+   * @return the physical address, or -1 when a fault was not resolved
+   */
   public long translate(int core, long va, AccessKind kind) {
     return translation.translate(core, va, kind);
   }
 
-  /** See {@link TlbMaintenance#invalidate}. */
+  /**
+   * Executes one invalidation instruction issued by {@code core}, named and priced by the ISA,
+   * on the issuer's TLBs and walk caches or, for a broadcast, on every core's; a broadcast's
+   * completion is what a {@link BarrierKind#BROADCAST_COMPLETE} barrier waits for (see
+   * {@code TlbMaintenance.invalidate}).
+   *
+   * @param vaStart first VA of the range (ignored for address-space scopes)
+   * @param vaEnd end of the range, exclusive
+   * @throws IllegalStateException when the ISA, as configured, has no such instruction
+   * @throws IllegalArgumentException when one instruction cannot encode the range
+   */
   public void invalidate(int core, Invalidation op, long vaStart, long vaEnd, int asid) {
     maintenance.invalidate(core, op, vaStart, vaEnd, asid);
   }
 
-  /** See {@link TlbMaintenance#writeContext}. */
+  /**
+   * Writes {@code core}'s translation-context register (x86 {@code MOV CR3}): loads the user
+   * root and tag and, where the ISA counts the write as maintenance, charges it and, when
+   * {@code flushTag}, removes the new tag's non-global entries.
+   */
   public void writeContext(int core, long userRootPa, int asid, boolean flushTag) {
     maintenance.writeContext(core, userRootPa, asid, flushTag);
   }
 
-  /** See {@link TlbMaintenance#barrier}. */
+  /**
+   * Executes a barrier on {@code core}; {@link BarrierKind#BROADCAST_COMPLETE} waits until every
+   * broadcast invalidation this core issued has completed on every core.
+   *
+   * @return cycles the barrier took, its own cost and the wait
+   * @throws IllegalStateException when the ISA has no such barrier
+   */
   public long barrier(int core, BarrierKind kind) {
     return maintenance.barrier(core, kind);
   }
 
-  /** See {@link Interrupts#sendIpis}. */
+  /**
+   * Sends an IPI from {@code initiator} to each of the first {@code targetCount} {@code targets}
+   * (the initiator itself skipped); each handler runs on its target's clock, and the initiator
+   * waits for the slowest acknowledgement when {@code waitForAcks} (see
+   * {@code Interrupts.sendIpis} for the timing).
+   *
+   * @return the cycles the initiator spent, sending and waiting
+   */
   public long sendIpis(int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
     return interrupts.sendIpis(initiator, targets, targetCount, handler, waitForAcks);
   }
 
-  /** See {@link Interrupts#waitForAcknowledgements}. */
+  /**
+   * Makes {@code core} wait until {@code acknowledgedCycle}, the cycle by which the targets of
+   * IPIs it sent without waiting have acknowledged; the wait counts as IPI cycles in the run's
+   * cycle breakdown.
+   */
   public void waitForIpiAcknowledgements(int core, long acknowledgedCycle) {
     interrupts.waitForAcknowledgements(core, acknowledgedCycle);
   }
 
-  /** See {@link Interrupts#lastIpiAcknowledgedCycle}. */
+  /**
+   * Returns the cycle by which every target of the last {@link #sendIpis} call had acknowledged,
+   * for an initiator that sent without waiting, did its own share, and then waits.
+   */
   public long lastIpiAcknowledgedCycle() {
     return interrupts.lastIpiAcknowledgedCycle();
   }

@@ -5,9 +5,9 @@ import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.MaintenanceInstructions;
+import org.mmuemu.core.isa.TableUpdateChecker;
 import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
-import org.mmuemu.core.oracle.TableUpdateChecker;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.core.trace.EventKind;
@@ -28,7 +28,7 @@ import org.mmuemu.core.walk.WalkCache;
  *
  * <p>Confined to the simulation thread; issuing allocates nothing.
  */
-public final class TlbMaintenance {
+final class TlbMaintenance {
   private final Isa isa;
   private final MaintenanceInstructions instructions;
   private final Core[] cores;
@@ -67,7 +67,7 @@ public final class TlbMaintenance {
    * @throws IllegalStateException when the ISA, as configured, has no such instruction
    * @throws IllegalArgumentException when one instruction cannot encode the range
    */
-  public void invalidate(int core, Invalidation op, long vaStart, long vaEnd, int asid) {
+  void invalidate(int core, Invalidation op, long vaStart, long vaEnd, int asid) {
     boolean currentTag = op.broadcast() || cores[core].context().asid() == asid;
     String name = instructions.name(op, currentTag); // an ISA may refuse here, saying why
     if (!instructions.supports(op, currentTag)) {
@@ -104,7 +104,7 @@ public final class TlbMaintenance {
    *
    * @param flushTag remove the new tag's entries (x86: CR3 bit 63 clear)
    */
-  public void writeContext(int core, long userRootPa, int asid, boolean flushTag) {
+  void writeContext(int core, long userRootPa, int asid, boolean flushTag) {
     String name = instructions.contextWriteName(flushTag);
     Core c = cores[core];
     c.context().setUser(userRootPa, asid);
@@ -126,7 +126,7 @@ public final class TlbMaintenance {
    * @return cycles the barrier took, its own cost and the wait
    * @throws IllegalStateException when the ISA has no such barrier
    */
-  public long barrier(int core, BarrierKind kind) {
+  long barrier(int core, BarrierKind kind) {
     String name = instructions.barrierName(kind);
     if (name == null) {
       throw new IllegalStateException(isa.id() + " has no " + kind + " barrier");
@@ -158,7 +158,7 @@ public final class TlbMaintenance {
    * null for an instruction that invalidates nothing (x86 MOV CR3 NOFLUSH), which is counted
    * but not published as an invalidation.
    */
-  public void countMaintenance(int core, String instructionName, InvalidationScope scope, long va, int asid) {
+  private void countMaintenance(int core, String instructionName, InvalidationScope scope, long va, int asid) {
     stats.countInstruction(instructionName);
     if (scope != null && scope.wholeSpace()) {
       stats.countFullFlush();

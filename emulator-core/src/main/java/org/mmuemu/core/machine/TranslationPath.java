@@ -39,7 +39,7 @@ import org.mmuemu.core.walk.WalkResult;
  *
  * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
  */
-public final class TranslationPath {
+final class TranslationPath {
   private final Core[] cores;
   private final PhysicalMemory memory;
   private final CoreClocks clocks;
@@ -75,12 +75,12 @@ public final class TranslationPath {
   }
 
   /** Installs the kernel's fault handler. */
-  public void setFaultHandler(FaultHandler handler) {
+  void setFaultHandler(FaultHandler handler) {
     this.faultHandler = handler;
   }
 
   /** Accesses whose fault the kernel could not resolve. */
-  public long unresolvedFaults() {
+  long unresolvedFaults() {
     return unresolvedFaults;
   }
 
@@ -91,7 +91,7 @@ public final class TranslationPath {
    * @param sizeBytes bytes accessed, at least 1
    * @return whether every page translated (false after an unresolved fault)
    */
-  public boolean access(int core, long va, int sizeBytes, AccessKind kind) {
+  boolean access(int core, long va, int sizeBytes, AccessKind kind) {
     long firstPage = va >>> PhysicalMemory.FRAME_SHIFT;
     long lastPage = (va + Math.max(1, sizeBytes) - 1) >>> PhysicalMemory.FRAME_SHIFT;
     boolean ok = true;
@@ -117,7 +117,7 @@ public final class TranslationPath {
    *
    * @return the physical address, or -1 when a fault was not resolved
    */
-  public long translate(int core, long va, AccessKind kind) {
+  long translate(int core, long va, AccessKind kind) {
     stats.countTranslation();
     Core c = cores[core];
     boolean fetch = kind == AccessKind.FETCH;

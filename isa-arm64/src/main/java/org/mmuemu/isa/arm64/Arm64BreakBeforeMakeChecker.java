@@ -7,9 +7,9 @@ import java.util.Map;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
+import org.mmuemu.core.isa.TableUpdateChecker;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Oracle;
-import org.mmuemu.core.oracle.TableUpdateChecker;
 import org.mmuemu.core.oracle.ViolationKind;
 
 /**

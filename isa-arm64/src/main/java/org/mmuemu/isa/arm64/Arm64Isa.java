@@ -4,10 +4,10 @@ import org.mmuemu.core.isa.InterruptCosts;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.TableUpdateChecker;
 import org.mmuemu.core.isa.TranslationRegime;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.Oracle;
-import org.mmuemu.core.oracle.TableUpdateChecker;
 
 /**
  * The configured AArch64 ISA: its parts, plus the break-before-make checker every machine built

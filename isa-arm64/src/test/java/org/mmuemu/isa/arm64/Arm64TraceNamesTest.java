@@ -10,9 +10,9 @@ import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
-import org.mmuemu.core.trace.EventJson;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.core.trace.json.EventJson;
 
 /**
  * Maintenance and barrier instructions appear in traces under their architectural names, the

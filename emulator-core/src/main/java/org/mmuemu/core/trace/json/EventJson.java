@@ -1,4 +1,4 @@
-package org.mmuemu.core.trace;
+package org.mmuemu.core.trace.json;
 
 import java.util.List;
 import java.util.Locale;
@@ -6,6 +6,8 @@ import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.core.trace.InstructionNames;
 
 /**
  * Renders one event as a JSON object, the form shared by the JSON-lines trace writer and the

@@ -1,7 +1,6 @@
-package org.mmuemu.core.oracle;
+package org.mmuemu.core.isa;
 
-import org.mmuemu.core.isa.BarrierKind;
-import org.mmuemu.core.isa.Invalidation;
+import org.mmuemu.core.oracle.Oracle;
 
 /**
  * An ISA's checker of the rules for updating live translation tables (arm64 break-before-make):
