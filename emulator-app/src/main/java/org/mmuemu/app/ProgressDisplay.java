@@ -1,5 +1,6 @@
 package org.mmuemu.app;
 
+import java.io.Console;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,26 @@ final class ProgressDisplay implements AutoCloseable {
   }
 
   static boolean wanted(boolean quiet) {
-    return wanted(quiet, System.console() != null, System.getenv());
+    return wanted(quiet, interactiveConsole(), System.getenv());
+  }
+
+  /**
+   * Whether the JVM talks to a terminal. Before Java 22 {@link System#console()} is null unless
+   * it does; from Java 22 it may return a console for redirected output too, and
+   * {@code Console.isTerminal()} (called reflectively: the build targets Java 17) tells.
+   */
+  static boolean interactiveConsole() {
+    Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (NoSuchMethodException e) {
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** A bar of simulated cycles for one run; null consumer means the terminal's stderr. */
