@@ -396,7 +396,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (ctx.cpumask[core] && (all || shouldFlushTlb(core))) {
       flushTlbFunc(core);
     }
-    machine.clocks().waitUntil(core, acknowledged);
+    machine.waitForIpiAcknowledgements(core, acknowledged);
   }
 
   private boolean shouldFlushTlb(int core) {
@@ -590,7 +590,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       } else {
         doKernelRangeFlush(core);
       }
-      machine.clocks().waitUntil(core, acknowledged);
+      machine.waitForIpiAcknowledgements(core, acknowledged);
     }
     exitToUser(core, wasUser);
     machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
