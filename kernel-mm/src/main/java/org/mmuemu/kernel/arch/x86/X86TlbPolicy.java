@@ -349,7 +349,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (ctx.cpumask[core] && (all || shouldFlushTlb(core))) {
       flushTlbFunc(core);
     }
-    machine.clocks().waitUntil(core, acknowledged);
+    machine.waitForIpiAcknowledgements(core, acknowledged);
   }
 
   private boolean shouldFlushTlb(int core) {
@@ -541,7 +541,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       } else {
         doKernelRangeFlush(core);
       }
-      machine.clocks().waitUntil(core, acknowledged);
+      machine.waitForIpiAcknowledgements(core, acknowledged);
     }
     exitToUser(core, wasUser);
     OP_FLUSH_TLB_KERNEL_RANGE.end(machine, core, startVa, start);
