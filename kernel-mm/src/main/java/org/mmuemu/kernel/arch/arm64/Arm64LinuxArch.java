@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch.arm64;
 
+import org.mmuemu.kernel.arch.AssembledLinuxArch;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.KernelLayout;
 import org.mmuemu.kernel.arch.LinuxArch;
@@ -9,40 +10,20 @@ import org.mmuemu.kernel.arch.LinuxArch;
  * generation ASID allocator), the kernel layout, and {@link Arm64KernelMappings} (kernel PTE
  * barriers, lazy MMU batching, contpte vmap, {@code pmd_free_pte_page}).
  */
-public final class Arm64LinuxArch implements LinuxArch {
+public final class Arm64LinuxArch {
   /** THREAD_ALIGN with vmap stacks: 2 × THREAD_SIZE (16 KiB). */
   static final long THREAD_ALIGN_BYTES = 32L << 10;
 
-  private final Arm64TlbPolicy tlb;
-  private final Arm64KernelMappings kernelMappings;
-  private final KernelLayout layout;
+  private Arm64LinuxArch() {}
 
-  public Arm64LinuxArch(KernelArchContext context, Arm64ArchConfig config) {
-    this.tlb = new Arm64TlbPolicy(context.machine(), config);
-    this.kernelMappings = new Arm64KernelMappings(context, config, tlb);
+  /** Builds arm64's arch layer from the kernel context and arm64's config part. */
+  public static LinuxArch create(KernelArchContext context, Arm64ArchConfig config) {
+    Arm64TlbPolicy tlb = new Arm64TlbPolicy(context.machine(), config);
     int vaBits = context.machine().isa().regime().vaBits();
     // MODEL: Linux's 48-bit layout, from MODULES_END to below the vmemmap (approximate); user
     // space is the whole of TTBR0's range.
-    this.layout = new KernelLayout(0xffff800080000000L, 0xfffffbfff0000000L, THREAD_ALIGN_BYTES, 1L << vaBits);
-  }
-
-  @Override
-  public String isaId() {
-    return "arm64";
-  }
-
-  @Override
-  public Arm64TlbPolicy tlb() {
-    return tlb;
-  }
-
-  @Override
-  public KernelLayout layout() {
-    return layout;
-  }
-
-  @Override
-  public Arm64KernelMappings kernelMappings() {
-    return kernelMappings;
+    KernelLayout layout = new KernelLayout(0xffff800080000000L, 0xfffffbfff0000000L, THREAD_ALIGN_BYTES,
+        1L << vaBits);
+    return new AssembledLinuxArch("arm64", tlb, layout, new Arm64KernelMappings(context, config, tlb));
   }
 }

@@ -36,9 +36,9 @@ public final class LinuxArchRegistry {
 
   private static Map<String, Entry> arches() {
     Map<String, Entry> arches = new LinkedHashMap<>();
-    arches.put("arm64", new Entry((context, config) -> new Arm64LinuxArch(context, Arm64ArchConfig.from(config)),
+    arches.put("arm64", new Entry((context, config) -> Arm64LinuxArch.create(context, Arm64ArchConfig.from(config)),
         Arm64ArchConfig::check));
-    arches.put("x86", new Entry((context, config) -> new X86LinuxArch(context, X86ArchConfig.from(config)),
+    arches.put("x86", new Entry((context, config) -> X86LinuxArch.create(context, X86ArchConfig.from(config)),
         X86ArchConfig::check));
     return Collections.unmodifiableMap(arches);
   }

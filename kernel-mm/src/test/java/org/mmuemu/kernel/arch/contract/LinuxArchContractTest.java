@@ -54,6 +54,21 @@ abstract class LinuxArchContractTest {
     return mm;
   }
 
+  private Kernel bootKernelThreads() {
+    return KernelBoot.on(isa()).cores(CORES).memoryBytes(128L << 20).kernelThreads().boot();
+  }
+
+  // every core reads the first {@code pages} pages from va, so its TLBs hold them
+  private static void readOnEveryCore(Machine machine, long va, int pages) {
+    for (int core = 0; core < machine.coreCount(); core++) {
+      machine.actOn(core);
+      for (int page = 0; page < pages; page++) {
+        machine.access(core, va + page * 4096L, 8, AccessKind.READ);
+      }
+    }
+    machine.actOn(0);
+  }
+
   private static boolean anyCoreTranslates(Machine machine, long va) {
     for (int core = 0; core < machine.coreCount(); core++) {
       int asid = machine.core(core).context().asid();
@@ -180,16 +195,10 @@ abstract class LinuxArchContractTest {
 
   @Test
   void aKernelRangeFlush_coversTheRangeOnEveryCore() {
-    Kernel kernel = KernelBoot.on(isa()).cores(CORES).memoryBytes(128L << 20).kernelThreads().boot();
+    Kernel kernel = bootKernelThreads();
     Machine machine = kernel.machine();
     long va = kernel.vmalloc().vmalloc(0, 16 * 4096L);
-    for (int core = 0; core < CORES; core++) {
-      machine.actOn(core);
-      for (int page = 0; page < 16; page++) {
-        machine.access(core, va + page * 4096L, 8, AccessKind.READ);
-      }
-    }
-    machine.actOn(0);
+    readOnEveryCore(machine, va, 16);
 
     kernel.arch().tlb().flushTlbKernelRange(0, va, va + 8 * 4096L);
 
@@ -201,14 +210,10 @@ abstract class LinuxArchContractTest {
 
   @Test
   void afterVmUnmapAliases_noTlbKeepsAFreedVmallocTranslation() {
-    Kernel kernel = KernelBoot.on(isa()).cores(CORES).memoryBytes(128L << 20).kernelThreads().boot();
+    Kernel kernel = bootKernelThreads();
     Machine machine = kernel.machine();
     long va = kernel.vmalloc().vmalloc(0, 8 * 4096L);
-    for (int core = 0; core < CORES; core++) {
-      machine.actOn(core);
-      machine.access(core, va, 8, AccessKind.READ);
-    }
-    machine.actOn(0);
+    readOnEveryCore(machine, va, 1);
 
     kernel.vmalloc().vfree(0, va); // lazy: no flush yet
     kernel.vmalloc().vmUnmapAliases(0); // the promise the oracle checks
