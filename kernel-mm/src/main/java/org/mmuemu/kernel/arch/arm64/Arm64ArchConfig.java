@@ -3,6 +3,7 @@ package org.mmuemu.kernel.arch.arm64;
 import java.util.ArrayList;
 import java.util.List;
 import org.mmuemu.core.config.ConfigProblem;
+import org.mmuemu.kernel.arch.ArchMachine;
 import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.config.KernelVariants;
 
@@ -26,9 +27,20 @@ public record Arm64ArchConfig(long lockCycles, long pteWriteCycles, long pageFre
         config.variants().lazyMmuBarrierBatching().on());
   }
 
-  /** arm64's config checks: the x86-only variants must stay at their defaults (they would change nothing). */
-  public static List<ConfigProblem> check(KernelConfig config) {
+  /**
+   * arm64's config checks: Linux's ASID allocator needs more ASIDs than CPUs plus one (ASID 0
+   * and one reserved per CPU at rollover), so a machine with too many cores for its ASID width
+   * could not boot; the x86-only variants must stay at their defaults (they would change
+   * nothing).
+   */
+  public static List<ConfigProblem> check(ArchMachine machine, KernelConfig config) {
     List<ConfigProblem> problems = new ArrayList<>();
+    long asids = 1L << machine.asidBits();
+    if (machine.asidBits() > 0 && machine.cores() + 1 >= asids) {
+      problems.add(ConfigProblem.expected("/cores", machine.cores(), "fewer than " + (asids - 1)
+          + ": Linux's arm64 ASID allocator needs more than cores + 1 of the " + asids + " ASIDs that asidBits "
+          + machine.asidBits() + " gives"));
+    }
     KernelVariants variants = config.variants();
     if (variants.x86Pti().on()) {
       problems.add(ConfigProblem.expected("/kernel/variants/x86Pti", "\"on\"", "off on an arm64 machine (x86 only)"));

@@ -2,11 +2,12 @@ package org.mmuemu.kernel.arch.registry;
 
 import java.util.Collections;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.mmuemu.core.config.ConfigProblem;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.mmuemu.kernel.arch.ArchMachine;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.LinuxArch;
 import org.mmuemu.kernel.arch.arm64.Arm64ArchConfig;
@@ -28,7 +29,7 @@ public final class LinuxArchRegistry {
   }
 
   /** One architecture: how to build it and how it checks a kernel config. */
-  private record Entry(Factory factory, Function<KernelConfig, List<ConfigProblem>> check) {}
+  private record Entry(Factory factory, BiFunction<ArchMachine, KernelConfig, List<ConfigProblem>> check) {}
 
   private static final Map<String, Entry> ARCHES = arches();
 
@@ -49,12 +50,13 @@ public final class LinuxArchRegistry {
   }
 
   /**
-   * The arch's own checks of a kernel config (for example, variants of another architecture
-   * set away from their defaults); empty for an ISA with no arch layer.
+   * The arch's own checks of a machine config (for example, more cores than its ASID allocator
+   * serves, or variants of another architecture set away from their defaults); empty for an
+   * ISA with no arch layer.
    */
-  public static List<ConfigProblem> check(String isaId, KernelConfig config) {
+  public static List<ConfigProblem> check(String isaId, ArchMachine machine, KernelConfig config) {
     Entry entry = ARCHES.get(isaId);
-    return entry == null ? List.of() : entry.check().apply(config);
+    return entry == null ? List.of() : entry.check().apply(machine, config);
   }
 
   /**

@@ -3,6 +3,7 @@ package org.mmuemu.kernel.arch.x86;
 import java.util.ArrayList;
 import java.util.List;
 import org.mmuemu.core.config.ConfigProblem;
+import org.mmuemu.kernel.arch.ArchMachine;
 import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.config.KernelVariants;
 
@@ -28,7 +29,7 @@ public record X86ArchConfig(boolean pti, boolean flushBeforeFreeingPteTable, lon
   }
 
   /** x86's config checks: the arm64-only variants must stay at their defaults (they would change nothing). */
-  public static List<ConfigProblem> check(KernelConfig config) {
+  public static List<ConfigProblem> check(ArchMachine machine, KernelConfig config) {
     List<ConfigProblem> problems = new ArrayList<>();
     if (config.variants().vmapContpte().on()) {
       problems.add(ConfigProblem.expected("/kernel/variants/vmapContpte", "\"on\"", "off on an x86 machine (arm64 only)"));
