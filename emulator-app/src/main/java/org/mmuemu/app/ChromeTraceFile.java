@@ -7,6 +7,7 @@ import org.mmuemu.app.trace.ChromeTraceWriter;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.trace.KernelOperationNames;
 import org.mmuemu.kernel.run.RunObserver;
 
 /**
@@ -20,12 +21,8 @@ final class ChromeTraceFile {
   /** Counters are written per core once per this many simulated cycles. */
   static final long COUNTER_INTERVAL_CYCLES = 10_000;
 
-  /**
-   * Operation names for {@code kernel.call} events: the kernel's ids, resolved by name once
-   * kernel-mm publishes them (KernelOperationNames::nameOf); until then the writer names an
-   * operation by its id.
-   */
-  static final IntFunction<String> KERNEL_OPERATION_NAMES = id -> null;
+  /** Operation names for {@code kernel.call} events: the kernel's ids, by name. */
+  static final IntFunction<String> KERNEL_OPERATION_NAMES = KernelOperationNames::nameOf;
 
   private final OutputFile output;
   private final ChromeTraceWriter writer;
