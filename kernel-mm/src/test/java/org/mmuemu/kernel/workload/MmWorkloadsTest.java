@@ -12,6 +12,7 @@ import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.run.SimulationRequest;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * The process-mm workloads on both ISAs: each runs with small parameters, reports the latency

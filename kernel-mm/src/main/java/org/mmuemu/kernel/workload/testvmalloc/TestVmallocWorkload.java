@@ -1,4 +1,4 @@
-package org.mmuemu.kernel.workload;
+package org.mmuemu.kernel.workload.testvmalloc;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,6 +14,11 @@ import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
+import org.mmuemu.kernel.workload.MmWorkloads;
+import org.mmuemu.kernel.workload.Workload;
+import org.mmuemu.kernel.workload.WorkloadArgs;
+import org.mmuemu.kernel.workload.WorkloadException;
+import org.mmuemu.kernel.workload.WorkloadParam;
 
 /**
  * Linux's vmalloc test module (lib/test_vmalloc.c): {@code nr_threads} workers, each on its own
