@@ -7,7 +7,7 @@ import org.mmuemu.app.trace.ChromeTraceWriter;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.machine.Machine;
-import org.mmuemu.core.trace.KernelOperationNames;
+import org.mmuemu.core.trace.NameTable;
 import org.mmuemu.kernel.run.RunObserver;
 
 /**
@@ -22,7 +22,7 @@ final class ChromeTraceFile {
   static final long COUNTER_INTERVAL_CYCLES = 10_000;
 
   /** Operation names for {@code kernel.call} events: the kernel's ids, by name. */
-  static final IntFunction<String> KERNEL_OPERATION_NAMES = KernelOperationNames::nameOf;
+  static final IntFunction<String> KERNEL_OPERATION_NAMES = NameTable.KERNEL_OPERATIONS::nameOf;
 
   private final OutputFile output;
   private final ChromeTraceWriter writer;
