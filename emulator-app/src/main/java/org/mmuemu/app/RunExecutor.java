@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import org.mmuemu.app.runner.ExitCodes;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;

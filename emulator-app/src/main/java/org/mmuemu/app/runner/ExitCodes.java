@@ -1,4 +1,4 @@
-package org.mmuemu.app;
+package org.mmuemu.app.runner;
 
 /** The exit codes of every mmuemu command. */
 public final class ExitCodes {
