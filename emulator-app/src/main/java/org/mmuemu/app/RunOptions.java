@@ -39,7 +39,8 @@ final class RunOptions {
 
   @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
       description = "The trace's form: jsonl (one event per line, as the control port streams them) or chrome "
-          + "(trace-event JSON for Perfetto UI; kept whole when the run stops with an error). "
+          + "(trace-event JSON for Perfetto UI). Either ends with a marker when the run stops early (an error, "
+          + "Ctrl-C). "
           + "Default: ${DEFAULT-VALUE}.")
   org.mmuemu.app.trace.TraceFormat traceFormat = org.mmuemu.app.trace.TraceFormat.jsonl;
 
