@@ -35,6 +35,7 @@ import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.Workloads;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -96,13 +97,11 @@ final class CompareCommand implements Callable<Integer> {
           + "extension (trace.json -> trace.<label>.json).")
   Path trace;
 
-  @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
-      description = "jsonl or chrome (trace-event JSON for Perfetto UI). Default: ${DEFAULT-VALUE}.")
-  TraceFormat traceFormat = TraceFormat.jsonl;
+  @Mixin
+  TraceOptions.Format traceFormat;
 
-  @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
-      description = "Event kinds to trace, as for 'mmuemu run'.")
-  List<String> traceEvents = new ArrayList<>();
+  @Mixin
+  TraceOptions.Events traceEvents;
 
   /** The traces of columns Ctrl-C stopped, as each column thread ended them. */
   private final List<TraceFile.Stopped> stoppedTraces = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -166,13 +165,13 @@ final class CompareCommand implements Callable<Integer> {
       OutputFile resultsOutput) throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
     long effectiveSeed = seed == null ? 1 : seed;
-    long traceMask = RunExecutor.traceMask(trace, traceEvents);
+    long traceMask = RunExecutor.traceMask(trace, traceEvents.traceEvents);
     List<ParallelRuns.ObservedRun<ColumnRun>> tasks = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
       LoadedMachine machine = loaded.get(i);
       ColumnTrace columnTrace = new ColumnTrace(trace == null ? null : columnTracePath(trace, column.label()),
-          traceFormat, traceMask, i + 1);
+          traceFormat.traceFormat, traceMask, i + 1);
       tasks.add((cancelled, observer) -> runColumn(registry, column, machine, resolvedWorkload, effectiveSeed,
           columnTrace, cancelled, observer));
     }

@@ -161,17 +161,17 @@ final class RunExecutor {
   }
 
   private TraceFile openTrace(LoadedMachine loaded) throws UserInputException {
-    long traceMask = traceMask(options.trace, options.traceEvents);
+    long traceMask = traceMask(options.trace, options.traceEvents.traceEvents);
     if (options.trace == null) {
       if (options.traceMaxBytes != null) {
         throw new UserInputException("--trace-max-bytes: needs --trace <file> to say where the events go");
       }
       return null;
     }
-    if (options.traceFormat == TraceFormat.chrome && options.traceMaxBytes != null) {
+    if (options.traceFormat.traceFormat == TraceFormat.chrome && options.traceMaxBytes != null) {
       throw new UserInputException("--trace-max-bytes: only for --trace-format jsonl");
     }
-    return TraceFile.open(options.trace, options.traceFormat, loaded, traceMask, 1, loaded.spec().name(),
+    return TraceFile.open(options.trace, options.traceFormat.traceFormat, loaded, traceMask, 1, loaded.spec().name(),
         traceMaxBytes());
   }
 

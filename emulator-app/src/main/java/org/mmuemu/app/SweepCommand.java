@@ -25,6 +25,7 @@ import org.mmuemu.kernel.workload.Workloads;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -117,8 +118,8 @@ final class SweepCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "The plan.")
-    Path plan;
+    @Mixin
+    PlanOption planOption;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Which which;
@@ -144,7 +145,7 @@ final class SweepCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      SweepPlan sweepPlan = SweepPlan.read(plan);
+      SweepPlan sweepPlan = SweepPlan.read(planOption.plan);
       List<SweepPlan.Run> selected;
       if (which.all) {
         selected = sweepPlan.runs();
@@ -169,7 +170,7 @@ final class SweepCommand implements Runnable {
       try {
         workload = Workloads.get(sweepPlan.workload());
       } catch (WorkloadException e) {
-        throw new UserInputException("--plan " + plan + ": /workload: " + e.getMessage());
+        throw new UserInputException("--plan " + planOption.plan + ": /workload: " + e.getMessage());
       }
       IsaRegistry registry = IsaRegistry.load();
       PrintWriter out = spec.commandLine().getOut();
@@ -229,8 +230,8 @@ final class SweepCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "The plan.")
-    Path plan;
+    @Mixin
+    PlanOption planOption;
 
     @Option(names = "--out-dir", required = true, paramLabel = "<dir>", description = "Where the results are.")
     Path outDir;
@@ -243,7 +244,7 @@ final class SweepCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      SweepPlan sweepPlan = SweepPlan.read(plan);
+      SweepPlan sweepPlan = SweepPlan.read(planOption.plan);
       List<SweepReport.SweepRun> runs = new ArrayList<>();
       List<Integer> missing = new ArrayList<>();
       for (SweepPlan.Run run : sweepPlan.runs()) {
@@ -263,7 +264,7 @@ final class SweepCommand implements Runnable {
       }
       if (!missing.isEmpty()) {
         throw new UserInputException("--out-dir " + outDir + ": no result yet for runs " + missing
-            + " (run them with 'mmuemu sweep run --plan " + plan + " --index N --out-dir " + outDir + "')");
+            + " (run them with 'mmuemu sweep run --plan " + planOption.plan + " --index N --out-dir " + outDir + "')");
       }
       SweepReport sweepReport = new SweepReport(sweepPlan.workload(), sweepPlan.axes(), runs);
       PrintWriter out = spec.commandLine().getOut();
@@ -281,5 +282,11 @@ final class SweepCommand implements Runnable {
       out.flush();
       return ExitCodes.OK;
     }
+  }
+
+  /** {@code --plan} of the commands that read a plan ({@code run}, {@code aggregate}). */
+  static final class PlanOption {
+    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "The plan.")
+    Path plan;
   }
 }
