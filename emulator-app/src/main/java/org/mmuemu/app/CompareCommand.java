@@ -178,13 +178,14 @@ final class CompareCommand implements Callable<Integer> {
     List<ColumnRun> runs;
     try {
       runs = ParallelRuns.runObserved("compare", columns.stream().map(Column::label).toList(), tasks, poolSize,
-          ProgressDisplay.wanted(quiet));
+          ProgressDisplay.wanted(quiet), () -> {
+            spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): the columns stopped; "
+                + TraceFile.keptMessage("no report written", List.copyOf(stoppedTraces)));
+            spec.commandLine().getErr().flush();
+          });
     } catch (ColumnFailure e) {
       throw e.input;
     } catch (CancellationException e) {
-      spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): the columns stopped; "
-          + TraceFile.keptMessage("no report written", List.copyOf(stoppedTraces)));
-      spec.commandLine().getErr().flush();
       return ExitCodes.INTERRUPTED;
     }
     Comparison comparison = new Comparison(commandLine(), VersionProvider.version(), runs);

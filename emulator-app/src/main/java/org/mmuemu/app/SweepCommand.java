@@ -181,11 +181,13 @@ final class SweepCommand implements Runnable {
       List<String> lines;
       try {
         lines = ParallelRuns.runObserved("sweep", selected.stream().map(run -> "run " + run.index()).toList(), tasks,
-            poolSize, ProgressDisplay.wanted(quiet));
+            poolSize, ProgressDisplay.wanted(quiet), () -> {
+              spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and "
+                  + "wrote nothing; finished results are kept, and running the same command again does only what is "
+                  + "missing");
+              spec.commandLine().getErr().flush();
+            });
       } catch (CancellationException e) {
-        spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and wrote "
-            + "nothing; finished results are kept, and running the same command again does only what is missing");
-        spec.commandLine().getErr().flush();
         return ExitCodes.INTERRUPTED;
       }
       if (!quiet) {

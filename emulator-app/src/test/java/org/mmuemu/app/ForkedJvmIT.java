@@ -76,6 +76,37 @@ final class ForkedJvmIT {
     }
   }
 
+  /** SIGTERM during compare: every column's trace ends with the interrupt, no report, and stderr says so. */
+  @Test
+  void sigterm_duringCompare_keepsEachColumnsTraceEndedAndWritesNoReport() throws Exception {
+    Path trace = dir.resolve("ct.json");
+    Path report = dir.resolve("report.html");
+    Path output = dir.resolve("output.txt");
+    Process process = startJar(List.of(), output, "compare", "--machine", "arm64-neoverse-n1", "--machine",
+        "x86-skylake", "--workload", "stream", "--param", "accesses=100000000", "--jobs", "2", "--report",
+        report.toString(), "--trace", trace.toString(), "--trace-format", "chrome");
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (temporaries().size() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(temporaries()).hasSize(3);
+      Thread.sleep(1500);
+      process.destroy();
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+    assertThat(temporaries()).isEmpty();
+    assertThat(report).doesNotExist();
+    long n1Cycle = assertEndsWithStop(dir.resolve("ct.arm64-neoverse-n1.json"), "chrome", "interrupted");
+    long skylakeCycle = assertEndsWithStop(dir.resolve("ct.x86-skylake.json"), "chrome", "interrupted");
+    assertThat(Files.readString(output)).isEqualTo("interrupted (Ctrl-C or SIGTERM): the columns stopped; no report "
+        + "written; trace kept: " + dir.resolve("ct.arm64-neoverse-n1.json") + " (ends at cycle " + n1Cycle
+        + ", marked interrupted), " + dir.resolve("ct.x86-skylake.json") + " (ends at cycle " + skylakeCycle
+        + ", marked interrupted)\n");
+  }
+
   /** An error mid-run (a malformed line far into a replayed trace): the same, with "failed". */
   @Test
   void errorMidRun_keepsTheTraceEndedAndWritesNoResult() throws Exception {
