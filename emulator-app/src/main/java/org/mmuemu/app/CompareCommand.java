@@ -298,9 +298,7 @@ final class CompareCommand implements Callable<Integer> {
     } catch (SimulatedOutOfMemoryException e) {
       throw failed(trace, "column " + column.label() + ": --machine " + column.machine() + ": " + e.getMessage());
     } catch (RuntimeException | Error e) {
-      if (trace != null) {
-        trace.stop(TraceFile.Stop.FAILED, String.valueOf(e));
-      }
+      TraceFile.stopUnexpected(trace, e);
       throw e;
     } finally {
       if (trace != null) {

@@ -84,9 +84,7 @@ final class RunExecutor {
     } catch (IOException e) {
       throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
     } catch (RuntimeException | Error e) {
-      if (trace != null) {
-        trace.stop(TraceFile.Stop.FAILED, String.valueOf(e));
-      }
+      TraceFile.stopUnexpected(trace, e);
       throw e;
     } finally {
       if (progress != null) {

@@ -143,6 +143,16 @@ abstract class TraceFile {
   }
 
   /**
+   * Ends {@code trace} (if any) after an unexpected failure (a bug, out of memory), keeping it as
+   * far as it got when it can still be written; the failure itself is the caller's to throw.
+   */
+  static void stopUnexpected(TraceFile trace, Throwable failure) {
+    if (trace != null) {
+      trace.stop(Stop.FAILED, String.valueOf(failure));
+    }
+  }
+
+  /**
    * One line on what of a stopped command's outputs was kept, such as {@code no result written;
    * trace kept: t.json (ends at cycle 123, marked interrupted)}.
    *

@@ -55,18 +55,7 @@ final class ForkedJvmIT {
       Process process = startJar(List.of(), output, "run", "--machine", "arm64-neoverse-n1", "--workload", "stream",
           "--param", "accesses=100000000", "--trace", trace.toString(), "--trace-format", format, "--out",
           result.toString());
-      try {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (temporaries().size() < 2 && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-        }
-        assertThat(temporaries()).hasSize(2);
-        Thread.sleep(1500);
-        process.destroy();
-        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      } finally {
-        process.destroyForcibly();
-      }
+      sigtermOnceWriting(process, 2);
       String text = Files.readString(output);
       assertThat(temporaries()).isEmpty();
       assertThat(result).doesNotExist();
@@ -85,18 +74,7 @@ final class ForkedJvmIT {
     Process process = startJar(List.of(), output, "compare", "--machine", "arm64-neoverse-n1", "--machine",
         "x86-skylake", "--workload", "stream", "--param", "accesses=100000000", "--jobs", "2", "--report",
         report.toString(), "--trace", trace.toString(), "--trace-format", "chrome");
-    try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (temporaries().size() < 3 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
-      assertThat(temporaries()).hasSize(3);
-      Thread.sleep(1500);
-      process.destroy();
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    } finally {
-      process.destroyForcibly();
-    }
+    sigtermOnceWriting(process, 3);
     assertThat(temporaries()).isEmpty();
     assertThat(report).doesNotExist();
     long n1Cycle = assertEndsWithStop(dir.resolve("ct.arm64-neoverse-n1.json"), "chrome", "interrupted");
@@ -130,6 +108,22 @@ final class ForkedJvmIT {
       long cycle = assertEndsWithStop(trace, format, "failed");
       assertThat(text).startsWith("replay: bad.txt:50001: malformed lackey line").endsWith("\nreplay: no result "
           + "written (--out " + result + "); trace kept: " + trace + " (ends at cycle " + cycle + ", marked failed)\n");
+    }
+  }
+
+  /** Sends SIGTERM once the run has opened its outputs and run a while, and waits for the exit. */
+  private void sigtermOnceWriting(Process process, int outputs) throws Exception {
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (temporaries().size() < outputs && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(temporaries()).hasSize(outputs);
+      Thread.sleep(1500);
+      process.destroy();
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      process.destroyForcibly();
     }
   }
 
