@@ -6,6 +6,7 @@ import java.util.function.IntFunction;
 import org.mmuemu.app.trace.ChromeTraceWriter;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.trace.KernelOperationNames;
 
 /**
  * A Chrome trace being written to an {@link OutputFile} (opened like every output, before the
@@ -18,12 +19,8 @@ final class ChromeTraceFile extends TraceFile {
   /** Counters are written per core once per this many simulated cycles. */
   static final long COUNTER_INTERVAL_CYCLES = 10_000;
 
-  /**
-   * Operation names for {@code kernel.call} events: the kernel's ids, resolved by name once
-   * kernel-mm publishes them (KernelOperationNames::nameOf); until then the writer names an
-   * operation by its id.
-   */
-  static final IntFunction<String> KERNEL_OPERATION_NAMES = id -> null;
+  /** Operation names for {@code kernel.call} events: the kernel's ids, by name. */
+  static final IntFunction<String> KERNEL_OPERATION_NAMES = KernelOperationNames::nameOf;
 
   private final ChromeTraceWriter writer;
 

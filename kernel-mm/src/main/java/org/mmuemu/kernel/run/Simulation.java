@@ -10,10 +10,10 @@ import org.mmuemu.core.result.ResultBuilder;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
-import org.mmuemu.kernel.workload.WorkloadParams;
+import org.mmuemu.kernel.workload.WorkloadArgs;
 
 /**
  * Runs one workload on one machine: builds the machine, boots the kernel, prepares the
@@ -56,7 +56,7 @@ public final class Simulation {
     try {
       Kernel kernel = new Kernel(machine, kernelConfig);
       Workload workload = request.workload();
-      Map<String, String> params = WorkloadParams.resolve(workload, request.params());
+      WorkloadArgs params = WorkloadArgs.resolve(workload, request.params());
       Workload.PreparedWorkload prepared = workload.prepare(kernel, params, request.seed());
       boolean[] stopped = new boolean[1];
       request.observer().started(machine);

@@ -1,6 +1,7 @@
-package org.mmuemu.kernel.vmalloc;
+package org.mmuemu.kernel.oracle;
 
 import java.util.Arrays;
+import java.util.function.LongUnaryOperator;
 import org.mmuemu.core.machine.Core;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
@@ -23,11 +24,11 @@ import org.mmuemu.core.tlb.SetAssociativeTlb;
  * <p>The remembered pages live in a primitive open-addressing table (no boxing). Confined to
  * the simulation thread.
  */
-final class AliasOracle {
+public final class AliasOracle {
   private static final long EMPTY = 0L; // page VAs of the kernel half are never 0
 
   private final Machine machine;
-  private final KernelPageTables tables;
+  private final LongUnaryOperator kernelTranslate;
   private long[] pageVas = new long[1024];
   private long[] pfns = new long[1024];
   private int size;
@@ -37,13 +38,14 @@ final class AliasOracle {
   private boolean[] reported = new boolean[0];
   private long checks;
 
-  AliasOracle(Machine machine, KernelPageTables tables) {
+  /** @param kernelTranslate software walk of the kernel tables: the pa a va maps to, or -1 */
+  public AliasOracle(Machine machine, LongUnaryOperator kernelTranslate) {
     this.machine = machine;
-    this.tables = tables;
+    this.kernelTranslate = kernelTranslate;
   }
 
   /** Remembers that the kernel entry of {@code pageVa}, which mapped {@code pfn}, was cleared and not yet flushed. */
-  void unmapped(long pageVa, long pfn) {
+  public void unmapped(long pageVa, long pfn) {
     if ((size + 1) * 2 > pageVas.length) {
       rehash(pageVas.length * 2);
     }
@@ -85,22 +87,22 @@ final class AliasOracle {
   }
 
   /** Pages unmapped and not yet covered by a completed flush. */
-  int unflushedPages() {
+  public int unflushedPages() {
     return size;
   }
 
   /** Pages checked so far. */
-  long checks() {
+  public long checks() {
     return checks;
   }
 
   /** A kernel-range flush of {@code [startVa, endVa)} completed on {@code core}: check and forget. */
-  void flushCompleted(int core, long startVa, long endVa, String what) {
+  public void flushCompleted(int core, long startVa, long endVa, String what) {
     check(core, startVa, endVa, what, true);
   }
 
   /** A call promised that no unflushed kernel alias remains anywhere (vm_unmap_aliases): check them all. */
-  void promiseNoAliases(int core, String what) {
+  public void promiseNoAliases(int core, String what) {
     check(core, 0L, -1L, what, false);
   }
 
@@ -183,7 +185,7 @@ final class AliasOracle {
       return false; // this entry translates some other address to the frame
     }
     long pa = tlb.translate(slot, pageVa);
-    long mappedPa = tables.translate(pageVa);
+    long mappedPa = kernelTranslate.applyAsLong(pageVa);
     if (mappedPa >= 0 && (mappedPa & -4096L) == (pa & -4096L)) {
       return false;
     }
