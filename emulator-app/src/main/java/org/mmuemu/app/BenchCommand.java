@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.mmuemu.app.runner.ExitCodes;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;

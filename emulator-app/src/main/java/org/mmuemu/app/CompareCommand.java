@@ -18,7 +18,10 @@ import org.mmuemu.app.compare.Column;
 import org.mmuemu.app.compare.ColumnRun;
 import org.mmuemu.app.compare.Comparison;
 import org.mmuemu.app.compare.ReportTemplates;
+import org.mmuemu.app.runner.ExitCodes;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.app.trace.TraceFormat;
+import org.mmuemu.app.version.VersionProvider;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
 import org.mmuemu.configs.io.OutputFile;
@@ -32,6 +35,7 @@ import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -93,13 +97,14 @@ final class CompareCommand implements Callable<Integer> {
           + "extension (trace.json -> trace.<label>.json).")
   Path trace;
 
-  @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
-      description = "jsonl or chrome (trace-event JSON for Perfetto UI). Default: ${DEFAULT-VALUE}.")
-  TraceFormat traceFormat = TraceFormat.jsonl;
+  @Mixin
+  TraceOptions.Format traceFormat;
 
-  @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
-      description = "Event kinds to trace, as for 'mmuemu run'.")
-  List<String> traceEvents = new ArrayList<>();
+  @Mixin
+  TraceOptions.Events traceEvents;
+
+  /** The traces of columns Ctrl-C stopped, as each column thread ended them. */
+  private final List<TraceFile.Stopped> stoppedTraces = java.util.Collections.synchronizedList(new ArrayList<>());
 
   @Option(names = "--jobs", paramLabel = "N",
       description = "Columns run at once (default: the host's processors). The report does not depend on it.")
@@ -160,26 +165,27 @@ final class CompareCommand implements Callable<Integer> {
       OutputFile resultsOutput) throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
     long effectiveSeed = seed == null ? 1 : seed;
-    long traceMask = RunExecutor.traceMask(trace, traceEvents);
+    long traceMask = RunExecutor.traceMask(trace, traceEvents.traceEvents);
     List<ParallelRuns.ObservedRun<ColumnRun>> tasks = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
       LoadedMachine machine = loaded.get(i);
       ColumnTrace columnTrace = new ColumnTrace(trace == null ? null : columnTracePath(trace, column.label()),
-          traceFormat, traceMask, i + 1);
+          traceFormat.traceFormat, traceMask, i + 1);
       tasks.add((cancelled, observer) -> runColumn(registry, column, machine, resolvedWorkload, effectiveSeed,
           columnTrace, cancelled, observer));
     }
     List<ColumnRun> runs;
     try {
       runs = ParallelRuns.runObserved("compare", columns.stream().map(Column::label).toList(), tasks, poolSize,
-          ProgressDisplay.wanted(quiet));
+          ProgressDisplay.wanted(quiet), () -> {
+            spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): the columns stopped; "
+                + TraceFile.keptMessage("no report written", List.copyOf(stoppedTraces)));
+            spec.commandLine().getErr().flush();
+          });
     } catch (ColumnFailure e) {
       throw e.input;
     } catch (CancellationException e) {
-      spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): the columns stopped; no report written"
-          + (trace == null ? "" : ", no trace written"));
-      spec.commandLine().getErr().flush();
       return ExitCodes.INTERRUPTED;
     }
     Comparison comparison = new Comparison(commandLine(), VersionProvider.version(), runs);
@@ -261,35 +267,25 @@ final class CompareCommand implements Callable<Integer> {
   private ColumnRun runColumn(IsaRegistry registry, Column column, LoadedMachine machine, Workload workloadToRun,
       long runSeed, ColumnTrace columnTrace, BooleanSupplier cancelled, RunObserver progressObserver)
       throws ColumnFailure {
-    JsonLinesTraceWriter lines = null;
-    ChromeTraceFile chrome = null;
+    TraceFile trace = null;
     try {
-      List<String> levels = RunExecutor.levelNames(machine);
-      if (columnTrace.path() != null && columnTrace.format() == TraceFormat.chrome) {
-        chrome = new ChromeTraceFile(RunExecutor.openOutput("--trace", columnTrace.path()), columnTrace.pid(),
-            column.label(), machine.spec().frequencyGHz(), columnTrace.kindMask(), levels);
-      } else if (columnTrace.path() != null) {
-        lines = new JsonLinesTraceWriter(RunExecutor.openOutput("--trace", columnTrace.path()),
-            columnTrace.kindMask(), Long.MAX_VALUE, levels);
+      if (columnTrace.path() != null) {
+        trace = TraceFile.open(columnTrace.path(), columnTrace.format(), machine, columnTrace.kindMask(),
+            columnTrace.pid(), column.label(), Long.MAX_VALUE);
       }
-      List<TraceSink> sinks = lines != null ? List.of(lines) : chrome != null ? List.of(chrome.sink()) : List.of();
-      Simulation.Outcome outcome;
-      try {
-        outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(), runSeed, sinks,
-            cancelled, RunObserver.all(chrome == null ? RunObserver.NONE : chrome.observer(), progressObserver));
-      } catch (CancellationException e) {
-        if (chrome != null) {
-          chrome.abandon();
-        }
-        throw e;
-      }
-      if (lines != null) {
-        lines.commit();
-      }
-      if (chrome != null) {
-        chrome.complete();
+      Simulation.Outcome outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(),
+          runSeed, trace == null ? List.of() : List.of(trace.sink()), cancelled,
+          RunObserver.all(trace == null ? RunObserver.NONE : trace.observer(), progressObserver));
+      if (trace != null) {
+        trace.complete();
       }
       return ColumnRun.of(column, outcome.result(), outcome.stats(), machine.spec().frequencyGHz());
+    } catch (CancellationException e) {
+      if (trace != null) {
+        // Said by the command once every column has stopped.
+        stoppedTraces.add(trace.stop(TraceFile.Stop.INTERRUPTED, null));
+      }
+      throw e;
     } catch (UserInputException e) {
       throw new ColumnFailure(e);
     } catch (OutputFileException e) {
@@ -298,18 +294,26 @@ final class CompareCommand implements Callable<Integer> {
       throw new ColumnFailure(new UserInputException("--trace " + columnTrace.path() + ": cannot write ("
           + e.getCause().getMessage() + ")"));
     } catch (WorkloadException e) {
-      throw new ColumnFailure(new UserInputException("column " + column.label() + ": " + e.getMessage()));
+      throw failed(trace, "column " + column.label() + ": " + e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
-      throw new ColumnFailure(new UserInputException("column " + column.label() + ": --machine " + column.machine()
-          + ": " + e.getMessage()));
+      throw failed(trace, "column " + column.label() + ": --machine " + column.machine() + ": " + e.getMessage());
+    } catch (RuntimeException | Error e) {
+      TraceFile.stopUnexpected(trace, e);
+      throw e;
     } finally {
-      if (lines != null) {
-        lines.abandon();
-      }
-      if (chrome != null) {
-        RunExecutor.completeAfterFailure(chrome);
+      if (trace != null) {
+        trace.abandon();
       }
     }
+  }
+
+  /** A column that failed during its run: its trace ended and kept, the error and what was kept. */
+  private static ColumnFailure failed(TraceFile trace, String message) {
+    if (trace == null) {
+      return new ColumnFailure(new UserInputException(message));
+    }
+    return new ColumnFailure(new UserInputException(List.of(message, TraceFile.keptMessage("column stopped",
+        List.of(trace.stop(TraceFile.Stop.FAILED, message))))));
   }
 
   /** Carries a column's bad-input error out of the pool. */

@@ -3,24 +3,25 @@ package org.mmuemu.app;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.file.Path;
 import java.util.List;
+import org.mmuemu.app.trace.JsonStrings;
 import org.mmuemu.configs.io.OutputFile;
-import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.core.trace.json.EventJson;
 
 /**
  * Writes events as JSON lines ({@link EventJson}) to an {@link OutputFile}: a file is moved
- * into place only when the run finishes ({@link #commit}), so a failed run leaves nothing
- * behind; a device or FIFO is streamed to.
+ * into place when the run ends (see {@link TraceFile}); a device or FIFO is streamed to.
  *
  * <p>At most {@code maxBytes} of events are written: the run goes on, and the trace ends with
- * one marker line, {@code {"truncated":true,...}}, saying where it was cut. Confined to the
- * simulation thread.
+ * one marker line, {@code {"truncated":true,...}}, saying where it was cut. A run that stops
+ * early (interrupted, failed) ends its trace with one marker line
+ * {@code {"stopped":"interrupted"|"failed","cycle":N,"eventsWritten":M[,"error":"..."]}}.
+ * Confined to the simulation thread.
  */
-final class JsonLinesTraceWriter implements TraceSink {
-  private final OutputFile output;
+final class JsonLinesTraceWriter extends TraceFile implements TraceSink {
   private final Writer writer;
   private final long kindMask;
   private final long maxBytes;
@@ -34,8 +35,8 @@ final class JsonLinesTraceWriter implements TraceSink {
    * @param output where the lines go; this writer commits or aborts it
    * @param maxBytes the most bytes of events to write, or {@code Long.MAX_VALUE}
    */
-  JsonLinesTraceWriter(OutputFile output, long kindMask, long maxBytes, List<String> tlbLevelNames) {
-    this.output = output;
+  JsonLinesTraceWriter(OutputFile output, Path path, long kindMask, long maxBytes, List<String> tlbLevelNames) {
+    super(output, path);
     this.writer = output.writer();
     this.kindMask = kindMask;
     this.maxBytes = maxBytes;
@@ -82,14 +83,31 @@ final class JsonLinesTraceWriter implements TraceSink {
     return eventsNotWritten;
   }
 
-  /** Flushes and moves the trace into place. */
-  void commit() throws OutputFileException {
-    output.commit();
+  @Override
+  TraceSink sink() {
+    return this;
   }
 
-  /** Drops an unfinished trace (a no-op after {@link #commit}). */
-  void abandon() {
-    output.abort();
+  @Override
+  void end() {
+    // Every line is whole as written; the commit flushes them.
+  }
+
+  @Override
+  void endStopped(Stop stop, long cycle, String error) {
+    line.setLength(0);
+    line.append("{\"stopped\":\"").append(stop.word).append("\",\"cycle\":").append(cycle)
+        .append(",\"eventsWritten\":").append(events);
+    if (error != null) {
+      line.append(",\"error\":");
+      JsonStrings.append(line, error);
+    }
+    line.append("}\n");
+    try {
+      writer.append(line);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static long utf8Length(CharSequence text) {

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.core.isa.IsaProvider;

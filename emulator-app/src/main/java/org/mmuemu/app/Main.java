@@ -2,6 +2,8 @@ package org.mmuemu.app;
 
 import java.io.PrintWriter;
 import java.util.Arrays;
+import org.mmuemu.app.runner.ExitCodes;
+import org.mmuemu.app.version.VersionProvider;
 import org.mmuemu.core.config.ByteSize;
 import org.mmuemu.core.text.TerminalText;
 import picocli.CommandLine;

@@ -2,6 +2,7 @@ package org.mmuemu.app;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -31,11 +32,13 @@ public final class ParallelRuns {
    * {@code showProgress}) and Ctrl-C turned into the runs' cancellation.
    *
    * @param labels a label per run, for the progress bar
-   * @throws java.util.concurrent.CancellationException when Ctrl-C stopped the batch; the
-   *     runs' own clean-up has run and the caller should say what is left
+   * @param onInterrupted says what is left after Ctrl-C stopped the batch: run after the runs'
+   *     own clean-up and before the hook lets the JVM exit (after it, a line could be lost)
+   * @throws java.util.concurrent.CancellationException when Ctrl-C stopped the batch, after
+   *     {@code onInterrupted}
    */
   static <T> List<T> runObserved(String taskName, List<String> labels, List<ObservedRun<T>> runs, int jobs,
-      boolean showProgress) throws Exception {
+      boolean showProgress, Runnable onInterrupted) throws Exception {
     Interruption interruption = Interruption.install();
     ProgressDisplay progress = showProgress ? ProgressDisplay.forBatch(taskName, labels, null) : null;
     try {
@@ -52,11 +55,17 @@ public final class ParallelRuns {
           return result;
         });
       }
-      return runAll(tasks, jobs);
-    } finally {
-      if (progress != null) {
-        progress.close();
+      try {
+        return runAll(tasks, jobs);
+      } finally {
+        if (progress != null) {
+          progress.close();
+        }
       }
+    } catch (CancellationException e) {
+      onInterrupted.run();
+      throw e;
+    } finally {
       interruption.close();
     }
   }

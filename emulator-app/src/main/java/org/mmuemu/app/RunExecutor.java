@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import org.mmuemu.app.runner.ExitCodes;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
@@ -45,68 +47,51 @@ final class RunExecutor {
     LoadedMachine loaded = loadMachine(registry, options.machine, options.overrides);
     // Every output is opened before the run: a wrong path fails now, not after the whole run.
     OutputFile resultOutput = options.out == null ? null : openOutput("--out", options.out);
-    JsonLinesTraceWriter traceWriter = null;
-    ChromeTraceFile chromeTrace = null;
+    TraceFile trace = null;
     RunResult result;
     Interruption interruption = Interruption.install();
     ProgressDisplay progress = null;
     try {
-      long traceMask = traceMask(options.trace, options.traceEvents);
-      if (options.trace != null && options.traceFormat == TraceFormat.chrome) {
-        if (options.traceMaxBytes != null) {
-          throw new UserInputException("--trace-max-bytes: only for --trace-format jsonl");
-        }
-        chromeTrace = new ChromeTraceFile(openOutput("--trace", options.trace), 1, loaded.spec().name(),
-            loaded.spec().frequencyGHz(), traceMask, levelNames(loaded));
-      } else {
-        traceWriter = openTrace(loaded, traceMask);
-      }
+      trace = openTrace(loaded);
       if (ProgressDisplay.wanted(options.quiet || options.json)) {
         progress = ProgressDisplay.forRun(workload.name() + " on " + loaded.spec().name(), null);
       }
-      List<TraceSink> sinks = traceWriter != null ? List.of(traceWriter)
-          : chromeTrace != null ? List.of(chromeTrace.sink()) : List.of();
-      result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed, sinks,
-          interruption::requested, RunObserver.all(chromeTrace == null ? RunObserver.NONE : chromeTrace.observer(),
+      result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed,
+          trace == null ? List.of() : List.of(trace.sink()), interruption::requested,
+          RunObserver.all(trace == null ? RunObserver.NONE : trace.observer(),
               progress == null ? RunObserver.NONE : progress.runObserver())).result();
-      if (traceWriter != null) {
-        traceWriter.commit();
-      }
-      if (chromeTrace != null) {
-        chromeTrace.complete();
+      if (trace != null) {
+        trace.complete();
       }
       if (resultOutput != null) {
         resultOutput.writer().write(ResultJson.toJson(result));
         resultOutput.commit();
       }
     } catch (CancellationException e) {
-      // The finally block removes what is unfinished before the hook lets the JVM exit.
-      if (chromeTrace != null) {
-        chromeTrace.abandon();
-      }
-      err.println("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written"
-          + (options.trace != null ? ", no trace written" : ""));
+      // Ended here, before the hooks let the JVM exit: the trace is kept whole, the result is not.
+      err.println("interrupted (Ctrl-C or SIGTERM): the run stopped; " + whatWasKept(trace, TraceFile.Stop.INTERRUPTED,
+          null));
       err.flush();
       return ExitCodes.INTERRUPTED;
     } catch (WorkloadException e) {
-      throw new UserInputException(e.getMessage());
+      throw failed(trace, e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
-      throw new UserInputException("--machine " + options.machine + ": " + e.getMessage());
+      throw failed(trace, "--machine " + options.machine + ": " + e.getMessage());
     } catch (OutputFileException e) {
       throw new UserInputException(e.getMessage());
     } catch (UncheckedIOException e) {
       throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getCause().getMessage() + ")");
     } catch (IOException e) {
       throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
+    } catch (RuntimeException | Error e) {
+      TraceFile.stopUnexpected(trace, e);
+      throw e;
     } finally {
       if (progress != null) {
         progress.close();
       }
-      if (traceWriter != null) {
-        traceWriter.abandon();
-      }
-      if (chromeTrace != null) {
-        completeAfterFailure(chromeTrace);
+      if (trace != null) {
+        trace.abandon();
       }
       if (resultOutput != null) {
         resultOutput.abort();
@@ -122,13 +107,27 @@ final class RunExecutor {
       boolean resultOnStdout = options.json || (options.out != null && options.out.toString().equals("-"));
       PrintWriter summaryStream = resultOnStdout ? err : out;
       new Summary(result, loaded.spec().frequencyGHz()).print(summaryStream, options.out);
-      if (traceWriter != null && traceWriter.eventsNotWritten() > 0) {
+      if (trace instanceof JsonLinesTraceWriter lines && lines.eventsNotWritten() > 0) {
         summaryStream.printf("  %-22s cut at --trace-max-bytes %d: %,d events written, %,d left out%n", "trace",
-            traceMaxBytes(), traceWriter.events(), traceWriter.eventsNotWritten());
+            traceMaxBytes(), lines.events(), lines.eventsNotWritten());
       }
       summaryStream.flush();
     }
     return SimulationRunner.exitCodeOf(result);
+  }
+
+  /** A failure during the run: its trace ended and kept, the error followed by what was kept. */
+  private UserInputException failed(TraceFile trace, String message) {
+    if (trace == null && options.out == null) {
+      return new UserInputException(message);
+    }
+    return new UserInputException(List.of(message, whatWasKept(trace, TraceFile.Stop.FAILED, message)));
+  }
+
+  /** Ends the trace of a run that stopped early and says what was kept: the trace, never the result. */
+  private String whatWasKept(TraceFile trace, TraceFile.Stop stop, String error) {
+    return TraceFile.keptMessage(options.out == null ? "no result written" : "no result written (--out "
+        + options.out + ")", trace == null ? List.of() : List.of(trace.stop(stop, error)));
   }
 
   static OutputFile openOutput(String flag, Path path) throws UserInputException {
@@ -155,32 +154,23 @@ final class RunExecutor {
     }
   }
 
-  /**
-   * Ends a Chrome trace of a run that failed (a no-op after {@link ChromeTraceFile#complete}):
-   * the trace is kept, valid up to where the run stopped; if even that cannot be written it is
-   * dropped, and the run's own error is the one reported.
-   */
-  static void completeAfterFailure(ChromeTraceFile chromeTrace) {
-    try {
-      chromeTrace.complete();
-    } catch (OutputFileException e) {
-      chromeTrace.abandon();
-    }
-  }
-
   static List<String> levelNames(LoadedMachine loaded) {
     return loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
   }
 
-  private JsonLinesTraceWriter openTrace(LoadedMachine loaded, long mask) throws UserInputException {
+  private TraceFile openTrace(LoadedMachine loaded) throws UserInputException {
+    long traceMask = traceMask(options.trace, options.traceEvents.traceEvents);
     if (options.trace == null) {
       if (options.traceMaxBytes != null) {
         throw new UserInputException("--trace-max-bytes: needs --trace <file> to say where the events go");
       }
       return null;
     }
-    long maxBytes = traceMaxBytes();
-    return new JsonLinesTraceWriter(openOutput("--trace", options.trace), mask, maxBytes, levelNames(loaded));
+    if (options.traceFormat.traceFormat == TraceFormat.chrome && options.traceMaxBytes != null) {
+      throw new UserInputException("--trace-max-bytes: only for --trace-format jsonl");
+    }
+    return TraceFile.open(options.trace, options.traceFormat.traceFormat, loaded, traceMask, 1, loaded.spec().name(),
+        traceMaxBytes());
   }
 
   /** The kinds {@code --trace-events} asks for (the default set when it is not given). */

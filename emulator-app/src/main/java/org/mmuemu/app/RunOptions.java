@@ -3,6 +3,7 @@ package org.mmuemu.app;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options every command that runs a simulation shares. */
@@ -37,19 +38,14 @@ final class RunOptions {
           + "a device or FIFO is written as the run goes).")
   Path trace;
 
-  @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
-      description = "The trace's form: jsonl (one event per line, as the control port streams them) or chrome "
-          + "(trace-event JSON for Perfetto UI; kept whole when the run stops with an error). "
-          + "Default: ${DEFAULT-VALUE}.")
-  org.mmuemu.app.trace.TraceFormat traceFormat = org.mmuemu.app.trace.TraceFormat.jsonl;
+  @Mixin
+  TraceOptions.Format traceFormat;
 
   @Option(names = "--trace-max-bytes", paramLabel = "<size>",
       description = "Cut a jsonl trace after this many bytes (for example 100MiB): the run goes on and the trace "
           + "ends with a line {\"truncated\":true,...}.")
   String traceMaxBytes;
 
-  @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",
-      description = "Event kinds to trace, comma-separated, or 'all' (default: every kind but tlb.hit, tlb.fill, "
-          + "frame.alloc and frame.free; see 'mmuemu list events').")
-  List<String> traceEvents = new ArrayList<>();
+  @Mixin
+  TraceOptions.Events traceEvents;
 }

@@ -11,6 +11,8 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import org.mmuemu.app.compare.ReportTemplates;
 import org.mmuemu.app.compare.SweepReport;
+import org.mmuemu.app.runner.ExitCodes;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
 import org.mmuemu.core.isa.IsaRegistry;
@@ -23,6 +25,7 @@ import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -115,8 +118,8 @@ final class SweepCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "The plan.")
-    Path plan;
+    @Mixin
+    PlanOption planOption;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Which which;
@@ -142,7 +145,7 @@ final class SweepCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      SweepPlan sweepPlan = SweepPlan.read(plan);
+      SweepPlan sweepPlan = SweepPlan.read(planOption.plan);
       List<SweepPlan.Run> selected;
       if (which.all) {
         selected = sweepPlan.runs();
@@ -167,7 +170,7 @@ final class SweepCommand implements Runnable {
       try {
         workload = Workloads.get(sweepPlan.workload());
       } catch (WorkloadException e) {
-        throw new UserInputException("--plan " + plan + ": /workload: " + e.getMessage());
+        throw new UserInputException("--plan " + planOption.plan + ": /workload: " + e.getMessage());
       }
       IsaRegistry registry = IsaRegistry.load();
       PrintWriter out = spec.commandLine().getOut();
@@ -178,11 +181,13 @@ final class SweepCommand implements Runnable {
       List<String> lines;
       try {
         lines = ParallelRuns.runObserved("sweep", selected.stream().map(run -> "run " + run.index()).toList(), tasks,
-            poolSize, ProgressDisplay.wanted(quiet));
+            poolSize, ProgressDisplay.wanted(quiet), () -> {
+              spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and "
+                  + "wrote nothing; finished results are kept, and running the same command again does only what is "
+                  + "missing");
+              spec.commandLine().getErr().flush();
+            });
       } catch (CancellationException e) {
-        spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and wrote "
-            + "nothing; finished results are kept, and running the same command again does only what is missing");
-        spec.commandLine().getErr().flush();
         return ExitCodes.INTERRUPTED;
       }
       if (!quiet) {
@@ -227,8 +232,8 @@ final class SweepCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "The plan.")
-    Path plan;
+    @Mixin
+    PlanOption planOption;
 
     @Option(names = "--out-dir", required = true, paramLabel = "<dir>", description = "Where the results are.")
     Path outDir;
@@ -241,7 +246,7 @@ final class SweepCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      SweepPlan sweepPlan = SweepPlan.read(plan);
+      SweepPlan sweepPlan = SweepPlan.read(planOption.plan);
       List<SweepReport.SweepRun> runs = new ArrayList<>();
       List<Integer> missing = new ArrayList<>();
       for (SweepPlan.Run run : sweepPlan.runs()) {
@@ -261,7 +266,7 @@ final class SweepCommand implements Runnable {
       }
       if (!missing.isEmpty()) {
         throw new UserInputException("--out-dir " + outDir + ": no result yet for runs " + missing
-            + " (run them with 'mmuemu sweep run --plan " + plan + " --index N --out-dir " + outDir + "')");
+            + " (run them with 'mmuemu sweep run --plan " + planOption.plan + " --index N --out-dir " + outDir + "')");
       }
       SweepReport sweepReport = new SweepReport(sweepPlan.workload(), sweepPlan.axes(), runs);
       PrintWriter out = spec.commandLine().getOut();
@@ -279,5 +284,11 @@ final class SweepCommand implements Runnable {
       out.flush();
       return ExitCodes.OK;
     }
+  }
+
+  /** {@code --plan} of the commands that read a plan ({@code run}, {@code aggregate}). */
+  static final class PlanOption {
+    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "The plan.")
+    Path plan;
   }
 }

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.text.TerminalText;

@@ -1,6 +1,6 @@
 /**
- * The mmuemu command line (picocli): run, replay, bench, list and validate, the shared run path
- * (SimulationRunner) that also serves the control port, the summary printer, the JSON-lines
- * trace writer and the exit codes. Bad input becomes a one-line error and exit code 2.
+ * The mmuemu command line (picocli): run, replay, compare, sweep, bench, list and validate, the
+ * summary printer, the trace files a run writes and how they end when a run stops early. Bad
+ * input becomes a one-line error and exit code 2.
  */
 package org.mmuemu.app;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * The arm64 acceptance run of issue #3 as a user types it: munmap-storm on the built-in arm64

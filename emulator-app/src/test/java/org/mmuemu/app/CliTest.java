@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * The command line as a user meets it: exit codes, one-line errors without stack traces,

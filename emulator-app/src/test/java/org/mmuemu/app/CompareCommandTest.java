@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * {@code mmuemu compare} through the command line: the Markdown report against a golden file,

@@ -2,6 +2,8 @@ package org.mmuemu.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -16,10 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
- * What only a separate JVM shows: a killed run removes its temporary files (the shutdown hook),
- * and limits that must hold with a small heap.
+ * What only a separate JVM shows: a run stopped by SIGTERM or an error ends its traces and
+ * writes no result, leaving no temporary file (the shutdown hooks), and limits that must hold
+ * with a small heap.
  */
 final class ForkedJvmIT {
   private static final Path JAR = Paths.get("target", "mmuemu.jar");
@@ -37,24 +41,118 @@ final class ForkedJvmIT {
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
   }
 
+  /**
+   * SIGTERM mid-run (Ctrl-C's path): each trace is ended with a last event saying the run was
+   * interrupted and at which cycle, and committed; the result is not written; no temporary
+   * file is left; stderr says so.
+   */
   @Test
-  void sigterm_midRun_removesTheTemporaryTraceFile() throws Exception {
-    Path trace = dir.resolve("t.jsonl");
-    Process process = startJar(List.of(), dir.resolve("output.txt"), "run", "--machine", "arm64-neoverse-n1",
-        "--workload", "stream", "--param", "accesses=100000000", "--trace", trace.toString(), "--trace-events", "all");
+  void sigterm_midRun_keepsTheTraceEndedAndWritesNoResult() throws Exception {
+    for (String format : List.of("chrome", "jsonl")) {
+      Path trace = dir.resolve("t." + format);
+      Path result = dir.resolve("r-" + format + ".json");
+      Path output = dir.resolve("output-" + format + ".txt");
+      Process process = startJar(List.of(), output, "run", "--machine", "arm64-neoverse-n1", "--workload", "stream",
+          "--param", "accesses=100000000", "--trace", trace.toString(), "--trace-format", format, "--out",
+          result.toString());
+      sigtermOnceWriting(process, 2);
+      String text = Files.readString(output);
+      assertThat(temporaries()).isEmpty();
+      assertThat(result).doesNotExist();
+      long cycle = assertEndsWithStop(trace, format, "interrupted");
+      assertThat(text).isEqualTo("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written (--out "
+          + result + "); trace kept: " + trace + " (ends at cycle " + cycle + ", marked interrupted)\n");
+    }
+  }
+
+  /** SIGTERM during compare: every column's trace ends with the interrupt, no report, and stderr says so. */
+  @Test
+  void sigterm_duringCompare_keepsEachColumnsTraceEndedAndWritesNoReport() throws Exception {
+    Path trace = dir.resolve("ct.json");
+    Path report = dir.resolve("report.html");
+    Path output = dir.resolve("output.txt");
+    Process process = startJar(List.of(), output, "compare", "--machine", "arm64-neoverse-n1", "--machine",
+        "x86-skylake", "--workload", "stream", "--param", "accesses=100000000", "--jobs", "2", "--report",
+        report.toString(), "--trace", trace.toString(), "--trace-format", "chrome");
+    sigtermOnceWriting(process, 3);
+    assertThat(temporaries()).isEmpty();
+    assertThat(report).doesNotExist();
+    long n1Cycle = assertEndsWithStop(dir.resolve("ct.arm64-neoverse-n1.json"), "chrome", "interrupted");
+    long skylakeCycle = assertEndsWithStop(dir.resolve("ct.x86-skylake.json"), "chrome", "interrupted");
+    assertThat(Files.readString(output)).isEqualTo("interrupted (Ctrl-C or SIGTERM): the columns stopped; no report "
+        + "written; trace kept: " + dir.resolve("ct.arm64-neoverse-n1.json") + " (ends at cycle " + n1Cycle
+        + ", marked interrupted), " + dir.resolve("ct.x86-skylake.json") + " (ends at cycle " + skylakeCycle
+        + ", marked interrupted)\n");
+  }
+
+  /** An error mid-run (a malformed line far into a replayed trace): the same, with "failed". */
+  @Test
+  void errorMidRun_keepsTheTraceEndedAndWritesNoResult() throws Exception {
+    Path lackey = dir.resolve("bad.txt");
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 50_000; i++) {
+      lines.append(" L ").append(Long.toHexString(0x10000 + i * 64L)).append(",8\n");
+    }
+    Files.writeString(lackey, lines.append("garbage line\n"));
+    for (String format : List.of("chrome", "jsonl")) {
+      Path trace = dir.resolve("t." + format);
+      Path result = dir.resolve("r.json");
+      Path output = dir.resolve("output.txt");
+      Process process = startJar(List.of(), output, "replay", "--machine", "x86-skylake", "--trace-file",
+          lackey.toString(), "--trace", trace.toString(), "--trace-format", format, "--out", result.toString());
+      assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      String text = Files.readString(output);
+      assertThat(process.exitValue()).as(text).isEqualTo(ExitCodes.BAD_INPUT);
+      assertThat(temporaries()).isEmpty();
+      assertThat(result).doesNotExist();
+      long cycle = assertEndsWithStop(trace, format, "failed");
+      assertThat(text).startsWith("replay: bad.txt:50001: malformed lackey line").endsWith("\nreplay: no result "
+          + "written (--out " + result + "); trace kept: " + trace + " (ends at cycle " + cycle + ", marked failed)\n");
+    }
+  }
+
+  /** Sends SIGTERM once the run has opened its outputs and run a while, and waits for the exit. */
+  private void sigtermOnceWriting(Process process, int outputs) throws Exception {
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (temporaries().isEmpty() && System.nanoTime() < deadline) {
+      while (temporaries().size() < outputs && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
-      assertThat(temporaries()).hasSize(1).allMatch(name -> name.startsWith(".t.jsonl.mmuemu-tmp-"));
+      assertThat(temporaries()).hasSize(outputs);
+      Thread.sleep(1500);
       process.destroy();
       assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     } finally {
       process.destroyForcibly();
     }
-    assertThat(temporaries()).isEmpty();
-    assertThat(trace).doesNotExist();
+  }
+
+  /** Checks the trace is whole and ends saying the run stopped; returns the cycle it names. */
+  private static long assertEndsWithStop(Path trace, String format, String why) throws IOException {
+    if (format.equals("chrome")) {
+      List<JsonNode> events = ChromeTraceValidator.assertValid(trace);
+      JsonNode last = events.get(events.size() - 1);
+      assertThat(last.get("ph").asText()).isEqualTo("i");
+      assertThat(last.get("s").asText()).isEqualTo("g");
+      assertThat(last.get("name").asText()).isEqualTo("run " + why);
+      assertThat(events.stream().filter(e -> e.path("ph").asText().equals("i") && e.path("cat").asText().equals("run")))
+          .hasSize(1);
+      long cycle = last.get("args").get("cycle").asLong();
+      assertThat(cycle).isPositive();
+      return cycle;
+    }
+    List<String> lines = Files.readAllLines(trace);
+    assertThat(lines.size()).isGreaterThan(100);
+    ObjectMapper json = new ObjectMapper();
+    for (String line : lines) {
+      json.readTree(line);
+    }
+    JsonNode marker = json.readTree(lines.get(lines.size() - 1));
+    assertThat(marker.get("stopped").asText()).isEqualTo(why);
+    assertThat(marker.get("eventsWritten").asLong()).isEqualTo(lines.size() - 1);
+    assertThat(json.readTree(lines.get(lines.size() - 2)).get("cycle").asLong())
+        .isLessThanOrEqualTo(marker.get("cycle").asLong());
+    return marker.get("cycle").asLong();
   }
 
   /** One 100 MB line (the 2 GB sparse file, scaled): stopped in bounded memory, with its line number. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.mmuemu.app.version.VersionProvider;
 
 /**
  * Golden files under {@code src/test/resources/golden}: a test's output must equal the checked-in

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.CliTestSupport.Outcome;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * Hostile input through the command line (issue 10): a machine whose memory would exhaust the

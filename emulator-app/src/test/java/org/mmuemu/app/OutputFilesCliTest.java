@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.CliTestSupport.Outcome;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * {@code --out} and {@code --trace} through the command line: they must write through a link

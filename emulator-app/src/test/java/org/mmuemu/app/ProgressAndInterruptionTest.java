@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;
 import org.mmuemu.configs.io.OutputFile;
@@ -23,7 +24,7 @@ import org.mmuemu.kernel.workload.registry.Workloads;
 /**
  * The progress bar reads simulated progress without changing the run, shows only on an
  * interactive terminal outside CI, and a run stopped by a signal (Ctrl-C's path, through the
- * shutdown hook) cleans up, writes no result and says so.
+ * shutdown hook) ends its trace, writes no result and says so.
  */
 final class ProgressAndInterruptionTest {
   @TempDir
@@ -82,10 +83,10 @@ final class ProgressAndInterruptionTest {
     process.destroy();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String output = Files.readString(dir.resolve("output.txt"), StandardCharsets.UTF_8);
-    assertThat(output).contains("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written, no trace "
-        + "written");
+    assertThat(output).contains("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written (--out "
+        + result + "); trace kept: " + trace + " (ends at cycle ");
     assertThat(result).doesNotExist();
-    assertThat(trace).doesNotExist();
+    assertThat(Files.readAllLines(trace)).last().asString().startsWith("{\"stopped\":\"interrupted\",\"cycle\":");
     assertThat(listTemporaries()).isEmpty();
   }
 

@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * The HTML reports in a real browser: Debian's Chromium, headless, loads the compare and sweep

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * {@code mmuemu sweep}: a 2x2x2 grid gives the same results as the individual runs, runs are

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.app.trace.ChromeTraceWriter;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.NameTable;

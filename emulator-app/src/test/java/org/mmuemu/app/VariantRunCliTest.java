@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * Kernel variants shown through {@code mmuemu run}, the path a user takes: each variant changes

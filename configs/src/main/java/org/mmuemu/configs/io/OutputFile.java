@@ -26,6 +26,8 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * One output of a command ({@code --out}, {@code --trace}, {@code attach --out}) that never
@@ -45,7 +47,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>{@link #open} is also the early check: commands open every output before a run starts, so
  * a wrong directory fails at once ({@link OutputFileException}, one line naming the flag). A
  * temporary file is removed by {@link #abort}, and by a shutdown hook when the process is
- * interrupted (Ctrl-C, SIGTERM) before commit or abort.
+ * interrupted (Ctrl-C, SIGTERM) before commit or abort. An output marked
+ * {@link #finishOnInterrupt} (a trace, which stays valid when a run stops early) is instead
+ * left to its owner for a bounded time to end and commit it; only what is still unfinished then
+ * is removed. A {@code kill -9} runs no hook: it can leave the named temporary file behind.
  *
  * <p>Typical use: {@code try (OutputFile file = OutputFile.open("--out", path)) { write to
  * file.stream(); file.commit(); }} ({@link #close} aborts what was not committed). One thread
@@ -55,7 +60,15 @@ public final class OutputFile implements Closeable {
   /** The part of a temporary file's name that says what it is. */
   public static final String TEMPORARY_MARKER = ".mmuemu-tmp-";
 
+  /**
+   * How long the shutdown hook waits for outputs marked {@link #finishOnInterrupt} to be
+   * committed or aborted by their owner before it removes them.
+   */
+  static final long FINISH_ON_INTERRUPT_SECONDS = 10;
+
   private static final Set<Path> LIVE_TEMPORARIES = ConcurrentHashMap.newKeySet();
+  private static final Set<Path> FINISHED_BY_OWNER = ConcurrentHashMap.newKeySet();
+  private static final Object FINISHED_SIGNAL = new Object();
   private static volatile boolean hookInstalled;
 
   private final String flag;
@@ -146,6 +159,20 @@ public final class OutputFile implements Closeable {
     return writer;
   }
 
+  /**
+   * Marks this output as one its owner finishes when the process is interrupted: the shutdown
+   * hook leaves its temporary file alone for up to {@link #FINISH_ON_INTERRUPT_SECONDS} while
+   * the owner ends it (for a trace: a last event saying the run was interrupted) and commits or
+   * aborts it, and removes it only if that has not happened by then. The owner must be told of
+   * the interrupt some other way (the run's cancellation check). Nothing to do for a streamed
+   * output.
+   */
+  public void finishOnInterrupt() {
+    if (temporary != null && !finished) {
+      FINISHED_BY_OWNER.add(temporary);
+    }
+  }
+
   /** Whether the output is written in place (a device, FIFO or standard output). */
   public boolean isStreamed() {
     return temporary == null;
@@ -181,6 +208,7 @@ public final class OutputFile implements Closeable {
       }
       finished = true;
       LIVE_TEMPORARIES.remove(temporary);
+      releaseFromHook(temporary);
     } catch (IOException e) {
       throw failure(e);
     }
@@ -279,9 +307,53 @@ public final class OutputFile implements Closeable {
       Files.deleteIfExists(temporary);
     } catch (IOException e) {
       // Left for the shutdown hook; the target was never touched.
+      releaseFromHook(temporary);
       return;
     }
     LIVE_TEMPORARIES.remove(temporary);
+    releaseFromHook(temporary);
+  }
+
+  /** The owner is done with {@code temporary}: a hook waiting for it may go on. */
+  private static void releaseFromHook(Path temporary) {
+    if (FINISHED_BY_OWNER.remove(temporary)) {
+      synchronized (FINISHED_SIGNAL) {
+        FINISHED_SIGNAL.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * The shutdown hook: removes unmarked temporary files at once, gives the owners of marked ones
+   * a bounded time to finish them, then removes whatever is left.
+   */
+  private static void removeTemporariesOnExit() {
+    removeLive(temporary -> !FINISHED_BY_OWNER.contains(temporary));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FINISH_ON_INTERRUPT_SECONDS);
+    synchronized (FINISHED_SIGNAL) {
+      long remaining;
+      while (!FINISHED_BY_OWNER.isEmpty() && (remaining = deadline - System.nanoTime()) > 0) {
+        try {
+          FINISHED_SIGNAL.wait(Math.max(1, remaining / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    removeLive(temporary -> true);
+  }
+
+  private static void removeLive(Predicate<Path> which) {
+    for (Path temporary : LIVE_TEMPORARIES) {
+      if (which.test(temporary)) {
+        try {
+          Files.deleteIfExists(temporary);
+        } catch (IOException e) {
+          // Best effort while the process ends.
+        }
+      }
+    }
   }
 
   private static void installHook() {
@@ -293,15 +365,8 @@ public final class OutputFile implements Closeable {
         return;
       }
       try {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          for (Path temporary : LIVE_TEMPORARIES) {
-            try {
-              Files.deleteIfExists(temporary);
-            } catch (IOException e) {
-              // Best effort while the process ends.
-            }
-          }
-        }, "mmuemu-remove-temporary-files"));
+        Runtime.getRuntime().addShutdownHook(new Thread(OutputFile::removeTemporariesOnExit,
+            "mmuemu-remove-temporary-files"));
       } catch (IllegalStateException e) {
         // Already shutting down: the caller's abort removes its file.
       }

@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.mmuemu.app.ExitCodes;
+import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.configs.ResultJson;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.configs.io.OutputFileException;

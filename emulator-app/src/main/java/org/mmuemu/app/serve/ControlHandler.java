@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.mmuemu.app.VersionProvider;
+import org.mmuemu.app.version.VersionProvider;
 
 /**
  * One client's session of the control protocol, the same over TCP lines and WebSocket: takes

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.concurrent.CancellationException;
-import org.mmuemu.app.SimulationRunner;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.ResultJson;

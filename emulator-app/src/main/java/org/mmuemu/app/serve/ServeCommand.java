@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.mmuemu.app.ExitCodes;
+import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.core.mem.HostMemoryBudget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -6,7 +6,6 @@ import java.io.Writer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.IntFunction;
 import java.util.function.IntBinaryOperator;
 import org.mmuemu.core.oracle.ViolationKind;
@@ -34,7 +33,8 @@ import org.mmuemu.core.trace.TraceSink;
  *
  * <p>Streaming: each event is written as it arrives (memory is bounded by the cores' open kernel
  * calls and pending IPIs). {@link #finish} closes open slices at their core's last time and the
- * JSON array, so a run that stopped early (an error, Ctrl-C) still leaves a valid file. The
+ * JSON array, so a run that stopped early (an error, Ctrl-C) still leaves a valid file;
+ * {@link #finishStopped} also says why, in a last global instant event. The
  * writer receives an open {@link Writer}; where it goes (temporary file, rename) is the
  * caller's. Confined to the simulation thread.
  */
@@ -261,12 +261,7 @@ public final class ChromeTraceWriter implements TraceSink {
     if (finished) {
       return;
     }
-    for (int core = 0; core < openCalls.size(); core++) {
-      ArrayDeque<String> open = openCalls.get(core);
-      while (!open.isEmpty()) {
-        end(core, lastCycle[core], open.pop());
-      }
-    }
+    closeOpenSlices();
     finished = true;
     write("\n]}\n");
     try {
@@ -276,9 +271,50 @@ public final class ChromeTraceWriter implements TraceSink {
     }
   }
 
-  @Override
-  public void close() {
+  /**
+   * Ends the trace of a run that stopped early: closes open slices like {@link #finish}, then
+   * writes a global instant event {@code name} at {@code cycle} (or the last event's time, when
+   * later) with the cycle and {@code error} as arguments, and the closing bracket. Idempotent
+   * with {@link #finish}: only the first call writes.
+   *
+   * @param name what happened ({@code run interrupted}, {@code run failed})
+   * @param error the failure's message, or null
+   */
+  public void finishStopped(String name, long cycle, String error) {
+    if (finished) {
+      return;
+    }
+    closeOpenSlices();
+    long at = cycle;
+    for (long last : lastCycle) {
+      at = Math.max(at, last);
+    }
+    line.setLength(0);
+    head("i", name, "run", 0, at);
+    line.append(",\"s\":\"g\",\"args\":{\"cycle\":").append(cycle);
+    if (error != null) {
+      line.append(",\"error\":");
+      string(error);
+    }
+    line.append("}}");
+    emit();
     finish();
+  }
+
+  /**
+   * The run ended (the trace bus closes every sink, however the run ended): nothing to do here,
+   * since only the owner knows whether to {@link #finish} or {@link #finishStopped}.
+   */
+  @Override
+  public void close() {}
+
+  private void closeOpenSlices() {
+    for (int core = 0; core < openCalls.size(); core++) {
+      ArrayDeque<String> open = openCalls.get(core);
+      while (!open.isEmpty()) {
+        end(core, lastCycle[core], open.pop());
+      }
+    }
   }
 
   private void track(int core) {
@@ -323,18 +359,7 @@ public final class ChromeTraceWriter implements TraceSink {
   }
 
   private void string(String text) {
-    line.append('"');
-    for (int i = 0; i < text.length(); i++) {
-      char ch = text.charAt(i);
-      if (ch == '"' || ch == '\\') {
-        line.append('\\').append(ch);
-      } else if (ch < 0x20) {
-        line.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-      } else {
-        line.append(ch);
-      }
-    }
-    line.append('"');
+    JsonStrings.append(line, text);
   }
 
   private static String instruction(long id) {

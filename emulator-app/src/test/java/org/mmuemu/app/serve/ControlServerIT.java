@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.mmuemu.app.SimulationRunner;
+import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.configs.ResultJson;

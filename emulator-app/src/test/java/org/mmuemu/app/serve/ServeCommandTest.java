@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mmuemu.app.ExitCodes;
+import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.app.Main;
 
 /**

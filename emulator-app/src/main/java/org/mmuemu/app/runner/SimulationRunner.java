@@ -1,9 +1,10 @@
-package org.mmuemu.app;
+package org.mmuemu.app.runner;
 
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
+import org.mmuemu.app.version.VersionProvider;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;

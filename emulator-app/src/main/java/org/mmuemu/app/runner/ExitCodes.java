@@ -1,4 +1,4 @@
-package org.mmuemu.app;
+package org.mmuemu.app.runner;
 
 /** The exit codes of every mmuemu command. */
 public final class ExitCodes {
@@ -8,7 +8,10 @@ public final class ExitCodes {
   public static final int OK = 0;
   /** The run finished and the oracle found violations. */
   public static final int VIOLATIONS = 1;
-  /** Bad input: flags, config, workload parameters, trace. Nothing was written. */
+  /**
+   * Bad input: flags, config, workload parameters, trace. No result was written; a trace only
+   * when the error came during the run (it ends with a marker saying the run failed).
+   */
   public static final int BAD_INPUT = 2;
   /** A bug in mmuemu. */
   public static final int INTERNAL_ERROR = 3;

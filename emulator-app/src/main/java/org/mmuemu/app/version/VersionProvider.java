@@ -1,4 +1,4 @@
-package org.mmuemu.app;
+package org.mmuemu.app.version;
 
 import java.io.IOException;
 import java.io.InputStream;
