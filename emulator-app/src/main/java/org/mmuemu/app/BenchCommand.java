@@ -16,7 +16,7 @@ import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;

@@ -6,7 +6,7 @@ import java.util.function.IntFunction;
 import org.mmuemu.app.trace.ChromeTraceWriter;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.core.machine.Machine;
-import org.mmuemu.core.trace.KernelOperationNames;
+import org.mmuemu.core.trace.NameTable;
 
 /**
  * A Chrome trace being written to an {@link OutputFile} (opened like every output, before the
@@ -20,7 +20,7 @@ final class ChromeTraceFile extends TraceFile {
   static final long COUNTER_INTERVAL_CYCLES = 10_000;
 
   /** Operation names for {@code kernel.call} events: the kernel's ids, by name. */
-  static final IntFunction<String> KERNEL_OPERATION_NAMES = KernelOperationNames::nameOf;
+  static final IntFunction<String> KERNEL_OPERATION_NAMES = NameTable.KERNEL_OPERATIONS::nameOf;
 
   private final ChromeTraceWriter writer;
 

@@ -33,7 +33,7 @@ import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mmuemu.kernel.workload.WorkloadException;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

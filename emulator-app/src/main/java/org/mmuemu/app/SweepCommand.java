@@ -21,7 +21,7 @@ import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

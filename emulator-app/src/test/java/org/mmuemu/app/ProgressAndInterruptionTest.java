@@ -19,7 +19,7 @@ import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.run.RunObserver;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * The progress bar reads simulated progress without changing the run, shows only on an

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.app.trace.ChromeTraceWriter;
 import org.mmuemu.core.trace.EventKind;
-import org.mmuemu.core.trace.InstructionNames;
+import org.mmuemu.core.trace.NameTable;
 
 /**
  * {@code --trace} in both formats: golden files for a tiny deterministic run, the Chrome form's
@@ -86,7 +86,7 @@ final class TraceFormatsTest {
     Map<Integer, String> operations = Map.of(7, "vmalloc", 8, "flush_tlb_kernel_range");
     ChromeTraceWriter writer = new ChromeTraceWriter(out, 3, "m", 2.0, -1L, List.of("l1d", "l2"),
         operations::get, 1000);
-    int dsb = InstructionNames.idOf("DSB ISH");
+    int dsb = NameTable.INSTRUCTIONS.idOf("DSB ISH");
     writer.onEvent(EventKind.KERNEL_CALL, 0, 100, 0, 0xffff000000001000L, 7);
     writer.onEvent(EventKind.WALK, 0, 160, 0x1000, 0x2000, 40);
     writer.onEvent(EventKind.KERNEL_CALL, 0, 200, 0, 0, 8);

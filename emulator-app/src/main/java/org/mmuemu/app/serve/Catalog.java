@@ -7,7 +7,7 @@ import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadParam;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * What {@code list} answers: the built-in machines, the workloads with their parameters, the

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.kernel.workload.Workload;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * A checked {@code run} request: everything the run needs, validated on the event loop

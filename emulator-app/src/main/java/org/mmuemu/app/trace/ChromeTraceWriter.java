@@ -10,7 +10,7 @@ import java.util.function.IntFunction;
 import java.util.function.IntBinaryOperator;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.trace.EventKind;
-import org.mmuemu.core.trace.InstructionNames;
+import org.mmuemu.core.trace.NameTable;
 import org.mmuemu.core.trace.TraceSink;
 
 /**
@@ -363,7 +363,7 @@ public final class ChromeTraceWriter implements TraceSink {
   }
 
   private static String instruction(long id) {
-    String name = InstructionNames.nameOf(id);
+    String name = NameTable.INSTRUCTIONS.nameOf(id);
     return name != null ? name : "instruction " + id;
   }
 

@@ -31,7 +31,7 @@ import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
-import org.mmuemu.kernel.workload.Workloads;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * The control server on real loopback sockets: concurrent clients, the run limit, slow

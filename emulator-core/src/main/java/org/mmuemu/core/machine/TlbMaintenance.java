@@ -11,7 +11,7 @@ import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.core.trace.EventKind;
-import org.mmuemu.core.trace.InstructionNames;
+import org.mmuemu.core.trace.NameTable;
 import org.mmuemu.core.trace.TraceBus;
 import org.mmuemu.core.walk.WalkCache;
 
@@ -142,7 +142,7 @@ final class TlbMaintenance {
       tableChecker.barrier(core, kind);
     }
     if (traceBus.wants(EventKind.BARRIER)) {
-      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, InstructionNames.idOf(name));
+      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, NameTable.INSTRUCTIONS.idOf(name));
     }
     stats.addComponentCycles(CycleComponent.BARRIERS, clocks.now(core) - start);
     return clocks.now(core) - start;
@@ -165,7 +165,7 @@ final class TlbMaintenance {
     }
     if (scope != null && traceBus.wants(EventKind.INVALIDATE)) {
       traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), scope.byVa() ? va : -1, asid,
-          InstructionNames.idOf(instructionName));
+          NameTable.INSTRUCTIONS.idOf(instructionName));
     }
   }
 

@@ -17,9 +17,9 @@ public enum EventKind {
   WALK("walk", "va", "pa", "cycles"),
   /** va, pa, level index. */
   TLB_FILL("tlb.fill", "va", "pa", "level"),
-  /** va (or -1), asid (or -1), instruction id ({@link InstructionNames}; traced by name). */
+  /** va (or -1), asid (or -1), instruction id ({@link NameTable#INSTRUCTIONS}; traced by name). */
   INVALIDATE("invalidate", "va", "asid", "instruction"),
-  /** 0, 0, instruction id ({@link InstructionNames}; traced by name: "DSB ISH", "ISB"). */
+  /** 0, 0, instruction id ({@link NameTable#INSTRUCTIONS}; traced by name: "DSB ISH", "ISB"). */
   BARRIER("barrier", null, null, "instruction"),
   /** target core, 0, 0. */
   IPI_SEND("ipi.send", "target", null, null),
@@ -29,7 +29,7 @@ public enum EventKind {
   FAULT("fault", "va", "access", "tableLevel"),
   /**
    * A kernel operation begins or ends on a core (properly nested per core): phase (0 begin,
-   * 1 end), va or 0, operation id ({@link KernelOperationNames}).
+   * 1 end), va or 0, operation id ({@link NameTable#KERNEL_OPERATIONS}).
    */
   KERNEL_CALL("kernel.call", "phase", "va", "operation"),
   /** va, pa, violation kind ordinal. */

@@ -17,7 +17,7 @@ final class KernelCallEventJsonTest {
 
   @Test
   void beginAndEnd_nameThePhaseAndTheOperation() {
-    int vmalloc = KernelOperationNames.idOf("vmalloc");
+    int vmalloc = NameTable.KERNEL_OPERATIONS.idOf("vmalloc");
 
     assertThat(render(0, 0, vmalloc)).isEqualTo(
         "{\"cycle\":1500,\"core\":2,\"kind\":\"kernel.call\",\"phase\":\"begin\",\"va\":\"0x0\",\"operation\":\"vmalloc\"}");
@@ -27,11 +27,11 @@ final class KernelCallEventJsonTest {
 
   @Test
   void operationNames_areStableIds() {
-    int munmap = KernelOperationNames.idOf("munmap");
+    int munmap = NameTable.KERNEL_OPERATIONS.idOf("munmap");
 
-    assertThat(KernelOperationNames.idOf("munmap")).isEqualTo(munmap);
-    assertThat(KernelOperationNames.nameOf(munmap)).isEqualTo("munmap");
-    assertThat(KernelOperationNames.nameOf(-1)).isNull();
+    assertThat(NameTable.KERNEL_OPERATIONS.idOf("munmap")).isEqualTo(munmap);
+    assertThat(NameTable.KERNEL_OPERATIONS.nameOf(munmap)).isEqualTo("munmap");
+    assertThat(NameTable.KERNEL_OPERATIONS.nameOf(-1)).isNull();
     assertThat(render(1, 0, 1_000_000)).contains("\"operation\":\"1000000\"");
   }
 }

@@ -2,7 +2,7 @@ package org.mmuemu.kernel.call;
 
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.trace.EventKind;
-import org.mmuemu.core.trace.KernelOperationNames;
+import org.mmuemu.core.trace.NameTable;
 import org.mmuemu.core.trace.TraceBus;
 
 /**
@@ -24,7 +24,7 @@ public final class KernelOperation {
 
   private KernelOperation(String name) {
     this.name = name;
-    this.id = KernelOperationNames.idOf(name);
+    this.id = NameTable.KERNEL_OPERATIONS.idOf(name);
   }
 
   /** The operation called {@code name} (Linux's function name where there is one). */

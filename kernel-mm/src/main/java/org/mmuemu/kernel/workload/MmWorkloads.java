@@ -2,8 +2,8 @@ package org.mmuemu.kernel.workload;
 
 import org.mmuemu.core.machine.Machine;
 
-/** Parameter checks shared by the workloads. */
-final class MmWorkloads {
+/** Parameter checks shared by the workloads (public for the workload packages below this one). */
+public final class MmWorkloads {
   /** Where the mm workloads place their mappings (a user address both ISAs map with 4 levels). */
   static final long DATA_BASE_VA = 0x20_0000_0000L;
   /** Cycles a thread waiting for another one spends per step (it polls). */
@@ -27,7 +27,7 @@ final class MmWorkloads {
    *
    * @throws WorkloadException naming the parameter and the allowed range
    */
-  static int coresParam(WorkloadArgs params, String name, Machine machine, int defaultCount, int min)
+  public static int coresParam(WorkloadArgs params, String name, Machine machine, int defaultCount, int min)
       throws WorkloadException {
     int count = params.has(name) ? params.intValue(name) : defaultCount;
     if (count > machine.coreCount() || count < min) {

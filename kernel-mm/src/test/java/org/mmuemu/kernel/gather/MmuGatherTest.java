@@ -2,7 +2,7 @@ package org.mmuemu.kernel.gather;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.mmuemu.kernel.MmKernels.USER_VA;
+import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +12,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.arch.TlbGatherFlush;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
  * mmu_gather against DOMAIN.md §3.4: no page is released before the arch flush that covers it
@@ -29,7 +30,7 @@ final class MmuGatherTest {
     final List<Long> released = new ArrayList<>();
     final List<Integer> flushesBefore = new ArrayList<>();
     final List<Long> rmapsRemoved = new ArrayList<>();
-    MmKernels.RecordingPolicy policy;
+    RecordingTlbPolicy policy;
 
     @Override
     public void releasePage(int core, long pfn) {
@@ -43,7 +44,7 @@ final class MmuGatherTest {
     }
   }
 
-  private static MmuGather gather(Kernel kernel, MmKernels.RecordingPolicy policy, RecordingOwner owner, Mm mm,
+  private static MmuGather gather(Kernel kernel, RecordingTlbPolicy policy, RecordingOwner owner, Mm mm,
       boolean fullmm, boolean nestedFlush) {
     owner.policy = policy;
     return MmuGather.begin(kernel.machine(), policy, owner, nestedFlush, 0, 0, 0, mm, fullmm);
@@ -52,15 +53,15 @@ final class MmuGatherTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void zap_releasesEveryPageOnlyAfterAFlushCoveringIt(String isa) {
-    Kernel kernel = MmKernels.boot(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).boot();
     Machine machine = kernel.machine();
     long pages = 600; // more than the embedded batch and one extra batch
-    Mm mm = MmKernels.process(kernel, pages);
+    Mm mm = UserProcesses.anonymous(kernel, pages);
     kernel.switchTo(0, mm);
     for (long i = 0; i < pages; i++) {
       machine.access(0, USER_VA + (i << 12), 8, AccessKind.WRITE);
     }
-    MmKernels.RecordingPolicy policy = new MmKernels.RecordingPolicy(kernel);
+    RecordingTlbPolicy policy = new RecordingTlbPolicy(kernel);
     RecordingOwner owner = new RecordingOwner();
     MmuGather tlb = gather(kernel, policy, owner, mm, false, true);
 
@@ -82,10 +83,10 @@ final class MmuGatherTest {
 
   @Test
   void batches_forceAFlushAtLinuxsLimit() {
-    Kernel kernel = MmKernels.boot("x86", 1);
+    Kernel kernel = KernelBoot.on("x86").cores(1).boot();
     Mm mm = kernel.createMm();
     RecordingOwner owner = new RecordingOwner();
-    MmuGather tlb = gather(kernel, new MmKernels.RecordingPolicy(kernel), owner, mm, false, true);
+    MmuGather tlb = gather(kernel, new RecordingTlbPolicy(kernel), owner, mm, false, true);
     tlb.recordCleared(USER_VA, 4096, 3);
     int limit = (MmuGather.MMU_GATHER_BUNDLE - 1) + MmuGather.MAX_GATHER_BATCH_COUNT * (MmuGather.MAX_GATHER_BATCH - 1);
     int queued = 0;
@@ -108,10 +109,10 @@ final class MmuGatherTest {
 
   @Test
   void delayedRmap_refusesASecondExtraBatch() {
-    Kernel kernel = MmKernels.boot("arm64", 1);
+    Kernel kernel = KernelBoot.on("arm64").cores(1).boot();
     Mm mm = kernel.createMm();
     RecordingOwner owner = new RecordingOwner();
-    MmuGather tlb = gather(kernel, new MmKernels.RecordingPolicy(kernel), owner, mm, false, true);
+    MmuGather tlb = gather(kernel, new RecordingTlbPolicy(kernel), owner, mm, false, true);
     tlb.recordCleared(USER_VA, 4096, 3);
     int queued = 0;
     boolean mustFlush = false;
@@ -132,8 +133,8 @@ final class MmuGatherTest {
 
   @Test
   void removePage_withoutARecordedRange_isRefused() {
-    Kernel kernel = MmKernels.boot("arm64", 1);
-    MmuGather tlb = gather(kernel, new MmKernels.RecordingPolicy(kernel), new RecordingOwner(), kernel.createMm(),
+    Kernel kernel = KernelBoot.on("arm64").cores(1).boot();
+    MmuGather tlb = gather(kernel, new RecordingTlbPolicy(kernel), new RecordingOwner(), kernel.createMm(),
         false, true);
 
     assertThatThrownBy(() -> tlb.removePage(5, USER_VA, false)).isInstanceOf(IllegalStateException.class);
@@ -142,9 +143,9 @@ final class MmuGatherTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void munmap_freesTheEmptiedTablesAfterAFreedTablesFlush_andNoCoreWalksThem(String isa) {
-    Kernel kernel = MmKernels.boot(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).boot();
     Machine machine = kernel.machine();
-    Mm mm = MmKernels.process(kernel, 512); // exactly one PTE table's span (2 MiB, aligned)
+    Mm mm = UserProcesses.anonymous(kernel, 512); // exactly one PTE table's span (2 MiB, aligned)
     kernel.switchTo(0, mm);
     kernel.switchTo(1, mm);
     machine.actOn(1);
@@ -166,13 +167,13 @@ final class MmuGatherTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void tables_areStillAllocatedAtTheFreedTablesFlush(String isa) {
-    Kernel kernel = MmKernels.boot(isa, 1);
+    Kernel kernel = KernelBoot.on(isa).cores(1).boot();
     Machine machine = kernel.machine();
-    Mm mm = MmKernels.process(kernel, 512);
+    Mm mm = UserProcesses.anonymous(kernel, 512);
     kernel.switchTo(0, mm);
     machine.access(0, USER_VA, 8, AccessKind.WRITE);
     long pteTable = pteTableOf(kernel, mm);
-    MmKernels.RecordingPolicy policy = new MmKernels.RecordingPolicy(kernel, pteTable);
+    RecordingTlbPolicy policy = new RecordingTlbPolicy(kernel, pteTable);
     RecordingOwner owner = new RecordingOwner();
     MmuGather tlb = gather(kernel, policy, owner, mm, false, true);
 
@@ -203,9 +204,9 @@ final class MmuGatherTest {
 
   @Test
   void fullmm_tracksNoRange_andArm64ExitFlushesTheAsidOnceBecauseTablesWereFreed() {
-    Kernel kernel = MmKernels.boot("arm64", 1);
+    Kernel kernel = KernelBoot.on("arm64").cores(1).boot();
     Machine machine = kernel.machine();
-    Mm mm = MmKernels.process(kernel, 64);
+    Mm mm = UserProcesses.anonymous(kernel, 64);
     kernel.switchTo(0, mm);
     for (int i = 0; i < 64; i++) {
       machine.access(0, USER_VA + (i << 12), 8, AccessKind.WRITE);
@@ -225,9 +226,9 @@ final class MmuGatherTest {
 
   @Test
   void fullmm_withoutFreedTables_skipsTheArm64Flush() {
-    Kernel kernel = MmKernels.boot("arm64", 1);
+    Kernel kernel = KernelBoot.on("arm64").cores(1).boot();
     Mm mm = kernel.createMm();
-    MmKernels.RecordingPolicy policy = new MmKernels.RecordingPolicy(kernel);
+    RecordingTlbPolicy policy = new RecordingTlbPolicy(kernel);
     RecordingOwner owner = new RecordingOwner();
     MmuGather tlb = gather(kernel, policy, owner, mm, true, true);
     tlb.recordCleared(USER_VA, 4096, 3);
@@ -244,8 +245,8 @@ final class MmuGatherTest {
 
   @Test
   void finish_afterFinish_isRefused() {
-    Kernel kernel = MmKernels.boot("x86", 1);
-    MmuGather tlb = gather(kernel, new MmKernels.RecordingPolicy(kernel), new RecordingOwner(), kernel.createMm(),
+    Kernel kernel = KernelBoot.on("x86").cores(1).boot();
+    MmuGather tlb = gather(kernel, new RecordingTlbPolicy(kernel), new RecordingOwner(), kernel.createMm(),
         false, true);
     tlb.finish();
 
@@ -256,9 +257,9 @@ final class MmuGatherTest {
   void x86TlbFlush_reachesLazyCpusOnlyWhenTablesWereFreed() {
     long[] ipis = new long[2];
     for (int freed = 0; freed < 2; freed++) {
-      Kernel kernel = MmKernels.boot("x86", 2);
+      Kernel kernel = KernelBoot.on("x86").cores(2).boot();
       Machine machine = kernel.machine();
-      Mm mm = MmKernels.process(kernel, 4);
+      Mm mm = UserProcesses.anonymous(kernel, 4);
       kernel.switchTo(0, mm);
       kernel.switchTo(1, mm);
       machine.actOn(1);
@@ -283,7 +284,7 @@ final class MmuGatherTest {
   @ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({"arm64, 0xF00000000000", "x86, 0x700000000000"})
   void exitMmap_freesEverythingUpToTheTopOfUserSpace(String isa, String topVa) {
-    Kernel kernel = MmKernels.boot(isa, 1);
+    Kernel kernel = KernelBoot.on(isa).cores(1).boot();
     Machine machine = kernel.machine();
     long va = Long.decode(topVa);
     Mm mm = kernel.createMm();
@@ -303,15 +304,15 @@ final class MmuGatherTest {
 
   @Test
   void fullTableBatch_isFlushedTlbFirstBeforeMoreTablesAreQueued() {
-    Kernel kernel = MmKernels.boot("arm64", 1);
+    Kernel kernel = KernelBoot.on("arm64").cores(1).boot();
     Machine machine = kernel.machine();
     long tables = MmuGather.MAX_TABLE_BATCH + 1; // PTE tables, one page touched in each 2 MiB
-    Mm mm = MmKernels.process(kernel, tables * 512);
+    Mm mm = UserProcesses.anonymous(kernel, tables * 512);
     kernel.switchTo(0, mm);
     for (long i = 0; i < tables; i++) {
       machine.access(0, USER_VA + (i << 21), 8, AccessKind.WRITE);
     }
-    MmKernels.RecordingPolicy policy = new MmKernels.RecordingPolicy(kernel);
+    RecordingTlbPolicy policy = new RecordingTlbPolicy(kernel);
     RecordingOwner owner = new RecordingOwner();
     MmuGather tlb = gather(kernel, policy, owner, mm, false, true);
     long end = USER_VA + (tables << 21);

@@ -1,7 +1,7 @@
 package org.mmuemu.kernel.gather;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.MmKernels.USER_VA;
+import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,8 +10,9 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
  * DOMAIN.md §3.7 replayed on both ISAs: CPU2 caches X; CPU0's MADV_DONTNEED has cleared X's PTE
@@ -23,9 +24,9 @@ import org.mmuemu.kernel.mm.Mm;
 final class NestedGatherFlushTest {
 
   private static Kernel replay(String isa, String variant) {
-    Kernel kernel = MmKernels.boot(isa, 3, Map.of("madviseFlushBatching", variant));
+    Kernel kernel = KernelBoot.on(isa).cores(3).variants(Map.of("madviseFlushBatching", variant)).boot();
     Machine machine = kernel.machine();
-    Mm mm = MmKernels.process(kernel, 16);
+    Mm mm = UserProcesses.anonymous(kernel, 16);
     for (int core = 0; core < 3; core++) {
       kernel.switchTo(core, mm);
     }

@@ -1,7 +1,7 @@
 package org.mmuemu.kernel.gather;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.MmKernels.USER_VA;
+import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -9,8 +9,9 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
  * The OOM reaper through the kernel's mmu_gather (DOMAIN.md §3.6): a whole-space fullmm gather
@@ -21,15 +22,15 @@ import org.mmuemu.kernel.mm.Mm;
 final class OomReapGatherTest {
 
   private static Kernel replay(String isa, String variant) {
-    Kernel kernel = MmKernels.boot(isa, 2, Map.of("oomReaperGather", variant));
+    Kernel kernel = KernelBoot.on(isa).cores(2).variants(Map.of("oomReaperGather", variant)).boot();
     Machine machine = kernel.machine();
-    Mm victim = MmKernels.process(kernel, 4);
+    Mm victim = UserProcesses.anonymous(kernel, 4);
     kernel.switchTo(1, victim);
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
     machine.actOn(0);
     kernel.oomReap(0, victim);
-    Mm other = MmKernels.process(kernel, 4);
+    Mm other = UserProcesses.anonymous(kernel, 4);
     kernel.switchTo(0, other);
     machine.access(0, USER_VA, 8, AccessKind.WRITE); // reuses the reaped frame
     machine.actOn(1);

@@ -1,20 +1,17 @@
 package org.mmuemu.kernel.pagecache;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.MmKernels.USER_VA;
+import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
-import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.config.KernelConfig;
-import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
  * Fault-around ({@code fault_around_bytes}): a read fault in a file mapping also maps the
@@ -24,9 +21,7 @@ import org.mmuemu.kernel.mm.Vma;
 final class FaultAroundTest {
 
   private static Kernel boot(String isa, long faultAroundBytes) {
-    KernelConfig config = KernelConfig.read(new ConfigSection("/kernel",
-        Map.of("costs", Map.of("faultAroundBytes", faultAroundBytes))));
-    return new Kernel(new Machine(MmKernels.spec(isa, 2, Map.of()), MmKernels.isa(isa), 1), config);
+    return KernelBoot.on(isa).cost("faultAroundBytes", faultAroundBytes).boot();
   }
 
   @ParameterizedTest

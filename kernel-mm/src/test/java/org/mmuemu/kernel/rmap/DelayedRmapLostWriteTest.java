@@ -1,7 +1,7 @@
 package org.mmuemu.kernel.rmap;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.MmKernels.USER_VA;
+import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,12 +11,12 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.MappedFile;
+import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.writeback.Writeback;
 
 /**
@@ -33,7 +33,7 @@ final class DelayedRmapLostWriteTest {
   private record Outcome(Kernel kernel, CachedPage page) {}
 
   private static Outcome replay(String isa, String rmapRemoval) {
-    Kernel kernel = MmKernels.boot(isa, 3, Map.of("rmapRemoval", rmapRemoval));
+    Kernel kernel = KernelBoot.on(isa).cores(3).variants(Map.of("rmapRemoval", rmapRemoval)).boot();
     Machine machine = kernel.machine();
     MappedFile file = kernel.pageCache().createFile("data", 16 << 12);
     Mm mm = kernel.createMm();
@@ -93,7 +93,7 @@ final class DelayedRmapLostWriteTest {
 
   /** The same race driven through munmap itself: the other cores act at its preemption point. */
   private static Kernel replayThroughMunmap(String isa, String rmapRemoval) {
-    Kernel kernel = MmKernels.boot(isa, 3, Map.of("rmapRemoval", rmapRemoval));
+    Kernel kernel = KernelBoot.on(isa).cores(3).variants(Map.of("rmapRemoval", rmapRemoval)).boot();
     Machine machine = kernel.machine();
     MappedFile file = kernel.pageCache().createFile("data", 16 << 12);
     Mm mm = kernel.createMm();

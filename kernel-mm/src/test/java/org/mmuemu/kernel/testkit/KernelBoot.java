@@ -91,6 +91,17 @@ public final class KernelBoot {
     return this;
   }
 
+  /**
+   * arm64 TLBs that also hold 64 KiB (contpte) pages: {@code l1i} as usual, {@code l1d} 32
+   * entries (4 KiB, 64 KiB), a 1024-entry 4-way {@code l2} (4 KiB, 64 KiB, 2 MiB); for the arm64
+   * flush, contpte and ASID tests.
+   */
+  public KernelBoot contpteTlbs() {
+    return tlbLevels(List.of(level("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, 0, 4096L),
+        level("l1d", TlbLevelSpec.Serves.DATA, 32, 32, 0, 4096L, 65536L),
+        level("l2", TlbLevelSpec.Serves.UNIFIED, 1024, 4, 5, 4096L, 65536L, 2L << 20)));
+  }
+
   public KernelBoot walker(WalkerSpec value) {
     spec.walker(value);
     return this;

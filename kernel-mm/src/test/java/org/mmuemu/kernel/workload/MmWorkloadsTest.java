@@ -9,9 +9,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.result.RunResult;
-import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.run.SimulationRequest;
+import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * The process-mm workloads on both ISAs: each runs with small parameters, reports the latency
@@ -22,10 +23,10 @@ final class MmWorkloadsTest {
 
   private static RunResult run(String isa, String workload, Map<String, String> params, Map<String, Object> variants)
       throws WorkloadException {
-    MachineSpec spec = MmKernels.spec(isa, 4, variants);
+    MachineSpec spec = KernelBoot.on(isa).cores(4).variants(variants).spec();
     Workload named = Workloads.get(workload);
     Map<String, String> resolved = WorkloadArgs.resolve(named, params).asMap();
-    return Simulation.run(SimulationRequest.of(spec, MmKernels.isa(isa), "sha", named, resolved, 7));
+    return Simulation.run(SimulationRequest.of(spec, KernelBoot.isa(spec), "sha", named, resolved, 7));
   }
 
   @ParameterizedTest
@@ -95,9 +96,9 @@ final class MmWorkloadsTest {
   @ParameterizedTest
   @CsvSource({"writeback, false", "dontneed-touch, true", "munmap-storm, true"})
   void x86WithInvlpgbAndGlobalAsids_reportsNoViolation(String workload, boolean broadcasts) throws Exception {
-    MachineSpec spec = MmKernels.spec("x86", 8, Map.of(), Map.of("pcid", true, "invlpgb", true));
+    MachineSpec spec = KernelBoot.on("x86").cores(8).isaValues(Map.of("pcid", true, "invlpgb", true)).spec();
     Workload named = Workloads.get(workload);
-    RunResult result = Simulation.run(SimulationRequest.of(spec, MmKernels.isa(spec), "sha", named,
+    RunResult result = Simulation.run(SimulationRequest.of(spec, KernelBoot.isa(spec), "sha", named,
         WorkloadArgs.resolve(named, Map.of()).asMap(), 3));
 
     assertThat(result.violations()).isEmpty();

@@ -2,10 +2,6 @@ package org.mmuemu.kernel.workload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.mmuemu.kernel.workload.ReplayMachines.level;
-import static org.mmuemu.kernel.workload.ReplayMachines.machine;
-import static org.mmuemu.kernel.workload.ReplayMachines.replay;
-import static org.mmuemu.kernel.workload.ReplayMachines.replaySection;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -24,12 +20,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mmuemu.core.config.MachineSpec;
-import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.config.TlbLevelSpec.Serves;
+import org.mmuemu.core.config.TlbLevelSpec;
+import org.mmuemu.core.config.WalkerSpec;
 import org.mmuemu.core.machine.AccessKind;
-import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.result.RunResult.TlbCounts;
+import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.kernel.run.Simulation;
+import org.mmuemu.kernel.run.SimulationRequest;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
  * Acceptance test of the replay semantics users rely on, on real valgrind lackey traces
@@ -49,6 +50,38 @@ final class ReplayReferenceTest {
   private static final List<String> TRACES = List.of("stride_sum.lackey", "list_walk.lackey", "qsort_ints.lackey");
   private static final List<String> ISAS = List.of("arm64", "x86");
   private static final Map<String, ReferenceTrace> PARSED = new ConcurrentHashMap<>();
+  private static final long SEED = 42;
+
+  /**
+   * A one-core replay machine of {@code isa} with the given TLB levels, in lookup order: 256 MiB,
+   * 40-cycle descriptor reads, one 8-entry walk cache.
+   */
+  private static MachineSpec machine(String isa, List<TlbLevelSpec> levels) {
+    return KernelBoot.on(isa).name("replay-test-" + isa).cores(1).memoryBytes(256L << 20).tlbLevels(levels)
+        .walker(new WalkerSpec(List.of(40, 40, 40, 40), 2, List.of(new WalkerSpec.WalkCacheSpec(1, 8)))).spec();
+  }
+
+  /** A 4 KiB-only LRU level. */
+  private static TlbLevelSpec level(String name, Serves serves, int entries, int ways, int hitCycles) {
+    return KernelBoot.level(name, serves, entries, ways, hitCycles, 4096L);
+  }
+
+  /** Replays {@code trace} on {@code spec} (host left null), with trace sinks attached. */
+  private static RunResult replay(MachineSpec spec, Path trace, boolean lenient, List<TraceSink> sinks)
+      throws WorkloadException {
+    return Simulation.run(new SimulationRequest(spec, KernelBoot.isa(spec), "test", new ReplayWorkload(trace, lenient),
+        Map.of(), SEED, sinks, () -> false));
+  }
+
+  private static RunResult replay(MachineSpec spec, Path trace, boolean lenient) throws WorkloadException {
+    return replay(spec, trace, lenient, List.of());
+  }
+
+  /** The result's {@code kernel.replay} section. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> replaySection(RunResult result) {
+    return (Map<String, Object>) result.kernel().get("replay");
+  }
 
   /** A one-level geometry; {@code ways == entries} is fully associative, {@code ways == 1} direct mapped. */
   record Geometry(int entries, int ways) {

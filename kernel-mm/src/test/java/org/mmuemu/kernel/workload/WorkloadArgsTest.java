@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /** Workload parameters resolved once from their declarations and read back typed. */
 final class WorkloadArgsTest {

@@ -1,7 +1,7 @@
 package org.mmuemu.kernel.writeback;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.MmKernels.USER_VA;
+import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -9,11 +9,11 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.MmKernels;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.MappedFile;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
  * Dirty tracking of shared file pages (invariant I6): a read maps the page write-protected, a
@@ -26,7 +26,7 @@ final class WritebackTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void writeback_cleansAndWriteProtects_soTheNextStoreOnAnotherCoreFaultsAndRedirties(String isa) {
-    Kernel kernel = MmKernels.boot(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).boot();
     Machine machine = kernel.machine();
     MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
     Mm mm = kernel.createMm();

@@ -7,8 +7,7 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.trace.EventKind;
-import org.mmuemu.core.trace.InstructionNames;
-import org.mmuemu.core.trace.KernelOperationNames;
+import org.mmuemu.core.trace.NameTable;
 
 /**
  * Renders one event as a JSON object, the form shared by the JSON-lines trace writer and the
@@ -53,13 +52,13 @@ public final class EventJson {
         case "access" -> appendName(out, name, ordinalName(ACCESS_KINDS, value));
         case "scope" -> appendName(out, name, ordinalName(SCOPES, value));
         case "instruction" -> {
-          String instruction = InstructionNames.nameOf(value);
+          String instruction = NameTable.INSTRUCTIONS.nameOf(value);
           appendName(out, name, instruction != null ? instruction : Long.toString(value));
         }
         case "violation" -> appendName(out, name, ordinalName(VIOLATIONS, value));
         case "phase" -> appendName(out, name, value == 0 ? "begin" : value == 1 ? "end" : Long.toString(value));
         case "operation" -> {
-          String operation = value >= 0 && value <= Integer.MAX_VALUE ? KernelOperationNames.nameOf((int) value) : null;
+          String operation = NameTable.KERNEL_OPERATIONS.nameOf(value);
           appendName(out, name, operation != null ? operation : Long.toString(value));
         }
         case "frameKind" -> appendName(out, name, ordinalName(FRAME_KINDS, value));

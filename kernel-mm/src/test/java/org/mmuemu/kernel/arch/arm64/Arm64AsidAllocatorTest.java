@@ -11,6 +11,8 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
  * Linux's arm64 ASID allocator (DOMAIN.md §4.3) and its invariants: an ASID is never live for
@@ -83,11 +85,11 @@ final class Arm64AsidAllocatorTest {
 
   @Test
   void policyRollover_flushesEachCoreLocallyOnItsNextSlowSwitch_withoutBroadcast() {
-    Kernel kernel = Arm64Kernels.boot(2, Map.of("asidBits", 8), Map.of());
+    Kernel kernel = KernelBoot.on("arm64").cores(2).contpteTlbs().isaValues(Map.of("asidBits", 8)).boot();
     Machine machine = kernel.machine();
-    Mm first = Arm64Kernels.process(kernel, 1);
+    Mm first = UserProcesses.anonymous(kernel, 1);
     kernel.switchTo(1, first);
-    machine.access(1, Arm64Kernels.USER_VA, 8, AccessKind.WRITE);
+    machine.access(1, UserProcesses.USER_VA, 8, AccessKind.WRITE);
     assertThat(machine.core(1).tlb("l2").occupancy()).isPositive();
     for (int i = 0; i < 255; i++) {
       kernel.switchTo(0, kernel.createMm());
@@ -97,7 +99,7 @@ final class Arm64AsidAllocatorTest {
         .containsEntry("DSB NSHST", 1L).containsEntry("DSB NSH", 1L).doesNotContainKey("TLBI VMALLE1IS");
     assertThat(machine.core(1).tlb("l2").occupancy()).isPositive(); // core 1 has not switched yet
 
-    kernel.switchTo(1, Arm64Kernels.process(kernel, 1));
+    kernel.switchTo(1, UserProcesses.anonymous(kernel, 1));
 
     assertThat(machine.core(1).tlb("l2").occupancy()).isZero();
     assertThat(machine.stats().instructionCounts()).containsEntry("TLBI VMALLE1", 2L);
@@ -106,8 +108,8 @@ final class Arm64AsidAllocatorTest {
 
   @Test
   void mmAsid_isTheAsidNumberWithoutTheGeneration() {
-    Kernel kernel = Arm64Kernels.boot(1, Map.of("asidBits", 8), Map.of());
-    Mm mm = Arm64Kernels.process(kernel, 1);
+    Kernel kernel = KernelBoot.on("arm64").cores(1).contpteTlbs().isaValues(Map.of("asidBits", 8)).boot();
+    Mm mm = UserProcesses.anonymous(kernel, 1);
 
     kernel.switchTo(0, mm);
 

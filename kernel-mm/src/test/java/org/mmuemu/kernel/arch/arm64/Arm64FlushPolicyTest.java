@@ -1,7 +1,7 @@
 package org.mmuemu.kernel.arch.arm64;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.arch.arm64.Arm64Kernels.USER_VA;
+import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -9,6 +9,8 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
  * Linux's arm64 flush functions (DOMAIN.md §4.2), by the instructions each issues: the barrier
@@ -22,8 +24,8 @@ final class Arm64FlushPolicyTest {
   }
 
   private static Kernel running(int cores, Map<String, Object> isaKeys, Mm[] out, long pages) {
-    Kernel kernel = Arm64Kernels.boot(cores, isaKeys, Map.of());
-    Mm mm = Arm64Kernels.process(kernel, pages);
+    Kernel kernel = KernelBoot.on("arm64").cores(cores).contpteTlbs().isaValues(isaKeys).boot();
+    Mm mm = UserProcesses.anonymous(kernel, pages);
     for (int core = 0; core < cores; core++) {
       kernel.switchTo(core, mm);
     }
@@ -36,7 +38,7 @@ final class Arm64FlushPolicyTest {
     Mm[] mm = new Mm[1];
     Kernel kernel = running(2, isaKeys, mm, 1);
     Map<String, Long> before = counts(kernel);
-    Arm64Kernels.policy(kernel).flushTlbRange(0, mm[0], USER_VA, USER_VA + (pages << 12), strideShift, lastLevel);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbRange(0, mm[0], USER_VA, USER_VA + (pages << 12), strideShift, lastLevel);
     Map<String, Long> after = new java.util.TreeMap<>(counts(kernel));
     before.forEach((name, count) -> after.merge(name, -count, Long::sum));
     after.values().removeIf(count -> count == 0);
@@ -49,7 +51,7 @@ final class Arm64FlushPolicyTest {
     Kernel kernel = running(2, Map.of(), mm, 1);
     long isb = counts(kernel).getOrDefault("ISB", 0L);
 
-    Arm64Kernels.policy(kernel).flushTlbMm(0, mm[0]);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbMm(0, mm[0]);
 
     assertThat(counts(kernel)).containsEntry("DSB ISHST", 1L).containsEntry("TLBI ASIDE1IS", 1L)
         .containsEntry("DSB ISH", 1L).containsEntry("ISB", isb);
@@ -61,7 +63,7 @@ final class Arm64FlushPolicyTest {
     Mm[] mm = new Mm[1];
     Kernel kernel = running(2, Map.of(), mm, 1);
 
-    Arm64Kernels.policy(kernel).flushTlbPage(0, mm[0], USER_VA + 0x123);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbPage(0, mm[0], USER_VA + 0x123);
 
     assertThat(counts(kernel)).containsEntry("TLBI VALE1IS", 1L).containsEntry("DSB ISH", 1L);
     assertThat(kernel.machine().stats().latencies()).containsKey("flush_tlb_page");
@@ -127,7 +129,7 @@ final class Arm64FlushPolicyTest {
     }
     int asid = holder[0].asid();
 
-    Arm64Kernels.policy(kernel).flushTlbRange(0, holder[0], USER_VA + 4096, USER_VA + 38 * 4096L, 12, true);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbRange(0, holder[0], USER_VA + 4096, USER_VA + 38 * 4096L, 12, true);
 
     for (int page = 0; page < 40; page++) {
       boolean kept = machine.core(1).tlb("l2").probe(USER_VA + page * 4096L, asid) >= 0;
@@ -137,8 +139,8 @@ final class Arm64FlushPolicyTest {
 
   @Test
   void kernelRange_isVaale1isPerPageWithIsb_orEverythingAboveTheLimit() {
-    Kernel kernel = Arm64Kernels.boot(2);
-    Arm64TlbPolicy policy = Arm64Kernels.policy(kernel);
+    Kernel kernel = KernelBoot.on("arm64").cores(2).contpteTlbs().boot();
+    Arm64TlbPolicy policy = ((Arm64TlbPolicy) kernel.tlbPolicy());
     long kernelVa = 0xFFFF_8000_1000_0000L;
 
     policy.flushTlbKernelRange(0, kernelVa, kernelVa + 4 * 4096);
@@ -152,18 +154,18 @@ final class Arm64FlushPolicyTest {
 
   @Test
   void kernelRange_withRangeOps_isOneRvaale1is() {
-    Kernel kernel = Arm64Kernels.boot(2, Map.of("tlbiRange", true), Map.of());
+    Kernel kernel = KernelBoot.on("arm64").cores(2).contpteTlbs().isaValues(Map.of("tlbiRange", true)).boot();
 
-    Arm64Kernels.policy(kernel).flushTlbKernelRange(0, 0xFFFF_8000_1000_0000L, 0xFFFF_8000_1000_0000L + 64 * 4096L);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbKernelRange(0, 0xFFFF_8000_1000_0000L, 0xFFFF_8000_1000_0000L + 64 * 4096L);
 
     assertThat(counts(kernel)).containsEntry("TLBI RVAALE1IS", 1L).containsEntry("ISB", 1L);
   }
 
   @Test
   void kernelPgtable_isOneAllLevelAllAsidTlbi() {
-    Kernel kernel = Arm64Kernels.boot(2);
+    Kernel kernel = KernelBoot.on("arm64").cores(2).contpteTlbs().boot();
 
-    Arm64Kernels.policy(kernel).flushTlbKernelPgtable(0, 0xFFFF_8000_1020_0000L);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbKernelPgtable(0, 0xFFFF_8000_1020_0000L);
 
     assertThat(counts(kernel)).containsExactly(Map.entry("DSB ISH", 1L), Map.entry("DSB ISHST", 1L),
         Map.entry("ISB", 1L), Map.entry("TLBI VAAE1IS", 1L));
@@ -178,7 +180,7 @@ final class Arm64FlushPolicyTest {
       Mm[] mm = new Mm[1];
       Kernel kernel = running(cores[i], Map.of(), mm, 1);
       long start = kernel.machine().now(0);
-      Arm64Kernels.policy(kernel).flushTlbRange(0, mm[0], USER_VA, USER_VA + 8 * 4096, 12, true);
+      ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbRange(0, mm[0], USER_VA, USER_VA + 8 * 4096, 12, true);
       latency[i] = kernel.machine().now(0) - start;
     }
 

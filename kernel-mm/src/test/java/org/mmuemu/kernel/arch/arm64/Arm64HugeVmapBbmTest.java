@@ -12,6 +12,7 @@ import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
  * Scenario 4.6.1 of DOMAIN.md: a kernel 2 MiB range mapped by a PTE table, which another core's
@@ -35,7 +36,7 @@ final class Arm64HugeVmapBbmTest {
 
   @BeforeEach
   void mapWithAPteTable() {
-    kernel = Arm64Kernels.boot(2);
+    kernel = KernelBoot.on("arm64").cores(2).contpteTlbs().boot();
     machine = kernel.machine();
     format = machine.format();
     kernelRoot = machine.core(0).context().kernelRootPa() >>> PhysicalMemory.FRAME_SHIFT;
@@ -63,7 +64,7 @@ final class Arm64HugeVmapBbmTest {
   @Test
   void linuxSequence_clearFlushFreeSet_isClean() {
     setPmd(0);
-    Arm64Kernels.policy(kernel).flushTlbKernelPgtable(0, KERNEL_VA);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbKernelPgtable(0, KERNEL_VA);
     machine.memory().free(pteTable);
     setPmd(format.encodeLeaf(blockPa, 2, KERNEL_FLAGS));
 
@@ -89,7 +90,7 @@ final class Arm64HugeVmapBbmTest {
   @Test
   void aLastLevelFlush_isNotEnoughForATable() {
     setPmd(0);
-    Arm64Kernels.policy(kernel).flushTlbKernelRange(0, KERNEL_VA, KERNEL_VA + 0x2000);
+    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbKernelRange(0, KERNEL_VA, KERNEL_VA + 0x2000);
     setPmd(format.encodeLeaf(blockPa, 2, KERNEL_FLAGS));
 
     assertThat(machine.oracle().count(ViolationKind.BREAK_BEFORE_MAKE)).isEqualTo(1);

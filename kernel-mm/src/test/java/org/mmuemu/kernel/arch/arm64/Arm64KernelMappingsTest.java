@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.arch.ArchKernelMappings;
 import org.mmuemu.kernel.config.KernelVariants;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
  * The barriers after kernel PTE writes, in both variants of {@code lazyMmuBarrierBatching}
@@ -17,7 +18,7 @@ import org.mmuemu.kernel.config.KernelVariants;
 final class Arm64KernelMappingsTest {
 
   private static Map<String, Long> publishSixteenPtesInALazySection(String variant) {
-    Kernel kernel = Arm64Kernels.boot(1, Map.of(), Map.of("lazyMmuBarrierBatching", variant));
+    Kernel kernel = KernelBoot.on("arm64").cores(1).contpteTlbs().variants(Map.of("lazyMmuBarrierBatching", variant)).boot();
     ArchKernelMappings mappings = kernel.arch().kernelMappings();
     mappings.enterLazyMmu(0);
     for (int i = 0; i < 16; i++) {
@@ -41,7 +42,7 @@ final class Arm64KernelMappingsTest {
 
   @Test
   void batchingOn_outsideALazySection_stillPaysPerPte() {
-    Kernel kernel = Arm64Kernels.boot(1, Map.of(), Map.of("lazyMmuBarrierBatching", "on"));
+    Kernel kernel = KernelBoot.on("arm64").cores(1).contpteTlbs().variants(Map.of("lazyMmuBarrierBatching", "on")).boot();
     ArchKernelMappings mappings = kernel.arch().kernelMappings();
 
     mappings.setKernelPte(0);
@@ -56,7 +57,7 @@ final class Arm64KernelMappingsTest {
 
   @Test
   void defaultVariants_areOff() {
-    KernelVariants variants = Arm64Kernels.boot(1).config().variants();
+    KernelVariants variants = KernelBoot.on("arm64").cores(1).contpteTlbs().boot().config().variants();
     assertThat(variants.lazyMmuBarrierBatching()).isEqualTo(KernelVariants.OnOff.OFF);
     assertThat(variants.oomReaperGather()).isEqualTo(KernelVariants.OomReaperGather.PER_VMA);
   }

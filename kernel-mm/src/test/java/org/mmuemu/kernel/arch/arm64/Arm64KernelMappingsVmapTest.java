@@ -8,6 +8,7 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
 
 /**
@@ -22,7 +23,7 @@ final class Arm64KernelMappingsVmapTest {
   private static final long BYTES = 1L << 20; // test_vmalloc's fix_size_alloc_test with nr_pages=256
 
   private static Kernel boot(String contpte, String batching) {
-    return Arm64Kernels.boot(2, Map.of(), Map.of("vmapContpte", contpte, "lazyMmuBarrierBatching", batching));
+    return KernelBoot.on("arm64").cores(2).contpteTlbs().variants(Map.of("vmapContpte", contpte, "lazyMmuBarrierBatching", batching)).boot();
   }
 
   private static Map<String, Long> vmallocHugeOneMiB(Kernel kernel) {

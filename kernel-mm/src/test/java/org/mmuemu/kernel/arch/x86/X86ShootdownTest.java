@@ -1,18 +1,18 @@
 package org.mmuemu.kernel.arch.x86;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.ACK;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.DATA_VA;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.DELIVERY;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.HANDLER_ENTRY;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.INVLPG;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.INVPCID_ALL;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.MOV_CR3;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.SEND;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.ACK;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.DATA_VA;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.DELIVERY;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.HANDLER_ENTRY;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.INVLPG;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.INVPCID_ALL;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.MOV_CR3;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.SEND;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
@@ -24,7 +24,7 @@ import org.mmuemu.kernel.mm.Mm;
  */
 final class X86ShootdownTest {
 
-  private static long[] clocks(X86PolicyFixture f) {
+  private static long[] clocks(RoundCostX86Kernel f) {
     long[] now = new long[f.machine.coreCount()];
     for (int core = 0; core < now.length; core++) {
       now[core] = f.machine.now(core);
@@ -35,7 +35,7 @@ final class X86ShootdownTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 4, 7})
   void rangeLiveOnNOtherCores_initiatorWaitsForAllN_andEachTargetPaysItsHandler(int others) {
-    X86PolicyFixture f = new X86PolicyFixture(8);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(8);
     Mm mm = f.process(1);
     for (int core = 0; core <= others; core++) {
       f.runAndTouch(core, mm, 1);
@@ -67,7 +67,7 @@ final class X86ShootdownTest {
   void shootdownCost_growsWithTheNumberOfTargets_bySendCostEach() {
     long[] latency = new long[8];
     for (int others = 1; others < 8; others++) {
-      X86PolicyFixture f = new X86PolicyFixture(8);
+      RoundCostX86Kernel f = new RoundCostX86Kernel(8);
       Mm mm = f.process(1);
       for (int core = 0; core <= others; core++) {
         f.runAndTouch(core, mm, 1);
@@ -83,7 +83,7 @@ final class X86ShootdownTest {
 
   @Test
   void slowestTarget_decidesWhenTheInitiatorContinues() {
-    X86PolicyFixture f = new X86PolicyFixture(4);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(4);
     Mm mm = f.process(1);
     for (int core = 0; core < 4; core++) {
       f.runAndTouch(core, mm, 1);
@@ -100,7 +100,7 @@ final class X86ShootdownTest {
 
   @Test
   void ceiling_33PagesAreFlushedPageByPage_34ByAFullFlush() {
-    X86PolicyFixture f = new X86PolicyFixture(4);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(4);
     Mm mm = f.process(40);
     for (int core = 0; core < 4; core++) {
       f.runAndTouch(core, mm, 40);
@@ -125,7 +125,7 @@ final class X86ShootdownTest {
 
   @Test
   void kernelRange_interruptsEveryOnlineCpu_evenIdleOnes_andGoesFullAboveTheCeiling() {
-    X86PolicyFixture f = new X86PolicyFixture(4);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(4);
     long kernelVa = 0xFFFF_C900_0000_0000L;
     long start = f.alignClocks();
 

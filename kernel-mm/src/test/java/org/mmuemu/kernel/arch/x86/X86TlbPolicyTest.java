@@ -1,7 +1,7 @@
 package org.mmuemu.kernel.arch.x86;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mmuemu.kernel.arch.x86.X86PolicyFixture.DATA_VA;
+import static org.mmuemu.kernel.arch.x86.RoundCostX86Kernel.DATA_VA;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,7 +25,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void sixDynamicAsids_perCpu_reusedWithoutFlush_andRecycledRoundRobinWithFlush() {
-    X86PolicyFixture f = new X86PolicyFixture(1);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(1);
     Mm[] mms = new Mm[7];
     for (int i = 0; i < mms.length; i++) {
       mms[i] = f.process(1);
@@ -52,7 +52,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void pcidTaggedEntries_surviveAContextSwitchAndBack() {
-    X86PolicyFixture f = new X86PolicyFixture(1);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(1);
     Mm a = f.process(1);
     Mm b = f.process(1);
     f.runAndTouch(0, a, 1);
@@ -67,7 +67,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void slotBehindTheMmsGeneration_isFlushedWhenReused() {
-    X86PolicyFixture f = new X86PolicyFixture(2);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(2);
     Mm a = f.process(1);
     Mm b = f.process(1);
     f.runAndTouch(0, a, 1);
@@ -86,7 +86,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void oneGenerationBehind_catchesUpByPage_moreBehind_byAFullFlush() {
-    X86PolicyFixture f = new X86PolicyFixture(2);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(2);
     Mm mm = f.process(4);
     f.runAndTouch(0, mm, 4);
     f.runAndTouch(1, mm, 4);
@@ -113,7 +113,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void twoGenerationsBehind_atTheInterrupt_flushesThePcid_notThePages() {
-    X86PolicyFixture f = new X86PolicyFixture(2);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(2);
     Mm mm = f.process(4);
     f.runAndTouch(0, mm, 4);
     f.runAndTouch(1, mm, 4);
@@ -131,7 +131,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void freedPageTables_interruptLazyCpusToo_whichSwitchToInitMm() {
-    X86PolicyFixture f = new X86PolicyFixture(2);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(2);
     Mm mm = f.process(1);
     f.runAndTouch(0, mm, 1);
     f.runAndTouch(1, mm, 1);
@@ -146,7 +146,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void coreWhoseProgramEnded_goesLazy_andLaterShootdownsSkipIt() {
-    X86PolicyFixture f = new X86PolicyFixture(2);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(2);
     Mm mm = f.process(1);
     int[] steps = new int[1];
     CoreProgram initiator = core -> {
@@ -172,7 +172,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void cpuThatLeftTheMm_isTrimmedFromItsCpumask_atMostOncePerSecond() {
-    X86PolicyFixture f = new X86PolicyFixture(3);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(3);
     Mm a = f.process(1);
     Mm b = f.process(1);
     f.runAndTouch(0, a, 1);
@@ -194,7 +194,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void onlyThisCpuInTheMask_flushesLocally_withoutIpis() {
-    X86PolicyFixture f = new X86PolicyFixture(4);
+    RoundCostX86Kernel f = new RoundCostX86Kernel(4);
     Mm mm = f.process(2);
     f.runAndTouch(0, mm, 2);
 
@@ -210,7 +210,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void pti_userRunsOnTheUserPcid_andAPageFlushAlsoReachesIt() {
-    X86PolicyFixture f = new X86PolicyFixture(2, Map.of(), Map.of("x86Pti", "on"));
+    RoundCostX86Kernel f = new RoundCostX86Kernel(2, Map.of(), Map.of("x86Pti", "on"));
     Mm mm = f.process(1);
     f.runAndTouch(0, mm, 1);
     f.runAndTouch(1, mm, 1);
@@ -229,7 +229,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void pti_fullFlush_defersTheUserPcidFlushToTheReturnToUser() {
-    X86PolicyFixture f = new X86PolicyFixture(1, Map.of(), Map.of("x86Pti", "on"));
+    RoundCostX86Kernel f = new RoundCostX86Kernel(1, Map.of(), Map.of("x86Pti", "on"));
     Mm mm = f.process(40);
     f.runAndTouch(0, mm, 40);
     long flushes = f.count("MOV CR3");
@@ -245,7 +245,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void invlpgb_kernelRanges_needNoIpis() {
-    X86PolicyFixture f = new X86PolicyFixture(4, Map.of("invlpgb", true, "invlpgbMaxPages", 8), Map.of());
+    RoundCostX86Kernel f = new RoundCostX86Kernel(4, Map.of("invlpgb", true, "invlpgbMaxPages", 8), Map.of());
     long kernelVa = 0xFFFF_C900_0000_0000L;
 
     f.policy.flushTlbKernelRange(0, kernelVa, kernelVa + 20 * 4096L);
@@ -260,7 +260,7 @@ final class X86TlbPolicyTest {
 
   @Test
   void invlpgb_mmActiveOnMoreThanThreeCpus_getsAGlobalAsid_thenFlushesByBroadcast() {
-    X86PolicyFixture f = new X86PolicyFixture(5, Map.of("invlpgb", true), Map.of());
+    RoundCostX86Kernel f = new RoundCostX86Kernel(5, Map.of("invlpgb", true), Map.of());
     Mm mm = f.process(1);
     for (int core = 0; core < 5; core++) {
       f.runAndTouch(core, mm, 1);
@@ -295,7 +295,7 @@ final class X86TlbPolicyTest {
   // DOMAIN.md §5.7: freeing a page table still cached in the paging-structure caches
 
   private static long scenario(String variant) {
-    X86PolicyFixture f = new X86PolicyFixture(2, Map.of(), Map.of("x86FreePteTableFlush", variant));
+    RoundCostX86Kernel f = new RoundCostX86Kernel(2, Map.of(), Map.of("x86FreePteTableFlush", variant));
     long root = f.policy.initMm().rootPfn();
     long x = 0xFFFF_C900_0020_0000L;
     f.machine.actOn(0);

@@ -1,8 +1,18 @@
-package org.mmuemu.kernel.workload;
+package org.mmuemu.kernel.workload.registry;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.mmuemu.kernel.workload.DontneedTouchWorkload;
+import org.mmuemu.kernel.workload.FaultScalingWorkload;
+import org.mmuemu.kernel.workload.ForkExitWorkload;
+import org.mmuemu.kernel.workload.MunmapStormWorkload;
+import org.mmuemu.kernel.workload.OomReapWorkload;
+import org.mmuemu.kernel.workload.StreamWorkload;
+import org.mmuemu.kernel.workload.Workload;
+import org.mmuemu.kernel.workload.WorkloadException;
+import org.mmuemu.kernel.workload.WritebackWorkload;
+import org.mmuemu.kernel.workload.testvmalloc.TestVmallocWorkload;
 
 /**
  * The named workloads {@code mmuemu run --workload} accepts. An explicit registry (no classpath

@@ -1,6 +1,5 @@
-package org.mmuemu.kernel.workload;
+package org.mmuemu.kernel.workload.testvmalloc;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,6 +11,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.workload.Workload;
+import org.mmuemu.kernel.workload.WorkloadArgs;
+import org.mmuemu.kernel.workload.WorkloadException;
+import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * Runs every test_vmalloc case, each with two workers on a two-core machine of each ISA, with

@@ -9,17 +9,19 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * An x86 machine with a booted kernel for the policy tests, with round-number costs so every
- * expected cycle can be worked out by hand: IPI send 100, delivery 1000, handler entry 500,
+ * A booted x86 kernel and its machine, shared by the x86 policy and shootdown tests, with the
+ * steps they take on it (a process, running and touching it on a core, aligning clocks, probing
+ * a core's TLBs, instruction counts). Its costs are round numbers so every expected cycle can be
+ * worked out by hand: IPI send 100, delivery 1000, handler entry 500,
  * acknowledgement 300; INVLPG 200, INVPCID type 0 210, type 1 150, types 2/3 300, MOV CR3 90,
  * MOV CR3 NOFLUSH 40, INVLPGB 60, TLBSYNC 10, INVLPGB completion 700.
  */
-final class X86PolicyFixture {
+final class RoundCostX86Kernel {
   static final long SEND = 100;
   static final long DELIVERY = 1000;
   static final long HANDLER_ENTRY = 500;
@@ -35,7 +37,7 @@ final class X86PolicyFixture {
   final Kernel kernel;
   final X86TlbPolicy policy;
 
-  X86PolicyFixture(int cores, Map<String, Object> isaExtra, Map<String, String> variants) {
+  RoundCostX86Kernel(int cores, Map<String, Object> isaExtra, Map<String, String> variants) {
     Map<String, Object> isaConfig = new HashMap<>(isaExtra);
     isaConfig.put("costs", Map.of("invlpgCycles", INVLPG, "invpcidAddressCycles", INVPCID_ADDRESS,
         "invpcidContextCycles", 150, "invpcidAllCycles", INVPCID_ALL, "cr4PgeToggleCycles", 400,
@@ -54,7 +56,7 @@ final class X86PolicyFixture {
     policy = (X86TlbPolicy) kernel.tlbPolicy();
   }
 
-  X86PolicyFixture(int cores) {
+  RoundCostX86Kernel(int cores) {
     this(cores, Map.of(), Map.of());
   }
 
