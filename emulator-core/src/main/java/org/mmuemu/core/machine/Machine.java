@@ -306,6 +306,7 @@ public final class Machine {
     public void frameFreed(long pfn, FrameKind previousKind) {
       int core = activity.actingCore();
       history.record(pfn, FrameEvent.FREED, core, clocks.now(core), 0, 0);
+      oracle.frees().recordFree(pfn, memory.allocationStamp(pfn), clocks.now(core));
       if (traceBus.wants(EventKind.FRAME_FREE)) {
         traceBus.publish(EventKind.FRAME_FREE, core, clocks.now(core), pfn, 0, previousKind.ordinal());
       }

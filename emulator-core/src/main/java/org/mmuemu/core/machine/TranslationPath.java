@@ -32,9 +32,11 @@ import org.mmuemu.core.walk.WalkResult;
  * model does not distinguish.
  *
  * <h3>The oracle</h3>
- * Every TLB hit is checked against the physical memory's frame stamps: an entry whose frame
- * was freed, or allocated again, since the fill reports {@link ViolationKind#STALE_TLB_USE}
- * with the frame's recent history.
+ * Every TLB hit is checked against the physical memory's frame stamps at the accessing core's
+ * time: an entry whose frame was freed, or allocated again, since the fill, by a free at or
+ * before the core's clock, reports {@link ViolationKind#STALE_TLB_USE} with the frame's recent
+ * history. A hit before that free (this core is behind the freeing one) is a legitimate use at
+ * its own time.
  *
  * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
  */
@@ -168,7 +170,8 @@ final class TranslationPath {
 
   private void checkHit(int core, SetAssociativeTlb tlb, int slot, long va, long pa) {
     long pfn = pa >>> PhysicalMemory.FRAME_SHIFT;
-    if (!memory.isCurrent(pfn, tlb.fillStampOf(slot))) {
+    long fillStamp = tlb.fillStampOf(slot);
+    if (!memory.isCurrent(pfn, fillStamp) && oracle.isStaleAt(pfn, fillStamp, clocks.now(core))) {
       boolean freed = !memory.isAllocated(pfn);
       oracle.report(ViolationKind.STALE_TLB_USE, core, clocks.now(core), va, pa, pfn,
           "hit in " + tlb.name() + " for va 0x" + Long.toHexString(va) + " reached frame 0x" + Long.toHexString(pfn)
