@@ -36,7 +36,8 @@ import org.mmuemu.core.walk.WalkResult;
  * time: an entry whose frame was freed, or allocated again, since the fill, by a free at or
  * before the core's clock, reports {@link ViolationKind#STALE_TLB_USE} with the frame's recent
  * history. A hit before that free (this core is behind the freeing one) is a legitimate use at
- * its own time.
+ * its own time. Invalidations from other cores land when this core's clock reaches their
+ * arrival, checked at the start of each translation.
  *
  * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
  */
@@ -120,6 +121,7 @@ final class TranslationPath {
    */
   long translate(int core, long va, AccessKind kind) {
     stats.countTranslation();
+    maintenance.applyArrived(core, clocks.now(core));
     Core c = cores[core];
     boolean fetch = kind == AccessKind.FETCH;
     SetAssociativeTlb[] path = c.path(fetch);

@@ -143,6 +143,7 @@ final class Arm64TlbiTest {
   void broadcastForm_removesItsScopeOnEveryCore(String name, InvalidationScope scope, boolean lastLevel, long va,
       int asid, Set<String> removed, boolean dropsWalk1, boolean dropsWalk2) {
     machine.invalidate(0, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel), va, va + 0x1000, asid);
+    assertThat(present(1)).as("core 1 before the completion").containsExactlyInAnyOrder("A1", "A2", "B1", "D1", "G");
     assertThat(machine.stats().instructionCounts()).containsExactly(Map.entry(name + "IS", 1L));
     dsbIsh();
 
