@@ -11,7 +11,7 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 import org.openjdk.jmh.annotations.Benchmark;

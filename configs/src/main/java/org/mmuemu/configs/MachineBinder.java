@@ -18,7 +18,7 @@ import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.config.WalkerSpec;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 
 /**
  * Fills defaults into a validated config and binds it to a {@link MachineSpec}. Runs only on
@@ -99,16 +99,17 @@ final class MachineBinder {
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     ObjectNode costs = out.putObject("costs");
     JsonNode costsIn = kernelIn == null ? null : kernelIn.get("costs");
+    Map<String, Long> costValues = kernel.costs().asMap();
     for (String key : JsonSupport.keys(costsIn)) {
-      costs.put(key, kernel.cost(key));
+      costs.put(key, costValues.get(key));
     }
-    for (String key : new TreeSet<>(kernel.costs().keySet())) {
+    for (String key : new TreeSet<>(costValues.keySet())) {
       if (!costs.has(key)) {
-        costs.put(key, kernel.cost(key));
+        costs.put(key, costValues.get(key));
       }
     }
     ObjectNode variants = out.putObject("variants");
-    new TreeMap<>(kernel.variants()).forEach(variants::put);
+    new TreeMap<>(kernel.variants().asMap()).forEach(variants::put);
     return out;
   }
 

@@ -16,7 +16,9 @@ import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.IsaRegistry;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.arch.ArchMachine;
+import org.mmuemu.kernel.arch.registry.LinuxArchRegistry;
+import org.mmuemu.kernel.config.KernelConfig;
 
 /**
  * The checks a schema cannot express, run on the merged config whatever the schema found (every
@@ -41,6 +43,7 @@ final class MachineChecks {
     List<ConfigProblem> problems = new ArrayList<>();
     int tableLevels = checkIsa(root, registry, problems);
     checkKernel(root, problems);
+    checkKernelForArch(root, registry, problems);
     checkMemory(root, problems);
     checkTlb(root, problems);
     checkWalker(root, tableLevels, problems);
@@ -81,29 +84,11 @@ final class MachineChecks {
         return -1;
       }
       Isa isa = provider.create(new ConfigSection("/" + isaId, JsonSupport.toPlainMap(sectionNode)));
-      checkAsidsCoverCores(root, isaId, isa.regime().asidBits(), problems);
       return isa.pageTableFormat().levels();
     } catch (RuntimeException e) {
       problems.add(ConfigProblem.expected("/" + isaId, JsonSupport.describe(sectionNode),
           "a section the " + isaId + " ISA accepts (" + e.getMessage() + ")"));
       return -1;
-    }
-  }
-
-  /**
-   * Linux's arm64 ASID allocator needs more ASIDs than CPUs plus one (ASID 0 and one reserved
-   * per CPU at rollover); a machine with too many cores for its ASID width could not boot.
-   */
-  private static void checkAsidsCoverCores(JsonNode root, String isaId, int asidBits, List<ConfigProblem> problems) {
-    JsonNode cores = root.get("cores");
-    if (!"arm64".equals(isaId) || asidBits <= 0 || cores == null || !cores.canConvertToInt()) {
-      return;
-    }
-    long asids = 1L << asidBits;
-    if (cores.intValue() + 1 >= asids) {
-      problems.add(ConfigProblem.expected("/cores", cores.intValue(), "fewer than " + (asids - 1)
-          + ": Linux's arm64 ASID allocator needs more than cores + 1 of the " + asids + " ASIDs that asidBits "
-          + asidBits + " gives"));
     }
   }
 
@@ -113,6 +98,23 @@ final class MachineChecks {
       return;
     }
     problems.addAll(KernelConfig.validate(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel))));
+  }
+
+  // each arch's own checks of the kernel section, once the section itself is sound
+  private static void checkKernelForArch(JsonNode root, IsaRegistry registry, List<ConfigProblem> problems) {
+    JsonNode kernel = root.get("kernel");
+    JsonNode isaNode = root.get("isa");
+    JsonNode cores = root.get("cores");
+    if (!problems.isEmpty() || (kernel != null && !kernel.isObject()) || isaNode == null || !isaNode.isTextual()
+        || cores == null || !cores.canConvertToInt()) {
+      return;
+    }
+    IsaProvider provider = registry.get(isaNode.textValue());
+    String isaId = provider.id().toLowerCase(Locale.ROOT);
+    Isa isa = provider.create(new ConfigSection("/" + isaId, JsonSupport.toPlainMap(root.get(isaId))));
+    KernelConfig config = KernelConfig.read(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel)));
+    problems.addAll(LinuxArchRegistry.check(isaId, new ArchMachine(cores.intValue(), isa.regime().asidBits()),
+        config));
   }
 
   private static void checkMemory(JsonNode root, List<ConfigProblem> problems) {

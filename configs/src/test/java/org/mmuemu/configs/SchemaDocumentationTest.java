@@ -10,7 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.IsaRegistry;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 
 /**
  * The machine schema doubles as the reference documentation, so it must describe every key,

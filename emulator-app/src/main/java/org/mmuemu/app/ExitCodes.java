@@ -12,4 +12,6 @@ public final class ExitCodes {
   public static final int BAD_INPUT = 2;
   /** A bug in mmuemu. */
   public static final int INTERNAL_ERROR = 3;
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it); no result was written. */
+  public static final int INTERRUPTED = 130;
 }

@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "mmuemu", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "Cycle-approximate multi-core MMU emulator: TLBs, page walks, TLB maintenance and Linux mm "
         + "algorithms, per ISA, with an always-on stale-TLB oracle.",
-    subcommands = {RunCommand.class, ReplayCommand.class, ListCommand.class, ValidateCommand.class, BenchCommand.class,
+    subcommands = {RunCommand.class, CompareCommand.class, SweepCommand.class, ReplayCommand.class, ListCommand.class, ValidateCommand.class, BenchCommand.class,
         org.mmuemu.app.serve.ServeCommand.class, org.mmuemu.app.attach.AttachCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
@@ -39,7 +39,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, replay, bench, list, validate, serve, attach; see --help)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, compare, sweep, replay, bench, list, validate, serve, attach; see --help)");
   }
 
   public static void main(String[] args) {

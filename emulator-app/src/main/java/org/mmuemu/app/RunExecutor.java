@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import org.mmuemu.app.trace.TraceFormat;
 import org.mmuemu.configs.ConfigException;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
@@ -18,6 +20,8 @@ import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 
@@ -42,18 +46,48 @@ final class RunExecutor {
     // Every output is opened before the run: a wrong path fails now, not after the whole run.
     OutputFile resultOutput = options.out == null ? null : openOutput("--out", options.out);
     JsonLinesTraceWriter traceWriter = null;
+    ChromeTraceFile chromeTrace = null;
     RunResult result;
+    Interruption interruption = Interruption.install();
+    ProgressDisplay progress = null;
     try {
-      traceWriter = openTrace(loaded);
-      result = SimulationRunner.run(registry, loaded, workload, params, options.seed,
-          traceWriter == null ? List.of() : List.of(traceWriter), () -> false);
+      long traceMask = traceMask(options.trace, options.traceEvents);
+      if (options.trace != null && options.traceFormat == TraceFormat.chrome) {
+        if (options.traceMaxBytes != null) {
+          throw new UserInputException("--trace-max-bytes: only for --trace-format jsonl");
+        }
+        chromeTrace = new ChromeTraceFile(openOutput("--trace", options.trace), 1, loaded.spec().name(),
+            loaded.spec().frequencyGHz(), traceMask, levelNames(loaded));
+      } else {
+        traceWriter = openTrace(loaded, traceMask);
+      }
+      if (ProgressDisplay.wanted(options.quiet || options.json)) {
+        progress = ProgressDisplay.forRun(workload.name() + " on " + loaded.spec().name(), null);
+      }
+      List<TraceSink> sinks = traceWriter != null ? List.of(traceWriter)
+          : chromeTrace != null ? List.of(chromeTrace.sink()) : List.of();
+      result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed, sinks,
+          interruption::requested, RunObserver.all(chromeTrace == null ? RunObserver.NONE : chromeTrace.observer(),
+              progress == null ? RunObserver.NONE : progress.runObserver())).result();
       if (traceWriter != null) {
         traceWriter.commit();
+      }
+      if (chromeTrace != null) {
+        chromeTrace.complete();
       }
       if (resultOutput != null) {
         resultOutput.writer().write(ResultJson.toJson(result));
         resultOutput.commit();
       }
+    } catch (CancellationException e) {
+      // The finally block removes what is unfinished before the hook lets the JVM exit.
+      if (chromeTrace != null) {
+        chromeTrace.abandon();
+      }
+      err.println("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written"
+          + (options.trace != null ? ", no trace written" : ""));
+      err.flush();
+      return ExitCodes.INTERRUPTED;
     } catch (WorkloadException e) {
       throw new UserInputException(e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
@@ -65,12 +99,19 @@ final class RunExecutor {
     } catch (IOException e) {
       throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
     } finally {
+      if (progress != null) {
+        progress.close();
+      }
       if (traceWriter != null) {
         traceWriter.abandon();
+      }
+      if (chromeTrace != null) {
+        completeAfterFailure(chromeTrace);
       }
       if (resultOutput != null) {
         resultOutput.abort();
       }
+      interruption.close();
     }
     if (options.json) {
       out.print(ResultJson.toJson(result));
@@ -90,7 +131,7 @@ final class RunExecutor {
     return SimulationRunner.exitCodeOf(result);
   }
 
-  private static OutputFile openOutput(String flag, Path path) throws UserInputException {
+  static OutputFile openOutput(String flag, Path path) throws UserInputException {
     try {
       return OutputFile.open(flag, path);
     } catch (OutputFileException e) {
@@ -114,23 +155,51 @@ final class RunExecutor {
     }
   }
 
-  private JsonLinesTraceWriter openTrace(LoadedMachine loaded) throws UserInputException {
+  /**
+   * Ends a Chrome trace of a run that failed (a no-op after {@link ChromeTraceFile#complete}):
+   * the trace is kept, valid up to where the run stopped; if even that cannot be written it is
+   * dropped, and the run's own error is the one reported.
+   */
+  static void completeAfterFailure(ChromeTraceFile chromeTrace) {
+    try {
+      chromeTrace.complete();
+    } catch (OutputFileException e) {
+      chromeTrace.abandon();
+    }
+  }
+
+  static List<String> levelNames(LoadedMachine loaded) {
+    return loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
+  }
+
+  private JsonLinesTraceWriter openTrace(LoadedMachine loaded, long mask) throws UserInputException {
     if (options.trace == null) {
-      if (!options.traceEvents.isEmpty() || options.traceMaxBytes != null) {
-        throw new UserInputException((options.traceEvents.isEmpty() ? "--trace-max-bytes" : "--trace-events")
-            + ": needs --trace <file> to say where the events go");
+      if (options.traceMaxBytes != null) {
+        throw new UserInputException("--trace-max-bytes: needs --trace <file> to say where the events go");
       }
       return null;
     }
+    long maxBytes = traceMaxBytes();
+    return new JsonLinesTraceWriter(openOutput("--trace", options.trace), mask, maxBytes, levelNames(loaded));
+  }
+
+  /** The kinds {@code --trace-events} asks for (the default set when it is not given). */
+  static long traceMask(Path trace, List<String> traceEvents) throws UserInputException {
+    if (trace == null) {
+      if (!traceEvents.isEmpty()) {
+        throw new UserInputException("--trace-events: needs --trace <file> to say where the events go");
+      }
+      return 0;
+    }
     long mask = 0;
-    if (options.traceEvents.isEmpty()) {
+    if (traceEvents.isEmpty()) {
       for (EventKind kind : EventKind.values()) {
         mask |= kind.bit();
       }
       mask &= ~(EventKind.TLB_HIT.bit() | EventKind.TLB_FILL.bit() | EventKind.FRAME_ALLOC.bit()
           | EventKind.FRAME_FREE.bit());
     }
-    for (String name : options.traceEvents) {
+    for (String name : traceEvents) {
       if (name.trim().equalsIgnoreCase("all")) {
         mask = -1L;
         continue;
@@ -141,9 +210,7 @@ final class RunExecutor {
         throw new UserInputException("--trace-events " + e.getMessage());
       }
     }
-    List<String> levelNames = loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
-    long maxBytes = traceMaxBytes();
-    return new JsonLinesTraceWriter(openOutput("--trace", options.trace), mask, maxBytes, levelNames);
+    return mask;
   }
 
   /** Loads a machine config, turning config problems into user-input errors. */

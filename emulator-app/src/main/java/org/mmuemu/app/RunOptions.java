@@ -33,13 +33,19 @@ final class RunOptions {
   boolean quiet;
 
   @Option(names = "--trace", paramLabel = "<file>",
-      description = "Write the run's events as JSON lines to this file (moved into place when the run ends; a "
-          + "device or FIFO is written as the run goes).")
+      description = "Write the run's events to this file (see --trace-format; moved into place when the run ends; "
+          + "a device or FIFO is written as the run goes).")
   Path trace;
 
+  @Option(names = "--trace-format", paramLabel = "jsonl|chrome", defaultValue = "jsonl",
+      description = "The trace's form: jsonl (one event per line, as the control port streams them) or chrome "
+          + "(trace-event JSON for Perfetto UI; kept whole when the run stops with an error). "
+          + "Default: ${DEFAULT-VALUE}.")
+  org.mmuemu.app.trace.TraceFormat traceFormat = org.mmuemu.app.trace.TraceFormat.jsonl;
+
   @Option(names = "--trace-max-bytes", paramLabel = "<size>",
-      description = "Cut the trace after this many bytes (for example 100MiB): the run goes on and the trace ends "
-          + "with a line {\"truncated\":true,...}.")
+      description = "Cut a jsonl trace after this many bytes (for example 100MiB): the run goes on and the trace "
+          + "ends with a line {\"truncated\":true,...}.")
   String traceMaxBytes;
 
   @Option(names = "--trace-events", paramLabel = "<kinds>", split = ",",

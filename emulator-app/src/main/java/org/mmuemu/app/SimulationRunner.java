@@ -3,11 +3,13 @@ package org.mmuemu.app;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.run.SimulationRequest;
 import org.mmuemu.kernel.workload.Workload;
@@ -41,13 +43,27 @@ public final class SimulationRunner {
    */
   public static RunResult run(IsaRegistry registry, LoadedMachine loaded, Workload workload, Map<String, String> params,
       long seed, List<TraceSink> sinks, BooleanSupplier cancelled) throws WorkloadException {
+    return runWithStats(registry, loaded, workload, params, seed, sinks, cancelled, RunObserver.NONE).result();
+  }
+
+  /**
+   * Like {@link #run}, also returning the run's statistics (latency histograms, cycle
+   * breakdown) for reports.
+   *
+   * @param observer told, on this thread, when the machine is built and whenever
+   *     {@code cancelled} is polled; it cannot change the run
+   */
+  public static Simulation.Outcome runWithStats(IsaRegistry registry, LoadedMachine loaded, Workload workload,
+      Map<String, String> params, long seed, List<TraceSink> sinks, BooleanSupplier cancelled,
+      RunObserver observer) throws WorkloadException {
     Isa isa = registry.get(loaded.spec().isa()).create(loaded.spec().isaSection());
     long startNanos = System.nanoTime();
-    RunResult result = Simulation.run(new SimulationRequest(loaded.spec(), isa, loaded.configSha256(), workload, params,
-        seed, sinks, cancelled));
+    Simulation.Outcome outcome = Simulation.runWithStats(new SimulationRequest(loaded.spec(), isa,
+        loaded.configSha256(), workload, params, seed, sinks, cancelled, observer));
+    RunResult result = outcome.result();
     double wallSeconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
-    return result.withHost(new RunResult.Host(round(wallSeconds, 3), Math.round(result.translations() / wallSeconds),
-        VersionProvider.version()));
+    return new Simulation.Outcome(result.withHost(new RunResult.Host(round(wallSeconds, 3),
+        Math.round(result.translations() / wallSeconds), VersionProvider.version())), outcome.stats());
   }
 
   /** The exit code of {@code mmuemu run} for a finished run: violations or not. */

@@ -3,20 +3,20 @@ package org.mmuemu.app;
 import java.util.List;
 
 /** Bad input from the user: reported as its lines, exit code 2, no stack trace. */
-final class UserInputException extends Exception {
+public final class UserInputException extends Exception {
   private static final long serialVersionUID = 1L;
   private final List<String> lines;
 
-  UserInputException(String line) {
+  public UserInputException(String line) {
     this(List.of(line));
   }
 
-  UserInputException(List<String> lines) {
+  public UserInputException(List<String> lines) {
     super(String.join("\n", lines));
     this.lines = List.copyOf(lines);
   }
 
-  List<String> lines() {
+  public List<String> lines() {
     return lines;
   }
 }

@@ -19,7 +19,6 @@ import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -150,11 +149,7 @@ final class ArchitectureTest {
         .check(classes);
   }
 
-  /** kernel-mm's packages: see the reason on the annotation; the issue-arch work breaks these. */
-  @Disabled("kernel-mm has package cycles that issue 11's LinuxArch work removes: kernel <-> kernel.arch "
-      + "(ArchTlbPolicies.forKernel(Kernel)), kernel.arch <-> kernel.arch.arm64/x86 (the registry constructs the "
-      + "policies, which implement ArchTlbPolicy), kernel <-> kernel.mm, kernel <-> kernel.vmalloc (Vmalloc takes "
-      + "the Kernel), kernel -> kernel.rmap -> kernel.mm -> kernel; enable once they are gone")
+  /** No package cycle in kernel-mm either (the arch layer, vmalloc and the kernel split broke the old ones). */
   @Test
   void kernelMmPackages_formNoCycle() {
     noCycleAmong(packagesUnder("org.mmuemu.kernel")).check(classes);

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -9,6 +10,8 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.kernel.config.KernelConfig;
+import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 
@@ -21,13 +24,13 @@ final class KernelFaultTest {
   private static final long DATA_VA = 0x10_0000_0000L;
 
   private static Kernel boot(Machine machine) {
-    return new Kernel(machine, KernelTestMachines.defaultKernelConfig());
+    return new Kernel(machine, KernelConfig.defaults());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void firstTouch_faultsOnceMapsAFrameAndBuildsTheMissingTables(String isa) {
-    Machine machine = KernelTestMachines.machine(isa, 1);
+    Machine machine = KernelBoot.on(isa).cores(1).machine();
     Kernel kernel = boot(machine);
     Mm mm = kernel.createMm();
     mm.addVma(new Vma(DATA_VA, DATA_VA + (1 << 20), PteFlags.WRITE, "data"));
@@ -55,24 +58,24 @@ final class KernelFaultTest {
 
   @Test
   void faultLatency_isTheSumOfTheWorkDone() {
-    Machine machine = KernelTestMachines.machine("arm64", 1);
+    Machine machine = KernelBoot.on("arm64").cores(1).machine();
     Kernel kernel = boot(machine);
-    KernelConfig costs = kernel.config();
+    KernelCosts costs = kernel.config().costs();
     Mm mm = kernel.createMm();
     mm.addVma(new Vma(DATA_VA, DATA_VA + (1 << 20), PteFlags.WRITE, "data"));
     kernel.switchTo(0, mm);
 
     machine.access(0, DATA_VA, 8, AccessKind.READ);
 
-    long expected = costs.cost("faultEntryCycles") + costs.cost("vmaLookupCycles")
-        + costs.cost("pageAllocCycles") + costs.cost("pageZeroCycles")
-        + 3 * (costs.cost("tableAllocCycles") + costs.cost("pteWriteCycles")) + costs.cost("pteWriteCycles");
+    long expected = costs.faultEntryCycles() + costs.vmaLookupCycles()
+        + costs.pageAllocCycles() + costs.pageZeroCycles()
+        + 3 * (costs.tableAllocCycles() + costs.pteWriteCycles()) + costs.pteWriteCycles();
     assertThat(machine.stats().latencies().get("pageFault").max()).isEqualTo(expected);
   }
 
   @Test
   void accessOutsideEveryVma_isASegfault() {
-    Machine machine = KernelTestMachines.machine("x86", 1);
+    Machine machine = KernelBoot.on("x86").cores(1).machine();
     Kernel kernel = boot(machine);
     Mm mm = kernel.createMm();
     mm.addVma(new Vma(DATA_VA, DATA_VA + 4096, PteFlags.WRITE, "data"));
@@ -86,7 +89,7 @@ final class KernelFaultTest {
 
   @Test
   void writeToReadOnlyVma_isASegfault_readIsNot() {
-    Machine machine = KernelTestMachines.machine("arm64", 1);
+    Machine machine = KernelBoot.on("arm64").cores(1).machine();
     Kernel kernel = boot(machine);
     Mm mm = kernel.createMm();
     mm.addVma(new Vma(DATA_VA, DATA_VA + 4096, 0, "rodata"));
@@ -99,7 +102,7 @@ final class KernelFaultTest {
 
   @Test
   void twoProcesses_sameVa_differentFramesAndTags() {
-    Machine machine = KernelTestMachines.machine("arm64", 1);
+    Machine machine = KernelBoot.on("arm64").cores(1).machine();
     Kernel kernel = boot(machine);
     Mm first = kernel.createMm();
     Mm second = kernel.createMm();

@@ -1,11 +1,10 @@
 package org.mmuemu.kernel;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.isa.PteFlags;
-import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.arch.TlbGatherFlush;
 import org.mmuemu.kernel.mm.Mm;
@@ -18,8 +17,7 @@ public final class MmKernels {
   private MmKernels() {}
 
   public static Kernel boot(String isa, int cores, Map<String, Object> variants) {
-    Machine machine = KernelTestMachines.machine(isa, cores);
-    return new Kernel(machine, KernelConfig.read(new ConfigSection("/kernel", Map.of("variants", variants))));
+    return KernelBoot.on(isa).cores(cores).variants(variants).boot();
   }
 
   public static Kernel boot(String isa, int cores) {
@@ -28,27 +26,21 @@ public final class MmKernels {
 
   /** A small test machine whose {@code /kernel} section selects {@code variants}. */
   public static org.mmuemu.core.config.MachineSpec spec(String isa, int cores, Map<String, Object> variants) {
-    org.mmuemu.core.config.MachineSpec base = KernelTestMachines.spec(isa, cores);
-    return new org.mmuemu.core.config.MachineSpec(base.name(), base.description(), base.isa(), base.cores(),
-        base.frequencyGHz(), base.memoryBytes(), base.accessCycles(), base.quantumCycles(), base.tlbLevels(),
-        base.walker(), base.isaSection(), new ConfigSection("/kernel", Map.of("variants", variants)));
+    return KernelBoot.on(isa).cores(cores).variants(variants).spec();
   }
 
   /** As {@link #spec(String, int, Map)}, with ISA section keys (for example x86 {@code invlpgb}). */
   public static org.mmuemu.core.config.MachineSpec spec(String isa, int cores, Map<String, Object> variants,
       Map<String, Object> isaKeys) {
-    org.mmuemu.core.config.MachineSpec base = spec(isa, cores, variants);
-    return new org.mmuemu.core.config.MachineSpec(base.name(), base.description(), base.isa(), base.cores(),
-        base.frequencyGHz(), base.memoryBytes(), base.accessCycles(), base.quantumCycles(), base.tlbLevels(),
-        base.walker(), new ConfigSection("/" + isa, new java.util.LinkedHashMap<>(isaKeys)), base.kernelSection());
+    return KernelBoot.on(isa).cores(cores).variants(variants).isaValues(isaKeys).spec();
   }
 
   public static org.mmuemu.core.isa.Isa isa(org.mmuemu.core.config.MachineSpec spec) {
-    return org.mmuemu.core.isa.IsaRegistry.load().get(spec.isa()).create(spec.isaSection());
+    return KernelBoot.isa(spec);
   }
 
   public static org.mmuemu.core.isa.Isa isa(String id) {
-    return KernelTestMachines.isa(id);
+    return KernelBoot.isa(KernelBoot.on(id).spec());
   }
 
   /** A process with one writable anonymous VMA of {@code pages} pages at {@link #USER_VA}. */

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,7 +16,7 @@ import org.mmuemu.kernel.workload.WorkloadException;
 final class StreamWorkloadTest {
 
   private static RunResult run(String isa, int cores, Map<String, String> params) throws WorkloadException {
-    return Simulation.run(SimulationRequest.of(KernelTestMachines.spec(isa, cores), KernelTestMachines.isa(isa),
+    return Simulation.run(SimulationRequest.of(KernelBoot.on(isa).cores(cores).spec(), KernelBoot.isa(KernelBoot.on(isa).spec()),
         "sha", new StreamWorkload(), params, 3));
   }
 

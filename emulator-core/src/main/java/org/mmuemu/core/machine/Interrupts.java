@@ -1,6 +1,7 @@
 package org.mmuemu.core.machine;
 
 import org.mmuemu.core.isa.InterruptCosts;
+import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.trace.EventKind;
@@ -77,6 +78,7 @@ final class Interrupts {
       int previousActing = activity.actingCore();
       activity.act(target);
       clocks.advance(target, costs.handlerEntryCycles());
+      stats.addComponentCycles(CycleComponent.IPIS, costs.handlerEntryCycles());
       if (traceBus.wants(EventKind.IPI_RECEIVE)) {
         traceBus.publish(EventKind.IPI_RECEIVE, target, clocks.now(target), initiator, 0, 0);
       }
@@ -92,10 +94,22 @@ final class Interrupts {
       latestAck = Math.max(latestAck, ack);
     }
     lastIpiAcknowledgedCycle = latestAck;
+    stats.addComponentCycles(CycleComponent.IPIS, clocks.now(initiator) - start);
     if (waitForAcks) {
-      clocks.waitUntil(initiator, latestAck);
+      waitForAcknowledgements(initiator, latestAck);
     }
     return clocks.now(initiator) - start;
+  }
+
+  /**
+   * Makes {@code core} wait until {@code acknowledgedCycle}, the time the targets of IPIs it
+   * sent without waiting have acknowledged ({@link #lastIpiAcknowledgedCycle}); the wait counts
+   * as IPI cycles.
+   */
+  public void waitForAcknowledgements(int core, long acknowledgedCycle) {
+    long before = clocks.now(core);
+    clocks.waitUntil(core, acknowledgedCycle);
+    stats.addComponentCycles(CycleComponent.IPIS, clocks.now(core) - before);
   }
 
   /**

@@ -14,6 +14,7 @@ import org.mmuemu.core.isa.TableUpdateChecker;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.FrameListener;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
 import org.mmuemu.core.oracle.FrameHistory;
@@ -192,9 +193,10 @@ public final class Machine {
     return activity.actingCore();
   }
 
-  /** Charges {@code cycles} to {@code core}. */
+  /** Charges {@code cycles} of kernel work to {@code core}. */
   public void charge(int core, long cycles) {
     clocks.advance(core, cycles);
+    stats.addComponentCycles(CycleComponent.KERNEL_WORK, cycles);
   }
 
   public long now(int core) {
@@ -303,6 +305,15 @@ public final class Machine {
    */
   public long sendIpis(int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
     return interrupts.sendIpis(initiator, targets, targetCount, handler, waitForAcks);
+  }
+
+  /**
+   * Makes {@code core} wait until {@code acknowledgedCycle}, the cycle by which the targets of
+   * IPIs it sent without waiting have acknowledged; the wait counts as IPI cycles in the run's
+   * cycle breakdown.
+   */
+  public void waitForIpiAcknowledgements(int core, long acknowledgedCycle) {
+    interrupts.waitForAcknowledgements(core, acknowledgedCycle);
   }
 
   /**

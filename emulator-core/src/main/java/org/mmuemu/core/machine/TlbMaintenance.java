@@ -6,6 +6,7 @@ import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 import org.mmuemu.core.isa.TableUpdateChecker;
+import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
@@ -131,7 +132,7 @@ final class TlbMaintenance {
           + ") (expected: a range one " + name + " can encode)");
     }
     countMaintenance(core, name, op.scope(), vaStart, asid);
-    clocks.advance(core, instructions.issueCycles(op, currentTag));
+    chargeMaintenance(core, instructions.issueCycles(op, currentTag));
     InvalidationScope effective = instructions.effectiveScope(op);
     boolean keepWalkCaches = instructions.keepsWalkCaches(op);
     boolean byVaRemovesGlobal = instructions.byVaRemovesGlobal(currentTag);
@@ -166,7 +167,7 @@ final class TlbMaintenance {
       return;
     }
     countMaintenance(core, name, flushTag ? InvalidationScope.ASID : null, 0, asid);
-    clocks.advance(core, instructions.contextWriteCycles(flushTag));
+    chargeMaintenance(core, instructions.contextWriteCycles(flushTag));
     if (flushTag) {
       applyLocally(core, InvalidationScope.ASID, 0, 0, asid, false, false);
     }
@@ -198,7 +199,13 @@ final class TlbMaintenance {
     if (traceBus.wants(EventKind.BARRIER)) {
       traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, InstructionNames.idOf(name));
     }
+    stats.addComponentCycles(CycleComponent.BARRIERS, clocks.now(core) - start);
     return clocks.now(core) - start;
+  }
+
+  private void chargeMaintenance(int core, long cycles) {
+    clocks.advance(core, cycles);
+    stats.addComponentCycles(CycleComponent.TLB_MAINTENANCE, cycles);
   }
 
   /**

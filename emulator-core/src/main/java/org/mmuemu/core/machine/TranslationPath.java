@@ -3,6 +3,7 @@ package org.mmuemu.core.machine;
 import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.oracle.FrameHistory;
 import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
@@ -192,6 +193,7 @@ final class TranslationPath {
       long stamp = memory.allocationSequence();
       walker.walk(va, c.context(), c.walkCaches(), walk, core, clocks.now(core));
       clocks.advance(core, walk.cycles);
+      stats.addComponentCycles(CycleComponent.WALKS, walk.cycles);
       stats.recordWalk(walk.memoryRefs, walk.walkCacheHits, walk.cycles);
       if (traceBus.wants(EventKind.WALK)) {
         traceBus.publish(EventKind.WALK, core, clocks.now(core), va,

@@ -24,6 +24,17 @@ public final class RunStats {
   private final Map<String, long[]> instructionCounts = new TreeMap<>();
   private final Map<String, CycleDistribution> latencies = new TreeMap<>();
   private final Map<String, long[]> kernelCounters = new TreeMap<>();
+  private final long[] componentCycles = new long[CycleComponent.values().length];
+
+  /** Adds {@code cycles} (summed over cores) to a component of the cycle breakdown. */
+  public void addComponentCycles(CycleComponent component, long cycles) {
+    componentCycles[component.ordinal()] += cycles;
+  }
+
+  /** Cycles charged to {@code component}, summed over cores. */
+  public long componentCycles(CycleComponent component) {
+    return componentCycles[component.ordinal()];
+  }
 
   /** Counts one translation (one page of one access). */
   public void countTranslation() {

@@ -27,8 +27,11 @@ public enum EventKind {
   IPI_RECEIVE("ipi.receive", "initiator", null, null),
   /** va, access kind ordinal, fault level. */
   FAULT("fault", "va", "access", "tableLevel"),
-  /** va or 0, size or 0, kernel operation id. */
-  KERNEL_CALL("kernel.call", "va", "sizeBytes", "operation"),
+  /**
+   * A kernel operation begins or ends on a core (properly nested per core): phase (0 begin,
+   * 1 end), va or 0, operation id ({@link KernelOperationNames}).
+   */
+  KERNEL_CALL("kernel.call", "phase", "va", "operation"),
   /** va, pa, violation kind ordinal. */
   VIOLATION("violation", "va", "pa", "violation"),
   /** pfn, allocation stamp, frame kind ordinal. */

@@ -40,34 +40,6 @@ public interface ArchTlbPolicy {
   default void enterLazyTlb(int core) {}
 
   /**
-   * Removes every cached translation of kernel address {@code va} on every core, walk-cache
-   * entries included, before the page table it was translated through is freed (Linux arm64
-   * {@code __flush_tlb_kernel_pgtable}: a non-last-level {@code TLBI VAAE1IS}; x86
-   * {@code flush_tlb_kernel_range} from {@code pmd_free_pte_page}, whose INVLPG also drops the
-   * paging-structure caches). Used by huge vmap when a leftover table is replaced by a block.
-   *
-   * <p>The default is {@link #flushTlbKernelRange} of the page, which is right where that flush
-   * also invalidates walk caches (x86); a policy whose kernel-range flush is last-level only
-   * (arm64) must override it.
-   */
-  default void flushTlbKernelPgtable(int core, long va) {
-    flushTlbKernelRange(core, va, va + 4096);
-  }
-
-  /**
-   * Makes the kernel's just-written valid page-table entries visible to every walker before
-   * the new mappings are used (Linux arm64 {@code emit_pte_barriers}: {@code DSB ISHST} then
-   * {@code ISB}, after each valid kernel {@code set_pte}, or once when lazy MMU mode is left
-   * with barrier batching). Called by vmalloc after each valid kernel entry, or once per
-   * batch.
-   *
-   * <p>The default does nothing, which is right where the hardware walker sees ordinary stores
-   * in order (x86); arm64 must override it.
-   */
-  default void syncKernelPtes(int core) {
-  }
-
-  /**
    * The arch {@code tlb_flush} of an mmu_gather. The default is Linux's generic one
    * (include/asm-generic/tlb.h), which x86 uses: fullmm or need_flush_all flush the whole mm,
    * otherwise the accumulated range is flushed, leaf-only unless tables were freed. arm64

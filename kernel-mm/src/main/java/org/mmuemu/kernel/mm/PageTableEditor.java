@@ -4,7 +4,7 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelCosts;
 
 /**
  * Writes translations into page tables held in simulated frames, allocating missing tables on
@@ -21,12 +21,12 @@ public final class PageTableEditor {
   private final long pteWriteCycles;
   private long tablesAllocated;
 
-  public PageTableEditor(Machine machine, KernelConfig config) {
+  public PageTableEditor(Machine machine, KernelCosts costs) {
     this.machine = machine;
     this.format = machine.format();
     this.memory = machine.memory();
-    this.tableAllocCycles = config.cost("tableAllocCycles");
-    this.pteWriteCycles = config.cost("pteWriteCycles");
+    this.tableAllocCycles = costs.tableAllocCycles();
+    this.pteWriteCycles = costs.pteWriteCycles();
   }
 
   /** Page-table pages allocated so far (root tables included). */

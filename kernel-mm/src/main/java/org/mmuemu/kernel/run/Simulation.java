@@ -5,14 +5,15 @@ import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.result.ResultBuilder;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
-import org.mmuemu.kernel.workload.WorkloadParams;
+import org.mmuemu.kernel.workload.WorkloadArgs;
 
 /**
  * Runs one workload on one machine: builds the machine, boots the kernel, prepares the
@@ -25,10 +26,27 @@ public final class Simulation {
   private Simulation() {}
 
   /**
+   * A finished run: its result and the statistics it was built from, whose distributions
+   * (HdrHistograms) and cycle breakdown reports read beyond the result's percentiles. The
+   * statistics are no longer written to once the run has returned.
+   */
+  public record Outcome(RunResult result, RunStats stats) {}
+
+  /**
    * @throws WorkloadException for bad parameters or a malformed trace: the user's input
    * @throws CancellationException when {@code request.cancelled()} stopped the run
    */
   public static RunResult run(SimulationRequest request) throws WorkloadException {
+    return runWithStats(request).result();
+  }
+
+  /**
+   * Like {@link #run}, also returning the run's statistics.
+   *
+   * @throws WorkloadException for bad parameters or a malformed trace: the user's input
+   * @throws CancellationException when {@code request.cancelled()} stopped the run
+   */
+  public static Outcome runWithStats(SimulationRequest request) throws WorkloadException {
     ConfigSection kernelSection = request.spec().kernelSection();
     KernelConfig kernelConfig = KernelConfig.read(new ConfigSection(kernelSection.pointer(), kernelSection.asMap()));
     Machine machine = new Machine(request.spec(), request.isa(), request.seed());
@@ -38,10 +56,14 @@ public final class Simulation {
     try {
       Kernel kernel = new Kernel(machine, kernelConfig);
       Workload workload = request.workload();
-      Map<String, String> params = WorkloadParams.resolve(workload, request.params());
+      WorkloadArgs params = WorkloadArgs.resolve(workload, request.params());
       Workload.PreparedWorkload prepared = workload.prepare(kernel, params, request.seed());
       boolean[] stopped = new boolean[1];
-      machine.run(prepared.programs(), () -> stopped[0] = request.cancelled().getAsBoolean());
+      request.observer().started(machine);
+      machine.run(prepared.programs(), () -> {
+        request.observer().polled(machine);
+        return stopped[0] = request.cancelled().getAsBoolean();
+      });
       if (stopped[0]) {
         throw new CancellationException("run cancelled");
       }
@@ -52,7 +74,8 @@ public final class Simulation {
           request.spec().cores(), request.configSha256());
       RunResult.WorkloadInfo workloadInfo = new RunResult.WorkloadInfo(workload.name(),
           new TreeMap<>(prepared.effectiveParams()));
-      return ResultBuilder.build(machine, machineInfo, workloadInfo, request.seed(), kernelCounters);
+      return new Outcome(ResultBuilder.build(machine, machineInfo, workloadInfo, request.seed(), kernelCounters),
+          machine.stats());
     } finally {
       machine.traceBus().close();
     }

@@ -4,7 +4,7 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
-import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.ArchKernelMappings;
 import org.mmuemu.kernel.mm.PageTableEditor;
 
 /**
@@ -13,11 +13,12 @@ import org.mmuemu.kernel.mm.PageTableEditor;
  * tables are allocated on the way down; unmapping clears leaves of any size and never frees
  * a table, so no TLB flush is needed when mapping (the range was flushed when it was purged).
  *
- * <p>Every descriptor written is charged through the {@link PageTableEditor} cost. After valid
- * entries are written the arch layer is asked to make them visible to the walkers
- * ({@link ArchTlbPolicy#syncKernelPtes}: arm64 {@code DSB ISHST; ISB}), per entry or, with the
- * {@code lazyMmuBarrierBatching} variant, once per page-table page of a batch. Confined to the
- * simulation thread.
+ * <p>Every descriptor written is charged through the {@link PageTableEditor} cost. After each
+ * valid entry the arch layer publishes it to the walkers ({@link ArchKernelMappings#setKernelPte}:
+ * arm64 {@code DSB ISHST; ISB}); inside a batch each PTE table's run of page entries is one
+ * lazy MMU section, as each {@code vmap_pte_range} is in Linux, so an arch that batches its
+ * barriers ({@code lazyMmuBarrierBatching}) pays once per table. Confined to the simulation
+ * thread.
  */
 final class KernelPageTables {
   /** Flags of every vmalloc leaf. */
@@ -29,108 +30,73 @@ final class KernelPageTables {
   private final PageTableEditor tables;
   private final long rootPfn;
   private final long pteWriteCycles;
-  private final ArchTlbPolicy policy;
-  private final boolean batchBarriers;
+  private final ArchKernelMappings arch;
   private boolean inBatch;
-  private boolean syncPending;
-  private long batchTableVa;
-  private long syncs;
+  private boolean inLazyMmu;
+  private long lazyTableVa;
 
-  /**
-   * @param batchBarriers the {@code lazyMmuBarrierBatching} variant: inside a batch, the
-   *     barrier after valid kernel PTE writes is issued once per page-table page rather than
-   *     after every entry
-   */
-  KernelPageTables(Machine machine, PageTableEditor tables, long rootPfn, long pteWriteCycles, ArchTlbPolicy policy,
-      boolean batchBarriers) {
+  KernelPageTables(Machine machine, PageTableEditor tables, long rootPfn, long pteWriteCycles,
+      ArchKernelMappings arch) {
     this.machine = machine;
     this.format = machine.format();
     this.memory = machine.memory();
     this.tables = tables;
     this.rootPfn = rootPfn;
     this.pteWriteCycles = pteWriteCycles;
-    this.policy = policy;
-    this.batchBarriers = batchBarriers;
+    this.arch = arch;
   }
 
-  /** Times the arch layer was asked to make kernel entry stores visible ({@link ArchTlbPolicy#syncKernelPtes}). */
-  long syncs() {
-    return syncs;
-  }
-
-  /**
-   * Starts a run of leaf writes (Linux {@code arch_enter_lazy_mmu_mode} in {@code vmap_pte_range}).
-   * Without batching, every valid leaf is synced as it is written.
-   */
+  /** Starts a run of leaf writes ({@code vmap_range_noflush}); page entries go in lazy MMU sections per table. */
   void beginBatch() {
     inBatch = true;
-    syncPending = false;
   }
 
-  /** Ends the run: the pending sync, if any, is issued ({@code arch_leave_lazy_mmu_mode}). */
+  /** Ends the run, leaving the last lazy MMU section. */
   void endBatch(int core) {
-    if (syncPending) {
-      sync(core);
+    if (inLazyMmu) {
+      inLazyMmu = false;
+      arch.leaveLazyMmu(core);
     }
     inBatch = false;
-    syncPending = false;
   }
 
-  private void sync(int core) {
-    syncs++;
-    policy.syncKernelPtes(core);
-    syncPending = false;
+  // vmap_pte_range brackets each PTE table's writes with arch_enter/leave_lazy_mmu_mode
+  private void lazyMmuFor(int core, long va) {
+    if (!inBatch) {
+      return;
+    }
+    long tableVa = va & -(1L << format.levelShift(format.levels() - 2));
+    if (inLazyMmu && tableVa == lazyTableVa) {
+      return;
+    }
+    if (inLazyMmu) {
+      arch.leaveLazyMmu(core);
+    }
+    arch.enterLazyMmu(core);
+    inLazyMmu = true;
+    lazyTableVa = tableVa;
   }
 
   long rootPfn() {
     return rootPfn;
   }
 
-  /** The level whose leaves map {@code 1 << shift} bytes, or -1 when no level does. */
-  int levelForShift(int shift) {
-    for (int level = 0; level < format.levels(); level++) {
-      if (format.levelShift(level) == shift && format.allowsLeaf(level)) {
-        return level;
-      }
+  /**
+   * Maps one leaf of the size of {@code level}, creating tables on the way, and has the arch
+   * publish it ({@code set_pte} / {@code set_pmd} on init_mm).
+   */
+  void mapLeaf(int core, long va, long pa, int level) {
+    if (level == format.levels() - 1) {
+      lazyMmuFor(core, va);
     }
-    return -1;
+    tables.map(rootPfn, va, pa, level, KERNEL_LEAF_FLAGS, core);
+    arch.setKernelPte(core);
   }
 
-  /**
-   * Maps one leaf of the size of {@code level}; tables on the way are created. A valid kernel
-   * entry must be made visible to the walkers: at once, or, for page entries inside a batch
-   * with barrier batching, once per page-table page (Linux's lazy MMU mode covers one
-   * {@code vmap_pte_range}, that is one table).
-   */
-  void mapLeaf(int core, long va, long pa, int level, int extraFlags) {
-    tables.map(rootPfn, va, pa, level, KERNEL_LEAF_FLAGS | extraFlags, core);
-    boolean pageLevel = level == format.levels() - 1;
-    if (!(batchBarriers && inBatch && pageLevel)) {
-      sync(core);
-      return;
-    }
-    long tableVa = va & -(1L << format.levelShift(level - 1));
-    if (syncPending && tableVa != batchTableVa) {
-      sync(core); // the previous table's vmap_pte_range left lazy mode
-    }
-    batchTableVa = tableVa;
-    syncPending = true;
-  }
-
-  /**
-   * Returns the table at {@code level} on the path to {@code va}, creating none, or -1.
-   * A software walk; costs nothing.
-   */
-  long tableAt(long va, int level) {
-    long tablePfn = rootPfn;
-    for (int l = 0; l < level; l++) {
-      long descriptor = memory.readDescriptor(tablePfn, format.index(va, l));
-      if (!format.isValid(descriptor, l) || format.isLeaf(descriptor, l)) {
-        return -1;
-      }
-      tablePfn = format.outputPa(descriptor, l) >>> PhysicalMemory.FRAME_SHIFT;
-    }
-    return tablePfn;
+  /** Maps one PTE-level huge block through the arch ({@code set_huge_pte_at}, arm64 contpte). */
+  void mapPteBlock(int core, long va, long pa, long blockBytes) {
+    lazyMmuFor(core, va);
+    arch.setHugeVmapPte(core, va, pa, blockBytes, KERNEL_LEAF_FLAGS);
   }
 
   /**

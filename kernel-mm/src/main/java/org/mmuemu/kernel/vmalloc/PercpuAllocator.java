@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.kernel.call.KernelOperation;
 
 /**
  * The part of Linux's per-CPU allocator (mm/percpu.c, mm/percpu-vm.c) that uses vmalloc: an
@@ -21,13 +22,18 @@ import org.mmuemu.core.mem.FrameKind;
  * balance work does it later and keeps one). Confined to the simulation thread.
  */
 public final class PercpuAllocator {
+  private static final KernelOperation OP_ALLOC_PERCPU = KernelOperation.named("alloc_percpu");
+  private static final KernelOperation OP_FREE_PERCPU = KernelOperation.named("free_percpu");
   /** Bytes per CPU unit of a chunk. */
   public static final long UNIT_BYTES = 256L << 10;
 
   private final Vmalloc vmalloc;
+  private final VmapAreaAllocator areas;
   private final Machine machine;
   private final int cpus;
   private final long allocCycles;
+  private final long pageAllocCycles;
+  private final long pageFreeCycles;
   private final SimLock mutex = new SimLock("pcpu_alloc_mutex");
   private final List<Chunk> chunks = new ArrayList<>();
   private long chunksCreated;
@@ -46,11 +52,15 @@ public final class PercpuAllocator {
     }
   }
 
-  PercpuAllocator(Vmalloc vmalloc, long allocCycles) {
+  PercpuAllocator(Vmalloc vmalloc, VmapAreaAllocator areas, long allocCycles, long pageAllocCycles,
+      long pageFreeCycles) {
+    this.areas = areas;
     this.vmalloc = vmalloc;
     this.machine = vmalloc.machine();
     this.cpus = machine.coreCount();
     this.allocCycles = allocCycles;
+    this.pageAllocCycles = pageAllocCycles;
+    this.pageFreeCycles = pageFreeCycles;
   }
 
   /**
@@ -61,12 +71,12 @@ public final class PercpuAllocator {
    * @return the object's address in CPU 0's unit (CPU n's copy is {@code n × UNIT_BYTES} above), or 0
    */
   public long alloc(int core, long sizeBytes, long alignBytes) {
-    long start = machine.now(core);
     if (sizeBytes <= 0 || sizeBytes > UNIT_BYTES || Long.bitCount(alignBytes) != 1
         || alignBytes > Vmalloc.PAGE_BYTES) {
       return 0;
     }
-    mutex.acquire(machine, core, vmalloc.lockCycles);
+    long start = OP_ALLOC_PERCPU.begin(machine, core, 0);
+    mutex.acquire(machine, core, areas.lockCycles());
     machine.charge(core, allocCycles);
     Chunk chunk = null;
     long offset = 0;
@@ -79,10 +89,11 @@ public final class PercpuAllocator {
       }
     }
     if (chunk == null) {
-      VmapArea area = vmalloc.allocVmapArea(core, UNIT_BYTES * cpus, UNIT_BYTES, vmalloc.vmallocStartVa(),
-          vmalloc.vmallocEndVa(), VmapArea.FLAG_NO_GUARD);
+      VmapArea area = areas.allocVmapArea(core, UNIT_BYTES * cpus, UNIT_BYTES, areas.vmallocStartVa(),
+          areas.vmallocEndVa(), VmapArea.FLAG_NO_GUARD);
       if (area == null) {
         mutex.release(machine, core);
+        OP_ALLOC_PERCPU.endUnrecorded(machine, core, 0);
         return 0;
       }
       chunk = new Chunk(area, cpus);
@@ -93,7 +104,7 @@ public final class PercpuAllocator {
     chunk.bumpBytes = offset + sizeBytes;
     chunk.liveObjects++;
     mutex.release(machine, core);
-    machine.stats().recordLatency("alloc_percpu", machine.now(core) - start);
+    OP_ALLOC_PERCPU.end(machine, core, 0, start);
     return chunk.area.vaStart() + offset;
   }
 
@@ -104,7 +115,7 @@ public final class PercpuAllocator {
       }
       for (int cpu = 0; cpu < cpus; cpu++) {
         long pfn = machine.memory().allocate(FrameKind.KERNEL);
-        machine.charge(core, vmalloc.kernel().config().cost("pageAllocCycles"));
+        machine.charge(core, pageAllocCycles);
         chunk.pfns[cpu][(int) page] = pfn;
         vmalloc.mapPages(core, chunk.area.vaStart() + cpu * UNIT_BYTES + page * Vmalloc.PAGE_BYTES,
             new long[] {pfn}, 1);
@@ -118,8 +129,8 @@ public final class PercpuAllocator {
     if (va == 0) {
       return;
     }
-    long start = machine.now(core);
-    mutex.acquire(machine, core, vmalloc.lockCycles);
+    long start = OP_FREE_PERCPU.begin(machine, core, va);
+    mutex.acquire(machine, core, areas.lockCycles());
     machine.charge(core, allocCycles);
     Chunk chunk = null;
     for (Chunk candidate : chunks) {
@@ -133,20 +144,20 @@ public final class PercpuAllocator {
       mutex.release(machine, core);
       throw new IllegalStateException("free_percpu: 0x" + Long.toHexString(va) + " is in no chunk");
     }
-    vmalloc.touch(core, chunk.area, "free_percpu");
+    areas.touch(core, chunk.area, "free_percpu");
     if (--chunk.liveObjects == 0) {
       destroy(core, chunk);
     }
     mutex.release(machine, core);
-    machine.stats().recordLatency("free_percpu", machine.now(core) - start);
+    OP_FREE_PERCPU.end(machine, core, va, start);
   }
 
   private void destroy(int core, Chunk chunk) {
     chunks.remove(chunk);
     VmapArea area = chunk.area;
     vmalloc.unmapNoflush(core, area.vaStart(), area.vaEnd());
-    vmalloc.flushKernelRange(core, area.vaStart(), area.vaEnd(), "pcpu_post_unmap_tlb_flush");
-    long freeCycles = vmalloc.kernel().config().cost("pageFreeCycles");
+    areas.flushKernelRange(core, area.vaStart(), area.vaEnd(), "pcpu_post_unmap_tlb_flush");
+    long freeCycles = pageFreeCycles;
     for (long[] unit : chunk.pfns) {
       for (long pfn : unit) {
         if (pfn != 0) {
@@ -155,8 +166,8 @@ public final class PercpuAllocator {
         }
       }
     }
-    VmapArea unlinked = vmalloc.unlinkBusy(core, area.vaStart());
-    vmalloc.freeVmapAreaNoflush(core, unlinked);
+    VmapArea unlinked = areas.unlinkBusy(core, area.vaStart());
+    areas.freeVmapAreaNoflush(core, unlinked);
     chunksDestroyed++;
   }
 

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.mmuemu.core.machine.Machine;
-import org.mmuemu.kernel.KernelConfig;
 
 /**
  * The per-CPU vmap blocks behind small {@code vm_map_ram} calls (Linux mm/vmalloc.c
@@ -39,6 +38,7 @@ public final class VmapBlocks {
   public static final long VMAP_BLOCK_BYTES = VMAP_BBMAP_BITS * Vmalloc.PAGE_BYTES;
 
   private final Vmalloc vmalloc;
+  private final VmapAreaAllocator areas;
   private final Machine machine;
   private final int cpus;
   private final boolean freeListWalk;
@@ -54,12 +54,13 @@ public final class VmapBlocks {
   private long unmapAliasesCalls;
   private long unmapAliasesFlushes;
 
-  VmapBlocks(Vmalloc vmalloc, KernelConfig config, int cpus, boolean freeListWalk) {
+  VmapBlocks(Vmalloc vmalloc, VmapAreaAllocator areas, long blockCycles, int cpus, boolean freeListWalk) {
+    this.areas = areas;
     this.vmalloc = vmalloc;
     this.machine = vmalloc.machine();
     this.cpus = cpus;
     this.freeListWalk = freeListWalk;
-    this.blockCycles = config.cost("vmapBlockCycles");
+    this.blockCycles = blockCycles;
     this.queueLocks = new SimLock[cpus];
     for (int cpu = 0; cpu < cpus; cpu++) {
       freeLists.add(new ArrayList<>());
@@ -69,7 +70,7 @@ public final class VmapBlocks {
   }
 
   private long blockIndex(long va) {
-    long base = vmalloc.vmallocStartVa() & -VMAP_BLOCK_BYTES;
+    long base = areas.vmallocStartVa() & -VMAP_BLOCK_BYTES;
     return (va - base) / VMAP_BLOCK_BYTES;
   }
 
@@ -104,13 +105,13 @@ public final class VmapBlocks {
       if (vb.free < pages) { // lockless READ_ONCE check; free only decreases
         continue;
       }
-      vb.lock.acquire(machine, core, vmalloc.lockCycles);
+      vb.lock.acquire(machine, core, areas.lockCycles());
       int offset = VMAP_BBMAP_BITS - vb.free;
       long va = vb.area.vaStart() + offset * Vmalloc.PAGE_BYTES;
       vb.free -= pages;
       vb.usedMap.set(offset, offset + pages);
       if (vb.free == 0) {
-        queueLocks[core].acquire(machine, core, vmalloc.lockCycles);
+        queueLocks[core].acquire(machine, core, areas.lockCycles());
         list.remove(i);
         vb.onFreeList = false;
         queueLocks[core].release(machine, core);
@@ -122,15 +123,15 @@ public final class VmapBlocks {
   }
 
   private long newVmapBlock(int core, int pages) {
-    VmapArea area = vmalloc.allocVmapArea(core, VMAP_BLOCK_BYTES, VMAP_BLOCK_BYTES, vmalloc.vmallocStartVa(),
-        vmalloc.vmallocEndVa(), VmapArea.FLAG_RAM | VmapArea.FLAG_BLOCK | VmapArea.FLAG_NO_GUARD);
+    VmapArea area = areas.allocVmapArea(core, VMAP_BLOCK_BYTES, VMAP_BLOCK_BYTES, areas.vmallocStartVa(),
+        areas.vmallocEndVa(), VmapArea.FLAG_RAM | VmapArea.FLAG_BLOCK | VmapArea.FLAG_NO_GUARD);
     if (area == null) {
       return 0;
     }
     machine.charge(core, blockCycles);
     VmapBlock vb = new VmapBlock(area, core, pages);
     xarrayOf(area.vaStart()).put(blockIndex(area.vaStart()), vb);
-    queueLocks[core].acquire(machine, core, vmalloc.lockCycles);
+    queueLocks[core].acquire(machine, core, areas.lockCycles());
     freeLists.get(core).add(vb);
     vb.onFreeList = true;
     queueLocks[core].release(machine, core);
@@ -149,11 +150,11 @@ public final class VmapBlocks {
     }
     touch(core, vb, "vb_free");
     int offset = (int) ((va - vb.area.vaStart()) / Vmalloc.PAGE_BYTES);
-    vb.lock.acquire(machine, core, vmalloc.lockCycles);
+    vb.lock.acquire(machine, core, areas.lockCycles());
     vb.usedMap.clear(offset, offset + pages);
     vb.lock.release(machine, core);
     vmalloc.unmapNoflush(core, va, va + sizeBytes);
-    vb.lock.acquire(machine, core, vmalloc.lockCycles);
+    vb.lock.acquire(machine, core, areas.lockCycles());
     vb.dirtyMin = Math.min(vb.dirtyMin, offset);
     vb.dirtyMax = Math.max(vb.dirtyMax, offset + pages);
     vb.dirty += pages;
@@ -167,8 +168,8 @@ public final class VmapBlocks {
   /** {@code free_vmap_block}: the block's whole area goes lazy; the block object is released. */
   private void freeVmapBlock(int core, VmapBlock vb) {
     xarrayOf(vb.area.vaStart()).remove(blockIndex(vb.area.vaStart()));
-    VmapArea area = vmalloc.unlinkBusy(core, vb.area.vaStart());
-    vmalloc.freeVmapAreaNoflush(core, area);
+    VmapArea area = areas.unlinkBusy(core, vb.area.vaStart());
+    areas.freeVmapAreaNoflush(core, area);
     vb.released = true;
     blocksFreed++;
   }
@@ -189,7 +190,7 @@ public final class VmapBlocks {
     vb.dirtyMin = 0;
     vb.dirtyMax = VMAP_BBMAP_BITS;
     if (vb.onFreeList) {
-      queueLocks[vb.cpu].acquire(machine, core, vmalloc.lockCycles);
+      queueLocks[vb.cpu].acquire(machine, core, areas.lockCycles());
       freeLists.get(vb.cpu).remove(vb);
       vb.onFreeList = false;
       queueLocks[vb.cpu].release(machine, core);
@@ -212,7 +213,7 @@ public final class VmapBlocks {
       for (VmapBlock vb : List.copyOf(freeLists.get(cpu))) {
         machine.charge(core, blockCycles);
         touch(core, vb, "purge_fragmented_blocks");
-        vb.lock.acquire(machine, core, vmalloc.lockCycles);
+        vb.lock.acquire(machine, core, areas.lockCycles());
         purgeFragmentedBlock(core, vb, purgeList, force);
         vb.lock.release(machine, core);
       }
@@ -233,9 +234,9 @@ public final class VmapBlocks {
         for (VmapBlock vb : freeLists.get(cpu)) {
           machine.charge(core, blockCycles);
           touch(core, vb, "_vm_unmap_aliases");
-          vb.lock.acquire(machine, core, vmalloc.lockCycles);
+          vb.lock.acquire(machine, core, areas.lockCycles());
           if (vb.dirty != 0 && vb.dirty != VMAP_BBMAP_BITS) {
-            vmalloc.touch(core, vb.area, "_vm_unmap_aliases");
+            areas.touch(core, vb.area, "_vm_unmap_aliases");
             long s = vb.area.vaStart() + vb.dirtyMin * Vmalloc.PAGE_BYTES;
             long e = vb.area.vaStart() + vb.dirtyMax * Vmalloc.PAGE_BYTES;
             start = Long.compareUnsigned(s, start) < 0 ? s : start;
@@ -245,18 +246,18 @@ public final class VmapBlocks {
           vb.lock.release(machine, core);
         }
       }
-      vmalloc.purgeLock.acquire(machine, core, vmalloc.lockCycles);
+      areas.purgeLock().acquire(machine, core, areas.lockCycles());
       purgeFragmentedAllCpus(core, true);
     } else {
-      vmalloc.purgeLock.acquire(machine, core, vmalloc.lockCycles);
+      areas.purgeLock().acquire(machine, core, areas.lockCycles());
       for (int cpu = 0; cpu < cpus; cpu++) {
         for (VmapBlock vb : List.copyOf(xarrays.get(cpu).values())) {
           machine.charge(core, blockCycles);
           touch(core, vb, "_vm_unmap_aliases");
-          vb.lock.acquire(machine, core, vmalloc.lockCycles);
+          vb.lock.acquire(machine, core, areas.lockCycles());
           if (!purgeFragmentedBlock(core, vb, purgeList, false) && vb.dirtyMax != 0
               && vb.dirty != VMAP_BBMAP_BITS) {
-            vmalloc.touch(core, vb.area, "_vm_unmap_aliases");
+            areas.touch(core, vb.area, "_vm_unmap_aliases");
             long s = vb.area.vaStart() + vb.dirtyMin * Vmalloc.PAGE_BYTES;
             long e = vb.area.vaStart() + vb.dirtyMax * Vmalloc.PAGE_BYTES;
             start = Long.compareUnsigned(s, start) < 0 ? s : start;
@@ -270,10 +271,10 @@ public final class VmapBlocks {
       }
       freePurgedBlocks(core, purgeList);
     }
-    long flushesBefore = vmalloc.kernelRangeFlushCount();
-    vmalloc.purgeVmapAreaLazyLocked(core, start, end, flush, false);
-    unmapAliasesFlushes += vmalloc.kernelRangeFlushCount() - flushesBefore;
-    vmalloc.purgeLock.release(machine, core);
+    long flushesBefore = areas.kernelRangeFlushCount();
+    areas.purgeVmapAreaLazyLocked(core, start, end, flush, false);
+    unmapAliasesFlushes += areas.kernelRangeFlushCount() - flushesBefore;
+    areas.purgeLock().release(machine, core);
   }
 
   // KERNEL_UAF: a freed block must not be reached again (Linux frees it with kfree_rcu)

@@ -42,11 +42,11 @@ public final class DontneedTouchWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 2);
-    long pagesPerThread = Long.parseLong(params.get("pagesPerThread"));
-    long iterations = Long.parseLong(params.get("iterations"));
+    long pagesPerThread = params.integer("pagesPerThread");
+    long iterations = params.integer("iterations");
     Mm mm = kernel.createMm();
     long base = MmWorkloads.DATA_BASE_VA;
     kernel.mmap(0, mm, new Vma(base, base + ((threads * pagesPerThread) << 12), PteFlags.WRITE, "shared"));
@@ -97,7 +97,7 @@ public final class DontneedTouchWorkload implements Workload {
         }
       };
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     return PreparedWorkload.of(programs, effective, Map::of);
   }

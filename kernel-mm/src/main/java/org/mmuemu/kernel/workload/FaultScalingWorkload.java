@@ -43,11 +43,11 @@ public final class FaultScalingWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 1);
-    long regionBytes = MmWorkloads.pageAligned(params.get("regionBytes"));
-    long rounds = Long.parseLong(params.get("rounds"));
+    long regionBytes = MmWorkloads.pageAligned(params.bytes("regionBytes"));
+    long rounds = params.integer("rounds");
     Mm mm = kernel.createMm();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
@@ -79,7 +79,7 @@ public final class FaultScalingWorkload implements Workload {
         }
       };
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     effective.put("regionBytes", Long.toString(regionBytes));
     return PreparedWorkload.of(programs, effective, Map::of);

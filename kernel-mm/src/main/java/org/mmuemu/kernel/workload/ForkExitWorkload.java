@@ -42,11 +42,11 @@ public final class ForkExitWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 1);
-    long bytes = MmWorkloads.pageAligned(params.get("memoryBytes"));
-    long processes = Long.parseLong(params.get("processes"));
+    long bytes = MmWorkloads.pageAligned(params.bytes("memoryBytes"));
+    long processes = params.integer("processes");
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
       programs[thread] = new CoreProgram() {
@@ -75,7 +75,7 @@ public final class ForkExitWorkload implements Workload {
         }
       };
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     effective.put("memoryBytes", Long.toString(bytes));
     return PreparedWorkload.of(programs, effective, Map::of);

@@ -16,7 +16,7 @@ final class MmWorkloads {
    *
    * @throws WorkloadException when it is more than the machine's cores or fewer than {@code min}
    */
-  static int threads(java.util.Map<String, String> params, Machine machine, int defaultThreads, int min)
+  static int threads(WorkloadArgs params, Machine machine, int defaultThreads, int min)
       throws WorkloadException {
     return coresParam(params, "threads", machine, defaultThreads, min);
   }
@@ -27,9 +27,9 @@ final class MmWorkloads {
    *
    * @throws WorkloadException naming the parameter and the allowed range
    */
-  static int coresParam(java.util.Map<String, String> params, String name, Machine machine, int defaultCount, int min)
+  static int coresParam(WorkloadArgs params, String name, Machine machine, int defaultCount, int min)
       throws WorkloadException {
-    int count = params.containsKey(name) ? Integer.parseInt(params.get(name)) : defaultCount;
+    int count = params.has(name) ? params.intValue(name) : defaultCount;
     if (count > machine.coreCount() || count < min) {
       throw new WorkloadException("--param " + name + "=" + count + ": (expected: " + min + " to "
           + machine.coreCount() + " on this " + machine.coreCount() + "-core machine)");
@@ -37,7 +37,7 @@ final class MmWorkloads {
     return count;
   }
 
-  static long pageAligned(String bytes) {
-    return (Long.parseLong(bytes) + 4095) & ~4095L;
+  static long pageAligned(long bytes) {
+    return (bytes + 4095) & ~4095L;
   }
 }

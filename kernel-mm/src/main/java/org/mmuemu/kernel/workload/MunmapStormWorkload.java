@@ -48,18 +48,18 @@ public final class MunmapStormWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.coresParam(params, "threads", machine, machine.coreCount(), 1);
-    long regionBytes = (Long.parseLong(params.get("regionBytes")) + 4095) & ~4095L;
-    long iterations = Long.parseLong(params.get("iterations"));
+    long regionBytes = (params.bytes("regionBytes") + 4095) & ~4095L;
+    long iterations = params.integer("iterations");
     Mm mm = kernel.createMm();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
       programs[thread] = new StormThread(kernel, mm, DATA_BASE_VA + thread * THREAD_SPACING_BYTES, regionBytes,
           iterations);
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     effective.put("regionBytes", Long.toString(regionBytes));
     return PreparedWorkload.of(programs, effective, Map::of);

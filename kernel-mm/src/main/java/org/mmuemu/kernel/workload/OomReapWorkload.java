@@ -57,12 +57,12 @@ public final class OomReapWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 2);
-    long bytes = MmWorkloads.pageAligned(params.get("memoryBytes"));
-    long storesAfterReap = Long.parseLong(params.get("storesAfterReap"));
-    long rounds = Long.parseLong(params.get("rounds"));
+    long bytes = MmWorkloads.pageAligned(params.bytes("memoryBytes"));
+    long storesAfterReap = params.integer("storesAfterReap");
+    long rounds = params.integer("rounds");
     int victims = threads - 1;
     long base = MmWorkloads.DATA_BASE_VA;
     Round round = new Round();
@@ -148,7 +148,7 @@ public final class OomReapWorkload implements Workload {
         }
       };
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     effective.put("memoryBytes", Long.toString(bytes));
     return PreparedWorkload.of(programs, effective, Map::of);

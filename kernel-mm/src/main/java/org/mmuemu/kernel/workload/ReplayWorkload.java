@@ -73,7 +73,7 @@ public final class ReplayWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     BufferedReader reader;
     try {
       reader = Files.newBufferedReader(traceFile, StandardCharsets.ISO_8859_1);

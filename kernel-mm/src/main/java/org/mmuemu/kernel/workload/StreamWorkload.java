@@ -53,16 +53,16 @@ public final class StreamWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.coresParam(params, "threads", machine, machine.coreCount(), 1);
-    long workingSetBytes = Long.parseLong(params.get("workingSetBytes"));
-    long accesses = Long.parseLong(params.get("accesses"));
-    String pattern = params.get("pattern");
-    long strideBytes = Long.parseLong(params.get("strideBytes"));
-    int accessBytes = Integer.parseInt(params.get("accessBytes"));
-    double writeFraction = Double.parseDouble(params.get("writeFraction"));
-    long codeBytes = roundUpToPage(Long.parseLong(params.get("codeBytes")));
+    long workingSetBytes = params.bytes("workingSetBytes");
+    long accesses = params.integer("accesses");
+    String pattern = params.choice("pattern");
+    long strideBytes = params.bytes("strideBytes");
+    int accessBytes = params.intValue("accessBytes");
+    double writeFraction = params.fraction("writeFraction");
+    long codeBytes = roundUpToPage(params.bytes("codeBytes"));
     long dataBytes = roundUpToPage(workingSetBytes);
     if (accessBytes > workingSetBytes) {
       throw new WorkloadException("--param accessBytes=" + accessBytes + ": larger than workingSetBytes "
@@ -78,7 +78,7 @@ public final class StreamWorkload implements Workload {
       programs[thread] = new StreamThread(kernel, mm, base, workingSetBytes, accesses, pattern, strideBytes,
           accessBytes, writeFraction, codeBytes, new SplittableRandom(seed * 31 + thread));
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     return PreparedWorkload.of(programs, effective, Map::of);
   }

@@ -84,31 +84,38 @@ public final class TestVmallocWorkload implements Workload {
         WorkloadParam.integer("nr_pages", "1", 1, 1 << 20,
             "pages for fix_size_alloc_test and vm_map_ram_test"),
         WorkloadParam.integer("use_huge", "0", 0, 1, "fix_size_alloc_test uses vmalloc_huge"),
+        WorkloadParam.integer("speculative_walk", "0", 0, 1,
+            "1: before each fix_size/random_size iteration a worker's core speculatively walks the last areas "
+                + "the workers freed that a purge has since flushed, so its walk caches learn PTE tables a later vmalloc_huge "
+                + "replaces (shows x86FreePteTableFlush=noFlush)"),
         WorkloadParam.integer("sequential_test_order", "0", 0, 1, "1: run tests in mask order, 0: shuffle per worker"),
         WorkloadParam.integer("nr_pcpu_objects", "35000", 1, 10_000_000, "objects allocated by pcpu_alloc_test"));
   }
 
   /** The resolved parameters of one run. */
   record Settings(int mask, int threads, int repeats, long loops, int nrPages, boolean useHuge, boolean sequential,
-      int pcpuObjects) {}
+      int pcpuObjects, boolean speculativeWalk) {}
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.coresParam(params, "nr_threads", machine, machine.coreCount(), 1);
-    Settings settings = new Settings(Integer.parseInt(params.get("run_test_mask")), threads,
-        Integer.parseInt(params.get("test_repeat_count")), Long.parseLong(params.get("test_loop_count")),
-        Integer.parseInt(params.get("nr_pages")), params.get("use_huge").equals("1"),
-        params.get("sequential_test_order").equals("1"), Integer.parseInt(params.get("nr_pcpu_objects")));
+    Settings settings = new Settings(params.intValue("run_test_mask"), threads,
+        params.intValue("test_repeat_count"), params.integer("test_loop_count"),
+        params.intValue("nr_pages"), params.flag("use_huge"),
+        params.flag("sequential_test_order"), params.intValue("nr_pcpu_objects"),
+        params.flag("speculative_walk"));
     Vmalloc vmalloc = kernel.vmalloc();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     List<Worker> workers = new ArrayList<>();
+    FreedAreas freed = new FreedAreas();
     for (int i = 0; i < threads; i++) {
-      Worker worker = new Worker(i, kernel, vmalloc, settings, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i));
+      Worker worker = new Worker(i, kernel, vmalloc, settings, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i),
+          freed);
       workers.add(worker);
       programs[i] = worker;
     }
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("nr_threads", Integer.toString(threads));
     double frequencyGHz = machine.spec().frequencyGHz();
     return PreparedWorkload.of(programs, effective, () -> report(workers, frequencyGHz));
@@ -198,12 +205,15 @@ public final class TestVmallocWorkload implements Workload {
     int repeat;
     TestRun current;
     long repeatStartCycle;
+    final FreedAreas freed;
+    long walkedSeq;
     long startCycle = -1;
     long totalCycles;
     String error;
 
-    Worker(int index, Kernel kernel, Vmalloc vmalloc, Settings settings, SplittableRandom random) {
+    Worker(int index, Kernel kernel, Vmalloc vmalloc, Settings settings, SplittableRandom random, FreedAreas freed) {
       this.index = index;
+      this.freed = freed;
       this.kernel = kernel;
       this.vmalloc = vmalloc;
       this.machine = kernel.machine();
@@ -282,6 +292,7 @@ public final class TestVmallocWorkload implements Workload {
         case FIX_SIZE_ALLOC -> new LoopRun(settings.loops()) {
           @Override
           boolean iteration(int c) {
+            speculateOnFreed(c);
             long bytes = settings.nrPages() * PAGE;
             long va = settings.useHuge() ? vmalloc.vmallocHuge(c, bytes) : vmalloc.vmalloc(c, bytes);
             return touchAndFree(c, va);
@@ -292,13 +303,14 @@ public final class TestVmallocWorkload implements Workload {
         case RANDOM_SIZE_ALLOC -> new LoopRun(settings.loops()) {
           @Override
           boolean iteration(int c) {
+            speculateOnFreed(c);
             return touchAndFree(c, vmalloc.vmalloc(c, (1 + random.nextInt(100)) * PAGE));
           }
         };
         case FIX_ALIGN_ALLOC -> new LoopRun(settings.loops()) {
           @Override
           boolean iteration(int c) {
-            long threadAlign = machine.isa().id().equals("x86") ? 16L << 10 : 32L << 10;
+            long threadAlign = kernel.arch().layout().threadAlignBytes();
             long va = vmalloc.vmallocNode(c, 5 * PAGE, threadAlign << 1, true);
             vmalloc.vfree(c, va);
             return va != 0;
@@ -345,8 +357,49 @@ public final class TestVmallocWorkload implements Workload {
         return false;
       }
       machine.access(core, va, 1, AccessKind.WRITE);
+      long purgesBefore = vmalloc.purgeCount();
       vmalloc.vfree(core, va);
+      freed.add(va, purgesBefore);
       return true;
+    }
+
+    // Stale pointers to areas the workers freed: once a purge has flushed an area and made its
+    // range free again, each CPU may walk it speculatively (once), and its walk caches learn the
+    // tables left there. Before the purge a TLB may still hold the lazily freed entry, which a
+    // speculative walk would not get past, so those wait.
+    void speculateOnFreed(int core) {
+      if (settings.speculativeWalk()) {
+        walkedSeq = freed.walkFlushed(walkedSeq, vmalloc.purgeCount(), va -> kernel.speculativeWalk(core, va));
+      }
+    }
+  }
+
+  /** The last areas the workers freed, with the purges counted before each free. */
+  private static final class FreedAreas {
+    // as many as a PDE cache has entries
+    private final long[] vas = new long[32];
+    private final long[] purgesBefore = new long[32];
+    private long added;
+
+    void add(long va, long purges) {
+      int slot = (int) (added++ % vas.length);
+      vas[slot] = va;
+      purgesBefore[slot] = purges;
+    }
+
+    /**
+     * Passes each area recorded after number {@code walkedSeq} that a purge has flushed (fewer
+     * purges before its free than {@code purges}) to {@code walk}, in order.
+     *
+     * @return the number of the last one passed
+     */
+    long walkFlushed(long walkedSeq, long purges, java.util.function.LongConsumer walk) {
+      long seq = Math.max(walkedSeq, added - vas.length);
+      while (seq < added && purgesBefore[(int) (seq % vas.length)] < purges) {
+        walk.accept(vas[(int) (seq % vas.length)]);
+        seq++;
+      }
+      return seq;
     }
   }
 

@@ -25,12 +25,12 @@ public interface Workload {
   /**
    * Sets the workload up on a booted kernel.
    *
-   * @param params every parameter, normalized, defaults filled in (see {@link WorkloadParams#resolve})
+   * @param params every parameter, normalized, defaults filled in (see {@link WorkloadArgs#resolve})
    * @param seed the run's seed; the workload's only source of randomness
    * @return one program per core (null for a core with nothing to run)
    * @throws WorkloadException when the parameters do not fit the machine
    */
-  PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException;
+  PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException;
 
   /** A workload set up for one run. */
   interface PreparedWorkload {

@@ -49,13 +49,13 @@ public final class WritebackWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, Map<String, String> params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 2);
-    long filePages = Long.parseLong(params.get("filePages"));
-    long writes = Long.parseLong(params.get("writes"));
-    long dontneedEvery = Long.parseLong(params.get("dontneedEvery"));
-    long intervalCycles = Long.parseLong(params.get("flushIntervalCycles"));
+    long filePages = params.integer("filePages");
+    long writes = params.integer("writes");
+    long dontneedEvery = params.integer("dontneedEvery");
+    long intervalCycles = params.integer("flushIntervalCycles");
     MappedFile file = kernel.pageCache().createFile("data", filePages << 12);
     Mm mm = kernel.createMm();
     long base = MmWorkloads.DATA_BASE_VA;
@@ -121,7 +121,7 @@ public final class WritebackWorkload implements Workload {
         return true;
       }
     };
-    Map<String, String> effective = new TreeMap<>(params);
+    Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     return PreparedWorkload.of(programs, effective, () -> Map.of("pageCachePagesAtEnd", (long) kernel.pageCache().size()));
   }

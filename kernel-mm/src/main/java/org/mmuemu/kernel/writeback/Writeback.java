@@ -6,6 +6,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.rmap.ReverseMap;
 
@@ -35,6 +36,9 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  * simulation thread.
  */
 public final class Writeback {
+  private static final KernelOperation OP_WRITEBACK = KernelOperation.named("writeback");
+  private static final KernelOperation OP_WRITEPAGE = KernelOperation.named("writepage");
+  private static final KernelOperation OP_RECLAIM = KernelOperation.named("reclaim");
   private final Kernel kernel;
   private final Machine machine;
   private final ReverseMap rmap;
@@ -51,7 +55,7 @@ public final class Writeback {
    * @return pages written
    */
   public int writebackAll(int core) {
-    long start = machine.now(core);
+    long start = OP_WRITEBACK.begin(machine, core, 0);
     int written = 0;
     for (CachedPage page : kernel.pageCache().pages()) {
       if (page.dirty()) {
@@ -59,19 +63,19 @@ public final class Writeback {
         written++;
       }
     }
-    machine.stats().recordLatency("writeback", machine.now(core) - start);
+    OP_WRITEBACK.end(machine, core, 0, start);
     return written;
   }
 
   /** Cleans and writes one page ({@code folio_clear_dirty_for_io}, then the I/O); latency {@code writepage}. */
   public void writePage(int core, CachedPage page) {
-    long start = machine.now(core);
+    long start = OP_WRITEPAGE.begin(machine, core, 0);
     mkclean(core, page);
     page.clearDirty();
     page.setStoredVersion(machine.memory().contentVersion(page.pfn()));
-    machine.charge(core, kernel.config().cost("writebackPageCycles"));
+    machine.charge(core, kernel.config().costs().writebackPageCycles());
     machine.stats().addKernelCounter("pagesWrittenBack", 1);
-    machine.stats().recordLatency("writepage", machine.now(core) - start);
+    OP_WRITEPAGE.end(machine, core, 0, start);
   }
 
   /** Linux {@code folio_mkclean}: write-protects and cleans every mapping of the page. */
@@ -110,7 +114,7 @@ public final class Writeback {
    * @return pages dropped
    */
   public int reclaim(int core, int maxPages) {
-    long start = machine.now(core);
+    long start = OP_RECLAIM.begin(machine, core, 0);
     int dropped = 0;
     for (CachedPage page : kernel.pageCache().pages()) {
       if (dropped == maxPages) {
@@ -129,11 +133,11 @@ public final class Writeback {
       }
       kernel.pageCache().remove(page);
       machine.memory().free(page.pfn());
-      machine.charge(core, kernel.config().cost("pageFreeCycles"));
+      machine.charge(core, kernel.config().costs().pageFreeCycles());
       dropped++;
     }
     machine.stats().addKernelCounter("pagesReclaimed", dropped);
-    machine.stats().recordLatency("reclaim", machine.now(core) - start);
+    OP_RECLAIM.end(machine, core, 0, start);
     return dropped;
   }
 }

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.vmalloc;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,7 +20,7 @@ final class HugeVmapTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void vmallocHuge_twoMiB_isOneBlockAlignedToIt(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long va = vmalloc.vmallocHuge(0, PMD);
     assertThat(va & (PMD - 1)).isZero();
@@ -35,7 +36,7 @@ final class HugeVmapTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void vmallocHuge_belowAPmd_fallsBackToPages(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 1);
+    Kernel kernel = KernelBoot.on(isa).cores(1).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long va = vmalloc.vmallocHuge(0, PMD / 2);
     assertThat(vmalloc.findArea(va).leafShift()).isEqualTo(12);
@@ -47,7 +48,7 @@ final class HugeVmapTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void blockOverALeftoverTable_freesTheTableAfterFlushingWalkCaches(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     long small = vmalloc.vmalloc(0, PMD - 2 * 4096); // with its guard page: the first PMD minus one page
@@ -69,7 +70,7 @@ final class HugeVmapTest {
   @org.junit.jupiter.api.Test
   void contpteOn_arm64_mapsAlignedContiguousRuns_offUsesPlainPages() {
     for (String variant : new String[] {"on", "off"}) {
-      Kernel kernel = VmallocMachines.kernel("arm64", 1, java.util.Map.of("vmapContpte", variant));
+      Kernel kernel = KernelBoot.on("arm64").cores(1).variants(java.util.Map.of("vmapContpte", variant)).memoryBytes(256L << 20).kernelThreads().boot();
       Vmalloc vmalloc = kernel.vmalloc();
       vmalloc.vmalloc(0, 4096); // moves the next fit off the 64 KiB boundary
       long va = vmalloc.vmallocHuge(0, 128L << 10);
@@ -94,7 +95,7 @@ final class HugeVmapTest {
 
   @org.junit.jupiter.api.Test
   void contpteOn_x86_isIgnored() {
-    Kernel kernel = VmallocMachines.kernel("x86", 1, java.util.Map.of("vmapContpte", "on"));
+    Kernel kernel = KernelBoot.on("x86").cores(1).variants(java.util.Map.of("vmapContpte", "on")).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     vmalloc.vmallocHuge(0, 128L << 10);
     assertThat(vmalloc.counters()).containsEntry("vmapHugeBlocksMapped", 0L);

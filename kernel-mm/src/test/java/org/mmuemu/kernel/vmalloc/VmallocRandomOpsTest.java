@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.vmalloc;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -25,8 +26,7 @@ final class VmallocRandomOpsTest {
   @ParameterizedTest(name = "{0} nodes={1} walk={2}")
   @CsvSource({"arm64, off, xarray", "x86, off, xarray", "arm64, on, xarray", "x86, on, xarray"})
   void randomOperations_keepTheBookkeepingConsistent(String isa, String nodes, String walk) {
-    Kernel kernel = VmallocMachines.kernel(isa, 3, 512L << 20,
-        Map.of("vmapNodes", nodes, "vmUnmapAliasesWalk", walk));
+    Kernel kernel = KernelBoot.on(isa).cores(3).memoryBytes(512L << 20).variants(Map.of("vmapNodes", nodes, "vmUnmapAliasesWalk", walk)).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     Random random = new Random(isa.hashCode() * 31L + nodes.hashCode());

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.vmalloc;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,7 +23,7 @@ final class VmallocTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void vmalloc_mapsEveryPageButTheGuard_andTheCoreCanStoreToIt(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long va = vmalloc.vmalloc(0, 3 * PAGE);
     assertThat(va).isNotZero();
@@ -39,7 +40,7 @@ final class VmallocTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void vfree_returnsPagesAtOnce_butKeepsTheRangeUntilThePurge(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long first = vmalloc.vmalloc(0, 3 * PAGE);
     long inUse = kernel.machine().memory().framesInUse();
@@ -57,7 +58,7 @@ final class VmallocTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void lazyCount_aboveLazyMaxPages_purgesOnceWithOneFlush(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     assertThat(vmalloc.lazyMaxPages()).isEqualTo(2 * 8192);
     long areaPages = 101;
@@ -83,7 +84,7 @@ final class VmallocTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void purge_removesTheStaleTranslationOtherCoresCached(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     long va = vmalloc.vmalloc(0, PAGE);
@@ -101,7 +102,7 @@ final class VmallocTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void vmap_mapsCallerFrames_andVunmapLeavesThemAllocated(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 1);
+    Kernel kernel = KernelBoot.on(isa).cores(1).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long[] pfns = {kernel.machine().memory().allocate(FrameKind.KERNEL),
         kernel.machine().memory().allocate(FrameKind.KERNEL)};
@@ -116,7 +117,7 @@ final class VmallocTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void cost_growsWithThePagesMapped(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 1);
+    Kernel kernel = KernelBoot.on(isa).cores(1).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     vmalloc.vmalloc(0, PAGE); // the first call allocates the tables
@@ -126,14 +127,14 @@ final class VmallocTest {
     long t1 = machine.now(0);
     vmalloc.vmalloc(0, 64 * PAGE);
     long manyPages = machine.now(0) - t1;
-    long perPage = kernel.config().cost("pageAllocCycles") + kernel.config().cost("pteWriteCycles");
+    long perPage = kernel.config().costs().pageAllocCycles() + kernel.config().costs().pteWriteCycles();
     assertThat(manyPages - onePage).isGreaterThanOrEqualTo(63 * perPage);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void secondCore_callingDuringTheFirstsHold_waitsForTheLock(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2);
+    Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     machine.clocks().waitUntil(0, 1_000_000);
@@ -147,7 +148,7 @@ final class VmallocTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void exhaustedRange_isPurgedAndRetriedOnce(String isa) {
-    Kernel kernel = VmallocMachines.kernel(isa, 1);
+    Kernel kernel = KernelBoot.on(isa).cores(1).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long vstart = vmalloc.vmallocStartVa() + (1L << 30);
     long vend = vstart + 8 * PAGE;
@@ -163,7 +164,7 @@ final class VmallocTest {
 
   @org.junit.jupiter.api.Test
   void x86ProcessRoot_sharesTheKernelHalf_soVmallocAddressesTranslateUnderAnyMm() {
-    Kernel kernel = VmallocMachines.kernel("x86", 2);
+    Kernel kernel = KernelBoot.on("x86").cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Mm before = kernel.createMm();
     long va = vmalloc.vmalloc(0, PAGE);
@@ -177,12 +178,12 @@ final class VmallocTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"arm64", "x86"})
+  @ValueSource(strings = {"arm64"})
   void barrierBatching_syncsOncePerTableInsteadOfPerEntry(String isa) {
     long[] syncs = new long[2];
     String[] variants = {"off", "on"};
     for (int i = 0; i < 2; i++) {
-      Kernel kernel = VmallocMachines.kernel(isa, 1, java.util.Map.of("lazyMmuBarrierBatching", variants[i]));
+      Kernel kernel = KernelBoot.on(isa).cores(1).variants(java.util.Map.of("lazyMmuBarrierBatching", variants[i])).memoryBytes(256L << 20).kernelThreads().boot();
       Vmalloc vmalloc = kernel.vmalloc();
       long va = vmalloc.vmalloc(0, 600 * PAGE); // 600 entries over two page-table pages
       assertThat(vmalloc.kernelTranslate(va + 599 * PAGE)).isNotNegative();
@@ -199,7 +200,7 @@ final class VmallocTest {
     long[] cycles = new long[2];
     String[] variants = {"off", "on"};
     for (int i = 0; i < 2; i++) {
-      Kernel kernel = VmallocMachines.kernel("arm64", 1, java.util.Map.of("lazyMmuBarrierBatching", variants[i]));
+      Kernel kernel = KernelBoot.on("arm64").cores(1).variants(java.util.Map.of("lazyMmuBarrierBatching", variants[i])).memoryBytes(256L << 20).kernelThreads().boot();
       long before = kernel.machine().stats().instructionCounts().getOrDefault("ISB", 0L);
       long start = kernel.machine().now(0);
       kernel.vmalloc().vmalloc(0, 600 * PAGE);

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.vmalloc;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
@@ -30,7 +31,7 @@ final class VmapBlocksTest {
 
   @Test
   void vbAlloc_bumpsThroughOneBlock_andRoundsToPowersOfTwo() {
-    Kernel kernel = VmallocMachines.kernel("arm64", 2);
+    Kernel kernel = KernelBoot.on("arm64").cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long[] pfns = frames(kernel, 3);
     long a = vmalloc.vmMapRam(0, pfns, 1);
@@ -51,7 +52,7 @@ final class VmapBlocksTest {
 
   @Test
   void fullyDirtyBlock_isFreedAndItsRangeGoesLazy() {
-    Kernel kernel = VmallocMachines.kernel("x86", 1);
+    Kernel kernel = KernelBoot.on("x86").cores(1).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long[] pfns = frames(kernel, 64);
     long[] slots = new long[VmapBlocks.VMAP_BBMAP_BITS / 64];
@@ -69,7 +70,7 @@ final class VmapBlocksTest {
 
   /** DOMAIN §2.1 replayed: returns the oracle's UNFLUSHED_ALIAS count after vm_unmap_aliases. */
   private static long fullyUsedBlockScenario(String isa, String walk, boolean[] aliasGone) {
-    Kernel kernel = VmallocMachines.kernel(isa, 2, Map.of("vmUnmapAliasesWalk", walk));
+    Kernel kernel = KernelBoot.on(isa).cores(2).variants(Map.of("vmUnmapAliasesWalk", walk)).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     long[] p2 = frames(kernel, 1);
@@ -102,7 +103,7 @@ final class VmapBlocksTest {
   }
 
   private static Map<String, Object> twoCallsOnADirtyBlock(String walk) {
-    Kernel kernel = VmallocMachines.kernel("arm64", 2, Map.of("vmUnmapAliasesWalk", walk));
+    Kernel kernel = KernelBoot.on("arm64").cores(2).variants(Map.of("vmUnmapAliasesWalk", walk)).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long[] pfns = frames(kernel, 1);
     long a = vmalloc.vmMapRam(0, pfns, 1);
@@ -122,7 +123,7 @@ final class VmapBlocksTest {
   @Test
   void fragmentedBlock_xarrayKeepsAMostlyFreeBlock_freeListPurgesIt() {
     for (String walk : new String[] {"xarray", "free-list"}) {
-      Kernel kernel = VmallocMachines.kernel("arm64", 1, Map.of("vmUnmapAliasesWalk", walk));
+      Kernel kernel = KernelBoot.on("arm64").cores(1).variants(Map.of("vmUnmapAliasesWalk", walk)).memoryBytes(256L << 20).kernelThreads().boot();
       Vmalloc vmalloc = kernel.vmalloc();
       long[] pfns = frames(kernel, 1);
       long a = vmalloc.vmMapRam(0, pfns, 1);
@@ -136,7 +137,7 @@ final class VmapBlocksTest {
   @ParameterizedTest
   @ValueSource(strings = {"ordered", "racy"})
   void purgeInThePublishWindow_racyOrderReadsTheReleasedArea(String order) {
-    Kernel kernel = VmallocMachines.kernel("x86", 2, Map.of("lazyFreePublishOrder", order));
+    Kernel kernel = KernelBoot.on("x86").cores(2).variants(Map.of("lazyFreePublishOrder", order)).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long va = vmalloc.vmalloc(0, PAGE);
     boolean[] once = {false};

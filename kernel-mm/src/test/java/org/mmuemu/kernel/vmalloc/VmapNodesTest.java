@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.vmalloc;
 
+import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
@@ -16,7 +17,7 @@ final class VmapNodesTest {
   private static final long PAGE = Vmalloc.PAGE_BYTES;
 
   private static Vmalloc vmalloc(String nodes) {
-    Kernel kernel = VmallocMachines.kernel("arm64", 2, Map.of("vmapNodes", nodes));
+    Kernel kernel = KernelBoot.on("arm64").cores(2).variants(Map.of("vmapNodes", nodes)).memoryBytes(256L << 20).kernelThreads().boot();
     return kernel.vmalloc();
   }
 

@@ -24,7 +24,7 @@ final class MmWorkloadsTest {
       throws WorkloadException {
     MachineSpec spec = MmKernels.spec(isa, 4, variants);
     Workload named = Workloads.get(workload);
-    Map<String, String> resolved = WorkloadParams.resolve(named, params);
+    Map<String, String> resolved = WorkloadArgs.resolve(named, params).asMap();
     return Simulation.run(SimulationRequest.of(spec, MmKernels.isa(isa), "sha", named, resolved, 7));
   }
 
@@ -98,7 +98,7 @@ final class MmWorkloadsTest {
     MachineSpec spec = MmKernels.spec("x86", 8, Map.of(), Map.of("pcid", true, "invlpgb", true));
     Workload named = Workloads.get(workload);
     RunResult result = Simulation.run(SimulationRequest.of(spec, MmKernels.isa(spec), "sha", named,
-        WorkloadParams.resolve(named, Map.of()), 3));
+        WorkloadArgs.resolve(named, Map.of()).asMap(), 3));
 
     assertThat(result.violations()).isEmpty();
     // an mm on more than three CPUs gets a global ASID (sampled per jiffy) and is flushed by INVLPGB

@@ -13,6 +13,7 @@ import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.TraceSink;
+import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.run.SimulationRequest;
 
@@ -23,7 +24,6 @@ import org.mmuemu.kernel.run.SimulationRequest;
 final class ReplayMachines {
   static final long MEMORY_BYTES = 256L << 20;
   static final long SEED = 42;
-  private static final IsaRegistry ISAS = IsaRegistry.load();
 
   private ReplayMachines() {}
 
@@ -34,13 +34,12 @@ final class ReplayMachines {
 
   /** A one-core machine of {@code isa} with the given TLB levels, in lookup order. */
   static MachineSpec machine(String isa, List<TlbLevelSpec> levels) {
-    WalkerSpec walker = new WalkerSpec(List.of(40, 40, 40, 40), 2, List.of(new WalkerSpec.WalkCacheSpec(1, 8)));
-    return new MachineSpec("replay-test-" + isa, "built by ReplayMachines", isa, 1, 2.0, MEMORY_BYTES, 4, 0,
-        levels, walker, ConfigSection.empty("/" + isa), ConfigSection.empty("/kernel"));
+    return KernelBoot.on(isa).name("replay-test-" + isa).cores(1).memoryBytes(MEMORY_BYTES).tlbLevels(levels)
+        .walker(new WalkerSpec(List.of(40, 40, 40, 40), 2, List.of(new WalkerSpec.WalkCacheSpec(1, 8)))).spec();
   }
 
   static Isa isa(MachineSpec spec) {
-    return ISAS.get(spec.isa()).create(new ConfigSection(spec.isaSection().pointer(), spec.isaSection().asMap()));
+    return KernelBoot.isa(spec);
   }
 
   /** Replays {@code trace} on {@code spec} and returns the result (host left null). */

@@ -8,6 +8,7 @@ import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.InstructionNames;
+import org.mmuemu.core.trace.KernelOperationNames;
 
 /**
  * Renders one event as a JSON object, the form shared by the JSON-lines trace writer and the
@@ -56,6 +57,11 @@ public final class EventJson {
           appendName(out, name, instruction != null ? instruction : Long.toString(value));
         }
         case "violation" -> appendName(out, name, ordinalName(VIOLATIONS, value));
+        case "phase" -> appendName(out, name, value == 0 ? "begin" : value == 1 ? "end" : Long.toString(value));
+        case "operation" -> {
+          String operation = value >= 0 && value <= Integer.MAX_VALUE ? KernelOperationNames.nameOf((int) value) : null;
+          appendName(out, name, operation != null ? operation : Long.toString(value));
+        }
         case "frameKind" -> appendName(out, name, ordinalName(FRAME_KINDS, value));
         case "asid" -> {
           if (value != -1) {

@@ -5,8 +5,8 @@ import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
-import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
@@ -31,9 +31,6 @@ import org.mmuemu.kernel.mm.Mm;
  *   <li>{@link #switchMm}: the generation ASID allocator ({@link Arm64AsidAllocator}); a core
  *       that owes a flush after a rollover does {@code local_flush_tlb_all}
  *       ({@code DSB NSHST; TLBI VMALLE1; DSB NSH; ISB}) before installing the new ASID.
- *   <li>{@link #setKernelPte} barriers: {@code DSB ISHST; ISB} after each valid kernel PTE
- *       write, or once at the end of a lazy-MMU section with the {@code lazyMmuBarrierBatching}
- *       variant on.
  *   <li>{@link #tlbFlush}: the arm64 {@code tlb_flush} of an mmu_gather, which skips the
  *       flush for a fullmm teardown unless tables were freed ({@code Kernel.oomReap} with the {@code oomReaperGather} variant shows what
  *       that means for a live mm).
@@ -48,6 +45,12 @@ import org.mmuemu.kernel.mm.Mm;
  * Confined to the simulation thread.
  */
 public final class Arm64TlbPolicy implements ArchTlbPolicy {
+  private static final KernelOperation OP_FLUSH_TLB_MM = KernelOperation.named("flush_tlb_mm");
+  private static final KernelOperation OP_FLUSH_TLB_PAGE = KernelOperation.named("flush_tlb_page");
+  private static final KernelOperation OP_FLUSH_TLB_RANGE = KernelOperation.named("flush_tlb_range");
+  private static final KernelOperation OP_FLUSH_TLB_ALL = KernelOperation.named("flush_tlb_all");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE = KernelOperation.named("flush_tlb_kernel_range");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_PGTABLE = KernelOperation.named("__flush_tlb_kernel_pgtable");
   /** Linux's MAX_TLBI_OPS (MAX_DVM_OPS): PTRS_PER_PTE with 4 KiB pages. */
   public static final long MAX_TLBI_OPS = 512;
   /** Linux's MAX_TLBI_RANGE_PAGES: {@code __TLBI_RANGE_PAGES(31, 3)}. */
@@ -55,24 +58,18 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private static final int PAGE_SHIFT = PhysicalMemory.FRAME_SHIFT;
   private static final long PAGE_SIZE = 1L << PAGE_SHIFT;
 
-  private final Kernel kernel;
   private final Machine machine;
+  private final long lockCycles;
   private final boolean rangeOps;
-  private final boolean batchBarriers;
   private final Arm64AsidAllocator asids;
-  private final boolean[] inLazyMmu;
-  private final boolean[] lazyBarriersPending;
   private long rolloversCounted;
 
-  public Arm64TlbPolicy(Kernel kernel) {
-    this.kernel = kernel;
-    this.machine = kernel.machine();
+  public Arm64TlbPolicy(Machine machine, Arm64ArchConfig config) {
+    this.machine = machine;
+    this.lockCycles = config.lockCycles();
     this.rangeOps = machine.isa().maintenance()
         .supports(Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true), true);
-    this.batchBarriers = "on".equals(kernel.config().variants().get("lazyMmuBarrierBatching"));
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
-    this.inLazyMmu = new boolean[machine.coreCount()];
-    this.lazyBarriersPending = new boolean[machine.coreCount()];
   }
 
   /** Whether the CPU has FEAT_TLBIRANGE ({@code system_supports_tlb_range}). */
@@ -109,7 +106,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     }
     Arm64AsidAllocator.Switch result = asids.checkAndSwitch(core, contextId(next));
     if (result.slowPath()) {
-      machine.charge(core, kernel.config().cost("lockCycles"));
+      machine.charge(core, lockCycles);
     }
     if (asids.rollovers() > rolloversCounted) {
       machine.stats().addKernelCounter("asidRollovers", asids.rollovers() - rolloversCounted);
@@ -142,9 +139,9 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void flushTlbMm(int core, Mm mm) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_MM.begin(machine, core, 0);
     flushAsid(core, mm);
-    machine.stats().recordLatency("flush_tlb_mm", machine.now(core) - start);
+    OP_FLUSH_TLB_MM.end(machine, core, 0, start);
   }
 
   private void flushAsid(int core, Mm mm) {
@@ -155,13 +152,13 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   /** Linux {@code flush_tlb_page}: one leaf TLBI for {@code va}, level 3. */
   public void flushTlbPage(int core, Mm mm, long va) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), pageVa,
         pageVa + PAGE_SIZE, asid(mm));
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
-    machine.stats().recordLatency("flush_tlb_page", machine.now(core) - start);
+    OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
   }
 
   /**
@@ -172,9 +169,9 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    */
   @Override
   public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_RANGE.begin(machine, core, startVa);
     flushRange(core, mm, startVa, endVa, strideShift, lastLevel);
-    machine.stats().recordLatency("flush_tlb_range", machine.now(core) - start);
+    OP_FLUSH_TLB_RANGE.end(machine, core, startVa, start);
   }
 
   private void flushRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
@@ -242,9 +239,9 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
 
   /** Linux {@code flush_tlb_all}: {@code DSB ISHST; TLBI VMALLE1IS; DSB ISH; ISB}. */
   public void flushTlbAll(int core) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_ALL.begin(machine, core, 0);
     flushAll(core);
-    machine.stats().recordLatency("flush_tlb_all", machine.now(core) - start);
+    OP_FLUSH_TLB_ALL.end(machine, core, 0, start);
   }
 
   private void flushAll(int core) {
@@ -257,7 +254,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux {@code flush_tlb_kernel_range} (6.10+): leaf TLBIs for every ASID, or everything above the limit. */
   @Override
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_KERNEL_RANGE.begin(machine, core, startVa);
     long alignedStart = startVa & -PAGE_SIZE;
     long alignedEnd = (endVa + PAGE_SIZE - 1) & -PAGE_SIZE;
     long pages = (alignedEnd - alignedStart) >>> PAGE_SHIFT;
@@ -269,67 +266,22 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
       machine.barrier(core, BarrierKind.CONTEXT_SYNC);
     }
-    machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
+    OP_FLUSH_TLB_KERNEL_RANGE.end(machine, core, startVa, start);
   }
 
   /**
    * Linux {@code __flush_tlb_kernel_pgtable}: after a kernel table entry is cleared, before the
    * table is freed; {@code VAAE1IS} removes the walk-cache entries through it too.
    */
-  @Override
   public void flushTlbKernelPgtable(int core, long va) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_KERNEL_PGTABLE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), pageVa, pageVa + PAGE_SIZE,
         0);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
-    machine.stats().recordLatency("__flush_tlb_kernel_pgtable", machine.now(core) - start);
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // kernel PTE writes and lazy MMU
-
-  /**
-   * The barriers after a valid kernel PTE was written ({@code set_pte} / {@code __set_pte_complete}):
-   * {@code DSB ISHST; ISB} now, or, inside a lazy-MMU section with batching on, once at its end.
-   * The caller has written the descriptor and paid for the store.
-   */
-  public void setKernelPte(int core) {
-    if (batchBarriers && inLazyMmu[core]) {
-      lazyBarriersPending[core] = true;
-      return;
-    }
-    emitPteBarriers(core);
-  }
-
-  /**
-   * The barrier pair vmalloc asks for after its valid kernel PTE writes (after each, or once
-   * per batch with {@code lazyMmuBarrierBatching}; vmalloc decides which).
-   */
-  @Override
-  public void syncKernelPtes(int core) {
-    emitPteBarriers(core);
-  }
-
-  /** Linux {@code arch_enter_lazy_mmu_mode}. */
-  public void enterLazyMmu(int core) {
-    inLazyMmu[core] = true;
-  }
-
-  /** Linux {@code arch_leave_lazy_mmu_mode}: the deferred barrier pair, if any PTE write owes it. */
-  public void leaveLazyMmu(int core) {
-    inLazyMmu[core] = false;
-    if (lazyBarriersPending[core]) {
-      lazyBarriersPending[core] = false;
-      emitPteBarriers(core);
-    }
-  }
-
-  private void emitPteBarriers(int core) {
-    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.barrier(core, BarrierKind.CONTEXT_SYNC);
+    OP_FLUSH_TLB_KERNEL_PGTABLE.end(machine, core, va, start);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -4,13 +4,11 @@ import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
-import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.machine.IpiHandler;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
-import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
@@ -52,10 +50,12 @@ import org.mmuemu.kernel.mm.Mm;
  * <p>Confined to the simulation thread.
  */
 public final class X86TlbPolicy implements ArchTlbPolicy {
+  private static final KernelOperation OP_FLUSH_TLB_RANGE = KernelOperation.named("flush_tlb_range");
+  private static final KernelOperation OP_FLUSH_TLB_MM = KernelOperation.named("flush_tlb_mm");
+  private static final KernelOperation OP_SWITCH_MM_IRQS_OFF = KernelOperation.named("switch_mm_irqs_off");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE = KernelOperation.named("flush_tlb_kernel_range");
   /** Linux's TLB_FLUSH_ALL end marker. */
   static final long FLUSH_ALL = -1L;
-  /** X86_CR3_PTI_PCID_USER_BIT. */
-  static final int PTI_USER_PCID_BIT = 11;
   /** Linux's HZ, for the jiffies-based sampling of consider_global_asid and the cpumask trim. */
   static final long HZ = 1000;
   /** consider_global_asid: an mm active on more than this many CPUs gets a global ASID. */
@@ -68,15 +68,9 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private final boolean pcid;
   private final boolean pti;
   private final boolean invlpgb;
-  private final boolean fixedFreePteTable;
   private final long ceilingPages;
-  private final long pteWriteCycles;
-  private final long pageFreeCycles;
-  private final int maxAsidAvailable;
   private final long cyclesPerJiffy;
-  private final boolean[] globalAsidUsed;
-  private int lastGlobalAsid;
-  private long lastCtxId;
+  private final X86PcidAllocator pcids;
   private final int[] targets;
 
   // Linux keeps one flush_tlb_info per CPU; here calls never nest, so one suffices.
@@ -105,21 +99,15 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     exitToUser(target, wasUser);
   };
 
-  public X86TlbPolicy(Kernel kernel) {
-    this.machine = kernel.machine();
+  public X86TlbPolicy(Machine machine, X86ArchConfig config) {
+    this.machine = machine;
     this.isa = machine.isa().maintenance();
-    KernelConfig config = kernel.config();
     this.pcid = machine.isa().regime().asidBits() >= 12;
-    this.pti = pcid && "on".equals(config.variants().get("x86Pti"));
+    this.pti = pcid && config.pti();
     this.invlpgb = pcid && isa.hasBroadcast();
-    this.fixedFreePteTable = !"noFlush".equals(config.variants().get("x86FreePteTableFlush"));
-    this.ceilingPages = config.cost("tlbSinglePageFlushCeilingPages");
-    this.pteWriteCycles = config.cost("pteWriteCycles");
-    this.pageFreeCycles = config.cost("pageFreeCycles");
-    this.maxAsidAvailable = (1 << (12 - (pti ? 1 : 0))) - 2;
+    this.ceilingPages = config.singlePageFlushCeilingPages();
     this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
-    this.globalAsidUsed = new boolean[maxAsidAvailable];
-    this.lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
+    this.pcids = new X86PcidAllocator(pcid, pti, machine.coreCount());
     this.targets = new int[machine.coreCount()];
     long kernelRootPfn = machine.core(0).context().kernelRootPa() >>> PhysicalMemory.FRAME_SHIFT;
     this.initMm = new Mm(0, kernelRootPfn, -1);
@@ -139,25 +127,19 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   // identifiers
 
   int kernelPcid(int asid) {
-    return pcid ? asid + 1 : 0;
+    return pcids.kernelPcid(asid);
   }
 
   int userPcid(int asid) {
-    return kernelPcid(asid) | (1 << PTI_USER_PCID_BIT);
+    return pcids.userPcid(asid);
   }
 
   private static boolean isGlobalAsid(int asid) {
-    return asid >= X86CpuTlbState.DYNAMIC_ASIDS;
+    return X86PcidAllocator.isGlobalAsid(asid);
   }
 
   X86MmContext context(Mm mm) {
-    Object state = mm.archState();
-    if (state == null) {
-      X86MmContext created = new X86MmContext(++lastCtxId, cpus == null ? machine.coreCount() : cpus.length);
-      mm.setArchState(created);
-      return created;
-    }
-    return (X86MmContext) state;
+    return pcids.context(mm);
   }
 
   X86CpuTlbState cpu(int core) {
@@ -174,11 +156,11 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void switchMm(int core, Mm previous, Mm next) {
-    long start = machine.now(core);
+    long start = OP_SWITCH_MM_IRQS_OFF.begin(machine, core, 0);
     enterKernel(core);
     switchMmIrqsOff(core, next);
     exitToUser(core, true);
-    machine.stats().recordLatency("switch_mm_irqs_off", machine.now(core) - start);
+    OP_SWITCH_MM_IRQS_OFF.end(machine, core, 0, start);
   }
 
   /**
@@ -224,7 +206,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       if (next != initMm) {
         ctx.cpumask[core] = true;
       }
-      long chosen = chooseNewAsid(cpu, ctx, nextGen);
+      long chosen = pcids.chooseNewAsid(cpu, ctx, nextGen);
       newAsid = (int) (chosen >> 1);
       needFlush = (chosen & 1) != 0;
     }
@@ -238,35 +220,6 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     machine.writeContext(core, next.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(newAsid), needFlush);
     cpu.loadedMm = next;
     cpu.loadedAsid = newAsid;
-  }
-
-  /** Returns {@code asid << 1 | needFlush}. */
-  private long chooseNewAsid(X86CpuTlbState cpu, X86MmContext ctx, long nextGen) {
-    if (!pcid) {
-      return 1;
-    }
-    if (ctx.globalAsid != 0) {
-      return (long) ctx.globalAsid << 1;
-    }
-    if (cpu.invalidateOther) {
-      for (int asid = 0; asid < X86CpuTlbState.DYNAMIC_ASIDS; asid++) {
-        if (asid != cpu.loadedAsid) {
-          cpu.ctxIds[asid] = 0;
-        }
-      }
-      cpu.invalidateOther = false;
-    }
-    for (int asid = 0; asid < X86CpuTlbState.DYNAMIC_ASIDS; asid++) {
-      if (cpu.ctxIds[asid] == ctx.ctxId) {
-        return (long) asid << 1 | (cpu.tlbGens[asid] < nextGen ? 1 : 0);
-      }
-    }
-    int asid = cpu.nextAsid++;
-    if (asid >= X86CpuTlbState.DYNAMIC_ASIDS) {
-      asid = 0;
-      cpu.nextAsid = 1;
-    }
-    return (long) asid << 1 | 1;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -312,12 +265,12 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
-    flushTlbMmRange(core, mm, startVa, endVa, strideShift, !lastLevel, "flush_tlb_range");
+    flushTlbMmRange(core, mm, startVa, endVa, strideShift, !lastLevel, OP_FLUSH_TLB_RANGE);
   }
 
   @Override
   public void flushTlbMm(int core, Mm mm) {
-    flushTlbMmRange(core, mm, 0, FLUSH_ALL, PhysicalMemory.FRAME_SHIFT, true, "flush_tlb_mm");
+    flushTlbMmRange(core, mm, 0, FLUSH_ALL, PhysicalMemory.FRAME_SHIFT, true, OP_FLUSH_TLB_MM);
   }
 
   /**
@@ -328,16 +281,16 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   @Override
   public void tlbFlush(int core, Mm mm, org.mmuemu.kernel.arch.TlbGatherFlush gather) {
     if (gather.fullmm() || gather.needFlushAll()) {
-      flushTlbMmRange(core, mm, 0, FLUSH_ALL, gather.strideShift(), gather.freedTables(), "flush_tlb_mm");
+      flushTlbMmRange(core, mm, 0, FLUSH_ALL, gather.strideShift(), gather.freedTables(), OP_FLUSH_TLB_MM);
     } else {
       flushTlbMmRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), gather.freedTables(),
-          "flush_tlb_range");
+          OP_FLUSH_TLB_RANGE);
     }
   }
 
   private void flushTlbMmRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean freedTables,
-      String latencyName) {
-    long start = machine.now(core);
+      KernelOperation operation) {
+    long start = operation.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
     X86MmContext ctx = context(mm);
     long newGen = ++ctx.tlbGen;
@@ -356,7 +309,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       flushTlbFunc(core);
     }
     exitToUser(core, wasUser);
-    machine.stats().recordLatency(latencyName, machine.now(core) - start);
+    operation.end(machine, core, startVa, start);
   }
 
   private void setInfo(Mm mm, long startVa, long endVa, int strideShift, long newGen, boolean freedTables) {
@@ -396,7 +349,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (ctx.cpumask[core] && (all || shouldFlushTlb(core))) {
       flushTlbFunc(core);
     }
-    machine.clocks().waitUntil(core, acknowledged);
+    machine.waitForIpiAcknowledgements(core, acknowledged);
   }
 
   private boolean shouldFlushTlb(int core) {
@@ -538,20 +491,18 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   private int allocateGlobalAsid(int core) {
-    for (int pass = 0; pass < 2; pass++) {
-      for (int asid = lastGlobalAsid + 1; asid < maxAsidAvailable; asid++) {
-        if (!globalAsidUsed[asid]) {
-          globalAsidUsed[asid] = true;
-          lastGlobalAsid = asid;
-          return asid;
-        }
-      }
+    int asid = pcids.tryAllocateGlobalAsid();
+    if (asid < 0) {
       // reset_global_asid_space: flush every non-global entry everywhere, then reuse.
       machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL_NON_GLOBAL), 0, 0, 0);
       machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
-      lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
+      pcids.resetGlobalAsidSpace();
+      asid = pcids.tryAllocateGlobalAsid();
     }
-    throw new IllegalStateException("no global ASID left");
+    if (asid < 0) {
+      throw new IllegalStateException("no global ASID left");
+    }
+    return asid;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -559,7 +510,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   @Override
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
-    long start = machine.now(core);
+    long start = OP_FLUSH_TLB_KERNEL_RANGE.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
     setInfo(null, startVa, endVa, PhysicalMemory.FRAME_SHIFT, 0, false);
     boolean full = infoEndVa == FLUSH_ALL;
@@ -590,10 +541,10 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       } else {
         doKernelRangeFlush(core);
       }
-      machine.clocks().waitUntil(core, acknowledged);
+      machine.waitForIpiAcknowledgements(core, acknowledged);
     }
     exitToUser(core, wasUser);
-    machine.stats().recordLatency("flush_tlb_kernel_range", machine.now(core) - start);
+    OP_FLUSH_TLB_KERNEL_RANGE.end(machine, core, startVa, start);
   }
 
   /** Linux __flush_tlb_all: INVPCID type 2, or a CR4.PGE toggle without INVPCID (the ISA names it). */
@@ -614,48 +565,5 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (pti) {
       cpus[core].invalidateOther = true;
     }
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // freeing a page table that a huge mapping replaces (DOMAIN.md §5.7)
-
-  /**
-   * Linux x86 {@code pmd_free_pte_page}: clears the kernel PMD entry that points at the PTE
-   * table covering {@code va} and frees that table, as ioremap/vmap do before installing a
-   * 2 MiB mapping. Fixed (variant {@code x86FreePteTableFlush=flush}, the default): the entry
-   * is cleared, then {@code flush_tlb_kernel_range} of one page drops every CPU's
-   * paging-structure caches, then the table is freed. Buggy ({@code noFlush}, before 2018): the
-   * table is freed while another CPU's PDE cache may still point at it, so a later walk there
-   * reads a freed table ({@code FREED_TABLE_WALK}).
-   *
-   * @param rootPfn the page-table root holding the kernel mapping
-   * @return whether a PTE table was found and freed
-   */
-  public boolean pmdFreePteTable(int core, long rootPfn, long va) {
-    PageTableFormat format = machine.format();
-    PhysicalMemory memory = machine.memory();
-    int pmdLevel = format.levels() - 2;
-    long tablePfn = rootPfn;
-    for (int level = 0; level < pmdLevel; level++) {
-      long descriptor = memory.readDescriptor(tablePfn, format.index(va, level));
-      if (!format.isValid(descriptor, level) || format.isLeaf(descriptor, level)) {
-        return false;
-      }
-      tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
-    }
-    int index = format.index(va, pmdLevel);
-    long pmd = memory.readDescriptor(tablePfn, index);
-    if (!format.isValid(pmd, pmdLevel) || format.isLeaf(pmd, pmdLevel)) {
-      return false;
-    }
-    long ptePfn = format.outputPa(pmd, pmdLevel) >>> PhysicalMemory.FRAME_SHIFT;
-    memory.writeDescriptor(tablePfn, index, 0L);
-    machine.charge(core, pteWriteCycles);
-    if (fixedFreePteTable) {
-      flushTlbKernelRange(core, va, va + 4096);
-    }
-    memory.free(ptePfn);
-    machine.charge(core, pageFreeCycles);
-    return true;
   }
 }

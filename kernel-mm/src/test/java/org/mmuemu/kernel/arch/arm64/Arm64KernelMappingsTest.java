@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.arch.ArchKernelMappings;
+import org.mmuemu.kernel.config.KernelVariants;
 
 /**
  * The barriers after kernel PTE writes, in both variants of {@code lazyMmuBarrierBatching}
@@ -14,46 +16,48 @@ import org.mmuemu.kernel.Kernel;
  */
 final class Arm64KernelMappingsTest {
 
-  private static Map<String, Long> mapSixteenPagesInALazySection(String variant) {
+  private static Map<String, Long> publishSixteenPtesInALazySection(String variant) {
     Kernel kernel = Arm64Kernels.boot(1, Map.of(), Map.of("lazyMmuBarrierBatching", variant));
-    Arm64TlbPolicy policy = Arm64Kernels.policy(kernel);
-    policy.enterLazyMmu(0);
+    ArchKernelMappings mappings = kernel.arch().kernelMappings();
+    mappings.enterLazyMmu(0);
     for (int i = 0; i < 16; i++) {
-      policy.setKernelPte(0);
+      mappings.setKernelPte(0);
     }
-    policy.leaveLazyMmu(0);
+    mappings.leaveLazyMmu(0);
     return kernel.machine().stats().instructionCounts();
   }
 
   @Test
   void batchingOff_paysABarrierPairPerPte() {
-    assertThat(mapSixteenPagesInALazySection("off")).containsExactly(Map.entry("DSB ISHST", 16L),
+    assertThat(publishSixteenPtesInALazySection("off")).containsExactly(Map.entry("DSB ISHST", 16L),
         Map.entry("ISB", 16L));
   }
 
   @Test
   void batchingOn_paysOnePairAtTheEndOfTheSection() {
-    assertThat(mapSixteenPagesInALazySection("on")).containsExactly(Map.entry("DSB ISHST", 1L),
+    assertThat(publishSixteenPtesInALazySection("on")).containsExactly(Map.entry("DSB ISHST", 1L),
         Map.entry("ISB", 1L));
   }
 
   @Test
   void batchingOn_outsideALazySection_stillPaysPerPte() {
     Kernel kernel = Arm64Kernels.boot(1, Map.of(), Map.of("lazyMmuBarrierBatching", "on"));
-    Arm64TlbPolicy policy = Arm64Kernels.policy(kernel);
+    ArchKernelMappings mappings = kernel.arch().kernelMappings();
 
-    policy.setKernelPte(0);
-    policy.setKernelPte(0);
-    policy.enterLazyMmu(0);
-    policy.leaveLazyMmu(0);
+    mappings.setKernelPte(0);
+    mappings.setKernelPte(0);
+    mappings.enterLazyMmu(0);
+    mappings.leaveLazyMmu(0);
 
     assertThat(kernel.machine().stats().instructionCounts()).containsExactly(Map.entry("DSB ISHST", 2L),
         Map.entry("ISB", 2L));
+    assertThat(mappings.kernelPtePublishes()).isEqualTo(2);
   }
 
   @Test
-  void defaultVariant_isOff() {
-    assertThat(Arm64Kernels.boot(1).config().variants()).containsEntry("lazyMmuBarrierBatching", "off")
-        .containsEntry("oomReaperGather", "perVma");
+  void defaultVariants_areOff() {
+    KernelVariants variants = Arm64Kernels.boot(1).config().variants();
+    assertThat(variants.lazyMmuBarrierBatching()).isEqualTo(KernelVariants.OnOff.OFF);
+    assertThat(variants.oomReaperGather()).isEqualTo(KernelVariants.OomReaperGather.PER_VMA);
   }
 }

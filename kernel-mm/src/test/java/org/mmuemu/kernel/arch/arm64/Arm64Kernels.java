@@ -1,16 +1,10 @@
 package org.mmuemu.kernel.arch.arm64;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.mmuemu.core.config.ConfigSection;
-import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
-import org.mmuemu.core.config.WalkerSpec;
-import org.mmuemu.core.isa.IsaRegistry;
-import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 
@@ -25,21 +19,11 @@ final class Arm64Kernels {
   private Arm64Kernels() {}
 
   static Kernel boot(int cores, Map<String, Object> isaKeys, Map<String, Object> variants) {
-    List<TlbLevelSpec> levels = List.of(
-        new TlbLevelSpec("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, List.of(4096L), 0,
-            TlbLevelSpec.Replacement.LRU),
-        new TlbLevelSpec("l1d", TlbLevelSpec.Serves.DATA, 32, 32, List.of(4096L, 65536L), 0,
-            TlbLevelSpec.Replacement.LRU),
-        new TlbLevelSpec("l2", TlbLevelSpec.Serves.UNIFIED, 1024, 4, List.of(4096L, 65536L, 2L << 20), 5,
-            TlbLevelSpec.Replacement.LRU));
-    WalkerSpec walker = new WalkerSpec(List.of(20, 20, 20, 20), 2, List.of(new WalkerSpec.WalkCacheSpec(0, 2),
-        new WalkerSpec.WalkCacheSpec(1, 4), new WalkerSpec.WalkCacheSpec(2, 16)));
-    ConfigSection isaSection = new ConfigSection("/arm64", new LinkedHashMap<>(isaKeys));
-    MachineSpec spec = new MachineSpec("test-arm64", "arm64 kernel test machine", "arm64", cores, 2.0, 64L << 20, 4,
-        0, levels, walker, isaSection, ConfigSection.empty("/kernel"));
-    Machine machine = new Machine(spec, IsaRegistry.load().get("arm64").create(isaSection), 1);
-    KernelConfig config = KernelConfig.read(new ConfigSection("/kernel", Map.of("variants", variants)));
-    return new Kernel(machine, config);
+    return KernelBoot.on("arm64").name("test-arm64").cores(cores)
+        .tlbLevels(List.of(KernelBoot.level("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, 0, 4096L),
+            KernelBoot.level("l1d", TlbLevelSpec.Serves.DATA, 32, 32, 0, 4096L, 65536L),
+            KernelBoot.level("l2", TlbLevelSpec.Serves.UNIFIED, 1024, 4, 5, 4096L, 65536L, 2L << 20)))
+        .isaValues(isaKeys).variants(variants).boot();
   }
 
   static Kernel boot(int cores) {

@@ -3,17 +3,13 @@ package org.mmuemu.kernel.arch.x86;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.mmuemu.core.config.ConfigSection;
-import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.config.WalkerSpec;
-import org.mmuemu.core.isa.IsaProvider;
-import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
-import org.mmuemu.kernel.KernelConfig;
+import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 
@@ -47,25 +43,14 @@ final class X86PolicyFixture {
         "invlpgbCompletionCycles", 700));
     isaConfig.put("interrupts", Map.of("sendCycles", SEND, "deliveryCycles", DELIVERY,
         "handlerEntryCycles", HANDLER_ENTRY, "ackCycles", ACK));
-    ConfigSection isaSection = new ConfigSection("/x86", isaConfig);
-    List<TlbLevelSpec> levels = List.of(
-        new TlbLevelSpec("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, List.of(4096L), 0,
-            TlbLevelSpec.Replacement.LRU),
-        new TlbLevelSpec("l1d", TlbLevelSpec.Serves.DATA, 64, 4, List.of(4096L, 2L << 20), 0,
-            TlbLevelSpec.Replacement.LRU),
-        new TlbLevelSpec("stlb", TlbLevelSpec.Serves.UNIFIED, 512, 8, List.of(4096L, 2L << 20), 9,
-            TlbLevelSpec.Replacement.LRU));
-    WalkerSpec walker = new WalkerSpec(List.of(20, 20, 20, 20), 3,
-        List.of(new WalkerSpec.WalkCacheSpec(0, 2), new WalkerSpec.WalkCacheSpec(1, 4),
-            new WalkerSpec.WalkCacheSpec(2, 32)));
-    MachineSpec spec = new MachineSpec("x86-policy-test", "policy test machine", "x86", cores, 1.0, 64L << 20, 4, 0,
-        levels, walker, isaSection, ConfigSection.empty("/kernel"));
-    IsaProvider x86 = IsaRegistry.load().get("x86");
-    if (!x86.validate(isaSection).isEmpty()) {
-      throw new AssertionError(isaSection.problems());
-    }
-    machine = new Machine(spec, x86.create(isaSection), 1);
-    kernel = new Kernel(machine, KernelConfig.read(new ConfigSection("/kernel", Map.of("variants", variants))));
+    kernel = KernelBoot.on("x86").name("x86-policy-test").cores(cores).frequencyGHz(1.0)
+        .tlbLevels(List.of(KernelBoot.level("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, 0, 4096L),
+            KernelBoot.level("l1d", TlbLevelSpec.Serves.DATA, 64, 4, 0, 4096L, 2L << 20),
+            KernelBoot.level("stlb", TlbLevelSpec.Serves.UNIFIED, 512, 8, 9, 4096L, 2L << 20)))
+        .walker(new WalkerSpec(List.of(20, 20, 20, 20), 3, List.of(new WalkerSpec.WalkCacheSpec(0, 2),
+            new WalkerSpec.WalkCacheSpec(1, 4), new WalkerSpec.WalkCacheSpec(2, 32))))
+        .isaValues(isaConfig).variants(variants).boot();
+    machine = kernel.machine();
     policy = (X86TlbPolicy) kernel.tlbPolicy();
   }
 

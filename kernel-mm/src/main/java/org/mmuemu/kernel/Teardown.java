@@ -1,0 +1,379 @@
+package org.mmuemu.kernel;
+
+import static org.mmuemu.kernel.UnsignedVa.max;
+import static org.mmuemu.kernel.UnsignedVa.min;
+
+
+
+import java.util.ArrayList;
+import java.util.List;
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.config.KernelConfig;
+import org.mmuemu.kernel.config.KernelCosts;
+import org.mmuemu.kernel.config.KernelVariants;
+import org.mmuemu.kernel.gather.MmuGather;
+import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.oracle.RangeFlushOracle;
+import org.mmuemu.kernel.pagecache.CachedPage;
+import org.mmuemu.kernel.pagecache.PageCache;
+import org.mmuemu.kernel.rmap.ReverseMap;
+import org.mmuemu.kernel.vmalloc.PreemptionHook;
+
+/**
+ * Unmap and teardown through mmu_gather (Linux mm/memory.c {@code unmap_page_range},
+ * {@code zap_pte_range}, {@code free_pgtables}; mm/mmap.c {@code unmap_region},
+ * {@code exit_mmap}; mm/madvise.c; mm/oom_kill.c {@code __oom_reap_task_mm}; see docs/mm.md).
+ * Confined to the simulation thread.
+ */
+final class Teardown {
+  private static final KernelOperation OP_MUNMAP = KernelOperation.named("munmap");
+  private static final KernelOperation OP_MADVISE = KernelOperation.named("madvise");
+  private static final KernelOperation OP_EXIT_MMAP = KernelOperation.named("exit_mmap");
+  private static final KernelOperation OP_OOM_REAP = KernelOperation.named("oom_reap");
+
+  private final Machine machine;
+  private final KernelConfig config;
+  private final KernelCosts costs;
+  private final ArchTlbPolicy tlbPolicy;
+  private final PageCache pageCache;
+  private final ReverseMap rmap;
+  private final Processes processes;
+  private final RangeFlushOracle flushOracle;
+  private final long userSpaceEndVa;
+  private final boolean delayedRmap;
+  private final boolean nestedFlush;
+  private PreemptionHook preemptionHook = PreemptionHook.NONE;
+  private long pagesFreed;
+
+  Teardown(Machine machine, KernelConfig config, ArchTlbPolicy tlbPolicy, PageCache pageCache, ReverseMap rmap,
+      Processes processes, RangeFlushOracle flushOracle, long userSpaceEndVa) {
+    this.machine = machine;
+    this.config = config;
+    this.costs = config.costs();
+    this.tlbPolicy = tlbPolicy;
+    this.pageCache = pageCache;
+    this.rmap = rmap;
+    this.processes = processes;
+    this.flushOracle = flushOracle;
+    this.userSpaceEndVa = userSpaceEndVa;
+    this.delayedRmap = config.variants().rmapRemoval() == KernelVariants.RmapRemoval.DELAYED;
+    this.nestedFlush = config.variants().madviseFlushBatching() == KernelVariants.MadviseFlushBatching.FLUSH_NESTED;
+  }
+
+  void setPreemptionHook(PreemptionHook hook) {
+    this.preemptionHook = hook;
+  }
+
+  /** Pages freed by teardown so far (the counter {@code pagesFreed}). */
+  long pagesFreed() {
+    return pagesFreed;
+  }
+
+  /**
+   * Unmaps {@code [startVa, endVa)} (Linux {@code munmap} / {@code unmap_region}): one
+   * mmu_gather over the range; every present leaf is cleared and recorded, its page queued;
+   * page-table pages that no remaining VMA needs (between the neighbouring VMAs, Linux's floor
+   * and ceiling) are unhooked and queued too; {@code tlb_finish_mmu} flushes and only then frees
+   * pages and tables (invariants I3, I4). On return no core running {@code mm} may still
+   * translate the range ({@code UNFLUSHED_ALIAS}, as for madvise).
+   */
+  public void munmap(int core, Mm mm, long startVa, long endVa) {
+    long start = OP_MUNMAP.begin(machine, core, startVa);
+    machine.charge(core, costs.lockCycles());
+    long floor = 0;
+    long ceiling = userSpaceEndVa;
+    List<Vma> unmapped = new ArrayList<>();
+    for (Vma vma : mm.vmas()) {
+      if (Long.compareUnsigned(vma.endVa(), startVa) <= 0) {
+        floor = vma.endVa();
+      } else if (Long.compareUnsigned(vma.startVa(), endVa) >= 0) {
+        ceiling = vma.startVa();
+        break;
+      } else {
+        unmapped.add(vma);
+      }
+    }
+    mm.removeRange(startVa, endVa);
+    MmuGather tlb = gather(core, mm, false);
+    for (Vma vma : unmapped) {
+      unmapVmaRange(tlb, vma, max(vma.startVa(), startVa), min(vma.endVa(), endVa));
+    }
+    if (!unmapped.isEmpty()) {
+      long first = max(unmapped.get(0).startVa(), startVa);
+      long last = min(unmapped.get(unmapped.size() - 1).endVa(), endVa);
+      freePgtables(tlb, first, last, floor, ceiling);
+    }
+    tlb.finish();
+    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "munmap");
+    OP_MUNMAP.end(machine, core, startVa, start);
+  }
+
+  /**
+   * {@code madvise(MADV_DONTNEED)} over {@code [startVa, endVa)}: the VMAs stay, their pages go
+   * (zap_page_range_single under the mmap read lock: one gather, page tables kept). When it
+   * returns, the range must fault afresh on every core, so afterwards no TLB of a core running
+   * {@code mm} may still translate an address of the range whose entry is gone (DOMAIN.md §3.7;
+   * reported as {@code UNFLUSHED_ALIAS}).
+   */
+  public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
+    long start = OP_MADVISE.begin(machine, core, startVa);
+    machine.charge(core, costs.lockCycles());
+    MmuGather tlb = gather(core, mm, false);
+    zapVmas(tlb, mm, startVa, endVa);
+    tlb.finish();
+    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "madvise(MADV_DONTNEED)");
+    OP_MADVISE.end(machine, core, startVa, start);
+  }
+
+  /** Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather (tlb_start_vma / tlb_end_vma per VMA). */
+  public void zapVmas(MmuGather tlb, Mm mm, long startVa, long endVa) {
+    for (Vma vma : mm.vmas()) {
+      if (Long.compareUnsigned(vma.endVa(), startVa) > 0 && Long.compareUnsigned(vma.startVa(), endVa) < 0) {
+        unmapVmaRange(tlb, vma, max(vma.startVa(), startVa), min(vma.endVa(), endVa));
+        if (!tlb.fullmm()) {
+          tlb.flushTlbOnly(); // tlb_end_vma: ranges do not span the holes between VMAs
+        }
+      }
+    }
+  }
+
+  /**
+   * Tears down the whole address space of an exiting process (Linux {@code exit_mmap} and the
+   * final {@code mmdrop}): every core still running {@code mm} leaves it first (x86: lazily),
+   * then one fullmm gather unmaps every VMA and frees every page-table page below the root;
+   * the root goes last.
+   *
+   * <p>{@code // MODEL:} the root is freed at once (Linux frees the pgd at the last mmdrop, after
+   * lazy users switched away); x86 lazy CPUs are switched to init_mm by the freed-tables flush;
+   * on arm64 a core leaving the mm gets an empty TTBR0 table with ASID 0 (Linux's reserved
+   * TTBR0 while no user task runs), so no walk can reach the freed tables.
+   */
+  public void exitMmap(int core, Mm mm) {
+    long start = OP_EXIT_MMAP.begin(machine, core, 0);
+    for (int other = 0; other < machine.coreCount(); other++) {
+      if (processes.currentMm(other) == mm) {
+        processes.exitThread(other);
+      }
+    }
+    machine.charge(core, costs.lockCycles());
+    MmuGather tlb = gather(core, mm, true);
+    for (Vma vma : mm.vmas()) {
+      unmapVmaRange(tlb, vma, vma.startVa(), vma.endVa());
+    }
+    freePgtables(tlb, 0, userSpaceEndVa, 0, userSpaceEndVa);
+    tlb.finish();
+    machine.memory().free(mm.rootPfn()); // mmdrop: pgd_free
+    machine.charge(core, costs.pageFreeCycles());
+    mm.removeRange(0, userSpaceEndVa);
+    processes.exited(mm);
+    OP_EXIT_MMAP.end(machine, core, 0, start);
+  }
+
+  /**
+   * The OOM reaper's unmap of a victim's memory ({@code __oom_reap_task_mm}) while its threads
+   * may still run on other cores. The {@code oomReaperGather} variant decides the gather:
+   * {@code perVma} (the fix, 687cb0884a71): one gather per VMA over its range, never fullmm;
+   * {@code fullmm} (2017, CVE-2017-18202): one whole-space gather with fullmm set on a live mm,
+   * whose flush arm64 skips (DOMAIN.md §3.6). Page tables are kept; shared file mappings are
+   * skipped, as Linux skips them.
+   *
+   * <p>Counter: {@code oomReapedPages}.
+   */
+  public void oomReap(int core, Mm mm) {
+    long start = OP_OOM_REAP.begin(machine, core, 0);
+    long before = pagesFreed;
+    if (config.variants().oomReaperGather() == KernelVariants.OomReaperGather.FULLMM) {
+      MmuGather tlb = gather(core, mm, true);
+      for (Vma vma : mm.vmas()) {
+        if (!vma.fileBacked()) {
+          unmapVmaRange(tlb, vma, vma.startVa(), vma.endVa());
+        }
+      }
+      tlb.finish();
+    } else {
+      for (Vma vma : mm.vmas()) {
+        if (!vma.fileBacked()) {
+          MmuGather tlb = gather(core, mm, false);
+          unmapVmaRange(tlb, vma, vma.startVa(), vma.endVa());
+          tlb.finish();
+        }
+      }
+    }
+    machine.stats().addKernelCounter("oomReapedPages", pagesFreed - before);
+    OP_OOM_REAP.end(machine, core, 0, start);
+  }
+
+  /** Starts an mmu_gather on {@code mm} for {@code core} with this kernel's page release and variants. */
+  public MmuGather gather(int core, Mm mm, boolean fullmm) {
+    return MmuGather.begin(machine, tlbPolicy, pageOwner, nestedFlush, costs.pageAllocCycles(),
+        costs.pageFreeCycles(), core, mm, fullmm);
+  }
+
+  private final MmuGather.PageOwner pageOwner = new MmuGather.PageOwner() {
+    @Override
+    public void releasePage(int core, long pfn) {
+      CachedPage page = pageCache.byPfn(pfn);
+      if (page != null) {
+        page.putGatherRef(); // the page cache keeps the page
+        return;
+      }
+      machine.memory().free(pfn);
+      machine.charge(core, costs.pageFreeCycles());
+      pagesFreed++;
+    }
+
+    @Override
+    public void removeRmap(int core, long pfn, Mm mm, long va) {
+      rmap.remove(pfn, mm, va);
+    }
+  };
+
+  /**
+   * Linux {@code unmap_page_range} over one VMA: per PTE table, {@code zap_pte_range}.
+   *
+   * @throws IllegalStateException when a block mapping covers part of the range
+   */
+  public void unmapVmaRange(MmuGather tlb, Vma vma, long startVa, long endVa) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int leafLevel = format.levels() - 1;
+    long va = startVa;
+    while (Long.compareUnsigned(va, endVa) < 0) {
+      long table = tlb.mm().rootPfn();
+      boolean skipped = false;
+      for (int level = 0; level < leafLevel; level++) {
+        long descriptor = memory.readDescriptor(table, format.index(va, level));
+        if (!format.isValid(descriptor, level)) {
+          va = nextBoundary(va, format.levelShift(level));
+          skipped = true;
+          break;
+        }
+        if (format.isLeaf(descriptor, level)) {
+          throw new IllegalStateException("va 0x" + Long.toHexString(va) + " is mapped by a level-" + level
+              + " block; unmapping blocks is not modelled");
+        }
+        table = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+      }
+      if (!skipped) {
+        long tableEnd = min(endVa, nextBoundary(va, format.levelShift(leafLevel - 1)));
+        va = zapPteRange(tlb, vma, table, va, tableEnd);
+        preemptionHook.reached(Kernel.ZAP_PTE_UNLOCKED, tlb.core());
+      }
+      if (va == 0) {
+        break; // wrapped past the top of the address space
+      }
+    }
+  }
+
+  private static long nextBoundary(long va, int shift) {
+    return (va & -(1L << shift)) + (1L << shift);
+  }
+
+  // zap_pte_range under the table's lock; returns where it stopped (early when the batches filled up)
+  private long zapPteRange(MmuGather tlb, Vma vma, long tablePfn, long startVa, long endVa) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int leafLevel = format.levels() - 1;
+    long pageSize = 1L << PhysicalMemory.FRAME_SHIFT;
+    boolean forceFlush = false;
+    boolean batchFull = false;
+    long va = startVa;
+    machine.charge(tlb.core(), costs.lockCycles());
+    while (Long.compareUnsigned(va, endVa) < 0 && !batchFull) {
+      int index = format.index(va, leafLevel);
+      long descriptor = memory.readDescriptor(tablePfn, index);
+      if (format.isValid(descriptor, leafLevel)) {
+        memory.writeDescriptor(tablePfn, index, 0L); // ptep_get_and_clear_full
+        machine.charge(tlb.core(), costs.pteWriteCycles());
+        long pfn = format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
+        machine.recordMapping(pfn, va, false);
+        tlb.recordCleared(va, pageSize, leafLevel);
+        boolean delay = false;
+        CachedPage page = pageCache.byPfn(pfn);
+        if (page != null) {
+          boolean pteDirty = (format.flags(descriptor, leafLevel) & PteFlags.DIRTY) != 0;
+          if (pteDirty) {
+            page.markDirty(); // folio_mark_dirty from the cleared PTE's dirty bit
+          }
+          if (pteDirty && delayedRmap) {
+            delay = true;
+            forceFlush = true;
+          } else {
+            rmap.remove(pfn, tlb.mm(), va);
+          }
+          page.getGatherRef();
+        }
+        if (tlb.removePage(pfn, va, delay)) {
+          forceFlush = true;
+          batchFull = true;
+        }
+      }
+      va += pageSize;
+    }
+    if (forceFlush) {
+      tlb.flushTlbOnly(); // before the PTE lock is dropped
+      tlb.flushRmaps();
+    }
+    if (batchFull) {
+      tlb.batchFullFlush();
+    } else if (forceFlush) {
+      tlb.flushMmu();
+    }
+    return va;
+  }
+
+  /**
+   * Linux {@code free_pgtables} / {@code free_pgd_range} for {@code [startVa, endVa)}: every
+   * lower-level table whose whole span lies within {@code [floor, ceiling)} (no remaining VMA
+   * can need it) and that holds no valid entry is unhooked and queued on the gather.
+   */
+  public void freePgtables(MmuGather tlb, long startVa, long endVa, long floor, long ceiling) {
+    freeTablesBelow(tlb, tlb.mm().rootPfn(), 0, startVa, endVa, floor, ceiling);
+  }
+
+  private void freeTablesBelow(MmuGather tlb, long tablePfn, int level, long startVa, long endVa, long floor,
+      long ceiling) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int shift = format.levelShift(level);
+    long entrySize = 1L << shift;
+    long va = startVa & -entrySize;
+    while (Long.compareUnsigned(va, endVa) < 0) {
+      int index = format.index(va, level);
+      long descriptor = memory.readDescriptor(tablePfn, index);
+      if (format.isValid(descriptor, level) && !format.isLeaf(descriptor, level)) {
+        long child = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+        if (level + 1 < format.levels() - 1) {
+          freeTablesBelow(tlb, child, level + 1, max(va, startVa), min(va + entrySize, endVa), floor, ceiling);
+        }
+        boolean withinBounds = Long.compareUnsigned(va, floor) >= 0
+            && Long.compareUnsigned(va + entrySize - 1, ceiling - 1) <= 0;
+        if (withinBounds && tableEmpty(child)) {
+          memory.writeDescriptor(tablePfn, index, 0L);
+          machine.charge(tlb.core(), costs.pteWriteCycles());
+          tlb.removeTable(child, va, level);
+        }
+      }
+      va += entrySize;
+      if (va == 0) {
+        break;
+      }
+    }
+  }
+
+  private boolean tableEmpty(long tablePfn) {
+    int entries = 1 << machine.format().indexBits();
+    for (int i = 0; i < entries; i++) {
+      if (machine.memory().readDescriptor(tablePfn, i) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

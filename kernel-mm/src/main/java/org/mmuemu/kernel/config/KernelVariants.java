@@ -1,0 +1,227 @@
+package org.mmuemu.kernel.config;
+
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.mmuemu.core.config.ConfigSection;
+
+/**
+ * The machine config's {@code /kernel/variants}: where Linux changed behaviour to fix a bug,
+ * both behaviours exist and the config selects one (the fixed one by default, the first
+ * constant of each enum). The config key of each variant is its component name.
+ *
+ * @param x86Pti x86 page-table isolation (KPTI): {@code on} gives each address space a
+ *     user/kernel PCID pair
+ * @param x86FreePteTableFlush x86 {@code pmd_free_pte_page}: {@code flush} (fixed, 2018) flushes
+ *     before freeing the PTE table a huge mapping replaces; {@code noFlush} frees it while
+ *     paging-structure caches may point at it
+ * @param vmUnmapAliasesWalk how {@code vm_unmap_aliases} finds dirty vmap blocks
+ * @param lazyFreePublishOrder whether a lazily freed area is counted before it is published
+ * @param vmapNodes 6.9+ per-node pools of purged ranges
+ * @param vmapContpte arm64 contiguous-PTE huge vmap (64 KiB to 2 MiB)
+ * @param lazyMmuBarrierBatching arm64 kernel PTE barriers once per table in lazy MMU mode
+ * @param oomReaperGather arm64 + OOM reaper (DOMAIN.md §3.6): {@code perVma} = one gather per
+ *     VMA, fullmm never set on a live mm (687cb0884a71, the fix); {@code fullmm} = one
+ *     whole-space gather, whose fullmm lets arm64 skip the TLB flush (CVE-2017-18202)
+ * @param rmapRemoval mmu_gather and file pages (DOMAIN.md §3.5): {@code delayed} = a dirty file
+ *     page's rmap is removed only after the TLB flush (5df397dec7c4, the fix); {@code immediate}
+ *     = removed while the PTE is cleared, so folio_mkclean can miss a stale writable TLB entry
+ * @param madviseFlushBatching concurrent zaps (DOMAIN.md §3.7): {@code flushNested} =
+ *     tlb_finish_mmu flushes the whole mm when another gather is pending on it (99baac21e458,
+ *     the fix); {@code noNestedCheck} = a gather that cleared nothing flushes nothing
+ */
+public record KernelVariants(
+    OnOff x86Pti,
+    FreePteTableFlush x86FreePteTableFlush,
+    UnmapAliasesWalk vmUnmapAliasesWalk,
+    LazyFreePublishOrder lazyFreePublishOrder,
+    OnOff vmapNodes,
+    OnOff vmapContpte,
+    OnOff lazyMmuBarrierBatching,
+    OomReaperGather oomReaperGather,
+    RmapRemoval rmapRemoval,
+    MadviseFlushBatching madviseFlushBatching) {
+
+  /** Variant names with their allowed values, the default first, in documentation order. */
+  public static final Map<String, List<String>> ALLOWED = allowed();
+
+  /** Every variant at its default. */
+  public static KernelVariants defaults() {
+    return read(ConfigSection.empty("/kernel/variants"));
+  }
+
+  /**
+   * Reads {@code /kernel/variants}, filling defaults; an unknown name or value is recorded on
+   * {@code section} under its JSON pointer ({@code "foo" (expected: one of a, b)}).
+   */
+  static KernelVariants read(ConfigSection section) {
+    section.rejectUnknownKeys(ALLOWED.keySet());
+    RecordComponent[] components = KernelVariants.class.getRecordComponents();
+    Object[] args = new Object[components.length];
+    Class<?>[] types = new Class<?>[components.length];
+    for (int i = 0; i < components.length; i++) {
+      types[i] = components[i].getType();
+      args[i] = choose(section, components[i].getName(), types[i].getEnumConstants());
+    }
+    try {
+      return KernelVariants.class.getDeclaredConstructor(types).newInstance(args);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Object choose(ConfigSection section, String key, Object[] constants) {
+    List<String> names = namesOf(constants);
+    String chosen = section.getChoice(key, names.get(0), names);
+    return constants[names.indexOf(chosen)];
+  }
+
+  private static List<String> namesOf(Object[] constants) {
+    List<String> names = new ArrayList<>();
+    for (Object constant : constants) {
+      names.add(((KernelVariant) constant).configName());
+    }
+    return names;
+  }
+
+  private static Map<String, List<String>> allowed() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (RecordComponent component : KernelVariants.class.getRecordComponents()) {
+      out.put(component.getName(), List.copyOf(namesOf(component.getType().getEnumConstants())));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /** The selected values by variant name, in documentation order (the resolved config shows them). */
+  public Map<String, String> asMap() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (RecordComponent component : KernelVariants.class.getRecordComponents()) {
+      try {
+        out.put(component.getName(), ((KernelVariant) component.getAccessor().invoke(this)).configName());
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return out;
+  }
+
+  /** A switch that is off (the default) or on. */
+  public enum OnOff implements KernelVariant {
+    OFF,
+    ON;
+
+    @Override
+    public String configName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public boolean on() {
+      return this == ON;
+    }
+  }
+
+  /** {@link #x86FreePteTableFlush}. */
+  public enum FreePteTableFlush implements KernelVariant {
+    FLUSH("flush"),
+    NO_FLUSH("noFlush");
+
+    private final String configName;
+
+    FreePteTableFlush(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #vmUnmapAliasesWalk}: the 6.x xarray of vmap blocks, or the older per-CPU free lists. */
+  public enum UnmapAliasesWalk implements KernelVariant {
+    XARRAY("xarray"),
+    FREE_LIST("free-list");
+
+    private final String configName;
+
+    UnmapAliasesWalk(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #lazyFreePublishOrder}. */
+  public enum LazyFreePublishOrder implements KernelVariant {
+    ORDERED("ordered"),
+    RACY("racy");
+
+    private final String configName;
+
+    LazyFreePublishOrder(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #oomReaperGather}. */
+  public enum OomReaperGather implements KernelVariant {
+    PER_VMA("perVma"),
+    FULLMM("fullmm");
+
+    private final String configName;
+
+    OomReaperGather(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #rmapRemoval}. */
+  public enum RmapRemoval implements KernelVariant {
+    DELAYED("delayed"),
+    IMMEDIATE("immediate");
+
+    private final String configName;
+
+    RmapRemoval(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #madviseFlushBatching}. */
+  public enum MadviseFlushBatching implements KernelVariant {
+    FLUSH_NESTED("flushNested"),
+    NO_NESTED_CHECK("noNestedCheck");
+
+    private final String configName;
+
+    MadviseFlushBatching(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+}

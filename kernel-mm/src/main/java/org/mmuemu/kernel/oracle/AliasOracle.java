@@ -1,0 +1,199 @@
+package org.mmuemu.kernel.oracle;
+
+import java.util.Arrays;
+import java.util.function.LongUnaryOperator;
+import org.mmuemu.core.machine.Core;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.core.tlb.SetAssociativeTlb;
+
+/**
+ * The {@code UNFLUSHED_ALIAS} check of kernel mappings, kept from ground truth rather than
+ * from the allocator's own bookkeeping: every kernel page whose entry was cleared is remembered,
+ * with the frame it mapped, until a completed kernel-range flush covers it.
+ *
+ * <p>When a flush of {@code [startVa, endVa)} completes, and when {@code vm_unmap_aliases}
+ * returns (which promises that no unflushed alias remains anywhere), every TLB entry of every
+ * core is examined: an entry whose frame is one a remembered page in the promised range mapped,
+ * and which still translates that page, translates it to a frame the page tables no longer map
+ * there; it is reported once per page, with the frame's history. Examining the entries rather
+ * than probing each page keeps the host cost at the TLBs' size plus the pages checked. Nothing
+ * is counted as a lookup and no replacement state changes.
+ *
+ * <p>The remembered pages live in a primitive open-addressing table (no boxing). Confined to
+ * the simulation thread.
+ */
+public final class AliasOracle {
+  private static final long EMPTY = 0L; // page VAs of the kernel half are never 0
+
+  private final Machine machine;
+  private final LongUnaryOperator kernelTranslate;
+  private long[] pageVas = new long[1024];
+  private long[] pfns = new long[1024];
+  private int size;
+  // scratch of one check: (pfn << 32 | index) sorted, and the checked pages' VAs by index
+  private long[] sortedKeys = new long[0];
+  private long[] checkedVas = new long[0];
+  private boolean[] reported = new boolean[0];
+  private long checks;
+
+  /** @param kernelTranslate software walk of the kernel tables: the pa a va maps to, or -1 */
+  public AliasOracle(Machine machine, LongUnaryOperator kernelTranslate) {
+    this.machine = machine;
+    this.kernelTranslate = kernelTranslate;
+  }
+
+  /** Remembers that the kernel entry of {@code pageVa}, which mapped {@code pfn}, was cleared and not yet flushed. */
+  public void unmapped(long pageVa, long pfn) {
+    if ((size + 1) * 2 > pageVas.length) {
+      rehash(pageVas.length * 2);
+    }
+    if (insert(pageVas, pfns, pageVa, pfn)) {
+      size++;
+    }
+  }
+
+  private static boolean insert(long[] vas, long[] frames, long pageVa, long pfn) {
+    int mask = vas.length - 1;
+    int i = mix(pageVa) & mask;
+    while (vas[i] != EMPTY) {
+      if (vas[i] == pageVa) {
+        frames[i] = pfn;
+        return false;
+      }
+      i = (i + 1) & mask;
+    }
+    vas[i] = pageVa;
+    frames[i] = pfn;
+    return true;
+  }
+
+  private static int mix(long va) {
+    long z = (va >>> 12) * 0x9E3779B97F4A7C15L;
+    return (int) (z ^ (z >>> 32));
+  }
+
+  private void rehash(int capacity) {
+    long[] oldVas = pageVas;
+    long[] oldPfns = pfns;
+    pageVas = new long[capacity];
+    pfns = new long[capacity];
+    for (int i = 0; i < oldVas.length; i++) {
+      if (oldVas[i] != EMPTY) {
+        insert(pageVas, pfns, oldVas[i], oldPfns[i]);
+      }
+    }
+  }
+
+  /** Pages unmapped and not yet covered by a completed flush. */
+  public int unflushedPages() {
+    return size;
+  }
+
+  /** Pages checked so far. */
+  public long checks() {
+    return checks;
+  }
+
+  /** A kernel-range flush of {@code [startVa, endVa)} completed on {@code core}: check and forget. */
+  public void flushCompleted(int core, long startVa, long endVa, String what) {
+    check(core, startVa, endVa, what, true);
+  }
+
+  /** A call promised that no unflushed kernel alias remains anywhere (vm_unmap_aliases): check them all. */
+  public void promiseNoAliases(int core, String what) {
+    check(core, 0L, -1L, what, false);
+  }
+
+  private void check(int core, long startVa, long endVa, String what, boolean forget) {
+    if (size == 0) {
+      return;
+    }
+    int n = 0;
+    long[] keys = sortedKeys.length >= size ? sortedKeys : new long[size];
+    long[] vas = checkedVas.length >= size ? checkedVas : new long[size];
+    boolean removedAny = false;
+    for (int i = 0; i < pageVas.length; i++) {
+      long va = pageVas[i];
+      if (va == EMPTY || Long.compareUnsigned(va, startVa) < 0 || Long.compareUnsigned(va, endVa) >= 0) {
+        continue;
+      }
+      vas[n] = va;
+      keys[n] = pfns[i] << 32 | n;
+      n++;
+      if (forget) {
+        pageVas[i] = EMPTY;
+        removedAny = true;
+      }
+    }
+    sortedKeys = keys;
+    checkedVas = vas;
+    if (removedAny) {
+      size -= n;
+      rehash(pageVas.length); // open addressing: rebuild the probe chains after removals
+    }
+    if (n == 0) {
+      return;
+    }
+    checks += n;
+    Arrays.sort(keys, 0, n);
+    if (reported.length < n) {
+      reported = new boolean[keys.length];
+    } else {
+      Arrays.fill(reported, 0, n, false);
+    }
+    for (int other = 0; other < machine.coreCount(); other++) {
+      Core c = machine.core(other);
+      for (SetAssociativeTlb tlb : c.tlbLevels()) {
+        for (int slot = 0; slot < tlb.capacity(); slot++) {
+          if (!tlb.isValid(slot)) {
+            continue;
+          }
+          long firstPfn = tlb.pfnOf(slot);
+          long frames = 1L << (tlb.pageShiftOf(slot) - PhysicalMemory.FRAME_SHIFT);
+          int at = lowerBound(keys, n, firstPfn);
+          while (at < n && (keys[at] >>> 32) < firstPfn + frames) {
+            int index = (int) keys[at];
+            if (!reported[index] && reportIfStale(core, other, tlb, slot, vas[index], what)) {
+              reported[index] = true;
+            }
+            at++;
+          }
+        }
+      }
+    }
+  }
+
+  private static int lowerBound(long[] keys, int n, long pfn) {
+    int low = 0;
+    int high = n;
+    while (low < high) {
+      int middle = (low + high) >>> 1;
+      if ((keys[middle] >>> 32) < pfn) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    return low;
+  }
+
+  private boolean reportIfStale(int core, int other, SetAssociativeTlb tlb, int slot, long pageVa, String what) {
+    int asid = tlb.isGlobal(slot) ? machine.core(other).context().asid() : tlb.asidOf(slot);
+    if (tlb.probe(pageVa, asid) != slot) {
+      return false; // this entry translates some other address to the frame
+    }
+    long pa = tlb.translate(slot, pageVa);
+    long mappedPa = kernelTranslate.applyAsLong(pageVa);
+    if (mappedPa >= 0 && (mappedPa & -4096L) == (pa & -4096L)) {
+      return false;
+    }
+    long pfn = pa >>> PhysicalMemory.FRAME_SHIFT;
+    machine.oracle().report(ViolationKind.UNFLUSHED_ALIAS, core, machine.now(core), pageVa, pa, pfn,
+        "after " + what + ", " + tlb.name() + " of core " + other + " still translates kernel va 0x"
+            + Long.toHexString(pageVa) + " to frame 0x" + Long.toHexString(pfn)
+            + (mappedPa < 0 ? ", which the page tables no longer map there" : ", which is not the mapped frame"));
+    return true;
+  }
+}
