@@ -20,9 +20,12 @@ final class Interrupts {
   private final RunStats stats;
   private final TraceBus traceBus;
   private final CoreActivity activity;
+  private final TlbMaintenance maintenance;
   private long lastIpiAcknowledgedCycle;
 
-  Interrupts(InterruptCosts costs, CoreClocks clocks, RunStats stats, TraceBus traceBus, CoreActivity activity) {
+  Interrupts(InterruptCosts costs, CoreClocks clocks, RunStats stats, TraceBus traceBus, CoreActivity activity,
+      TlbMaintenance maintenance) {
+    this.maintenance = maintenance;
     this.costs = costs;
     this.clocks = clocks;
     this.stats = stats;
@@ -40,9 +43,15 @@ final class Interrupts {
    * handler's own work on its clock; an idle target's clock first moves to the delivery time.
    * Each acknowledgement arrives {@code ackCycles} after its handler ends.
    *
-   * <p>{@code // MODEL:} the handler's effects (the target's invalidations) happen when the IPI
-   * is sent, not at the delivery time. No invalidation is ever applied later than on hardware,
-   * and the kernel frees nothing before the acknowledgements, so no stale use is hidden.
+   * <p>The handler's TLB changes on the target land at the handler's time measured from the
+   * delivery: a target whose clock is still before the delivery keeps (and may hit) its old
+   * entries until then. Invalidations that reached the target before the handler are applied
+   * first.
+   *
+   * <p>{@code // MODEL:} kernel calls are atomic steps, so the handler's cycles are charged at
+   * the target's clock when the IPI is sent rather than at the delivery, and anything else the
+   * handler changes (a context register on x86 lazy-TLB cores, kernel bookkeeping) changes at
+   * once; only the TLB and walk-cache changes are timed.
    *
    * @param targets target cores; the initiator itself is skipped if present
    * @return the cycles the initiator spent, sending and waiting
@@ -65,6 +74,7 @@ final class Interrupts {
         clocks.waitUntil(target, delivery);
       }
       long handlerStart = clocks.now(target);
+      maintenance.applyArrived(target, handlerStart);
       int previousActing = activity.actingCore();
       activity.act(target);
       clocks.advance(target, costs.handlerEntryCycles());
@@ -72,7 +82,12 @@ final class Interrupts {
       if (traceBus.wants(EventKind.IPI_RECEIVE)) {
         traceBus.publish(EventKind.IPI_RECEIVE, target, clocks.now(target), initiator, 0, 0);
       }
-      handler.handle(target, initiator);
+      maintenance.deferLocalEffects(target, Math.max(0, delivery - handlerStart));
+      try {
+        handler.handle(target, initiator);
+      } finally {
+        maintenance.endDeferral();
+      }
       activity.act(previousActing);
       long handlerCycles = clocks.now(target) - handlerStart;
       long ack = Math.max(handlerStart, delivery) + handlerCycles + costs.ackCycles();

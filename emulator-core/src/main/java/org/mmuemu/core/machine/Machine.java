@@ -92,7 +92,7 @@ public final class Machine {
     this.maintenance = new TlbMaintenance(isa, cores, clocks, stats, traceBus, tableChecker);
     this.translation = new TranslationPath(cores, memory, clocks, walker, isa.pageTableFormat(), traceBus, stats,
         oracle, history, maintenance, spec.accessCycles());
-    this.interrupts = new Interrupts(isa.interrupts(), clocks, stats, traceBus, activity);
+    this.interrupts = new Interrupts(isa.interrupts(), clocks, stats, traceBus, activity, maintenance);
   }
 
   private static long mixSeed(long seed, int core, int level) {
@@ -126,8 +126,32 @@ public final class Machine {
     return cores.length;
   }
 
+  /**
+   * Returns core {@code id} as an observer at the acting core's clock sees it: every
+   * invalidation that has reached it by then (or by its own clock, if later) is applied first.
+   * This is how a check that inspects other cores' TLBs (kernel-mm's {@code UNFLUSHED_ALIAS}
+   * checks) judges each core at the time of the check.
+   *
+   * <p>{@code // MODEL:} kernel calls are atomic, so a check runs while other cores may still
+   * be behind its time; for such a core the invalidations that arrived between its clock and
+   * the check's are applied early, and it can no longer hit those entries in that interval.
+   * Kernels that free only after the flush completed lose nothing by this (the frames are
+   * freed after the arrival); once kernel calls interleave, every other core is at or past the
+   * check's time and nothing is early.
+   */
   public Core core(int id) {
+    maintenance.applyArrived(id, Math.max(clocks.now(activity.actingCore()), clocks.now(id)));
     return cores[id];
+  }
+
+  /** Invalidations on their way to {@code core} (issued elsewhere, not arrived at its clock yet). */
+  public int pendingInvalidations(int core) {
+    return maintenance.pendingCount(core);
+  }
+
+  /** Pending invalidations applied before their arrival because a core's queue was full. */
+  public long pendingInvalidationsAppliedEarly() {
+    return maintenance.pendingAppliedEarly();
   }
 
   public TraceBus traceBus() {
@@ -194,12 +218,15 @@ public final class Machine {
         boolean more = program.step(core);
         activity.setIdle(core, !more);
         if (!more && idleListener != null) {
+          maintenance.applyArrived(core, clocks.now(core));
           idleListener.accept(core);
         }
         return more;
       };
     }
-    return new Scheduler(clocks, spec.quantumCycles()).run(wrapped, cancelled);
+    long steps = new Scheduler(clocks, spec.quantumCycles()).run(wrapped, cancelled);
+    maintenance.applyAllPending(); // every broadcast has arrived once the run is over
+    return steps;
   }
 
   /** Makes {@code core} the acting core, for work done outside {@link #run} (set-up, tests). */
@@ -317,6 +344,7 @@ public final class Machine {
     public void frameFreed(long pfn, FrameKind previousKind) {
       int core = activity.actingCore();
       history.record(pfn, FrameEvent.FREED, core, clocks.now(core), 0, 0);
+      oracle.frees().recordFree(pfn, memory.allocationStamp(pfn), clocks.now(core));
       if (traceBus.wants(EventKind.FRAME_FREE)) {
         traceBus.publish(EventKind.FRAME_FREE, core, clocks.now(core), pfn, 0, previousKind.ordinal());
       }

@@ -37,7 +37,11 @@ final class TlbMaintenance {
   private final TraceBus traceBus;
   private final TableUpdateChecker tableChecker;
   private final long[] outstandingBroadcastUntil;
+  private final PendingInvalidations pending;
+  private final PendingInvalidations.Applier applier = this::removeEntriesOf;
   private long broadcastChannelFreeAt;
+  private int deferringCore = -1;
+  private long deferralCycles;
 
   TlbMaintenance(Isa isa, Core[] cores, CoreClocks clocks, RunStats stats, TraceBus traceBus,
       TableUpdateChecker tableChecker) {
@@ -49,6 +53,50 @@ final class TlbMaintenance {
     this.traceBus = traceBus;
     this.tableChecker = tableChecker;
     this.outstandingBroadcastUntil = new long[cores.length];
+    this.pending = new PendingInvalidations(cores.length);
+  }
+
+  /**
+   * Applies every invalidation that has reached {@code core} by {@code cycle}: called before
+   * each translation on the core (a single comparison when nothing is due) and when the core,
+   * or an observer of it, reaches a later time.
+   */
+  void applyArrived(int core, long cycle) {
+    if (pending.dueAt(core) <= cycle) {
+      pending.applyDue(core, cycle, applier);
+    }
+  }
+
+  /** Applies everything still pending on every core: the end of a run, when all has arrived. */
+  void applyAllPending() {
+    for (int core = 0; core < cores.length; core++) {
+      applyArrived(core, Long.MAX_VALUE);
+    }
+  }
+
+  /** Invalidations queued for {@code core} that have not reached it yet. */
+  int pendingCount(int core) {
+    return pending.pendingCount(core);
+  }
+
+  /** Pending invalidations applied early because a core's queue was full (see {@code PendingInvalidations}). */
+  long pendingAppliedEarly() {
+    return pending.appliedEarly();
+  }
+
+  /**
+   * Makes {@code core}'s own TLB changes land {@code cycles} after the core's clock until
+   * {@link #endDeferral}: an IPI handler that runs on a target whose clock has not reached the
+   * delivery time yet does its flush at the delivery time, not before.
+   */
+  void deferLocalEffects(int core, long cycles) {
+    deferringCore = cycles > 0 ? core : -1;
+    deferralCycles = cycles;
+  }
+
+  void endDeferral() {
+    deferringCore = -1;
+    deferralCycles = 0;
   }
 
   /**
@@ -59,8 +107,14 @@ final class TlbMaintenance {
    * the instruction and what it removes (x86: INVLPG for the current PCID, INVPCID type 0 for
    * another, which keeps global entries).
    *
-   * <p>{@code // MODEL:} a broadcast reaches every core at once, when issued; only its
-   * completion (what a DSB waits for) is timed.
+   * <p>The issuer's own TLBs change at once. Every other core's change is queued and lands
+   * when that core's clock reaches the broadcast's completion; until then that core may still
+   * hit the old entry (and the oracle judges that hit at the core's own time).
+   *
+   * <p>{@code // MODEL:} each target performs the broadcast at its completion time, the latest
+   * moment the architecture allows (hardware reaches nearer cores earlier): the model keeps the
+   * widest stale window the architecture permits, so every use it reports is one hardware may
+   * make.
    *
    * @param vaStart first VA of the range (ignored for address-space scopes)
    * @param vaEnd end of the range, exclusive
@@ -82,13 +136,14 @@ final class TlbMaintenance {
     InvalidationScope effective = instructions.effectiveScope(op);
     boolean keepWalkCaches = instructions.keepsWalkCaches(op);
     boolean byVaRemovesGlobal = instructions.byVaRemovesGlobal(currentTag);
+    applyLocally(core, effective, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
     if (op.broadcast()) {
-      noteBroadcastCompletion(core);
-      for (Core target : cores) {
-        removeEntries(target, effective, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
+      long completes = noteBroadcastCompletion(core);
+      for (int target = 0; target < cores.length; target++) {
+        if (target != core) {
+          pending.add(target, completes, effective, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal, applier);
+        }
       }
-    } else {
-      removeEntries(cores[core], effective, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
     }
     if (tableChecker != null) {
       tableChecker.invalidated(core, op.withScope(effective), vaStart, vaEnd, asid);
@@ -114,7 +169,7 @@ final class TlbMaintenance {
     countMaintenance(core, name, flushTag ? InvalidationScope.ASID : null, 0, asid);
     chargeMaintenance(core, instructions.contextWriteCycles(flushTag));
     if (flushTag) {
-      removeEntries(c, InvalidationScope.ASID, 0, 0, asid, false, false);
+      applyLocally(core, InvalidationScope.ASID, 0, 0, asid, false, false);
     }
   }
 
@@ -189,7 +244,7 @@ final class TlbMaintenance {
    * core's burst of TLBIs enters the channel before a later-scheduled core's, even when that
    * core's clock is behind.
    */
-  private void noteBroadcastCompletion(int core) {
+  private long noteBroadcastCompletion(int core) {
     long issued = clocks.now(core);
     long interval = instructions.broadcastIntervalCycles();
     long enters = issued;
@@ -199,6 +254,26 @@ final class TlbMaintenance {
     }
     long completes = enters + instructions.broadcastCompletionCycles(cores.length);
     outstandingBroadcastUntil[core] = Math.max(outstandingBroadcastUntil[core], completes);
+    return completes;
+  }
+
+  /**
+   * Applies an invalidation to the issuing core itself: at once, or, inside an IPI handler
+   * running ahead of its delivery time, queued for the delivery-relative cycle.
+   */
+  private void applyLocally(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean keepWalkCaches, boolean byVaRemovesGlobal) {
+    if (core == deferringCore) {
+      pending.add(core, clocks.now(core) + deferralCycles, scope, vaStart, vaEnd, asid, keepWalkCaches,
+          byVaRemovesGlobal, applier);
+    } else {
+      removeEntries(cores[core], scope, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
+    }
+  }
+
+  private void removeEntriesOf(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+      boolean keepWalkCaches, boolean byVaRemovesGlobal) {
+    removeEntries(cores[core], scope, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
   }
 
   /**

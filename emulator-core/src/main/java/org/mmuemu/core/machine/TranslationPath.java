@@ -33,9 +33,12 @@ import org.mmuemu.core.walk.WalkResult;
  * model does not distinguish.
  *
  * <h3>The oracle</h3>
- * Every TLB hit is checked against the physical memory's frame stamps: an entry whose frame
- * was freed, or allocated again, since the fill reports {@link ViolationKind#STALE_TLB_USE}
- * with the frame's recent history.
+ * Every TLB hit is checked against the physical memory's frame stamps at the accessing core's
+ * time: an entry whose frame was freed, or allocated again, since the fill, by a free at or
+ * before the core's clock, reports {@link ViolationKind#STALE_TLB_USE} with the frame's recent
+ * history. A hit before that free (this core is behind the freeing one) is a legitimate use at
+ * its own time. Invalidations from other cores land when this core's clock reaches their
+ * arrival, checked at the start of each translation.
  *
  * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
  */
@@ -119,6 +122,7 @@ final class TranslationPath {
    */
   long translate(int core, long va, AccessKind kind) {
     stats.countTranslation();
+    maintenance.applyArrived(core, clocks.now(core));
     Core c = cores[core];
     boolean fetch = kind == AccessKind.FETCH;
     SetAssociativeTlb[] path = c.path(fetch);
@@ -169,7 +173,8 @@ final class TranslationPath {
 
   private void checkHit(int core, SetAssociativeTlb tlb, int slot, long va, long pa) {
     long pfn = pa >>> PhysicalMemory.FRAME_SHIFT;
-    if (!memory.isCurrent(pfn, tlb.fillStampOf(slot))) {
+    long fillStamp = tlb.fillStampOf(slot);
+    if (!memory.isCurrent(pfn, fillStamp) && oracle.isStaleAt(pfn, fillStamp, clocks.now(core))) {
       boolean freed = !memory.isAllocated(pfn);
       oracle.report(ViolationKind.STALE_TLB_USE, core, clocks.now(core), va, pa, pfn,
           "hit in " + tlb.name() + " for va 0x" + Long.toHexString(va) + " reached frame 0x" + Long.toHexString(pfn)

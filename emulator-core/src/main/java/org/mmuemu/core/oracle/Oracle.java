@@ -19,6 +19,7 @@ public final class Oracle {
   private final int maxRecorded;
   private final List<Violation> recorded = new ArrayList<>();
   private final long[] countByKind = new long[ViolationKind.values().length];
+  private final FrameFreeTimes frees = new FrameFreeTimes();
 
   public Oracle(FrameHistory history, int maxRecorded) {
     this.history = history;
@@ -27,6 +28,21 @@ public final class Oracle {
 
   public FrameHistory history() {
     return history;
+  }
+
+  /** When each frame was freed: what time-aware checks compare a use's cycle with. */
+  public FrameFreeTimes frees() {
+    return frees;
+  }
+
+  /**
+   * Returns whether a use at {@code cycle} of a translation to {@code pfn}, filled when the
+   * allocation sequence stood at {@code fillStamp} and no longer current, comes at or after the
+   * free that made it stale: a use before it (a core behind in time reaching a frame another
+   * core frees later) is legitimate at the using core's time.
+   */
+  public boolean isStaleAt(long pfn, long fillStamp, long cycle) {
+    return frees.staleSince(pfn, fillStamp) <= cycle;
   }
 
   /**

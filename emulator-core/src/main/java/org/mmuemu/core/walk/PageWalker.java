@@ -16,7 +16,11 @@ import org.mmuemu.core.oracle.ViolationKind;
  *
  * <p>It checks one oracle property itself: every table frame it reads must still hold a page
  * table, and a table reached through a walk cache must not have been freed since the cache
- * entry was filled ({@link ViolationKind#FREED_TABLE_WALK}).
+ * entry was filled ({@link ViolationKind#FREED_TABLE_WALK}), each judged at the walking core's
+ * time: only a free at or before the walk's start cycle counts.
+ *
+ * <p>{@code // MODEL:} a table frame read through a descriptor (not a walk cache) carries no
+ * fill stamp, so it is judged against the frame's last free.
  *
  * <p>{@code // MODEL:} walks are serial and one at a time per core (no parallel walkers, no
  * speculative walks); the walk's descriptor reads cost the configured per-level cycles
@@ -91,7 +95,9 @@ public final class PageWalker {
         startLevel = level + 1;
         out.walkCacheHits = 1;
         out.cycles += walkCacheHitCycles;
-        if (!memory.isCurrent(tablePfn, cache.fillStampOf(slot)) || !memory.isPageTable(tablePfn)) {
+        long fillStamp = cache.fillStampOf(slot);
+        if ((!memory.isCurrent(tablePfn, fillStamp) || !memory.isPageTable(tablePfn))
+            && oracle.isStaleAt(tablePfn, fillStamp, cycle)) {
           oracle.report(ViolationKind.FREED_TABLE_WALK, core, cycle, va, tablePfn << PhysicalMemory.FRAME_SHIFT,
               tablePfn, "walk cache at level " + level + " pointed the walk at table frame 0x"
                   + Long.toHexString(tablePfn) + ", freed or reused since the cache entry was filled");
@@ -173,7 +179,7 @@ public final class PageWalker {
   }
 
   private void checkTableFrame(long tablePfn, int level, long va, int core, long cycle) {
-    if (!memory.isPageTable(tablePfn)) {
+    if (!memory.isPageTable(tablePfn) && oracle.frees().lastFreeCycle(tablePfn) <= cycle) {
       oracle.report(ViolationKind.FREED_TABLE_WALK, core, cycle, va, tablePfn << PhysicalMemory.FRAME_SHIFT, tablePfn,
           "walk read a level-" + level + " descriptor from frame 0x" + Long.toHexString(tablePfn)
               + ", which no longer holds a page table");

@@ -30,7 +30,8 @@ import org.mmuemu.core.testkit.SmallMachines;
  * invalidation and barrier in order; range invalidation exists only where the ISA names it;
  * a fetch needs execute permission; hardware dirty marking happens only for formats that ask
  * for it; contiguous leaves fill one larger TLB entry; broadcasts share the interconnect at
- * the ISA's interval.
+ * the ISA's interval, and land on every other core at their completion (an IPI handler's flush
+ * at the delivery time), while the issuer's own TLBs change at once.
  */
 final class MachineIsaHooksTest {
   private static final long VA = 0x0000_0000_4000_0000L;
@@ -210,6 +211,89 @@ final class MachineIsaHooksTest {
 
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(500);
     assertThat(machine.barrier(1, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(800);
+  }
+
+  /** Maps VA on both cores of a hooked machine (completion 500 cycles) and fills both cores' TLBs. */
+  private static Machine mappedOnBothCores() {
+    Machine machine = hooked(new ArrayList<>(), 0);
+    PageTableWriter tables = new PageTableWriter(machine);
+    long root = tables.newRootOnAllCores(1);
+    tables.map(root, VA, machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT, 3, RW);
+    machine.translate(0, VA, AccessKind.READ);
+    machine.translate(1, VA, AccessKind.READ);
+    return machine;
+  }
+
+  private static long l1dHits(Machine machine, int core) {
+    return machine.core(core).tlb("l1d").hits();
+  }
+
+  @Test
+  void broadcast_removesTheIssuersEntryAtOnce_andAnotherCoresAtItsCompletion() {
+    Machine machine = mappedOnBothCores();
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA), VA, VA + 0x1000, 1);
+    long completes = machine.now(0) + 500;
+
+    assertThat(machine.core(0).tlb("l1d").probe(VA, 1)).as("issuer, at once").isNegative();
+    assertThat(machine.pendingInvalidations(1)).isEqualTo(1);
+    assertThat(machine.now(1)).isLessThan(completes);
+    long hits = l1dHits(machine, 1);
+    machine.translate(1, VA, AccessKind.READ);
+    assertThat(l1dHits(machine, 1)).as("core 1 before the arrival still hits").isEqualTo(hits + 1);
+
+    machine.clocks().waitUntil(1, completes);
+    long walks = machine.stats().walks();
+    machine.translate(1, VA, AccessKind.READ);
+    assertThat(machine.stats().walks()).as("core 1 at the arrival walks").isEqualTo(walks + 1);
+    assertThat(machine.pendingInvalidations(1)).isZero();
+  }
+
+  @Test
+  void completionBarrier_waitsForTheArrival_andAnObserverAtThatTimeSeesTheEntryGone() {
+    Machine machine = mappedOnBothCores();
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA), VA, VA + 0x1000, 1);
+    assertThat(machine.core(1).tlb("l1d").probe(VA, 1)).as("seen from before the completion").isNotNegative();
+
+    machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
+
+    assertThat(machine.now(1)).as("core 1 itself is still behind").isLessThan(machine.now(0));
+    assertThat(machine.core(1).tlb("l1d").probe(VA, 1)).as("seen from the acting core after DSB").isNegative();
+  }
+
+  @Test
+  void ipiHandlersFlush_landsAtTheDeliveryTime_onATargetStillBeforeIt() {
+    Machine machine = mappedOnBothCores();
+    IpiHandler flush = (target, initiator) ->
+        machine.invalidate(target, Invalidation.local(InvalidationScope.VA), VA, VA + 0x1000, 1);
+    InterruptCosts costs = machine.isa().interrupts();
+    long delivery = machine.now(0) + costs.sendCycles() + costs.deliveryCycles();
+    assertThat(machine.now(1)).isLessThan(delivery);
+
+    machine.sendIpis(0, new int[] {1}, 1, flush, false);
+
+    long hits = l1dHits(machine, 1);
+    machine.translate(1, VA, AccessKind.READ);
+    assertThat(l1dHits(machine, 1)).as("before the delivery the target still hits").isEqualTo(hits + 1);
+    machine.clocks().waitUntil(1, delivery + costs.handlerEntryCycles());
+    long walks = machine.stats().walks();
+    machine.translate(1, VA, AccessKind.READ);
+    assertThat(machine.stats().walks()).isEqualTo(walks + 1);
+    assertThat(machine.lastIpiAcknowledgedCycle()).isGreaterThanOrEqualTo(delivery + costs.handlerEntryCycles());
+  }
+
+  @Test
+  void run_deliversWhatIsStillPending_toCoresThatNeverRanAgain() {
+    Machine machine = mappedOnBothCores();
+    boolean[] issued = {false};
+    machine.run(new org.mmuemu.core.time.CoreProgram[] {core -> {
+      machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL), 0, 0, 1);
+      issued[0] = true;
+      return false;
+    }, null}, () -> false);
+
+    assertThat(issued[0]).isTrue();
+    assertThat(machine.pendingInvalidations(1)).isZero();
+    assertThat(machine.core(1).tlb("l1d").occupancy()).isZero();
   }
 
   @Test

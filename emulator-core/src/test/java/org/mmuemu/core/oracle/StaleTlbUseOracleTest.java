@@ -197,6 +197,7 @@ final class StaleTlbUseOracleTest {
     unmap();
     machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + 4096, ASID); // core 0 only
     machine.memory().free(frame);
+    machine.clocks().waitUntil(1, machine.now(CORE)); // core 1 reaches the free's time
 
     machine.access(CORE, VA + OFFSET, 8, AccessKind.READ);
     machine.access(1, VA + OFFSET, 8, AccessKind.READ);
@@ -206,16 +207,72 @@ final class StaleTlbUseOracleTest {
   }
 
   @Test
+  void hitOnACoreBehindTheFree_isLegitimateUntilItsClockReachesTheFree() {
+    machine.access(1, VA + OFFSET, 8, AccessKind.READ);
+    machine.charge(CORE, 10_000); // core 0 runs ahead: unmaps and frees at its own, later, time
+    unmap();
+    machine.memory().free(frame);
+    long freedAt = machine.now(CORE);
+    assertThat(machine.now(1)).isLessThan(freedAt);
+
+    machine.access(1, VA + OFFSET, 8, AccessKind.READ); // before the free, at core 1's time
+    assertThat(machine.oracle().total()).as("a use before the free").isZero();
+
+    machine.clocks().waitUntil(1, freedAt);
+    machine.access(1, VA + OFFSET, 8, AccessKind.READ);
+    assertThat(machine.oracle().count(ViolationKind.STALE_TLB_USE)).isEqualTo(1);
+    assertEveryViolationAtOrAfterItsFramesFree();
+  }
+
+  @Test
+  void frameFreedTwiceSinceTheFill_isStaleFromTheFirstFree() {
+    machine.access(1, VA + OFFSET, 8, AccessKind.READ);
+    unmap();
+    machine.charge(CORE, 1_000);
+    machine.memory().free(frame);
+    long firstFree = machine.now(CORE);
+    assertThat(machine.memory().allocate(FrameKind.DATA)).isEqualTo(frame);
+    machine.charge(CORE, 1_000);
+    machine.memory().free(frame);
+
+    machine.clocks().waitUntil(1, firstFree);
+    machine.access(1, VA + OFFSET, 8, AccessKind.READ);
+
+    assertThat(machine.oracle().count(ViolationKind.STALE_TLB_USE)).isEqualTo(1);
+    assertThat(machine.oracle().recorded().get(0).cycle()).isGreaterThanOrEqualTo(firstFree);
+  }
+
+  @Test
   void broadcastInvalidationBeforeTheFree_coversEveryCore() {
     machine.access(1, VA + OFFSET, 8, AccessKind.READ);
     unmap();
     machine.invalidate(CORE, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 4096, ASID);
     machine.memory().free(frame);
+    machine.clocks().waitUntil(1, machine.now(CORE));
 
     machine.access(CORE, VA + OFFSET, 8, AccessKind.READ);
     machine.access(1, VA + OFFSET, 8, AccessKind.READ);
 
     assertThat(machine.oracle().total()).isZero();
+  }
+
+  /**
+   * Every recorded violation is stamped at or after a {@code freed} event of its frame: the
+   * oracle never reports a use before its cause.
+   */
+  private void assertEveryViolationAtOrAfterItsFramesFree() {
+    for (Violation v : machine.oracle().recorded()) {
+      List<String> lines = v.history();
+      int fill = 0;
+      while (fill < lines.size() && !lines.get(fill).contains(" tlb filled")) {
+        fill++;
+      }
+      long firstFreed = lines.subList(Math.min(fill, lines.size()), lines.size()).stream()
+          .filter(line -> line.contains(" freed"))
+          .mapToLong(line -> Long.parseLong(line.substring("cycle ".length(), line.indexOf(' ', "cycle ".length()))))
+          .min().orElseThrow();
+      assertThat(v.cycle()).as(v.toString()).isGreaterThanOrEqualTo(firstFreed);
+    }
   }
 
   /** Reduces history lines to their event names, in order. */

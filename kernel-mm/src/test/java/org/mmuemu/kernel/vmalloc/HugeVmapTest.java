@@ -61,6 +61,7 @@ final class HugeVmapTest {
     long huge = vmalloc.vmallocHuge(0, PMD);
     assertThat(huge).isEqualTo(small);
     assertThat(vmalloc.counters()).containsEntry("vmapTablesFreed", 1L);
+    machine.clocks().waitUntil(1, machine.now(0)); // core 1 accesses after core 0's calls
     machine.actOn(1);
     assertThat(machine.access(1, huge + 4096, 8, AccessKind.WRITE)).isTrue();
     assertThat(machine.oracle().total()).as(machine.oracle().recorded().toString()).isZero();

@@ -68,6 +68,7 @@ final class Arm64HugeVmapBbmTest {
     machine.memory().free(pteTable);
     setPmd(format.encodeLeaf(blockPa, 2, KERNEL_FLAGS));
 
+    machine.clocks().waitUntil(1, machine.now(0)); // core 1 acts after core 0's sequence
     machine.actOn(1);
     assertThat(machine.translate(1, KERNEL_VA + 0x1234, AccessKind.READ)).isEqualTo(blockPa + 0x1234);
     assertThat(machine.oracle().total()).isZero();
@@ -80,6 +81,7 @@ final class Arm64HugeVmapBbmTest {
     machine.memory().free(pteTable);
     setPmd(format.encodeLeaf(blockPa, 2, KERNEL_FLAGS));
 
+    machine.clocks().waitUntil(1, machine.now(0)); // core 1 acts after core 0's sequence
     machine.actOn(1);
     machine.translate(1, KERNEL_VA + 0x1000, AccessKind.READ);
 

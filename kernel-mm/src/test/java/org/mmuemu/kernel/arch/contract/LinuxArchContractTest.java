@@ -177,6 +177,7 @@ abstract class LinuxArchContractTest {
     kernel.tables().clearLeaf(kernel.kernelRootPfn(), va, 0);
     kernel.arch().tlb().flushTlbKernelRange(0, va, va + 4096);
     for (int core = 1; core < CORES; core++) {
+      machine.clocks().waitUntil(core, machine.now(0)); // after core 0's flush, in simulated time
       machine.actOn(core);
       machine.translate(core, va + 4096, AccessKind.READ); // a walk near it: the table is cached again
     }
@@ -187,6 +188,7 @@ abstract class LinuxArchContractTest {
       machine.memory().allocate(FrameKind.DATA);
     }
     for (int core = 1; core < CORES; core++) {
+      machine.clocks().waitUntil(core, machine.now(0)); // after core 0 freed the table
       machine.actOn(core);
       machine.translate(core, va + 8192, AccessKind.READ);
     }

@@ -92,6 +92,7 @@ final class X86TlbPolicyTest {
     f.runAndTouch(1, mm, 4);
     long cr3 = f.count("MOV CR3");
 
+    f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.count("INVLPG")).isEqualTo(2);
     assertThat(f.policy.cpu(1).tlbGens[f.policy.cpu(1).loadedAsid]).isEqualTo(f.policy.context(mm).tlbGen);
@@ -121,6 +122,7 @@ final class X86TlbPolicyTest {
     // Another CPU's flush request bumped the generation; its IPIs have not arrived yet.
     f.policy.context(mm).tlbGen++;
 
+    f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
 
     assertThat(f.count("INVLPG")).as("a partial flush would skip the other request's pages").isZero();
@@ -218,6 +220,7 @@ final class X86TlbPolicyTest {
     assertThat(f.cached(1, DATA_VA)).isTrue();
     long noflush = f.count("MOV CR3 NOFLUSH");
 
+    f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
 
     assertThat(f.count("INVLPG")).as("kernel PCID, current while in the kernel").isEqualTo(2);
@@ -270,10 +273,12 @@ final class X86TlbPolicyTest {
     for (int core = 0; core < 5; core++) {
       f.machine.clocks().waitUntil(core, (32 + mm.id()) * jiffy + 10);
     }
+    f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.policy.context(mm).globalAsid).as("above the first 6 dynamic ASIDs").isEqualTo(6);
     long ipis = f.machine.stats().ipis();
 
+    f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.machine.stats().ipis() - ipis).as("transition: stragglers are interrupted to switch")
         .isEqualTo(4);
@@ -284,6 +289,7 @@ final class X86TlbPolicyTest {
     f.runAndTouch(3, mm, 1);
     assertThat(f.cached(3, DATA_VA)).isTrue();
 
+    f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
 
     assertThat(f.machine.stats().ipis()).as("a broadcast, no IPIs").isEqualTo(ipis);
@@ -304,13 +310,15 @@ final class X86TlbPolicyTest {
     // vunmap X; flush_tlb_kernel_range: the leaf and every PSC entry are gone, the PTE table stays.
     f.kernel.tables().clearLeaf(root, x, 0);
     f.policy.flushTlbKernelRange(0, x, x + 4096);
-    // CPU 1 walks near X: the PMD entry is present, so its PDE cache learns PMD(X) -> T.
+    // CPU 1 walks near X, after the flush: the PMD entry is present, so its PDE cache learns PMD(X) -> T.
+    f.machine.clocks().waitUntil(1, f.machine.now(0));
     f.machine.actOn(1);
     assertThat(f.machine.translate(1, x + 4096, AccessKind.READ)).isEqualTo(-1);
     // CPU 0 installs a huge mapping over X: pmd_free_pte_page frees T, which is reused.
     f.machine.actOn(0);
     assertThat(f.kernel.arch().kernelMappings().pmdFreePteTable(0, x)).isTrue();
     f.machine.memory().allocate(FrameKind.DATA);
+    f.machine.clocks().waitUntil(1, f.machine.now(0)); // core 1 walks after core 0 freed the table
     f.machine.actOn(1);
     f.machine.translate(1, x + 8192, AccessKind.READ);
     return f.machine.oracle().count(ViolationKind.FREED_TABLE_WALK);

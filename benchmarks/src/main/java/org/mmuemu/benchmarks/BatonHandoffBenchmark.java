@@ -1,0 +1,117 @@
+package org.mmuemu.benchmarks;
+
+import java.lang.reflect.Method;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The cost of one deterministic baton handoff between host threads, for choosing how kernel
+ * calls will interleave (docs/time-model.md): one host thread per simulated CPU, exactly one of
+ * which runs at a time; the scheduler decides who runs next and hands it the baton with
+ * {@link LockSupport#unpark}, and the previous holder parks.
+ *
+ * <p>One invocation passes the baton from the benchmark thread through every simulated CPU in
+ * id order and back: {@code cpus + 1} handoffs, which is what the score is per.
+ *
+ * <p>{@code threads=platform} uses platform threads (any JDK); {@code threads=virtual} uses
+ * virtual threads, found by reflection so that the module still compiles for Java 17: run it
+ * on JDK 21 or newer with {@code -p threads=virtual} (on 17 that parameter fails at set-up).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Benchmark)
+public class BatonHandoffBenchmark {
+  private static final int CPUS = 8;
+
+  @Param({"platform"})
+  public String threads;
+
+  private volatile int turn = -1;
+  private volatile boolean stopping;
+  private Thread[] cpus;
+  private volatile Thread driver;
+
+  @Setup(Level.Trial)
+  public void startCpus() throws ReflectiveOperationException {
+    driver = Thread.currentThread();
+    cpus = new Thread[CPUS];
+    for (int id = 0; id < CPUS; id++) {
+      int me = id;
+      cpus[id] = newThread(() -> runCpu(me));
+    }
+    for (Thread cpu : cpus) {
+      cpu.start();
+    }
+  }
+
+  private Thread newThread(Runnable body) throws ReflectiveOperationException {
+    if ("platform".equals(threads)) {
+      Thread thread = new Thread(body, "sim-cpu");
+      thread.setDaemon(true);
+      return thread;
+    }
+    if (!"virtual".equals(threads)) {
+      throw new IllegalArgumentException("threads: " + threads + " (expected: platform or virtual)");
+    }
+    Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+    Method unstarted = Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class);
+    return (Thread) unstarted.invoke(builder, body);
+  }
+
+  /** A simulated CPU: waits for the baton, does its (empty) step, hands the baton on. */
+  private void runCpu(int id) {
+    while (true) {
+      while (turn != id) {
+        if (stopping) {
+          return;
+        }
+        LockSupport.park(this);
+      }
+      if (id + 1 < CPUS) {
+        turn = id + 1;
+        LockSupport.unpark(cpus[id + 1]);
+      } else {
+        turn = CPUS; // back to the scheduler
+        LockSupport.unpark(driver);
+      }
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(CPUS + 1)
+  public int roundOfHandoffs() {
+    driver = Thread.currentThread();
+    turn = 0;
+    LockSupport.unpark(cpus[0]);
+    while (turn != CPUS) {
+      LockSupport.park(this);
+    }
+    return turn;
+  }
+
+  @TearDown(Level.Trial)
+  public void stopCpus() throws InterruptedException {
+    stopping = true;
+    for (Thread cpu : cpus) {
+      LockSupport.unpark(cpu);
+      cpu.join(1_000);
+    }
+  }
+}

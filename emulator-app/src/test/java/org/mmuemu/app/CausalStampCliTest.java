@@ -1,0 +1,69 @@
+package org.mmuemu.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Causal stamps through {@code mmuemu run} (issue 12): the oracle judges every access at the
+ * accessing core's time, so a violation is never stamped before the event that caused it. The
+ * README's OOM-reaper example, with enough stores after the reap that the victim threads'
+ * clocks pass the reaper's frees, reports stale uses, and each one is at or after the first
+ * {@code freed} event of its frame that follows the entry's fill in the violation's history.
+ */
+final class CausalStampCliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern CYCLE = Pattern.compile("^cycle (\\d+) ");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void oomReapFullmm_everyStaleUse_isStampedAtOrAfterItsFramesFree() throws Exception {
+    Path result = dir.resolve("result.json");
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "arm64-neoverse-n1", "--workload",
+        "oom-reap", "--param", "storesAfterReap=200", "--set", "/kernel/variants/oomReaperGather=fullmm", "-q",
+        "--out", result.toString());
+
+    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
+    JsonNode json = JSON.readTree(result.toFile());
+    assertThat(json.at("/violationCounts/STALE_TLB_USE").asLong()).isPositive();
+    assertThat(json.at("/violations").size()).isPositive();
+    for (JsonNode violation : json.at("/violations")) {
+      assertThat(violation.get("cycle").asLong()).as(violation.toString())
+          .isGreaterThanOrEqualTo(firstFreeAfterAFill(violation.get("history")));
+    }
+  }
+
+  @Test
+  void oomReapFullmm_storesDuringTheReapInSimulatedTime_areNotStale() throws Exception {
+    // With the default 8 stores the victim threads, behind the reaper in time, finish before
+    // the reaper's frees at their own clocks: those uses are legitimate at their time.
+    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "arm64-neoverse-n1", "--workload",
+        "oom-reap", "--set", "/kernel/variants/oomReaperGather=fullmm", "-q");
+
+    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
+  }
+
+  private static long firstFreeAfterAFill(JsonNode history) {
+    boolean filled = false;
+    long first = Long.MAX_VALUE;
+    for (JsonNode line : history) {
+      String text = line.asText();
+      filled |= text.contains(" tlb filled");
+      if (filled && text.contains(" freed")) {
+        Matcher m = CYCLE.matcher(text);
+        assertThat(m.find()).as(text).isTrue();
+        first = Math.min(first, Long.parseLong(m.group(1)));
+      }
+    }
+    assertThat(first).as("a free after a fill in " + history).isNotEqualTo(Long.MAX_VALUE);
+    return first;
+  }
+}
