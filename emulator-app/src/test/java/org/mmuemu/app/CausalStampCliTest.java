@@ -1,5 +1,6 @@
 package org.mmuemu.app;
 
+import org.mmuemu.app.runner.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -104,7 +104,7 @@ final class TranslationPath {
       if (pa < 0) {
         ok = false;
       } else if (kind == AccessKind.WRITE) {
-        memory.recordWrite(pa >>> PhysicalMemory.FRAME_SHIFT);
+        memory.recordWrite(pa >>> PhysicalMemory.FRAME_SHIFT, clocks.now(core));
       }
       if (page == lastPage) {
         break;

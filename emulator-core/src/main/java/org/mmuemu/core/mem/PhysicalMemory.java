@@ -39,6 +39,7 @@ public final class PhysicalMemory {
   private byte[] kinds;
   private long[] allocationStamps;
   private long[] contentVersions;
+  private long[] lastWriteCycles;
   private long[][] tableDescriptors;
   private long[] freeStack;
   private int freeTop;
@@ -66,6 +67,7 @@ public final class PhysicalMemory {
     this.kinds = new byte[n];
     this.allocationStamps = new long[n];
     this.contentVersions = new long[n];
+    this.lastWriteCycles = new long[n];
     this.tableDescriptors = new long[n][];
     this.freeStack = new long[Math.min(n, 64)];
   }
@@ -84,6 +86,7 @@ public final class PhysicalMemory {
     kinds = java.util.Arrays.copyOf(kinds, capacity);
     allocationStamps = java.util.Arrays.copyOf(allocationStamps, capacity);
     contentVersions = java.util.Arrays.copyOf(contentVersions, capacity);
+    lastWriteCycles = java.util.Arrays.copyOf(lastWriteCycles, capacity);
     tableDescriptors = java.util.Arrays.copyOf(tableDescriptors, capacity);
   }
 
@@ -234,11 +237,27 @@ public final class PhysicalMemory {
     return kinds[i] != 0 && allocationStamps[i] <= fillStamp;
   }
 
-  /** Bumps the frame's content version (each write through a translation is one version). */
-  public void recordWrite(long pfn) {
+  /**
+   * Bumps the frame's content version (each write through a translation is one version) and
+   * remembers the latest simulated cycle at which the frame was written.
+   *
+   * <p>{@code // MODEL:} kernel calls run as atomic steps, so a core that is behind in simulated
+   * time can store after (in host order) a kernel call that is ahead of it read the version; the
+   * cycle lets a checker tell such an earlier store from a later one.
+   */
+  public void recordWrite(long pfn, long cycle) {
     if (pfn > 0 && pfn < contentVersions.length) {
-      contentVersions[(int) pfn]++;
+      int i = (int) pfn;
+      contentVersions[i]++;
+      if (cycle > lastWriteCycles[i]) {
+        lastWriteCycles[i] = cycle;
+      }
     }
+  }
+
+  /** The latest simulated cycle at which the frame was written through a translation; 0 if never. */
+  public long lastWriteCycle(long pfn) {
+    return pfn > 0 && pfn < lastWriteCycles.length ? lastWriteCycles[(int) pfn] : 0L;
   }
 
   public long contentVersion(long pfn) {

@@ -13,6 +13,7 @@ public final class CachedPage {
   private final long pfn;
   private boolean dirty;
   private long storedVersion;
+  private long storedAtCycle;
   private int gatherRefs;
 
   CachedPage(MappedFile file, long index, long pfn, long storedVersion) {
@@ -54,8 +55,15 @@ public final class CachedPage {
     return storedVersion;
   }
 
-  public void setStoredVersion(long version) {
+  /** Records that storage now holds content {@code version}, written back at {@code cycle}. */
+  public void setStoredVersion(long version, long cycle) {
     storedVersion = version;
+    storedAtCycle = cycle;
+  }
+
+  /** Simulated cycle at which storage took {@link #storedVersion} (0 for a page read at fault time). */
+  public long storedAtCycle() {
+    return storedAtCycle;
   }
 
   public int gatherRefs() {

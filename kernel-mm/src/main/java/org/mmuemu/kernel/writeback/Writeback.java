@@ -27,7 +27,9 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  * storage holds was written after its last writeback without being dirtied again, which only a
  * stale TLB entry allows (every fresh mapping is write-protected until a fault dirties the
  * page): dropping it loses that write, and is reported as {@code LOST_WRITE} with the frame's
- * history.
+ * history. A write counts only if it happened at or after the writeback in simulated time: an
+ * earlier store that a lagging core makes after the writeback's (atomic) call in host order was
+ * in the page before the I/O, so storage has it.
  *
  * <p>Counters: {@code pagesWrittenBack}, {@code mkcleanPtes}, {@code pagesReclaimed}.
  *
@@ -72,7 +74,7 @@ public final class Writeback {
     long start = OP_WRITEPAGE.begin(machine, core, 0);
     mkclean(core, page);
     page.clearDirty();
-    page.setStoredVersion(machine.memory().contentVersion(page.pfn()));
+    page.setStoredVersion(machine.memory().contentVersion(page.pfn()), machine.now(core));
     machine.charge(core, kernel.config().costs().writebackPageCycles());
     machine.stats().addKernelCounter("pagesWrittenBack", 1);
     OP_WRITEPAGE.end(machine, core, 0, start);
@@ -124,7 +126,7 @@ public final class Writeback {
         continue;
       }
       long version = machine.memory().contentVersion(page.pfn());
-      if (version != page.storedVersion()) {
+      if (version != page.storedVersion() && machine.memory().lastWriteCycle(page.pfn()) >= page.storedAtCycle()) {
         long pa = page.pfn() << PhysicalMemory.FRAME_SHIFT;
         machine.oracle().report(ViolationKind.LOST_WRITE, core, machine.now(core), -1, pa, page.pfn(),
             "reclaim dropped clean page " + page.index() + " of file " + page.file().name() + " (frame 0x"
