@@ -19,17 +19,17 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The cost of one deterministic baton handoff between host threads, for choosing how kernel
- * calls will interleave (docs/time-model.md): one host thread per simulated CPU, exactly one of
- * which runs at a time; the scheduler decides who runs next and hands it the baton with
- * {@link LockSupport#unpark}, and the previous holder parks.
+ * The cost of one deterministic baton handoff between host threads, for choosing how kernel calls
+ * will interleave (docs/time-model.md): one host thread per simulated CPU, exactly one of which
+ * runs at a time; the scheduler decides who runs next and hands it the baton with {@link
+ * LockSupport#unpark}, and the previous holder parks.
  *
- * <p>One invocation passes the baton from the benchmark thread through every simulated CPU in
- * id order and back: {@code cpus + 1} handoffs, which is what the score is per.
+ * <p>One invocation passes the baton from the benchmark thread through every simulated CPU in id
+ * order and back: {@code cpus + 1} handoffs, which is what the score is per.
  *
- * <p>{@code threads=platform} uses platform threads (any JDK); {@code threads=virtual} uses
- * virtual threads, found by reflection so that the module still compiles for Java 17: run it
- * on JDK 21 or newer with {@code -p threads=virtual} (on 17 that parameter fails at set-up).
+ * <p>{@code threads=platform} uses platform threads (any JDK); {@code threads=virtual} uses virtual
+ * threads, found by reflection so that the module still compiles for Java 17: run it on JDK 21 or
+ * newer with {@code -p threads=virtual} (on 17 that parameter fails at set-up).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -68,10 +68,12 @@ public class BatonHandoffBenchmark {
       return thread;
     }
     if (!"virtual".equals(threads)) {
-      throw new IllegalArgumentException("threads: " + threads + " (expected: platform or virtual)");
+      throw new IllegalArgumentException(
+          "threads: " + threads + " (expected: platform or virtual)");
     }
     Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
-    Method unstarted = Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class);
+    Method unstarted =
+        Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class);
     return (Thread) unstarted.invoke(builder, body);
   }
 

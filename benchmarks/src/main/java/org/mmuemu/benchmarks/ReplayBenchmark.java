@@ -2,7 +2,6 @@ package org.mmuemu.benchmarks;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -36,8 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link Simulation#run}: machine build, kernel boot, trace parsing, demand paging and every
  * translation.
  *
- * <p>Scores are trace records replayed per second ({@link OperationsPerInvocation} is the
- * number of records; the 49 records that straddle a page make 105,300 translations).
+ * <p>Scores are trace records replayed per second ({@link OperationsPerInvocation} is the number of
+ * records; the 49 records that straddle a page make 105,300 translations).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -47,6 +46,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class ReplayBenchmark {
   static final String TRACE = "stride_sum.lackey";
+
   /** Records in {@link #TRACE} (its lines less the 25 {@code ==} lines); checked at set-up. */
   static final int RECORDS = 105_251;
 
@@ -70,8 +70,11 @@ public class ReplayBenchmark {
     isaInstance = BenchmarkMachines.isa(spec);
     @SuppressWarnings("unchecked")
     Map<String, Object> replay = (Map<String, Object>) replay().kernel().get("replay");
-    long records = (long) replay.get("fetches") + (long) replay.get("loads") + (long) replay.get("stores")
-        + (long) replay.get("modifies");
+    long records =
+        (long) replay.get("fetches")
+            + (long) replay.get("loads")
+            + (long) replay.get("stores")
+            + (long) replay.get("modifies");
     if (records != RECORDS) {
       throw new IllegalStateException(TRACE + " has " + records + " records; set RECORDS to match");
     }
@@ -85,7 +88,8 @@ public class ReplayBenchmark {
   @Benchmark
   @OperationsPerInvocation(RECORDS)
   public RunResult replay() throws WorkloadException {
-    return Simulation.run(SimulationRequest.of(spec, isaInstance, "bench", new ReplayWorkload(traceFile, false),
-        Map.of(), 1));
+    return Simulation.run(
+        SimulationRequest.of(
+            spec, isaInstance, "bench", new ReplayWorkload(traceFile, false), Map.of(), 1));
   }
 }

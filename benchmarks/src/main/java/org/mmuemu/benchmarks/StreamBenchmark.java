@@ -25,9 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A whole {@code mmuemu run --workload stream} through {@link Simulation#run}: two threads on a
- * two-core arm64 N1-shaped machine, each making 50,000 data accesses (each after one
- * instruction fetch) over its own 8 MiB working set, which is more than the 1280-entry L2 TLB
- * reaches, so the run mixes hits, walks and demand faults.
+ * two-core arm64 N1-shaped machine, each making 50,000 data accesses (each after one instruction
+ * fetch) over its own 8 MiB working set, which is more than the 1280-entry L2 TLB reaches, so the
+ * run mixes hits, walks and demand faults.
  *
  * <p>Scores are data accesses per second over both threads ({@link OperationsPerInvocation} is
  * {@code threads x accesses}).
@@ -53,13 +53,24 @@ public class StreamBenchmark {
   public void setUp() {
     spec = BenchmarkMachines.machine("arm64", THREADS);
     isa = BenchmarkMachines.isa(spec);
-    params = Map.of("threads", Integer.toString(THREADS), "workingSetBytes", "8MiB",
-        "accesses", Integer.toString(ACCESSES_PER_THREAD), "pattern", pattern, "writeFraction", "0.3");
+    params =
+        Map.of(
+            "threads",
+            Integer.toString(THREADS),
+            "workingSetBytes",
+            "8MiB",
+            "accesses",
+            Integer.toString(ACCESSES_PER_THREAD),
+            "pattern",
+            pattern,
+            "writeFraction",
+            "0.3");
   }
 
   @Benchmark
   @OperationsPerInvocation(THREADS * ACCESSES_PER_THREAD)
   public RunResult stream() throws WorkloadException {
-    return Simulation.run(SimulationRequest.of(spec, isa, "bench", new StreamWorkload(), params, 1));
+    return Simulation.run(
+        SimulationRequest.of(spec, isa, "bench", new StreamWorkload(), params, 1));
   }
 }

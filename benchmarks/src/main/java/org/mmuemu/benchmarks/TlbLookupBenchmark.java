@@ -29,13 +29,13 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The TLB hit path, the innermost loop of every simulation: {@link SetAssociativeTlb#lookup}
- * on a full, warmed level, and {@link Machine#translate} of addresses that hit in L1.
+ * The TLB hit path, the innermost loop of every simulation: {@link SetAssociativeTlb#lookup} on a
+ * full, warmed level, and {@link Machine#translate} of addresses that hit in L1.
  *
  * <p>Every lookup hits: the level is filled with exactly {@code ways} pages per set, and the
  * benchmark cycles through those pages in a scrambled order, so the probe scans a whole set as
- * often as it stops early. Run with {@code -prof gc}: the hit path must allocate nothing
- * ({@code gc.alloc.rate.norm} about 0 B/op).
+ * often as it stops early. Run with {@code -prof gc}: the hit path must allocate nothing ({@code
+ * gc.alloc.rate.norm} about 0 B/op).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -63,12 +63,16 @@ public class TlbLookupBenchmark {
       String[] parts = geometry.split("x");
       int entries = Integer.parseInt(parts[0]);
       int ways = Integer.parseInt(parts[1]);
-      tlb = new SetAssociativeTlb(new TlbLevelSpec("bench", Serves.UNIFIED, entries, ways, List.of(4096L),
-          1, Replacement.LRU), 1);
+      tlb =
+          new SetAssociativeTlb(
+              new TlbLevelSpec(
+                  "bench", Serves.UNIFIED, entries, ways, List.of(4096L), 1, Replacement.LRU),
+              1);
       // Consecutive pages spread evenly over the sets: each set ends up holding exactly `ways`.
       long firstVpn = BASE_VA >>> 12;
       for (int i = 0; i < entries; i++) {
-        tlb.fill((firstVpn + i) << 12, 12, ASID, false, 0x1000 + i, PteFlags.WRITE | PteFlags.USER, 0);
+        tlb.fill(
+            (firstVpn + i) << 12, 12, ASID, false, 0x1000 + i, PteFlags.WRITE | PteFlags.USER, 0);
       }
       vas = scrambledPages(BASE_VA, entries, Integer.highestOneBit(entries * 4 - 1));
       mask = vas.length - 1;
@@ -80,11 +84,14 @@ public class TlbLookupBenchmark {
     }
   }
 
-  /** A booted arm64 machine with N1 TLBs whose L1 data TLB holds every page the benchmark touches. */
+  /**
+   * A booted arm64 machine with N1 TLBs whose L1 data TLB holds every page the benchmark touches.
+   */
   @State(Scope.Thread)
   public static class MachineState {
     /** Pages touched: fewer than the 48 entries of the L1 data TLB. */
     static final int PAGES = 32;
+
     Machine machine;
     long[] vas;
     int mask;
@@ -94,15 +101,18 @@ public class TlbLookupBenchmark {
     public void boot() {
       MachineSpec spec = BenchmarkMachines.machine("arm64", 1);
       machine = new Machine(spec, BenchmarkMachines.isa(spec), 1);
-      Kernel kernel = new Kernel(machine, KernelConfig.read(BenchmarkMachines.emptyKernelSection()));
+      Kernel kernel =
+          new Kernel(machine, KernelConfig.read(BenchmarkMachines.emptyKernelSection()));
       Mm mm = kernel.createMm();
       mm.addVma(new Vma(BASE_VA, BASE_VA + (PAGES << 12), PteFlags.WRITE, "bench"));
       kernel.switchTo(0, mm);
       vas = scrambledPages(BASE_VA, PAGES, 256);
       mask = vas.length - 1;
       for (long va : vas) {
-        if (machine.translate(0, va, AccessKind.WRITE) < 0) { // demand-fault every page in, writable and dirty
-          throw new IllegalStateException("setup: va 0x" + Long.toHexString(va) + " did not translate");
+        if (machine.translate(0, va, AccessKind.WRITE)
+            < 0) { // demand-fault every page in, writable and dirty
+          throw new IllegalStateException(
+              "setup: va 0x" + Long.toHexString(va) + " did not translate");
         }
       }
       long l1Misses = machine.core(0).tlb("l1d").misses();
@@ -116,8 +126,8 @@ public class TlbLookupBenchmark {
   }
 
   /**
-   * {@code count} addresses, a power of two of them, cycling over {@code pages} consecutive
-   * pages in a scrambled order, each at a different offset in its page.
+   * {@code count} addresses, a power of two of them, cycling over {@code pages} consecutive pages
+   * in a scrambled order, each at a different offset in its page.
    */
   static long[] scrambledPages(long baseVa, int pages, int count) {
     long[] vas = new long[count];

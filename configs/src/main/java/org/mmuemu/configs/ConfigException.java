@@ -4,8 +4,8 @@ import java.util.List;
 import org.mmuemu.core.config.ConfigProblem;
 
 /**
- * A machine config could not be loaded: every problem found, one line each, in the form
- * {@code /tlb/levels/2/ways: 7 (expected: divides entries 1280)}.
+ * A machine config could not be loaded: every problem found, one line each, in the form {@code
+ * /tlb/levels/2/ways: 7 (expected: divides entries 1280)}.
  *
  * <p>Unchecked on purpose: a command or a control-port handler catches it at its boundary and
  * prints {@link #getMessage()} (the lines joined by newlines) instead of a stack trace; code in

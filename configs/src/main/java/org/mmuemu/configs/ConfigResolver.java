@@ -18,15 +18,15 @@ import java.util.Map;
 import org.mmuemu.core.config.ConfigProblem;
 
 /**
- * Turns a config source into one merged JSON object: reads it, follows its {@code extends}
- * chain (built-in names, or paths relative to the extending file), merges parent and child,
- * and applies {@code --set} overrides. Problems are collected, never thrown.
+ * Turns a config source into one merged JSON object: reads it, follows its {@code extends} chain
+ * (built-in names, or paths relative to the extending file), merges parent and child, and applies
+ * {@code --set} overrides. Problems are collected, never thrown.
  *
- * <p>Merge rules: objects merge key by key; arrays and scalars replace; a {@code null} in the
- * child removes the inherited member; {@code name} and {@code description} are never
- * inherited; {@code extends} is dropped; inherited {@code provenance} entries for values the
- * child replaces (at or below the replaced pointer) are dropped, and the child's own entries
- * win. Stateless apart from the built-in list; thread-safe.
+ * <p>Merge rules: objects merge key by key; arrays and scalars replace; a {@code null} in the child
+ * removes the inherited member; {@code name} and {@code description} are never inherited; {@code
+ * extends} is dropped; inherited {@code provenance} entries for values the child replaces (at or
+ * below the replaced pointer) are dropped, and the child's own entries win. Stateless apart from
+ * the built-in list; thread-safe.
  */
 final class ConfigResolver {
   static final String MACHINES_RESOURCE_DIR = "org/mmuemu/configs/machines/";
@@ -92,8 +92,8 @@ final class ConfigResolver {
   /**
    * Reads and merges a source and its parents.
    *
-   * @return the merged object, or null when a problem stopped resolution (then
-   *     {@code problems} says why)
+   * @return the merged object, or null when a problem stopped resolution (then {@code problems}
+   *     says why)
    */
   ObjectNode resolve(Source source, List<ConfigProblem> problems) {
     List<Source> chain = new ArrayList<>();
@@ -101,7 +101,8 @@ final class ConfigResolver {
     return resolve(source, true, chain, problems);
   }
 
-  private ObjectNode resolve(Source source, boolean top, List<Source> chain, List<ConfigProblem> problems) {
+  private ObjectNode resolve(
+      Source source, boolean top, List<Source> chain, List<ConfigProblem> problems) {
     String text = read(source, problems);
     if (text == null) {
       return null;
@@ -114,7 +115,9 @@ final class ConfigResolver {
       return null;
     }
     if (!node.isObject()) {
-      problems.add(new ConfigProblem(source.label(), JsonSupport.describe(node) + " (expected: a JSON object)"));
+      problems.add(
+          new ConfigProblem(
+              source.label(), JsonSupport.describe(node) + " (expected: a JSON object)"));
       return null;
     }
     ObjectNode child = (ObjectNode) node;
@@ -125,12 +128,16 @@ final class ConfigResolver {
     }
     String where = top ? "/extends" : source.label() + ": /extends";
     if (!extendsNode.isTextual() || extendsNode.textValue().isEmpty()) {
-      problems.add(ConfigProblem.expected(where, JsonSupport.describe(extendsNode), extendsExpectation(source)));
+      problems.add(
+          ConfigProblem.expected(
+              where, JsonSupport.describe(extendsNode), extendsExpectation(source)));
       return null;
     }
     Source parent = locate(source, extendsNode.textValue());
     if (parent == null) {
-      problems.add(ConfigProblem.expected(where, JsonSupport.describe(extendsNode), extendsExpectation(source)));
+      problems.add(
+          ConfigProblem.expected(
+              where, JsonSupport.describe(extendsNode), extendsExpectation(source)));
       return null;
     }
     for (Source earlier : chain) {
@@ -140,8 +147,11 @@ final class ConfigResolver {
           cycle.append(s.label()).append(" extends ");
         }
         cycle.append(parent.label());
-        problems.add(ConfigProblem.expected(where, JsonSupport.describe(extendsNode),
-            "an extends chain without a cycle, but " + cycle));
+        problems.add(
+            ConfigProblem.expected(
+                where,
+                JsonSupport.describe(extendsNode),
+                "an extends chain without a cycle, but " + cycle));
         return null;
       }
     }
@@ -187,7 +197,9 @@ final class ConfigResolver {
       String resource = MACHINES_RESOURCE_DIR + builtIn.name() + ".json";
       try (InputStream in = ConfigResolver.class.getClassLoader().getResourceAsStream(resource)) {
         if (in == null) {
-          problems.add(new ConfigProblem(source.label(), "missing from the classpath (expected: " + resource + ")"));
+          problems.add(
+              new ConfigProblem(
+                  source.label(), "missing from the classpath (expected: " + resource + ")"));
           return null;
         }
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -201,7 +213,8 @@ final class ConfigResolver {
       String text = Files.readString(path, StandardCharsets.UTF_8);
       return text.startsWith("\uFEFF") ? text.substring(1) : text; // editors on Windows write a BOM
     } catch (CharacterCodingException e) {
-      problems.add(new ConfigProblem(source.label(), "not UTF-8 text (expected: a JSON file in UTF-8)"));
+      problems.add(
+          new ConfigProblem(source.label(), "not UTF-8 text (expected: a JSON file in UTF-8)"));
     } catch (IOException e) {
       problems.add(new ConfigProblem(source.label(), "cannot be read: " + e));
     }
@@ -223,7 +236,8 @@ final class ConfigResolver {
     }
     JsonNode parentProvenance = parent.get("provenance");
     JsonNode childProvenance = child.get("provenance");
-    if (parentProvenance != null && parentProvenance.isObject()
+    if (parentProvenance != null
+        && parentProvenance.isObject()
         && (childProvenance == null || childProvenance.isObject())) {
       ObjectNode provenance = JsonNodeFactory.instance.objectNode();
       for (Map.Entry<String, JsonNode> entry : parentProvenance.properties()) {
@@ -247,7 +261,8 @@ final class ConfigResolver {
     return result;
   }
 
-  private static void mergeMember(ObjectNode target, String key, JsonNode value, String at, List<String> replaced) {
+  private static void mergeMember(
+      ObjectNode target, String key, JsonNode value, String at, List<String> replaced) {
     String pointer = Pointers.child(at, key);
     JsonNode existing = target.get(key);
     if (value.isNull()) {
@@ -264,23 +279,29 @@ final class ConfigResolver {
   }
 
   /**
-   * Applies {@code --set /json/pointer=value} overrides in order. The value is parsed as JSON,
-   * else taken as a string; {@code null} removes the member. A missing object member on the
-   * way is created. Provenance entries for the replaced value are dropped. Each bad flag adds
-   * a problem naming it; the others still apply.
+   * Applies {@code --set /json/pointer=value} overrides in order. The value is parsed as JSON, else
+   * taken as a string; {@code null} removes the member. A missing object member on the way is
+   * created. Provenance entries for the replaced value are dropped. Each bad flag adds a problem
+   * naming it; the others still apply.
    */
-  static void applyOverrides(ObjectNode root, List<String> overrides, List<ConfigProblem> problems) {
+  static void applyOverrides(
+      ObjectNode root, List<String> overrides, List<ConfigProblem> problems) {
     for (String flag : overrides) {
       String label = "--set " + flag;
       int eq = flag.indexOf('=');
       if (eq < 0) {
-        problems.add(new ConfigProblem(label, "no '=' (expected: /json/pointer=value, such as /cores=16)"));
+        problems.add(
+            new ConfigProblem(label, "no '=' (expected: /json/pointer=value, such as /cores=16)"));
         continue;
       }
       String pointer = flag.substring(0, eq);
       if (pointer.isEmpty() || pointer.charAt(0) != '/') {
-        problems.add(new ConfigProblem(label, "\"" + pointer
-            + "\" is not a JSON pointer (expected: /json/pointer=value, such as /tlb/levels/2/ways=8)"));
+        problems.add(
+            new ConfigProblem(
+                label,
+                "\""
+                    + pointer
+                    + "\" is not a JSON pointer (expected: /json/pointer=value, such as /tlb/levels/2/ways=8)"));
         continue;
       }
       String error = set(root, Pointers.segments(pointer), parseValue(flag.substring(eq + 1)));
@@ -291,8 +312,10 @@ final class ConfigResolver {
       if (!Pointers.isSameOrUnder(pointer, "/provenance")) {
         JsonNode provenance = root.get("provenance");
         if (provenance != null && provenance.isObject()) {
-          List<String> stale = JsonSupport.keys(provenance).stream()
-              .filter(key -> Pointers.isSameOrUnder(key, pointer)).toList();
+          List<String> stale =
+              JsonSupport.keys(provenance).stream()
+                  .filter(key -> Pointers.isSameOrUnder(key, pointer))
+                  .toList();
           ((ObjectNode) provenance).remove(stale);
         }
       }
@@ -341,7 +364,8 @@ final class ConfigResolver {
         }
         int index = Pointers.index(segment);
         if (index < 0 || index >= array.size()) {
-          return Pointers.child(at, segment) + " does not exist (expected: "
+          return Pointers.child(at, segment)
+              + " does not exist (expected: "
               + (array.isEmpty() ? "" : "an index from 0 to " + (array.size() - 1) + ", or ")
               + "- to append)";
         }
@@ -355,8 +379,12 @@ final class ConfigResolver {
         }
         current = array.get(index);
       } else {
-        return (at.isEmpty() ? "/" : at) + " is " + JsonSupport.describe(current)
-            + " (expected: an object or array to set " + Pointers.escape(segment) + " in)";
+        return (at.isEmpty() ? "/" : at)
+            + " is "
+            + JsonSupport.describe(current)
+            + " (expected: an object or array to set "
+            + Pointers.escape(segment)
+            + " in)";
       }
       at = Pointers.child(at, segment);
     }

@@ -30,32 +30,39 @@ import org.mmuemu.core.config.ConfigProblem;
 /**
  * The Jackson set-up shared by the configs module: a strict reader (duplicate keys and trailing
  * content are errors), the project's pretty printer (2-space indent, {@code "key": value}, one
- * array element per line, {@code "\n"} line ends on every platform), canonical compact output
- * with sorted keys, and conversion of JSON trees to the plain Java values
- * {@link org.mmuemu.core.config.ConfigSection} reads. Stateless and thread-safe.
+ * array element per line, {@code "\n"} line ends on every platform), canonical compact output with
+ * sorted keys, and conversion of JSON trees to the plain Java values {@link
+ * org.mmuemu.core.config.ConfigSection} reads. Stateless and thread-safe.
  */
 final class JsonSupport {
   private JsonSupport() {}
 
   /** Reads JSON strictly; thread-safe once configured. */
-  static final ObjectMapper STRICT = JsonMapper.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .build();
+  static final ObjectMapper STRICT =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   private static final ObjectWriter COMPACT = STRICT.writer();
 
-  private static final Pattern SOURCE_LOCATION = Pattern.compile(
-      "\\s*\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
+  private static final Pattern SOURCE_LOCATION =
+      Pattern.compile("\\s*\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
 
-  /** The project's pretty printer: 2 spaces, {@code "\n"}, {@code "key": value}, {@code []}, {@code {}}. */
+  /**
+   * The project's pretty printer: 2 spaces, {@code "\n"}, {@code "key": value}, {@code []}, {@code
+   * {}}.
+   */
   static DefaultPrettyPrinter prettyPrinter() {
     DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
-    Separators separators = Separators.createDefaultInstance()
-        .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
-        .withObjectEmptySeparator("")
-        .withArrayEmptySeparator("");
-    return new DefaultPrettyPrinter(separators).withObjectIndenter(indenter).withArrayIndenter(indenter);
+    Separators separators =
+        Separators.createDefaultInstance()
+            .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+            .withObjectEmptySeparator("")
+            .withArrayEmptySeparator("");
+    return new DefaultPrettyPrinter(separators)
+        .withObjectIndenter(indenter)
+        .withArrayIndenter(indenter);
   }
 
   /** Signals a document that is not well-formed JSON; carries the problem line. */
@@ -79,7 +86,8 @@ final class JsonSupport {
     try {
       JsonNode node = STRICT.readTree(text);
       if (node == null || node.isMissingNode()) {
-        throw new SyntaxException(new ConfigProblem(label, "line 1, column 1: empty document (expected: a JSON object)"));
+        throw new SyntaxException(
+            new ConfigProblem(label, "line 1, column 1: empty document (expected: a JSON object)"));
       }
       return node;
     } catch (JsonProcessingException e) {
@@ -87,7 +95,10 @@ final class JsonSupport {
       String message = firstLine(e.getOriginalMessage());
       Matcher m = SOURCE_LOCATION.matcher(message);
       message = m.replaceAll(" (line $1, column $2)").trim();
-      String place = where == null ? "" : "line " + where.getLineNr() + ", column " + where.getColumnNr() + ": ";
+      String place =
+          where == null
+              ? ""
+              : "line " + where.getLineNr() + ", column " + where.getColumnNr() + ": ";
       throw new SyntaxException(new ConfigProblem(label, place + message));
     }
   }
@@ -190,8 +201,8 @@ final class JsonSupport {
 
   /**
    * Converts a tree to plain Java values: unmodifiable {@code Map<String, Object>} (insertion
-   * order) and {@code List<Object>}, {@code String}, {@code Integer}/{@code Long}/
-   * {@code BigInteger}, {@code Double}, {@code Boolean}, and null.
+   * order) and {@code List<Object>}, {@code String}, {@code Integer}/{@code Long}/ {@code
+   * BigInteger}, {@code Double}, {@code Boolean}, and null.
    */
   static Object toPlain(JsonNode node) {
     if (node == null || node.isNull() || node.isMissingNode()) {

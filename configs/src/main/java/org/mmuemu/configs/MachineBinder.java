@@ -22,8 +22,7 @@ import org.mmuemu.kernel.config.KernelConfig;
 
 /**
  * Fills defaults into a validated config and binds it to a {@link MachineSpec}. Runs only on
- * configs that passed the schema and {@link MachineChecks}, so every value has its type.
- * Stateless.
+ * configs that passed the schema and {@link MachineChecks}, so every value has its type. Stateless.
  */
 final class MachineBinder {
   static final int DEFAULT_ACCESS_CYCLES = 4;
@@ -32,14 +31,14 @@ final class MachineBinder {
   static final int DEFAULT_WALK_CACHE_HIT_CYCLES = 2;
   static final String DEFAULT_REPLACEMENT = "lru";
 
-  private static final List<String> LEVEL_ORDER = List.of("name", "serves", "entries", "ways", "pageSizes",
-      "hitCycles", "replacement");
+  private static final List<String> LEVEL_ORDER =
+      List.of("name", "serves", "entries", "ways", "pageSizes", "hitCycles", "replacement");
 
   private MachineBinder() {}
 
   /**
-   * Returns the resolved config: keys in a fixed order, defaults filled in for the top level,
-   * the walker, each TLB level's replacement and the kernel section.
+   * Returns the resolved config: keys in a fixed order, defaults filled in for the top level, the
+   * walker, each TLB level's replacement and the kernel section.
    *
    * @param isaId the ISA's id as its provider declares it
    */
@@ -47,14 +46,23 @@ final class MachineBinder {
     JsonNodeFactory f = JsonNodeFactory.instance;
     ObjectNode out = f.objectNode();
     out.set("name", merged.get("name"));
-    out.set("description", merged.has("description") ? merged.get("description") : TextNode.valueOf(""));
+    out.set(
+        "description",
+        merged.has("description") ? merged.get("description") : TextNode.valueOf(""));
     out.set("isa", TextNode.valueOf(isaId));
     out.set("cores", merged.get("cores"));
     out.set("frequencyGHz", merged.get("frequencyGHz"));
     out.set("memoryBytes", merged.get("memoryBytes"));
-    out.set("accessCycles", merged.has("accessCycles") ? merged.get("accessCycles") : IntNode.valueOf(DEFAULT_ACCESS_CYCLES));
-    out.set("quantumCycles", merged.has("quantumCycles") ? merged.get("quantumCycles")
-        : f.numberNode(DEFAULT_QUANTUM_CYCLES));
+    out.set(
+        "accessCycles",
+        merged.has("accessCycles")
+            ? merged.get("accessCycles")
+            : IntNode.valueOf(DEFAULT_ACCESS_CYCLES));
+    out.set(
+        "quantumCycles",
+        merged.has("quantumCycles")
+            ? merged.get("quantumCycles")
+            : f.numberNode(DEFAULT_QUANTUM_CYCLES));
 
     ObjectNode tlb = out.putObject("tlb");
     ArrayNode levels = tlb.putArray("levels");
@@ -74,9 +82,13 @@ final class MachineBinder {
       ArrayNode refs = walker.putArray("memoryRefCycles");
       DEFAULT_MEMORY_REF_CYCLES.forEach(refs::add);
     }
-    walker.set("walkCacheHitCycles", walkerIn.has("walkCacheHitCycles") ? walkerIn.get("walkCacheHitCycles")
-        : IntNode.valueOf(DEFAULT_WALK_CACHE_HIT_CYCLES));
-    walker.set("walkCaches", walkerIn.has("walkCaches") ? walkerIn.get("walkCaches") : f.arrayNode());
+    walker.set(
+        "walkCacheHitCycles",
+        walkerIn.has("walkCacheHitCycles")
+            ? walkerIn.get("walkCacheHitCycles")
+            : IntNode.valueOf(DEFAULT_WALK_CACHE_HIT_CYCLES));
+    walker.set(
+        "walkCaches", walkerIn.has("walkCaches") ? walkerIn.get("walkCaches") : f.arrayNode());
 
     if (merged.has(isaId)) {
       out.set(isaId, merged.get(isaId));
@@ -93,9 +105,12 @@ final class MachineBinder {
     return out.deepCopy();
   }
 
-  /** The kernel section with every cost present: the config's keys in order, then defaults sorted. */
+  /**
+   * The kernel section with every cost present: the config's keys in order, then defaults sorted.
+   */
   private static ObjectNode resolvedKernel(JsonNode kernelIn) {
-    KernelConfig kernel = KernelConfig.read(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernelIn)));
+    KernelConfig kernel =
+        KernelConfig.read(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernelIn)));
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     ObjectNode costs = out.putObject("costs");
     JsonNode costsIn = kernelIn == null ? null : kernelIn.get("costs");
@@ -136,28 +151,49 @@ final class MachineBinder {
       for (JsonNode size : level.get("pageSizes")) {
         sizes.add(ByteSize.parse(size.isNumber() ? size.numberValue() : size.textValue()));
       }
-      levels.add(new TlbLevelSpec(level.get("name").textValue(),
-          TlbLevelSpec.Serves.valueOf(level.get("serves").textValue().toUpperCase(Locale.ROOT)),
-          level.get("entries").intValue(), level.get("ways").intValue(), List.copyOf(sizes),
-          level.get("hitCycles").intValue(),
-          TlbLevelSpec.Replacement.valueOf(level.get("replacement").textValue().toUpperCase(Locale.ROOT))));
+      levels.add(
+          new TlbLevelSpec(
+              level.get("name").textValue(),
+              TlbLevelSpec.Serves.valueOf(level.get("serves").textValue().toUpperCase(Locale.ROOT)),
+              level.get("entries").intValue(),
+              level.get("ways").intValue(),
+              List.copyOf(sizes),
+              level.get("hitCycles").intValue(),
+              TlbLevelSpec.Replacement.valueOf(
+                  level.get("replacement").textValue().toUpperCase(Locale.ROOT))));
     }
     JsonNode walkerNode = resolved.get("walker");
     List<Integer> refs = new ArrayList<>();
     walkerNode.get("memoryRefCycles").forEach(n -> refs.add(n.intValue()));
     List<WalkerSpec.WalkCacheSpec> caches = new ArrayList<>();
-    walkerNode.get("walkCaches").forEach(n -> caches.add(
-        new WalkerSpec.WalkCacheSpec(n.get("level").intValue(), n.get("entries").intValue())));
+    walkerNode
+        .get("walkCaches")
+        .forEach(
+            n ->
+                caches.add(
+                    new WalkerSpec.WalkCacheSpec(
+                        n.get("level").intValue(), n.get("entries").intValue())));
     caches.sort(Comparator.comparingInt(WalkerSpec.WalkCacheSpec::level));
-    WalkerSpec walker = new WalkerSpec(refs, walkerNode.get("walkCacheHitCycles").intValue(), caches);
+    WalkerSpec walker =
+        new WalkerSpec(refs, walkerNode.get("walkCacheHitCycles").intValue(), caches);
 
     JsonNode memory = resolved.get("memoryBytes");
-    long memoryBytes = ByteSize.parse(memory.isNumber() ? memory.numberValue() : memory.textValue());
+    long memoryBytes =
+        ByteSize.parse(memory.isNumber() ? memory.numberValue() : memory.textValue());
     Map<String, Object> isaSection = JsonSupport.toPlainMap(resolved.get(isaId));
     Map<String, Object> kernelSection = JsonSupport.toPlainMap(resolved.get("kernel"));
-    return new MachineSpec(resolved.get("name").textValue(), resolved.get("description").textValue(), isaId,
-        resolved.get("cores").intValue(), resolved.get("frequencyGHz").doubleValue(), memoryBytes,
-        resolved.get("accessCycles").intValue(), resolved.get("quantumCycles").longValue(), levels, walker,
-        new ConfigSection("/" + isaId, isaSection), new ConfigSection("/kernel", kernelSection));
+    return new MachineSpec(
+        resolved.get("name").textValue(),
+        resolved.get("description").textValue(),
+        isaId,
+        resolved.get("cores").intValue(),
+        resolved.get("frequencyGHz").doubleValue(),
+        memoryBytes,
+        resolved.get("accessCycles").intValue(),
+        resolved.get("quantumCycles").longValue(),
+        levels,
+        walker,
+        new ConfigSection("/" + isaId, isaSection),
+        new ConfigSection("/kernel", kernelSection));
   }
 }

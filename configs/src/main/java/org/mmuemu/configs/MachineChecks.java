@@ -22,10 +22,10 @@ import org.mmuemu.kernel.config.KernelConfig;
 
 /**
  * The checks a schema cannot express, run on the merged config whatever the schema found (every
- * check skips values of the wrong type, which the schema reports): TLB geometry, level names
- * and coverage, page sizes, memory size, the ISA id and its section (through
- * {@link IsaProvider#validate}), the kernel section (through {@link KernelConfig#validate}),
- * walker levels against the ISA's table depth, and provenance entries. Stateless.
+ * check skips values of the wrong type, which the schema reports): TLB geometry, level names and
+ * coverage, page sizes, memory size, the ISA id and its section (through {@link
+ * IsaProvider#validate}), the kernel section (through {@link KernelConfig#validate}), walker levels
+ * against the ISA's table depth, and provenance entries. Stateless.
  */
 final class MachineChecks {
   /** ISA section names the schema knows, in case the registry at hand lacks one of them. */
@@ -51,15 +51,22 @@ final class MachineChecks {
     return problems;
   }
 
-  /** Checks {@code /isa} and the ISA sections; returns the ISA's table levels, or -1 when unknown. */
+  /**
+   * Checks {@code /isa} and the ISA sections; returns the ISA's table levels, or -1 when unknown.
+   */
   private static int checkIsa(JsonNode root, IsaRegistry registry, List<ConfigProblem> problems) {
     JsonNode isaNode = root.get("isa");
     if (isaNode == null || !isaNode.isTextual()) {
       return -1;
     }
     if (!registry.contains(isaNode.textValue())) {
-      problems.add(ConfigProblem.expected("/isa", JsonSupport.describe(isaNode), registry.ids().isEmpty()
-          ? "an ISA id, but no ISA module is on the classpath" : "one of " + String.join(", ", registry.ids())));
+      problems.add(
+          ConfigProblem.expected(
+              "/isa",
+              JsonSupport.describe(isaNode),
+              registry.ids().isEmpty()
+                  ? "an ISA id, but no ISA module is on the classpath"
+                  : "one of " + String.join(", ", registry.ids())));
       return -1;
     }
     IsaProvider provider = registry.get(isaNode.textValue());
@@ -68,8 +75,17 @@ final class MachineChecks {
     sectionNames.addAll(SCHEMA_ISA_SECTIONS);
     for (String other : sectionNames) {
       if (!other.equals(isaId) && root.has(other)) {
-        problems.add(ConfigProblem.expected("/" + other, JsonSupport.describe(root.get(other)),
-            "no " + other + " section on an " + isaId + " machine; only /" + isaId + " configures its ISA"));
+        problems.add(
+            ConfigProblem.expected(
+                "/" + other,
+                JsonSupport.describe(root.get(other)),
+                "no "
+                    + other
+                    + " section on an "
+                    + isaId
+                    + " machine; only /"
+                    + isaId
+                    + " configures its ISA"));
       }
     }
     JsonNode sectionNode = root.get(isaId);
@@ -83,11 +99,15 @@ final class MachineChecks {
       if (!isaProblems.isEmpty()) {
         return -1;
       }
-      Isa isa = provider.create(new ConfigSection("/" + isaId, JsonSupport.toPlainMap(sectionNode)));
+      Isa isa =
+          provider.create(new ConfigSection("/" + isaId, JsonSupport.toPlainMap(sectionNode)));
       return isa.pageTableFormat().levels();
     } catch (RuntimeException e) {
-      problems.add(ConfigProblem.expected("/" + isaId, JsonSupport.describe(sectionNode),
-          "a section the " + isaId + " ISA accepts (" + e.getMessage() + ")"));
+      problems.add(
+          ConfigProblem.expected(
+              "/" + isaId,
+              JsonSupport.describe(sectionNode),
+              "a section the " + isaId + " ISA accepts (" + e.getMessage() + ")"));
       return -1;
     }
   }
@@ -97,24 +117,33 @@ final class MachineChecks {
     if (kernel != null && !kernel.isObject()) {
       return;
     }
-    problems.addAll(KernelConfig.validate(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel))));
+    problems.addAll(
+        KernelConfig.validate(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel))));
   }
 
   // each arch's own checks of the kernel section, once the section itself is sound
-  private static void checkKernelForArch(JsonNode root, IsaRegistry registry, List<ConfigProblem> problems) {
+  private static void checkKernelForArch(
+      JsonNode root, IsaRegistry registry, List<ConfigProblem> problems) {
     JsonNode kernel = root.get("kernel");
     JsonNode isaNode = root.get("isa");
     JsonNode cores = root.get("cores");
-    if (!problems.isEmpty() || (kernel != null && !kernel.isObject()) || isaNode == null || !isaNode.isTextual()
-        || cores == null || !cores.canConvertToInt()) {
+    if (!problems.isEmpty()
+        || (kernel != null && !kernel.isObject())
+        || isaNode == null
+        || !isaNode.isTextual()
+        || cores == null
+        || !cores.canConvertToInt()) {
       return;
     }
     IsaProvider provider = registry.get(isaNode.textValue());
     String isaId = provider.id().toLowerCase(Locale.ROOT);
-    Isa isa = provider.create(new ConfigSection("/" + isaId, JsonSupport.toPlainMap(root.get(isaId))));
-    KernelConfig config = KernelConfig.read(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel)));
-    problems.addAll(LinuxArchRegistry.check(isaId, new ArchMachine(cores.intValue(), isa.regime().asidBits()),
-        config));
+    Isa isa =
+        provider.create(new ConfigSection("/" + isaId, JsonSupport.toPlainMap(root.get(isaId))));
+    KernelConfig config =
+        KernelConfig.read(new ConfigSection("/kernel", JsonSupport.toPlainMap(kernel)));
+    problems.addAll(
+        LinuxArchRegistry.check(
+            isaId, new ArchMachine(cores.intValue(), isa.regime().asidBits()), config));
   }
 
   private static void checkMemory(JsonNode root, List<ConfigProblem> problems) {
@@ -124,21 +153,28 @@ final class MachineChecks {
     }
     Long bytes = size(memory, "/memoryBytes", problems);
     if (bytes != null && (bytes < 4096 || bytes % 4096 != 0 || bytes / 4096 > MAX_FRAMES)) {
-      problems.add(ConfigProblem.expected("/memoryBytes", JsonSupport.describe(memory),
-          "a multiple of 4KiB, from 4KiB to below 8TiB"));
+      problems.add(
+          ConfigProblem.expected(
+              "/memoryBytes",
+              JsonSupport.describe(memory),
+              "a multiple of 4KiB, from 4KiB to below 8TiB"));
     }
   }
 
   /** Parses a size, reporting a value that is not one; null when not a size. */
   private static Long size(JsonNode node, String pointer, List<ConfigProblem> problems) {
     try {
-      Object value = node.isNumber() ? node.numberValue() : node.isTextual() ? node.textValue() : node.toString();
+      Object value =
+          node.isNumber()
+              ? node.numberValue()
+              : node.isTextual() ? node.textValue() : node.toString();
       if (node.isBoolean() || node.isContainerNode() || node.isNull()) {
         throw new IllegalArgumentException("not a size");
       }
       return ByteSize.parse(value);
     } catch (IllegalArgumentException e) {
-      problems.add(ConfigProblem.expected(pointer, JsonSupport.describe(node), SchemaCheck.SIZE_TEXT));
+      problems.add(
+          ConfigProblem.expected(pointer, JsonSupport.describe(node), SchemaCheck.SIZE_TEXT));
       return null;
     }
   }
@@ -162,14 +198,18 @@ final class MachineChecks {
       JsonNode entries = level.get("entries");
       JsonNode ways = level.get("ways");
       if (isPositiveInt(entries) && isPositiveInt(ways) && entries.asLong() % ways.asLong() != 0) {
-        problems.add(ConfigProblem.expected(at + "/ways", ways.toString(), "divides entries " + entries));
+        problems.add(
+            ConfigProblem.expected(at + "/ways", ways.toString(), "divides entries " + entries));
       }
       JsonNode name = level.get("name");
       if (name != null && name.isTextual()) {
         Integer previous = names.putIfAbsent(name.textValue(), i);
         if (previous != null) {
-          problems.add(ConfigProblem.expected(at + "/name", JsonSupport.describe(name),
-              "a name no other level uses (level " + previous + " is also " + name + ")"));
+          problems.add(
+              ConfigProblem.expected(
+                  at + "/name",
+                  JsonSupport.describe(name),
+                  "a name no other level uses (level " + previous + " is also " + name + ")"));
         }
       }
       JsonNode serves = level.get("serves");
@@ -187,12 +227,18 @@ final class MachineChecks {
     }
     if (allServesKnown && !levels.isEmpty()) {
       if (!instruction) {
-        problems.add(new ConfigProblem("/tlb/levels", "no level serves instruction fetches "
-            + "(expected: at least one level with \"serves\": \"instruction\" or \"unified\")"));
+        problems.add(
+            new ConfigProblem(
+                "/tlb/levels",
+                "no level serves instruction fetches "
+                    + "(expected: at least one level with \"serves\": \"instruction\" or \"unified\")"));
       }
       if (!data) {
-        problems.add(new ConfigProblem("/tlb/levels", "no level serves data accesses "
-            + "(expected: at least one level with \"serves\": \"data\" or \"unified\")"));
+        problems.add(
+            new ConfigProblem(
+                "/tlb/levels",
+                "no level serves data accesses "
+                    + "(expected: at least one level with \"serves\": \"data\" or \"unified\")"));
       }
     }
   }
@@ -210,10 +256,15 @@ final class MachineChecks {
         continue;
       }
       if (bytes < 4096 || Long.bitCount(bytes) != 1) {
-        problems.add(ConfigProblem.expected(pointer, JsonSupport.describe(node), "a power of two, at least 4KiB"));
+        problems.add(
+            ConfigProblem.expected(
+                pointer, JsonSupport.describe(node), "a power of two, at least 4KiB"));
       } else if (!seen.add(bytes)) {
-        problems.add(ConfigProblem.expected(pointer, JsonSupport.describe(node),
-            "each page size once (" + ByteSize.format(bytes) + " is listed twice)"));
+        problems.add(
+            ConfigProblem.expected(
+                pointer,
+                JsonSupport.describe(node),
+                "each page size once (" + ByteSize.format(bytes) + " is listed twice)"));
       }
     }
   }
@@ -226,8 +277,11 @@ final class MachineChecks {
     String isa = root.get("isa").textValue().toLowerCase(Locale.ROOT);
     JsonNode refs = walker.get("memoryRefCycles");
     if (refs != null && refs.isArray() && refs.size() > tableLevels) {
-      problems.add(ConfigProblem.expected("/walker/memoryRefCycles", "an array of " + refs.size() + " items",
-          "at most " + tableLevels + " items, one per " + isa + " table level"));
+      problems.add(
+          ConfigProblem.expected(
+              "/walker/memoryRefCycles",
+              "an array of " + refs.size() + " items",
+              "at most " + tableLevels + " items, one per " + isa + " table level"));
     }
     JsonNode caches = walker.get("walkCaches");
     if (caches == null || !caches.isArray()) {
@@ -245,13 +299,29 @@ final class MachineChecks {
         continue; // the schema reports it
       }
       if (value > tableLevels - 2) {
-        problems.add(ConfigProblem.expected(at, level.toString(), "a table level from 0 to " + (tableLevels - 2)
-            + "; level " + (tableLevels - 1) + " is the " + isa + " leaf level"));
+        problems.add(
+            ConfigProblem.expected(
+                at,
+                level.toString(),
+                "a table level from 0 to "
+                    + (tableLevels - 2)
+                    + "; level "
+                    + (tableLevels - 1)
+                    + " is the "
+                    + isa
+                    + " leaf level"));
       }
       Integer previous = seen.putIfAbsent(value, i);
       if (previous != null) {
-        problems.add(ConfigProblem.expected(at, level.toString(),
-            "each level at most once (walk cache " + previous + " is also level " + value + ")"));
+        problems.add(
+            ConfigProblem.expected(
+                at,
+                level.toString(),
+                "each level at most once (walk cache "
+                    + previous
+                    + " is also level "
+                    + value
+                    + ")"));
       }
     }
   }
@@ -265,14 +335,23 @@ final class MachineChecks {
       String key = entry.getKey();
       String at = Pointers.child("/provenance", key);
       if (!key.startsWith("/")) {
-        problems.add(ConfigProblem.expected(at, "\"" + key + "\"", "a JSON pointer such as /tlb/levels/0/entries"));
-      } else if (key.equals("/provenance") || key.startsWith("/provenance/") || JsonSupport.find(root, key) == null) {
-        problems.add(ConfigProblem.expected(at, "no such value", "a JSON pointer to a value in this config"));
+        problems.add(
+            ConfigProblem.expected(
+                at, "\"" + key + "\"", "a JSON pointer such as /tlb/levels/0/entries"));
+      } else if (key.equals("/provenance")
+          || key.startsWith("/provenance/")
+          || JsonSupport.find(root, key) == null) {
+        problems.add(
+            ConfigProblem.expected(
+                at, "no such value", "a JSON pointer to a value in this config"));
       }
       JsonNode value = entry.getValue();
       if (value.isTextual() && !PROVENANCE_TAG.matcher(value.textValue()).find()) {
-        problems.add(ConfigProblem.expected(at, JsonSupport.describe(value),
-            "a string starting with a provenance tag D, M, X, E or R"));
+        problems.add(
+            ConfigProblem.expected(
+                at,
+                JsonSupport.describe(value),
+                "a string starting with a provenance tag D, M, X, E or R"));
       }
     }
   }

@@ -23,22 +23,21 @@ import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.HostMemoryBudget;
 
 /**
- * Loads machine configs: built-in ones shipped in {@code configs/machines/} (on the classpath
- * under {@code org/mmuemu/configs/machines/}), files, and inline JSON; resolves
- * {@code extends}, applies {@code --set} overrides, validates, and binds a
- * {@link MachineSpec}.
+ * Loads machine configs: built-in ones shipped in {@code configs/machines/} (on the classpath under
+ * {@code org/mmuemu/configs/machines/}), files, and inline JSON; resolves {@code extends}, applies
+ * {@code --set} overrides, validates, and binds a {@link MachineSpec}.
  *
- * <p>Validation reports every problem at once, one line each, in the form
- * {@code /tlb/levels/2/ways: 7 (expected: divides entries 1280)}: first the JSON Schema
- * ({@code configs/schema/machine.schema.json}: types, required keys, unknown keys, enums,
- * ranges), then semantic checks (ways divide entries, unique level names, instruction and data
- * both served, page sizes powers of two from 4KiB, memory size, the ISA id against the
- * {@link IsaRegistry}, the ISA section only for the machine's ISA and checked by its provider,
- * the kernel section checked by {@code KernelConfig}, walk caches against the ISA's levels,
- * provenance pointers and tags). Where the schema and a semantic check flag the same pointer,
- * only the semantic (more specific) message is kept. Problems outside the resolved document
- * are labelled by their source instead of a pointer: {@code arm64.json: line 3, column 7: ...},
- * {@code base.json: /extends: ...} for a parent file, {@code --set cores: ...} for a bad flag.
+ * <p>Validation reports every problem at once, one line each, in the form {@code
+ * /tlb/levels/2/ways: 7 (expected: divides entries 1280)}: first the JSON Schema ({@code
+ * configs/schema/machine.schema.json}: types, required keys, unknown keys, enums, ranges), then
+ * semantic checks (ways divide entries, unique level names, instruction and data both served, page
+ * sizes powers of two from 4KiB, memory size, the ISA id against the {@link IsaRegistry}, the ISA
+ * section only for the machine's ISA and checked by its provider, the kernel section checked by
+ * {@code KernelConfig}, walk caches against the ISA's levels, provenance pointers and tags). Where
+ * the schema and a semantic check flag the same pointer, only the semantic (more specific) message
+ * is kept. Problems outside the resolved document are labelled by their source instead of a
+ * pointer: {@code arm64.json: line 3, column 7: ...}, {@code base.json: /extends: ...} for a parent
+ * file, {@code --set cores: ...} for a bad flag.
  *
  * <p>Typical use: {@code LoadedMachine m = loader.load("arm64-neoverse-n1", List.of("/cores=16"));}
  * then build the machine from {@code m.spec()} and write {@code m.resolvedJson()} beside the
@@ -68,11 +67,11 @@ public final class MachineConfigLoader {
   /**
    * Loads a built-in machine by name, or else a config file by path.
    *
-   * @param nameOrPath a name from {@link #builtInMachineNames()}, or a file path (relative to
-   *     the working directory)
-   * @param setOverrides {@code --set} values, applied in order: {@code /json/pointer=value},
-   *     the value parsed as JSON or else taken as a string ({@code /cores=16},
-   *     {@code /memoryBytes=16GiB}, {@code /tlb/levels/2/ways=8}); {@code null} removes a member
+   * @param nameOrPath a name from {@link #builtInMachineNames()}, or a file path (relative to the
+   *     working directory)
+   * @param setOverrides {@code --set} values, applied in order: {@code /json/pointer=value}, the
+   *     value parsed as JSON or else taken as a string ({@code /cores=16}, {@code
+   *     /memoryBytes=16GiB}, {@code /tlb/levels/2/ways=8}); {@code null} removes a member
    * @throws ConfigException listing every problem found
    */
   public LoadedMachine load(String nameOrPath, List<String> setOverrides) {
@@ -86,10 +85,13 @@ public final class MachineConfigLoader {
    * @throws ConfigException listing every problem found
    */
   public LoadedMachine loadInline(String json, List<String> setOverrides) {
-    return loadSource(new ConfigResolver.Inline(Objects.requireNonNull(json, "json")), setOverrides);
+    return loadSource(
+        new ConfigResolver.Inline(Objects.requireNonNull(json, "json")), setOverrides);
   }
 
-  /** Returns every problem of a config, or an empty list when it loads; never throws for bad input. */
+  /**
+   * Returns every problem of a config, or an empty list when it loads; never throws for bad input.
+   */
   public List<ConfigProblem> validate(String nameOrPath) {
     return validate(nameOrPath, List.of());
   }
@@ -115,8 +117,8 @@ public final class MachineConfigLoader {
    */
   public String builtInMachineDescription(String name) {
     if (!BUILT_IN_NAMES.contains(name)) {
-      throw new IllegalArgumentException("machine: " + name + " (expected one of: "
-          + String.join(", ", BUILT_IN_NAMES) + ")");
+      throw new IllegalArgumentException(
+          "machine: " + name + " (expected one of: " + String.join(", ", BUILT_IN_NAMES) + ")");
     }
     List<ConfigProblem> problems = new ArrayList<>();
     ObjectNode node = resolver.resolve(new ConfigResolver.BuiltIn(name), problems);
@@ -143,9 +145,13 @@ public final class MachineConfigLoader {
       path = null;
     }
     if (path == null || nameOrPath.isEmpty() || !Files.isRegularFile(path)) {
-      throw new ConfigException(List.of(new ConfigProblem(nameOrPath.isEmpty() ? "\"\"" : nameOrPath,
-          "no such built-in machine or file (expected: a built-in machine name ("
-              + String.join(", ", BUILT_IN_NAMES) + ") or a path to a config file)")));
+      throw new ConfigException(
+          List.of(
+              new ConfigProblem(
+                  nameOrPath.isEmpty() ? "\"\"" : nameOrPath,
+                  "no such built-in machine or file (expected: a built-in machine name ("
+                      + String.join(", ", BUILT_IN_NAMES)
+                      + ") or a path to a config file)")));
     }
     return new ConfigResolver.FileSource(path);
   }
@@ -181,7 +187,8 @@ public final class MachineConfigLoader {
       spec = MachineBinder.bind(resolved, isaId);
     } catch (IllegalArgumentException e) {
       // Every constructor check is also a validation check, so this is a bug; still no stack trace.
-      return new Outcome(List.of(new ConfigProblem(source.label(), "rejected while binding: " + e.getMessage())),
+      return new Outcome(
+          List.of(new ConfigProblem(source.label(), "rejected while binding: " + e.getMessage())),
           null);
     }
     // Checked against the bound machine: the cost depends on memory, cores and TLB sizes together.
@@ -190,8 +197,13 @@ public final class MachineConfigLoader {
       return new Outcome(List.of(overBudget), null);
     }
     String canonical = JsonSupport.canonical(resolved);
-    LoadedMachine machine = new LoadedMachine(spec, sourceName(source), JsonSupport.sha256Hex(canonical),
-        JsonSupport.pretty(resolved), JsonSupport.stringMap(resolved.get("provenance")));
+    LoadedMachine machine =
+        new LoadedMachine(
+            spec,
+            sourceName(source),
+            JsonSupport.sha256Hex(canonical),
+            JsonSupport.pretty(resolved),
+            JsonSupport.stringMap(resolved.get("provenance")));
     return new Outcome(List.of(), machine);
   }
 
@@ -200,13 +212,14 @@ public final class MachineConfigLoader {
   }
 
   /**
-   * Orders and de-duplicates problems: source-labelled problems (syntax, {@code --set}) first
-   * as found, then pointer problems in document order; a schema problem is dropped where a
-   * semantic check reported the same pointer, and identical lines appear once.
+   * Orders and de-duplicates problems: source-labelled problems (syntax, {@code --set}) first as
+   * found, then pointer problems in document order; a schema problem is dropped where a semantic
+   * check reported the same pointer, and identical lines appear once.
    */
-  static List<ConfigProblem> combine(List<ConfigProblem> early, List<ConfigProblem> schema,
-      List<ConfigProblem> semantic) {
-    Set<String> semanticPointers = semantic.stream().map(ConfigProblem::pointer).collect(Collectors.toSet());
+  static List<ConfigProblem> combine(
+      List<ConfigProblem> early, List<ConfigProblem> schema, List<ConfigProblem> semantic) {
+    Set<String> semanticPointers =
+        semantic.stream().map(ConfigProblem::pointer).collect(Collectors.toSet());
     List<ConfigProblem> pointerProblems = new ArrayList<>();
     List<ConfigProblem> labelled = new ArrayList<>();
     for (ConfigProblem p : early) {
@@ -230,13 +243,20 @@ public final class MachineConfigLoader {
   }
 
   private static List<String> readIndex() {
-    try (InputStream in = MachineConfigLoader.class.getClassLoader().getResourceAsStream(INDEX_RESOURCE)) {
+    try (InputStream in =
+        MachineConfigLoader.class.getClassLoader().getResourceAsStream(INDEX_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("built-in machine index missing from the classpath: " + INDEX_RESOURCE);
+        throw new IllegalStateException(
+            "built-in machine index missing from the classpath: " + INDEX_RESOURCE);
       }
       BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-      return reader.lines().map(String::trim).filter(line -> !line.isEmpty() && !line.startsWith("#"))
-          .sorted().distinct().toList();
+      return reader
+          .lines()
+          .map(String::trim)
+          .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+          .sorted()
+          .distinct()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + INDEX_RESOURCE, e);
     }

@@ -5,15 +5,15 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * RFC 6901 JSON pointers as plain strings: {@code ""} is the whole document, {@code /a/0/b~1c}
- * is member {@code b/c} of element 0 of member {@code a}. Stateless.
+ * RFC 6901 JSON pointers as plain strings: {@code ""} is the whole document, {@code /a/0/b~1c} is
+ * member {@code b/c} of element 0 of member {@code a}. Stateless.
  */
 final class Pointers {
   private Pointers() {}
 
   /**
-   * Orders pointers segment by segment, numeric segments by value, so that
-   * {@code /tlb/levels/2} comes before {@code /tlb/levels/10}.
+   * Orders pointers segment by segment, numeric segments by value, so that {@code /tlb/levels/2}
+   * comes before {@code /tlb/levels/10}.
    */
   static final Comparator<String> ORDER = Pointers::compare;
 
@@ -64,7 +64,9 @@ final class Pointers {
 
   /** Parses an array index: digits without a leading zero, or -1 when the segment is not one. */
   static int index(String segment) {
-    if (segment.isEmpty() || segment.length() > 9 || (segment.length() > 1 && segment.charAt(0) == '0')) {
+    if (segment.isEmpty()
+        || segment.length() > 9
+        || (segment.length() > 1 && segment.charAt(0) == '0')) {
       return -1;
     }
     for (int i = 0; i < segment.length(); i++) {

@@ -26,27 +26,28 @@ import org.mmuemu.core.result.RunResult;
 /**
  * Writes and reads result JSON ({@code configs/schema/result.schema.json}, schema version 1).
  *
- * <p>The output is deterministic: record members in declaration order, 2-space indent,
- * {@code "\n"} line ends, a trailing newline. Maps keep their order when they have one
- * ({@link SortedMap}, {@link LinkedHashMap}: the TLB levels stay in lookup order) and are
- * sorted by key otherwise, so a {@code Map.of} or {@code HashMap} never makes two runs differ.
- * Kernel counters come out as plain JSON numbers and nested maps as objects. A double that is
- * not finite is written as {@code null}.
+ * <p>The output is deterministic: record members in declaration order, 2-space indent, {@code "\n"}
+ * line ends, a trailing newline. Maps keep their order when they have one ({@link SortedMap},
+ * {@link LinkedHashMap}: the TLB levels stay in lookup order) and are sorted by key otherwise, so a
+ * {@code Map.of} or {@code HashMap} never makes two runs differ. Kernel counters come out as plain
+ * JSON numbers and nested maps as objects. A double that is not finite is written as {@code null}.
  *
- * <p>{@link #writeAtomically} never leaves a half-written result: the JSON is rendered in
- * memory, then written through {@link OutputFile}. Stateless and thread-safe.
+ * <p>{@link #writeAtomically} never leaves a half-written result: the JSON is rendered in memory,
+ * then written through {@link OutputFile}. Stateless and thread-safe.
  */
 public final class ResultJson {
   private ResultJson() {}
 
-  private static final ObjectMapper MAPPER = JsonMapper.builder()
-      .enable(DeserializationFeature.USE_LONG_FOR_INTS)
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .addModule(new SimpleModule("mmuemu-result")
-          .addSerializer(new OrderedMapSerializer())
-          .addSerializer(Double.class, new FiniteDoubleSerializer())
-          .addSerializer(Double.TYPE, new FiniteDoubleSerializer()))
-      .build();
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.USE_LONG_FOR_INTS)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .addModule(
+              new SimpleModule("mmuemu-result")
+                  .addSerializer(new OrderedMapSerializer())
+                  .addSerializer(Double.class, new FiniteDoubleSerializer())
+                  .addSerializer(Double.TYPE, new FiniteDoubleSerializer()))
+          .build();
 
   private static final ObjectWriter WRITER = MAPPER.writer(JsonSupport.prettyPrinter());
 
@@ -60,19 +61,20 @@ public final class ResultJson {
     try {
       return WRITER.writeValueAsString(result) + "\n";
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("result cannot be written as JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "result cannot be written as JSON: " + e.getOriginalMessage(), e);
     }
   }
 
   /**
-   * Writes a result to {@code target} as {@code --out} does ({@link OutputFile}): a regular
-   * file atomically (readers see the old file or the whole new one; a failure leaves the
-   * target as it was and no temporary file behind), a device or FIFO streamed to.
+   * Writes a result to {@code target} as {@code --out} does ({@link OutputFile}): a regular file
+   * atomically (readers see the old file or the whole new one; a failure leaves the target as it
+   * was and no temporary file behind), a device or FIFO streamed to.
    *
    * @throws IOException (an {@link org.mmuemu.configs.io.OutputFileException}, one line naming
    *     {@code --out} and the path) when the directory cannot be written or the rename fails
-   * @throws IllegalArgumentException when the result cannot be written as JSON (nothing is
-   *     written then)
+   * @throws IllegalArgumentException when the result cannot be written as JSON (nothing is written
+   *     then)
    */
   public static void writeAtomically(RunResult result, Path target) throws IOException {
     writeStringAtomically(toJson(result), target);
@@ -84,8 +86,8 @@ public final class ResultJson {
   }
 
   /**
-   * Reads a result written by {@link #toJson}: whole numbers in {@code kernel} come back as
-   * {@link Long}, nested objects as maps in file order.
+   * Reads a result written by {@link #toJson}: whole numbers in {@code kernel} come back as {@link
+   * Long}, nested objects as maps in file order.
    *
    * @throws IllegalArgumentException naming the place when the text is not a result
    */
@@ -93,17 +95,25 @@ public final class ResultJson {
     try {
       return MAPPER.readValue(json, RunResult.class);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not a result: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-              + e.getLocation().getColumnNr() + ")"), e);
+      throw new IllegalArgumentException(
+          "not a result: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null
+                  ? ""
+                  : " (line "
+                      + e.getLocation().getLineNr()
+                      + ", column "
+                      + e.getLocation().getColumnNr()
+                      + ")"),
+          e);
     }
   }
 
   /**
    * Checks JSON text against the result schema.
    *
-   * @return every problem, one per line as {@code /pointer: found (expected: ...)}; empty when
-   *     the text is a valid result
+   * @return every problem, one per line as {@code /pointer: found (expected: ...)}; empty when the
+   *     text is a valid result
    */
   public static List<ConfigProblem> validate(String json) {
     JsonNode node;
@@ -127,7 +137,8 @@ public final class ResultJson {
     }
 
     @Override
-    public void serialize(Map map, JsonGenerator gen, SerializerProvider provider) throws IOException {
+    public void serialize(Map map, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
       List<Map.Entry<?, ?>> entries = new ArrayList<>();
       for (Object e : map.entrySet()) {
         entries.add((Map.Entry<?, ?>) e);
@@ -158,7 +169,8 @@ public final class ResultJson {
     }
 
     @Override
-    public void serialize(Double value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+    public void serialize(Double value, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
       if (value == null || !Double.isFinite(value)) {
         gen.writeNull();
       } else {

@@ -18,9 +18,9 @@ import java.util.TreeSet;
 import org.mmuemu.core.config.ConfigProblem;
 
 /**
- * One of the module's JSON Schemas (Draft 2020-12, networknt json-schema-validator 2.0), with
- * its errors turned into {@link ConfigProblem}s in the project's form:
- * {@code /cores: "eight" (expected: an integer)}, {@code /foo: unknown key (expected one of: ...)}.
+ * One of the module's JSON Schemas (Draft 2020-12, networknt json-schema-validator 2.0), with its
+ * errors turned into {@link ConfigProblem}s in the project's form: {@code /cores: "eight"
+ * (expected: an integer)}, {@code /foo: unknown key (expected one of: ...)}.
  *
  * <p>The schemas are compiled once per class loader; validation is thread-safe.
  */
@@ -31,12 +31,14 @@ final class SchemaCheck {
   static final String SIZE_TEXT = "a size such as 4096, \"64KiB\" or \"2MiB\"";
 
   /** Human wording for the schemas' regular expressions. */
-  private static final Map<String, String> PATTERN_TEXT = Map.of(
-      "^[A-Za-z0-9][A-Za-z0-9._-]*$", "a name of letters, digits, '.', '_' and '-', starting with a letter or digit",
-      "^\\s*[0-9]+\\s*([KkMmGgTt]([Ii]?[Bb])?|[Bb])?\\s*$", SIZE_TEXT,
-      "^[DMXER]([^A-Za-z]|$)", "a string starting with a provenance tag D, M, X, E or R",
-      "^0x[0-9a-fA-F]+$", "a hex address such as 0x7f0000001000",
-      "^[0-9a-f]{64}$", "64 lower-case hex digits");
+  private static final Map<String, String> PATTERN_TEXT =
+      Map.of(
+          "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+              "a name of letters, digits, '.', '_' and '-', starting with a letter or digit",
+          "^\\s*[0-9]+\\s*([KkMmGgTt]([Ii]?[Bb])?|[Bb])?\\s*$", SIZE_TEXT,
+          "^[DMXER]([^A-Za-z]|$)", "a string starting with a provenance tag D, M, X, E or R",
+          "^0x[0-9a-fA-F]+$", "a hex address such as 0x7f0000001000",
+          "^[0-9a-f]{64}$", "64 lower-case hex digits");
 
   private final JsonNode schemaNode;
   private final Schema schema;
@@ -46,7 +48,8 @@ final class SchemaCheck {
       if (in == null) {
         throw new IllegalStateException("schema resource missing from the classpath: " + resource);
       }
-      this.schemaNode = JsonSupport.STRICT.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      this.schemaNode =
+          JsonSupport.STRICT.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + resource, e);
     }
@@ -96,21 +99,27 @@ final class SchemaCheck {
     switch (keyword) {
       case "type":
         return ConfigProblem.expected(at, JsonSupport.describe(found), typeText(keywordValue));
-      case "required": {
-        String key = error.getProperty();
-        JsonNode owner = JsonSupport.find(schemaNode, parent(schemaPointer));
-        JsonNode property = owner == null ? null : owner.path("properties").get(key);
-        return ConfigProblem.expected(Pointers.child(at, key), "missing", expectation(property) + ", required");
-      }
-      case "additionalProperties": {
-        String key = error.getProperty();
-        JsonNode owner = JsonSupport.find(schemaNode, parent(schemaPointer));
-        TreeSet<String> known = new TreeSet<>(JsonSupport.keys(owner == null ? null : owner.get("properties")));
-        return new ConfigProblem(Pointers.child(at, key),
-            "unknown key (expected one of: " + String.join(", ", known) + ")");
-      }
+      case "required":
+        {
+          String key = error.getProperty();
+          JsonNode owner = JsonSupport.find(schemaNode, parent(schemaPointer));
+          JsonNode property = owner == null ? null : owner.path("properties").get(key);
+          return ConfigProblem.expected(
+              Pointers.child(at, key), "missing", expectation(property) + ", required");
+        }
+      case "additionalProperties":
+        {
+          String key = error.getProperty();
+          JsonNode owner = JsonSupport.find(schemaNode, parent(schemaPointer));
+          TreeSet<String> known =
+              new TreeSet<>(JsonSupport.keys(owner == null ? null : owner.get("properties")));
+          return new ConfigProblem(
+              Pointers.child(at, key),
+              "unknown key (expected one of: " + String.join(", ", known) + ")");
+        }
       case "enum":
-        return ConfigProblem.expected(at, JsonSupport.describe(found), "one of " + listText(keywordValue));
+        return ConfigProblem.expected(
+            at, JsonSupport.describe(found), "one of " + listText(keywordValue));
       case "const":
         return ConfigProblem.expected(at, JsonSupport.describe(found), valueText(keywordValue));
       case "minimum":
@@ -122,17 +131,26 @@ final class SchemaCheck {
       case "exclusiveMaximum":
         return ConfigProblem.expected(at, JsonSupport.describe(found), "less than " + keywordValue);
       case "minItems":
-        return ConfigProblem.expected(at, items(found), "at least " + keywordValue + " " + plural(keywordValue, "item"));
+        return ConfigProblem.expected(
+            at, items(found), "at least " + keywordValue + " " + plural(keywordValue, "item"));
       case "maxItems":
-        return ConfigProblem.expected(at, items(found), "at most " + keywordValue + " " + plural(keywordValue, "item"));
+        return ConfigProblem.expected(
+            at, items(found), "at most " + keywordValue + " " + plural(keywordValue, "item"));
       case "minLength":
-        return ConfigProblem.expected(at, JsonSupport.describe(found),
-            keywordValue.asInt() == 1 ? "a non-empty string" : "at least " + keywordValue + " characters");
-      case "pattern": {
-        String text = PATTERN_TEXT.get(keywordValue.asText());
-        return ConfigProblem.expected(at, JsonSupport.describe(found),
-            text != null ? text : "a string matching " + keywordValue.asText());
-      }
+        return ConfigProblem.expected(
+            at,
+            JsonSupport.describe(found),
+            keywordValue.asInt() == 1
+                ? "a non-empty string"
+                : "at least " + keywordValue + " characters");
+      case "pattern":
+        {
+          String text = PATTERN_TEXT.get(keywordValue.asText());
+          return ConfigProblem.expected(
+              at,
+              JsonSupport.describe(found),
+              text != null ? text : "a string matching " + keywordValue.asText());
+        }
       default:
         return ConfigProblem.expected(at, JsonSupport.describe(found), error.getMessage());
     }
@@ -222,7 +240,10 @@ final class SchemaCheck {
     for (int i = 0; i < path.getNameCount(); i++) {
       Object element = path.getElement(i);
       sb.append('/');
-      sb.append(element instanceof Integer index ? index.toString() : Pointers.escape(String.valueOf(element)));
+      sb.append(
+          element instanceof Integer index
+              ? index.toString()
+              : Pointers.escape(String.valueOf(element)));
     }
     return sb.toString();
   }

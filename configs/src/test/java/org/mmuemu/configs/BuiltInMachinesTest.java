@@ -26,10 +26,16 @@ final class BuiltInMachinesTest {
   void builtInNames_areSortedAndMatchTheMachinesDirectory() throws IOException {
     List<String> onDisk;
     try (Stream<Path> files = Files.list(Path.of("machines"))) {
-      onDisk = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
-          .map(n -> n.substring(0, n.length() - ".json".length())).sorted().toList();
+      onDisk =
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(n -> n.endsWith(".json"))
+              .map(n -> n.substring(0, n.length() - ".json".length()))
+              .sorted()
+              .toList();
     }
-    assertThat(LOADER.builtInMachineNames()).containsExactly("arm64-apple-m2", "arm64-neoverse-n1", "x86-skylake", "x86-zen4");
+    assertThat(LOADER.builtInMachineNames())
+        .containsExactly("arm64-apple-m2", "arm64-neoverse-n1", "x86-skylake", "x86-zen4");
     assertThat(LOADER.builtInMachineNames()).isEqualTo(onDisk);
     assertThat(LOADER.builtInMachineDescription("x86-skylake")).startsWith("Intel Skylake");
   }
@@ -58,10 +64,12 @@ final class BuiltInMachinesTest {
     assertThat(l2.ways()).isEqualTo(5);
     assertThat(l2.hitCycles()).isEqualTo(5);
     assertThat(l2.replacement()).isEqualTo(Replacement.PLRU);
-    assertThat(l2.pageSizesBytes()).containsExactly(4096L, 64L << 10, 2L << 20, 32L << 20, 1L << 30);
+    assertThat(l2.pageSizesBytes())
+        .containsExactly(4096L, 64L << 10, 2L << 20, 32L << 20, 1L << 30);
     assertThat(spec.walker().memoryRefCycles()).containsExactly(20, 20, 20, 20);
-    assertThat(spec.walker().walkCaches()).containsExactly(new WalkCacheSpec(0, 2), new WalkCacheSpec(1, 4),
-        new WalkCacheSpec(2, 32));
+    assertThat(spec.walker().walkCaches())
+        .containsExactly(
+            new WalkCacheSpec(0, 2), new WalkCacheSpec(1, 4), new WalkCacheSpec(2, 32));
     assertThat(spec.isaSection().pointer()).isEqualTo("/arm64");
     assertThat(spec.isaSection().getLong("asidBits", 0)).isEqualTo(16);
     assertThat(spec.kernelSection().section("costs").getLong("pteWriteCycles", 0)).isEqualTo(5);
@@ -74,7 +82,9 @@ final class BuiltInMachinesTest {
     MachineSpec spec = LOADER.load("x86-skylake").spec();
 
     assertThat(spec.isa()).isEqualTo("x86");
-    assertThat(spec.tlbLevels()).extracting(TlbLevelSpec::name).containsExactly("l1i", "l1d", "stlb");
+    assertThat(spec.tlbLevels())
+        .extracting(TlbLevelSpec::name)
+        .containsExactly("l1i", "l1d", "stlb");
     TlbLevelSpec l1d = spec.tlbLevels().get(1);
     assertThat(l1d.entries()).isEqualTo(64);
     assertThat(l1d.ways()).isEqualTo(4);
@@ -84,7 +94,9 @@ final class BuiltInMachinesTest {
     assertThat(stlb.ways()).isEqualTo(12);
     assertThat(stlb.sets()).isEqualTo(128);
     assertThat(stlb.hitCycles()).isEqualTo(9);
-    assertThat(spec.walker().walkCaches()).extracting(WalkCacheSpec::entries).containsExactly(2, 4, 32);
+    assertThat(spec.walker().walkCaches())
+        .extracting(WalkCacheSpec::entries)
+        .containsExactly(2, 4, 32);
     assertThat(spec.isaSection().section("costs").getLong("invlpgCycles", 0)).isEqualTo(250);
   }
 
@@ -92,18 +104,24 @@ final class BuiltInMachinesTest {
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake", "x86-zen4"})
   void everyValue_hasATaggedProvenance(String name) throws IOException {
     LoadedMachine loaded = LOADER.load(name);
-    JsonNode root = JsonSupport.STRICT.readTree(Files.readString(Path.of("machines", name + ".json")));
+    JsonNode root =
+        JsonSupport.STRICT.readTree(Files.readString(Path.of("machines", name + ".json")));
     List<String> uncovered = new ArrayList<>();
     collectLeaves(root, "", uncovered);
-    uncovered.removeIf(p -> p.equals("/name") || p.equals("/description") || p.startsWith("/provenance/")
-        || loaded.provenanceOf(p) != null);
+    uncovered.removeIf(
+        p ->
+            p.equals("/name")
+                || p.equals("/description")
+                || p.startsWith("/provenance/")
+                || loaded.provenanceOf(p) != null);
     assertThat(uncovered).isEmpty();
     assertThat(loaded.provenance().values()).allMatch(v -> v.matches("^[DMXER][ /].*"));
   }
 
   private static void collectLeaves(JsonNode node, String at, List<String> out) {
     if (node.isObject() && !node.isEmpty()) {
-      node.properties().forEach(e -> collectLeaves(e.getValue(), Pointers.child(at, e.getKey()), out));
+      node.properties()
+          .forEach(e -> collectLeaves(e.getValue(), Pointers.child(at, e.getKey()), out));
     } else if (node.isArray() && !node.isEmpty()) {
       for (int i = 0; i < node.size(); i++) {
         collectLeaves(node.get(i), Pointers.child(at, i), out);
@@ -127,11 +145,14 @@ final class BuiltInMachinesTest {
 
   @Test
   void defaults_areFilledIntoTheResolvedConfig() {
-    LoadedMachine loaded = LOADER.loadInline("""
+    LoadedMachine loaded =
+        LOADER.loadInline(
+            """
         {"name": "tiny", "isa": "x86", "cores": 1, "frequencyGHz": 1, "memoryBytes": 1048576,
          "tlb": {"levels": [{"name": "t", "serves": "unified", "entries": 4, "ways": 4,
                              "pageSizes": [4096], "hitCycles": 0}]}}
-        """, List.of());
+        """,
+            List.of());
 
     assertThat(loaded.spec().accessCycles()).isEqualTo(4);
     assertThat(loaded.spec().quantumCycles()).isZero();
@@ -140,7 +161,11 @@ final class BuiltInMachinesTest {
     assertThat(loaded.spec().walker().walkCaches()).isEmpty();
     assertThat(loaded.spec().tlbLevels().get(0).replacement()).isEqualTo(Replacement.LRU);
     assertThat(loaded.spec().description()).isEmpty();
-    assertThat(loaded.resolvedJson()).contains("\"accessCycles\": 4", "\"replacement\": \"lru\"",
-        "\"faultEntryCycles\": 500", "\"walkCaches\": []");
+    assertThat(loaded.resolvedJson())
+        .contains(
+            "\"accessCycles\": 4",
+            "\"replacement\": \"lru\"",
+            "\"faultEntryCycles\": 500",
+            "\"walkCaches\": []");
   }
 }

@@ -13,14 +13,19 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.core.config.MachineSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
 
-/** {@code extends}: objects merge key by key, arrays replace, paths are relative, cycles are caught. */
+/**
+ * {@code extends}: objects merge key by key, arrays replace, paths are relative, cycles are caught.
+ */
 final class ExtendsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void childOfBuiltIn_mergesObjectsAndReplacesArrays() {
-    Path file = write(dir, "big-n1.json", """
+    Path file =
+        write(
+            dir,
+            "big-n1.json",
+            """
         {'name': 'big-n1', 'extends': 'arm64-neoverse-n1', 'cores': 64,
          'walker': {'walkCacheHitCycles': 7},
          'arm64': {'costs': {'tlbiCycles': 12}},
@@ -36,23 +41,33 @@ final class ExtendsTest {
     assertThat(spec.cores()).isEqualTo(64);
     assertThat(spec.frequencyGHz()).as("inherited").isEqualTo(3.0);
     assertThat(spec.walker().walkCacheHitCycles()).isEqualTo(7);
-    assertThat(spec.walker().memoryRefCycles()).as("sibling key inherited").containsExactly(20, 20, 20, 20);
+    assertThat(spec.walker().memoryRefCycles())
+        .as("sibling key inherited")
+        .containsExactly(20, 20, 20, 20);
     assertThat(spec.isaSection().section("costs").getLong("tlbiCycles", 0)).isEqualTo(12);
     assertThat(spec.isaSection().section("costs").getLong("tlbiAllCycles", 0)).isEqualTo(50);
     assertThat(spec.tlbLevels()).extracting(TlbLevelSpec::name).containsExactly("only");
     assertThat(loaded.resolvedJson()).doesNotContain("extends");
-    assertThat(loaded.provenance()).as("parent provenance of replaced values is dropped")
+    assertThat(loaded.provenance())
+        .as("parent provenance of replaced values is dropped")
         .doesNotContainKeys("/cores", "/tlb/levels/2", "/walker/walkCacheHitCycles")
         .containsKeys("/frequencyGHz", "/walker/memoryRefCycles", "/arm64/costs/tlbiAllCycles");
   }
 
   @Test
   void relativePath_isResolvedAgainstTheExtendingFile() {
-    write(dir, "base/common.json", """
+    write(
+        dir,
+        "base/common.json",
+        """
         {'name': 'common', 'extends': 'x86-skylake', 'memoryBytes': '1GiB',
          'provenance': {'/memoryBytes': 'E small for tests'}}
         """);
-    Path child = write(dir, "machines/child.json", """
+    Path child =
+        write(
+            dir,
+            "machines/child.json",
+            """
         {'name': 'child', 'extends': '../base/common.json', 'cores': 2}
         """);
 
@@ -66,7 +81,11 @@ final class ExtendsTest {
 
   @Test
   void nullInChild_removesTheInheritedMember() {
-    Path file = write(dir, "no-pwc.json", """
+    Path file =
+        write(
+            dir,
+            "no-pwc.json",
+            """
         {'name': 'no-pwc', 'extends': 'x86-skylake', 'walker': {'walkCaches': null}}
         """);
 
@@ -81,9 +100,17 @@ final class ExtendsTest {
     List<String> lines = problems(dir.resolve("a.json"));
 
     assertThat(lines).hasSize(1);
-    assertThat(lines.get(0)).startsWith(dir.resolve("b.json") + ": /extends: \"a.json\" (expected: an extends chain "
-        + "without a cycle, but " + dir.resolve("a.json") + " extends " + dir.resolve("b.json") + " extends "
-        + dir.resolve("a.json") + ")");
+    assertThat(lines.get(0))
+        .startsWith(
+            dir.resolve("b.json")
+                + ": /extends: \"a.json\" (expected: an extends chain "
+                + "without a cycle, but "
+                + dir.resolve("a.json")
+                + " extends "
+                + dir.resolve("b.json")
+                + " extends "
+                + dir.resolve("a.json")
+                + ")");
   }
 
   @Test
@@ -97,8 +124,10 @@ final class ExtendsTest {
   void unknownExtends_namesTheBuiltInsAndFiles() {
     Path file = write(dir, "u.json", "{'name': 'u', 'extends': 'nosuch'}");
 
-    assertThat(problems(file)).containsExactly("/extends: \"nosuch\" (expected: a built-in machine name "
-        + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
+    assertThat(problems(file))
+        .containsExactly(
+            "/extends: \"nosuch\" (expected: a built-in machine name "
+                + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
   }
 
   @Test
@@ -106,8 +135,11 @@ final class ExtendsTest {
     Path parent = write(dir, "p.json", "{'name': 'p', 'extends': 42}");
     Path child = write(dir, "c.json", "{'name': 'c', 'extends': 'p.json'}");
 
-    assertThat(problems(child)).containsExactly(parent + ": /extends: 42 (expected: a built-in machine name "
-        + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
+    assertThat(problems(child))
+        .containsExactly(
+            parent
+                + ": /extends: 42 (expected: a built-in machine name "
+                + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
   }
 
   @Test
@@ -115,13 +147,18 @@ final class ExtendsTest {
     write(dir, "secret.json", "{'name': 'secret', 'extends': 'x86-skylake'}");
     String extendsFile = "{\"name\": \"i\", \"extends\": \"" + dir.resolve("secret.json") + "\"}";
 
-    assertThat(LOADER.loadInline("{\"name\": \"i\", \"extends\": \"x86-skylake\"}", List.of()).spec().isa())
+    assertThat(
+            LOADER
+                .loadInline("{\"name\": \"i\", \"extends\": \"x86-skylake\"}", List.of())
+                .spec()
+                .isa())
         .isEqualTo("x86");
     assertThatThrownBy(() -> LOADER.loadInline(extendsFile, List.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("/extends: ")
-        .hasMessageEndingWith("(expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4); "
-            + "an inline config cannot extend files)");
+        .hasMessageEndingWith(
+            "(expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4); "
+                + "an inline config cannot extend files)");
   }
 
   @Test

@@ -33,8 +33,7 @@ import org.mmuemu.core.result.RunResult.WorkloadInfo;
 
 /** Result JSON: field order, determinism, round trip, the result schema, and atomic writes. */
 final class ResultJsonTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static RunResult sample(Map<String, Object> kernel, Host host) {
     Map<String, TlbCounts> tlb = new LinkedHashMap<>();
@@ -42,16 +41,32 @@ final class ResultJsonTest {
     tlb.put("l1d", new TlbCounts(20, 15, 5));
     tlb.put("l2", new TlbCounts(6, 4, 2));
     LatencySummary walkCycles = new LatencySummary(2, 81.5, 80, 83, 83, 83, 83);
-    Map<String, LatencySummary> latency = new TreeMap<>(Map.of("vmalloc", new LatencySummary(3, 1200.333, 1100, 1500,
-        1500, 1500, 1500)));
-    return new RunResult(RunResult.SCHEMA_VERSION,
+    Map<String, LatencySummary> latency =
+        new TreeMap<>(
+            Map.of("vmalloc", new LatencySummary(3, 1200.333, 1100, 1500, 1500, 1500, 1500)));
+    return new RunResult(
+        RunResult.SCHEMA_VERSION,
         new MachineInfo("arm64-neoverse-n1", "arm64", 2, "ab".repeat(32)),
         new WorkloadInfo("test_vmalloc", new TreeMap<>(Map.of("iterations", "3", "size", "4KiB"))),
-        42L, new Cycles(5000, List.of(5000L, 4100L)), 24L, tlb, List.of(tlb, tlb),
-        new Walks(2, 7, 1, walkCycles), new Maintenance(new TreeMap<>(Map.of("TLBI VALE1IS", 3L)), 0, 1),
-        kernel, latency, new TreeMap<>(Map.of("STALE_TLB_USE", 1L)),
-        List.of(new Violation("STALE_TLB_USE", 1, 4242, "0x7f0000001000", null,
-            "core 1 hit a TLB entry for frame 0x1234, freed since the fill", List.of("c0 @100 alloc", "c0 @200 free"))),
+        42L,
+        new Cycles(5000, List.of(5000L, 4100L)),
+        24L,
+        tlb,
+        List.of(tlb, tlb),
+        new Walks(2, 7, 1, walkCycles),
+        new Maintenance(new TreeMap<>(Map.of("TLBI VALE1IS", 3L)), 0, 1),
+        kernel,
+        latency,
+        new TreeMap<>(Map.of("STALE_TLB_USE", 1L)),
+        List.of(
+            new Violation(
+                "STALE_TLB_USE",
+                1,
+                4242,
+                "0x7f0000001000",
+                null,
+                "core 1 hit a TLB entry for frame 0x1234, freed since the fill",
+                List.of("c0 @100 alloc", "c0 @200 free"))),
         host);
   }
 
@@ -67,9 +82,11 @@ final class ResultJsonTest {
   void toJson_writesRecordComponentsInDeclarationOrder() throws IOException {
     JsonNode node = JsonSupport.STRICT.readTree(ResultJson.toJson(sample(kernel(), null)));
 
-    List<String> expected = Arrays.stream(RunResult.class.getRecordComponents()).map(RecordComponent::getName).toList();
+    List<String> expected =
+        Arrays.stream(RunResult.class.getRecordComponents()).map(RecordComponent::getName).toList();
     assertThat(JsonSupport.keys(node)).isEqualTo(expected);
-    assertThat(JsonSupport.keys(node.get("machine"))).containsExactly("name", "isa", "cores", "configSha256");
+    assertThat(JsonSupport.keys(node.get("machine")))
+        .containsExactly("name", "isa", "cores", "configSha256");
     assertThat(JsonSupport.keys(node.get("violations").get(0)))
         .containsExactly("kind", "core", "cycle", "va", "pa", "detail", "history");
     assertThat(node.get("host").isNull()).isTrue();
@@ -80,9 +97,14 @@ final class ResultJsonTest {
     String json = ResultJson.toJson(sample(kernel(), null));
 
     assertThat(json).containsSubsequence("\"l1i\"", "\"l1d\"", "\"l2\"");
-    assertThat(json).containsSubsequence("\"areas\": 2", "\"calls\": 3", "\"lazyPages\": 512", "\"purges\": 1");
-    assertThat(json).contains("\"faults\": 12,", "\"framesAllocated\": 5000000000,", "\"va\": \"0x7f0000001000\"",
-        "\"pa\": null");
+    assertThat(json)
+        .containsSubsequence("\"areas\": 2", "\"calls\": 3", "\"lazyPages\": 512", "\"purges\": 1");
+    assertThat(json)
+        .contains(
+            "\"faults\": 12,",
+            "\"framesAllocated\": 5000000000,",
+            "\"va\": \"0x7f0000001000\"",
+            "\"pa\": null");
   }
 
   @Test
@@ -93,10 +115,15 @@ final class ResultJsonTest {
     }
     String json = ResultJson.toJson(sample(shuffled, new Host(1.25, 2.0e6, "0.1.0")));
 
-    assertThat(json).startsWith("{\n  \"schemaVersion\": 1,\n  \"machine\": {\n    \"name\": ").endsWith("}\n")
-        .doesNotContain("\r").doesNotContain(" :");
-    assertThat(ResultJson.toJson(sample(new TreeMap<>(shuffled), new Host(1.25, 2.0e6, "0.1.0")))).isEqualTo(json);
-    assertThat(json).containsSubsequence("\"counter0\"", "\"counter1\"", "\"counter10\"", "\"counter2\"");
+    assertThat(json)
+        .startsWith("{\n  \"schemaVersion\": 1,\n  \"machine\": {\n    \"name\": ")
+        .endsWith("}\n")
+        .doesNotContain("\r")
+        .doesNotContain(" :");
+    assertThat(ResultJson.toJson(sample(new TreeMap<>(shuffled), new Host(1.25, 2.0e6, "0.1.0"))))
+        .isEqualTo(json);
+    assertThat(json)
+        .containsSubsequence("\"counter0\"", "\"counter1\"", "\"counter10\"", "\"counter2\"");
   }
 
   @Test
@@ -123,30 +150,38 @@ final class ResultJsonTest {
   @Test
   void resultSchema_acceptsResultJsonOutput() {
     assertThat(ResultJson.validate(ResultJson.toJson(sample(kernel(), null)))).isEmpty();
-    assertThat(ResultJson.validate(ResultJson.toJson(sample(kernel(), new Host(2.5, 1e6, "0.1.0"))))).isEmpty();
+    assertThat(
+            ResultJson.validate(ResultJson.toJson(sample(kernel(), new Host(2.5, 1e6, "0.1.0")))))
+        .isEmpty();
   }
 
   @Test
   void resultSchema_rejectsAMalformedResult() {
-    String json = ResultJson.toJson(sample(kernel(), null))
-        .replace("\"seed\": 42", "\"seed\": \"42\", \"extra\": true")
-        .replace("\"kind\": \"STALE_TLB_USE\"", "\"kind\": \"STALE\"");
+    String json =
+        ResultJson.toJson(sample(kernel(), null))
+            .replace("\"seed\": 42", "\"seed\": \"42\", \"extra\": true")
+            .replace("\"kind\": \"STALE_TLB_USE\"", "\"kind\": \"STALE\"");
 
-    assertThat(ResultJson.validate(json)).extracting(ConfigProblem::toString).containsExactly(
-        "/extra: unknown key (expected one of: cycles, host, kernel, latency, machine, maintenance, schemaVersion, "
-            + "seed, tlb, tlbPerCore, translations, violationCounts, violations, walks, workload)",
-        "/seed: \"42\" (expected: an integer)",
-        "/violations/0/kind: \"STALE\" (expected: one of STALE_TLB_USE, UNFLUSHED_ALIAS, FREED_TABLE_WALK, "
-            + "LOST_WRITE, BREAK_BEFORE_MAKE, KERNEL_UAF, CONTIGUOUS_MISPROGRAMMED)");
+    assertThat(ResultJson.validate(json))
+        .extracting(ConfigProblem::toString)
+        .containsExactly(
+            "/extra: unknown key (expected one of: cycles, host, kernel, latency, machine, maintenance, schemaVersion, "
+                + "seed, tlb, tlbPerCore, translations, violationCounts, violations, walks, workload)",
+            "/seed: \"42\" (expected: an integer)",
+            "/violations/0/kind: \"STALE\" (expected: one of STALE_TLB_USE, UNFLUSHED_ALIAS, FREED_TABLE_WALK, "
+                + "LOST_WRITE, BREAK_BEFORE_MAKE, KERNEL_UAF, CONTIGUOUS_MISPROGRAMMED)");
   }
 
   @Test
   void resultSchema_listsEveryViolationKind() throws IOException {
-    JsonNode kinds = SchemaCheck.result().schemaNode().get("$defs").get("violationKind").get("enum");
+    JsonNode kinds =
+        SchemaCheck.result().schemaNode().get("$defs").get("violationKind").get("enum");
     List<String> names = new ArrayList<>();
     kinds.forEach(k -> names.add(k.asText()));
 
-    assertThat(names).containsExactly(Arrays.stream(ViolationKind.values()).map(Enum::name).toArray(String[]::new));
+    assertThat(names)
+        .containsExactly(
+            Arrays.stream(ViolationKind.values()).map(Enum::name).toArray(String[]::new));
   }
 
   @Test

@@ -9,7 +9,9 @@ import java.util.List;
 import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.isa.IsaRegistry;
 
-/** Shared helpers: one loader over the ISAs on the test classpath, and config files in a temp dir. */
+/**
+ * Shared helpers: one loader over the ISAs on the test classpath, and config files in a temp dir.
+ */
 final class TestConfigs {
   static final MachineConfigLoader LOADER = new MachineConfigLoader(IsaRegistry.load());
 
@@ -29,6 +31,8 @@ final class TestConfigs {
 
   /** The problem lines of a config file. */
   static List<String> problems(Path file, String... overrides) {
-    return LOADER.validate(file.toString(), List.of(overrides)).stream().map(ConfigProblem::toString).toList();
+    return LOADER.validate(file.toString(), List.of(overrides)).stream()
+        .map(ConfigProblem::toString)
+        .toList();
   }
 }

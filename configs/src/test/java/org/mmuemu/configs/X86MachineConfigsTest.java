@@ -11,8 +11,8 @@ import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 
 /**
- * The shipped x86 machines bind the hardware features each one has (INVLPGB only on Zen 4,
- * PTI only where Linux enables it), and their resolved form reloads to the same machine.
+ * The shipped x86 machines bind the hardware features each one has (INVLPGB only on Zen 4, PTI only
+ * where Linux enables it), and their resolved form reloads to the same machine.
  */
 final class X86MachineConfigsTest {
 
@@ -26,7 +26,9 @@ final class X86MachineConfigsTest {
     MachineSpec spec = loaded.spec();
 
     assertThat(spec.cores()).isEqualTo(16);
-    assertThat(spec.tlbLevels()).extracting(TlbLevelSpec::name).containsExactly("l1i", "l2i", "l1d", "l2d");
+    assertThat(spec.tlbLevels())
+        .extracting(TlbLevelSpec::name)
+        .containsExactly("l1i", "l2i", "l1d", "l2d");
     assertThat(spec.tlbLevels().get(3).entries()).isEqualTo(3072);
     assertThat(maintenance(spec).hasBroadcast()).isTrue();
     assertThat(maintenance(spec).broadcastRangeMaxPages()).isEqualTo(8);
@@ -40,7 +42,8 @@ final class X86MachineConfigsTest {
 
     assertThat(maintenance(spec).hasBroadcast()).isFalse();
     assertThat(spec.kernelSection().section("variants").getString("x86Pti", null)).isEqualTo("on");
-    assertThat(spec.kernelSection().section("costs").getLong("tlbSinglePageFlushCeilingPages", 0)).isEqualTo(33);
+    assertThat(spec.kernelSection().section("costs").getLong("tlbSinglePageFlushCeilingPages", 0))
+        .isEqualTo(33);
   }
 
   @Test

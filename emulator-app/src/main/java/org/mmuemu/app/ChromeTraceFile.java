@@ -9,11 +9,11 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.trace.NameTable;
 
 /**
- * A Chrome trace being written to an {@link OutputFile} (opened like every output, before the
- * run). It ends like every {@link TraceFile}: whole on success; with a global instant event
- * ({@code run interrupted} or {@code run failed}, with the simulated cycle) after open slices
- * are closed when the run stops early, so the JSON stays valid. The TLB counters read
- * occupancy from the machine once it is built. Confined to the simulation thread.
+ * A Chrome trace being written to an {@link OutputFile} (opened like every output, before the run).
+ * It ends like every {@link TraceFile}: whole on success; with a global instant event ({@code run
+ * interrupted} or {@code run failed}, with the simulated cycle) after open slices are closed when
+ * the run stops early, so the JSON stays valid. The TLB counters read occupancy from the machine
+ * once it is built. Confined to the simulation thread.
  */
 final class ChromeTraceFile extends TraceFile {
   /** Counters are written per core once per this many simulated cycles. */
@@ -28,11 +28,25 @@ final class ChromeTraceFile extends TraceFile {
    * @param output where the trace goes; this object commits or aborts it
    * @param pid the trace's process id (1 for a run; the column number in {@code compare})
    */
-  ChromeTraceFile(OutputFile output, Path path, int pid, String processName, double frequencyGHz, long kindMask,
+  ChromeTraceFile(
+      OutputFile output,
+      Path path,
+      int pid,
+      String processName,
+      double frequencyGHz,
+      long kindMask,
       List<String> tlbLevelNames) {
     super(output, path);
-    this.writer = new ChromeTraceWriter(output.writer(), pid, processName, frequencyGHz, kindMask, tlbLevelNames,
-        KERNEL_OPERATION_NAMES, COUNTER_INTERVAL_CYCLES);
+    this.writer =
+        new ChromeTraceWriter(
+            output.writer(),
+            pid,
+            processName,
+            frequencyGHz,
+            kindMask,
+            tlbLevelNames,
+            KERNEL_OPERATION_NAMES,
+            COUNTER_INTERVAL_CYCLES);
   }
 
   @Override

@@ -28,7 +28,6 @@ import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.configs.io.OutputFileException;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
-import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.workload.Workload;
@@ -36,81 +35,118 @@ import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code mmuemu compare}: one workload on several machines (or variants of one), side by side.
- * Columns run in parallel on a bounded pool; each is deterministic and the report is built from
- * the results in column order, so it is byte-identical whatever {@code --jobs} is.
+ * Columns run in parallel on a bounded pool; each is deterministic and the report is built from the
+ * results in column order, so it is byte-identical whatever {@code --jobs} is.
  */
-@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Run one workload on several machines or variants and write a side-by-side report "
-        + "(Markdown, self-contained HTML with charts, JSON).",
-    footer = {"", "Examples:",
-        "  mmuemu compare --machine arm64-neoverse-n1 --machine x86-skylake --workload munmap-storm "
-            + "--report report.html --markdown report.md",
-        "  mmuemu compare --spec compare.json --report report.html"})
+@Command(
+    name = "compare",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description =
+        "Run one workload on several machines or variants and write a side-by-side report "
+            + "(Markdown, self-contained HTML with charts, JSON).",
+    footer = {
+      "",
+      "Examples:",
+      "  mmuemu compare --machine arm64-neoverse-n1 --machine x86-skylake --workload munmap-storm "
+          + "--report report.html --markdown report.md",
+      "  mmuemu compare --spec compare.json --report report.html"
+    })
 final class CompareCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./=:,@%+-]+");
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--machine", paramLabel = "<name|file>",
-      description = "A machine to compare (built-in name or config file); one column each. Repeatable.")
+  @Option(
+      names = "--machine",
+      paramLabel = "<name|file>",
+      description =
+          "A machine to compare (built-in name or config file); one column each. Repeatable.")
   List<String> machines = new ArrayList<>();
 
-  @Option(names = "--spec", paramLabel = "<file>",
-      description = "A comparison file: workload, seed, shared params and columns (label, machine, sets, params).")
+  @Option(
+      names = "--spec",
+      paramLabel = "<file>",
+      description =
+          "A comparison file: workload, seed, shared params and columns (label, machine, sets, params).")
   Path specFile;
 
-  @Option(names = "--workload", paramLabel = "<name>",
-      description = "The workload every column runs (see 'mmuemu list workloads'); overrides the spec's.")
+  @Option(
+      names = "--workload",
+      paramLabel = "<name>",
+      description =
+          "The workload every column runs (see 'mmuemu list workloads'); overrides the spec's.")
   String workload;
 
-  @Option(names = "--param", paramLabel = "name=value",
+  @Option(
+      names = "--param",
+      paramLabel = "name=value",
       description = "A workload parameter for every column. Repeatable.")
   Map<String, String> params = new LinkedHashMap<>();
 
-  @Option(names = "--set", paramLabel = "/pointer=value",
+  @Option(
+      names = "--set",
+      paramLabel = "/pointer=value",
       description = "A config override for every column, before the column's own. Repeatable.")
   List<String> sets = new ArrayList<>();
 
-  @Option(names = "--seed", paramLabel = "N", description = "The seed of every column (default: the spec's, else 1).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description = "The seed of every column (default: the spec's, else 1).")
   Long seed;
 
-  @Option(names = "--report", paramLabel = "<file.html>",
+  @Option(
+      names = "--report",
+      paramLabel = "<file.html>",
       description = "Write the self-contained HTML report (inline SVG charts, no network needed).")
   Path report;
 
-  @Option(names = "--markdown", paramLabel = "<file.md>", description = "Write the report as GitHub-flavoured Markdown.")
+  @Option(
+      names = "--markdown",
+      paramLabel = "<file.md>",
+      description = "Write the report as GitHub-flavoured Markdown.")
   Path markdown;
 
-  @Option(names = "--out", paramLabel = "<file.json>", description = "Write every column's result JSON to one file.")
+  @Option(
+      names = "--out",
+      paramLabel = "<file.json>",
+      description = "Write every column's result JSON to one file.")
   Path out;
 
-  @Option(names = "--trace", paramLabel = "<file>",
-      description = "Write each column's events to a file of its own: the column's label goes before the "
-          + "extension (trace.json -> trace.<label>.json).")
+  @Option(
+      names = "--trace",
+      paramLabel = "<file>",
+      description =
+          "Write each column's events to a file of its own: the column's label goes before the "
+              + "extension (trace.json -> trace.<label>.json).")
   Path trace;
 
-  @Mixin
-  TraceOptions.Format traceFormat;
+  @Mixin TraceOptions.Format traceFormat;
 
-  @Mixin
-  TraceOptions.Events traceEvents;
+  @Mixin TraceOptions.Events traceEvents;
 
   /** The traces of columns Ctrl-C stopped, as each column thread ended them. */
-  private final List<TraceFile.Stopped> stoppedTraces = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<TraceFile.Stopped> stoppedTraces =
+      java.util.Collections.synchronizedList(new ArrayList<>());
 
-  @Option(names = "--jobs", paramLabel = "N",
-      description = "Columns run at once (default: the host's processors). The report does not depend on it.")
+  @Option(
+      names = "--jobs",
+      paramLabel = "N",
+      description =
+          "Columns run at once (default: the host's processors). The report does not depend on it.")
   Integer jobs;
 
-  @Option(names = {"-q", "--quiet"}, description = "Print nothing on success (errors still go to stderr).")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Print nothing on success (errors still go to stderr).")
   boolean quiet;
 
   @Override
@@ -149,7 +185,14 @@ final class CompareCommand implements Callable<Integer> {
       markdownOutput = markdown == null ? null : RunExecutor.openOutput("--markdown", markdown);
       reportOutput = report == null ? null : RunExecutor.openOutput("--report", report);
       resultsOutput = out == null ? null : RunExecutor.openOutput("--out", out);
-      return runAndReport(registry, columns, loaded, resolvedWorkload, poolSize, markdownOutput, reportOutput,
+      return runAndReport(
+          registry,
+          columns,
+          loaded,
+          resolvedWorkload,
+          poolSize,
+          markdownOutput,
+          reportOutput,
           resultsOutput);
     } finally {
       for (OutputFile output : new OutputFile[] {markdownOutput, reportOutput, resultsOutput}) {
@@ -160,9 +203,16 @@ final class CompareCommand implements Callable<Integer> {
     }
   }
 
-  private int runAndReport(IsaRegistry registry, List<Column> columns, List<LoadedMachine> loaded,
-      Workload resolvedWorkload, int poolSize, OutputFile markdownOutput, OutputFile reportOutput,
-      OutputFile resultsOutput) throws Exception {
+  private int runAndReport(
+      IsaRegistry registry,
+      List<Column> columns,
+      List<LoadedMachine> loaded,
+      Workload resolvedWorkload,
+      int poolSize,
+      OutputFile markdownOutput,
+      OutputFile reportOutput,
+      OutputFile resultsOutput)
+      throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
     long effectiveSeed = seed == null ? 1 : seed;
     long traceMask = RunExecutor.traceMask(trace, traceEvents.traceEvents);
@@ -170,19 +220,42 @@ final class CompareCommand implements Callable<Integer> {
     for (int i = 0; i < columns.size(); i++) {
       Column column = columns.get(i);
       LoadedMachine machine = loaded.get(i);
-      ColumnTrace columnTrace = new ColumnTrace(trace == null ? null : columnTracePath(trace, column.label()),
-          traceFormat.traceFormat, traceMask, i + 1);
-      tasks.add((cancelled, observer) -> runColumn(registry, column, machine, resolvedWorkload, effectiveSeed,
-          columnTrace, cancelled, observer));
+      ColumnTrace columnTrace =
+          new ColumnTrace(
+              trace == null ? null : columnTracePath(trace, column.label()),
+              traceFormat.traceFormat,
+              traceMask,
+              i + 1);
+      tasks.add(
+          (cancelled, observer) ->
+              runColumn(
+                  registry,
+                  column,
+                  machine,
+                  resolvedWorkload,
+                  effectiveSeed,
+                  columnTrace,
+                  cancelled,
+                  observer));
     }
     List<ColumnRun> runs;
     try {
-      runs = ParallelRuns.runObserved("compare", columns.stream().map(Column::label).toList(), tasks, poolSize,
-          ProgressDisplay.wanted(quiet), () -> {
-            spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): the columns stopped; "
-                + TraceFile.keptMessage("no report written", List.copyOf(stoppedTraces)));
-            spec.commandLine().getErr().flush();
-          });
+      runs =
+          ParallelRuns.runObserved(
+              "compare",
+              columns.stream().map(Column::label).toList(),
+              tasks,
+              poolSize,
+              ProgressDisplay.wanted(quiet),
+              () -> {
+                spec.commandLine()
+                    .getErr()
+                    .println(
+                        "interrupted (Ctrl-C or SIGTERM): the columns stopped; "
+                            + TraceFile.keptMessage(
+                                "no report written", List.copyOf(stoppedTraces)));
+                spec.commandLine().getErr().flush();
+              });
     } catch (ColumnFailure e) {
       throw e.input;
     } catch (CancellationException e) {
@@ -210,14 +283,17 @@ final class CompareCommand implements Callable<Integer> {
       }
       stdout.flush();
     }
-    return runs.stream().anyMatch(run -> run.result().violationTotal() > 0) ? ExitCodes.VIOLATIONS : ExitCodes.OK;
+    return runs.stream().anyMatch(run -> run.result().violationTotal() > 0)
+        ? ExitCodes.VIOLATIONS
+        : ExitCodes.OK;
   }
 
   /** The columns from the flags or the spec file; sets {@link #workload} and {@link #seed}. */
   private List<Column> columns() throws UserInputException {
     if (specFile != null) {
       if (!machines.isEmpty()) {
-        throw new UserInputException("--spec: cannot be combined with --machine (put every column in the file)");
+        throw new UserInputException(
+            "--spec: cannot be combined with --machine (put every column in the file)");
       }
       CompareSpec compareSpec = CompareSpec.read(specFile);
       workload = workload == null ? compareSpec.workload() : workload;
@@ -260,22 +336,45 @@ final class CompareCommand implements Callable<Integer> {
   static Path columnTracePath(Path trace, String label) {
     String name = trace.getFileName().toString();
     int dot = name.lastIndexOf('.');
-    String columnName = dot > 0 ? name.substring(0, dot) + "." + label + name.substring(dot) : name + "." + label;
+    String columnName =
+        dot > 0 ? name.substring(0, dot) + "." + label + name.substring(dot) : name + "." + label;
     return trace.resolveSibling(columnName);
   }
 
-  private ColumnRun runColumn(IsaRegistry registry, Column column, LoadedMachine machine, Workload workloadToRun,
-      long runSeed, ColumnTrace columnTrace, BooleanSupplier cancelled, RunObserver progressObserver)
+  private ColumnRun runColumn(
+      IsaRegistry registry,
+      Column column,
+      LoadedMachine machine,
+      Workload workloadToRun,
+      long runSeed,
+      ColumnTrace columnTrace,
+      BooleanSupplier cancelled,
+      RunObserver progressObserver)
       throws ColumnFailure {
     TraceFile trace = null;
     try {
       if (columnTrace.path() != null) {
-        trace = TraceFile.open(columnTrace.path(), columnTrace.format(), machine, columnTrace.kindMask(),
-            columnTrace.pid(), column.label(), Long.MAX_VALUE);
+        trace =
+            TraceFile.open(
+                columnTrace.path(),
+                columnTrace.format(),
+                machine,
+                columnTrace.kindMask(),
+                columnTrace.pid(),
+                column.label(),
+                Long.MAX_VALUE);
       }
-      Simulation.Outcome outcome = SimulationRunner.runWithStats(registry, machine, workloadToRun, column.params(),
-          runSeed, trace == null ? List.of() : List.of(trace.sink()), cancelled,
-          RunObserver.all(trace == null ? RunObserver.NONE : trace.observer(), progressObserver));
+      Simulation.Outcome outcome =
+          SimulationRunner.runWithStats(
+              registry,
+              machine,
+              workloadToRun,
+              column.params(),
+              runSeed,
+              trace == null ? List.of() : List.of(trace.sink()),
+              cancelled,
+              RunObserver.all(
+                  trace == null ? RunObserver.NONE : trace.observer(), progressObserver));
       if (trace != null) {
         trace.complete();
       }
@@ -291,12 +390,19 @@ final class CompareCommand implements Callable<Integer> {
     } catch (OutputFileException e) {
       throw new ColumnFailure(new UserInputException(e.getMessage()));
     } catch (java.io.UncheckedIOException e) {
-      throw new ColumnFailure(new UserInputException("--trace " + columnTrace.path() + ": cannot write ("
-          + e.getCause().getMessage() + ")"));
+      throw new ColumnFailure(
+          new UserInputException(
+              "--trace "
+                  + columnTrace.path()
+                  + ": cannot write ("
+                  + e.getCause().getMessage()
+                  + ")"));
     } catch (WorkloadException e) {
       throw failed(trace, "column " + column.label() + ": " + e.getMessage());
     } catch (SimulatedOutOfMemoryException e) {
-      throw failed(trace, "column " + column.label() + ": --machine " + column.machine() + ": " + e.getMessage());
+      throw failed(
+          trace,
+          "column " + column.label() + ": --machine " + column.machine() + ": " + e.getMessage());
     } catch (RuntimeException | Error e) {
       TraceFile.stopUnexpected(trace, e);
       throw e;
@@ -312,8 +418,12 @@ final class CompareCommand implements Callable<Integer> {
     if (trace == null) {
       return new ColumnFailure(new UserInputException(message));
     }
-    return new ColumnFailure(new UserInputException(List.of(message, TraceFile.keptMessage("column stopped",
-        List.of(trace.stop(TraceFile.Stop.FAILED, message))))));
+    return new ColumnFailure(
+        new UserInputException(
+            List.of(
+                message,
+                TraceFile.keptMessage(
+                    "column stopped", List.of(trace.stop(TraceFile.Stop.FAILED, message))))));
   }
 
   /** Carries a column's bad-input error out of the pool. */
@@ -360,9 +470,9 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   /**
-   * The command as given, quoted for a POSIX shell, without {@code --jobs} (it cannot change
-   * the report, and leaving it out keeps reports of the same comparison identical). Options
-   * before {@code compare} (there are none that change a run) come along as given.
+   * The command as given, quoted for a POSIX shell, without {@code --jobs} (it cannot change the
+   * report, and leaving it out keeps reports of the same comparison identical). Options before
+   * {@code compare} (there are none that change a run) come along as given.
    */
   private String commandLine() {
     List<String> args = spec.commandLine().getParseResult().originalArgs();
@@ -376,7 +486,8 @@ final class CompareCommand implements Callable<Integer> {
       if (arg.startsWith("--jobs=")) {
         continue;
       }
-      text.append(' ').append(SHELL_SAFE.matcher(arg).matches() ? arg : "'" + arg.replace("'", "'\\''") + "'");
+      text.append(' ')
+          .append(SHELL_SAFE.matcher(arg).matches() ? arg : "'" + arg.replace("'", "'\\''") + "'");
     }
     return text.toString();
   }

@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
 import org.mmuemu.app.compare.Column;
 
 /**
- * A comparison described in a file ({@code mmuemu compare --spec compare.json}), for columns
- * that differ by more than the machine:
+ * A comparison described in a file ({@code mmuemu compare --spec compare.json}), for columns that
+ * differ by more than the machine:
  *
  * <pre>{@code
  * {"workload": "munmap-storm", "seed": 1, "params": {"iterations": 50},
@@ -38,14 +38,15 @@ import org.mmuemu.app.compare.Column;
  * @param params shared workload parameters
  */
 record CompareSpec(String workload, Long seed, Map<String, String> params, List<Column> columns) {
-  private static final ObjectMapper STRICT = JsonMapper.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private static final ObjectMapper STRICT =
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
   /** Labels name trace files, so they stay file-name safe. */
   static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,63}");
 
   /**
-   * Reads and checks a spec file; relative machine config paths are resolved against the
-   * file's directory when such a file exists.
+   * Reads and checks a spec file; relative machine config paths are resolved against the file's
+   * directory when such a file exists.
    *
    * @throws UserInputException naming the file and the JSON pointer of each problem
    */
@@ -54,15 +55,20 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     try {
       root = STRICT.readTree(Files.readString(file));
     } catch (JsonProcessingException e) {
-      throw new UserInputException("--spec " + file + ": not valid JSON: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+      throw new UserInputException(
+          "--spec "
+              + file
+              + ": not valid JSON: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
     } catch (IOException e) {
       throw new UserInputException("--spec " + file + ": cannot read (" + e.getMessage() + ")");
     }
     List<String> problems = new ArrayList<>();
     String where = "--spec " + file + ": ";
     if (root == null || !root.isObject()) {
-      throw new UserInputException(where + "/: " + kind(root) + " (expected: an object with workload and columns)");
+      throw new UserInputException(
+          where + "/: " + kind(root) + " (expected: an object with workload and columns)");
     }
     unknownKeys(root, "", Set.of("workload", "seed", "params", "columns"), where, problems);
     String workload = text(root, "/workload", where, problems, true);
@@ -78,21 +84,32 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     List<Column> columns = new ArrayList<>();
     JsonNode columnNodes = root.get("columns");
     if (columnNodes == null || !columnNodes.isArray() || columnNodes.isEmpty()) {
-      problems.add(where + "/columns: " + kind(columnNodes) + " (expected: a non-empty array of columns)");
+      problems.add(
+          where + "/columns: " + kind(columnNodes) + " (expected: a non-empty array of columns)");
     } else {
       Path directory = file.toAbsolutePath().getParent();
       for (int i = 0; i < columnNodes.size(); i++) {
         JsonNode node = columnNodes.get(i);
         String pointer = "/columns/" + i;
         if (!node.isObject()) {
-          problems.add(where + pointer + ": " + kind(node) + " (expected: an object with label and machine)");
+          problems.add(
+              where
+                  + pointer
+                  + ": "
+                  + kind(node)
+                  + " (expected: an object with label and machine)");
           continue;
         }
         unknownKeys(node, pointer, Set.of("label", "machine", "sets", "params"), where, problems);
         String label = text(node, pointer + "/label", where, problems, true);
         if (label != null && !LABEL.matcher(label).matches()) {
-          problems.add(where + pointer + "/label: \"" + label + "\" (expected: letters, digits, '.', '_', '+', '-', "
-              + "at most 64, starting with a letter or digit)");
+          problems.add(
+              where
+                  + pointer
+                  + "/label: \""
+                  + label
+                  + "\" (expected: letters, digits, '.', '_', '+', '-', "
+                  + "at most 64, starting with a letter or digit)");
         }
         String machine = text(node, pointer + "/machine", where, problems, true);
         if (machine != null && (machine.endsWith(".json") || machine.contains("/"))) {
@@ -105,19 +122,30 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
         JsonNode setNodes = node.get("sets");
         if (setNodes != null) {
           if (!setNodes.isObject()) {
-            problems.add(where + pointer + "/sets: " + kind(setNodes) + " (expected: an object of JSON pointer to value)");
+            problems.add(
+                where
+                    + pointer
+                    + "/sets: "
+                    + kind(setNodes)
+                    + " (expected: an object of JSON pointer to value)");
           } else {
-            for (Iterator<Map.Entry<String, JsonNode>> it = setNodes.fields(); it.hasNext();) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = setNodes.fields(); it.hasNext(); ) {
               Map.Entry<String, JsonNode> set = it.next();
               if (!set.getKey().startsWith("/")) {
-                problems.add(where + pointer + "/sets/" + escape(set.getKey()) + ": (expected: a JSON pointer "
-                    + "starting with '/')");
+                problems.add(
+                    where
+                        + pointer
+                        + "/sets/"
+                        + escape(set.getKey())
+                        + ": (expected: a JSON pointer "
+                        + "starting with '/')");
               }
               sets.add(set.getKey() + "=" + set.getValue());
             }
           }
         }
-        Map<String, String> columnParams = params(node.get("params"), pointer + "/params", where, problems);
+        Map<String, String> columnParams =
+            params(node.get("params"), pointer + "/params", where, problems);
         if (label != null && machine != null) {
           columns.add(new Column(label, machine, sets, columnParams));
         }
@@ -125,8 +153,13 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
       List<String> seen = new ArrayList<>();
       for (int i = 0; i < columns.size(); i++) {
         if (seen.contains(columns.get(i).label())) {
-          problems.add(where + "/columns/" + i + "/label: \"" + columns.get(i).label()
-              + "\" (expected: a label no other column has)");
+          problems.add(
+              where
+                  + "/columns/"
+                  + i
+                  + "/label: \""
+                  + columns.get(i).label()
+                  + "\" (expected: a label no other column has)");
         }
         seen.add(columns.get(i).label());
       }
@@ -137,29 +170,38 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     return new CompareSpec(workload, seed, params, columns);
   }
 
-  private static Map<String, String> params(JsonNode node, String pointer, String where, List<String> problems) {
+  private static Map<String, String> params(
+      JsonNode node, String pointer, String where, List<String> problems) {
     Map<String, String> params = new LinkedHashMap<>();
     if (node == null) {
       return params;
     }
     if (!node.isObject()) {
-      problems.add(where + pointer + ": " + kind(node) + " (expected: an object of parameter values)");
+      problems.add(
+          where + pointer + ": " + kind(node) + " (expected: an object of parameter values)");
       return params;
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> param = it.next();
       JsonNode value = param.getValue();
       if (value.isValueNode() && !value.isNull()) {
         params.put(param.getKey(), value.asText());
       } else {
-        problems.add(where + pointer + "/" + escape(param.getKey()) + ": " + kind(value)
-            + " (expected: a string, number or boolean)");
+        problems.add(
+            where
+                + pointer
+                + "/"
+                + escape(param.getKey())
+                + ": "
+                + kind(value)
+                + " (expected: a string, number or boolean)");
       }
     }
     return params;
   }
 
-  private static String text(JsonNode parent, String pointer, String where, List<String> problems, boolean required) {
+  private static String text(
+      JsonNode parent, String pointer, String where, List<String> problems, boolean required) {
     String key = pointer.substring(pointer.lastIndexOf('/') + 1);
     JsonNode node = parent.get(key);
     if (node == null) {
@@ -175,13 +217,19 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     return node.asText();
   }
 
-  private static void unknownKeys(JsonNode node, String pointer, Set<String> known, String where,
-      List<String> problems) {
-    for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
+  private static void unknownKeys(
+      JsonNode node, String pointer, Set<String> known, String where, List<String> problems) {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!known.contains(key)) {
-        problems.add(where + pointer + "/" + escape(key) + ": unknown key (expected one of: "
-            + String.join(", ", known.stream().sorted().toList()) + ")");
+        problems.add(
+            where
+                + pointer
+                + "/"
+                + escape(key)
+                + ": unknown key (expected one of: "
+                + String.join(", ", known.stream().sorted().toList())
+                + ")");
       }
     }
   }
@@ -190,7 +238,9 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     if (node == null) {
       return "missing";
     }
-    return node.isContainerNode() ? node.getNodeType().name().toLowerCase(java.util.Locale.ROOT) : node.toString();
+    return node.isContainerNode()
+        ? node.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+        : node.toString();
   }
 
   private static String escape(String key) {

@@ -5,11 +5,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Ctrl-C during a command that runs simulations: a shutdown hook asks the runs to stop (they
- * poll {@link #requested} with their cancellation check), then holds the JVM's exit until the
- * command has cleaned up ({@link #close}): unfinished results and JSON-lines traces removed,
- * Chrome traces ended so they stay valid, and a line on stderr saying so. Without it the JVM
- * would exit mid-write.
+ * Ctrl-C during a command that runs simulations: a shutdown hook asks the runs to stop (they poll
+ * {@link #requested} with their cancellation check), then holds the JVM's exit until the command
+ * has cleaned up ({@link #close}): unfinished results and JSON-lines traces removed, Chrome traces
+ * ended so they stay valid, and a line on stderr saying so. Without it the JVM would exit
+ * mid-write.
  *
  * <p>Use in try-with-resources around the runs. Thread-safe.
  */
@@ -22,14 +22,17 @@ final class Interruption implements AutoCloseable {
   private final Thread hook;
 
   private Interruption() {
-    hook = new Thread(() -> {
-      requested.set(true);
-      try {
-        cleanedUp.await(CLEANUP_SECONDS, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "mmuemu-interrupt");
+    hook =
+        new Thread(
+            () -> {
+              requested.set(true);
+              try {
+                cleanedUp.await(CLEANUP_SECONDS, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "mmuemu-interrupt");
   }
 
   /** Installs the hook until {@link #close}. */

@@ -12,14 +12,14 @@ import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.core.trace.json.EventJson;
 
 /**
- * Writes events as JSON lines ({@link EventJson}) to an {@link OutputFile}: a file is moved
- * into place when the run ends (see {@link TraceFile}); a device or FIFO is streamed to.
+ * Writes events as JSON lines ({@link EventJson}) to an {@link OutputFile}: a file is moved into
+ * place when the run ends (see {@link TraceFile}); a device or FIFO is streamed to.
  *
- * <p>At most {@code maxBytes} of events are written: the run goes on, and the trace ends with
- * one marker line, {@code {"truncated":true,...}}, saying where it was cut. A run that stops
- * early (interrupted, failed) ends its trace with one marker line
- * {@code {"stopped":"interrupted"|"failed","cycle":N,"eventsWritten":M[,"error":"..."]}}.
- * Confined to the simulation thread.
+ * <p>At most {@code maxBytes} of events are written: the run goes on, and the trace ends with one
+ * marker line, {@code {"truncated":true,...}}, saying where it was cut. A run that stops early
+ * (interrupted, failed) ends its trace with one marker line {@code
+ * {"stopped":"interrupted"|"failed","cycle":N,"eventsWritten":M[,"error":"..."]}}. Confined to the
+ * simulation thread.
  */
 final class JsonLinesTraceWriter extends TraceFile implements TraceSink {
   private final Writer writer;
@@ -35,7 +35,8 @@ final class JsonLinesTraceWriter extends TraceFile implements TraceSink {
    * @param output where the lines go; this writer commits or aborts it
    * @param maxBytes the most bytes of events to write, or {@code Long.MAX_VALUE}
    */
-  JsonLinesTraceWriter(OutputFile output, Path path, long kindMask, long maxBytes, List<String> tlbLevelNames) {
+  JsonLinesTraceWriter(
+      OutputFile output, Path path, long kindMask, long maxBytes, List<String> tlbLevelNames) {
     super(output, path);
     this.writer = output.writer();
     this.kindMask = kindMask;
@@ -61,8 +62,12 @@ final class JsonLinesTraceWriter extends TraceFile implements TraceSink {
     try {
       if (bytesWritten + lineBytes > maxBytes) {
         eventsNotWritten = 1;
-        writer.append("{\"truncated\":true,\"reason\":\"--trace-max-bytes ").append(Long.toString(maxBytes))
-            .append(" reached\",\"eventsWritten\":").append(Long.toString(events)).append("}\n");
+        writer
+            .append("{\"truncated\":true,\"reason\":\"--trace-max-bytes ")
+            .append(Long.toString(maxBytes))
+            .append(" reached\",\"eventsWritten\":")
+            .append(Long.toString(events))
+            .append("}\n");
         return;
       }
       writer.append(line);
@@ -96,8 +101,12 @@ final class JsonLinesTraceWriter extends TraceFile implements TraceSink {
   @Override
   void endStopped(Stop stop, long cycle, String error) {
     line.setLength(0);
-    line.append("{\"stopped\":\"").append(stop.word).append("\",\"cycle\":").append(cycle)
-        .append(",\"eventsWritten\":").append(events);
+    line.append("{\"stopped\":\"")
+        .append(stop.word)
+        .append("\",\"cycle\":")
+        .append(cycle)
+        .append(",\"eventsWritten\":")
+        .append(events);
     if (error != null) {
       line.append(",\"error\":");
       JsonStrings.append(line, error);

@@ -14,19 +14,26 @@ import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadParam;
 import org.mmuemu.kernel.workload.registry.Workloads;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code mmuemu list}: what is built in. */
-@Command(name = "list", mixinStandardHelpOptions = true,
-    description = "List the built-in machines, the workloads with their parameters, the ISAs, or the event kinds.")
+@Command(
+    name = "list",
+    mixinStandardHelpOptions = true,
+    description =
+        "List the built-in machines, the workloads with their parameters, the ISAs, or the event kinds.")
 final class ListCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   /** What can be listed. */
-  enum What { machines, workloads, isas, events }
+  enum What {
+    machines,
+    workloads,
+    isas,
+    events
+  }
 
   @Parameters(index = "0", paramLabel = "<what>", description = "One of: ${COMPLETION-CANDIDATES}.")
   What what;
@@ -40,7 +47,12 @@ final class ListCommand implements Callable<Integer> {
         MachineConfigLoader loader = new MachineConfigLoader(registry);
         for (String name : loader.builtInMachineNames()) {
           LoadedMachine machine = RunExecutor.loadMachine(registry, name, List.of());
-          out.printf(Locale.ROOT, "%-22s %-6s %3d cores  %s%n", name, machine.spec().isa(), machine.spec().cores(),
+          out.printf(
+              Locale.ROOT,
+              "%-22s %-6s %3d cores  %s%n",
+              name,
+              machine.spec().isa(),
+              machine.spec().cores(),
               firstSentence(machine.spec().description()));
         }
       }
@@ -49,7 +61,8 @@ final class ListCommand implements Callable<Integer> {
           printWorkload(out, workload);
         }
         out.println("replay (mmuemu replay --trace-file F)");
-        out.println("  replays a valgrind lackey memory trace on core 0; see 'mmuemu replay --help'");
+        out.println(
+            "  replays a valgrind lackey memory trace on core 0; see 'mmuemu replay --help'");
       }
       case isas -> {
         for (String id : registry.ids()) {
@@ -72,9 +85,17 @@ final class ListCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "%s%n  %s%n", workload.name(), workload.description());
     for (WorkloadParam param : workload.params()) {
       String defaultText = param.defaultValue() == null ? "computed" : param.defaultValue();
-      String allowed = param.type() == WorkloadParam.Type.CHOICE ? " [" + String.join("|", param.choices()) + "]" : "";
-      out.printf(Locale.ROOT, "  --param %-18s default %-8s %s%s%n", param.name() + "=", defaultText,
-          param.description(), allowed);
+      String allowed =
+          param.type() == WorkloadParam.Type.CHOICE
+              ? " [" + String.join("|", param.choices()) + "]"
+              : "";
+      out.printf(
+          Locale.ROOT,
+          "  --param %-18s default %-8s %s%s%n",
+          param.name() + "=",
+          defaultText,
+          param.description(),
+          allowed);
     }
   }
 

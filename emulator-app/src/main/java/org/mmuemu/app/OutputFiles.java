@@ -10,8 +10,8 @@ final class OutputFiles {
   private OutputFiles() {}
 
   /**
-   * Writes {@code text} to {@code target}: a file atomically (readers see the old file or the
-   * whole new one, permissions kept), a device or FIFO streamed to.
+   * Writes {@code text} to {@code target}: a file atomically (readers see the old file or the whole
+   * new one, permissions kept), a device or FIFO streamed to.
    *
    * @param flag the option that named the file, for the error message
    */

@@ -14,14 +14,14 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.run.RunObserver;
 
 /**
- * A progress bar on stderr for long runs (me.tongfei progressbar): a single run shows the
- * simulated cycles done and their rate (a run's length is not known ahead, so there is no ETA);
- * {@code compare} and {@code sweep} show the columns or runs done with an ETA, and each running
- * column's simulated cycles.
+ * A progress bar on stderr for long runs (me.tongfei progressbar): a single run shows the simulated
+ * cycles done and their rate (a run's length is not known ahead, so there is no ETA); {@code
+ * compare} and {@code sweep} show the columns or runs done with an ETA, and each running column's
+ * simulated cycles.
  *
- * <p>It reads the cycles through a {@link RunObserver} at the run's cancellation polls, which
- * only read the machine's clocks, so a run is byte-identical with or without the bar. Observers
- * may be called from several simulation threads; the bar is thread-safe.
+ * <p>It reads the cycles through a {@link RunObserver} at the run's cancellation polls, which only
+ * read the machine's clocks, so a run is byte-identical with or without the bar. Observers may be
+ * called from several simulation threads; the bar is thread-safe.
  */
 final class ProgressDisplay implements AutoCloseable {
   private static final long MEGA = 1_000_000;
@@ -37,11 +37,14 @@ final class ProgressDisplay implements AutoCloseable {
   }
 
   /**
-   * Whether to show a bar: not with {@code --quiet}, not when the JVM has no interactive
-   * console (output redirected), not in CI ({@code CI} set) and not on a dumb terminal.
+   * Whether to show a bar: not with {@code --quiet}, not when the JVM has no interactive console
+   * (output redirected), not in CI ({@code CI} set) and not on a dumb terminal.
    */
-  static boolean wanted(boolean quiet, boolean interactiveConsole, Map<String, String> environment) {
-    return !quiet && interactiveConsole && !environment.containsKey("CI")
+  static boolean wanted(
+      boolean quiet, boolean interactiveConsole, Map<String, String> environment) {
+    return !quiet
+        && interactiveConsole
+        && !environment.containsKey("CI")
         && !"dumb".equals(environment.get("TERM"));
   }
 
@@ -50,9 +53,9 @@ final class ProgressDisplay implements AutoCloseable {
   }
 
   /**
-   * Whether the JVM talks to a terminal. Before Java 22 {@link System#console()} is null unless
-   * it does; from Java 22 it may return a console for redirected output too, and
-   * {@code Console.isTerminal()} (called reflectively: the build targets Java 17) tells.
+   * Whether the JVM talks to a terminal. Before Java 22 {@link System#console()} is null unless it
+   * does; from Java 22 it may return a console for redirected output too, and {@code
+   * Console.isTerminal()} (called reflectively: the build targets Java 17) tells.
    */
   static boolean interactiveConsole() {
     Console console = System.console();
@@ -70,9 +73,15 @@ final class ProgressDisplay implements AutoCloseable {
 
   /** A bar of simulated cycles for one run; null consumer means the terminal's stderr. */
   static ProgressDisplay forRun(String taskName, ProgressBarConsumer consumer) {
-    ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(taskName).setInitialMax(-1)
-        .setUnit(" M cycles", 1).showSpeed().setSpeedUnit(ChronoUnit.SECONDS).setUpdateIntervalMillis(250)
-        .clearDisplayOnFinish();
+    ProgressBarBuilder builder =
+        new ProgressBarBuilder()
+            .setTaskName(taskName)
+            .setInitialMax(-1)
+            .setUnit(" M cycles", 1)
+            .showSpeed()
+            .setSpeedUnit(ChronoUnit.SECONDS)
+            .setUpdateIntervalMillis(250)
+            .clearDisplayOnFinish();
     if (consumer != null) {
       builder.setConsumer(consumer);
     }
@@ -80,9 +89,14 @@ final class ProgressDisplay implements AutoCloseable {
   }
 
   /** A bar of finished columns or runs, with each running one's simulated cycles. */
-  static ProgressDisplay forBatch(String taskName, List<String> labels, ProgressBarConsumer consumer) {
-    ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(taskName).setInitialMax(labels.size())
-        .setUpdateIntervalMillis(250).clearDisplayOnFinish();
+  static ProgressDisplay forBatch(
+      String taskName, List<String> labels, ProgressBarConsumer consumer) {
+    ProgressBarBuilder builder =
+        new ProgressBarBuilder()
+            .setTaskName(taskName)
+            .setInitialMax(labels.size())
+            .setUpdateIntervalMillis(250)
+            .clearDisplayOnFinish();
     if (consumer != null) {
       builder.setConsumer(consumer);
     }
@@ -122,7 +136,8 @@ final class ProgressDisplay implements AutoCloseable {
     for (int i = 0; i < labels.size(); i++) {
       long value = cycles.get(i);
       if (value > 0) {
-        running.add(String.format(Locale.ROOT, "%s %.1fM cycles", labels.get(i), value / (double) MEGA));
+        running.add(
+            String.format(Locale.ROOT, "%s %.1fM cycles", labels.get(i), value / (double) MEGA));
       }
     }
     return String.join(", ", running);

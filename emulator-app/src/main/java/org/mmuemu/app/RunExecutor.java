@@ -22,14 +22,13 @@ import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.EventKind;
-import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 
 /**
- * Loads the machine, runs the simulation, adds the host facts, writes the result and prints
- * the summary: the part {@code run} and {@code replay} share.
+ * Loads the machine, runs the simulation, adds the host facts, writes the result and prints the
+ * summary: the part {@code run} and {@code replay} share.
  */
 final class RunExecutor {
   private final PrintWriter out;
@@ -56,10 +55,19 @@ final class RunExecutor {
       if (ProgressDisplay.wanted(options.quiet || options.json)) {
         progress = ProgressDisplay.forRun(workload.name() + " on " + loaded.spec().name(), null);
       }
-      result = SimulationRunner.runWithStats(registry, loaded, workload, params, options.seed,
-          trace == null ? List.of() : List.of(trace.sink()), interruption::requested,
-          RunObserver.all(trace == null ? RunObserver.NONE : trace.observer(),
-              progress == null ? RunObserver.NONE : progress.runObserver())).result();
+      result =
+          SimulationRunner.runWithStats(
+                  registry,
+                  loaded,
+                  workload,
+                  params,
+                  options.seed,
+                  trace == null ? List.of() : List.of(trace.sink()),
+                  interruption::requested,
+                  RunObserver.all(
+                      trace == null ? RunObserver.NONE : trace.observer(),
+                      progress == null ? RunObserver.NONE : progress.runObserver()))
+              .result();
       if (trace != null) {
         trace.complete();
       }
@@ -69,8 +77,9 @@ final class RunExecutor {
       }
     } catch (CancellationException e) {
       // Ended here, before the hooks let the JVM exit: the trace is kept whole, the result is not.
-      err.println("interrupted (Ctrl-C or SIGTERM): the run stopped; " + whatWasKept(trace, TraceFile.Stop.INTERRUPTED,
-          null));
+      err.println(
+          "interrupted (Ctrl-C or SIGTERM): the run stopped; "
+              + whatWasKept(trace, TraceFile.Stop.INTERRUPTED, null));
       err.flush();
       return ExitCodes.INTERRUPTED;
     } catch (WorkloadException e) {
@@ -80,9 +89,11 @@ final class RunExecutor {
     } catch (OutputFileException e) {
       throw new UserInputException(e.getMessage());
     } catch (UncheckedIOException e) {
-      throw new UserInputException("--trace " + options.trace + ": cannot write (" + e.getCause().getMessage() + ")");
+      throw new UserInputException(
+          "--trace " + options.trace + ": cannot write (" + e.getCause().getMessage() + ")");
     } catch (IOException e) {
-      throw new UserInputException("--out " + options.out + ": cannot write (" + e.getMessage() + ")");
+      throw new UserInputException(
+          "--out " + options.out + ": cannot write (" + e.getMessage() + ")");
     } catch (RuntimeException | Error e) {
       TraceFile.stopUnexpected(trace, e);
       throw e;
@@ -104,12 +115,14 @@ final class RunExecutor {
     }
     if (!options.quiet) {
       // With the result on stdout (--json, --out -) the summary goes to stderr.
-      boolean resultOnStdout = options.json || (options.out != null && options.out.toString().equals("-"));
+      boolean resultOnStdout =
+          options.json || (options.out != null && options.out.toString().equals("-"));
       PrintWriter summaryStream = resultOnStdout ? err : out;
       new Summary(result, loaded.spec().frequencyGHz()).print(summaryStream, options.out);
       if (trace instanceof JsonLinesTraceWriter lines && lines.eventsNotWritten() > 0) {
-        summaryStream.printf("  %-22s cut at --trace-max-bytes %d: %,d events written, %,d left out%n", "trace",
-            traceMaxBytes(), lines.events(), lines.eventsNotWritten());
+        summaryStream.printf(
+            "  %-22s cut at --trace-max-bytes %d: %,d events written, %,d left out%n",
+            "trace", traceMaxBytes(), lines.events(), lines.eventsNotWritten());
       }
       summaryStream.flush();
     }
@@ -121,13 +134,17 @@ final class RunExecutor {
     if (trace == null && options.out == null) {
       return new UserInputException(message);
     }
-    return new UserInputException(List.of(message, whatWasKept(trace, TraceFile.Stop.FAILED, message)));
+    return new UserInputException(
+        List.of(message, whatWasKept(trace, TraceFile.Stop.FAILED, message)));
   }
 
-  /** Ends the trace of a run that stopped early and says what was kept: the trace, never the result. */
+  /**
+   * Ends the trace of a run that stopped early and says what was kept: the trace, never the result.
+   */
   private String whatWasKept(TraceFile trace, TraceFile.Stop stop, String error) {
-    return TraceFile.keptMessage(options.out == null ? "no result written" : "no result written (--out "
-        + options.out + ")", trace == null ? List.of() : List.of(trace.stop(stop, error)));
+    return TraceFile.keptMessage(
+        options.out == null ? "no result written" : "no result written (--out " + options.out + ")",
+        trace == null ? List.of() : List.of(trace.stop(stop, error)));
   }
 
   static OutputFile openOutput(String flag, Path path) throws UserInputException {
@@ -149,8 +166,10 @@ final class RunExecutor {
       }
       return bytes;
     } catch (IllegalArgumentException e) {
-      throw new UserInputException("--trace-max-bytes: " + options.traceMaxBytes
-          + " (expected: a positive size such as 1000000 or 100MiB)");
+      throw new UserInputException(
+          "--trace-max-bytes: "
+              + options.traceMaxBytes
+              + " (expected: a positive size such as 1000000 or 100MiB)");
     }
   }
 
@@ -162,14 +181,21 @@ final class RunExecutor {
     long traceMask = traceMask(options.trace, options.traceEvents.traceEvents);
     if (options.trace == null) {
       if (options.traceMaxBytes != null) {
-        throw new UserInputException("--trace-max-bytes: needs --trace <file> to say where the events go");
+        throw new UserInputException(
+            "--trace-max-bytes: needs --trace <file> to say where the events go");
       }
       return null;
     }
     if (options.traceFormat.traceFormat == TraceFormat.chrome && options.traceMaxBytes != null) {
       throw new UserInputException("--trace-max-bytes: only for --trace-format jsonl");
     }
-    return TraceFile.open(options.trace, options.traceFormat.traceFormat, loaded, traceMask, 1, loaded.spec().name(),
+    return TraceFile.open(
+        options.trace,
+        options.traceFormat.traceFormat,
+        loaded,
+        traceMask,
+        1,
+        loaded.spec().name(),
         traceMaxBytes());
   }
 
@@ -177,7 +203,8 @@ final class RunExecutor {
   static long traceMask(Path trace, List<String> traceEvents) throws UserInputException {
     if (trace == null) {
       if (!traceEvents.isEmpty()) {
-        throw new UserInputException("--trace-events: needs --trace <file> to say where the events go");
+        throw new UserInputException(
+            "--trace-events: needs --trace <file> to say where the events go");
       }
       return 0;
     }
@@ -186,8 +213,11 @@ final class RunExecutor {
       for (EventKind kind : EventKind.values()) {
         mask |= kind.bit();
       }
-      mask &= ~(EventKind.TLB_HIT.bit() | EventKind.TLB_FILL.bit() | EventKind.FRAME_ALLOC.bit()
-          | EventKind.FRAME_FREE.bit());
+      mask &=
+          ~(EventKind.TLB_HIT.bit()
+              | EventKind.TLB_FILL.bit()
+              | EventKind.FRAME_ALLOC.bit()
+              | EventKind.FRAME_FREE.bit());
     }
     for (String name : traceEvents) {
       if (name.trim().equalsIgnoreCase("all")) {

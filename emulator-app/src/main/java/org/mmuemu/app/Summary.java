@@ -25,41 +25,103 @@ final class Summary {
   void print(PrintWriter w, Path resultFile) {
     RunResult.MachineInfo machine = result.machine();
     // The machine name and parameters come from the user's config and flags.
-    w.println(TerminalText.escape(String.format(Locale.ROOT, "%s on %s (%s, %d cores), seed %d",
-        result.workload().name(), machine.name(), machine.isa(), machine.cores(), result.seed())));
+    w.println(
+        TerminalText.escape(
+            String.format(
+                Locale.ROOT,
+                "%s on %s (%s, %d cores), seed %d",
+                result.workload().name(),
+                machine.name(),
+                machine.isa(),
+                machine.cores(),
+                result.seed())));
     if (!result.workload().params().isEmpty()) {
       StringBuilder params = new StringBuilder();
-      result.workload().params().forEach((k, v) -> params.append(params.length() == 0 ? "" : " ").append(k)
-          .append('=').append(v));
+      result
+          .workload()
+          .params()
+          .forEach(
+              (k, v) ->
+                  params.append(params.length() == 0 ? "" : " ").append(k).append('=').append(v));
       line(w, "params", TerminalText.escape(params.toString()));
     }
     long cycles = result.cycles().total();
-    line(w, "simulated", String.format(Locale.ROOT, "%,d cycles (%.1f us at %.2f GHz), %,d translations", cycles,
-        cycles / (frequencyGHz * 1000.0), frequencyGHz, result.translations()));
+    line(
+        w,
+        "simulated",
+        String.format(
+            Locale.ROOT,
+            "%,d cycles (%.1f us at %.2f GHz), %,d translations",
+            cycles,
+            cycles / (frequencyGHz * 1000.0),
+            frequencyGHz,
+            result.translations()));
     for (Map.Entry<String, TlbCounts> level : result.tlb().entrySet()) {
       TlbCounts counts = level.getValue();
-      line(w, "tlb " + level.getKey(), String.format(Locale.ROOT, "%,d lookups, %,d misses (%s hit)",
-          counts.lookups(), counts.misses(), percent(counts.hits(), counts.lookups())));
+      line(
+          w,
+          "tlb " + level.getKey(),
+          String.format(
+              Locale.ROOT,
+              "%,d lookups, %,d misses (%s hit)",
+              counts.lookups(),
+              counts.misses(),
+              percent(counts.hits(), counts.lookups())));
     }
     RunResult.Walks walks = result.walks();
-    line(w, "walks", walks.count() == 0 ? "none" : String.format(Locale.ROOT,
-        "%,d, %.2f memory refs each, %s start below a walk-cache hit; cycles mean %.1f p50 %d p99 %d max %d",
-        walks.count(), walks.memoryRefs() / (double) walks.count(), percent(walks.pwcHits(), walks.count()),
-        walks.cycles().mean(), walks.cycles().p50(), walks.cycles().p99(), walks.cycles().max()));
+    line(
+        w,
+        "walks",
+        walks.count() == 0
+            ? "none"
+            : String.format(
+                Locale.ROOT,
+                "%,d, %.2f memory refs each, %s start below a walk-cache hit; cycles mean %.1f p50 %d p99 %d max %d",
+                walks.count(),
+                walks.memoryRefs() / (double) walks.count(),
+                percent(walks.pwcHits(), walks.count()),
+                walks.cycles().mean(),
+                walks.cycles().p50(),
+                walks.cycles().p99(),
+                walks.cycles().max()));
     for (Map.Entry<String, LatencySummary> op : result.latency().entrySet()) {
       LatencySummary s = op.getValue();
-      line(w, op.getKey(), String.format(Locale.ROOT, "%,d, cycles mean %.1f p50 %d p90 %d p99 %d max %d", s.count(),
-          s.mean(), s.p50(), s.p90(), s.p99(), s.max()));
+      line(
+          w,
+          op.getKey(),
+          String.format(
+              Locale.ROOT,
+              "%,d, cycles mean %.1f p50 %d p90 %d p99 %d max %d",
+              s.count(),
+              s.mean(),
+              s.p50(),
+              s.p90(),
+              s.p99(),
+              s.max()));
     }
     RunResult.Maintenance maintenance = result.maintenance();
     if (maintenance.byInstruction().isEmpty()) {
       line(w, "maintenance", "none");
     } else {
       StringBuilder counts = new StringBuilder();
-      maintenance.byInstruction().forEach((name, count) -> counts.append(counts.length() == 0 ? "" : ", ")
-          .append(name).append(" ").append(String.format(Locale.ROOT, "%,d", count)));
-      line(w, "maintenance", counts + String.format(Locale.ROOT, "; %,d IPIs, %,d full flushes", maintenance.ipis(),
-          maintenance.fullFlushes()));
+      maintenance
+          .byInstruction()
+          .forEach(
+              (name, count) ->
+                  counts
+                      .append(counts.length() == 0 ? "" : ", ")
+                      .append(name)
+                      .append(" ")
+                      .append(String.format(Locale.ROOT, "%,d", count)));
+      line(
+          w,
+          "maintenance",
+          counts
+              + String.format(
+                  Locale.ROOT,
+                  "; %,d IPIs, %,d full flushes",
+                  maintenance.ipis(),
+                  maintenance.fullFlushes()));
     }
     if (result.violationCounts().isEmpty()) {
       line(w, "violations", "none");
@@ -70,7 +132,13 @@ final class Summary {
         if (shown++ == VIOLATIONS_SHOWN) {
           break;
         }
-        w.printf(Locale.ROOT, "    %s core %d cycle %d: %s%n", v.kind(), v.core(), v.cycle(), v.detail());
+        w.printf(
+            Locale.ROOT,
+            "    %s core %d cycle %d: %s%n",
+            v.kind(),
+            v.core(),
+            v.cycle(),
+            v.detail());
       }
     }
     printWorkloadLog(w);
@@ -79,8 +147,15 @@ final class Summary {
     }
     RunResult.Host host = result.host();
     if (host != null) {
-      line(w, "host", String.format(Locale.ROOT, "%.2f s, %,.0f translations/s, mmuemu %s", host.wallSeconds(),
-          host.translationsPerSecond(), host.version()));
+      line(
+          w,
+          "host",
+          String.format(
+              Locale.ROOT,
+              "%.2f s, %,.0f translations/s, mmuemu %s",
+              host.wallSeconds(),
+              host.translationsPerSecond(),
+              host.version()));
     }
   }
 

@@ -26,41 +26,58 @@ import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code mmuemu sweep}: a parameter grid as independent indexed runs that any batch system can
- * execute ({@code expand} writes the plan, {@code run --index N} runs one, {@code aggregate}
- * merges the results into a CSV and an HTML report).
+ * execute ({@code expand} writes the plan, {@code run --index N} runs one, {@code aggregate} merges
+ * the results into a CSV and an HTML report).
  */
-@Command(name = "sweep", mixinStandardHelpOptions = true,
-    description = "Expand a parameter grid into indexed runs, run them (one by index, or all), aggregate the results.",
+@Command(
+    name = "sweep",
+    mixinStandardHelpOptions = true,
+    description =
+        "Expand a parameter grid into indexed runs, run them (one by index, or all), aggregate the results.",
     subcommands = {SweepCommand.Expand.class, SweepCommand.Run.class, SweepCommand.Aggregate.class},
-    footer = {"", "Example:", "  mmuemu sweep expand --grid sweep.json --plan plan.json",
-        "  mmuemu sweep run --plan plan.json --all --jobs 4 --out-dir results",
-        "  mmuemu sweep aggregate --plan plan.json --out-dir results --csv all.csv --report sweep.html"})
+    footer = {
+      "",
+      "Example:",
+      "  mmuemu sweep expand --grid sweep.json --plan plan.json",
+      "  mmuemu sweep run --plan plan.json --all --jobs 4 --out-dir results",
+      "  mmuemu sweep aggregate --plan plan.json --out-dir results --csv all.csv --report sweep.html"
+    })
 final class SweepCommand implements Runnable {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (expand, run, aggregate)");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "a subcommand is required (expand, run, aggregate)");
   }
 
   /** {@code sweep expand}: the grid's runs, each with its config hash, into a plan file. */
-  @Command(name = "expand", mixinStandardHelpOptions = true,
-      description = "Write the plan: every run of the grid (machines x params x variants x sets x seeds), indexed.")
+  @Command(
+      name = "expand",
+      mixinStandardHelpOptions = true,
+      description =
+          "Write the plan: every run of the grid (machines x params x variants x sets x seeds), indexed.")
   static final class Expand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Option(names = "--grid", required = true, paramLabel = "<sweep.json>", description = "The grid.")
+    @Option(
+        names = "--grid",
+        required = true,
+        paramLabel = "<sweep.json>",
+        description = "The grid.")
     Path grid;
 
-    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "Where the plan goes.")
+    @Option(
+        names = "--plan",
+        required = true,
+        paramLabel = "<plan.json>",
+        description = "Where the plan goes.")
     Path plan;
 
     @Override
@@ -81,17 +98,34 @@ final class SweepCommand implements Runnable {
         try {
           machine = RunExecutor.loadMachine(registry, point.machine(), point.sets());
         } catch (UserInputException e) {
-          e.lines().forEach(line -> problems.add("run " + index + " " + point.axes() + ": " + line));
+          e.lines()
+              .forEach(line -> problems.add("run " + index + " " + point.axes() + ": " + line));
           continue;
         }
-        String id = SweepPlan.runId(machine.configSha256(), sweepGrid.workload(), point.params(), point.seed());
+        String id =
+            SweepPlan.runId(
+                machine.configSha256(), sweepGrid.workload(), point.params(), point.seed());
         if (ids.contains(id)) {
-          problems.add("run " + index + " " + point.axes() + ": the same run as run " + ids.indexOf(id)
-              + " (expected: every grid point to differ)");
+          problems.add(
+              "run "
+                  + index
+                  + " "
+                  + point.axes()
+                  + ": the same run as run "
+                  + ids.indexOf(id)
+                  + " (expected: every grid point to differ)");
         }
         ids.add(id);
-        runs.add(new SweepPlan.Run(index, id, point.machine(), machine.configSha256(), point.sets(), point.params(),
-            point.seed(), point.axes()));
+        runs.add(
+            new SweepPlan.Run(
+                index,
+                id,
+                point.machine(),
+                machine.configSha256(),
+                point.sets(),
+                point.params(),
+                point.seed(),
+                point.axes()));
       }
       if (!problems.isEmpty()) {
         throw new UserInputException(problems);
@@ -110,37 +144,50 @@ final class SweepCommand implements Runnable {
   }
 
   /** {@code sweep run}: one run by index, or all of them; a run whose result exists is skipped. */
-  @Command(name = "run", mixinStandardHelpOptions = true,
-      description = "Run one planned run (--index N, as a batch array task) or all (--all); a run whose result file "
-          + "exists is skipped, so re-running is safe. Results are <out-dir>/<run id>.json; a run with violations "
-          + "still exits 0 (violations are data here: aggregate reports them).")
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description =
+          "Run one planned run (--index N, as a batch array task) or all (--all); a run whose result file "
+              + "exists is skipped, so re-running is safe. Results are <out-dir>/<run id>.json; a run with violations "
+              + "still exits 0 (violations are data here: aggregate reports them).")
   static final class Run implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Mixin
-    PlanOption planOption;
+    @Mixin PlanOption planOption;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Which which;
 
     static final class Which {
-      @Option(names = "--index", paramLabel = "N", description = "The run to do (0-based; Kubernetes "
-          + "JOB_COMPLETION_INDEX, Slurm SLURM_ARRAY_TASK_ID).")
+      @Option(
+          names = "--index",
+          paramLabel = "N",
+          description =
+              "The run to do (0-based; Kubernetes "
+                  + "JOB_COMPLETION_INDEX, Slurm SLURM_ARRAY_TASK_ID).")
       Integer index;
 
       @Option(names = "--all", description = "Do every run of the plan.")
       boolean all;
     }
 
-    @Option(names = "--out-dir", required = true, paramLabel = "<dir>", description = "Where results go (created).")
+    @Option(
+        names = "--out-dir",
+        required = true,
+        paramLabel = "<dir>",
+        description = "Where results go (created).")
     Path outDir;
 
-    @Option(names = "--jobs", paramLabel = "J", description = "With --all: runs at once (default: the host's "
-        + "processors).")
+    @Option(
+        names = "--jobs",
+        paramLabel = "J",
+        description = "With --all: runs at once (default: the host's " + "processors).")
     Integer jobs;
 
-    @Option(names = {"-q", "--quiet"}, description = "Print nothing on success.")
+    @Option(
+        names = {"-q", "--quiet"},
+        description = "Print nothing on success.")
     boolean quiet;
 
     @Override
@@ -152,8 +199,12 @@ final class SweepCommand implements Runnable {
       } else {
         int index = which.index;
         if (index < 0 || index >= sweepPlan.runs().size()) {
-          throw new UserInputException("--index: " + index + " (expected: 0 to " + (sweepPlan.runs().size() - 1)
-              + ", the plan's runs)");
+          throw new UserInputException(
+              "--index: "
+                  + index
+                  + " (expected: 0 to "
+                  + (sweepPlan.runs().size() - 1)
+                  + ", the plan's runs)");
         }
         selected = List.of(sweepPlan.runs().get(index));
       }
@@ -164,13 +215,15 @@ final class SweepCommand implements Runnable {
       try {
         Files.createDirectories(outDir);
       } catch (IOException e) {
-        throw new UserInputException("--out-dir " + outDir + ": cannot create (" + e.getMessage() + ")");
+        throw new UserInputException(
+            "--out-dir " + outDir + ": cannot create (" + e.getMessage() + ")");
       }
       Workload workload;
       try {
         workload = Workloads.get(sweepPlan.workload());
       } catch (WorkloadException e) {
-        throw new UserInputException("--plan " + planOption.plan + ": /workload: " + e.getMessage());
+        throw new UserInputException(
+            "--plan " + planOption.plan + ": /workload: " + e.getMessage());
       }
       IsaRegistry registry = IsaRegistry.load();
       PrintWriter out = spec.commandLine().getOut();
@@ -180,13 +233,22 @@ final class SweepCommand implements Runnable {
       }
       List<String> lines;
       try {
-        lines = ParallelRuns.runObserved("sweep", selected.stream().map(run -> "run " + run.index()).toList(), tasks,
-            poolSize, ProgressDisplay.wanted(quiet), () -> {
-              spec.commandLine().getErr().println("interrupted (Ctrl-C or SIGTERM): runs in progress stopped and "
-                  + "wrote nothing; finished results are kept, and running the same command again does only what is "
-                  + "missing");
-              spec.commandLine().getErr().flush();
-            });
+        lines =
+            ParallelRuns.runObserved(
+                "sweep",
+                selected.stream().map(run -> "run " + run.index()).toList(),
+                tasks,
+                poolSize,
+                ProgressDisplay.wanted(quiet),
+                () -> {
+                  spec.commandLine()
+                      .getErr()
+                      .println(
+                          "interrupted (Ctrl-C or SIGTERM): runs in progress stopped and "
+                              + "wrote nothing; finished results are kept, and running the same command again does only what is "
+                              + "missing");
+                  spec.commandLine().getErr().flush();
+                });
       } catch (CancellationException e) {
         return ExitCodes.INTERRUPTED;
       }
@@ -197,8 +259,13 @@ final class SweepCommand implements Runnable {
       return ExitCodes.OK;
     }
 
-    private String runOne(IsaRegistry registry, Workload workload, SweepPlan.Run run, BooleanSupplier cancelled,
-        RunObserver observer) throws UserInputException {
+    private String runOne(
+        IsaRegistry registry,
+        Workload workload,
+        SweepPlan.Run run,
+        BooleanSupplier cancelled,
+        RunObserver observer)
+        throws UserInputException {
       Path result = run.resultFile(outDir);
       String name = "run " + run.index() + " (" + run.id() + ")";
       if (Files.exists(result)) {
@@ -206,14 +273,30 @@ final class SweepCommand implements Runnable {
       }
       LoadedMachine machine = RunExecutor.loadMachine(registry, run.machine(), run.sets());
       if (!machine.configSha256().equals(run.configSha256())) {
-        throw new UserInputException(name + ": machine " + run.machine() + " resolves to config "
-            + machine.configSha256() + ", not the planned " + run.configSha256() + " (the config changed since "
-            + "'sweep expand': expand again)");
+        throw new UserInputException(
+            name
+                + ": machine "
+                + run.machine()
+                + " resolves to config "
+                + machine.configSha256()
+                + ", not the planned "
+                + run.configSha256()
+                + " (the config changed since "
+                + "'sweep expand': expand again)");
       }
       RunResult runResult;
       try {
-        runResult = SimulationRunner.runWithStats(registry, machine, workload, run.params(), run.seed(), List.of(),
-            cancelled, observer).result();
+        runResult =
+            SimulationRunner.runWithStats(
+                    registry,
+                    machine,
+                    workload,
+                    run.params(),
+                    run.seed(),
+                    List.of(),
+                    cancelled,
+                    observer)
+                .result();
       } catch (WorkloadException e) {
         throw new UserInputException(name + ": " + e.getMessage());
       } catch (SimulatedOutOfMemoryException e) {
@@ -225,23 +308,31 @@ final class SweepCommand implements Runnable {
   }
 
   /** {@code sweep aggregate}: every run's result into a CSV and an HTML report with plots. */
-  @Command(name = "aggregate", mixinStandardHelpOptions = true,
-      description = "Merge the results of a plan's runs into a CSV (a row per run) and an HTML report that plots "
-          + "metrics against each numeric swept parameter.")
+  @Command(
+      name = "aggregate",
+      mixinStandardHelpOptions = true,
+      description =
+          "Merge the results of a plan's runs into a CSV (a row per run) and an HTML report that plots "
+              + "metrics against each numeric swept parameter.")
   static final class Aggregate implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Mixin
-    PlanOption planOption;
+    @Mixin PlanOption planOption;
 
-    @Option(names = "--out-dir", required = true, paramLabel = "<dir>", description = "Where the results are.")
+    @Option(
+        names = "--out-dir",
+        required = true,
+        paramLabel = "<dir>",
+        description = "Where the results are.")
     Path outDir;
 
     @Option(names = "--csv", paramLabel = "<all.csv>", description = "Write the CSV here.")
     Path csv;
 
-    @Option(names = "--report", paramLabel = "<sweep.html>", description = "Write the HTML report here.")
+    @Option(
+        names = "--report",
+        paramLabel = "<sweep.html>",
+        description = "Write the HTML report here.")
     Path report;
 
     @Override
@@ -259,14 +350,28 @@ final class SweepCommand implements Runnable {
         try {
           result = ResultJson.fromJson(Files.readString(file));
         } catch (IOException | RuntimeException e) {
-          throw new UserInputException(file + ": not a result JSON (" + e.getMessage() + "); delete it and run "
-              + "index " + run.index() + " again");
+          throw new UserInputException(
+              file
+                  + ": not a result JSON ("
+                  + e.getMessage()
+                  + "); delete it and run "
+                  + "index "
+                  + run.index()
+                  + " again");
         }
         runs.add(new SweepReport.SweepRun(run.index(), run.id(), run.axes(), result));
       }
       if (!missing.isEmpty()) {
-        throw new UserInputException("--out-dir " + outDir + ": no result yet for runs " + missing
-            + " (run them with 'mmuemu sweep run --plan " + planOption.plan + " --index N --out-dir " + outDir + "')");
+        throw new UserInputException(
+            "--out-dir "
+                + outDir
+                + ": no result yet for runs "
+                + missing
+                + " (run them with 'mmuemu sweep run --plan "
+                + planOption.plan
+                + " --index N --out-dir "
+                + outDir
+                + "')");
       }
       SweepReport sweepReport = new SweepReport(sweepPlan.workload(), sweepPlan.axes(), runs);
       PrintWriter out = spec.commandLine().getOut();
@@ -278,7 +383,8 @@ final class SweepCommand implements Runnable {
         out.println("wrote " + csv);
       }
       if (report != null) {
-        OutputFiles.write(report, "--report", ReportTemplates.html("sweep.html.mustache", sweepReport));
+        OutputFiles.write(
+            report, "--report", ReportTemplates.html("sweep.html.mustache", sweepReport));
         out.println("wrote " + report);
       }
       out.flush();
@@ -288,7 +394,11 @@ final class SweepCommand implements Runnable {
 
   /** {@code --plan} of the commands that read a plan ({@code run}, {@code aggregate}). */
   static final class PlanOption {
-    @Option(names = "--plan", required = true, paramLabel = "<plan.json>", description = "The plan.")
+    @Option(
+        names = "--plan",
+        required = true,
+        paramLabel = "<plan.json>",
+        description = "The plan.")
     Path plan;
   }
 }

@@ -25,19 +25,21 @@ import java.util.Set;
  * }</pre>
  *
  * <p>Every key but {@code machines} and {@code workload} is optional; {@code seeds} defaults to
- * {@code [1]}. A variant is the override {@code /kernel/variants/<name>}. {@link #expand} lists
- * the runs in a fixed order (machines outermost, then params, variants and sets in file order,
- * seeds innermost), so the same grid always gives the same indices.
+ * {@code [1]}. A variant is the override {@code /kernel/variants/<name>}. {@link #expand} lists the
+ * runs in a fixed order (machines outermost, then params, variants and sets in file order, seeds
+ * innermost), so the same grid always gives the same indices.
  *
  * @param axes every swept dimension but the machine, in expansion order
  */
 record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<Long> seeds) {
-  private static final ObjectMapper STRICT = JsonMapper.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private static final ObjectMapper STRICT =
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   /** What an axis sets. */
   enum AxisKind {
-    PARAM("param"), VARIANT("variant"), SET("set");
+    PARAM("param"),
+    VARIANT("variant"),
+    SET("set");
 
     final String prefix;
 
@@ -60,7 +62,11 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
   }
 
   /** One point of the grid, before any config is loaded. */
-  record Point(String machine, Map<String, String> params, List<String> sets, long seed,
+  record Point(
+      String machine,
+      Map<String, String> params,
+      List<String> sets,
+      long seed,
       Map<String, String> axes) {}
 
   static SweepGrid read(Path file) throws UserInputException {
@@ -69,8 +75,11 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
     try {
       root = STRICT.readTree(Files.readString(file));
     } catch (JsonProcessingException e) {
-      throw new UserInputException(where + "not valid JSON: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+      throw new UserInputException(
+          where
+              + "not valid JSON: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
     } catch (IOException e) {
       throw new UserInputException("--grid " + file + ": cannot read (" + e.getMessage() + ")");
     }
@@ -78,24 +87,38 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
       throw new UserInputException(where + "/: (expected: an object with machines and workload)");
     }
     List<String> problems = new ArrayList<>();
-    for (Iterator<String> it = root.fieldNames(); it.hasNext();) {
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!Set.of("machines", "workload", "params", "variants", "sets", "seeds").contains(key)) {
-        problems.add(where + "/" + key + ": unknown key (expected one of: machines, params, seeds, sets, variants, "
-            + "workload)");
+        problems.add(
+            where
+                + "/"
+                + key
+                + ": unknown key (expected one of: machines, params, seeds, sets, variants, "
+                + "workload)");
       }
     }
     List<String> machines = new ArrayList<>();
     JsonNode machineNodes = root.get("machines");
     if (machineNodes == null || !machineNodes.isArray() || machineNodes.isEmpty()) {
-      problems.add(where + "/machines: " + describe(machineNodes) + " (expected: a non-empty array of machine names "
-          + "or config files)");
+      problems.add(
+          where
+              + "/machines: "
+              + describe(machineNodes)
+              + " (expected: a non-empty array of machine names "
+              + "or config files)");
     } else {
       for (int i = 0; i < machineNodes.size(); i++) {
         if (machineNodes.get(i).isTextual() && !machineNodes.get(i).asText().isBlank()) {
           machines.add(machineNodes.get(i).asText());
         } else {
-          problems.add(where + "/machines/" + i + ": " + machineNodes.get(i) + " (expected: a machine name)");
+          problems.add(
+              where
+                  + "/machines/"
+                  + i
+                  + ": "
+                  + machineNodes.get(i)
+                  + " (expected: a machine name)");
         }
       }
     }
@@ -115,7 +138,8 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
     if (seedNodes == null) {
       seeds.add(1L);
     } else if (!seedNodes.isArray() || seedNodes.isEmpty()) {
-      problems.add(where + "/seeds: " + describe(seedNodes) + " (expected: a non-empty array of integers)");
+      problems.add(
+          where + "/seeds: " + describe(seedNodes) + " (expected: a non-empty array of integers)");
     } else {
       for (int i = 0; i < seedNodes.size(); i++) {
         if (seedNodes.get(i).isIntegralNumber() && seedNodes.get(i).canConvertToLong()) {
@@ -131,16 +155,27 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
     return new SweepGrid(machines, workload, axes, seeds);
   }
 
-  private static void axes(JsonNode node, String key, AxisKind kind, String where, List<String> problems,
+  private static void axes(
+      JsonNode node,
+      String key,
+      AxisKind kind,
+      String where,
+      List<String> problems,
       List<Axis> axes) {
     if (node == null) {
       return;
     }
     if (!node.isObject()) {
-      problems.add(where + "/" + key + ": " + describe(node) + " (expected: an object of name to array of values)");
+      problems.add(
+          where
+              + "/"
+              + key
+              + ": "
+              + describe(node)
+              + " (expected: an object of name to array of values)");
       return;
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> entry = it.next();
       String pointer = "/" + key + "/" + entry.getKey().replace("~", "~0").replace("/", "~1");
       JsonNode values = entry.getValue();
@@ -149,14 +184,22 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
         continue;
       }
       if (!values.isArray() || values.isEmpty()) {
-        problems.add(where + pointer + ": " + describe(values) + " (expected: a non-empty array of values)");
+        problems.add(
+            where + pointer + ": " + describe(values) + " (expected: a non-empty array of values)");
         continue;
       }
       List<String> texts = new ArrayList<>();
       for (int i = 0; i < values.size(); i++) {
         JsonNode value = values.get(i);
         if (!value.isValueNode() || value.isNull()) {
-          problems.add(where + pointer + "/" + i + ": " + describe(value) + " (expected: a string, number or boolean)");
+          problems.add(
+              where
+                  + pointer
+                  + "/"
+                  + i
+                  + ": "
+                  + describe(value)
+                  + " (expected: a string, number or boolean)");
         } else {
           texts.add(kind == AxisKind.PARAM ? value.asText() : value.toString());
         }
@@ -166,8 +209,11 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
   }
 
   private static String describe(JsonNode node) {
-    return node == null ? "missing" : node.isContainerNode() ? node.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
-        : node.toString();
+    return node == null
+        ? "missing"
+        : node.isContainerNode()
+            ? node.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+            : node.toString();
   }
 
   /** The grid's points in index order. */
@@ -179,15 +225,21 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
     return points;
   }
 
-  private void expand(String machine, int axis, Map<String, String> params, List<String> sets,
-      Map<String, String> axisValues, List<Point> points) {
+  private void expand(
+      String machine,
+      int axis,
+      Map<String, String> params,
+      List<String> sets,
+      Map<String, String> axisValues,
+      List<Point> points) {
     if (axis == axes.size()) {
       for (long seed : seeds) {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("machine", machine);
         values.putAll(axisValues);
         values.put("seed", Long.toString(seed));
-        points.add(new Point(machine, new java.util.TreeMap<>(params), List.copyOf(sets), seed, values));
+        points.add(
+            new Point(machine, new java.util.TreeMap<>(params), List.copyOf(sets), seed, values));
       }
       return;
     }
@@ -207,7 +259,8 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
   }
 
   private static String unquote(String json) {
-    return json.length() >= 2 && json.startsWith("\"") && json.endsWith("\"") ? json.substring(1, json.length() - 1)
+    return json.length() >= 2 && json.startsWith("\"") && json.endsWith("\"")
+        ? json.substring(1, json.length() - 1)
         : json;
   }
 }

@@ -16,15 +16,17 @@ import org.mmuemu.kernel.run.RunObserver;
 /**
  * A trace a run writes to an {@link OutputFile} ({@code --trace}), in either format, and how it
  * ends:
+ *
  * <ul>
  *   <li>{@link #complete}: the run finished; the trace is ended and committed.
- *   <li>{@link #stop}: the run started but was interrupted (Ctrl-C, SIGTERM) or failed; the
- *       trace is ended with a last event saying so and at which simulated cycle, and committed,
- *       so it is whole and valid up to where the run stopped. The output is marked
- *       {@link OutputFile#finishOnInterrupt}, so the shutdown hook leaves it to this.
- *   <li>{@link #abandon}: nothing is kept (the run never started, so there is nothing to show
- *       and an existing file at the path is left as it was; or the trace cannot be written).
+ *   <li>{@link #stop}: the run started but was interrupted (Ctrl-C, SIGTERM) or failed; the trace
+ *       is ended with a last event saying so and at which simulated cycle, and committed, so it is
+ *       whole and valid up to where the run stopped. The output is marked {@link
+ *       OutputFile#finishOnInterrupt}, so the shutdown hook leaves it to this.
+ *   <li>{@link #abandon}: nothing is kept (the run never started, so there is nothing to show and
+ *       an existing file at the path is left as it was; or the trace cannot be written).
  * </ul>
+ *
  * Only the first of these acts. Confined to the simulation thread.
  */
 abstract class TraceFile {
@@ -58,12 +60,20 @@ abstract class TraceFile {
    * @param label the Chrome trace's process name (the machine or column label)
    * @param maxBytes the most bytes of events of a jsonl trace, or {@code Long.MAX_VALUE}
    */
-  static TraceFile open(Path path, TraceFormat format, LoadedMachine machine, long kindMask, int pid, String label,
-      long maxBytes) throws UserInputException {
+  static TraceFile open(
+      Path path,
+      TraceFormat format,
+      LoadedMachine machine,
+      long kindMask,
+      int pid,
+      String label,
+      long maxBytes)
+      throws UserInputException {
     OutputFile output = RunExecutor.openOutput("--trace", path);
     List<String> levels = RunExecutor.levelNames(machine);
     return format == TraceFormat.chrome
-        ? new ChromeTraceFile(output, path, pid, label, machine.spec().frequencyGHz(), kindMask, levels)
+        ? new ChromeTraceFile(
+            output, path, pid, label, machine.spec().frequencyGHz(), kindMask, levels)
         : new JsonLinesTraceWriter(output, path, kindMask, maxBytes, levels);
   }
 
@@ -163,7 +173,13 @@ abstract class TraceFile {
     List<String> dropped = new ArrayList<>();
     for (Stopped trace : traces) {
       if (trace.kept()) {
-        kept.add(trace.path() + " (ends at cycle " + trace.cycle() + ", marked " + trace.stop().word + ")");
+        kept.add(
+            trace.path()
+                + " (ends at cycle "
+                + trace.cycle()
+                + ", marked "
+                + trace.stop().word
+                + ")");
       } else {
         dropped.add(trace.path().toString());
       }

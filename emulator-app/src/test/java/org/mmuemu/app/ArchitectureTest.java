@@ -22,12 +22,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the layering of ARCHITECTURE.md and the determinism rule: emulator-core depends on no
- * other module and no JSON, CLI or network library; ISA modules and kernel-mm never import each
- * other; nothing in a simulation package reads the wall clock or an unseeded random source; no
- * two packages depend on each other, directly or around a loop. The app's test classpath holds
- * every module but the benchmarks (one package, which depends only on the others), so the
- * rules see all main classes.
+ * Keeps the layering of ARCHITECTURE.md and the determinism rule: emulator-core depends on no other
+ * module and no JSON, CLI or network library; ISA modules and kernel-mm never import each other;
+ * nothing in a simulation package reads the wall clock or an unseeded random source; no two
+ * packages depend on each other, directly or around a loop. The app's test classpath holds every
+ * module but the benchmarks (one package, which depends only on the others), so the rules see all
+ * main classes.
  */
 final class ArchitectureTest {
   private static final String CORE = "org.mmuemu.core..";
@@ -50,7 +50,9 @@ final class ArchitectureTest {
       @Override
       public SliceIdentifier getIdentifierOf(JavaClass javaClass) {
         String pkg = javaClass.getPackageName();
-        return pkg.equals(prefix) || pkg.startsWith(prefix + ".") ? SliceIdentifier.of(pkg) : SliceIdentifier.ignore();
+        return pkg.equals(prefix) || pkg.startsWith(prefix + ".")
+            ? SliceIdentifier.of(pkg)
+            : SliceIdentifier.ignore();
       }
 
       @Override
@@ -65,7 +67,8 @@ final class ArchitectureTest {
     return new SliceAssignment() {
       @Override
       public SliceIdentifier getIdentifierOf(JavaClass javaClass) {
-        return javaClass.getPackageName().startsWith("org.mmuemu.kernel") ? SliceIdentifier.ignore()
+        return javaClass.getPackageName().startsWith("org.mmuemu.kernel")
+            ? SliceIdentifier.ignore()
             : all.getIdentifierOf(javaClass);
       }
 
@@ -82,68 +85,114 @@ final class ArchitectureTest {
 
   @BeforeAll
   static void importClasses() {
-    classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages("org.mmuemu");
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("org.mmuemu");
   }
 
   @Test
   void core_dependsOnNoOtherModuleAndNoFrameworks() {
-    noClasses().that().resideInAPackage(CORE).should().dependOnClassesThat()
-        .resideInAnyPackage("org.mmuemu.isa..", KERNEL, CONFIGS, APP, "com.fasterxml..", "io.netty..", "picocli..")
+    noClasses()
+        .that()
+        .resideInAPackage(CORE)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "org.mmuemu.isa..", KERNEL, CONFIGS, APP, "com.fasterxml..", "io.netty..", "picocli..")
         .check(classes);
   }
 
   @Test
   void isaModules_dependOnlyOnCore() {
-    noClasses().that().resideInAPackage(ARM64).should().dependOnClassesThat()
-        .resideInAnyPackage(X86, KERNEL, CONFIGS, APP).check(classes);
-    noClasses().that().resideInAPackage(X86).should().dependOnClassesThat()
-        .resideInAnyPackage(ARM64, KERNEL, CONFIGS, APP).check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage(ARM64)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(X86, KERNEL, CONFIGS, APP)
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage(X86)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(ARM64, KERNEL, CONFIGS, APP)
+        .check(classes);
   }
 
   @Test
   void kernel_reachesHardwareOnlyThroughCore() {
-    noClasses().that().resideInAPackage(KERNEL).should().dependOnClassesThat()
-        .resideInAnyPackage("org.mmuemu.isa..", CONFIGS, APP, "com.fasterxml..", "picocli..").check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage(KERNEL)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("org.mmuemu.isa..", CONFIGS, APP, "com.fasterxml..", "picocli..")
+        .check(classes);
   }
 
   @Test
   void configs_doesNotDependOnTheApp() {
-    noClasses().that().resideInAPackage(CONFIGS).should().dependOnClassesThat().resideInAPackage(APP)
+    noClasses()
+        .that()
+        .resideInAPackage(CONFIGS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage(APP)
         .check(classes);
   }
 
   @Test
   void simulation_readsNoWallClock() {
-    noClasses().that().resideInAnyPackage(SIMULATION).should().callMethod(System.class, "nanoTime")
-        .orShould().callMethod(System.class, "currentTimeMillis")
-        .orShould().callMethod(Instant.class, "now")
-        .orShould().callMethod(LocalDateTime.class, "now")
-        .orShould().callMethod(Clock.class, "systemUTC")
-        .orShould().callMethod(Clock.class, "systemDefaultZone")
+    noClasses()
+        .that()
+        .resideInAnyPackage(SIMULATION)
+        .should()
+        .callMethod(System.class, "nanoTime")
+        .orShould()
+        .callMethod(System.class, "currentTimeMillis")
+        .orShould()
+        .callMethod(Instant.class, "now")
+        .orShould()
+        .callMethod(LocalDateTime.class, "now")
+        .orShould()
+        .callMethod(Clock.class, "systemUTC")
+        .orShould()
+        .callMethod(Clock.class, "systemDefaultZone")
         .check(classes);
   }
 
   @Test
   void simulation_usesNoUnseededRandomness() {
-    noClasses().that().resideInAnyPackage(SIMULATION).should().callConstructor(Random.class)
-        .orShould().callConstructor(SplittableRandom.class)
-        .orShould().callMethod(Math.class, "random")
-        .orShould().callMethod(ThreadLocalRandom.class, "current")
+    noClasses()
+        .that()
+        .resideInAnyPackage(SIMULATION)
+        .should()
+        .callConstructor(Random.class)
+        .orShould()
+        .callConstructor(SplittableRandom.class)
+        .orShould()
+        .callMethod(Math.class, "random")
+        .orShould()
+        .callMethod(ThreadLocalRandom.class, "current")
         .check(classes);
   }
 
   /**
-   * No package cycle in emulator-core, the ISA modules, configs and the app. What the command
-   * line ({@code app}) and the control port ({@code app.serve}) share lives in
-   * {@code app.runner} and {@code app.version}, so neither depends on the other's package.
+   * No package cycle in emulator-core, the ISA modules, configs and the app. What the command line
+   * ({@code app}) and the control port ({@code app.serve}) share lives in {@code app.runner} and
+   * {@code app.version}, so neither depends on the other's package.
    */
   @Test
   void packages_outsideKernelMm_formNoCycle() {
     noCycleAmong(packagesOutsideKernelMm()).check(classes);
   }
 
-  /** No package cycle in kernel-mm either (the arch layer, vmalloc and the kernel split broke the old ones). */
+  /**
+   * No package cycle in kernel-mm either (the arch layer, vmalloc and the kernel split broke the
+   * old ones).
+   */
   @Test
   void kernelMmPackages_formNoCycle() {
     noCycleAmong(packagesUnder("org.mmuemu.kernel")).check(classes);
@@ -154,16 +203,24 @@ final class ArchitectureTest {
   void cycleRule_reportsADeliberateCycle() {
     JavaClasses fixture = new ClassFileImporter().importPackages(ArchitectureFixtures.CYCLIC_ROOT);
 
-    EvaluationResult result = noCycleAmong(packagesUnder(ArchitectureFixtures.CYCLIC_ROOT)).evaluate(fixture);
+    EvaluationResult result =
+        noCycleAmong(packagesUnder(ArchitectureFixtures.CYCLIC_ROOT)).evaluate(fixture);
 
     assertThat(result.hasViolation()).isTrue();
-    assertThat(result.getFailureReport().toString()).contains("Cycle detected")
-        .contains(ArchitectureFixtures.CYCLIC_ROOT + ".first").contains(ArchitectureFixtures.CYCLIC_ROOT + ".second");
+    assertThat(result.getFailureReport().toString())
+        .contains("Cycle detected")
+        .contains(ArchitectureFixtures.CYCLIC_ROOT + ".first")
+        .contains(ArchitectureFixtures.CYCLIC_ROOT + ".second");
   }
 
   @Test
   void core_isConfinedToOneThread() {
-    noClasses().that().resideInAPackage(CORE).should().dependOnClassesThat()
-        .resideInAPackage("java.util.concurrent..").check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage(CORE)
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("java.util.concurrent..")
+        .check(classes);
   }
 }

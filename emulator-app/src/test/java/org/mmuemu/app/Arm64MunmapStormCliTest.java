@@ -10,23 +10,38 @@ import org.mmuemu.app.runner.ExitCodes;
 /**
  * The arm64 acceptance run of issue #3 as a user types it: munmap-storm on the built-in arm64
  * machines reports every TLBI and DSB by name in {@code maintenance.byInstruction} and the
- * distribution of {@code flush_tlb_range} latencies in {@code latency}; the N1 (no
- * FEAT_TLBIRANGE) flushes page by page, the M2 with one range TLBI per unmap.
+ * distribution of {@code flush_tlb_range} latencies in {@code latency}; the N1 (no FEAT_TLBIRANGE)
+ * flushes page by page, the M2 with one range TLBI per unmap.
  */
 final class Arm64MunmapStormCliTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static JsonNode run(String machine) throws Exception {
-    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", machine, "--workload", "munmap-storm",
-        "--param", "iterations=20", "--param", "threads=4", "--set", "/cores=4", "--set", "/memoryBytes=256MiB",
-        "--json", "--quiet");
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            machine,
+            "--workload",
+            "munmap-storm",
+            "--param",
+            "iterations=20",
+            "--param",
+            "threads=4",
+            "--set",
+            "/cores=4",
+            "--set",
+            "/memoryBytes=256MiB",
+            "--json",
+            "--quiet");
     assertThat(outcome.err()).isEmpty();
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
     return JSON.readTree(outcome.out());
   }
 
   @Test
-  void neoverseN1_countsPerPageTlbisAndDsbs_andReportsTheFlushLatencyDistribution() throws Exception {
+  void neoverseN1_countsPerPageTlbisAndDsbs_andReportsTheFlushLatencyDistribution()
+      throws Exception {
     JsonNode result = run("arm64-neoverse-n1");
 
     JsonNode byInstruction = result.at("/maintenance/byInstruction");

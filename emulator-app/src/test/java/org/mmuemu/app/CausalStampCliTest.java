@@ -1,6 +1,5 @@
 package org.mmuemu.app;
 
-import org.mmuemu.app.runner.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,34 +9,46 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * Causal stamps through {@code mmuemu run} (issue 12): the oracle judges every access at the
  * accessing core's time, so a violation is never stamped before the event that caused it. The
- * README's OOM-reaper example, with enough stores after the reap that the victim threads'
- * clocks pass the reaper's frees, reports stale uses, and each one is at or after the first
- * {@code freed} event of its frame that follows the entry's fill in the violation's history.
+ * README's OOM-reaper example, with enough stores after the reap that the victim threads' clocks
+ * pass the reaper's frees, reports stale uses, and each one is at or after the first {@code freed}
+ * event of its frame that follows the entry's fill in the violation's history.
  */
 final class CausalStampCliTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern CYCLE = Pattern.compile("^cycle (\\d+) ");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void oomReapFullmm_everyStaleUse_isStampedAtOrAfterItsFramesFree() throws Exception {
     Path result = dir.resolve("result.json");
-    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "arm64-neoverse-n1", "--workload",
-        "oom-reap", "--param", "storesAfterReap=200", "--set", "/kernel/variants/oomReaperGather=fullmm", "-q",
-        "--out", result.toString());
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "oom-reap",
+            "--param",
+            "storesAfterReap=200",
+            "--set",
+            "/kernel/variants/oomReaperGather=fullmm",
+            "-q",
+            "--out",
+            result.toString());
 
     assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
     JsonNode json = JSON.readTree(result.toFile());
     assertThat(json.at("/violationCounts/STALE_TLB_USE").asLong()).isPositive();
     assertThat(json.at("/violations").size()).isPositive();
     for (JsonNode violation : json.at("/violations")) {
-      assertThat(violation.get("cycle").asLong()).as(violation.toString())
+      assertThat(violation.get("cycle").asLong())
+          .as(violation.toString())
           .isGreaterThanOrEqualTo(firstFreeAfterAFill(violation.get("history")));
     }
   }
@@ -46,8 +57,16 @@ final class CausalStampCliTest {
   void oomReapFullmm_storesDuringTheReapInSimulatedTime_areNotStale() throws Exception {
     // With the default 8 stores the victim threads, behind the reaper in time, finish before
     // the reaper's frees at their own clocks: those uses are legitimate at their time.
-    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "arm64-neoverse-n1", "--workload",
-        "oom-reap", "--set", "/kernel/variants/oomReaperGather=fullmm", "-q");
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "oom-reap",
+            "--set",
+            "/kernel/variants/oomReaperGather=fullmm",
+            "-q");
 
     assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
   }

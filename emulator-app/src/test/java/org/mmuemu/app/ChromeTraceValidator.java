@@ -15,10 +15,10 @@ import java.util.Set;
 
 /**
  * Checks that a Chrome trace-event file is well-formed as Perfetto reads it: known phases with
- * their required fields, timestamps that never go back on a track, B/E pairs that match,
- * slices that nest (no partial overlap with the enclosing slice), and flow arrows whose start
- * and end both exist, end no earlier than they start. Every test that writes a Chrome trace
- * passes it through here.
+ * their required fields, timestamps that never go back on a track, B/E pairs that match, slices
+ * that nest (no partial overlap with the enclosing slice), and flow arrows whose start and end both
+ * exist, end no earlier than they start. Every test that writes a Chrome trace passes it through
+ * here.
  */
 final class ChromeTraceValidator {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,20 +54,27 @@ final class ChromeTraceValidator {
       if (phase.equals("C")) {
         track = track + "/" + event.get("name").asText();
         assertThat(event.path("args").isObject()).as(where + ": counter args").isTrue();
-        event.get("args").forEach(value -> assertThat(value.isNumber()).as(where + ": counter value").isTrue());
+        event
+            .get("args")
+            .forEach(value -> assertThat(value.isNumber()).as(where + ": counter value").isTrue());
       }
-      assertThat(ts).as(where + ": ts goes back on its track").isGreaterThanOrEqualTo(lastTs.getOrDefault(track, 0.0));
+      assertThat(ts)
+          .as(where + ": ts goes back on its track")
+          .isGreaterThanOrEqualTo(lastTs.getOrDefault(track, 0.0));
       lastTs.put(track, ts);
       ArrayDeque<double[]> stack = open.computeIfAbsent(track, k -> new ArrayDeque<>());
       // X slices that ended by now no longer enclose anything (B slices stay until their E).
-      while (!stack.isEmpty() && stack.peek()[1] != Double.POSITIVE_INFINITY && stack.peek()[1] <= ts) {
+      while (!stack.isEmpty()
+          && stack.peek()[1] != Double.POSITIVE_INFINITY
+          && stack.peek()[1] <= ts) {
         stack.pop();
       }
       switch (phase) {
         case "B" -> stack.push(new double[] {ts, Double.POSITIVE_INFINITY});
         case "E" -> {
           assertThat(stack).as(where + ": E without B").isNotEmpty();
-          assertThat(stack.peek()[1]).as(where + ": E inside a slice that is still open (partial overlap)")
+          assertThat(stack.peek()[1])
+              .as(where + ": E inside a slice that is still open (partial overlap)")
               .isEqualTo(Double.POSITIVE_INFINITY);
           stack.pop();
         }
@@ -75,20 +82,26 @@ final class ChromeTraceValidator {
           assertThat(event.path("dur").isNumber()).as(where + ": dur").isTrue();
           double end = ts + event.get("dur").asDouble();
           if (!stack.isEmpty()) {
-            assertThat(end).as(where + ": X overlaps the end of its enclosing slice")
+            assertThat(end)
+                .as(where + ": X overlaps the end of its enclosing slice")
                 .isLessThanOrEqualTo(stack.peek()[1] + 1e-9);
           }
           stack.push(new double[] {ts, end});
         }
-        case "i" -> assertThat(event.path("s").asText()).as(where + ": instant scope").isIn("t", "p", "g");
+        case "i" ->
+            assertThat(event.path("s").asText()).as(where + ": instant scope").isIn("t", "p", "g");
         case "s" -> {
           assertThat(event.path("id").isNumber()).as(where + ": flow id").isTrue();
-          assertThat(flowStarts.put(event.get("id").asLong(), ts)).as(where + ": flow id reused").isNull();
+          assertThat(flowStarts.put(event.get("id").asLong(), ts))
+              .as(where + ": flow id reused")
+              .isNull();
         }
         case "f" -> {
           long id = event.path("id").asLong();
           assertThat(flowStarts).as(where + ": flow end without start").containsKey(id);
-          assertThat(ts).as(where + ": flow ends before it starts").isGreaterThanOrEqualTo(flowStarts.get(id));
+          assertThat(ts)
+              .as(where + ": flow ends before it starts")
+              .isGreaterThanOrEqualTo(flowStarts.get(id));
           assertThat(flowEnds.add(id)).as(where + ": flow ended twice").isTrue();
         }
         default -> {
@@ -96,9 +109,14 @@ final class ChromeTraceValidator {
         }
       }
     }
-    open.forEach((track, stack) -> assertThat(stack.stream().filter(s -> s[1] == Double.POSITIVE_INFINITY))
-        .as(file.getFileName() + ": B without E on " + track).isEmpty());
-    assertThat(flowEnds).as(file.getFileName() + ": every flow ends").isEqualTo(flowStarts.keySet());
+    open.forEach(
+        (track, stack) ->
+            assertThat(stack.stream().filter(s -> s[1] == Double.POSITIVE_INFINITY))
+                .as(file.getFileName() + ": B without E on " + track)
+                .isEmpty());
+    assertThat(flowEnds)
+        .as(file.getFileName() + ": every flow ends")
+        .isEqualTo(flowStarts.keySet());
     return events;
   }
 }

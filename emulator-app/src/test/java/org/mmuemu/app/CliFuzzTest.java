@@ -15,20 +15,33 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.CliTestSupport.Outcome;
 
 /**
- * Seeded fuzzing of what users hand the command line: mutated machine configs and garbled
- * traces. Whatever the input, a command must end with exit 0, 1 or 2, print no stack trace,
- * send no raw control character to the terminal, and keep the heap bounded. Each part runs a
- * fixed number of cases within a few seconds; a failure names its seed and case, so it can be
- * replayed exactly.
+ * Seeded fuzzing of what users hand the command line: mutated machine configs and garbled traces.
+ * Whatever the input, a command must end with exit 0, 1 or 2, print no stack trace, send no raw
+ * control character to the terminal, and keep the heap bounded. Each part runs a fixed number of
+ * cases within a few seconds; a failure names its seed and case, so it can be replayed exactly.
  */
 final class CliFuzzTest {
   private static final long SEED = 20261206L;
   private static final long TIME_BUDGET_NANOS = TimeUnit.SECONDS.toNanos(6);
-  private static final String[] KEYS = {"name", "extends", "isa", "cores", "frequencyGHz", "memoryBytes",
-      "accessCycles", "quantumCycles", "tlb", "walker", "kernel", "arm64", "x86", "provenance", "description"};
+  private static final String[] KEYS = {
+    "name",
+    "extends",
+    "isa",
+    "cores",
+    "frequencyGHz",
+    "memoryBytes",
+    "accessCycles",
+    "quantumCycles",
+    "tlb",
+    "walker",
+    "kernel",
+    "arm64",
+    "x86",
+    "provenance",
+    "description"
+  };
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void mutatedConfigs_exitZeroOneOrTwo_withoutStackTraces() throws IOException {
@@ -41,8 +54,19 @@ final class CliFuzzTest {
       Files.writeString(file, config, StandardCharsets.UTF_8);
       String what = "seed " + SEED + " case " + i + ": " + config;
       check(what, CliTestSupport.run("validate", file.toString()));
-      check(what, CliTestSupport.run("run", "--machine", file.toString(), "--workload", "stream", "--param",
-          "accesses=20", "--param", "threads=1", "-q"));
+      check(
+          what,
+          CliTestSupport.run(
+              "run",
+              "--machine",
+              file.toString(),
+              "--workload",
+              "stream",
+              "--param",
+              "accesses=20",
+              "--param",
+              "threads=1",
+              "-q"));
     }
     assertThat(cases).isGreaterThan(10);
     assertBoundedHeap();
@@ -58,9 +82,17 @@ final class CliFuzzTest {
       Path file = dir.resolve("t" + i + ".txt");
       Files.write(file, trace);
       String what = "seed " + (SEED + 1) + " case " + i;
-      List<String> args = new ArrayList<>(List.of("replay", "--machine", random.nextBoolean() ? "x86-skylake"
-          : "arm64-neoverse-n1", "--trace-file", file.toString(), "-q", "--max-line-bytes",
-          Integer.toString(64 + random.nextInt(4096))));
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "replay",
+                  "--machine",
+                  random.nextBoolean() ? "x86-skylake" : "arm64-neoverse-n1",
+                  "--trace-file",
+                  file.toString(),
+                  "-q",
+                  "--max-line-bytes",
+                  Integer.toString(64 + random.nextInt(4096))));
       if (random.nextBoolean()) {
         args.add("--lenient");
       }
@@ -73,7 +105,11 @@ final class CliFuzzTest {
   private static void check(String what, Outcome outcome) {
     String all = outcome.out() + outcome.err();
     assertThat(outcome.exitCode()).as(what + "\n" + all).isBetween(0, 2);
-    assertThat(all).as(what).doesNotContain("\tat ").doesNotContain("Exception").doesNotContain("\u001b");
+    assertThat(all)
+        .as(what)
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception")
+        .doesNotContain("\u001b");
     assertThat(all.chars().filter(c -> c < 0x20 && c != '\n').count()).as(what).isZero();
   }
 
@@ -85,12 +121,16 @@ final class CliFuzzTest {
 
   /** A small config extending a built-in one, with a few members set to random values. */
   private static String config(SplittableRandom random) {
-    StringBuilder json = new StringBuilder("{\"name\": \"fuzz\", \"extends\": \"")
-        .append(random.nextBoolean() ? "x86-skylake" : "arm64-neoverse-n1").append('"');
+    StringBuilder json =
+        new StringBuilder("{\"name\": \"fuzz\", \"extends\": \"")
+            .append(random.nextBoolean() ? "x86-skylake" : "arm64-neoverse-n1")
+            .append('"');
     int members = 1 + random.nextInt(3);
     for (int m = 0; m < members; m++) {
-      json.append(", \"").append(random.nextInt(10) == 0 ? randomText(random) : KEYS[random.nextInt(KEYS.length)])
-          .append("\": ").append(value(random, 0));
+      json.append(", \"")
+          .append(random.nextInt(10) == 0 ? randomText(random) : KEYS[random.nextInt(KEYS.length)])
+          .append("\": ")
+          .append(value(random, 0));
     }
     json.append('}');
     String text = json.toString();
@@ -107,8 +147,12 @@ final class CliFuzzTest {
       case 4 -> random.nextBoolean() ? "true" : "null";
       case 5 -> Double.toString(random.nextDouble() * 1e6);
       case 6 -> "[" + value(random, depth + 1) + ", " + value(random, depth + 1) + "]";
-      default -> "{\"" + (random.nextBoolean() ? "levels" : randomText(random)) + "\": " + value(random, depth + 1)
-          + "}";
+      default ->
+          "{\""
+              + (random.nextBoolean() ? "levels" : randomText(random))
+              + "\": "
+              + value(random, depth + 1)
+              + "}";
     };
   }
 
@@ -139,11 +183,26 @@ final class CliFuzzTest {
     int lines = random.nextInt(60);
     for (int i = 0; i < lines; i++) {
       switch (random.nextInt(8)) {
-        case 0 -> trace.append("I  0").append(Long.toHexString(random.nextLong() >>> random.nextInt(64))).append(',')
-            .append(random.nextInt(20));
-        case 1 -> trace.append(" L ").append(Long.toHexString(random.nextLong(1L << 40))).append(',').append(8);
-        case 2 -> trace.append(" S ").append(Long.toHexString(random.nextLong(1L << 47))).append(",4");
-        case 3 -> trace.append(" M ").append(Long.toHexString(random.nextLong())).append(",").append(random.nextInt());
+        case 0 ->
+            trace
+                .append("I  0")
+                .append(Long.toHexString(random.nextLong() >>> random.nextInt(64)))
+                .append(',')
+                .append(random.nextInt(20));
+        case 1 ->
+            trace
+                .append(" L ")
+                .append(Long.toHexString(random.nextLong(1L << 40)))
+                .append(',')
+                .append(8);
+        case 2 ->
+            trace.append(" S ").append(Long.toHexString(random.nextLong(1L << 47))).append(",4");
+        case 3 ->
+            trace
+                .append(" M ")
+                .append(Long.toHexString(random.nextLong()))
+                .append(",")
+                .append(random.nextInt());
         case 4 -> trace.append("==").append(random.nextInt()).append("== banner");
         case 5 -> {
           for (int b = random.nextInt(40); b > 0; b--) {

@@ -21,15 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.runner.ExitCodes;
 
 /**
- * What only a separate JVM shows: a run stopped by SIGTERM or an error ends its traces and
- * writes no result, leaving no temporary file (the shutdown hooks), and limits that must hold
- * with a small heap.
+ * What only a separate JVM shows: a run stopped by SIGTERM or an error ends its traces and writes
+ * no result, leaving no temporary file (the shutdown hooks), and limits that must hold with a small
+ * heap.
  */
 final class ForkedJvmIT {
   private static final Path JAR = Paths.get("target", "mmuemu.jar");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static Process startJar(List<String> jvmOptions, Path output, String... args) throws IOException {
     List<String> command = new ArrayList<>();
@@ -38,13 +37,16 @@ final class ForkedJvmIT {
     command.add("-jar");
     command.add(JAR.toString());
     command.addAll(List.of(args));
-    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(output.toFile())
+        .start();
   }
 
   /**
    * SIGTERM mid-run (Ctrl-C's path): each trace is ended with a last event saying the run was
-   * interrupted and at which cycle, and committed; the result is not written; no temporary
-   * file is left; stderr says so.
+   * interrupted and at which cycle, and committed; the result is not written; no temporary file is
+   * left; stderr says so.
    */
   @Test
   void sigterm_midRun_keepsTheTraceEndedAndWritesNoResult() throws Exception {
@@ -52,37 +54,89 @@ final class ForkedJvmIT {
       Path trace = dir.resolve("t." + format);
       Path result = dir.resolve("r-" + format + ".json");
       Path output = dir.resolve("output-" + format + ".txt");
-      Process process = startJar(List.of(), output, "run", "--machine", "arm64-neoverse-n1", "--workload", "stream",
-          "--param", "accesses=100000000", "--trace", trace.toString(), "--trace-format", format, "--out",
-          result.toString());
+      Process process =
+          startJar(
+              List.of(),
+              output,
+              "run",
+              "--machine",
+              "arm64-neoverse-n1",
+              "--workload",
+              "stream",
+              "--param",
+              "accesses=100000000",
+              "--trace",
+              trace.toString(),
+              "--trace-format",
+              format,
+              "--out",
+              result.toString());
       sigtermOnceWriting(process, 2);
       String text = Files.readString(output);
       assertThat(temporaries()).isEmpty();
       assertThat(result).doesNotExist();
       long cycle = assertEndsWithStop(trace, format, "interrupted");
-      assertThat(text).isEqualTo("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written (--out "
-          + result + "); trace kept: " + trace + " (ends at cycle " + cycle + ", marked interrupted)\n");
+      assertThat(text)
+          .isEqualTo(
+              "interrupted (Ctrl-C or SIGTERM): the run stopped; no result written (--out "
+                  + result
+                  + "); trace kept: "
+                  + trace
+                  + " (ends at cycle "
+                  + cycle
+                  + ", marked interrupted)\n");
     }
   }
 
-  /** SIGTERM during compare: every column's trace ends with the interrupt, no report, and stderr says so. */
+  /**
+   * SIGTERM during compare: every column's trace ends with the interrupt, no report, and stderr
+   * says so.
+   */
   @Test
   void sigterm_duringCompare_keepsEachColumnsTraceEndedAndWritesNoReport() throws Exception {
     Path trace = dir.resolve("ct.json");
     Path report = dir.resolve("report.html");
     Path output = dir.resolve("output.txt");
-    Process process = startJar(List.of(), output, "compare", "--machine", "arm64-neoverse-n1", "--machine",
-        "x86-skylake", "--workload", "stream", "--param", "accesses=100000000", "--jobs", "2", "--report",
-        report.toString(), "--trace", trace.toString(), "--trace-format", "chrome");
+    Process process =
+        startJar(
+            List.of(),
+            output,
+            "compare",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--machine",
+            "x86-skylake",
+            "--workload",
+            "stream",
+            "--param",
+            "accesses=100000000",
+            "--jobs",
+            "2",
+            "--report",
+            report.toString(),
+            "--trace",
+            trace.toString(),
+            "--trace-format",
+            "chrome");
     sigtermOnceWriting(process, 3);
     assertThat(temporaries()).isEmpty();
     assertThat(report).doesNotExist();
-    long n1Cycle = assertEndsWithStop(dir.resolve("ct.arm64-neoverse-n1.json"), "chrome", "interrupted");
-    long skylakeCycle = assertEndsWithStop(dir.resolve("ct.x86-skylake.json"), "chrome", "interrupted");
-    assertThat(Files.readString(output)).isEqualTo("interrupted (Ctrl-C or SIGTERM): the columns stopped; no report "
-        + "written; trace kept: " + dir.resolve("ct.arm64-neoverse-n1.json") + " (ends at cycle " + n1Cycle
-        + ", marked interrupted), " + dir.resolve("ct.x86-skylake.json") + " (ends at cycle " + skylakeCycle
-        + ", marked interrupted)\n");
+    long n1Cycle =
+        assertEndsWithStop(dir.resolve("ct.arm64-neoverse-n1.json"), "chrome", "interrupted");
+    long skylakeCycle =
+        assertEndsWithStop(dir.resolve("ct.x86-skylake.json"), "chrome", "interrupted");
+    assertThat(Files.readString(output))
+        .isEqualTo(
+            "interrupted (Ctrl-C or SIGTERM): the columns stopped; no report "
+                + "written; trace kept: "
+                + dir.resolve("ct.arm64-neoverse-n1.json")
+                + " (ends at cycle "
+                + n1Cycle
+                + ", marked interrupted), "
+                + dir.resolve("ct.x86-skylake.json")
+                + " (ends at cycle "
+                + skylakeCycle
+                + ", marked interrupted)\n");
   }
 
   /** An error mid-run (a malformed line far into a replayed trace): the same, with "failed". */
@@ -98,16 +152,38 @@ final class ForkedJvmIT {
       Path trace = dir.resolve("t." + format);
       Path result = dir.resolve("r.json");
       Path output = dir.resolve("output.txt");
-      Process process = startJar(List.of(), output, "replay", "--machine", "x86-skylake", "--trace-file",
-          lackey.toString(), "--trace", trace.toString(), "--trace-format", format, "--out", result.toString());
+      Process process =
+          startJar(
+              List.of(),
+              output,
+              "replay",
+              "--machine",
+              "x86-skylake",
+              "--trace-file",
+              lackey.toString(),
+              "--trace",
+              trace.toString(),
+              "--trace-format",
+              format,
+              "--out",
+              result.toString());
       assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
       String text = Files.readString(output);
       assertThat(process.exitValue()).as(text).isEqualTo(ExitCodes.BAD_INPUT);
       assertThat(temporaries()).isEmpty();
       assertThat(result).doesNotExist();
       long cycle = assertEndsWithStop(trace, format, "failed");
-      assertThat(text).startsWith("replay: bad.txt:50001: malformed lackey line").endsWith("\nreplay: no result "
-          + "written (--out " + result + "); trace kept: " + trace + " (ends at cycle " + cycle + ", marked failed)\n");
+      assertThat(text)
+          .startsWith("replay: bad.txt:50001: malformed lackey line")
+          .endsWith(
+              "\nreplay: no result "
+                  + "written (--out "
+                  + result
+                  + "); trace kept: "
+                  + trace
+                  + " (ends at cycle "
+                  + cycle
+                  + ", marked failed)\n");
     }
   }
 
@@ -135,7 +211,12 @@ final class ForkedJvmIT {
       assertThat(last.get("ph").asText()).isEqualTo("i");
       assertThat(last.get("s").asText()).isEqualTo("g");
       assertThat(last.get("name").asText()).isEqualTo("run " + why);
-      assertThat(events.stream().filter(e -> e.path("ph").asText().equals("i") && e.path("cat").asText().equals("run")))
+      assertThat(
+              events.stream()
+                  .filter(
+                      e ->
+                          e.path("ph").asText().equals("i")
+                              && e.path("cat").asText().equals("run")))
           .hasSize(1);
       long cycle = last.get("args").get("cycle").asLong();
       assertThat(cycle).isPositive();
@@ -155,11 +236,15 @@ final class ForkedJvmIT {
     return marker.get("cycle").asLong();
   }
 
-  /** One 100 MB line (the 2 GB sparse file, scaled): stopped in bounded memory, with its line number. */
+  /**
+   * One 100 MB line (the issue's 2 GB sparse file, scaled): stopped in bounded memory, with its
+   * line number.
+   */
   @Test
   void hundredMegabyteLine_failsWithItsLineNumber_inA256MegabyteHeap() throws Exception {
     Path trace = dir.resolve("one-line.txt");
-    try (FileChannel channel = FileChannel.open(trace, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(trace, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       channel.write(ByteBuffer.wrap("I  0400000,4\n".getBytes(StandardCharsets.US_ASCII)));
       ByteBuffer chunk = ByteBuffer.wrap("7".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII));
       for (int i = 0; i < 100; i++) {
@@ -170,8 +255,10 @@ final class ForkedJvmIT {
     Path output = dir.resolve("output.txt");
     try {
       for (boolean lenient : new boolean[] {false, true}) {
-        List<String> args = new ArrayList<>(List.of("replay", "--machine", "x86-skylake", "--trace-file",
-            trace.toString(), "-q"));
+        List<String> args =
+            new ArrayList<>(
+                List.of(
+                    "replay", "--machine", "x86-skylake", "--trace-file", trace.toString(), "-q"));
         if (lenient) {
           args.addAll(List.of("--lenient", "--json"));
         }
@@ -183,8 +270,10 @@ final class ForkedJvmIT {
           assertThat(text).contains("\"longLines\": 1").doesNotContain("OutOfMemoryError");
         } else {
           assertThat(process.exitValue()).as(text).isEqualTo(ExitCodes.BAD_INPUT);
-          assertThat(text).isEqualTo("replay: one-line.txt:2: line longer than 4096 bytes (the limit; see "
-              + "--max-line-bytes)\n");
+          assertThat(text)
+              .isEqualTo(
+                  "replay: one-line.txt:2: line longer than 4096 bytes (the limit; see "
+                      + "--max-line-bytes)\n");
         }
       }
     } finally {
@@ -196,10 +285,23 @@ final class ForkedJvmIT {
   @Test
   void plainRun_writesNothingToStandardError() throws Exception {
     Path output = dir.resolve("stderr.txt");
-    List<String> command = List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        JAR.toString(), "run", "--machine", "arm64-neoverse-n1", "--workload", "stream", "--param", "accesses=100");
-    Process process = new ProcessBuilder(command).redirectError(output.toFile())
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    List<String> command =
+        List.of(
+            Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+            "-jar",
+            JAR.toString(),
+            "run",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "stream",
+            "--param",
+            "accesses=100");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectError(output.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).isZero();
     assertThat(Files.readString(output)).isEmpty();
@@ -207,7 +309,10 @@ final class ForkedJvmIT {
 
   private List<String> temporaries() throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).filter(name -> name.contains(".mmuemu-tmp-")).toList();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(name -> name.contains(".mmuemu-tmp-"))
+          .toList();
     }
   }
 }

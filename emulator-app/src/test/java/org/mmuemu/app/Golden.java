@@ -10,8 +10,8 @@ import org.mmuemu.app.version.VersionProvider;
 
 /**
  * Golden files under {@code src/test/resources/golden}: a test's output must equal the checked-in
- * file byte for byte. {@code -Dgolden.update=true} rewrites the files instead (then review the
- * diff before committing).
+ * file byte for byte. {@code -Dgolden.update=true} rewrites the files instead (then review the diff
+ * before committing).
  */
 final class Golden {
   private static final Path DIRECTORY = Path.of("src/test/resources/golden");

@@ -17,18 +17,32 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.runner.ExitCodes;
 
 /**
- * {@code kernel.call} events in a {@code mmuemu run --trace} output: every kernel operation
- * shows as a begin and an end, named, properly nested per core.
+ * {@code kernel.call} events in a {@code mmuemu run --trace} output: every kernel operation shows
+ * as a begin and an end, named, properly nested per core.
  */
 final class KernelCallTraceCliTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
-  void runTrace_showsEveryKernelOperation_asNestedBeginEndPairs(@TempDir Path dir) throws Exception {
+  void runTrace_showsEveryKernelOperation_asNestedBeginEndPairs(@TempDir Path dir)
+      throws Exception {
     Path trace = dir.resolve("trace.jsonl");
-    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "x86-skylake", "--workload",
-        "munmap-storm", "--quiet", "--param", "iterations=3", "--param", "threads=2", "--trace", trace.toString(),
-        "--trace-events", "kernel.call");
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "x86-skylake",
+            "--workload",
+            "munmap-storm",
+            "--quiet",
+            "--param",
+            "iterations=3",
+            "--param",
+            "threads=2",
+            "--trace",
+            trace.toString(),
+            "--trace-events",
+            "kernel.call");
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
 
     List<String> lines = Files.readAllLines(trace);
@@ -38,7 +52,8 @@ final class KernelCallTraceCliTest {
       JsonNode event = JSON.readTree(line);
       assertThat(event.path("kind").asText()).isEqualTo("kernel.call");
       String operation = event.path("operation").asText();
-      Deque<String> stack = open.computeIfAbsent(event.path("core").asInt(), core -> new ArrayDeque<>());
+      Deque<String> stack =
+          open.computeIfAbsent(event.path("core").asInt(), core -> new ArrayDeque<>());
       if (event.path("phase").asText().equals("begin")) {
         stack.push(operation);
       } else {
@@ -49,7 +64,10 @@ final class KernelCallTraceCliTest {
     }
     assertThat(open.values()).allSatisfy(stack -> assertThat(stack).isEmpty());
     // two threads map, touch and unmap three times each; each munmap flushes inside its call
-    assertThat(ends).containsEntry("munmap", 6).containsEntry("flush_tlb_range", 6).containsKey("pageFault")
+    assertThat(ends)
+        .containsEntry("munmap", 6)
+        .containsEntry("flush_tlb_range", 6)
+        .containsKey("pageFault")
         .containsKey("mmap");
     assertThat(lines.get(0)).contains("\"phase\":\"begin\"").contains("\"operation\":\"");
   }

@@ -19,15 +19,24 @@ import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * {@code --out} and {@code --trace} through the command line: they must write through a link
- * without replacing it, stream to a FIFO or device, keep a file's permissions, be checked
- * before the run, and cut a trace at {@code --trace-max-bytes}.
+ * without replacing it, stream to a FIFO or device, keep a file's permissions, be checked before
+ * the run, and cut a trace at {@code --trace-max-bytes}.
  */
 final class OutputFilesCliTest {
-  private static final String[] SMALL_RUN = {"run", "--machine", "arm64-neoverse-n1", "--workload", "stream",
-      "--param", "accesses=200", "--param", "threads=1", "-q"};
+  private static final String[] SMALL_RUN = {
+    "run",
+    "--machine",
+    "arm64-neoverse-n1",
+    "--workload",
+    "stream",
+    "--param",
+    "accesses=200",
+    "--param",
+    "threads=1",
+    "-q"
+  };
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static Outcome run(String... extra) {
     String[] args = new String[SMALL_RUN.length + extra.length];
@@ -47,7 +56,8 @@ final class OutputFilesCliTest {
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     assertThat(Files.isSymbolicLink(link)).isTrue();
     assertThat(Files.readString(real)).startsWith("{").contains("\"schemaVersion\"");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(real))).isEqualTo("rw-rw-r--");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(real)))
+        .isEqualTo("rw-rw-r--");
     assertThat(listing()).containsExactly("real.json", "result.json");
   }
 
@@ -55,13 +65,15 @@ final class OutputFilesCliTest {
   void out_ontoAFifo_streamsTheResult() throws Exception {
     Path fifo = dir.resolve("result.fifo");
     assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
-    CompletableFuture<String> reader = CompletableFuture.supplyAsync(() -> {
-      try (InputStream in = Files.newInputStream(fifo)) {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<String> reader =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (InputStream in = Files.newInputStream(fifo)) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+            });
 
     Outcome outcome = run("--out", fifo.toString());
 
@@ -76,7 +88,9 @@ final class OutputFilesCliTest {
     Outcome outcome = run("--trace", "/dev/null", "--trace-events", "all");
 
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
-    assertThat(((Integer) Files.readAttributes(Path.of("/dev/null"), "unix:mode").get("mode")) & 0170000)
+    assertThat(
+            ((Integer) Files.readAttributes(Path.of("/dev/null"), "unix:mode").get("mode"))
+                & 0170000)
         .isEqualTo(0020000);
   }
 
@@ -88,12 +102,14 @@ final class OutputFilesCliTest {
     Outcome outcome = run("--set", "/memoryBytes=8KiB", "--out", out.toString());
 
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
-    assertThat(outcome.err()).isEqualTo("run: --out " + out + ": no such directory " + dir.resolve("missing") + "\n");
+    assertThat(outcome.err())
+        .isEqualTo("run: --out " + out + ": no such directory " + dir.resolve("missing") + "\n");
     assertThat(outcome.out()).isEmpty();
   }
 
   @Test
-  void trace_inAMissingDirectory_failsBeforeTheRun_andLeavesTheResultUntouched() throws IOException {
+  void trace_inAMissingDirectory_failsBeforeTheRun_andLeavesTheResultUntouched()
+      throws IOException {
     Path result = Files.writeString(dir.resolve("result.json"), "old");
     Path trace = dir.resolve("missing/t.jsonl");
 
@@ -108,19 +124,41 @@ final class OutputFilesCliTest {
   @Test
   void traceMaxBytes_cutsTheTrace_theRunGoesOn_andTheSummarySaysSo() throws IOException {
     Path trace = dir.resolve("t.jsonl");
-    String[] args = {"run", "--machine", "arm64-neoverse-n1", "--workload", "stream", "--param", "accesses=200",
-        "--param", "threads=1", "--trace", trace.toString(), "--trace-events", "all", "--trace-max-bytes", "2000"};
+    String[] args = {
+      "run",
+      "--machine",
+      "arm64-neoverse-n1",
+      "--workload",
+      "stream",
+      "--param",
+      "accesses=200",
+      "--param",
+      "threads=1",
+      "--trace",
+      trace.toString(),
+      "--trace-events",
+      "all",
+      "--trace-max-bytes",
+      "2000"
+    };
 
     Outcome outcome = CliTestSupport.run(args);
 
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     List<String> lines = Files.readAllLines(trace);
-    assertThat(Files.size(trace) - lines.get(lines.size() - 1).length() - 1).isLessThanOrEqualTo(2000);
+    assertThat(Files.size(trace) - lines.get(lines.size() - 1).length() - 1)
+        .isLessThanOrEqualTo(2000);
     assertThat(lines.get(lines.size() - 1))
-        .startsWith("{\"truncated\":true,\"reason\":\"--trace-max-bytes 2000 reached\",\"eventsWritten\":"
-            + (lines.size() - 1) + "}");
-    assertThat(outcome.out()).contains("stream on arm64-neoverse-n1").containsPattern(
-        "trace +cut at --trace-max-bytes 2000: " + (lines.size() - 1) + " events written, [0-9,]+ left out");
+        .startsWith(
+            "{\"truncated\":true,\"reason\":\"--trace-max-bytes 2000 reached\",\"eventsWritten\":"
+                + (lines.size() - 1)
+                + "}");
+    assertThat(outcome.out())
+        .contains("stream on arm64-neoverse-n1")
+        .containsPattern(
+            "trace +cut at --trace-max-bytes 2000: "
+                + (lines.size() - 1)
+                + " events written, [0-9,]+ left out");
   }
 
   @Test

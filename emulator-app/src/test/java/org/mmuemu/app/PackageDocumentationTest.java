@@ -12,15 +12,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every main package of a module says what it is for: a {@code package-info.java} with a
- * Javadoc paragraph. Reads the source tree (Surefire runs in this module's directory, the
- * modules are its siblings).
+ * Every main package of a module says what it is for: a {@code package-info.java} with a Javadoc
+ * paragraph. Reads the source tree (Surefire runs in this module's directory, the modules are its
+ * siblings).
  */
 final class PackageDocumentationTest {
   private static final int MIN_DESCRIPTION_CHARS = 80;
 
   @ParameterizedTest
-  @ValueSource(strings = {"emulator-core", "isa-arm64", "isa-x86", "kernel-mm", "configs", "emulator-app", "benchmarks"})
+  @ValueSource(
+      strings = {
+        "emulator-core",
+        "isa-arm64",
+        "isa-x86",
+        "kernel-mm",
+        "configs",
+        "emulator-app",
+        "benchmarks"
+      })
   void everyMainPackage_hasAPackageInfoWithADescription(String module) throws IOException {
     Path sources = Path.of("..", module, "src", "main", "java");
     assertThat(sources).isDirectory();
@@ -31,17 +40,21 @@ final class PackageDocumentationTest {
           continue;
         }
         Path info = directory.resolve("package-info.java");
-        if (!Files.exists(info) || description(Files.readString(info)).length() < MIN_DESCRIPTION_CHARS) {
+        if (!Files.exists(info)
+            || description(Files.readString(info)).length() < MIN_DESCRIPTION_CHARS) {
           undocumented.add(sources.relativize(directory).toString());
         }
       }
     }
-    assertThat(undocumented).as("packages of %s without a package-info.java paragraph", module).isEmpty();
+    assertThat(undocumented)
+        .as("packages of %s without a package-info.java paragraph", module)
+        .isEmpty();
   }
 
   private static boolean holdsJavaSources(Path directory) throws IOException {
     try (Stream<Path> files = Files.list(directory)) {
-      return files.anyMatch(f -> f.toString().endsWith(".java") && !f.endsWith("package-info.java"));
+      return files.anyMatch(
+          f -> f.toString().endsWith(".java") && !f.endsWith("package-info.java"));
     }
   }
 
@@ -52,6 +65,10 @@ final class PackageDocumentationTest {
     if (start < 0 || end < 0 || end > source.indexOf("package ")) {
       return "";
     }
-    return source.substring(start + 3, end).replaceAll("(?m)^\\s*\\*", " ").replaceAll("\\s+", " ").trim();
+    return source
+        .substring(start + 3, end)
+        .replaceAll("(?m)^\\s*\\*", " ")
+        .replaceAll("\\s+", " ")
+        .trim();
   }
 }

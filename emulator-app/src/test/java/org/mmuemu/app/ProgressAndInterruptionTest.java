@@ -22,13 +22,12 @@ import org.mmuemu.kernel.run.RunObserver;
 import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
- * The progress bar reads simulated progress without changing the run, shows only on an
- * interactive terminal outside CI, and a run stopped by a signal (Ctrl-C's path, through the
- * shutdown hook) ends its trace, writes no result and says so.
+ * The progress bar reads simulated progress without changing the run, shows only on an interactive
+ * terminal outside CI, and a run stopped by a signal (Ctrl-C's path, through the shutdown hook)
+ * ends its trace, writes no result and says so.
  */
 final class ProgressAndInterruptionTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void wanted_onlyOnAnInteractiveConsoleOutsideCiAndNotQuiet() {
@@ -42,26 +41,42 @@ final class ProgressAndInterruptionTest {
   @Test
   void progressObserver_showsCyclesAndLeavesTheResultUnchanged() throws Exception {
     IsaRegistry registry = IsaRegistry.load();
-    LoadedMachine machine = RunExecutor.loadMachine(registry, "arm64-neoverse-n1", List.of("/cores=2"));
+    LoadedMachine machine =
+        RunExecutor.loadMachine(registry, "arm64-neoverse-n1", List.of("/cores=2"));
     Map<String, String> params = Map.of("accesses", "200000", "threads", "2");
-    RunResult plain = SimulationRunner.run(registry, machine, Workloads.get("stream"), params, 1, List.of(),
-        () -> false);
+    RunResult plain =
+        SimulationRunner.run(
+            registry, machine, Workloads.get("stream"), params, 1, List.of(), () -> false);
     List<String> rendered = new ArrayList<>();
     RunResult observed;
-    try (ProgressDisplay progress = ProgressDisplay.forRun("stream", new DelegatingProgressBarConsumer(
-        line -> {
-          synchronized (rendered) {
-            rendered.add(line);
-          }
-        }))) {
+    try (ProgressDisplay progress =
+        ProgressDisplay.forRun(
+            "stream",
+            new DelegatingProgressBarConsumer(
+                line -> {
+                  synchronized (rendered) {
+                    rendered.add(line);
+                  }
+                }))) {
       RunObserver observer = progress.runObserver();
-      observed = SimulationRunner.runWithStats(registry, machine, Workloads.get("stream"), params, 1, List.of(),
-          () -> false, observer).result();
+      observed =
+          SimulationRunner.runWithStats(
+                  registry,
+                  machine,
+                  Workloads.get("stream"),
+                  params,
+                  1,
+                  List.of(),
+                  () -> false,
+                  observer)
+              .result();
       progress.runObserver();
     }
-    assertThat(ResultJson.toJson(observed.withHost(null))).isEqualTo(ResultJson.toJson(plain.withHost(null)));
+    assertThat(ResultJson.toJson(observed.withHost(null)))
+        .isEqualTo(ResultJson.toJson(plain.withHost(null)));
     synchronized (rendered) {
-      assertThat(rendered).anySatisfy(line -> assertThat(line).contains("stream").contains("M cycles"));
+      assertThat(rendered)
+          .anySatisfy(line -> assertThat(line).contains("stream").contains("M cycles"));
     }
   }
 
@@ -70,10 +85,26 @@ final class ProgressAndInterruptionTest {
     Path result = dir.resolve("result.json");
     Path trace = dir.resolve("events.jsonl");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "org.mmuemu.app.Main",
-        "run", "--machine", "arm64-neoverse-n1", "--workload", "stream", "--param", "accesses=50000000", "--out",
-        result.toString(), "--trace", trace.toString()).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("output.txt").toFile()).start();
+    Process process =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.mmuemu.app.Main",
+                "run",
+                "--machine",
+                "arm64-neoverse-n1",
+                "--workload",
+                "stream",
+                "--param",
+                "accesses=50000000",
+                "--out",
+                result.toString(),
+                "--trace",
+                trace.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("output.txt").toFile())
+            .start();
     // The trace's temporary file exists once the run is set up (the hook is installed next).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (listTemporaries().isEmpty() && System.nanoTime() < deadline && process.isAlive()) {
@@ -83,16 +114,26 @@ final class ProgressAndInterruptionTest {
     process.destroy();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String output = Files.readString(dir.resolve("output.txt"), StandardCharsets.UTF_8);
-    assertThat(output).contains("interrupted (Ctrl-C or SIGTERM): the run stopped; no result written (--out "
-        + result + "); trace kept: " + trace + " (ends at cycle ");
+    assertThat(output)
+        .contains(
+            "interrupted (Ctrl-C or SIGTERM): the run stopped; no result written (--out "
+                + result
+                + "); trace kept: "
+                + trace
+                + " (ends at cycle ");
     assertThat(result).doesNotExist();
-    assertThat(Files.readAllLines(trace)).last().asString().startsWith("{\"stopped\":\"interrupted\",\"cycle\":");
+    assertThat(Files.readAllLines(trace))
+        .last()
+        .asString()
+        .startsWith("{\"stopped\":\"interrupted\",\"cycle\":");
     assertThat(listTemporaries()).isEmpty();
   }
 
   private List<Path> listTemporaries() throws Exception {
     try (var files = Files.list(dir)) {
-      return files.filter(file -> file.getFileName().toString().contains(OutputFile.TEMPORARY_MARKER)).toList();
+      return files
+          .filter(file -> file.getFileName().toString().contains(OutputFile.TEMPORARY_MARKER))
+          .toList();
     }
   }
 }

@@ -37,80 +37,143 @@ import org.mmuemu.app.runner.ExitCodes;
  * The HTML reports in a real browser: Debian's Chromium, headless, loads the compare and sweep
  * reports through the DevTools protocol (loopback only); the test asserts that the page logged no
  * console error or exception and that every chart has a non-empty bounding box, and keeps a
- * screenshot in {@code target/browser-check/}. Without Chromium the test is skipped with a
- * message naming the package to install (CI installs it: {@code .ci/run}).
+ * screenshot in {@code target/browser-check/}. Without Chromium the test is skipped with a message
+ * naming the package to install (CI installs it: {@code .ci/run}).
  */
 final class ReportBrowserIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern DEVTOOLS = Pattern.compile("DevTools listening on (ws://\\S+)");
   private static final Path SCREENSHOTS = Path.of("target/browser-check");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void compareReport_loadsWithoutConsoleErrorsAndEveryChartIsDrawn() throws Exception {
     Path html = dir.resolve("report.html");
-    CliTestSupport.Outcome outcome = CliTestSupport.run(
-        Stream.concat("compare", CompareCommandTest.TINY, "--report", html.toString(), "-q"));
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            Stream.concat("compare", CompareCommandTest.TINY, "--report", html.toString(), "-q"));
     assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
     checkInBrowser(html, "compare-report.png", 10);
   }
 
   @Test
   void sweepReport_loadsWithoutConsoleErrorsAndEveryChartIsDrawn() throws Exception {
-    Files.writeString(dir.resolve("grid.json"), """
+    Files.writeString(
+        dir.resolve("grid.json"),
+        """
         {"machines": ["arm64-neoverse-n1", "x86-skylake"], "workload": "munmap-storm",
          "params": {"threads": [1, 2], "iterations": [2]}, "sets": {"/cores": [2]}}
         """);
     Path plan = dir.resolve("plan.json");
-    assertThat(CliTestSupport.run("sweep", "expand", "--grid", dir.resolve("grid.json").toString(), "--plan",
-        plan.toString()).exitCode()).isEqualTo(ExitCodes.OK);
-    assertThat(CliTestSupport.run("sweep", "run", "--plan", plan.toString(), "--all", "--out-dir",
-        dir.resolve("r").toString(), "-q").exitCode()).isEqualTo(ExitCodes.OK);
+    assertThat(
+            CliTestSupport.run(
+                    "sweep",
+                    "expand",
+                    "--grid",
+                    dir.resolve("grid.json").toString(),
+                    "--plan",
+                    plan.toString())
+                .exitCode())
+        .isEqualTo(ExitCodes.OK);
+    assertThat(
+            CliTestSupport.run(
+                    "sweep",
+                    "run",
+                    "--plan",
+                    plan.toString(),
+                    "--all",
+                    "--out-dir",
+                    dir.resolve("r").toString(),
+                    "-q")
+                .exitCode())
+        .isEqualTo(ExitCodes.OK);
     Path html = dir.resolve("sweep.html");
-    assertThat(CliTestSupport.run("sweep", "aggregate", "--plan", plan.toString(), "--out-dir",
-        dir.resolve("r").toString(), "--report", html.toString()).exitCode()).isEqualTo(ExitCodes.OK);
+    assertThat(
+            CliTestSupport.run(
+                    "sweep",
+                    "aggregate",
+                    "--plan",
+                    plan.toString(),
+                    "--out-dir",
+                    dir.resolve("r").toString(),
+                    "--report",
+                    html.toString())
+                .exitCode())
+        .isEqualTo(ExitCodes.OK);
     checkInBrowser(html, "sweep-report.png", 3);
   }
 
   @Test
   void brokenPage_consoleErrorAndEmptyChartAreCaught() throws Exception {
     Path html = dir.resolve("broken.html");
-    Files.writeString(html, "<!DOCTYPE html><html><body><svg class=\"chart\" id=\"empty\" width=\"0\" "
-        + "height=\"0\"></svg><script>console.error('broken on purpose');</script></body></html>");
+    Files.writeString(
+        html,
+        "<!DOCTYPE html><html><body><svg class=\"chart\" id=\"empty\" width=\"0\" "
+            + "height=\"0\"></svg><script>console.error('broken on purpose');</script></body></html>");
     Findings findings = load(html, "broken.png");
-    assertThat(findings.errors()).anySatisfy(error -> assertThat(error).contains("broken on purpose"));
+    assertThat(findings.errors())
+        .anySatisfy(error -> assertThat(error).contains("broken on purpose"));
     assertThat(findings.charts().get(0).get("width").asDouble()).isZero();
   }
 
   /** What the browser saw: each chart's id and box, and the console errors and exceptions. */
   private record Findings(List<JsonNode> charts, List<String> errors) {}
 
-  private void checkInBrowser(Path html, String screenshotName, int minimumCharts) throws Exception {
+  private void checkInBrowser(Path html, String screenshotName, int minimumCharts)
+      throws Exception {
     Findings findings = load(html, screenshotName);
-    assertThat(findings.charts().size()).as("charts in %s", html).isGreaterThanOrEqualTo(minimumCharts);
+    assertThat(findings.charts().size())
+        .as("charts in %s", html)
+        .isGreaterThanOrEqualTo(minimumCharts);
     for (JsonNode chart : findings.charts()) {
-      assertThat(chart.get("width").asDouble()).as("width of chart %s", chart.get("id")).isPositive();
-      assertThat(chart.get("height").asDouble()).as("height of chart %s", chart.get("id")).isPositive();
+      assertThat(chart.get("width").asDouble())
+          .as("width of chart %s", chart.get("id"))
+          .isPositive();
+      assertThat(chart.get("height").asDouble())
+          .as("height of chart %s", chart.get("id"))
+          .isPositive();
     }
     assertThat(findings.errors()).as("console errors and exceptions of %s", html).isEmpty();
   }
 
   private Findings load(Path html, String screenshotName) throws Exception {
     String chromium = findChromium();
-    Assumptions.assumeTrue(chromium != null, "skipped: Chromium is not installed; install Debian's package "
-        + "'chromium' (apt-get install -y chromium) to run the browser check of the HTML reports");
-    Process browser = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-        "--user-data-dir=" + dir.resolve("profile"), "--window-size=1400,1800", "about:blank")
-        .redirectErrorStream(true).start();
+    Assumptions.assumeTrue(
+        chromium != null,
+        "skipped: Chromium is not installed; install Debian's package "
+            + "'chromium' (apt-get install -y chromium) to run the browser check of the HTML reports");
+    Process browser =
+        new ProcessBuilder(
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "--user-data-dir=" + dir.resolve("profile"),
+                "--window-size=1400,1800",
+                "about:blank")
+            .redirectErrorStream(true)
+            .start();
     try {
       String browserUrl = devToolsUrl(browser);
       URI browserUri = URI.create(browserUrl);
       HttpClient http = HttpClient.newHttpClient();
-      String list = http.send(HttpRequest.newBuilder(URI.create("http://" + browserUri.getHost() + ":"
-          + browserUri.getPort() + "/json/list")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      String list =
+          http.send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              "http://"
+                                  + browserUri.getHost()
+                                  + ":"
+                                  + browserUri.getPort()
+                                  + "/json/list"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       String pageUrl = null;
       for (JsonNode target : JSON.readTree(list)) {
         if (target.path("type").asText().equals("page")) {
@@ -126,15 +189,24 @@ final class ReportBrowserIT {
         devTools.clearEvents();
         devTools.call("Page.navigate", Map.of("url", html.toUri().toString()));
         devTools.awaitEvent("Page.loadEventFired");
-        JsonNode boxes = devTools.call("Runtime.evaluate", Map.of("returnByValue", true, "expression",
-            "JSON.stringify([...document.querySelectorAll('svg.chart')].map(e => { const r = "
-                + "e.getBoundingClientRect(); return {id: e.id, width: r.width, height: r.height}; }))"));
+        JsonNode boxes =
+            devTools.call(
+                "Runtime.evaluate",
+                Map.of(
+                    "returnByValue",
+                    true,
+                    "expression",
+                    "JSON.stringify([...document.querySelectorAll('svg.chart')].map(e => { const r = "
+                        + "e.getBoundingClientRect(); return {id: e.id, width: r.width, height: r.height}; }))"));
         List<JsonNode> charts = new ArrayList<>();
         JSON.readTree(boxes.get("result").get("value").asText()).forEach(charts::add);
-        JsonNode shot = devTools.call("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport",
-            true));
+        JsonNode shot =
+            devTools.call(
+                "Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true));
         Files.createDirectories(SCREENSHOTS);
-        Files.write(SCREENSHOTS.resolve(screenshotName), Base64.getDecoder().decode(shot.get("data").asText()));
+        Files.write(
+            SCREENSHOTS.resolve(screenshotName),
+            Base64.getDecoder().decode(shot.get("data").asText()));
         // Console messages can trail the load event by a moment.
         Thread.sleep(200);
         return new Findings(charts, devTools.errors());
@@ -167,33 +239,39 @@ final class ReportBrowserIT {
   }
 
   private static String devToolsUrl(Process browser) throws Exception {
-    CompletableFuture<String> url = CompletableFuture.supplyAsync(() -> {
-      try {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(browser.getInputStream(),
-            StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        for (String line; (line = reader.readLine()) != null;) {
-          Matcher matcher = DEVTOOLS.matcher(line);
-          if (matcher.find()) {
-            // Keep draining the browser's output so it never blocks on a full pipe.
-            Thread drain = new Thread(() -> {
+    CompletableFuture<String> url =
+        CompletableFuture.supplyAsync(
+            () -> {
               try {
-                reader.transferTo(java.io.Writer.nullWriter());
+                BufferedReader reader =
+                    new BufferedReader(
+                        new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8));
+                StringBuilder seen = new StringBuilder();
+                for (String line; (line = reader.readLine()) != null; ) {
+                  Matcher matcher = DEVTOOLS.matcher(line);
+                  if (matcher.find()) {
+                    // Keep draining the browser's output so it never blocks on a full pipe.
+                    Thread drain =
+                        new Thread(
+                            () -> {
+                              try {
+                                reader.transferTo(java.io.Writer.nullWriter());
+                              } catch (IOException e) {
+                                // The browser was stopped.
+                              }
+                            });
+                    drain.setDaemon(true);
+                    drain.start();
+                    return matcher.group(1);
+                  }
+                  seen.append(line).append('\n');
+                }
+                throw new IllegalStateException(
+                    "Chromium exited without a DevTools endpoint:\n" + seen);
               } catch (IOException e) {
-                // The browser was stopped.
+                throw new IllegalStateException(e);
               }
             });
-            drain.setDaemon(true);
-            drain.start();
-            return matcher.group(1);
-          }
-          seen.append(line).append('\n');
-        }
-        throw new IllegalStateException("Chromium exited without a DevTools endpoint:\n" + seen);
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    });
     return url.get(60, TimeUnit.SECONDS);
   }
 
@@ -275,9 +353,11 @@ final class ReportBrowserIT {
       JsonNode params = message.path("params");
       if (method.equals("Runtime.exceptionThrown")) {
         errors.add("exception: " + params.path("exceptionDetails"));
-      } else if (method.equals("Runtime.consoleAPICalled") && params.path("type").asText().equals("error")) {
+      } else if (method.equals("Runtime.consoleAPICalled")
+          && params.path("type").asText().equals("error")) {
         errors.add("console.error: " + params.path("args"));
-      } else if (method.equals("Log.entryAdded") && params.path("entry").path("level").asText().equals("error")) {
+      } else if (method.equals("Log.entryAdded")
+          && params.path("entry").path("level").asText().equals("error")) {
         errors.add("log: " + params.path("entry"));
       }
     }

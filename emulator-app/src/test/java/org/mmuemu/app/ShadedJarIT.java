@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shaded jar as users run it: its merged ServiceLoader files must keep both ISA providers
- * (without the services transformer one of them silently disappears), and a run must work
- * from the jar alone.
+ * (without the services transformer one of them silently disappears), and a run must work from the
+ * jar alone.
  */
 final class ShadedJarIT {
   private static final Path JAR = Paths.get("target", "mmuemu.jar");
@@ -37,13 +37,22 @@ final class ShadedJarIT {
   void shadedJar_listsBothIsas() throws Exception {
     assertThat(JAR).exists();
     List<String> lines = runJar("list", "isas");
-    assertThat(lines).anyMatch(line -> line.startsWith("arm64 ")).anyMatch(line -> line.startsWith("x86 "));
+    assertThat(lines)
+        .anyMatch(line -> line.startsWith("arm64 "))
+        .anyMatch(line -> line.startsWith("x86 "));
   }
 
   @Test
   void shadedJar_runsTheQuickStartWorkload() throws Exception {
-    List<String> lines = runJar("run", "--machine", "arm64-neoverse-n1", "--workload", "stream", "--param",
-        "accesses=2000");
+    List<String> lines =
+        runJar(
+            "run",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "stream",
+            "--param",
+            "accesses=2000");
     assertThat(lines).anyMatch(line -> line.contains("stream on arm64-neoverse-n1"));
     assertThat(Files.size(JAR)).isGreaterThan(100_000);
   }

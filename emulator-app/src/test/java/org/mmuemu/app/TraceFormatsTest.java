@@ -17,21 +17,35 @@ import org.mmuemu.core.trace.NameTable;
 
 /**
  * {@code --trace} in both formats: golden files for a tiny deterministic run, the Chrome form's
- * slices, flows and counters from synthetic events (kernel.call as kernel-mm will publish it),
- * a valid file after a run that stopped with an error, and one trace per compare column.
+ * slices, flows and counters from synthetic events (kernel.call as kernel-mm will publish it), a
+ * valid file after a run that stopped with an error, and one trace per compare column.
  */
 final class TraceFormatsTest {
-  private static final String[] TINY = {"--machine", "x86-skylake", "--workload", "munmap-storm", "--param",
-      "iterations=1", "--param", "threads=2", "--set", "/cores=2", "-q"};
+  private static final String[] TINY = {
+    "--machine",
+    "x86-skylake",
+    "--workload",
+    "munmap-storm",
+    "--param",
+    "iterations=1",
+    "--param",
+    "threads=2",
+    "--set",
+    "/cores=2",
+    "-q"
+  };
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private CliTestSupport.Outcome runWithTrace(Path trace, String format) {
-    String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("run"),
-        java.util.stream.Stream.concat(java.util.stream.Stream.of(TINY),
-            java.util.stream.Stream.of("--trace", trace.toString(), "--trace-format", format)))
-        .toArray(String[]::new);
+    String[] args =
+        java.util.stream.Stream.concat(
+                java.util.stream.Stream.of("run"),
+                java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of(TINY),
+                    java.util.stream.Stream.of(
+                        "--trace", trace.toString(), "--trace-format", format)))
+            .toArray(String[]::new);
     return CliTestSupport.run(args);
   }
 
@@ -44,7 +58,8 @@ final class TraceFormatsTest {
     List<JsonNode> events = ChromeTraceValidator.assertValid(trace);
     assertThat(events).anySatisfy(e -> assertThat(e.get("ph").asText()).isEqualTo("s"));
     assertThat(events).anySatisfy(e -> assertThat(e.get("name").asText()).isEqualTo("walk"));
-    assertThat(events).anySatisfy(e -> assertThat(e.get("name").asText()).isEqualTo("tlb occupancy core 1"));
+    assertThat(events)
+        .anySatisfy(e -> assertThat(e.get("name").asText()).isEqualTo("tlb occupancy core 1"));
     Golden.assertMatches(Files.readString(trace), "trace-tiny.chrome.json");
   }
 
@@ -58,9 +73,24 @@ final class TraceFormatsTest {
   @Test
   void chromeTrace_runStoppedByAnError_isStillCompleteAndValid() throws Exception {
     Path trace = dir.resolve("oom.json");
-    CliTestSupport.Outcome outcome = CliTestSupport.run("run", "--machine", "x86-skylake", "--workload", "stream",
-        "--param", "threads=1", "--set", "/cores=1", "--set", "/memoryBytes=1MiB", "--trace", trace.toString(),
-        "--trace-format", "chrome", "-q");
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "x86-skylake",
+            "--workload",
+            "stream",
+            "--param",
+            "threads=1",
+            "--set",
+            "/cores=1",
+            "--set",
+            "/memoryBytes=1MiB",
+            "--trace",
+            trace.toString(),
+            "--trace-format",
+            "chrome",
+            "-q");
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(outcome.err()).contains("memory exhausted");
     assertThat(ChromeTraceValidator.assertValid(trace)).hasSizeGreaterThan(10);
@@ -69,12 +99,30 @@ final class TraceFormatsTest {
   @Test
   void compare_chromeTrace_writesOneValidFilePerColumnNamedByLabel() throws Exception {
     Path trace = dir.resolve("cmp.json");
-    CliTestSupport.Outcome outcome = CliTestSupport.run("compare", "--machine", "x86-skylake", "--machine",
-        "arm64-neoverse-n1", "--workload", "munmap-storm", "--param", "iterations=1", "--param", "threads=2", "--set",
-        "/cores=2", "--trace", trace.toString(), "--trace-format", "chrome", "-q");
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "compare",
+            "--machine",
+            "x86-skylake",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "munmap-storm",
+            "--param",
+            "iterations=1",
+            "--param",
+            "threads=2",
+            "--set",
+            "/cores=2",
+            "--trace",
+            trace.toString(),
+            "--trace-format",
+            "chrome",
+            "-q");
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
     List<JsonNode> x86 = ChromeTraceValidator.assertValid(dir.resolve("cmp.x86-skylake.json"));
-    List<JsonNode> arm = ChromeTraceValidator.assertValid(dir.resolve("cmp.arm64-neoverse-n1.json"));
+    List<JsonNode> arm =
+        ChromeTraceValidator.assertValid(dir.resolve("cmp.arm64-neoverse-n1.json"));
     assertThat(x86.get(0).get("args").get("name").asText()).isEqualTo("x86-skylake");
     assertThat(arm.get(0).get("pid").asInt()).isEqualTo(2);
     assertThat(arm).anySatisfy(e -> assertThat(e.get("name").asText()).isEqualTo("TLBI VALE1IS"));
@@ -84,8 +132,8 @@ final class TraceFormatsTest {
   void chromeWriter_kernelCallsNestAndOpenOnesCloseAtTheEnd() throws Exception {
     StringWriter out = new StringWriter();
     Map<Integer, String> operations = Map.of(7, "vmalloc", 8, "flush_tlb_kernel_range");
-    ChromeTraceWriter writer = new ChromeTraceWriter(out, 3, "m", 2.0, -1L, List.of("l1d", "l2"),
-        operations::get, 1000);
+    ChromeTraceWriter writer =
+        new ChromeTraceWriter(out, 3, "m", 2.0, -1L, List.of("l1d", "l2"), operations::get, 1000);
     int dsb = NameTable.INSTRUCTIONS.idOf("DSB ISH");
     writer.onEvent(EventKind.KERNEL_CALL, 0, 100, 0, 0xffff000000001000L, 7);
     writer.onEvent(EventKind.WALK, 0, 160, 0x1000, 0x2000, 40);
@@ -100,13 +148,37 @@ final class TraceFormatsTest {
     Path file = dir.resolve("synthetic.json");
     Files.writeString(file, out.toString());
     List<JsonNode> events = ChromeTraceValidator.assertValid(file);
-    assertThat(events).extracting(e -> e.get("ph").asText() + " " + e.get("name").asText() + " "
-        + e.path("tid").asInt() + " " + e.path("ts").asText("")).contains(
-        "B vmalloc 0 0.05", "X walk 0 0.06", "B flush_tlb_kernel_range 0 0.1", "X ipi.send 0 0.105",
-        "s ipi 0 0.105", "X ipi.receive 1 0.13", "f ipi 1 0.13", "i DSB ISH 0 0.15",
-        "E flush_tlb_kernel_range 0 0.16", "B kernel op 99 1 0.8", "E kernel op 99 1 0.8", "E vmalloc 0 0.16");
-    JsonNode misses = events.stream().filter(e -> e.get("name").asText().equals("tlb misses core 1")
-        && e.get("ts").asDouble() == 0.75).findFirst().orElseThrow();
+    assertThat(events)
+        .extracting(
+            e ->
+                e.get("ph").asText()
+                    + " "
+                    + e.get("name").asText()
+                    + " "
+                    + e.path("tid").asInt()
+                    + " "
+                    + e.path("ts").asText(""))
+        .contains(
+            "B vmalloc 0 0.05",
+            "X walk 0 0.06",
+            "B flush_tlb_kernel_range 0 0.1",
+            "X ipi.send 0 0.105",
+            "s ipi 0 0.105",
+            "X ipi.receive 1 0.13",
+            "f ipi 1 0.13",
+            "i DSB ISH 0 0.15",
+            "E flush_tlb_kernel_range 0 0.16",
+            "B kernel op 99 1 0.8",
+            "E kernel op 99 1 0.8",
+            "E vmalloc 0 0.16");
+    JsonNode misses =
+        events.stream()
+            .filter(
+                e ->
+                    e.get("name").asText().equals("tlb misses core 1")
+                        && e.get("ts").asDouble() == 0.75)
+            .findFirst()
+            .orElseThrow();
     assertThat(misses.get("args").get("l2").asInt()).isEqualTo(1);
   }
 }

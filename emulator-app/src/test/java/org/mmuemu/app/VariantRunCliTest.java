@@ -15,19 +15,36 @@ final class VariantRunCliTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static CliTestSupport.Outcome hugeVmallocOnX86(String freePteTableFlush) {
-    return CliTestSupport.run("run", "--machine", "x86-skylake", "--workload", "test_vmalloc", "--json", "--quiet",
-        "--param", "use_huge=1", "--param", "nr_pages=600", "--param", "run_test_mask=9", "--param",
-        "test_loop_count=50", "--param", "speculative_walk=1", "--set",
+    return CliTestSupport.run(
+        "run",
+        "--machine",
+        "x86-skylake",
+        "--workload",
+        "test_vmalloc",
+        "--json",
+        "--quiet",
+        "--param",
+        "use_huge=1",
+        "--param",
+        "nr_pages=600",
+        "--param",
+        "run_test_mask=9",
+        "--param",
+        "test_loop_count=50",
+        "--param",
+        "speculative_walk=1",
+        "--set",
         "/kernel/variants/x86FreePteTableFlush=" + freePteTableFlush);
   }
 
   /**
-   * DOMAIN.md §5.7: huge vmalloc replaces PTE tables that small areas left behind
-   * ({@code pmd_free_pte_page}); with speculative walks a core's paging-structure cache still
-   * points at such a table. The fixed kernel flushes before freeing it, the pre-2018 one does not.
+   * DOMAIN.md §5.7: huge vmalloc replaces PTE tables that small areas left behind ({@code
+   * pmd_free_pte_page}); with speculative walks a core's paging-structure cache still points at
+   * such a table. The fixed kernel flushes before freeing it, the pre-2018 one does not.
    */
   @Test
-  void x86FreePteTableFlush_noFlush_reportsFreedTableWalks_whereFlushReportsNone() throws Exception {
+  void x86FreePteTableFlush_noFlush_reportsFreedTableWalks_whereFlushReportsNone()
+      throws Exception {
     CliTestSupport.Outcome fixed = hugeVmallocOnX86("flush");
     CliTestSupport.Outcome buggy = hugeVmallocOnX86("noFlush");
 
@@ -39,6 +56,7 @@ final class VariantRunCliTest {
     assertThat(buggy.exitCode()).isEqualTo(ExitCodes.VIOLATIONS);
     JsonNode buggyResult = JSON.readTree(buggy.out());
     assertThat(buggyResult.path("violationCounts").path("FREED_TABLE_WALK").asLong()).isPositive();
-    assertThat(buggyResult.path("violations").get(0).path("kind").asText()).isEqualTo("FREED_TABLE_WALK");
+    assertThat(buggyResult.path("violations").get(0).path("kind").asText())
+        .isEqualTo("FREED_TABLE_WALK");
   }
 }

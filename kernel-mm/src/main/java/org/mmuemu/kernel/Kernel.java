@@ -23,9 +23,9 @@ import org.mmuemu.kernel.vmalloc.VmallocConfig;
 import org.mmuemu.kernel.vmalloc.VmallocContext;
 
 /**
- * The kernel model of one run. It boots (the kernel's root table, the arch layer for the
- * machine's ISA, the fault handler) and is the entry point workloads and scenarios call; the
- * work is done by the parts Linux also keeps apart:
+ * The kernel model of one run. It boots (the kernel's root table, the arch layer for the machine's
+ * ISA, the fault handler) and is the entry point workloads and scenarios call; the work is done by
+ * the parts Linux also keeps apart:
  *
  * <ul>
  *   <li>{@link Processes}: process lifecycle, which mm each core runs, mmap, context switches;
@@ -33,16 +33,16 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
  *   <li>{@link Teardown}: munmap, madvise(MADV_DONTNEED), exit_mmap and the OOM reaper through
  *       mmu_gather (see docs/mm.md);
  *   <li>{@link LinuxArch}: everything under Linux's arch/ (flush policy, layout, kernel PTEs);
- *   <li>{@link Vmalloc}, created on first use; and the checks of the kernel's promises in
- *       {@code kernel.oracle}.
+ *   <li>{@link Vmalloc}, created on first use; and the checks of the kernel's promises in {@code
+ *       kernel.oracle}.
  * </ul>
  *
  * <p>Confined to the simulation thread.
  */
 public final class Kernel {
   /**
-   * Preemption point after {@code zap_pte_range} dropped a PTE table's lock, with its gather
-   * still open: other CPUs may run here (writeback, another zap, stores through their TLBs).
+   * Preemption point after {@code zap_pte_range} dropped a PTE table's lock, with its gather still
+   * open: other CPUs may run here (writeback, another zap, stores through their TLBs).
    */
   public static final String ZAP_PTE_UNLOCKED = "zap_pte_range:unlocked";
 
@@ -59,7 +59,10 @@ public final class Kernel {
   private final Teardown teardown;
   private Vmalloc vmalloc;
 
-  /** Boots the kernel on {@code machine}: allocates the kernel's root table and installs the fault handler. */
+  /**
+   * Boots the kernel on {@code machine}: allocates the kernel's root table and installs the fault
+   * handler.
+   */
   public Kernel(Machine machine, KernelConfig config) {
     this.machine = machine;
     this.config = config;
@@ -71,14 +74,26 @@ public final class Kernel {
       machine.core(core).context().setKernelRoot(kernelRootPfn << PhysicalMemory.FRAME_SHIFT);
     }
     this.kernelSharesUserRoot = probeSharedRoot(machine);
-    this.arch = LinuxArchRegistry.create(machine.isa().id(), new KernelArchContext(machine, tables, kernelRootPfn),
-        config);
-    this.processes = new Processes(machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
+    this.arch =
+        LinuxArchRegistry.create(
+            machine.isa().id(), new KernelArchContext(machine, tables, kernelRootPfn), config);
+    this.processes =
+        new Processes(
+            machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
     this.faults = new PageFaults(machine, config.costs(), tables, pageCache, rmap, processes);
-    this.teardown = new Teardown(machine, config, arch.tlb(), pageCache, rmap, processes,
-        new RangeFlushOracle(machine, tables, processes::currentMm), arch.layout().userSpaceEndVa());
+    this.teardown =
+        new Teardown(
+            machine,
+            config,
+            arch.tlb(),
+            pageCache,
+            rmap,
+            processes,
+            new RangeFlushOracle(machine, tables, processes::currentMm),
+            arch.layout().userSpaceEndVa());
     machine.setFaultHandler(faults);
-    machine.setIdleListener(arch.tlb()::enterLazyTlb); // a core whose program ended runs its idle task
+    machine.setIdleListener(
+        arch.tlb()::enterLazyTlb); // a core whose program ended runs its idle task
   }
 
   // x86 has one root (CR3) for both halves; arm64 walks the upper half through TTBR1.
@@ -104,20 +119,27 @@ public final class Kernel {
   }
 
   /**
-   * The kernel's vmalloc subsystem, created on first use (it pre-populates the kernel's
-   * top-level entries of the vmalloc range on x86, so a run that never uses it pays nothing).
+   * The kernel's vmalloc subsystem, created on first use (it pre-populates the kernel's top-level
+   * entries of the vmalloc range on x86, so a run that never uses it pays nothing).
    */
   public Vmalloc vmalloc() {
     if (vmalloc == null) {
-      vmalloc = new Vmalloc(new VmallocContext(machine, tables, kernelRootPfn, arch,
-          kernelSharesUserRoot ? processes::syncKernelTopLevelEntries : null), VmallocConfig.from(config));
+      vmalloc =
+          new Vmalloc(
+              new VmallocContext(
+                  machine,
+                  tables,
+                  kernelRootPfn,
+                  arch,
+                  kernelSharesUserRoot ? processes::syncKernelTopLevelEntries : null),
+              VmallocConfig.from(config));
     }
     return vmalloc;
   }
 
   /**
-   * Copies the kernel root's upper-half top-level entries into every process root (Linux x86
-   * {@code pgd_ctor} / {@code sync_global_pgds}); a no-op where the kernel has its own root.
+   * Copies the kernel root's upper-half top-level entries into every process root (Linux x86 {@code
+   * pgd_ctor} / {@code sync_global_pgds}); a no-op where the kernel has its own root.
    */
   public void syncKernelTopLevelEntries() {
     processes.syncKernelTopLevelEntries();
@@ -141,8 +163,8 @@ public final class Kernel {
   }
 
   /**
-   * Installs the hook race scenarios and tests use to run other cores' work at the teardown
-   * paths' preemption points ({@link #ZAP_PTE_UNLOCKED}); by default nothing runs there.
+   * Installs the hook race scenarios and tests use to run other cores' work at the teardown paths'
+   * preemption points ({@link #ZAP_PTE_UNLOCKED}); by default nothing runs there.
    */
   public void setPreemptionHook(PreemptionHook hook) {
     teardown.setPreemptionHook(hook);
@@ -222,7 +244,10 @@ public final class Kernel {
     teardown.oomReap(core, mm);
   }
 
-  /** Starts an mmu_gather on {@code mm} for {@code core} with this kernel's page release and variants. */
+  /**
+   * Starts an mmu_gather on {@code mm} for {@code core} with this kernel's page release and
+   * variants.
+   */
   public MmuGather gather(int core, Mm mm, boolean fullmm) {
     return teardown.gather(core, mm, fullmm);
   }

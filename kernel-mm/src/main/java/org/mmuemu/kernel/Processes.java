@@ -13,9 +13,9 @@ import org.mmuemu.kernel.mm.Vma;
 
 /**
  * Process lifecycle (Linux kernel/fork.c, kernel/exit.c, kernel/sched's context switch): the
- * address spaces that exist, which one each core runs, creating an mm with the kernel's
- * top-level entries, mmap of anonymous memory, switching, and a task leaving its core.
- * Confined to the simulation thread.
+ * address spaces that exist, which one each core runs, creating an mm with the kernel's top-level
+ * entries, mmap of anonymous memory, switching, and a task leaving its core. Confined to the
+ * simulation thread.
  */
 final class Processes {
   private static final KernelOperation OP_MMAP = KernelOperation.named("mmap");
@@ -31,7 +31,12 @@ final class Processes {
   private final Mm[] currentMm;
   private long reservedUserRootPfn = -1;
 
-  Processes(Machine machine, KernelCosts costs, PageTableEditor tables, ArchTlbPolicy tlbPolicy, long kernelRootPfn,
+  Processes(
+      Machine machine,
+      KernelCosts costs,
+      PageTableEditor tables,
+      ArchTlbPolicy tlbPolicy,
+      long kernelRootPfn,
       boolean kernelSharesUserRoot) {
     this.machine = machine;
     this.costs = costs;
@@ -43,10 +48,10 @@ final class Processes {
   }
 
   /**
-   * Copies the kernel root's upper-half top-level entries into every process root (Linux x86
-   * {@code pgd_ctor} / {@code sync_global_pgds}); a no-op where the kernel has its own root.
-   * The kernel pre-allocates the lower tables of those entries, so later kernel mappings need
-   * no further copying.
+   * Copies the kernel root's upper-half top-level entries into every process root (Linux x86 {@code
+   * pgd_ctor} / {@code sync_global_pgds}); a no-op where the kernel has its own root. The kernel
+   * pre-allocates the lower tables of those entries, so later kernel mappings need no further
+   * copying.
    */
   public void syncKernelTopLevelEntries() {
     for (Mm mm : mms) {
@@ -70,8 +75,8 @@ final class Processes {
   }
 
   /**
-   * Makes {@code core} run a kernel thread (no mm): on x86 CR3 is loaded with init_mm's root,
-   * which maps the kernel half; on arm64 nothing changes, TTBR1 already holds the kernel root.
+   * Makes {@code core} run a kernel thread (no mm): on x86 CR3 is loaded with init_mm's root, which
+   * maps the kernel half; on arm64 nothing changes, TTBR1 already holds the kernel root.
    */
   public void switchToKernelThread(int core) {
     currentMm[core] = null;
@@ -92,8 +97,8 @@ final class Processes {
   }
 
   /**
-   * Runs {@code mm} on {@code core}: pays the context-switch cost, then the arch policy's
-   * switch_mm loads the root table and the tag into the core's translation registers.
+   * Runs {@code mm} on {@code core}: pays the context-switch cost, then the arch policy's switch_mm
+   * loads the root table and the tag into the core's translation registers.
    */
   public void switchTo(int core, Mm mm) {
     Mm previous = currentMm[core];
@@ -118,8 +123,8 @@ final class Processes {
   }
 
   /**
-   * Adds an anonymous mapping (Linux {@code mmap} of private anonymous memory); pages are
-   * faulted in on first touch.
+   * Adds an anonymous mapping (Linux {@code mmap} of private anonymous memory); pages are faulted
+   * in on first touch.
    */
   public void mmap(int core, Mm mm, Vma vma) {
     long start = OP_MMAP.begin(machine, core, vma.startVa());
@@ -129,9 +134,9 @@ final class Processes {
   }
 
   /**
-   * The task running on {@code core} exits: the core runs its idle task, keeping the mm lazily
-   * (x86 {@code enter_lazy_tlb}); on arm64 TTBR0 gets an empty table with ASID 0 (Linux's
-   * reserved TTBR0), so no user walk can reach the mm's tables once they are freed.
+   * The task running on {@code core} exits: the core runs its idle task, keeping the mm lazily (x86
+   * {@code enter_lazy_tlb}); on arm64 TTBR0 gets an empty table with ASID 0 (Linux's reserved
+   * TTBR0), so no user walk can reach the mm's tables once they are freed.
    */
   public void exitThread(int core) {
     currentMm[core] = null;

@@ -3,8 +3,6 @@ package org.mmuemu.kernel;
 import static org.mmuemu.kernel.UnsignedVa.max;
 import static org.mmuemu.kernel.UnsignedVa.min;
 
-
-
 import java.util.ArrayList;
 import java.util.List;
 import org.mmuemu.core.isa.PageTableFormat;
@@ -26,10 +24,10 @@ import org.mmuemu.kernel.rmap.ReverseMap;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
 
 /**
- * Unmap and teardown through mmu_gather (Linux mm/memory.c {@code unmap_page_range},
- * {@code zap_pte_range}, {@code free_pgtables}; mm/mmap.c {@code unmap_region},
- * {@code exit_mmap}; mm/madvise.c; mm/oom_kill.c {@code __oom_reap_task_mm}; see docs/mm.md).
- * Confined to the simulation thread.
+ * Unmap and teardown through mmu_gather (Linux mm/memory.c {@code unmap_page_range}, {@code
+ * zap_pte_range}, {@code free_pgtables}; mm/mmap.c {@code unmap_region}, {@code exit_mmap};
+ * mm/madvise.c; mm/oom_kill.c {@code __oom_reap_task_mm}; see docs/mm.md). Confined to the
+ * simulation thread.
  */
 final class Teardown {
   private static final KernelOperation OP_MUNMAP = KernelOperation.named("munmap");
@@ -51,8 +49,15 @@ final class Teardown {
   private PreemptionHook preemptionHook = PreemptionHook.NONE;
   private long pagesFreed;
 
-  Teardown(Machine machine, KernelConfig config, ArchTlbPolicy tlbPolicy, PageCache pageCache, ReverseMap rmap,
-      Processes processes, RangeFlushOracle flushOracle, long userSpaceEndVa) {
+  Teardown(
+      Machine machine,
+      KernelConfig config,
+      ArchTlbPolicy tlbPolicy,
+      PageCache pageCache,
+      ReverseMap rmap,
+      Processes processes,
+      RangeFlushOracle flushOracle,
+      long userSpaceEndVa) {
     this.machine = machine;
     this.config = config;
     this.costs = config.costs();
@@ -63,7 +68,9 @@ final class Teardown {
     this.flushOracle = flushOracle;
     this.userSpaceEndVa = userSpaceEndVa;
     this.delayedRmap = config.variants().rmapRemoval() == KernelVariants.RmapRemoval.DELAYED;
-    this.nestedFlush = config.variants().madviseFlushBatching() == KernelVariants.MadviseFlushBatching.FLUSH_NESTED;
+    this.nestedFlush =
+        config.variants().madviseFlushBatching()
+            == KernelVariants.MadviseFlushBatching.FLUSH_NESTED;
   }
 
   void setPreemptionHook(PreemptionHook hook) {
@@ -76,12 +83,12 @@ final class Teardown {
   }
 
   /**
-   * Unmaps {@code [startVa, endVa)} (Linux {@code munmap} / {@code unmap_region}): one
-   * mmu_gather over the range; every present leaf is cleared and recorded, its page queued;
-   * page-table pages that no remaining VMA needs (between the neighbouring VMAs, Linux's floor
-   * and ceiling) are unhooked and queued too; {@code tlb_finish_mmu} flushes and only then frees
-   * pages and tables (invariants I3, I4). On return no core running {@code mm} may still
-   * translate the range ({@code UNFLUSHED_ALIAS}, as for madvise).
+   * Unmaps {@code [startVa, endVa)} (Linux {@code munmap} / {@code unmap_region}): one mmu_gather
+   * over the range; every present leaf is cleared and recorded, its page queued; page-table pages
+   * that no remaining VMA needs (between the neighbouring VMAs, Linux's floor and ceiling) are
+   * unhooked and queued too; {@code tlb_finish_mmu} flushes and only then frees pages and tables
+   * (invariants I3, I4). On return no core running {@code mm} may still translate the range ({@code
+   * UNFLUSHED_ALIAS}, as for madvise).
    */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     long start = OP_MUNMAP.begin(machine, core, startVa);
@@ -131,10 +138,14 @@ final class Teardown {
     OP_MADVISE.end(machine, core, startVa, start);
   }
 
-  /** Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather (tlb_start_vma / tlb_end_vma per VMA). */
+  /**
+   * Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather
+   * (tlb_start_vma / tlb_end_vma per VMA).
+   */
   public void zapVmas(MmuGather tlb, Mm mm, long startVa, long endVa) {
     for (Vma vma : mm.vmas()) {
-      if (Long.compareUnsigned(vma.endVa(), startVa) > 0 && Long.compareUnsigned(vma.startVa(), endVa) < 0) {
+      if (Long.compareUnsigned(vma.endVa(), startVa) > 0
+          && Long.compareUnsigned(vma.startVa(), endVa) < 0) {
         unmapVmaRange(tlb, vma, max(vma.startVa(), startVa), min(vma.endVa(), endVa));
         if (!tlb.fullmm()) {
           tlb.flushTlbOnly(); // tlb_end_vma: ranges do not span the holes between VMAs
@@ -144,15 +155,15 @@ final class Teardown {
   }
 
   /**
-   * Tears down the whole address space of an exiting process (Linux {@code exit_mmap} and the
-   * final {@code mmdrop}): every core still running {@code mm} leaves it first (x86: lazily),
-   * then one fullmm gather unmaps every VMA and frees every page-table page below the root;
-   * the root goes last.
+   * Tears down the whole address space of an exiting process (Linux {@code exit_mmap} and the final
+   * {@code mmdrop}): every core still running {@code mm} leaves it first (x86: lazily), then one
+   * fullmm gather unmaps every VMA and frees every page-table page below the root; the root goes
+   * last.
    *
    * <p>{@code // MODEL:} the root is freed at once (Linux frees the pgd at the last mmdrop, after
-   * lazy users switched away); x86 lazy CPUs are switched to init_mm by the freed-tables flush;
-   * on arm64 a core leaving the mm gets an empty TTBR0 table with ASID 0 (Linux's reserved
-   * TTBR0 while no user task runs), so no walk can reach the freed tables.
+   * lazy users switched away); x86 lazy CPUs are switched to init_mm by the freed-tables flush; on
+   * arm64 a core leaving the mm gets an empty TTBR0 table with ASID 0 (Linux's reserved TTBR0 while
+   * no user task runs), so no walk can reach the freed tables.
    */
   public void exitMmap(int core, Mm mm) {
     long start = OP_EXIT_MMAP.begin(machine, core, 0);
@@ -176,12 +187,12 @@ final class Teardown {
   }
 
   /**
-   * The OOM reaper's unmap of a victim's memory ({@code __oom_reap_task_mm}) while its threads
-   * may still run on other cores. The {@code oomReaperGather} variant decides the gather:
-   * {@code perVma} (the fix, 687cb0884a71): one gather per VMA over its range, never fullmm;
-   * {@code fullmm} (2017, CVE-2017-18202): one whole-space gather with fullmm set on a live mm,
-   * whose flush arm64 skips (DOMAIN.md §3.6). Page tables are kept; shared file mappings are
-   * skipped, as Linux skips them.
+   * The OOM reaper's unmap of a victim's memory ({@code __oom_reap_task_mm}) while its threads may
+   * still run on other cores. The {@code oomReaperGather} variant decides the gather: {@code
+   * perVma} (the fix, 687cb0884a71): one gather per VMA over its range, never fullmm; {@code
+   * fullmm} (2017, CVE-2017-18202): one whole-space gather with fullmm set on a live mm, whose
+   * flush arm64 skips (DOMAIN.md §3.6). Page tables are kept; shared file mappings are skipped, as
+   * Linux skips them.
    *
    * <p>Counter: {@code oomReapedPages}.
    */
@@ -209,30 +220,42 @@ final class Teardown {
     OP_OOM_REAP.end(machine, core, 0, start);
   }
 
-  /** Starts an mmu_gather on {@code mm} for {@code core} with this kernel's page release and variants. */
+  /**
+   * Starts an mmu_gather on {@code mm} for {@code core} with this kernel's page release and
+   * variants.
+   */
   public MmuGather gather(int core, Mm mm, boolean fullmm) {
-    return MmuGather.begin(machine, tlbPolicy, pageOwner, nestedFlush, costs.pageAllocCycles(),
-        costs.pageFreeCycles(), core, mm, fullmm);
+    return MmuGather.begin(
+        machine,
+        tlbPolicy,
+        pageOwner,
+        nestedFlush,
+        costs.pageAllocCycles(),
+        costs.pageFreeCycles(),
+        core,
+        mm,
+        fullmm);
   }
 
-  private final MmuGather.PageOwner pageOwner = new MmuGather.PageOwner() {
-    @Override
-    public void releasePage(int core, long pfn) {
-      CachedPage page = pageCache.byPfn(pfn);
-      if (page != null) {
-        page.putGatherRef(); // the page cache keeps the page
-        return;
-      }
-      machine.memory().free(pfn);
-      machine.charge(core, costs.pageFreeCycles());
-      pagesFreed++;
-    }
+  private final MmuGather.PageOwner pageOwner =
+      new MmuGather.PageOwner() {
+        @Override
+        public void releasePage(int core, long pfn) {
+          CachedPage page = pageCache.byPfn(pfn);
+          if (page != null) {
+            page.putGatherRef(); // the page cache keeps the page
+            return;
+          }
+          machine.memory().free(pfn);
+          machine.charge(core, costs.pageFreeCycles());
+          pagesFreed++;
+        }
 
-    @Override
-    public void removeRmap(int core, long pfn, Mm mm, long va) {
-      rmap.remove(pfn, mm, va);
-    }
-  };
+        @Override
+        public void removeRmap(int core, long pfn, Mm mm, long va) {
+          rmap.remove(pfn, mm, va);
+        }
+      };
 
   /**
    * Linux {@code unmap_page_range} over one VMA: per PTE table, {@code zap_pte_range}.
@@ -255,8 +278,12 @@ final class Teardown {
           break;
         }
         if (format.isLeaf(descriptor, level)) {
-          throw new IllegalStateException("va 0x" + Long.toHexString(va) + " is mapped by a level-" + level
-              + " block; unmapping blocks is not modelled");
+          throw new IllegalStateException(
+              "va 0x"
+                  + Long.toHexString(va)
+                  + " is mapped by a level-"
+                  + level
+                  + " block; unmapping blocks is not modelled");
         }
         table = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
       }
@@ -275,7 +302,8 @@ final class Teardown {
     return (va & -(1L << shift)) + (1L << shift);
   }
 
-  // zap_pte_range under the table's lock; returns where it stopped (early when the batches filled up)
+  // zap_pte_range under the table's lock; returns where it stopped (early when the batches filled
+  // up)
   private long zapPteRange(MmuGather tlb, Vma vma, long tablePfn, long startVa, long endVa) {
     PageTableFormat format = machine.format();
     PhysicalMemory memory = machine.memory();
@@ -330,15 +358,15 @@ final class Teardown {
 
   /**
    * Linux {@code free_pgtables} / {@code free_pgd_range} for {@code [startVa, endVa)}: every
-   * lower-level table whose whole span lies within {@code [floor, ceiling)} (no remaining VMA
-   * can need it) and that holds no valid entry is unhooked and queued on the gather.
+   * lower-level table whose whole span lies within {@code [floor, ceiling)} (no remaining VMA can
+   * need it) and that holds no valid entry is unhooked and queued on the gather.
    */
   public void freePgtables(MmuGather tlb, long startVa, long endVa, long floor, long ceiling) {
     freeTablesBelow(tlb, tlb.mm().rootPfn(), 0, startVa, endVa, floor, ceiling);
   }
 
-  private void freeTablesBelow(MmuGather tlb, long tablePfn, int level, long startVa, long endVa, long floor,
-      long ceiling) {
+  private void freeTablesBelow(
+      MmuGather tlb, long tablePfn, int level, long startVa, long endVa, long floor, long ceiling) {
     PageTableFormat format = machine.format();
     PhysicalMemory memory = machine.memory();
     int shift = format.levelShift(level);
@@ -350,10 +378,12 @@ final class Teardown {
       if (format.isValid(descriptor, level) && !format.isLeaf(descriptor, level)) {
         long child = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
         if (level + 1 < format.levels() - 1) {
-          freeTablesBelow(tlb, child, level + 1, max(va, startVa), min(va + entrySize, endVa), floor, ceiling);
+          freeTablesBelow(
+              tlb, child, level + 1, max(va, startVa), min(va + entrySize, endVa), floor, ceiling);
         }
-        boolean withinBounds = Long.compareUnsigned(va, floor) >= 0
-            && Long.compareUnsigned(va + entrySize - 1, ceiling - 1) <= 0;
+        boolean withinBounds =
+            Long.compareUnsigned(va, floor) >= 0
+                && Long.compareUnsigned(va + entrySize - 1, ceiling - 1) <= 0;
         if (withinBounds && tableEmpty(child)) {
           memory.writeDescriptor(tablePfn, index, 0L);
           machine.charge(tlb.core(), costs.pteWriteCycles());

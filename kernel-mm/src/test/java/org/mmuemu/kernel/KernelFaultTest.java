@@ -1,6 +1,5 @@
 package org.mmuemu.kernel;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -14,11 +13,12 @@ import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * Demand paging, the first kernel path every workload takes: a fault in a VMA maps a fresh
- * page and the access continues; outside a VMA it is a segmentation fault; and the fault's
- * cost is the sum of the work it did, from the kernel cost table.
+ * Demand paging, the first kernel path every workload takes: a fault in a VMA maps a fresh page and
+ * the access continues; outside a VMA it is a segmentation fault; and the fault's cost is the sum
+ * of the work it did, from the kernel cost table.
  */
 final class KernelFaultTest {
   private static final long DATA_VA = 0x10_0000_0000L;
@@ -39,7 +39,9 @@ final class KernelFaultTest {
     assertThat(machine.access(0, DATA_VA + 8, 8, AccessKind.WRITE)).isTrue();
     assertThat(machine.access(0, DATA_VA + 16, 8, AccessKind.READ)).isTrue();
 
-    assertThat(kernel.counters()).containsEntry("pageFaults", 1L).containsEntry("segfaults", 0L)
+    assertThat(kernel.counters())
+        .containsEntry("pageFaults", 1L)
+        .containsEntry("segfaults", 0L)
         .containsEntry("dataPagesAllocated", 1L)
         // kernel root + mm root + one table at each of the three lower levels
         .containsEntry("pageTablePages", 5L);
@@ -67,9 +69,13 @@ final class KernelFaultTest {
 
     machine.access(0, DATA_VA, 8, AccessKind.READ);
 
-    long expected = costs.faultEntryCycles() + costs.vmaLookupCycles()
-        + costs.pageAllocCycles() + costs.pageZeroCycles()
-        + 3 * (costs.tableAllocCycles() + costs.pteWriteCycles()) + costs.pteWriteCycles();
+    long expected =
+        costs.faultEntryCycles()
+            + costs.vmaLookupCycles()
+            + costs.pageAllocCycles()
+            + costs.pageZeroCycles()
+            + 3 * (costs.tableAllocCycles() + costs.pteWriteCycles())
+            + costs.pteWriteCycles();
     assertThat(machine.stats().latencies().get("pageFault").max()).isEqualTo(expected);
   }
 

@@ -1,6 +1,5 @@
 package org.mmuemu.kernel;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,21 +8,42 @@ import org.junit.jupiter.api.Test;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.run.Simulation;
 import org.mmuemu.kernel.run.SimulationRequest;
+import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.workload.StreamWorkload;
 import org.mmuemu.kernel.workload.WorkloadException;
 
 /** The synthetic workload behind the quick start: its parameters mean what they say. */
 final class StreamWorkloadTest {
 
-  private static RunResult run(String isa, int cores, Map<String, String> params) throws WorkloadException {
-    return Simulation.run(SimulationRequest.of(KernelBoot.on(isa).cores(cores).spec(), KernelBoot.isa(KernelBoot.on(isa).spec()),
-        "sha", new StreamWorkload(), params, 3));
+  private static RunResult run(String isa, int cores, Map<String, String> params)
+      throws WorkloadException {
+    return Simulation.run(
+        SimulationRequest.of(
+            KernelBoot.on(isa).cores(cores).spec(),
+            KernelBoot.isa(KernelBoot.on(isa).spec()),
+            "sha",
+            new StreamWorkload(),
+            params,
+            3));
   }
 
   @Test
   void sequentialSweep_faultsEveryPageOfEveryThreadOnce() throws Exception {
-    RunResult result = run("x86", 3, Map.of("pattern", "sequential", "workingSetBytes", "64KiB",
-        "accessBytes", "64", "accesses", "1024", "writeFraction", "0"));
+    RunResult result =
+        run(
+            "x86",
+            3,
+            Map.of(
+                "pattern",
+                "sequential",
+                "workingSetBytes",
+                "64KiB",
+                "accessBytes",
+                "64",
+                "accesses",
+                "1024",
+                "writeFraction",
+                "0"));
     // 16 data pages per thread, and one code page (1024 fetches of 4 bytes) shared by all
     assertThat(result.kernel()).containsEntry("pageFaults", 3L * 16 + 1);
     assertThat(result.workload().params()).containsEntry("threads", "3");
@@ -47,17 +67,21 @@ final class StreamWorkloadTest {
   @Test
   void moreThreadsThanCores_isRejected() {
     assertThatThrownBy(() -> run("arm64", 2, Map.of("threads", "3")))
-        .isInstanceOf(WorkloadException.class).hasMessageContaining("threads=3").hasMessageContaining("1 to 2");
+        .isInstanceOf(WorkloadException.class)
+        .hasMessageContaining("threads=3")
+        .hasMessageContaining("1 to 2");
   }
 
   @Test
   void unknownPattern_isRejectedWithTheChoices() {
     assertThatThrownBy(() -> run("arm64", 1, Map.of("pattern", "zigzag")))
-        .isInstanceOf(WorkloadException.class).hasMessageContaining("random, sequential, stride");
+        .isInstanceOf(WorkloadException.class)
+        .hasMessageContaining("random, sequential, stride");
   }
 
   @Test
   void sameSeed_sameResult() throws Exception {
-    assertThat(run("x86", 2, Map.of("accesses", "2000"))).isEqualTo(run("x86", 2, Map.of("accesses", "2000")));
+    assertThat(run("x86", 2, Map.of("accesses", "2000")))
+        .isEqualTo(run("x86", 2, Map.of("accesses", "2000")));
   }
 }

@@ -22,8 +22,8 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -34,35 +34,34 @@ import java.util.function.Predicate;
  * clobbers what is at its path.
  *
  * <ul>
- *   <li>A regular file, or a path where nothing exists yet, is written atomically: to a
- *       temporary file next to the real target ({@code .<name>.mmuemu-tmp-<pid>}), forced to
- *       disk and renamed over the target by {@link #commit}. Readers see the old file or the
- *       whole new one. An existing file keeps its permissions (and, where allowed, its owner).
- *   <li>A symbolic link is followed to its real target, which is replaced; the link stays a
- *       link.
- *   <li>Anything else (a character device such as {@code /dev/null}, a FIFO, a socket) and
- *       {@code -} (standard output) is streamed to directly: it is never replaced.
+ *   <li>A regular file, or a path where nothing exists yet, is written atomically: to a temporary
+ *       file next to the real target ({@code .<name>.mmuemu-tmp-<pid>}), forced to disk and renamed
+ *       over the target by {@link #commit}. Readers see the old file or the whole new one. An
+ *       existing file keeps its permissions (and, where allowed, its owner).
+ *   <li>A symbolic link is followed to its real target, which is replaced; the link stays a link.
+ *   <li>Anything else (a character device such as {@code /dev/null}, a FIFO, a socket) and {@code
+ *       -} (standard output) is streamed to directly: it is never replaced.
  * </ul>
  *
- * <p>{@link #open} is also the early check: commands open every output before a run starts, so
- * a wrong directory fails at once ({@link OutputFileException}, one line naming the flag). A
+ * <p>{@link #open} is also the early check: commands open every output before a run starts, so a
+ * wrong directory fails at once ({@link OutputFileException}, one line naming the flag). A
  * temporary file is removed by {@link #abort}, and by a shutdown hook when the process is
- * interrupted (Ctrl-C, SIGTERM) before commit or abort. An output marked
- * {@link #finishOnInterrupt} (a trace, which stays valid when a run stops early) is instead
- * left to its owner for a bounded time to end and commit it; only what is still unfinished then
- * is removed. A {@code kill -9} runs no hook: it can leave the named temporary file behind.
+ * interrupted (Ctrl-C, SIGTERM) before commit or abort. An output marked {@link #finishOnInterrupt}
+ * (a trace, which stays valid when a run stops early) is instead left to its owner for a bounded
+ * time to end and commit it; only what is still unfinished then is removed. A {@code kill -9} runs
+ * no hook: it can leave the named temporary file behind.
  *
  * <p>Typical use: {@code try (OutputFile file = OutputFile.open("--out", path)) { write to
- * file.stream(); file.commit(); }} ({@link #close} aborts what was not committed). One thread
- * uses an instance.
+ * file.stream(); file.commit(); }} ({@link #close} aborts what was not committed). One thread uses
+ * an instance.
  */
 public final class OutputFile implements Closeable {
   /** The part of a temporary file's name that says what it is. */
   public static final String TEMPORARY_MARKER = ".mmuemu-tmp-";
 
   /**
-   * How long the shutdown hook waits for outputs marked {@link #finishOnInterrupt} to be
-   * committed or aborted by their owner before it removes them.
+   * How long the shutdown hook waits for outputs marked {@link #finishOnInterrupt} to be committed
+   * or aborted by their owner before it removes them.
    */
   static final long FINISH_ON_INTERRUPT_SECONDS = 10;
 
@@ -80,7 +79,12 @@ public final class OutputFile implements Closeable {
   private Writer writer;
   private boolean finished;
 
-  private OutputFile(String flag, Path shownPath, Path target, Path temporary, FileChannel channel,
+  private OutputFile(
+      String flag,
+      Path shownPath,
+      Path target,
+      Path temporary,
+      FileChannel channel,
       OutputStream stream) {
     this.flag = flag;
     this.shownPath = shownPath;
@@ -91,15 +95,16 @@ public final class OutputFile implements Closeable {
   }
 
   /**
-   * Opens the output for {@code path}: creates the temporary file beside a regular target, or
-   * opens a device, FIFO or standard output ({@code -}) for streaming.
+   * Opens the output for {@code path}: creates the temporary file beside a regular target, or opens
+   * a device, FIFO or standard output ({@code -}) for streaming.
    *
    * @param flag the option the path came from, for messages ({@code --out})
    * @throws OutputFileException naming the flag and the path when it cannot be written
    */
   public static OutputFile open(String flag, Path path) throws OutputFileException {
     if (path.toString().equals("-")) {
-      return new OutputFile(flag, path, null, null, null, new NonClosing(new FileOutputStream(FileDescriptor.out)));
+      return new OutputFile(
+          flag, path, null, null, null, new NonClosing(new FileOutputStream(FileDescriptor.out)));
     }
     try {
       Path target = realTarget(path);
@@ -108,14 +113,15 @@ public final class OutputFile implements Closeable {
           throw new OutputFileException(flag, path, "is a directory (expected: a file)");
         }
         // A device or FIFO: written in place, never replaced. Opening a FIFO waits for a reader.
-        return new OutputFile(flag, path, null, null, null,
-            Files.newOutputStream(target, StandardOpenOption.WRITE));
+        return new OutputFile(
+            flag, path, null, null, null, Files.newOutputStream(target, StandardOpenOption.WRITE));
       }
       Path temporary = createTemporary(target);
       try {
         copyAttributes(target, temporary);
         FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
-        return new OutputFile(flag, path, target, temporary, channel, Channels.newOutputStream(channel));
+        return new OutputFile(
+            flag, path, target, temporary, channel, Channels.newOutputStream(channel));
       } catch (IOException | RuntimeException e) {
         forget(temporary);
         throw e;
@@ -160,12 +166,11 @@ public final class OutputFile implements Closeable {
   }
 
   /**
-   * Marks this output as one its owner finishes when the process is interrupted: the shutdown
-   * hook leaves its temporary file alone for up to {@link #FINISH_ON_INTERRUPT_SECONDS} while
-   * the owner ends it (for a trace: a last event saying the run was interrupted) and commits or
-   * aborts it, and removes it only if that has not happened by then. The owner must be told of
-   * the interrupt some other way (the run's cancellation check). Nothing to do for a streamed
-   * output.
+   * Marks this output as one its owner finishes when the process is interrupted: the shutdown hook
+   * leaves its temporary file alone for up to {@link #FINISH_ON_INTERRUPT_SECONDS} while the owner
+   * ends it (for a trace: a last event saying the run was interrupted) and commits or aborts it,
+   * and removes it only if that has not happened by then. The owner must be told of the interrupt
+   * some other way (the run's cancellation check). Nothing to do for a streamed output.
    */
   public void finishOnInterrupt() {
     if (temporary != null && !finished) {
@@ -179,8 +184,8 @@ public final class OutputFile implements Closeable {
   }
 
   /**
-   * Flushes everything written and, for a file, forces it to disk and renames it over the
-   * target. After a failure the target is as it was and no temporary file remains.
+   * Flushes everything written and, for a file, forces it to disk and renames it over the target.
+   * After a failure the target is as it was and no temporary file remains.
    *
    * @throws OutputFileException naming the flag when the data cannot be written
    */
@@ -201,7 +206,8 @@ public final class OutputFile implements Closeable {
       channel.force(true);
       stream.close();
       try {
-        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         // Same directory, so a plain rename; only file systems without atomic rename get here.
         Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
@@ -247,9 +253,7 @@ public final class OutputFile implements Closeable {
     return Set.copyOf(LIVE_TEMPORARIES);
   }
 
-  /**
-   * The path to replace: a symbolic link's final target (so the link survives), else the path.
-   */
+  /** The path to replace: a symbolic link's final target (so the link survives), else the path. */
   private static Path realTarget(Path path) throws IOException {
     Path current = path.toAbsolutePath();
     for (int hops = 0; hops < 40 && Files.isSymbolicLink(current); hops++) {
@@ -287,8 +291,9 @@ public final class OutputFile implements Closeable {
     if (!Files.isRegularFile(target)) {
       return;
     }
-    PosixFileAttributeView view = Files.getFileAttributeView(temporary, PosixFileAttributeView.class,
-        LinkOption.NOFOLLOW_LINKS);
+    PosixFileAttributeView view =
+        Files.getFileAttributeView(
+            temporary, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     if (view == null) {
       return;
     }
@@ -324,8 +329,8 @@ public final class OutputFile implements Closeable {
   }
 
   /**
-   * The shutdown hook: removes unmarked temporary files at once, gives the owners of marked ones
-   * a bounded time to finish them, then removes whatever is left.
+   * The shutdown hook: removes unmarked temporary files at once, gives the owners of marked ones a
+   * bounded time to finish them, then removes whatever is left.
    */
   private static void removeTemporariesOnExit() {
     removeLive(temporary -> !FINISHED_BY_OWNER.contains(temporary));
@@ -365,8 +370,9 @@ public final class OutputFile implements Closeable {
         return;
       }
       try {
-        Runtime.getRuntime().addShutdownHook(new Thread(OutputFile::removeTemporariesOnExit,
-            "mmuemu-remove-temporary-files"));
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(OutputFile::removeTemporariesOnExit, "mmuemu-remove-temporary-files"));
       } catch (IllegalStateException e) {
         // Already shutting down: the caller's abort removes its file.
       }

@@ -16,13 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An output must never replace what is not a regular file, never turn a link into a file, and
- * never change a file's permissions: the issue found all three ({@code --trace /dev/null} as
- * root replaced /dev/null).
+ * An output must never replace what is not a regular file, never turn a link into a file, and never
+ * change a file's permissions: the issue found all three ({@code --trace /dev/null} as root
+ * replaced /dev/null).
  */
 final class OutputFileTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void regularFile_replacedAtomically_keepsPermissions_noTemporaryLeft() throws IOException {
@@ -32,12 +31,15 @@ final class OutputFileTest {
     try (OutputFile file = OutputFile.open("--out", target)) {
       file.writer().write("new");
       assertThat(Files.readString(target)).isEqualTo("old");
-      assertThat(listing()).hasSize(2).anyMatch(name -> name.startsWith(".result.json.mmuemu-tmp-"));
+      assertThat(listing())
+          .hasSize(2)
+          .anyMatch(name -> name.startsWith(".result.json.mmuemu-tmp-"));
       file.commit();
     }
 
     assertThat(Files.readString(target)).isEqualTo("new");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-r-----");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+        .isEqualTo("rw-r-----");
     assertThat(listing()).containsExactly("result.json");
   }
 
@@ -67,13 +69,15 @@ final class OutputFileTest {
   void fifo_isStreamedTo_notReplaced() throws Exception {
     Path fifo = dir.resolve("events.fifo");
     assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
-    CompletableFuture<String> reader = CompletableFuture.supplyAsync(() -> {
-      try (InputStream in = Files.newInputStream(fifo)) {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<String> reader =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (InputStream in = Files.newInputStream(fifo)) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+            });
 
     try (OutputFile file = OutputFile.open("--trace", fifo)) {
       assertThat(file.isStreamed()).isTrue();
@@ -93,15 +97,19 @@ final class OutputFileTest {
     OutputFile.write("--trace", devNull, "x".getBytes(StandardCharsets.UTF_8));
 
     assertThat(Files.isRegularFile(devNull)).isFalse();
-    assertThat(Files.readAttributes(devNull, "unix:mode").get("mode")).satisfies(mode ->
-        assertThat(((Integer) mode) & 0170000).isEqualTo(0020000));
+    assertThat(Files.readAttributes(devNull, "unix:mode").get("mode"))
+        .satisfies(mode -> assertThat(((Integer) mode) & 0170000).isEqualTo(0020000));
   }
 
   @Test
   void missingDirectory_failsOnOpen_namingTheFlag() {
     assertThatThrownBy(() -> OutputFile.open("--out", dir.resolve("no/such/result.json")))
         .isInstanceOf(OutputFileException.class)
-        .hasMessage("--out " + dir.resolve("no/such/result.json") + ": no such directory " + dir.resolve("no/such"));
+        .hasMessage(
+            "--out "
+                + dir.resolve("no/such/result.json")
+                + ": no such directory "
+                + dir.resolve("no/such"));
   }
 
   @Test
@@ -109,13 +117,15 @@ final class OutputFileTest {
     Path file = Files.writeString(dir.resolve("plain"), "x");
 
     assertThatThrownBy(() -> OutputFile.open("--trace", file.resolve("t.jsonl")))
-        .isInstanceOf(OutputFileException.class).hasMessageStartingWith("--trace " + file.resolve("t.jsonl") + ": ");
+        .isInstanceOf(OutputFileException.class)
+        .hasMessageStartingWith("--trace " + file.resolve("t.jsonl") + ": ");
   }
 
   @Test
   void directoryTarget_refused() {
     assertThatThrownBy(() -> OutputFile.open("--out", dir))
-        .isInstanceOf(OutputFileException.class).hasMessage("--out " + dir + ": is a directory (expected: a file)");
+        .isInstanceOf(OutputFileException.class)
+        .hasMessage("--out " + dir + ": is a directory (expected: a file)");
   }
 
   @Test
@@ -135,7 +145,8 @@ final class OutputFileTest {
   @Test
   void twoOutputsToOneName_getDistinctTemporaries() throws IOException {
     Path target = dir.resolve("x");
-    try (OutputFile first = OutputFile.open("--out", target); OutputFile second = OutputFile.open("--trace", target)) {
+    try (OutputFile first = OutputFile.open("--out", target);
+        OutputFile second = OutputFile.open("--trace", target)) {
       first.writer().write("1");
       second.writer().write("2");
       first.commit();

@@ -22,67 +22,101 @@ import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.text.TerminalText;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code mmuemu attach run}: starts a run on the server, prints (or writes) its events as they
- * arrive, then prints the result JSON exactly as {@code mmuemu run --json} would, and exits
- * with {@code mmuemu run}'s codes: 0 no violation, 1 violations, 2 bad input (flags, config,
- * parameters, an unreachable server or a refused token), 3 anything else (the server busy, the
- * run cancelled, the connection lost, a server error).
+ * arrive, then prints the result JSON exactly as {@code mmuemu run --json} would, and exits with
+ * {@code mmuemu run}'s codes: 0 no violation, 1 violations, 2 bad input (flags, config, parameters,
+ * an unreachable server or a refused token), 3 anything else (the server busy, the run cancelled,
+ * the connection lost, a server error).
  *
- * <p>Events are written in the trace writer's form ({@code mmuemu run --trace}), one JSON
- * object per line, so a file written with {@code --out} equals the trace of the same run.
+ * <p>Events are written in the trace writer's form ({@code mmuemu run --trace}), one JSON object
+ * per line, so a file written with {@code --out} equals the trace of the same run.
  */
-@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = "Run a workload on the server and stream its events; then print the result JSON.")
 final class AttachRunCommand implements Callable<Integer> {
   private static final long RUN_ID = 1;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @ParentCommand
-  AttachCommand parent;
+  @ParentCommand AttachCommand parent;
 
-  @Option(names = "--machine", required = true, paramLabel = "<name|file>",
-      description = "A built-in machine of the server, or a config file here (sent inline; its 'extends' may name "
-          + "built-in machines only).")
+  @Option(
+      names = "--machine",
+      required = true,
+      paramLabel = "<name|file>",
+      description =
+          "A built-in machine of the server, or a config file here (sent inline; its 'extends' may name "
+              + "built-in machines only).")
   String machine;
 
-  @Option(names = "--workload", required = true, paramLabel = "<name>", description = "The workload.")
+  @Option(
+      names = "--workload",
+      required = true,
+      paramLabel = "<name>",
+      description = "The workload.")
   String workload;
 
-  @Option(names = "--param", paramLabel = "name=value", description = "A workload parameter. Repeatable.")
+  @Option(
+      names = "--param",
+      paramLabel = "name=value",
+      description = "A workload parameter. Repeatable.")
   Map<String, String> params = new LinkedHashMap<>();
 
-  @Option(names = "--set", paramLabel = "/pointer=value", description = "Override one config value. Repeatable.")
+  @Option(
+      names = "--set",
+      paramLabel = "/pointer=value",
+      description = "Override one config value. Repeatable.")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "The run's seed (default: 1).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "The run's seed (default: 1).")
   long seed;
 
-  @Option(names = "--events", paramLabel = "<kinds>", split = ",",
+  @Option(
+      names = "--events",
+      paramLabel = "<kinds>",
+      split = ",",
       description = "Event kinds to stream, comma-separated, or 'all' (default: none).")
   List<String> events = new ArrayList<>();
 
-  @Option(names = "--sample", paramLabel = "N", defaultValue = "1",
+  @Option(
+      names = "--sample",
+      paramLabel = "N",
+      defaultValue = "1",
       description = "Stream one matching event in N (default: 1, every one).")
   long sample;
 
-  @Option(names = "--on-slow-client", paramLabel = "pause|drop", defaultValue = "pause",
-      description = "When this client reads too slowly: pause the run (nothing lost) or drop events (counted) "
-          + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--on-slow-client",
+      paramLabel = "pause|drop",
+      defaultValue = "pause",
+      description =
+          "When this client reads too slowly: pause the run (nothing lost) or drop events (counted) "
+              + "(default: ${DEFAULT-VALUE}).")
   String onSlowClient;
 
-  @Option(names = "--out", paramLabel = "<file>",
-      description = "Write the events to this file (moved into place when the run ends) instead of standard output.")
+  @Option(
+      names = "--out",
+      paramLabel = "<file>",
+      description =
+          "Write the events to this file (moved into place when the run ends) instead of standard output.")
   Path eventsOut;
 
-  @Option(names = {"-q", "--quiet"}, description = "Print no progress on standard error.")
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Print no progress on standard error.")
   boolean quiet;
 
   @Override
@@ -118,13 +152,17 @@ final class AttachRunCommand implements Callable<Integer> {
         JsonNode message = ControlClient.parse(line);
         String type = message.path("type").asText();
         switch (type) {
-          case "accepted", "event" -> { }
+          case "accepted", "event" -> {}
           case "progress" -> {
             if (!quiet) {
               // What the server sends is shown escaped: it must not drive this terminal.
-              err.println(TerminalText.escape(String.format("attach: %s events, %s dropped, %s s",
-                  message.path("events").asText(), message.path("dropped").asText(),
-                  message.path("wallSeconds").asText())));
+              err.println(
+                  TerminalText.escape(
+                      String.format(
+                          "attach: %s events, %s dropped, %s s",
+                          message.path("events").asText(),
+                          message.path("dropped").asText(),
+                          message.path("wallSeconds").asText())));
               err.flush();
             }
           }
@@ -138,12 +176,15 @@ final class AttachRunCommand implements Callable<Integer> {
                 return ExitCodes.BAD_INPUT;
               }
             }
-            RunResult result = ResultJson.fromJson(ControlClient.MAPPER.writeValueAsString(message.get("result")));
+            RunResult result =
+                ResultJson.fromJson(ControlClient.MAPPER.writeValueAsString(message.get("result")));
             out.print(ResultJson.toJson(result));
             out.flush();
             long dropped = message.path("dropped").asLong();
             if (dropped > 0) {
-              err.printf("attach: %d events dropped (this client read too slowly; --on-slow-client drop)%n", dropped);
+              err.printf(
+                  "attach: %d events dropped (this client read too slowly; --on-slow-client drop)%n",
+                  dropped);
               err.flush();
             }
             return message.path("exitCode").asInt(ExitCodes.INTERNAL_ERROR);
@@ -171,10 +212,17 @@ final class AttachRunCommand implements Callable<Integer> {
     Path file = Path.of(machine);
     if (Files.isRegularFile(file)) {
       try {
-        request.set("machine", ControlClient.MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8)));
+        request.set(
+            "machine",
+            ControlClient.MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8)));
       } catch (IOException e) {
-        throw new CommandLine.ParameterException(failing, "--machine " + machine + ": cannot read as JSON ("
-            + e.getMessage().lines().findFirst().orElse("") + ")");
+        throw new CommandLine.ParameterException(
+            failing,
+            "--machine "
+                + machine
+                + ": cannot read as JSON ("
+                + e.getMessage().lines().findFirst().orElse("")
+                + ")");
       }
     } else {
       request.put("machine", machine);
@@ -196,8 +244,8 @@ final class AttachRunCommand implements Callable<Integer> {
     }
     request.put("sample", sample);
     if (!onSlowClient.equals("pause") && !onSlowClient.equals("drop")) {
-      throw new CommandLine.ParameterException(failing, "--on-slow-client " + onSlowClient
-          + " (expected: pause or drop)");
+      throw new CommandLine.ParameterException(
+          failing, "--on-slow-client " + onSlowClient + " (expected: pause or drop)");
     }
     request.put("onSlowClient", onSlowClient);
     return request;

@@ -18,15 +18,16 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A blocking client of the control port's JSON-lines protocol: one socket, one request line
- * written at a time, responses read in order. Used by {@code mmuemu attach}. Not thread-safe.
+ * A blocking client of the control port's JSON-lines protocol: one socket, one request line written
+ * at a time, responses read in order. Used by {@code mmuemu attach}. Not thread-safe.
  */
 final class ControlClient implements Closeable {
   /** Parses responses; floats keep their exact text. */
-  static final ObjectMapper MAPPER = JsonMapper.builder()
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-      .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
-      .build();
+  static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+          .build();
 
   private final Socket socket;
   private final BufferedReader in;
@@ -40,8 +41,12 @@ final class ControlClient implements Closeable {
   ControlClient(String host, int port, int connectTimeoutMillis) throws IOException {
     socket = new Socket();
     socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
-    in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8), 1 << 16);
-    out = new BufferedWriter(new OutputStreamWriter(socket.getOutputStream(), StandardCharsets.UTF_8));
+    in =
+        new BufferedReader(
+            new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8), 1 << 16);
+    out =
+        new BufferedWriter(
+            new OutputStreamWriter(socket.getOutputStream(), StandardCharsets.UTF_8));
   }
 
   /** Sends one request as a line. */
@@ -61,7 +66,8 @@ final class ControlClient implements Closeable {
     try {
       return MAPPER.readTree(line);
     } catch (JsonProcessingException e) {
-      throw new IOException("the server sent a line that is not JSON: " + e.getOriginalMessage(), e);
+      throw new IOException(
+          "the server sent a line that is not JSON: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -74,7 +80,8 @@ final class ControlClient implements Closeable {
       }
       JsonNode node = parse(line);
       JsonNode nodeId = node.get("id");
-      if (nodeId != null && (nodeId.isNull() || (nodeId.canConvertToLong() && nodeId.longValue() == id))) {
+      if (nodeId != null
+          && (nodeId.isNull() || (nodeId.canConvertToLong() && nodeId.longValue() == id))) {
         return node;
       }
     }

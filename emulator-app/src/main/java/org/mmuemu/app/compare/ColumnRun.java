@@ -11,9 +11,9 @@ import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.result.RunResult;
 
 /**
- * A finished column: its result plus what the report needs beyond the result's percentiles,
- * copied out of the run's statistics (so nothing mutable is kept): the cumulative latency
- * distributions per operation and for walks, and the cycle breakdown per component.
+ * A finished column: its result plus what the report needs beyond the result's percentiles, copied
+ * out of the run's statistics (so nothing mutable is kept): the cumulative latency distributions
+ * per operation and for walks, and the cycle breakdown per component.
  *
  * @param frequencyGHz the machine's clock, to turn cycles into simulated time
  * @param latencyCdfs per operation, sorted by name
@@ -21,8 +21,14 @@ import org.mmuemu.core.result.RunResult;
  * @param walkCyclesTotal exact sum of walk cycles
  * @param componentCycles per {@link CycleComponent#key()}, in enum order, summed over cores
  */
-public record ColumnRun(Column column, RunResult result, double frequencyGHz, Map<String, List<CdfPoint>> latencyCdfs,
-    List<CdfPoint> walkCdf, long walkCyclesTotal, Map<String, Long> componentCycles) {
+public record ColumnRun(
+    Column column,
+    RunResult result,
+    double frequencyGHz,
+    Map<String, List<CdfPoint>> latencyCdfs,
+    List<CdfPoint> walkCdf,
+    long walkCyclesTotal,
+    Map<String, Long> componentCycles) {
 
   /** CDF points kept per distribution: enough for a smooth curve, small enough for a report. */
   static final int CDF_POINTS = 120;
@@ -36,8 +42,14 @@ public record ColumnRun(Column column, RunResult result, double frequencyGHz, Ma
     for (CycleComponent component : CycleComponent.values()) {
       components.put(component.key(), stats.componentCycles(component));
     }
-    return new ColumnRun(column, result, frequencyGHz, cdfs, stats.walkCycles().cdf(CDF_POINTS),
-        stats.walkCycles().sum(), components);
+    return new ColumnRun(
+        column,
+        result,
+        frequencyGHz,
+        cdfs,
+        stats.walkCycles().cdf(CDF_POINTS),
+        stats.walkCycles().sum(),
+        components);
   }
 
   /** Sum of every core's clock: the core-cycles the breakdown divides up. */

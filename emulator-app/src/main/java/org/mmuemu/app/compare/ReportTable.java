@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One table of a comparison report, already formatted: a row per metric, a cell per column,
- * then one ratio cell per column after the first ({@code column / first}). Markdown and HTML
- * render the same tables, so the two reports never disagree.
+ * One table of a comparison report, already formatted: a row per metric, a cell per column, then
+ * one ratio cell per column after the first ({@code column / first}). Markdown and HTML render the
+ * same tables, so the two reports never disagree.
  *
  * @param title the section heading
  * @param headers "metric", the column labels, then "label / first" per later column
@@ -25,7 +25,10 @@ public record ReportTable(String title, List<String> headers, List<Row> rows) {
 
   /** How a metric's values print. */
   enum Format {
-    COUNT, DECIMAL1, DECIMAL3, PERCENT
+    COUNT,
+    DECIMAL1,
+    DECIMAL3,
+    PERCENT
   }
 
   static final String MISSING = "—";
@@ -49,8 +52,10 @@ public record ReportTable(String title, List<String> headers, List<Row> rows) {
       Double first = values.get(0);
       for (int i = 1; i < values.size(); i++) {
         Double value = values.get(i);
-        cells.add(first == null || value == null || first == 0 ? MISSING
-            : String.format(Locale.ROOT, "%.2fx", value / first));
+        cells.add(
+            first == null || value == null || first == 0
+                ? MISSING
+                : String.format(Locale.ROOT, "%.2fx", value / first));
       }
       rows.add(new Row(metric, List.copyOf(cells)));
       return this;

@@ -9,23 +9,24 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 
 /**
- * Renders report models through the Mustache templates beside this class
- * ({@code *.mustache} resources): HTML with HTML escaping, Markdown as plain text. Templates are
- * compiled once; rendering is thread-safe.
+ * Renders report models through the Mustache templates beside this class ({@code *.mustache}
+ * resources): HTML with HTML escaping, Markdown as plain text. Templates are compiled once;
+ * rendering is thread-safe.
  */
 public final class ReportTemplates {
   private static final String ROOT = "org/mmuemu/app/compare";
   private static final MustacheFactory HTML = new DefaultMustacheFactory(ROOT);
-  private static final MustacheFactory TEXT = new DefaultMustacheFactory(ROOT) {
-    @Override
-    public void encode(String value, Writer writer) {
-      try {
-        writer.write(value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
+  private static final MustacheFactory TEXT =
+      new DefaultMustacheFactory(ROOT) {
+        @Override
+        public void encode(String value, Writer writer) {
+          try {
+            writer.write(value);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
 
   private ReportTemplates() {}
 

@@ -13,9 +13,9 @@ import org.mmuemu.core.result.RunResult.LatencySummary;
 import org.mmuemu.core.result.RunResult.TlbCounts;
 
 /**
- * A finished sweep as a table (one row per run: its axes, then its metrics) for CSV, and charts
- * of each metric against each numeric swept parameter for the HTML report. Rows are in plan
- * order and metrics in a fixed order, so the same results give the same bytes.
+ * A finished sweep as a table (one row per run: its axes, then its metrics) for CSV, and charts of
+ * each metric against each numeric swept parameter for the HTML report. Rows are in plan order and
+ * metrics in a fixed order, so the same results give the same bytes.
  */
 public final class SweepReport {
   /** One run of the sweep: its index, id, value on each axis, and result. */
@@ -41,8 +41,12 @@ public final class SweepReport {
     Set<String> fixed = new LinkedHashSet<>();
     Set<String> rest = new TreeSet<>();
     for (String name : names) {
-      (name.startsWith("latency.") || name.startsWith("tlb.") || name.startsWith("maintenance.byInstruction.")
-          ? rest : fixed).add(name);
+      (name.startsWith("latency.")
+                  || name.startsWith("tlb.")
+                  || name.startsWith("maintenance.byInstruction.")
+              ? rest
+              : fixed)
+          .add(name);
     }
     metricNames = new ArrayList<>(fixed);
     metricNames.addAll(rest);
@@ -64,8 +68,10 @@ public final class SweepReport {
         values.put("tlb." + level.getKey() + ".hitRate", (double) counts.hits() / counts.lookups());
       }
     }
-    result.maintenance().byInstruction().forEach((name, count) -> values.put("maintenance.byInstruction." + name,
-        (double) count));
+    result
+        .maintenance()
+        .byInstruction()
+        .forEach((name, count) -> values.put("maintenance.byInstruction." + name, (double) count));
     for (Map.Entry<String, LatencySummary> op : result.latency().entrySet()) {
       LatencySummary s = op.getValue();
       values.put("latency." + op.getKey() + ".count", (double) s.count());
@@ -78,14 +84,16 @@ public final class SweepReport {
   }
 
   /**
-   * A chart per numeric swept axis (params, sets, variants whose values are all numbers and
-   * differ) and per plotted metric (total cycles, IPIs, walks, and the mean latency of every
-   * operation all runs have); a line per combination of the other axes.
+   * A chart per numeric swept axis (params, sets, variants whose values are all numbers and differ)
+   * and per plotted metric (total cycles, IPIs, walks, and the mean latency of every operation all
+   * runs have); a line per combination of the other axes.
    */
   private void addCharts() {
-    List<String> plotted = new ArrayList<>(List.of("cycles.total", "maintenance.ipis", "walks.count"));
+    List<String> plotted =
+        new ArrayList<>(List.of("cycles.total", "maintenance.ipis", "walks.count"));
     for (String name : metricNames) {
-      if (name.startsWith("latency.") && name.endsWith(".mean")
+      if (name.startsWith("latency.")
+          && name.endsWith(".mean")
           && metrics.stream().allMatch(values -> values.containsKey(name))) {
         plotted.add(name);
       }
@@ -100,18 +108,27 @@ public final class SweepReport {
           StringBuilder key = new StringBuilder();
           for (Map.Entry<String, String> other : runs.get(i).axes().entrySet()) {
             if (!other.getKey().equals(axis)) {
-              key.append(key.length() == 0 ? "" : " ").append(other.getKey()).append('=').append(other.getValue());
+              key.append(key.length() == 0 ? "" : " ")
+                  .append(other.getKey())
+                  .append('=')
+                  .append(other.getValue());
             }
           }
           Double value = metrics.get(i).get(metric);
           if (value != null) {
-            series.computeIfAbsent(key.toString(), k -> new ArrayList<>())
+            series
+                .computeIfAbsent(key.toString(), k -> new ArrayList<>())
                 .add(new double[] {Double.parseDouble(runs.get(i).axes().get(axis)), value});
           }
         }
         series.values().forEach(points -> points.sort((a, b) -> Double.compare(a[0], b[0])));
-        charts.add(Charts.lines("sweep-" + charts.size(), metric + " against " + axis, axis,
-            new ArrayList<>(series.keySet()), new ArrayList<>(series.values())));
+        charts.add(
+            Charts.lines(
+                "sweep-" + charts.size(),
+                metric + " against " + axis,
+                axis,
+                new ArrayList<>(series.keySet()),
+                new ArrayList<>(series.values())));
       }
     }
   }
@@ -130,7 +147,9 @@ public final class SweepReport {
     return values.size() > 1;
   }
 
-  /** The CSV: a header, then a row per run (index, id, axes, metrics; empty where a run has none). */
+  /**
+   * The CSV: a header, then a row per run (index, id, axes, metrics; empty where a run has none).
+   */
   public String csv() {
     StringBuilder csv = new StringBuilder();
     List<String> header = new ArrayList<>(List.of("index", "id"));
@@ -145,8 +164,12 @@ public final class SweepReport {
       }
       for (String metric : metricNames) {
         Double value = metrics.get(i).get(metric);
-        cells.add(value == null ? "" : value == Math.rint(value) && Math.abs(value) < 1e15
-            ? Long.toString(value.longValue()) : String.format(Locale.ROOT, "%.6g", value));
+        cells.add(
+            value == null
+                ? ""
+                : value == Math.rint(value) && Math.abs(value) < 1e15
+                    ? Long.toString(value.longValue())
+                    : String.format(Locale.ROOT, "%.6g", value));
       }
       row(csv, cells);
     }

@@ -3,7 +3,6 @@ package org.mmuemu.app.runner;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-
 import org.mmuemu.app.version.VersionProvider;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.core.isa.Isa;
@@ -17,9 +16,9 @@ import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 
 /**
- * Runs one loaded machine and workload and adds the host facts: the one path that
- * {@code mmuemu run}, {@code mmuemu replay} and the control port ({@code mmuemu serve}) share,
- * so a run started remotely gives the same result JSON as one started on the command line.
+ * Runs one loaded machine and workload and adds the host facts: the one path that {@code mmuemu
+ * run}, {@code mmuemu replay} and the control port ({@code mmuemu serve}) share, so a run started
+ * remotely gives the same result JSON as one started on the command line.
  *
  * <p>Runs on the calling thread. Stateless and thread-safe: concurrent runs share nothing.
  */
@@ -42,29 +41,60 @@ public final class SimulationRunner {
    * @throws org.mmuemu.core.mem.SimulatedOutOfMemoryException when the machine's memory is too
    *     small for the workload
    */
-  public static RunResult run(IsaRegistry registry, LoadedMachine loaded, Workload workload, Map<String, String> params,
-      long seed, List<TraceSink> sinks, BooleanSupplier cancelled) throws WorkloadException {
-    return runWithStats(registry, loaded, workload, params, seed, sinks, cancelled, RunObserver.NONE).result();
+  public static RunResult run(
+      IsaRegistry registry,
+      LoadedMachine loaded,
+      Workload workload,
+      Map<String, String> params,
+      long seed,
+      List<TraceSink> sinks,
+      BooleanSupplier cancelled)
+      throws WorkloadException {
+    return runWithStats(
+            registry, loaded, workload, params, seed, sinks, cancelled, RunObserver.NONE)
+        .result();
   }
 
   /**
-   * Like {@link #run}, also returning the run's statistics (latency histograms, cycle
-   * breakdown) for reports.
+   * Like {@link #run}, also returning the run's statistics (latency histograms, cycle breakdown)
+   * for reports.
    *
-   * @param observer told, on this thread, when the machine is built and whenever
-   *     {@code cancelled} is polled; it cannot change the run
+   * @param observer told, on this thread, when the machine is built and whenever {@code cancelled}
+   *     is polled; it cannot change the run
    */
-  public static Simulation.Outcome runWithStats(IsaRegistry registry, LoadedMachine loaded, Workload workload,
-      Map<String, String> params, long seed, List<TraceSink> sinks, BooleanSupplier cancelled,
-      RunObserver observer) throws WorkloadException {
+  public static Simulation.Outcome runWithStats(
+      IsaRegistry registry,
+      LoadedMachine loaded,
+      Workload workload,
+      Map<String, String> params,
+      long seed,
+      List<TraceSink> sinks,
+      BooleanSupplier cancelled,
+      RunObserver observer)
+      throws WorkloadException {
     Isa isa = registry.get(loaded.spec().isa()).create(loaded.spec().isaSection());
     long startNanos = System.nanoTime();
-    Simulation.Outcome outcome = Simulation.runWithStats(new SimulationRequest(loaded.spec(), isa,
-        loaded.configSha256(), workload, params, seed, sinks, cancelled, observer));
+    Simulation.Outcome outcome =
+        Simulation.runWithStats(
+            new SimulationRequest(
+                loaded.spec(),
+                isa,
+                loaded.configSha256(),
+                workload,
+                params,
+                seed,
+                sinks,
+                cancelled,
+                observer));
     RunResult result = outcome.result();
     double wallSeconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
-    return new Simulation.Outcome(result.withHost(new RunResult.Host(round(wallSeconds, 3),
-        Math.round(result.translations() / wallSeconds), VersionProvider.version())), outcome.stats());
+    return new Simulation.Outcome(
+        result.withHost(
+            new RunResult.Host(
+                round(wallSeconds, 3),
+                Math.round(result.translations() / wallSeconds),
+                VersionProvider.version())),
+        outcome.stats());
   }
 
   /** The exit code of {@code mmuemu run} for a finished run: violations or not. */

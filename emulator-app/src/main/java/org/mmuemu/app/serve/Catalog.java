@@ -26,7 +26,8 @@ final class Catalog {
       entry.put("name", name);
       entry.put("isa", machine.spec().isa());
       entry.put("cores", machine.spec().cores());
-      entry.put("description", machine.spec().description() == null ? "" : machine.spec().description());
+      entry.put(
+          "description", machine.spec().description() == null ? "" : machine.spec().description());
     }
     ArrayNode workloads = body.putArray("workloads");
     for (Workload workload : Workloads.all().values()) {
@@ -47,7 +48,8 @@ final class Catalog {
         }
       }
     }
-    // MODEL: no race scenarios exist yet; the member is there so clients need not change when they do.
+    // MODEL: no race scenarios exist yet; the member is there so clients need not change when they
+    // do.
     body.putArray("scenarios");
     ArrayNode events = body.putArray("events");
     for (EventKind kind : EventKind.values()) {

@@ -20,21 +20,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.mmuemu.app.version.VersionProvider;
 
 /**
- * One client's session of the control protocol, the same over TCP lines and WebSocket: takes
- * one request (a JSON object as text) at a time and answers through the client's
- * {@link OutboundQueue}.
+ * One client's session of the control protocol, the same over TCP lines and WebSocket: takes one
+ * request (a JSON object as text) at a time and answers through the client's {@link OutboundQueue}.
  *
- * <p>Requests: {@code hello} (with {@code token} when the server has one), {@code list},
- * {@code run}, {@code cancel}, {@code status}. Until a {@code hello} with the right token, a
- * client of a server with a token can do nothing else; three wrong tokens close the
- * connection. Runs go to the server's bounded executor, never this event loop; when every run
- * slot is taken a {@code run} is refused with {@code busy}. When the client goes away its runs
- * are cancelled and its queue emptied.
+ * <p>Requests: {@code hello} (with {@code token} when the server has one), {@code list}, {@code
+ * run}, {@code cancel}, {@code status}. Until a {@code hello} with the right token, a client of a
+ * server with a token can do nothing else; three wrong tokens close the connection. Runs go to the
+ * server's bounded executor, never this event loop; when every run slot is taken a {@code run} is
+ * refused with {@code busy}. When the client goes away its runs are cancelled and its queue
+ * emptied.
  *
- * <p>Confined to the channel's event loop, except {@link #runEnded},
- * {@link #closeIfHalfClosedAndIdle} (run threads), {@link #cancelRuns} (server shutdown) and the
- * read-only counters, which touch only the synchronized run map, the thread-safe queue, or
- * hand work to the event loop.
+ * <p>Confined to the channel's event loop, except {@link #runEnded}, {@link
+ * #closeIfHalfClosedAndIdle} (run threads), {@link #cancelRuns} (server shutdown) and the read-only
+ * counters, which touch only the synchronized run map, the thread-safe queue, or hand work to the
+ * event loop.
  */
 final class ControlHandler extends SimpleChannelInboundHandler<String> {
   private static final List<String> OPS = List.of("hello", "list", "run", "cancel", "status");
@@ -48,6 +47,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   private boolean closed;
   private boolean inputShutdown;
   private Channel channel;
+
   /** Runs whose last message is not yet queued (the run map forgets a run just before that). */
   private final AtomicInteger unfinishedRuns = new AtomicInteger();
 
@@ -62,8 +62,13 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     queue = new OutboundQueue(ctx.channel(), context.settings().queueEvents(), context.metrics());
     context.sessions().add(this);
     context.metrics().clientConnected();
-    ServerLog.log().info("client connected remote={} protocol={}", ServerLog.remote(channel),
-        ctx.pipeline().get(ControlPipelines.WebSocketTextCodec.class) != null ? "websocket" : "lines");
+    ServerLog.log()
+        .info(
+            "client connected remote={} protocol={}",
+            ServerLog.remote(channel),
+            ctx.pipeline().get(ControlPipelines.WebSocketTextCodec.class) != null
+                ? "websocket"
+                : "lines");
   }
 
   Channel channel() {
@@ -87,7 +92,11 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
       return;
     }
     closed = true;
-    ServerLog.log().info("client disconnected remote={} runsCancelled={}", ServerLog.remote(channel), runs.size());
+    ServerLog.log()
+        .info(
+            "client disconnected remote={} runsCancelled={}",
+            ServerLog.remote(channel),
+            runs.size());
     cancelRuns();
     queue.close();
     context.sessions().remove(this);
@@ -102,8 +111,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   }
 
   /**
-   * The client shut down its sending side ({@code nc -N} at end of input): answer what it
-   * asked, let its runs finish, then close.
+   * The client shut down its sending side ({@code nc -N} at end of input): answer what it asked,
+   * let its runs finish, then close.
    */
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
@@ -129,8 +138,12 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongFrameException) {
       // The decoder has discarded the line; the connection stays usable for the next one.
-      reject(null, Messages.LINE_TOO_LONG, "line longer than " + context.settings().maxLineBytes()
-          + " bytes (the server's limit); it was discarded");
+      reject(
+          null,
+          Messages.LINE_TOO_LONG,
+          "line longer than "
+              + context.settings().maxLineBytes()
+              + " bytes (the server's limit); it was discarded");
       return;
     }
     if (cause instanceof java.io.IOException) {
@@ -151,30 +164,48 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     try {
       request = Messages.MAPPER.readTree(text);
     } catch (JsonProcessingException e) {
-      reject(null, Messages.MALFORMED, "not JSON: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " (column " + e.getLocation().getColumnNr() + ")"));
+      reject(
+          null,
+          Messages.MALFORMED,
+          "not JSON: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null ? "" : " (column " + e.getLocation().getColumnNr() + ")"));
       return;
     }
     if (request == null || !request.isObject()) {
-      reject(null, Messages.MALFORMED, "not a JSON object (expected: {\"id\": 1, \"op\": \"hello\"})");
+      reject(
+          null, Messages.MALFORMED, "not a JSON object (expected: {\"id\": 1, \"op\": \"hello\"})");
       return;
     }
     JsonNode id = request.get("id");
     if (id == null || !(id.isIntegralNumber() || id.isTextual())) {
-      reject(null, Messages.BAD_REQUEST, "/id: " + (id == null ? "missing" : id.toString())
-          + " (expected: a number or a string, echoed in every response)");
+      reject(
+          null,
+          Messages.BAD_REQUEST,
+          "/id: "
+              + (id == null ? "missing" : id.toString())
+              + " (expected: a number or a string, echoed in every response)");
       return;
     }
     JsonNode opNode = request.get("op");
     String op = opNode != null && opNode.isTextual() ? opNode.textValue() : null;
     if (op == null || !OPS.contains(op)) {
-      reject(id, op == null ? Messages.BAD_REQUEST : Messages.UNKNOWN_OP, "/op: "
-          + (opNode == null ? "missing" : opNode.toString()) + " (expected one of: " + String.join(", ", OPS) + ")");
+      reject(
+          id,
+          op == null ? Messages.BAD_REQUEST : Messages.UNKNOWN_OP,
+          "/op: "
+              + (opNode == null ? "missing" : opNode.toString())
+              + " (expected one of: "
+              + String.join(", ", OPS)
+              + ")");
       return;
     }
     if (!authenticated && !op.equals("hello")) {
-      reject(id, Messages.UNAUTHORIZED, "not authenticated (expected: {\"id\": 1, \"op\": \"hello\", \"token\": "
-          + "\"...\"} first)");
+      reject(
+          id,
+          Messages.UNAUTHORIZED,
+          "not authenticated (expected: {\"id\": 1, \"op\": \"hello\", \"token\": "
+              + "\"...\"} first)");
       return;
     }
     try {
@@ -197,23 +228,36 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     super.channelReadComplete(ctx);
   }
 
-  private void hello(ChannelHandlerContext ctx, JsonNode id, JsonNode request) throws ProtocolException {
+  private void hello(ChannelHandlerContext ctx, JsonNode id, JsonNode request)
+      throws ProtocolException {
     String expected = context.settings().token();
     if (expected != null && !authenticated) {
       InetAddress address = remoteAddress(ctx);
-      long waitNanos = address == null ? 0 : context.authThrottle().waitNanos(address, System.nanoTime());
+      long waitNanos =
+          address == null ? 0 : context.authThrottle().waitNanos(address, System.nanoTime());
       JsonNode token = request.get("token");
       if (waitNanos > 0) {
         // Refused unseen, right token or not: guessing from one address is held to the delay.
         context.metrics().helloThrottled();
-        failedHello(ctx, id, "hello refused: a wrong token came from this address recently; retry in "
-            + Math.max(1, waitNanos / 1_000_000) + " ms");
+        failedHello(
+            ctx,
+            id,
+            "hello refused: a wrong token came from this address recently; retry in "
+                + Math.max(1, waitNanos / 1_000_000)
+                + " ms");
         return;
       }
-      if (!Tokens.matches(expected, token != null && token.isTextual() ? token.textValue() : null)) {
-        long delayNanos = address == null ? 0 : context.authThrottle().failed(address, System.nanoTime());
-        failedHello(ctx, id, (token == null ? "/token: missing (this server needs a token)" : "/token: wrong token")
-            + "; the next hello from this address is considered after " + delayNanos / 1_000_000 + " ms");
+      if (!Tokens.matches(
+          expected, token != null && token.isTextual() ? token.textValue() : null)) {
+        long delayNanos =
+            address == null ? 0 : context.authThrottle().failed(address, System.nanoTime());
+        failedHello(
+            ctx,
+            id,
+            (token == null ? "/token: missing (this server needs a token)" : "/token: wrong token")
+                + "; the next hello from this address is considered after "
+                + delayNanos / 1_000_000
+                + " ms");
         return;
       }
       if (address != null) {
@@ -240,7 +284,9 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   }
 
   private static InetAddress remoteAddress(ChannelHandlerContext ctx) {
-    return ctx.channel().remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+    return ctx.channel().remoteAddress() instanceof InetSocketAddress inet
+        ? inet.getAddress()
+        : null;
   }
 
   private void list(JsonNode id) {
@@ -253,12 +299,19 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     RunSpec spec = RunSpec.parse(request, context.loader()::isBuiltIn, context.builtInMachines());
     String key = Messages.text(id);
     if (runs.containsKey(key)) {
-      throw new ProtocolException(Messages.BAD_REQUEST, "/id: " + key + " is a run still in progress on this "
-          + "connection (expected: a new id)");
+      throw new ProtocolException(
+          Messages.BAD_REQUEST,
+          "/id: "
+              + key
+              + " is a run still in progress on this "
+              + "connection (expected: a new id)");
     }
     if (!context.runSlots().tryAcquire()) {
-      throw new ProtocolException(Messages.BUSY, "run refused: " + context.settings().maxRuns()
-          + " runs in flight, the server's --max-runs; retry when one ends");
+      throw new ProtocolException(
+          Messages.BUSY,
+          "run refused: "
+              + context.settings().maxRuns()
+              + " runs in flight, the server's --max-runs; retry when one ends");
     }
     RunTask task = new RunTask(id, spec, context, queue, this);
     runs.put(key, task);
@@ -267,9 +320,13 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
     ObjectNode accepted = Messages.reply(id, "accepted");
     accepted.put("op", "run");
     send(accepted);
-    ServerLog.log().info("run accepted remote={} id={} machine={} workload={}", ServerLog.remote(channel),
-        ServerLog.quoted(key), ServerLog.quoted(spec.machineName() == null ? "inline" : spec.machineName()),
-        ServerLog.quoted(spec.workload().name()));
+    ServerLog.log()
+        .info(
+            "run accepted remote={} id={} machine={} workload={}",
+            ServerLog.remote(channel),
+            ServerLog.quoted(key),
+            ServerLog.quoted(spec.machineName() == null ? "inline" : spec.machineName()),
+            ServerLog.quoted(spec.workload().name()));
     try {
       context.runExecutor().execute(task);
     } catch (RejectedExecutionException e) {
@@ -284,13 +341,17 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   private void cancel(JsonNode id, JsonNode request) throws ProtocolException {
     JsonNode target = request.get("run");
     if (target == null || !(target.isIntegralNumber() || target.isTextual())) {
-      throw new ProtocolException(Messages.BAD_REQUEST, "/run: " + (target == null ? "missing" : target.toString())
-          + " (expected: the id of a run of this connection)");
+      throw new ProtocolException(
+          Messages.BAD_REQUEST,
+          "/run: "
+              + (target == null ? "missing" : target.toString())
+              + " (expected: the id of a run of this connection)");
     }
     RunTask task = runs.get(Messages.text(target));
     if (task == null) {
-      throw new ProtocolException(Messages.UNKNOWN_RUN, "/run: " + target + " (expected: the id of a run in "
-          + "progress on this connection)");
+      throw new ProtocolException(
+          Messages.UNKNOWN_RUN,
+          "/run: " + target + " (expected: the id of a run in " + "progress on this connection)");
     }
     task.cancel();
     ObjectNode reply = Messages.reply(id, "cancelled");
@@ -330,11 +391,14 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
   void closeIfHalfClosedAndIdle() {
     unfinishedRuns.decrementAndGet();
     try {
-      channel.eventLoop().execute(() -> {
-        if (inputShutdown && unfinishedRuns.get() == 0) {
-          queue.closeWhenDrained();
-        }
-      });
+      channel
+          .eventLoop()
+          .execute(
+              () -> {
+                if (inputShutdown && unfinishedRuns.get() == 0) {
+                  queue.closeWhenDrained();
+                }
+              });
     } catch (RejectedExecutionException e) {
       // The server is shutting down; the connection is being closed anyway.
     }
@@ -356,8 +420,13 @@ final class ControlHandler extends SimpleChannelInboundHandler<String> {
 
   private void reject(JsonNode id, String code, String message) {
     context.metrics().requestRejected();
-    ServerLog.log().info("request refused remote={} id={} code={} message={}", ServerLog.remote(channel),
-        id == null ? "null" : ServerLog.quoted(Messages.text(id)), code, ServerLog.quoted(message));
+    ServerLog.log()
+        .info(
+            "request refused remote={} id={} code={} message={}",
+            ServerLog.remote(channel),
+            id == null ? "null" : ServerLog.quoted(Messages.text(id)),
+            code,
+            ServerLog.quoted(message));
     queue.offerControl(Messages.error(id, code, message));
   }
 }

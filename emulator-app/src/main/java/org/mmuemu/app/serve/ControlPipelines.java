@@ -30,16 +30,18 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds the control port's pipelines. One TCP port serves both protocols: the first bytes of
- * a connection decide ({@link ProtocolSniffer}). An HTTP request line ({@code GET /metrics},
- * {@code GET /health}, or the WebSocket upgrade {@code GET /stream}) gets the HTTP pipeline;
- * anything else is the newline-delimited JSON protocol.
+ * Builds the control port's pipelines. One TCP port serves both protocols: the first bytes of a
+ * connection decide ({@link ProtocolSniffer}). An HTTP request line ({@code GET /metrics}, {@code
+ * GET /health}, or the WebSocket upgrade {@code GET /stream}) gets the HTTP pipeline; anything else
+ * is the newline-delimited JSON protocol.
  *
  * <p>{@code ByteCounter} sits next to the socket in every pipeline and counts the bytes sent.
  */
 final class ControlPipelines {
   private static final String AGGREGATOR = "aggregate";
-  private static final String[] HTTP_METHODS = {"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTIONS "};
+  private static final String[] HTTP_METHODS = {
+    "GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "OPTIONS "
+  };
 
   private ControlPipelines() {}
 
@@ -47,8 +49,10 @@ final class ControlPipelines {
   static void initConnection(ChannelPipeline pipeline, ServerContext context) {
     pipeline.addLast("bytes", new ByteCounter(context.metrics()));
     // observeOutput: only a write that makes no progress for the timeout counts as idle.
-    pipeline.addLast("write-idle", new IdleStateHandler(true, 0, context.settings().writeTimeout().toMillis(), 0,
-        TimeUnit.MILLISECONDS));
+    pipeline.addLast(
+        "write-idle",
+        new IdleStateHandler(
+            true, 0, context.settings().writeTimeout().toMillis(), 0, TimeUnit.MILLISECONDS));
     pipeline.addLast("stalled-reader", new StalledReaderGuard(context.metrics()));
     pipeline.addLast("sniffer", new ProtocolSniffer(context));
     ServerLog.log().debug("connection accepted remote={}", ServerLog.remote(pipeline.channel()));
@@ -57,13 +61,16 @@ final class ControlPipelines {
   /** Newline-delimited JSON: lines of at most maxLineBytes, UTF-8, answered with lines. */
   static void addLineProtocol(ChannelPipeline pipeline, ServerContext context) {
     // failFast=false: an oversized line is discarded up to its newline, then reported once.
-    pipeline.addLast("frames", new LineBasedFrameDecoder(context.settings().maxLineBytes(), true, false));
+    pipeline.addLast(
+        "frames", new LineBasedFrameDecoder(context.settings().maxLineBytes(), true, false));
     pipeline.addLast("text", new StringDecoder(StandardCharsets.UTF_8));
     pipeline.addLast("lines", new LineEncoder(LineSeparator.UNIX, StandardCharsets.UTF_8));
     pipeline.addLast("control", new ControlHandler(context));
   }
 
-  /** HTTP: /metrics, /health, and the WebSocket upgrade at /stream ({@link #addWebSocketUpgrade}). */
+  /**
+   * HTTP: /metrics, /health, and the WebSocket upgrade at /stream ({@link #addWebSocketUpgrade}).
+   */
   static void addHttp(ChannelPipeline pipeline, ServerContext context) {
     pipeline.addLast("http", new HttpServerCodec());
     pipeline.addLast(AGGREGATOR, new HttpObjectAggregator(64 * 1024));
@@ -71,17 +78,21 @@ final class ControlPipelines {
   }
 
   /**
-   * Installs the WebSocket protocol handler when an upgrade request arrives, and passes the
-   * request to its handshake. Installed only then, so plain HTTP connections never get
-   * WebSocket close frames.
+   * Installs the WebSocket protocol handler when an upgrade request arrives, and passes the request
+   * to its handshake. Installed only then, so plain HTTP connections never get WebSocket close
+   * frames.
    */
-  static void addWebSocketUpgrade(ChannelPipeline pipeline, ServerContext context, FullHttpRequest request) {
-    pipeline.addAfter(AGGREGATOR, "websocket", new WebSocketServerProtocolHandler(
-        WebSocketServerProtocolConfig.newBuilder()
-            .websocketPath(HttpEndpoints.STREAM_PATH)
-            .maxFramePayloadLength(context.settings().maxLineBytes())
-            .checkStartsWith(false)
-            .build()));
+  static void addWebSocketUpgrade(
+      ChannelPipeline pipeline, ServerContext context, FullHttpRequest request) {
+    pipeline.addAfter(
+        AGGREGATOR,
+        "websocket",
+        new WebSocketServerProtocolHandler(
+            WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(HttpEndpoints.STREAM_PATH)
+                .maxFramePayloadLength(context.settings().maxLineBytes())
+                .checkStartsWith(false)
+                .build()));
     // The protocol handler has put its handshake handler just before itself, after the aggregator.
     pipeline.context(AGGREGATOR).fireChannelRead(request.retain());
   }
@@ -109,11 +120,16 @@ final class ControlPipelines {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-      timeout = ctx.executor().schedule(() -> {
-        if (ctx.pipeline().get(ProtocolSniffer.class) != null) {
-          ctx.close();
-        }
-      }, FIRST_BYTES_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      timeout =
+          ctx.executor()
+              .schedule(
+                  () -> {
+                    if (ctx.pipeline().get(ProtocolSniffer.class) != null) {
+                      ctx.close();
+                    }
+                  },
+                  FIRST_BYTES_TIMEOUT_SECONDS,
+                  TimeUnit.SECONDS);
     }
 
     @Override
@@ -171,9 +187,9 @@ final class ControlPipelines {
   }
 
   /**
-   * Disconnects a client that has left written data unread for the write timeout: its runs
-   * are cancelled (the session closes) and their slots freed, instead of waiting for it
-   * forever. A connection with nothing to write is never idle in this sense.
+   * Disconnects a client that has left written data unread for the write timeout: its runs are
+   * cancelled (the session closes) and their slots freed, instead of waiting for it forever. A
+   * connection with nothing to write is never idle in this sense.
    */
   static final class StalledReaderGuard extends ChannelInboundHandlerAdapter {
     private final ServerMetrics metrics;
@@ -186,10 +202,14 @@ final class ControlPipelines {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
       if (event instanceof IdleStateEvent idle && idle.state() == IdleState.WRITER_IDLE) {
         ChannelOutboundBuffer pending = ctx.channel().unsafe().outboundBuffer();
-        if (!ctx.channel().isWritable() || (pending != null && pending.totalPendingWriteBytes() > 0)) {
+        if (!ctx.channel().isWritable()
+            || (pending != null && pending.totalPendingWriteBytes() > 0)) {
           metrics.writeTimedOut();
-          ServerLog.log().info("client disconnected remote={} reason=write-timeout pendingBytes={}",
-              ServerLog.remote(ctx.channel()), pending == null ? 0 : pending.totalPendingWriteBytes());
+          ServerLog.log()
+              .info(
+                  "client disconnected remote={} reason=write-timeout pendingBytes={}",
+                  ServerLog.remote(ctx.channel()),
+                  pending == null ? 0 : pending.totalPendingWriteBytes());
           ctx.close();
         }
         return;
@@ -207,7 +227,8 @@ final class ControlPipelines {
     }
 
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+        throws Exception {
       if (msg instanceof ByteBuf buf) {
         metrics.bytesSent(buf.readableBytes());
       } else if (msg instanceof ByteBufHolder holder) {

@@ -21,15 +21,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The control port ({@code mmuemu serve}): clients start runs and receive their events as a
- * stream, over newline-delimited JSON on TCP or over WebSocket at {@code /stream}, on one port
- * that also answers {@code GET /metrics} and {@code GET /health}. The protocol is documented in
- * {@code docs/control-port.md}.
+ * The control port ({@code mmuemu serve}): clients start runs and receive their events as a stream,
+ * over newline-delimited JSON on TCP or over WebSocket at {@code /stream}, on one port that also
+ * answers {@code GET /metrics} and {@code GET /health}. The protocol is documented in {@code
+ * docs/control-port.md}.
  *
- * <p>Threads: one acceptor and one I/O event loop (Netty NIO) do only I/O and request
- * parsing; runs execute on a bounded pool of {@link ServerSettings#maxRuns} run threads
- * ({@code mmuemu-run-N}, idle ones exit after a few seconds). Binding to an address that is not
- * loopback requires a token.
+ * <p>Threads: one acceptor and one I/O event loop (Netty NIO) do only I/O and request parsing; runs
+ * execute on a bounded pool of {@link ServerSettings#maxRuns} run threads ({@code mmuemu-run-N},
+ * idle ones exit after a few seconds). Binding to an address that is not loopback requires a token.
  *
  * <p>Typical use: {@code try (ControlServer server = new ControlServer(settings)) { int port =
  * server.start(); ... }}. {@link #close} cancels every run and stops every thread. Thread-safe.
@@ -47,8 +46,8 @@ public final class ControlServer implements AutoCloseable {
   /**
    * Prepares a server (loads the ISAs and the built-in machine catalog); binds nothing yet.
    *
-   * @throws IllegalArgumentException when the host does not resolve, or is not loopback and
-   *     the settings have no token
+   * @throws IllegalArgumentException when the host does not resolve, or is not loopback and the
+   *     settings have no token
    */
   public ControlServer(ServerSettings settings) {
     this.settings = settings;
@@ -59,17 +58,28 @@ public final class ControlServer implements AutoCloseable {
       throw new IllegalArgumentException("--host " + settings.host() + ": unknown host");
     }
     if (!address.isLoopbackAddress() && settings.token() == null) {
-      throw new IllegalArgumentException("--host " + settings.host() + ": not a loopback address, so a token is "
-          + "required (expected: --token-file <file>, or --host 127.0.0.1)");
+      throw new IllegalArgumentException(
+          "--host "
+              + settings.host()
+              + ": not a loopback address, so a token is "
+              + "required (expected: --token-file <file>, or --host 127.0.0.1)");
     }
     AtomicInteger threadNumber = new AtomicInteger();
-    ThreadFactory runThreads = runnable -> {
-      Thread thread = new Thread(runnable, "mmuemu-run-" + threadNumber.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
-    runExecutor = new ThreadPoolExecutor(settings.maxRuns(), settings.maxRuns(), IDLE_RUN_THREAD_SECONDS,
-        TimeUnit.SECONDS, new LinkedBlockingQueue<>(settings.maxRuns()), runThreads, new ThreadPoolExecutor.AbortPolicy());
+    ThreadFactory runThreads =
+        runnable -> {
+          Thread thread = new Thread(runnable, "mmuemu-run-" + threadNumber.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        };
+    runExecutor =
+        new ThreadPoolExecutor(
+            settings.maxRuns(),
+            settings.maxRuns(),
+            IDLE_RUN_THREAD_SECONDS,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(settings.maxRuns()),
+            runThreads,
+            new ThreadPoolExecutor.AbortPolicy());
     runExecutor.allowCoreThreadTimeOut(true);
     context = ServerContext.create(settings, runExecutor);
   }
@@ -82,34 +92,48 @@ public final class ControlServer implements AutoCloseable {
    * @throws IllegalStateException naming the address when it cannot be bound
    */
   public synchronized int start() throws InterruptedException {
-    acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("mmuemu-accept", true),
-        NioIoHandler.newFactory());
-    workers = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("mmuemu-io", true),
-        NioIoHandler.newFactory());
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(acceptor, workers)
-        .channel(NioServerSocketChannel.class)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        // A client that half-closes after its requests (nc -N) still gets its runs' output.
-        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel channel) {
-            ControlPipelines.initConnection(channel.pipeline(), context);
-          }
-        });
+    acceptor =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("mmuemu-accept", true), NioIoHandler.newFactory());
+    workers =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("mmuemu-io", true), NioIoHandler.newFactory());
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(acceptor, workers)
+            .channel(NioServerSocketChannel.class)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            // A client that half-closes after its requests (nc -N) still gets its runs' output.
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    ControlPipelines.initConnection(channel.pipeline(), context);
+                  }
+                });
     if (settings.sendBufferBytes() > 0) {
       bootstrap.childOption(ChannelOption.SO_SNDBUF, settings.sendBufferBytes());
     }
     try {
-      serverChannel = bootstrap.bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();
+      serverChannel =
+          bootstrap.bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();
     } catch (Exception e) {
       close();
       if (e instanceof InterruptedException interrupted) {
         throw interrupted;
       }
-      throw new IllegalStateException("--port " + settings.port() + ": cannot listen on " + settings.host() + ":"
-          + settings.port() + " (" + e.getMessage() + ")", e);
+      throw new IllegalStateException(
+          "--port "
+              + settings.port()
+              + ": cannot listen on "
+              + settings.host()
+              + ":"
+              + settings.port()
+              + " ("
+              + e.getMessage()
+              + ")",
+          e);
     }
     return port();
   }

@@ -1,10 +1,10 @@
 package org.mmuemu.app.serve;
 
 /**
- * The control server's host-memory budget, shared by its runs: a run reserves what its
- * machine may cost ({@link org.mmuemu.core.mem.HostMemoryBudget#hostBytesFor}) before it starts
- * and returns it when it ends, and a run that does not fit beside the runs in flight is refused,
- * so concurrent large configs cannot together exhaust the heap. Thread-safe.
+ * The control server's host-memory budget, shared by its runs: a run reserves what its machine may
+ * cost ({@link org.mmuemu.core.mem.HostMemoryBudget#hostBytesFor}) before it starts and returns it
+ * when it ends, and a run that does not fit beside the runs in flight is refused, so concurrent
+ * large configs cannot together exhaust the heap. Thread-safe.
  */
 final class HostMemoryReservations {
   private final long budgetBytes;

@@ -12,10 +12,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /**
- * The control protocol's message forms: every response is one JSON object on one line,
- * {@code {"id":<the request's id>,"type":"<type>",...}}; errors are
- * {@code {"id":...,"type":"error","code":"<code>","message":"<one line>"}}, with {@code "id":null}
- * when the line could not be parsed far enough to find one. Stateless and thread-safe.
+ * The control protocol's message forms: every response is one JSON object on one line, {@code
+ * {"id":<the request's id>,"type":"<type>",...}}; errors are {@code
+ * {"id":...,"type":"error","code":"<code>","message":"<one line>"}}, with {@code "id":null} when
+ * the line could not be parsed far enough to find one. Stateless and thread-safe.
  */
 public final class Messages {
   /** The protocol version reported by {@code hello}. */
@@ -23,6 +23,7 @@ public final class Messages {
 
   /** Error codes. */
   public static final String MALFORMED = "malformed";
+
   public static final String BAD_REQUEST = "bad_request";
   public static final String UNKNOWN_OP = "unknown_op";
   public static final String UNAUTHORIZED = "unauthorized";
@@ -34,15 +35,16 @@ public final class Messages {
   public static final String INTERNAL = "internal";
 
   /**
-   * Parses and writes protocol JSON; floats keep their exact text, so a result passed through
-   * keeps the digits {@code mmuemu run} wrote. Duplicate keys and trailing tokens are errors.
+   * Parses and writes protocol JSON; floats keep their exact text, so a result passed through keeps
+   * the digits {@code mmuemu run} wrote. Duplicate keys and trailing tokens are errors.
    */
-  static final ObjectMapper MAPPER = JsonMapper.builder()
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
-      .build();
+  static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+          .build();
 
   private Messages() {}
 
@@ -67,7 +69,8 @@ public final class Messages {
     ObjectNode node = reply(id, "error");
     node.put("code", code);
     node.put("message", problems.isEmpty() ? code : problems.get(0));
-    node.putArray("problems").addAll(problems.stream().map(JsonNodeFactory.instance::textNode).toList());
+    node.putArray("problems")
+        .addAll(problems.stream().map(JsonNodeFactory.instance::textNode).toList());
     return text(node);
   }
 
@@ -85,7 +88,8 @@ public final class Messages {
     try {
       return MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("the result JSON did not parse: " + e.getOriginalMessage(), e);
+      throw new IllegalStateException(
+          "the result JSON did not parse: " + e.getOriginalMessage(), e);
     }
   }
 }

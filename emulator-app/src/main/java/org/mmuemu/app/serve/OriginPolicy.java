@@ -9,13 +9,13 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Which browser pages may open the WebSocket: a page's {@code Origin} must name this host
- * ({@code localhost}, {@code 127.0.0.1}, {@code [::1]}, the address the server is bound to, or
- * the address the connection arrived on) at the server's port, or be one of the operator's
- * {@code --allow-origin}s. This stops cross-site WebSocket hijacking: any page a user visits
- * could otherwise drive a token-less local server. The request's {@code Host} header is not
- * trusted (DNS rebinding makes it agree with a hostile origin). A request without
- * {@code Origin} is not from a browser page and is allowed. Immutable.
+ * Which browser pages may open the WebSocket: a page's {@code Origin} must name this host ({@code
+ * localhost}, {@code 127.0.0.1}, {@code [::1]}, the address the server is bound to, or the address
+ * the connection arrived on) at the server's port, or be one of the operator's {@code
+ * --allow-origin}s. This stops cross-site WebSocket hijacking: any page a user visits could
+ * otherwise drive a token-less local server. The request's {@code Host} header is not trusted (DNS
+ * rebinding makes it agree with a hostile origin). A request without {@code Origin} is not from a
+ * browser page and is allowed. Immutable.
  */
 final class OriginPolicy {
   private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]");
@@ -25,8 +25,8 @@ final class OriginPolicy {
   private final List<String> allowedOrigins;
 
   /**
-   * @param boundPort the port the server listens on, used when a connection's own address is
-   *     not an IP socket address
+   * @param boundPort the port the server listens on, used when a connection's own address is not an
+   *     IP socket address
    */
   OriginPolicy(String boundHost, int boundPort, List<String> allowedOrigins) {
     this.boundHost = hostForUri(boundHost);
@@ -62,7 +62,8 @@ final class OriginPolicy {
       return false;
     }
     String host = uri.getHost().toLowerCase(Locale.ROOT);
-    return LOOPBACK_NAMES.contains(host) || host.equals(boundHost)
+    return LOOPBACK_NAMES.contains(host)
+        || host.equals(boundHost)
         || (inet != null && host.equals(hostForUri(inet.getAddress().getHostAddress())));
   }
 

@@ -12,27 +12,27 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /**
- * One client's bounded queue of outgoing messages, between the run threads that produce them
- * and the channel's event loop that writes them.
+ * One client's bounded queue of outgoing messages, between the run threads that produce them and
+ * the channel's event loop that writes them.
  *
- * <p>Producers (run threads, and the event loop itself for replies) {@link #offerEvent} or
- * {@link #offerControl}; the event loop {@link #drain}s while the channel
- * {@link Channel#isWritable() is writable} and is asked to drain again when it becomes
- * writable. At most {@code capacityEvents} events wait here: a run that finds the queue full
- * either waits for room (pause mode: nothing is lost, the run is slowed to the client's pace)
- * or has its event refused (drop mode: the caller counts the drop). Control messages (replies,
- * progress, results, errors) are never refused and keep their place in the order, so a run's
- * result always follows its last event. {@link #close} (the client went away) empties the
- * queue and wakes every waiting producer.
+ * <p>Producers (run threads, and the event loop itself for replies) {@link #offerEvent} or {@link
+ * #offerControl}; the event loop {@link #drain}s while the channel {@link Channel#isWritable() is
+ * writable} and is asked to drain again when it becomes writable. At most {@code capacityEvents}
+ * events wait here: a run that finds the queue full either waits for room (pause mode: nothing is
+ * lost, the run is slowed to the client's pace) or has its event refused (drop mode: the caller
+ * counts the drop). Control messages (replies, progress, results, errors) are never refused and
+ * keep their place in the order, so a run's result always follows its last event. {@link #close}
+ * (the client went away) empties the queue and wakes every waiting producer.
  *
- * <p>Thread-safe: one lock guards the deque; writes to the channel happen only on its event
- * loop.
+ * <p>Thread-safe: one lock guards the deque; writes to the channel happen only on its event loop.
  */
 final class OutboundQueue {
   /** One queued message: its text (one JSON object, no newline) and whether it is an event. */
   private record Item(String text, boolean event) {}
 
-  /** Replies allowed to wait beyond the event capacity before the client's requests are not read. */
+  /**
+   * Replies allowed to wait beyond the event capacity before the client's requests are not read.
+   */
   static final int CONTROL_BACKLOG = 256;
 
   private final Channel channel;
@@ -45,6 +45,7 @@ final class OutboundQueue {
   private final Runnable drainTask = this::drain;
   private int queuedEvents;
   private boolean closed;
+
   /** Event loop only: close the channel once everything queued has been written. */
   private boolean closeWhenEmpty;
 
@@ -183,9 +184,9 @@ final class OutboundQueue {
   }
 
   /**
-   * Stops reading requests while this client's queue is long (it sends requests faster than
-   * it reads the answers), so replies cannot pile up without bound; {@link #drain} resumes
-   * reading once half of the backlog is written. Event loop only.
+   * Stops reading requests while this client's queue is long (it sends requests faster than it
+   * reads the answers), so replies cannot pile up without bound; {@link #drain} resumes reading
+   * once half of the backlog is written. Event loop only.
    */
   void pauseReadingIfBacklogged() {
     if (size() > readPauseSize()) {

@@ -12,12 +12,12 @@ import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
- * A checked {@code run} request: everything the run needs, validated on the event loop
- * before a run slot is taken. Immutable.
+ * A checked {@code run} request: everything the run needs, validated on the event loop before a run
+ * slot is taken. Immutable.
  *
- * <p>The machine is a built-in name or an inline config object ({@code machineJson}); a name
- * that is not built in is refused, so a remote client never makes the server read its own
- * disk. Problems are reported with the JSON pointer of the offending member.
+ * <p>The machine is a built-in name or an inline config object ({@code machineJson}); a name that
+ * is not built in is refused, so a remote client never makes the server read its own disk. Problems
+ * are reported with the JSON pointer of the offending member.
  *
  * @param machineName the built-in machine, or null when {@code machineJson} is given
  * @param machineJson an inline machine config (its {@code extends} may name built-ins only)
@@ -29,11 +29,29 @@ import org.mmuemu.kernel.workload.registry.Workloads;
  * @param sampleEvery stream one matching event in this many, at least 1
  * @param pauseWhenSlow pause the run while the client is slow (else drop events and count)
  */
-record RunSpec(String machineName, String machineJson, List<String> overrides, Workload workload,
-    Map<String, String> params, long seed, long eventMask, long sampleEvery, boolean pauseWhenSlow) {
+record RunSpec(
+    String machineName,
+    String machineJson,
+    List<String> overrides,
+    Workload workload,
+    Map<String, String> params,
+    long seed,
+    long eventMask,
+    long sampleEvery,
+    boolean pauseWhenSlow) {
 
-  private static final Set<String> FIELDS = Set.of("id", "op", "machine", "set", "workload", "params", "seed",
-      "events", "sample", "onSlowClient");
+  private static final Set<String> FIELDS =
+      Set.of(
+          "id",
+          "op",
+          "machine",
+          "set",
+          "workload",
+          "params",
+          "seed",
+          "events",
+          "sample",
+          "onSlowClient");
 
   /**
    * Checks a {@code run} request.
@@ -42,12 +60,16 @@ record RunSpec(String machineName, String machineJson, List<String> overrides, W
    * @param builtInMachines the built-in names, for the error message
    * @throws ProtocolException ({@code bad_request}) naming the member and what was expected
    */
-  static RunSpec parse(JsonNode request, java.util.function.Predicate<String> isBuiltInMachine,
-      List<String> builtInMachines) throws ProtocolException {
+  static RunSpec parse(
+      JsonNode request,
+      java.util.function.Predicate<String> isBuiltInMachine,
+      List<String> builtInMachines)
+      throws ProtocolException {
     for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
       String name = names.next();
       if (!FIELDS.contains(name)) {
-        throw bad("/" + name + ": unknown member (expected: " + String.join(", ", sorted(FIELDS)) + ")");
+        throw bad(
+            "/" + name + ": unknown member (expected: " + String.join(", ", sorted(FIELDS)) + ")");
       }
     }
     JsonNode machine = request.get("machine");
@@ -58,13 +80,20 @@ record RunSpec(String machineName, String machineJson, List<String> overrides, W
     } else if (machine.isTextual()) {
       machineName = machine.textValue();
       if (!isBuiltInMachine.test(machineName)) {
-        throw bad("/machine: " + machineName + " (expected: a built-in machine (" + String.join(", ", builtInMachines)
-            + ") or an inline config object; the server reads no config files for a client)");
+        throw bad(
+            "/machine: "
+                + machineName
+                + " (expected: a built-in machine ("
+                + String.join(", ", builtInMachines)
+                + ") or an inline config object; the server reads no config files for a client)");
       }
     } else if (machine.isObject()) {
       machineJson = Messages.text(machine);
     } else {
-      throw bad("/machine: " + machine + " (expected: a built-in machine name or an inline config object)");
+      throw bad(
+          "/machine: "
+              + machine
+              + " (expected: a built-in machine name or an inline config object)");
     }
     List<String> overrides = new ArrayList<>();
     JsonNode set = request.get("set");
@@ -81,13 +110,21 @@ record RunSpec(String machineName, String machineJson, List<String> overrides, W
     }
     JsonNode workloadNode = request.get("workload");
     if (workloadNode == null || !workloadNode.isTextual()) {
-      throw bad("/workload: " + (workloadNode == null ? "missing" : workloadNode.toString()) + " (expected one of: "
-          + String.join(", ", Workloads.all().keySet()) + ")");
+      throw bad(
+          "/workload: "
+              + (workloadNode == null ? "missing" : workloadNode.toString())
+              + " (expected one of: "
+              + String.join(", ", Workloads.all().keySet())
+              + ")");
     }
     Workload workload = Workloads.all().get(workloadNode.textValue());
     if (workload == null) {
-      throw bad("/workload: " + workloadNode.textValue() + " (expected one of: "
-          + String.join(", ", Workloads.all().keySet()) + ")");
+      throw bad(
+          "/workload: "
+              + workloadNode.textValue()
+              + " (expected one of: "
+              + String.join(", ", Workloads.all().keySet())
+              + ")");
     }
     Map<String, String> params = new LinkedHashMap<>();
     JsonNode paramsNode = request.get("params");
@@ -99,7 +136,8 @@ record RunSpec(String machineName, String machineJson, List<String> overrides, W
         Map.Entry<String, JsonNode> entry = it.next();
         JsonNode value = entry.getValue();
         if (!value.isTextual() && !value.isNumber()) {
-          throw bad("/params/" + entry.getKey() + ": " + value + " (expected: a string or a number)");
+          throw bad(
+              "/params/" + entry.getKey() + ": " + value + " (expected: a string or a number)");
         }
         params.put(entry.getKey(), value.isTextual() ? value.textValue() : value.asText());
       }
@@ -110,13 +148,22 @@ record RunSpec(String machineName, String machineJson, List<String> overrides, W
     JsonNode slow = request.get("onSlowClient");
     boolean pause = true;
     if (slow != null) {
-      if (!slow.isTextual() || !(slow.textValue().equals("pause") || slow.textValue().equals("drop"))) {
+      if (!slow.isTextual()
+          || !(slow.textValue().equals("pause") || slow.textValue().equals("drop"))) {
         throw bad("/onSlowClient: " + slow + " (expected: \"pause\" or \"drop\")");
       }
       pause = slow.textValue().equals("pause");
     }
-    return new RunSpec(machineName, machineJson, List.copyOf(overrides), workload, Map.copyOf(params), seed, mask,
-        sample, pause);
+    return new RunSpec(
+        machineName,
+        machineJson,
+        List.copyOf(overrides),
+        workload,
+        Map.copyOf(params),
+        seed,
+        mask,
+        sample,
+        pause);
   }
 
   /** The kinds named in {@code events} (an array of dotted names, or "all"); none when absent. */
@@ -159,8 +206,14 @@ record RunSpec(String machineName, String machineJson, List<String> overrides, W
       return defaultValue;
     }
     if (!node.isIntegralNumber() || !node.canConvertToLong() || node.longValue() < min) {
-      throw bad("/" + name + ": " + node + " (expected: an integer" + (min == Long.MIN_VALUE ? "" : " >= " + min)
-          + ")");
+      throw bad(
+          "/"
+              + name
+              + ": "
+              + node
+              + " (expected: an integer"
+              + (min == Long.MIN_VALUE ? "" : " >= " + min)
+              + ")");
     }
     return node.longValue();
   }

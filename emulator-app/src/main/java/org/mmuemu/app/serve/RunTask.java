@@ -19,15 +19,15 @@ import org.mmuemu.core.trace.json.EventJson;
 import org.mmuemu.kernel.workload.WorkloadException;
 
 /**
- * One run started by a client: executes on the server's run executor (never an event loop),
- * streams the events the client asked for through the client's {@link OutboundQueue}, reports
- * {@code progress} now and then, and ends with exactly one {@code result} or {@code error}.
+ * One run started by a client: executes on the server's run executor (never an event loop), streams
+ * the events the client asked for through the client's {@link OutboundQueue}, reports {@code
+ * progress} now and then, and ends with exactly one {@code result} or {@code error}.
  *
- * <p>The simulation is the same deterministic run as {@code mmuemu run}
- * ({@link SimulationRunner}), so the result equals the command line's for the same inputs.
- * {@link #cancel} (a {@code cancel} request, or the client disconnecting) stops it at the
- * simulation's next cancellation poll, and wakes it if it waits for a slow client. Whatever
- * the ending, the run slot is released and the run leaves its session.
+ * <p>The simulation is the same deterministic run as {@code mmuemu run} ({@link SimulationRunner}),
+ * so the result equals the command line's for the same inputs. {@link #cancel} (a {@code cancel}
+ * request, or the client disconnecting) stops it at the simulation's next cancellation poll, and
+ * wakes it if it waits for a slow client. Whatever the ending, the run slot is released and the run
+ * leaves its session.
  *
  * <p>The sink's fields are confined to the run thread; the counters other threads read are
  * volatile.
@@ -52,7 +52,12 @@ final class RunTask implements Runnable, TraceSink {
   private volatile long eventsDropped;
   private volatile long pauses;
 
-  RunTask(JsonNode id, RunSpec spec, ServerContext context, OutboundQueue queue, ControlHandler session) {
+  RunTask(
+      JsonNode id,
+      RunSpec spec,
+      ServerContext context,
+      OutboundQueue queue,
+      ControlHandler session) {
     this.id = id;
     this.idJson = Messages.text(id);
     this.spec = spec;
@@ -62,10 +67,11 @@ final class RunTask implements Runnable, TraceSink {
     this.progressIntervalNanos = context.settings().progressInterval().toNanos();
     this.startNanos = System.nanoTime();
     this.lastProgressNanos = startNanos;
-    this.onPause = () -> {
-      pauses++;
-      context.metrics().runPaused();
-    };
+    this.onPause =
+        () -> {
+          pauses++;
+          context.metrics().runPaused();
+        };
   }
 
   JsonNode id() {
@@ -100,23 +106,39 @@ final class RunTask implements Runnable, TraceSink {
     String detail = "";
     long reservedBytes = 0;
     try {
-      LoadedMachine loaded = spec.machineJson() != null
-          ? context.loader().loadInline(spec.machineJson(), spec.overrides())
-          : context.loader().load(spec.machineName(), spec.overrides());
+      LoadedMachine loaded =
+          spec.machineJson() != null
+              ? context.loader().loadInline(spec.machineJson(), spec.overrides())
+              : context.loader().load(spec.machineName(), spec.overrides());
       long hostBytes = HostMemoryBudget.hostBytesFor(loaded.spec());
       if (!context.memory().tryReserve(hostBytes)) {
         context.metrics().runRefusedForMemory();
         outcome = ServerMetrics.Outcome.refused;
         detail = " hostBytes=" + hostBytes + " reservedBytes=" + context.memory().reservedBytes();
-        last = Messages.error(id, Messages.BUSY, "run refused: this machine may need " + mib(hostBytes)
-            + " MiB of host memory and runs in flight have reserved " + mib(context.memory().reservedBytes())
-            + " MiB of the server's " + mib(context.memory().budgetBytes()) + " MiB budget; retry when one ends, "
-            + "or use less /memoryBytes");
+        last =
+            Messages.error(
+                id,
+                Messages.BUSY,
+                "run refused: this machine may need "
+                    + mib(hostBytes)
+                    + " MiB of host memory and runs in flight have reserved "
+                    + mib(context.memory().reservedBytes())
+                    + " MiB of the server's "
+                    + mib(context.memory().budgetBytes())
+                    + " MiB budget; retry when one ends, "
+                    + "or use less /memoryBytes");
       } else {
         reservedBytes = hostBytes;
         tlbLevelNames = loaded.spec().tlbLevels().stream().map(TlbLevelSpec::name).toList();
-        RunResult result = SimulationRunner.run(context.registry(), loaded, spec.workload(), spec.params(),
-            spec.seed(), spec.eventMask() == 0 ? List.of() : List.of(this), this::pollCancelled);
+        RunResult result =
+            SimulationRunner.run(
+                context.registry(),
+                loaded,
+                spec.workload(),
+                spec.params(),
+                spec.seed(),
+                spec.eventMask() == 0 ? List.of() : List.of(this),
+                this::pollCancelled);
         int exitCode = SimulationRunner.exitCodeOf(result);
         ObjectNode reply = Messages.reply(id, "result");
         reply.put("exitCode", exitCode);
@@ -139,21 +161,38 @@ final class RunTask implements Runnable, TraceSink {
       last = Messages.error(id, Messages.BAD_INPUT, "/machine: " + e.getMessage());
     } catch (CancellationException e) {
       outcome = ServerMetrics.Outcome.cancelled;
-      last = Messages.error(id, Messages.CANCELLED, "run cancelled after " + eventsSent + " events");
+      last =
+          Messages.error(id, Messages.CANCELLED, "run cancelled after " + eventsSent + " events");
     } catch (OutOfMemoryError e) {
       // What the run held is unreachable now; the server and the other runs go on.
-      ServerLog.log().error("run out-of-memory remote={} id={} error={}", ServerLog.remote(session.channel()),
-          idJson, ServerLog.quoted(String.valueOf(e.getMessage())));
-      last = Messages.error(id, Messages.INTERNAL, "run stopped: the server ran out of host memory");
+      ServerLog.log()
+          .error(
+              "run out-of-memory remote={} id={} error={}",
+              ServerLog.remote(session.channel()),
+              idJson,
+              ServerLog.quoted(String.valueOf(e.getMessage())));
+      last =
+          Messages.error(id, Messages.INTERNAL, "run stopped: the server ran out of host memory");
     } catch (RuntimeException | Error e) {
-      ServerLog.log().error("run internal-error remote={} id={}", ServerLog.remote(session.channel()), idJson, e);
+      ServerLog.log()
+          .error(
+              "run internal-error remote={} id={}", ServerLog.remote(session.channel()), idJson, e);
       last = Messages.error(id, Messages.INTERNAL, "internal error: " + e);
     }
     long wallNanos = System.nanoTime() - startNanos;
-    ServerLog.log().info("run ended remote={} id={} machine={} workload={} outcome={} events={} dropped={} "
-        + "wallMillis={}{}", ServerLog.remote(session.channel()), ServerLog.quoted(idJson),
-        ServerLog.quoted(spec.machineName() == null ? "inline" : spec.machineName()),
-        ServerLog.quoted(spec.workload().name()), outcome, eventsSent, eventsDropped, wallNanos / 1_000_000, detail);
+    ServerLog.log()
+        .info(
+            "run ended remote={} id={} machine={} workload={} outcome={} events={} dropped={} "
+                + "wallMillis={}{}",
+            ServerLog.remote(session.channel()),
+            ServerLog.quoted(idJson),
+            ServerLog.quoted(spec.machineName() == null ? "inline" : spec.machineName()),
+            ServerLog.quoted(spec.workload().name()),
+            outcome,
+            eventsSent,
+            eventsDropped,
+            wallNanos / 1_000_000,
+            detail);
     // Free the slot and the id before the last message goes out: a client that reacts to it
     // at once by starting another run must find room.
     try {
@@ -203,7 +242,10 @@ final class RunTask implements Runnable, TraceSink {
     EventJson.append(event, kind, core, cycle, a, b, c, tlbLevelNames);
     line.setLength(0);
     // {"id":1,"type":"event","cycle":...}: the trace writer's object with the request id in front.
-    line.append("{\"id\":").append(idJson).append(",\"type\":\"event\",").append(event, 1, event.length());
+    line.append("{\"id\":")
+        .append(idJson)
+        .append(",\"type\":\"event\",")
+        .append(event, 1, event.length());
     if (queue.offerEvent(line.toString(), spec.pauseWhenSlow(), this::isCancelled, onPause)) {
       eventsSent++;
     } else if (!cancelled) {

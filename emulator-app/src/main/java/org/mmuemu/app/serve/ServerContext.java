@@ -18,16 +18,32 @@ import org.mmuemu.core.isa.IsaRegistry;
  * @param memory the host memory runs in flight have reserved
  * @param authThrottle failed {@code hello}s per remote address
  */
-record ServerContext(ServerSettings settings, ServerMetrics metrics, IsaRegistry registry, MachineConfigLoader loader,
-    Catalog catalog, Executor runExecutor, Semaphore runSlots, Set<ControlHandler> sessions,
-    HostMemoryReservations memory, AuthThrottle authThrottle) {
+record ServerContext(
+    ServerSettings settings,
+    ServerMetrics metrics,
+    IsaRegistry registry,
+    MachineConfigLoader loader,
+    Catalog catalog,
+    Executor runExecutor,
+    Semaphore runSlots,
+    Set<ControlHandler> sessions,
+    HostMemoryReservations memory,
+    AuthThrottle authThrottle) {
 
   static ServerContext create(ServerSettings settings, Executor runExecutor) {
     IsaRegistry registry = IsaRegistry.load();
     MachineConfigLoader loader = new MachineConfigLoader(registry);
-    return new ServerContext(settings, new ServerMetrics(), registry, loader, new Catalog(loader), runExecutor,
-        new Semaphore(settings.maxRuns()), ConcurrentHashMap.newKeySet(),
-        new HostMemoryReservations(settings.memoryBudgetBytes()), new AuthThrottle());
+    return new ServerContext(
+        settings,
+        new ServerMetrics(),
+        registry,
+        loader,
+        new Catalog(loader),
+        runExecutor,
+        new Semaphore(settings.maxRuns()),
+        ConcurrentHashMap.newKeySet(),
+        new HostMemoryReservations(settings.memoryBudgetBytes()),
+        new AuthThrottle());
   }
 
   List<String> builtInMachines() {

@@ -8,12 +8,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control server's log: SLF4J logger {@value #NAME}, one line per connection, run,
- * refusal and error, as {@code what key=value ...} so it can be read and grepped. Values that
- * come from clients are escaped ({@link TerminalText}), since the log goes to a terminal.
+ * The control server's log: SLF4J logger {@value #NAME}, one line per connection, run, refusal and
+ * error, as {@code what key=value ...} so it can be read and grepped. Values that come from clients
+ * are escaped ({@link TerminalText}), since the log goes to a terminal.
  *
- * <p>The logger is created on first use, after {@code mmuemu serve} has set its level
- * ({@code --log-level}). Thread-safe.
+ * <p>The logger is created on first use, after {@code mmuemu serve} has set its level ({@code
+ * --log-level}). Thread-safe.
  */
 final class ServerLog {
   /** The logger's name; {@code -Dorg.slf4j.simpleLogger.log.mmuemu.serve=debug} sets its level. */

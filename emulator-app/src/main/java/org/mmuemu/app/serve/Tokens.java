@@ -5,9 +5,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Compares client tokens with the server's in constant time: both are hashed with SHA-256
- * first, so the comparison ({@link MessageDigest#isEqual}, which looks at every byte) takes the
- * same time whatever the length or content of the guess. Stateless.
+ * Compares client tokens with the server's in constant time: both are hashed with SHA-256 first, so
+ * the comparison ({@link MessageDigest#isEqual}, which looks at every byte) takes the same time
+ * whatever the length or content of the guess. Stateless.
  */
 final class Tokens {
   private Tokens() {}

@@ -6,8 +6,8 @@ import java.io.Writer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.IntFunction;
 import java.util.function.IntBinaryOperator;
+import java.util.function.IntFunction;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.NameTable;
@@ -15,8 +15,9 @@ import org.mmuemu.core.trace.TraceSink;
 
 /**
  * Writes events as Chrome trace-event JSON ({@code {"traceEvents":[...]}}), the format Perfetto UI
- * and {@code chrome://tracing} open: one process per machine ({@code pid}), one track per
- * simulated core ({@code tid} = core), with
+ * and {@code chrome://tracing} open: one process per machine ({@code pid}), one track per simulated
+ * core ({@code tid} = core), with
+ *
  * <ul>
  *   <li>slices: kernel calls ({@code B}/{@code E} from {@code kernel.call} begin and end) and page
  *       walks ({@code X}, from the walk's end cycle back by its cycles);
@@ -28,15 +29,16 @@ import org.mmuemu.core.trace.TraceSink;
  *   <li>counters ({@code C}), per core and interval of {@code counterIntervalCycles}: each TLB
  *       level's occupancy (valid entries) and its misses in the interval.
  * </ul>
+ *
  * Timestamps are microseconds, from cycles and the machine's frequency, with six decimals
  * (picoseconds), so slices nested in cycles stay nested.
  *
  * <p>Streaming: each event is written as it arrives (memory is bounded by the cores' open kernel
  * calls and pending IPIs). {@link #finish} closes open slices at their core's last time and the
- * JSON array, so a run that stopped early (an error, Ctrl-C) still leaves a valid file;
- * {@link #finishStopped} also says why, in a last global instant event. The
- * writer receives an open {@link Writer}; where it goes (temporary file, rename) is the
- * caller's. Confined to the simulation thread.
+ * JSON array, so a run that stopped early (an error, Ctrl-C) still leaves a valid file; {@link
+ * #finishStopped} also says why, in a last global instant event. The writer receives an open {@link
+ * Writer}; where it goes (temporary file, rename) is the caller's. Confined to the simulation
+ * thread.
  */
 public final class ChromeTraceWriter implements TraceSink {
   private final Writer out;
@@ -69,13 +71,21 @@ public final class ChromeTraceWriter implements TraceSink {
    * @param operationNames kernel operation id to name ({@code kernel.call} payload c)
    * @param counterIntervalCycles counters are written once per this many cycles per core; > 0
    */
-  public ChromeTraceWriter(Writer out, int pid, String processName, double frequencyGHz, long kindMask,
-      List<String> tlbLevelNames, IntFunction<String> operationNames, long counterIntervalCycles) {
+  public ChromeTraceWriter(
+      Writer out,
+      int pid,
+      String processName,
+      double frequencyGHz,
+      long kindMask,
+      List<String> tlbLevelNames,
+      IntFunction<String> operationNames,
+      long counterIntervalCycles) {
     if (!(frequencyGHz > 0)) {
       throw new IllegalArgumentException("frequencyGHz: " + frequencyGHz + " (expected: > 0)");
     }
     if (counterIntervalCycles <= 0) {
-      throw new IllegalArgumentException("counterIntervalCycles: " + counterIntervalCycles + " (expected: > 0)");
+      throw new IllegalArgumentException(
+          "counterIntervalCycles: " + counterIntervalCycles + " (expected: > 0)");
     }
     this.out = out;
     this.pid = pid;
@@ -86,15 +96,17 @@ public final class ChromeTraceWriter implements TraceSink {
     this.counterIntervalCycles = counterIntervalCycles;
     write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
     line.setLength(0);
-    line.append("{\"ph\":\"M\",\"pid\":").append(pid).append(",\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":");
+    line.append("{\"ph\":\"M\",\"pid\":")
+        .append(pid)
+        .append(",\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":");
     string(processName);
     line.append("}}");
     emit();
   }
 
   /**
-   * Lets counters read each core's TLB occupancy: {@code occupancy.applyAsInt(core, level)}
-   * returns the valid entries of that level now. Without it only misses are counted.
+   * Lets counters read each core's TLB occupancy: {@code occupancy.applyAsInt(core, level)} returns
+   * the valid entries of that level now. Without it only misses are counted.
    */
   public void readOccupancyFrom(IntBinaryOperator occupancy) {
     this.occupancy = occupancy;
@@ -189,7 +201,7 @@ public final class ChromeTraceWriter implements TraceSink {
 
   private void ipiReceive(int core, long cycle, int initiator) {
     long id = 0;
-    for (var it = pendingFlows.iterator(); it.hasNext();) {
+    for (var it = pendingFlows.iterator(); it.hasNext(); ) {
       long[] flow = it.next();
       if (flow[0] == initiator && flow[1] == core) {
         id = flow[2];
@@ -235,12 +247,14 @@ public final class ChromeTraceWriter implements TraceSink {
     counter("tlb misses core " + core, core, cycle, level -> misses[level]);
     java.util.Arrays.fill(misses, 0);
     if (occupancy != null) {
-      counter("tlb occupancy core " + core, core, cycle, level -> occupancy.applyAsInt(core, level));
+      counter(
+          "tlb occupancy core " + core, core, cycle, level -> occupancy.applyAsInt(core, level));
     }
   }
 
   /** One counter event: a value per TLB level. */
-  private void counter(String name, int core, long cycle, java.util.function.IntToLongFunction valueOfLevel) {
+  private void counter(
+      String name, int core, long cycle, java.util.function.IntToLongFunction valueOfLevel) {
     line.setLength(0);
     head("C", name, "tlb", core, cycle);
     line.append(",\"args\":{");
@@ -254,8 +268,8 @@ public final class ChromeTraceWriter implements TraceSink {
   }
 
   /**
-   * Ends the trace: closes every open kernel-call slice at its core's last time, writes the
-   * closing bracket and flushes. Idempotent; called on success and on failure alike.
+   * Ends the trace: closes every open kernel-call slice at its core's last time, writes the closing
+   * bracket and flushes. Idempotent; called on success and on failure alike.
    */
   public void finish() {
     if (finished) {
@@ -274,8 +288,8 @@ public final class ChromeTraceWriter implements TraceSink {
   /**
    * Ends the trace of a run that stopped early: closes open slices like {@link #finish}, then
    * writes a global instant event {@code name} at {@code cycle} (or the last event's time, when
-   * later) with the cycle and {@code error} as arguments, and the closing bracket. Idempotent
-   * with {@link #finish}: only the first call writes.
+   * later) with the cycle and {@code error} as arguments, and the closing bracket. Idempotent with
+   * {@link #finish}: only the first call writes.
    *
    * @param name what happened ({@code run interrupted}, {@code run failed})
    * @param error the failure's message, or null
@@ -325,12 +339,22 @@ public final class ChromeTraceWriter implements TraceSink {
       lastCycle = java.util.Arrays.copyOf(lastCycle, newCore + 1);
       nextCounterCycle = java.util.Arrays.copyOf(nextCounterCycle, newCore + 1);
       line.setLength(0);
-      line.append("{\"ph\":\"M\",\"pid\":").append(pid).append(",\"tid\":").append(newCore)
-          .append(",\"name\":\"thread_name\",\"args\":{\"name\":\"core ").append(newCore).append("\"}}");
+      line.append("{\"ph\":\"M\",\"pid\":")
+          .append(pid)
+          .append(",\"tid\":")
+          .append(newCore)
+          .append(",\"name\":\"thread_name\",\"args\":{\"name\":\"core ")
+          .append(newCore)
+          .append("\"}}");
       emit();
       line.setLength(0);
-      line.append("{\"ph\":\"M\",\"pid\":").append(pid).append(",\"tid\":").append(newCore)
-          .append(",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":").append(newCore).append("}}");
+      line.append("{\"ph\":\"M\",\"pid\":")
+          .append(pid)
+          .append(",\"tid\":")
+          .append(newCore)
+          .append(",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":")
+          .append(newCore)
+          .append("}}");
       emit();
     }
   }
@@ -338,7 +362,12 @@ public final class ChromeTraceWriter implements TraceSink {
   private void head(String phase, String name, String category, int core, long cycle) {
     line.append("{\"ph\":\"").append(phase).append("\",\"name\":");
     string(name);
-    line.append(",\"cat\":\"").append(category).append("\",\"pid\":").append(pid).append(",\"tid\":").append(core)
+    line.append(",\"cat\":\"")
+        .append(category)
+        .append("\",\"pid\":")
+        .append(pid)
+        .append(",\"tid\":")
+        .append(core)
         .append(",\"ts\":");
     micros(0, cycle);
   }
@@ -369,7 +398,9 @@ public final class ChromeTraceWriter implements TraceSink {
 
   private static String violation(long ordinal) {
     ViolationKind[] kinds = ViolationKind.values();
-    return ordinal >= 0 && ordinal < kinds.length ? kinds[(int) ordinal].name() : Long.toString(ordinal);
+    return ordinal >= 0 && ordinal < kinds.length
+        ? kinds[(int) ordinal].name()
+        : Long.toString(ordinal);
   }
 
   private void emit() {

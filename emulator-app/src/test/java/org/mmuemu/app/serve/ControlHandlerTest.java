@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The JSON-lines protocol as a client sees it, on an EmbeddedChannel: framing, malformed
- * lines, unknown ops, oversized lines, authentication, and the checks a {@code run} request
- * passes before it takes a run slot. Runs are handed to a collecting executor and never
- * executed here (the real ones run in ControlServerIT).
+ * The JSON-lines protocol as a client sees it, on an EmbeddedChannel: framing, malformed lines,
+ * unknown ops, oversized lines, authentication, and the checks a {@code run} request passes before
+ * it takes a run slot. Runs are handed to a collecting executor and never executed here (the real
+ * ones run in ControlServerIT).
  */
 final class ControlHandlerTest {
   /** Keeps submitted runs without running them. */
@@ -46,9 +46,12 @@ final class ControlHandlerTest {
     List<JsonNode> responses = c.responses();
 
     assertThat(responses).extracting(r -> r.get("id").asText()).containsExactly("1", "2", "three");
-    assertThat(responses).extracting(r -> r.get("type").asText()).containsExactly("hello", "status", "hello");
+    assertThat(responses)
+        .extracting(r -> r.get("type").asText())
+        .containsExactly("hello", "status", "hello");
     assertThat(responses.get(2).get("id").isTextual()).isTrue();
-    assertThat(responses.get(0).get("ops")).extracting(JsonNode::asText)
+    assertThat(responses.get(0).get("ops"))
+        .extracting(JsonNode::asText)
         .containsExactly("hello", "list", "run", "cancel", "status");
   }
 
@@ -81,7 +84,8 @@ final class ControlHandlerTest {
     EmbeddedControl c = connection(EmbeddedControl.settings());
     c.send("[1,2]\n{\"id\":1,\"op\":\"hello\"} x\n");
 
-    assertThat(c.responses()).extracting(r -> r.get("code").asText())
+    assertThat(c.responses())
+        .extracting(r -> r.get("code").asText())
         .containsExactly(Messages.MALFORMED, Messages.MALFORMED);
   }
 
@@ -91,7 +95,8 @@ final class ControlHandlerTest {
     c.send("{\"op\":\"hello\"}\n{\"id\":[1],\"op\":\"hello\"}\n");
 
     List<JsonNode> responses = c.responses();
-    assertThat(responses).extracting(r -> r.get("code").asText())
+    assertThat(responses)
+        .extracting(r -> r.get("code").asText())
         .containsExactly(Messages.BAD_REQUEST, Messages.BAD_REQUEST);
     assertThat(responses).allMatch(r -> r.get("id").isNull());
     assertThat(responses.get(0).get("message").asText()).startsWith("/id: missing");
@@ -130,11 +135,14 @@ final class ControlHandlerTest {
   @Test
   void tokenServer_unauthenticatedClient_canOnlySayHello() throws Exception {
     EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret-s3cret-s3cret"));
-    c.send("{\"id\":1,\"op\":\"list\"}\n{\"id\":2,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\","
-        + "\"workload\":\"stream\"}\n{\"id\":3,\"op\":\"status\"}\n");
+    c.send(
+        "{\"id\":1,\"op\":\"list\"}\n{\"id\":2,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\","
+            + "\"workload\":\"stream\"}\n{\"id\":3,\"op\":\"status\"}\n");
 
     List<JsonNode> responses = c.responses();
-    assertThat(responses).extracting(r -> r.get("code").asText()).containsOnly(Messages.UNAUTHORIZED);
+    assertThat(responses)
+        .extracting(r -> r.get("code").asText())
+        .containsOnly(Messages.UNAUTHORIZED);
     assertThat(responses).extracting(r -> r.get("id").asInt()).containsExactly(1, 2, 3);
     assertThat(executor.submitted).isEmpty();
     assertThat(c.context.runSlots().availablePermits()).isEqualTo(c.context.settings().maxRuns());
@@ -143,26 +151,33 @@ final class ControlHandlerTest {
   @Test
   void tokenServer_wrongTokenRefused_rightTokenUnlocks() throws Exception {
     EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret-s3cret-s3cret"));
-    c.send("{\"id\":1,\"op\":\"hello\",\"token\":\"s3cret-s3cret-s3cre\"}\n{\"id\":2,\"op\":\"list\"}\n");
-    assertThat(c.responses()).extracting(r -> r.get("code").asText())
+    c.send(
+        "{\"id\":1,\"op\":\"hello\",\"token\":\"s3cret-s3cret-s3cre\"}\n{\"id\":2,\"op\":\"list\"}\n");
+    assertThat(c.responses())
+        .extracting(r -> r.get("code").asText())
         .containsExactly(Messages.UNAUTHORIZED, Messages.UNAUTHORIZED);
 
-    c.send("{\"id\":3,\"op\":\"hello\",\"token\":\"s3cret-s3cret-s3cret\"}\n{\"id\":4,\"op\":\"list\"}\n");
+    c.send(
+        "{\"id\":3,\"op\":\"hello\",\"token\":\"s3cret-s3cret-s3cret\"}\n{\"id\":4,\"op\":\"list\"}\n");
     List<JsonNode> responses = c.responses();
     assertThat(responses).extracting(r -> r.get("type").asText()).containsExactly("hello", "list");
-    assertThat(responses.get(1).get("machines")).extracting(m -> m.get("name").asText())
+    assertThat(responses.get(1).get("machines"))
+        .extracting(m -> m.get("name").asText())
         .contains("arm64-neoverse-n1", "x86-skylake");
   }
 
   @Test
   void tokenServer_threeWrongTokens_closeTheConnection() throws Exception {
     EmbeddedControl c = connection(EmbeddedControl.settings().withToken("s3cret-s3cret-s3cret"));
-    c.send("{\"id\":1,\"op\":\"hello\",\"token\":\"a\"}\n{\"id\":2,\"op\":\"hello\",\"token\":\"b\"}\n");
+    c.send(
+        "{\"id\":1,\"op\":\"hello\",\"token\":\"a\"}\n{\"id\":2,\"op\":\"hello\",\"token\":\"b\"}\n");
     assertThat(c.channel.isActive()).isTrue();
 
     c.send("{\"id\":3,\"op\":\"hello\"}\n");
 
-    assertThat(c.responses()).extracting(r -> r.get("code").asText()).containsOnly(Messages.UNAUTHORIZED);
+    assertThat(c.responses())
+        .extracting(r -> r.get("code").asText())
+        .containsOnly(Messages.UNAUTHORIZED);
     assertThat(c.channel.isActive()).isFalse();
   }
 
@@ -172,17 +187,30 @@ final class ControlHandlerTest {
     c.send("{\"id\":1,\"op\":\"list\"}\n");
 
     JsonNode list = c.onlyResponse();
-    assertThat(list.get("workloads")).extracting(w -> w.get("name").asText()).contains("stream", "munmap-storm");
+    assertThat(list.get("workloads"))
+        .extracting(w -> w.get("name").asText())
+        .contains("stream", "munmap-storm");
     assertThat(list.get("scenarios").isArray()).isTrue();
-    assertThat(list.get("events")).extracting(e -> e.get("kind").asText())
-        .contains("tlb.hit", "tlb.miss", "walk", "invalidate", "barrier", "ipi.send", "fault", "kernel.call");
+    assertThat(list.get("events"))
+        .extracting(e -> e.get("kind").asText())
+        .contains(
+            "tlb.hit",
+            "tlb.miss",
+            "walk",
+            "invalidate",
+            "barrier",
+            "ipi.send",
+            "fault",
+            "kernel.call");
     JsonNode walk = null;
     for (JsonNode kind : list.get("events")) {
       if (kind.get("kind").asText().equals("walk")) {
         walk = kind;
       }
     }
-    assertThat(walk.get("fields")).extracting(JsonNode::asText).containsExactly("cycle", "core", "va", "pa", "cycles");
+    assertThat(walk.get("fields"))
+        .extracting(JsonNode::asText)
+        .containsExactly("cycle", "core", "va", "pa", "cycles");
   }
 
   @Test
@@ -194,37 +222,46 @@ final class ControlHandlerTest {
 
     JsonNode error = c.onlyResponse();
     assertThat(error.get("code").asText()).isEqualTo(Messages.BAD_REQUEST);
-    assertThat(error.get("message").asText()).startsWith("/machine: " + config + " (expected: a built-in machine");
+    assertThat(error.get("message").asText())
+        .startsWith("/machine: " + config + " (expected: a built-in machine");
     assertThat(executor.submitted).isEmpty();
   }
 
   @Test
   void run_badMembers_areNamedByPointer() throws Exception {
     EmbeddedControl c = connection(EmbeddedControl.settings());
-    c.send("{\"id\":1,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\","
-        + "\"events\":[\"walk\",\"tlb.hitt\"]}\n");
+    c.send(
+        "{\"id\":1,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\","
+            + "\"events\":[\"walk\",\"tlb.hitt\"]}\n");
     c.send("{\"id\":2,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"streem\"}\n");
-    c.send("{\"id\":3,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\",\"sample\":0}\n");
-    c.send("{\"id\":4,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\",\"evnts\":[]}\n");
-    c.send("{\"id\":5,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\","
-        + "\"onSlowClient\":\"wait\"}\n");
+    c.send(
+        "{\"id\":3,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\",\"sample\":0}\n");
+    c.send(
+        "{\"id\":4,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\",\"evnts\":[]}\n");
+    c.send(
+        "{\"id\":5,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\","
+            + "\"onSlowClient\":\"wait\"}\n");
 
     List<String> messages = c.responses().stream().map(r -> r.get("message").asText()).toList();
 
     assertThat(messages.get(0)).startsWith("/events/1: tlb.hitt (expected one of: tlb.hit, ");
-    assertThat(messages.get(1)).isEqualTo("/workload: streem (expected one of: stream, munmap-storm, test_vmalloc, dontneed-touch, fork-exit, oom-reap, "
-        + "fault-scaling, writeback)");
+    assertThat(messages.get(1))
+        .isEqualTo(
+            "/workload: streem (expected one of: stream, munmap-storm, test_vmalloc, dontneed-touch, fork-exit, oom-reap, "
+                + "fault-scaling, writeback)");
     assertThat(messages.get(2)).isEqualTo("/sample: 0 (expected: an integer >= 1)");
     assertThat(messages.get(3)).startsWith("/evnts: unknown member (expected: ");
-    assertThat(messages.get(4)).isEqualTo("/onSlowClient: \"wait\" (expected: \"pause\" or \"drop\")");
+    assertThat(messages.get(4))
+        .isEqualTo("/onSlowClient: \"wait\" (expected: \"pause\" or \"drop\")");
     assertThat(executor.submitted).isEmpty();
   }
 
   @Test
   void run_beyondMaxRuns_isRefusedBusy_andTheSlotReturnsWhenARunEnds() throws Exception {
     EmbeddedControl c = connection(EmbeddedControl.settings().withMaxRuns(1));
-    String run = ",\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\","
-        + "\"params\":{\"accesses\":10,\"threads\":1}}\n";
+    String run =
+        ",\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\","
+            + "\"params\":{\"accesses\":10,\"threads\":1}}\n";
     c.send("{\"id\":1" + run + "{\"id\":2" + run);
 
     List<JsonNode> responses = c.responses();
@@ -244,12 +281,14 @@ final class ControlHandlerTest {
   @Test
   void run_sameIdAsARunInProgress_isRefused() throws Exception {
     EmbeddedControl c = connection(EmbeddedControl.settings());
-    String run = "{\"id\":1,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\"}\n";
+    String run =
+        "{\"id\":1,\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\"}\n";
     c.send(run + run);
 
     List<JsonNode> responses = c.responses();
     assertThat(responses.get(1).get("code").asText()).isEqualTo(Messages.BAD_REQUEST);
-    assertThat(responses.get(1).get("message").asText()).startsWith("/id: 1 is a run still in progress");
+    assertThat(responses.get(1).get("message").asText())
+        .startsWith("/id: 1 is a run still in progress");
   }
 
   @Test
@@ -258,10 +297,13 @@ final class ControlHandlerTest {
     c.send("{\"id\":1,\"op\":\"cancel\",\"run\":9}\n");
     assertThat(c.onlyResponse().get("code").asText()).isEqualTo(Messages.UNKNOWN_RUN);
 
-    c.send("{\"id\":\"r\",\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\"}\n"
-        + "{\"id\":2,\"op\":\"cancel\",\"run\":\"r\"}\n");
+    c.send(
+        "{\"id\":\"r\",\"op\":\"run\",\"machine\":\"arm64-neoverse-n1\",\"workload\":\"stream\"}\n"
+            + "{\"id\":2,\"op\":\"cancel\",\"run\":\"r\"}\n");
     List<JsonNode> responses = c.responses();
-    assertThat(responses).extracting(r -> r.get("type").asText()).containsExactly("accepted", "cancelled");
+    assertThat(responses)
+        .extracting(r -> r.get("type").asText())
+        .containsExactly("accepted", "cancelled");
 
     executor.submitted.get(0).run();
     JsonNode end = c.onlyResponse();
@@ -274,8 +316,9 @@ final class ControlHandlerTest {
   @Test
   void run_inlineConfigWithAProblem_reportsEveryPointer() throws Exception {
     EmbeddedControl c = connection(EmbeddedControl.settings());
-    c.send("{\"id\":1,\"op\":\"run\",\"machine\":{\"extends\":\"arm64-neoverse-n1\",\"cores\":0},"
-        + "\"workload\":\"stream\"}\n");
+    c.send(
+        "{\"id\":1,\"op\":\"run\",\"machine\":{\"extends\":\"arm64-neoverse-n1\",\"cores\":0},"
+            + "\"workload\":\"stream\"}\n");
     assertThat(c.onlyResponse().get("type").asText()).isEqualTo("accepted");
 
     executor.submitted.get(0).run();
@@ -290,13 +333,18 @@ final class ControlHandlerTest {
     Path parent = dir.resolve("parent.json");
     Files.writeString(parent, "{\"extends\":\"arm64-neoverse-n1\"}");
     EmbeddedControl c = connection(EmbeddedControl.settings());
-    c.send("{\"id\":1,\"op\":\"run\",\"machine\":{\"extends\":\"" + parent + "\"},\"workload\":\"stream\"}\n");
+    c.send(
+        "{\"id\":1,\"op\":\"run\",\"machine\":{\"extends\":\""
+            + parent
+            + "\"},\"workload\":\"stream\"}\n");
     c.responses();
 
     executor.submitted.get(0).run();
     JsonNode error = c.onlyResponse();
     assertThat(error.get("code").asText()).isEqualTo(Messages.BAD_INPUT);
-    assertThat(error.get("message").asText()).contains("/extends").contains("an inline config cannot extend files");
+    assertThat(error.get("message").asText())
+        .contains("/extends")
+        .contains("an inline config cannot extend files");
   }
 
   @Test
@@ -321,8 +369,10 @@ final class ControlHandlerTest {
     // Keep the replies queued: the channel refuses writes while its 1-byte buffer is "full".
     c.channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(0, 1));
     byte[] earlier = "{\"id\":0}\n".getBytes(StandardCharsets.UTF_8);
-    c.channel.unsafe().outboundBuffer().addMessage(Unpooled.wrappedBuffer(earlier), earlier.length,
-        c.channel.newPromise());
+    c.channel
+        .unsafe()
+        .outboundBuffer()
+        .addMessage(Unpooled.wrappedBuffer(earlier), earlier.length, c.channel.newPromise());
     assertThat(c.channel.isWritable()).isFalse();
 
     c.send("{\"id\":1,\"op\":\"status\"}\n".repeat(OutboundQueue.CONTROL_BACKLOG + 40));

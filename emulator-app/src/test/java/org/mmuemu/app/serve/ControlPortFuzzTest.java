@@ -11,19 +11,38 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded fuzzing of control messages on a real server: random requests, mangled JSON, wrong
- * types, control characters and oversized lines. Every line must be answered with a JSON
- * message of a known type (never an internal error), the server must stay usable, give every
- * run slot back and keep its heap bounded. Runs a fixed number of cases within a few seconds;
- * a failure names its seed and case.
+ * Seeded fuzzing of control messages on a real server: random requests, mangled JSON, wrong types,
+ * control characters and oversized lines. Every line must be answered with a JSON message of a
+ * known type (never an internal error), the server must stay usable, give every run slot back and
+ * keep its heap bounded. Runs a fixed number of cases within a few seconds; a failure names its
+ * seed and case.
  */
 final class ControlPortFuzzTest {
   private static final long SEED = 7_878L;
-  private static final Set<String> TYPES = Set.of("hello", "list", "accepted", "event", "progress", "result", "error",
-      "cancelled", "status");
+  private static final Set<String> TYPES =
+      Set.of(
+          "hello",
+          "list",
+          "accepted",
+          "event",
+          "progress",
+          "result",
+          "error",
+          "cancelled",
+          "status");
   private static final String[] OPS = {"hello", "list", "run", "cancel", "status", "launch", ""};
-  private static final String[] FIELDS = {"machine", "workload", "params", "set", "seed", "events", "sample",
-      "onSlowClient", "token", "run"};
+  private static final String[] FIELDS = {
+    "machine",
+    "workload",
+    "params",
+    "set",
+    "seed",
+    "events",
+    "sample",
+    "onSlowClient",
+    "token",
+    "run"
+  };
   private ControlServer server;
 
   @AfterEach
@@ -35,8 +54,12 @@ final class ControlPortFuzzTest {
 
   @Test
   void randomMessages_areAnsweredWithKnownMessages_andLeaveTheServerUsable() throws Exception {
-    server = new ControlServer(ServerSettings.defaults().withPort(0).withMaxLineBytes(4096)
-        .withProgressInterval(Duration.ofMillis(50)));
+    server =
+        new ControlServer(
+            ServerSettings.defaults()
+                .withPort(0)
+                .withMaxLineBytes(4096)
+                .withProgressInterval(Duration.ofMillis(50)));
     int port = server.start();
     SplittableRandom random = new SplittableRandom(SEED);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
@@ -51,10 +74,14 @@ final class ControlPortFuzzTest {
           String line = client.readLine();
           assertThat(line).as("seed %d case %d: %s", SEED, i, message).isNotNull();
           JsonNode reply = Messages.MAPPER.readTree(line);
-          assertThat(reply.path("type").asText()).as("case %d: %s -> %s", i, message, line).isIn(TYPES);
-          assertThat(reply.path("code").asText()).as("case %d: %s -> %s", i, message, line)
+          assertThat(reply.path("type").asText())
+              .as("case %d: %s -> %s", i, message, line)
+              .isIn(TYPES);
+          assertThat(reply.path("code").asText())
+              .as("case %d: %s -> %s", i, message, line)
               .isNotEqualTo(Messages.INTERNAL);
-          if (reply.path("type").asText().equals("status") && reply.path("id").asText().equals("probe-" + i)) {
+          if (reply.path("type").asText().equals("status")
+              && reply.path("id").asText().equals("probe-" + i)) {
             break;
           }
         }
@@ -66,7 +93,8 @@ final class ControlPortFuzzTest {
       Thread.sleep(20);
     }
     assertThat(server.runsInFlight()).isZero();
-    assertThat(server.context().runSlots().availablePermits()).isEqualTo(server.context().settings().maxRuns());
+    assertThat(server.context().runSlots().availablePermits())
+        .isEqualTo(server.context().settings().maxRuns());
     assertThat(server.context().memory().reservedBytes()).isZero();
     System.gc();
     Runtime runtime = Runtime.getRuntime();
@@ -84,7 +112,8 @@ final class ControlPortFuzzTest {
   private static String request(SplittableRandom random) {
     StringBuilder json = new StringBuilder("{");
     if (random.nextInt(6) != 0) {
-      json.append("\"id\":").append(random.nextInt(4) == 0 ? value(random) : Integer.toString(random.nextInt(1000)))
+      json.append("\"id\":")
+          .append(random.nextInt(4) == 0 ? value(random) : Integer.toString(random.nextInt(1000)))
           .append(',');
     }
     json.append("\"op\":\"").append(OPS[random.nextInt(OPS.length)]).append('"');
@@ -101,11 +130,26 @@ final class ControlPortFuzzTest {
       return value(random);
     }
     return switch (field) {
-      case "machine" -> random.nextBoolean() ? "\"arm64-neoverse-n1\"" : "{\"name\":\"m\",\"extends\":\"x86-skylake\","
-          + "\"memoryBytes\":\"" + (1 << random.nextInt(12)) + "GiB\"}";
+      case "machine" ->
+          random.nextBoolean()
+              ? "\"arm64-neoverse-n1\""
+              : "{\"name\":\"m\",\"extends\":\"x86-skylake\","
+                  + "\"memoryBytes\":\""
+                  + (1 << random.nextInt(12))
+                  + "GiB\"}";
       case "workload" -> random.nextBoolean() ? "\"stream\"" : "\"munmap-storm\"";
-      case "params" -> "{\"accesses\":" + random.nextInt(-2, 300) + ",\"threads\":" + random.nextInt(-1, 3) + "}";
-      case "set" -> "[\"/cores=" + random.nextInt(-1, 9) + "\",\"/memoryBytes=" + random.nextInt(9) + "TiB\"]";
+      case "params" ->
+          "{\"accesses\":"
+              + random.nextInt(-2, 300)
+              + ",\"threads\":"
+              + random.nextInt(-1, 3)
+              + "}";
+      case "set" ->
+          "[\"/cores="
+              + random.nextInt(-1, 9)
+              + "\",\"/memoryBytes="
+              + random.nextInt(9)
+              + "TiB\"]";
       case "events" -> "[\"tlb.miss\",\"" + (random.nextBoolean() ? "walk" : "nope") + "\"]";
       case "sample" -> Integer.toString(random.nextInt(-1, 100));
       case "onSlowClient" -> random.nextBoolean() ? "\"drop\"" : "\"pause\"";

@@ -34,11 +34,11 @@ import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
- * The control server on real loopback sockets: concurrent clients, the run limit, slow
- * readers in pause mode (nothing lost) and drop mode (drops reported), an abrupt disconnect
- * mid-run (run cancelled, no thread, slot or queue left behind), tokens, half-closing clients,
- * /metrics parsed as Prometheus text, and a WebSocket client. Each test starts its own server
- * on a free port and runs small workloads, so the class takes seconds.
+ * The control server on real loopback sockets: concurrent clients, the run limit, slow readers in
+ * pause mode (nothing lost) and drop mode (drops reported), an abrupt disconnect mid-run (run
+ * cancelled, no thread, slot or queue left behind), tokens, half-closing clients, /metrics parsed
+ * as Prometheus text, and a WebSocket client. Each test starts its own server on a free port and
+ * runs small workloads, so the class takes seconds.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 final class ControlServerIT {
@@ -58,34 +58,44 @@ final class ControlServerIT {
   }
 
   private static String runRequest(int id, String params, String extra) {
-    return "{\"id\":" + id + ",\"op\":\"run\",\"machine\":\"" + MACHINE + "\",\"workload\":\"stream\",\"params\":{"
-        + params + "}" + extra + "}";
+    return "{\"id\":"
+        + id
+        + ",\"op\":\"run\",\"machine\":\""
+        + MACHINE
+        + "\",\"workload\":\"stream\",\"params\":{"
+        + params
+        + "}"
+        + extra
+        + "}";
   }
 
   /** The events and result of the same run on this thread, with no server. */
-  private static RunResult localRun(Map<String, String> params, long seed, long mask, AtomicLong events)
-      throws Exception {
+  private static RunResult localRun(
+      Map<String, String> params, long seed, long mask, AtomicLong events) throws Exception {
     IsaRegistry registry = IsaRegistry.load();
     LoadedMachine loaded = new MachineConfigLoader(registry).load(MACHINE);
-    TraceSink counter = new TraceSink() {
-      @Override
-      public long kindMask() {
-        return mask;
-      }
+    TraceSink counter =
+        new TraceSink() {
+          @Override
+          public long kindMask() {
+            return mask;
+          }
 
-      @Override
-      public void onEvent(EventKind kind, int core, long cycle, long a, long b, long c) {
-        events.incrementAndGet();
-      }
-    };
-    return SimulationRunner.run(registry, loaded, Workloads.get("stream"), params, seed, List.of(counter), () -> false);
+          @Override
+          public void onEvent(EventKind kind, int core, long cycle, long a, long b, long c) {
+            events.incrementAndGet();
+          }
+        };
+    return SimulationRunner.run(
+        registry, loaded, Workloads.get("stream"), params, seed, List.of(counter), () -> false);
   }
 
   private static String withoutHost(String resultJson) {
     return ResultJson.toJson(ResultJson.fromJson(resultJson).withHost(null));
   }
 
-  private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+  private static void awaitTrue(BooleanSupplier condition, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -97,11 +107,16 @@ final class ControlServerIT {
 
   @Test
   void twoClients_runAtOnce_eachGetsItsOwnDeterministicResult() throws Exception {
-    int port = start(ServerSettings.defaults().withMaxRuns(2).withQueueEvents(64).withSendBufferBytes(4096));
-    try (LineClient a = new LineClient(port, 4096); LineClient b = new LineClient(port)) {
+    int port =
+        start(
+            ServerSettings.defaults().withMaxRuns(2).withQueueEvents(64).withSendBufferBytes(4096));
+    try (LineClient a = new LineClient(port, 4096);
+        LineClient b = new LineClient(port)) {
       // A's run streams every event and A reads nothing yet: the run stays in flight, paused.
       a.send(runRequest(1, "\"accesses\":1000", ",\"seed\":11,\"events\":\"all\""));
-      awaitTrue(() -> server.metricsText().matches("(?s).*\nmmuemu_run_pauses_total [1-9].*"), "A's run to pause");
+      awaitTrue(
+          () -> server.metricsText().matches("(?s).*\nmmuemu_run_pauses_total [1-9].*"),
+          "A's run to pause");
 
       b.send(runRequest(1, "\"accesses\":3000", ",\"seed\":22,\"events\":[\"fault\"]"));
       assertThat(b.read().get("type").asText()).isEqualTo("accepted");
@@ -113,14 +128,17 @@ final class ControlServerIT {
       AtomicLong eventsA = new AtomicLong();
       RunResult expectedA = localRun(Map.of("accesses", "1000"), 11, -1L, eventsA);
       AtomicLong eventsB = new AtomicLong();
-      RunResult expectedB = localRun(Map.of("accesses", "3000"), 22, EventKind.FAULT.bit(), eventsB);
+      RunResult expectedB =
+          localRun(Map.of("accesses", "3000"), 22, EventKind.FAULT.bit(), eventsB);
       assertThat(withoutHost(Messages.text(outA.end().get("result"))))
           .isEqualTo(ResultJson.toJson(expectedA.withHost(null)));
       assertThat(withoutHost(Messages.text(outB.end().get("result"))))
           .isEqualTo(ResultJson.toJson(expectedB.withHost(null)));
       assertThat(outA.events()).hasSize((int) eventsA.get());
       assertThat(outA.end().get("dropped").asLong()).isZero();
-      assertThat(outB.events()).hasSize((int) eventsB.get()).allMatch(e -> e.contains("\"kind\":\"fault\""));
+      assertThat(outB.events())
+          .hasSize((int) eventsB.get())
+          .allMatch(e -> e.contains("\"kind\":\"fault\""));
     }
     awaitTrue(() -> server.runsInFlight() == 0, "runs to end");
   }
@@ -128,7 +146,8 @@ final class ControlServerIT {
   @Test
   void runBeyondMaxRuns_refusedBusy_whileTheFirstRuns_thenCancelEndsIt() throws Exception {
     int port = start(ServerSettings.defaults().withMaxRuns(1));
-    try (LineClient a = new LineClient(port); LineClient b = new LineClient(port)) {
+    try (LineClient a = new LineClient(port);
+        LineClient b = new LineClient(port)) {
       a.send(runRequest(1, "\"accesses\":100000000", ""));
       assertThat(a.read().get("type").asText()).isEqualTo("accepted");
 
@@ -177,7 +196,9 @@ final class ControlServerIT {
     try (LineClient client = new LineClient(port, 4096)) {
       client.send(runRequest(1, "\"accesses\":1000", ",\"events\":\"all\""));
       // Read nothing for a while: the socket buffers and the 64-event queue fill, the run waits.
-      awaitTrue(() -> server.metricsText().matches("(?s).*\nmmuemu_run_pauses_total [1-9].*"), "the run to pause");
+      awaitTrue(
+          () -> server.metricsText().matches("(?s).*\nmmuemu_run_pauses_total [1-9].*"),
+          "the run to pause");
 
       LineClient.RunOutput out = client.readRun(1);
 
@@ -194,7 +215,8 @@ final class ControlServerIT {
     AtomicLong expected = new AtomicLong();
     localRun(Map.of("accesses", "1000"), 1, -1L, expected);
     try (LineClient client = new LineClient(port, 4096)) {
-      client.send(runRequest(1, "\"accesses\":1000", ",\"events\":[\"all\"],\"onSlowClient\":\"drop\""));
+      client.send(
+          runRequest(1, "\"accesses\":1000", ",\"events\":[\"all\"],\"onSlowClient\":\"drop\""));
       // Read nothing until the run has finished: everything past the buffers is dropped.
       awaitTrue(() -> server.runsInFlight() == 0, "the run to finish");
 
@@ -221,13 +243,17 @@ final class ControlServerIT {
     client.socket.setSoLinger(true, 0); // close with a reset, like a killed client
     client.close();
 
-    awaitTrue(() -> server.runsInFlight() == 0 && server.activeRunThreads() == 0 && server.clients() == 0,
+    awaitTrue(
+        () -> server.runsInFlight() == 0 && server.activeRunThreads() == 0 && server.clients() == 0,
         "the run to be cancelled and the client gone");
     assertThat(server.queuedMessages()).isZero();
-    assertThat(server.metricsText()).contains("mmuemu_runs_finished_total{outcome=\"cancelled\"} 1.0");
-    assertThat(server.context().runSlots().availablePermits()).isEqualTo(server.context().settings().maxRuns());
-    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("mmuemu-run-")
-        && t.getState() == Thread.State.RUNNABLE);
+    assertThat(server.metricsText())
+        .contains("mmuemu_runs_finished_total{outcome=\"cancelled\"} 1.0");
+    assertThat(server.context().runSlots().availablePermits())
+        .isEqualTo(server.context().settings().maxRuns());
+    assertThat(Thread.getAllStackTraces().keySet())
+        .noneMatch(
+            t -> t.getName().startsWith("mmuemu-run-") && t.getState() == Thread.State.RUNNABLE);
   }
 
   @Test
@@ -241,8 +267,9 @@ final class ControlServerIT {
 
       // Too soon after a wrong token from this address: refused without being looked at.
       client.send("{\"id\":3,\"op\":\"hello\",\"token\":\"correct horse battery\"}");
-      assertThat(client.read().get("message").asText()).startsWith("hello refused: a wrong token came from this "
-          + "address recently; retry in ");
+      assertThat(client.read().get("message").asText())
+          .startsWith(
+              "hello refused: a wrong token came from this " + "address recently; retry in ");
       Thread.sleep(AuthThrottle.FIRST_DELAY_NANOS / 1_000_000 + 50);
       client.send("{\"id\":3,\"op\":\"hello\",\"token\":\"correct horse battery\"}");
       assertThat(client.read().get("authenticated").asBoolean()).isTrue();
@@ -265,7 +292,8 @@ final class ControlServerIT {
       }
 
       assertThat(lines.get(0)).isEqualTo("{\"id\":1,\"type\":\"accepted\",\"op\":\"run\"}");
-      assertThat(lines.get(lines.size() - 1)).startsWith("{\"id\":1,\"type\":\"result\",\"exitCode\":0,");
+      assertThat(lines.get(lines.size() - 1))
+          .startsWith("{\"id\":1,\"type\":\"result\",\"exitCode\":0,");
     }
   }
 
@@ -282,9 +310,12 @@ final class ControlServerIT {
   }
 
   /** One Prometheus text sample: {@code name{labels} value}. */
-  private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (\\S+)");
-  private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) "
-      + "(counter|gauge|histogram|summary|untyped)");
+  private static final Pattern SAMPLE =
+      Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (\\S+)");
+
+  private static final Pattern TYPE =
+      Pattern.compile(
+          "# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) " + "(counter|gauge|histogram|summary|untyped)");
 
   @Test
   void metrics_parseAsPrometheusText_andCountWhatHappened() throws Exception {
@@ -296,11 +327,16 @@ final class ControlServerIT {
     }
     awaitTrue(() -> server.clients() == 0, "the client to go");
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-        + "/metrics")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
 
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("content-type")).hasValue(HttpEndpoints.PROMETHEUS_TEXT);
+    assertThat(response.headers().firstValue("content-type"))
+        .hasValue(HttpEndpoints.PROMETHEUS_TEXT);
     Map<String, String> types = new HashMap<>();
     Map<String, Double> samples = new HashMap<>();
     for (String line : response.body().split("\n")) {
@@ -315,15 +351,18 @@ final class ControlServerIT {
       Matcher sample = SAMPLE.matcher(line);
       assertThat(sample.matches()).as("a sample line: %s", line).isTrue();
       String name = sample.group(1);
-      String family = types.containsKey(name) ? name : name.replaceFirst("_(count|sum|bucket)$", "");
+      String family =
+          types.containsKey(name) ? name : name.replaceFirst("_(count|sum|bucket)$", "");
       assertThat(types).as("a TYPE line before %s", line).containsKey(family);
       if (!family.equals(name)) {
         assertThat(types.get(family)).as(line).isIn("summary", "histogram");
       }
-      samples.put(sample.group(1) + (sample.group(2) == null ? "" : sample.group(2)),
+      samples.put(
+          sample.group(1) + (sample.group(2) == null ? "" : sample.group(2)),
           Double.parseDouble(sample.group(3)));
     }
-    assertThat(samples).containsEntry("mmuemu_runs_finished_total{outcome=\"ok\"}", 1.0)
+    assertThat(samples)
+        .containsEntry("mmuemu_runs_finished_total{outcome=\"ok\"}", 1.0)
         .containsEntry("mmuemu_runs_in_flight", 0.0)
         .containsEntry("mmuemu_clients", 0.0)
         .containsEntry("mmuemu_events_streamed_total", (double) events)
@@ -332,8 +371,10 @@ final class ControlServerIT {
     assertThat(samples.get("mmuemu_run_wall_seconds_sum")).isPositive();
     assertThat(samples.get("mmuemu_sent_bytes_total")).isGreaterThan(events * 40.0);
 
-    HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-        + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> health =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
     assertThat(health.body()).isEqualTo("ok\n");
   }
@@ -343,40 +384,49 @@ final class ControlServerIT {
     int port = start(ServerSettings.defaults());
     List<JsonNode> messages = new ArrayList<>();
     CompletableFuture<JsonNode> end = new CompletableFuture<>();
-    WebSocket.Listener listener = new WebSocket.Listener() {
-      private final StringBuilder partial = new StringBuilder();
+    WebSocket.Listener listener =
+        new WebSocket.Listener() {
+          private final StringBuilder partial = new StringBuilder();
 
-      @Override
-      public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-        partial.append(data);
-        if (last) {
-          try {
-            JsonNode node = Messages.MAPPER.readTree(partial.toString());
-            messages.add(node);
-            String type = node.path("type").asText();
-            if (node.path("id").asInt() == 1 && (type.equals("result") || type.equals("error"))) {
-              end.complete(node);
+          @Override
+          public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+              try {
+                JsonNode node = Messages.MAPPER.readTree(partial.toString());
+                messages.add(node);
+                String type = node.path("type").asText();
+                if (node.path("id").asInt() == 1
+                    && (type.equals("result") || type.equals("error"))) {
+                  end.complete(node);
+                }
+              } catch (Exception e) {
+                end.completeExceptionally(e);
+              }
+              partial.setLength(0);
             }
-          } catch (Exception e) {
-            end.completeExceptionally(e);
+            socket.request(1);
+            return null;
           }
-          partial.setLength(0);
-        }
-        socket.request(1);
-        return null;
-      }
-    };
-    WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/stream"), listener).get(10, TimeUnit.SECONDS);
-    socket.sendText(runRequest(1, "\"accesses\":200", ",\"events\":[\"walk\"],\"sample\":10"), true)
+        };
+    WebSocket socket =
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .buildAsync(URI.create("ws://127.0.0.1:" + port + "/stream"), listener)
+            .get(10, TimeUnit.SECONDS);
+    socket
+        .sendText(runRequest(1, "\"accesses\":200", ",\"events\":[\"walk\"],\"sample\":10"), true)
         .get(10, TimeUnit.SECONDS);
 
     JsonNode result = end.get(30, TimeUnit.SECONDS);
     socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(10, TimeUnit.SECONDS);
 
     assertThat(result.get("type").asText()).isEqualTo("result");
-    List<JsonNode> events = messages.stream().filter(m -> m.path("type").asText().equals("event")).toList();
-    assertThat(events).isNotEmpty().allMatch(e -> e.get("kind").asText().equals("walk") && e.get("id").asInt() == 1);
+    List<JsonNode> events =
+        messages.stream().filter(m -> m.path("type").asText().equals("event")).toList();
+    assertThat(events)
+        .isNotEmpty()
+        .allMatch(e -> e.get("kind").asText().equals("walk") && e.get("id").asInt() == 1);
     assertThat(result.get("events").asLong()).isEqualTo(events.size());
     assertThat(messages.get(0).get("type").asText()).isEqualTo("accepted");
     AtomicLong expected = new AtomicLong();

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
- * A control-port connection on an {@link EmbeddedChannel}: no sockets, no threads. Bytes go in
- * as the client would send them; {@link #responses()} runs the pending event-loop tasks (the
- * queue's drains) and returns what the server wrote, one parsed JSON object per line.
+ * A control-port connection on an {@link EmbeddedChannel}: no sockets, no threads. Bytes go in as
+ * the client would send them; {@link #responses()} runs the pending event-loop tasks (the queue's
+ * drains) and returns what the server wrote, one parsed JSON object per line.
  */
 final class EmbeddedControl {
   final EmbeddedChannel channel;
@@ -38,7 +38,9 @@ final class EmbeddedControl {
   String outboundText() {
     channel.runPendingTasks();
     StringBuilder text = new StringBuilder();
-    for (Object message = channel.readOutbound(); message != null; message = channel.readOutbound()) {
+    for (Object message = channel.readOutbound();
+        message != null;
+        message = channel.readOutbound()) {
       ByteBuf buf = (ByteBuf) message;
       text.append(buf.toString(StandardCharsets.UTF_8));
       buf.release();

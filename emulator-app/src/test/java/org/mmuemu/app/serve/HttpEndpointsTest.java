@@ -21,7 +21,9 @@ final class HttpEndpointsTest {
 
     String response = c.outboundText();
     assertThat(response).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nok\n");
-    assertThat(c.context.metrics().clients()).as("an HTTP request is not a control client").isZero();
+    assertThat(c.context.metrics().clients())
+        .as("an HTTP request is not a control client")
+        .isZero();
   }
 
   @Test
@@ -30,7 +32,8 @@ final class HttpEndpointsTest {
     c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
 
     String response = c.outboundText();
-    assertThat(response).startsWith("HTTP/1.1 200 OK\r\n")
+    assertThat(response)
+        .startsWith("HTTP/1.1 200 OK\r\n")
         .contains("content-type: text/plain; version=0.0.4; charset=utf-8")
         .contains("\n# TYPE mmuemu_runs_in_flight gauge\n")
         .contains("\nmmuemu_clients 0.0\n")
@@ -45,7 +48,9 @@ final class HttpEndpointsTest {
     assertThat(c.outboundText()).isEmpty();
     c.send("T /nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
 
-    assertThat(c.outboundText()).startsWith("HTTP/1.1 404 Not Found\r\n").contains("/nowhere: not found");
+    assertThat(c.outboundText())
+        .startsWith("HTTP/1.1 404 Not Found\r\n")
+        .contains("/nowhere: not found");
   }
 
   @Test
@@ -99,16 +104,20 @@ final class HttpEndpointsTest {
     EmbeddedControl c = connection();
     c.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
 
-    assertThat(c.outboundText()).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("Upgrade: websocket");
+    assertThat(c.outboundText())
+        .startsWith("HTTP/1.1 400 Bad Request\r\n")
+        .contains("Upgrade: websocket");
   }
 
   @Test
   void webSocketUpgrade_thenTheControlProtocolIsInstalled() {
     EmbeddedControl c = connection();
-    c.send("GET /stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    c.send(
+        "GET /stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 
-    assertThat(c.outboundText()).startsWith("HTTP/1.1 101 Switching Protocols\r\n")
+    assertThat(c.outboundText())
+        .startsWith("HTTP/1.1 101 Switching Protocols\r\n")
         .contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     assertThat(c.channel.pipeline().get(ControlHandler.class)).isNotNull();
     assertThat(c.context.metrics().clients()).isEqualTo(1);
@@ -121,7 +130,8 @@ final class HttpEndpointsTest {
     speaking.send("{\"id\":1,\"op\":\"hello\"}\n");
 
     for (EmbeddedControl c : new EmbeddedControl[] {silent, speaking}) {
-      c.channel.advanceTimeBy(ControlPipelines.ProtocolSniffer.FIRST_BYTES_TIMEOUT_SECONDS + 1,
+      c.channel.advanceTimeBy(
+          ControlPipelines.ProtocolSniffer.FIRST_BYTES_TIMEOUT_SECONDS + 1,
           java.util.concurrent.TimeUnit.SECONDS);
       c.channel.runScheduledPendingTasks();
     }

@@ -21,7 +21,9 @@ final class LineClient implements AutoCloseable {
     this(port, 0);
   }
 
-  /** @param receiveBufferBytes the socket's receive buffer, or 0 for the OS default */
+  /**
+   * @param receiveBufferBytes the socket's receive buffer, or 0 for the OS default
+   */
   LineClient(int port, int receiveBufferBytes) throws IOException {
     socket = new Socket();
     if (receiveBufferBytes > 0) {
@@ -29,7 +31,9 @@ final class LineClient implements AutoCloseable {
     }
     socket.setSoTimeout(30_000);
     socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
-    in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8), 4096);
+    in =
+        new BufferedReader(
+            new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8), 4096);
     out = socket.getOutputStream();
   }
 
@@ -61,7 +65,8 @@ final class LineClient implements AutoCloseable {
     while (true) {
       String line = readLine();
       if (line == null) {
-        throw new IOException("connection closed before run " + id + " ended; " + events.size() + " events");
+        throw new IOException(
+            "connection closed before run " + id + " ended; " + events.size() + " events");
       }
       if (line.startsWith(eventPrefix)) {
         events.add(line);

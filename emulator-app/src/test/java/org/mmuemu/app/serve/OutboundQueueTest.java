@@ -15,19 +15,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * The per-client queue between run threads and the event loop: bounded in events, control
- * messages never refused and kept in order, drains only while the channel is writable, a
- * producer in pause mode waits for room and is woken by a drain or a close.
+ * The per-client queue between run threads and the event loop: bounded in events, control messages
+ * never refused and kept in order, drains only while the channel is writable, a producer in pause
+ * mode waits for room and is woken by a drain or a close.
  */
 final class OutboundQueueTest {
-  private final EmbeddedChannel channel = new EmbeddedChannel(new LineEncoder(LineSeparator.UNIX,
-      StandardCharsets.UTF_8));
+  private final EmbeddedChannel channel =
+      new EmbeddedChannel(new LineEncoder(LineSeparator.UNIX, StandardCharsets.UTF_8));
   private final ServerMetrics metrics = new ServerMetrics();
 
   private List<String> written() {
     channel.runPendingTasks();
     List<String> lines = new ArrayList<>();
-    for (Object message = channel.readOutbound(); message != null; message = channel.readOutbound()) {
+    for (Object message = channel.readOutbound();
+        message != null;
+        message = channel.readOutbound()) {
       ByteBuf buf = (ByteBuf) message;
       lines.add(buf.toString(StandardCharsets.UTF_8).strip());
       buf.release();
@@ -40,13 +42,15 @@ final class OutboundQueueTest {
     OutboundQueue queue = new OutboundQueue(channel, 2, metrics);
     boolean[] accepted = new boolean[3];
     for (int i = 0; i < 3; i++) {
-      accepted[i] = queue.offerEvent("e" + i, false, () -> false, () -> { });
+      accepted[i] = queue.offerEvent("e" + i, false, () -> false, () -> {});
     }
     queue.offerControl("result");
 
     assertThat(accepted).containsExactly(true, true, false);
     assertThat(written()).containsExactly("e0", "e1", "result");
-    assertThat(queue.offerEvent("e3", false, () -> false, () -> { })).as("room again after a drain").isTrue();
+    assertThat(queue.offerEvent("e3", false, () -> false, () -> {}))
+        .as("room again after a drain")
+        .isTrue();
   }
 
   @Test
@@ -69,11 +73,14 @@ final class OutboundQueueTest {
   @Test
   void pauseMode_producerWaitsForRoom_andLosesNothing() throws Exception {
     OutboundQueue queue = new OutboundQueue(channel, 1, metrics);
-    assertThat(queue.offerEvent("first", true, () -> false, () -> { })).isTrue();
+    assertThat(queue.offerEvent("first", true, () -> false, () -> {})).isTrue();
     AtomicInteger pauses = new AtomicInteger();
     AtomicBoolean secondAccepted = new AtomicBoolean();
-    Thread producer = new Thread(() -> secondAccepted.set(queue.offerEvent("second", true, () -> false,
-        pauses::incrementAndGet)));
+    Thread producer =
+        new Thread(
+            () ->
+                secondAccepted.set(
+                    queue.offerEvent("second", true, () -> false, pauses::incrementAndGet)));
     producer.start();
     while (pauses.get() == 0) {
       Thread.onSpinWait();
@@ -92,11 +99,14 @@ final class OutboundQueueTest {
   @Test
   void close_wakesAWaitingProducer_andEmptiesTheQueue() throws Exception {
     OutboundQueue queue = new OutboundQueue(channel, 1, metrics);
-    queue.offerEvent("first", true, () -> false, () -> { });
+    queue.offerEvent("first", true, () -> false, () -> {});
     AtomicBoolean accepted = new AtomicBoolean(true);
     AtomicInteger pauses = new AtomicInteger();
-    Thread producer = new Thread(() -> accepted.set(queue.offerEvent("second", true, () -> false,
-        pauses::incrementAndGet)));
+    Thread producer =
+        new Thread(
+            () ->
+                accepted.set(
+                    queue.offerEvent("second", true, () -> false, pauses::incrementAndGet)));
     producer.start();
     while (pauses.get() == 0) {
       Thread.onSpinWait();
@@ -115,10 +125,11 @@ final class OutboundQueueTest {
   @Test
   void pauseMode_stopRequested_givesUpWaiting() throws Exception {
     OutboundQueue queue = new OutboundQueue(channel, 1, metrics);
-    queue.offerEvent("first", true, () -> false, () -> { });
+    queue.offerEvent("first", true, () -> false, () -> {});
     AtomicBoolean stop = new AtomicBoolean();
     AtomicBoolean accepted = new AtomicBoolean(true);
-    Thread producer = new Thread(() -> accepted.set(queue.offerEvent("second", true, stop::get, () -> { })));
+    Thread producer =
+        new Thread(() -> accepted.set(queue.offerEvent("second", true, stop::get, () -> {})));
     producer.start();
     stop.set(true);
     producer.join(5000);

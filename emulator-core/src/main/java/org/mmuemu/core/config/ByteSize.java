@@ -3,9 +3,8 @@ package org.mmuemu.core.config;
 import java.util.Locale;
 
 /**
- * Parses and prints byte sizes the way configs write them: {@code 4096}, {@code "4KiB"},
- * {@code "2MiB"}, {@code "1GiB"} (binary units; {@code K}, {@code KB} and {@code KiB} all mean
- * 1024).
+ * Parses and prints byte sizes the way configs write them: {@code 4096}, {@code "4KiB"}, {@code
+ * "2MiB"}, {@code "1GiB"} (binary units; {@code K}, {@code KB} and {@code KiB} all mean 1024).
  */
 public final class ByteSize {
   private ByteSize() {}
@@ -38,14 +37,15 @@ public final class ByteSize {
     }
     long number = Long.parseLong(s.substring(0, digitsEnd));
     String unit = s.substring(digitsEnd).trim();
-    long multiplier = switch (unit) {
-      case "", "B" -> 1L;
-      case "K", "KB", "KIB" -> 1L << 10;
-      case "M", "MB", "MIB" -> 1L << 20;
-      case "G", "GB", "GIB" -> 1L << 30;
-      case "T", "TB", "TIB" -> 1L << 40;
-      default -> throw new IllegalArgumentException("not a size: " + text);
-    };
+    long multiplier =
+        switch (unit) {
+          case "", "B" -> 1L;
+          case "K", "KB", "KIB" -> 1L << 10;
+          case "M", "MB", "MIB" -> 1L << 20;
+          case "G", "GB", "GIB" -> 1L << 30;
+          case "T", "TB", "TIB" -> 1L << 40;
+          default -> throw new IllegalArgumentException("not a size: " + text);
+        };
     if (number > Long.MAX_VALUE / multiplier) {
       throw new IllegalArgumentException("size too large: " + text);
     }

@@ -11,10 +11,10 @@ import java.util.Set;
  * A read-only view of one JSON object of a machine config, as plain Java values (maps, lists,
  * strings, numbers, booleans), that remembers its JSON pointer.
  *
- * <p>ISA providers and the kernel read their own section through this class, so emulator-core
- * needs no JSON library. Typed getters take a default for absent keys and record a
- * {@link ConfigProblem} for present keys of the wrong type, so a provider can validate a whole
- * section and report every problem at once.
+ * <p>ISA providers and the kernel read their own section through this class, so emulator-core needs
+ * no JSON library. Typed getters take a default for absent keys and record a {@link ConfigProblem}
+ * for present keys of the wrong type, so a provider can validate a whole section and report every
+ * problem at once.
  *
  * <p>Not thread-safe while problems are being collected; immutable otherwise.
  */
@@ -185,8 +185,12 @@ public final class ConfigSection {
   public void rejectUnknownKeys(Set<String> known) {
     for (String key : values.keySet()) {
       if (!known.contains(key)) {
-        problems.add(new ConfigProblem(pointerOf(key),
-            "unknown key (expected one of: " + String.join(", ", known.stream().sorted().toList()) + ")"));
+        problems.add(
+            new ConfigProblem(
+                pointerOf(key),
+                "unknown key (expected one of: "
+                    + String.join(", ", known.stream().sorted().toList())
+                    + ")"));
       }
     }
   }

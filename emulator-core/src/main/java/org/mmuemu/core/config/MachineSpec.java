@@ -5,9 +5,9 @@ import java.util.List;
 /**
  * A validated machine configuration, as the simulation consumes it.
  *
- * <p>Built by the configs module from JSON (after {@code extends} merging, {@code --set}
- * overrides and validation) or directly by tests. The ISA's and the kernel's own sections stay
- * as {@link ConfigSection}s: each reads and validates its own keys.
+ * <p>Built by the configs module from JSON (after {@code extends} merging, {@code --set} overrides
+ * and validation) or directly by tests. The ISA's and the kernel's own sections stay as {@link
+ * ConfigSection}s: each reads and validates its own keys.
  *
  * @param name machine name ({@code arm64-neoverse-n1})
  * @param description free text, including provenance notes
@@ -22,9 +22,19 @@ import java.util.List;
  * @param isaSection the section named after the ISA ({@code /arm64} or {@code /x86})
  * @param kernelSection the {@code /kernel} section
  */
-public record MachineSpec(String name, String description, String isa, int cores, double frequencyGHz,
-    long memoryBytes, int accessCycles, long quantumCycles, List<TlbLevelSpec> tlbLevels, WalkerSpec walker,
-    ConfigSection isaSection, ConfigSection kernelSection) {
+public record MachineSpec(
+    String name,
+    String description,
+    String isa,
+    int cores,
+    double frequencyGHz,
+    long memoryBytes,
+    int accessCycles,
+    long quantumCycles,
+    List<TlbLevelSpec> tlbLevels,
+    WalkerSpec walker,
+    ConfigSection isaSection,
+    ConfigSection kernelSection) {
 
   public MachineSpec {
     tlbLevels = List.copyOf(tlbLevels);
@@ -32,13 +42,25 @@ public record MachineSpec(String name, String description, String isa, int cores
       throw new IllegalArgumentException("cores: " + cores + " (expected: >= 1)");
     }
     if (memoryBytes < 4096 || memoryBytes % 4096 != 0) {
-      throw new IllegalArgumentException("memoryBytes: " + memoryBytes + " (expected: a multiple of 4KiB)");
+      throw new IllegalArgumentException(
+          "memoryBytes: " + memoryBytes + " (expected: a multiple of 4KiB)");
     }
   }
 
   /** Returns a copy with a different core count. */
   public MachineSpec withCores(int newCores) {
-    return new MachineSpec(name, description, isa, newCores, frequencyGHz, memoryBytes, accessCycles,
-        quantumCycles, tlbLevels, walker, isaSection, kernelSection);
+    return new MachineSpec(
+        name,
+        description,
+        isa,
+        newCores,
+        frequencyGHz,
+        memoryBytes,
+        accessCycles,
+        quantumCycles,
+        tlbLevels,
+        walker,
+        isaSection,
+        kernelSection);
   }
 }

@@ -5,22 +5,30 @@ import java.util.List;
 /**
  * One TLB level of every core: geometry, page sizes, hit latency and replacement.
  *
- * @param name the level's name, unique in the machine ({@code l1d}, {@code l2}); used as the key
- *     in results
+ * @param name the level's name, unique in the machine ({@code l1d}, {@code l2}); used as the key in
+ *     results
  * @param serves which translations look this level up
  * @param entries total entries; a positive multiple of {@code ways}
  * @param ways associativity; {@code ways == entries} is fully associative
- * @param pageSizesBytes the page sizes one entry may map, powers of two, ascending; a larger
- *     page is held as entries of the largest listed size below it
+ * @param pageSizesBytes the page sizes one entry may map, powers of two, ascending; a larger page
+ *     is held as entries of the largest listed size below it
  * @param hitCycles cycles a lookup in this level costs (charged whether it hits or not)
  * @param replacement victim choice within a set
  */
-public record TlbLevelSpec(String name, Serves serves, int entries, int ways,
-    List<Long> pageSizesBytes, int hitCycles, Replacement replacement) {
+public record TlbLevelSpec(
+    String name,
+    Serves serves,
+    int entries,
+    int ways,
+    List<Long> pageSizesBytes,
+    int hitCycles,
+    Replacement replacement) {
 
   /** Which accesses a level translates. */
   public enum Serves {
-    INSTRUCTION, DATA, UNIFIED;
+    INSTRUCTION,
+    DATA,
+    UNIFIED;
 
     /** Returns whether a translation of the given kind looks this level up. */
     public boolean serves(boolean instructionFetch) {
@@ -49,14 +57,16 @@ public record TlbLevelSpec(String name, Serves serves, int entries, int ways,
   public TlbLevelSpec {
     pageSizesBytes = List.copyOf(pageSizesBytes);
     if (entries <= 0 || ways <= 0 || entries % ways != 0) {
-      throw new IllegalArgumentException("ways: " + ways + " (expected: divides entries " + entries + ")");
+      throw new IllegalArgumentException(
+          "ways: " + ways + " (expected: divides entries " + entries + ")");
     }
     if (pageSizesBytes.isEmpty()) {
       throw new IllegalArgumentException("pageSizes: [] (expected: at least one page size)");
     }
     for (long size : pageSizesBytes) {
       if (size < 4096 || Long.bitCount(size) != 1) {
-        throw new IllegalArgumentException("pageSizes: " + size + " (expected: a power of two, at least 4KiB)");
+        throw new IllegalArgumentException(
+            "pageSizes: " + size + " (expected: a power of two, at least 4KiB)");
       }
     }
   }

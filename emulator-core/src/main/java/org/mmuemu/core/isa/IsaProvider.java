@@ -5,9 +5,9 @@ import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.config.ConfigSection;
 
 /**
- * The service an ISA module registers in
- * {@code META-INF/services/org.mmuemu.core.isa.IsaProvider}. Found at run time by
- * {@link IsaRegistry}; ISA modules are never imported by the kernel or the app.
+ * The service an ISA module registers in {@code META-INF/services/org.mmuemu.core.isa.IsaProvider}.
+ * Found at run time by {@link IsaRegistry}; ISA modules are never imported by the kernel or the
+ * app.
  */
 public interface IsaProvider {
 

@@ -7,9 +7,9 @@ import java.util.ServiceLoader;
 import java.util.TreeMap;
 
 /**
- * The ISAs available at run time, found through {@link ServiceLoader} and indexed by lower-case
- * id. Duplicate ids fail at construction; an unknown id fails with the list of known ones.
- * Immutable after construction.
+ * The ISAs available at run time, found through {@link ServiceLoader} and indexed by lower-case id.
+ * Duplicate ids fail at construction; an unknown id fails with the list of known ones. Immutable
+ * after construction.
  */
 public final class IsaRegistry {
   private final Map<String, IsaProvider> providersById;
@@ -20,8 +20,13 @@ public final class IsaRegistry {
       String id = provider.id().toLowerCase(Locale.ROOT);
       IsaProvider previous = byId.putIfAbsent(id, provider);
       if (previous != null) {
-        throw new IllegalStateException("ISA id " + id + " is provided twice: by "
-            + previous.getClass().getName() + " and " + provider.getClass().getName());
+        throw new IllegalStateException(
+            "ISA id "
+                + id
+                + " is provided twice: by "
+                + previous.getClass().getName()
+                + " and "
+                + provider.getClass().getName());
       }
     }
     this.providersById = Collections.unmodifiableMap(byId);
@@ -29,7 +34,8 @@ public final class IsaRegistry {
 
   /** Loads every provider visible to this class's class loader. */
   public static IsaRegistry load() {
-    return new IsaRegistry(ServiceLoader.load(IsaProvider.class, IsaRegistry.class.getClassLoader()));
+    return new IsaRegistry(
+        ServiceLoader.load(IsaProvider.class, IsaRegistry.class.getClassLoader()));
   }
 
   /** Builds a registry from explicit providers (tests). */
@@ -54,7 +60,8 @@ public final class IsaRegistry {
   public IsaProvider get(String id) {
     IsaProvider provider = id == null ? null : providersById.get(id.toLowerCase(Locale.ROOT));
     if (provider == null) {
-      throw new IllegalArgumentException("isa: " + id + " (expected one of: " + String.join(", ", ids()) + ")");
+      throw new IllegalArgumentException(
+          "isa: " + id + " (expected one of: " + String.join(", ", ids()) + ")");
     }
     return provider;
   }

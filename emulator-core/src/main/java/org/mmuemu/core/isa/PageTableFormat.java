@@ -1,13 +1,12 @@
 package org.mmuemu.core.isa;
 
 /**
- * The shape and descriptor encoding of an ISA's translation tables, which the generic walker
- * in emulator-core follows and the kernel writes.
+ * The shape and descriptor encoding of an ISA's translation tables, which the generic walker in
+ * emulator-core follows and the kernel writes.
  *
- * <p>Levels are numbered from the root: level 0 is the root table, level {@code levels() - 1}
- * holds the smallest pages. Every table has {@code 1 << indexBits()} 64-bit descriptors.
- * Implementations are immutable and thread-safe; every method is on the hot path of a walk and
- * must not allocate.
+ * <p>Levels are numbered from the root: level 0 is the root table, level {@code levels() - 1} holds
+ * the smallest pages. Every table has {@code 1 << indexBits()} 64-bit descriptors. Implementations
+ * are immutable and thread-safe; every method is on the hot path of a walk and must not allocate.
  */
 public interface PageTableFormat {
 
@@ -20,7 +19,9 @@ public interface PageTableFormat {
   /** Index bits per table (9 for 4 KiB tables of 8-byte descriptors). */
   int indexBits();
 
-  /** Returns the lowest VA bit indexed at {@code level}: a leaf there maps {@code 1 << shift} bytes. */
+  /**
+   * Returns the lowest VA bit indexed at {@code level}: a leaf there maps {@code 1 << shift} bytes.
+   */
   default int levelShift(int level) {
     return pageShift() + indexBits() * (levels() - 1 - level);
   }
@@ -33,13 +34,18 @@ public interface PageTableFormat {
   /** Returns whether the descriptor is valid (present). */
   boolean isValid(long descriptor, int level);
 
-  /** Returns whether a valid descriptor at {@code level} maps memory (page or block) rather than a table. */
+  /**
+   * Returns whether a valid descriptor at {@code level} maps memory (page or block) rather than a
+   * table.
+   */
   boolean isLeaf(long descriptor, int level);
 
   /** Returns whether a leaf (block) may be written at {@code level}. */
   boolean allowsLeaf(int level);
 
-  /** Returns the physical address the descriptor points at: the next table, or the page or block. */
+  /**
+   * Returns the physical address the descriptor points at: the next table, or the page or block.
+   */
   long outputPa(long descriptor, int level);
 
   /** Returns the {@link PteFlags} of a leaf descriptor. */
@@ -58,19 +64,19 @@ public interface PageTableFormat {
   long encodeLeaf(long pa, int level, int flags);
 
   /**
-   * Returns log2 of the number of adjacent leaves the hardware may cache as one TLB entry with
-   * this leaf (arm64 contiguous bit: 4, for runs of 16), or 0 when the leaf stands alone. A
-   * walk that ends at such a leaf reports the run's size and base (the output address with the
-   * bits below the run size cleared), as the hardware may.
+   * Returns log2 of the number of adjacent leaves the hardware may cache as one TLB entry with this
+   * leaf (arm64 contiguous bit: 4, for runs of 16), or 0 when the leaf stands alone. A walk that
+   * ends at such a leaf reports the run's size and base (the output address with the bits below the
+   * run size cleared), as the hardware may.
    */
   default int contiguousShift(long descriptor, int level) {
     return 0;
   }
 
   /**
-   * Returns whether the hardware itself marks a leaf dirty when a store goes through a
-   * writable, clean translation (arm64 FEAT_HAFDBS with DBM; x86 sets the D bit), rewriting the
-   * descriptor with {@link PteFlags#DIRTY} added; false means the kernel does it on a fault.
+   * Returns whether the hardware itself marks a leaf dirty when a store goes through a writable,
+   * clean translation (arm64 FEAT_HAFDBS with DBM; x86 sets the D bit), rewriting the descriptor
+   * with {@link PteFlags#DIRTY} added; false means the kernel does it on a fault.
    */
   default boolean setsDirtyInHardware() {
     return false;
@@ -80,12 +86,11 @@ public interface PageTableFormat {
   long withFlags(long descriptor, int level, int flags);
 
   /**
-   * Returns whether the hardware manages the accessed and dirty flags of leaves (x86 A and D):
-   * a walk that uses a leaf sets its accessed flag, a store sets its dirty flag, and a TLB entry
-   * caches the dirty flag, so the first store through an entry whose dirty flag is clear walks
-   * the tables again to set it, and later stores through the refilled entry do not (Intel SDM
-   * Vol. 3 §4.8). Default false: the kernel writes these flags itself (arm64 without
-   * FEAT_HAFDBS).
+   * Returns whether the hardware manages the accessed and dirty flags of leaves (x86 A and D): a
+   * walk that uses a leaf sets its accessed flag, a store sets its dirty flag, and a TLB entry
+   * caches the dirty flag, so the first store through an entry whose dirty flag is clear walks the
+   * tables again to set it, and later stores through the refilled entry do not (Intel SDM Vol. 3
+   * §4.8). Default false: the kernel writes these flags itself (arm64 without FEAT_HAFDBS).
    */
   default boolean hardwareUpdatesAccessedDirty() {
     return false;

@@ -1,9 +1,9 @@
 package org.mmuemu.core.isa;
 
 /**
- * The translation registers of one core, in ISA-neutral terms: the user root table, the kernel
- * root table (arm64 TTBR1; unused on x86, whose kernel half hangs off the user root), and the
- * current address-space tag. Mutable, confined to the simulation thread that owns the core.
+ * The translation registers of one core, in ISA-neutral terms: the user root table, the kernel root
+ * table (arm64 TTBR1; unused on x86, whose kernel half hangs off the user root), and the current
+ * address-space tag. Mutable, confined to the simulation thread that owns the core.
  */
 public final class TranslationContext {
   private long userRootPa;

@@ -1,9 +1,9 @@
 package org.mmuemu.core.isa;
 
 /**
- * How an ISA chooses the root table and the address-space tag for a virtual address:
- * arm64 splits the VA space between TTBR0 (user, ASID-tagged) and TTBR1 (kernel); x86 has one
- * CR3 whose PCID tags the non-global entries.
+ * How an ISA chooses the root table and the address-space tag for a virtual address: arm64 splits
+ * the VA space between TTBR0 (user, ASID-tagged) and TTBR1 (kernel); x86 has one CR3 whose PCID
+ * tags the non-global entries.
  *
  * <p>Immutable and thread-safe; {@link #rootPa} runs on every walk and must not allocate.
  */
@@ -30,14 +30,16 @@ public interface TranslationRegime {
   }
 
   /**
-   * Returns whether walk-cache entries for {@code va} are shared by every address space (arm64:
-   * the TTBR1 half has no ASID) rather than tagged with the current one (x86 tags every
+   * Returns whether walk-cache entries for {@code va} are shared by every address space (arm64: the
+   * TTBR1 half has no ASID) rather than tagged with the current one (x86 tags every
    * paging-structure-cache entry with the PCID).
    */
   default boolean sharesWalkCacheEntries(long va) {
     return isKernelVa(va);
   }
 
-  /** Returns the physical address of the root table that translates {@code va} in {@code context}. */
+  /**
+   * Returns the physical address of the root table that translates {@code va} in {@code context}.
+   */
   long rootPa(long va, TranslationContext context);
 }

@@ -7,9 +7,9 @@ import org.mmuemu.core.walk.WalkCache;
 import org.mmuemu.core.walk.WalkResult;
 
 /**
- * One simulated core's MMU state: its translation registers, its TLB levels (with the lookup
- * path for instruction fetches and for data accesses), its walk caches, and a reusable walk
- * result. Confined to the simulation thread.
+ * One simulated core's MMU state: its translation registers, its TLB levels (with the lookup path
+ * for instruction fetches and for data accesses), its walk caches, and a reusable walk result.
+ * Confined to the simulation thread.
  */
 public final class Core {
   private final int id;
@@ -23,8 +23,10 @@ public final class Core {
   Core(int id, List<SetAssociativeTlb> tlbLevels, WalkCache[] walkCaches) {
     this.id = id;
     this.tlbLevels = tlbLevels.toArray(new SetAssociativeTlb[0]);
-    this.instructionPath = tlbLevels.stream().filter(t -> t.serves().serves(true)).toArray(SetAssociativeTlb[]::new);
-    this.dataPath = tlbLevels.stream().filter(t -> t.serves().serves(false)).toArray(SetAssociativeTlb[]::new);
+    this.instructionPath =
+        tlbLevels.stream().filter(t -> t.serves().serves(true)).toArray(SetAssociativeTlb[]::new);
+    this.dataPath =
+        tlbLevels.stream().filter(t -> t.serves().serves(false)).toArray(SetAssociativeTlb[]::new);
     this.walkCaches = walkCaches;
   }
 

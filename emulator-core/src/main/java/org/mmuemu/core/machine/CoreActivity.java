@@ -1,8 +1,8 @@
 package org.mmuemu.core.machine;
 
 /**
- * Which core's step is running (the owner of frame events, kernel work and descriptor writes)
- * and which cores have no more steps: the state the scheduler loop, interrupt delivery and the
+ * Which core's step is running (the owner of frame events, kernel work and descriptor writes) and
+ * which cores have no more steps: the state the scheduler loop, interrupt delivery and the
  * frame-history recorder share. Confined to the simulation thread.
  */
 final class CoreActivity {

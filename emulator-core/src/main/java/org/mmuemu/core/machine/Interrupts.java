@@ -9,8 +9,8 @@ import org.mmuemu.core.trace.TraceBus;
 
 /**
  * Inter-processor interrupts of one machine: sending, delivery to each target (the handler runs
- * there, as the acting core, on the target's clock) and acknowledgement timing, priced by the
- * ISA's {@link InterruptCosts}.
+ * there, as the acting core, on the target's clock) and acknowledgement timing, priced by the ISA's
+ * {@link InterruptCosts}.
  *
  * <p>Confined to the simulation thread; sending allocates nothing.
  */
@@ -23,7 +23,12 @@ final class Interrupts {
   private final TlbMaintenance maintenance;
   private long lastIpiAcknowledgedCycle;
 
-  Interrupts(InterruptCosts costs, CoreClocks clocks, RunStats stats, TraceBus traceBus, CoreActivity activity,
+  Interrupts(
+      InterruptCosts costs,
+      CoreClocks clocks,
+      RunStats stats,
+      TraceBus traceBus,
+      CoreActivity activity,
       TlbMaintenance maintenance) {
     this.maintenance = maintenance;
     this.costs = costs;
@@ -34,29 +39,29 @@ final class Interrupts {
   }
 
   /**
-   * Sends an inter-processor interrupt from {@code initiator} to each of {@code targets} and,
-   * when {@code waitForAcks}, waits for the slowest acknowledgement.
+   * Sends an inter-processor interrupt from {@code initiator} to each of {@code targets} and, when
+   * {@code waitForAcks}, waits for the slowest acknowledgement.
    *
-   * <p>The initiator pays the send cost per target, in order. A target takes the interrupt at
-   * its next step boundary at or after the delivery time: a busy target (whose clock is already
-   * at or past the initiator's, as the scheduler guarantees) pays the handler entry plus the
-   * handler's own work on its clock; an idle target's clock first moves to the delivery time.
-   * Each acknowledgement arrives {@code ackCycles} after its handler ends.
+   * <p>The initiator pays the send cost per target, in order. A target takes the interrupt at its
+   * next step boundary at or after the delivery time: a busy target (whose clock is already at or
+   * past the initiator's, as the scheduler guarantees) pays the handler entry plus the handler's
+   * own work on its clock; an idle target's clock first moves to the delivery time. Each
+   * acknowledgement arrives {@code ackCycles} after its handler ends.
    *
    * <p>The handler's TLB changes on the target land at the handler's time measured from the
-   * delivery: a target whose clock is still before the delivery keeps (and may hit) its old
-   * entries until then. Invalidations that reached the target before the handler are applied
-   * first.
+   * delivery: a target whose clock is still before the delivery keeps (and may hit) its old entries
+   * until then. Invalidations that reached the target before the handler are applied first.
    *
-   * <p>{@code // MODEL:} kernel calls are atomic steps, so the handler's cycles are charged at
-   * the target's clock when the IPI is sent rather than at the delivery, and anything else the
-   * handler changes (a context register on x86 lazy-TLB cores, kernel bookkeeping) changes at
-   * once; only the TLB and walk-cache changes are timed.
+   * <p>{@code // MODEL:} kernel calls are atomic steps, so the handler's cycles are charged at the
+   * target's clock when the IPI is sent rather than at the delivery, and anything else the handler
+   * changes (a context register on x86 lazy-TLB cores, kernel bookkeeping) changes at once; only
+   * the TLB and walk-cache changes are timed.
    *
    * @param targets target cores; the initiator itself is skipped if present
    * @return the cycles the initiator spent, sending and waiting
    */
-  long sendIpis(int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
+  long sendIpis(
+      int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
     long start = clocks.now(initiator);
     long latestAck = start;
     for (int i = 0; i < targetCount; i++) {
@@ -102,9 +107,9 @@ final class Interrupts {
   }
 
   /**
-   * Makes {@code core} wait until {@code acknowledgedCycle}, the time the targets of IPIs it
-   * sent without waiting have acknowledged ({@link #lastIpiAcknowledgedCycle}); the wait counts
-   * as IPI cycles.
+   * Makes {@code core} wait until {@code acknowledgedCycle}, the time the targets of IPIs it sent
+   * without waiting have acknowledged ({@link #lastIpiAcknowledgedCycle}); the wait counts as IPI
+   * cycles.
    */
   public void waitForAcknowledgements(int core, long acknowledgedCycle) {
     long before = clocks.now(core);
@@ -114,9 +119,9 @@ final class Interrupts {
 
   /**
    * Returns the cycle by which every target of the last {@link #sendIpis} call had acknowledged
-   * (the sender's clock after sending when there was no target). An initiator that sent
-   * without waiting, did its own share of the work, and then waits, waits until this cycle
-   * (Linux runs the local flush between sending and waiting).
+   * (the sender's clock after sending when there was no target). An initiator that sent without
+   * waiting, did its own share of the work, and then waits, waits until this cycle (Linux runs the
+   * local flush between sending and waiting).
    */
   long lastIpiAcknowledgedCycle() {
     return lastIpiAcknowledgedCycle;

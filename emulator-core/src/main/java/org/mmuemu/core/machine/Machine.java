@@ -16,8 +16,8 @@ import org.mmuemu.core.mem.FrameListener;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.metrics.CycleComponent;
 import org.mmuemu.core.metrics.RunStats;
-import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
 import org.mmuemu.core.oracle.FrameHistory;
+import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
 import org.mmuemu.core.oracle.Oracle;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.time.CoreProgram;
@@ -28,15 +28,15 @@ import org.mmuemu.core.trace.TraceBus;
 import org.mmuemu.core.walk.PageWalker;
 
 /**
- * The simulated machine: cores with their clocks, TLB hierarchies and walk caches, physical
- * memory holding the page tables, the walker, the trace bus, the run statistics and the oracle,
- * wired together, and the scheduler loop that runs the cores' programs.
+ * The simulated machine: cores with their clocks, TLB hierarchies and walk caches, physical memory
+ * holding the page tables, the walker, the trace bus, the run statistics and the oracle, wired
+ * together, and the scheduler loop that runs the cores' programs.
  *
- * <p>The work is split along the lines gem5 and Linux draw, into package-private parts: the
- * {@code TranslationPath} (lookup, walk, fill, the oracle's check of every hit),
- * {@code TlbMaintenance} (invalidations with broadcast completion timing, context writes,
- * barriers) and {@code Interrupts} (IPI send, delivery, acknowledgement). The machine's methods
- * of the same names are what the kernel calls; each one hands the call to its part.
+ * <p>The work is split along the lines gem5 and Linux draw, into package-private parts: the {@code
+ * TranslationPath} (lookup, walk, fill, the oracle's check of every hit), {@code TlbMaintenance}
+ * (invalidations with broadcast completion timing, context writes, barriers) and {@code Interrupts}
+ * (IPI send, delivery, acknowledgement). The machine's methods of the same names are what the
+ * kernel calls; each one hands the call to its part.
  *
  * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
  */
@@ -71,7 +71,8 @@ public final class Machine {
     this.isa = isa;
     this.memory = new PhysicalMemory(spec.memoryBytes());
     this.clocks = new CoreClocks(spec.cores());
-    PageWalker walker = new PageWalker(isa.pageTableFormat(), isa.regime(), memory, spec.walker(), oracle);
+    PageWalker walker =
+        new PageWalker(isa.pageTableFormat(), isa.regime(), memory, spec.walker(), oracle);
     this.cores = new Core[spec.cores()];
     for (int id = 0; id < cores.length; id++) {
       List<SetAssociativeTlb> levels = new ArrayList<>();
@@ -86,13 +87,32 @@ public final class Machine {
     memory.setListener(new HistoryRecorder());
     TableUpdateChecker tableChecker = isa.newTableUpdateChecker(memory, oracle, cores.length);
     if (tableChecker != null) {
-      memory.setDescriptorWriteListener((tablePfn, index, previous, next) -> tableChecker.descriptorWritten(
-          activity.actingCore(), clocks.now(activity.actingCore()), tablePfn, index, previous, next));
+      memory.setDescriptorWriteListener(
+          (tablePfn, index, previous, next) ->
+              tableChecker.descriptorWritten(
+                  activity.actingCore(),
+                  clocks.now(activity.actingCore()),
+                  tablePfn,
+                  index,
+                  previous,
+                  next));
     }
     this.maintenance = new TlbMaintenance(isa, cores, clocks, stats, traceBus, tableChecker);
-    this.translation = new TranslationPath(cores, memory, clocks, walker, isa.pageTableFormat(), traceBus, stats,
-        oracle, history, maintenance, spec.accessCycles());
-    this.interrupts = new Interrupts(isa.interrupts(), clocks, stats, traceBus, activity, maintenance);
+    this.translation =
+        new TranslationPath(
+            cores,
+            memory,
+            clocks,
+            walker,
+            isa.pageTableFormat(),
+            traceBus,
+            stats,
+            oracle,
+            history,
+            maintenance,
+            spec.accessCycles());
+    this.interrupts =
+        new Interrupts(isa.interrupts(), clocks, stats, traceBus, activity, maintenance);
   }
 
   private static long mixSeed(long seed, int core, int level) {
@@ -127,24 +147,26 @@ public final class Machine {
   }
 
   /**
-   * Returns core {@code id} as an observer at the acting core's clock sees it: every
-   * invalidation that has reached it by then (or by its own clock, if later) is applied first.
-   * This is how a check that inspects other cores' TLBs (kernel-mm's {@code UNFLUSHED_ALIAS}
-   * checks) judges each core at the time of the check.
+   * Returns core {@code id} as an observer at the acting core's clock sees it: every invalidation
+   * that has reached it by then (or by its own clock, if later) is applied first. This is how a
+   * check that inspects other cores' TLBs (kernel-mm's {@code UNFLUSHED_ALIAS} checks) judges each
+   * core at the time of the check.
    *
-   * <p>{@code // MODEL:} kernel calls are atomic, so a check runs while other cores may still
-   * be behind its time; for such a core the invalidations that arrived between its clock and
-   * the check's are applied early, and it can no longer hit those entries in that interval.
-   * Kernels that free only after the flush completed lose nothing by this (the frames are
-   * freed after the arrival); once kernel calls interleave, every other core is at or past the
-   * check's time and nothing is early.
+   * <p>{@code // MODEL:} kernel calls are atomic, so a check runs while other cores may still be
+   * behind its time; for such a core the invalidations that arrived between its clock and the
+   * check's are applied early, and it can no longer hit those entries in that interval. Kernels
+   * that free only after the flush completed lose nothing by this (the frames are freed after the
+   * arrival); once kernel calls interleave, every other core is at or past the check's time and
+   * nothing is early.
    */
   public Core core(int id) {
     maintenance.applyArrived(id, Math.max(clocks.now(activity.actingCore()), clocks.now(id)));
     return cores[id];
   }
 
-  /** Invalidations on their way to {@code core} (issued elsewhere, not arrived at its clock yet). */
+  /**
+   * Invalidations on their way to {@code core} (issued elsewhere, not arrived at its clock yet).
+   */
   public int pendingInvalidations(int core) {
     return maintenance.pendingCount(core);
   }
@@ -213,16 +235,19 @@ public final class Machine {
     for (int i = 0; i < programs.length; i++) {
       CoreProgram program = programs[i];
       activity.setIdle(i, program == null);
-      wrapped[i] = program == null ? null : core -> {
-        activity.act(core);
-        boolean more = program.step(core);
-        activity.setIdle(core, !more);
-        if (!more && idleListener != null) {
-          maintenance.applyArrived(core, clocks.now(core));
-          idleListener.accept(core);
-        }
-        return more;
-      };
+      wrapped[i] =
+          program == null
+              ? null
+              : core -> {
+                activity.act(core);
+                boolean more = program.step(core);
+                activity.setIdle(core, !more);
+                if (!more && idleListener != null) {
+                  maintenance.applyArrived(core, clocks.now(core));
+                  idleListener.accept(core);
+                }
+                return more;
+              };
     }
     long steps = new Scheduler(clocks, spec.quantumCycles()).run(wrapped, cancelled);
     maintenance.applyAllPending(); // every broadcast has arrived once the run is over
@@ -240,8 +265,8 @@ public final class Machine {
   }
 
   /**
-   * Performs one access: translates each 4 KiB page the bytes touch, in address order, then
-   * pays the access cost once (the cycle model is {@code TranslationPath}'s).
+   * Performs one access: translates each 4 KiB page the bytes touch, in address order, then pays
+   * the access cost once (the cycle model is {@code TranslationPath}'s).
    *
    * @param sizeBytes bytes accessed, at least 1
    * @return whether every page translated (false after an unresolved fault)
@@ -251,8 +276,8 @@ public final class Machine {
   }
 
   /**
-   * Translates {@code va} for {@code kind} on {@code core}, charging every lookup, walk and
-   * fault to the core's clock; every TLB hit is checked by the oracle. Allocates nothing.
+   * Translates {@code va} for {@code kind} on {@code core}, charging every lookup, walk and fault
+   * to the core's clock; every TLB hit is checked by the oracle. Allocates nothing.
    *
    * @return the physical address, or -1 when a fault was not resolved
    */
@@ -261,10 +286,10 @@ public final class Machine {
   }
 
   /**
-   * Executes one invalidation instruction issued by {@code core}, named and priced by the ISA,
-   * on the issuer's TLBs and walk caches or, for a broadcast, on every core's; a broadcast's
-   * completion is what a {@link BarrierKind#BROADCAST_COMPLETE} barrier waits for (see
-   * {@code TlbMaintenance.invalidate}).
+   * Executes one invalidation instruction issued by {@code core}, named and priced by the ISA, on
+   * the issuer's TLBs and walk caches or, for a broadcast, on every core's; a broadcast's
+   * completion is what a {@link BarrierKind#BROADCAST_COMPLETE} barrier waits for (see {@code
+   * TlbMaintenance.invalidate}).
    *
    * @param vaStart first VA of the range (ignored for address-space scopes)
    * @param vaEnd end of the range, exclusive
@@ -276,9 +301,9 @@ public final class Machine {
   }
 
   /**
-   * Writes {@code core}'s translation-context register (x86 {@code MOV CR3}): loads the user
-   * root and tag and, where the ISA counts the write as maintenance, charges it and, when
-   * {@code flushTag}, removes the new tag's non-global entries.
+   * Writes {@code core}'s translation-context register (x86 {@code MOV CR3}): loads the user root
+   * and tag and, where the ISA counts the write as maintenance, charges it and, when {@code
+   * flushTag}, removes the new tag's non-global entries.
    */
   public void writeContext(int core, long userRootPa, int asid, boolean flushTag) {
     maintenance.writeContext(core, userRootPa, asid, flushTag);
@@ -298,19 +323,20 @@ public final class Machine {
   /**
    * Sends an IPI from {@code initiator} to each of the first {@code targetCount} {@code targets}
    * (the initiator itself skipped); each handler runs on its target's clock, and the initiator
-   * waits for the slowest acknowledgement when {@code waitForAcks} (see
-   * {@code Interrupts.sendIpis} for the timing).
+   * waits for the slowest acknowledgement when {@code waitForAcks} (see {@code Interrupts.sendIpis}
+   * for the timing).
    *
    * @return the cycles the initiator spent, sending and waiting
    */
-  public long sendIpis(int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
+  public long sendIpis(
+      int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
     return interrupts.sendIpis(initiator, targets, targetCount, handler, waitForAcks);
   }
 
   /**
-   * Makes {@code core} wait until {@code acknowledgedCycle}, the cycle by which the targets of
-   * IPIs it sent without waiting have acknowledged; the wait counts as IPI cycles in the run's
-   * cycle breakdown.
+   * Makes {@code core} wait until {@code acknowledgedCycle}, the cycle by which the targets of IPIs
+   * it sent without waiting have acknowledged; the wait counts as IPI cycles in the run's cycle
+   * breakdown.
    */
   public void waitForIpiAcknowledgements(int core, long acknowledgedCycle) {
     interrupts.waitForAcknowledgements(core, acknowledgedCycle);
@@ -327,7 +353,8 @@ public final class Machine {
   /** Records a kernel mapping change of a frame in the history (for violation reports). */
   public void recordMapping(long pfn, long va, boolean mapped) {
     int core = activity.actingCore();
-    history.record(pfn, mapped ? FrameEvent.MAPPED : FrameEvent.UNMAPPED, core, clocks.now(core), va, 0);
+    history.record(
+        pfn, mapped ? FrameEvent.MAPPED : FrameEvent.UNMAPPED, core, clocks.now(core), va, 0);
   }
 
   private final class HistoryRecorder implements FrameListener {
@@ -336,7 +363,8 @@ public final class Machine {
       int core = activity.actingCore();
       history.record(pfn, FrameEvent.ALLOCATED, core, clocks.now(core), 0, allocationStamp);
       if (traceBus.wants(EventKind.FRAME_ALLOC)) {
-        traceBus.publish(EventKind.FRAME_ALLOC, core, clocks.now(core), pfn, allocationStamp, kind.ordinal());
+        traceBus.publish(
+            EventKind.FRAME_ALLOC, core, clocks.now(core), pfn, allocationStamp, kind.ordinal());
       }
     }
 
@@ -346,7 +374,8 @@ public final class Machine {
       history.record(pfn, FrameEvent.FREED, core, clocks.now(core), 0, 0);
       oracle.frees().recordFree(pfn, memory.allocationStamp(pfn), clocks.now(core));
       if (traceBus.wants(EventKind.FRAME_FREE)) {
-        traceBus.publish(EventKind.FRAME_FREE, core, clocks.now(core), pfn, 0, previousKind.ordinal());
+        traceBus.publish(
+            EventKind.FRAME_FREE, core, clocks.now(core), pfn, 0, previousKind.ordinal());
       }
     }
   }

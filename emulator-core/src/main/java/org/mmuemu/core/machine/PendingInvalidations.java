@@ -3,19 +3,19 @@ package org.mmuemu.core.machine;
 import org.mmuemu.core.isa.InvalidationScope;
 
 /**
- * Invalidations that are on their way to a core: a broadcast issued elsewhere, or the flush an
- * IPI handler does on a core whose clock has not reached the interrupt's delivery yet. Each
- * waits, with its arrival cycle, until the core's clock (or an observer's, see
- * {@code Machine.core}) reaches it; until then the core may still hit the entry it removes.
+ * Invalidations that are on their way to a core: a broadcast issued elsewhere, or the flush an IPI
+ * handler does on a core whose clock has not reached the interrupt's delivery yet. Each waits, with
+ * its arrival cycle, until the core's clock (or an observer's, see {@code Machine.core}) reaches
+ * it; until then the core may still hit the entry it removes.
  *
  * <p>One fixed ring of primitive arrays per core, allocated once: queueing and applying allocate
  * nothing. {@link #dueAt} is the hot-path test, one array read.
  *
- * <p>{@code // MODEL:} the ring has {@link #CAPACITY} slots per core. When a core's ring is full
- * (a core far behind in time while others issue thousands of broadcasts without it
- * translating), the earliest-arriving pending invalidation is applied at once, early: the
- * target then misses an entry it could still have hit, so a stale use may be missed, never
- * invented. {@link #appliedEarly} counts these; every built-in workload leaves it at 0.
+ * <p>{@code // MODEL:} the ring has {@link #CAPACITY} slots per core. When a core's ring is full (a
+ * core far behind in time while others issue thousands of broadcasts without it translating), the
+ * earliest-arriving pending invalidation is applied at once, early: the target then misses an entry
+ * it could still have hit, so a stale use may be missed, never invented. {@link #appliedEarly}
+ * counts these; every built-in workload leaves it at 0.
  */
 final class PendingInvalidations {
   /** Pending invalidations one core can hold before the earliest is applied early. */
@@ -23,7 +23,13 @@ final class PendingInvalidations {
 
   /** What applies one pending invalidation to one core's TLBs and walk caches. */
   interface Applier {
-    void apply(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid, boolean keepWalkCaches,
+    void apply(
+        int core,
+        InvalidationScope scope,
+        long vaStart,
+        long vaEnd,
+        int asid,
+        boolean keepWalkCaches,
         boolean byVaRemovesGlobal);
   }
 
@@ -65,8 +71,16 @@ final class PendingInvalidations {
   }
 
   /** Queues an invalidation that reaches {@code core} at {@code arrivalCycle}. */
-  void add(int core, long arrivalCycle, InvalidationScope scope, long vaStart, long vaEnd, int asid,
-      boolean keepWalkCaches, boolean byVaRemovesGlobal, Applier applier) {
+  void add(
+      int core,
+      long arrivalCycle,
+      InvalidationScope scope,
+      long vaStart,
+      long vaEnd,
+      int asid,
+      boolean keepWalkCaches,
+      boolean byVaRemovesGlobal,
+      Applier applier) {
     if (counts[core] == CAPACITY) {
       appliedEarly++;
       applyDue(core, dueAt[core], applier);
@@ -82,8 +96,8 @@ final class PendingInvalidations {
   }
 
   /**
-   * Applies, in arrival order where it matters not (removals commute), every invalidation
-   * pending for {@code core} that arrives at or before {@code cycle}, and keeps the rest.
+   * Applies, in arrival order where it matters not (removals commute), every invalidation pending
+   * for {@code core} that arrives at or before {@code cycle}, and keeps the rest.
    */
   void applyDue(int core, long cycle, Applier applier) {
     if (dueAt[core] > cycle) {
@@ -95,8 +109,14 @@ final class PendingInvalidations {
     int n = counts[core];
     for (int i = 0; i < n; i++) {
       if (arrival[i] <= cycle) {
-        applier.apply(core, SCOPES[scopes[core][i]], vaStarts[core][i], vaEnds[core][i], asids[core][i],
-            (flags[core][i] & 1) != 0, (flags[core][i] & 2) != 0);
+        applier.apply(
+            core,
+            SCOPES[scopes[core][i]],
+            vaStarts[core][i],
+            vaEnds[core][i],
+            asids[core][i],
+            (flags[core][i] & 1) != 0,
+            (flags[core][i] & 2) != 0);
         continue;
       }
       if (kept != i) {

@@ -17,14 +17,15 @@ import org.mmuemu.core.walk.WalkCache;
 
 /**
  * TLB maintenance of one machine: executes invalidation instructions (local, broadcast, range),
- * translation-context writes and barriers, each named and priced by the ISA, and times
- * broadcast completion on the shared interconnect so that a completion barrier waits for it.
+ * translation-context writes and barriers, each named and priced by the ISA, and times broadcast
+ * completion on the shared interconnect so that a completion barrier waits for it.
  *
  * <h3>The cycle model</h3>
- * The issuing core pays the instruction's issue cost. A broadcast enters the interconnect when
- * it is free (at most one per {@link MaintenanceInstructions#broadcastIntervalCycles}) and has
- * completed on every core the ISA's completion time later; a
- * {@link BarrierKind#BROADCAST_COMPLETE} barrier waits until every broadcast of its core has.
+ *
+ * The issuing core pays the instruction's issue cost. A broadcast enters the interconnect when it
+ * is free (at most one per {@link MaintenanceInstructions#broadcastIntervalCycles}) and has
+ * completed on every core the ISA's completion time later; a {@link BarrierKind#BROADCAST_COMPLETE}
+ * barrier waits until every broadcast of its core has.
  *
  * <p>Confined to the simulation thread; issuing allocates nothing.
  */
@@ -43,7 +44,12 @@ final class TlbMaintenance {
   private int deferringCore = -1;
   private long deferralCycles;
 
-  TlbMaintenance(Isa isa, Core[] cores, CoreClocks clocks, RunStats stats, TraceBus traceBus,
+  TlbMaintenance(
+      Isa isa,
+      Core[] cores,
+      CoreClocks clocks,
+      RunStats stats,
+      TraceBus traceBus,
       TableUpdateChecker tableChecker) {
     this.isa = isa;
     this.instructions = isa.maintenance();
@@ -57,9 +63,9 @@ final class TlbMaintenance {
   }
 
   /**
-   * Applies every invalidation that has reached {@code core} by {@code cycle}: called before
-   * each translation on the core (a single comparison when nothing is due) and when the core,
-   * or an observer of it, reaches a later time.
+   * Applies every invalidation that has reached {@code core} by {@code cycle}: called before each
+   * translation on the core (a single comparison when nothing is due) and when the core, or an
+   * observer of it, reaches a later time.
    */
   void applyArrived(int core, long cycle) {
     if (pending.dueAt(core) <= cycle) {
@@ -79,15 +85,18 @@ final class TlbMaintenance {
     return pending.pendingCount(core);
   }
 
-  /** Pending invalidations applied early because a core's queue was full (see {@code PendingInvalidations}). */
+  /**
+   * Pending invalidations applied early because a core's queue was full (see {@code
+   * PendingInvalidations}).
+   */
   long pendingAppliedEarly() {
     return pending.appliedEarly();
   }
 
   /**
-   * Makes {@code core}'s own TLB changes land {@code cycles} after the core's clock until
-   * {@link #endDeferral}: an IPI handler that runs on a target whose clock has not reached the
-   * delivery time yet does its flush at the delivery time, not before.
+   * Makes {@code core}'s own TLB changes land {@code cycles} after the core's clock until {@link
+   * #endDeferral}: an IPI handler that runs on a target whose clock has not reached the delivery
+   * time yet does its flush at the delivery time, not before.
    */
   void deferLocalEffects(int core, long cycles) {
     deferringCore = cycles > 0 ? core : -1;
@@ -100,21 +109,20 @@ final class TlbMaintenance {
   }
 
   /**
-   * Executes one invalidation instruction issued by {@code core}: removes the matching entries
-   * from the TLB levels and, unless the ISA's instruction keeps them, the walk caches of the
-   * issuer (local) or of every core (broadcast); charges and counts the instruction under its
-   * ISA name. For a local operation, whether {@code asid} is the core's current tag may choose
-   * the instruction and what it removes (x86: INVLPG for the current PCID, INVPCID type 0 for
-   * another, which keeps global entries).
+   * Executes one invalidation instruction issued by {@code core}: removes the matching entries from
+   * the TLB levels and, unless the ISA's instruction keeps them, the walk caches of the issuer
+   * (local) or of every core (broadcast); charges and counts the instruction under its ISA name.
+   * For a local operation, whether {@code asid} is the core's current tag may choose the
+   * instruction and what it removes (x86: INVLPG for the current PCID, INVPCID type 0 for another,
+   * which keeps global entries).
    *
-   * <p>The issuer's own TLBs change at once. Every other core's change is queued and lands
-   * when that core's clock reaches the broadcast's completion; until then that core may still
-   * hit the old entry (and the oracle judges that hit at the core's own time).
+   * <p>The issuer's own TLBs change at once. Every other core's change is queued and lands when
+   * that core's clock reaches the broadcast's completion; until then that core may still hit the
+   * old entry (and the oracle judges that hit at the core's own time).
    *
    * <p>{@code // MODEL:} each target performs the broadcast at its completion time, the latest
    * moment the architecture allows (hardware reaches nearer cores earlier): the model keeps the
-   * widest stale window the architecture permits, so every use it reports is one hardware may
-   * make.
+   * widest stale window the architecture permits, so every use it reports is one hardware may make.
    *
    * @param vaStart first VA of the range (ignored for address-space scopes)
    * @param vaEnd end of the range, exclusive
@@ -128,8 +136,14 @@ final class TlbMaintenance {
       throw new IllegalStateException(isa.id() + " has no " + op + " TLB invalidation");
     }
     if (op.scope().byVa() && !instructions.isEncodable(op, vaStart, vaEnd)) {
-      throw new IllegalArgumentException("range [0x" + Long.toHexString(vaStart) + ", 0x" + Long.toHexString(vaEnd)
-          + ") (expected: a range one " + name + " can encode)");
+      throw new IllegalArgumentException(
+          "range [0x"
+              + Long.toHexString(vaStart)
+              + ", 0x"
+              + Long.toHexString(vaEnd)
+              + ") (expected: a range one "
+              + name
+              + " can encode)");
     }
     countMaintenance(core, name, op.scope(), vaStart, asid);
     chargeMaintenance(core, instructions.issueCycles(op, currentTag));
@@ -141,7 +155,16 @@ final class TlbMaintenance {
       long completes = noteBroadcastCompletion(core);
       for (int target = 0; target < cores.length; target++) {
         if (target != core) {
-          pending.add(target, completes, effective, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal, applier);
+          pending.add(
+              target,
+              completes,
+              effective,
+              vaStart,
+              vaEnd,
+              asid,
+              keepWalkCaches,
+              byVaRemovesGlobal,
+              applier);
         }
       }
     }
@@ -151,11 +174,11 @@ final class TlbMaintenance {
   }
 
   /**
-   * Writes {@code core}'s translation-context register (x86 {@code MOV CR3}): loads the user
-   * root and the tag and, where the ISA's context write is maintenance, counts it under its
-   * name, charges its cost and, when {@code flushTag}, removes the new tag's non-global TLB
-   * and walk-cache entries. On an ISA whose context writes are not maintenance (arm64) only
-   * the registers change.
+   * Writes {@code core}'s translation-context register (x86 {@code MOV CR3}): loads the user root
+   * and the tag and, where the ISA's context write is maintenance, counts it under its name,
+   * charges its cost and, when {@code flushTag}, removes the new tag's non-global TLB and
+   * walk-cache entries. On an ISA whose context writes are not maintenance (arm64) only the
+   * registers change.
    *
    * @param flushTag remove the new tag's entries (x86: CR3 bit 63 clear)
    */
@@ -174,9 +197,9 @@ final class TlbMaintenance {
   }
 
   /**
-   * Executes a barrier on {@code core}: pays its cost and, for
-   * {@link BarrierKind#BROADCAST_COMPLETE}, waits until every broadcast invalidation this core
-   * issued has completed on every core.
+   * Executes a barrier on {@code core}: pays its cost and, for {@link
+   * BarrierKind#BROADCAST_COMPLETE}, waits until every broadcast invalidation this core issued has
+   * completed on every core.
    *
    * @return cycles the barrier took, its own cost and the wait
    * @throws IllegalStateException when the ISA has no such barrier
@@ -197,7 +220,8 @@ final class TlbMaintenance {
       tableChecker.barrier(core, kind);
     }
     if (traceBus.wants(EventKind.BARRIER)) {
-      traceBus.publish(EventKind.BARRIER, core, clocks.now(core), 0, 0, NameTable.INSTRUCTIONS.idOf(name));
+      traceBus.publish(
+          EventKind.BARRIER, core, clocks.now(core), 0, 0, NameTable.INSTRUCTIONS.idOf(name));
     }
     stats.addComponentCycles(CycleComponent.BARRIERS, clocks.now(core) - start);
     return clocks.now(core) - start;
@@ -209,40 +233,48 @@ final class TlbMaintenance {
   }
 
   /**
-   * Counts a maintenance or barrier instruction by name and publishes it; {@code scope} is
-   * null for an instruction that invalidates nothing (x86 MOV CR3 NOFLUSH), which is counted
-   * but not published as an invalidation.
+   * Counts a maintenance or barrier instruction by name and publishes it; {@code scope} is null for
+   * an instruction that invalidates nothing (x86 MOV CR3 NOFLUSH), which is counted but not
+   * published as an invalidation.
    */
-  private void countMaintenance(int core, String instructionName, InvalidationScope scope, long va, int asid) {
+  private void countMaintenance(
+      int core, String instructionName, InvalidationScope scope, long va, int asid) {
     stats.countInstruction(instructionName);
     if (scope != null && scope.wholeSpace()) {
       stats.countFullFlush();
     }
     if (scope != null && traceBus.wants(EventKind.INVALIDATE)) {
-      traceBus.publish(EventKind.INVALIDATE, core, clocks.now(core), scope.byVa() ? va : -1, asid,
+      traceBus.publish(
+          EventKind.INVALIDATE,
+          core,
+          clocks.now(core),
+          scope.byVa() ? va : -1,
+          asid,
           NameTable.INSTRUCTIONS.idOf(instructionName));
     }
   }
 
   /**
-   * Drops {@code core}'s entries for one page of the current address space without an
-   * instruction (nothing counted or charged): what the fault path does to a stale read-only
-   * entry before it retries.
+   * Drops {@code core}'s entries for one page of the current address space without an instruction
+   * (nothing counted or charged): what the fault path does to a stale read-only entry before it
+   * retries.
    */
   void dropStalePage(Core core, long va) {
-    boolean keepWalkCaches = instructions.keepsWalkCaches(Invalidation.local(InvalidationScope.VA)
-        .withLastLevelOnly(true));
-    removeEntries(core, InvalidationScope.VA, va, va + 1, core.context().asid(), keepWalkCaches, true);
+    boolean keepWalkCaches =
+        instructions.keepsWalkCaches(
+            Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true));
+    removeEntries(
+        core, InvalidationScope.VA, va, va + 1, core.context().asid(), keepWalkCaches, true);
   }
 
   /**
    * Records when the broadcast {@code core} just issued completes everywhere: it enters the
-   * interconnect when the interconnect is free, then takes the ISA's completion time for this
-   * many cores.
+   * interconnect when the interconnect is free, then takes the ISA's completion time for this many
+   * cores.
    *
    * <p>{@code // MODEL:} one shared channel in issue order; kernel calls run atomically, so a
-   * core's burst of TLBIs enters the channel before a later-scheduled core's, even when that
-   * core's clock is behind.
+   * core's burst of TLBIs enters the channel before a later-scheduled core's, even when that core's
+   * clock is behind.
    */
   private long noteBroadcastCompletion(int core) {
     long issued = clocks.now(core);
@@ -258,21 +290,41 @@ final class TlbMaintenance {
   }
 
   /**
-   * Applies an invalidation to the issuing core itself: at once, or, inside an IPI handler
-   * running ahead of its delivery time, queued for the delivery-relative cycle.
+   * Applies an invalidation to the issuing core itself: at once, or, inside an IPI handler running
+   * ahead of its delivery time, queued for the delivery-relative cycle.
    */
-  private void applyLocally(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
-      boolean keepWalkCaches, boolean byVaRemovesGlobal) {
+  private void applyLocally(
+      int core,
+      InvalidationScope scope,
+      long vaStart,
+      long vaEnd,
+      int asid,
+      boolean keepWalkCaches,
+      boolean byVaRemovesGlobal) {
     if (core == deferringCore) {
-      pending.add(core, clocks.now(core) + deferralCycles, scope, vaStart, vaEnd, asid, keepWalkCaches,
-          byVaRemovesGlobal, applier);
+      pending.add(
+          core,
+          clocks.now(core) + deferralCycles,
+          scope,
+          vaStart,
+          vaEnd,
+          asid,
+          keepWalkCaches,
+          byVaRemovesGlobal,
+          applier);
     } else {
       removeEntries(cores[core], scope, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
     }
   }
 
-  private void removeEntriesOf(int core, InvalidationScope scope, long vaStart, long vaEnd, int asid,
-      boolean keepWalkCaches, boolean byVaRemovesGlobal) {
+  private void removeEntriesOf(
+      int core,
+      InvalidationScope scope,
+      long vaStart,
+      long vaEnd,
+      int asid,
+      boolean keepWalkCaches,
+      boolean byVaRemovesGlobal) {
     removeEntries(cores[core], scope, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
   }
 
@@ -280,14 +332,22 @@ final class TlbMaintenance {
    * @param keepWalkCaches a last-level-only form the ISA has: walk caches are left alone
    * @param byVaRemovesGlobal a by-VA scope also removes global entries for the range
    */
-  private void removeEntries(Core c, InvalidationScope scope, long vaStart, long vaEnd, int asid,
-      boolean keepWalkCaches, boolean byVaRemovesGlobal) {
+  private void removeEntries(
+      Core c,
+      InvalidationScope scope,
+      long vaStart,
+      long vaEnd,
+      int asid,
+      boolean keepWalkCaches,
+      boolean byVaRemovesGlobal) {
     for (SetAssociativeTlb tlb : c.tlbLevels()) {
       applyTo(tlb, scope, vaStart, vaEnd, asid, byVaRemovesGlobal);
     }
     if (!keepWalkCaches) {
-      InvalidationScope cacheScope = scope == InvalidationScope.VA
-          && instructions.byVaDropsAllWalkCacheEntriesOfTheSpace() ? InvalidationScope.ASID : scope;
+      InvalidationScope cacheScope =
+          scope == InvalidationScope.VA && instructions.byVaDropsAllWalkCacheEntriesOfTheSpace()
+              ? InvalidationScope.ASID
+              : scope;
       for (WalkCache cache : c.walkCaches()) {
         if (cache != null) {
           applyTo(cache, cacheScope, vaStart, vaEnd, asid);
@@ -296,7 +356,12 @@ final class TlbMaintenance {
     }
   }
 
-  private static void applyTo(SetAssociativeTlb tlb, InvalidationScope scope, long vaStart, long vaEnd, int asid,
+  private static void applyTo(
+      SetAssociativeTlb tlb,
+      InvalidationScope scope,
+      long vaStart,
+      long vaEnd,
+      int asid,
       boolean byVaRemovesGlobal) {
     switch (scope) {
       case VA -> tlb.invalidateRange(vaStart, vaEnd, asid, false, byVaRemovesGlobal);
@@ -308,7 +373,8 @@ final class TlbMaintenance {
     }
   }
 
-  private static void applyTo(WalkCache cache, InvalidationScope scope, long vaStart, long vaEnd, int asid) {
+  private static void applyTo(
+      WalkCache cache, InvalidationScope scope, long vaStart, long vaEnd, int asid) {
     switch (scope) {
       case VA -> cache.invalidateRange(vaStart, vaEnd, asid, false, true);
       case VA_ALL_ASIDS -> cache.invalidateRange(vaStart, vaEnd, asid, true, true);

@@ -17,28 +17,30 @@ import org.mmuemu.core.walk.PageWalker;
 import org.mmuemu.core.walk.WalkResult;
 
 /**
- * The translation path of one machine: TLB lookup level by level, the oracle's check of every
- * hit, the table walk on a miss, the fill, hardware accessed/dirty updates, and the call into
- * the kernel's {@link FaultHandler}.
+ * The translation path of one machine: TLB lookup level by level, the oracle's check of every hit,
+ * the table walk on a miss, the fill, hardware accessed/dirty updates, and the call into the
+ * kernel's {@link FaultHandler}.
  *
  * <h3>The cycle model of an access</h3>
- * The core pays the hit latency of each TLB level it looks up, in order, until one hits; a
- * hit fills the levels looked up before it. When every level misses the walker runs (its cost
- * is charged) and the translation fills every level on the path. A walk that faults calls the
- * kernel's {@link FaultHandler}, which charges its own work, then the walk runs again. Finally
- * the access itself costs {@code accessCycles}.
+ *
+ * The core pays the hit latency of each TLB level it looks up, in order, until one hits; a hit
+ * fills the levels looked up before it. When every level misses the walker runs (its cost is
+ * charged) and the translation fills every level on the path. A walk that faults calls the kernel's
+ * {@link FaultHandler}, which charges its own work, then the walk runs again. Finally the access
+ * itself costs {@code accessCycles}.
  *
  * <p>{@code // MODEL:} fills are inclusive (every level on the lookup path receives the entry);
- * real hierarchies differ (Intel's STLB is not strictly inclusive of the L1 TLBs), which this
- * model does not distinguish.
+ * real hierarchies differ (Intel's STLB is not strictly inclusive of the L1 TLBs), which this model
+ * does not distinguish.
  *
  * <h3>The oracle</h3>
- * Every TLB hit is checked against the physical memory's frame stamps at the accessing core's
- * time: an entry whose frame was freed, or allocated again, since the fill, by a free at or
- * before the core's clock, reports {@link ViolationKind#STALE_TLB_USE} with the frame's recent
- * history. A hit before that free (this core is behind the freeing one) is a legitimate use at
- * its own time. Invalidations from other cores land when this core's clock reaches their
- * arrival, checked at the start of each translation.
+ *
+ * Every TLB hit is checked against the physical memory's frame stamps at the accessing core's time:
+ * an entry whose frame was freed, or allocated again, since the fill, by a free at or before the
+ * core's clock, reports {@link ViolationKind#STALE_TLB_USE} with the frame's recent history. A hit
+ * before that free (this core is behind the freeing one) is a legitimate use at its own time.
+ * Invalidations from other cores land when this core's clock reaches their arrival, checked at the
+ * start of each translation.
  *
  * <p>Confined to one simulation thread. {@link #access} and {@link #translate} allocate nothing.
  */
@@ -59,8 +61,17 @@ final class TranslationPath {
   private FaultHandler faultHandler;
   private long unresolvedFaults;
 
-  TranslationPath(Core[] cores, PhysicalMemory memory, CoreClocks clocks, PageWalker walker, PageTableFormat format,
-      TraceBus traceBus, RunStats stats, Oracle oracle, FrameHistory history, TlbMaintenance maintenance,
+  TranslationPath(
+      Core[] cores,
+      PhysicalMemory memory,
+      CoreClocks clocks,
+      PageWalker walker,
+      PageTableFormat format,
+      TraceBus traceBus,
+      RunStats stats,
+      Oracle oracle,
+      FrameHistory history,
+      TlbMaintenance maintenance,
       long accessCycles) {
     this.cores = cores;
     this.memory = memory;
@@ -88,8 +99,8 @@ final class TranslationPath {
   }
 
   /**
-   * Performs one access: translates each 4 KiB page the bytes touch, in address order, then
-   * pays the access cost once.
+   * Performs one access: translates each 4 KiB page the bytes touch, in address order, then pays
+   * the access cost once.
    *
    * @param sizeBytes bytes accessed, at least 1
    * @return whether every page translated (false after an unresolved fault)
@@ -115,8 +126,8 @@ final class TranslationPath {
   }
 
   /**
-   * Translates {@code va} for {@code kind} on {@code core}, charging every lookup, walk and
-   * fault to the core's clock.
+   * Translates {@code va} for {@code kind} on {@code core}, charging every lookup, walk and fault
+   * to the core's clock.
    *
    * @return the physical address, or -1 when a fault was not resolved
    */
@@ -146,13 +157,21 @@ final class TranslationPath {
       if (!permits(flags, kind)) {
         return faultAndRetry(c, va, kind, true);
       }
-      if (kind == AccessKind.WRITE && (flags & PteFlags.DIRTY) == 0 && (hardwareAccessedDirty || hardwareDirty)) {
+      if (kind == AccessKind.WRITE
+          && (flags & PteFlags.DIRTY) == 0
+          && (hardwareAccessedDirty || hardwareDirty)) {
         // The entry caches a clear dirty flag: the store walks the tables to set it (and
         // faults if the leaf is gone); the refilled entries carry it, so later stores do not.
         return walkAndFill(c, va, kind);
       }
       for (int upper = 0; upper < level; upper++) {
-        path[upper].fill(va, tlb.pageShiftOf(slot), asid, tlb.isGlobal(slot), tlb.pfnOf(slot), flags,
+        path[upper].fill(
+            va,
+            tlb.pageShiftOf(slot),
+            asid,
+            tlb.isGlobal(slot),
+            tlb.pfnOf(slot),
+            flags,
             tlb.fillStampOf(slot));
       }
       return pa;
@@ -176,11 +195,30 @@ final class TranslationPath {
     long fillStamp = tlb.fillStampOf(slot);
     if (!memory.isCurrent(pfn, fillStamp) && oracle.isStaleAt(pfn, fillStamp, clocks.now(core))) {
       boolean freed = !memory.isAllocated(pfn);
-      oracle.report(ViolationKind.STALE_TLB_USE, core, clocks.now(core), va, pa, pfn,
-          "hit in " + tlb.name() + " for va 0x" + Long.toHexString(va) + " reached frame 0x" + Long.toHexString(pfn)
-              + (freed ? ", which is free" : ", which was allocated again after the entry was filled"));
+      oracle.report(
+          ViolationKind.STALE_TLB_USE,
+          core,
+          clocks.now(core),
+          va,
+          pa,
+          pfn,
+          "hit in "
+              + tlb.name()
+              + " for va 0x"
+              + Long.toHexString(va)
+              + " reached frame 0x"
+              + Long.toHexString(pfn)
+              + (freed
+                  ? ", which is free"
+                  : ", which was allocated again after the entry was filled"));
       if (traceBus.wants(EventKind.VIOLATION)) {
-        traceBus.publish(EventKind.VIOLATION, core, clocks.now(core), va, pa, ViolationKind.STALE_TLB_USE.ordinal());
+        traceBus.publish(
+            EventKind.VIOLATION,
+            core,
+            clocks.now(core),
+            va,
+            pa,
+            ViolationKind.STALE_TLB_USE.ordinal());
       }
     }
   }
@@ -196,14 +234,21 @@ final class TranslationPath {
       stats.addComponentCycles(CycleComponent.WALKS, walk.cycles);
       stats.recordWalk(walk.memoryRefs, walk.walkCacheHits, walk.cycles);
       if (traceBus.wants(EventKind.WALK)) {
-        traceBus.publish(EventKind.WALK, core, clocks.now(core), va,
-            walk.faulted ? -1 : walk.basePa + (va & ((1L << walk.pageShift) - 1)), walk.cycles);
+        traceBus.publish(
+            EventKind.WALK,
+            core,
+            clocks.now(core),
+            va,
+            walk.faulted ? -1 : walk.basePa + (va & ((1L << walk.pageShift) - 1)),
+            walk.cycles);
       }
       boolean permitted = !walk.faulted && permits(walk.flags, kind);
       if (permitted) {
         if (hardwareAccessedDirty) {
           markAccessedDirty(walk, kind);
-        } else if (kind == AccessKind.WRITE && hardwareDirty && (walk.flags & PteFlags.DIRTY) == 0) {
+        } else if (kind == AccessKind.WRITE
+            && hardwareDirty
+            && (walk.flags & PteFlags.DIRTY) == 0) {
           markDirty(walk);
         }
         return fillPath(c, va, kind, walk, stamp);
@@ -223,8 +268,8 @@ final class TranslationPath {
 
   /**
    * Sets the leaf's accessed flag, and its dirty flag for a store, as the hardware walker does
-   * where the ISA declares it. {@code // MODEL:} the locked descriptor update costs nothing
-   * beyond the walk that read the descriptor.
+   * where the ISA declares it. {@code // MODEL:} the locked descriptor update costs nothing beyond
+   * the walk that read the descriptor.
    */
   private void markAccessedDirty(WalkResult walk, AccessKind kind) {
     int needed = PteFlags.ACCESSED | (kind == AccessKind.WRITE ? PteFlags.DIRTY : 0);
@@ -232,7 +277,9 @@ final class TranslationPath {
       return; // a walk through a freed table (already reported by the walker) updates nothing
     }
     long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
-        memory.writeDescriptor(walk.leafTablePfn, walk.leafIndex,
+    memory.writeDescriptor(
+        walk.leafTablePfn,
+        walk.leafIndex,
         format.withFlags(descriptor, walk.level, format.flags(descriptor, walk.level) | needed));
     walk.flags |= needed;
     if ((needed & PteFlags.DIRTY) != 0) {
@@ -244,13 +291,14 @@ final class TranslationPath {
    * The hardware's dirty-state update (arm64 DBM: AP[2] cleared; x86: D set): the leaf the walk
    * ended at is rewritten with {@link PteFlags#DIRTY}, and the translation is filled dirty.
    *
-   * <p>{@code // MODEL:} for a contiguous run only the descriptor walked is marked; the run's
-   * TLB entry is dirty for the whole run (Linux ORs the run's dirty bits when it reads them).
+   * <p>{@code // MODEL:} for a contiguous run only the descriptor walked is marked; the run's TLB
+   * entry is dirty for the whole run (Linux ORs the run's dirty bits when it reads them).
    */
   private void markDirty(WalkResult walk) {
-        long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
+    long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
     int flags = format.flags(descriptor, walk.level) | PteFlags.DIRTY;
-    memory.writeDescriptor(walk.leafTablePfn, walk.leafIndex, format.withFlags(descriptor, walk.level, flags));
+    memory.writeDescriptor(
+        walk.leafTablePfn, walk.leafIndex, format.withFlags(descriptor, walk.level, flags));
     walk.flags |= PteFlags.DIRTY;
     stats.countHardwareDirtyUpdate();
   }
@@ -265,7 +313,8 @@ final class TranslationPath {
     return walkAndFill(c, va, kind);
   }
 
-  private boolean callFaultHandler(int core, long va, AccessKind kind, boolean permission, int level) {
+  private boolean callFaultHandler(
+      int core, long va, AccessKind kind, boolean permission, int level) {
     stats.countFault();
     if (traceBus.wants(EventKind.FAULT)) {
       traceBus.publish(EventKind.FAULT, core, clocks.now(core), va, kind.ordinal(), level);
@@ -286,12 +335,18 @@ final class TranslationPath {
     for (int level = 0; level < path.length; level++) {
       int slot = path[level].fill(va, walk.pageShift, asid, global, basePfn, walk.flags, stamp);
       if (slot >= 0 && traceBus.wants(EventKind.TLB_FILL)) {
-        traceBus.publish(EventKind.TLB_FILL, core, clocks.now(core), va, path[level].translate(slot, va),
+        traceBus.publish(
+            EventKind.TLB_FILL,
+            core,
+            clocks.now(core),
+            va,
+            path[level].translate(slot, va),
             path[level].levelIndex());
       }
     }
     long pa = walk.basePa + (va & ((1L << walk.pageShift) - 1));
-    history.record(pa >>> PhysicalMemory.FRAME_SHIFT, FrameEvent.TLB_FILLED, core, clocks.now(core), va, 0);
+    history.record(
+        pa >>> PhysicalMemory.FRAME_SHIFT, FrameEvent.TLB_FILLED, core, clocks.now(core), va, 0);
     return pa;
   }
 }

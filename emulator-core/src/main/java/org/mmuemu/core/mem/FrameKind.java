@@ -2,7 +2,10 @@ package org.mmuemu.core.mem;
 
 /** What a physical frame currently holds. */
 public enum FrameKind {
-  FREE, DATA, PAGE_TABLE, KERNEL;
+  FREE,
+  DATA,
+  PAGE_TABLE,
+  KERNEL;
 
   private static final FrameKind[] VALUES = values();
 

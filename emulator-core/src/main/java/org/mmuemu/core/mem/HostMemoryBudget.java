@@ -7,24 +7,29 @@ import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.config.WalkerSpec;
 
 /**
- * How much host memory a run may plan for, and the most a machine can cost the host, so a
- * config that could exhaust the heap is refused before it runs instead of dying with
- * {@link OutOfMemoryError} half-way.
+ * How much host memory a run may plan for, and the most a machine can cost the host, so a config
+ * that could exhaust the heap is refused before it runs instead of dying with {@link
+ * OutOfMemoryError} half-way.
  *
- * <p>The budget is three quarters of the JVM's maximum heap ({@code -Xmx}); the rest is left
- * for the JVM and the loaded classes. A machine costs at most: its frames times
- * {@link PhysicalMemory#HOST_BYTES_PER_FRAME} (memory is sparse, so a run that uses little
- * costs little, but a workload may use all of it), plus per core its TLB and walk-cache
- * entries (primitive arrays, allocated whole), plus a fixed allowance for the kernel
- * structures, histograms and result. Stateless.
+ * <p>The budget is three quarters of the JVM's maximum heap ({@code -Xmx}); the rest is left for
+ * the JVM and the loaded classes. A machine costs at most: its frames times {@link
+ * PhysicalMemory#HOST_BYTES_PER_FRAME} (memory is sparse, so a run that uses little costs little,
+ * but a workload may use all of it), plus per core its TLB and walk-cache entries (primitive
+ * arrays, allocated whole), plus a fixed allowance for the kernel structures, histograms and
+ * result. Stateless.
  */
 public final class HostMemoryBudget {
   private HostMemoryBudget() {}
 
   /** Host bytes a run needs besides frames and TLBs: kernel structures, histograms, result. */
   static final long FIXED_RUN_BYTES = 16L << 20;
-  /** One TLB entry's primitive fields (tag, size, ASID, global, frame, flags, stamps) and its share of PLRU bits. */
+
+  /**
+   * One TLB entry's primitive fields (tag, size, ASID, global, frame, flags, stamps) and its share
+   * of PLRU bits.
+   */
   static final int HOST_BYTES_PER_TLB_ENTRY = 48;
+
   /** One walk-cache entry's primitive fields. */
   static final int HOST_BYTES_PER_WALK_CACHE_ENTRY = 40;
 
@@ -40,8 +45,8 @@ public final class HostMemoryBudget {
   }
 
   /**
-   * The problem with running {@code spec} within {@code budgetBytes}, naming the config value
-   * that costs most ({@code /memoryBytes}, else {@code /tlb/levels}), or null when it fits.
+   * The problem with running {@code spec} within {@code budgetBytes}, naming the config value that
+   * costs most ({@code /memoryBytes}, else {@code /tlb/levels}), or null when it fits.
    */
   public static ConfigProblem problemWith(MachineSpec spec, long budgetBytes) {
     long needed = hostBytesFor(spec);
@@ -50,17 +55,31 @@ public final class HostMemoryBudget {
     }
     long frames = framesBytes(spec.memoryBytes());
     long tlbs = perCoreBytes(spec) * spec.cores();
-    String budget = "this JVM's host-memory budget of " + human(budgetBytes) + " (3/4 of its maximum heap); "
-        + "use a smaller machine, or give Java more heap (-Xmx)";
+    String budget =
+        "this JVM's host-memory budget of "
+            + human(budgetBytes)
+            + " (3/4 of its maximum heap); "
+            + "use a smaller machine, or give Java more heap (-Xmx)";
     if (frames >= tlbs) {
       long otherBytes = needed - frames;
-      long maxMemory = budgetBytes <= otherBytes ? 0
-          : (budgetBytes - otherBytes) / PhysicalMemory.HOST_BYTES_PER_FRAME << PhysicalMemory.FRAME_SHIFT;
-      return ConfigProblem.expected("/memoryBytes", human(spec.memoryBytes()) + " may need " + human(needed)
-          + " of host memory", "at most " + human(maxMemory) + " of simulated memory within " + budget);
+      long maxMemory =
+          budgetBytes <= otherBytes
+              ? 0
+              : (budgetBytes - otherBytes) / PhysicalMemory.HOST_BYTES_PER_FRAME
+                  << PhysicalMemory.FRAME_SHIFT;
+      return ConfigProblem.expected(
+          "/memoryBytes",
+          human(spec.memoryBytes()) + " may need " + human(needed) + " of host memory",
+          "at most " + human(maxMemory) + " of simulated memory within " + budget);
     }
-    return ConfigProblem.expected("/tlb/levels", "TLB and walk-cache entries for " + spec.cores() + " cores may need "
-        + human(needed) + " of host memory", "fewer entries or cores, within " + budget);
+    return ConfigProblem.expected(
+        "/tlb/levels",
+        "TLB and walk-cache entries for "
+            + spec.cores()
+            + " cores may need "
+            + human(needed)
+            + " of host memory",
+        "fewer entries or cores, within " + budget);
   }
 
   private static long framesBytes(long memoryBytes) {
@@ -88,7 +107,9 @@ public final class HostMemoryBudget {
       unit++;
     }
     double shown = value >= 10 || unit == 0 ? Math.floor(value) : Math.floor(value * 10) / 10;
-    return (shown == Math.rint(shown) ? Long.toString((long) shown) : String.format(Locale.ROOT, "%.1f", shown))
+    return (shown == Math.rint(shown)
+            ? Long.toString((long) shown)
+            : String.format(Locale.ROOT, "%.1f", shown))
         + units[unit];
   }
 }

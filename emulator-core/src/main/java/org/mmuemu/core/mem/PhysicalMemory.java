@@ -1,37 +1,38 @@
 package org.mmuemu.core.mem;
 
 /**
- * The simulated physical memory: a set of 4 KiB frames, each with a kind, an allocation stamp
- * and, for page-table frames, its 512 descriptors.
+ * The simulated physical memory: a set of 4 KiB frames, each with a kind, an allocation stamp and,
+ * for page-table frames, its 512 descriptors.
  *
  * <p>Every allocation takes the next value of a machine-wide allocation sequence as the frame's
- * stamp, so stamps only grow: a TLB entry that remembers the sequence value at its fill is
- * stale exactly when its frame has been freed, or allocated again, since then. (This is the
- * frame "generation" of the architecture notes, made comparable across frames so one number
- * per TLB entry also covers block mappings.)
+ * stamp, so stamps only grow: a TLB entry that remembers the sequence value at its fill is stale
+ * exactly when its frame has been freed, or allocated again, since then. (This is the frame
+ * "generation" of the architecture notes, made comparable across frames so one number per TLB entry
+ * also covers block mappings.)
  *
- * <p>Frame 0 is never handed out, so a zero physical frame number can mean "none". Freed frames
- * are reused last-in first-out, as Linux's per-CPU page lists do, which makes a stale
- * translation meet a re-allocated frame quickly.
+ * <p>Frame 0 is never handed out, so a zero physical frame number can mean "none". Freed frames are
+ * reused last-in first-out, as Linux's per-CPU page lists do, which makes a stale translation meet
+ * a re-allocated frame quickly.
  *
- * <p>Memory is sparse on the host: the per-frame arrays cover only the frames handed out so
- * far (they grow as allocation reaches higher frames) and a frame's descriptor array exists
- * only while it has been a page table, so a machine of 1 TiB that touches 10 MiB costs the
- * host about what 10 MiB of frames need ({@link #HOST_BYTES_PER_FRAME} each at most, plus
- * 4 KiB per page-table frame).
+ * <p>Memory is sparse on the host: the per-frame arrays cover only the frames handed out so far
+ * (they grow as allocation reaches higher frames) and a frame's descriptor array exists only while
+ * it has been a page table, so a machine of 1 TiB that touches 10 MiB costs the host about what 10
+ * MiB of frames need ({@link #HOST_BYTES_PER_FRAME} each at most, plus 4 KiB per page-table frame).
  *
  * <p>Confined to the simulation thread.
  */
 public final class PhysicalMemory {
   /** Frame size in bytes. */
   public static final int FRAME_SHIFT = 12;
+
   private static final int DESCRIPTORS_PER_TABLE = 512;
   private static final int INITIAL_CAPACITY_FRAMES = 1024;
+
   /**
    * Host bytes one touched frame costs at most, amortised: 33 bytes of per-frame state (kind,
-   * stamp, content version, descriptor reference, free-list slot), up to half as much again
-   * while an array grows, and the frame's share of the page tables that map it (one 4 KiB
-   * table per 512 frames).
+   * stamp, content version, descriptor reference, free-list slot), up to half as much again while
+   * an array grows, and the frame's share of the page tables that map it (one 4 KiB table per 512
+   * frames).
    */
   public static final int HOST_BYTES_PER_FRAME = 64;
 
@@ -56,7 +57,8 @@ public final class PhysicalMemory {
    */
   public PhysicalMemory(long sizeBytes) {
     if (sizeBytes <= 0 || sizeBytes % (1L << FRAME_SHIFT) != 0) {
-      throw new IllegalArgumentException("sizeBytes: " + sizeBytes + " (expected: a positive multiple of 4096)");
+      throw new IllegalArgumentException(
+          "sizeBytes: " + sizeBytes + " (expected: a positive multiple of 4096)");
     }
     long frames = sizeBytes >>> FRAME_SHIFT;
     if (frames > Integer.MAX_VALUE - 8) {
@@ -143,11 +145,11 @@ public final class PhysicalMemory {
   }
 
   /**
-   * Allocates {@code count} physically contiguous frames aligned to {@code count} (a power of
-   * two), for block mappings. Taken from never-used memory.
+   * Allocates {@code count} physically contiguous frames aligned to {@code count} (a power of two),
+   * for block mappings. Taken from never-used memory.
    *
-   * <p>{@code // MODEL:} there is no buddy allocator; contiguous runs come from the untouched
-   * top of memory and, once freed, return as single frames.
+   * <p>{@code // MODEL:} there is no buddy allocator; contiguous runs come from the untouched top
+   * of memory and, once freed, return as single frames.
    */
   public long allocateContiguous(int count, FrameKind kind) {
     if (count <= 0 || Integer.bitCount(count) != 1) {
@@ -226,8 +228,8 @@ public final class PhysicalMemory {
   }
 
   /**
-   * Returns whether a translation filled when the sequence stood at {@code fillStamp} may still
-   * be used to reach {@code pfn}: the frame is allocated and was not allocated again since.
+   * Returns whether a translation filled when the sequence stood at {@code fillStamp} may still be
+   * used to reach {@code pfn}: the frame is allocated and was not allocated again since.
    */
   public boolean isCurrent(long pfn, long fillStamp) {
     if (pfn <= 0 || pfn >= kinds.length) {
@@ -255,7 +257,9 @@ public final class PhysicalMemory {
     }
   }
 
-  /** The latest simulated cycle at which the frame was written through a translation; 0 if never. */
+  /**
+   * The latest simulated cycle at which the frame was written through a translation; 0 if never.
+   */
   public long lastWriteCycle(long pfn) {
     return pfn > 0 && pfn < lastWriteCycles.length ? lastWriteCycles[(int) pfn] : 0L;
   }
@@ -264,16 +268,23 @@ public final class PhysicalMemory {
     return pfn < contentVersions.length ? contentVersions[(int) pfn] : 0L;
   }
 
-  /** Reads descriptor {@code index} of the table in frame {@code tablePfn}; 0 if the frame holds no table. */
+  /**
+   * Reads descriptor {@code index} of the table in frame {@code tablePfn}; 0 if the frame holds no
+   * table.
+   */
   public long readDescriptor(long tablePfn, int index) {
     long[] table = tablePfn < tableDescriptors.length ? tableDescriptors[(int) tablePfn] : null;
     return table == null ? 0L : table[index];
   }
 
-  /** Writes descriptor {@code index} of the table in frame {@code tablePfn}, which must hold a table. */
+  /**
+   * Writes descriptor {@code index} of the table in frame {@code tablePfn}, which must hold a
+   * table.
+   */
   public void writeDescriptor(long tablePfn, int index, long descriptor) {
     if (!isPageTable(tablePfn)) {
-      throw new IllegalStateException("frame " + tablePfn + " is " + kind(tablePfn) + ", not a page table");
+      throw new IllegalStateException(
+          "frame " + tablePfn + " is " + kind(tablePfn) + ", not a page table");
     }
     long[] table = tableDescriptors[(int) tablePfn];
     long previous = table[index];
@@ -285,7 +296,8 @@ public final class PhysicalMemory {
 
   private void checkPfn(long pfn) {
     if (pfn <= 0 || pfn >= frameCount) {
-      throw new IllegalArgumentException("pfn: " + pfn + " (expected: 1 to " + (frameCount - 1) + ")");
+      throw new IllegalArgumentException(
+          "pfn: " + pfn + " (expected: 1 to " + (frameCount - 1) + ")");
     }
   }
 }

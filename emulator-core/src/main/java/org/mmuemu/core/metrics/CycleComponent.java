@@ -5,10 +5,10 @@ package org.mmuemu.core.metrics;
  * cycles-per-operation breakdown in comparison reports. Each is summed over every core.
  *
  * <p>{@code // MODEL:} cycles not charged through one of these (user accesses, TLB lookup hits,
- * fault entry, lock spins, idle waits) are the remainder of the cores' clocks, reported as
- * "other" by readers; an IPI's acknowledgement wait counts as IPI cycles only where the machine
- * or the arch policy waits through {@link org.mmuemu.core.machine.Machine#sendIpis} or
- * {@link org.mmuemu.core.machine.Machine#waitForIpiAcknowledgements}.
+ * fault entry, lock spins, idle waits) are the remainder of the cores' clocks, reported as "other"
+ * by readers; an IPI's acknowledgement wait counts as IPI cycles only where the machine or the arch
+ * policy waits through {@link org.mmuemu.core.machine.Machine#sendIpis} or {@link
+ * org.mmuemu.core.machine.Machine#waitForIpiAcknowledgements}.
  */
 public enum CycleComponent {
   /** Issue cost of TLB invalidation and context-register maintenance instructions. */

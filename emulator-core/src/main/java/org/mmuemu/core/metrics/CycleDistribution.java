@@ -7,11 +7,11 @@ import org.HdrHistogram.HistogramIterationValue;
 
 /**
  * A distribution of simulated cycles: an HdrHistogram (three significant digits) for the
- * percentiles, plus the exact count, sum and maximum, so the mean and the max in results are
- * exact rather than rounded to the histogram's buckets.
+ * percentiles, plus the exact count, sum and maximum, so the mean and the max in results are exact
+ * rather than rounded to the histogram's buckets.
  *
- * <p>Confined to the simulation thread; {@link #record} allocates nothing unless the histogram
- * has to grow its range.
+ * <p>Confined to the simulation thread; {@link #record} allocates nothing unless the histogram has
+ * to grow its range.
  */
 public final class CycleDistribution {
   private final Histogram histogram;
@@ -59,8 +59,8 @@ public final class CycleDistribution {
   }
 
   /**
-   * One point of the cumulative distribution: the share of recorded values at or below
-   * {@code valueCycles}.
+   * One point of the cumulative distribution: the share of recorded values at or below {@code
+   * valueCycles}.
    *
    * @param valueCycles the highest value of one histogram bucket (at most the exact max)
    * @param fraction recorded values at or below it, over all of them (0 to 1]
@@ -68,10 +68,10 @@ public final class CycleDistribution {
   public record CdfPoint(long valueCycles, double fraction) {}
 
   /**
-   * Returns the cumulative distribution as at most {@code maxPoints} points in increasing
-   * value, ending at the exact max with fraction 1; empty when nothing was recorded. A pure
-   * function of the recorded values (the histogram's buckets, three significant digits), so
-   * the same run gives the same points. Allocates; for reports after a run.
+   * Returns the cumulative distribution as at most {@code maxPoints} points in increasing value,
+   * ending at the exact max with fraction 1; empty when nothing was recorded. A pure function of
+   * the recorded values (the histogram's buckets, three significant digits), so the same run gives
+   * the same points. Allocates; for reports after a run.
    *
    * @param maxPoints at least 2; buckets are thinned evenly (keeping the last) beyond it
    */

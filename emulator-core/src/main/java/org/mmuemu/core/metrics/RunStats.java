@@ -4,12 +4,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The simulated quantities of one run that are not kept by the TLBs themselves: walks,
- * maintenance instructions by name, IPIs, full flushes, latency distributions per operation
- * and kernel counters. Everything is in simulated units (cycles, counts).
+ * The simulated quantities of one run that are not kept by the TLBs themselves: walks, maintenance
+ * instructions by name, IPIs, full flushes, latency distributions per operation and kernel
+ * counters. Everything is in simulated units (cycles, counts).
  *
- * <p>Confined to the simulation thread. Counting and recording allocate nothing once a name
- * has been seen.
+ * <p>Confined to the simulation thread. Counting and recording allocate nothing once a name has
+ * been seen.
  */
 public final class RunStats {
   private long translations;

@@ -5,16 +5,22 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A bounded ring of recent frame events (allocation, free, mapping, fill, invalidation), kept
- * so that a violation can show how its frame got there.
+ * A bounded ring of recent frame events (allocation, free, mapping, fill, invalidation), kept so
+ * that a violation can show how its frame got there.
  *
- * <p>Primitive arrays, no allocation per event. Only the last {@code capacity} events survive,
- * so a violation's history covers the recent past, not the whole run. Confined to the
- * simulation thread.
+ * <p>Primitive arrays, no allocation per event. Only the last {@code capacity} events survive, so a
+ * violation's history covers the recent past, not the whole run. Confined to the simulation thread.
  */
 public final class FrameHistory {
   /** What happened to a frame. */
-  public enum FrameEvent { ALLOCATED, FREED, MAPPED, UNMAPPED, TLB_FILLED, INVALIDATED }
+  public enum FrameEvent {
+    ALLOCATED,
+    FREED,
+    MAPPED,
+    UNMAPPED,
+    TLB_FILLED,
+    INVALIDATED
+  }
 
   private static final FrameEvent[] EVENTS = FrameEvent.values();
   private final long[] pfns;
@@ -52,9 +58,15 @@ public final class FrameHistory {
     for (long n = written - 1; n >= oldest && newestFirst.size() < limit; n--) {
       int i = (int) (n % pfns.length);
       if (pfns[i] == pfn) {
-        newestFirst.add(String.format(Locale.ROOT, "cycle %d core %d: frame 0x%x %s%s", cycles[i], cores[i], pfn,
-            EVENTS[events[i]].name().toLowerCase(Locale.ROOT).replace('_', ' '),
-            vas[i] == 0 ? "" : String.format(Locale.ROOT, " va 0x%x", vas[i])));
+        newestFirst.add(
+            String.format(
+                Locale.ROOT,
+                "cycle %d core %d: frame 0x%x %s%s",
+                cycles[i],
+                cores[i],
+                pfn,
+                EVENTS[events[i]].name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                vas[i] == 0 ? "" : String.format(Locale.ROOT, " va 0x%x", vas[i])));
       }
     }
     java.util.Collections.reverse(newestFirst);

@@ -8,10 +8,10 @@ import java.util.Locale;
 /**
  * The always-on correctness oracle: collects violations with their context.
  *
- * <p>Checks live where the facts are (the machine checks TLB hits against frame stamps, the
- * walker checks the frames it reads, the kernel checks its own promises); they all report
- * here. The first {@code maxRecorded} violations are kept in full; every one is counted.
- * Confined to the simulation thread.
+ * <p>Checks live where the facts are (the machine checks TLB hits against frame stamps, the walker
+ * checks the frames it reads, the kernel checks its own promises); they all report here. The first
+ * {@code maxRecorded} violations are kept in full; every one is counted. Confined to the simulation
+ * thread.
  */
 public final class Oracle {
   private static final int HISTORY_LINES = 12;
@@ -38,8 +38,8 @@ public final class Oracle {
   /**
    * Returns whether a use at {@code cycle} of a translation to {@code pfn}, filled when the
    * allocation sequence stood at {@code fillStamp} and no longer current, comes at or after the
-   * free that made it stale: a use before it (a core behind in time reaching a frame another
-   * core frees later) is legitimate at the using core's time.
+   * free that made it stale: a use before it (a core behind in time reaching a frame another core
+   * frees later) is legitimate at the using core's time.
    */
   public boolean isStaleAt(long pfn, long fillStamp, long cycle) {
     return frees.staleSince(pfn, fillStamp) <= cycle;
@@ -50,7 +50,8 @@ public final class Oracle {
    *
    * @param pfn the frame whose history explains it, or -1
    */
-  public void report(ViolationKind kind, int core, long cycle, long va, long pa, long pfn, String detail) {
+  public void report(
+      ViolationKind kind, int core, long cycle, long va, long pa, long pfn, String detail) {
     countByKind[kind.ordinal()]++;
     if (recorded.size() < maxRecorded) {
       List<String> lines = pfn > 0 ? history.historyOf(pfn, HISTORY_LINES) : List.of();

@@ -13,7 +13,8 @@ import java.util.List;
  * @param detail one sentence saying what happened
  * @param history the recent events of the frame or object involved, oldest first
  */
-public record Violation(String kind, int core, long cycle, String va, String pa, String detail, List<String> history) {
+public record Violation(
+    String kind, int core, long cycle, String va, String pa, String detail, List<String> history) {
   public Violation {
     history = List.copyOf(history);
   }

@@ -10,7 +10,10 @@ public enum ViolationKind {
   FREED_TABLE_WALK,
   /** A write reached a cleaned page through a stale translation; it would never reach storage. */
   LOST_WRITE,
-  /** A live valid arm64 entry was changed in a way the architecture forbids without invalidating it first. */
+  /**
+   * A live valid arm64 entry was changed in a way the architecture forbids without invalidating it
+   * first.
+   */
   BREAK_BEFORE_MAKE,
   /** kernel-mm touched one of its own objects after releasing it. */
   KERNEL_UAF,

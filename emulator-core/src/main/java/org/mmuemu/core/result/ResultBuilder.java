@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.mmuemu.core.metrics.CycleDistribution;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.metrics.CycleDistribution;
 import org.mmuemu.core.metrics.RunStats;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.result.RunResult.LatencySummary;
@@ -22,8 +22,12 @@ public final class ResultBuilder {
    *
    * @param kernel kernel counters and sections, already sorted as they should appear
    */
-  public static RunResult build(Machine machine, RunResult.MachineInfo machineInfo,
-      RunResult.WorkloadInfo workloadInfo, long seed, Map<String, Object> kernel) {
+  public static RunResult build(
+      Machine machine,
+      RunResult.MachineInfo machineInfo,
+      RunResult.WorkloadInfo workloadInfo,
+      long seed,
+      Map<String, Object> kernel) {
     List<Long> perCore = new ArrayList<>();
     for (long cycles : machine.clocks().snapshot()) {
       perCore.add(cycles);
@@ -45,10 +49,14 @@ public final class ResultBuilder {
     sums.forEach((name, sum) -> tlb.put(name, new TlbCounts(sum[0], sum[1], sum[2])));
 
     RunStats stats = machine.stats();
-    RunResult.Walks walks = new RunResult.Walks(stats.walks(), stats.walkMemoryRefs(), stats.walkCacheHits(),
-        summarize(stats.walkCycles()));
-    RunResult.Maintenance maintenance = new RunResult.Maintenance(stats.instructionCounts(), stats.ipis(),
-        stats.fullFlushes());
+    RunResult.Walks walks =
+        new RunResult.Walks(
+            stats.walks(),
+            stats.walkMemoryRefs(),
+            stats.walkCacheHits(),
+            summarize(stats.walkCycles()));
+    RunResult.Maintenance maintenance =
+        new RunResult.Maintenance(stats.instructionCounts(), stats.ipis(), stats.fullFlushes());
     Map<String, LatencySummary> latency = new TreeMap<>();
     stats.latencies().forEach((name, histogram) -> latency.put(name, summarize(histogram)));
     Map<String, Long> violationCounts = new TreeMap<>();
@@ -58,18 +66,37 @@ public final class ResultBuilder {
         violationCounts.put(kind.name(), count);
       }
     }
-    return new RunResult(RunResult.SCHEMA_VERSION, machineInfo, workloadInfo, seed,
-        new RunResult.Cycles(machine.clocks().max(), perCore), stats.translations(), tlb, tlbPerCore, walks, maintenance, kernel, latency,
-        violationCounts, machine.oracle().recorded(), null);
+    return new RunResult(
+        RunResult.SCHEMA_VERSION,
+        machineInfo,
+        workloadInfo,
+        seed,
+        new RunResult.Cycles(machine.clocks().max(), perCore),
+        stats.translations(),
+        tlb,
+        tlbPerCore,
+        walks,
+        maintenance,
+        kernel,
+        latency,
+        violationCounts,
+        machine.oracle().recorded(),
+        null);
   }
 
   /**
-   * Summarizes a distribution: exact count, mean (to three decimals) and max; percentiles to
-   * three significant digits. All zeros when empty.
+   * Summarizes a distribution: exact count, mean (to three decimals) and max; percentiles to three
+   * significant digits. All zeros when empty.
    */
   public static LatencySummary summarize(CycleDistribution distribution) {
     double mean = Math.round(distribution.mean() * 1000.0) / 1000.0;
-    return new LatencySummary(distribution.count(), mean, distribution.percentile(50), distribution.percentile(90),
-        distribution.percentile(99), distribution.percentile(99.9), distribution.max());
+    return new LatencySummary(
+        distribution.count(),
+        mean,
+        distribution.percentile(50),
+        distribution.percentile(90),
+        distribution.percentile(99),
+        distribution.percentile(99.9),
+        distribution.max());
   }
 }

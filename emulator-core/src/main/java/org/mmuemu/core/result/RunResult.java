@@ -7,9 +7,9 @@ import org.mmuemu.core.oracle.Violation;
 /**
  * The result of one run (schema version 1, {@code configs/schema/result.schema.json}).
  *
- * <p>Everything except {@link #host} is a pure function of the machine config, the workload,
- * its parameters and the seed: two runs with the same inputs give byte-identical JSON outside
- * {@code host}. Maps are sorted by key.
+ * <p>Everything except {@link #host} is a pure function of the machine config, the workload, its
+ * parameters and the seed: two runs with the same inputs give byte-identical JSON outside {@code
+ * host}. Maps are sorted by key.
  *
  * @param schemaVersion 1
  * @param cycles simulated cycles: the makespan and each core's clock at the end
@@ -20,10 +20,22 @@ import org.mmuemu.core.oracle.Violation;
  * @param latency per operation, distributions in simulated cycles
  * @param violationCounts per violation kind, every one found (the list keeps the first 1000)
  */
-public record RunResult(int schemaVersion, MachineInfo machine, WorkloadInfo workload, long seed, Cycles cycles,
-    long translations, Map<String, TlbCounts> tlb, List<Map<String, TlbCounts>> tlbPerCore, Walks walks, Maintenance maintenance,
-    Map<String, Object> kernel, Map<String, LatencySummary> latency, Map<String, Long> violationCounts,
-    List<Violation> violations, Host host) {
+public record RunResult(
+    int schemaVersion,
+    MachineInfo machine,
+    WorkloadInfo workload,
+    long seed,
+    Cycles cycles,
+    long translations,
+    Map<String, TlbCounts> tlb,
+    List<Map<String, TlbCounts>> tlbPerCore,
+    Walks walks,
+    Maintenance maintenance,
+    Map<String, Object> kernel,
+    Map<String, LatencySummary> latency,
+    Map<String, Long> violationCounts,
+    List<Violation> violations,
+    Host host) {
 
   public static final int SCHEMA_VERSION = 1;
 
@@ -46,20 +58,34 @@ public record RunResult(int schemaVersion, MachineInfo machine, WorkloadInfo wor
   public record Maintenance(Map<String, Long> byInstruction, long ipis, long fullFlushes) {}
 
   /** A distribution of simulated cycles. */
-  public record LatencySummary(long count, double mean, long p50, long p90, long p99, long p999, long max) {}
+  public record LatencySummary(
+      long count, double mean, long p50, long p90, long p99, long p999, long max) {}
 
   /** Facts about the host run, excluded from determinism. */
   public record Host(double wallSeconds, double translationsPerSecond, String version) {}
 
   /** Returns this result with {@code host} set. */
   public RunResult withHost(Host newHost) {
-    return new RunResult(schemaVersion, machine, workload, seed, cycles, translations, tlb, tlbPerCore, walks, maintenance,
-        kernel, latency, violationCounts, violations, newHost);
+    return new RunResult(
+        schemaVersion,
+        machine,
+        workload,
+        seed,
+        cycles,
+        translations,
+        tlb,
+        tlbPerCore,
+        walks,
+        maintenance,
+        kernel,
+        latency,
+        violationCounts,
+        violations,
+        newHost);
   }
 
   /** Total violations found. */
   public long violationTotal() {
     return violationCounts.values().stream().mapToLong(Long::longValue).sum();
   }
-
 }

@@ -1,8 +1,6 @@
 package org.mmuemu.core.time;
 
-/**
- * The per-core clocks of a machine, in cycles. Confined to the simulation thread.
- */
+/** The per-core clocks of a machine, in cycles. Confined to the simulation thread. */
 public final class CoreClocks {
   private final long[] cycles;
 

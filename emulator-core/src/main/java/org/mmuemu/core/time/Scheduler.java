@@ -3,13 +3,13 @@ package org.mmuemu.core.time;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs the cores' programs deterministically: the core with the smallest clock always takes
- * the next step, ties going to the lower core id. When a core acts at time t every other live
- * core is at t or later, so cross-core effects are applied in simulated-time order.
+ * Runs the cores' programs deterministically: the core with the smallest clock always takes the
+ * next step, ties going to the lower core id. When a core acts at time t every other live core is
+ * at t or later, so cross-core effects are applied in simulated-time order.
  *
- * <p>A quantum of {@code q > 0} cycles lets the chosen core keep stepping while its clock is
- * at most q past the next-smallest clock: fewer scheduling decisions, still deterministic,
- * ordering exact only to within q cycles. Quantum 0 is exact ordering.
+ * <p>A quantum of {@code q > 0} cycles lets the chosen core keep stepping while its clock is at
+ * most q past the next-smallest clock: fewer scheduling decisions, still deterministic, ordering
+ * exact only to within q cycles. Quantum 0 is exact ordering.
  *
  * <p>Confined to the calling thread.
  */

@@ -7,17 +7,17 @@ import org.mmuemu.core.config.TlbLevelSpec.Replacement;
 /**
  * One set-associative TLB level of one core, held in primitive arrays (no object per entry).
  *
- * <p>An entry maps one page of one of the level's page sizes: its virtual page number
- * ({@code va >>> pageShift}), the physical frame of the page's first 4 KiB, the address-space
- * tag (ignored for global entries), the {@link org.mmuemu.core.isa.PteFlags} and the physical
- * memory's allocation sequence at the fill, which the oracle compares with the frame's stamp.
+ * <p>An entry maps one page of one of the level's page sizes: its virtual page number ({@code va
+ * >>> pageShift}), the physical frame of the page's first 4 KiB, the address-space tag (ignored for
+ * global entries), the {@link org.mmuemu.core.isa.PteFlags} and the physical memory's allocation
+ * sequence at the fill, which the oracle compares with the frame's stamp.
  *
- * <p>The set of an entry is its virtual page number modulo the number of sets, for its page
- * size; a lookup probes each listed page size in turn. A lookup that hits updates the
- * replacement state; a miss leaves it alone.
+ * <p>The set of an entry is its virtual page number modulo the number of sets, for its page size; a
+ * lookup probes each listed page size in turn. A lookup that hits updates the replacement state; a
+ * miss leaves it alone.
  *
- * <p>Reference: the geometry and per-size behaviour follow the TLB organisation chapters of the
- * Arm Cortex-A76 TRM (§A5.2) and Intel's optimization manual (Table 2-15).
+ * <p>Reference: the geometry and per-size behaviour follow the TLB organisation chapters of the Arm
+ * Cortex-A76 TRM (§A5.2) and Intel's optimization manual (Table 2-15).
  *
  * <p>Confined to the simulation thread. {@link #lookup} and {@link #fill} allocate nothing.
  */
@@ -29,6 +29,7 @@ public final class SetAssociativeTlb {
   private final int ways;
   private final int hitCycles;
   private final Replacement replacement;
+
   /** Supported page shifts, ascending. */
   private final int[] pageShifts;
 
@@ -41,8 +42,10 @@ public final class SetAssociativeTlb {
   private final int[] flags;
   private final long[] fillStamps;
   private final long[] lastUse;
+
   /** Tree-PLRU node bits, {@code plruLeaves} per set (node 1 is the root; 0 points left). */
   private final boolean[] plruNodes;
+
   private final int plruLeaves;
   private final SplittableRandom random;
   private long useClock;
@@ -74,7 +77,12 @@ public final class SetAssociativeTlb {
     this.ways = spec.ways();
     this.hitCycles = spec.hitCycles();
     this.replacement = spec.replacement();
-    this.pageShifts = spec.pageSizesBytes().stream().mapToInt(Long::numberOfTrailingZeros).sorted().distinct().toArray();
+    this.pageShifts =
+        spec.pageSizesBytes().stream()
+            .mapToInt(Long::numberOfTrailingZeros)
+            .sorted()
+            .distinct()
+            .toArray();
     int n = spec.entries();
     this.valid = new boolean[n];
     this.vpns = new long[n];
@@ -86,7 +94,10 @@ public final class SetAssociativeTlb {
     this.fillStamps = new long[n];
     this.lastUse = new long[n];
     this.plruLeaves = Integer.bitCount(ways) == 1 ? ways : Integer.highestOneBit(ways) << 1;
-    this.plruNodes = replacement == Replacement.PLRU ? new boolean[sets * Math.max(2, plruLeaves)] : new boolean[0];
+    this.plruNodes =
+        replacement == Replacement.PLRU
+            ? new boolean[sets * Math.max(2, plruLeaves)]
+            : new boolean[0];
     this.random = new SplittableRandom(randomSeed);
   }
 
@@ -156,7 +167,9 @@ public final class SetAssociativeTlb {
       long vpn = va >>> pageShifts[sizeIndex];
       int base = setOf(vpn) * ways;
       for (int slot = base; slot < base + ways; slot++) {
-        if (valid[slot] && vpns[slot] == vpn && sizeIndexes[slot] == sizeIndex
+        if (valid[slot]
+            && vpns[slot] == vpn
+            && sizeIndexes[slot] == sizeIndex
             && (globals[slot] || asids[slot] == asid)) {
           return slot;
         }
@@ -166,9 +179,9 @@ public final class SetAssociativeTlb {
   }
 
   /**
-   * Inserts a translation. A page larger than every size this level holds is cached as an entry
-   * of the largest size below it that covers {@code va} ({@code // MODEL:} splintering, as x86
-   * L1 TLBs do with 1 GiB pages); a page smaller than every size is not cached here.
+   * Inserts a translation. A page larger than every size this level holds is cached as an entry of
+   * the largest size below it that covers {@code va} ({@code // MODEL:} splintering, as x86 L1 TLBs
+   * do with 1 GiB pages); a page smaller than every size is not cached here.
    *
    * @param va the translated address
    * @param pageShift log2 of the page or block size of the translation
@@ -176,7 +189,8 @@ public final class SetAssociativeTlb {
    * @param fillStamp physical memory's allocation sequence when the translation was walked
    * @return the slot filled, or -1 when this level holds no suitable size
    */
-  public int fill(long va, int pageShift, int asid, boolean global, long pfn, int entryFlags, long fillStamp) {
+  public int fill(
+      long va, int pageShift, int asid, boolean global, long pfn, int entryFlags, long fillStamp) {
     int sizeIndex = -1;
     for (int i = pageShifts.length - 1; i >= 0; i--) {
       if (pageShifts[i] <= pageShift) {
@@ -257,7 +271,8 @@ public final class SetAssociativeTlb {
    * @param includeGlobal remove matching global entries too
    * @return entries removed
    */
-  public int invalidateRange(long vaStart, long vaEnd, int asid, boolean allAsids, boolean includeGlobal) {
+  public int invalidateRange(
+      long vaStart, long vaEnd, int asid, boolean allAsids, boolean includeGlobal) {
     int removed = 0;
     for (int slot = 0; slot < valid.length; slot++) {
       if (!valid[slot]) {
@@ -265,9 +280,12 @@ public final class SetAssociativeTlb {
       }
       int shift = pageShifts[sizeIndexes[slot]];
       long entryStart = vpns[slot] << shift;
-      // The last byte, not the end: an entry for the topmost page would end at 2^64, which wraps to 0.
+      // The last byte, not the end: an entry for the topmost page would end at 2^64, which wraps to
+      // 0.
       long entryLast = entryStart + ((1L << shift) - 1);
-      boolean overlaps = Long.compareUnsigned(entryStart, vaEnd) < 0 && Long.compareUnsigned(vaStart, entryLast) <= 0;
+      boolean overlaps =
+          Long.compareUnsigned(entryStart, vaEnd) < 0
+              && Long.compareUnsigned(vaStart, entryLast) <= 0;
       if (overlaps && matchesSpace(slot, asid, allAsids, includeGlobal)) {
         valid[slot] = false;
         removed++;

@@ -28,8 +28,8 @@ public enum EventKind {
   /** va, access kind ordinal, fault level. */
   FAULT("fault", "va", "access", "tableLevel"),
   /**
-   * A kernel operation begins or ends on a core (properly nested per core): phase (0 begin,
-   * 1 end), va or 0, operation id ({@link NameTable#KERNEL_OPERATIONS}).
+   * A kernel operation begins or ends on a core (properly nested per core): phase (0 begin, 1 end),
+   * va or 0, operation id ({@link NameTable#KERNEL_OPERATIONS}).
    */
   KERNEL_CALL("kernel.call", "phase", "va", "operation"),
   /** va, pa, violation kind ordinal. */

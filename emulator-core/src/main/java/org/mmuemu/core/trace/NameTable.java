@@ -8,19 +8,20 @@ import java.util.Map;
 /**
  * Interns names of one kind as small stable ids, so that an event carries the name in a payload
  * word and a trace writer, which exists before the machine, can print it. One table per kind:
- * {@link #INSTRUCTIONS} for the ISA names of maintenance and barrier instructions
- * ({@code "TLBI VALE1IS"}, {@code "DSB ISH"}, {@code "INVLPG"}), {@link #KERNEL_OPERATIONS} for
- * the operations a {@link EventKind#KERNEL_CALL} event brackets ({@code "vmalloc"},
- * {@code "munmap"}, {@code "flush_tlb_range"}).
+ * {@link #INSTRUCTIONS} for the ISA names of maintenance and barrier instructions ({@code "TLBI
+ * VALE1IS"}, {@code "DSB ISH"}, {@code "INVLPG"}), {@link #KERNEL_OPERATIONS} for the operations a
+ * {@link EventKind#KERNEL_CALL} event brackets ({@code "vmalloc"}, {@code "munmap"}, {@code
+ * "flush_tlb_range"}).
  *
- * <p>The tables are the only state in core shared between runs: a name means the same in every
- * run, and ids are never written out, so runs stay deterministic whatever order they intern
- * names in. Each table has its own lock; looking up a name already interned allocates nothing
- * (its id is a cached small {@code Integer}), so publishing an event does not allocate.
+ * <p>The tables are the only state in core shared between runs: a name means the same in every run,
+ * and ids are never written out, so runs stay deterministic whatever order they intern names in.
+ * Each table has its own lock; looking up a name already interned allocates nothing (its id is a
+ * cached small {@code Integer}), so publishing an event does not allocate.
  */
 public final class NameTable {
   /** Maintenance and barrier instructions (payload of INVALIDATE, BARRIER events). */
   public static final NameTable INSTRUCTIONS = new NameTable();
+
   /** Kernel operations (payload of KERNEL_CALL events). */
   public static final NameTable KERNEL_OPERATIONS = new NameTable();
 

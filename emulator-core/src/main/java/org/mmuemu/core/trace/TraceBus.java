@@ -5,9 +5,9 @@ import java.util.Arrays;
 /**
  * Fans published events out to the sinks that want them.
  *
- * <p>Publishers guard with {@link #wants} so that, when no sink listens to a kind, publishing
- * costs one mask test and allocates nothing. Confined to the simulation thread; sinks are added
- * before the run starts.
+ * <p>Publishers guard with {@link #wants} so that, when no sink listens to a kind, publishing costs
+ * one mask test and allocates nothing. Confined to the simulation thread; sinks are added before
+ * the run starts.
  */
 public final class TraceBus {
   private TraceSink[] sinks = new TraceSink[0];

@@ -2,12 +2,12 @@ package org.mmuemu.core.walk;
 
 /**
  * A walk cache (arm64) or paging-structure cache (x86) for one table level of one core: it
- * remembers, for the VA bits above that level's index, which next-level table the descriptor
- * read at that level pointed to, so a walk can start below it.
+ * remembers, for the VA bits above that level's index, which next-level table the descriptor read
+ * at that level pointed to, so a walk can start below it.
  *
- * <p>Fully associative, LRU, tagged like TLB entries: by address-space id, or global for the
- * kernel half. Each entry keeps the physical memory's allocation sequence at its fill, so the
- * oracle can tell a walk that starts from a table freed since.
+ * <p>Fully associative, LRU, tagged like TLB entries: by address-space id, or global for the kernel
+ * half. Each entry keeps the physical memory's allocation sequence at its fill, so the oracle can
+ * tell a walk that starts from a table freed since.
  *
  * <p>Reference: Intel SDM Vol. 3 §4.10.3 (paging-structure caches); Arm ARM D8.14 (walk caches).
  * Confined to the simulation thread; nothing here allocates after construction.
@@ -71,7 +71,10 @@ public final class WalkCache {
     long key = va >>> coverShift;
     int victim = 0;
     for (int slot = 0; slot < valid.length; slot++) {
-      if (valid[slot] && keys[slot] == key && (globals[slot] == global) && (global || asids[slot] == asid)) {
+      if (valid[slot]
+          && keys[slot] == key
+          && (globals[slot] == global)
+          && (global || asids[slot] == asid)) {
         victim = slot;
         break;
       }
@@ -93,7 +96,8 @@ public final class WalkCache {
   }
 
   /** Removes entries covering any VA in {@code [vaStart, vaEnd)} for the given space. */
-  public int invalidateRange(long vaStart, long vaEnd, int asid, boolean allAsids, boolean includeGlobal) {
+  public int invalidateRange(
+      long vaStart, long vaEnd, int asid, boolean allAsids, boolean includeGlobal) {
     int removed = 0;
     for (int slot = 0; slot < valid.length; slot++) {
       if (!valid[slot]) {
@@ -101,7 +105,8 @@ public final class WalkCache {
       }
       long start = keys[slot] << coverShift;
       long last = start + ((1L << coverShift) - 1); // the end of the topmost region would wrap to 0
-      boolean overlaps = Long.compareUnsigned(start, vaEnd) < 0 && Long.compareUnsigned(vaStart, last) <= 0;
+      boolean overlaps =
+          Long.compareUnsigned(start, vaEnd) < 0 && Long.compareUnsigned(vaStart, last) <= 0;
       if (overlaps && (globals[slot] ? includeGlobal : (allAsids || asids[slot] == asid))) {
         valid[slot] = false;
         removed++;

@@ -5,8 +5,8 @@ import org.mmuemu.core.testkit.FakeIsa;
 
 /**
  * Runs the {@link PageTableFormatContract} against the test-only fake format, so the contract
- * itself is exercised in emulator-core and the fake ISA that core's machine tests rely on is
- * known to be a well-behaved format.
+ * itself is exercised in emulator-core and the fake ISA that core's machine tests rely on is known
+ * to be a well-behaved format.
  */
 final class FakePageTableFormatTest extends PageTableFormatContract {
   @Override

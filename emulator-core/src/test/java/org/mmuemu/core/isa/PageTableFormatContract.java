@@ -11,18 +11,23 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The contract every {@link PageTableFormat} must keep for the generic walker and the kernel to
- * work with it: descriptors round-trip through encode and decode at every level that allows
- * them, with every combination of the neutral flags; index arithmetic matches the level
- * shifts; the zero descriptor is invalid everywhere; misaligned or misplaced leaves are
- * rejected; {@code withFlags} changes nothing but the flags.
+ * work with it: descriptors round-trip through encode and decode at every level that allows them,
+ * with every combination of the neutral flags; index arithmetic matches the level shifts; the zero
+ * descriptor is invalid everywhere; misaligned or misplaced leaves are rejected; {@code withFlags}
+ * changes nothing but the flags.
  *
  * <p>Each ISA module adds a small subclass that supplies its format and its expected shape, and
  * only the tests specific to its own encoding (JCTools' contract-test pattern).
  */
 public abstract class PageTableFormatContract {
   /** The six neutral flags every format must carry: WRITE, USER, EXEC, GLOBAL, ACCESSED, DIRTY. */
-  protected static final int CORE_FLAGS = PteFlags.WRITE | PteFlags.USER | PteFlags.EXEC | PteFlags.GLOBAL
-      | PteFlags.ACCESSED | PteFlags.DIRTY;
+  protected static final int CORE_FLAGS =
+      PteFlags.WRITE
+          | PteFlags.USER
+          | PteFlags.EXEC
+          | PteFlags.GLOBAL
+          | PteFlags.ACCESSED
+          | PteFlags.DIRTY;
 
   /** The format under test. */
   protected abstract PageTableFormat format();
@@ -72,7 +77,9 @@ public abstract class PageTableFormatContract {
     PageTableFormat f = format();
     assertThat(f.levelShift(f.levels() - 1)).isEqualTo(f.pageShift());
     for (int level = 0; level < f.levels() - 1; level++) {
-      assertThat(f.levelShift(level) - f.levelShift(level + 1)).as("level %d", level).isEqualTo(f.indexBits());
+      assertThat(f.levelShift(level) - f.levelShift(level + 1))
+          .as("level %d", level)
+          .isEqualTo(f.indexBits());
     }
   }
 
@@ -90,7 +97,9 @@ public abstract class PageTableFormatContract {
       long kernelVa = va | (-1L << (f.levelShift(0) + f.indexBits())); // sign-extended upper half
       for (int level = 0; level < f.levels(); level++) {
         assertThat(f.index(va, level)).as("va 0x%x level %d", va, level).isEqualTo(indexes[level]);
-        assertThat(f.index(kernelVa, level)).as("va 0x%x level %d", kernelVa, level).isEqualTo(indexes[level]);
+        assertThat(f.index(kernelVa, level))
+            .as("va 0x%x level %d", kernelVa, level)
+            .isEqualTo(indexes[level]);
       }
     }
   }
@@ -108,7 +117,9 @@ public abstract class PageTableFormatContract {
   @Test
   void allowsLeaf_exactlyAtTheExpectedLevels() {
     for (int level = 0; level < format().levels(); level++) {
-      assertThat(format().allowsLeaf(level)).as("level %d", level).isEqualTo(expectedLeafLevels().contains(level));
+      assertThat(format().allowsLeaf(level))
+          .as("level %d", level)
+          .isEqualTo(expectedLeafLevels().contains(level));
     }
   }
 
@@ -119,7 +130,8 @@ public abstract class PageTableFormatContract {
       for (long pa : alignedPas(level)) {
         for (int flags : flagCombinations()) {
           long descriptor = f.encodeLeaf(pa, level, flags);
-          String where = String.format("level %d, pa 0x%x, flags %s", level, pa, PteFlags.describe(flags));
+          String where =
+              String.format("level %d, pa 0x%x, flags %s", level, pa, PteFlags.describe(flags));
           assertThat(f.isValid(descriptor, level)).as(where).isTrue();
           assertThat(f.isLeaf(descriptor, level)).as(where).isTrue();
           assertThat(f.outputPa(descriptor, level)).as(where).isEqualTo(pa);
@@ -156,7 +168,8 @@ public abstract class PageTableFormatContract {
       if (!expectedLeafLevels().contains(level)) {
         int l = level;
         assertThatThrownBy(() -> format().encodeLeaf(0, l, PteFlags.WRITE))
-            .as("level %d", level).isInstanceOf(IllegalArgumentException.class);
+            .as("level %d", level)
+            .isInstanceOf(IllegalArgumentException.class);
       }
     }
   }
@@ -180,7 +193,8 @@ public abstract class PageTableFormatContract {
       for (long pa : misaligned) {
         int l = level;
         assertThatThrownBy(() -> f.encodeLeaf(pa, l, PteFlags.WRITE))
-            .as("level %d, pa 0x%x", level, pa).isInstanceOf(IllegalArgumentException.class);
+            .as("level %d, pa 0x%x", level, pa)
+            .isInstanceOf(IllegalArgumentException.class);
       }
     }
   }
@@ -195,7 +209,9 @@ public abstract class PageTableFormatContract {
         long descriptor = f.encodeLeaf(pa, level, from);
         for (int to : combinations) {
           long changed = f.withFlags(descriptor, level, to);
-          String where = String.format("level %d, %s -> %s", level, PteFlags.describe(from), PteFlags.describe(to));
+          String where =
+              String.format(
+                  "level %d, %s -> %s", level, PteFlags.describe(from), PteFlags.describe(to));
           assertThat(f.outputPa(changed, level)).as(where).isEqualTo(pa);
           assertThat(f.isValid(changed, level)).as(where).isTrue();
           assertThat(f.isLeaf(changed, level)).as(where).isTrue();

@@ -8,8 +8,8 @@ import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.testkit.FakeIsa;
 
 /**
- * Runs the {@link MachineTranslationContract} on the test-only fake ISA, which has every
- * neutral operation in both local and broadcast forms: the contract's machinery is exercised in
+ * Runs the {@link MachineTranslationContract} on the test-only fake ISA, which has every neutral
+ * operation in both local and broadcast forms: the contract's machinery is exercised in
  * emulator-core itself, independent of either real ISA.
  */
 final class FakeMachineTranslationTest extends MachineTranslationContract {
@@ -42,7 +42,11 @@ final class FakeMachineTranslationTest extends MachineTranslationContract {
     List<NamedInstruction> all = new ArrayList<>();
     for (InvalidationScope scope : InvalidationScope.values()) {
       for (boolean last : scope.byVa() ? new boolean[] {false, true} : new boolean[] {false}) {
-        all.add(new NamedInstruction(scope, last, "FAKE " + scope + (last ? " LAST" : "") + (broadcast ? " BCAST" : "")));
+        all.add(
+            new NamedInstruction(
+                scope,
+                last,
+                "FAKE " + scope + (last ? " LAST" : "") + (broadcast ? " BCAST" : "")));
       }
     }
     return all;

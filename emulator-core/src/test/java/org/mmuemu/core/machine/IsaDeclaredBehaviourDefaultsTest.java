@@ -12,9 +12,9 @@ import org.mmuemu.core.testkit.SmallMachines;
 
 /**
  * The behaviours an ISA opts into (hardware accessed/dirty flags with dirty-bit caching,
- * context-register writes as maintenance) stay off for an ISA that declares nothing, as arm64
- * does: a store through a clean entry neither walks nor writes the descriptor, and a context
- * write only loads the registers.
+ * context-register writes as maintenance) stay off for an ISA that declares nothing, as arm64 does:
+ * a store through a clean entry neither walks nor writes the descriptor, and a context write only
+ * loads the registers.
  */
 final class IsaDeclaredBehaviourDefaultsTest {
   private static final long VA = 0x0000_0000_0060_0000L;
@@ -42,13 +42,15 @@ final class IsaDeclaredBehaviourDefaultsTest {
     assertThat(machine.translate(0, VA, AccessKind.WRITE)).isEqualTo(pa);
 
     assertThat(machine.stats().walks()).isEqualTo(walks);
-    assertThat(machine.memory().readDescriptor(leafTable, machine.format().index(VA, 3))).isEqualTo(before);
+    assertThat(machine.memory().readDescriptor(leafTable, machine.format().index(VA, 3)))
+        .isEqualTo(before);
   }
 
   @Test
   void contextWrite_loadsTheRegistersOnly() {
     long pa = machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
-    tables.map(root, VA, pa, 3, PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED | PteFlags.DIRTY);
+    tables.map(
+        root, VA, pa, 3, PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED | PteFlags.DIRTY);
     machine.translate(0, VA, AccessKind.READ);
     long now = machine.now(0);
     long walks = machine.stats().walks();

@@ -25,21 +25,25 @@ import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.testkit.SmallMachines;
 
 /**
- * The ISA-neutral hooks the arm64 fidelity work added to the machine, exercised on the fake
- * ISA so that they hold for any ISA: the table-update checker sees every descriptor write,
- * invalidation and barrier in order; range invalidation exists only where the ISA names it;
- * a fetch needs execute permission; hardware dirty marking happens only for formats that ask
- * for it; contiguous leaves fill one larger TLB entry; broadcasts share the interconnect at
- * the ISA's interval, and land on every other core at their completion (an IPI handler's flush
- * at the delivery time), while the issuer's own TLBs change at once.
+ * The ISA-neutral hooks the arm64 fidelity work added to the machine, exercised on the fake ISA so
+ * that they hold for any ISA: the table-update checker sees every descriptor write, invalidation
+ * and barrier in order; range invalidation exists only where the ISA names it; a fetch needs
+ * execute permission; hardware dirty marking happens only for formats that ask for it; contiguous
+ * leaves fill one larger TLB entry; broadcasts share the interconnect at the ISA's interval, and
+ * land on every other core at their completion (an IPI handler's flush at the delivery time), while
+ * the issuer's own TLBs change at once.
  */
 final class MachineIsaHooksTest {
   private static final long VA = 0x0000_0000_4000_0000L;
   private static final int RW = PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED;
 
   /** The fake ISA with chosen hooks switched on. */
-  private record HookedIsa(FakeIsa base, PageTableFormat format, MaintenanceInstructions maintenance,
-      List<String> events) implements Isa {
+  private record HookedIsa(
+      FakeIsa base,
+      PageTableFormat format,
+      MaintenanceInstructions maintenance,
+      List<String> events)
+      implements Isa {
     @Override
     public String id() {
       return base.id();
@@ -61,11 +65,14 @@ final class MachineIsaHooksTest {
     }
 
     @Override
-    public TableUpdateChecker newTableUpdateChecker(PhysicalMemory memory, Oracle oracle, int cores) {
+    public TableUpdateChecker newTableUpdateChecker(
+        PhysicalMemory memory, Oracle oracle, int cores) {
       return new TableUpdateChecker() {
         @Override
-        public void descriptorWritten(int core, long cycle, long tablePfn, int index, long previous, long next) {
-          events.add("write " + index + " " + Long.toHexString(previous) + "->" + Long.toHexString(next));
+        public void descriptorWritten(
+            int core, long cycle, long tablePfn, int index, long previous, long next) {
+          events.add(
+              "write " + index + " " + Long.toHexString(previous) + "->" + Long.toHexString(next));
         }
 
         @Override
@@ -81,21 +88,66 @@ final class MachineIsaHooksTest {
     }
   }
 
-  /** The fake format, with hardware dirty marking and 16-entry contiguous runs (flag CONTIGUOUS). */
+  /**
+   * The fake format, with hardware dirty marking and 16-entry contiguous runs (flag CONTIGUOUS).
+   */
   private static final class HookedFormat implements PageTableFormat {
     private final PageTableFormat base = new FakeIsa().pageTableFormat();
 
-    @Override public int levels() { return base.levels(); }
-    @Override public int pageShift() { return base.pageShift(); }
-    @Override public int indexBits() { return base.indexBits(); }
-    @Override public boolean isValid(long d, int level) { return base.isValid(d, level); }
-    @Override public boolean isLeaf(long d, int level) { return base.isLeaf(d, level); }
-    @Override public boolean allowsLeaf(int level) { return base.allowsLeaf(level); }
-    @Override public long outputPa(long d, int level) { return base.outputPa(d, level); }
-    @Override public int flags(long d, int level) { return base.flags(d, level); }
-    @Override public long encodeTable(long pa, int level) { return base.encodeTable(pa, level); }
-    @Override public long encodeLeaf(long pa, int level, int flags) { return base.encodeLeaf(pa, level, flags); }
-    @Override public long withFlags(long d, int level, int flags) { return base.withFlags(d, level, flags); }
+    @Override
+    public int levels() {
+      return base.levels();
+    }
+
+    @Override
+    public int pageShift() {
+      return base.pageShift();
+    }
+
+    @Override
+    public int indexBits() {
+      return base.indexBits();
+    }
+
+    @Override
+    public boolean isValid(long d, int level) {
+      return base.isValid(d, level);
+    }
+
+    @Override
+    public boolean isLeaf(long d, int level) {
+      return base.isLeaf(d, level);
+    }
+
+    @Override
+    public boolean allowsLeaf(int level) {
+      return base.allowsLeaf(level);
+    }
+
+    @Override
+    public long outputPa(long d, int level) {
+      return base.outputPa(d, level);
+    }
+
+    @Override
+    public int flags(long d, int level) {
+      return base.flags(d, level);
+    }
+
+    @Override
+    public long encodeTable(long pa, int level) {
+      return base.encodeTable(pa, level);
+    }
+
+    @Override
+    public long encodeLeaf(long pa, int level, int flags) {
+      return base.encodeLeaf(pa, level, flags);
+    }
+
+    @Override
+    public long withFlags(long d, int level, int flags) {
+      return base.withFlags(d, level, flags);
+    }
 
     @Override
     public boolean setsDirtyInHardware() {
@@ -108,7 +160,8 @@ final class MachineIsaHooksTest {
     }
   }
 
-  private static MaintenanceInstructions maintenanceWithInterval(long intervalCycles, long completionCycles) {
+  private static MaintenanceInstructions maintenanceWithInterval(
+      long intervalCycles, long completionCycles) {
     MaintenanceInstructions base = new FakeIsa().maintenance();
     return new MaintenanceInstructions() {
       @Override
@@ -144,7 +197,12 @@ final class MachineIsaHooksTest {
   }
 
   private static Machine hooked(List<String> events, long intervalCycles) {
-    Isa isa = new HookedIsa(new FakeIsa(), new HookedFormat(), maintenanceWithInterval(intervalCycles, 500), events);
+    Isa isa =
+        new HookedIsa(
+            new FakeIsa(),
+            new HookedFormat(),
+            maintenanceWithInterval(intervalCycles, 500),
+            events);
     Machine machine = new Machine(MachineSpecBuilder.forIsa(FakeIsa.ID).build(), isa, 1);
     machine.actOn(0);
     return machine;
@@ -160,12 +218,18 @@ final class MachineIsaHooksTest {
     events.clear();
 
     tables.clear(root, VA, 3);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(events).hasSize(3);
     assertThat(events.get(0)).startsWith("write 0 ").endsWith("->0");
-    assertThat(events.subList(1, 3)).containsExactly("invalidate VA broadcast", "barrier BROADCAST_COMPLETE");
+    assertThat(events.subList(1, 3))
+        .containsExactly("invalidate VA broadcast", "barrier BROADCAST_COMPLETE");
   }
 
   @Test
@@ -180,8 +244,14 @@ final class MachineIsaHooksTest {
     machine.translate(0, VA, AccessKind.WRITE);
 
     long leafTable = tables.tableAt(root, VA, 3, false);
-    assertThat(machine.format().flags(machine.memory().readDescriptor(leafTable, machine.format().index(VA, 3)), 3)
-        & PteFlags.DIRTY).isEqualTo(PteFlags.DIRTY);
+    assertThat(
+            machine
+                    .format()
+                    .flags(
+                        machine.memory().readDescriptor(leafTable, machine.format().index(VA, 3)),
+                        3)
+                & PteFlags.DIRTY)
+        .isEqualTo(PteFlags.DIRTY);
     assertThat(machine.stats().hardwareDirtyUpdates()).isEqualTo(1);
   }
 
@@ -192,13 +262,16 @@ final class MachineIsaHooksTest {
     long root = tables.newRootOnAllCores(1);
     long pa = machine.memory().allocateContiguous(16, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
     for (int i = 0; i < 16; i++) {
-      tables.map(root, VA + i * 0x1000L, pa + i * 0x1000L, 3, RW | PteFlags.DIRTY | PteFlags.CONTIGUOUS);
+      tables.map(
+          root, VA + i * 0x1000L, pa + i * 0x1000L, 3, RW | PteFlags.DIRTY | PteFlags.CONTIGUOUS);
     }
 
     assertThat(machine.translate(0, VA + 0x3008, AccessKind.READ)).isEqualTo(pa + 0x3008);
 
     // The standard levels list 4 KiB and 2 MiB only: each holds the 4 KiB piece of the 64 KiB run.
-    assertThat(machine.core(0).tlb("l2").pageShiftOf(machine.core(0).tlb("l2").probe(VA + 0x3000, 1))).isEqualTo(12);
+    assertThat(
+            machine.core(0).tlb("l2").pageShiftOf(machine.core(0).tlb("l2").probe(VA + 0x3000, 1)))
+        .isEqualTo(12);
     assertThat(machine.translate(0, VA + 0xF000, AccessKind.READ)).isEqualTo(pa + 0xF000);
     assertThat(machine.oracle().total()).isZero();
   }
@@ -206,19 +279,32 @@ final class MachineIsaHooksTest {
   @Test
   void broadcastInterval_delaysALaterBroadcastsCompletion() {
     Machine machine = hooked(new ArrayList<>(), 300);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
-    machine.invalidate(1, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
+    machine.invalidate(
+        1,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
 
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(500);
     assertThat(machine.barrier(1, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(800);
   }
 
-  /** Maps VA on both cores of a hooked machine (completion 500 cycles) and fills both cores' TLBs. */
+  /**
+   * Maps VA on both cores of a hooked machine (completion 500 cycles) and fills both cores' TLBs.
+   */
   private static Machine mappedOnBothCores() {
     Machine machine = hooked(new ArrayList<>(), 0);
     PageTableWriter tables = new PageTableWriter(machine);
     long root = tables.newRootOnAllCores(1);
-    tables.map(root, VA, machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT, 3, RW);
+    tables.map(
+        root, VA, machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT, 3, RW);
     machine.translate(0, VA, AccessKind.READ);
     machine.translate(1, VA, AccessKind.READ);
     return machine;
@@ -252,19 +338,25 @@ final class MachineIsaHooksTest {
   void completionBarrier_waitsForTheArrival_andAnObserverAtThatTimeSeesTheEntryGone() {
     Machine machine = mappedOnBothCores();
     machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA), VA, VA + 0x1000, 1);
-    assertThat(machine.core(1).tlb("l1d").probe(VA, 1)).as("seen from before the completion").isNotNegative();
+    assertThat(machine.core(1).tlb("l1d").probe(VA, 1))
+        .as("seen from before the completion")
+        .isNotNegative();
 
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(machine.now(1)).as("core 1 itself is still behind").isLessThan(machine.now(0));
-    assertThat(machine.core(1).tlb("l1d").probe(VA, 1)).as("seen from the acting core after DSB").isNegative();
+    assertThat(machine.core(1).tlb("l1d").probe(VA, 1))
+        .as("seen from the acting core after DSB")
+        .isNegative();
   }
 
   @Test
   void ipiHandlersFlush_landsAtTheDeliveryTime_onATargetStillBeforeIt() {
     Machine machine = mappedOnBothCores();
-    IpiHandler flush = (target, initiator) ->
-        machine.invalidate(target, Invalidation.local(InvalidationScope.VA), VA, VA + 0x1000, 1);
+    IpiHandler flush =
+        (target, initiator) ->
+            machine.invalidate(
+                target, Invalidation.local(InvalidationScope.VA), VA, VA + 0x1000, 1);
     InterruptCosts costs = machine.isa().interrupts();
     long delivery = machine.now(0) + costs.sendCycles() + costs.deliveryCycles();
     assertThat(machine.now(1)).isLessThan(delivery);
@@ -273,23 +365,31 @@ final class MachineIsaHooksTest {
 
     long hits = l1dHits(machine, 1);
     machine.translate(1, VA, AccessKind.READ);
-    assertThat(l1dHits(machine, 1)).as("before the delivery the target still hits").isEqualTo(hits + 1);
+    assertThat(l1dHits(machine, 1))
+        .as("before the delivery the target still hits")
+        .isEqualTo(hits + 1);
     machine.clocks().waitUntil(1, delivery + costs.handlerEntryCycles());
     long walks = machine.stats().walks();
     machine.translate(1, VA, AccessKind.READ);
     assertThat(machine.stats().walks()).isEqualTo(walks + 1);
-    assertThat(machine.lastIpiAcknowledgedCycle()).isGreaterThanOrEqualTo(delivery + costs.handlerEntryCycles());
+    assertThat(machine.lastIpiAcknowledgedCycle())
+        .isGreaterThanOrEqualTo(delivery + costs.handlerEntryCycles());
   }
 
   @Test
   void run_deliversWhatIsStillPending_toCoresThatNeverRanAgain() {
     Machine machine = mappedOnBothCores();
     boolean[] issued = {false};
-    machine.run(new org.mmuemu.core.time.CoreProgram[] {core -> {
-      machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL), 0, 0, 1);
-      issued[0] = true;
-      return false;
-    }, null}, () -> false);
+    machine.run(
+        new org.mmuemu.core.time.CoreProgram[] {
+          core -> {
+            machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL), 0, 0, 1);
+            issued[0] = true;
+            return false;
+          },
+          null
+        },
+        () -> false);
 
     assertThat(issued[0]).isTrue();
     assertThat(machine.pendingInvalidations(1)).isZero();
@@ -300,9 +400,18 @@ final class MachineIsaHooksTest {
   void rangeInvalidation_onAnIsaWithoutRangeForms_isRefused() {
     Machine machine = SmallMachines.standardFake();
 
-    assertThatThrownBy(() -> machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
-        VA, VA + 0x2000, 1))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("fake has no broadcast va last-level range");
+    assertThatThrownBy(
+            () ->
+                machine.invalidate(
+                    0,
+                    Invalidation.broadcast(InvalidationScope.VA)
+                        .withLastLevelOnly(true)
+                        .withRange(true),
+                    VA,
+                    VA + 0x2000,
+                    1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("fake has no broadcast va last-level range");
   }
 
   @Test

@@ -26,18 +26,18 @@ import org.mmuemu.core.tlb.SetAssociativeTlb;
 
 /**
  * What every ISA must give the machine: translations through its own descriptors at every leaf
- * size, TLB entries tagged by its address-space id unless global, invalidations that remove
- * exactly their scope's entries under the ISA's own instruction names and costs, and an oracle
- * that catches a stale entry whatever the ISA.
+ * size, TLB entries tagged by its address-space id unless global, invalidations that remove exactly
+ * their scope's entries under the ISA's own instruction names and costs, and an oracle that catches
+ * a stale entry whatever the ISA.
  *
- * <p>Each test builds the {@link SmallMachines#standard standard} two-core machine (64 MiB,
- * {@code l1i}/{@code l1d}/{@code l2}, walk caches at levels 0-2) from the subclass's provider
- * and ISA section, writes descriptors with {@link PageTableWriter}, and loads one root as both
- * the user and the kernel root, so user VAs work the same on every ISA.
+ * <p>Each test builds the {@link SmallMachines#standard standard} two-core machine (64 MiB, {@code
+ * l1i}/{@code l1d}/{@code l2}, walk caches at levels 0-2) from the subclass's provider and ISA
+ * section, writes descriptors with {@link PageTableWriter}, and loads one root as both the user and
+ * the kernel root, so user VAs work the same on every ISA.
  *
  * <p>Subclasses (one per ISA module) supply the provider, the config section, and the ISA's
- * instruction names and issue costs as literal tables, so that a renamed or re-costed
- * instruction fails here.
+ * instruction names and issue costs as literal tables, so that a renamed or re-costed instruction
+ * fails here.
  */
 public abstract class MachineTranslationContract {
   /** One maintenance instruction as the ISA names it for a neutral operation. */
@@ -45,12 +45,15 @@ public abstract class MachineTranslationContract {
 
   protected static final int ASID = 1;
   protected static final int OTHER_ASID = 2;
+
   /** Far enough past an issue for every built-in ISA's broadcast to have arrived everywhere. */
   private static final long ARRIVAL_HORIZON_CYCLES = 1_000_000;
+
   protected static final long VA_A = 0x0000_0000_0060_0000L;
   protected static final long VA_B = VA_A + 0x1000;
   protected static final long VA_G = VA_A + 0x2000;
-  protected static final int USER_RW = PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED | PteFlags.DIRTY;
+  protected static final int USER_RW =
+      PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED | PteFlags.DIRTY;
 
   protected Machine machine;
   protected PageTableFormat format;
@@ -76,13 +79,19 @@ public abstract class MachineTranslationContract {
   /** The issue cost {@link #isaConfig()} sets for the operation. */
   protected abstract long expectedIssueCycles(InvalidationScope scope, boolean broadcast);
 
-  /** Whether the ISA has last-level-only invalidations that keep the walk caches (arm64 {@code VALE1}). */
+  /**
+   * Whether the ISA has last-level-only invalidations that keep the walk caches (arm64 {@code
+   * VALE1}).
+   */
   protected abstract boolean hasLastLevelOnlyInvalidation();
 
   @BeforeEach
   void buildMachine() {
-    machine = SmallMachines.build(provider(),
-        MachineSpecBuilder.forIsa(provider().id()).isaValues(isaConfig()).build(), 1);
+    machine =
+        SmallMachines.build(
+            provider(),
+            MachineSpecBuilder.forIsa(provider().id()).isaValues(isaConfig()).build(),
+            1);
     machine.actOn(0);
     format = machine.format();
     tables = new PageTableWriter(machine);
@@ -135,8 +144,8 @@ public abstract class MachineTranslationContract {
   }
 
   /**
-   * Fills, on {@code core}: A = (VA_A, ASID), B = (VA_B, ASID), G = (VA_G, global) and
-   * A' = (VA_A, OTHER_ASID). Pages are mapped once, on the first call.
+   * Fills, on {@code core}: A = (VA_A, ASID), B = (VA_B, ASID), G = (VA_G, global) and A' = (VA_A,
+   * OTHER_ASID). Pages are mapped once, on the first call.
    */
   protected void fillScopeEntries(int core) {
     if (!scopePagesMapped) {
@@ -154,17 +163,22 @@ public abstract class MachineTranslationContract {
     switchAsid(core, ASID);
   }
 
-  /** The entries of {@link #fillScopeEntries} still held by {@code core}, as letters A, B, G, a (for A'). */
+  /**
+   * The entries of {@link #fillScopeEntries} still held by {@code core}, as letters A, B, G, a (for
+   * A').
+   */
   protected String survivors(int core) {
-    return (holdsTagged(core, VA_A, ASID) ? "A" : "") + (holdsTagged(core, VA_B, ASID) ? "B" : "")
-        + (holdsGlobal(core, VA_G) ? "G" : "") + (holdsTagged(core, VA_A, OTHER_ASID) ? "a" : "");
+    return (holdsTagged(core, VA_A, ASID) ? "A" : "")
+        + (holdsTagged(core, VA_B, ASID) ? "B" : "")
+        + (holdsGlobal(core, VA_G) ? "G" : "")
+        + (holdsTagged(core, VA_A, OTHER_ASID) ? "a" : "");
   }
 
   /** What a neutral scope must leave of A, B, G and A' when aimed at VA_A in ASID. */
   /**
-   * Which of the entries A, B (ASID, VA_A and VA_B), G (global) and a (other ASID) survive a
-   * local invalidation of VA_A by {@code scope}. An ISA without an exact form for a scope
-   * overrides this with what its instruction really removes.
+   * Which of the entries A, B (ASID, VA_A and VA_B), G (global) and a (other ASID) survive a local
+   * invalidation of VA_A by {@code scope}. An ISA without an exact form for a scope overrides this
+   * with what its instruction really removes.
    */
   protected String expectedSurvivors(InvalidationScope scope) {
     return switch (scope) {
@@ -202,8 +216,11 @@ public abstract class MachineTranslationContract {
       long pa;
       long offset;
       if (size <= SmallMachines.MEMORY_BYTES / 4) {
-        pa = machine.memory().allocateContiguous((int) (size >>> PhysicalMemory.FRAME_SHIFT), FrameKind.DATA)
-            << PhysicalMemory.FRAME_SHIFT;
+        pa =
+            machine
+                    .memory()
+                    .allocateContiguous((int) (size >>> PhysicalMemory.FRAME_SHIFT), FrameKind.DATA)
+                << PhysicalMemory.FRAME_SHIFT;
         offset = size - 8;
       } else {
         // A block larger than memory maps from PA 0 over all of it: aim at an allocated frame.
@@ -221,7 +238,8 @@ public abstract class MachineTranslationContract {
       int l2 = tlb(0, "l2").probe(va + offset, ASID);
       assertThat(tlb(0, "l2").pageShiftOf(l2)).as(where).isEqualTo(format.levelShift(level));
       int l1 = tlb(0, "l1d").probe(va + offset, ASID);
-      assertThat(tlb(0, "l1d").pageShiftOf(l1)).as(where + ", splintered to l1d's 2 MiB at most")
+      assertThat(tlb(0, "l1d").pageShiftOf(l1))
+          .as(where + ", splintered to l1d's 2 MiB at most")
           .isEqualTo(Math.min(format.levelShift(level), 21));
       long walks = machine.stats().walks();
       assertThat(translate(0, va + offset)).as(where).isEqualTo(pa + offset);
@@ -297,7 +315,9 @@ public abstract class MachineTranslationContract {
   }
 
   @ParameterizedTest
-  @EnumSource(value = InvalidationScope.class, names = {"VA", "VA_ALL_ASIDS"})
+  @EnumSource(
+      value = InvalidationScope.class,
+      names = {"VA", "VA_ALL_ASIDS"})
   void invalidateByVa_ofAGlobalPage_removesTheGlobalEntryOnly(InvalidationScope scope) {
     fillScopeEntries(0);
 
@@ -319,11 +339,21 @@ public abstract class MachineTranslationContract {
   void invalidateLocal_countsTheIsasInstructionNames() {
     Map<String, Long> expected = new TreeMap<>();
     for (NamedInstruction instruction : localInstructions()) {
-      assertThat(machine.isa().maintenance()
-          .name(Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()), true))
+      assertThat(
+              machine
+                  .isa()
+                  .maintenance()
+                  .name(
+                      Invalidation.local(instruction.scope())
+                          .withLastLevelOnly(instruction.lastLevelOnly()),
+                      true))
           .isEqualTo(instruction.name());
-      machine.invalidate(0, Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
-          VA_A, VA_A + 0x1000, ASID);
+      machine.invalidate(
+          0,
+          Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
+          VA_A,
+          VA_A + 0x1000,
+          ASID);
       expected.merge(instruction.name(), 1L, Long::sum);
     }
 
@@ -334,9 +364,14 @@ public abstract class MachineTranslationContract {
   void invalidateLocal_chargesTheConfiguredIssueCyclesToTheIssuingCoreOnly() {
     for (NamedInstruction instruction : localInstructions()) {
       long before = machine.now(0);
-      machine.invalidate(0, Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
-          VA_A, VA_A + 0x1000, ASID);
-      assertThat(machine.now(0) - before).as(instruction.name())
+      machine.invalidate(
+          0,
+          Invalidation.local(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
+          VA_A,
+          VA_A + 0x1000,
+          ASID);
+      assertThat(machine.now(0) - before)
+          .as(instruction.name())
           .isEqualTo(expectedIssueCycles(instruction.scope(), false));
     }
     assertThat(machine.now(1)).isZero();
@@ -346,8 +381,10 @@ public abstract class MachineTranslationContract {
   void invalidateBroadcast_reachesEveryCore_underTheBroadcastNames() {
     if (broadcastInstructions().isEmpty()) {
       assertThat(machine.isa().maintenance().hasBroadcast()).isFalse();
-      assertThatThrownBy(() -> machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA),
-          VA_A, VA_A + 0x1000, ASID))
+      assertThatThrownBy(
+              () ->
+                  machine.invalidate(
+                      0, Invalidation.broadcast(InvalidationScope.VA), VA_A, VA_A + 0x1000, ASID))
           .isInstanceOf(IllegalStateException.class);
       assertThat(machine.stats().instructionCounts()).isEmpty();
       return;
@@ -360,19 +397,35 @@ public abstract class MachineTranslationContract {
       long issuer = machine.now(0);
       long other = machine.now(1);
 
-      machine.invalidate(0, Invalidation.broadcast(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()),
-          VA_A, VA_A + 0x1000, ASID);
+      machine.invalidate(
+          0,
+          Invalidation.broadcast(instruction.scope())
+              .withLastLevelOnly(instruction.lastLevelOnly()),
+          VA_A,
+          VA_A + 0x1000,
+          ASID);
       expected.merge(instruction.name(), 1L, Long::sum);
 
-      assertThat(survivors(0)).as(instruction.name()).isEqualTo(expectedSurvivors(instruction.scope()));
-      assertThat(machine.now(0) - issuer).as(instruction.name())
+      assertThat(survivors(0))
+          .as(instruction.name())
+          .isEqualTo(expectedSurvivors(instruction.scope()));
+      assertThat(machine.now(0) - issuer)
+          .as(instruction.name())
           .isEqualTo(expectedIssueCycles(instruction.scope(), true));
       assertThat(machine.now(1)).as(instruction.name()).isEqualTo(other);
       // core 1's entries go when its clock reaches the broadcast's arrival (its completion)
       machine.clocks().waitUntil(1, machine.now(0) + ARRIVAL_HORIZON_CYCLES);
-      assertThat(survivors(1)).as(instruction.name()).isEqualTo(expectedSurvivors(instruction.scope()));
-      assertThat(machine.isa().maintenance()
-          .name(Invalidation.broadcast(instruction.scope()).withLastLevelOnly(instruction.lastLevelOnly()), true))
+      assertThat(survivors(1))
+          .as(instruction.name())
+          .isEqualTo(expectedSurvivors(instruction.scope()));
+      assertThat(
+              machine
+                  .isa()
+                  .maintenance()
+                  .name(
+                      Invalidation.broadcast(instruction.scope())
+                          .withLastLevelOnly(instruction.lastLevelOnly()),
+                      true))
           .isEqualTo(instruction.name());
     }
     assertThat(machine.stats().instructionCounts()).isEqualTo(expected);
@@ -395,13 +448,21 @@ public abstract class MachineTranslationContract {
     mapPage(VA_A, USER_RW);
     translate(0, VA_A);
 
-    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA_A, VA_A + 0x1000, ASID);
+    machine.invalidate(
+        0,
+        Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true),
+        VA_A,
+        VA_A + 0x1000,
+        ASID);
     long refs = machine.stats().walkMemoryRefs();
     translate(0, VA_A);
 
     assertThat(machine.stats().walkMemoryRefs() - refs)
-        .as(hasLastLevelOnlyInvalidation() ? "walk starts below the cached level-%d table"
-            : "no last-level-only form: the paging-structure caches are dropped as well", format.levels() - 2)
+        .as(
+            hasLastLevelOnlyInvalidation()
+                ? "walk starts below the cached level-%d table"
+                : "no last-level-only form: the paging-structure caches are dropped as well",
+            format.levels() - 2)
         .isEqualTo(hasLastLevelOnlyInvalidation() ? 1 : format.levels());
   }
 
@@ -420,7 +481,8 @@ public abstract class MachineTranslationContract {
 
     assertThat(machine.oracle().count(ViolationKind.STALE_TLB_USE)).isEqualTo(1);
     assertThat(machine.oracle().total()).isEqualTo(1);
-    assertThat(machine.oracle().recorded().get(0).pa()).isEqualTo("0x" + Long.toHexString(pa + 0x40));
+    assertThat(machine.oracle().recorded().get(0).pa())
+        .isEqualTo("0x" + Long.toHexString(pa + 0x40));
   }
 
   @Test
@@ -428,7 +490,12 @@ public abstract class MachineTranslationContract {
     long pa = mapPage(VA_A, USER_RW);
     translate(0, VA_A);
     tables.clear(root, VA_A, format.levels() - 1);
-    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA_A, VA_A + 0x1000, ASID);
+    machine.invalidate(
+        0,
+        Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true),
+        VA_A,
+        VA_A + 0x1000,
+        ASID);
     machine.memory().free(pa >>> PhysicalMemory.FRAME_SHIFT);
     machine.memory().allocate(FrameKind.DATA);
 

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The oracle's stale-translation check is only as good as the frame stamps: they must grow with
- * every allocation, survive until the next one, and never be shared by two allocations. These
- * tests hold the allocator to that, and to the LIFO reuse that makes stale translations meet a
+ * every allocation, survive until the next one, and never be shared by two allocations. These tests
+ * hold the allocator to that, and to the LIFO reuse that makes stale translations meet a
  * re-allocated frame quickly.
  */
 final class PhysicalMemoryTest {
@@ -109,7 +109,8 @@ final class PhysicalMemoryTest {
     long pfn = memory.allocate(FrameKind.DATA);
     memory.free(pfn);
 
-    assertThatThrownBy(() -> memory.free(pfn)).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> memory.free(pfn))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("freed twice");
     assertThat(memory.framesInUse()).isZero();
   }
@@ -134,7 +135,8 @@ final class PhysicalMemoryTest {
   void allocateFree_isRejected() {
     PhysicalMemory memory = new PhysicalMemory(16 * FRAME);
 
-    assertThatThrownBy(() -> memory.allocate(FrameKind.FREE)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> memory.allocate(FrameKind.FREE))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -247,35 +249,39 @@ final class PhysicalMemoryTest {
     PhysicalMemory memory = new PhysicalMemory(16 * FRAME);
     long data = memory.allocate(FrameKind.DATA);
 
-    assertThatThrownBy(() -> memory.writeDescriptor(data, 0, 1L)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> memory.writeDescriptor(data, 0, 1L))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void listener_hearsEveryAllocationAndFreeInOrder() {
     PhysicalMemory memory = new PhysicalMemory(16 * FRAME);
     List<String> events = new ArrayList<>();
-    memory.setListener(new FrameListener() {
-      @Override
-      public void frameAllocated(long pfn, FrameKind kind, long allocationStamp) {
-        events.add("alloc " + pfn + " " + kind + " " + allocationStamp);
-      }
+    memory.setListener(
+        new FrameListener() {
+          @Override
+          public void frameAllocated(long pfn, FrameKind kind, long allocationStamp) {
+            events.add("alloc " + pfn + " " + kind + " " + allocationStamp);
+          }
 
-      @Override
-      public void frameFreed(long pfn, FrameKind previousKind) {
-        events.add("free " + pfn + " " + previousKind);
-      }
-    });
+          @Override
+          public void frameFreed(long pfn, FrameKind previousKind) {
+            events.add("free " + pfn + " " + previousKind);
+          }
+        });
 
     long a = memory.allocate(FrameKind.PAGE_TABLE);
     memory.free(a);
     memory.allocate(FrameKind.DATA);
 
-    assertThat(events).containsExactly("alloc 1 PAGE_TABLE 1", "free 1 PAGE_TABLE", "alloc 1 DATA 2");
+    assertThat(events)
+        .containsExactly("alloc 1 PAGE_TABLE 1", "free 1 PAGE_TABLE", "alloc 1 DATA 2");
   }
 
   @Test
   void sizeNotAMultipleOfAFrame_isRejected() {
-    assertThatThrownBy(() -> new PhysicalMemory(FRAME + 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new PhysicalMemory(FRAME + 1))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new PhysicalMemory(0)).isInstanceOf(IllegalArgumentException.class);
   }
 

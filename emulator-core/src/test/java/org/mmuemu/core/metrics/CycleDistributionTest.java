@@ -17,8 +17,8 @@ final class CycleDistributionTest {
     distribution.record(10);
     distribution.record(30);
     distribution.record(1000);
-    assertThat(distribution.cdf(10)).containsExactly(new CdfPoint(10, 0.5), new CdfPoint(30, 0.75),
-        new CdfPoint(1000, 1.0));
+    assertThat(distribution.cdf(10))
+        .containsExactly(new CdfPoint(10, 0.5), new CdfPoint(30, 0.75), new CdfPoint(1000, 1.0));
   }
 
   @Test

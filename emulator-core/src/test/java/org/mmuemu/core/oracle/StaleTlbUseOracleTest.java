@@ -22,19 +22,20 @@ import org.mmuemu.core.trace.TraceSink;
  * The acceptance criterion for the oracle: it fires on a deliberately stale TLB entry and stays
  * silent otherwise.
  *
- * <p>Each test plays the classic sequence by hand on the standard two-core fake-ISA machine:
- * map a page by writing descriptors, access it (the TLBs fill), unmap it, free the frame and
- * perhaps hand it to a new owner, then access the old VA again. Without the invalidation
- * between unmap and free, the second access hits the stale entry and must produce exactly one
- * {@link ViolationKind#STALE_TLB_USE} that tells the whole story; with it, the access walks
- * again and nothing is reported.
+ * <p>Each test plays the classic sequence by hand on the standard two-core fake-ISA machine: map a
+ * page by writing descriptors, access it (the TLBs fill), unmap it, free the frame and perhaps hand
+ * it to a new owner, then access the old VA again. Without the invalidation between unmap and free,
+ * the second access hits the stale entry and must produce exactly one {@link
+ * ViolationKind#STALE_TLB_USE} that tells the whole story; with it, the access walks again and
+ * nothing is reported.
  */
 final class StaleTlbUseOracleTest {
   private static final int CORE = 0;
   private static final int ASID = 3;
   private static final long VA = 0x0000_0000_4000_5000L;
   private static final long OFFSET = 0x2a8;
-  private static final int FLAGS = PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED | PteFlags.DIRTY;
+  private static final int FLAGS =
+      PteFlags.WRITE | PteFlags.USER | PteFlags.ACCESSED | PteFlags.DIRTY;
 
   private Machine machine;
   private PageTableWriter tables;
@@ -46,17 +47,20 @@ final class StaleTlbUseOracleTest {
   void mapAndAccess() {
     machine = SmallMachines.standardFake();
     machine.actOn(CORE);
-    machine.traceBus().addSink(new TraceSink() {
-      @Override
-      public long kindMask() {
-        return EventKind.VIOLATION.bit();
-      }
+    machine
+        .traceBus()
+        .addSink(
+            new TraceSink() {
+              @Override
+              public long kindMask() {
+                return EventKind.VIOLATION.bit();
+              }
 
-      @Override
-      public void onEvent(EventKind kind, int core, long cycle, long a, long b, long c) {
-        violationEvents.add(c);
-      }
-    });
+              @Override
+              public void onEvent(EventKind kind, int core, long cycle, long a, long b, long c) {
+                violationEvents.add(c);
+              }
+            });
     tables = new PageTableWriter(machine);
     root = tables.newRootOnAllCores(ASID);
     frame = machine.memory().allocate(FrameKind.DATA);
@@ -94,7 +98,9 @@ final class StaleTlbUseOracleTest {
     Violation v = machine.oracle().recorded().get(0);
     assertThat(v.kind()).isEqualTo("STALE_TLB_USE");
     assertThat(v.core()).isEqualTo(CORE);
-    assertThat(v.cycle()).as("l1d's lookup has been paid").isEqualTo(cycleBefore + SmallMachines.L1_HIT_CYCLES);
+    assertThat(v.cycle())
+        .as("l1d's lookup has been paid")
+        .isEqualTo(cycleBefore + SmallMachines.L1_HIT_CYCLES);
     assertThat(v.va()).isEqualTo("0x" + Long.toHexString(VA + OFFSET));
     assertThat(v.pa()).isEqualTo("0x" + Long.toHexString(expectedPa()));
     assertThat(v.detail()).contains("l1d").contains("allocated again");
@@ -102,8 +108,8 @@ final class StaleTlbUseOracleTest {
     assertThat(v.history()).anyMatch(line -> line.contains("freed"));
     assertThat(v.history()).anyMatch(line -> line.contains("tlb filled"));
     assertThat(v.history()).anyMatch(line -> line.contains("unmapped"));
-    assertThat(historyOrder(v.history())).containsSubsequence("allocated", "mapped", "tlb filled", "unmapped",
-        "freed", "allocated");
+    assertThat(historyOrder(v.history()))
+        .containsSubsequence("allocated", "mapped", "tlb filled", "unmapped", "freed", "allocated");
     assertThat(violationEvents).containsExactly((long) ViolationKind.STALE_TLB_USE.ordinal());
   }
 
@@ -149,7 +155,12 @@ final class StaleTlbUseOracleTest {
   @Test
   void invalidationBeforeTheFree_walksAgainAndReportsNothing() {
     unmap();
-    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 4096, ASID);
+    machine.invalidate(
+        CORE,
+        Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 4096,
+        ASID);
     machine.memory().free(frame);
     assertThat(machine.memory().allocate(FrameKind.PAGE_TABLE)).isEqualTo(frame);
     long walksBefore = machine.stats().walks();
@@ -166,7 +177,12 @@ final class StaleTlbUseOracleTest {
   @Test
   void invalidationThenRemapToANewFrame_translatesToTheNewFrameSilently() {
     unmap();
-    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 4096, ASID);
+    machine.invalidate(
+        CORE,
+        Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 4096,
+        ASID);
     machine.memory().free(frame);
     long newFrame = machine.memory().allocate(FrameKind.DATA);
     tables.map(root, VA, newFrame << PhysicalMemory.FRAME_SHIFT, 3, FLAGS);
@@ -195,7 +211,8 @@ final class StaleTlbUseOracleTest {
   void staleEntryOnAnotherCore_isReportedForThatCore() {
     machine.access(1, VA + OFFSET, 8, AccessKind.READ); // core 1 fills its own TLBs
     unmap();
-    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), VA, VA + 4096, ASID); // core 0 only
+    machine.invalidate(
+        CORE, Invalidation.local(InvalidationScope.VA), VA, VA + 4096, ASID); // core 0 only
     machine.memory().free(frame);
     machine.clocks().waitUntil(1, machine.now(CORE)); // core 1 reaches the free's time
 
@@ -246,7 +263,12 @@ final class StaleTlbUseOracleTest {
   void broadcastInvalidationBeforeTheFree_coversEveryCore() {
     machine.access(1, VA + OFFSET, 8, AccessKind.READ);
     unmap();
-    machine.invalidate(CORE, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 4096, ASID);
+    machine.invalidate(
+        CORE,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 4096,
+        ASID);
     machine.memory().free(frame);
     machine.clocks().waitUntil(1, machine.now(CORE));
 
@@ -257,8 +279,8 @@ final class StaleTlbUseOracleTest {
   }
 
   /**
-   * Every recorded violation is stamped at or after a {@code freed} event of its frame: the
-   * oracle never reports a use before its cause.
+   * Every recorded violation is stamped at or after a {@code freed} event of its frame: the oracle
+   * never reports a use before its cause.
    */
   private void assertEveryViolationAtOrAfterItsFramesFree() {
     for (Violation v : machine.oracle().recorded()) {
@@ -267,10 +289,15 @@ final class StaleTlbUseOracleTest {
       while (fill < lines.size() && !lines.get(fill).contains(" tlb filled")) {
         fill++;
       }
-      long firstFreed = lines.subList(Math.min(fill, lines.size()), lines.size()).stream()
-          .filter(line -> line.contains(" freed"))
-          .mapToLong(line -> Long.parseLong(line.substring("cycle ".length(), line.indexOf(' ', "cycle ".length()))))
-          .min().orElseThrow();
+      long firstFreed =
+          lines.subList(Math.min(fill, lines.size()), lines.size()).stream()
+              .filter(line -> line.contains(" freed"))
+              .mapToLong(
+                  line ->
+                      Long.parseLong(
+                          line.substring("cycle ".length(), line.indexOf(' ', "cycle ".length()))))
+              .min()
+              .orElseThrow();
       assertThat(v.cycle()).as(v.toString()).isGreaterThanOrEqualTo(firstFreed);
     }
   }
@@ -279,7 +306,8 @@ final class StaleTlbUseOracleTest {
   private static List<String> historyOrder(List<String> history) {
     List<String> events = new ArrayList<>();
     for (String line : history) {
-      for (String event : List.of("tlb filled", "unmapped", "mapped", "allocated", "freed", "invalidated")) {
+      for (String event :
+          List.of("tlb filled", "unmapped", "mapped", "allocated", "freed", "invalidated")) {
         if (line.contains(" " + event)) {
           events.add(event);
           break;

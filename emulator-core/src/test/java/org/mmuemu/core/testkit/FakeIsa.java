@@ -12,15 +12,15 @@ import org.mmuemu.core.isa.TranslationContext;
 import org.mmuemu.core.isa.TranslationRegime;
 
 /**
- * A tiny ISA for emulator-core's own tests, so that the machine, the walker and the oracle can
- * be tested without either real ISA module (which depend on core, not the other way round).
+ * A tiny ISA for emulator-core's own tests, so that the machine, the walker and the oracle can be
+ * tested without either real ISA module (which depend on core, not the other way round).
  *
  * <p>Four levels of 512 descriptors over 4 KiB pages (48-bit VA), leaves allowed at levels 1-3.
  * Descriptor: bit 0 valid, bit 1 leaf (implied at the last level), bits [51:12] output address,
  * bits [62:56] the {@link org.mmuemu.core.isa.PteFlags} verbatim. User VAs go through the user
- * root, kernel (negative) VAs through the kernel root; 16-bit ASIDs. Invalidation instructions
- * are named {@code FAKE <scope>[ LAST][ BCAST]}; by-VA forms cost {@link #VA_ISSUE_CYCLES},
- * the others {@link #SPACE_ISSUE_CYCLES}; broadcast is supported.
+ * root, kernel (negative) VAs through the kernel root; 16-bit ASIDs. Invalidation instructions are
+ * named {@code FAKE <scope>[ LAST][ BCAST]}; by-VA forms cost {@link #VA_ISSUE_CYCLES}, the others
+ * {@link #SPACE_ISSUE_CYCLES}; broadcast is supported.
  */
 public final class FakeIsa implements Isa {
   public static final String ID = "fake";
@@ -51,13 +51,18 @@ public final class FakeIsa implements Isa {
     return maintenance;
   }
 
-  /** Interrupt costs of the fake machine: send 7 per target, delivery 100, handler entry 50, ack 20. */
+  /**
+   * Interrupt costs of the fake machine: send 7 per target, delivery 100, handler entry 50, ack 20.
+   */
   @Override
   public org.mmuemu.core.isa.InterruptCosts interrupts() {
     return new org.mmuemu.core.isa.InterruptCosts(7, 100, 50, 20);
   }
 
-  /** A provider for {@link FakeIsa}; accepts an empty section only. Deliberately not registered with ServiceLoader. */
+  /**
+   * A provider for {@link FakeIsa}; accepts an empty section only. Deliberately not registered with
+   * ServiceLoader.
+   */
   public static final class Provider implements IsaProvider {
     @Override
     public String id() {
@@ -143,7 +148,8 @@ public final class FakeIsa implements Isa {
         throw new IllegalArgumentException("level: " + level + " (expected: 1 to 3 for a leaf)");
       }
       if ((pa & ((1L << levelShift(level)) - 1)) != 0) {
-        throw new IllegalArgumentException("pa: 0x" + Long.toHexString(pa) + " (expected: aligned)");
+        throw new IllegalArgumentException(
+            "pa: 0x" + Long.toHexString(pa) + " (expected: aligned)");
       }
       return withFlags((pa & ADDRESS_MASK) | LEAF | VALID, level, flags);
     }
@@ -174,7 +180,10 @@ public final class FakeIsa implements Isa {
   private static final class FakeMaintenance implements MaintenanceInstructions {
     @Override
     public String name(Invalidation op, boolean currentTag) {
-      return "FAKE " + op.scope() + (op.lastLevelOnly() ? " LAST" : "") + (op.broadcast() ? " BCAST" : "");
+      return "FAKE "
+          + op.scope()
+          + (op.lastLevelOnly() ? " LAST" : "")
+          + (op.broadcast() ? " BCAST" : "");
     }
 
     @Override

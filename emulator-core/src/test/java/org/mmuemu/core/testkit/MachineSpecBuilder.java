@@ -12,9 +12,9 @@ import org.mmuemu.core.config.WalkerSpec;
  * Builds a {@link MachineSpec} for tests by named settings instead of the record's positional
  * constructor.
  *
- * <p>Every setting starts at the standard {@link SmallMachines} machine's value (two cores,
- * 1 GHz, 64 MiB, access cost 1, quantum 0, the standard TLBs and walker, empty ISA and kernel
- * sections), so a test names only what it depends on.
+ * <p>Every setting starts at the standard {@link SmallMachines} machine's value (two cores, 1 GHz,
+ * 64 MiB, access cost 1, quantum 0, the standard TLBs and walker, empty ISA and kernel sections),
+ * so a test names only what it depends on.
  */
 public final class MachineSpecBuilder {
   private final String isa;
@@ -123,7 +123,18 @@ public final class MachineSpecBuilder {
   }
 
   public MachineSpec build() {
-    return new MachineSpec(name, description, isa, cores, frequencyGHz, memoryBytes, accessCycles,
-        quantumCycles, tlbLevels, walker, isaSection, kernelSection);
+    return new MachineSpec(
+        name,
+        description,
+        isa,
+        cores,
+        frequencyGHz,
+        memoryBytes,
+        accessCycles,
+        quantumCycles,
+        tlbLevels,
+        walker,
+        isaSection,
+        kernelSection);
   }
 }

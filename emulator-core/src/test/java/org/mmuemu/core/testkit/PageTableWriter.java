@@ -6,9 +6,9 @@ import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 
 /**
- * Writes page tables straight into a machine's simulated frames in the ISA's own format, for
- * tests that need exact control over descriptors (no kernel, no cost charged). Missing tables
- * are allocated on the way down.
+ * Writes page tables straight into a machine's simulated frames in the ISA's own format, for tests
+ * that need exact control over descriptors (no kernel, no cost charged). Missing tables are
+ * allocated on the way down.
  */
 public final class PageTableWriter {
   private final Machine machine;
@@ -27,8 +27,8 @@ public final class PageTableWriter {
   }
 
   /**
-   * Allocates a root table and loads it (as both the user and the kernel root) with
-   * {@code asid} into every core's translation registers.
+   * Allocates a root table and loads it (as both the user and the kernel root) with {@code asid}
+   * into every core's translation registers.
    *
    * @return the root's frame number
    */
@@ -40,7 +40,9 @@ public final class PageTableWriter {
     return root;
   }
 
-  /** Loads {@code rootPfn} as both the user and the kernel root of {@code core}, with {@code asid}. */
+  /**
+   * Loads {@code rootPfn} as both the user and the kernel root of {@code core}, with {@code asid}.
+   */
   public void load(int core, long rootPfn, int asid) {
     long rootPa = rootPfn << PhysicalMemory.FRAME_SHIFT;
     machine.core(core).context().setUser(rootPa, asid);
@@ -71,13 +73,16 @@ public final class PageTableWriter {
       long descriptor = memory.readDescriptor(table, index);
       if (!format.isValid(descriptor, l)) {
         if (!create) {
-          throw new AssertionError("no level-" + (l + 1) + " table for va 0x" + Long.toHexString(va));
+          throw new AssertionError(
+              "no level-" + (l + 1) + " table for va 0x" + Long.toHexString(va));
         }
         long child = newTable();
-        memory.writeDescriptor(table, index, format.encodeTable(child << PhysicalMemory.FRAME_SHIFT, l));
+        memory.writeDescriptor(
+            table, index, format.encodeTable(child << PhysicalMemory.FRAME_SHIFT, l));
         table = child;
       } else if (format.isLeaf(descriptor, l)) {
-        throw new AssertionError("va 0x" + Long.toHexString(va) + " is covered by a level-" + l + " leaf");
+        throw new AssertionError(
+            "va 0x" + Long.toHexString(va) + " is covered by a level-" + l + " leaf");
       } else {
         table = format.outputPa(descriptor, l) >>> PhysicalMemory.FRAME_SHIFT;
       }

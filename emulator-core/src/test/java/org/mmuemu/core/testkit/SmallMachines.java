@@ -16,14 +16,14 @@ import org.mmuemu.core.machine.Machine;
 
 /**
  * Hand-made machine specs for tests: 64 MiB of memory, a few tiny TLB levels and a walker with
- * distinct per-level costs, so that every cycle and memory reference a test expects can be
- * worked out by hand.
+ * distinct per-level costs, so that every cycle and memory reference a test expects can be worked
+ * out by hand.
  *
- * <p>The standard machine ({@link MachineSpecBuilder}'s defaults) has, per core: {@code l1i} (instruction, 16 entries, 4-way,
- * 4 KiB, 1 cycle), {@code l1d} (data, 16 entries, 4-way, 4 KiB and 2 MiB, 1 cycle) and
- * {@code l2} (unified, 64 entries, 8-way, 4 KiB, 2 MiB and 1 GiB, 4 cycles); descriptor reads
- * cost {@code 11, 13, 17, 19} cycles at levels 0-3, a walk-cache hit 2 cycles, and levels 0-2
- * have 8-entry walk caches. Access cost 1, quantum 0.
+ * <p>The standard machine ({@link MachineSpecBuilder}'s defaults) has, per core: {@code l1i}
+ * (instruction, 16 entries, 4-way, 4 KiB, 1 cycle), {@code l1d} (data, 16 entries, 4-way, 4 KiB and
+ * 2 MiB, 1 cycle) and {@code l2} (unified, 64 entries, 8-way, 4 KiB, 2 MiB and 1 GiB, 4 cycles);
+ * descriptor reads cost {@code 11, 13, 17, 19} cycles at levels 0-3, a walk-cache hit 2 cycles, and
+ * levels 0-2 have 8-entry walk caches. Access cost 1, quantum 0.
  */
 public final class SmallMachines {
   public static final long MEMORY_BYTES = 64L << 20;
@@ -39,9 +39,16 @@ public final class SmallMachines {
   private SmallMachines() {}
 
   /** One TLB level. */
-  public static TlbLevelSpec level(String name, Serves serves, int entries, int ways, Replacement replacement,
-      int hitCycles, Long... pageSizesBytes) {
-    return new TlbLevelSpec(name, serves, entries, ways, List.of(pageSizesBytes), hitCycles, replacement);
+  public static TlbLevelSpec level(
+      String name,
+      Serves serves,
+      int entries,
+      int ways,
+      Replacement replacement,
+      int hitCycles,
+      Long... pageSizesBytes) {
+    return new TlbLevelSpec(
+        name, serves, entries, ways, List.of(pageSizesBytes), hitCycles, replacement);
   }
 
   /** The three TLB levels of the standard machine. */
@@ -53,7 +60,8 @@ public final class SmallMachines {
   }
 
   /** A walker with the given per-level costs and an 8-entry walk cache at each listed level. */
-  public static WalkerSpec walker(List<Integer> memoryRefCycles, int walkCacheHitCycles, int... cachedLevels) {
+  public static WalkerSpec walker(
+      List<Integer> memoryRefCycles, int walkCacheHitCycles, int... cachedLevels) {
     List<WalkCacheSpec> caches = new ArrayList<>();
     for (int level : cachedLevels) {
       caches.add(new WalkCacheSpec(level, 8));

@@ -10,16 +10,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Determinism and simulated-time ordering of cross-core effects both rest on the scheduler's
- * choice of the next core. These tests record the exact order of steps of programs with
- * different step costs, and check the run-ahead bound a quantum allows.
+ * Determinism and simulated-time ordering of cross-core effects both rest on the scheduler's choice
+ * of the next core. These tests record the exact order of steps of programs with different step
+ * costs, and check the run-ahead bound a quantum allows.
  */
 final class SchedulerTest {
 
   /** One step as observed: the core and its clock when the step started. */
   private record Step(int core, long startCycle) {}
 
-  /** A program that charges {@code costs[i % costs.length]} per step and stops after {@code steps}. */
+  /**
+   * A program that charges {@code costs[i % costs.length]} per step and stops after {@code steps}.
+   */
   private static CoreProgram program(CoreClocks clocks, List<Step> log, int steps, long... costs) {
     int[] done = new int[1];
     return core -> {
@@ -34,17 +36,27 @@ final class SchedulerTest {
     CoreClocks clocks = new CoreClocks(3);
     List<Step> log = new ArrayList<>();
     CoreProgram[] programs = {
-        program(clocks, log, 4, 3), program(clocks, log, 4, 2), program(clocks, log, 4, 3)};
+      program(clocks, log, 4, 3), program(clocks, log, 4, 2), program(clocks, log, 4, 3)
+    };
 
     long steps = new Scheduler(clocks, 0).run(programs, () -> false);
 
     // Worked by hand: core 1 is cheaper, so it gets ahead in steps; ties at 0, 3, 6 and 9 go to
     // the lower id.
-    assertThat(log).containsExactly(
-        new Step(0, 0), new Step(1, 0), new Step(2, 0),
-        new Step(1, 2), new Step(0, 3), new Step(2, 3),
-        new Step(1, 4), new Step(0, 6), new Step(1, 6),
-        new Step(2, 6), new Step(0, 9), new Step(2, 9));
+    assertThat(log)
+        .containsExactly(
+            new Step(0, 0),
+            new Step(1, 0),
+            new Step(2, 0),
+            new Step(1, 2),
+            new Step(0, 3),
+            new Step(2, 3),
+            new Step(1, 4),
+            new Step(0, 6),
+            new Step(1, 6),
+            new Step(2, 6),
+            new Step(0, 9),
+            new Step(2, 9));
     assertThat(steps).isEqualTo(12);
     assertThat(clocks.snapshot()).containsExactly(12, 8, 12);
   }
@@ -58,18 +70,27 @@ final class SchedulerTest {
     List<String> problems = new ArrayList<>();
     CoreProgram[] programs = new CoreProgram[cores];
     for (int c = 0; c < cores; c++) {
-      programs[c] = core -> {
-        for (int other = 0; other < cores; other++) {
-          boolean live = remaining[other] > 0;
-          long mine = clocks.now(core);
-          long theirs = clocks.now(other);
-          if (other != core && live && (theirs < mine || (theirs == mine && other < core))) {
-            problems.add("core " + core + " at " + mine + " stepped before core " + other + " at " + theirs);
-          }
-        }
-        clocks.advance(core, random.nextInt(1, 20));
-        return --remaining[core] > 0;
-      };
+      programs[c] =
+          core -> {
+            for (int other = 0; other < cores; other++) {
+              boolean live = remaining[other] > 0;
+              long mine = clocks.now(core);
+              long theirs = clocks.now(other);
+              if (other != core && live && (theirs < mine || (theirs == mine && other < core))) {
+                problems.add(
+                    "core "
+                        + core
+                        + " at "
+                        + mine
+                        + " stepped before core "
+                        + other
+                        + " at "
+                        + theirs);
+              }
+            }
+            clocks.advance(core, random.nextInt(1, 20));
+            return --remaining[core] > 0;
+          };
     }
 
     long steps = new Scheduler(clocks, 0).run(programs, () -> false);
@@ -101,20 +122,29 @@ final class SchedulerTest {
     List<String> problems = new ArrayList<>();
     CoreProgram[] programs = new CoreProgram[cores];
     for (int c = 0; c < cores; c++) {
-      programs[c] = core -> {
-        long mine = clocks.now(core);
-        for (int other = 0; other < cores; other++) {
-          if (other != core && remaining[other] > 0) {
-            long lead = mine - clocks.now(other);
-            largestLead[0] = Math.max(largestLead[0], lead);
-            if (lead > quantum) {
-              problems.add("core " + core + " stepped at " + mine + ", " + lead + " ahead of core " + other);
+      programs[c] =
+          core -> {
+            long mine = clocks.now(core);
+            for (int other = 0; other < cores; other++) {
+              if (other != core && remaining[other] > 0) {
+                long lead = mine - clocks.now(other);
+                largestLead[0] = Math.max(largestLead[0], lead);
+                if (lead > quantum) {
+                  problems.add(
+                      "core "
+                          + core
+                          + " stepped at "
+                          + mine
+                          + ", "
+                          + lead
+                          + " ahead of core "
+                          + other);
+                }
+              }
             }
-          }
-        }
-        clocks.advance(core, random.nextInt(1, 10));
-        return --remaining[core] > 0;
-      };
+            clocks.advance(core, random.nextInt(1, 10));
+            return --remaining[core] > 0;
+          };
     }
 
     new Scheduler(clocks, quantum).run(programs, () -> false);
@@ -155,11 +185,12 @@ final class SchedulerTest {
   void cancellation_stopsAnEndlessRunWithinAFewThousandSteps() {
     CoreClocks clocks = new CoreClocks(2);
     AtomicInteger executed = new AtomicInteger();
-    CoreProgram endless = core -> {
-      executed.incrementAndGet();
-      clocks.advance(core, 1);
-      return true;
-    };
+    CoreProgram endless =
+        core -> {
+          executed.incrementAndGet();
+          clocks.advance(core, 1);
+          return true;
+        };
 
     long steps = new Scheduler(clocks, 0).run(new CoreProgram[] {endless, endless}, () -> true);
 
@@ -170,19 +201,22 @@ final class SchedulerTest {
   void cancellation_isHonouredWhenItIsRequestedMidRun() {
     CoreClocks clocks = new CoreClocks(1);
     AtomicInteger executed = new AtomicInteger();
-    CoreProgram endless = core -> {
-      executed.incrementAndGet();
-      clocks.advance(core, 1);
-      return true;
-    };
+    CoreProgram endless =
+        core -> {
+          executed.incrementAndGet();
+          clocks.advance(core, 1);
+          return true;
+        };
 
-    long steps = new Scheduler(clocks, 0).run(new CoreProgram[] {endless}, () -> executed.get() >= 20_000);
+    long steps =
+        new Scheduler(clocks, 0).run(new CoreProgram[] {endless}, () -> executed.get() >= 20_000);
 
     assertThat(steps).isEqualTo(executed.get()).isBetween(20_000L, 30_000L);
   }
 
   @Test
   void negativeQuantum_isRejected() {
-    assertThatThrownBy(() -> new Scheduler(new CoreClocks(1), -1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Scheduler(new CoreClocks(1), -1))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -22,9 +22,9 @@ import org.mmuemu.core.config.TlbLevelSpec.Serves;
  * Pins down the behaviour every cycle count in mmuemu rests on: which translations a TLB level
  * holds after a given sequence of lookups, fills and invalidations.
  *
- * <p>Replacement is checked against independent models (a reference LRU, hand-computed tree
- * PLRU victim sequences), so a change in victim choice shows up here before it silently shifts
- * every miss count in the results.
+ * <p>Replacement is checked against independent models (a reference LRU, hand-computed tree PLRU
+ * victim sequences), so a change in victim choice shows up here before it silently shifts every
+ * miss count in the results.
  */
 final class SetAssociativeTlbTest {
   private static final int PAGE = 12;
@@ -36,7 +36,8 @@ final class SetAssociativeTlbTest {
   private static final int ASID = 7;
   private static final long STAMP = 1;
 
-  private static SetAssociativeTlb tlb(int entries, int ways, Replacement replacement, long seed, Long... sizes) {
+  private static SetAssociativeTlb tlb(
+      int entries, int ways, Replacement replacement, long seed, Long... sizes) {
     return new SetAssociativeTlb(
         new TlbLevelSpec("t", Serves.UNIFIED, entries, ways, List.of(sizes), 1, replacement), seed);
   }
@@ -45,7 +46,9 @@ final class SetAssociativeTlbTest {
     return tlb(entries, ways, replacement, 1, K4);
   }
 
-  /** Fills a 4 KiB non-global entry for page number {@code vpn}, mapping frame {@code vpn + 1000}. */
+  /**
+   * Fills a 4 KiB non-global entry for page number {@code vpn}, mapping frame {@code vpn + 1000}.
+   */
   private static int fill4k(SetAssociativeTlb tlb, long vpn) {
     return tlb.fill(vpn << PAGE, PAGE, ASID, false, vpn + 1000, 0, STAMP);
   }
@@ -166,14 +169,20 @@ final class SetAssociativeTlbTest {
   final class LeastRecentlyUsed {
     static Stream<Arguments> geometries() {
       return Stream.of(
-          Arguments.of(1, 1), Arguments.of(8, 8), Arguments.of(16, 4), Arguments.of(64, 8),
-          Arguments.of(24, 6), Arguments.of(32, 1), Arguments.of(12, 12));
+          Arguments.of(1, 1),
+          Arguments.of(8, 8),
+          Arguments.of(16, 4),
+          Arguments.of(64, 8),
+          Arguments.of(24, 6),
+          Arguments.of(32, 1),
+          Arguments.of(12, 12));
     }
 
     @ParameterizedTest(name = "{0} entries, {1} ways")
     @MethodSource("geometries")
     void randomSequence_matchesReferenceLru(int entries, int ways) {
-      runAgainstReferenceLru(tlb(entries, ways, Replacement.LRU), entries, ways, 97 * entries + ways);
+      runAgainstReferenceLru(
+          tlb(entries, ways, Replacement.LRU), entries, ways, 97 * entries + ways);
     }
 
     @Test
@@ -352,7 +361,9 @@ final class SetAssociativeTlbTest {
           slot = fill4k(tlb, vpn);
           if (full) {
             evictions++;
-            assertThat(slot).as("step %d evicted the most recently used way", step).isNotEqualTo(mostRecent[set]);
+            assertThat(slot)
+                .as("step %d evicted the most recently used way", step)
+                .isNotEqualTo(mostRecent[set]);
           }
         }
         assertThat(slot / ways).isEqualTo(set);
@@ -402,7 +413,8 @@ final class SetAssociativeTlbTest {
       for (long offset = 0; offset < M2; offset += K4) {
         int slot = tlb.lookup(base + offset + 0x18, ASID);
         assertThat(slot).as("offset 0x%x", offset).isNotNegative();
-        assertThat(tlb.translate(slot, base + offset + 0x18)).isEqualTo((pfn << PAGE) + offset + 0x18);
+        assertThat(tlb.translate(slot, base + offset + 0x18))
+            .isEqualTo((pfn << PAGE) + offset + 0x18);
       }
       assertThat(tlb.lookup(base - 1, ASID)).isNegative();
       assertThat(tlb.lookup(base + M2, ASID)).isNegative();
@@ -493,8 +505,8 @@ final class SetAssociativeTlbTest {
   }
 
   /**
-   * Entries: A = (va1, asid 1), B = (va1, asid 2), G = (va1, global), D = (va2, asid 1),
-   * H = (va2, asid 2); all 4 KiB.
+   * Entries: A = (va1, asid 1), B = (va1, asid 2), G = (va1, global), D = (va2, asid 1), H = (va2,
+   * asid 2); all 4 KiB.
    */
   @Nested
   final class Invalidation {
@@ -528,12 +540,13 @@ final class SetAssociativeTlbTest {
 
     @ParameterizedTest(name = "asid 1, allAsids {0}, includeGlobal {1} -> {2}")
     @CsvSource({
-        "false, false, BGDH, 1",
-        "true,  false, GDH,  2",
-        "false, true,  BDH,  2",
-        "true,  true,  DH,   3"})
-    void range_removesMatchingEntriesInTheRangeOnly(boolean allAsids, boolean includeGlobal, String kept,
-        int removed) {
+      "false, false, BGDH, 1",
+      "true,  false, GDH,  2",
+      "false, true,  BDH,  2",
+      "true,  true,  DH,   3"
+    })
+    void range_removesMatchingEntriesInTheRangeOnly(
+        boolean allAsids, boolean includeGlobal, String kept, int removed) {
       fillAll();
 
       int count = tlb.invalidateRange(VA1, VA1 + 0x2000, 1, allAsids, includeGlobal);
@@ -544,11 +557,13 @@ final class SetAssociativeTlbTest {
 
     @ParameterizedTest(name = "asid 1, allAsids {0}, includeGlobal {1} -> {2}")
     @CsvSource({
-        "false, false, BGH, 2",
-        "true,  false, G,   4",
-        "false, true,  BH,  3",
-        "true,  true,  '',  5"})
-    void space_removesMatchingEntriesAtEveryVa(boolean allAsids, boolean includeGlobal, String kept, int removed) {
+      "false, false, BGH, 2",
+      "true,  false, G,   4",
+      "false, true,  BH,  3",
+      "true,  true,  '',  5"
+    })
+    void space_removesMatchingEntriesAtEveryVa(
+        boolean allAsids, boolean includeGlobal, String kept, int removed) {
       fillAll();
 
       int count = tlb.invalidateSpace(1, allAsids, includeGlobal);

@@ -19,10 +19,13 @@ final class KernelCallEventJsonTest {
   void beginAndEnd_nameThePhaseAndTheOperation() {
     int vmalloc = NameTable.KERNEL_OPERATIONS.idOf("vmalloc");
 
-    assertThat(render(0, 0, vmalloc)).isEqualTo(
-        "{\"cycle\":1500,\"core\":2,\"kind\":\"kernel.call\",\"phase\":\"begin\",\"va\":\"0x0\",\"operation\":\"vmalloc\"}");
-    assertThat(render(1, 0xffffc90000001000L, vmalloc)).contains("\"phase\":\"end\"")
-        .contains("\"va\":\"0xffffc90000001000\"").contains("\"operation\":\"vmalloc\"");
+    assertThat(render(0, 0, vmalloc))
+        .isEqualTo(
+            "{\"cycle\":1500,\"core\":2,\"kind\":\"kernel.call\",\"phase\":\"begin\",\"va\":\"0x0\",\"operation\":\"vmalloc\"}");
+    assertThat(render(1, 0xffffc90000001000L, vmalloc))
+        .contains("\"phase\":\"end\"")
+        .contains("\"va\":\"0xffffc90000001000\"")
+        .contains("\"operation\":\"vmalloc\"");
   }
 
   @Test

@@ -29,15 +29,15 @@ import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
 
 /**
- * The walk's cost is most of a TLB miss's cost, so the number of descriptor reads and the
- * cycles charged for them must follow the walk caches and the config exactly. The walker also
- * owns one oracle property, {@link ViolationKind#FREED_TABLE_WALK}, checked here from both
- * sides: it fires when a walk cache leads into a freed table and stays silent once the
- * covering invalidation has run.
+ * The walk's cost is most of a TLB miss's cost, so the number of descriptor reads and the cycles
+ * charged for them must follow the walk caches and the config exactly. The walker also owns one
+ * oracle property, {@link ViolationKind#FREED_TABLE_WALK}, checked here from both sides: it fires
+ * when a walk cache leads into a freed table and stays silent once the covering invalidation has
+ * run.
  *
  * <p>Runs through a one-core {@link Machine} with the test-only {@link FakeIsa}: one TLB level
- * ({@code l1}, 1 cycle, 4 KiB / 2 MiB / 1 GiB) in front of a walker whose descriptor reads cost
- * 11, 13, 17 and 19 cycles at levels 0-3 and whose walk-cache hits cost 2.
+ * ({@code l1}, 1 cycle, 4 KiB / 2 MiB / 1 GiB) in front of a walker whose descriptor reads cost 11,
+ * 13, 17 and 19 cycles at levels 0-3 and whose walk-cache hits cost 2.
  */
 final class PageWalkerTest {
   private static final int CORE = 0;
@@ -57,10 +57,23 @@ final class PageWalkerTest {
   private final List<long[]> faults = new ArrayList<>();
 
   private static Machine machine(WalkerSpec walker) {
-    return SmallMachines.fake(MachineSpecBuilder.forIsa(FakeIsa.ID).cores(1)
-        .tlbLevels(List.of(SmallMachines.level("l1", Serves.UNIFIED, 16, 4, Replacement.LRU, 1,
-            SmallMachines.KIB_4, SmallMachines.MIB_2, SmallMachines.GIB_1)))
-        .walker(walker).build());
+    return SmallMachines.fake(
+        MachineSpecBuilder.forIsa(FakeIsa.ID)
+            .cores(1)
+            .tlbLevels(
+                List.of(
+                    SmallMachines.level(
+                        "l1",
+                        Serves.UNIFIED,
+                        16,
+                        4,
+                        Replacement.LRU,
+                        1,
+                        SmallMachines.KIB_4,
+                        SmallMachines.MIB_2,
+                        SmallMachines.GIB_1)))
+            .walker(walker)
+            .build());
   }
 
   private void boot(WalkerSpec walker) {
@@ -68,17 +81,20 @@ final class PageWalkerTest {
     machine.actOn(CORE);
     tables = new PageTableWriter(machine);
     root = tables.newRootOnAllCores(ASID);
-    machine.traceBus().addSink(new TraceSink() {
-      @Override
-      public long kindMask() {
-        return EventKind.FAULT.bit();
-      }
+    machine
+        .traceBus()
+        .addSink(
+            new TraceSink() {
+              @Override
+              public long kindMask() {
+                return EventKind.FAULT.bit();
+              }
 
-      @Override
-      public void onEvent(EventKind kind, int core, long cycle, long a, long b, long c) {
-        faults.add(new long[] {core, a, c});
-      }
-    });
+              @Override
+              public void onEvent(EventKind kind, int core, long cycle, long a, long b, long c) {
+                faults.add(new long[] {core, a, c});
+              }
+            });
   }
 
   @BeforeEach
@@ -94,7 +110,8 @@ final class PageWalkerTest {
   }
 
   /** The outcome of one translation: the PA, and the walk statistics and cycles it added. */
-  private record Translation(long pa, long walks, long memoryRefs, long walkCacheHits, long cycles) {}
+  private record Translation(
+      long pa, long walks, long memoryRefs, long walkCacheHits, long cycles) {}
 
   private Translation translate(long va) {
     long walks = machine.stats().walks();
@@ -102,8 +119,12 @@ final class PageWalkerTest {
     long hits = machine.stats().walkCacheHits();
     long cycles = machine.now(CORE);
     long pa = machine.translate(CORE, va, AccessKind.READ);
-    return new Translation(pa, machine.stats().walks() - walks, machine.stats().walkMemoryRefs() - refs,
-        machine.stats().walkCacheHits() - hits, machine.now(CORE) - cycles);
+    return new Translation(
+        pa,
+        machine.stats().walks() - walks,
+        machine.stats().walkMemoryRefs() - refs,
+        machine.stats().walkCacheHits() - hits,
+        machine.now(CORE) - cycles);
   }
 
   private List<Violation> violations() {
@@ -138,11 +159,13 @@ final class PageWalkerTest {
   // where the walk starts.
   @ParameterizedTest(name = "va + 0x{0}: {1} memory refs, {2} cycles")
   @CsvSource({
-      "1000,        1, 22",       // same last-level table: level-2 cache hit, read level 3
-      "200000,      2, 39",       // same level-2 table: level-1 hit, read levels 2 and 3
-      "40000000,    3, 52",       // same level-1 table: level-0 hit, read levels 1 to 3
-      "8000000000,  4, 61"})      // another root slot: nothing cached
-  void walkCacheHit_shortensTheWalkToTheLevelsBelowIt(String hexOffset, int memoryRefs, long cycles) {
+    "1000,        1, 22", // same last-level table: level-2 cache hit, read level 3
+    "200000,      2, 39", // same level-2 table: level-1 hit, read levels 2 and 3
+    "40000000,    3, 52", // same level-1 table: level-0 hit, read levels 1 to 3
+    "8000000000,  4, 61"
+  }) // another root slot: nothing cached
+  void walkCacheHit_shortensTheWalkToTheLevelsBelowIt(
+      String hexOffset, int memoryRefs, long cycles) {
     long other = VA + Long.parseLong(hexOffset, 16);
     mapPage(VA);
     long pa = mapPage(other);
@@ -195,8 +218,10 @@ final class PageWalkerTest {
   @CsvSource({"1, 2, 30", "2, 3, 21", "3, 4, 12"})
   void leafAboveTheLastLevel_endsTheWalkThere(int level, int memoryRefs, int pageShift) {
     long va = 3 * GIB1;
-    long pa = level == 3 ? machine.memory().allocate(FrameKind.DATA) << 12
-        : machine.memory().allocateContiguous(512, FrameKind.DATA) << 12;
+    long pa =
+        level == 3
+            ? machine.memory().allocate(FrameKind.DATA) << 12
+            : machine.memory().allocateContiguous(512, FrameKind.DATA) << 12;
     long mappedPa = level == 1 ? 0 : pa; // 1 GiB block at PA 0 spans all of memory
     tables.map(root, va, mappedPa, level, FLAGS);
     long offset = level == 1 ? pa : 0x345;
@@ -308,7 +333,9 @@ final class PageWalkerTest {
     Translation t = translate(VA + KIB4);
 
     assertThat(t.pa()).isEqualTo(-1);
-    assertThat(t.memoryRefs()).as("walked from the root to the cleared level-2 descriptor").isEqualTo(3);
+    assertThat(t.memoryRefs())
+        .as("walked from the root to the cleared level-2 descriptor")
+        .isEqualTo(3);
     assertThat(violations()).isEmpty();
   }
 
@@ -319,7 +346,12 @@ final class PageWalkerTest {
     translate(VA);
     long lastLevelTable = tables.tableAt(root, VA, 3, false);
     tables.clear(root, VA, 2);
-    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + KIB4, ASID);
+    machine.invalidate(
+        CORE,
+        Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + KIB4,
+        ASID);
     machine.memory().free(lastLevelTable);
 
     translate(VA + KIB4);
@@ -329,7 +361,9 @@ final class PageWalkerTest {
 
   @Test
   void descriptorLeftPointingAtAFreedTable_reportsFreedTableWalk() {
-    boot(SmallMachines.walker(List.of(11, 13, 17, 19), 2)); // no walk caches: the read itself is caught
+    boot(
+        SmallMachines.walker(
+            List.of(11, 13, 17, 19), 2)); // no walk caches: the read itself is caught
     mapPage(VA);
     long lastLevelTable = tables.tableAt(root, VA, 3, false);
     machine.memory().free(lastLevelTable);
@@ -337,7 +371,9 @@ final class PageWalkerTest {
     translate(VA);
 
     assertThat(machine.oracle().count(ViolationKind.FREED_TABLE_WALK)).isEqualTo(1);
-    assertThat(violations().get(0).detail()).contains("level-3").contains("no longer holds a page table");
+    assertThat(violations().get(0).detail())
+        .contains("level-3")
+        .contains("no longer holds a page table");
   }
 
   @Test
@@ -377,27 +413,25 @@ final class PageWalkerTest {
     assertThat(translate(VA + GIB512 + KIB4).memoryRefs()).isEqualTo(1);
   }
 
-  /**
-   * The control case for the next test: a kernel VA well below the top of the address space.
-   */
+  /** The control case for the next test: a kernel VA well below the top of the address space. */
   @Test
   void byVaInvalidation_ofAKernelVa_dropsItsWalkCacheEntries() {
     long kernelVa = 0xFFFF_8000_0000_0000L;
     mapPage(kernelVa);
     translate(kernelVa);
 
-    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), kernelVa, kernelVa + KIB4, ASID);
+    machine.invalidate(
+        CORE, Invalidation.local(InvalidationScope.VA), kernelVa, kernelVa + KIB4, ASID);
 
     assertThat(translate(kernelVa).memoryRefs()).isEqualTo(4);
   }
 
   /**
-   * The walk-cache entries for the topmost GiB of the address space (x86's last PML4 and PDPT
-   * slots hold the kernel image, modules and the fixmap) end exactly at 2^64, which wraps to 0;
-   * the overlap test in {@link WalkCache#invalidateRange} compares with that exclusive end and
-   * never matches, so no by-VA invalidation removes them. The TLB entry itself (a 4 KiB page
-   * well below the top) is removed, so the next translation walks, starting below the stale
-   * level-1 entry.
+   * The walk-cache entries for the topmost GiB of the address space (x86's last PML4 and PDPT slots
+   * hold the kernel image, modules and the fixmap) end exactly at 2^64, which wraps to 0; the
+   * overlap test in {@link WalkCache#invalidateRange} compares with that exclusive end and never
+   * matches, so no by-VA invalidation removes them. The TLB entry itself (a 4 KiB page well below
+   * the top) is removed, so the next translation walks, starting below the stale level-1 entry.
    */
   @Test
   void byVaInvalidation_inTheTopmostGib_dropsItsWalkCacheEntries() {
@@ -405,9 +439,11 @@ final class PageWalkerTest {
     mapPage(topGibVa);
     translate(topGibVa);
 
-    machine.invalidate(CORE, Invalidation.local(InvalidationScope.VA), topGibVa, topGibVa + KIB4, ASID);
+    machine.invalidate(
+        CORE, Invalidation.local(InvalidationScope.VA), topGibVa, topGibVa + KIB4, ASID);
 
-    assertThat(translate(topGibVa).memoryRefs()).as("descriptor reads after invalidating va 0x%x", topGibVa)
+    assertThat(translate(topGibVa).memoryRefs())
+        .as("descriptor reads after invalidating va 0x%x", topGibVa)
         .isEqualTo(4);
   }
 }

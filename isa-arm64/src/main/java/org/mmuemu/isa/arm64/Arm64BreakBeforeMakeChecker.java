@@ -16,23 +16,22 @@ import org.mmuemu.core.oracle.ViolationKind;
  * The break-before-make oracle (Arm ARM D8.14.1; DOMAIN.md §4.4): a valid descriptor may be
  * replaced by one with a different output address, a different size (table and block, the
  * contiguous bit), or different memory attributes (AttrIndx, shareability), or turned from
- * non-global to global, only by way of an invalid descriptor, a TLBI that covers the old entry
- * (one that also drops walk-cache entries when the old entry was a table), and a DSB that
- * waits for that TLBI, in that order. Anything else is reported as
- * {@link ViolationKind#BREAK_BEFORE_MAKE}. Permission, access-flag, dirty and software-bit
- * changes are safe, as Linux's {@code pgattr_change_is_safe} also holds.
+ * non-global to global, only by way of an invalid descriptor, a TLBI that covers the old entry (one
+ * that also drops walk-cache entries when the old entry was a table), and a DSB that waits for that
+ * TLBI, in that order. Anything else is reported as {@link ViolationKind#BREAK_BEFORE_MAKE}.
+ * Permission, access-flag, dirty and software-bit changes are safe, as Linux's {@code
+ * pgattr_change_is_safe} also holds.
  *
  * <p>How a slot's level and VA are known: a table frame is level 0 with VA base 0 until a table
- * descriptor pointing at it is written; that write gives the child its level and VA base. Roots
- * are never pointed at, so they stay level 0.
+ * descriptor pointing at it is written; that write gives the child its level and VA base. Roots are
+ * never pointed at, so they stay level 0.
  *
- * <p>{@code // MODEL:} VAs are compared in their low 48 bits, because a root does not say
- * whether it is a TTBR0 or a TTBR1 table; a TLBI of a user VA therefore also "covers" the
- * kernel VA with the same low bits. ASIDs are not matched for by-VA TLBIs (a slot does not know
- * the ASID its mm runs with); an {@code ASIDE1} does not cover a global (nG clear) old entry, nor
- * a table in the upper half of the 48-bit space (VA bit 47 set, taken as TTBR1). A
- * local (non-IS) TLBI covers a slot only on a single-core machine, since other cores may cache
- * it.
+ * <p>{@code // MODEL:} VAs are compared in their low 48 bits, because a root does not say whether
+ * it is a TTBR0 or a TTBR1 table; a TLBI of a user VA therefore also "covers" the kernel VA with
+ * the same low bits. ASIDs are not matched for by-VA TLBIs (a slot does not know the ASID its mm
+ * runs with); an {@code ASIDE1} does not cover a global (nG clear) old entry, nor a table in the
+ * upper half of the 48-bit space (VA bit 47 set, taken as TTBR1). A local (non-IS) TLBI covers a
+ * slot only on a single-core machine, since other cores may cache it.
  *
  * <p>Confined to the simulation thread. Allocates per broken slot and per table learned (kernel
  * page-table writes, not the translation hot path).
@@ -45,8 +44,10 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private final Oracle oracle;
   private final int cores;
   private final Arm64PageTableFormat format = new Arm64PageTableFormat();
+
   /** Table frame -> {level, vaBase, allocation stamp}. */
   private final Map<Long, long[]> tables = new HashMap<>();
+
   /** Slot key -> the break in progress there. */
   private final Map<Long, Break> breaks = new LinkedHashMap<>();
 
@@ -56,8 +57,10 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     final long previous;
     final int level;
     final long va;
+
     /** -1 until a covering TLBI ran; then the issuing core. */
     int tlbiCore = -1;
+
     boolean tlbiBroadcast;
 
     Break(long tablePfn, long stamp, long previous, int level, long va) {
@@ -76,7 +79,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   }
 
   @Override
-  public void descriptorWritten(int core, long cycle, long tablePfn, int index, long previous, long next) {
+  public void descriptorWritten(
+      int core, long cycle, long tablePfn, int index, long previous, long next) {
     long[] info = tableInfo(tablePfn);
     int level = (int) info[0];
     long va = info[1] + ((long) index << format.levelShift(level));
@@ -90,7 +94,13 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     if (wasValid && isValid) {
       String why = unsafeChange(previous, next, level);
       if (why != null) {
-        report(core, cycle, va, previous, level, why + " while the entry was live (no invalid entry, TLBI and DSB between)");
+        report(
+            core,
+            cycle,
+            va,
+            previous,
+            level,
+            why + " while the entry was live (no invalid entry, TLBI and DSB between)");
       }
     } else if (wasValid) {
       breaks.put(key, new Break(tablePfn, stampOf(tablePfn), previous, level, va));
@@ -99,8 +109,17 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
       if (pending != null && pending.stamp == stampOf(tablePfn)) {
         String why = unsafeChange(pending.previous, next, level);
         if (why != null) {
-          report(core, cycle, va, pending.previous, level, why + " after the entry was made invalid, but "
-              + (pending.tlbiCore < 0 ? "before any TLBI covering it" : "before a DSB completed the TLBI"));
+          report(
+              core,
+              cycle,
+              va,
+              pending.previous,
+              level,
+              why
+                  + " after the entry was made invalid, but "
+                  + (pending.tlbiCore < 0
+                      ? "before any TLBI covering it"
+                      : "before a DSB completed the TLBI"));
         }
       }
     }
@@ -114,7 +133,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     long start = vaStart & VA48_MASK;
     long end = start + (vaEnd - vaStart);
-    for (Iterator<Break> it = breaks.values().iterator(); it.hasNext();) {
+    for (Iterator<Break> it = breaks.values().iterator(); it.hasNext(); ) {
       Break b = it.next();
       if (b.stamp != stampOf(b.tablePfn)) {
         it.remove(); // the table was freed and its frame reused; its breaks are moot
@@ -128,7 +147,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
   }
 
-  private boolean covers(Break b, InvalidationScope scope, long start, long end, boolean lastLevelOnly) {
+  private boolean covers(
+      Break b, InvalidationScope scope, long start, long end, boolean lastLevelOnly) {
     if (lastLevelOnly && Arm64PageTableFormat.isTable(b.previous, b.level)) {
       return false; // a last-level TLBI leaves the walk-cache entries of a replaced table
     }
@@ -139,8 +159,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
         yield Long.compareUnsigned(b.va, end) < 0 && Long.compareUnsigned(start, entryLast) <= 0;
       }
       // Walk-cache entries of user (TTBR0) tables carry the ASID; kernel ones are shared.
-      case ASID, ALL_NON_GLOBAL -> Arm64PageTableFormat.isTable(b.previous, b.level)
-          ? (b.va & (1L << 47)) == 0 : !global;
+      case ASID, ALL_NON_GLOBAL ->
+          Arm64PageTableFormat.isTable(b.previous, b.level) ? (b.va & (1L << 47)) == 0 : !global;
       case ALL -> true;
     };
   }
@@ -150,30 +170,44 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     if (kind != BarrierKind.BROADCAST_COMPLETE && kind != BarrierKind.LOCAL_COMPLETE) {
       return;
     }
-    breaks.values().removeIf(b -> b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast));
+    breaks
+        .values()
+        .removeIf(
+            b ->
+                b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast));
   }
 
-  /** Returns why replacing {@code previous} by {@code next} needs break-before-make, or null when it does not. */
+  /**
+   * Returns why replacing {@code previous} by {@code next} needs break-before-make, or null when it
+   * does not.
+   */
   static String unsafeChange(long previous, long next, int level) {
     boolean previousTable = Arm64PageTableFormat.isTable(previous, level);
     boolean nextTable = Arm64PageTableFormat.isTable(next, level);
     if (previousTable != nextTable) {
-      return previousTable ? "a table descriptor was replaced by a block" : "a block was replaced by a table descriptor";
+      return previousTable
+          ? "a table descriptor was replaced by a block"
+          : "a block was replaced by a table descriptor";
     }
-    if ((previous & Arm64PageTableFormat.OUTPUT_MASK) != (next & Arm64PageTableFormat.OUTPUT_MASK)) {
-      return "the output address changed from 0x" + Long.toHexString(previous & Arm64PageTableFormat.OUTPUT_MASK)
-          + " to 0x" + Long.toHexString(next & Arm64PageTableFormat.OUTPUT_MASK);
+    if ((previous & Arm64PageTableFormat.OUTPUT_MASK)
+        != (next & Arm64PageTableFormat.OUTPUT_MASK)) {
+      return "the output address changed from 0x"
+          + Long.toHexString(previous & Arm64PageTableFormat.OUTPUT_MASK)
+          + " to 0x"
+          + Long.toHexString(next & Arm64PageTableFormat.OUTPUT_MASK);
     }
     if (previousTable) {
       return null;
     }
     if (((previous ^ next) & Arm64PageTableFormat.CONTIGUOUS) != 0) {
-      return "the contiguous bit was " + ((next & Arm64PageTableFormat.CONTIGUOUS) != 0 ? "set" : "cleared");
+      return "the contiguous bit was "
+          + ((next & Arm64PageTableFormat.CONTIGUOUS) != 0 ? "set" : "cleared");
     }
     if (((previous ^ next) & Arm64PageTableFormat.MEMORY_ATTRIBUTES) != 0) {
       return "the memory type or shareability changed";
     }
-    if ((previous & Arm64PageTableFormat.NOT_GLOBAL) != 0 && (next & Arm64PageTableFormat.NOT_GLOBAL) == 0) {
+    if ((previous & Arm64PageTableFormat.NOT_GLOBAL) != 0
+        && (next & Arm64PageTableFormat.NOT_GLOBAL) == 0) {
       return "a non-global entry became global";
     }
     return null;
@@ -183,7 +217,13 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     long shown = (va << 16) >> 16; // sign-extend from bit 47 for display
     long pa = previous & Arm64PageTableFormat.OUTPUT_MASK;
     boolean table = Arm64PageTableFormat.isTable(previous, level);
-    oracle.report(ViolationKind.BREAK_BEFORE_MAKE, core, cycle, shown, pa, table ? -1 : pa >>> PhysicalMemory.FRAME_SHIFT,
+    oracle.report(
+        ViolationKind.BREAK_BEFORE_MAKE,
+        core,
+        cycle,
+        shown,
+        pa,
+        table ? -1 : pa >>> PhysicalMemory.FRAME_SHIFT,
         "level-" + level + " entry for va 0x" + Long.toHexString(shown) + ": " + why);
   }
 

@@ -13,8 +13,13 @@ import org.mmuemu.core.oracle.Oracle;
  * The configured AArch64 ISA: its parts, plus the break-before-make checker every machine built
  * with it runs (unless the config turns it off).
  */
-record Arm64Isa(PageTableFormat pageTableFormat, TranslationRegime regime, MaintenanceInstructions maintenance,
-    InterruptCosts interrupts, boolean checkBreakBeforeMake) implements Isa {
+record Arm64Isa(
+    PageTableFormat pageTableFormat,
+    TranslationRegime regime,
+    MaintenanceInstructions maintenance,
+    InterruptCosts interrupts,
+    boolean checkBreakBeforeMake)
+    implements Isa {
 
   @Override
   public String id() {

@@ -13,17 +13,27 @@ import org.mmuemu.core.isa.TranslationRegime;
 /**
  * The AArch64 ISA: VMSAv8-64, 4 KiB granule, 48-bit VA, ASID-tagged TTBR0 and global TTBR1.
  *
- * <p>Config section {@code /arm64}: {@code asidBits} (8 or 16, default 16), {@code vaBits}
- * (48), {@code tlbiRange} (FEAT_TLBIRANGE: the {@code TLBI RVA*} forms, default false),
- * {@code breakBeforeMakeCheck} (the break-before-make oracle, default true), {@code costs} (TLBI issue costs, broadcast completion, barriers; see
- * docs/config-reference.md) and {@code interrupts} (IPI costs).
+ * <p>Config section {@code /arm64}: {@code asidBits} (8 or 16, default 16), {@code vaBits} (48),
+ * {@code tlbiRange} (FEAT_TLBIRANGE: the {@code TLBI RVA*} forms, default false), {@code
+ * breakBeforeMakeCheck} (the break-before-make oracle, default true), {@code costs} (TLBI issue
+ * costs, broadcast completion, barriers; see docs/config-reference.md) and {@code interrupts} (IPI
+ * costs).
  */
 public final class Arm64IsaProvider implements IsaProvider {
-  static final Set<String> KEYS = Set.of("asidBits", "vaBits", "tlbiRange", "breakBeforeMakeCheck", "costs",
-      "interrupts");
-  static final Set<String> COST_KEYS = Set.of("tlbiCycles", "tlbiAllCycles", "broadcastCompletionBaseCycles",
-      "broadcastCompletionPerCoreCycles", "dvmIntervalCycles", "dsbIshCycles", "dsbIshstCycles", "dsbNshCycles",
-      "isbCycles");
+  static final Set<String> KEYS =
+      Set.of("asidBits", "vaBits", "tlbiRange", "breakBeforeMakeCheck", "costs", "interrupts");
+  static final Set<String> COST_KEYS =
+      Set.of(
+          "tlbiCycles",
+          "tlbiAllCycles",
+          "broadcastCompletionBaseCycles",
+          "broadcastCompletionPerCoreCycles",
+          "dvmIntervalCycles",
+          "dsbIshCycles",
+          "dsbIshstCycles",
+          "dsbNshCycles",
+          "isbCycles");
+
   /** Defaults: a GIC SGI round trip of about 1 us at 3 GHz (TIMINGS §3, estimate). */
   static final InterruptCosts DEFAULT_INTERRUPTS = new InterruptCosts(100, 1500, 800, 600);
 
@@ -51,10 +61,15 @@ public final class Arm64IsaProvider implements IsaProvider {
     }
     PageTableFormat format = new Arm64PageTableFormat();
     TranslationRegime regime = new Arm64Regime(settings.vaBits, settings.asidBits);
-    return new Arm64Isa(format, regime, settings.maintenance, settings.interrupts, settings.checkBreakBeforeMake);
+    return new Arm64Isa(
+        format, regime, settings.maintenance, settings.interrupts, settings.checkBreakBeforeMake);
   }
 
-  private record Settings(int asidBits, int vaBits, Arm64Maintenance maintenance, InterruptCosts interrupts,
+  private record Settings(
+      int asidBits,
+      int vaBits,
+      Arm64Maintenance maintenance,
+      InterruptCosts interrupts,
       boolean checkBreakBeforeMake) {}
 
   private static Settings read(ConfigSection section) {
@@ -73,12 +88,23 @@ public final class Arm64IsaProvider implements IsaProvider {
     costs.rejectUnknownKeys(COST_KEYS);
     long limit = 100_000_000;
     long dvmInterval = costs.getLong("dvmIntervalCycles", 0, 0, limit);
-    Arm64Maintenance maintenance = new Arm64Maintenance(tlbiRange, dvmInterval, costs.getLong("tlbiCycles", 10, 0, limit),
-        costs.getLong("tlbiAllCycles", 50, 0, limit), costs.getLong("broadcastCompletionBaseCycles", 600, 0, limit),
-        costs.getLong("broadcastCompletionPerCoreCycles", 150, 0, limit), costs.getLong("dsbIshCycles", 20, 0, limit),
-        costs.getLong("dsbIshstCycles", 20, 0, limit), costs.getLong("dsbNshCycles", 10, 0, limit),
-        costs.getLong("isbCycles", 15, 0, limit));
-    return new Settings(asidBits, vaBits, maintenance, InterruptCosts.read(section, DEFAULT_INTERRUPTS),
+    Arm64Maintenance maintenance =
+        new Arm64Maintenance(
+            tlbiRange,
+            dvmInterval,
+            costs.getLong("tlbiCycles", 10, 0, limit),
+            costs.getLong("tlbiAllCycles", 50, 0, limit),
+            costs.getLong("broadcastCompletionBaseCycles", 600, 0, limit),
+            costs.getLong("broadcastCompletionPerCoreCycles", 150, 0, limit),
+            costs.getLong("dsbIshCycles", 20, 0, limit),
+            costs.getLong("dsbIshstCycles", 20, 0, limit),
+            costs.getLong("dsbNshCycles", 10, 0, limit),
+            costs.getLong("isbCycles", 15, 0, limit));
+    return new Settings(
+        asidBits,
+        vaBits,
+        maintenance,
+        InterruptCosts.read(section, DEFAULT_INTERRUPTS),
         checkBreakBeforeMake);
   }
 }

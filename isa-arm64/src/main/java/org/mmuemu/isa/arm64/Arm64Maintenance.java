@@ -6,14 +6,16 @@ import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.isa.MaintenanceInstructions;
 
 /**
- * AArch64 TLBI names and issue costs. The inner-shareable ({@code IS}) forms are broadcast;
- * the {@code L} forms are last-level only (walk-cache entries stay); the {@code R} forms
+ * AArch64 TLBI names and issue costs. The inner-shareable ({@code IS}) forms are broadcast; the
+ * {@code L} forms are last-level only (walk-cache entries stay); the {@code R} forms
  * (FEAT_TLBIRANGE, when configured) cover a range of pages with one instruction and cost what a
  * by-VA TLBI costs.
  *
  * <p>What each form removes ({@code Machine} applies it to TLBs and walk caches):
+ *
  * <ul>
- *   <li>{@code VAE1}/{@code VALE1}: the VA's entries of the given ASID, and global entries of that VA;
+ *   <li>{@code VAE1}/{@code VALE1}: the VA's entries of the given ASID, and global entries of that
+ *       VA;
  *   <li>{@code VAAE1}/{@code VAALE1}: the VA's entries of every ASID, global ones included;
  *   <li>{@code ASIDE1}: every non-global entry of the ASID (global entries stay);
  *   <li>{@code VMALLE1}: every entry, global ones included.
@@ -33,8 +35,17 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   private final boolean tlbiRange;
   private final long broadcastIntervalCycles;
 
-  Arm64Maintenance(boolean tlbiRange, long broadcastIntervalCycles, long tlbiCycles, long tlbiAllCycles, long completionBaseCycles, long completionPerCoreCycles,
-      long dsbIshCycles, long dsbIshstCycles, long dsbNshCycles, long isbCycles) {
+  Arm64Maintenance(
+      boolean tlbiRange,
+      long broadcastIntervalCycles,
+      long tlbiCycles,
+      long tlbiAllCycles,
+      long completionBaseCycles,
+      long completionPerCoreCycles,
+      long dsbIshCycles,
+      long dsbIshstCycles,
+      long dsbNshCycles,
+      long isbCycles) {
     this.tlbiCycles = tlbiCycles;
     this.tlbiAllCycles = tlbiAllCycles;
     this.completionBaseCycles = completionBaseCycles;
@@ -50,21 +61,20 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   /**
    * {@inheritDoc}
    *
-   * <p>{@code // MODEL:} the DVM messages of IS TLBIs from every core pass through the
-   * interconnect one at a time, this many cycles apart (config {@code dvmIntervalCycles}).
+   * <p>{@code // MODEL:} the DVM messages of IS TLBIs from every core pass through the interconnect
+   * one at a time, this many cycles apart (config {@code dvmIntervalCycles}).
    */
   @Override
   public long broadcastIntervalCycles() {
     return broadcastIntervalCycles;
   }
 
-
   /**
    * {@inheritDoc}
    *
-   * <p>{@code // MODEL:} a broadcast TLBI completes a configured base plus a per-core cost
-   * after its issue, the same for every operation and every core; real interconnects batch
-   * DVM messages and answer at different speeds.
+   * <p>{@code // MODEL:} a broadcast TLBI completes a configured base plus a per-core cost after
+   * its issue, the same for every operation and every core; real interconnects batch DVM messages
+   * and answer at different speeds.
    */
   @Override
   public long broadcastCompletionCycles(int cores) {
@@ -96,20 +106,20 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   /**
    * {@inheritDoc}
    *
-   * <p>{@code TLBI VAE1}, {@code VALE1}, {@code VAAE1}, {@code VAALE1}, {@code ASIDE1},
-   * {@code VMALLE1}, with {@code IS} for broadcast; with FEAT_TLBIRANGE the range forms
-   * {@code TLBI RVAE1}, {@code RVALE1}, {@code RVAAE1}, {@code RVAALE1} and their {@code IS}
-   * forms.
+   * <p>{@code TLBI VAE1}, {@code VALE1}, {@code VAAE1}, {@code VAALE1}, {@code ASIDE1}, {@code
+   * VMALLE1}, with {@code IS} for broadcast; with FEAT_TLBIRANGE the range forms {@code TLBI
+   * RVAE1}, {@code RVALE1}, {@code RVAAE1}, {@code RVAALE1} and their {@code IS} forms.
    */
   @Override
   public String name(Invalidation op, boolean currentTag) {
     String last = op.lastLevelOnly() ? "L" : "";
-    String base = switch (op.scope()) {
-      case VA -> "VA" + last + "E1";
-      case VA_ALL_ASIDS -> "VAA" + last + "E1";
-      case ASID -> "ASIDE1";
-      case ALL_NON_GLOBAL, ALL -> "VMALLE1";
-    };
+    String base =
+        switch (op.scope()) {
+          case VA -> "VA" + last + "E1";
+          case VA_ALL_ASIDS -> "VAA" + last + "E1";
+          case ASID -> "ASIDE1";
+          case ALL_NON_GLOBAL, ALL -> "VMALLE1";
+        };
     return "TLBI " + (op.range() ? "R" : "") + base + (op.broadcast() ? "IS" : "");
   }
 
@@ -122,10 +132,10 @@ final class Arm64Maintenance implements MaintenanceInstructions {
   /**
    * {@inheritDoc}
    *
-   * <p>The range must be page aligned and {@code (NUM + 1) * 2^(5 * SCALE + 1)} pages long for
-   * some SCALE 0-3 and NUM 0-31 ({@link Arm64TlbiOperands}), and its start must fit BADDR: the
-   * machine encodes the operand and applies the range it decodes. {@code // MODEL:} the
-   * stride is Linux's TTL hint, which this model does not use to narrow the invalidation.
+   * <p>The range must be page aligned and {@code (NUM + 1) * 2^(5 * SCALE + 1)} pages long for some
+   * SCALE 0-3 and NUM 0-31 ({@link Arm64TlbiOperands}), and its start must fit BADDR: the machine
+   * encodes the operand and applies the range it decodes. {@code // MODEL:} the stride is Linux's
+   * TTL hint, which this model does not use to narrow the invalidation.
    */
   @Override
   public boolean isEncodable(Invalidation op, long vaStart, long vaEnd) {
@@ -140,7 +150,8 @@ final class Arm64Maintenance implements MaintenanceInstructions {
       return false;
     }
     long operand = Arm64TlbiOperands.encodeRange(0, scaleNum >>> 5, scaleNum & 31, 0, vaStart);
-    return Arm64TlbiOperands.rangeStartVa(operand) == vaStart && Arm64TlbiOperands.rangeEndVa(operand) == vaEnd;
+    return Arm64TlbiOperands.rangeStartVa(operand) == vaStart
+        && Arm64TlbiOperands.rangeEndVa(operand) == vaEnd;
   }
 
   /** A range TLBI costs what a by-VA TLBI costs. */

@@ -4,22 +4,22 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 
 /**
- * VMSAv8-64 stage-1 descriptors with the 4 KiB granule and 4 levels (48-bit VA): levels 0-2
- * hold table or block descriptors (blocks only at levels 1 and 2: 1 GiB and 2 MiB), level 3
- * holds page descriptors.
+ * VMSAv8-64 stage-1 descriptors with the 4 KiB granule and 4 levels (48-bit VA): levels 0-2 hold
+ * table or block descriptors (blocks only at levels 1 and 2: 1 GiB and 2 MiB), level 3 holds page
+ * descriptors.
  *
- * <p>Bits used (Arm ARM D8.3): [0] valid, [1] table/page (1) or block (0), [6] AP[1] (EL0
- * access), [7] AP[2] (read-only), [10] AF, [11] nG, [47:12] output address, [51] DBM,
- * [52] contiguous, [53] PXN, [54] UXN, [55] software dirty.
+ * <p>Bits used (Arm ARM D8.3): [0] valid, [1] table/page (1) or block (0), [6] AP[1] (EL0 access),
+ * [7] AP[2] (read-only), [10] AF, [11] nG, [47:12] output address, [51] DBM, [52] contiguous, [53]
+ * PXN, [54] UXN, [55] software dirty.
  *
- * <p>Write permission and dirtiness follow Linux with hardware dirty-bit management
- * (FEAT_HAFDBS): a writable entry has DBM set (Linux's PTE_WRITE); it is clean while AP[2]
- * (read-only) is also set, and the hardware clears AP[2] on the first store, which makes it
- * dirty ({@link #setsDirtyInHardware}). A read-only entry keeps its dirtiness in the software
- * bit 55 (PTE_DIRTY), as Linux's {@code pte_wrprotect} does.
+ * <p>Write permission and dirtiness follow Linux with hardware dirty-bit management (FEAT_HAFDBS):
+ * a writable entry has DBM set (Linux's PTE_WRITE); it is clean while AP[2] (read-only) is also
+ * set, and the hardware clears AP[2] on the first store, which makes it dirty ({@link
+ * #setsDirtyInHardware}). A read-only entry keeps its dirtiness in the software bit 55 (PTE_DIRTY),
+ * as Linux's {@code pte_wrprotect} does.
  *
- * <p>{@code // MODEL:} the access flag is set by software (the kernel writes AF when it maps),
- * not by hardware access-flag management. Immutable; allocates nothing.
+ * <p>{@code // MODEL:} the access flag is set by software (the kernel writes AF when it maps), not
+ * by hardware access-flag management. Immutable; allocates nothing.
  */
 public final class Arm64PageTableFormat implements PageTableFormat {
   static final long VALID = 1L;
@@ -34,10 +34,13 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   static final long UXN = 1L << 54;
   static final long SW_DIRTY = 1L << 55;
   static final long OUTPUT_MASK = 0x0000_FFFF_FFFF_F000L;
+
   /** Memory attributes: AttrIndx [4:2] (MAIR index) and SH [9:8] (shareability). */
   static final long MEMORY_ATTRIBUTES = (0b111L << 2) | (0b11L << 8);
+
   /** log2 of the entries in a contiguous run with the 4 KiB granule (16). */
   static final int CONTIGUOUS_SHIFT = 4;
+
   static final int LEVELS = 4;
 
   @Override
@@ -82,8 +85,8 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   /**
    * {@inheritDoc}
    *
-   * <p>With the 4 KiB granule a contiguous run is 16 entries at every level: 16 pages (64 KiB)
-   * at level 3, 16 blocks (32 MiB) at level 2, 16 blocks (16 GiB) at level 1 (Arm ARM D8.6.1).
+   * <p>With the 4 KiB granule a contiguous run is 16 entries at every level: 16 pages (64 KiB) at
+   * level 3, 16 blocks (32 MiB) at level 2, 16 blocks (16 GiB) at level 1 (Arm ARM D8.6.1).
    */
   @Override
   public int contiguousShift(long descriptor, int level) {
@@ -138,7 +141,8 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   @Override
   public long encodeTable(long tablePa, int level) {
     if (level >= LEVELS - 1) {
-      throw new IllegalArgumentException("level: " + level + " (expected: 0 to " + (LEVELS - 2) + " for a table)");
+      throw new IllegalArgumentException(
+          "level: " + level + " (expected: 0 to " + (LEVELS - 2) + " for a table)");
     }
     return (tablePa & OUTPUT_MASK) | TABLE_OR_PAGE | VALID;
   }
@@ -146,11 +150,13 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   @Override
   public long encodeLeaf(long pa, int level, int flags) {
     if (!allowsLeaf(level)) {
-      throw new IllegalArgumentException("level: " + level + " (expected: 1, 2 or 3 for a block or page)");
+      throw new IllegalArgumentException(
+          "level: " + level + " (expected: 1, 2 or 3 for a block or page)");
     }
     long alignment = 1L << levelShift(level);
     if ((pa & (alignment - 1)) != 0) {
-      throw new IllegalArgumentException("pa: 0x" + Long.toHexString(pa) + " (expected: aligned to " + alignment + ")");
+      throw new IllegalArgumentException(
+          "pa: 0x" + Long.toHexString(pa) + " (expected: aligned to " + alignment + ")");
     }
     long descriptor = (pa & OUTPUT_MASK) | VALID;
     if (level == LEVELS - 1) {
@@ -161,7 +167,17 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
   @Override
   public long withFlags(long descriptor, int level, int flags) {
-    long d = descriptor & ~(AP_EL0 | AP_READ_ONLY | ACCESS_FLAG | NOT_GLOBAL | DBM | CONTIGUOUS | PXN | UXN | SW_DIRTY);
+    long d =
+        descriptor
+            & ~(AP_EL0
+                | AP_READ_ONLY
+                | ACCESS_FLAG
+                | NOT_GLOBAL
+                | DBM
+                | CONTIGUOUS
+                | PXN
+                | UXN
+                | SW_DIRTY);
     boolean write = (flags & PteFlags.WRITE) != 0;
     boolean dirty = (flags & PteFlags.DIRTY) != 0;
     if (write) {

@@ -8,17 +8,19 @@ package org.mmuemu.isa.arm64;
  *
  * <p>Range operand (FEAT_TLBIRANGE, {@code TLBI RVAE1IS, Xt}): bits [63:48] ASID, [47:46] TG
  * (granule: 1 = 4 KiB), [45:44] SCALE, [43:39] NUM, [38:37] TTL, [36:0] BADDR (the first page
- * number, VA[48:12]). One operand covers {@code (NUM + 1) * 2^(5 * SCALE + 1)} pages from
- * BADDR: from 2 pages (SCALE 0, NUM 0) to {@code 32 * 2^16 = 2^21} pages (SCALE 3, NUM 31).
- * A range of an odd number of pages has no encoding.
+ * number, VA[48:12]). One operand covers {@code (NUM + 1) * 2^(5 * SCALE + 1)} pages from BADDR:
+ * from 2 pages (SCALE 0, NUM 0) to {@code 32 * 2^16 = 2^21} pages (SCALE 3, NUM 31). A range of an
+ * odd number of pages has no encoding.
  *
  * @see "Arm ARM D8.10 and C5.5.x (TLBI RVAE1IS: range operand layout)"
  */
 public final class Arm64TlbiOperands {
   /** TG field value for the 4 KiB granule. */
   public static final int TG_4K = 1;
+
   /** The most pages one range operand covers: SCALE 3, NUM 31. */
   public static final long MAX_RANGE_PAGES = rangePages(3, 31);
+
   private static final int PAGE_SHIFT = 12;
   private static final long BADDR_MASK = (1L << 37) - 1;
   private static final long VA_FIELD_MASK = (1L << 44) - 1;
@@ -49,10 +51,15 @@ public final class Arm64TlbiOperands {
       throw new IllegalArgumentException("ttl: " + ttl + " (expected: 0 to 3)");
     }
     if ((va & ((1L << PAGE_SHIFT) - 1)) != 0) {
-      throw new IllegalArgumentException("va: 0x" + Long.toHexString(va) + " (expected: 4 KiB aligned)");
+      throw new IllegalArgumentException(
+          "va: 0x" + Long.toHexString(va) + " (expected: 4 KiB aligned)");
     }
-    return ((long) asid << 48) | ((long) TG_4K << 46) | ((long) scale << 44) | ((long) num << 39)
-        | ((long) ttl << 37) | ((va >>> PAGE_SHIFT) & BADDR_MASK);
+    return ((long) asid << 48)
+        | ((long) TG_4K << 46)
+        | ((long) scale << 44)
+        | ((long) num << 39)
+        | ((long) ttl << 37)
+        | ((va >>> PAGE_SHIFT) & BADDR_MASK);
   }
 
   public static int asid(long operand) {
@@ -82,12 +89,13 @@ public final class Arm64TlbiOperands {
 
   /** Returns the end (exclusive) of the range a range operand covers. */
   public static long rangeEndVa(long operand) {
-    return rangeStartVa(operand) + (rangePages(rangeScale(operand), rangeNum(operand)) << PAGE_SHIFT);
+    return rangeStartVa(operand)
+        + (rangePages(rangeScale(operand), rangeNum(operand)) << PAGE_SHIFT);
   }
 
   /**
-   * Finds the encoding of a range of {@code pages} pages: the smallest SCALE with a NUM such
-   * that {@code (NUM + 1) << (5 * SCALE + 1) == pages}.
+   * Finds the encoding of a range of {@code pages} pages: the smallest SCALE with a NUM such that
+   * {@code (NUM + 1) << (5 * SCALE + 1) == pages}.
    *
    * @return {@code scale << 5 | num}, or -1 when no single operand covers exactly that many
    */
@@ -104,12 +112,17 @@ public final class Arm64TlbiOperands {
     return -1;
   }
 
-  /** Encodes a by-VA operand ({@code VAE1}, {@code VALE1}, {@code VAAE1}, ...): VA[55:12], TTL, ASID. */
+  /**
+   * Encodes a by-VA operand ({@code VAE1}, {@code VALE1}, {@code VAAE1}, ...): VA[55:12], TTL,
+   * ASID.
+   */
   public static long encodeVa(int asid, int ttl, long va) {
     if (ttl < 0 || ttl > 15) {
       throw new IllegalArgumentException("ttl: " + ttl + " (expected: 0 to 15)");
     }
-    return ((long) (asid & 0xFFFF) << 48) | ((long) ttl << 44) | ((va >>> PAGE_SHIFT) & VA_FIELD_MASK);
+    return ((long) (asid & 0xFFFF) << 48)
+        | ((long) ttl << 44)
+        | ((va >>> PAGE_SHIFT) & VA_FIELD_MASK);
   }
 
   /** Returns the page VA of a by-VA operand, sign-extended from VA bit 55. */

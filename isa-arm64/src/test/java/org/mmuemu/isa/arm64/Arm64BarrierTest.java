@@ -17,10 +17,10 @@ import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 
 /**
- * The arm64 barriers' timing and names: {@code DSB ISH} waits until every broadcast TLBI its
- * own core issued has completed on every core (a configured base plus a cost per core, so the
- * wait grows with the machine), and nothing more; {@code DSB ISHST}, {@code DSB NSH} and
- * {@code ISB} cost their configured cycles and never wait for TLBIs. Each is counted by name.
+ * The arm64 barriers' timing and names: {@code DSB ISH} waits until every broadcast TLBI its own
+ * core issued has completed on every core (a configured base plus a cost per core, so the wait
+ * grows with the machine), and nothing more; {@code DSB ISHST}, {@code DSB NSH} and {@code ISB}
+ * cost their configured cycles and never wait for TLBIs. Each is counted by name.
  */
 final class Arm64BarrierTest {
   private static final long VA = 0x4000_0000L;
@@ -34,7 +34,12 @@ final class Arm64BarrierTest {
     Machine machine = Arm64TestMachines.build(4, Map.of());
     machine.charge(0, 1000);
 
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
     long waited = machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(waited).isEqualTo(completion(4));
@@ -58,8 +63,12 @@ final class Arm64BarrierTest {
   void dsbIsh_afterPipelinedTlbis_waitsForTheLastOneOnly() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
     for (int page = 0; page < 10; page++) {
-      machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
-          VA + page * 0x1000L, VA + (page + 1) * 0x1000L, 1);
+      machine.invalidate(
+          0,
+          Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+          VA + page * 0x1000L,
+          VA + (page + 1) * 0x1000L,
+          1);
     }
 
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
@@ -70,7 +79,12 @@ final class Arm64BarrierTest {
   @Test
   void dsbIsh_withNothingOutstanding_costsItsOwnCyclesOnly() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
 
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(DSB_ISH_CYCLES);
@@ -79,7 +93,12 @@ final class Arm64BarrierTest {
   @Test
   void dsbIsh_onAnotherCore_doesNotWaitForThisCoresTlbis() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
 
     assertThat(machine.barrier(1, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(DSB_ISH_CYCLES);
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(completion(2));
@@ -88,7 +107,12 @@ final class Arm64BarrierTest {
   @Test
   void dsbIshst_dsbNsh_isb_neverWaitForBroadcastTlbis() {
     Machine machine = Arm64TestMachines.build(2, Map.of());
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
 
     assertThat(machine.barrier(0, BarrierKind.TABLE_STORES_VISIBLE)).isEqualTo(DSB_ISHST_CYCLES);
     assertThat(machine.barrier(0, BarrierKind.LOCAL_COMPLETE)).isEqualTo(DSB_NSH_CYCLES);
@@ -98,19 +122,50 @@ final class Arm64BarrierTest {
   @Test
   void rangeTlbi_isOutstandingUntilDsbIsh_likeAByVaTlbi() {
     Machine machine = Arm64TestMachines.build(4, Map.of("tlbiRange", true));
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
-        VA, VA + (64L << 12), 1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true),
+        VA,
+        VA + (64L << 12),
+        1);
 
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(completion(4));
   }
 
   @Test
   void dvmInterval_serialisesBroadcastsFromAllCores() {
-    Machine machine = Arm64TestMachines.build(2, Map.of("costs", Map.of("dvmIntervalCycles", 100,
-        "broadcastCompletionBaseCycles", 600, "broadcastCompletionPerCoreCycles", 0, "tlbiCycles", 10)));
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
-    machine.invalidate(1, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    Machine machine =
+        Arm64TestMachines.build(
+            2,
+            Map.of(
+                "costs",
+                Map.of(
+                    "dvmIntervalCycles",
+                    100,
+                    "broadcastCompletionBaseCycles",
+                    600,
+                    "broadcastCompletionPerCoreCycles",
+                    0,
+                    "tlbiCycles",
+                    10)));
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
+    machine.invalidate(
+        1,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        1);
 
     // Core 0: issued at 10 and 20, entering at 10 and 110; core 1's enters at 210.
     assertThat(machine.barrier(0, BarrierKind.BROADCAST_COMPLETE)).isEqualTo(110 + 600 - 20);
@@ -127,7 +182,12 @@ final class Arm64BarrierTest {
     machine.barrier(0, BarrierKind.LOCAL_COMPLETE);
     machine.barrier(0, BarrierKind.CONTEXT_SYNC);
 
-    assertThat(machine.stats().instructionCounts()).containsExactly(Map.entry("DSB ISH", 2L),
-        Map.entry("DSB ISHST", 1L), Map.entry("DSB NSH", 1L), Map.entry("DSB NSHST", 1L), Map.entry("ISB", 1L));
+    assertThat(machine.stats().instructionCounts())
+        .containsExactly(
+            Map.entry("DSB ISH", 2L),
+            Map.entry("DSB ISHST", 1L),
+            Map.entry("DSB NSH", 1L),
+            Map.entry("DSB NSHST", 1L),
+            Map.entry("ISB", 1L));
   }
 }

@@ -16,11 +16,11 @@ import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.testkit.PageTableWriter;
 
 /**
- * The break-before-make oracle (DOMAIN.md §4.4 and scenario 4.6.1): changing a live entry's
- * output address, its size (table and block, the contiguous bit) or its memory type is allowed
- * only through an invalid entry, a TLBI that covers the old entry (one that drops walk-cache
- * entries when the old entry was a table) and a DSB that completes it. Each test leaves out one
- * step, or changes only what may change live, and checks the oracle's verdict.
+ * The break-before-make oracle (DOMAIN.md §4.4 and scenario 4.6.1): changing a live entry's output
+ * address, its size (table and block, the contiguous bit) or its memory type is allowed only
+ * through an invalid entry, a TLBI that covers the old entry (one that drops walk-cache entries
+ * when the old entry was a table) and a DSB that completes it. Each test leaves out one step, or
+ * changes only what may change live, and checks the oracle's verdict.
  */
 final class Arm64BreakBeforeMakeTest {
   private static final int ASID = 1;
@@ -53,7 +53,8 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     assertThat(bbm()).isEqualTo(1);
-    assertThat(machine.oracle().recorded().get(0).detail()).contains("output address changed")
+    assertThat(machine.oracle().recorded().get(0).detail())
+        .contains("output address changed")
         .contains("while the entry was live");
   }
 
@@ -62,7 +63,12 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        ASID);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -86,11 +92,17 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        ASID);
     tables.map(root, VA, frame(), 3, USER_RW);
 
     assertThat(bbm()).isEqualTo(1);
-    assertThat(machine.oracle().recorded().get(0).detail()).contains("before a DSB completed the TLBI");
+    assertThat(machine.oracle().recorded().get(0).detail())
+        .contains("before a DSB completed the TLBI");
   }
 
   @Test
@@ -98,8 +110,12 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
-        VA + 0x1000, VA + 0x2000, ASID);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA + 0x1000,
+        VA + 0x2000,
+        ASID);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -111,7 +127,12 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        ASID);
     machine.barrier(1, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -123,7 +144,8 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, frame(), 3, USER_RW);
 
     tables.clear(root, VA, 3);
-    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
+    machine.invalidate(
+        0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, ASID);
     machine.barrier(0, BarrierKind.LOCAL_COMPLETE);
     tables.map(root, VA, frame(), 3, USER_RW);
 
@@ -151,26 +173,34 @@ final class Arm64BreakBeforeMakeTest {
   @Test
   void tableReplacedByBlock_withALastLevelTlbi_isReported() {
     tables.map(root, VA, frame(), 3, USER_RW); // creates the level-3 table under VA's 2 MiB
-    long blockPa = machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    long blockPa =
+        machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
 
     tables.clear(root, VA, 2);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withLastLevelOnly(true),
-        VA, VA + 0x1000, 0);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS).withLastLevelOnly(true),
+        VA,
+        VA + 0x1000,
+        0);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     tables.map(root, VA, blockPa, 2, USER_RW);
 
     assertThat(bbm()).isEqualTo(1);
-    assertThat(machine.oracle().recorded().get(0).detail()).contains("a table descriptor was replaced by a block");
+    assertThat(machine.oracle().recorded().get(0).detail())
+        .contains("a table descriptor was replaced by a block");
   }
 
   @Test
   void tableReplacedByBlock_withVaae1isAndDsb_isFine() {
     tables.map(root, VA, frame(), 3, USER_RW);
-    long blockPa = machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    long blockPa =
+        machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
 
     tables.clear(root, VA, 2);
     machine.barrier(0, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), VA, VA + 0x1000, 0);
+    machine.invalidate(
+        0, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), VA, VA + 0x1000, 0);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(0, BarrierKind.CONTEXT_SYNC);
     tables.map(root, VA, blockPa, 2, USER_RW);
@@ -188,7 +218,11 @@ final class Arm64BreakBeforeMakeTest {
     machine.invalidate(0, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, ASID);
     machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
     for (long va : new long[] {VA, kernelVa}) {
-      tables.map(root, va, machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT, 2,
+      tables.map(
+          root,
+          va,
+          machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT,
+          2,
           USER_RW);
     }
 
@@ -199,11 +233,16 @@ final class Arm64BreakBeforeMakeTest {
   @Test
   void tableReplacedByBlock_live_isReported() {
     tables.map(root, VA, frame(), 3, USER_RW);
-    long blockPa = machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    long blockPa =
+        machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
     long level2Table = tables.tableAt(root, VA, 2, false);
 
-    machine.memory().writeDescriptor(level2Table, machine.format().index(VA, 2),
-        machine.format().encodeLeaf(blockPa, 2, USER_RW));
+    machine
+        .memory()
+        .writeDescriptor(
+            level2Table,
+            machine.format().index(VA, 2),
+            machine.format().encodeLeaf(blockPa, 2, USER_RW));
 
     assertThat(bbm()).isEqualTo(1);
   }
@@ -227,7 +266,8 @@ final class Arm64BreakBeforeMakeTest {
     tables.map(root, VA, pa, 3, USER_RW);
 
     assertThat(bbm()).isEqualTo(1);
-    assertThat(machine.oracle().recorded().get(0).detail()).contains("non-global entry became global");
+    assertThat(machine.oracle().recorded().get(0).detail())
+        .contains("non-global entry became global");
   }
 
   @Test

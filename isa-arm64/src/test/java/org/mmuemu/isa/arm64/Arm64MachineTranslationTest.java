@@ -17,9 +17,9 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.testkit.SmallMachines;
 
 /**
- * The arm64 ISA, found through {@link IsaRegistry} as the app finds it, against the shared
- * {@link MachineTranslationContract}: {@code TLBI} names (the {@code L} forms last-level only,
- * the {@code IS} forms broadcast), the configured TLBI costs, and TTBR0/TTBR1 selection.
+ * The arm64 ISA, found through {@link IsaRegistry} as the app finds it, against the shared {@link
+ * MachineTranslationContract}: {@code TLBI} names (the {@code L} forms last-level only, the {@code
+ * IS} forms broadcast), the configured TLBI costs, and TTBR0/TTBR1 selection.
  */
 final class Arm64MachineTranslationTest extends MachineTranslationContract {
   private static final long TLBI_CYCLES = 7;
@@ -32,7 +32,11 @@ final class Arm64MachineTranslationTest extends MachineTranslationContract {
 
   @Override
   protected Map<String, Object> isaConfig() {
-    return Map.of("asidBits", 16, "costs", Map.of("tlbiCycles", TLBI_CYCLES, "tlbiAllCycles", TLBI_ALL_CYCLES));
+    return Map.of(
+        "asidBits",
+        16,
+        "costs",
+        Map.of("tlbiCycles", TLBI_CYCLES, "tlbiAllCycles", TLBI_ALL_CYCLES));
   }
 
   @Override
@@ -64,7 +68,9 @@ final class Arm64MachineTranslationTest extends MachineTranslationContract {
 
   @Override
   protected long expectedIssueCycles(InvalidationScope scope, boolean broadcast) {
-    return scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS ? TLBI_CYCLES : TLBI_ALL_CYCLES;
+    return scope == InvalidationScope.VA || scope == InvalidationScope.VA_ALL_ASIDS
+        ? TLBI_CYCLES
+        : TLBI_ALL_CYCLES;
   }
 
   @Override
@@ -93,7 +99,8 @@ final class Arm64MachineTranslationTest extends MachineTranslationContract {
   void config_rejectsAnAsidWidthArm64DoesNotHave() {
     ConfigSection section = SmallMachines.isaSection("arm64", Map.of("asidBits", 12));
 
-    assertThat(provider().validate(section)).extracting(Object::toString)
+    assertThat(provider().validate(section))
+        .extracting(Object::toString)
         .containsExactly("/arm64/asidBits: 12 (expected: 8 or 16)");
   }
 

@@ -9,9 +9,9 @@ import org.mmuemu.core.isa.PageTableFormatContract;
 import org.mmuemu.core.isa.PteFlags;
 
 /**
- * VMSAv8-64 4 KiB-granule descriptors against the shared {@link PageTableFormatContract}, plus
- * the encodings only arm64 has: block versus page type bits, the reserved block encodings at
- * levels 0 and 3, the contiguous bit, and the split execute-never bits (Arm ARM D8.3).
+ * VMSAv8-64 4 KiB-granule descriptors against the shared {@link PageTableFormatContract}, plus the
+ * encodings only arm64 has: block versus page type bits, the reserved block encodings at levels 0
+ * and 3, the contiguous bit, and the split execute-never bits (Arm ARM D8.3).
  */
 final class Arm64PageTableFormatTest extends PageTableFormatContract {
   private final Arm64PageTableFormat format = new Arm64PageTableFormat();
@@ -93,7 +93,8 @@ final class Arm64PageTableFormatTest extends PageTableFormatContract {
   @Test
   void neutralFlags_mapToTheArchitecturalBits() {
     long readOnlyNonGlobal = format.encodeLeaf(0x7000, 3, PteFlags.ACCESSED);
-    long writableGlobalDirty = format.encodeLeaf(0x7000, 3, PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.DIRTY);
+    long writableGlobalDirty =
+        format.encodeLeaf(0x7000, 3, PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.DIRTY);
 
     assertThat(readOnlyNonGlobal & Arm64PageTableFormat.AP_READ_ONLY).isNotZero();
     assertThat(readOnlyNonGlobal & Arm64PageTableFormat.NOT_GLOBAL).isNotZero();

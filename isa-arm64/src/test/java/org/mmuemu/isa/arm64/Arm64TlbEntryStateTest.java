@@ -16,9 +16,9 @@ import org.mmuemu.core.testkit.PageTableWriter;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 
 /**
- * A TLB entry caches the descriptor's state as it was at the walk (AP read-only, AF, dirty,
- * XN, nG): a later descriptor change is invisible to a core until a TLBI removes its entry.
- * These tests pin that down, since every Linux flush exists because of it.
+ * A TLB entry caches the descriptor's state as it was at the walk (AP read-only, AF, dirty, XN,
+ * nG): a later descriptor change is invisible to a core until a TLBI removes its entry. These tests
+ * pin that down, since every Linux flush exists because of it.
  */
 final class Arm64TlbEntryStateTest {
   private static final long VA = 0x0000_0000_4000_0000L;
@@ -49,9 +49,11 @@ final class Arm64TlbEntryStateTest {
     assertThat(l1d.flagsOf(l1d.probe(VA, 1)) & (PteFlags.WRITE | PteFlags.DIRTY))
         .isEqualTo(PteFlags.WRITE | PteFlags.DIRTY);
 
-    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
 
-    assertThat(machine.translate(0, VA, AccessKind.WRITE)).isEqualTo(-1); // permission fault, no kernel
+    assertThat(machine.translate(0, VA, AccessKind.WRITE))
+        .isEqualTo(-1); // permission fault, no kernel
     assertThat(machine.translate(0, VA, AccessKind.READ)).isEqualTo(pa);
   }
 
@@ -77,7 +79,8 @@ final class Arm64TlbEntryStateTest {
     machine.translate(0, VA, AccessKind.FETCH);
     SetAssociativeTlb l1i = machine.core(0).tlb("l1i");
 
-    assertThat(l1i.flagsOf(l1i.probe(VA, 1)) & (PteFlags.EXEC | PteFlags.ACCESSED | PteFlags.GLOBAL))
+    assertThat(
+            l1i.flagsOf(l1i.probe(VA, 1)) & (PteFlags.EXEC | PteFlags.ACCESSED | PteFlags.GLOBAL))
         .isEqualTo(PteFlags.EXEC | PteFlags.ACCESSED);
   }
 
@@ -86,10 +89,12 @@ final class Arm64TlbEntryStateTest {
     tables.map(root, VA, pa, 3, USER | PteFlags.EXEC);
     assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(pa);
 
-    tables.map(root, VA, pa, 3, USER); // UXN set: a permission change, safe without break-before-make
+    tables.map(
+        root, VA, pa, 3, USER); // UXN set: a permission change, safe without break-before-make
     assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(pa);
 
-    machine.invalidate(0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
+    machine.invalidate(
+        0, Invalidation.local(InvalidationScope.VA).withLastLevelOnly(true), VA, VA + 0x1000, 1);
     assertThat(machine.translate(0, VA, AccessKind.FETCH)).isEqualTo(-1);
     assertThat(machine.oracle().total()).isZero();
   }
@@ -102,7 +107,8 @@ final class Arm64TlbEntryStateTest {
 
     assertThat(machine.translate(0, VA, AccessKind.WRITE)).isEqualTo(pa);
 
-    assertThat(machine.stats().walks()).isEqualTo(walks + 1); // the hardware walks to the descriptor
+    assertThat(machine.stats().walks())
+        .isEqualTo(walks + 1); // the hardware walks to the descriptor
     assertThat(machine.stats().hardwareDirtyUpdates()).isEqualTo(1);
     assertThat(machine.stats().faults()).isZero();
     long table = tables.tableAt(root, VA, 3, false);

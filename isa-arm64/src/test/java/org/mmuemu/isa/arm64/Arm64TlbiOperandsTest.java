@@ -7,9 +7,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The architectural TLBI operand encodings (DOMAIN.md §4.1): every SCALE/NUM pair of a range
- * operand must decode to the range it encodes, user and kernel VAs must survive the BADDR and
- * VA fields' sign extension, and exactly the even lengths the formula produces are encodable.
- * Linux's range loop and the machine's range check both rely on these.
+ * operand must decode to the range it encodes, user and kernel VAs must survive the BADDR and VA
+ * fields' sign extension, and exactly the even lengths the formula produces are encodable. Linux's
+ * range loop and the machine's range check both rely on these.
  */
 final class Arm64TlbiOperandsTest {
   private static final long USER_VA = 0x0000_7F12_3456_7000L;
@@ -79,8 +79,10 @@ final class Arm64TlbiOperandsTest {
 
   @Test
   void encodeRange_rejectsFieldsOutOfRange() {
-    assertThatThrownBy(() -> Arm64TlbiOperands.encodeRange(0, 4, 0, 0, 0)).hasMessage("scale: 4 (expected: 0 to 3)");
-    assertThatThrownBy(() -> Arm64TlbiOperands.encodeRange(0, 0, 32, 0, 0)).hasMessage("num: 32 (expected: 0 to 31)");
+    assertThatThrownBy(() -> Arm64TlbiOperands.encodeRange(0, 4, 0, 0, 0))
+        .hasMessage("scale: 4 (expected: 0 to 3)");
+    assertThatThrownBy(() -> Arm64TlbiOperands.encodeRange(0, 0, 32, 0, 0))
+        .hasMessage("num: 32 (expected: 0 to 31)");
     assertThatThrownBy(() -> Arm64TlbiOperands.encodeRange(0, 0, 0, 0, 0x800))
         .hasMessage("va: 0x800 (expected: 4 KiB aligned)");
   }

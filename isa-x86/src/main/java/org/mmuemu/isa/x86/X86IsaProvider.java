@@ -21,20 +21,22 @@ import org.mmuemu.core.isa.TranslationRegime;
  * CR4.PGE, and (AMD) INVLPGB / TLBSYNC.
  *
  * <p>Config section {@code /x86} (every key optional): {@code pcid} (true: 12-bit PCIDs tag
- * entries), {@code invpcid} (true), {@code invlpgb} (false), {@code invlpgbMaxPages} (8: pages one INVLPGB may cover, CPUID
- * 8000_0008h EDX[15:0] + 1), {@code levels} (4; 5 for 5-level
- * paging with 57-bit addresses), {@code costs} (cycles per instruction, see {@link #COST_DEFAULTS}) and
- * {@code interrupts} (IPI costs). docs/x86.md explains each.
+ * entries), {@code invpcid} (true), {@code invlpgb} (false), {@code invlpgbMaxPages} (8: pages one
+ * INVLPGB may cover, CPUID 8000_0008h EDX[15:0] + 1), {@code levels} (4; 5 for 5-level paging with
+ * 57-bit addresses), {@code costs} (cycles per instruction, see {@link #COST_DEFAULTS}) and {@code
+ * interrupts} (IPI costs). docs/x86.md explains each.
  */
 public final class X86IsaProvider implements IsaProvider {
   static final Set<String> KEYS =
       Set.of("pcid", "invpcid", "invlpgb", "invlpgbMaxPages", "levels", "costs", "interrupts");
+
   /** Every cost key with its default in cycles (TIMINGS.md §2 and §3 4.3). */
   static final Map<String, Long> COST_DEFAULTS = costDefaults();
+
   /**
-   * Defaults: one remote shootdown costs the initiator about 2325 cycles (775 ns at 3 GHz) and
-   * each further target about 200 (TIMINGS §3 4.3, derived from a published Haswell
-   * measurement): 200 send + 950 delivery + 600 handler entry + 250 INVLPG + 325 ack.
+   * Defaults: one remote shootdown costs the initiator about 2325 cycles (775 ns at 3 GHz) and each
+   * further target about 200 (TIMINGS §3 4.3, derived from a published Haswell measurement): 200
+   * send + 950 delivery + 600 handler entry + 250 INVLPG + 325 ack.
    */
   static final InterruptCosts DEFAULT_INTERRUPTS = new InterruptCosts(200, 950, 600, 325);
 
@@ -77,18 +79,35 @@ public final class X86IsaProvider implements IsaProvider {
       throw new IllegalArgumentException(section.problems().get(0).toString());
     }
     PageTableFormat format = new X86PageTableFormat(settings.levels);
-    TranslationRegime regime = new X86Regime(settings.pcid ? 12 : 0, settings.levels == 5 ? 57 : 48);
+    TranslationRegime regime =
+        new X86Regime(settings.pcid ? 12 : 0, settings.levels == 5 ? 57 : 48);
     Map<String, Long> c = settings.costs;
-    X86Maintenance.Costs costs = new X86Maintenance.Costs(c.get("invlpgCycles"), c.get("invpcidAddressCycles"),
-        c.get("invpcidContextCycles"), c.get("invpcidAllCycles"), c.get("cr4PgeToggleCycles"), c.get("movCr3Cycles"),
-        c.get("movCr3NoflushCycles"), c.get("invlpgbCycles"), c.get("tlbsyncCycles"), c.get("invlpgbCompletionCycles"));
-    MaintenanceInstructions maintenance = new X86Maintenance(settings.pcid, settings.invpcid, settings.invlpgb,
-        settings.invlpgbMaxPages, costs);
+    X86Maintenance.Costs costs =
+        new X86Maintenance.Costs(
+            c.get("invlpgCycles"),
+            c.get("invpcidAddressCycles"),
+            c.get("invpcidContextCycles"),
+            c.get("invpcidAllCycles"),
+            c.get("cr4PgeToggleCycles"),
+            c.get("movCr3Cycles"),
+            c.get("movCr3NoflushCycles"),
+            c.get("invlpgbCycles"),
+            c.get("tlbsyncCycles"),
+            c.get("invlpgbCompletionCycles"));
+    MaintenanceInstructions maintenance =
+        new X86Maintenance(
+            settings.pcid, settings.invpcid, settings.invlpgb, settings.invlpgbMaxPages, costs);
     return new AssembledIsa("x86", format, regime, maintenance, settings.interrupts);
   }
 
-  private record Settings(int levels, boolean pcid, boolean invpcid, boolean invlpgb, int invlpgbMaxPages,
-      Map<String, Long> costs, InterruptCosts interrupts) {}
+  private record Settings(
+      int levels,
+      boolean pcid,
+      boolean invpcid,
+      boolean invlpgb,
+      int invlpgbMaxPages,
+      Map<String, Long> costs,
+      InterruptCosts interrupts) {}
 
   private static Settings read(ConfigSection section) {
     section.rejectUnknownKeys(KEYS);
@@ -101,13 +120,20 @@ public final class X86IsaProvider implements IsaProvider {
       section.report("levels", levels, "4 or 5");
     }
     if (invlpgb && !pcid) {
-      section.report("invlpgb", true, "false when pcid is false (Linux uses INVLPGB only with PCIDs)");
+      section.report(
+          "invlpgb", true, "false when pcid is false (Linux uses INVLPGB only with PCIDs)");
     }
     ConfigSection costs = section.section("costs");
     costs.rejectUnknownKeys(COST_DEFAULTS.keySet());
     Map<String, Long> values = new LinkedHashMap<>();
     COST_DEFAULTS.forEach((key, value) -> values.put(key, costs.getLong(key, value, 0, 1_000_000)));
-    return new Settings(levels, pcid, invpcid, invlpgb, invlpgbMaxPages, values,
+    return new Settings(
+        levels,
+        pcid,
+        invpcid,
+        invlpgb,
+        invlpgbMaxPages,
+        values,
         InterruptCosts.read(section, DEFAULT_INTERRUPTS));
   }
 }

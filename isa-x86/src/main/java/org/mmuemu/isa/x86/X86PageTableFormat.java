@@ -4,14 +4,14 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 
 /**
- * x86-64 4-level paging (PML4, PDPT, PD, PT), or 5-level paging (a PML5 above them, 57-bit
- * linear addresses, CR4.LA57), with 4 KiB pages, 2 MiB pages (PS in a PDE) and 1 GiB pages (PS
- * in a PDPTE).
+ * x86-64 4-level paging (PML4, PDPT, PD, PT), or 5-level paging (a PML5 above them, 57-bit linear
+ * addresses, CR4.LA57), with 4 KiB pages, 2 MiB pages (PS in a PDE) and 1 GiB pages (PS in a
+ * PDPTE).
  *
- * <p>Bits used (Intel SDM Vol. 3 §4.5, Tables 4-15 to 4-20): [0] P, [1] R/W, [2] U/S, [5] A,
- * [6] D, [7] PS (levels 1 and 2), [8] G, [51:12] address, [63] XD. Table entries are written
- * present, writable and user, as Linux does, so that the leaf alone decides permissions.
- * Immutable; allocates nothing.
+ * <p>Bits used (Intel SDM Vol. 3 §4.5, Tables 4-15 to 4-20): [0] P, [1] R/W, [2] U/S, [5] A, [6] D,
+ * [7] PS (levels 1 and 2), [8] G, [51:12] address, [63] XD. Table entries are written present,
+ * writable and user, as Linux does, so that the leaf alone decides permissions. Immutable;
+ * allocates nothing.
  */
 public final class X86PageTableFormat implements PageTableFormat {
   static final long PRESENT = 1L;
@@ -63,7 +63,8 @@ public final class X86PageTableFormat implements PageTableFormat {
 
   @Override
   public boolean isLeaf(long descriptor, int level) {
-    return level == levels - 1 || ((level == levels - 3 || level == levels - 2) && (descriptor & PAGE_SIZE) != 0);
+    return level == levels - 1
+        || ((level == levels - 3 || level == levels - 2) && (descriptor & PAGE_SIZE) != 0);
   }
 
   @Override
@@ -107,7 +108,8 @@ public final class X86PageTableFormat implements PageTableFormat {
   @Override
   public long encodeTable(long tablePa, int level) {
     if (level >= levels - 1) {
-      throw new IllegalArgumentException("level: " + level + " (expected: 0 to " + (levels - 2) + " for a table)");
+      throw new IllegalArgumentException(
+          "level: " + level + " (expected: 0 to " + (levels - 2) + " for a table)");
     }
     return (tablePa & ADDRESS_MASK) | PRESENT | READ_WRITE | USER | ACCESSED;
   }
@@ -115,11 +117,19 @@ public final class X86PageTableFormat implements PageTableFormat {
   @Override
   public long encodeLeaf(long pa, int level, int flags) {
     if (!allowsLeaf(level)) {
-      throw new IllegalArgumentException("level: " + level + " (expected: " + (levels - 3) + " to " + (levels - 1) + " for a page)");
+      throw new IllegalArgumentException(
+          "level: "
+              + level
+              + " (expected: "
+              + (levels - 3)
+              + " to "
+              + (levels - 1)
+              + " for a page)");
     }
     long alignment = 1L << levelShift(level);
     if ((pa & (alignment - 1)) != 0) {
-      throw new IllegalArgumentException("pa: 0x" + Long.toHexString(pa) + " (expected: aligned to " + alignment + ")");
+      throw new IllegalArgumentException(
+          "pa: 0x" + Long.toHexString(pa) + " (expected: aligned to " + alignment + ")");
     }
     long descriptor = (pa & ADDRESS_MASK) | PRESENT;
     if (level != levels - 1) {

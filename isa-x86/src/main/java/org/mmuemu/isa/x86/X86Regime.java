@@ -4,8 +4,8 @@ import org.mmuemu.core.isa.TranslationContext;
 import org.mmuemu.core.isa.TranslationRegime;
 
 /**
- * x86-64 long mode: one root (CR3) for both halves; with CR4.PCIDE the low 12 bits of CR3
- * tag non-global TLB entries.
+ * x86-64 long mode: one root (CR3) for both halves; with CR4.PCIDE the low 12 bits of CR3 tag
+ * non-global TLB entries.
  *
  * @see "Intel SDM Vol. 3 §4.10.1 (process-context identifiers)"
  */

@@ -19,9 +19,9 @@ import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 
 /**
- * 5-level paging ({@code /x86/levels} 5; Intel SDM Vol. 3 §4.5, CR4.LA57): a PML5 above the
- * PML4, 57-bit linear addresses, PS reserved in PML5 and PML4 entries, pages at the PDPT, PD
- * and PT levels. The shared contracts run on it as they do on 4-level paging.
+ * 5-level paging ({@code /x86/levels} 5; Intel SDM Vol. 3 §4.5, CR4.LA57): a PML5 above the PML4,
+ * 57-bit linear addresses, PS reserved in PML5 and PML4 entries, pages at the PDPT, PD and PT
+ * levels. The shared contracts run on it as they do on 4-level paging.
  */
 final class X86FiveLevelTest {
 
@@ -64,8 +64,11 @@ final class X86FiveLevelTest {
 
     @Override
     protected Map<String, Object> isaConfig() {
-      return Map.of("levels", 5, "costs", Map.of("invlpgCycles", 11, "invpcidContextCycles", 13,
-          "invpcidAllCycles", 17));
+      return Map.of(
+          "levels",
+          5,
+          "costs",
+          Map.of("invlpgCycles", 11, "invpcidContextCycles", 13, "invpcidAllCycles", 17));
     }
 
     @Override
@@ -75,7 +78,8 @@ final class X86FiveLevelTest {
 
     @Override
     protected List<NamedInstruction> localInstructions() {
-      return List.of(new NamedInstruction(InvalidationScope.VA, false, "INVLPG"),
+      return List.of(
+          new NamedInstruction(InvalidationScope.VA, false, "INVLPG"),
           new NamedInstruction(InvalidationScope.ASID, false, "INVPCID type 1"),
           new NamedInstruction(InvalidationScope.ALL, false, "INVPCID type 2"),
           new NamedInstruction(InvalidationScope.ALL_NON_GLOBAL, false, "INVPCID type 3"));

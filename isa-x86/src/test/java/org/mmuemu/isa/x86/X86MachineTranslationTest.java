@@ -18,11 +18,11 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.testkit.SmallMachines;
 
 /**
- * The x86 ISA, found through {@link IsaRegistry} as the app finds it, against the shared
- * {@link MachineTranslationContract}: {@code INVLPG} and {@code INVPCID} types 1-3 with the
- * configured costs, no broadcast invalidation, no last-level-only form (Intel SDM Vol. 3
- * §4.10.4: INVLPG and INVPCID also drop paging-structure-cache entries), and one CR3 for both
- * halves of the address space.
+ * The x86 ISA, found through {@link IsaRegistry} as the app finds it, against the shared {@link
+ * MachineTranslationContract}: {@code INVLPG} and {@code INVPCID} types 1-3 with the configured
+ * costs, no broadcast invalidation, no last-level-only form (Intel SDM Vol. 3 §4.10.4: INVLPG and
+ * INVPCID also drop paging-structure-cache entries), and one CR3 for both halves of the address
+ * space.
  */
 final class X86MachineTranslationTest extends MachineTranslationContract {
   private static final long INVLPG_CYCLES = 11;
@@ -36,8 +36,17 @@ final class X86MachineTranslationTest extends MachineTranslationContract {
 
   @Override
   protected Map<String, Object> isaConfig() {
-    return Map.of("pcid", true, "costs", Map.of("invlpgCycles", INVLPG_CYCLES,
-        "invpcidContextCycles", INVPCID_CONTEXT_CYCLES, "invpcidAllCycles", INVPCID_ALL_CYCLES));
+    return Map.of(
+        "pcid",
+        true,
+        "costs",
+        Map.of(
+            "invlpgCycles",
+            INVLPG_CYCLES,
+            "invpcidContextCycles",
+            INVPCID_CONTEXT_CYCLES,
+            "invpcidAllCycles",
+            INVPCID_ALL_CYCLES));
   }
 
   @Override
@@ -88,8 +97,14 @@ final class X86MachineTranslationTest extends MachineTranslationContract {
 
   @Test
   void broadcastName_isRejected() {
-    assertThatThrownBy(() -> machine.isa().maintenance().name(Invalidation.broadcast(InvalidationScope.VA), true))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("/x86/invlpgb");
+    assertThatThrownBy(
+            () ->
+                machine
+                    .isa()
+                    .maintenance()
+                    .name(Invalidation.broadcast(InvalidationScope.VA), true))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("/x86/invlpgb");
   }
 
   @Test
@@ -101,7 +116,10 @@ final class X86MachineTranslationTest extends MachineTranslationContract {
     assertThat(x86.create(section).regime().asidBits()).isZero();
   }
 
-  /** INVLPG reaches only the current PCID (and global entries): x86 cannot invalidate a VA in every PCID. */
+  /**
+   * INVLPG reaches only the current PCID (and global entries): x86 cannot invalidate a VA in every
+   * PCID.
+   */
   @Override
   protected String expectedSurvivors(InvalidationScope scope) {
     return scope == InvalidationScope.VA_ALL_ASIDS ? "BGa" : super.expectedSurvivors(scope);

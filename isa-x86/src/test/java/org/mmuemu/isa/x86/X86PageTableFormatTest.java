@@ -10,9 +10,8 @@ import org.mmuemu.core.isa.PteFlags;
 
 /**
  * x86-64 4-level paging entries against the shared {@link PageTableFormatContract}, plus the
- * encodings only x86 has: PS at the PML4 level, the PAT bit inside a large page's address
- * field, NX in bit 63, and table entries that leave permissions to the leaf (Intel SDM Vol. 3
- * §4.5).
+ * encodings only x86 has: PS at the PML4 level, the PAT bit inside a large page's address field, NX
+ * in bit 63, and table entries that leave permissions to the leaf (Intel SDM Vol. 3 §4.5).
  */
 final class X86PageTableFormatTest extends PageTableFormatContract {
   private final X86PageTableFormat format = new X86PageTableFormat();
@@ -44,9 +43,12 @@ final class X86PageTableFormatTest extends PageTableFormatContract {
 
   @Test
   void largePagesCarryThePageSizeBit_4KibPagesDoNot() {
-    assertThat(format.encodeLeaf(1L << 30, 1, PteFlags.WRITE) & X86PageTableFormat.PAGE_SIZE).isNotZero();
-    assertThat(format.encodeLeaf(1L << 21, 2, PteFlags.WRITE) & X86PageTableFormat.PAGE_SIZE).isNotZero();
-    assertThat(format.encodeLeaf(1L << 12, 3, PteFlags.WRITE) & X86PageTableFormat.PAGE_SIZE).isZero();
+    assertThat(format.encodeLeaf(1L << 30, 1, PteFlags.WRITE) & X86PageTableFormat.PAGE_SIZE)
+        .isNotZero();
+    assertThat(format.encodeLeaf(1L << 21, 2, PteFlags.WRITE) & X86PageTableFormat.PAGE_SIZE)
+        .isNotZero();
+    assertThat(format.encodeLeaf(1L << 12, 3, PteFlags.WRITE) & X86PageTableFormat.PAGE_SIZE)
+        .isZero();
   }
 
   @Test
@@ -71,7 +73,9 @@ final class X86PageTableFormatTest extends PageTableFormatContract {
   @Test
   void neutralFlags_mapToTheArchitecturalBits() {
     long kernelData = format.encodeLeaf(0x7000, 3, PteFlags.WRITE | PteFlags.GLOBAL);
-    long userText = format.encodeLeaf(0x7000, 3, PteFlags.USER | PteFlags.EXEC | PteFlags.ACCESSED | PteFlags.DIRTY);
+    long userText =
+        format.encodeLeaf(
+            0x7000, 3, PteFlags.USER | PteFlags.EXEC | PteFlags.ACCESSED | PteFlags.DIRTY);
 
     assertThat(kernelData & X86PageTableFormat.EXECUTE_DISABLE).isNotZero();
     assertThat(kernelData & X86PageTableFormat.GLOBAL).isNotZero();

@@ -2,9 +2,9 @@ package org.mmuemu.kernel.arch;
 
 /**
  * An architecture's part in writing kernel (vmalloc) page tables: the barriers that publish a
- * kernel PTE store to the walkers, lazy MMU mode, the PTE-level huge vmap
- * ({@code arch_vmap_pte_supported_shift}, {@code set_huge_pte_at} for vmap), and freeing a
- * page table that a huge mapping replaces ({@code pmd_free_pte_page}).
+ * kernel PTE store to the walkers, lazy MMU mode, the PTE-level huge vmap ({@code
+ * arch_vmap_pte_supported_shift}, {@code set_huge_pte_at} for vmap), and freeing a page table that
+ * a huge mapping replaces ({@code pmd_free_pte_page}).
  *
  * <p>Generic vmalloc writes the entries and calls these hooks at Linux's points; it never asks
  * which ISA it runs on. Confined to the simulation thread.
@@ -14,7 +14,10 @@ public interface ArchKernelMappings {
   /** Enters lazy MMU mode for one PTE table's run of writes ({@code arch_enter_lazy_mmu_mode}). */
   void enterLazyMmu(int core);
 
-  /** Leaves lazy MMU mode: whatever publishing was deferred happens now ({@code arch_leave_lazy_mmu_mode}). */
+  /**
+   * Leaves lazy MMU mode: whatever publishing was deferred happens now ({@code
+   * arch_leave_lazy_mmu_mode}).
+   */
   void leaveLazyMmu(int core);
 
   /**
@@ -23,7 +26,10 @@ public interface ArchKernelMappings {
    */
   void setKernelPte(int core);
 
-  /** How many times kernel entry stores were published to the walkers (the counter {@code vmapPteSyncs}). */
+  /**
+   * How many times kernel entry stores were published to the walkers (the counter {@code
+   * vmapPteSyncs}).
+   */
   long kernelPtePublishes();
 
   /**
@@ -41,9 +47,9 @@ public interface ArchKernelMappings {
   void setHugeVmapPte(int core, long va, long pa, long blockBytes, int flags);
 
   /**
-   * {@code pmd_free_pte_page}: before a huge mapping is installed at the PMD covering
-   * {@code va}, unhooks the (empty) PTE table a small mapping left there, makes sure no walk
-   * cache can still reach it, and frees it.
+   * {@code pmd_free_pte_page}: before a huge mapping is installed at the PMD covering {@code va},
+   * unhooks the (empty) PTE table a small mapping left there, makes sure no walk cache can still
+   * reach it, and frees it.
    *
    * @return whether a table was there and was freed
    */

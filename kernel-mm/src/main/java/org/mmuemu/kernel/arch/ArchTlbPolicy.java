@@ -8,48 +8,54 @@ import org.mmuemu.kernel.mm.Mm;
  * IPIs, and how an address space gets its tag on a context switch.
  *
  * <p>Implementations live in {@code kernel.arch.<isa>} and reach the hardware only through
- * emulator-core's machine interfaces. Each records the latency of every flush it performs in
- * the run's statistics, under the Linux function's name ({@code flush_tlb_range}, ...).
- * Confined to the simulation thread.
+ * emulator-core's machine interfaces. Each records the latency of every flush it performs in the
+ * run's statistics, under the Linux function's name ({@code flush_tlb_range}, ...). Confined to the
+ * simulation thread.
  */
 public interface ArchTlbPolicy {
 
-  /** Makes {@code core} run {@code next} (Linux {@code switch_mm}); {@code previous} may be null. */
+  /**
+   * Makes {@code core} run {@code next} (Linux {@code switch_mm}); {@code previous} may be null.
+   */
   void switchMm(int core, Mm previous, Mm next);
 
   /**
-   * Invalidates every translation of {@code mm}'s user range {@code [startVa, endVa)} on every
-   * core that may cache it (Linux {@code flush_tlb_range}), and returns when that is complete.
+   * Invalidates every translation of {@code mm}'s user range {@code [startVa, endVa)} on every core
+   * that may cache it (Linux {@code flush_tlb_range}), and returns when that is complete.
    *
    * @param strideShift log2 of the mapping size in the range (12 for base pages)
-   * @param lastLevel only leaf entries changed (no page table was freed), so walk-cache entries
-   *     may stay
+   * @param lastLevel only leaf entries changed (no page table was freed), so walk-cache entries may
+   *     stay
    */
   void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel);
 
   /** Invalidates every translation of {@code mm} everywhere (Linux {@code flush_tlb_mm}). */
   void flushTlbMm(int core, Mm mm);
 
-  /** Invalidates kernel translations of {@code [startVa, endVa)} on every core (Linux {@code flush_tlb_kernel_range}). */
+  /**
+   * Invalidates kernel translations of {@code [startVa, endVa)} on every core (Linux {@code
+   * flush_tlb_kernel_range}).
+   */
   void flushTlbKernelRange(int core, long startVa, long endVa);
 
   /**
-   * {@code core} runs no user task any more and switches to its idle task, keeping the mm it
-   * had (Linux {@code enter_lazy_tlb}). Default: nothing to do.
+   * {@code core} runs no user task any more and switches to its idle task, keeping the mm it had
+   * (Linux {@code enter_lazy_tlb}). Default: nothing to do.
    */
   default void enterLazyTlb(int core) {}
 
   /**
    * The arch {@code tlb_flush} of an mmu_gather. The default is Linux's generic one
    * (include/asm-generic/tlb.h), which x86 uses: fullmm or need_flush_all flush the whole mm,
-   * otherwise the accumulated range is flushed, leaf-only unless tables were freed. arm64
-   * overrides it (fullmm skips the flush unless tables were freed, DOMAIN.md §3.6).
+   * otherwise the accumulated range is flushed, leaf-only unless tables were freed. arm64 overrides
+   * it (fullmm skips the flush unless tables were freed, DOMAIN.md §3.6).
    */
   default void tlbFlush(int core, Mm mm, TlbGatherFlush gather) {
     if (gather.fullmm() || gather.needFlushAll()) {
       flushTlbMm(core, mm);
     } else if (gather.endVa() != 0) {
-      flushTlbRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
+      flushTlbRange(
+          core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
     }
   }
 }

@@ -5,5 +5,6 @@ package org.mmuemu.kernel.arch;
  *
  * @param isaId the ISA id the parts serve
  */
-public record AssembledLinuxArch(String isaId, ArchTlbPolicy tlb, KernelLayout layout,
-    ArchKernelMappings kernelMappings) implements LinuxArch {}
+public record AssembledLinuxArch(
+    String isaId, ArchTlbPolicy tlb, KernelLayout layout, ArchKernelMappings kernelMappings)
+    implements LinuxArch {}

@@ -5,9 +5,9 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 
 /**
- * The two halves of {@code pmd_free_pte_page} every architecture shares: unhooking the PTE
- * table under a kernel PMD entry, and freeing it. What an architecture does between the two
- * (which flush, if any) is its own.
+ * The two halves of {@code pmd_free_pte_page} every architecture shares: unhooking the PTE table
+ * under a kernel PMD entry, and freeing it. What an architecture does between the two (which flush,
+ * if any) is its own.
  */
 public final class KernelTableFreeing {
   private final KernelArchContext context;
@@ -21,8 +21,8 @@ public final class KernelTableFreeing {
   }
 
   /**
-   * Clears the kernel PMD entry covering {@code va} when it points at a PTE table ({@code pmd_clear}),
-   * charging the store.
+   * Clears the kernel PMD entry covering {@code va} when it points at a PTE table ({@code
+   * pmd_clear}), charging the store.
    *
    * @return the unhooked table's frame, or -1 when the PMD entry holds no table
    */

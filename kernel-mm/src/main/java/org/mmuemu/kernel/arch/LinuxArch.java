@@ -1,16 +1,15 @@
 package org.mmuemu.kernel.arch;
 
 /**
- * Everything Linux keeps under {@code arch/<isa>/} that the modelled mm code needs: the TLB
- * flush policy with its ASID/PCID allocation ({@link #tlb()}), the kernel's virtual-address
- * layout ({@link #layout()}), and the arch side of kernel page-table writes: PTE publish
- * barriers, lazy MMU mode, PTE-level huge vmap and {@code pmd_free_pte_page}
- * ({@link #kernelMappings()}).
+ * Everything Linux keeps under {@code arch/<isa>/} that the modelled mm code needs: the TLB flush
+ * policy with its ASID/PCID allocation ({@link #tlb()}), the kernel's virtual-address layout
+ * ({@link #layout()}), and the arch side of kernel page-table writes: PTE publish barriers, lazy
+ * MMU mode, PTE-level huge vmap and {@code pmd_free_pte_page} ({@link #kernelMappings()}).
  *
- * <p>One implementation per ISA, in {@code kernel.arch.<isa>}, built from a narrow
- * {@link KernelArchContext} and its own typed config part by
- * {@code org.mmuemu.kernel.arch.registry.LinuxArchRegistry}. Generic kernel code reaches arch
- * behaviour only through this interface and never asks which ISA it runs on.
+ * <p>One implementation per ISA, in {@code kernel.arch.<isa>}, built from a narrow {@link
+ * KernelArchContext} and its own typed config part by {@code
+ * org.mmuemu.kernel.arch.registry.LinuxArchRegistry}. Generic kernel code reaches arch behaviour
+ * only through this interface and never asks which ISA it runs on.
  */
 public interface LinuxArch {
 

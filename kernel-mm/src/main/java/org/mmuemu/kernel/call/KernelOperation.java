@@ -6,10 +6,10 @@ import org.mmuemu.core.trace.NameTable;
 import org.mmuemu.core.trace.TraceBus;
 
 /**
- * One named kernel operation ({@code vmalloc}, {@code munmap}, {@code flush_tlb_range}, ...):
- * each call of it is bracketed by {@link #begin} and {@link #end}, which publish
- * {@link EventKind#KERNEL_CALL} events (phase 0 and 1, the va or 0, the operation id) and record
- * the call's latency in the run's statistics under the operation's name.
+ * One named kernel operation ({@code vmalloc}, {@code munmap}, {@code flush_tlb_range}, ...): each
+ * call of it is bracketed by {@link #begin} and {@link #end}, which publish {@link
+ * EventKind#KERNEL_CALL} events (phase 0 and 1, the va or 0, the operation id) and record the
+ * call's latency in the run's statistics under the operation's name.
  *
  * <p>Instances are static constants of the code that performs the operation, so the name is
  * interned once and a call allocates nothing. Callers pair {@code begin} and {@code end} in the
@@ -51,7 +51,10 @@ public final class KernelOperation {
     return now;
   }
 
-  /** The operation that began at {@code startCycle} ends on {@code core}: publishes the end and records the latency. */
+  /**
+   * The operation that began at {@code startCycle} ends on {@code core}: publishes the end and
+   * records the latency.
+   */
   public void end(Machine machine, int core, long va, long startCycle) {
     long now = machine.now(core);
     TraceBus bus = machine.traceBus();
@@ -62,8 +65,8 @@ public final class KernelOperation {
   }
 
   /**
-   * The operation ends early on {@code core} (it failed, or found nothing to do): publishes the
-   * end but records no latency, so the operation's latency figures describe completed calls.
+   * The operation ends early on {@code core} (it failed, or found nothing to do): publishes the end
+   * but records no latency, so the operation's latency figures describe completed calls.
    */
   public void endUnrecorded(Machine machine, int core, long va) {
     TraceBus bus = machine.traceBus();

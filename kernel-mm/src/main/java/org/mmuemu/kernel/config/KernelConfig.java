@@ -7,9 +7,9 @@ import org.mmuemu.core.config.ConfigProblem;
 import org.mmuemu.core.config.ConfigSection;
 
 /**
- * The machine config's {@code /kernel} section, read and checked once at load: the typed cost
- * table and the selected behaviour variants. Components take their own part from it at boot
- * (the vmalloc part, each arch's part) and never look anything up by name afterwards.
+ * The machine config's {@code /kernel} section, read and checked once at load: the typed cost table
+ * and the selected behaviour variants. Components take their own part from it at boot (the vmalloc
+ * part, each arch's part) and never look anything up by name afterwards.
  *
  * @param costs cycles per unit of work ({@link KernelCosts})
  * @param variants selected behaviour per variant ({@link KernelVariants})
@@ -27,10 +27,14 @@ public record KernelConfig(KernelCosts costs, KernelVariants variants) {
     return new KernelConfig(KernelCosts.defaultCosts(), KernelVariants.defaults());
   }
 
-  /** Reads the section, filling defaults; problems are recorded on {@code section} under their JSON pointer. */
+  /**
+   * Reads the section, filling defaults; problems are recorded on {@code section} under their JSON
+   * pointer.
+   */
   public static KernelConfig read(ConfigSection section) {
     section.rejectUnknownKeys(Set.of("costs", "variants"));
-    return new KernelConfig(KernelCosts.read(section.section("costs")),
+    return new KernelConfig(
+        KernelCosts.read(section.section("costs")),
         KernelVariants.read(section.section("variants")));
   }
 

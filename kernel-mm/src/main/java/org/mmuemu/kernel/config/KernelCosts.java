@@ -59,7 +59,8 @@ public record KernelCosts(
     d.put("vmapAreaObjectCycles", 80L); // allocating or freeing a vmap_area / vm_struct object
     d.put("vmapBlockCycles", 40L); // per vmap block inspected or updated (bitmap and counters)
     d.put("rcuGracePeriodCycles", 3_000_000L); // kvfree_rcu: queueing to the deferred vfree
-    d.put("pcpuAllocCycles", 150L); // per-CPU allocator bookkeeping per alloc or free (bitmap search)
+    d.put(
+        "pcpuAllocCycles", 150L); // per-CPU allocator bookkeeping per alloc or free (bitmap search)
     // file pages (page cache, writeback)
     d.put("fileReadCycles", 20_000L); // reading one page from storage into the page cache
     d.put("writebackPageCycles", 2_000L); // submitting one page's writeback I/O
@@ -75,8 +76,8 @@ public record KernelCosts(
   }
 
   /**
-   * Reads {@code /kernel/costs}, filling defaults; an unknown key or a value outside
-   * {@code [0, 100000000]} is recorded on {@code section} under its JSON pointer.
+   * Reads {@code /kernel/costs}, filling defaults; an unknown key or a value outside {@code [0,
+   * 100000000]} is recorded on {@code section} under its JSON pointer.
    */
   static KernelCosts read(ConfigSection section) {
     section.rejectUnknownKeys(DEFAULTS.keySet());

@@ -9,12 +9,12 @@ import java.util.Map;
 import org.mmuemu.core.config.ConfigSection;
 
 /**
- * The machine config's {@code /kernel/variants}: where Linux changed behaviour to fix a bug,
- * both behaviours exist and the config selects one (the fixed one by default, the first
- * constant of each enum). The config key of each variant is its component name.
+ * The machine config's {@code /kernel/variants}: where Linux changed behaviour to fix a bug, both
+ * behaviours exist and the config selects one (the fixed one by default, the first constant of each
+ * enum). The config key of each variant is its component name.
  *
- * @param x86Pti x86 page-table isolation (KPTI): {@code on} gives each address space a
- *     user/kernel PCID pair
+ * @param x86Pti x86 page-table isolation (KPTI): {@code on} gives each address space a user/kernel
+ *     PCID pair
  * @param x86FreePteTableFlush x86 {@code pmd_free_pte_page}: {@code flush} (fixed, 2018) flushes
  *     before freeing the PTE table a huge mapping replaces; {@code noFlush} frees it while
  *     paging-structure caches may point at it
@@ -23,15 +23,15 @@ import org.mmuemu.core.config.ConfigSection;
  * @param vmapNodes 6.9+ per-node pools of purged ranges
  * @param vmapContpte arm64 contiguous-PTE huge vmap (64 KiB to 2 MiB)
  * @param lazyMmuBarrierBatching arm64 kernel PTE barriers once per table in lazy MMU mode
- * @param oomReaperGather arm64 + OOM reaper (DOMAIN.md §3.6): {@code perVma} = one gather per
- *     VMA, fullmm never set on a live mm (687cb0884a71, the fix); {@code fullmm} = one
- *     whole-space gather, whose fullmm lets arm64 skip the TLB flush (CVE-2017-18202)
+ * @param oomReaperGather arm64 + OOM reaper (DOMAIN.md §3.6): {@code perVma} = one gather per VMA,
+ *     fullmm never set on a live mm (687cb0884a71, the fix); {@code fullmm} = one whole-space
+ *     gather, whose fullmm lets arm64 skip the TLB flush (CVE-2017-18202)
  * @param rmapRemoval mmu_gather and file pages (DOMAIN.md §3.5): {@code delayed} = a dirty file
- *     page's rmap is removed only after the TLB flush (5df397dec7c4, the fix); {@code immediate}
- *     = removed while the PTE is cleared, so folio_mkclean can miss a stale writable TLB entry
+ *     page's rmap is removed only after the TLB flush (5df397dec7c4, the fix); {@code immediate} =
+ *     removed while the PTE is cleared, so folio_mkclean can miss a stale writable TLB entry
  * @param madviseFlushBatching concurrent zaps (DOMAIN.md §3.7): {@code flushNested} =
- *     tlb_finish_mmu flushes the whole mm when another gather is pending on it (99baac21e458,
- *     the fix); {@code noNestedCheck} = a gather that cleared nothing flushes nothing
+ *     tlb_finish_mmu flushes the whole mm when another gather is pending on it (99baac21e458, the
+ *     fix); {@code noNestedCheck} = a gather that cleared nothing flushes nothing
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -95,12 +95,16 @@ public record KernelVariants(
     return Collections.unmodifiableMap(out);
   }
 
-  /** The selected values by variant name, in documentation order (the resolved config shows them). */
+  /**
+   * The selected values by variant name, in documentation order (the resolved config shows them).
+   */
   public Map<String, String> asMap() {
     Map<String, String> out = new LinkedHashMap<>();
     for (RecordComponent component : KernelVariants.class.getRecordComponents()) {
       try {
-        out.put(component.getName(), ((KernelVariant) component.getAccessor().invoke(this)).configName());
+        out.put(
+            component.getName(),
+            ((KernelVariant) component.getAccessor().invoke(this)).configName());
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException(e);
       }
@@ -140,7 +144,9 @@ public record KernelVariants(
     }
   }
 
-  /** {@link #vmUnmapAliasesWalk}: the 6.x xarray of vmap blocks, or the older per-CPU free lists. */
+  /**
+   * {@link #vmUnmapAliasesWalk}: the 6.x xarray of vmap blocks, or the older per-CPU free lists.
+   */
   public enum UnmapAliasesWalk implements KernelVariant {
     XARRAY("xarray"),
     FREE_LIST("free-list");

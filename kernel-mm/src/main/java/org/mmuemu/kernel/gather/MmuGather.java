@@ -11,63 +11,74 @@ import org.mmuemu.kernel.arch.TlbGatherFlush;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * One teardown batch of a user address space (Linux {@code struct mmu_gather}, mm/mmu_gather.c
- * and include/asm-generic/tlb.h; DOMAIN.md §3): the caller unhooks entries and reports them
- * here; the gather accumulates the range to invalidate and holds the pages and page-table
- * pages until the arch {@code tlb_flush} covering them has completed on every core, so the
- * order is always <em>unhook, invalidate, free</em> (invariants I3 and I4).
+ * One teardown batch of a user address space (Linux {@code struct mmu_gather}, mm/mmu_gather.c and
+ * include/asm-generic/tlb.h; DOMAIN.md §3): the caller unhooks entries and reports them here; the
+ * gather accumulates the range to invalidate and holds the pages and page-table pages until the
+ * arch {@code tlb_flush} covering them has completed on every core, so the order is always
+ * <em>unhook, invalidate, free</em> (invariants I3 and I4).
  *
  * <h3>Life cycle</h3>
- * {@link #begin} ({@code tlb_gather_mmu}, or {@code tlb_gather_mmu_fullmm} with fullmm) raises
- * the mm's {@code tlb_flush_pending}; {@link #recordCleared} ({@code tlb_flush_pte_range} and
- * friends) widens {@code [start, end)} and sets the level's {@code cleared_*} bit;
- * {@link #removePage} ({@code __tlb_remove_folio_pages_size}) queues a page and says when the
- * caller must flush because the batches are full; {@link #removeTable}
- * ({@code tlb_remove_table} via {@code pte_free_tlb}) queues a page-table page and sets
- * {@code freed_tables}; {@link #flushTlbOnly}, {@link #flushRmaps}, {@link #flushMmu} and
- * {@link #finish} ({@code tlb_finish_mmu}) do the rest.
+ *
+ * {@link #begin} ({@code tlb_gather_mmu}, or {@code tlb_gather_mmu_fullmm} with fullmm) raises the
+ * mm's {@code tlb_flush_pending}; {@link #recordCleared} ({@code tlb_flush_pte_range} and friends)
+ * widens {@code [start, end)} and sets the level's {@code cleared_*} bit; {@link #removePage}
+ * ({@code __tlb_remove_folio_pages_size}) queues a page and says when the caller must flush because
+ * the batches are full; {@link #removeTable} ({@code tlb_remove_table} via {@code pte_free_tlb})
+ * queues a page-table page and sets {@code freed_tables}; {@link #flushTlbOnly}, {@link
+ * #flushRmaps}, {@link #flushMmu} and {@link #finish} ({@code tlb_finish_mmu}) do the rest.
  *
  * <h3>Batches</h3>
- * The embedded batch holds {@link #MMU_GATHER_BUNDLE} slots; extra batches are pages
- * ({@link #MAX_GATHER_BATCH} slots each, at most {@link #MAX_GATHER_BATCH_COUNT} of them) taken
- * from the page allocator and returned at {@link #finish}. A batch counts as full one slot early
- * (Linux keeps room for a two-slot multi-page entry), and once a delayed-rmap page is queued no
- * batch beyond the first extra one is used (only the embedded and the active batch are walked
- * by {@code tlb_flush_rmaps}). Page-table pages go to a separate batch page of
- * {@link #MAX_TABLE_BATCH} entries, flushed (TLB first) when full.
+ *
+ * The embedded batch holds {@link #MMU_GATHER_BUNDLE} slots; extra batches are pages ({@link
+ * #MAX_GATHER_BATCH} slots each, at most {@link #MAX_GATHER_BATCH_COUNT} of them) taken from the
+ * page allocator and returned at {@link #finish}. A batch counts as full one slot early (Linux
+ * keeps room for a two-slot multi-page entry), and once a delayed-rmap page is queued no batch
+ * beyond the first extra one is used (only the embedded and the active batch are walked by {@code
+ * tlb_flush_rmaps}). Page-table pages go to a separate batch page of {@link #MAX_TABLE_BATCH}
+ * entries, flushed (TLB first) when full.
  *
  * <h3>Nested gathers (DOMAIN.md §3.7)</h3>
- * With {@code nestedFlush} (the 2017 fix, the default), {@link #finish} sees another gather
- * pending on the same mm and turns its flush into a whole-mm flush with {@code freed_tables}
- * set. Without it (the bug), a gather that cleared nothing flushes nothing, although another
- * thread's cleared entries may still be cached.
+ *
+ * With {@code nestedFlush} (the 2017 fix, the default), {@link #finish} sees another gather pending
+ * on the same mm and turns its flush into a whole-mm flush with {@code freed_tables} set. Without
+ * it (the bug), a gather that cleared nothing flushes nothing, although another thread's cleared
+ * entries may still be cached.
  *
  * <p>Counters: {@code mmuGatherFlushes}, {@code mmuGatherBatchFullFlushes} (forced by full
- * batches), {@code mmuGatherBatchPages} (extra batch pages allocated),
- * {@code mmuGatherNestedFlushes}, {@code pageTablesFreed}.
+ * batches), {@code mmuGatherBatchPages} (extra batch pages allocated), {@code
+ * mmuGatherNestedFlushes}, {@code pageTablesFreed}.
  *
- * <p>{@code // MODEL:} page-table pages are freed right after the flush, with no RCU grace
- * period: the period protects lockless software walkers (gup_fast), which are not modelled;
- * hardware walkers are covered by the flush. Pages are base pages (no multi-page entries, no
- * {@code tlb_change_page_size}). No VM_PFNMAP handling. Confined to the simulation thread.
+ * <p>{@code // MODEL:} page-table pages are freed right after the flush, with no RCU grace period:
+ * the period protects lockless software walkers (gup_fast), which are not modelled; hardware
+ * walkers are covered by the flush. Pages are base pages (no multi-page entries, no {@code
+ * tlb_change_page_size}). No VM_PFNMAP handling. Confined to the simulation thread.
  */
 public final class MmuGather {
   /** Slots of the embedded batch ({@code MMU_GATHER_BUNDLE}). */
   public static final int MMU_GATHER_BUNDLE = 8;
+
   /** Slots of an extra batch page: (4096 - 16) / 8. */
   public static final int MAX_GATHER_BATCH = 510;
+
   /** Extra batches before a forced flush: 10000 / MAX_GATHER_BATCH. */
   public static final int MAX_GATHER_BATCH_COUNT = 10_000 / MAX_GATHER_BATCH;
+
   /** Page-table pages per table batch, with an RCU head: (4096 - 24) / 8. */
   public static final int MAX_TABLE_BATCH = 509;
+
   private static final long DELAY_RMAP_BIT = 1;
 
   /** What happens to queued pages: the kernel's page release and rmap. */
   public interface PageOwner {
-    /** Drops the gather's reference to {@code pfn} after the flush (frees it unless the page cache keeps it). */
+    /**
+     * Drops the gather's reference to {@code pfn} after the flush (frees it unless the page cache
+     * keeps it).
+     */
     void releasePage(int core, long pfn);
 
-    /** Removes the delayed rmap of {@code pfn} mapped at {@code va} in {@code mm} (after the flush). */
+    /**
+     * Removes the delayed rmap of {@code pfn} mapped at {@code va} in {@code mm} (after the flush).
+     */
     void removeRmap(int core, long pfn, Mm mm, long va);
   }
 
@@ -109,8 +120,16 @@ public final class MmuGather {
   private long flushes;
   private long pagesReleased;
 
-  private MmuGather(Machine machine, ArchTlbPolicy policy, PageOwner owner, boolean nestedFlush, long pageAllocCycles,
-      long pageFreeCycles, int core, Mm mm, boolean fullmm) {
+  private MmuGather(
+      Machine machine,
+      ArchTlbPolicy policy,
+      PageOwner owner,
+      boolean nestedFlush,
+      long pageAllocCycles,
+      long pageFreeCycles,
+      int core,
+      Mm mm,
+      boolean fullmm) {
     this.machine = machine;
     this.format = machine.format();
     this.policy = policy;
@@ -132,9 +151,18 @@ public final class MmuGather {
    *
    * @param nestedFlush whether {@link #finish} flushes the whole mm when another gather is pending
    */
-  public static MmuGather begin(Machine machine, ArchTlbPolicy policy, PageOwner owner, boolean nestedFlush,
-      long pageAllocCycles, long pageFreeCycles, int core, Mm mm, boolean fullmm) {
-    return new MmuGather(machine, policy, owner, nestedFlush, pageAllocCycles, pageFreeCycles, core, mm, fullmm);
+  public static MmuGather begin(
+      Machine machine,
+      ArchTlbPolicy policy,
+      PageOwner owner,
+      boolean nestedFlush,
+      long pageAllocCycles,
+      long pageFreeCycles,
+      int core,
+      Mm mm,
+      boolean fullmm) {
+    return new MmuGather(
+        machine, policy, owner, nestedFlush, pageAllocCycles, pageFreeCycles, core, mm, fullmm);
   }
 
   public Mm mm() {
@@ -153,7 +181,10 @@ public final class MmuGather {
     return freedTables;
   }
 
-  /** Bit {@code L} set: an entry at table level {@code L} (0 = root) was cleared since the last flush. */
+  /**
+   * Bit {@code L} set: an entry at table level {@code L} (0 = root) was cleared since the last
+   * flush.
+   */
   public int clearedLevels() {
     return clearedLevels;
   }
@@ -209,8 +240,8 @@ public final class MmuGather {
   }
 
   /**
-   * Records that entries covering {@code [va, va + sizeBytes)} at table level {@code level}
-   * were cleared ({@code tlb_flush_pte_range}, {@code _pmd_}, {@code _pud_}, {@code _p4d_}).
+   * Records that entries covering {@code [va, va + sizeBytes)} at table level {@code level} were
+   * cleared ({@code tlb_flush_pte_range}, {@code _pmd_}, {@code _pud_}, {@code _p4d_}).
    */
   public void recordCleared(long va, long sizeBytes, int level) {
     checkOpen();
@@ -224,8 +255,8 @@ public final class MmuGather {
   }
 
   /**
-   * Queues {@code pfn}, whose entry at {@code va} was cleared and recorded, for release after
-   * the flush ({@code __tlb_remove_folio_pages_size}).
+   * Queues {@code pfn}, whose entry at {@code va} was cleared and recorded, for release after the
+   * flush ({@code __tlb_remove_folio_pages_size}).
    *
    * @param delayRmap remove its rmap only after the TLB flush ({@code ENCODED_PAGE_BIT_DELAY_RMAP})
    * @return true when the batches are full and the caller must flush ({@link #flushMmu}) now
@@ -234,7 +265,8 @@ public final class MmuGather {
   public boolean removePage(long pfn, long va, boolean delayRmap) {
     checkOpen();
     if (endVa == 0) {
-      throw new IllegalStateException("mmu_gather: page 0x" + Long.toHexString(pfn) + " queued with no range recorded");
+      throw new IllegalStateException(
+          "mmu_gather: page 0x" + Long.toHexString(pfn) + " queued with no range recorded");
     }
     Batch batch = batches.get(active);
     batch.encoded[batch.nr] = pfn << 1 | (delayRmap ? DELAY_RMAP_BIT : 0);
@@ -271,9 +303,9 @@ public final class MmuGather {
 
   /**
    * Queues the page-table page {@code tablePfn}, just unhooked from its parent entry at level
-   * {@code parentLevel} for {@code va} ({@code pte_free_tlb} and friends: the range widens by
-   * one page at the parent level, {@code freed_tables} is set). A full table batch is flushed
-   * (TLB first) at once.
+   * {@code parentLevel} for {@code va} ({@code pte_free_tlb} and friends: the range widens by one
+   * page at the parent level, {@code freed_tables} is set). A full table batch is flushed (TLB
+   * first) at once.
    */
   public void removeTable(long tablePfn, long va, int parentLevel) {
     recordCleared(va, 1L << PhysicalMemory.FRAME_SHIFT, parentLevel);
@@ -289,15 +321,18 @@ public final class MmuGather {
   }
 
   /**
-   * The arch flush of what was recorded, then the range and level bits reset
-   * ({@code tlb_flush_mmu_tlbonly}); nothing when nothing was cleared.
+   * The arch flush of what was recorded, then the range and level bits reset ({@code
+   * tlb_flush_mmu_tlbonly}); nothing when nothing was cleared.
    */
   public void flushTlbOnly() {
     checkOpen();
     if (!freedTables && clearedLevels == 0) {
       return;
     }
-    policy.tlbFlush(core, mm, new TlbGatherFlush(fullmm, needFlushAll, freedTables, startVa, endVa, unmapShift()));
+    policy.tlbFlush(
+        core,
+        mm,
+        new TlbGatherFlush(fullmm, needFlushAll, freedTables, startVa, endVa, unmapShift()));
     flushes++;
     machine.stats().addKernelCounter("mmuGatherFlushes", 1);
     resetRange();
@@ -314,9 +349,9 @@ public final class MmuGather {
   }
 
   /**
-   * Removes the rmap of every delayed page in the embedded and the active batch
-   * ({@code tlb_flush_rmaps}). Must follow {@link #flushTlbOnly}: until the flush completed the
-   * page stays visible to {@code folio_mkclean} (DOMAIN.md §3.5).
+   * Removes the rmap of every delayed page in the embedded and the active batch ({@code
+   * tlb_flush_rmaps}). Must follow {@link #flushTlbOnly}: until the flush completed the page stays
+   * visible to {@code folio_mkclean} (DOMAIN.md §3.5).
    *
    * @throws IllegalStateException when a cleared range is still unflushed
    */
@@ -376,7 +411,8 @@ public final class MmuGather {
   // tlb_batch_pages_flush
   private void batchPagesFlush() {
     if (delayedRmap) {
-      // Linux flushes delayed rmaps before dropping the PTE lock; a caller that did not owes it now.
+      // Linux flushes delayed rmaps before dropping the PTE lock; a caller that did not owes it
+      // now.
       flushRmaps();
     }
     for (int b = 0; b <= active; b++) {
@@ -397,8 +433,8 @@ public final class MmuGather {
 
   /**
    * Ends the gather ({@code tlb_finish_mmu}): with another gather pending on the mm (and the
-   * nested-flush fix), a whole-mm flush with {@code freed_tables}; then the final flush, the
-   * frees, the extra batch pages returned and the mm's pending count lowered.
+   * nested-flush fix), a whole-mm flush with {@code freed_tables}; then the final flush, the frees,
+   * the extra batch pages returned and the mm's pending count lowered.
    */
   public void finish() {
     checkOpen();

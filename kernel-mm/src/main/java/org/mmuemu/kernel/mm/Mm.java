@@ -8,8 +8,8 @@ import java.util.List;
  * A process address space (Linux {@code struct mm_struct}): its VMAs, its page tables (the root
  * table's frame) and its address-space tag.
  *
- * <p>VMAs are kept sorted by start address; a lookup is a binary search whose probes the
- * kernel charges like the visits of Linux's maple tree. Confined to the simulation thread.
+ * <p>VMAs are kept sorted by start address; a lookup is a binary search whose probes the kernel
+ * charges like the visits of Linux's maple tree. Confined to the simulation thread.
  */
 public final class Mm {
   private final int id;
@@ -80,11 +80,15 @@ public final class Mm {
    */
   public void addVma(Vma vma) {
     int position = 0;
-    while (position < vmas.size() && Long.compareUnsigned(vmas.get(position).startVa(), vma.startVa()) < 0) {
+    while (position < vmas.size()
+        && Long.compareUnsigned(vmas.get(position).startVa(), vma.startVa()) < 0) {
       position++;
     }
-    boolean overlapsPrevious = position > 0 && Long.compareUnsigned(vmas.get(position - 1).endVa(), vma.startVa()) > 0;
-    boolean overlapsNext = position < vmas.size() && Long.compareUnsigned(vma.endVa(), vmas.get(position).startVa()) > 0;
+    boolean overlapsPrevious =
+        position > 0 && Long.compareUnsigned(vmas.get(position - 1).endVa(), vma.startVa()) > 0;
+    boolean overlapsNext =
+        position < vmas.size()
+            && Long.compareUnsigned(vma.endVa(), vmas.get(position).startVa()) > 0;
     if (overlapsPrevious || overlapsNext) {
       throw new IllegalArgumentException("vma " + vma.name() + " overlaps an existing mapping");
     }
@@ -100,19 +104,33 @@ public final class Mm {
     boolean overlapped = false;
     List<Vma> kept = new ArrayList<>();
     for (Vma vma : vmas) {
-      boolean overlaps = Long.compareUnsigned(vma.startVa(), endVa) < 0
-          && Long.compareUnsigned(startVa, vma.endVa()) < 0;
+      boolean overlaps =
+          Long.compareUnsigned(vma.startVa(), endVa) < 0
+              && Long.compareUnsigned(startVa, vma.endVa()) < 0;
       if (!overlaps) {
         kept.add(vma);
         continue;
       }
       overlapped = true;
       if (Long.compareUnsigned(vma.startVa(), startVa) < 0) {
-        kept.add(new Vma(vma.startVa(), startVa, vma.flags(), vma.name(), vma.file(), vma.fileOffsetBytes()));
+        kept.add(
+            new Vma(
+                vma.startVa(),
+                startVa,
+                vma.flags(),
+                vma.name(),
+                vma.file(),
+                vma.fileOffsetBytes()));
       }
       if (Long.compareUnsigned(endVa, vma.endVa()) < 0) {
-        kept.add(new Vma(endVa, vma.endVa(), vma.flags(), vma.name(), vma.file(),
-            vma.fileOffsetBytes() + (endVa - vma.startVa())));
+        kept.add(
+            new Vma(
+                endVa,
+                vma.endVa(),
+                vma.flags(),
+                vma.name(),
+                vma.file(),
+                vma.fileOffsetBytes() + (endVa - vma.startVa())));
       }
     }
     vmas.clear();

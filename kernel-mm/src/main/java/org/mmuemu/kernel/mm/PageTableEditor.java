@@ -7,9 +7,9 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.config.KernelCosts;
 
 /**
- * Writes translations into page tables held in simulated frames, allocating missing tables on
- * the way down, and charges the acting core for each table allocated and descriptor written
- * (Linux's {@code __pte_alloc} / {@code set_pte_at} path, in the ISA's own format).
+ * Writes translations into page tables held in simulated frames, allocating missing tables on the
+ * way down, and charges the acting core for each table allocated and descriptor written (Linux's
+ * {@code __pte_alloc} / {@code set_pte_at} path, in the ISA's own format).
  *
  * <p>Confined to the simulation thread.
  */
@@ -51,7 +51,8 @@ public final class PageTableEditor {
    */
   public void map(long rootPfn, long va, long pa, int leafLevel, int flags, int core) {
     long tablePfn = descendCreating(rootPfn, va, leafLevel, core);
-    memory.writeDescriptor(tablePfn, format.index(va, leafLevel), format.encodeLeaf(pa, leafLevel, flags));
+    memory.writeDescriptor(
+        tablePfn, format.index(va, leafLevel), format.encodeLeaf(pa, leafLevel, flags));
     machine.charge(core, pteWriteCycles);
     machine.recordMapping(pa >>> PhysicalMemory.FRAME_SHIFT, va, true);
   }
@@ -83,8 +84,8 @@ public final class PageTableEditor {
    * Clears the base-page leaf that maps {@code va}, charging one descriptor write.
    *
    * @return the frame it mapped, or -1 when nothing was mapped there
-   * @throws IllegalStateException when {@code va} is covered by a block (splitting blocks is
-   *     not modelled yet)
+   * @throws IllegalStateException when {@code va} is covered by a block (splitting blocks is not
+   *     modelled yet)
    */
   public long clearLeaf(long rootPfn, long va, int core) {
     long tablePfn = rootPfn;
@@ -96,8 +97,12 @@ public final class PageTableEditor {
       }
       if (format.isLeaf(descriptor, level)) {
         if (level != format.levels() - 1) {
-          throw new IllegalStateException("va 0x" + Long.toHexString(va) + " is mapped by a level-" + level
-              + " block; unmapping part of a block is not modelled");
+          throw new IllegalStateException(
+              "va 0x"
+                  + Long.toHexString(va)
+                  + " is mapped by a level-"
+                  + level
+                  + " block; unmapping part of a block is not modelled");
         }
         memory.writeDescriptor(tablePfn, index, 0L);
         machine.charge(core, pteWriteCycles);
@@ -133,12 +138,13 @@ public final class PageTableEditor {
       long descriptor = memory.readDescriptor(tablePfn, index);
       if (!format.isValid(descriptor, level)) {
         long child = allocateTable(core);
-        memory.writeDescriptor(tablePfn, index, format.encodeTable(child << PhysicalMemory.FRAME_SHIFT, level));
+        memory.writeDescriptor(
+            tablePfn, index, format.encodeTable(child << PhysicalMemory.FRAME_SHIFT, level));
         machine.charge(core, pteWriteCycles);
         tablePfn = child;
       } else if (format.isLeaf(descriptor, level)) {
-        throw new IllegalStateException("va 0x" + Long.toHexString(va) + " is already covered by a level-" + level
-            + " block");
+        throw new IllegalStateException(
+            "va 0x" + Long.toHexString(va) + " is already covered by a level-" + level + " block");
       } else {
         tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
       }

@@ -4,22 +4,33 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.kernel.pagecache.MappedFile;
 
 /**
- * A virtual memory area of a process: {@code [startVa, endVa)}, page aligned, with the
- * {@link PteFlags} its pages get (WRITE, EXEC; USER is implied) and a name for reports.
+ * A virtual memory area of a process: {@code [startVa, endVa)}, page aligned, with the {@link
+ * PteFlags} its pages get (WRITE, EXEC; USER is implied) and a name for reports.
  *
- * @param file the file a shared file mapping maps (its pages come from the page cache), or
- *     null for anonymous private memory
+ * @param file the file a shared file mapping maps (its pages come from the page cache), or null for
+ *     anonymous private memory
  * @param fileOffsetBytes offset in {@code file} of {@code startVa}, page aligned
  */
-public record Vma(long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
+public record Vma(
+    long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
   public Vma {
-    if ((startVa & 0xFFF) != 0 || (endVa & 0xFFF) != 0 || Long.compareUnsigned(startVa, endVa) >= 0) {
-      throw new IllegalArgumentException("vma [0x" + Long.toHexString(startVa) + ", 0x" + Long.toHexString(endVa)
-          + ") (expected: page-aligned, start below end)");
+    if ((startVa & 0xFFF) != 0
+        || (endVa & 0xFFF) != 0
+        || Long.compareUnsigned(startVa, endVa) >= 0) {
+      throw new IllegalArgumentException(
+          "vma [0x"
+              + Long.toHexString(startVa)
+              + ", 0x"
+              + Long.toHexString(endVa)
+              + ") (expected: page-aligned, start below end)");
     }
     if ((fileOffsetBytes & 0xFFF) != 0 || fileOffsetBytes < 0) {
-      throw new IllegalArgumentException("vma " + name + ": file offset " + fileOffsetBytes
-          + " (expected: page-aligned, not negative)");
+      throw new IllegalArgumentException(
+          "vma "
+              + name
+              + ": file offset "
+              + fileOffsetBytes
+              + " (expected: page-aligned, not negative)");
     }
   }
 

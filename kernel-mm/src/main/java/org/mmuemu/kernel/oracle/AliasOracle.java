@@ -9,20 +9,20 @@ import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 
 /**
- * The {@code UNFLUSHED_ALIAS} check of kernel mappings, kept from ground truth rather than
- * from the allocator's own bookkeeping: every kernel page whose entry was cleared is remembered,
- * with the frame it mapped, until a completed kernel-range flush covers it.
+ * The {@code UNFLUSHED_ALIAS} check of kernel mappings, kept from ground truth rather than from the
+ * allocator's own bookkeeping: every kernel page whose entry was cleared is remembered, with the
+ * frame it mapped, until a completed kernel-range flush covers it.
  *
- * <p>When a flush of {@code [startVa, endVa)} completes, and when {@code vm_unmap_aliases}
- * returns (which promises that no unflushed alias remains anywhere), every TLB entry of every
- * core is examined: an entry whose frame is one a remembered page in the promised range mapped,
- * and which still translates that page, translates it to a frame the page tables no longer map
- * there; it is reported once per page, with the frame's history. Examining the entries rather
- * than probing each page keeps the host cost at the TLBs' size plus the pages checked. Nothing
- * is counted as a lookup and no replacement state changes.
+ * <p>When a flush of {@code [startVa, endVa)} completes, and when {@code vm_unmap_aliases} returns
+ * (which promises that no unflushed alias remains anywhere), every TLB entry of every core is
+ * examined: an entry whose frame is one a remembered page in the promised range mapped, and which
+ * still translates that page, translates it to a frame the page tables no longer map there; it is
+ * reported once per page, with the frame's history. Examining the entries rather than probing each
+ * page keeps the host cost at the TLBs' size plus the pages checked. Nothing is counted as a lookup
+ * and no replacement state changes.
  *
- * <p>The remembered pages live in a primitive open-addressing table (no boxing). Confined to
- * the simulation thread.
+ * <p>The remembered pages live in a primitive open-addressing table (no boxing). Confined to the
+ * simulation thread.
  */
 public final class AliasOracle {
   private static final long EMPTY = 0L; // page VAs of the kernel half are never 0
@@ -38,13 +38,18 @@ public final class AliasOracle {
   private boolean[] reported = new boolean[0];
   private long checks;
 
-  /** @param kernelTranslate software walk of the kernel tables: the pa a va maps to, or -1 */
+  /**
+   * @param kernelTranslate software walk of the kernel tables: the pa a va maps to, or -1
+   */
   public AliasOracle(Machine machine, LongUnaryOperator kernelTranslate) {
     this.machine = machine;
     this.kernelTranslate = kernelTranslate;
   }
 
-  /** Remembers that the kernel entry of {@code pageVa}, which mapped {@code pfn}, was cleared and not yet flushed. */
+  /**
+   * Remembers that the kernel entry of {@code pageVa}, which mapped {@code pfn}, was cleared and
+   * not yet flushed.
+   */
   public void unmapped(long pageVa, long pfn) {
     if ((size + 1) * 2 > pageVas.length) {
       rehash(pageVas.length * 2);
@@ -96,12 +101,17 @@ public final class AliasOracle {
     return checks;
   }
 
-  /** A kernel-range flush of {@code [startVa, endVa)} completed on {@code core}: check and forget. */
+  /**
+   * A kernel-range flush of {@code [startVa, endVa)} completed on {@code core}: check and forget.
+   */
   public void flushCompleted(int core, long startVa, long endVa, String what) {
     check(core, startVa, endVa, what, true);
   }
 
-  /** A call promised that no unflushed kernel alias remains anywhere (vm_unmap_aliases): check them all. */
+  /**
+   * A call promised that no unflushed kernel alias remains anywhere (vm_unmap_aliases): check them
+   * all.
+   */
   public void promiseNoAliases(int core, String what) {
     check(core, 0L, -1L, what, false);
   }
@@ -116,7 +126,9 @@ public final class AliasOracle {
     boolean removedAny = false;
     for (int i = 0; i < pageVas.length; i++) {
       long va = pageVas[i];
-      if (va == EMPTY || Long.compareUnsigned(va, startVa) < 0 || Long.compareUnsigned(va, endVa) >= 0) {
+      if (va == EMPTY
+          || Long.compareUnsigned(va, startVa) < 0
+          || Long.compareUnsigned(va, endVa) >= 0) {
         continue;
       }
       vas[n] = va;
@@ -179,7 +191,8 @@ public final class AliasOracle {
     return low;
   }
 
-  private boolean reportIfStale(int core, int other, SetAssociativeTlb tlb, int slot, long pageVa, String what) {
+  private boolean reportIfStale(
+      int core, int other, SetAssociativeTlb tlb, int slot, long pageVa, String what) {
     int asid = tlb.isGlobal(slot) ? machine.core(other).context().asid() : tlb.asidOf(slot);
     if (tlb.probe(pageVa, asid) != slot) {
       return false; // this entry translates some other address to the frame
@@ -190,10 +203,28 @@ public final class AliasOracle {
       return false;
     }
     long pfn = pa >>> PhysicalMemory.FRAME_SHIFT;
-    machine.oracle().report(ViolationKind.UNFLUSHED_ALIAS, core, machine.now(core), pageVa, pa, pfn,
-        "after " + what + ", " + tlb.name() + " of core " + other + " still translates kernel va 0x"
-            + Long.toHexString(pageVa) + " to frame 0x" + Long.toHexString(pfn)
-            + (mappedPa < 0 ? ", which the page tables no longer map there" : ", which is not the mapped frame"));
+    machine
+        .oracle()
+        .report(
+            ViolationKind.UNFLUSHED_ALIAS,
+            core,
+            machine.now(core),
+            pageVa,
+            pa,
+            pfn,
+            "after "
+                + what
+                + ", "
+                + tlb.name()
+                + " of core "
+                + other
+                + " still translates kernel va 0x"
+                + Long.toHexString(pageVa)
+                + " to frame 0x"
+                + Long.toHexString(pfn)
+                + (mappedPa < 0
+                    ? ", which the page tables no longer map there"
+                    : ", which is not the mapped frame"));
     return true;
   }
 }

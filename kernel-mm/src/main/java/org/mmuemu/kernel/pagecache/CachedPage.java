@@ -1,9 +1,9 @@
 package org.mmuemu.kernel.pagecache;
 
 /**
- * One page of a file in the page cache (a single-page folio): its frame, its dirty flag
- * ({@code PG_dirty}), the content version of the frame that storage holds, and the references
- * mmu_gathers hold on it until their flush.
+ * One page of a file in the page cache (a single-page folio): its frame, its dirty flag ({@code
+ * PG_dirty}), the content version of the frame that storage holds, and the references mmu_gathers
+ * hold on it until their flush.
  *
  * <p>Confined to the simulation thread.
  */
@@ -61,7 +61,9 @@ public final class CachedPage {
     storedAtCycle = cycle;
   }
 
-  /** Simulated cycle at which storage took {@link #storedVersion} (0 for a page read at fault time). */
+  /**
+   * Simulated cycle at which storage took {@link #storedVersion} (0 for a page read at fault time).
+   */
   public long storedAtCycle() {
     return storedAtCycle;
   }

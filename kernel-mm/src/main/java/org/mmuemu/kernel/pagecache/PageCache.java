@@ -9,9 +9,9 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 
 /**
- * The page cache: file pages in frames, found by (file, index) and by frame. A missing page is
- * read from storage on fault ({@link #readPage}), so the frame's content version at that moment
- * is what storage holds.
+ * The page cache: file pages in frames, found by (file, index) and by frame. A missing page is read
+ * from storage on fault ({@link #readPage}), so the frame's content version at that moment is what
+ * storage holds.
  *
  * <p>Confined to the simulation thread.
  */
@@ -42,8 +42,8 @@ public final class PageCache {
   }
 
   /**
-   * Allocates a frame for page {@code index} of {@code file}, fills it from storage and inserts
-   * it (the caller pays the read).
+   * Allocates a frame for page {@code index} of {@code file}, fills it from storage and inserts it
+   * (the caller pays the read).
    */
   public CachedPage readPage(MappedFile file, long index) {
     long pfn = machine.memory().allocate(FrameKind.DATA);

@@ -7,15 +7,15 @@ import java.util.Map;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * Which user mappings reach each page-cache frame (Linux's file rmap: the folio's mapcount and
- * the {@code i_mmap} VMAs whose PTEs map it), so {@code folio_mkclean} and reclaim can find
- * every PTE of a page.
+ * Which user mappings reach each page-cache frame (Linux's file rmap: the folio's mapcount and the
+ * {@code i_mmap} VMAs whose PTEs map it), so {@code folio_mkclean} and reclaim can find every PTE
+ * of a page.
  *
- * <p>{@code // MODEL:} one entry per mapped PTE, with the mm and address, instead of a
- * mapcount plus an interval tree of VMAs walked with {@code page_vma_mapped_walk}; the
- * observable fact is the same: a page whose rmap is empty has {@code folio_mapped() == false},
- * and {@code folio_mkclean} returns without looking at any PTE. Anonymous pages are not in the
- * rmap (nothing here needs to find their PTEs). Confined to the simulation thread.
+ * <p>{@code // MODEL:} one entry per mapped PTE, with the mm and address, instead of a mapcount
+ * plus an interval tree of VMAs walked with {@code page_vma_mapped_walk}; the observable fact is
+ * the same: a page whose rmap is empty has {@code folio_mapped() == false}, and {@code
+ * folio_mkclean} returns without looking at any PTE. Anonymous pages are not in the rmap (nothing
+ * here needs to find their PTEs). Confined to the simulation thread.
  */
 public final class ReverseMap {
   /** One mapping of a page. */

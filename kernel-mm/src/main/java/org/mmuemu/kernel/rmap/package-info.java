@@ -1,5 +1,5 @@
 /**
- * The reverse map of page-cache pages: which (mm, va) pairs map each frame, as
- * {@code folio_mkclean} and reclaim walk it.
+ * The reverse map of page-cache pages: which (mm, va) pairs map each frame, as {@code
+ * folio_mkclean} and reclaim walk it.
  */
 package org.mmuemu.kernel.rmap;

@@ -3,10 +3,9 @@ package org.mmuemu.kernel.run;
 import org.mmuemu.core.machine.Machine;
 
 /**
- * Watches a run from the simulation thread without changing it: told when the machine is built
- * and each time the run polls for cancellation (every few thousand scheduler steps). An
- * observer only reads the machine (clocks, TLB occupancy), so a run is the same with or
- * without one.
+ * Watches a run from the simulation thread without changing it: told when the machine is built and
+ * each time the run polls for cancellation (every few thousand scheduler steps). An observer only
+ * reads the machine (clocks, TLB occupancy), so a run is the same with or without one.
  */
 public interface RunObserver {
   /** Observes nothing. */

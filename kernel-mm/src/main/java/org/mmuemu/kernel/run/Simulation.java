@@ -12,15 +12,15 @@ import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.workload.Workload;
-import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.WorkloadArgs;
+import org.mmuemu.kernel.workload.WorkloadException;
 
 /**
- * Runs one workload on one machine: builds the machine, boots the kernel, prepares the
- * workload, runs the cores' programs with the deterministic scheduler, and collects the result.
+ * Runs one workload on one machine: builds the machine, boots the kernel, prepares the workload,
+ * runs the cores' programs with the deterministic scheduler, and collects the result.
  *
- * <p>The same request always gives the same result (the {@code host} part is left for the
- * caller, who owns the wall clock). Runs on the calling thread; separate runs share nothing.
+ * <p>The same request always gives the same result (the {@code host} part is left for the caller,
+ * who owns the wall clock). Runs on the calling thread; separate runs share nothing.
  */
 public final class Simulation {
   private Simulation() {}
@@ -48,7 +48,8 @@ public final class Simulation {
    */
   public static Outcome runWithStats(SimulationRequest request) throws WorkloadException {
     ConfigSection kernelSection = request.spec().kernelSection();
-    KernelConfig kernelConfig = KernelConfig.read(new ConfigSection(kernelSection.pointer(), kernelSection.asMap()));
+    KernelConfig kernelConfig =
+        KernelConfig.read(new ConfigSection(kernelSection.pointer(), kernelSection.asMap()));
     Machine machine = new Machine(request.spec(), request.isa(), request.seed());
     for (TraceSink sink : request.sinks()) {
       machine.traceBus().addSink(sink);
@@ -60,21 +61,28 @@ public final class Simulation {
       Workload.PreparedWorkload prepared = workload.prepare(kernel, params, request.seed());
       boolean[] stopped = new boolean[1];
       request.observer().started(machine);
-      machine.run(prepared.programs(), () -> {
-        request.observer().polled(machine);
-        return stopped[0] = request.cancelled().getAsBoolean();
-      });
+      machine.run(
+          prepared.programs(),
+          () -> {
+            request.observer().polled(machine);
+            return stopped[0] = request.cancelled().getAsBoolean();
+          });
       if (stopped[0]) {
         throw new CancellationException("run cancelled");
       }
       Map<String, Object> kernelCounters = new TreeMap<>(kernel.counters());
       kernelCounters.put("unresolvedFaults", machine.unresolvedFaults());
       kernelCounters.putAll(prepared.counters());
-      RunResult.MachineInfo machineInfo = new RunResult.MachineInfo(request.spec().name(), request.isa().id(),
-          request.spec().cores(), request.configSha256());
-      RunResult.WorkloadInfo workloadInfo = new RunResult.WorkloadInfo(workload.name(),
-          new TreeMap<>(prepared.effectiveParams()));
-      return new Outcome(ResultBuilder.build(machine, machineInfo, workloadInfo, request.seed(), kernelCounters),
+      RunResult.MachineInfo machineInfo =
+          new RunResult.MachineInfo(
+              request.spec().name(),
+              request.isa().id(),
+              request.spec().cores(),
+              request.configSha256());
+      RunResult.WorkloadInfo workloadInfo =
+          new RunResult.WorkloadInfo(workload.name(), new TreeMap<>(prepared.effectiveParams()));
+      return new Outcome(
+          ResultBuilder.build(machine, machineInfo, workloadInfo, request.seed(), kernelCounters),
           machine.stats());
     } finally {
       machine.traceBus().close();

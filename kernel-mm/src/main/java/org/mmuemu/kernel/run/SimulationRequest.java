@@ -19,11 +19,18 @@ import org.mmuemu.kernel.workload.Workload;
  * @param seed the run's only source of randomness
  * @param sinks trace sinks to attach; may be empty
  * @param cancelled polled during the run; true stops it
- * @param observer told when the machine is built and each time {@code cancelled} is polled; it
- *     only reads, so a run is the same with or without it
+ * @param observer told when the machine is built and each time {@code cancelled} is polled; it only
+ *     reads, so a run is the same with or without it
  */
-public record SimulationRequest(MachineSpec spec, Isa isa, String configSha256, Workload workload,
-    Map<String, String> params, long seed, List<TraceSink> sinks, BooleanSupplier cancelled,
+public record SimulationRequest(
+    MachineSpec spec,
+    Isa isa,
+    String configSha256,
+    Workload workload,
+    Map<String, String> params,
+    long seed,
+    List<TraceSink> sinks,
+    BooleanSupplier cancelled,
     RunObserver observer) {
 
   public SimulationRequest {
@@ -32,14 +39,27 @@ public record SimulationRequest(MachineSpec spec, Isa isa, String configSha256, 
   }
 
   /** A request nobody observes. */
-  public SimulationRequest(MachineSpec spec, Isa isa, String configSha256, Workload workload,
-      Map<String, String> params, long seed, List<TraceSink> sinks, BooleanSupplier cancelled) {
+  public SimulationRequest(
+      MachineSpec spec,
+      Isa isa,
+      String configSha256,
+      Workload workload,
+      Map<String, String> params,
+      long seed,
+      List<TraceSink> sinks,
+      BooleanSupplier cancelled) {
     this(spec, isa, configSha256, workload, params, seed, sinks, cancelled, RunObserver.NONE);
   }
 
   /** A request with no sinks and no cancellation. */
-  public static SimulationRequest of(MachineSpec spec, Isa isa, String configSha256, Workload workload,
-      Map<String, String> params, long seed) {
-    return new SimulationRequest(spec, isa, configSha256, workload, params, seed, List.of(), () -> false);
+  public static SimulationRequest of(
+      MachineSpec spec,
+      Isa isa,
+      String configSha256,
+      Workload workload,
+      Map<String, String> params,
+      long seed) {
+    return new SimulationRequest(
+        spec, isa, configSha256, workload, params, seed, List.of(), () -> false);
   }
 }

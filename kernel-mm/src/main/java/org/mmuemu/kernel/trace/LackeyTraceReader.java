@@ -8,17 +8,16 @@ import org.mmuemu.core.machine.AccessKind;
 /**
  * Reads valgrind lackey memory traces ({@code valgrind --tool=lackey --trace-mem=yes}).
  *
- * <p>Record lines are {@code I  addr,size} (instruction fetch), {@code  L addr,size} (load),
- * {@code  S addr,size} (store) and {@code  M addr,size} (modify: a load and a store of the same
- * bytes, translated once as a store); the address is hexadecimal, the size decimal. Lines that
- * start with {@code ==} (valgrind's banner and summary) and blank lines are skipped. Any other
- * line is malformed: it stops the read with its line number, or in lenient mode is skipped and
- * counted.
+ * <p>Record lines are {@code I addr,size} (instruction fetch), {@code L addr,size} (load), {@code S
+ * addr,size} (store) and {@code M addr,size} (modify: a load and a store of the same bytes,
+ * translated once as a store); the address is hexadecimal, the size decimal. Lines that start with
+ * {@code ==} (valgrind's banner and summary) and blank lines are skipped. Any other line is
+ * malformed: it stops the read with its line number, or in lenient mode is skipped and counted.
  *
- * <p>Lines are read in bounded memory: a line longer than {@code maxLineBytes} (the input is
- * read as ISO-8859-1, one char per byte) is never held whole. It stops the read with its line
- * number, or in lenient mode is skipped and counted like a malformed line (and in
- * {@link #longLines}), so a hostile trace of one endless line costs no more than a short one.
+ * <p>Lines are read in bounded memory: a line longer than {@code maxLineBytes} (the input is read
+ * as ISO-8859-1, one char per byte) is never held whole. It stops the read with its line number, or
+ * in lenient mode is skipped and counted like a malformed line (and in {@link #longLines}), so a
+ * hostile trace of one endless line costs no more than a short one.
  *
  * <p>Not thread-safe.
  */
@@ -26,8 +25,10 @@ public final class LackeyTraceReader implements Closeable {
   private static final String EXPECTATION =
       "malformed lackey line (expected \"I  addr,size\", \" L addr,size\", \" S addr,size\" or \" M addr,size\")";
   private static final int MAX_ACCESS_BYTES = 1 << 16;
+
   /** The default longest line: real lackey lines are under 40 bytes. */
   public static final int DEFAULT_MAX_LINE_BYTES = 4096;
+
   private static final int EOF = -1;
   private static final int LINE = 0;
   private static final int LONG_LINE = 1;
@@ -59,7 +60,8 @@ public final class LackeyTraceReader implements Closeable {
    */
   public LackeyTraceReader(Reader reader, String sourceName, boolean lenient, int maxLineBytes) {
     if (maxLineBytes < 64) {
-      throw new IllegalArgumentException("maxLineBytes: " + maxLineBytes + " (expected: at least 64)");
+      throw new IllegalArgumentException(
+          "maxLineBytes: " + maxLineBytes + " (expected: at least 64)");
     }
     this.reader = reader;
     this.sourceName = sourceName;
@@ -79,15 +81,18 @@ public final class LackeyTraceReader implements Closeable {
       lineNumber++;
       if (state == LONG_LINE) {
         if (!lenient) {
-          throw new TraceFormatException(sourceName, lineNumber, "line longer than " + maxLineBytes
-              + " bytes (the limit; see --max-line-bytes)");
+          throw new TraceFormatException(
+              sourceName,
+              lineNumber,
+              "line longer than " + maxLineBytes + " bytes (the limit; see --max-line-bytes)");
         }
         longLines++;
         skippedLines++;
         continue;
       }
-      if (line.isEmpty() || line.toString().isBlank() || (line.length() >= 2 && line.charAt(0) == '='
-          && line.charAt(1) == '=')) {
+      if (line.isEmpty()
+          || line.toString().isBlank()
+          || (line.length() >= 2 && line.charAt(0) == '=' && line.charAt(1) == '=')) {
         ignoredLines++;
         continue;
       }
@@ -103,8 +108,8 @@ public final class LackeyTraceReader implements Closeable {
   }
 
   /**
-   * Reads the next line (without its {@code \n} or {@code \r\n}) into {@link #line}, keeping
-   * at most {@code maxLineBytes} of it.
+   * Reads the next line (without its {@code \n} or {@code \r\n}) into {@link #line}, keeping at
+   * most {@code maxLineBytes} of it.
    *
    * @return {@link #LINE}, {@link #LONG_LINE} (the rest was read and dropped) or {@link #EOF}
    */

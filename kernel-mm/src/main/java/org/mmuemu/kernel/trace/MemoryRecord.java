@@ -7,8 +7,12 @@ import org.mmuemu.core.machine.AccessKind;
  * allocates no record per line.
  */
 public final class MemoryRecord {
-  /** The access kind; a lackey {@code M} (modify) is a {@link AccessKind#WRITE} with {@link #modify} set. */
+  /**
+   * The access kind; a lackey {@code M} (modify) is a {@link AccessKind#WRITE} with {@link #modify}
+   * set.
+   */
   public AccessKind kind;
+
   public boolean modify;
   public long va;
   public int sizeBytes;

@@ -3,16 +3,24 @@ package org.mmuemu.kernel.trace;
 import org.mmuemu.core.text.TerminalText;
 
 /**
- * A trace line that is not in the expected format; the message names the file and line, and
- * shows the line (abbreviated, control characters escaped so a crafted trace cannot drive the
- * user's terminal).
+ * A trace line that is not in the expected format; the message names the file and line, and shows
+ * the line (abbreviated, control characters escaped so a crafted trace cannot drive the user's
+ * terminal).
  */
 public final class TraceFormatException extends Exception {
   private static final long serialVersionUID = 1L;
   private final long lineNumber;
 
   public TraceFormatException(String source, long lineNumber, String expectation, String line) {
-    super(source + ":" + lineNumber + ": " + expectation + ", got \"" + TerminalText.escape(abbreviate(line)) + "\"");
+    super(
+        source
+            + ":"
+            + lineNumber
+            + ": "
+            + expectation
+            + ", got \""
+            + TerminalText.escape(abbreviate(line))
+            + "\"");
     this.lineNumber = lineNumber;
   }
 

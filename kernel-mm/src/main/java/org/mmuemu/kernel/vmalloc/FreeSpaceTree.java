@@ -2,25 +2,24 @@ package org.mmuemu.kernel.vmalloc;
 
 /**
  * The free kernel virtual address space of the vmap_area allocator (Linux {@code mm/vmalloc.c}
- * {@code free_vmap_area_root}): a binary search tree of free blocks ordered by start address,
- * each node augmented with the largest block size in its subtree ({@code subtree_max_size}),
- * so a search can skip every subtree that cannot hold a request.
+ * {@code free_vmap_area_root}): a binary search tree of free blocks ordered by start address, each
+ * node augmented with the largest block size in its subtree ({@code subtree_max_size}), so a search
+ * can skip every subtree that cannot hold a request.
  *
  * <p>Free blocks never overlap and never touch: a freed range is merged with the neighbours it
- * touches. An allocation takes the lowest-addressed block that fits the size and alignment
- * ({@code find_vmap_lowest_match}) and clips it: full fit (the node goes), left edge, right
- * edge, or no edge (the block splits in two).
+ * touches. An allocation takes the lowest-addressed block that fits the size and alignment ({@code
+ * find_vmap_lowest_match}) and clips it: full fit (the node goes), left edge, right edge, or no
+ * edge (the block splits in two).
  *
  * <p>{@code // MODEL:} the tree is a treap (deterministic priorities from a seeded mix of an
- * insertion counter) rather than Linux's red-black tree; both keep the depth logarithmic, and
- * the search visits nodes in the same in-order, pruned sequence, so it chooses the same block
- * as Linux for the same tree shape. With {@code adjust} (alignment above a page) Linux prunes
- * by the padded length {@code size + align - 1} while testing each visited node exactly, so a
- * smaller block lying on the search path can be chosen; the result can therefore depend on the
- * shape, here as in Linux.
+ * insertion counter) rather than Linux's red-black tree; both keep the depth logarithmic, and the
+ * search visits nodes in the same in-order, pruned sequence, so it chooses the same block as Linux
+ * for the same tree shape. With {@code adjust} (alignment above a page) Linux prunes by the padded
+ * length {@code size + align - 1} while testing each visited node exactly, so a smaller block lying
+ * on the search path can be chosen; the result can therefore depend on the shape, here as in Linux.
  *
- * <p>Every node visited by a search, insert or removal is counted in {@link #nodesVisited()},
- * which the caller charges from the kernel cost table. Confined to the simulation thread.
+ * <p>Every node visited by a search, insert or removal is counted in {@link #nodesVisited()}, which
+ * the caller charges from the kernel cost table. Confined to the simulation thread.
  */
 public final class FreeSpaceTree {
   /** Returned by {@link #allocate} when no block fits. */
@@ -56,8 +55,12 @@ public final class FreeSpaceTree {
   /** Creates a tree holding the one free block {@code [startVa, endVa)}. */
   public FreeSpaceTree(long startVa, long endVa) {
     if (Long.compareUnsigned(startVa, endVa) >= 0) {
-      throw new IllegalArgumentException("free space [0x" + Long.toHexString(startVa) + ", 0x"
-          + Long.toHexString(endVa) + ") (expected: start below end)");
+      throw new IllegalArgumentException(
+          "free space [0x"
+              + Long.toHexString(startVa)
+              + ", 0x"
+              + Long.toHexString(endVa)
+              + ") (expected: start below end)");
     }
     insertFree(startVa, endVa);
     nodesVisited = 0;
@@ -95,10 +98,15 @@ public final class FreeSpaceTree {
    */
   public long allocate(long sizeBytes, long alignBytes, long vstart, long vend, long pageBytes) {
     if (sizeBytes <= 0 || Long.bitCount(alignBytes) != 1) {
-      throw new IllegalArgumentException("sizeBytes: " + sizeBytes + ", alignBytes: " + alignBytes
-          + " (expected: positive size, power-of-two alignment)");
+      throw new IllegalArgumentException(
+          "sizeBytes: "
+              + sizeBytes
+              + ", alignBytes: "
+              + alignBytes
+              + " (expected: positive size, power-of-two alignment)");
     }
-    boolean adjust = Long.compareUnsigned(alignBytes, pageBytes) > 0 && (vend - vstart) != sizeBytes;
+    boolean adjust =
+        Long.compareUnsigned(alignBytes, pageBytes) > 0 && (vend - vstart) != sizeBytes;
     searchSize = sizeBytes;
     searchAlign = alignBytes;
     searchVstart = vstart;
@@ -125,7 +133,8 @@ public final class FreeSpaceTree {
       return null;
     }
     nodesVisited++;
-    if (node.left != null && Long.compareUnsigned(node.left.subtreeMaxBytes, searchLength) >= 0
+    if (node.left != null
+        && Long.compareUnsigned(node.left.subtreeMaxBytes, searchLength) >= 0
         && Long.compareUnsigned(searchVstart, node.startVa) < 0) {
       Node found = lowestMatch(node.left);
       if (found != null) {
@@ -181,9 +190,9 @@ public final class FreeSpaceTree {
   }
 
   /**
-   * Returns {@code [startVa, endVa)} to the free space, merging it with the free blocks it
-   * touches (Linux {@code merge_or_add_vmap_area}: the next neighbour is unlinked first, then
-   * the previous one is extended).
+   * Returns {@code [startVa, endVa)} to the free space, merging it with the free blocks it touches
+   * (Linux {@code merge_or_add_vmap_area}: the next neighbour is unlinked first, then the previous
+   * one is extended).
    *
    * @throws IllegalStateException when the range overlaps free space (a double free)
    */
@@ -192,8 +201,12 @@ public final class FreeSpaceTree {
     Node next = ceiling(startVa);
     if (previous != null && Long.compareUnsigned(previous.endVa, startVa) > 0
         || next != null && Long.compareUnsigned(next.startVa, endVa) < 0) {
-      throw new IllegalStateException("free of [0x" + Long.toHexString(startVa) + ", 0x" + Long.toHexString(endVa)
-          + ") overlaps free space");
+      throw new IllegalStateException(
+          "free of [0x"
+              + Long.toHexString(startVa)
+              + ", 0x"
+              + Long.toHexString(endVa)
+              + ") overlaps free space");
     }
     freeBytes += endVa - startVa;
     boolean mergePrevious = previous != null && previous.endVa == startVa;
@@ -212,7 +225,9 @@ public final class FreeSpaceTree {
     blockCount++;
   }
 
-  /** Writes the free blocks in address order as {@code start, end} pairs (for tests and counters). */
+  /**
+   * Writes the free blocks in address order as {@code start, end} pairs (for tests and counters).
+   */
   public long[] blocks() {
     long[] out = new long[blockCount * 2];
     int[] position = new int[1];
@@ -243,15 +258,23 @@ public final class FreeSpaceTree {
     if (node == null) {
       return 0;
     }
-    if (Long.compareUnsigned(node.startVa, low) < 0 || Long.compareUnsigned(node.endVa, high) > 0
+    if (Long.compareUnsigned(node.startVa, low) < 0
+        || Long.compareUnsigned(node.endVa, high) > 0
         || Long.compareUnsigned(node.startVa, node.endVa) >= 0) {
       throw new IllegalStateException("order broken at 0x" + Long.toHexString(node.startVa));
     }
-    long expected = Math.max(node.endVa - node.startVa,
-        Math.max(check(node.left, low, node.startVa), check(node.right, node.endVa, high)));
+    long expected =
+        Math.max(
+            node.endVa - node.startVa,
+            Math.max(check(node.left, low, node.startVa), check(node.right, node.endVa, high)));
     if (expected != node.subtreeMaxBytes) {
-      throw new IllegalStateException("subtree max at 0x" + Long.toHexString(node.startVa) + " is "
-          + node.subtreeMaxBytes + ", expected " + expected);
+      throw new IllegalStateException(
+          "subtree max at 0x"
+              + Long.toHexString(node.startVa)
+              + " is "
+              + node.subtreeMaxBytes
+              + ", expected "
+              + expected);
     }
     return expected;
   }
@@ -268,7 +291,8 @@ public final class FreeSpaceTree {
   }
 
   private static void update(Node node) {
-    node.subtreeMaxBytes = Math.max(node.endVa - node.startVa, Math.max(max(node.left), max(node.right)));
+    node.subtreeMaxBytes =
+        Math.max(node.endVa - node.startVa, Math.max(max(node.left), max(node.right)));
   }
 
   private Node floor(long va) {

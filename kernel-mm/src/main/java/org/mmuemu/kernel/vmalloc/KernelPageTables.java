@@ -8,21 +8,21 @@ import org.mmuemu.kernel.arch.ArchKernelMappings;
 import org.mmuemu.kernel.mm.PageTableEditor;
 
 /**
- * The kernel half of the page tables, as vmalloc writes it (Linux {@code vmap_pages_range} /
- * {@code vunmap_range_noflush}): leaves are global, writable, accessed and dirty; missing
- * tables are allocated on the way down; unmapping clears leaves of any size and never frees
- * a table, so no TLB flush is needed when mapping (the range was flushed when it was purged).
+ * The kernel half of the page tables, as vmalloc writes it (Linux {@code vmap_pages_range} / {@code
+ * vunmap_range_noflush}): leaves are global, writable, accessed and dirty; missing tables are
+ * allocated on the way down; unmapping clears leaves of any size and never frees a table, so no TLB
+ * flush is needed when mapping (the range was flushed when it was purged).
  *
- * <p>Every descriptor written is charged through the {@link PageTableEditor} cost. After each
- * valid entry the arch layer publishes it to the walkers ({@link ArchKernelMappings#setKernelPte}:
- * arm64 {@code DSB ISHST; ISB}); inside a batch each PTE table's run of page entries is one
- * lazy MMU section, as each {@code vmap_pte_range} is in Linux, so an arch that batches its
- * barriers ({@code lazyMmuBarrierBatching}) pays once per table. Confined to the simulation
- * thread.
+ * <p>Every descriptor written is charged through the {@link PageTableEditor} cost. After each valid
+ * entry the arch layer publishes it to the walkers ({@link ArchKernelMappings#setKernelPte}: arm64
+ * {@code DSB ISHST; ISB}); inside a batch each PTE table's run of page entries is one lazy MMU
+ * section, as each {@code vmap_pte_range} is in Linux, so an arch that batches its barriers ({@code
+ * lazyMmuBarrierBatching}) pays once per table. Confined to the simulation thread.
  */
 final class KernelPageTables {
   /** Flags of every vmalloc leaf. */
-  static final int KERNEL_LEAF_FLAGS = PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY;
+  static final int KERNEL_LEAF_FLAGS =
+      PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY;
 
   private final Machine machine;
   private final PageTableFormat format;
@@ -35,7 +35,11 @@ final class KernelPageTables {
   private boolean inLazyMmu;
   private long lazyTableVa;
 
-  KernelPageTables(Machine machine, PageTableEditor tables, long rootPfn, long pteWriteCycles,
+  KernelPageTables(
+      Machine machine,
+      PageTableEditor tables,
+      long rootPfn,
+      long pteWriteCycles,
       ArchKernelMappings arch) {
     this.machine = machine;
     this.format = machine.format();
@@ -46,7 +50,10 @@ final class KernelPageTables {
     this.arch = arch;
   }
 
-  /** Starts a run of leaf writes ({@code vmap_range_noflush}); page entries go in lazy MMU sections per table. */
+  /**
+   * Starts a run of leaf writes ({@code vmap_range_noflush}); page entries go in lazy MMU sections
+   * per table.
+   */
   void beginBatch() {
     inBatch = true;
   }
@@ -100,8 +107,8 @@ final class KernelPageTables {
   }
 
   /**
-   * Clears every leaf in {@code [startVa, endVa)}, whatever its size, charging one descriptor
-   * write each, and calls {@code cleared} with each 4 KiB page VA and the frame it mapped.
+   * Clears every leaf in {@code [startVa, endVa)}, whatever its size, charging one descriptor write
+   * each, and calls {@code cleared} with each 4 KiB page VA and the frame it mapped.
    *
    * @return the leaves cleared
    */

@@ -7,23 +7,23 @@ import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.kernel.call.KernelOperation;
 
 /**
- * The part of Linux's per-CPU allocator (mm/percpu.c, mm/percpu-vm.c) that uses vmalloc: an
- * object is carved from a chunk whose address range holds one unit per CPU
- * ({@code pcpu_get_vm_areas}); the pages an object touches are populated on first use, one
- * frame per CPU per page, and mapped without a TLB flush; a chunk left empty is depopulated
- * (its entries cleared, then one {@code flush_tlb_kernel_range} over the chunk, then its
- * frames freed) and its area freed lazily.
+ * The part of Linux's per-CPU allocator (mm/percpu.c, mm/percpu-vm.c) that uses vmalloc: an object
+ * is carved from a chunk whose address range holds one unit per CPU ({@code pcpu_get_vm_areas});
+ * the pages an object touches are populated on first use, one frame per CPU per page, and mapped
+ * without a TLB flush; a chunk left empty is depopulated (its entries cleared, then one {@code
+ * flush_tlb_kernel_range} over the chunk, then its frames freed) and its area freed lazily.
  *
- * <p>{@code // MODEL:} a unit is 256 KiB per CPU; the embedded first chunk is left out, so
- * every chunk is vmalloc-backed; inside a chunk objects are placed by a bump pointer (freed
- * space is reused only once the chunk empties, where Linux's bitmap allocator reuses it at
- * once); the chunk area comes from the lowest fit aligned to the unit size rather than
- * {@code pcpu_get_vm_areas}'s top-down search; empty chunks are destroyed at once (Linux's
- * balance work does it later and keeps one). Confined to the simulation thread.
+ * <p>{@code // MODEL:} a unit is 256 KiB per CPU; the embedded first chunk is left out, so every
+ * chunk is vmalloc-backed; inside a chunk objects are placed by a bump pointer (freed space is
+ * reused only once the chunk empties, where Linux's bitmap allocator reuses it at once); the chunk
+ * area comes from the lowest fit aligned to the unit size rather than {@code pcpu_get_vm_areas}'s
+ * top-down search; empty chunks are destroyed at once (Linux's balance work does it later and keeps
+ * one). Confined to the simulation thread.
  */
 public final class PercpuAllocator {
   private static final KernelOperation OP_ALLOC_PERCPU = KernelOperation.named("alloc_percpu");
   private static final KernelOperation OP_FREE_PERCPU = KernelOperation.named("free_percpu");
+
   /** Bytes per CPU unit of a chunk. */
   public static final long UNIT_BYTES = 256L << 10;
 
@@ -52,7 +52,11 @@ public final class PercpuAllocator {
     }
   }
 
-  PercpuAllocator(Vmalloc vmalloc, VmapAreaAllocator areas, long allocCycles, long pageAllocCycles,
+  PercpuAllocator(
+      Vmalloc vmalloc,
+      VmapAreaAllocator areas,
+      long allocCycles,
+      long pageAllocCycles,
       long pageFreeCycles) {
     this.areas = areas;
     this.vmalloc = vmalloc;
@@ -68,10 +72,13 @@ public final class PercpuAllocator {
    *
    * @param sizeBytes 1 to {@link #UNIT_BYTES}
    * @param alignBytes a power of two up to a page
-   * @return the object's address in CPU 0's unit (CPU n's copy is {@code n × UNIT_BYTES} above), or 0
+   * @return the object's address in CPU 0's unit (CPU n's copy is {@code n × UNIT_BYTES} above), or
+   *     0
    */
   public long alloc(int core, long sizeBytes, long alignBytes) {
-    if (sizeBytes <= 0 || sizeBytes > UNIT_BYTES || Long.bitCount(alignBytes) != 1
+    if (sizeBytes <= 0
+        || sizeBytes > UNIT_BYTES
+        || Long.bitCount(alignBytes) != 1
         || alignBytes > Vmalloc.PAGE_BYTES) {
       return 0;
     }
@@ -89,8 +96,14 @@ public final class PercpuAllocator {
       }
     }
     if (chunk == null) {
-      VmapArea area = areas.allocVmapArea(core, UNIT_BYTES * cpus, UNIT_BYTES, areas.vmallocStartVa(),
-          areas.vmallocEndVa(), VmapArea.FLAG_NO_GUARD);
+      VmapArea area =
+          areas.allocVmapArea(
+              core,
+              UNIT_BYTES * cpus,
+              UNIT_BYTES,
+              areas.vmallocStartVa(),
+              areas.vmallocEndVa(),
+              VmapArea.FLAG_NO_GUARD);
       if (area == null) {
         mutex.release(machine, core);
         OP_ALLOC_PERCPU.endUnrecorded(machine, core, 0);
@@ -109,7 +122,9 @@ public final class PercpuAllocator {
   }
 
   private void populate(int core, Chunk chunk, long fromBytes, long toBytes) {
-    for (long page = fromBytes / Vmalloc.PAGE_BYTES; page <= (toBytes - 1) / Vmalloc.PAGE_BYTES; page++) {
+    for (long page = fromBytes / Vmalloc.PAGE_BYTES;
+        page <= (toBytes - 1) / Vmalloc.PAGE_BYTES;
+        page++) {
       if (chunk.pfns[0][(int) page] != 0) {
         continue;
       }
@@ -117,8 +132,11 @@ public final class PercpuAllocator {
         long pfn = machine.memory().allocate(FrameKind.KERNEL);
         machine.charge(core, pageAllocCycles);
         chunk.pfns[cpu][(int) page] = pfn;
-        vmalloc.mapPages(core, chunk.area.vaStart() + cpu * UNIT_BYTES + page * Vmalloc.PAGE_BYTES,
-            new long[] {pfn}, 1);
+        vmalloc.mapPages(
+            core,
+            chunk.area.vaStart() + cpu * UNIT_BYTES + page * Vmalloc.PAGE_BYTES,
+            new long[] {pfn},
+            1);
         pagesPopulated++;
       }
     }

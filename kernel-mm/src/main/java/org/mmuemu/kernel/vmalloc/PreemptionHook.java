@@ -1,15 +1,15 @@
 package org.mmuemu.kernel.vmalloc;
 
 /**
- * Called at the named points where Linux's vmalloc code runs without a lock held and another
- * CPU may act in between (for example between publishing a lazily freed area and the last
- * use of it). Race scenarios and tests install a hook to run another core's work there; by
- * default nothing happens.
+ * Called at the named points where Linux's vmalloc code runs without a lock held and another CPU
+ * may act in between (for example between publishing a lazily freed area and the last use of it).
+ * Race scenarios and tests install a hook to run another core's work there; by default nothing
+ * happens.
  */
 @FunctionalInterface
 public interface PreemptionHook {
   /** A hook that does nothing. */
-  PreemptionHook NONE = (point, core) -> { };
+  PreemptionHook NONE = (point, core) -> {};
 
   /** Name of the point between publishing a lazy area and the code's last access to it. */
   String LAZY_PUBLISHED = "free_vmap_area_noflush:published";

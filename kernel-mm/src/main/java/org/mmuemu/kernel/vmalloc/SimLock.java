@@ -4,13 +4,13 @@ import org.mmuemu.core.machine.Machine;
 
 /**
  * A kernel lock modelled in simulated time: it remembers the cycle at which its last holder
- * released it, and a core that acquires it earlier waits until then, so contention shows in
- * the caller's latency. Each acquisition costs {@code lockCycles}.
+ * released it, and a core that acquires it earlier waits until then, so contention shows in the
+ * caller's latency. Each acquisition costs {@code lockCycles}.
  *
- * <p>{@code // MODEL:} kernel calls are atomic steps, so a hold is fixed in history when it
- * ends; a core that asks at a simulated time before the last holder took the lock still waits
- * for its release (an over-estimate of contention, never an under-estimate). Spinlocks and
- * mutexes are modelled alike: a waiting core's clock simply advances.
+ * <p>{@code // MODEL:} kernel calls are atomic steps, so a hold is fixed in history when it ends; a
+ * core that asks at a simulated time before the last holder took the lock still waits for its
+ * release (an over-estimate of contention, never an under-estimate). Spinlocks and mutexes are
+ * modelled alike: a waiting core's clock simply advances.
  *
  * <p>Confined to the simulation thread.
  */
@@ -29,7 +29,9 @@ public final class SimLock {
     return name;
   }
 
-  /** Takes the lock on {@code core}, waiting for the last release if it lies in the core's future. */
+  /**
+   * Takes the lock on {@code core}, waiting for the last release if it lies in the core's future.
+   */
   public void acquire(Machine machine, int core, long lockCycles) {
     long now = machine.now(core);
     if (freeAtCycle > now) {

@@ -15,29 +15,31 @@ import org.mmuemu.kernel.oracle.AliasOracle;
 /**
  * Linux's vmalloc API (mm/vmalloc.c) over the vmap_area allocator ({@link VmapAreaAllocator}):
  * {@code vmalloc}/{@code vfree}, {@code vmap}/{@code vunmap}, huge vmap, the per-CPU vmap blocks
- * behind {@code vm_map_ram} ({@link VmapBlocks}), {@code vm_unmap_aliases}, the per-CPU
- * allocator's chunks ({@link PercpuAllocator}) and {@code kvfree_rcu}. Page-table writes go
- * through {@link KernelPageTables} and the arch layer.
+ * behind {@code vm_map_ram} ({@link VmapBlocks}), {@code vm_unmap_aliases}, the per-CPU allocator's
+ * chunks ({@link PercpuAllocator}) and {@code kvfree_rcu}. Page-table writes go through {@link
+ * KernelPageTables} and the arch layer.
  *
  * <h3>Lazy freeing</h3>
- * {@code vfree} clears the area's entries, returns its pages at once, and puts the area on the
- * lazy list: its virtual range is not reusable yet and no TLB is flushed.
- * {@code vmap_lazy_nr} counts the lazy pages; above {@code lazy_max_pages() = fls(online CPUs)
- * × 32 MiB / PAGE_SIZE} the drain purges: one {@code flush_tlb_kernel_range} over the union of
- * the lazy ranges, then the ranges go back to the free tree ({@code __purge_vmap_area_lazy}).
+ *
+ * {@code vfree} clears the area's entries, returns its pages at once, and puts the area on the lazy
+ * list: its virtual range is not reusable yet and no TLB is flushed. {@code vmap_lazy_nr} counts
+ * the lazy pages; above {@code lazy_max_pages() = fls(online CPUs) × 32 MiB / PAGE_SIZE} the drain
+ * purges: one {@code flush_tlb_kernel_range} over the union of the lazy ranges, then the ranges go
+ * back to the free tree ({@code __purge_vmap_area_lazy}).
  *
  * <h3>Cost</h3>
- * Each call pays from the kernel cost table: per tree node visited
- * ({@code vmapNodeVisitCycles}), per vmap_area object ({@code vmapAreaObjectCycles}), per lock
- * taken ({@code lockCycles}, with {@link SimLock} waits), per page allocated, zeroed and freed,
- * per descriptor written and table allocated, plus the arch flush policy's own instructions.
  *
- * <p>{@code // MODEL:} the drain work that Linux schedules when the lazy count passes the limit runs on the freeing
- * core right after the call that queued it; its cycles go to that core but not to the call's
- * latency.
+ * Each call pays from the kernel cost table: per tree node visited ({@code vmapNodeVisitCycles}),
+ * per vmap_area object ({@code vmapAreaObjectCycles}), per lock taken ({@code lockCycles}, with
+ * {@link SimLock} waits), per page allocated, zeroed and freed, per descriptor written and table
+ * allocated, plus the arch flush policy's own instructions.
  *
- * <p>Addresses are the kernel's virtual addresses; {@code 0} means failure, as in Linux.
- * Confined to the simulation thread.
+ * <p>{@code // MODEL:} the drain work that Linux schedules when the lazy count passes the limit
+ * runs on the freeing core right after the call that queued it; its cycles go to that core but not
+ * to the call's latency.
+ *
+ * <p>Addresses are the kernel's virtual addresses; {@code 0} means failure, as in Linux. Confined
+ * to the simulation thread.
  */
 public final class Vmalloc {
   private static final KernelOperation OP_VMALLOC = KernelOperation.named("vmalloc");
@@ -46,9 +48,12 @@ public final class Vmalloc {
   private static final KernelOperation OP_VUNMAP = KernelOperation.named("vunmap");
   private static final KernelOperation OP_VM_MAP_RAM = KernelOperation.named("vm_map_ram");
   private static final KernelOperation OP_VM_UNMAP_RAM = KernelOperation.named("vm_unmap_ram");
-  private static final KernelOperation OP_VM_UNMAP_ALIASES = KernelOperation.named("vm_unmap_aliases");
+  private static final KernelOperation OP_VM_UNMAP_ALIASES =
+      KernelOperation.named("vm_unmap_aliases");
+
   /** Base page size. */
   public static final long PAGE_BYTES = 4096;
+
   private static final long LAZY_BYTES_PER_FLS = 32L << 20;
   private final VmallocContext context;
   private final VmallocConfig config;
@@ -93,8 +98,13 @@ public final class Vmalloc {
     this.pageZeroCycles = config.pageZeroCycles();
     this.pageFreeCycles = config.pageFreeCycles();
     this.rcuGracePeriodCycles = config.rcuGracePeriodCycles();
-    this.pageTables = new KernelPageTables(machine, context.tables(), context.kernelRootPfn(),
-        config.pteWriteCycles(), arch.kernelMappings());
+    this.pageTables =
+        new KernelPageTables(
+            machine,
+            context.tables(),
+            context.kernelRootPfn(),
+            config.pteWriteCycles(),
+            arch.kernelMappings());
     this.aliasOracle = new AliasOracle(machine, pageTables::translate);
     this.areas = new VmapAreaAllocator(machine, arch, aliasOracle, config);
     for (int core = 0; core < machine.coreCount(); core++) {
@@ -103,11 +113,17 @@ public final class Vmalloc {
     if (context.syncTopLevel() != null) {
       preallocateTopLevel(machine.actingCore());
     }
-    this.blocks = new VmapBlocks(this, areas, config.vmapBlockCycles(), machine.coreCount(),
-        config.freeListAliasWalk());
+    this.blocks =
+        new VmapBlocks(
+            this, areas, config.vmapBlockCycles(), machine.coreCount(), config.freeListAliasWalk());
     areas.setFragmentedBlocks(core -> blocks.purgeFragmentedAllCpus(core, true));
-    this.percpu = new PercpuAllocator(this, areas, config.pcpuAllocCycles(), config.pageAllocCycles(),
-        config.pageFreeCycles());
+    this.percpu =
+        new PercpuAllocator(
+            this,
+            areas,
+            config.pcpuAllocCycles(),
+            config.pageAllocCycles(),
+            config.pageFreeCycles());
   }
 
   /** {@code lazy_max_pages()} for {@code onlineCpus}: {@code fls(cpus) × 32 MiB / PAGE_SIZE}. */
@@ -126,7 +142,9 @@ public final class Vmalloc {
       int index = format.index(va, 0);
       if (!format.isValid(memory.readDescriptor(context.kernelRootPfn(), index), 0)) {
         long child = context.tables().allocateTable(core);
-        memory.writeDescriptor(context.kernelRootPfn(), index,
+        memory.writeDescriptor(
+            context.kernelRootPfn(),
+            index,
             format.encodeTable(child << PhysicalMemory.FRAME_SHIFT, 0));
       }
     }
@@ -196,7 +214,8 @@ public final class Vmalloc {
   }
 
   /** Allocates a vmap_area ({@code alloc_vmap_area}, see {@link VmapAreaAllocator}); for tests. */
-  VmapArea allocVmapArea(int core, long sizeBytes, long alignBytes, long vstart, long vend, int flags) {
+  VmapArea allocVmapArea(
+      int core, long sizeBytes, long alignBytes, long vstart, long vend, int flags) {
     return areas.allocVmapArea(core, sizeBytes, alignBytes, vstart, vend, flags);
   }
 
@@ -213,11 +232,6 @@ public final class Vmalloc {
     areas.checkConsistency(pageTables::translate);
   }
 
-
-
-
-
-
   // ---------------------------------------------------------------- vmalloc / vfree
 
   /** {@code vmalloc(size)}: page-aligned, not zeroed. */
@@ -231,8 +245,8 @@ public final class Vmalloc {
   }
 
   /**
-   * {@code __vmalloc_node(size, align, GFP_KERNEL [| __GFP_ZERO])}: reserves the size plus a
-   * guard page, allocates one frame per page (zeroing it when asked), and maps each page.
+   * {@code __vmalloc_node(size, align, GFP_KERNEL [| __GFP_ZERO])}: reserves the size plus a guard
+   * page, allocates one frame per page (zeroing it when asked), and maps each page.
    *
    * @param alignBytes a power of two (read unsigned)
    * @return the address, or 0 when the size is 0, no range fits, or memory ran out
@@ -250,12 +264,20 @@ public final class Vmalloc {
   }
 
   private long vmallocPages(int core, long sizeBytes, long alignBytes, boolean zero) {
-    if (sizeBytes <= 0 || Long.bitCount(alignBytes) != 1 || sizeBytes > memory.frameCount() * PAGE_BYTES) {
+    if (sizeBytes <= 0
+        || Long.bitCount(alignBytes) != 1
+        || sizeBytes > memory.frameCount() * PAGE_BYTES) {
       return 0;
     }
     long mapBytes = (sizeBytes + PAGE_BYTES - 1) & -PAGE_BYTES;
-    VmapArea area = areas.allocVmapArea(core, mapBytes + PAGE_BYTES, alignBytes, vmallocStartVa, vmallocEndVa,
-        VmapArea.FLAG_OWNS_PAGES);
+    VmapArea area =
+        areas.allocVmapArea(
+            core,
+            mapBytes + PAGE_BYTES,
+            alignBytes,
+            vmallocStartVa,
+            vmallocEndVa,
+            VmapArea.FLAG_OWNS_PAGES);
     if (area == null) {
       return 0;
     }
@@ -283,15 +305,14 @@ public final class Vmalloc {
 
   /**
    * {@code vmalloc_huge(size, GFP_KERNEL)}: with at least a PMD's worth of bytes the size is
-   * rounded up to PMD blocks, the area aligned to a PMD, and each block mapped by one leaf
-   * (a table left at that slot by earlier small mappings is first unhooked, flushed from
-   * every walk cache and freed: {@code pmd_free_pte_page}). On arm64 with the
-   * {@code vmapContpte} variant on, sizes from 64 KiB are mapped in 64 KiB-aligned runs of 16
-   * contiguous-bit PTEs over contiguous frames. Smaller sizes, or a failure to find contiguous
-   * frames, fall back to small pages, as Linux does.
+   * rounded up to PMD blocks, the area aligned to a PMD, and each block mapped by one leaf (a table
+   * left at that slot by earlier small mappings is first unhooked, flushed from every walk cache
+   * and freed: {@code pmd_free_pte_page}). On arm64 with the {@code vmapContpte} variant on, sizes
+   * from 64 KiB are mapped in 64 KiB-aligned runs of 16 contiguous-bit PTEs over contiguous frames.
+   * Smaller sizes, or a failure to find contiguous frames, fall back to small pages, as Linux does.
    *
-   * <p>{@code // MODEL:} the physically contiguous blocks come from never-used memory
-   * ({@link PhysicalMemory#allocateContiguous}); freed, they return as single frames.
+   * <p>{@code // MODEL:} the physically contiguous blocks come from never-used memory ({@link
+   * PhysicalMemory#allocateContiguous}); freed, they return as single frames.
    *
    * @return the address, or 0
    */
@@ -322,8 +343,14 @@ public final class Vmalloc {
 
   private long vmallocBlocks(int core, long sizeBytes, int level, long blockBytes) {
     long mapBytes = (sizeBytes + blockBytes - 1) & -blockBytes;
-    VmapArea area = areas.allocVmapArea(core, mapBytes + PAGE_BYTES, blockBytes, vmallocStartVa, vmallocEndVa,
-        VmapArea.FLAG_OWNS_PAGES);
+    VmapArea area =
+        areas.allocVmapArea(
+            core,
+            mapBytes + PAGE_BYTES,
+            blockBytes,
+            vmallocStartVa,
+            vmallocEndVa,
+            VmapArea.FLAG_OWNS_PAGES);
     if (area == null) {
       return 0;
     }
@@ -380,16 +407,19 @@ public final class Vmalloc {
   void mapPages(int core, long startVa, long[] pfns, int count) {
     pageTables.beginBatch();
     for (int i = 0; i < count; i++) {
-      pageTables.mapLeaf(core, startVa + i * PAGE_BYTES, pfns[i] << PhysicalMemory.FRAME_SHIFT,
+      pageTables.mapLeaf(
+          core,
+          startVa + i * PAGE_BYTES,
+          pfns[i] << PhysicalMemory.FRAME_SHIFT,
           machine.format().levels() - 1);
     }
     pageTables.endBatch(core);
   }
 
   /**
-   * {@code vfree(addr)}: unlinks the area, clears its entries (no flush), puts it on the lazy
-   * list, and frees its pages now. A null address does nothing; an address that starts no
-   * live area is counted ({@code vfreeBadAddress}, Linux warns) and ignored.
+   * {@code vfree(addr)}: unlinks the area, clears its entries (no flush), puts it on the lazy list,
+   * and frees its pages now. A null address does nothing; an address that starts no live area is
+   * counted ({@code vfreeBadAddress}, Linux warns) and ignored.
    */
   public void vfree(int core, long va) {
     long start = OP_VFREE.begin(machine, core, va);
@@ -411,7 +441,9 @@ public final class Vmalloc {
       return 0;
     }
     long start = OP_VMAP.begin(machine, core, 0);
-    VmapArea area = areas.allocVmapArea(core, (count + 1L) * PAGE_BYTES, PAGE_BYTES, vmallocStartVa, vmallocEndVa, 0);
+    VmapArea area =
+        areas.allocVmapArea(
+            core, (count + 1L) * PAGE_BYTES, PAGE_BYTES, vmallocStartVa, vmallocEndVa, 0);
     if (area == null) {
       OP_VMAP.endUnrecorded(machine, core, 0);
       return 0;
@@ -451,7 +483,9 @@ public final class Vmalloc {
     }
   }
 
-  /** {@code free_unmap_vmap_area}: clear the area's entries without a flush, then free it lazily. */
+  /**
+   * {@code free_unmap_vmap_area}: clear the area's entries without a flush, then free it lazily.
+   */
   void freeUnmapVmapArea(int core, VmapArea area) {
     unmapNoflush(core, area.vaStart(), area.vaEnd());
     areas.freeVmapAreaNoflush(core, area);
@@ -462,16 +496,7 @@ public final class Vmalloc {
     pageTables.unmapRange(core, startVa, endVa, aliasOracle::unmapped);
   }
 
-
-
-
   // ---------------------------------------------------------------- purge
-
-
-
-
-
-
 
   // ---------------------------------------------------------------- vm_map_ram
 
@@ -483,8 +508,14 @@ public final class Vmalloc {
       if (count <= VmapBlocks.VMAP_MAX_ALLOC) {
         va = blocks.vbAlloc(core, count * PAGE_BYTES);
       } else {
-        VmapArea area = areas.allocVmapArea(core, count * PAGE_BYTES, PAGE_BYTES, vmallocStartVa, vmallocEndVa,
-            VmapArea.FLAG_RAM | VmapArea.FLAG_NO_GUARD);
+        VmapArea area =
+            areas.allocVmapArea(
+                core,
+                count * PAGE_BYTES,
+                PAGE_BYTES,
+                vmallocStartVa,
+                vmallocEndVa,
+                VmapArea.FLAG_RAM | VmapArea.FLAG_NO_GUARD);
         va = area == null ? 0 : area.vaStart();
       }
       if (va != 0) {
@@ -517,8 +548,8 @@ public final class Vmalloc {
   }
 
   /**
-   * {@code vm_unmap_aliases()}: when it returns, no TLB anywhere holds a translation of a
-   * vmalloc address whose entry was cleared (the oracle checks this promise).
+   * {@code vm_unmap_aliases()}: when it returns, no TLB anywhere holds a translation of a vmalloc
+   * address whose entry was cleared (the oracle checks this promise).
    */
   public void vmUnmapAliases(int core) {
     long start = OP_VM_UNMAP_ALIASES.begin(machine, core, 0);
@@ -530,19 +561,21 @@ public final class Vmalloc {
   // ---------------------------------------------------------------- kvfree_rcu
 
   /**
-   * {@code kvfree_rcu(ptr)}: the vfree happens after a grace period, on this core, at its
-   * first vmalloc call (or {@link #runRcuCallbacks}) at or after the period's end.
+   * {@code kvfree_rcu(ptr)}: the vfree happens after a grace period, on this core, at its first
+   * vmalloc call (or {@link #runRcuCallbacks}) at or after the period's end.
    *
-   * <p>{@code // MODEL:} a fixed grace period ({@code rcuGracePeriodCycles}) and per-core
-   * batches run by the queueing core; the one- and two-argument forms differ in Linux only
-   * in where the pointer is kept, so they share this path.
+   * <p>{@code // MODEL:} a fixed grace period ({@code rcuGracePeriodCycles}) and per-core batches
+   * run by the queueing core; the one- and two-argument forms differ in Linux only in where the
+   * pointer is kept, so they share this path.
    */
   public void kvfreeRcu(int core, long va) {
     machine.charge(core, lockCycles);
     rcuPending.get(core).add(new long[] {va, machine.now(core) + rcuGracePeriodCycles});
   }
 
-  /** Runs this core's kvfree_rcu frees whose grace period has ended; {@code force} waits for all. */
+  /**
+   * Runs this core's kvfree_rcu frees whose grace period has ended; {@code force} waits for all.
+   */
   public void runRcuCallbacks(int core, boolean force) {
     List<long[]> pending = rcuPending.get(core);
     if (pending.isEmpty()) {
@@ -567,8 +600,6 @@ public final class Vmalloc {
   }
 
   // ---------------------------------------------------------------- consistency
-
-
 
   // ---------------------------------------------------------------- counters
 

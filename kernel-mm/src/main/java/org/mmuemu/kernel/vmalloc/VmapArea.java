@@ -1,22 +1,24 @@
 package org.mmuemu.kernel.vmalloc;
 
 /**
- * An allocated range of kernel virtual addresses (Linux {@code struct vmap_area}, with the
- * parts of its {@code vm_struct} the model needs): {@code [vaStart, vaEnd)}, whose last page is
- * the guard page unless {@link #FLAG_NO_GUARD}, the frames mapped in it, and whether it has
- * been released.
+ * An allocated range of kernel virtual addresses (Linux {@code struct vmap_area}, with the parts of
+ * its {@code vm_struct} the model needs): {@code [vaStart, vaEnd)}, whose last page is the guard
+ * page unless {@link #FLAG_NO_GUARD}, the frames mapped in it, and whether it has been released.
  *
- * <p>An area is live from its allocation until the purge hands its range back to the free
- * space; after that it is released, and any use of it is a kernel use-after-free that
- * {@link Vmalloc} reports as {@code KERNEL_UAF}. Confined to the simulation thread.
+ * <p>An area is live from its allocation until the purge hands its range back to the free space;
+ * after that it is released, and any use of it is a kernel use-after-free that {@link Vmalloc}
+ * reports as {@code KERNEL_UAF}. Confined to the simulation thread.
  */
 public final class VmapArea {
   /** vm_map_ram area (Linux VMAP_RAM). */
   public static final int FLAG_RAM = 0x1;
+
   /** Backs a vmap block (Linux VMAP_BLOCK). */
   public static final int FLAG_BLOCK = 0x2;
+
   /** Mapped frames belong to the area and are freed with it (vmalloc rather than vmap). */
   public static final int FLAG_OWNS_PAGES = 0x100;
+
   /** No guard page (Linux VM_NO_GUARD; always so for vm_map_ram areas). */
   public static final int FLAG_NO_GUARD = 0x200;
 
@@ -87,7 +89,9 @@ public final class VmapArea {
     return leafShift;
   }
 
-  /** The vmap node whose pool the range returns to after the purge, or -1 (Linux's vn_id in flags). */
+  /**
+   * The vmap node whose pool the range returns to after the purge, or -1 (Linux's vn_id in flags).
+   */
   public int nodeId() {
     return nodeId;
   }
@@ -106,6 +110,12 @@ public final class VmapArea {
 
   @Override
   public String toString() {
-    return "vmap_area#" + id + "[0x" + Long.toHexString(vaStart) + ", 0x" + Long.toHexString(vaEnd) + ")";
+    return "vmap_area#"
+        + id
+        + "[0x"
+        + Long.toHexString(vaStart)
+        + ", 0x"
+        + Long.toHexString(vaEnd)
+        + ")";
   }
 }

@@ -14,23 +14,25 @@ import org.mmuemu.kernel.oracle.AliasOracle;
 
 /**
  * Linux's vmap_area allocator (the lower half of mm/vmalloc.c): the free-space tree over the
- * vmalloc range (augmented with the largest free block below each node), the busy and lazy
- * trees, the 6.9+ per-node pools, lazy freeing ({@code vmap_lazy_nr} against
- * {@code lazy_max_pages()}) and the purge with its one {@code flush_tlb_kernel_range}. The API
- * over it ({@link Vmalloc}, {@link VmapBlocks}, {@link PercpuAllocator}) reaches it only
- * through these methods.
+ * vmalloc range (augmented with the largest free block below each node), the busy and lazy trees,
+ * the 6.9+ per-node pools, lazy freeing ({@code vmap_lazy_nr} against {@code lazy_max_pages()}) and
+ * the purge with its one {@code flush_tlb_kernel_range}. The API over it ({@link Vmalloc}, {@link
+ * VmapBlocks}, {@link PercpuAllocator}) reaches it only through these methods.
  *
- * <p>{@code // MODEL:} the 6.5-6.8 structure: one busy tree, one lazy tree and one free tree,
- * each under its own lock, and {@code vmap_purge_lock} around purges. The busy and lazy trees
- * are sorted maps whose visits are charged as {@code ceil(log2(n + 1))} nodes; all vmalloc
- * addresses lie in the upper half, so signed key order is address order. Confined to the
- * simulation thread.
+ * <p>{@code // MODEL:} the 6.5-6.8 structure: one busy tree, one lazy tree and one free tree, each
+ * under its own lock, and {@code vmap_purge_lock} around purges. The busy and lazy trees are sorted
+ * maps whose visits are charged as {@code ceil(log2(n + 1))} nodes; all vmalloc addresses lie in
+ * the upper half, so signed key order is address order. Confined to the simulation thread.
  */
 final class VmapAreaAllocator {
-  private static final KernelOperation OP_DRAIN_VMAP_AREA_WORK = KernelOperation.named("drain_vmap_area_work");
-  private static final KernelOperation OP_PURGE_VMAP_AREA_LAZY = KernelOperation.named("purge_vmap_area_lazy");
+  private static final KernelOperation OP_DRAIN_VMAP_AREA_WORK =
+      KernelOperation.named("drain_vmap_area_work");
+  private static final KernelOperation OP_PURGE_VMAP_AREA_LAZY =
+      KernelOperation.named("purge_vmap_area_lazy");
 
-  /** What a reclaiming allocation purges before the lazy areas: every CPU's fragmented vmap blocks. */
+  /**
+   * What a reclaiming allocation purges before the lazy areas: every CPU's fragmented vmap blocks.
+   */
   @FunctionalInterface
   interface FragmentedBlocks {
     void purgeAll(int core);
@@ -54,7 +56,7 @@ final class VmapAreaAllocator {
   private final long areaObjectCycles;
   private final boolean racyLazyPublish;
   private final long lazyMaxPages;
-  private FragmentedBlocks fragmentedBlocks = core -> { };
+  private FragmentedBlocks fragmentedBlocks = core -> {};
   private PreemptionHook hook = PreemptionHook.NONE;
   private boolean drainPending;
   private long nextAreaId = 1;
@@ -69,7 +71,8 @@ final class VmapAreaAllocator {
   private long kernelRangeFlushes;
   private long allocRetriesAfterPurge;
 
-  VmapAreaAllocator(Machine machine, LinuxArch arch, AliasOracle aliasOracle, VmallocConfig config) {
+  VmapAreaAllocator(
+      Machine machine, LinuxArch arch, AliasOracle aliasOracle, VmallocConfig config) {
     this.machine = machine;
     this.arch = arch;
     this.aliasOracle = aliasOracle;
@@ -93,7 +96,9 @@ final class VmapAreaAllocator {
     }
   }
 
-  /** Sets what a reclaiming allocation purges first (the vmap blocks, created after this allocator). */
+  /**
+   * Sets what a reclaiming allocation purges first (the vmap blocks, created after this allocator).
+   */
   void setFragmentedBlocks(FragmentedBlocks blocks) {
     this.fragmentedBlocks = blocks;
   }
@@ -155,13 +160,14 @@ final class VmapAreaAllocator {
   }
 
   /**
-   * Allocates a vmap_area (Linux {@code alloc_vmap_area}): the lowest fit in the free tree,
-   * purging the lazy areas (and every fragmented vmap block) once and retrying when the range
-   * is exhausted, then inserting the area into the busy tree.
+   * Allocates a vmap_area (Linux {@code alloc_vmap_area}): the lowest fit in the free tree, purging
+   * the lazy areas (and every fragmented vmap block) once and retrying when the range is exhausted,
+   * then inserting the area into the busy tree.
    *
    * @return the area, or null when even the retry found no space
    */
-  VmapArea allocVmapArea(int core, long sizeBytes, long alignBytes, long vstart, long vend, int flags) {
+  VmapArea allocVmapArea(
+      int core, long sizeBytes, long alignBytes, long vstart, long vend, int flags) {
     machine.charge(core, areaObjectCycles);
     int nodeId = -1;
     if (pools != null && vstart == vmallocStartVa && vend == vmallocEndVa) {
@@ -169,7 +175,8 @@ final class VmapAreaAllocator {
       long pooled = pools[nodeId].take(machine, core, lockCycles, sizeBytes, alignBytes);
       if (pooled != 0) {
         poolHits++;
-        return insertBusy(core, new VmapArea(nextAreaId++, pooled, pooled + sizeBytes, flags), nodeId);
+        return insertBusy(
+            core, new VmapArea(nextAreaId++, pooled, pooled + sizeBytes, flags), nodeId);
       }
     }
     boolean purged = false;
@@ -205,7 +212,9 @@ final class VmapAreaAllocator {
     return area;
   }
 
-  /** Unlinks the busy area starting at {@code va} (Linux {@code find_unlink_vmap_area}), or null. */
+  /**
+   * Unlinks the busy area starting at {@code va} (Linux {@code find_unlink_vmap_area}), or null.
+   */
   VmapArea unlinkBusy(int core, long va) {
     busyLock.acquire(machine, core, lockCycles);
     chargeVisits(core, log2Visits(busy.size()));
@@ -223,10 +232,10 @@ final class VmapAreaAllocator {
   }
 
   /**
-   * {@code free_vmap_area_noflush}: adds the area's pages to {@code vmap_lazy_nr} and publishes
-   * it on the lazy list. In the fixed order the count is read from the area before it is
-   * published (after that a purge on another CPU may release it); the {@code racy} variant
-   * publishes first and reads it afterwards, the 2016 bug.
+   * {@code free_vmap_area_noflush}: adds the area's pages to {@code vmap_lazy_nr} and publishes it
+   * on the lazy list. In the fixed order the count is read from the area before it is published
+   * (after that a purge on another CPU may release it); the {@code racy} variant publishes first
+   * and reads it afterwards, the 2016 bug.
    */
   void freeVmapAreaNoflush(int core, VmapArea area) {
     long lazyPages;
@@ -257,8 +266,16 @@ final class VmapAreaAllocator {
   /** Reports KERNEL_UAF when {@code area} has been released. */
   void touch(int core, VmapArea area, String where) {
     if (area.isReleased()) {
-      machine.oracle().report(ViolationKind.KERNEL_UAF, core, machine.now(core), area.vaStart(), -1, -1,
-          where + " read " + area + " after the purge released it");
+      machine
+          .oracle()
+          .report(
+              ViolationKind.KERNEL_UAF,
+              core,
+              machine.now(core),
+              area.vaStart(),
+              -1,
+              -1,
+              where + " read " + area + " after the purge released it");
     }
   }
 
@@ -289,22 +306,22 @@ final class VmapAreaAllocator {
   }
 
   /**
-   * {@code __purge_vmap_area_lazy(start, end)}: detaches the lazy list, widens
-   * {@code [start, end)} over it, issues one {@code flush_tlb_kernel_range}, and only then
-   * returns each area's range to the free tree. With nothing lazy it flushes nothing.
+   * {@code __purge_vmap_area_lazy(start, end)}: detaches the lazy list, widens {@code [start, end)}
+   * over it, issues one {@code flush_tlb_kernel_range}, and only then returns each area's range to
+   * the free tree. With nothing lazy it flushes nothing.
    *
    * @param startVa {@code ULONG_MAX} ({@code -1}) for "no range yet"
-   * <p>With vmap nodes (6.9+) each node's pools first give back a quarter of their ranges to
-   * the free tree ({@code decay_va_pool_node}; all of them with {@code fullPoolDecay}), and a
-   * purged range of at most 256 pages that carries a node id refills that node's pool instead
-   * of the free tree, unless {@code fullPoolDecay}.
-   *
-   * @param alsoFlush flush {@code [startVa, endVa)} even when nothing is lazy (the caller's
-   *     own dirty ranges)
+   *     <p>With vmap nodes (6.9+) each node's pools first give back a quarter of their ranges to
+   *     the free tree ({@code decay_va_pool_node}; all of them with {@code fullPoolDecay}), and a
+   *     purged range of at most 256 pages that carries a node id refills that node's pool instead
+   *     of the free tree, unless {@code fullPoolDecay}.
+   * @param alsoFlush flush {@code [startVa, endVa)} even when nothing is lazy (the caller's own
+   *     dirty ranges)
    * @param fullPoolDecay the reclaim path: empty the pools, refill none
    * @return whether any area was purged
    */
-  boolean purgeVmapAreaLazyLocked(int core, long startVa, long endVa, boolean alsoFlush, boolean fullPoolDecay) {
+  boolean purgeVmapAreaLazyLocked(
+      int core, long startVa, long endVa, boolean alsoFlush, boolean fullPoolDecay) {
     long start = OP_PURGE_VMAP_AREA_LAZY.begin(machine, core, 0);
     if (pools != null) {
       for (VmapNodePool pool : pools) {
@@ -334,7 +351,9 @@ final class VmapAreaAllocator {
     for (VmapArea area : detached) {
       pages += area.pages();
       area.release();
-      if (pools != null && !fullPoolDecay && area.nodeId() >= 0
+      if (pools != null
+          && !fullPoolDecay
+          && area.nodeId() >= 0
           && pools[area.nodeId()].offer(machine, core, lockCycles, area.vaStart(), area.vaEnd())) {
         continue;
       }
@@ -368,15 +387,17 @@ final class VmapAreaAllocator {
     kernelRangeFlushes++;
     purgeFlushBytes += endVa - startVa;
     arch.tlb().flushTlbKernelRange(core, startVa, endVa);
-    aliasOracle.flushCompleted(core, startVa, endVa, what + " [0x" + Long.toHexString(startVa) + ", 0x"
-        + Long.toHexString(endVa) + ")");
+    aliasOracle.flushCompleted(
+        core,
+        startVa,
+        endVa,
+        what + " [0x" + Long.toHexString(startVa) + ", 0x" + Long.toHexString(endVa) + ")");
   }
 
   /**
    * Checks that the free tree, the node pools, the busy areas and the lazy areas partition the
-   * vmalloc range exactly, that {@code vmap_lazy_nr} equals the lazy areas' pages, and that
-   * every live vmalloc'd page translates ({@code translate}) to its frame. For tests; costs
-   * nothing.
+   * vmalloc range exactly, that {@code vmap_lazy_nr} equals the lazy areas' pages, and that every
+   * live vmalloc'd page translates ({@code translate}) to its frame. For tests; costs nothing.
    *
    * @throws IllegalStateException naming the first broken property
    */
@@ -402,18 +423,24 @@ final class VmapAreaAllocator {
       for (int i = 0; i < area.mappedPages() && area.pfns() != null; i++) {
         long pa = translate.applyAsLong(area.vaStart() + i * Vmalloc.PAGE_BYTES);
         if (pa != area.pfns()[i] << PhysicalMemory.FRAME_SHIFT) {
-          throw new IllegalStateException(area + " page " + i + " translates to 0x" + Long.toHexString(pa));
+          throw new IllegalStateException(
+              area + " page " + i + " translates to 0x" + Long.toHexString(pa));
         }
       }
     }
     if (lazyPages != vmapLazyPages) {
-      throw new IllegalStateException("vmap_lazy_nr " + vmapLazyPages + " but the lazy areas hold " + lazyPages);
+      throw new IllegalStateException(
+          "vmap_lazy_nr " + vmapLazyPages + " but the lazy areas hold " + lazyPages);
     }
     long expected = vmallocStartVa;
     for (Map.Entry<Long, Long> range : ranges.entrySet()) {
       if (range.getKey() != expected) {
-        throw new IllegalStateException("gap or overlap at 0x" + Long.toHexString(expected) + " (next range at 0x"
-            + Long.toHexString(range.getKey()) + ")");
+        throw new IllegalStateException(
+            "gap or overlap at 0x"
+                + Long.toHexString(expected)
+                + " (next range at 0x"
+                + Long.toHexString(range.getKey())
+                + ")");
       }
       expected = range.getValue();
     }
@@ -424,7 +451,8 @@ final class VmapAreaAllocator {
 
   private static void addRange(TreeMap<Long, Long> ranges, long start, long end, String what) {
     if (ranges.put(start, end) != null) {
-      throw new IllegalStateException(what + " range at 0x" + Long.toHexString(start) + " is held twice");
+      throw new IllegalStateException(
+          what + " range at 0x" + Long.toHexString(start) + " is held twice");
     }
   }
 
@@ -451,8 +479,12 @@ final class VmapAreaAllocator {
     c.put("vmapPoolAreas", pooled);
     c.put("vmapFreeBlocks", (long) freeTree.blockCount());
     c.put("vmapBusyAreas", (long) busy.size());
-    c.put("vmapLockWaitCycles", freeLock.waitCycles() + busyLock.waitCycles() + lazyLock.waitCycles()
-        + purgeLock.waitCycles());
+    c.put(
+        "vmapLockWaitCycles",
+        freeLock.waitCycles()
+            + busyLock.waitCycles()
+            + lazyLock.waitCycles()
+            + purgeLock.waitCycles());
     return c;
   }
 }

@@ -3,11 +3,11 @@ package org.mmuemu.kernel.vmalloc;
 import java.util.BitSet;
 
 /**
- * One per-CPU vmap block (Linux {@code struct vmap_block}): a {@code VMAP_BLOCK_SIZE} area
- * handed out by a bump pointer in power-of-two page slots. {@code free} (pages never handed
- * out) only decreases, {@code dirty} (pages handed out and unmapped again) only increases, and
- * {@code [dirtyMin, dirtyMax)} is the page range unmapped but not yet covered by a TLB flush
- * (empty as {@code min = BITS, max = 0}). Confined to the simulation thread.
+ * One per-CPU vmap block (Linux {@code struct vmap_block}): a {@code VMAP_BLOCK_SIZE} area handed
+ * out by a bump pointer in power-of-two page slots. {@code free} (pages never handed out) only
+ * decreases, {@code dirty} (pages handed out and unmapped again) only increases, and {@code
+ * [dirtyMin, dirtyMax)} is the page range unmapped but not yet covered by a TLB flush (empty as
+ * {@code min = BITS, max = 0}). Confined to the simulation thread.
  */
 public final class VmapBlock {
   final VmapArea area;

@@ -8,32 +8,35 @@ import java.util.TreeMap;
 import org.mmuemu.core.machine.Machine;
 
 /**
- * The per-CPU vmap blocks behind small {@code vm_map_ram} calls (Linux mm/vmalloc.c
- * {@code vb_alloc}, {@code vb_free}, {@code _vm_unmap_aliases}).
+ * The per-CPU vmap blocks behind small {@code vm_map_ram} calls (Linux mm/vmalloc.c {@code
+ * vb_alloc}, {@code vb_free}, {@code _vm_unmap_aliases}).
  *
  * <p>Each CPU has a queue: a free list of its blocks that still have never-used space, and an
- * xarray; the xarrays together hold every block, each in the xarray chosen by a hash of its
- * address (generally not its creator's). A block leaves its free list when its last free page
- * is handed out. Unmapping inside a block only widens its dirty range; no TLB is flushed until
- * {@code vm_unmap_aliases} or the purge of the whole block.
+ * xarray; the xarrays together hold every block, each in the xarray chosen by a hash of its address
+ * (generally not its creator's). A block leaves its free list when its last free page is handed
+ * out. Unmapping inside a block only widens its dirty range; no TLB is flushed until {@code
+ * vm_unmap_aliases} or the purge of the whole block.
  *
  * <p>Variant {@code vmUnmapAliasesWalk}: {@code xarray} (6.5+, fc1e0d980037) visits every block
- * through the xarrays, resets each dirty range it flushes, and purges only fragmented blocks
- * below the threshold; {@code free-list} (up to 6.4) visits only blocks on the free lists, so a
- * fully used block's dirty range is never flushed (the stale-TLB bug), never resets ranges, and
- * purges every fragmented block.
+ * through the xarrays, resets each dirty range it flushes, and purges only fragmented blocks below
+ * the threshold; {@code free-list} (up to 6.4) visits only blocks on the free lists, so a fully
+ * used block's dirty range is never flushed (the stale-TLB bug), never resets ranges, and purges
+ * every fragmented block.
  *
- * <p>{@code // MODEL:} {@code VMAP_BBMAP_BITS} is 1024 (NR_CPUS up to 2048); the block object
- * is released (RCU-freed in Linux) when the block is freed, and any later use of its area is
- * reported as {@code KERNEL_UAF}. Confined to the simulation thread.
+ * <p>{@code // MODEL:} {@code VMAP_BBMAP_BITS} is 1024 (NR_CPUS up to 2048); the block object is
+ * released (RCU-freed in Linux) when the block is freed, and any later use of its area is reported
+ * as {@code KERNEL_UAF}. Confined to the simulation thread.
  */
 public final class VmapBlocks {
   /** Largest vm_map_ram request served by blocks, in pages (BITS_PER_LONG). */
   public static final int VMAP_MAX_ALLOC = 64;
+
   /** Pages per block. */
   public static final int VMAP_BBMAP_BITS = 1024;
+
   /** Fragmented blocks with fewer free pages than this are purged by vm_unmap_aliases (6.5+). */
   public static final int VMAP_PURGE_THRESHOLD = VMAP_BBMAP_BITS / 4;
+
   /** Bytes per block. */
   public static final long VMAP_BLOCK_BYTES = VMAP_BBMAP_BITS * Vmalloc.PAGE_BYTES;
 
@@ -54,7 +57,8 @@ public final class VmapBlocks {
   private long unmapAliasesCalls;
   private long unmapAliasesFlushes;
 
-  VmapBlocks(Vmalloc vmalloc, VmapAreaAllocator areas, long blockCycles, int cpus, boolean freeListWalk) {
+  VmapBlocks(
+      Vmalloc vmalloc, VmapAreaAllocator areas, long blockCycles, int cpus, boolean freeListWalk) {
     this.areas = areas;
     this.vmalloc = vmalloc;
     this.machine = vmalloc.machine();
@@ -75,7 +79,8 @@ public final class VmapBlocks {
   }
 
   private TreeMap<Long, VmapBlock> xarrayOf(long va) {
-    return xarrays.get((int) Long.remainderUnsigned(Long.divideUnsigned(va, VMAP_BLOCK_BYTES), cpus));
+    return xarrays.get(
+        (int) Long.remainderUnsigned(Long.divideUnsigned(va, VMAP_BLOCK_BYTES), cpus));
   }
 
   private static int order(long sizeBytes) {
@@ -123,8 +128,14 @@ public final class VmapBlocks {
   }
 
   private long newVmapBlock(int core, int pages) {
-    VmapArea area = areas.allocVmapArea(core, VMAP_BLOCK_BYTES, VMAP_BLOCK_BYTES, areas.vmallocStartVa(),
-        areas.vmallocEndVa(), VmapArea.FLAG_RAM | VmapArea.FLAG_BLOCK | VmapArea.FLAG_NO_GUARD);
+    VmapArea area =
+        areas.allocVmapArea(
+            core,
+            VMAP_BLOCK_BYTES,
+            VMAP_BLOCK_BYTES,
+            areas.vmallocStartVa(),
+            areas.vmallocEndVa(),
+            VmapArea.FLAG_RAM | VmapArea.FLAG_BLOCK | VmapArea.FLAG_NO_GUARD);
     if (area == null) {
       return 0;
     }
@@ -146,7 +157,8 @@ public final class VmapBlocks {
     VmapBlock vb = blockOf(va);
     machine.charge(core, blockCycles);
     if (vb == null) {
-      throw new IllegalStateException("vm_unmap_ram: 0x" + Long.toHexString(va) + " is in no vmap block");
+      throw new IllegalStateException(
+          "vm_unmap_ram: 0x" + Long.toHexString(va) + " is in no vmap block");
     }
     touch(core, vb, "vb_free");
     int offset = (int) ((va - vb.area.vaStart()) / Vmalloc.PAGE_BYTES);
@@ -175,10 +187,11 @@ public final class VmapBlocks {
   }
 
   /**
-   * {@code purge_fragmented_block}: a block with no live allocation and unused space left is
-   * marked fully dirty and taken off its creator's free list (under that CPU's queue lock).
+   * {@code purge_fragmented_block}: a block with no live allocation and unused space left is marked
+   * fully dirty and taken off its creator's free list (under that CPU's queue lock).
    */
-  private boolean purgeFragmentedBlock(int core, VmapBlock vb, List<VmapBlock> purgeList, boolean force) {
+  private boolean purgeFragmentedBlock(
+      int core, VmapBlock vb, List<VmapBlock> purgeList, boolean force) {
     if (vb.free + vb.dirty != VMAP_BBMAP_BITS || vb.dirty == VMAP_BBMAP_BITS) {
       return false;
     }
@@ -255,7 +268,8 @@ public final class VmapBlocks {
           machine.charge(core, blockCycles);
           touch(core, vb, "_vm_unmap_aliases");
           vb.lock.acquire(machine, core, areas.lockCycles());
-          if (!purgeFragmentedBlock(core, vb, purgeList, false) && vb.dirtyMax != 0
+          if (!purgeFragmentedBlock(core, vb, purgeList, false)
+              && vb.dirtyMax != 0
               && vb.dirty != VMAP_BBMAP_BITS) {
             areas.touch(core, vb.area, "_vm_unmap_aliases");
             long s = vb.area.vaStart() + vb.dirtyMin * Vmalloc.PAGE_BYTES;
@@ -280,9 +294,19 @@ public final class VmapBlocks {
   // KERNEL_UAF: a freed block must not be reached again (Linux frees it with kfree_rcu)
   private void touch(int core, VmapBlock vb, String where) {
     if (vb.released) {
-      machine.oracle().report(org.mmuemu.core.oracle.ViolationKind.KERNEL_UAF, core, machine.now(core),
-          vb.area.vaStart(), -1, -1, where + " reached the vmap block at 0x" + Long.toHexString(vb.area.vaStart())
-              + " after it was freed");
+      machine
+          .oracle()
+          .report(
+              org.mmuemu.core.oracle.ViolationKind.KERNEL_UAF,
+              core,
+              machine.now(core),
+              vb.area.vaStart(),
+              -1,
+              -1,
+              where
+                  + " reached the vmap block at 0x"
+                  + Long.toHexString(vb.area.vaStart())
+                  + " after it was freed");
     }
   }
 

@@ -4,19 +4,21 @@ import java.util.ArrayDeque;
 import org.mmuemu.core.machine.Machine;
 
 /**
- * One vmap node's size-segregated pools of purged ranges (Linux 6.9+ {@code vmap_node.pool}):
- * list {@code i} holds free ranges of exactly {@code i + 1} pages, up to
- * {@code MAX_VA_SIZE_PAGES} (256). An allocation of the full vmalloc range by a CPU of this
- * node takes the first range of its size when that range is suitably aligned (otherwise the
- * range is rotated to the tail), skipping the free tree. Confined to the simulation thread.
+ * One vmap node's size-segregated pools of purged ranges (Linux 6.9+ {@code vmap_node.pool}): list
+ * {@code i} holds free ranges of exactly {@code i + 1} pages, up to {@code MAX_VA_SIZE_PAGES}
+ * (256). An allocation of the full vmalloc range by a CPU of this node takes the first range of its
+ * size when that range is suitably aligned (otherwise the range is rotated to the tail), skipping
+ * the free tree. Confined to the simulation thread.
  */
 final class VmapNodePool {
   /** Largest pooled range, in pages. */
   static final int MAX_VA_SIZE_PAGES = 256;
 
   private final SimLock lock = new SimLock("vmap_node.pool_lock");
+
   @SuppressWarnings("unchecked")
   private final ArrayDeque<long[]>[] lists = new ArrayDeque[MAX_VA_SIZE_PAGES];
+
   private long size;
 
   /** Receives a range a decay hands back. */
@@ -31,14 +33,16 @@ final class VmapNodePool {
   }
 
   /**
-   * Takes a range of exactly {@code sizeBytes} aligned to {@code alignBytes} (Linux
-   * {@code node_pool_del_va}).
+   * Takes a range of exactly {@code sizeBytes} aligned to {@code alignBytes} (Linux {@code
+   * node_pool_del_va}).
    *
    * @return its start, or 0
    */
   long take(Machine machine, int core, long lockCycles, long sizeBytes, long alignBytes) {
     long pages = sizeBytes / Vmalloc.PAGE_BYTES;
-    if (pages < 1 || pages > MAX_VA_SIZE_PAGES || lists[(int) pages - 1] == null
+    if (pages < 1
+        || pages > MAX_VA_SIZE_PAGES
+        || lists[(int) pages - 1] == null
         || lists[(int) pages - 1].isEmpty()) {
       return 0;
     }

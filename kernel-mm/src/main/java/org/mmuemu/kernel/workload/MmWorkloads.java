@@ -6,6 +6,7 @@ import org.mmuemu.core.machine.Machine;
 public final class MmWorkloads {
   /** Where the mm workloads place their mappings (a user address both ISAs map with 4 levels). */
   static final long DATA_BASE_VA = 0x20_0000_0000L;
+
   /** Cycles a thread waiting for another one spends per step (it polls). */
   static final long POLL_CYCLES = 500;
 
@@ -22,17 +23,28 @@ public final class MmWorkloads {
   }
 
   /**
-   * A parameter that counts cores ({@code threads}, {@code nr_threads}): absent means
-   * {@code defaultCount}; it may not exceed the machine's cores (one thread per core).
+   * A parameter that counts cores ({@code threads}, {@code nr_threads}): absent means {@code
+   * defaultCount}; it may not exceed the machine's cores (one thread per core).
    *
    * @throws WorkloadException naming the parameter and the allowed range
    */
-  public static int coresParam(WorkloadArgs params, String name, Machine machine, int defaultCount, int min)
+  public static int coresParam(
+      WorkloadArgs params, String name, Machine machine, int defaultCount, int min)
       throws WorkloadException {
     int count = params.has(name) ? params.intValue(name) : defaultCount;
     if (count > machine.coreCount() || count < min) {
-      throw new WorkloadException("--param " + name + "=" + count + ": (expected: " + min + " to "
-          + machine.coreCount() + " on this " + machine.coreCount() + "-core machine)");
+      throw new WorkloadException(
+          "--param "
+              + name
+              + "="
+              + count
+              + ": (expected: "
+              + min
+              + " to "
+              + machine.coreCount()
+              + " on this "
+              + machine.coreCount()
+              + "-core machine)");
     }
     return count;
   }

@@ -12,16 +12,16 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 
 /**
- * The threads of one process, one per core, each repeatedly mapping a region, touching every
- * page of it (a store, so each page faults in), and unmapping it. Every munmap must remove the
- * region's translations from every core that may cache them, so the run shows what the
- * architecture's TLB maintenance costs: broadcast TLBIs and DSBs on arm64, INVLPGs and IPI
- * shootdowns to the other threads' cores on x86.
+ * The threads of one process, one per core, each repeatedly mapping a region, touching every page
+ * of it (a store, so each page faults in), and unmapping it. Every munmap must remove the region's
+ * translations from every core that may cache them, so the run shows what the architecture's TLB
+ * maintenance costs: broadcast TLBIs and DSBs on arm64, INVLPGs and IPI shootdowns to the other
+ * threads' cores on x86.
  *
- * <p>Each thread also has a one-page VMA (its stack) right above its region, touched once, so
- * the region's page tables are shared with a live mapping and stay, as when mmap places a
- * region among a process's other mappings: each munmap clears leaves only (leaf-only
- * invalidation), through one mmu_gather.
+ * <p>Each thread also has a one-page VMA (its stack) right above its region, touched once, so the
+ * region's page tables are shared with a live mapping and stay, as when mmap places a region among
+ * a process's other mappings: each munmap clears leaves only (leaf-only invalidation), through one
+ * mmu_gather.
  *
  * <p>Each step is one action: an mmap, one page touched, or an munmap.
  */
@@ -42,13 +42,21 @@ public final class MunmapStormWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer("threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
-        WorkloadParam.size("regionBytes", "64KiB", 4096, (1L << 30) - 4096, "bytes mapped, touched and unmapped each round"),
-        WorkloadParam.integer("iterations", "200", 1, 100_000_000, "map-touch-unmap rounds per thread"));
+        WorkloadParam.integer(
+            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        WorkloadParam.size(
+            "regionBytes",
+            "64KiB",
+            4096,
+            (1L << 30) - 4096,
+            "bytes mapped, touched and unmapped each round"),
+        WorkloadParam.integer(
+            "iterations", "200", 1, 100_000_000, "map-touch-unmap rounds per thread"));
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed)
+      throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.coresParam(params, "threads", machine, machine.coreCount(), 1);
     long regionBytes = (params.bytes("regionBytes") + 4095) & ~4095L;
@@ -56,8 +64,9 @@ public final class MunmapStormWorkload implements Workload {
     Mm mm = kernel.createMm();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
-      programs[thread] = new StormThread(kernel, mm, DATA_BASE_VA + thread * THREAD_SPACING_BYTES, regionBytes,
-          iterations);
+      programs[thread] =
+          new StormThread(
+              kernel, mm, DATA_BASE_VA + thread * THREAD_SPACING_BYTES, regionBytes, iterations);
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));

@@ -21,19 +21,20 @@ import org.mmuemu.kernel.trace.MemoryRecord;
 import org.mmuemu.kernel.trace.TraceFormatException;
 
 /**
- * Replays a recorded memory trace on one core, in one process whose single anonymous mapping
- * covers the whole user address space above the first page, so every traced address is
- * demand-paged on first touch.
+ * Replays a recorded memory trace on one core, in one process whose single anonymous mapping covers
+ * the whole user address space above the first page, so every traced address is demand-paged on
+ * first touch.
  *
- * <p>Semantics (relied on by tests and users): each record is one access on core 0; an access
- * whose bytes span two 4 KiB pages translates each page in address order; each translation is
- * one lookup in each TLB level it reaches; a miss that faults counts once (the retry after the
- * fault is not another lookup). Fetches use the levels that serve instructions, loads, stores
- * and modifies the levels that serve data; a modify translates once, as a store.
+ * <p>Semantics (relied on by tests and users): each record is one access on core 0; an access whose
+ * bytes span two 4 KiB pages translates each page in address order; each translation is one lookup
+ * in each TLB level it reaches; a miss that faults counts once (the retry after the fault is not
+ * another lookup). Fetches use the levels that serve instructions, loads, stores and modifies the
+ * levels that serve data; a modify translates once, as a store.
  */
 public final class ReplayWorkload implements Workload {
   /** The lowest address the replay mapping covers: page 0 stays unmapped, as on Linux. */
   static final long MAPPING_START_VA = 0x1000L;
+
   private final Path traceFile;
   private final boolean lenient;
   private final int maxLineBytes;
@@ -73,22 +74,26 @@ public final class ReplayWorkload implements Workload {
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed)
+      throws WorkloadException {
     BufferedReader reader;
     try {
       reader = Files.newBufferedReader(traceFile, StandardCharsets.ISO_8859_1);
     } catch (NoSuchFileException e) {
       throw new WorkloadException("--trace-file " + traceFile + ": no such file");
     } catch (IOException e) {
-      throw new WorkloadException("--trace-file " + traceFile + ": cannot read (" + e.getMessage() + ")");
+      throw new WorkloadException(
+          "--trace-file " + traceFile + ": cannot read (" + e.getMessage() + ")");
     }
     Machine machine = kernel.machine();
     long userEnd = 1L << (machine.isa().regime().vaBits() - 1);
     Mm mm = kernel.createMm();
     mm.addVma(new Vma(MAPPING_START_VA, userEnd, PteFlags.WRITE | PteFlags.EXEC, "replay"));
-    String fileName = traceFile.getFileName() == null ? traceFile.toString() : traceFile.getFileName().toString();
-    ReplayProgram program = new ReplayProgram(kernel, mm,
-        new LackeyTraceReader(reader, fileName, lenient, maxLineBytes));
+    String fileName =
+        traceFile.getFileName() == null ? traceFile.toString() : traceFile.getFileName().toString();
+    ReplayProgram program =
+        new ReplayProgram(
+            kernel, mm, new LackeyTraceReader(reader, fileName, lenient, maxLineBytes));
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     programs[0] = program;
     Map<String, String> effective = new TreeMap<>();
@@ -130,7 +135,9 @@ public final class ReplayWorkload implements Workload {
         failure = new WorkloadException(e.getMessage(), e);
         return false;
       } catch (IOException e) {
-        failure = new WorkloadException("trace read failed at line " + reader.lineNumber() + ": " + e.getMessage(), e);
+        failure =
+            new WorkloadException(
+                "trace read failed at line " + reader.lineNumber() + ": " + e.getMessage(), e);
         return false;
       }
       countsByKind[record.modify ? 3 : record.kind.ordinal()]++;

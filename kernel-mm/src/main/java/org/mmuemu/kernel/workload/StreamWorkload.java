@@ -13,18 +13,20 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
 
 /**
- * A synthetic workload: the threads of one process, one per core, each touching its own
- * anonymous working set with a chosen pattern while fetching instructions from a small shared
- * code region. Pages are demand-faulted on first touch, so the run shows the fault path, the
- * walks and the TLB reach against the working set.
+ * A synthetic workload: the threads of one process, one per core, each touching its own anonymous
+ * working set with a chosen pattern while fetching instructions from a small shared code region.
+ * Pages are demand-faulted on first touch, so the run shows the fault path, the walks and the TLB
+ * reach against the working set.
  *
  * <p>Each step is one instruction fetch followed by one data access.
  */
 public final class StreamWorkload implements Workload {
   /** Where the shared code region starts (the traditional x86-64 ELF base). */
   static final long CODE_BASE_VA = 0x40_0000L;
+
   /** Where the first thread's working set starts; threads are 1 GiB apart. */
   static final long DATA_BASE_VA = 0x10_0000_0000L;
+
   private static final long THREAD_SPACING_BYTES = 1L << 30;
   private static final int INSTRUCTION_BYTES = 4;
 
@@ -41,19 +43,26 @@ public final class StreamWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer("threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        WorkloadParam.integer(
+            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
         WorkloadParam.size("workingSetBytes", "2MiB", 4096, 1L << 30, "bytes each thread touches"),
         WorkloadParam.integer("accesses", "100000", 1, 1_000_000_000, "data accesses per thread"),
-        WorkloadParam.choice("pattern", "random", List.of("random", "sequential", "stride"),
+        WorkloadParam.choice(
+            "pattern",
+            "random",
+            List.of("random", "sequential", "stride"),
             "random: uniform over the working set; sequential: accessBytes apart; stride: strideBytes apart"),
-        WorkloadParam.size("strideBytes", "4096", 1, 1L << 30, "distance between accesses of the stride pattern"),
+        WorkloadParam.size(
+            "strideBytes", "4096", 1, 1L << 30, "distance between accesses of the stride pattern"),
         WorkloadParam.integer("accessBytes", "8", 1, 4096, "bytes per data access"),
         WorkloadParam.fraction("writeFraction", "0.3", "share of data accesses that are stores"),
-        WorkloadParam.size("codeBytes", "16KiB", 4096, 1L << 30, "size of the shared code region fetched from"));
+        WorkloadParam.size(
+            "codeBytes", "16KiB", 4096, 1L << 30, "size of the shared code region fetched from"));
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed)
+      throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.coresParam(params, "threads", machine, machine.coreCount(), 1);
     long workingSetBytes = params.bytes("workingSetBytes");
@@ -65,8 +74,11 @@ public final class StreamWorkload implements Workload {
     long codeBytes = roundUpToPage(params.bytes("codeBytes"));
     long dataBytes = roundUpToPage(workingSetBytes);
     if (accessBytes > workingSetBytes) {
-      throw new WorkloadException("--param accessBytes=" + accessBytes + ": larger than workingSetBytes "
-          + workingSetBytes);
+      throw new WorkloadException(
+          "--param accessBytes="
+              + accessBytes
+              + ": larger than workingSetBytes "
+              + workingSetBytes);
     }
 
     Mm mm = kernel.createMm();
@@ -75,8 +87,19 @@ public final class StreamWorkload implements Workload {
     for (int thread = 0; thread < threads; thread++) {
       long base = DATA_BASE_VA + thread * THREAD_SPACING_BYTES;
       mm.addVma(new Vma(base, base + dataBytes, PteFlags.WRITE, "data-" + thread));
-      programs[thread] = new StreamThread(kernel, mm, base, workingSetBytes, accesses, pattern, strideBytes,
-          accessBytes, writeFraction, codeBytes, new SplittableRandom(seed * 31 + thread));
+      programs[thread] =
+          new StreamThread(
+              kernel,
+              mm,
+              base,
+              workingSetBytes,
+              accesses,
+              pattern,
+              strideBytes,
+              accessBytes,
+              writeFraction,
+              codeBytes,
+              new SplittableRandom(seed * 31 + thread));
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
@@ -105,8 +128,18 @@ public final class StreamWorkload implements Workload {
     private long pcOffset;
     private boolean started;
 
-    StreamThread(Kernel kernel, Mm mm, long baseVa, long workingSetBytes, long accesses, String pattern,
-        long strideBytes, int accessBytes, double writeFraction, long codeBytes, SplittableRandom random) {
+    StreamThread(
+        Kernel kernel,
+        Mm mm,
+        long baseVa,
+        long workingSetBytes,
+        long accesses,
+        String pattern,
+        long strideBytes,
+        int accessBytes,
+        double writeFraction,
+        long codeBytes,
+        SplittableRandom random) {
       this.kernel = kernel;
       this.mm = mm;
       this.machine = kernel.machine();

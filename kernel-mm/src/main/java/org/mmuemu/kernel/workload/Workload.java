@@ -6,8 +6,8 @@ import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.kernel.Kernel;
 
 /**
- * Something to run on a simulated machine: sets up processes through the {@link Kernel}, then
- * gives each core a program of steps.
+ * Something to run on a simulated machine: sets up processes through the {@link Kernel}, then gives
+ * each core a program of steps.
  *
  * <p>Implementations are stateless factories; {@link #prepare} returns the run's own state.
  */
@@ -25,7 +25,8 @@ public interface Workload {
   /**
    * Sets the workload up on a booted kernel.
    *
-   * @param params every parameter, normalized, defaults filled in (see {@link WorkloadArgs#resolve})
+   * @param params every parameter, normalized, defaults filled in (see {@link
+   *     WorkloadArgs#resolve})
    * @param seed the run's seed; the workload's only source of randomness
    * @return one program per core (null for a core with nothing to run)
    * @throws WorkloadException when the parameters do not fit the machine
@@ -43,13 +44,14 @@ public interface Workload {
     /**
      * Workload-specific counters for the result's {@code kernel} section, read after the run.
      *
-     * @throws WorkloadException when the run failed in a way the user must hear about (a
-     *     malformed trace line)
+     * @throws WorkloadException when the run failed in a way the user must hear about (a malformed
+     *     trace line)
      */
     Map<String, Object> counters() throws WorkloadException;
 
     /** A prepared workload whose counters are computed after the run by {@code counters}. */
-    static PreparedWorkload of(CoreProgram[] programs, Map<String, String> effectiveParams, Counters counters) {
+    static PreparedWorkload of(
+        CoreProgram[] programs, Map<String, String> effectiveParams, Counters counters) {
       return new PreparedWorkload() {
         @Override
         public CoreProgram[] programs() {

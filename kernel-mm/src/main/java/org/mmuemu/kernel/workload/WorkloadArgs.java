@@ -5,28 +5,30 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A workload's parameters, resolved once from its declarations ({@link Workload#params()}):
- * every given {@code --param} checked and normalized, defaults filled in, and read back typed.
- * Workloads never parse a parameter themselves.
+ * A workload's parameters, resolved once from its declarations ({@link Workload#params()}): every
+ * given {@code --param} checked and normalized, defaults filled in, and read back typed. Workloads
+ * never parse a parameter themselves.
  */
 public final class WorkloadArgs {
   private final String workload;
   private final Map<String, WorkloadParam> declared;
   private final Map<String, String> values;
 
-  private WorkloadArgs(String workload, Map<String, WorkloadParam> declared, Map<String, String> values) {
+  private WorkloadArgs(
+      String workload, Map<String, WorkloadParam> declared, Map<String, String> values) {
     this.workload = workload;
     this.declared = declared;
     this.values = Collections.unmodifiableMap(values);
   }
 
   /**
-   * Checks {@code given} against {@code workload}'s declared parameters. A parameter whose
-   * default is null and that is not given is left out (the workload computes it).
+   * Checks {@code given} against {@code workload}'s declared parameters. A parameter whose default
+   * is null and that is not given is left out (the workload computes it).
    *
    * @throws WorkloadException naming the {@code --param} and the expectation
    */
-  public static WorkloadArgs resolve(Workload workload, Map<String, String> given) throws WorkloadException {
+  public static WorkloadArgs resolve(Workload workload, Map<String, String> given)
+      throws WorkloadException {
     Map<String, WorkloadParam> declared = new TreeMap<>();
     for (WorkloadParam param : workload.params()) {
       declared.put(param.name(), param);
@@ -35,14 +37,22 @@ public final class WorkloadArgs {
     for (Map.Entry<String, String> entry : given.entrySet()) {
       WorkloadParam param = declared.get(entry.getKey());
       if (param == null) {
-        throw new WorkloadException("--param " + entry.getKey() + "=" + entry.getValue()
-            + ": unknown parameter of workload " + workload.name() + " (expected one of: "
-            + String.join(", ", declared.keySet()) + ")");
+        throw new WorkloadException(
+            "--param "
+                + entry.getKey()
+                + "="
+                + entry.getValue()
+                + ": unknown parameter of workload "
+                + workload.name()
+                + " (expected one of: "
+                + String.join(", ", declared.keySet())
+                + ")");
       }
       try {
         resolved.put(param.name(), param.normalize(entry.getValue()));
       } catch (IllegalArgumentException e) {
-        throw new WorkloadException("--param " + entry.getKey() + "=" + entry.getValue() + ": " + e.getMessage());
+        throw new WorkloadException(
+            "--param " + entry.getKey() + "=" + entry.getValue() + ": " + e.getMessage());
       }
     }
     for (WorkloadParam param : declared.values()) {
@@ -53,7 +63,9 @@ public final class WorkloadArgs {
     return new WorkloadArgs(workload.name(), declared, resolved);
   }
 
-  /** Every resolved parameter by name, normalized (the result's effective parameters start here). */
+  /**
+   * Every resolved parameter by name, normalized (the result's effective parameters start here).
+   */
   public Map<String, String> asMap() {
     return values;
   }
@@ -102,12 +114,20 @@ public final class WorkloadArgs {
   private String value(String name, WorkloadParam.Type type) {
     WorkloadParam param = declared.get(name);
     if (param == null || param.type() != type) {
-      throw new IllegalStateException("workload " + workload + " reads " + name + " as " + type
-          + " but declares " + (param == null ? "no such parameter" : param.type()));
+      throw new IllegalStateException(
+          "workload "
+              + workload
+              + " reads "
+              + name
+              + " as "
+              + type
+              + " but declares "
+              + (param == null ? "no such parameter" : param.type()));
     }
     String value = values.get(name);
     if (value == null) {
-      throw new IllegalStateException("workload " + workload + " reads " + name + ", which has no value");
+      throw new IllegalStateException(
+          "workload " + workload + " reads " + name + ", which has no value");
     }
     return value;
   }

@@ -15,21 +15,35 @@ import org.mmuemu.core.config.ByteSize;
  * @param min smallest allowed value of a number or size
  * @param max largest allowed value of a number or size
  */
-public record WorkloadParam(String name, Type type, String defaultValue, String description, List<String> choices,
-    double min, double max) {
+public record WorkloadParam(
+    String name,
+    Type type,
+    String defaultValue,
+    String description,
+    List<String> choices,
+    double min,
+    double max) {
 
   /** How a value is parsed. */
-  public enum Type { INTEGER, SIZE, FRACTION, CHOICE, TEXT }
+  public enum Type {
+    INTEGER,
+    SIZE,
+    FRACTION,
+    CHOICE,
+    TEXT
+  }
 
   public WorkloadParam {
     choices = List.copyOf(choices);
   }
 
-  public static WorkloadParam integer(String name, String defaultValue, long min, long max, String description) {
+  public static WorkloadParam integer(
+      String name, String defaultValue, long min, long max, String description) {
     return new WorkloadParam(name, Type.INTEGER, defaultValue, description, List.of(), min, max);
   }
 
-  public static WorkloadParam size(String name, String defaultValue, long min, long max, String description) {
+  public static WorkloadParam size(
+      String name, String defaultValue, long min, long max, String description) {
     return new WorkloadParam(name, Type.SIZE, defaultValue, description, List.of(), min, max);
   }
 
@@ -37,7 +51,8 @@ public record WorkloadParam(String name, Type type, String defaultValue, String 
     return new WorkloadParam(name, Type.FRACTION, defaultValue, description, List.of(), 0, 1);
   }
 
-  public static WorkloadParam choice(String name, String defaultValue, List<String> choices, String description) {
+  public static WorkloadParam choice(
+      String name, String defaultValue, List<String> choices, String description) {
     return new WorkloadParam(name, Type.CHOICE, defaultValue, description, choices, 0, 0);
   }
 
@@ -53,10 +68,12 @@ public record WorkloadParam(String name, Type type, String defaultValue, String 
         try {
           number = Long.parseLong(value.trim());
         } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("expected: an integer from " + (long) min + " to " + (long) max);
+          throw new IllegalArgumentException(
+              "expected: an integer from " + (long) min + " to " + (long) max);
         }
         if (number < min || number > max) {
-          throw new IllegalArgumentException("expected: an integer from " + (long) min + " to " + (long) max);
+          throw new IllegalArgumentException(
+              "expected: an integer from " + (long) min + " to " + (long) max);
         }
         return Long.toString(number);
       case SIZE:
@@ -67,8 +84,11 @@ public record WorkloadParam(String name, Type type, String defaultValue, String 
           throw new IllegalArgumentException("expected: a size such as 4096, 64KiB or 2MiB");
         }
         if (bytes < min || bytes > max) {
-          throw new IllegalArgumentException("expected: a size from " + ByteSize.format((long) min) + " to "
-              + ByteSize.format((long) max));
+          throw new IllegalArgumentException(
+              "expected: a size from "
+                  + ByteSize.format((long) min)
+                  + " to "
+                  + ByteSize.format((long) max));
         }
         return Long.toString(bytes);
       case FRACTION:

@@ -15,15 +15,15 @@ import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.writeback.Writeback;
 
 /**
- * A shared file mapping written by the threads of one process while a flusher thread on the
- * last core writes dirty pages back and reclaims clean ones. Writers store to random pages
- * (seeded), and now and then drop a chunk of the mapping with {@code madvise(MADV_DONTNEED)}
- * (zapping dirty file pages through mmu_gather, the delayed-rmap path). Writeback's
- * folio_mkclean write-protects and flushes every mapping of each page it cleans, so later
- * stores fault and re-dirty; the {@code LOST_WRITE} oracle checks every page reclaim drops.
+ * A shared file mapping written by the threads of one process while a flusher thread on the last
+ * core writes dirty pages back and reclaims clean ones. Writers store to random pages (seeded), and
+ * now and then drop a chunk of the mapping with {@code madvise(MADV_DONTNEED)} (zapping dirty file
+ * pages through mmu_gather, the delayed-rmap path). Writeback's folio_mkclean write-protects and
+ * flushes every mapping of each page it cleans, so later stores fault and re-dirty; the {@code
+ * LOST_WRITE} oracle checks every page reclaim drops.
  *
- * <p>{@code // MODEL:} the flusher's sleep between passes is charged as cycles on its core.
- * Each step is one action: a store, a madvise, one page written back, or a reclaim pass.
+ * <p>{@code // MODEL:} the flusher's sleep between passes is charged as cycles on its core. Each
+ * step is one action: a store, a madvise, one page written back, or a reclaim pass.
  */
 public final class WritebackWorkload implements Workload {
   private static final long CHUNK_PAGES = 16;
@@ -41,15 +41,31 @@ public final class WritebackWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer("threads", null, 2, 4096, "cores in use: the last is the flusher, the others write (default: every core)"),
+        WorkloadParam.integer(
+            "threads",
+            null,
+            2,
+            4096,
+            "cores in use: the last is the flusher, the others write (default: every core)"),
         WorkloadParam.integer("filePages", "256", CHUNK_PAGES, 1 << 20, "pages of the mapped file"),
         WorkloadParam.integer("writes", "2000", 1, 100_000_000, "stores per writer thread"),
-        WorkloadParam.integer("dontneedEvery", "200", 0, 100_000_000, "a writer drops a 16-page chunk every this many stores (0: never)"),
-        WorkloadParam.integer("flushIntervalCycles", "200000", 1000, 1_000_000_000, "cycles the flusher sleeps between passes"));
+        WorkloadParam.integer(
+            "dontneedEvery",
+            "200",
+            0,
+            100_000_000,
+            "a writer drops a 16-page chunk every this many stores (0: never)"),
+        WorkloadParam.integer(
+            "flushIntervalCycles",
+            "200000",
+            1000,
+            1_000_000_000,
+            "cycles the flusher sleeps between passes"));
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed)
+      throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 2);
     long filePages = params.integer("filePages");
@@ -66,63 +82,66 @@ public final class WritebackWorkload implements Workload {
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < writers; thread++) {
       SplittableRandom random = new SplittableRandom(seed * 31 + thread);
-      programs[thread] = new CoreProgram() {
-        private long done;
-        private boolean started;
+      programs[thread] =
+          new CoreProgram() {
+            private long done;
+            private boolean started;
 
-        @Override
-        public boolean step(int core) {
-          if (!started) {
-            kernel.switchTo(core, mm);
-            started = true;
-          }
-          if (dontneedEvery > 0 && done > 0 && done % dontneedEvery == 0) {
-            long chunk = random.nextLong(filePages / CHUNK_PAGES);
-            long start = base + ((chunk * CHUNK_PAGES) << 12);
-            kernel.madviseDontneed(core, mm, start, start + (CHUNK_PAGES << 12));
-          }
-          long page = random.nextLong(filePages);
-          machine.access(core, base + (page << 12), 8, AccessKind.WRITE);
-          if (++done == writes) {
-            writersDone[0]++;
-            return false;
-          }
-          return true;
-        }
-      };
+            @Override
+            public boolean step(int core) {
+              if (!started) {
+                kernel.switchTo(core, mm);
+                started = true;
+              }
+              if (dontneedEvery > 0 && done > 0 && done % dontneedEvery == 0) {
+                long chunk = random.nextLong(filePages / CHUNK_PAGES);
+                long start = base + ((chunk * CHUNK_PAGES) << 12);
+                kernel.madviseDontneed(core, mm, start, start + (CHUNK_PAGES << 12));
+              }
+              long page = random.nextLong(filePages);
+              machine.access(core, base + (page << 12), 8, AccessKind.WRITE);
+              if (++done == writes) {
+                writersDone[0]++;
+                return false;
+              }
+              return true;
+            }
+          };
     }
-    programs[threads - 1] = new CoreProgram() {
-      private java.util.List<org.mmuemu.kernel.pagecache.CachedPage> pass = java.util.List.of();
-      private int next;
-      private boolean lastPass;
+    programs[threads - 1] =
+        new CoreProgram() {
+          private java.util.List<org.mmuemu.kernel.pagecache.CachedPage> pass = java.util.List.of();
+          private int next;
+          private boolean lastPass;
 
-      @Override
-      public boolean step(int core) {
-        while (next < pass.size() && !pass.get(next).dirty()) {
-          next++;
-        }
-        if (next < pass.size()) {
-          org.mmuemu.kernel.pagecache.CachedPage page = pass.get(next++);
-          if (kernel.pageCache().byPfn(page.pfn()) == page) {
-            writeback.writePage(core, page);
+          @Override
+          public boolean step(int core) {
+            while (next < pass.size() && !pass.get(next).dirty()) {
+              next++;
+            }
+            if (next < pass.size()) {
+              org.mmuemu.kernel.pagecache.CachedPage page = pass.get(next++);
+              if (kernel.pageCache().byPfn(page.pfn()) == page) {
+                writeback.writePage(core, page);
+              }
+              return true;
+            }
+            if (!pass.isEmpty() || lastPass) {
+              writeback.reclaim(core, Integer.MAX_VALUE);
+              if (lastPass) {
+                return false;
+              }
+              machine.charge(core, intervalCycles);
+            }
+            lastPass = writersDone[0] == writers;
+            pass = kernel.pageCache().pages();
+            next = 0;
+            return true;
           }
-          return true;
-        }
-        if (!pass.isEmpty() || lastPass) {
-          writeback.reclaim(core, Integer.MAX_VALUE);
-          if (lastPass) {
-            return false;
-          }
-          machine.charge(core, intervalCycles);
-        }
-        lastPass = writersDone[0] == writers;
-        pass = kernel.pageCache().pages();
-        next = 0;
-        return true;
-      }
-    };
+        };
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
-    return PreparedWorkload.of(programs, effective, () -> Map.of("pageCachePagesAtEnd", (long) kernel.pageCache().size()));
+    return PreparedWorkload.of(
+        programs, effective, () -> Map.of("pageCachePagesAtEnd", (long) kernel.pageCache().size()));
   }
 }

@@ -14,28 +14,30 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  * Writeback and reclaim of page-cache pages, and the {@code LOST_WRITE} oracle (invariant I6).
  *
  * <h3>Writeback</h3>
- * For each dirty page, {@code folio_clear_dirty_for_io} runs {@code folio_mkclean}: when the
- * page is mapped (its rmap is not empty) every PTE that maps it writable or dirty is cleared,
- * flushed ({@code ptep_clear_flush}: the page's TLB entries go on every core) and re-set
- * write-protected and clean, its dirty bit moving to the page. Then the dirty flag is taken and
- * the frame's current content version is recorded as the one that reached storage. A page
- * whose rmap is empty is cleaned without looking at any PTE ({@code folio_mapped} is false).
+ *
+ * For each dirty page, {@code folio_clear_dirty_for_io} runs {@code folio_mkclean}: when the page
+ * is mapped (its rmap is not empty) every PTE that maps it writable or dirty is cleared, flushed
+ * ({@code ptep_clear_flush}: the page's TLB entries go on every core) and re-set write-protected
+ * and clean, its dirty bit moving to the page. Then the dirty flag is taken and the frame's current
+ * content version is recorded as the one that reached storage. A page whose rmap is empty is
+ * cleaned without looking at any PTE ({@code folio_mapped} is false).
  *
  * <h3>Reclaim and the oracle</h3>
- * {@link #reclaim} drops clean pages nobody maps or holds (not in the rmap, no gather
- * reference) and frees their frames. A clean page whose frame content is newer than what
- * storage holds was written after its last writeback without being dirtied again, which only a
- * stale TLB entry allows (every fresh mapping is write-protected until a fault dirties the
- * page): dropping it loses that write, and is reported as {@code LOST_WRITE} with the frame's
- * history. A write counts only if it happened at or after the writeback in simulated time: an
- * earlier store that a lagging core makes after the writeback's (atomic) call in host order was
- * in the page before the I/O, so storage has it.
+ *
+ * {@link #reclaim} drops clean pages nobody maps or holds (not in the rmap, no gather reference)
+ * and frees their frames. A clean page whose frame content is newer than what storage holds was
+ * written after its last writeback without being dirtied again, which only a stale TLB entry allows
+ * (every fresh mapping is write-protected until a fault dirties the page): dropping it loses that
+ * write, and is reported as {@code LOST_WRITE} with the frame's history. A write counts only if it
+ * happened at or after the writeback in simulated time: an earlier store that a lagging core makes
+ * after the writeback's (atomic) call in host order was in the page before the I/O, so storage has
+ * it.
  *
  * <p>Counters: {@code pagesWrittenBack}, {@code mkcleanPtes}, {@code pagesReclaimed}.
  *
- * <p>{@code // MODEL:} the I/O is instantaneous (no writeback flag, no end-io); only unmapped
- * pages are reclaimed (no {@code try_to_unmap}); no dirty-page throttling. Confined to the
- * simulation thread.
+ * <p>{@code // MODEL:} the I/O is instantaneous (no writeback flag, no end-io); only unmapped pages
+ * are reclaimed (no {@code try_to_unmap}); no dirty-page throttling. Confined to the simulation
+ * thread.
  */
 public final class Writeback {
   private static final KernelOperation OP_WRITEBACK = KernelOperation.named("writeback");
@@ -69,7 +71,10 @@ public final class Writeback {
     return written;
   }
 
-  /** Cleans and writes one page ({@code folio_clear_dirty_for_io}, then the I/O); latency {@code writepage}. */
+  /**
+   * Cleans and writes one page ({@code folio_clear_dirty_for_io}, then the I/O); latency {@code
+   * writepage}.
+   */
   public void writePage(int core, CachedPage page) {
     long start = OP_WRITEPAGE.begin(machine, core, 0);
     mkclean(core, page);
@@ -99,19 +104,34 @@ public final class Writeback {
       }
       long pa = format.outputPa(descriptor, leafLevel);
       kernel.tables().clearLeaf(rootPfn, mapping.va(), core);
-      kernel.tlbPolicy().flushTlbRange(core, mapping.mm(), mapping.va(), mapping.va() + (1L << PhysicalMemory.FRAME_SHIFT),
-          PhysicalMemory.FRAME_SHIFT, true);
+      kernel
+          .tlbPolicy()
+          .flushTlbRange(
+              core,
+              mapping.mm(),
+              mapping.va(),
+              mapping.va() + (1L << PhysicalMemory.FRAME_SHIFT),
+              PhysicalMemory.FRAME_SHIFT,
+              true);
       if ((flags & PteFlags.DIRTY) != 0) {
         page.markDirty();
       }
-      kernel.tables().map(rootPfn, mapping.va(), pa, leafLevel, flags & ~(PteFlags.WRITE | PteFlags.DIRTY), core);
+      kernel
+          .tables()
+          .map(
+              rootPfn,
+              mapping.va(),
+              pa,
+              leafLevel,
+              flags & ~(PteFlags.WRITE | PteFlags.DIRTY),
+              core);
       machine.stats().addKernelCounter("mkcleanPtes", 1);
     }
   }
 
   /**
-   * Drops up to {@code maxPages} clean, unmapped, unreferenced pages (lowest file and index
-   * first), checking each for a lost write.
+   * Drops up to {@code maxPages} clean, unmapped, unreferenced pages (lowest file and index first),
+   * checking each for a lost write.
    *
    * @return pages dropped
    */
@@ -126,12 +146,29 @@ public final class Writeback {
         continue;
       }
       long version = machine.memory().contentVersion(page.pfn());
-      if (version != page.storedVersion() && machine.memory().lastWriteCycle(page.pfn()) >= page.storedAtCycle()) {
+      if (version != page.storedVersion()
+          && machine.memory().lastWriteCycle(page.pfn()) >= page.storedAtCycle()) {
         long pa = page.pfn() << PhysicalMemory.FRAME_SHIFT;
-        machine.oracle().report(ViolationKind.LOST_WRITE, core, machine.now(core), -1, pa, page.pfn(),
-            "reclaim dropped clean page " + page.index() + " of file " + page.file().name() + " (frame 0x"
-                + Long.toHexString(page.pfn()) + ") holding content version " + version + "; storage holds version "
-                + page.storedVersion() + ": a write after writeback cleaned the page never reached storage");
+        machine
+            .oracle()
+            .report(
+                ViolationKind.LOST_WRITE,
+                core,
+                machine.now(core),
+                -1,
+                pa,
+                page.pfn(),
+                "reclaim dropped clean page "
+                    + page.index()
+                    + " of file "
+                    + page.file().name()
+                    + " (frame 0x"
+                    + Long.toHexString(page.pfn())
+                    + ") holding content version "
+                    + version
+                    + "; storage holds version "
+                    + page.storedVersion()
+                    + ": a write after writeback cleaned the page never reached storage");
       }
       kernel.pageCache().remove(page);
       machine.memory().free(page.pfn());

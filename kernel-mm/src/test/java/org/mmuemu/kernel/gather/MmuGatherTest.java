@@ -18,10 +18,10 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
- * mmu_gather against DOMAIN.md §3.4: no page is released before the arch flush that covers it
- * has run, page-table pages are freed only after a flush with {@code freed_tables}, fullmm
- * skips range tracking, and the batches hold exactly as many pages as Linux's limits allow
- * before a flush is forced.
+ * mmu_gather against DOMAIN.md §3.4: no page is released before the arch flush that covers it has
+ * run, page-table pages are freed only after a flush with {@code freed_tables}, fullmm skips range
+ * tracking, and the batches hold exactly as many pages as Linux's limits allow before a flush is
+ * forced.
  */
 final class MmuGatherTest {
 
@@ -44,8 +44,13 @@ final class MmuGatherTest {
     }
   }
 
-  private static MmuGather gather(Kernel kernel, RecordingTlbPolicy policy, RecordingOwner owner, Mm mm,
-      boolean fullmm, boolean nestedFlush) {
+  private static MmuGather gather(
+      Kernel kernel,
+      RecordingTlbPolicy policy,
+      RecordingOwner owner,
+      Mm mm,
+      boolean fullmm,
+      boolean nestedFlush) {
     owner.policy = policy;
     return MmuGather.begin(kernel.machine(), policy, owner, nestedFlush, 0, 0, 0, mm, fullmm);
   }
@@ -88,7 +93,9 @@ final class MmuGatherTest {
     RecordingOwner owner = new RecordingOwner();
     MmuGather tlb = gather(kernel, new RecordingTlbPolicy(kernel), owner, mm, false, true);
     tlb.recordCleared(USER_VA, 4096, 3);
-    int limit = (MmuGather.MMU_GATHER_BUNDLE - 1) + MmuGather.MAX_GATHER_BATCH_COUNT * (MmuGather.MAX_GATHER_BATCH - 1);
+    int limit =
+        (MmuGather.MMU_GATHER_BUNDLE - 1)
+            + MmuGather.MAX_GATHER_BATCH_COUNT * (MmuGather.MAX_GATHER_BATCH - 1);
     int queued = 0;
     boolean mustFlush = false;
     while (!mustFlush) {
@@ -121,9 +128,11 @@ final class MmuGatherTest {
       mustFlush = tlb.removePage(1000 + queued, USER_VA, queued == 1);
     }
 
-    assertThat(queued).isEqualTo((MmuGather.MMU_GATHER_BUNDLE - 1) + (MmuGather.MAX_GATHER_BATCH - 1));
+    assertThat(queued)
+        .isEqualTo((MmuGather.MMU_GATHER_BUNDLE - 1) + (MmuGather.MAX_GATHER_BATCH - 1));
     assertThat(tlb.extraBatches()).isEqualTo(1);
-    assertThatThrownBy(tlb::flushRmaps).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(tlb::flushRmaps)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("before the TLB flush");
     tlb.flushTlbOnly();
     tlb.flushRmaps();
@@ -134,10 +143,17 @@ final class MmuGatherTest {
   @Test
   void removePage_withoutARecordedRange_isRefused() {
     Kernel kernel = KernelBoot.on("arm64").cores(1).boot();
-    MmuGather tlb = gather(kernel, new RecordingTlbPolicy(kernel), new RecordingOwner(), kernel.createMm(),
-        false, true);
+    MmuGather tlb =
+        gather(
+            kernel,
+            new RecordingTlbPolicy(kernel),
+            new RecordingOwner(),
+            kernel.createMm(),
+            false,
+            true);
 
-    assertThatThrownBy(() -> tlb.removePage(5, USER_VA, false)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> tlb.removePage(5, USER_VA, false))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @ParameterizedTest
@@ -156,11 +172,13 @@ final class MmuGatherTest {
 
     kernel.munmap(0, mm, USER_VA, USER_VA + (512L << 12));
 
-    // two data pages, the PTE table, the PMD table, the PUD table (the VMA was alone in its 512 GiB)
+    // two data pages, the PTE table, the PMD table, the PUD table (the VMA was alone in its 512
+    // GiB)
     assertThat(kernel.counters()).containsEntry("pageTablesFreed", 3L);
     assertThat(machine.memory().framesInUse()).isEqualTo(framesBefore - 5);
     machine.actOn(1);
-    assertThat(machine.access(1, USER_VA, 8, AccessKind.READ)).isFalse(); // segfault: the VMA is gone
+    assertThat(machine.access(1, USER_VA, 8, AccessKind.READ))
+        .isFalse(); // segfault: the VMA is gone
     assertThat(machine.oracle().total()).isZero();
   }
 
@@ -188,7 +206,8 @@ final class MmuGatherTest {
     assertThat(policy.flushes.get(0).freedTables()).isTrue();
     assertThat(policy.tablesStillAllocated).containsExactly(true);
     assertThat(machine.memory().isPageTable(pteTable)).isFalse();
-    // freeing the PTE table cleared a PMD entry: the stride stays the smallest level cleared (the PTEs)
+    // freeing the PTE table cleared a PMD entry: the stride stays the smallest level cleared (the
+    // PTEs)
     assertThat(policy.flushes.get(0).strideShift()).isEqualTo(12);
   }
 
@@ -196,7 +215,8 @@ final class MmuGatherTest {
     Machine machine = kernel.machine();
     long table = mm.rootPfn();
     for (int level = 0; level < machine.format().levels() - 1; level++) {
-      long descriptor = machine.memory().readDescriptor(table, machine.format().index(USER_VA, level));
+      long descriptor =
+          machine.memory().readDescriptor(table, machine.format().index(USER_VA, level));
       table = machine.format().outputPa(descriptor, level) >>> 12;
     }
     return table;
@@ -215,7 +235,8 @@ final class MmuGatherTest {
 
     kernel.exitMmap(0, mm);
 
-    assertThat(machine.stats().instructionCounts()).containsEntry("TLBI ASIDE1IS", 1L)
+    assertThat(machine.stats().instructionCounts())
+        .containsEntry("TLBI ASIDE1IS", 1L)
         .doesNotContainKeys("TLBI VALE1IS", "TLBI VAE1IS");
     // 64 pages, every table below the root, then the root; one reserved TTBR0 table appears
     assertThat(machine.memory().framesInUse()).isEqualTo(framesBefore - 64 - 3 - 1 + 1);
@@ -235,10 +256,13 @@ final class MmuGatherTest {
     tlb.removePage(7, USER_VA, false);
     tlb.finish();
 
-    assertThat(policy.flushes).singleElement().satisfies(flush -> {
-      assertThat(flush.fullmm()).isTrue();
-      assertThat(flush.endVa()).isEqualTo(-1L); // fullmm keeps the reset range: ~0
-    });
+    assertThat(policy.flushes)
+        .singleElement()
+        .satisfies(
+            flush -> {
+              assertThat(flush.fullmm()).isTrue();
+              assertThat(flush.endVa()).isEqualTo(-1L); // fullmm keeps the reset range: ~0
+            });
     assertThat(kernel.machine().stats().kernelCounters()).containsEntry("tlbFlushFullmmElided", 1L);
     assertThat(owner.released).containsExactly(7L);
   }
@@ -246,8 +270,14 @@ final class MmuGatherTest {
   @Test
   void finish_afterFinish_isRefused() {
     Kernel kernel = KernelBoot.on("x86").cores(1).boot();
-    MmuGather tlb = gather(kernel, new RecordingTlbPolicy(kernel), new RecordingOwner(), kernel.createMm(),
-        false, true);
+    MmuGather tlb =
+        gather(
+            kernel,
+            new RecordingTlbPolicy(kernel),
+            new RecordingOwner(),
+            kernel.createMm(),
+            false,
+            true);
     tlb.finish();
 
     assertThatThrownBy(tlb::finish).isInstanceOf(IllegalStateException.class);
@@ -288,7 +318,11 @@ final class MmuGatherTest {
     Machine machine = kernel.machine();
     long va = Long.decode(topVa);
     Mm mm = kernel.createMm();
-    kernel.mmap(0, mm, new org.mmuemu.kernel.mm.Vma(va, va + (4 << 12), org.mmuemu.core.isa.PteFlags.WRITE, "top"));
+    kernel.mmap(
+        0,
+        mm,
+        new org.mmuemu.kernel.mm.Vma(
+            va, va + (4 << 12), org.mmuemu.core.isa.PteFlags.WRITE, "top"));
     kernel.switchTo(0, mm);
     for (int i = 0; i < 4; i++) {
       assertThat(machine.access(0, va + (i << 12), 8, AccessKind.WRITE)).isTrue();
@@ -319,7 +353,8 @@ final class MmuGatherTest {
     kernel.unmapVmaRange(tlb, mm.vmas().get(0), USER_VA, end);
     kernel.freePgtables(tlb, USER_VA, end, 0, kernel.userCeiling());
 
-    // the 509th table filled the batch: flushed (freed_tables) and freed before the rest were queued
+    // the 509th table filled the batch: flushed (freed_tables) and freed before the rest were
+    // queued
     assertThat(policy.flushes).hasSize(1);
     assertThat(policy.flushes.get(0).freedTables()).isTrue();
     assertThat(owner.released).isEmpty(); // pages wait for tlb_finish_mmu
@@ -328,7 +363,8 @@ final class MmuGatherTest {
 
     assertThat(policy.flushes).hasSize(2);
     assertThat(owner.released).hasSize((int) tables);
-    assertThat(kernel.machine().stats().kernelCounters()).containsEntry("pageTablesFreed", tables + 2);
+    assertThat(kernel.machine().stats().kernelCounters())
+        .containsEntry("pageTablesFreed", tables + 2);
     assertThat(machine.oracle().total()).isZero();
   }
 }

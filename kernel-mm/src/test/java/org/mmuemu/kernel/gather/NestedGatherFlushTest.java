@@ -15,16 +15,17 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
- * DOMAIN.md §3.7 replayed on both ISAs: CPU2 caches X; CPU0's MADV_DONTNEED has cleared X's PTE
- * and not yet flushed; CPU1's MADV_DONTNEED of X finds the PTE already none. Without the nested
- * check (2017) CPU1's gather flushes nothing and madvise returns while CPU2 still reads the old
- * page through its TLB ({@code UNFLUSHED_ALIAS}); with it (99baac21e458, the default) CPU1 sees
- * a second pending gather and flushes the whole mm, so CPU2's next load faults.
+ * DOMAIN.md §3.7 replayed on both ISAs: CPU2 caches X; CPU0's MADV_DONTNEED has cleared X's PTE and
+ * not yet flushed; CPU1's MADV_DONTNEED of X finds the PTE already none. Without the nested check
+ * (2017) CPU1's gather flushes nothing and madvise returns while CPU2 still reads the old page
+ * through its TLB ({@code UNFLUSHED_ALIAS}); with it (99baac21e458, the default) CPU1 sees a second
+ * pending gather and flushes the whole mm, so CPU2's next load faults.
  */
 final class NestedGatherFlushTest {
 
   private static Kernel replay(String isa, String variant) {
-    Kernel kernel = KernelBoot.on(isa).cores(3).variants(Map.of("madviseFlushBatching", variant)).boot();
+    Kernel kernel =
+        KernelBoot.on(isa).cores(3).variants(Map.of("madviseFlushBatching", variant)).boot();
     Machine machine = kernel.machine();
     Mm mm = UserProcesses.anonymous(kernel, 16);
     for (int core = 0; core < 3; core++) {
@@ -54,7 +55,9 @@ final class NestedGatherFlushTest {
 
     assertThat(kernel.machine().oracle().count(ViolationKind.UNFLUSHED_ALIAS)).isEqualTo(1);
     assertThat(kernel.machine().oracle().recorded().get(0).core()).isEqualTo(2);
-    assertThat(kernel.counters()).containsEntry("pageFaults", 1L).doesNotContainKey("mmuGatherNestedFlushes");
+    assertThat(kernel.counters())
+        .containsEntry("pageFaults", 1L)
+        .doesNotContainKey("mmuGatherNestedFlushes");
   }
 
   @ParameterizedTest
@@ -63,7 +66,11 @@ final class NestedGatherFlushTest {
     Kernel kernel = replay(isa, "flushNested");
 
     assertThat(kernel.machine().oracle().total()).isZero();
-    assertThat(kernel.counters()).containsEntry("pageFaults", 2L).containsEntry("mmuGatherNestedFlushes", 1L);
-    assertThat(kernel.machine().stats().latencies()).containsKey("flush_tlb_mm").containsKey("madvise");
+    assertThat(kernel.counters())
+        .containsEntry("pageFaults", 2L)
+        .containsEntry("mmuGatherNestedFlushes", 1L);
+    assertThat(kernel.machine().stats().latencies())
+        .containsKey("flush_tlb_mm")
+        .containsKey("madvise");
   }
 }

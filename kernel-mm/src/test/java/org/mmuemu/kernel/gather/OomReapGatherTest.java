@@ -14,10 +14,10 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
- * The OOM reaper through the kernel's mmu_gather (DOMAIN.md §3.6): a whole-space fullmm gather
- * on a live mm lets arm64 skip the flush, so a victim thread reaches a reused frame; x86's
- * generic tlb_flush flushes the mm for fullmm, so the same variant is harmless there; the
- * per-VMA gather is safe on both.
+ * The OOM reaper through the kernel's mmu_gather (DOMAIN.md §3.6): a whole-space fullmm gather on a
+ * live mm lets arm64 skip the flush, so a victim thread reaches a reused frame; x86's generic
+ * tlb_flush flushes the mm for fullmm, so the same variant is harmless there; the per-VMA gather is
+ * safe on both.
  */
 final class OomReapGatherTest {
 
@@ -43,7 +43,9 @@ final class OomReapGatherTest {
     Kernel kernel = replay("arm64", "fullmm");
 
     assertThat(kernel.machine().oracle().count(ViolationKind.STALE_TLB_USE)).isEqualTo(1);
-    assertThat(kernel.counters()).containsEntry("tlbFlushFullmmElided", 1L).containsEntry("oomReapedPages", 1L);
+    assertThat(kernel.counters())
+        .containsEntry("tlbFlushFullmmElided", 1L)
+        .containsEntry("oomReapedPages", 1L);
   }
 
   @Test
@@ -60,6 +62,8 @@ final class OomReapGatherTest {
     Kernel kernel = replay("x86", "fullmm");
 
     assertThat(kernel.machine().oracle().total()).isZero();
-    assertThat(kernel.machine().stats().latencies()).containsKey("flush_tlb_mm").containsKey("oom_reap");
+    assertThat(kernel.machine().stats().latencies())
+        .containsKey("flush_tlb_mm")
+        .containsKey("oom_reap");
   }
 }

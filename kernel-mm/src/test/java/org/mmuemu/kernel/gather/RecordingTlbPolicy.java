@@ -8,14 +8,16 @@ import org.mmuemu.kernel.arch.TlbGatherFlush;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * Wraps a kernel's TLB policy: records every gather flush (and whether watched page-table
- * frames were still allocated when it ran) and passes it on.
+ * Wraps a kernel's TLB policy: records every gather flush (and whether watched page-table frames
+ * were still allocated when it ran) and passes it on.
  */
 final class RecordingTlbPolicy implements ArchTlbPolicy {
   final ArchTlbPolicy real;
   final List<TlbGatherFlush> flushes = new ArrayList<>();
+
   /** Page-table frames still allocated when each flush ran, per flush. */
   final List<Boolean> tablesStillAllocated = new ArrayList<>();
+
   private final Kernel kernel;
   private final long[] watchedTables;
 
@@ -42,7 +44,8 @@ final class RecordingTlbPolicy implements ArchTlbPolicy {
   }
 
   @Override
-  public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
+  public void flushTlbRange(
+      int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
     real.flushTlbRange(core, mm, startVa, endVa, strideShift, lastLevel);
   }
 

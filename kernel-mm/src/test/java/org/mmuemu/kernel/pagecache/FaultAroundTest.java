@@ -25,8 +25,15 @@ final class FaultAroundTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"arm64, 65536, 2", "x86, 65536, 2", "arm64, 4096, 14", "x86, 16384, 5", "arm64, 20000, 5"})
-  void readingACachedFile_faultsOncePerWindow(String isa, long faultAroundBytes, long expectedFaults) {
+  @CsvSource({
+    "arm64, 65536, 2",
+    "x86, 65536, 2",
+    "arm64, 4096, 14",
+    "x86, 16384, 5",
+    "arm64, 20000, 5"
+  })
+  void readingACachedFile_faultsOncePerWindow(
+      String isa, long faultAroundBytes, long expectedFaults) {
     Kernel kernel = boot(isa, faultAroundBytes);
     Machine machine = kernel.machine();
     MappedFile file = kernel.pageCache().createFile("f", 32 << 12);
@@ -48,12 +55,16 @@ final class FaultAroundTest {
     machine.access(1, USER_VA + (16 << 12), 8, AccessKind.READ); // not cached: its own fault
 
     long secondFaults = (Long) kernel.counters().get("fileFaults") - faultsBefore;
-    // pages 3..15: one fault per aligned window they span (20000 rounds down to 16 KiB); page 16: one more
+    // pages 3..15: one fault per aligned window they span (20000 rounds down to 16 KiB); page 16:
+    // one more
     assertThat(secondFaults).isEqualTo(expectedFaults);
-    assertThat(kernel.counters()).containsEntry("faultAroundPages", faultAroundBytes == 65536 ? 15L
-        : faultAroundBytes == 4096 ? 0L : 12L);
+    assertThat(kernel.counters())
+        .containsEntry(
+            "faultAroundPages",
+            faultAroundBytes == 65536 ? 15L : faultAroundBytes == 4096 ? 0L : 12L);
     long leaf = kernel.tables().leafDescriptor(second.rootPfn(), USER_VA + (15 << 12));
-    assertThat(machine.format().flags(leaf, machine.format().levels() - 1) & PteFlags.WRITE).isZero();
+    assertThat(machine.format().flags(leaf, machine.format().levels() - 1) & PteFlags.WRITE)
+        .isZero();
     assertThat(machine.oracle().total()).isZero();
   }
 }

@@ -20,13 +20,13 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.writeback.Writeback;
 
 /**
- * DOMAIN.md §3.5 replayed on both ISAs: CPU1 holds a writable, dirty TLB entry for page X of
- * a shared file mapping; CPU0 zaps X and drops the PTE lock with its gather still open; CPU2
- * writes the page back; CPU1 stores to X again; CPU0 finishes its gather; reclaim drops the
- * clean page. With the rmap removed immediately (before 6.2) writeback's folio_mkclean finds no
- * mapping and flushes nothing, so CPU1's store lands in a clean page and is lost
- * ({@code LOST_WRITE}); with delayed rmap removal (the default) the zap flushes before
- * dropping the lock, CPU1's store faults, the page is dirtied again and nothing is lost.
+ * DOMAIN.md §3.5 replayed on both ISAs: CPU1 holds a writable, dirty TLB entry for page X of a
+ * shared file mapping; CPU0 zaps X and drops the PTE lock with its gather still open; CPU2 writes
+ * the page back; CPU1 stores to X again; CPU0 finishes its gather; reclaim drops the clean page.
+ * With the rmap removed immediately (before 6.2) writeback's folio_mkclean finds no mapping and
+ * flushes nothing, so CPU1's store lands in a clean page and is lost ({@code LOST_WRITE}); with
+ * delayed rmap removal (the default) the zap flushes before dropping the lock, CPU1's store faults,
+ * the page is dirtied again and nothing is lost.
  */
 final class DelayedRmapLostWriteTest {
 
@@ -48,7 +48,8 @@ final class DelayedRmapLostWriteTest {
 
     machine.actOn(0);
     MmuGather tlb = kernel.gather(0, mm, false);
-    kernel.unmapVmaRange(tlb, vma, USER_VA, USER_VA + 4096); // zap_pte_range; the PTE lock is dropped
+    kernel.unmapVmaRange(
+        tlb, vma, USER_VA, USER_VA + 4096); // zap_pte_range; the PTE lock is dropped
 
     machine.actOn(2);
     Writeback writeback = new Writeback(kernel);
@@ -71,9 +72,12 @@ final class DelayedRmapLostWriteTest {
     Kernel kernel = outcome.kernel();
 
     assertThat(kernel.machine().oracle().count(ViolationKind.LOST_WRITE)).isEqualTo(1);
-    assertThat(kernel.machine().oracle().recorded()).singleElement()
+    assertThat(kernel.machine().oracle().recorded())
+        .singleElement()
         .satisfies(violation -> assertThat(violation.detail()).contains("never reached storage"));
-    assertThat(kernel.counters()).containsEntry("fileFaults", 1L).containsEntry("pagesReclaimed", 1L)
+    assertThat(kernel.counters())
+        .containsEntry("fileFaults", 1L)
+        .containsEntry("pagesReclaimed", 1L)
         .doesNotContainKey("mkcleanPtes");
   }
 
@@ -84,7 +88,9 @@ final class DelayedRmapLostWriteTest {
     Kernel kernel = outcome.kernel();
 
     assertThat(kernel.machine().oracle().total()).isZero();
-    assertThat(kernel.counters()).containsEntry("fileFaults", 2L).containsEntry("pagesReclaimed", 0L);
+    assertThat(kernel.counters())
+        .containsEntry("fileFaults", 2L)
+        .containsEntry("pagesReclaimed", 0L);
     assertThat(outcome.page().dirty()).isTrue();
     assertThat(kernel.rmap().mapcount(outcome.page().pfn())).isEqualTo(1);
     assertThat(kernel.machine().memory().contentVersion(outcome.page().pfn()))
@@ -104,15 +110,16 @@ final class DelayedRmapLostWriteTest {
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
     Writeback writeback = new Writeback(kernel);
-    kernel.setPreemptionHook((point, core) -> {
-      if (point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
-        machine.actOn(2);
-        writeback.writebackAll(2);
-        machine.actOn(1);
-        machine.access(1, USER_VA, 8, AccessKind.WRITE);
-        machine.actOn(core);
-      }
-    });
+    kernel.setPreemptionHook(
+        (point, core) -> {
+          if (point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
+            machine.actOn(2);
+            writeback.writebackAll(2);
+            machine.actOn(1);
+            machine.access(1, USER_VA, 8, AccessKind.WRITE);
+            machine.actOn(core);
+          }
+        });
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
     machine.actOn(2);
@@ -123,7 +130,11 @@ final class DelayedRmapLostWriteTest {
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void munmapRace_losesTheWriteOnlyWithImmediateRmapRemoval(String isa) {
-    assertThat(replayThroughMunmap(isa, "immediate").machine().oracle().count(ViolationKind.LOST_WRITE))
+    assertThat(
+            replayThroughMunmap(isa, "immediate")
+                .machine()
+                .oracle()
+                .count(ViolationKind.LOST_WRITE))
         .isEqualTo(1);
     assertThat(replayThroughMunmap(isa, "delayed").machine().oracle().total()).isZero();
   }

@@ -17,17 +17,17 @@ import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.config.KernelConfig;
 
 /**
- * Boots a kernel for a test, by named settings: the one kernel test helper (kernel-mm's test
- * jar). The machine is built with core's {@link MachineSpecBuilder}; every setting starts at
- * the kernel test machine's value, so a test names only what it depends on:
+ * Boots a kernel for a test, by named settings: the one kernel test helper (kernel-mm's test jar).
+ * The machine is built with core's {@link MachineSpecBuilder}; every setting starts at the kernel
+ * test machine's value, so a test names only what it depends on:
  *
  * <ul>
  *   <li>2 cores at 2 GHz, 64 MiB, access cost 4, quantum 0;
  *   <li>{@code l1i} (instruction, 16 entries, fully associative, 4 KiB), {@code l1d} (data, 16
- *       entries, 4 KiB and 2 MiB) and {@code l2} (unified, 256 entries, 4-way, 4 KiB and 2 MiB,
- *       5 cycles), all LRU;
- *   <li>descriptor reads of 20 cycles at every level, a walk-cache hit 2 cycles, walk caches of
- *       2, 4 and 16 entries at levels 0-2;
+ *       entries, 4 KiB and 2 MiB) and {@code l2} (unified, 256 entries, 4-way, 4 KiB and 2 MiB, 5
+ *       cycles), all LRU;
+ *   <li>descriptor reads of 20 cycles at every level, a walk-cache hit 2 cycles, walk caches of 2,
+ *       4 and 16 entries at levels 0-2;
  *   <li>every kernel cost and variant at its default, and seed 1.
  * </ul>
  */
@@ -44,8 +44,16 @@ public final class KernelBoot {
 
   private KernelBoot(String isa) {
     this.isa = isa;
-    this.spec = MachineSpecBuilder.forIsa(isa).name("test-" + isa).description("kernel test machine").cores(2)
-        .frequencyGHz(2.0).memoryBytes(64L << 20).accessCycles(4).tlbLevels(defaultTlbs()).walker(defaultWalker());
+    this.spec =
+        MachineSpecBuilder.forIsa(isa)
+            .name("test-" + isa)
+            .description("kernel test machine")
+            .cores(2)
+            .frequencyGHz(2.0)
+            .memoryBytes(64L << 20)
+            .accessCycles(4)
+            .tlbLevels(defaultTlbs())
+            .walker(defaultWalker());
   }
 
   /** A kernel test machine of ISA {@code isa} ({@code arm64}, {@code x86}). */
@@ -54,21 +62,38 @@ public final class KernelBoot {
   }
 
   /** A TLB level holding the given page sizes. */
-  public static TlbLevelSpec level(String name, TlbLevelSpec.Serves serves, int entries, int ways, int hitCycles,
+  public static TlbLevelSpec level(
+      String name,
+      TlbLevelSpec.Serves serves,
+      int entries,
+      int ways,
+      int hitCycles,
       Long... pageSizesBytes) {
-    return new TlbLevelSpec(name, serves, entries, ways, List.of(pageSizesBytes), hitCycles,
+    return new TlbLevelSpec(
+        name,
+        serves,
+        entries,
+        ways,
+        List.of(pageSizesBytes),
+        hitCycles,
         TlbLevelSpec.Replacement.LRU);
   }
 
   private static List<TlbLevelSpec> defaultTlbs() {
-    return List.of(level("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, 0, 4096L),
+    return List.of(
+        level("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, 0, 4096L),
         level("l1d", TlbLevelSpec.Serves.DATA, 16, 16, 0, 4096L, 2L << 20),
         level("l2", TlbLevelSpec.Serves.UNIFIED, 256, 4, 5, 4096L, 2L << 20));
   }
 
   private static WalkerSpec defaultWalker() {
-    return new WalkerSpec(List.of(20, 20, 20, 20), 2, List.of(new WalkerSpec.WalkCacheSpec(0, 2),
-        new WalkerSpec.WalkCacheSpec(1, 4), new WalkerSpec.WalkCacheSpec(2, 16)));
+    return new WalkerSpec(
+        List.of(20, 20, 20, 20),
+        2,
+        List.of(
+            new WalkerSpec.WalkCacheSpec(0, 2),
+            new WalkerSpec.WalkCacheSpec(1, 4),
+            new WalkerSpec.WalkCacheSpec(2, 16)));
   }
 
   public KernelBoot cores(int value) {
@@ -92,14 +117,16 @@ public final class KernelBoot {
   }
 
   /**
-   * arm64 TLBs that also hold 64 KiB (contpte) pages: {@code l1i} as usual, {@code l1d} 32
-   * entries (4 KiB, 64 KiB), a 1024-entry 4-way {@code l2} (4 KiB, 64 KiB, 2 MiB); for the arm64
-   * flush, contpte and ASID tests.
+   * arm64 TLBs that also hold 64 KiB (contpte) pages: {@code l1i} as usual, {@code l1d} 32 entries
+   * (4 KiB, 64 KiB), a 1024-entry 4-way {@code l2} (4 KiB, 64 KiB, 2 MiB); for the arm64 flush,
+   * contpte and ASID tests.
    */
   public KernelBoot contpteTlbs() {
-    return tlbLevels(List.of(level("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, 0, 4096L),
-        level("l1d", TlbLevelSpec.Serves.DATA, 32, 32, 0, 4096L, 65536L),
-        level("l2", TlbLevelSpec.Serves.UNIFIED, 1024, 4, 5, 4096L, 65536L, 2L << 20)));
+    return tlbLevels(
+        List.of(
+            level("l1i", TlbLevelSpec.Serves.INSTRUCTION, 16, 16, 0, 4096L),
+            level("l1d", TlbLevelSpec.Serves.DATA, 32, 32, 0, 4096L, 65536L),
+            level("l2", TlbLevelSpec.Serves.UNIFIED, 1024, 4, 5, 4096L, 65536L, 2L << 20)));
   }
 
   public KernelBoot walker(WalkerSpec value) {
@@ -156,11 +183,13 @@ public final class KernelBoot {
   /** The ISA {@code spec} names, created from its ISA section (which must be valid). */
   public static Isa isa(MachineSpec spec) {
     IsaProvider provider = ISAS.get(spec.isa());
-    ConfigSection section = new ConfigSection(spec.isaSection().pointer(), spec.isaSection().asMap());
+    ConfigSection section =
+        new ConfigSection(spec.isaSection().pointer(), spec.isaSection().asMap());
     if (!provider.validate(section).isEmpty()) {
       throw new AssertionError(section.problems());
     }
-    return provider.create(new ConfigSection(spec.isaSection().pointer(), spec.isaSection().asMap()));
+    return provider.create(
+        new ConfigSection(spec.isaSection().pointer(), spec.isaSection().asMap()));
   }
 
   /** The machine, not booted. */

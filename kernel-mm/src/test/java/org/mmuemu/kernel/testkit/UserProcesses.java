@@ -12,7 +12,9 @@ public final class UserProcesses {
 
   private UserProcesses() {}
 
-  /** A new process with one writable anonymous VMA of {@code pages} 4 KiB pages at {@link #USER_VA}. */
+  /**
+   * A new process with one writable anonymous VMA of {@code pages} 4 KiB pages at {@link #USER_VA}.
+   */
   public static Mm anonymous(Kernel kernel, long pages) {
     Mm mm = kernel.createMm();
     kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (pages << 12), PteFlags.WRITE, "anon"));

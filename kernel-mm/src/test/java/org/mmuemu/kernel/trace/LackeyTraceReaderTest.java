@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.mmuemu.core.machine.AccessKind;
 
 /**
- * The reader must hold a line in bounded memory whatever the input (a hostile trace of one
- * endless line ran the replay out of heap), name the line it stops at, and never echo control
- * characters to the terminal.
+ * The reader must hold a line in bounded memory whatever the input (a hostile trace of one endless
+ * line ran the replay out of heap), name the line it stops at, and never echo control characters to
+ * the terminal.
  */
 final class LackeyTraceReaderTest {
   /** An endless line of one character, produced on demand: never held anywhere whole. */
@@ -39,12 +39,16 @@ final class LackeyTraceReaderTest {
 
   @Test
   void overlongLine_stopsWithItsLineNumber() throws Exception {
-    LackeyTraceReader reader = new LackeyTraceReader(
-        new StringReader("I  0400000,4\n" + "x".repeat(5000) + "\n S 1000,8\n"), "t.txt", false);
+    LackeyTraceReader reader =
+        new LackeyTraceReader(
+            new StringReader("I  0400000,4\n" + "x".repeat(5000) + "\n S 1000,8\n"),
+            "t.txt",
+            false);
     MemoryRecord record = new MemoryRecord();
 
     assertThat(reader.next(record)).isTrue();
-    assertThatThrownBy(() -> reader.next(record)).isInstanceOf(TraceFormatException.class)
+    assertThatThrownBy(() -> reader.next(record))
+        .isInstanceOf(TraceFormatException.class)
         .hasMessage("t.txt:2: line longer than 4096 bytes (the limit; see --max-line-bytes)");
   }
 
@@ -62,7 +66,8 @@ final class LackeyTraceReaderTest {
 
   @Test
   void lenient_skipsAndCountsAHugeLine_andReadsOn() throws Exception {
-    LackeyTraceReader reader = new LackeyTraceReader(endlessLine(300_000_000L, "\n S 1000,8\r\n"), "t.txt", true, 64);
+    LackeyTraceReader reader =
+        new LackeyTraceReader(endlessLine(300_000_000L, "\n S 1000,8\r\n"), "t.txt", true, 64);
     MemoryRecord record = new MemoryRecord();
 
     assertThat(reader.next(record)).isTrue();
@@ -77,15 +82,17 @@ final class LackeyTraceReaderTest {
   void hugeLastLineWithoutNewline_isLong() {
     LackeyTraceReader reader = new LackeyTraceReader(endlessLine(100_000, ""), "t.txt", false);
 
-    assertThatThrownBy(() -> reader.next(new MemoryRecord())).hasMessageStartingWith("t.txt:1: line longer than");
+    assertThatThrownBy(() -> reader.next(new MemoryRecord()))
+        .hasMessageStartingWith("t.txt:1: line longer than");
   }
 
   @Test
   void malformedLine_isEchoedWithControlCharactersEscaped() {
-    LackeyTraceReader reader = new LackeyTraceReader(new StringReader("\u001b]0;owned\u0007\u001b[2J\n"), "t.txt",
-        false);
+    LackeyTraceReader reader =
+        new LackeyTraceReader(new StringReader("\u001b]0;owned\u0007\u001b[2J\n"), "t.txt", false);
 
-    assertThatThrownBy(() -> reader.next(new MemoryRecord())).isInstanceOf(TraceFormatException.class)
+    assertThatThrownBy(() -> reader.next(new MemoryRecord()))
+        .isInstanceOf(TraceFormatException.class)
         .hasMessageEndingWith("got \"\\x1b]0;owned\\x07\\x1b[2J\"")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\u001b"));
   }

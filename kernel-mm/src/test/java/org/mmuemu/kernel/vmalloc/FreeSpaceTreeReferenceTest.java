@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Checks the augmented free-space tree against a brute-force reference (a sorted list of free
- * ranges scanned from the lowest address) on seeded random alloc/free sequences with
- * alignment and vstart/vend limits: both must choose the same addresses and hold the same free
- * blocks after every operation.
+ * ranges scanned from the lowest address) on seeded random alloc/free sequences with alignment and
+ * vstart/vend limits: both must choose the same addresses and hold the same free blocks after every
+ * operation.
  */
 final class FreeSpaceTreeReferenceTest {
   private static final long PAGE = 4096;
@@ -32,7 +32,8 @@ final class FreeSpaceTreeReferenceTest {
         long[] block = free.get(i);
         long base = Long.compareUnsigned(block[0], vstart) >= 0 ? block[0] : vstart;
         long nva = (base + align - 1) & -align;
-        if (Long.compareUnsigned(nva, base) < 0 || Long.compareUnsigned(nva + size, block[1]) > 0
+        if (Long.compareUnsigned(nva, base) < 0
+            || Long.compareUnsigned(nva + size, block[1]) > 0
             || Long.compareUnsigned(nva + size, nva) <= 0) {
           continue;
         }
@@ -50,7 +51,8 @@ final class FreeSpaceTreeReferenceTest {
       long length = size + align - 1;
       for (long[] block : free) {
         long base = Long.compareUnsigned(block[0], vstart) >= 0 ? block[0] : vstart;
-        if (Long.compareUnsigned(base, block[1]) < 0 && block[1] - block[0] >= length
+        if (Long.compareUnsigned(base, block[1]) < 0
+            && block[1] - block[0] >= length
             && Long.compareUnsigned(((base + align - 1) & -align) + size, block[1]) <= 0) {
           return block[0];
         }
@@ -133,7 +135,9 @@ final class FreeSpaceTreeReferenceTest {
         }
         long got = tree.allocate(size, align, vstart, vend, PAGE);
         long expected = reference.allocate(size, align, vstart, vend);
-        assertThat(got).as("seed %d op %d size %d align %d", seed, op, size, align).isEqualTo(expected);
+        assertThat(got)
+            .as("seed %d op %d size %d align %d", seed, op, size, align)
+            .isEqualTo(expected);
         if (got != FreeSpaceTree.NO_FIT) {
           assertThat(got & (align - 1)).isZero();
           live.add(new long[] {got, got + size});
@@ -167,12 +171,14 @@ final class FreeSpaceTreeReferenceTest {
       }
       assertThat(got & (align - 1)).isZero();
       if (bound != -1) {
-        assertThat(Long.compareUnsigned(got, ((bound + align - 1) & -align))).isLessThanOrEqualTo(0);
+        assertThat(Long.compareUnsigned(got, ((bound + align - 1) & -align)))
+            .isLessThanOrEqualTo(0);
       }
       boolean inFreeBlock = false;
       for (int i = 0; i < reference.free.size(); i++) {
         long[] block = reference.free.get(i);
-        if (Long.compareUnsigned(block[0], got) <= 0 && Long.compareUnsigned(got + size, block[1]) <= 0) {
+        if (Long.compareUnsigned(block[0], got) <= 0
+            && Long.compareUnsigned(got + size, block[1]) <= 0) {
           reference.take(i, got, got + size);
           inFreeBlock = true;
           break;
@@ -190,7 +196,8 @@ final class FreeSpaceTreeReferenceTest {
     FreeSpaceTree tree = new FreeSpaceTree(START, END);
     long va = tree.allocate(4 * PAGE, PAGE, START, END, PAGE);
     tree.insertFree(va, va + 4 * PAGE);
-    assertThatThrownBy(() -> tree.insertFree(va, va + PAGE)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> tree.insertFree(va, va + PAGE))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -203,7 +210,9 @@ final class FreeSpaceTreeReferenceTest {
         assertThat(Long.compareUnsigned(got + PAGE, END)).isLessThanOrEqualTo(0);
         tree.insertFree(got, got + PAGE);
       } else {
-        assertThat(shift).as("the padded length exceeds the 64 MiB range").isGreaterThanOrEqualTo(26);
+        assertThat(shift)
+            .as("the padded length exceeds the 64 MiB range")
+            .isGreaterThanOrEqualTo(26);
       }
     }
     assertThat(tree.blocks()).containsExactly(START, END);

@@ -1,6 +1,5 @@
 package org.mmuemu.kernel.vmalloc;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -8,11 +7,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * Huge vmap: a 2 MiB vmalloc_huge is one PMD block, and a block that lands where small
- * mappings left a (now empty) table first unhooks the table, flushes it from every walk cache
- * and frees it, so no core walks the freed table afterwards.
+ * Huge vmap: a 2 MiB vmalloc_huge is one PMD block, and a block that lands where small mappings
+ * left a (now empty) table first unhooks the table, flushes it from every walk cache and frees it,
+ * so no core walks the freed table afterwards.
  */
 final class HugeVmapTest {
   private static final long PMD = 2L << 20;
@@ -51,7 +51,8 @@ final class HugeVmapTest {
     Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
-    long small = vmalloc.vmalloc(0, PMD - 2 * 4096); // with its guard page: the first PMD minus one page
+    long small =
+        vmalloc.vmalloc(0, PMD - 2 * 4096); // with its guard page: the first PMD minus one page
     assertThat(small & (PMD - 1)).as("the range starts PMD-aligned").isZero();
     machine.actOn(1);
     machine.access(1, small, 8, AccessKind.READ); // core 1's walk caches learn the PTE table
@@ -70,17 +71,25 @@ final class HugeVmapTest {
   @org.junit.jupiter.api.Test
   void contpteOn_arm64_mapsAlignedContiguousRuns_offUsesPlainPages() {
     for (String variant : new String[] {"on", "off"}) {
-      Kernel kernel = KernelBoot.on("arm64").cores(1).variants(java.util.Map.of("vmapContpte", variant)).memoryBytes(256L << 20).kernelThreads().boot();
+      Kernel kernel =
+          KernelBoot.on("arm64")
+              .cores(1)
+              .variants(java.util.Map.of("vmapContpte", variant))
+              .memoryBytes(256L << 20)
+              .kernelThreads()
+              .boot();
       Vmalloc vmalloc = kernel.vmalloc();
       vmalloc.vmalloc(0, 4096); // moves the next fit off the 64 KiB boundary
       long va = vmalloc.vmallocHuge(0, 128L << 10);
       long descriptor = kernel.tables().leafDescriptor(kernel.kernelRootPfn(), va + 5 * 4096);
-      int flags = kernel.machine().format().flags(descriptor, kernel.machine().format().levels() - 1);
+      int flags =
+          kernel.machine().format().flags(descriptor, kernel.machine().format().levels() - 1);
       boolean contiguous = (flags & org.mmuemu.core.isa.PteFlags.CONTIGUOUS) != 0;
       if (variant.equals("on")) {
         assertThat(va & ((64L << 10) - 1)).isZero();
         assertThat(contiguous).isTrue();
-        assertThat(vmalloc.kernelTranslate(va + 15 * 4096) - vmalloc.kernelTranslate(va)).isEqualTo(15 * 4096);
+        assertThat(vmalloc.kernelTranslate(va + 15 * 4096) - vmalloc.kernelTranslate(va))
+            .isEqualTo(15 * 4096);
         assertThat(vmalloc.counters()).containsEntry("vmapHugeBlocksMapped", 2L);
       } else {
         assertThat(va & ((64L << 10) - 1)).isNotZero();
@@ -95,7 +104,13 @@ final class HugeVmapTest {
 
   @org.junit.jupiter.api.Test
   void contpteOn_x86_isIgnored() {
-    Kernel kernel = KernelBoot.on("x86").cores(1).variants(java.util.Map.of("vmapContpte", "on")).memoryBytes(256L << 20).kernelThreads().boot();
+    Kernel kernel =
+        KernelBoot.on("x86")
+            .cores(1)
+            .variants(java.util.Map.of("vmapContpte", "on"))
+            .memoryBytes(256L << 20)
+            .kernelThreads()
+            .boot();
     Vmalloc vmalloc = kernel.vmalloc();
     vmalloc.vmallocHuge(0, 128L << 10);
     assertThat(vmalloc.counters()).containsEntry("vmapHugeBlocksMapped", 0L);

@@ -1,6 +1,5 @@
 package org.mmuemu.kernel.vmalloc;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -13,12 +12,13 @@ import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * Seeded random mixes of every vmalloc operation from several cores, with the kernel's
- * bookkeeping checked after each one: free, pooled, busy and lazy ranges partition the vmalloc
- * range; vmap_lazy_nr matches the lazy areas; live pages translate to their frames; and the
- * oracle stays silent (other cores touch the areas, so stale entries exist to be flushed).
+ * Seeded random mixes of every vmalloc operation from several cores, with the kernel's bookkeeping
+ * checked after each one: free, pooled, busy and lazy ranges partition the vmalloc range;
+ * vmap_lazy_nr matches the lazy areas; live pages translate to their frames; and the oracle stays
+ * silent (other cores touch the areas, so stale entries exist to be flushed).
  */
 final class VmallocRandomOpsTest {
   private static final long PAGE = Vmalloc.PAGE_BYTES;
@@ -26,7 +26,13 @@ final class VmallocRandomOpsTest {
   @ParameterizedTest(name = "{0} nodes={1} walk={2}")
   @CsvSource({"arm64, off, xarray", "x86, off, xarray", "arm64, on, xarray", "x86, on, xarray"})
   void randomOperations_keepTheBookkeepingConsistent(String isa, String nodes, String walk) {
-    Kernel kernel = KernelBoot.on(isa).cores(3).memoryBytes(512L << 20).variants(Map.of("vmapNodes", nodes, "vmUnmapAliasesWalk", walk)).kernelThreads().boot();
+    Kernel kernel =
+        KernelBoot.on(isa)
+            .cores(3)
+            .memoryBytes(512L << 20)
+            .variants(Map.of("vmapNodes", nodes, "vmUnmapAliasesWalk", walk))
+            .kernelThreads()
+            .boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     Random random = new Random(isa.hashCode() * 31L + nodes.hashCode());
@@ -40,8 +46,11 @@ final class VmallocRandomOpsTest {
       machine.actOn(core);
       int choice = random.nextInt(100);
       if (choice < 30) {
-        long va = random.nextInt(8) == 0 ? vmalloc.vmallocNode(core, (1 + random.nextInt(8)) * PAGE,
-            PAGE << random.nextInt(6), true) : vmalloc.vmalloc(core, (1 + random.nextInt(40)) * PAGE);
+        long va =
+            random.nextInt(8) == 0
+                ? vmalloc.vmallocNode(
+                    core, (1 + random.nextInt(8)) * PAGE, PAGE << random.nextInt(6), true)
+                : vmalloc.vmalloc(core, (1 + random.nextInt(40)) * PAGE);
         assertThat(va).isNotZero();
         live.add(new long[] {va, 0, 0});
       } else if (choice < 45) {

@@ -1,6 +1,5 @@
 package org.mmuemu.kernel.vmalloc;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -8,14 +7,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
-import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * vmalloc/vfree/vmap/vunmap through the kernel root on both ISAs: what gets mapped, when the
- * pages and the virtual range come back, when the lazy purge runs and what it flushes, and
- * that the cost follows the work.
+ * vmalloc/vfree/vmap/vunmap through the kernel root on both ISAs: what gets mapped, when the pages
+ * and the virtual range come back, when the lazy purge runs and what it flushes, and that the cost
+ * follows the work.
  */
 final class VmallocTest {
   private static final long PAGE = Vmalloc.PAGE_BYTES;
@@ -72,7 +71,8 @@ final class VmallocTest {
         assertThat(vmalloc.counters()).containsEntry("vmapPurges", 0L);
       }
     }
-    assertThat(vmalloc.counters()).containsEntry("vmapPurges", 1L)
+    assertThat(vmalloc.counters())
+        .containsEntry("vmapPurges", 1L)
         .containsEntry("vmapPurgedAreas", calls)
         .containsEntry("vmapKernelRangeFlushes", 1L)
         .containsEntry("vmapLazyPagesHighWater", calls * areaPages);
@@ -104,8 +104,10 @@ final class VmallocTest {
   void vmap_mapsCallerFrames_andVunmapLeavesThemAllocated(String isa) {
     Kernel kernel = KernelBoot.on(isa).cores(1).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
-    long[] pfns = {kernel.machine().memory().allocate(FrameKind.KERNEL),
-        kernel.machine().memory().allocate(FrameKind.KERNEL)};
+    long[] pfns = {
+      kernel.machine().memory().allocate(FrameKind.KERNEL),
+      kernel.machine().memory().allocate(FrameKind.KERNEL)
+    };
     long va = vmalloc.vmap(0, pfns, 2);
     assertThat(vmalloc.kernelTranslate(va + PAGE)).isEqualTo(pfns[1] << 12);
     vmalloc.vunmap(0, va);
@@ -127,7 +129,8 @@ final class VmallocTest {
     long t1 = machine.now(0);
     vmalloc.vmalloc(0, 64 * PAGE);
     long manyPages = machine.now(0) - t1;
-    long perPage = kernel.config().costs().pageAllocCycles() + kernel.config().costs().pteWriteCycles();
+    long perPage =
+        kernel.config().costs().pageAllocCycles() + kernel.config().costs().pteWriteCycles();
     assertThat(manyPages - onePage).isGreaterThanOrEqualTo(63 * perPage);
   }
 
@@ -183,7 +186,13 @@ final class VmallocTest {
     long[] syncs = new long[2];
     String[] variants = {"off", "on"};
     for (int i = 0; i < 2; i++) {
-      Kernel kernel = KernelBoot.on(isa).cores(1).variants(java.util.Map.of("lazyMmuBarrierBatching", variants[i])).memoryBytes(256L << 20).kernelThreads().boot();
+      Kernel kernel =
+          KernelBoot.on(isa)
+              .cores(1)
+              .variants(java.util.Map.of("lazyMmuBarrierBatching", variants[i]))
+              .memoryBytes(256L << 20)
+              .kernelThreads()
+              .boot();
       Vmalloc vmalloc = kernel.vmalloc();
       long va = vmalloc.vmalloc(0, 600 * PAGE); // 600 entries over two page-table pages
       assertThat(vmalloc.kernelTranslate(va + 599 * PAGE)).isNotNegative();
@@ -193,14 +202,23 @@ final class VmallocTest {
     assertThat(syncs[1]).isEqualTo(2);
   }
 
-  /** On arm64 each sync is a DSB ISHST + ISB pair, so batching removes 598 of 600 pairs (and their cycles). */
+  /**
+   * On arm64 each sync is a DSB ISHST + ISB pair, so batching removes 598 of 600 pairs (and their
+   * cycles).
+   */
   @org.junit.jupiter.api.Test
   void barrierBatching_onArm64_issuesOneBarrierPairPerSync() {
     long[] pairs = new long[2];
     long[] cycles = new long[2];
     String[] variants = {"off", "on"};
     for (int i = 0; i < 2; i++) {
-      Kernel kernel = KernelBoot.on("arm64").cores(1).variants(java.util.Map.of("lazyMmuBarrierBatching", variants[i])).memoryBytes(256L << 20).kernelThreads().boot();
+      Kernel kernel =
+          KernelBoot.on("arm64")
+              .cores(1)
+              .variants(java.util.Map.of("lazyMmuBarrierBatching", variants[i]))
+              .memoryBytes(256L << 20)
+              .kernelThreads()
+              .boot();
       long before = kernel.machine().stats().instructionCounts().getOrDefault("ISB", 0L);
       long start = kernel.machine().now(0);
       kernel.vmalloc().vmalloc(0, 600 * PAGE);

@@ -1,6 +1,5 @@
 package org.mmuemu.kernel.vmalloc;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
@@ -12,11 +11,12 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * Per-CPU vmap blocks and {@code vm_unmap_aliases}, including the seed bug of DOMAIN §2.1:
- * with the pre-6.5 {@code free-list} walk a fully used block's dirty range is never flushed,
- * which leaves an alias the {@code xarray} walk removes.
+ * Per-CPU vmap blocks and {@code vm_unmap_aliases}, including the seed bug of DOMAIN §2.1: with the
+ * pre-6.5 {@code free-list} walk a fully used block's dirty range is never flushed, which leaves an
+ * alias the {@code xarray} walk removes.
  */
 final class VmapBlocksTest {
   private static final long PAGE = Vmalloc.PAGE_BYTES;
@@ -63,14 +63,22 @@ final class VmapBlocksTest {
     for (long slot : slots) {
       vmalloc.vmUnmapRam(0, slot, 64);
     }
-    assertThat(vmalloc.counters()).containsEntry("vmapBlocksCreated", 1L).containsEntry("vmapBlocksFreed", 1L)
+    assertThat(vmalloc.counters())
+        .containsEntry("vmapBlocksCreated", 1L)
+        .containsEntry("vmapBlocksFreed", 1L)
         .containsEntry("vmapBlocksLive", 0L);
     assertThat(vmalloc.vmapLazyPages()).isEqualTo(VmapBlocks.VMAP_BBMAP_BITS);
   }
 
   /** DOMAIN §2.1 replayed: returns the oracle's UNFLUSHED_ALIAS count after vm_unmap_aliases. */
   private static long fullyUsedBlockScenario(String isa, String walk, boolean[] aliasGone) {
-    Kernel kernel = KernelBoot.on(isa).cores(2).variants(Map.of("vmUnmapAliasesWalk", walk)).memoryBytes(256L << 20).kernelThreads().boot();
+    Kernel kernel =
+        KernelBoot.on(isa)
+            .cores(2)
+            .variants(Map.of("vmUnmapAliasesWalk", walk))
+            .memoryBytes(256L << 20)
+            .kernelThreads()
+            .boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     long[] p2 = frames(kernel, 1);
@@ -103,7 +111,13 @@ final class VmapBlocksTest {
   }
 
   private static Map<String, Object> twoCallsOnADirtyBlock(String walk) {
-    Kernel kernel = KernelBoot.on("arm64").cores(2).variants(Map.of("vmUnmapAliasesWalk", walk)).memoryBytes(256L << 20).kernelThreads().boot();
+    Kernel kernel =
+        KernelBoot.on("arm64")
+            .cores(2)
+            .variants(Map.of("vmUnmapAliasesWalk", walk))
+            .memoryBytes(256L << 20)
+            .kernelThreads()
+            .boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long[] pfns = frames(kernel, 1);
     long a = vmalloc.vmMapRam(0, pfns, 1);
@@ -123,13 +137,20 @@ final class VmapBlocksTest {
   @Test
   void fragmentedBlock_xarrayKeepsAMostlyFreeBlock_freeListPurgesIt() {
     for (String walk : new String[] {"xarray", "free-list"}) {
-      Kernel kernel = KernelBoot.on("arm64").cores(1).variants(Map.of("vmUnmapAliasesWalk", walk)).memoryBytes(256L << 20).kernelThreads().boot();
+      Kernel kernel =
+          KernelBoot.on("arm64")
+              .cores(1)
+              .variants(Map.of("vmUnmapAliasesWalk", walk))
+              .memoryBytes(256L << 20)
+              .kernelThreads()
+              .boot();
       Vmalloc vmalloc = kernel.vmalloc();
       long[] pfns = frames(kernel, 1);
       long a = vmalloc.vmMapRam(0, pfns, 1);
       vmalloc.vmUnmapRam(0, a, 1); // fragmented: no live slot, 1023 pages never used
       vmalloc.vmUnmapAliases(0);
-      assertThat(vmalloc.counters()).as(walk)
+      assertThat(vmalloc.counters())
+          .as(walk)
           .containsEntry("vmapBlocksPurged", walk.equals("xarray") ? 0L : 1L);
     }
   }
@@ -137,20 +158,27 @@ final class VmapBlocksTest {
   @ParameterizedTest
   @ValueSource(strings = {"ordered", "racy"})
   void purgeInThePublishWindow_racyOrderReadsTheReleasedArea(String order) {
-    Kernel kernel = KernelBoot.on("x86").cores(2).variants(Map.of("lazyFreePublishOrder", order)).memoryBytes(256L << 20).kernelThreads().boot();
+    Kernel kernel =
+        KernelBoot.on("x86")
+            .cores(2)
+            .variants(Map.of("lazyFreePublishOrder", order))
+            .memoryBytes(256L << 20)
+            .kernelThreads()
+            .boot();
     Vmalloc vmalloc = kernel.vmalloc();
     long va = vmalloc.vmalloc(0, PAGE);
     boolean[] once = {false};
     long[] lazyAfterPurge = new long[1];
-    vmalloc.setPreemptionHook((point, core) -> {
-      if (point.equals(PreemptionHook.LAZY_PUBLISHED) && !once[0]) {
-        once[0] = true;
-        kernel.machine().actOn(1);
-        vmalloc.purgeVmapAreaLazy(1);
-        lazyAfterPurge[0] = vmalloc.vmapLazyPages();
-        kernel.machine().actOn(0);
-      }
-    });
+    vmalloc.setPreemptionHook(
+        (point, core) -> {
+          if (point.equals(PreemptionHook.LAZY_PUBLISHED) && !once[0]) {
+            once[0] = true;
+            kernel.machine().actOn(1);
+            vmalloc.purgeVmapAreaLazy(1);
+            lazyAfterPurge[0] = vmalloc.vmapLazyPages();
+            kernel.machine().actOn(0);
+          }
+        });
     vmalloc.vfree(0, va);
     long uaf = kernel.machine().oracle().count(ViolationKind.KERNEL_UAF);
     if (order.equals("racy")) {

@@ -1,23 +1,29 @@
 package org.mmuemu.kernel.vmalloc;
 
-import org.mmuemu.kernel.testkit.KernelBoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.kernel.Kernel;
+import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * The {@code vmapNodes} variant (Linux 6.9+ per-node pools): purged small ranges refill the
- * freeing node's pool and the next allocation of that size takes them without the free tree;
- * each purge decays a quarter of every pool; the reclaim path empties them. With the variant
- * off every purged range goes back to the free tree.
+ * The {@code vmapNodes} variant (Linux 6.9+ per-node pools): purged small ranges refill the freeing
+ * node's pool and the next allocation of that size takes them without the free tree; each purge
+ * decays a quarter of every pool; the reclaim path empties them. With the variant off every purged
+ * range goes back to the free tree.
  */
 final class VmapNodesTest {
   private static final long PAGE = Vmalloc.PAGE_BYTES;
 
   private static Vmalloc vmalloc(String nodes) {
-    Kernel kernel = KernelBoot.on("arm64").cores(2).variants(Map.of("vmapNodes", nodes)).memoryBytes(256L << 20).kernelThreads().boot();
+    Kernel kernel =
+        KernelBoot.on("arm64")
+            .cores(2)
+            .variants(Map.of("vmapNodes", nodes))
+            .memoryBytes(256L << 20)
+            .kernelThreads()
+            .boot();
     return kernel.vmalloc();
   }
 
@@ -31,7 +37,9 @@ final class VmapNodesTest {
     long freeVisits = on.freeTree().nodesVisited();
     assertThat(on.vmalloc(0, PAGE)).isEqualTo(first);
     assertThat(on.counters()).containsEntry("vmapPoolHits", 1L).containsEntry("vmapPoolAreas", 0L);
-    assertThat(on.freeTree().nodesVisited()).as("the free tree was not searched").isEqualTo(freeVisits);
+    assertThat(on.freeTree().nodesVisited())
+        .as("the free tree was not searched")
+        .isEqualTo(freeVisits);
 
     Vmalloc off = vmalloc("off");
     long offFirst = off.vmalloc(0, PAGE);
@@ -67,7 +75,8 @@ final class VmapNodesTest {
     assertThat(va & ((1L << 20) - 1)).isNotZero();
     on.vfree(0, va);
     on.purgeVmapAreaLazy(0);
-    long aligned = on.vmallocNode(0, PAGE, 1L << 20, false); // 2 pages with the guard: same pool size
+    long aligned =
+        on.vmallocNode(0, PAGE, 1L << 20, false); // 2 pages with the guard: same pool size
     assertThat(aligned & ((1L << 20) - 1)).isZero();
     assertThat(on.counters()).containsEntry("vmapPoolHits", 0L).containsEntry("vmapPoolAreas", 1L);
   }

@@ -16,35 +16,38 @@ import org.mmuemu.kernel.workload.registry.Workloads;
 
 /**
  * The process-mm workloads on both ISAs: each runs with small parameters, reports the latency
- * distribution of its kernel operations and the maintenance it caused, and shows no violation
- * under the default variants; the bug variants they exist to show do show up.
+ * distribution of its kernel operations and the maintenance it caused, and shows no violation under
+ * the default variants; the bug variants they exist to show do show up.
  */
 final class MmWorkloadsTest {
 
-  private static RunResult run(String isa, String workload, Map<String, String> params, Map<String, Object> variants)
+  private static RunResult run(
+      String isa, String workload, Map<String, String> params, Map<String, Object> variants)
       throws WorkloadException {
     MachineSpec spec = KernelBoot.on(isa).cores(4).variants(variants).spec();
     Workload named = Workloads.get(workload);
     Map<String, String> resolved = WorkloadArgs.resolve(named, params).asMap();
-    return Simulation.run(SimulationRequest.of(spec, KernelBoot.isa(spec), "sha", named, resolved, 7));
+    return Simulation.run(
+        SimulationRequest.of(spec, KernelBoot.isa(spec), "sha", named, resolved, 7));
   }
 
   @ParameterizedTest
   @CsvSource({
-      "arm64, munmap-storm, munmap, iterations=5",
-      "x86, munmap-storm, munmap, iterations=5",
-      "arm64, dontneed-touch, madvise, iterations=20",
-      "x86, dontneed-touch, madvise, iterations=20",
-      "arm64, fork-exit, exit_mmap, processes=4",
-      "x86, fork-exit, exit_mmap, processes=4",
-      "arm64, oom-reap, oom_reap, rounds=3",
-      "x86, oom-reap, oom_reap, rounds=3",
-      "arm64, fault-scaling, pageFault, rounds=2",
-      "x86, fault-scaling, pageFault, rounds=2",
-      "arm64, writeback, writepage, writes=300",
-      "x86, writeback, writepage, writes=300"})
-  void workload_runsOnBothIsasWithoutViolations_andReportsItsLatencies(String isa, String workload, String operation,
-      String param) throws Exception {
+    "arm64, munmap-storm, munmap, iterations=5",
+    "x86, munmap-storm, munmap, iterations=5",
+    "arm64, dontneed-touch, madvise, iterations=20",
+    "x86, dontneed-touch, madvise, iterations=20",
+    "arm64, fork-exit, exit_mmap, processes=4",
+    "x86, fork-exit, exit_mmap, processes=4",
+    "arm64, oom-reap, oom_reap, rounds=3",
+    "x86, oom-reap, oom_reap, rounds=3",
+    "arm64, fault-scaling, pageFault, rounds=2",
+    "x86, fault-scaling, pageFault, rounds=2",
+    "arm64, writeback, writepage, writes=300",
+    "x86, writeback, writepage, writes=300"
+  })
+  void workload_runsOnBothIsasWithoutViolations_andReportsItsLatencies(
+      String isa, String workload, String operation, String param) throws Exception {
     String[] pair = param.split("=");
     RunResult result = run(isa, workload, Map.of(pair[0], pair[1]), Map.of());
 
@@ -57,8 +60,10 @@ final class MmWorkloadsTest {
 
   @ParameterizedTest
   @CsvSource({"arm64, 1", "x86, 0"})
-  void oomReap_withTheFullmmGather_reachesReusedFramesOnArm64Only(String isa, int expectStale) throws Exception {
-    RunResult result = run(isa, "oom-reap", Map.of("rounds", "3"), Map.of("oomReaperGather", "fullmm"));
+  void oomReap_withTheFullmmGather_reachesReusedFramesOnArm64Only(String isa, int expectStale)
+      throws Exception {
+    RunResult result =
+        run(isa, "oom-reap", Map.of("rounds", "3"), Map.of("oomReaperGather", "fullmm"));
 
     if (expectStale > 0) {
       assertThat(result.violationCounts()).containsKey("STALE_TLB_USE");
@@ -70,10 +75,13 @@ final class MmWorkloadsTest {
   @ParameterizedTest
   @CsvSource({"arm64", "x86"})
   void forkExit_freesEveryPageAndTableItAllocated(String isa) throws Exception {
-    RunResult result = run(isa, "fork-exit", Map.of("processes", "3", "memoryBytes", "64KiB"), Map.of());
+    RunResult result =
+        run(isa, "fork-exit", Map.of("processes", "3", "memoryBytes", "64KiB"), Map.of());
 
     // 4 cores x 3 processes x 16 pages, every one freed at exit
-    assertThat(result.kernel()).containsEntry("pagesFreed", 4L * 3 * 16).containsEntry("processesExited", 12L);
+    assertThat(result.kernel())
+        .containsEntry("pagesFreed", 4L * 3 * 16)
+        .containsEntry("processesExited", 12L);
     assertThat((Long) result.kernel().get("pageTablesFreed")).isEqualTo(4L * 3 * 3);
   }
 
@@ -81,7 +89,8 @@ final class MmWorkloadsTest {
   @CsvSource({"arm64", "x86"})
   void tooFewThreads_isRejected(String isa) {
     assertThatThrownBy(() -> run(isa, "dontneed-touch", Map.of("threads", "1"), Map.of()))
-        .isInstanceOf(WorkloadException.class).hasMessageContaining("threads=1");
+        .isInstanceOf(WorkloadException.class)
+        .hasMessageContaining("threads=1");
   }
 
   @ParameterizedTest
@@ -95,14 +104,24 @@ final class MmWorkloadsTest {
 
   @ParameterizedTest
   @CsvSource({"writeback, false", "dontneed-touch, true", "munmap-storm, true"})
-  void x86WithInvlpgbAndGlobalAsids_reportsNoViolation(String workload, boolean broadcasts) throws Exception {
-    MachineSpec spec = KernelBoot.on("x86").cores(8).isaValues(Map.of("pcid", true, "invlpgb", true)).spec();
+  void x86WithInvlpgbAndGlobalAsids_reportsNoViolation(String workload, boolean broadcasts)
+      throws Exception {
+    MachineSpec spec =
+        KernelBoot.on("x86").cores(8).isaValues(Map.of("pcid", true, "invlpgb", true)).spec();
     Workload named = Workloads.get(workload);
-    RunResult result = Simulation.run(SimulationRequest.of(spec, KernelBoot.isa(spec), "sha", named,
-        WorkloadArgs.resolve(named, Map.of()).asMap(), 3));
+    RunResult result =
+        Simulation.run(
+            SimulationRequest.of(
+                spec,
+                KernelBoot.isa(spec),
+                "sha",
+                named,
+                WorkloadArgs.resolve(named, Map.of()).asMap(),
+                3));
 
     assertThat(result.violations()).isEmpty();
-    // an mm on more than three CPUs gets a global ASID (sampled per jiffy) and is flushed by INVLPGB
+    // an mm on more than three CPUs gets a global ASID (sampled per jiffy) and is flushed by
+    // INVLPGB
     assertThat(result.maintenance().byInstruction().containsKey("INVLPGB")).isEqualTo(broadcasts);
   }
 }

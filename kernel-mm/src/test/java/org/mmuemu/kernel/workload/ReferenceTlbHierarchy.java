@@ -9,22 +9,24 @@ import java.util.TreeMap;
 import org.mmuemu.core.result.RunResult.TlbCounts;
 
 /**
- * An independent reference for the TLB counts of a replay: one core's TLB levels as plain
- * true-LRU sets (an access-ordered {@link LinkedHashMap} per set, keyed by virtual page number),
- * fed with the accesses of a {@link ReferenceTrace}.
+ * An independent reference for the TLB counts of a replay: one core's TLB levels as plain true-LRU
+ * sets (an access-ordered {@link LinkedHashMap} per set, keyed by virtual page number), fed with
+ * the accesses of a {@link ReferenceTrace}.
  *
- * <p>It encodes the replay semantics as written for users, not as the simulator implements
- * them: every 4 KiB page an access touches is one translation, in address order; a translation
- * looks up the levels that serve its kind in order, counting one lookup per level reached; a
- * hit fills the levels above it; a miss everywhere fills every level on the path. Page faults
- * do not exist here: a miss is one miss however it is resolved. The set of a page is its VPN
- * modulo the level's number of sets.
+ * <p>It encodes the replay semantics as written for users, not as the simulator implements them:
+ * every 4 KiB page an access touches is one translation, in address order; a translation looks up
+ * the levels that serve its kind in order, counting one lookup per level reached; a hit fills the
+ * levels above it; a miss everywhere fills every level on the path. Page faults do not exist here:
+ * a miss is one miss however it is resolved. The set of a page is its VPN modulo the level's number
+ * of sets.
  */
 final class ReferenceTlbHierarchy {
 
   /** Which translations look a reference level up. */
   enum Serves {
-    INSTRUCTION, DATA, UNIFIED
+    INSTRUCTION,
+    DATA,
+    UNIFIED
   }
 
   /** One reference level. */

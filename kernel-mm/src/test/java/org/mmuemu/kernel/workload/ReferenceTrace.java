@@ -12,15 +12,16 @@ import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 
 /**
- * A valgrind lackey trace as the replay tests read it, with their own deliberately plain parser
- * (a regular expression per line), so that the expected counts never depend on
- * {@link org.mmuemu.kernel.trace.LackeyTraceReader}, the class under test.
+ * A valgrind lackey trace as the replay tests read it, with their own deliberately plain parser (a
+ * regular expression per line), so that the expected counts never depend on {@link
+ * org.mmuemu.kernel.trace.LackeyTraceReader}, the class under test.
  *
- * <p>Lines starting with {@code ==} and blank lines are ignored; every other line must be a
- * record, or is counted as malformed.
+ * <p>Lines starting with {@code ==} and blank lines are ignored; every other line must be a record,
+ * or is counted as malformed.
  */
 final class ReferenceTrace {
-  private static final Pattern RECORD = Pattern.compile("(I | L| S| M) +([0-9a-fA-F]{1,16}),([0-9]{1,6})\\s*");
+  private static final Pattern RECORD =
+      Pattern.compile("(I | L| S| M) +([0-9a-fA-F]{1,16}),([0-9]{1,6})\\s*");
 
   /** One record: {@code fetch} for {@code I}; {@code write} for {@code S} and {@code M}. */
   record Access(char kind, long va, int sizeBytes) {
@@ -41,7 +42,8 @@ final class ReferenceTrace {
   private final long ignoredLines;
   private final List<Long> malformedLineNumbers;
 
-  private ReferenceTrace(List<Access> accesses, long ignoredLines, List<Long> malformedLineNumbers) {
+  private ReferenceTrace(
+      List<Access> accesses, long ignoredLines, List<Long> malformedLineNumbers) {
     this.accesses = List.copyOf(accesses);
     this.ignoredLines = ignoredLines;
     this.malformedLineNumbers = List.copyOf(malformedLineNumbers);
@@ -69,7 +71,8 @@ final class ReferenceTrace {
         continue;
       }
       char kind = m.group(1).trim().charAt(0);
-      accesses.add(new Access(kind, Long.parseUnsignedLong(m.group(2), 16), Integer.parseInt(m.group(3))));
+      accesses.add(
+          new Access(kind, Long.parseUnsignedLong(m.group(2), 16), Integer.parseInt(m.group(3))));
     }
     return new ReferenceTrace(accesses, ignored, malformed);
   }

@@ -20,12 +20,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mmuemu.core.config.MachineSpec;
-import org.mmuemu.core.config.TlbLevelSpec.Serves;
 import org.mmuemu.core.config.TlbLevelSpec;
+import org.mmuemu.core.config.TlbLevelSpec.Serves;
 import org.mmuemu.core.config.WalkerSpec;
 import org.mmuemu.core.machine.AccessKind;
-import org.mmuemu.core.result.RunResult.TlbCounts;
 import org.mmuemu.core.result.RunResult;
+import org.mmuemu.core.result.RunResult.TlbCounts;
 import org.mmuemu.core.trace.EventKind;
 import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.run.Simulation;
@@ -33,21 +33,22 @@ import org.mmuemu.kernel.run.SimulationRequest;
 import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * Acceptance test of the replay semantics users rely on, on real valgrind lackey traces
- * ({@code src/test/resources/traces}, see the README there).
+ * Acceptance test of the replay semantics users rely on, on real valgrind lackey traces ({@code
+ * src/test/resources/traces}, see the README there).
  *
- * <p>Every TLB count the simulator reports is compared with an independent reference: the
- * test's own lackey parser ({@link ReferenceTrace}) and a plain true-LRU model of the levels
- * ({@link ReferenceTlbHierarchy}) that encodes the documented semantics, not the simulator's
- * code: one core, one process; {@code I} records use the levels that serve instructions,
- * {@code L}/{@code S}/{@code M} the levels that serve data, {@code M} translating once; an
- * access spanning two 4 KiB pages translates each, in address order; one lookup per level
- * reached; a miss that faults counts once; set index = VPN modulo sets. Real traces make the
- * test see what users will feed it (start-up code, the stack at the top of the address space,
- * accesses that straddle pages), which hand-made traces tend to miss.
+ * <p>Every TLB count the simulator reports is compared with an independent reference: the test's
+ * own lackey parser ({@link ReferenceTrace}) and a plain true-LRU model of the levels ({@link
+ * ReferenceTlbHierarchy}) that encodes the documented semantics, not the simulator's code: one
+ * core, one process; {@code I} records use the levels that serve instructions, {@code L}/{@code
+ * S}/{@code M} the levels that serve data, {@code M} translating once; an access spanning two 4 KiB
+ * pages translates each, in address order; one lookup per level reached; a miss that faults counts
+ * once; set index = VPN modulo sets. Real traces make the test see what users will feed it
+ * (start-up code, the stack at the top of the address space, accesses that straddle pages), which
+ * hand-made traces tend to miss.
  */
 final class ReplayReferenceTest {
-  private static final List<String> TRACES = List.of("stride_sum.lackey", "list_walk.lackey", "qsort_ints.lackey");
+  private static final List<String> TRACES =
+      List.of("stride_sum.lackey", "list_walk.lackey", "qsort_ints.lackey");
   private static final List<String> ISAS = List.of("arm64", "x86");
   private static final Map<String, ReferenceTrace> PARSED = new ConcurrentHashMap<>();
   private static final long SEED = 42;
@@ -57,23 +58,40 @@ final class ReplayReferenceTest {
    * 40-cycle descriptor reads, one 8-entry walk cache.
    */
   private static MachineSpec machine(String isa, List<TlbLevelSpec> levels) {
-    return KernelBoot.on(isa).name("replay-test-" + isa).cores(1).memoryBytes(256L << 20).tlbLevels(levels)
-        .walker(new WalkerSpec(List.of(40, 40, 40, 40), 2, List.of(new WalkerSpec.WalkCacheSpec(1, 8)))).spec();
+    return KernelBoot.on(isa)
+        .name("replay-test-" + isa)
+        .cores(1)
+        .memoryBytes(256L << 20)
+        .tlbLevels(levels)
+        .walker(
+            new WalkerSpec(List.of(40, 40, 40, 40), 2, List.of(new WalkerSpec.WalkCacheSpec(1, 8))))
+        .spec();
   }
 
   /** A 4 KiB-only LRU level. */
-  private static TlbLevelSpec level(String name, Serves serves, int entries, int ways, int hitCycles) {
+  private static TlbLevelSpec level(
+      String name, Serves serves, int entries, int ways, int hitCycles) {
     return KernelBoot.level(name, serves, entries, ways, hitCycles, 4096L);
   }
 
   /** Replays {@code trace} on {@code spec} (host left null), with trace sinks attached. */
-  private static RunResult replay(MachineSpec spec, Path trace, boolean lenient, List<TraceSink> sinks)
+  private static RunResult replay(
+      MachineSpec spec, Path trace, boolean lenient, List<TraceSink> sinks)
       throws WorkloadException {
-    return Simulation.run(new SimulationRequest(spec, KernelBoot.isa(spec), "test", new ReplayWorkload(trace, lenient),
-        Map.of(), SEED, sinks, () -> false));
+    return Simulation.run(
+        new SimulationRequest(
+            spec,
+            KernelBoot.isa(spec),
+            "test",
+            new ReplayWorkload(trace, lenient),
+            Map.of(),
+            SEED,
+            sinks,
+            () -> false));
   }
 
-  private static RunResult replay(MachineSpec spec, Path trace, boolean lenient) throws WorkloadException {
+  private static RunResult replay(MachineSpec spec, Path trace, boolean lenient)
+      throws WorkloadException {
     return replay(spec, trace, lenient, List.of());
   }
 
@@ -83,27 +101,38 @@ final class ReplayReferenceTest {
     return (Map<String, Object>) result.kernel().get("replay");
   }
 
-  /** A one-level geometry; {@code ways == entries} is fully associative, {@code ways == 1} direct mapped. */
+  /**
+   * A one-level geometry; {@code ways == entries} is fully associative, {@code ways == 1} direct
+   * mapped.
+   */
   record Geometry(int entries, int ways) {
     @Override
     public String toString() {
-      return entries + " entries " + (ways == entries ? "fully associative" : ways == 1 ? "direct mapped" : ways + "-way");
+      return entries
+          + " entries "
+          + (ways == entries ? "fully associative" : ways == 1 ? "direct mapped" : ways + "-way");
     }
   }
 
   /**
    * Chosen so that every one evicts on every trace (the traces touch 60 to 136 distinct pages):
-   * small fully associative levels, low and middling associativity, set counts that are not
-   * powers of two (48 entries 4-way has 12 sets; 96 direct-mapped entries, 96 sets), and a large
+   * small fully associative levels, low and middling associativity, set counts that are not powers
+   * of two (48 entries 4-way has 12 sets; 96 direct-mapped entries, 96 sets), and a large
    * direct-mapped level whose misses are all conflicts between pages 4 MiB apart. (A 256-entry
    * 8-way level was dropped: it only ever takes compulsory misses here, so LRU and FIFO agree on
    * it.)
    */
-  private static final List<Geometry> GEOMETRIES = List.of(new Geometry(16, 16), new Geometry(48, 48),
-      new Geometry(32, 2), new Geometry(64, 4), new Geometry(48, 4), new Geometry(96, 1), new Geometry(1024, 1));
+  private static final List<Geometry> GEOMETRIES =
+      List.of(
+          new Geometry(16, 16),
+          new Geometry(48, 48),
+          new Geometry(32, 2),
+          new Geometry(64, 4),
+          new Geometry(48, 4),
+          new Geometry(96, 1),
+          new Geometry(1024, 1));
 
-  @TempDir
-  Path tempDir;
+  @TempDir Path tempDir;
 
   static Path resource(String name) {
     try {
@@ -140,12 +169,15 @@ final class ReplayReferenceTest {
   }
 
   private static MachineSpec oneLevel(String isa, Geometry geometry) {
-    return machine(isa, List.of(level("tlb", Serves.UNIFIED, geometry.entries(), geometry.ways(), 1)));
+    return machine(
+        isa, List.of(level("tlb", Serves.UNIFIED, geometry.entries(), geometry.ways(), 1)));
   }
 
   private static ReferenceTlbHierarchy oneLevelReference(Geometry geometry) {
-    return new ReferenceTlbHierarchy(List.of(new ReferenceTlbHierarchy.Level("tlb",
-        ReferenceTlbHierarchy.Serves.UNIFIED, geometry.entries(), geometry.ways())));
+    return new ReferenceTlbHierarchy(
+        List.of(
+            new ReferenceTlbHierarchy.Level(
+                "tlb", ReferenceTlbHierarchy.Serves.UNIFIED, geometry.entries(), geometry.ways())));
   }
 
   private static List<TlbLevelSpec> twoLevelSpecs() {
@@ -156,16 +188,17 @@ final class ReplayReferenceTest {
   }
 
   private static ReferenceTlbHierarchy twoLevelReference() {
-    return new ReferenceTlbHierarchy(List.of(
-        new ReferenceTlbHierarchy.Level("l1i", ReferenceTlbHierarchy.Serves.INSTRUCTION, 32, 4),
-        new ReferenceTlbHierarchy.Level("l1d", ReferenceTlbHierarchy.Serves.DATA, 16, 16),
-        new ReferenceTlbHierarchy.Level("l2", ReferenceTlbHierarchy.Serves.UNIFIED, 64, 4)));
+    return new ReferenceTlbHierarchy(
+        List.of(
+            new ReferenceTlbHierarchy.Level("l1i", ReferenceTlbHierarchy.Serves.INSTRUCTION, 32, 4),
+            new ReferenceTlbHierarchy.Level("l1d", ReferenceTlbHierarchy.Serves.DATA, 16, 16),
+            new ReferenceTlbHierarchy.Level("l2", ReferenceTlbHierarchy.Serves.UNIFIED, 64, 4)));
   }
 
   @ParameterizedTest(name = "{0} on {1}, {2}")
   @MethodSource("traceIsaGeometry")
-  void oneLruLevel_realTrace_lookupsAndMissesEqualReference(String trace, String isa, Geometry geometry)
-      throws WorkloadException {
+  void oneLruLevel_realTrace_lookupsAndMissesEqualReference(
+      String trace, String isa, Geometry geometry) throws WorkloadException {
     RunResult result = replay(oneLevel(isa, geometry), resource(trace), false);
 
     Map<String, TlbCounts> expected = oneLevelReference(geometry).replay(reference(trace)).counts();
@@ -188,7 +221,9 @@ final class ReplayReferenceTest {
         .containsEntry("pageCrossings", reference.pageCrossings())
         .containsEntry("ignoredLines", reference.ignoredLines())
         .containsEntry("skippedLines", 0L);
-    assertThat(reference.ignoredLines()).as("the banner lines of a real trace").isGreaterThanOrEqualTo(6);
+    assertThat(reference.ignoredLines())
+        .as("the banner lines of a real trace")
+        .isGreaterThanOrEqualTo(6);
     // Demand paging: every page faults exactly once, and every fault is resolved.
     assertThat(result.kernel())
         .containsEntry("pageFaults", reference.distinctPages())
@@ -222,7 +257,8 @@ final class ReplayReferenceTest {
   }
 
   @Test
-  void malformedLines_lenientReplay_areSkippedCountedAndLeftOut() throws IOException, WorkloadException {
+  void malformedLines_lenientReplay_areSkippedCountedAndLeftOut()
+      throws IOException, WorkloadException {
     List<String> lines = realPrefix(30);
     lines.add(" L 1fff00077");
     lines.addAll(realLines(30, 60));
@@ -241,40 +277,51 @@ final class ReplayReferenceTest {
         .containsEntry("skippedLines", 3L)
         .containsEntry("ignoredLines", reference.ignoredLines())
         .containsEntry("lines", (long) lines.size());
-    assertThat(result.tlb()).isEqualTo(oneLevelReference(new Geometry(16, 16)).replay(reference).counts());
+    assertThat(result.tlb())
+        .isEqualTo(oneLevelReference(new Geometry(16, 16)).replay(reference).counts());
   }
 
   @Test
-  void accessSpanningPageBoundary_translatesEachPage_inEveryLevelOnItsPath() throws IOException, WorkloadException {
+  void accessSpanningPageBoundary_translatesEachPage_inEveryLevelOnItsPath()
+      throws IOException, WorkloadException {
     // In the real traces only instruction fetches straddle pages (x86 instructions are unaligned).
     String spanning = firstRealRecord(a -> a.fetch() && a.firstVpn() != a.lastVpn());
     Path trace = write("spanning.lackey", List.of(spanning));
 
     RecordingSink misses = new RecordingSink(EventKind.TLB_MISS);
-    RunResult oneLevel = replay(oneLevel("arm64", new Geometry(64, 4)), trace, false, List.of(misses));
+    RunResult oneLevel =
+        replay(oneLevel("arm64", new Geometry(64, 4)), trace, false, List.of(misses));
     RunResult twoLevels = replay(machine("x86", twoLevelSpecs()), trace, false);
 
     assertThat(oneLevel.tlb()).containsExactlyEntriesOf(Map.of("tlb", new TlbCounts(2, 0, 2)));
-    assertThat(twoLevels.tlb()).isEqualTo(Map.of(
-        "l1i", new TlbCounts(2, 0, 2),
-        "l1d", new TlbCounts(0, 0, 0),
-        "l2", new TlbCounts(2, 0, 2)));
+    assertThat(twoLevels.tlb())
+        .isEqualTo(
+            Map.of(
+                "l1i", new TlbCounts(2, 0, 2),
+                "l1d", new TlbCounts(0, 0, 0),
+                "l2", new TlbCounts(2, 0, 2)));
     assertThat(replaySection(oneLevel)).containsEntry("pageCrossings", 1L);
     assertThat(oneLevel.kernel()).containsEntry("pageFaults", 2L);
     ReferenceTrace.Access access = firstRealAccess(a -> a.fetch() && a.firstVpn() != a.lastVpn());
-    assertThat(misses.events()).extracting(e -> e.a() >>> 12)
+    assertThat(misses.events())
+        .extracting(e -> e.a() >>> 12)
         .as("pages translated, in address order")
         .containsExactly(access.firstVpn(), access.lastVpn());
   }
 
   @Test
-  void accessSpanningPageBoundary_secondTouchOfEitherPage_hits() throws IOException, WorkloadException {
+  void accessSpanningPageBoundary_secondTouchOfEitherPage_hits()
+      throws IOException, WorkloadException {
     ReferenceTrace.Access spanning = firstRealAccess(a -> a.fetch() && a.firstVpn() != a.lastVpn());
     String record = firstRealRecord(a -> a.fetch() && a.firstVpn() != a.lastVpn());
     long secondPageVa = spanning.lastVpn() << 12;
-    Path trace = write("twice.lackey", List.of(record,
-        String.format(" L %x,4", secondPageVa),
-        String.format(" S %x,1", spanning.va())));
+    Path trace =
+        write(
+            "twice.lackey",
+            List.of(
+                record,
+                String.format(" L %x,4", secondPageVa),
+                String.format(" S %x,1", spanning.va())));
 
     RunResult result = replay(oneLevel("arm64", new Geometry(16, 16)), trace, false);
 
@@ -290,13 +337,18 @@ final class ReplayReferenceTest {
 
     RunResult result = replay(machine("arm64", twoLevelSpecs()), trace, false, List.of(faults));
 
-    assertThat(result.tlb()).isEqualTo(Map.of(
-        "l1i", new TlbCounts(0, 0, 0),
-        "l1d", new TlbCounts(2, 1, 1),
-        "l2", new TlbCounts(1, 0, 1)));
+    assertThat(result.tlb())
+        .isEqualTo(
+            Map.of(
+                "l1i", new TlbCounts(0, 0, 0),
+                "l1d", new TlbCounts(2, 1, 1),
+                "l2", new TlbCounts(1, 0, 1)));
     assertThat(replaySection(result)).containsEntry("modifies", 2L).containsEntry("stores", 0L);
-    assertThat(result.kernel()).containsEntry("pageFaults", 1L).containsEntry("permissionFaults", 0L);
-    assertThat(faults.events()).as("the first touch faults once, as a store")
+    assertThat(result.kernel())
+        .containsEntry("pageFaults", 1L)
+        .containsEntry("permissionFaults", 0L);
+    assertThat(faults.events())
+        .as("the first touch faults once, as a store")
         .extracting(RecordingSink.Event::b)
         .containsExactly((long) AccessKind.WRITE.ordinal());
   }
@@ -320,8 +372,10 @@ final class ReplayReferenceTest {
 
     RunResult result = replay(spec, resource("qsort_ints.lackey"), false);
 
-    Map<String, TlbCounts> expected = oneLevelReference(geometry).replay(reference("qsort_ints.lackey")).counts();
-    assertThat(result.tlbPerCore()).containsExactly(expected, Map.of("tlb", new TlbCounts(0, 0, 0)));
+    Map<String, TlbCounts> expected =
+        oneLevelReference(geometry).replay(reference("qsort_ints.lackey")).counts();
+    assertThat(result.tlbPerCore())
+        .containsExactly(expected, Map.of("tlb", new TlbCounts(0, 0, 0)));
     assertThat(result.tlb()).isEqualTo(expected);
   }
 
@@ -332,7 +386,8 @@ final class ReplayReferenceTest {
   // ---- helpers: tiny traces cut from the real ones ----
 
   private static List<String> realLines(int from, int to) {
-    try (Stream<String> lines = Files.lines(resource("stride_sum.lackey"), StandardCharsets.ISO_8859_1)) {
+    try (Stream<String> lines =
+        Files.lines(resource("stride_sum.lackey"), StandardCharsets.ISO_8859_1)) {
       return new ArrayList<>(lines.skip(from).limit(to - from).toList());
     } catch (IOException e) {
       throw new IllegalStateException(e);

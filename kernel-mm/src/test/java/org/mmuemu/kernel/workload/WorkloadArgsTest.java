@@ -13,7 +13,8 @@ final class WorkloadArgsTest {
 
   @Test
   void resolve_fillsDefaults_andReadsEachTypeBack() throws Exception {
-    WorkloadArgs args = WorkloadArgs.resolve(stream, Map.of("workingSetBytes", "8MiB", "pattern", "STRIDE"));
+    WorkloadArgs args =
+        WorkloadArgs.resolve(stream, Map.of("workingSetBytes", "8MiB", "pattern", "STRIDE"));
 
     assertThat(args.bytes("workingSetBytes")).isEqualTo(8L << 20);
     assertThat(args.choice("pattern")).isEqualTo("stride");
@@ -26,18 +27,23 @@ final class WorkloadArgsTest {
   @Test
   void aBadValue_isTheUsersError_namingTheParam() {
     assertThatThrownBy(() -> WorkloadArgs.resolve(stream, Map.of("accesses", "many")))
-        .isInstanceOf(WorkloadException.class).hasMessageStartingWith("--param accesses=many: expected");
+        .isInstanceOf(WorkloadException.class)
+        .hasMessageStartingWith("--param accesses=many: expected");
     assertThatThrownBy(() -> WorkloadArgs.resolve(stream, Map.of("nosuch", "1")))
-        .isInstanceOf(WorkloadException.class).hasMessageContaining("--param nosuch=1").hasMessageContaining("accesses");
+        .isInstanceOf(WorkloadException.class)
+        .hasMessageContaining("--param nosuch=1")
+        .hasMessageContaining("accesses");
   }
 
   @Test
   void readingAParamAsAnotherType_isTheWorkloadsBug() throws Exception {
     WorkloadArgs args = WorkloadArgs.resolve(stream, Map.of());
 
-    assertThatThrownBy(() -> args.integer("workingSetBytes")).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> args.integer("workingSetBytes"))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("SIZE");
-    assertThatThrownBy(() -> args.integer("threads")).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> args.integer("threads"))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("no value");
   }
 }

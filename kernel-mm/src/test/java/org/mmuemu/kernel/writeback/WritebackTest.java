@@ -16,10 +16,10 @@ import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
- * Dirty tracking of shared file pages (invariant I6): a read maps the page write-protected, a
- * write dirties it, writeback's folio_mkclean write-protects every mapping and flushes it from
- * every core, records the content version that reached storage, and the next store on any core
- * faults and dirties the page again; reclaim drops only clean, unmapped pages.
+ * Dirty tracking of shared file pages (invariant I6): a read maps the page write-protected, a write
+ * dirties it, writeback's folio_mkclean write-protects every mapping and flushes it from every
+ * core, records the content version that reached storage, and the next store on any core faults and
+ * dirties the page again; reclaim drops only clean, unmapped pages.
  */
 final class WritebackTest {
 
@@ -47,13 +47,18 @@ final class WritebackTest {
     assertThat(page.dirty()).isFalse();
     assertThat(page.storedVersion()).isEqualTo(machine.memory().contentVersion(page.pfn()));
     long leaf = kernel.tables().leafDescriptor(mm.rootPfn(), USER_VA);
-    assertThat(machine.format().flags(leaf, machine.format().levels() - 1) & (PteFlags.WRITE | PteFlags.DIRTY)).isZero();
+    assertThat(
+            machine.format().flags(leaf, machine.format().levels() - 1)
+                & (PteFlags.WRITE | PteFlags.DIRTY))
+        .isZero();
     assertThat(writeback.reclaim(0, 4)).isZero(); // still mapped
 
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
     assertThat(page.dirty()).isTrue();
-    assertThat(kernel.counters()).containsEntry("fileWriteNotifyFaults", 2L).containsEntry("mkcleanPtes", 1L);
+    assertThat(kernel.counters())
+        .containsEntry("fileWriteNotifyFaults", 2L)
+        .containsEntry("mkcleanPtes", 1L);
 
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + (4 << 12));

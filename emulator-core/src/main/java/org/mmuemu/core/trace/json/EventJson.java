@@ -11,7 +11,8 @@ import org.mmuemu.core.trace.NameTable;
 
 /**
  * Renders one event as a JSON object, the form shared by the JSON-lines trace writer and the
- * control port: {@code {"cycle":120,"core":0,"kind":"walk","va":"0x7f001000","pa":"0x2000","cycles":83}}.
+ * control port: {@code
+ * {"cycle":120,"core":0,"kind":"walk","va":"0x7f001000","pa":"0x2000","cycles":83}}.
  *
  * <p>Addresses ({@code va}, {@code pa}, {@code pfn}) are hex strings, since JSON numbers lose
  * precision past 2^53 and kernel addresses use all 64 bits; -1 means "none" and is left out.
@@ -30,10 +31,22 @@ public final class EventJson {
    *
    * @param tlbLevelNames the machine's TLB level names, by config position
    */
-  public static void append(StringBuilder out, EventKind kind, int core, long cycle, long a, long b, long c,
+  public static void append(
+      StringBuilder out,
+      EventKind kind,
+      int core,
+      long cycle,
+      long a,
+      long b,
+      long c,
       List<String> tlbLevelNames) {
-    out.append("{\"cycle\":").append(cycle).append(",\"core\":").append(core).append(",\"kind\":\"")
-        .append(kind.dottedName()).append('"');
+    out.append("{\"cycle\":")
+        .append(cycle)
+        .append(",\"core\":")
+        .append(core)
+        .append(",\"kind\":\"")
+        .append(kind.dottedName())
+        .append('"');
     long[] words = {a, b, c};
     for (int i = 0; i < 3; i++) {
       String name = kind.payloadName(i);
@@ -44,11 +57,20 @@ public final class EventJson {
       switch (name) {
         case "va", "pa", "pfn" -> {
           if (value != -1) {
-            out.append(",\"").append(name).append("\":\"0x").append(Long.toHexString(value)).append('"');
+            out.append(",\"")
+                .append(name)
+                .append("\":\"0x")
+                .append(Long.toHexString(value))
+                .append('"');
           }
         }
-        case "level" -> appendName(out, name, value >= 0 && value < tlbLevelNames.size()
-            ? tlbLevelNames.get((int) value) : Long.toString(value));
+        case "level" ->
+            appendName(
+                out,
+                name,
+                value >= 0 && value < tlbLevelNames.size()
+                    ? tlbLevelNames.get((int) value)
+                    : Long.toString(value));
         case "access" -> appendName(out, name, ordinalName(ACCESS_KINDS, value));
         case "scope" -> appendName(out, name, ordinalName(SCOPES, value));
         case "instruction" -> {
@@ -56,7 +78,8 @@ public final class EventJson {
           appendName(out, name, instruction != null ? instruction : Long.toString(value));
         }
         case "violation" -> appendName(out, name, ordinalName(VIOLATIONS, value));
-        case "phase" -> appendName(out, name, value == 0 ? "begin" : value == 1 ? "end" : Long.toString(value));
+        case "phase" ->
+            appendName(out, name, value == 0 ? "begin" : value == 1 ? "end" : Long.toString(value));
         case "operation" -> {
           String operation = NameTable.KERNEL_OPERATIONS.nameOf(value);
           appendName(out, name, operation != null ? operation : Long.toString(value));
@@ -78,7 +101,8 @@ public final class EventJson {
   }
 
   private static String ordinalName(Enum<?>[] values, long ordinal) {
-    return ordinal >= 0 && ordinal < values.length ? values[(int) ordinal].name().toLowerCase(Locale.ROOT)
+    return ordinal >= 0 && ordinal < values.length
+        ? values[(int) ordinal].name().toLowerCase(Locale.ROOT)
         : Long.toString(ordinal);
   }
 }

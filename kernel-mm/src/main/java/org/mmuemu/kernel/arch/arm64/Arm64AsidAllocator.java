@@ -3,18 +3,18 @@ package org.mmuemu.kernel.arch.arm64;
 import java.util.BitSet;
 
 /**
- * Linux's arm64 ASID allocator (arch/arm64/mm/context.c; DOMAIN.md §4.3): an mm's context id
- * is {@code generation | asid}; ASIDs are handed out from a bitmap of the current generation;
- * when it is full the generation rolls over, every core's active ASID becomes its reserved ASID
- * (kept by the mm running there), and every core is marked as owing a local full TLB flush
- * before it next installs a new-generation ASID. There is no broadcast TLBI at rollover.
+ * Linux's arm64 ASID allocator (arch/arm64/mm/context.c; DOMAIN.md §4.3): an mm's context id is
+ * {@code generation | asid}; ASIDs are handed out from a bitmap of the current generation; when it
+ * is full the generation rolls over, every core's active ASID becomes its reserved ASID (kept by
+ * the mm running there), and every core is marked as owing a local full TLB flush before it next
+ * installs a new-generation ASID. There is no broadcast TLBI at rollover.
  *
  * <p>The allocator decides; {@link Arm64TlbPolicy#switchMm} performs the flush it asks for.
  *
- * <p>{@code // MODEL:} no KPTI ASID pairs, no pinned ASIDs (SVA), no CnP; the fast path's
- * lock-free compare-and-exchange is a plain check, since kernel calls are atomic with respect to
- * other cores in this model. ASID 0 is never handed out (it stays with init_mm and the reserved
- * TTBR0), as in Linux.
+ * <p>{@code // MODEL:} no KPTI ASID pairs, no pinned ASIDs (SVA), no CnP; the fast path's lock-free
+ * compare-and-exchange is a plain check, since kernel calls are atomic with respect to other cores
+ * in this model. ASID 0 is never handed out (it stays with init_mm and the reserved TTBR0), as in
+ * Linux.
  */
 final class Arm64AsidAllocator {
   /** Context id for "never had an ASID". */
@@ -23,8 +23,10 @@ final class Arm64AsidAllocator {
   private final int asidBits;
   private final long numUserAsids;
   private final long asidMask;
+
   /** The generation increment: 2^asidBits, so a context id is generation | asid. */
   private final long firstVersion;
+
   private long generation;
   private final BitSet asidMap;
   private int curIdx = 1;
@@ -44,8 +46,15 @@ final class Arm64AsidAllocator {
     this.asidBits = asidBits;
     this.numUserAsids = 1L << asidBits;
     if (numUserAsids <= cores + 1L) {
-      throw new IllegalArgumentException("asidBits: " + asidBits + " gives " + numUserAsids + " ASIDs (expected: more"
-          + " than the " + cores + " cores plus one, as Linux requires)");
+      throw new IllegalArgumentException(
+          "asidBits: "
+              + asidBits
+              + " gives "
+              + numUserAsids
+              + " ASIDs (expected: more"
+              + " than the "
+              + cores
+              + " cores plus one, as Linux requires)");
     }
     this.asidMask = numUserAsids - 1;
     this.firstVersion = numUserAsids;
@@ -85,12 +94,15 @@ final class Arm64AsidAllocator {
     return ((contextId ^ generation) >>> asidBits) == 0;
   }
 
-  /** What a switch to an mm needs: its (possibly new) context id, and whether the core must flush first. */
+  /**
+   * What a switch to an mm needs: its (possibly new) context id, and whether the core must flush
+   * first.
+   */
   record Switch(long contextId, boolean slowPath, boolean localFlush) {}
 
   /**
-   * Linux {@code check_and_switch_context}: returns the context id {@code core} runs the mm
-   * with, and whether it must do a local full TLB flush before installing it.
+   * Linux {@code check_and_switch_context}: returns the context id {@code core} runs the mm with,
+   * and whether it must do a local full TLB flush before installing it.
    *
    * @param contextId the mm's current context id ({@link #NO_CONTEXT} for a new mm)
    */

@@ -12,27 +12,29 @@ import org.mmuemu.kernel.arch.KernelTableFreeing;
  * arm64's part of writing kernel (vmalloc) page tables (DOMAIN.md §4.5):
  *
  * <ul>
- *   <li>each valid kernel entry store ({@code set_pte} on init_mm) is followed by
- *       {@code DSB ISHST; ISB} ({@code emit_pte_barriers}); with the
- *       {@code lazyMmuBarrierBatching} variant on, inside lazy MMU mode (one
- *       {@code vmap_pte_range}, that is one PTE table) the pair is issued once when the mode
- *       is left ("arm64/mm: Batch barriers when updating kernel mappings", 2025);
- *   <li>with the {@code vmapContpte} variant on ("arm64/mm: Support huge pte-mapped pages in
- *       vmap", v6.16), {@code vmalloc_huge} sizes from 64 KiB map 64 KiB blocks as 16
- *       contiguous-bit PTEs ({@code arch_vmap_pte_supported_shift}, {@code set_huge_pte_at}):
- *       one barrier pair per block and one TLB entry; counter {@code vmapContpteBlocks};
- *   <li>{@code pmd_free_pte_page}: {@code pmd_clear}, {@code __flush_tlb_kernel_pgtable}
- *       (a non-last-level {@code TLBI VAAE1IS}, so walk caches drop the table), then the free.
+ *   <li>each valid kernel entry store ({@code set_pte} on init_mm) is followed by {@code DSB ISHST;
+ *       ISB} ({@code emit_pte_barriers}); with the {@code lazyMmuBarrierBatching} variant on,
+ *       inside lazy MMU mode (one {@code vmap_pte_range}, that is one PTE table) the pair is issued
+ *       once when the mode is left ("arm64/mm: Batch barriers when updating kernel mappings",
+ *       2025);
+ *   <li>with the {@code vmapContpte} variant on ("arm64/mm: Support huge pte-mapped pages in vmap",
+ *       v6.16), {@code vmalloc_huge} sizes from 64 KiB map 64 KiB blocks as 16 contiguous-bit PTEs
+ *       ({@code arch_vmap_pte_supported_shift}, {@code set_huge_pte_at}): one barrier pair per
+ *       block and one TLB entry; counter {@code vmapContpteBlocks};
+ *   <li>{@code pmd_free_pte_page}: {@code pmd_clear}, {@code __flush_tlb_kernel_pgtable} (a
+ *       non-last-level {@code TLBI VAAE1IS}, so walk caches drop the table), then the free.
  * </ul>
  *
- * <p>Kernel mappings are global and never folded or unfolded afterwards, as in Linux.
- * Confined to the simulation thread.
+ * <p>Kernel mappings are global and never folded or unfolded afterwards, as in Linux. Confined to
+ * the simulation thread.
  */
 public final class Arm64KernelMappings implements ArchKernelMappings {
   /** CONT_PTES with the 4 KiB granule. */
   public static final int CONT_PTES = 16;
+
   /** CONT_PTE_SIZE: 64 KiB. */
   public static final long CONT_PTE_SIZE = (long) CONT_PTES << PhysicalMemory.FRAME_SHIFT;
+
   private static final long PAGE_SIZE = 1L << PhysicalMemory.FRAME_SHIFT;
 
   private final KernelArchContext context;
@@ -49,7 +51,8 @@ public final class Arm64KernelMappings implements ArchKernelMappings {
     this.context = context;
     this.machine = context.machine();
     this.tlb = tlb;
-    this.tableFreeing = new KernelTableFreeing(context, config.pteWriteCycles(), config.pageFreeCycles());
+    this.tableFreeing =
+        new KernelTableFreeing(context, config.pteWriteCycles(), config.pageFreeCycles());
     this.contpte = config.contpteVmap();
     this.batchBarriers = config.lazyMmuBarrierBatching();
     this.inLazyMmu = new boolean[machine.coreCount()];
@@ -100,8 +103,15 @@ public final class Arm64KernelMappings implements ArchKernelMappings {
   public void setHugeVmapPte(int core, long va, long pa, long blockBytes, int flags) {
     int leafLevel = machine.format().levels() - 1;
     for (long offset = 0; offset < blockBytes; offset += PAGE_SIZE) {
-      context.tables().map(context.kernelRootPfn(), va + offset, pa + offset, leafLevel,
-          flags | PteFlags.CONTIGUOUS, core);
+      context
+          .tables()
+          .map(
+              context.kernelRootPfn(),
+              va + offset,
+              pa + offset,
+              leafLevel,
+              flags | PteFlags.CONTIGUOUS,
+              core);
     }
     machine.stats().addKernelCounter("vmapContpteBlocks", 1);
     setKernelPte(core);

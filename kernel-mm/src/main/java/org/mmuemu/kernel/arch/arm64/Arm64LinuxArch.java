@@ -22,8 +22,10 @@ public final class Arm64LinuxArch {
     int vaBits = context.machine().isa().regime().vaBits();
     // MODEL: Linux's 48-bit layout, from MODULES_END to below the vmemmap (approximate); user
     // space is the whole of TTBR0's range.
-    KernelLayout layout = new KernelLayout(0xffff800080000000L, 0xfffffbfff0000000L, THREAD_ALIGN_BYTES,
-        1L << vaBits);
-    return new AssembledLinuxArch("arm64", tlb, layout, new Arm64KernelMappings(context, config, tlb));
+    KernelLayout layout =
+        new KernelLayout(
+            0xffff800080000000L, 0xfffffbfff0000000L, THREAD_ALIGN_BYTES, 1L << vaBits);
+    return new AssembledLinuxArch(
+        "arm64", tlb, layout, new Arm64KernelMappings(context, config, tlb));
   }
 }

@@ -11,50 +11,56 @@ import org.mmuemu.kernel.mm.Mm;
 
 /**
  * Linux's arm64 TLB maintenance policy (arch/arm64/include/asm/tlbflush.h, arch/arm64/mm/
- * context.c, asm/tlb.h; DOMAIN.md §4): inner-shareable TLBIs bracketed by {@code DSB ISHST}
- * (table stores visible to every walker) and {@code DSB ISH} (wait for completion everywhere),
- * plus {@code ISB} when kernel mappings changed.
+ * context.c, asm/tlb.h; DOMAIN.md §4): inner-shareable TLBIs bracketed by {@code DSB ISHST} (table
+ * stores visible to every walker) and {@code DSB ISH} (wait for completion everywhere), plus {@code
+ * ISB} when kernel mappings changed.
  *
  * <ul>
  *   <li>{@link #flushTlbMm}: {@code DSB ISHST; TLBI ASIDE1IS; DSB ISH}.
  *   <li>{@link #flushTlbPage}: {@code DSB ISHST; TLBI VALE1IS; DSB ISH}.
- *   <li>{@link #flushTlbRange} ({@code __flush_tlb_range}): an ASID-wide flush when the range
- *       is too big ({@code MAX_TLBI_OPS} = 512 strides without FEAT_TLBIRANGE, more than
- *       {@code MAX_TLBI_RANGE_PAGES} with it); otherwise the 6.9+ {@code __flush_tlb_range_op}
- *       loop: range TLBIs from SCALE 3 down, single-page TLBIs for what no range op covers
- *       (all of it without FEAT_TLBIRANGE). {@code VALE1IS} forms when only leaves changed.
+ *   <li>{@link #flushTlbRange} ({@code __flush_tlb_range}): an ASID-wide flush when the range is
+ *       too big ({@code MAX_TLBI_OPS} = 512 strides without FEAT_TLBIRANGE, more than {@code
+ *       MAX_TLBI_RANGE_PAGES} with it); otherwise the 6.9+ {@code __flush_tlb_range_op} loop: range
+ *       TLBIs from SCALE 3 down, single-page TLBIs for what no range op covers (all of it without
+ *       FEAT_TLBIRANGE). {@code VALE1IS} forms when only leaves changed.
  *   <li>{@link #flushTlbKernelRange}: the same limit, {@code VAALE1IS} (range or per page) with
- *       ASID 0, then {@code DSB ISH; ISB}; above the limit {@code flush_tlb_all}
- *       ({@code VMALLE1IS}).
- *   <li>{@link #flushTlbKernelPgtable}: {@code DSB ISHST; TLBI VAAE1IS; DSB ISH; ISB}: all
- *       levels, so the walk-cache entry of a freed kernel table goes too.
- *   <li>{@link #switchMm}: the generation ASID allocator ({@link Arm64AsidAllocator}); a core
- *       that owes a flush after a rollover does {@code local_flush_tlb_all}
- *       ({@code DSB NSHST; TLBI VMALLE1; DSB NSH; ISB}) before installing the new ASID.
- *   <li>{@link #tlbFlush}: the arm64 {@code tlb_flush} of an mmu_gather, which skips the
- *       flush for a fullmm teardown unless tables were freed ({@code Kernel.oomReap} with the {@code oomReaperGather} variant shows what
- *       that means for a live mm).
+ *       ASID 0, then {@code DSB ISH; ISB}; above the limit {@code flush_tlb_all} ({@code
+ *       VMALLE1IS}).
+ *   <li>{@link #flushTlbKernelPgtable}: {@code DSB ISHST; TLBI VAAE1IS; DSB ISH; ISB}: all levels,
+ *       so the walk-cache entry of a freed kernel table goes too.
+ *   <li>{@link #switchMm}: the generation ASID allocator ({@link Arm64AsidAllocator}); a core that
+ *       owes a flush after a rollover does {@code local_flush_tlb_all} ({@code DSB NSHST; TLBI
+ *       VMALLE1; DSB NSH; ISB}) before installing the new ASID.
+ *   <li>{@link #tlbFlush}: the arm64 {@code tlb_flush} of an mmu_gather, which skips the flush for
+ *       a fullmm teardown unless tables were freed ({@code Kernel.oomReap} with the {@code
+ *       oomReaperGather} variant shows what that means for a live mm).
  * </ul>
  *
  * <p>Every flush records its latency under the Linux function's name ({@code flush_tlb_range},
- * {@code flush_tlb_mm}, {@code flush_tlb_page}, {@code flush_tlb_kernel_range},
- * {@code __flush_tlb_kernel_pgtable}, {@code flush_tlb_all}).
+ * {@code flush_tlb_mm}, {@code flush_tlb_page}, {@code flush_tlb_kernel_range}, {@code
+ * __flush_tlb_kernel_pgtable}, {@code flush_tlb_all}).
  *
- * <p>{@code // MODEL:} no KPTI (each user TLBI would be issued twice), no FEAT_TTL level hints,
- * no LPA2, no errata workarounds (repeat TLBI + DSB), no secondary-TLB (MMU notifier) calls.
- * Confined to the simulation thread.
+ * <p>{@code // MODEL:} no KPTI (each user TLBI would be issued twice), no FEAT_TTL level hints, no
+ * LPA2, no errata workarounds (repeat TLBI + DSB), no secondary-TLB (MMU notifier) calls. Confined
+ * to the simulation thread.
  */
 public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private static final KernelOperation OP_FLUSH_TLB_MM = KernelOperation.named("flush_tlb_mm");
   private static final KernelOperation OP_FLUSH_TLB_PAGE = KernelOperation.named("flush_tlb_page");
-  private static final KernelOperation OP_FLUSH_TLB_RANGE = KernelOperation.named("flush_tlb_range");
+  private static final KernelOperation OP_FLUSH_TLB_RANGE =
+      KernelOperation.named("flush_tlb_range");
   private static final KernelOperation OP_FLUSH_TLB_ALL = KernelOperation.named("flush_tlb_all");
-  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE = KernelOperation.named("flush_tlb_kernel_range");
-  private static final KernelOperation OP_FLUSH_TLB_KERNEL_PGTABLE = KernelOperation.named("__flush_tlb_kernel_pgtable");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE =
+      KernelOperation.named("flush_tlb_kernel_range");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_PGTABLE =
+      KernelOperation.named("__flush_tlb_kernel_pgtable");
+
   /** Linux's MAX_TLBI_OPS (MAX_DVM_OPS): PTRS_PER_PTE with 4 KiB pages. */
   public static final long MAX_TLBI_OPS = 512;
+
   /** Linux's MAX_TLBI_RANGE_PAGES: {@code __TLBI_RANGE_PAGES(31, 3)}. */
   public static final long MAX_TLBI_RANGE_PAGES = 32L << 16;
+
   private static final int PAGE_SHIFT = PhysicalMemory.FRAME_SHIFT;
   private static final long PAGE_SIZE = 1L << PAGE_SHIFT;
 
@@ -67,8 +73,15 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   public Arm64TlbPolicy(Machine machine, Arm64ArchConfig config) {
     this.machine = machine;
     this.lockCycles = config.lockCycles();
-    this.rangeOps = machine.isa().maintenance()
-        .supports(Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true).withRange(true), true);
+    this.rangeOps =
+        machine
+            .isa()
+            .maintenance()
+            .supports(
+                Invalidation.broadcast(InvalidationScope.VA)
+                    .withLastLevelOnly(true)
+                    .withRange(true),
+                true);
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
   }
 
@@ -96,8 +109,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   // context switch
 
   /**
-   * Linux {@code switch_mm}: nothing when the core already runs {@code next}; otherwise
-   * {@code check_and_switch_context}, then {@code cpu_switch_mm} (TTBR0 with the ASID, ISB).
+   * Linux {@code switch_mm}: nothing when the core already runs {@code next}; otherwise {@code
+   * check_and_switch_context}, then {@code cpu_switch_mm} (TTBR0 with the ASID, ISB).
    */
   @Override
   public void switchMm(int core, Mm previous, Mm next) {
@@ -155,8 +168,12 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true), pageVa,
-        pageVa + PAGE_SIZE, asid(mm));
+    machine.invalidate(
+        core,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        pageVa,
+        pageVa + PAGE_SIZE,
+        asid(mm));
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
   }
@@ -168,13 +185,15 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    * @param lastLevel only leaves changed ({@code TLBF_NOWALKCACHE}): {@code VALE1IS} forms
    */
   @Override
-  public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
+  public void flushTlbRange(
+      int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
     long start = OP_FLUSH_TLB_RANGE.begin(machine, core, startVa);
     flushRange(core, mm, startVa, endVa, strideShift, lastLevel);
     OP_FLUSH_TLB_RANGE.end(machine, core, startVa, start);
   }
 
-  private void flushRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
+  private void flushRange(
+      int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
     long stride = 1L << strideShift;
     long alignedStart = startVa & -stride;
     long alignedEnd = (endVa + stride - 1) & -stride;
@@ -188,7 +207,10 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
   }
 
-  /** Linux {@code __flush_tlb_range_limit_excess}: whether to flush the whole ASID (or everything) instead. */
+  /**
+   * Linux {@code __flush_tlb_range_limit_excess}: whether to flush the whole ASID (or everything)
+   * instead.
+   */
   boolean limitExcess(long start, long end, long pages, long stride) {
     if (!rangeOps && (end - start) >= MAX_TLBI_OPS * stride) {
       return true;
@@ -197,17 +219,28 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   }
 
   /**
-   * Linux {@code __flush_tlb_range_op} (6.9+): without FEAT_TLBIRANGE, or for a last single
-   * page, one by-VA TLBI per stride; otherwise, from SCALE 3 down to 0, one range TLBI for as
-   * many pages as {@code NUM} can take at that scale.
+   * Linux {@code __flush_tlb_range_op} (6.9+): without FEAT_TLBIRANGE, or for a last single page,
+   * one by-VA TLBI per stride; otherwise, from SCALE 3 down to 0, one range TLBI for as many pages
+   * as {@code NUM} can take at that scale.
    */
-  private void rangeOp(int core, InvalidationScope scope, long startVa, long pages, long stride, int asid,
+  private void rangeOp(
+      int core,
+      InvalidationScope scope,
+      long startVa,
+      long pages,
+      long stride,
+      int asid,
       boolean lastLevel) {
     long va = startVa;
     int scale = 3;
     while (pages > 0) {
       if (!rangeOps || pages == 1) {
-        machine.invalidate(core, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel), va, va + stride, asid);
+        machine.invalidate(
+            core,
+            Invalidation.broadcast(scope).withLastLevelOnly(lastLevel),
+            va,
+            va + stride,
+            asid);
         va += stride;
         pages -= stride >>> PAGE_SHIFT;
         continue;
@@ -215,8 +248,12 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       int num = rangeNum(pages, scale);
       if (num >= 0) {
         long covered = rangePages(num, scale);
-        machine.invalidate(core, Invalidation.broadcast(scope).withLastLevelOnly(lastLevel).withRange(true), va,
-            va + (covered << PAGE_SHIFT), asid);
+        machine.invalidate(
+            core,
+            Invalidation.broadcast(scope).withLastLevelOnly(lastLevel).withRange(true),
+            va,
+            va + (covered << PAGE_SHIFT),
+            asid);
         va += covered << PAGE_SHIFT;
         pages -= covered;
       }
@@ -229,7 +266,10 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     return (long) (num + 1) << (5 * scale + 1);
   }
 
-  /** Linux {@code __TLBI_RANGE_NUM(pages, scale)}: the largest NUM not exceeding {@code pages}, or -1. */
+  /**
+   * Linux {@code __TLBI_RANGE_NUM(pages, scale)}: the largest NUM not exceeding {@code pages}, or
+   * -1.
+   */
   static int rangeNum(long pages, int scale) {
     return (int) (Math.min(pages, rangePages(31, scale)) >>> (5 * scale + 1)) - 1;
   }
@@ -251,7 +291,10 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
   }
 
-  /** Linux {@code flush_tlb_kernel_range} (6.10+): leaf TLBIs for every ASID, or everything above the limit. */
+  /**
+   * Linux {@code flush_tlb_kernel_range} (6.10+): leaf TLBIs for every ASID, or everything above
+   * the limit.
+   */
   @Override
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
     long start = OP_FLUSH_TLB_KERNEL_RANGE.begin(machine, core, startVa);
@@ -277,7 +320,11 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     long start = OP_FLUSH_TLB_KERNEL_PGTABLE.begin(machine, core, va);
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), pageVa, pageVa + PAGE_SIZE,
+    machine.invalidate(
+        core,
+        Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS),
+        pageVa,
+        pageVa + PAGE_SIZE,
         0);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     machine.barrier(core, BarrierKind.CONTEXT_SYNC);
@@ -294,13 +341,13 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    * @param freedTables page-table pages were freed ({@code tlb->freed_tables})
    * @param strideShift log2 of the smallest level cleared ({@code tlb_get_unmap_shift})
    */
-  public record Gather(boolean fullmm, boolean freedTables, long startVa, long endVa, int strideShift) {}
+  public record Gather(
+      boolean fullmm, boolean freedTables, long startVa, long endVa, int strideShift) {}
 
   /**
-   * The arm64 {@code tlb_flush}: with fullmm, no TLBI at all unless tables were freed (then
-   * {@code flush_tlb_mm} for the walk cache), because the ASID allocator wipes every TLB before
-   * the ASID is reused (DOMAIN.md §3.6); otherwise a range flush, leaf-only unless tables were
-   * freed.
+   * The arm64 {@code tlb_flush}: with fullmm, no TLBI at all unless tables were freed (then {@code
+   * flush_tlb_mm} for the walk cache), because the ASID allocator wipes every TLB before the ASID
+   * is reused (DOMAIN.md §3.6); otherwise a range flush, leaf-only unless tables were freed.
    */
   public void tlbFlush(int core, Mm mm, Gather gather) {
     if (gather.fullmm()) {
@@ -311,13 +358,23 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       }
       return;
     }
-    flushTlbRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
+    flushTlbRange(
+        core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
   }
 
-  /** The arm64 {@code tlb_flush} for a kernel mmu_gather: see {@link #tlbFlush(int, Mm, Gather)}. */
+  /**
+   * The arm64 {@code tlb_flush} for a kernel mmu_gather: see {@link #tlbFlush(int, Mm, Gather)}.
+   */
   @Override
   public void tlbFlush(int core, Mm mm, org.mmuemu.kernel.arch.TlbGatherFlush gather) {
-    tlbFlush(core, mm, new Gather(gather.fullmm(), gather.freedTables(), gather.startVa(), gather.endVa(),
-        gather.strideShift()));
+    tlbFlush(
+        core,
+        mm,
+        new Gather(
+            gather.fullmm(),
+            gather.freedTables(),
+            gather.startVa(),
+            gather.endVa(),
+            gather.strideShift()));
   }
 }

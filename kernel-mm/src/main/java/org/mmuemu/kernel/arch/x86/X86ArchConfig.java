@@ -11,32 +11,46 @@ import org.mmuemu.kernel.config.KernelVariants;
  * The part of the kernel config x86's arch code reads.
  *
  * @param pti variant {@code x86Pti}: page-table isolation, a user/kernel PCID pair per mm
- * @param flushBeforeFreeingPteTable variant {@code x86FreePteTableFlush}: {@code flush} (true,
- *     the 2018 fix) or {@code noFlush}
+ * @param flushBeforeFreeingPteTable variant {@code x86FreePteTableFlush}: {@code flush} (true, the
+ *     2018 fix) or {@code noFlush}
  * @param singlePageFlushCeilingPages {@code tlb_single_page_flush_ceiling}
  * @param pteWriteCycles one descriptor store
  * @param pageFreeCycles freeing one page (a page-table page)
  */
-public record X86ArchConfig(boolean pti, boolean flushBeforeFreeingPteTable, long singlePageFlushCeilingPages,
-    long pteWriteCycles, long pageFreeCycles) {
+public record X86ArchConfig(
+    boolean pti,
+    boolean flushBeforeFreeingPteTable,
+    long singlePageFlushCeilingPages,
+    long pteWriteCycles,
+    long pageFreeCycles) {
 
   /** Takes x86's part of {@code config}. */
   public static X86ArchConfig from(KernelConfig config) {
-    return new X86ArchConfig(config.variants().x86Pti().on(),
+    return new X86ArchConfig(
+        config.variants().x86Pti().on(),
         config.variants().x86FreePteTableFlush() == KernelVariants.FreePteTableFlush.FLUSH,
-        config.costs().tlbSinglePageFlushCeilingPages(), config.costs().pteWriteCycles(),
+        config.costs().tlbSinglePageFlushCeilingPages(),
+        config.costs().pteWriteCycles(),
         config.costs().pageFreeCycles());
   }
 
-  /** x86's config checks: the arm64-only variants must stay at their defaults (they would change nothing). */
+  /**
+   * x86's config checks: the arm64-only variants must stay at their defaults (they would change
+   * nothing).
+   */
   public static List<ConfigProblem> check(ArchMachine machine, KernelConfig config) {
     List<ConfigProblem> problems = new ArrayList<>();
     if (config.variants().vmapContpte().on()) {
-      problems.add(ConfigProblem.expected("/kernel/variants/vmapContpte", "\"on\"", "off on an x86 machine (arm64 only)"));
+      problems.add(
+          ConfigProblem.expected(
+              "/kernel/variants/vmapContpte", "\"on\"", "off on an x86 machine (arm64 only)"));
     }
     if (config.variants().lazyMmuBarrierBatching().on()) {
-      problems.add(ConfigProblem.expected("/kernel/variants/lazyMmuBarrierBatching", "\"on\"",
-          "off on an x86 machine (arm64 only)"));
+      problems.add(
+          ConfigProblem.expected(
+              "/kernel/variants/lazyMmuBarrierBatching",
+              "\"on\"",
+              "off on an x86 machine (arm64 only)"));
     }
     return problems;
   }

@@ -5,16 +5,16 @@ import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.KernelTableFreeing;
 
 /**
- * x86's part of writing kernel (vmalloc) page tables. Kernel PTE stores need no barrier (the
- * walker sees ordinary stores in order), lazy MMU mode does nothing outside paravirt, and
- * there is no PTE-level huge vmap.
+ * x86's part of writing kernel (vmalloc) page tables. Kernel PTE stores need no barrier (the walker
+ * sees ordinary stores in order), lazy MMU mode does nothing outside paravirt, and there is no
+ * PTE-level huge vmap.
  *
- * <p>{@code pmd_free_pte_page} (DOMAIN.md §5.7): clears the kernel PMD entry that points at the
- * PTE table a 2 MiB mapping replaces and frees that table. Fixed (variant
- * {@code x86FreePteTableFlush=flush}, the default): between the two, {@code flush_tlb_kernel_range}
- * of one page, whose INVLPG on every CPU drops the paging-structure caches. Buggy
- * ({@code noFlush}, before 2018): the table is freed while another CPU's PDE cache may still
- * point at it, so a later walk there reads a freed table ({@code FREED_TABLE_WALK}).
+ * <p>{@code pmd_free_pte_page} (DOMAIN.md §5.7): clears the kernel PMD entry that points at the PTE
+ * table a 2 MiB mapping replaces and frees that table. Fixed (variant {@code
+ * x86FreePteTableFlush=flush}, the default): between the two, {@code flush_tlb_kernel_range} of one
+ * page, whose INVLPG on every CPU drops the paging-structure caches. Buggy ({@code noFlush}, before
+ * 2018): the table is freed while another CPU's PDE cache may still point at it, so a later walk
+ * there reads a freed table ({@code FREED_TABLE_WALK}).
  */
 public final class X86KernelMappings implements ArchKernelMappings {
   private final X86TlbPolicy tlb;
@@ -24,7 +24,8 @@ public final class X86KernelMappings implements ArchKernelMappings {
 
   X86KernelMappings(KernelArchContext context, X86ArchConfig config, X86TlbPolicy tlb) {
     this.tlb = tlb;
-    this.tableFreeing = new KernelTableFreeing(context, config.pteWriteCycles(), config.pageFreeCycles());
+    this.tableFreeing =
+        new KernelTableFreeing(context, config.pteWriteCycles(), config.pageFreeCycles());
     this.flushBeforeFree = config.flushBeforeFreeingPteTable();
   }
 

@@ -6,9 +6,9 @@ import org.mmuemu.kernel.arch.KernelLayout;
 import org.mmuemu.kernel.arch.LinuxArch;
 
 /**
- * Linux's arch/x86 as the mm code sees it: {@link X86TlbPolicy} (INVLPG/CR3/INVLPGB flushes,
- * IPI shootdowns, PCID management), the kernel layout, and {@link X86KernelMappings}
- * ({@code pmd_free_pte_page}; kernel PTE stores need no barriers).
+ * Linux's arch/x86 as the mm code sees it: {@link X86TlbPolicy} (INVLPG/CR3/INVLPGB flushes, IPI
+ * shootdowns, PCID management), the kernel layout, and {@link X86KernelMappings} ({@code
+ * pmd_free_pte_page}; kernel PTE stores need no barriers).
  */
 public final class X86LinuxArch {
   /** THREAD_ALIGN: THREAD_SIZE, 16 KiB. */
@@ -22,8 +22,9 @@ public final class X86LinuxArch {
     int vaBits = context.machine().isa().regime().vaBits();
     // MODEL: Linux's 4-level layout: VMALLOC_START..VMALLOC_END (32 TiB); user space is the
     // lower half of the one root both halves share.
-    KernelLayout layout = new KernelLayout(0xffffc90000000000L, 0xffffe90000000000L, THREAD_ALIGN_BYTES,
-        1L << (vaBits - 1));
+    KernelLayout layout =
+        new KernelLayout(
+            0xffffc90000000000L, 0xffffe90000000000L, THREAD_ALIGN_BYTES, 1L << (vaBits - 1));
     return new AssembledLinuxArch("x86", tlb, layout, new X86KernelMappings(context, config, tlb));
   }
 }

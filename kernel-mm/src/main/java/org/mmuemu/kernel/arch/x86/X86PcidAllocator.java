@@ -3,13 +3,13 @@ package org.mmuemu.kernel.arch.x86;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * Linux x86's address-space identifiers (arch/x86/mm/tlb.c): the mm context ids, the six
- * dynamic ASIDs per CPU chosen at switch_mm ({@code choose_new_asid}), the global ASIDs that
+ * Linux x86's address-space identifiers (arch/x86/mm/tlb.c): the mm context ids, the six dynamic
+ * ASIDs per CPU chosen at switch_mm ({@code choose_new_asid}), the global ASIDs that
  * INVLPGB-capable CPUs give busy mms ({@code allocate_global_asid}), and the PCIDs they run as:
  * ASID {@code n} is kernel PCID {@code n + 1} and, with PTI, user PCID {@code (n + 1) | 1 << 11}.
  *
- * <p>Pure bookkeeping: the flushes a choice implies are the policy's ({@link X86TlbPolicy}).
- * {@code // MODEL:} global ASIDs are never freed. Confined to the simulation thread.
+ * <p>Pure bookkeeping: the flushes a choice implies are the policy's ({@link X86TlbPolicy}). {@code
+ * // MODEL:} global ASIDs are never freed. Confined to the simulation thread.
  */
 final class X86PcidAllocator {
   /** X86_CR3_PTI_PCID_USER_BIT. */
@@ -60,8 +60,8 @@ final class X86PcidAllocator {
   }
 
   /**
-   * Linux {@code choose_new_asid}: the mm's global ASID; else the dynamic slot that last held
-   * the mm, flushing only when its generation is behind; else the next slot round-robin, flushed.
+   * Linux {@code choose_new_asid}: the mm's global ASID; else the dynamic slot that last held the
+   * mm, flushing only when its generation is behind; else the next slot round-robin, flushed.
    *
    * @return {@code asid << 1 | needFlush}
    */
@@ -105,7 +105,9 @@ final class X86PcidAllocator {
     return -1;
   }
 
-  /** {@code reset_global_asid_space}, after the caller flushed every non-global entry everywhere. */
+  /**
+   * {@code reset_global_asid_space}, after the caller flushed every non-global entry everywhere.
+   */
   void resetGlobalAsidSpace() {
     lastGlobalAsid = X86CpuTlbState.DYNAMIC_ASIDS - 1;
   }

@@ -12,52 +12,60 @@ import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * Linux's x86 TLB flush policy (arch/x86/mm/tlb.c, 6.15 era; DOMAIN.md §5), over the
- * machine's neutral maintenance operations.
+ * Linux's x86 TLB flush policy (arch/x86/mm/tlb.c, 6.15 era; DOMAIN.md §5), over the machine's
+ * neutral maintenance operations.
  *
  * <h3>Address spaces</h3>
- * Each CPU has six dynamic ASIDs ({@link X86CpuTlbState#DYNAMIC_ASIDS}); ASID {@code n} runs
- * as PCID {@code n + 1} (the kernel PCID), and with PTI its user half as PCID
- * {@code (n + 1) | 1 << 11}. {@link #switchMm} (switch_mm_irqs_off) reuses the slot that last
- * held the mm, with a flush only when the slot's generation is behind the mm's, and otherwise
- * takes the next slot round-robin with a flush: a {@code MOV CR3} without or with NOFLUSH.
- * Without PCIDs every switch flushes.
+ *
+ * Each CPU has six dynamic ASIDs ({@link X86CpuTlbState#DYNAMIC_ASIDS}); ASID {@code n} runs as
+ * PCID {@code n + 1} (the kernel PCID), and with PTI its user half as PCID {@code (n + 1) | 1 <<
+ * 11}. {@link #switchMm} (switch_mm_irqs_off) reuses the slot that last held the mm, with a flush
+ * only when the slot's generation is behind the mm's, and otherwise takes the next slot round-robin
+ * with a flush: a {@code MOV CR3} without or with NOFLUSH. Without PCIDs every switch flushes.
  *
  * <h3>The tlb_gen protocol</h3>
- * A flush request bumps the mm's generation; a CPU catching up flushes only the requested
- * pages when it is exactly one generation behind and the request is the latest, and its whole
- * PCID ({@code MOV CR3}) otherwise; lazy CPUs and CPUs running another mm are skipped
- * (unless page tables were freed, or the once-a-second cpumask trim is due) and catch up at
- * their next switch.
+ *
+ * A flush request bumps the mm's generation; a CPU catching up flushes only the requested pages
+ * when it is exactly one generation behind and the request is the latest, and its whole PCID
+ * ({@code MOV CR3}) otherwise; lazy CPUs and CPUs running another mm are skipped (unless page
+ * tables were freed, or the once-a-second cpumask trim is due) and catch up at their next switch.
  *
  * <h3>Ranges</h3>
+ *
  * {@code tlb_single_page_flush_ceiling} (kernel cost key {@code tlbSinglePageFlushCeilingPages},
- * 33): up to it one INVLPG per page, above it a full flush. Kernel ranges interrupt every
- * online CPU; above the ceiling each does {@code __flush_tlb_all} (INVPCID type 2, or a CR4.PGE
- * toggle without INVPCID).
+ * 33): up to it one INVLPG per page, above it a full flush. Kernel ranges interrupt every online
+ * CPU; above the ceiling each does {@code __flush_tlb_all} (INVPCID type 2, or a CR4.PGE toggle
+ * without INVPCID).
  *
  * <h3>INVLPGB</h3>
- * Where the ISA has broadcast invalidation, kernel ranges use INVLPGB + TLBSYNC instead of
- * IPIs, and an mm active on more than three CPUs may be given a global ASID after a shootdown
- * (sampled when its id matches the jiffies counter modulo 32); its later flushes are broadcast.
  *
- * <p>{@code // MODEL:} PTI's CR3 switches are paid where this policy enters the kernel (a
- * flush, an IPI handler, a context switch), not on page faults or other kernel entries; the
- * user half shares the kernel half's page tables (Linux gives it a separate copy). Global ASIDs
- * are never freed (no mm is destroyed), and the threshold does not rise as they run out.
- * Every flush's latency is recorded under the Linux function's name.
+ * Where the ISA has broadcast invalidation, kernel ranges use INVLPGB + TLBSYNC instead of IPIs,
+ * and an mm active on more than three CPUs may be given a global ASID after a shootdown (sampled
+ * when its id matches the jiffies counter modulo 32); its later flushes are broadcast.
+ *
+ * <p>{@code // MODEL:} PTI's CR3 switches are paid where this policy enters the kernel (a flush, an
+ * IPI handler, a context switch), not on page faults or other kernel entries; the user half shares
+ * the kernel half's page tables (Linux gives it a separate copy). Global ASIDs are never freed (no
+ * mm is destroyed), and the threshold does not rise as they run out. Every flush's latency is
+ * recorded under the Linux function's name.
  *
  * <p>Confined to the simulation thread.
  */
 public final class X86TlbPolicy implements ArchTlbPolicy {
-  private static final KernelOperation OP_FLUSH_TLB_RANGE = KernelOperation.named("flush_tlb_range");
+  private static final KernelOperation OP_FLUSH_TLB_RANGE =
+      KernelOperation.named("flush_tlb_range");
   private static final KernelOperation OP_FLUSH_TLB_MM = KernelOperation.named("flush_tlb_mm");
-  private static final KernelOperation OP_SWITCH_MM_IRQS_OFF = KernelOperation.named("switch_mm_irqs_off");
-  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE = KernelOperation.named("flush_tlb_kernel_range");
+  private static final KernelOperation OP_SWITCH_MM_IRQS_OFF =
+      KernelOperation.named("switch_mm_irqs_off");
+  private static final KernelOperation OP_FLUSH_TLB_KERNEL_RANGE =
+      KernelOperation.named("flush_tlb_kernel_range");
+
   /** Linux's TLB_FLUSH_ALL end marker. */
   static final long FLUSH_ALL = -1L;
+
   /** Linux's HZ, for the jiffies-based sampling of consider_global_asid and the cpumask trim. */
   static final long HZ = 1000;
+
   /** consider_global_asid: an mm active on more than this many CPUs gets a global ASID. */
   static final int GLOBAL_ASID_ACTIVE_CPUS = 3;
 
@@ -82,22 +90,26 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private boolean infoFreedTables;
   private boolean infoTrimCpumask;
 
-  // Each handler runs on its target, which enters the kernel (with PTI: the kernel PCID) and returns.
-  private final IpiHandler userFlushHandler = (target, initiator) -> {
-    boolean wasUser = enterKernel(target);
-    flushTlbFunc(target);
-    exitToUser(target, wasUser);
-  };
-  private final IpiHandler kernelRangeHandler = (target, initiator) -> {
-    boolean wasUser = enterKernel(target);
-    doKernelRangeFlush(target);
-    exitToUser(target, wasUser);
-  };
-  private final IpiHandler flushAllHandler = (target, initiator) -> {
-    boolean wasUser = enterKernel(target);
-    doFlushTlbAll(target);
-    exitToUser(target, wasUser);
-  };
+  // Each handler runs on its target, which enters the kernel (with PTI: the kernel PCID) and
+  // returns.
+  private final IpiHandler userFlushHandler =
+      (target, initiator) -> {
+        boolean wasUser = enterKernel(target);
+        flushTlbFunc(target);
+        exitToUser(target, wasUser);
+      };
+  private final IpiHandler kernelRangeHandler =
+      (target, initiator) -> {
+        boolean wasUser = enterKernel(target);
+        doKernelRangeFlush(target);
+        exitToUser(target, wasUser);
+      };
+  private final IpiHandler flushAllHandler =
+      (target, initiator) -> {
+        boolean wasUser = enterKernel(target);
+        doFlushTlbAll(target);
+        exitToUser(target, wasUser);
+      };
 
   public X86TlbPolicy(Machine machine, X86ArchConfig config) {
     this.machine = machine;
@@ -119,7 +131,10 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       cpu.ctxIds[0] = init.ctxId;
       cpus[core] = cpu;
       // Boot state, not a maintenance operation: every CPU runs init_mm on ASID 0.
-      machine.core(core).context().setUser(kernelRootPfn << PhysicalMemory.FRAME_SHIFT, kernelPcid(0));
+      machine
+          .core(core)
+          .context()
+          .setUser(kernelRootPfn << PhysicalMemory.FRAME_SHIFT, kernelPcid(0));
     }
   }
 
@@ -164,9 +179,9 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   /**
-   * Makes {@code core} run a kernel thread on the mm it has loaded (Linux
-   * {@code enter_lazy_tlb}): CR3 keeps the mm, shootdowns skip the CPU unless page tables are
-   * freed, and the CPU catches up when it switches back.
+   * Makes {@code core} run a kernel thread on the mm it has loaded (Linux {@code enter_lazy_tlb}):
+   * CR3 keeps the mm, shootdowns skip the CPU unless page tables are freed, and the CPU catches up
+   * when it switches back.
    */
   @Override
   public void enterLazyTlb(int core) {
@@ -217,7 +232,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       }
       invalidateUserAsid(cpu, newAsid);
     }
-    machine.writeContext(core, next.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(newAsid), needFlush);
+    machine.writeContext(
+        core, next.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(newAsid), needFlush);
     cpu.loadedMm = next;
     cpu.loadedAsid = newAsid;
   }
@@ -231,14 +247,18 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (!pti || !cpu.inUser) {
       return false;
     }
-    machine.writeContext(core, cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(cpu.loadedAsid), false);
+    machine.writeContext(
+        core,
+        cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT,
+        kernelPcid(cpu.loadedAsid),
+        false);
     cpu.inUser = false;
     return true;
   }
 
   /**
-   * Return to user: with PTI, CR3 moves to the user PCID, flushing it when a flush was
-   * deferred to this point ({@code user_pcid_flush_mask}).
+   * Return to user: with PTI, CR3 moves to the user PCID, flushing it when a flush was deferred to
+   * this point ({@code user_pcid_flush_mask}).
    */
   private void exitToUser(int core, boolean toUser) {
     X86CpuTlbState cpu = cpus[core];
@@ -250,7 +270,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (flush) {
       cpu.userPcidFlushMask &= ~(1 << asid);
     }
-    machine.writeContext(core, cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT, userPcid(asid), flush);
+    machine.writeContext(
+        core, cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT, userPcid(asid), flush);
     cpu.inUser = true;
   }
 
@@ -264,7 +285,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   // user ranges
 
   @Override
-  public void flushTlbRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
+  public void flushTlbRange(
+      int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
     flushTlbMmRange(core, mm, startVa, endVa, strideShift, !lastLevel, OP_FLUSH_TLB_RANGE);
   }
 
@@ -274,21 +296,34 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   /**
-   * x86's own {@code tlb_flush} (arch/x86/include/asm/tlb.h): {@code flush_tlb_mm_range} over
-   * the gathered range, or over everything for fullmm / need_flush_all, with the stride and
-   * {@code freed_tables} as gathered (so a fullmm teardown that freed no table skips lazy CPUs).
+   * x86's own {@code tlb_flush} (arch/x86/include/asm/tlb.h): {@code flush_tlb_mm_range} over the
+   * gathered range, or over everything for fullmm / need_flush_all, with the stride and {@code
+   * freed_tables} as gathered (so a fullmm teardown that freed no table skips lazy CPUs).
    */
   @Override
   public void tlbFlush(int core, Mm mm, org.mmuemu.kernel.arch.TlbGatherFlush gather) {
     if (gather.fullmm() || gather.needFlushAll()) {
-      flushTlbMmRange(core, mm, 0, FLUSH_ALL, gather.strideShift(), gather.freedTables(), OP_FLUSH_TLB_MM);
+      flushTlbMmRange(
+          core, mm, 0, FLUSH_ALL, gather.strideShift(), gather.freedTables(), OP_FLUSH_TLB_MM);
     } else {
-      flushTlbMmRange(core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), gather.freedTables(),
+      flushTlbMmRange(
+          core,
+          mm,
+          gather.startVa(),
+          gather.endVa(),
+          gather.strideShift(),
+          gather.freedTables(),
           OP_FLUSH_TLB_RANGE);
     }
   }
 
-  private void flushTlbMmRange(int core, Mm mm, long startVa, long endVa, int strideShift, boolean freedTables,
+  private void flushTlbMmRange(
+      int core,
+      Mm mm,
+      long startVa,
+      long endVa,
+      int strideShift,
+      boolean freedTables,
       KernelOperation operation) {
     long start = operation.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
@@ -312,7 +347,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     operation.end(machine, core, startVa, start);
   }
 
-  private void setInfo(Mm mm, long startVa, long endVa, int strideShift, long newGen, boolean freedTables) {
+  private void setInfo(
+      Mm mm, long startVa, long endVa, int strideShift, long newGen, boolean freedTables) {
     infoMm = mm;
     infoStrideShift = strideShift;
     infoNewGen = newGen;
@@ -331,10 +367,10 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   /**
-   * Linux native_flush_tlb_multi: interrupt the CPUs of the mask that must flush (all of them
-   * when page tables were freed or the mm is changing ASIDs; otherwise only those running the
-   * mm, not lazily, plus those due for cpumask trimming), run the local share meanwhile, and
-   * wait for every acknowledgement.
+   * Linux native_flush_tlb_multi: interrupt the CPUs of the mask that must flush (all of them when
+   * page tables were freed or the mm is changing ASIDs; otherwise only those running the mm, not
+   * lazily, plus those due for cpumask trimming), run the local share meanwhile, and wait for every
+   * acknowledgement.
    */
   private void flushTlbMulti(int core, X86MmContext ctx) {
     boolean all = infoFreedTables || ctx.asidTransition;
@@ -404,11 +440,16 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     cpu.tlbGens[cpu.loadedAsid] = mmGen;
   }
 
-  /** Linux flush_tlb_local: the current PCID by rewriting CR3 (and the user PCID at exit, with PTI). */
+  /**
+   * Linux flush_tlb_local: the current PCID by rewriting CR3 (and the user PCID at exit, with PTI).
+   */
   private void flushTlbLocal(int core) {
     X86CpuTlbState cpu = cpus[core];
     invalidateUserAsid(cpu, cpu.loadedAsid);
-    machine.writeContext(core, cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT, kernelPcid(cpu.loadedAsid),
+    machine.writeContext(
+        core,
+        cpu.loadedMm.rootPfn() << PhysicalMemory.FRAME_SHIFT,
+        kernelPcid(cpu.loadedAsid),
         true);
   }
 
@@ -421,8 +462,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     }
     X86CpuTlbState cpu = cpus[core];
     if (isa.supports(Invalidation.local(InvalidationScope.VA), false)) {
-      machine.invalidate(core, Invalidation.local(InvalidationScope.VA), va, va + 4096,
-          userPcid(cpu.loadedAsid));
+      machine.invalidate(
+          core, Invalidation.local(InvalidationScope.VA), va, va + 4096, userPcid(cpu.loadedAsid));
     } else {
       invalidateUserAsid(cpu, cpu.loadedAsid);
     }
@@ -434,20 +475,34 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private void broadcastTlbFlush(int core, Mm mm, X86MmContext ctx) {
     int asid = ctx.globalAsid;
     if (infoEndVa == FLUSH_ALL) {
-      machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, kernelPcid(asid));
+      machine.invalidate(
+          core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, kernelPcid(asid));
       if (pti) {
-        machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, userPcid(asid));
+        machine.invalidate(
+            core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, userPcid(asid));
       }
     } else {
       long stride = 1L << infoStrideShift;
       long maxBytes = isa.broadcastRangeMaxPages() * stride;
       for (long va = infoStartVa; va != infoEndVa; ) {
         long end = Math.min(infoEndVa, va + maxBytes);
-        machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(!infoFreedTables)
-            .withStrideShift(infoStrideShift), va, end, kernelPcid(asid));
+        machine.invalidate(
+            core,
+            Invalidation.broadcast(InvalidationScope.VA)
+                .withLastLevelOnly(!infoFreedTables)
+                .withStrideShift(infoStrideShift),
+            va,
+            end,
+            kernelPcid(asid));
         if (pti) {
-          machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(!infoFreedTables)
-              .withStrideShift(infoStrideShift), va, end, userPcid(asid));
+          machine.invalidate(
+              core,
+              Invalidation.broadcast(InvalidationScope.VA)
+                  .withLastLevelOnly(!infoFreedTables)
+                  .withStrideShift(infoStrideShift),
+              va,
+              end,
+              userPcid(asid));
         }
         va = end;
       }
@@ -461,7 +516,9 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       return;
     }
     for (int other = 0; other < cpus.length; other++) {
-      if (ctx.cpumask[other] && cpus[other].loadedMm == mm && cpus[other].loadedAsid != ctx.globalAsid) {
+      if (ctx.cpumask[other]
+          && cpus[other].loadedMm == mm
+          && cpus[other].loadedAsid != ctx.globalAsid) {
         flushTlbMulti(core, ctx); // makes the stragglers switch to the global ASID
         return;
       }
@@ -521,7 +578,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
         long maxBytes = (long) isa.broadcastRangeMaxPages() << PhysicalMemory.FRAME_SHIFT;
         for (long va = infoStartVa; va != infoEndVa; ) {
           long end = infoEndVa - va > maxBytes ? va + maxBytes : infoEndVa;
-          machine.invalidate(core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), va, end, 0);
+          machine.invalidate(
+              core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), va, end, 0);
           va = end;
         }
       }
@@ -547,10 +605,12 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     OP_FLUSH_TLB_KERNEL_RANGE.end(machine, core, startVa, start);
   }
 
-  /** Linux __flush_tlb_all: INVPCID type 2, or a CR4.PGE toggle without INVPCID (the ISA names it). */
+  /**
+   * Linux __flush_tlb_all: INVPCID type 2, or a CR4.PGE toggle without INVPCID (the ISA names it).
+   */
   private void doFlushTlbAll(int core) {
-    machine.invalidate(core, Invalidation.local(InvalidationScope.ALL), 0, 0,
-        machine.core(core).context().asid());
+    machine.invalidate(
+        core, Invalidation.local(InvalidationScope.ALL), 0, 0, machine.core(core).context().asid());
   }
 
   private void doKernelRangeFlush(int core) {
@@ -559,7 +619,10 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     }
   }
 
-  /** Linux flush_tlb_one_kernel: with PTI kernel entries are not global, so other PCIDs go stale too. */
+  /**
+   * Linux flush_tlb_one_kernel: with PTI kernel entries are not global, so other PCIDs go stale
+   * too.
+   */
   private void flushTlbOneKernel(int core, long va) {
     flushTlbOneUser(core, va);
     if (pti) {

@@ -25,9 +25,17 @@ public final class Workloads {
 
   private static Map<String, Workload> register() {
     Map<String, Workload> byName = new LinkedHashMap<>();
-    for (Workload workload : new Workload[] {new StreamWorkload(), new MunmapStormWorkload(), new TestVmallocWorkload(),
-        new DontneedTouchWorkload(), new ForkExitWorkload(), new OomReapWorkload(), new FaultScalingWorkload(),
-        new WritebackWorkload()}) {
+    for (Workload workload :
+        new Workload[] {
+          new StreamWorkload(),
+          new MunmapStormWorkload(),
+          new TestVmallocWorkload(),
+          new DontneedTouchWorkload(),
+          new ForkExitWorkload(),
+          new OomReapWorkload(),
+          new FaultScalingWorkload(),
+          new WritebackWorkload()
+        }) {
       byName.put(workload.name(), workload);
     }
     return Collections.unmodifiableMap(byName);
@@ -44,8 +52,12 @@ public final class Workloads {
   public static Workload get(String name) throws WorkloadException {
     Workload workload = BY_NAME.get(name);
     if (workload == null) {
-      throw new WorkloadException("--workload " + name + ": unknown workload (expected one of: "
-          + String.join(", ", BY_NAME.keySet()) + ")");
+      throw new WorkloadException(
+          "--workload "
+              + name
+              + ": unknown workload (expected one of: "
+              + String.join(", ", BY_NAME.keySet())
+              + ")");
     }
     return workload;
   }

@@ -14,8 +14,8 @@ final class FreedAreas {
   }
 
   /**
-   * Passes each area recorded after number {@code walkedSeq} that a purge has flushed (fewer
-   * purges before its free than {@code purges}) to {@code walk}, in order.
+   * Passes each area recorded after number {@code walkedSeq} that a purge has flushed (fewer purges
+   * before its free than {@code purges}) to {@code walk}, in order.
    *
    * @return the number of the last one passed
    */

@@ -3,8 +3,8 @@ package org.mmuemu.kernel.workload.testvmalloc;
 import static org.mmuemu.kernel.workload.testvmalloc.TestVmallocWorkload.PAGE;
 
 /**
- * full_fit_alloc_test: {@code lazy_max_pages()} pairs of one-page areas, the second of each
- * freed (holes between live areas, a full lazy list), then the loop reuses the holes.
+ * full_fit_alloc_test: {@code lazy_max_pages()} pairs of one-page areas, the second of each freed
+ * (holes between live areas, a full lazy list), then the loop reuses the holes.
  */
 final class FullFitRun extends TestRun {
   private final Worker w;

@@ -2,7 +2,10 @@ package org.mmuemu.kernel.workload.testvmalloc;
 
 import static org.mmuemu.kernel.workload.testvmalloc.TestVmallocWorkload.PAGE;
 
-/** pcpu_alloc_test: {@code nr_pcpu_objects} per-CPU objects of random size and alignment, then all freed. */
+/**
+ * pcpu_alloc_test: {@code nr_pcpu_objects} per-CPU objects of random size and alignment, then all
+ * freed.
+ */
 final class PcpuRun extends TestRun {
   private final Worker w;
   private final long[] objects;

@@ -1,5 +1,13 @@
 package org.mmuemu.kernel.workload.testvmalloc;
 
 /** The resolved parameters of one run. */
-record Settings(int mask, int threads, int repeats, long loops, int nrPages, boolean useHuge, boolean sequential,
-    int pcpuObjects, boolean speculativeWalk) {}
+record Settings(
+    int mask,
+    int threads,
+    int repeats,
+    long loops,
+    int nrPages,
+    boolean useHuge,
+    boolean sequential,
+    int pcpuObjects,
+    boolean speculativeWalk) {}

@@ -4,6 +4,8 @@ package org.mmuemu.kernel.workload.testvmalloc;
 abstract class TestRun {
   boolean failed;
 
-  /** @return whether more steps remain */
+  /**
+   * @return whether more steps remain
+   */
   abstract boolean step(int core);
 }

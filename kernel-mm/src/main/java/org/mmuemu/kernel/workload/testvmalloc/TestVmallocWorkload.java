@@ -19,18 +19,18 @@ import org.mmuemu.kernel.workload.WorkloadParam;
 
 /**
  * Linux's vmalloc test module (lib/test_vmalloc.c): {@code nr_threads} workers, each on its own
- * simulated core, run the test cases selected by {@code run_test_mask} (shuffled per worker
- * unless {@code sequential_test_order}), each {@code test_repeat_count} times; loop-based cases
- * run {@code test_loop_count} iterations. Every kernel call is one scheduler step, so the
- * workers' calls interleave in simulated time and contend for the vmalloc locks.
+ * simulated core, run the test cases selected by {@code run_test_mask} (shuffled per worker unless
+ * {@code sequential_test_order}), each {@code test_repeat_count} times; loop-based cases run {@code
+ * test_loop_count} iterations. Every kernel call is one scheduler step, so the workers' calls
+ * interleave in simulated time and contend for the vmalloc locks.
  *
- * <p>The result's {@code kernel.testVmalloc} lists, per worker and test, passed, failed and
- * xfailed repeats, the loop count, and the average simulated microseconds per repeat (cycles
- * divided by the core frequency), with the kernel's summary lines under {@code lines}.
+ * <p>The result's {@code kernel.testVmalloc} lists, per worker and test, passed, failed and xfailed
+ * repeats, the loop count, and the average simulated microseconds per repeat (cycles divided by the
+ * core frequency), with the kernel's summary lines under {@code lines}.
  *
- * <p>{@code // MODEL:} {@code THREAD_ALIGN} is 16 KiB on x86 and 32 KiB on arm64 (vmap stacks);
- * the random source is the run's seed (one stream per worker); a worker that runs out of
- * simulated memory records the test as failed and stops.
+ * <p>{@code // MODEL:} {@code THREAD_ALIGN} is 16 KiB on x86 and 32 KiB on arm64 (vmap stacks); the
+ * random source is the run's seed (one stream per worker); a worker that runs out of simulated
+ * memory records the test as failed and stops.
  */
 public final class TestVmallocWorkload implements Workload {
   static final long PAGE = Vmalloc.PAGE_BYTES;
@@ -49,40 +49,74 @@ public final class TestVmallocWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer("run_test_mask", "7", 1, (1 << TestVmallocCase.values().length) - 1,
+        WorkloadParam.integer(
+            "run_test_mask",
+            "7",
+            1,
+            (1 << TestVmallocCase.values().length) - 1,
             "bit i selects test i: 1 fix_size, 2 full_fit, 4 long_busy_list, 8 random_size, 16 fix_align, "
                 + "32 random_size_align, 64 align_shift (xfail), 128 pcpu_alloc, 256 kvfree_rcu_1_arg, "
                 + "512 kvfree_rcu_2_arg, 1024 vm_map_ram"),
-        WorkloadParam.integer("nr_threads", null, 1, 65535, "workers, one per core from core 0 (default: every core)"),
-        WorkloadParam.integer("test_repeat_count", "1", 1, 1_000_000, "runs of each selected test per worker"),
-        WorkloadParam.integer("test_loop_count", "1000000", 1, 1_000_000_000, "iterations of loop-based tests"),
-        WorkloadParam.integer("nr_pages", "1", 1, 1 << 20,
-            "pages for fix_size_alloc_test and vm_map_ram_test"),
+        WorkloadParam.integer(
+            "nr_threads",
+            null,
+            1,
+            65535,
+            "workers, one per core from core 0 (default: every core)"),
+        WorkloadParam.integer(
+            "test_repeat_count", "1", 1, 1_000_000, "runs of each selected test per worker"),
+        WorkloadParam.integer(
+            "test_loop_count", "1000000", 1, 1_000_000_000, "iterations of loop-based tests"),
+        WorkloadParam.integer(
+            "nr_pages", "1", 1, 1 << 20, "pages for fix_size_alloc_test and vm_map_ram_test"),
         WorkloadParam.integer("use_huge", "0", 0, 1, "fix_size_alloc_test uses vmalloc_huge"),
-        WorkloadParam.integer("speculative_walk", "0", 0, 1,
+        WorkloadParam.integer(
+            "speculative_walk",
+            "0",
+            0,
+            1,
             "1: before each fix_size/random_size iteration a worker's core speculatively walks the last areas "
                 + "the workers freed that a purge has since flushed, so its walk caches learn PTE tables a later vmalloc_huge "
                 + "replaces (shows x86FreePteTableFlush=noFlush)"),
-        WorkloadParam.integer("sequential_test_order", "0", 0, 1, "1: run tests in mask order, 0: shuffle per worker"),
-        WorkloadParam.integer("nr_pcpu_objects", "35000", 1, 10_000_000, "objects allocated by pcpu_alloc_test"));
+        WorkloadParam.integer(
+            "sequential_test_order",
+            "0",
+            0,
+            1,
+            "1: run tests in mask order, 0: shuffle per worker"),
+        WorkloadParam.integer(
+            "nr_pcpu_objects", "35000", 1, 10_000_000, "objects allocated by pcpu_alloc_test"));
   }
 
   @Override
-  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed) throws WorkloadException {
+  public PreparedWorkload prepare(Kernel kernel, WorkloadArgs params, long seed)
+      throws WorkloadException {
     Machine machine = kernel.machine();
     int threads = MmWorkloads.coresParam(params, "nr_threads", machine, machine.coreCount(), 1);
-    Settings settings = new Settings(params.intValue("run_test_mask"), threads,
-        params.intValue("test_repeat_count"), params.integer("test_loop_count"),
-        params.intValue("nr_pages"), params.flag("use_huge"),
-        params.flag("sequential_test_order"), params.intValue("nr_pcpu_objects"),
-        params.flag("speculative_walk"));
+    Settings settings =
+        new Settings(
+            params.intValue("run_test_mask"),
+            threads,
+            params.intValue("test_repeat_count"),
+            params.integer("test_loop_count"),
+            params.intValue("nr_pages"),
+            params.flag("use_huge"),
+            params.flag("sequential_test_order"),
+            params.intValue("nr_pcpu_objects"),
+            params.flag("speculative_walk"));
     Vmalloc vmalloc = kernel.vmalloc();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     List<Worker> workers = new ArrayList<>();
     FreedAreas freed = new FreedAreas();
     for (int i = 0; i < threads; i++) {
-      Worker worker = new Worker(i, kernel, vmalloc, settings, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i),
-          freed);
+      Worker worker =
+          new Worker(
+              i,
+              kernel,
+              vmalloc,
+              settings,
+              new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i),
+              freed);
       workers.add(worker);
       programs[i] = worker;
     }
@@ -104,7 +138,10 @@ public final class TestVmallocWorkload implements Workload {
       w.put("core", (long) worker.index);
       List<Object> tests = new ArrayList<>();
       for (TestStats stats : worker.stats) {
-        double avgMicros = stats.repeats == 0 ? 0 : stats.cycles / (double) stats.repeats / (frequencyGHz * 1000.0);
+        double avgMicros =
+            stats.repeats == 0
+                ? 0
+                : stats.cycles / (double) stats.repeats / (frequencyGHz * 1000.0);
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("test", stats.testCase.testName);
         t.put("mask", (long) stats.testCase.mask());
@@ -116,10 +153,18 @@ public final class TestVmallocWorkload implements Workload {
         t.put("cycles", stats.cycles);
         t.put("avgMicros", Math.round(avgMicros * 1000) / 1000.0);
         tests.add(t);
-        lines.add(String.format(Locale.ROOT,
-            "worker%d: Summary: %s passed: %d failed: %d xfailed: %d repeat: %d loops: %d avg: %.3f usec",
-            worker.index, stats.testCase.testName, stats.passed, stats.failed, stats.xfailed, stats.repeats,
-            stats.loops, avgMicros));
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "worker%d: Summary: %s passed: %d failed: %d xfailed: %d repeat: %d loops: %d avg: %.3f usec",
+                worker.index,
+                stats.testCase.testName,
+                stats.passed,
+                stats.failed,
+                stats.xfailed,
+                stats.repeats,
+                stats.loops,
+                avgMicros));
         passed += stats.passed;
         failed += stats.failed;
         xfailed += stats.xfailed;
@@ -135,7 +180,9 @@ public final class TestVmallocWorkload implements Workload {
         w.put("error", worker.error);
       }
       perWorker.add(w);
-      lines.add(String.format(Locale.ROOT, "All test took worker%d=%d cycles", worker.index, worker.totalCycles));
+      lines.add(
+          String.format(
+              Locale.ROOT, "All test took worker%d=%d cycles", worker.index, worker.totalCycles));
     }
     Map<String, Object> section = new LinkedHashMap<>();
     section.put("passed", passed);

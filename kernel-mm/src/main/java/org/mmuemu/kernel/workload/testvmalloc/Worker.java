@@ -32,7 +32,13 @@ final class Worker implements CoreProgram {
   long totalCycles;
   String error;
 
-  Worker(int index, Kernel kernel, Vmalloc vmalloc, Settings settings, SplittableRandom random, FreedAreas freed) {
+  Worker(
+      int index,
+      Kernel kernel,
+      Vmalloc vmalloc,
+      Settings settings,
+      SplittableRandom random,
+      FreedAreas freed) {
     this.index = index;
     this.freed = freed;
     this.kernel = kernel;
@@ -110,65 +116,72 @@ final class Worker implements CoreProgram {
 
   private TestRun newRun(TestVmallocCase testCase, int core) {
     return switch (testCase) {
-      case FIX_SIZE_ALLOC -> new LoopRun(settings.loops()) {
-        @Override
-        boolean iteration(int c) {
-          speculateOnFreed(c);
-          long bytes = settings.nrPages() * PAGE;
-          long va = settings.useHuge() ? vmalloc.vmallocHuge(c, bytes) : vmalloc.vmalloc(c, bytes);
-          return touchAndFree(c, va);
-        }
-      };
+      case FIX_SIZE_ALLOC ->
+          new LoopRun(settings.loops()) {
+            @Override
+            boolean iteration(int c) {
+              speculateOnFreed(c);
+              long bytes = settings.nrPages() * PAGE;
+              long va =
+                  settings.useHuge() ? vmalloc.vmallocHuge(c, bytes) : vmalloc.vmalloc(c, bytes);
+              return touchAndFree(c, va);
+            }
+          };
       case FULL_FIT_ALLOC -> new FullFitRun(this);
       case LONG_BUSY_LIST_ALLOC -> new LongBusyListRun(this);
-      case RANDOM_SIZE_ALLOC -> new LoopRun(settings.loops()) {
-        @Override
-        boolean iteration(int c) {
-          speculateOnFreed(c);
-          return touchAndFree(c, vmalloc.vmalloc(c, (1 + random.nextInt(100)) * PAGE));
-        }
-      };
-      case FIX_ALIGN_ALLOC -> new LoopRun(settings.loops()) {
-        @Override
-        boolean iteration(int c) {
-          long threadAlign = kernel.arch().layout().threadAlignBytes();
-          long va = vmalloc.vmallocNode(c, 5 * PAGE, threadAlign << 1, true);
-          vmalloc.vfree(c, va);
-          return va != 0;
-        }
-      };
-      case RANDOM_SIZE_ALIGN_ALLOC -> new LoopRun(settings.loops()) {
-        @Override
-        boolean iteration(int c) {
-          int rnd = random.nextInt(256);
-          long va = vmalloc.vmallocNode(c, ((rnd % 10) + 1) * PAGE, 1L << (rnd % 23), true);
-          vmalloc.vfree(c, va);
-          return va != 0;
-        }
-      };
-      case ALIGN_SHIFT_ALLOC -> new LoopRun(Long.SIZE) {
-        int shift;
+      case RANDOM_SIZE_ALLOC ->
+          new LoopRun(settings.loops()) {
+            @Override
+            boolean iteration(int c) {
+              speculateOnFreed(c);
+              return touchAndFree(c, vmalloc.vmalloc(c, (1 + random.nextInt(100)) * PAGE));
+            }
+          };
+      case FIX_ALIGN_ALLOC ->
+          new LoopRun(settings.loops()) {
+            @Override
+            boolean iteration(int c) {
+              long threadAlign = kernel.arch().layout().threadAlignBytes();
+              long va = vmalloc.vmallocNode(c, 5 * PAGE, threadAlign << 1, true);
+              vmalloc.vfree(c, va);
+              return va != 0;
+            }
+          };
+      case RANDOM_SIZE_ALIGN_ALLOC ->
+          new LoopRun(settings.loops()) {
+            @Override
+            boolean iteration(int c) {
+              int rnd = random.nextInt(256);
+              long va = vmalloc.vmallocNode(c, ((rnd % 10) + 1) * PAGE, 1L << (rnd % 23), true);
+              vmalloc.vfree(c, va);
+              return va != 0;
+            }
+          };
+      case ALIGN_SHIFT_ALLOC ->
+          new LoopRun(Long.SIZE) {
+            int shift;
 
-        @Override
-        boolean iteration(int c) {
-          long va = vmalloc.vmallocNode(c, PAGE, 1L << shift++, true);
-          vmalloc.vfree(c, va);
-          return va != 0;
-        }
-      };
+            @Override
+            boolean iteration(int c) {
+              long va = vmalloc.vmallocNode(c, PAGE, 1L << shift++, true);
+              vmalloc.vfree(c, va);
+              return va != 0;
+            }
+          };
       case PCPU_ALLOC -> new PcpuRun(this);
-      case KVFREE_RCU_1_ARG, KVFREE_RCU_2_ARG -> new LoopRun(settings.loops()) {
-        @Override
-        boolean iteration(int c) {
-          long va = vmalloc.vmalloc(c, PAGE);
-          if (va == 0) {
-            return false;
-          }
-          machine.access(c, va, 1, AccessKind.WRITE);
-          vmalloc.kvfreeRcu(c, va);
-          return true;
-        }
-      };
+      case KVFREE_RCU_1_ARG, KVFREE_RCU_2_ARG ->
+          new LoopRun(settings.loops()) {
+            @Override
+            boolean iteration(int c) {
+              long va = vmalloc.vmalloc(c, PAGE);
+              if (va == 0) {
+                return false;
+              }
+              machine.access(c, va, 1, AccessKind.WRITE);
+              vmalloc.kvfreeRcu(c, va);
+              return true;
+            }
+          };
       case VM_MAP_RAM -> new VmMapRamRun(this);
     };
   }
@@ -190,7 +203,9 @@ final class Worker implements CoreProgram {
   // speculative walk would not get past, so those wait.
   void speculateOnFreed(int core) {
     if (settings.speculativeWalk()) {
-      walkedSeq = freed.walkFlushed(walkedSeq, vmalloc.purgeCount(), va -> kernel.speculativeWalk(core, va));
+      walkedSeq =
+          freed.walkFlushed(
+              walkedSeq, vmalloc.purgeCount(), va -> kernel.speculativeWalk(core, va));
     }
   }
 }

@@ -15,10 +15,10 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
- * Linux's arm64 ASID allocator (DOMAIN.md §4.3) and its invariants: an ASID is never live for
- * two mms in one generation; at rollover the mms running on each CPU keep their ASIDs
- * (reserved), every CPU owes a local full flush and pays it on its next slow-path switch before
- * it installs a new-generation ASID; no broadcast TLBI is issued; ASID 0 is never handed out.
+ * Linux's arm64 ASID allocator (DOMAIN.md §4.3) and its invariants: an ASID is never live for two
+ * mms in one generation; at rollover the mms running on each CPU keep their ASIDs (reserved), every
+ * CPU owes a local full flush and pays it on its next slow-path switch before it installs a
+ * new-generation ASID; no broadcast TLBI is issued; ASID 0 is never handed out.
  */
 final class Arm64AsidAllocatorTest {
 
@@ -57,7 +57,8 @@ final class Arm64AsidAllocatorTest {
     assertThat(allocator.reservedAsid(1)).isEqualTo(onCore1);
     assertThat(allocator.reservedAsid(0)).isEqualTo(last);
     // Neither reserved ASID number is handed to the new mm.
-    assertThat(allocator.asidOf(fresh.contextId())).isNotIn(allocator.asidOf(onCore1), allocator.asidOf(last), 0L);
+    assertThat(allocator.asidOf(fresh.contextId()))
+        .isNotIn(allocator.asidOf(onCore1), allocator.asidOf(last), 0L);
 
     Arm64AsidAllocator.Switch back = allocator.checkAndSwitch(1, onCore1);
     assertThat(back.contextId()).isEqualTo((2L << 8) | allocator.asidOf(onCore1));
@@ -80,12 +81,14 @@ final class Arm64AsidAllocatorTest {
 
   @Test
   void tooFewAsidsForTheCores_isRejected() {
-    assertThatThrownBy(() -> new Arm64AsidAllocator(2, 3)).hasMessageContaining("more than the 3 cores plus one");
+    assertThatThrownBy(() -> new Arm64AsidAllocator(2, 3))
+        .hasMessageContaining("more than the 3 cores plus one");
   }
 
   @Test
   void policyRollover_flushesEachCoreLocallyOnItsNextSlowSwitch_withoutBroadcast() {
-    Kernel kernel = KernelBoot.on("arm64").cores(2).contpteTlbs().isaValues(Map.of("asidBits", 8)).boot();
+    Kernel kernel =
+        KernelBoot.on("arm64").cores(2).contpteTlbs().isaValues(Map.of("asidBits", 8)).boot();
     Machine machine = kernel.machine();
     Mm first = UserProcesses.anonymous(kernel, 1);
     kernel.switchTo(1, first);
@@ -94,9 +97,14 @@ final class Arm64AsidAllocatorTest {
     for (int i = 0; i < 255; i++) {
       kernel.switchTo(0, kernel.createMm());
     }
-    assertThat(kernel.counters()).containsEntry("asidRollovers", 1L).containsEntry("asidRolloverLocalFlushes", 1L);
-    assertThat(machine.stats().instructionCounts()).containsEntry("TLBI VMALLE1", 1L)
-        .containsEntry("DSB NSHST", 1L).containsEntry("DSB NSH", 1L).doesNotContainKey("TLBI VMALLE1IS");
+    assertThat(kernel.counters())
+        .containsEntry("asidRollovers", 1L)
+        .containsEntry("asidRolloverLocalFlushes", 1L);
+    assertThat(machine.stats().instructionCounts())
+        .containsEntry("TLBI VMALLE1", 1L)
+        .containsEntry("DSB NSHST", 1L)
+        .containsEntry("DSB NSH", 1L)
+        .doesNotContainKey("TLBI VMALLE1IS");
     assertThat(machine.core(1).tlb("l2").occupancy()).isPositive(); // core 1 has not switched yet
 
     kernel.switchTo(1, UserProcesses.anonymous(kernel, 1));
@@ -108,7 +116,8 @@ final class Arm64AsidAllocatorTest {
 
   @Test
   void mmAsid_isTheAsidNumberWithoutTheGeneration() {
-    Kernel kernel = KernelBoot.on("arm64").cores(1).contpteTlbs().isaValues(Map.of("asidBits", 8)).boot();
+    Kernel kernel =
+        KernelBoot.on("arm64").cores(1).contpteTlbs().isaValues(Map.of("asidBits", 8)).boot();
     Mm mm = UserProcesses.anonymous(kernel, 1);
 
     kernel.switchTo(0, mm);

@@ -14,9 +14,9 @@ import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
  * Linux's arm64 flush functions (DOMAIN.md §4.2), by the instructions each issues: the barrier
- * template around the TLBIs, the per-page loop up to MAX_TLBI_OPS and the ASID-wide flush at
- * it, the range-op decomposition with FEAT_TLBIRANGE (and that it removes exactly the range on
- * every core), the kernel-range forms with their ISB, and the latency recorded per function.
+ * template around the TLBIs, the per-page loop up to MAX_TLBI_OPS and the ASID-wide flush at it,
+ * the range-op decomposition with FEAT_TLBIRANGE (and that it removes exactly the range on every
+ * core), the kernel-range forms with their ISB, and the latency recorded per function.
  */
 final class Arm64FlushPolicyTest {
   private static Map<String, Long> counts(Kernel kernel) {
@@ -33,12 +33,13 @@ final class Arm64FlushPolicyTest {
     return kernel;
   }
 
-  private static Map<String, Long> flushRange(Map<String, Object> isaKeys, long pages, int strideShift,
-      boolean lastLevel) {
+  private static Map<String, Long> flushRange(
+      Map<String, Object> isaKeys, long pages, int strideShift, boolean lastLevel) {
     Mm[] mm = new Mm[1];
     Kernel kernel = running(2, isaKeys, mm, 1);
     Map<String, Long> before = counts(kernel);
-    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbRange(0, mm[0], USER_VA, USER_VA + (pages << 12), strideShift, lastLevel);
+    ((Arm64TlbPolicy) kernel.tlbPolicy())
+        .flushTlbRange(0, mm[0], USER_VA, USER_VA + (pages << 12), strideShift, lastLevel);
     Map<String, Long> after = new java.util.TreeMap<>(counts(kernel));
     before.forEach((name, count) -> after.merge(name, -count, Long::sum));
     after.values().removeIf(count -> count == 0);
@@ -53,8 +54,11 @@ final class Arm64FlushPolicyTest {
 
     ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbMm(0, mm[0]);
 
-    assertThat(counts(kernel)).containsEntry("DSB ISHST", 1L).containsEntry("TLBI ASIDE1IS", 1L)
-        .containsEntry("DSB ISH", 1L).containsEntry("ISB", isb);
+    assertThat(counts(kernel))
+        .containsEntry("DSB ISHST", 1L)
+        .containsEntry("TLBI ASIDE1IS", 1L)
+        .containsEntry("DSB ISH", 1L)
+        .containsEntry("ISB", isb);
     assertThat(kernel.machine().stats().latencies().get("flush_tlb_mm").count()).isEqualTo(1);
   }
 
@@ -71,16 +75,18 @@ final class Arm64FlushPolicyTest {
 
   @Test
   void rangeWithoutRangeOps_isOneTlbiPerPage_belowMaxTlbiOps() {
-    assertThat(flushRange(Map.of(), 16, 12, true)).containsExactly(Map.entry("DSB ISH", 1L),
-        Map.entry("DSB ISHST", 1L), Map.entry("TLBI VALE1IS", 16L));
+    assertThat(flushRange(Map.of(), 16, 12, true))
+        .containsExactly(
+            Map.entry("DSB ISH", 1L), Map.entry("DSB ISHST", 1L), Map.entry("TLBI VALE1IS", 16L));
     assertThat(flushRange(Map.of(), 511, 12, true)).containsEntry("TLBI VALE1IS", 511L);
     assertThat(flushRange(Map.of(), 3, 12, false)).containsEntry("TLBI VAE1IS", 3L);
   }
 
   @Test
   void rangeWithoutRangeOps_atMaxTlbiOps_becomesAnAsidFlush() {
-    assertThat(flushRange(Map.of(), 512, 12, true)).containsExactly(Map.entry("DSB ISH", 1L),
-        Map.entry("DSB ISHST", 1L), Map.entry("TLBI ASIDE1IS", 1L));
+    assertThat(flushRange(Map.of(), 512, 12, true))
+        .containsExactly(
+            Map.entry("DSB ISH", 1L), Map.entry("DSB ISHST", 1L), Map.entry("TLBI ASIDE1IS", 1L));
   }
 
   @Test
@@ -93,20 +99,30 @@ final class Arm64FlushPolicyTest {
   void rangeWithRangeOps_decomposesByScaleFromThreeDown() {
     Map<String, Object> range = Map.of("tlbiRange", true);
 
-    assertThat(flushRange(range, 16, 12, true)).containsEntry("TLBI RVALE1IS", 1L).doesNotContainKey("TLBI VALE1IS");
-    assertThat(flushRange(range, 17, 12, true)).containsEntry("TLBI RVALE1IS", 1L).containsEntry("TLBI VALE1IS", 1L);
-    assertThat(flushRange(range, 1, 12, true)).containsEntry("TLBI VALE1IS", 1L).doesNotContainKey("TLBI RVALE1IS");
+    assertThat(flushRange(range, 16, 12, true))
+        .containsEntry("TLBI RVALE1IS", 1L)
+        .doesNotContainKey("TLBI VALE1IS");
+    assertThat(flushRange(range, 17, 12, true))
+        .containsEntry("TLBI RVALE1IS", 1L)
+        .containsEntry("TLBI VALE1IS", 1L);
+    assertThat(flushRange(range, 1, 12, true))
+        .containsEntry("TLBI VALE1IS", 1L)
+        .doesNotContainKey("TLBI RVALE1IS");
     // 512 pages: SCALE 1, NUM 7 -> one op; ranges above MAX_TLBI_OPS stay ranged.
     assertThat(flushRange(range, 512, 12, true)).containsEntry("TLBI RVALE1IS", 1L);
-    // 100001 = 3*2^15 (scale 3) + 1*2^10 (scale 2) + 21*2^5 ... at most one op per scale plus one page.
+    // 100001 = 3*2^15 (scale 3) + 1*2^10 (scale 2) + 21*2^5 ... at most one op per scale plus one
+    // page.
     assertThat(flushRange(range, 100_001, 12, false).get("TLBI RVAE1IS")).isBetween(1L, 4L);
     assertThat(flushRange(range, 100_001, 12, false)).containsEntry("TLBI VAE1IS", 1L);
   }
 
   @Test
   void rangeWithRangeOps_aboveMaxTlbiRangePages_becomesAnAsidFlush() {
-    assertThat(flushRange(Map.of("tlbiRange", true), Arm64TlbPolicy.MAX_TLBI_RANGE_PAGES + 2, 12, true))
-        .containsEntry("TLBI ASIDE1IS", 1L).doesNotContainKey("TLBI RVALE1IS");
+    assertThat(
+            flushRange(
+                Map.of("tlbiRange", true), Arm64TlbPolicy.MAX_TLBI_RANGE_PAGES + 2, 12, true))
+        .containsEntry("TLBI ASIDE1IS", 1L)
+        .doesNotContainKey("TLBI RVALE1IS");
   }
 
   @Test
@@ -129,7 +145,8 @@ final class Arm64FlushPolicyTest {
     }
     int asid = holder[0].asid();
 
-    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbRange(0, holder[0], USER_VA + 4096, USER_VA + 38 * 4096L, 12, true);
+    ((Arm64TlbPolicy) kernel.tlbPolicy())
+        .flushTlbRange(0, holder[0], USER_VA + 4096, USER_VA + 38 * 4096L, 12, true);
 
     for (int page = 0; page < 40; page++) {
       boolean kept = machine.core(1).tlb("l2").probe(USER_VA + page * 4096L, asid) >= 0;
@@ -144,19 +161,28 @@ final class Arm64FlushPolicyTest {
     long kernelVa = 0xFFFF_8000_1000_0000L;
 
     policy.flushTlbKernelRange(0, kernelVa, kernelVa + 4 * 4096);
-    assertThat(counts(kernel)).containsExactly(Map.entry("DSB ISH", 1L), Map.entry("DSB ISHST", 1L),
-        Map.entry("ISB", 1L), Map.entry("TLBI VAALE1IS", 4L));
+    assertThat(counts(kernel))
+        .containsExactly(
+            Map.entry("DSB ISH", 1L),
+            Map.entry("DSB ISHST", 1L),
+            Map.entry("ISB", 1L),
+            Map.entry("TLBI VAALE1IS", 4L));
 
     policy.flushTlbKernelRange(0, kernelVa, kernelVa + 512 * 4096L);
-    assertThat(counts(kernel)).containsEntry("TLBI VMALLE1IS", 1L).containsEntry("TLBI VAALE1IS", 4L);
-    assertThat(kernel.machine().stats().latencies().get("flush_tlb_kernel_range").count()).isEqualTo(2);
+    assertThat(counts(kernel))
+        .containsEntry("TLBI VMALLE1IS", 1L)
+        .containsEntry("TLBI VAALE1IS", 4L);
+    assertThat(kernel.machine().stats().latencies().get("flush_tlb_kernel_range").count())
+        .isEqualTo(2);
   }
 
   @Test
   void kernelRange_withRangeOps_isOneRvaale1is() {
-    Kernel kernel = KernelBoot.on("arm64").cores(2).contpteTlbs().isaValues(Map.of("tlbiRange", true)).boot();
+    Kernel kernel =
+        KernelBoot.on("arm64").cores(2).contpteTlbs().isaValues(Map.of("tlbiRange", true)).boot();
 
-    ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbKernelRange(0, 0xFFFF_8000_1000_0000L, 0xFFFF_8000_1000_0000L + 64 * 4096L);
+    ((Arm64TlbPolicy) kernel.tlbPolicy())
+        .flushTlbKernelRange(0, 0xFFFF_8000_1000_0000L, 0xFFFF_8000_1000_0000L + 64 * 4096L);
 
     assertThat(counts(kernel)).containsEntry("TLBI RVAALE1IS", 1L).containsEntry("ISB", 1L);
   }
@@ -167,8 +193,12 @@ final class Arm64FlushPolicyTest {
 
     ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbKernelPgtable(0, 0xFFFF_8000_1020_0000L);
 
-    assertThat(counts(kernel)).containsExactly(Map.entry("DSB ISH", 1L), Map.entry("DSB ISHST", 1L),
-        Map.entry("ISB", 1L), Map.entry("TLBI VAAE1IS", 1L));
+    assertThat(counts(kernel))
+        .containsExactly(
+            Map.entry("DSB ISH", 1L),
+            Map.entry("DSB ISHST", 1L),
+            Map.entry("ISB", 1L),
+            Map.entry("TLBI VAAE1IS", 1L));
     assertThat(kernel.machine().stats().latencies()).containsKey("__flush_tlb_kernel_pgtable");
   }
 
@@ -180,7 +210,8 @@ final class Arm64FlushPolicyTest {
       Mm[] mm = new Mm[1];
       Kernel kernel = running(cores[i], Map.of(), mm, 1);
       long start = kernel.machine().now(0);
-      ((Arm64TlbPolicy) kernel.tlbPolicy()).flushTlbRange(0, mm[0], USER_VA, USER_VA + 8 * 4096, 12, true);
+      ((Arm64TlbPolicy) kernel.tlbPolicy())
+          .flushTlbRange(0, mm[0], USER_VA, USER_VA + 8 * 4096, 12, true);
       latency[i] = kernel.machine().now(0) - start;
     }
 

@@ -16,15 +16,16 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 
 /**
  * Scenario 4.6.1 of DOMAIN.md: a kernel 2 MiB range mapped by a PTE table, which another core's
- * walk cache remembers, is replaced by a 2 MiB block. Linux's way ({@code pmd_free_pte_page}:
- * clear the pmd, {@code __flush_tlb_kernel_pgtable}, free the table, then set the block) passes
- * the break-before-make oracle and leaves no walk through the freed table; skipping the flush
- * is reported twice over: as BREAK_BEFORE_MAKE, and as FREED_TABLE_WALK when the other core
- * walks through its stale walk-cache entry.
+ * walk cache remembers, is replaced by a 2 MiB block. Linux's way ({@code pmd_free_pte_page}: clear
+ * the pmd, {@code __flush_tlb_kernel_pgtable}, free the table, then set the block) passes the
+ * break-before-make oracle and leaves no walk through the freed table; skipping the flush is
+ * reported twice over: as BREAK_BEFORE_MAKE, and as FREED_TABLE_WALK when the other core walks
+ * through its stale walk-cache entry.
  */
 final class Arm64HugeVmapBbmTest {
   private static final long KERNEL_VA = 0xFFFF_8000_4000_0000L; // 2 MiB aligned
-  private static final int KERNEL_FLAGS = PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY;
+  private static final int KERNEL_FLAGS =
+      PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY;
 
   private Kernel kernel;
   private Machine machine;
@@ -47,9 +48,11 @@ final class Arm64HugeVmapBbmTest {
     pmdTable = tableBelow(pmdTable, 1);
     pteTable = tableBelow(pmdTable, 2);
     machine.actOn(1);
-    machine.translate(1, KERNEL_VA, AccessKind.READ); // core 1's walk cache now points at the PTE table
+    machine.translate(
+        1, KERNEL_VA, AccessKind.READ); // core 1's walk cache now points at the PTE table
     machine.actOn(0);
-    blockPa = machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
+    blockPa =
+        machine.memory().allocateContiguous(512, FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT;
   }
 
   private long tableBelow(long table, int level) {
@@ -70,9 +73,12 @@ final class Arm64HugeVmapBbmTest {
 
     machine.clocks().waitUntil(1, machine.now(0)); // core 1 acts after core 0's sequence
     machine.actOn(1);
-    assertThat(machine.translate(1, KERNEL_VA + 0x1234, AccessKind.READ)).isEqualTo(blockPa + 0x1234);
+    assertThat(machine.translate(1, KERNEL_VA + 0x1234, AccessKind.READ))
+        .isEqualTo(blockPa + 0x1234);
     assertThat(machine.oracle().total()).isZero();
-    assertThat(machine.stats().instructionCounts()).containsEntry("TLBI VAAE1IS", 1L).containsEntry("ISB", 1L);
+    assertThat(machine.stats().instructionCounts())
+        .containsEntry("TLBI VAAE1IS", 1L)
+        .containsEntry("ISB", 1L);
   }
 
   @Test
@@ -96,6 +102,7 @@ final class Arm64HugeVmapBbmTest {
     setPmd(format.encodeLeaf(blockPa, 2, KERNEL_FLAGS));
 
     assertThat(machine.oracle().count(ViolationKind.BREAK_BEFORE_MAKE)).isEqualTo(1);
-    assertThat(machine.oracle().recorded().get(0).detail()).contains("a table descriptor was replaced by a block");
+    assertThat(machine.oracle().recorded().get(0).detail())
+        .contains("a table descriptor was replaced by a block");
   }
 }

@@ -12,18 +12,22 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
 
 /**
- * Huge vmalloc on arm64 under the variants that change its cost (DOMAIN.md §4.5), through the
- * live path ({@code vmalloc_huge} calling the arch hooks): page by page every PTE pays a
- * {@code DSB ISHST; ISB} pair; with lazy-MMU batching the PTE table pays one; with contpte vmap
- * a 1 MiB huge mapping is 16 blocks, each one barrier pair and one TLB entry, which is the
- * saving the 2025 patches measured. Freeing and purging flushes without tripping the
- * break-before-make oracle.
+ * Huge vmalloc on arm64 under the variants that change its cost (DOMAIN.md §4.5), through the live
+ * path ({@code vmalloc_huge} calling the arch hooks): page by page every PTE pays a {@code DSB
+ * ISHST; ISB} pair; with lazy-MMU batching the PTE table pays one; with contpte vmap a 1 MiB huge
+ * mapping is 16 blocks, each one barrier pair and one TLB entry, which is the saving the 2025
+ * patches measured. Freeing and purging flushes without tripping the break-before-make oracle.
  */
 final class Arm64KernelMappingsVmapTest {
-  private static final long BYTES = 1L << 20; // test_vmalloc's fix_size_alloc_test with nr_pages=256
+  private static final long BYTES =
+      1L << 20; // test_vmalloc's fix_size_alloc_test with nr_pages=256
 
   private static Kernel boot(String contpte, String batching) {
-    return KernelBoot.on("arm64").cores(2).contpteTlbs().variants(Map.of("vmapContpte", contpte, "lazyMmuBarrierBatching", batching)).boot();
+    return KernelBoot.on("arm64")
+        .cores(2)
+        .contpteTlbs()
+        .variants(Map.of("vmapContpte", contpte, "lazyMmuBarrierBatching", batching))
+        .boot();
   }
 
   private static Map<String, Long> vmallocHugeOneMiB(Kernel kernel) {
@@ -34,21 +38,22 @@ final class Arm64KernelMappingsVmapTest {
 
   @Test
   void pageByPage_paysABarrierPairPerPte() {
-    assertThat(vmallocHugeOneMiB(boot("off", "off"))).containsExactly(Map.entry("DSB ISHST", 256L),
-        Map.entry("ISB", 256L));
+    assertThat(vmallocHugeOneMiB(boot("off", "off")))
+        .containsExactly(Map.entry("DSB ISHST", 256L), Map.entry("ISB", 256L));
   }
 
   @Test
   void lazyMmuBatching_paysOnePairForThePteTable() {
-    assertThat(vmallocHugeOneMiB(boot("off", "on"))).containsExactly(Map.entry("DSB ISHST", 1L),
-        Map.entry("ISB", 1L));
+    assertThat(vmallocHugeOneMiB(boot("off", "on")))
+        .containsExactly(Map.entry("DSB ISHST", 1L), Map.entry("ISB", 1L));
   }
 
   @Test
   void contpteVmap_paysOnePairPerBlock_andEachBlockIsOneTlbEntry() {
     Kernel kernel = boot("on", "off");
 
-    assertThat(vmallocHugeOneMiB(kernel)).containsExactly(Map.entry("DSB ISHST", 16L), Map.entry("ISB", 16L));
+    assertThat(vmallocHugeOneMiB(kernel))
+        .containsExactly(Map.entry("DSB ISHST", 16L), Map.entry("ISB", 16L));
 
     Machine machine = kernel.machine();
     long va = kernel.arch().layout().vmallocStartVa();
@@ -56,7 +61,9 @@ final class Arm64KernelMappingsVmapTest {
     machine.translate(1, va + 0x5000, AccessKind.READ);
     SetAssociativeTlb l1d = machine.core(1).tlb("l1d");
     assertThat(l1d.pageShiftOf(l1d.probe(va + 0xF000, 0))).isEqualTo(16);
-    assertThat(kernel.counters()).containsEntry("vmapContpteBlocks", 16L).containsEntry("vmapPteSyncs", 16L);
+    assertThat(kernel.counters())
+        .containsEntry("vmapContpteBlocks", 16L)
+        .containsEntry("vmapPteSyncs", 16L);
     assertThat(machine.oracle().total()).isZero();
   }
 
@@ -67,7 +74,9 @@ final class Arm64KernelMappingsVmapTest {
 
     kernel.vmalloc().vmallocHuge(0, 60L << 10);
 
-    assertThat(kernel.counters()).doesNotContainKey("vmapContpteBlocks").containsEntry("vmapPteSyncs", 15L);
+    assertThat(kernel.counters())
+        .doesNotContainKey("vmapContpteBlocks")
+        .containsEntry("vmapPteSyncs", 15L);
   }
 
   @Test

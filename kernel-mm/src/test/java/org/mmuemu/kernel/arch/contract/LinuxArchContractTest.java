@@ -87,7 +87,9 @@ abstract class LinuxArchContractTest {
 
     assertThat(kernel.arch().isaId()).isEqualTo(isa());
     assertThat(LinuxArchRegistry.isaIds()).contains(isa());
-    assertThat(Long.compareUnsigned(kernel.arch().layout().vmallocStartVa(), kernel.arch().layout().vmallocEndVa()))
+    assertThat(
+            Long.compareUnsigned(
+                kernel.arch().layout().vmallocStartVa(), kernel.arch().layout().vmallocEndVa()))
         .isNegative();
     assertThat(kernel.arch().layout().threadAlignBytes()).isPositive();
   }
@@ -95,10 +97,13 @@ abstract class LinuxArchContractTest {
   @Test
   void registry_failsFast_namingTheIsasItKnows() {
     Kernel kernel = boot();
-    KernelArchContext context = new KernelArchContext(kernel.machine(), kernel.tables(), kernel.kernelRootPfn());
+    KernelArchContext context =
+        new KernelArchContext(kernel.machine(), kernel.tables(), kernel.kernelRootPfn());
 
     assertThatThrownBy(() -> LinuxArchRegistry.create("riscv", context, KernelConfig.defaults()))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("riscv").hasMessageContaining(isa());
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("riscv")
+        .hasMessageContaining(isa());
   }
 
   @Test
@@ -153,8 +158,10 @@ abstract class LinuxArchContractTest {
 
   @Test
   void aPteTableAHugeVmapReplaces_isNeverReachedFromAWalkCache() {
-    assertThat(freedTableWalksAfterPmdFreePteTable(
-        KernelBoot.on(isa()).cores(CORES).memoryBytes(128L << 20).kernelThreads())).isZero();
+    assertThat(
+            freedTableWalksAfterPmdFreePteTable(
+                KernelBoot.on(isa()).cores(CORES).memoryBytes(128L << 20).kernelThreads()))
+        .isZero();
   }
 
   /**
@@ -167,8 +174,15 @@ abstract class LinuxArchContractTest {
     long va = kernel.arch().layout().vmallocStartVa() + (2L << 20); // a 2 MiB slot of its own
     long pfn = machine.memory().allocate(FrameKind.KERNEL);
     kernel.vmalloc(); // the kernel's vmalloc tables exist
-    kernel.tables().map(kernel.kernelRootPfn(), va, pfn << 12, machine.format().levels() - 1,
-        PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY, 0);
+    kernel
+        .tables()
+        .map(
+            kernel.kernelRootPfn(),
+            va,
+            pfn << 12,
+            machine.format().levels() - 1,
+            PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY,
+            0);
     for (int core = 0; core < CORES; core++) {
       machine.actOn(core);
       machine.access(core, va, 8, AccessKind.READ); // every core's walk cache learns the PTE table
@@ -179,7 +193,8 @@ abstract class LinuxArchContractTest {
     for (int core = 1; core < CORES; core++) {
       machine.clocks().waitUntil(core, machine.now(0)); // after core 0's flush, in simulated time
       machine.actOn(core);
-      machine.translate(core, va + 4096, AccessKind.READ); // a walk near it: the table is cached again
+      machine.translate(
+          core, va + 4096, AccessKind.READ); // a walk near it: the table is cached again
     }
     machine.actOn(0);
 

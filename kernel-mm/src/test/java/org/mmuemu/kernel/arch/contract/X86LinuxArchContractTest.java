@@ -16,7 +16,13 @@ final class X86LinuxArchContractTest extends LinuxArchContractTest {
   /** The contract's freed-table check can fail: the pre-2018 pmd_free_pte_page breaks it. */
   @Test
   void the2018PmdFreePteTable_breaksTheFreedTableContract() {
-    assertThat(freedTableWalksAfterPmdFreePteTable(KernelBoot.on("x86").cores(3).memoryBytes(128L << 20)
-        .variants(Map.of("x86FreePteTableFlush", "noFlush")).kernelThreads())).isPositive();
+    assertThat(
+            freedTableWalksAfterPmdFreePteTable(
+                KernelBoot.on("x86")
+                    .cores(3)
+                    .memoryBytes(128L << 20)
+                    .variants(Map.of("x86FreePteTableFlush", "noFlush"))
+                    .kernelThreads()))
+        .isPositive();
   }
 }

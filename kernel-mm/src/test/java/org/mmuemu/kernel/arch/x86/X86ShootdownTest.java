@@ -16,11 +16,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * x86 shootdowns end to end (Linux flush_tlb_mm_range over Machine.sendIpis): the initiator
- * sends one IPI per other CPU running the mm, does its own share meanwhile, and continues when
- * the slowest target has acknowledged; each target's clock pays handler entry plus its flush;
- * the cost grows by the send cost per extra target; 33 pages are flushed page by page and 34
- * by a full flush (tlb_single_page_flush_ceiling).
+ * x86 shootdowns end to end (Linux flush_tlb_mm_range over Machine.sendIpis): the initiator sends
+ * one IPI per other CPU running the mm, does its own share meanwhile, and continues when the
+ * slowest target has acknowledged; each target's clock pays handler entry plus its flush; the cost
+ * grows by the send cost per extra target; 33 pages are flushed page by page and 34 by a full flush
+ * (tlb_single_page_flush_ceiling).
  */
 final class X86ShootdownTest {
 
@@ -46,12 +46,14 @@ final class X86ShootdownTest {
     f.machine.actOn(0);
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
 
-    // The last IPI leaves after N sends; it is delivered, handled (entry + one INVLPG) and acknowledged.
+    // The last IPI leaves after N sends; it is delivered, handled (entry + one INVLPG) and
+    // acknowledged.
     long expected = others * SEND + DELIVERY + HANDLER_ENTRY + INVLPG + ACK;
     assertThat(f.machine.now(0) - start).isEqualTo(expected);
     assertThat(f.machine.stats().latencies().get("flush_tlb_range").max()).isEqualTo(expected);
     for (int core = 1; core <= others; core++) {
-      assertThat(f.machine.now(core) - before[core]).as("core %d pays its handler", core)
+      assertThat(f.machine.now(core) - before[core])
+          .as("core %d pays its handler", core)
           .isEqualTo(HANDLER_ENTRY + INVLPG);
       assertThat(f.cached(core, DATA_VA)).isFalse();
     }
@@ -90,7 +92,9 @@ final class X86ShootdownTest {
     }
     long start = f.alignClocks();
     long busyUntil = start + 10_000;
-    f.machine.clocks().waitUntil(2, busyUntil); // core 2 takes the interrupt only at its next step boundary
+    f.machine
+        .clocks()
+        .waitUntil(2, busyUntil); // core 2 takes the interrupt only at its next step boundary
 
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
 
@@ -121,7 +125,8 @@ final class X86ShootdownTest {
     assertThat(f.count("MOV CR3") - cr3Writes).as("one CR3 rewrite per CPU").isEqualTo(4);
     assertThat(f.cached(1, DATA_VA + 39 * 4096L)).as("a full flush takes everything").isFalse();
     assertThat(f.machine.now(1) - before[1]).isEqualTo(HANDLER_ENTRY + MOV_CR3);
-    assertThat(f.machine.now(0) - start).isEqualTo(3 * SEND + DELIVERY + HANDLER_ENTRY + MOV_CR3 + ACK);
+    assertThat(f.machine.now(0) - start)
+        .isEqualTo(3 * SEND + DELIVERY + HANDLER_ENTRY + MOV_CR3 + ACK);
   }
 
   @Test
@@ -133,13 +138,15 @@ final class X86ShootdownTest {
     f.policy.flushTlbKernelRange(0, kernelVa, kernelVa + 2 * 4096L);
     assertThat(f.machine.stats().ipis()).isEqualTo(3);
     assertThat(f.count("INVLPG")).isEqualTo(4 * 2);
-    assertThat(f.machine.now(0) - start).isEqualTo(3 * SEND + DELIVERY + HANDLER_ENTRY + 2 * INVLPG + ACK);
+    assertThat(f.machine.now(0) - start)
+        .isEqualTo(3 * SEND + DELIVERY + HANDLER_ENTRY + 2 * INVLPG + ACK);
 
     start = f.alignClocks();
     f.policy.flushTlbKernelRange(0, kernelVa, kernelVa + 34 * 4096L);
     assertThat(f.machine.stats().ipis()).isEqualTo(6);
     assertThat(f.count("INVLPG")).isEqualTo(4 * 2);
     assertThat(f.count("INVPCID type 2")).as("__flush_tlb_all on each CPU").isEqualTo(4);
-    assertThat(f.machine.now(0) - start).isEqualTo(3 * SEND + DELIVERY + HANDLER_ENTRY + INVPCID_ALL + ACK);
+    assertThat(f.machine.now(0) - start)
+        .isEqualTo(3 * SEND + DELIVERY + HANDLER_ENTRY + INVPCID_ALL + ACK);
   }
 }

@@ -14,9 +14,9 @@ import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
- * Linux's x86 policy state machine (arch/x86/mm/tlb.c; DOMAIN.md §5.2-5.7): dynamic ASIDs on
- * PCIDs, the tlb_gen catch-up (partial versus full), lazy TLB, mm_cpumask trimming, PTI's PCID
- * pair, INVLPGB with global ASIDs, and the 2018 paging-structure-cache bug as a variant.
+ * Linux's x86 policy state machine (arch/x86/mm/tlb.c; DOMAIN.md §5.2-5.7): dynamic ASIDs on PCIDs,
+ * the tlb_gen catch-up (partial versus full), lazy TLB, mm_cpumask trimming, PTI's PCID pair,
+ * INVLPGB with global ASIDs, and the 2018 paging-structure-cache bug as a variant.
  */
 final class X86TlbPolicyTest {
 
@@ -31,14 +31,18 @@ final class X86TlbPolicyTest {
       mms[i] = f.process(1);
     }
     f.kernel.switchTo(0, mms[0]);
-    assertThat(f.machine.core(0).context().asid()).as("ASID 1, PCID 2 (ASID 0 is init_mm's)").isEqualTo(2);
+    assertThat(f.machine.core(0).context().asid())
+        .as("ASID 1, PCID 2 (ASID 0 is init_mm's)")
+        .isEqualTo(2);
     for (int i = 1; i < 5; i++) {
       f.kernel.switchTo(0, mms[i]);
     }
     assertThat(f.count("MOV CR3")).isEqualTo(5);
 
     f.kernel.switchTo(0, mms[0]);
-    assertThat(f.count("MOV CR3 NOFLUSH")).as("mm 0 still owns its slot, at its generation").isEqualTo(1);
+    assertThat(f.count("MOV CR3 NOFLUSH"))
+        .as("mm 0 still owns its slot, at its generation")
+        .isEqualTo(1);
     assertThat(f.machine.core(0).context().asid()).isEqualTo(2);
 
     f.kernel.switchTo(0, mms[5]); // slot 0 (init_mm's) after wrapping
@@ -62,7 +66,9 @@ final class X86TlbPolicyTest {
     f.kernel.switchTo(0, a);
     f.machine.access(0, DATA_VA, 8, AccessKind.WRITE);
 
-    assertThat(f.machine.stats().walks()).as("a's translation was kept under its PCID").isEqualTo(walks);
+    assertThat(f.machine.stats().walks())
+        .as("a's translation was kept under its PCID")
+        .isEqualTo(walks);
   }
 
   @Test
@@ -72,13 +78,15 @@ final class X86TlbPolicyTest {
     Mm b = f.process(1);
     f.runAndTouch(0, a, 1);
     f.runAndTouch(1, a, 1);
-    f.kernel.switchTo(1, b);           // core 1 leaves a; its bit stays in a's cpumask
+    f.kernel.switchTo(1, b); // core 1 leaves a; its bit stays in a's cpumask
     f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
     long flushes = f.count("MOV CR3");
 
     f.kernel.switchTo(1, a);
 
-    assertThat(f.count("MOV CR3")).as("core 1's slot for a missed a generation").isEqualTo(flushes + 1);
+    assertThat(f.count("MOV CR3"))
+        .as("core 1's slot for a missed a generation")
+        .isEqualTo(flushes + 1);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -95,9 +103,11 @@ final class X86TlbPolicyTest {
     f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.count("INVLPG")).isEqualTo(2);
-    assertThat(f.policy.cpu(1).tlbGens[f.policy.cpu(1).loadedAsid]).isEqualTo(f.policy.context(mm).tlbGen);
+    assertThat(f.policy.cpu(1).tlbGens[f.policy.cpu(1).loadedAsid])
+        .isEqualTo(f.policy.context(mm).tlbGen);
 
-    // Core 1 runs a kernel thread: skipped by the next two shootdowns, it falls two generations behind.
+    // Core 1 runs a kernel thread: skipped by the next two shootdowns, it falls two generations
+    // behind.
     f.policy.enterLazyTlb(1);
     f.policy.flushTlbRange(0, mm, DATA_VA + 4096, DATA_VA + 8192, 12, true);
     f.policy.flushTlbRange(0, mm, DATA_VA + 8192, DATA_VA + 12288, 12, true);
@@ -125,10 +135,13 @@ final class X86TlbPolicyTest {
     f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
 
-    assertThat(f.count("INVLPG")).as("a partial flush would skip the other request's pages").isZero();
+    assertThat(f.count("INVLPG"))
+        .as("a partial flush would skip the other request's pages")
+        .isZero();
     assertThat(f.count("MOV CR3") - cr3).isEqualTo(2);
     assertThat(f.cached(1, DATA_VA + 3 * 4096)).isFalse();
-    assertThat(f.policy.cpu(1).tlbGens[f.policy.cpu(1).loadedAsid]).isEqualTo(f.policy.context(mm).tlbGen);
+    assertThat(f.policy.cpu(1).tlbGens[f.policy.cpu(1).loadedAsid])
+        .isEqualTo(f.policy.context(mm).tlbGen);
   }
 
   @Test
@@ -151,25 +164,29 @@ final class X86TlbPolicyTest {
     RoundCostX86Kernel f = new RoundCostX86Kernel(2);
     Mm mm = f.process(1);
     int[] steps = new int[1];
-    CoreProgram initiator = core -> {
-      if (steps[0]++ == 0) {
-        f.runAndTouch(core, mm, 1);
-        f.machine.charge(core, 100_000); // outlive core 1's thread
-        return true;
-      }
-      f.policy.flushTlbRange(core, mm, DATA_VA, DATA_VA + 4096, 12, true);
-      return false;
-    };
-    CoreProgram shortThread = core -> {
-      f.runAndTouch(core, mm, 1);
-      return false;
-    };
+    CoreProgram initiator =
+        core -> {
+          if (steps[0]++ == 0) {
+            f.runAndTouch(core, mm, 1);
+            f.machine.charge(core, 100_000); // outlive core 1's thread
+            return true;
+          }
+          f.policy.flushTlbRange(core, mm, DATA_VA, DATA_VA + 4096, 12, true);
+          return false;
+        };
+    CoreProgram shortThread =
+        core -> {
+          f.runAndTouch(core, mm, 1);
+          return false;
+        };
 
     f.machine.run(new CoreProgram[] {initiator, shortThread}, () -> false);
 
     assertThat(f.policy.cpu(1).isLazy).isTrue();
     assertThat(f.machine.stats().ipis()).as("the idle CPU is skipped").isZero();
-    assertThat(f.cached(1, DATA_VA)).as("it keeps the entry until it switches back and catches up").isTrue();
+    assertThat(f.cached(1, DATA_VA))
+        .as("it keeps the entry until it switches back and catches up")
+        .isTrue();
   }
 
   @Test
@@ -184,13 +201,17 @@ final class X86TlbPolicyTest {
     assertThat(f.policy.context(a).cpumask[2]).isTrue();
 
     f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
-    assertThat(f.machine.stats().ipis()).as("core 2 is interrupted once, to trim itself").isEqualTo(2);
+    assertThat(f.machine.stats().ipis())
+        .as("core 2 is interrupted once, to trim itself")
+        .isEqualTo(2);
     assertThat(f.policy.context(a).cpumask[2]).isFalse();
 
     f.kernel.switchTo(2, a);
     f.kernel.switchTo(2, b);
     f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
-    assertThat(f.machine.stats().ipis()).as("no trim within a second: core 2 is skipped").isEqualTo(3);
+    assertThat(f.machine.stats().ipis())
+        .as("no trim within a second: core 2 is skipped")
+        .isEqualTo(3);
     assertThat(f.policy.context(a).cpumask[2]).isTrue();
   }
 
@@ -216,7 +237,9 @@ final class X86TlbPolicyTest {
     Mm mm = f.process(1);
     f.runAndTouch(0, mm, 1);
     f.runAndTouch(1, mm, 1);
-    assertThat(f.machine.core(1).context().asid()).as("uPCID = kPCID 2 | 1 << 11").isEqualTo(2 | 2048);
+    assertThat(f.machine.core(1).context().asid())
+        .as("uPCID = kPCID 2 | 1 << 11")
+        .isEqualTo(2 | 2048);
     assertThat(f.cached(1, DATA_VA)).isTrue();
     long noflush = f.count("MOV CR3 NOFLUSH");
 
@@ -225,7 +248,9 @@ final class X86TlbPolicyTest {
 
     assertThat(f.count("INVLPG")).as("kernel PCID, current while in the kernel").isEqualTo(2);
     assertThat(f.count("INVPCID type 0")).as("the user PCID of each CPU").isEqualTo(2);
-    assertThat(f.count("MOV CR3 NOFLUSH") - noflush).as("kernel entry and exit on both CPUs").isEqualTo(4);
+    assertThat(f.count("MOV CR3 NOFLUSH") - noflush)
+        .as("kernel entry and exit on both CPUs")
+        .isEqualTo(4);
     assertThat(f.machine.core(1).context().asid()).isEqualTo(2 | 2048);
     assertThat(f.cached(1, DATA_VA)).isFalse();
   }
@@ -239,7 +264,9 @@ final class X86TlbPolicyTest {
 
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 40 * 4096L, 12, true);
 
-    assertThat(f.count("MOV CR3") - flushes).as("kernel PCID now, user PCID on the way out").isEqualTo(2);
+    assertThat(f.count("MOV CR3") - flushes)
+        .as("kernel PCID now, user PCID on the way out")
+        .isEqualTo(2);
     assertThat(f.cached(0, DATA_VA + 39 * 4096L)).isFalse();
   }
 
@@ -248,7 +275,8 @@ final class X86TlbPolicyTest {
 
   @Test
   void invlpgb_kernelRanges_needNoIpis() {
-    RoundCostX86Kernel f = new RoundCostX86Kernel(4, Map.of("invlpgb", true, "invlpgbMaxPages", 8), Map.of());
+    RoundCostX86Kernel f =
+        new RoundCostX86Kernel(4, Map.of("invlpgb", true, "invlpgbMaxPages", 8), Map.of());
     long kernelVa = 0xFFFF_C900_0000_0000L;
 
     f.policy.flushTlbKernelRange(0, kernelVa, kernelVa + 20 * 4096L);
@@ -268,7 +296,8 @@ final class X86TlbPolicyTest {
     for (int core = 0; core < 5; core++) {
       f.runAndTouch(core, mm, 1);
     }
-    // consider_global_asid samples when the mm's id matches jiffies modulo 32 (1 GHz: 1e6 cycles a jiffy).
+    // consider_global_asid samples when the mm's id matches jiffies modulo 32 (1 GHz: 1e6 cycles a
+    // jiffy).
     long jiffy = 1_000_000;
     for (int core = 0; core < 5; core++) {
       f.machine.clocks().waitUntil(core, (32 + mm.id()) * jiffy + 10);
@@ -280,7 +309,8 @@ final class X86TlbPolicyTest {
 
     f.machine.actOn(0); // the initiator acts: a check of other cores judges them at its time
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
-    assertThat(f.machine.stats().ipis() - ipis).as("transition: stragglers are interrupted to switch")
+    assertThat(f.machine.stats().ipis() - ipis)
+        .as("transition: stragglers are interrupted to switch")
         .isEqualTo(4);
     for (int core = 0; core < 5; core++) {
       assertThat(f.machine.core(core).context().asid()).isEqualTo(7);
@@ -301,16 +331,25 @@ final class X86TlbPolicyTest {
   // DOMAIN.md §5.7: freeing a page table still cached in the paging-structure caches
 
   private static long scenario(String variant) {
-    RoundCostX86Kernel f = new RoundCostX86Kernel(2, Map.of(), Map.of("x86FreePteTableFlush", variant));
+    RoundCostX86Kernel f =
+        new RoundCostX86Kernel(2, Map.of(), Map.of("x86FreePteTableFlush", variant));
     long root = f.policy.initMm().rootPfn();
     long x = 0xFFFF_C900_0020_0000L;
     f.machine.actOn(0);
-    f.kernel.tables().map(root, x, f.machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT, 3,
-        PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY, 0);
+    f.kernel
+        .tables()
+        .map(
+            root,
+            x,
+            f.machine.memory().allocate(FrameKind.DATA) << PhysicalMemory.FRAME_SHIFT,
+            3,
+            PteFlags.WRITE | PteFlags.GLOBAL | PteFlags.ACCESSED | PteFlags.DIRTY,
+            0);
     // vunmap X; flush_tlb_kernel_range: the leaf and every PSC entry are gone, the PTE table stays.
     f.kernel.tables().clearLeaf(root, x, 0);
     f.policy.flushTlbKernelRange(0, x, x + 4096);
-    // CPU 1 walks near X, after the flush: the PMD entry is present, so its PDE cache learns PMD(X) -> T.
+    // CPU 1 walks near X, after the flush: the PMD entry is present, so its PDE cache learns PMD(X)
+    // -> T.
     f.machine.clocks().waitUntil(1, f.machine.now(0));
     f.machine.actOn(1);
     assertThat(f.machine.translate(1, x + 4096, AccessKind.READ)).isEqualTo(-1);
