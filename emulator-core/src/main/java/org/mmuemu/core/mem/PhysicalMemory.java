@@ -29,10 +29,14 @@ public final class PhysicalMemory {
   private static final int INITIAL_CAPACITY_FRAMES = 1024;
 
   /**
-   * Host bytes one touched frame costs at most, amortised: 33 bytes of per-frame state (kind,
-   * stamp, content version, descriptor reference, free-list slot), up to half as much again while
-   * an array grows, and the frame's share of the page tables that map it (one 4 KiB table per 512
-   * frames).
+   * Host bytes one touched frame costs, amortised: 41 bytes of per-frame state (kind, stamp,
+   * content version, last write cycle, descriptor reference, free-list slot), slack while an array
+   * grows, and the frame's share of the page tables that map it (one 4 KiB table per 512 frames).
+   *
+   * <p>{@code // MODEL:} an estimate for the host-memory budget: it leaves out the oracle's
+   * per-frame free times ({@code FrameFreeTimes}, 24 bytes per freed frame) and can fall short by
+   * up to about a third while every array is mid-growth; the budget keeps a quarter of the heap in
+   * reserve for that.
    */
   public static final int HOST_BYTES_PER_FRAME = 64;
 
