@@ -475,40 +475,29 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private void broadcastTlbFlush(int core, Mm mm, X86MmContext ctx) {
     int asid = ctx.globalAsid;
     if (infoEndVa == FLUSH_ALL) {
-      machine.invalidate(
-          core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, kernelPcid(asid));
-      if (pti) {
-        machine.invalidate(
-            core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, userPcid(asid));
-      }
+      broadcastToBothPcids(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, asid);
     } else {
-      long stride = 1L << infoStrideShift;
-      long maxBytes = isa.broadcastRangeMaxPages() * stride;
+      Invalidation byVa =
+          Invalidation.broadcast(InvalidationScope.VA)
+              .withLastLevelOnly(!infoFreedTables)
+              .withStrideShift(infoStrideShift);
+      long maxBytes = isa.broadcastRangeMaxPages() * (1L << infoStrideShift);
       for (long va = infoStartVa; va != infoEndVa; ) {
         long end = Math.min(infoEndVa, va + maxBytes);
-        machine.invalidate(
-            core,
-            Invalidation.broadcast(InvalidationScope.VA)
-                .withLastLevelOnly(!infoFreedTables)
-                .withStrideShift(infoStrideShift),
-            va,
-            end,
-            kernelPcid(asid));
-        if (pti) {
-          machine.invalidate(
-              core,
-              Invalidation.broadcast(InvalidationScope.VA)
-                  .withLastLevelOnly(!infoFreedTables)
-                  .withStrideShift(infoStrideShift),
-              va,
-              end,
-              userPcid(asid));
-        }
+        broadcastToBothPcids(core, byVa, va, end, asid);
         va = end;
       }
     }
     finishAsidTransition(core, mm, ctx);
     machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+  }
+
+  /** Issues {@code op} for the kernel PCID of {@code asid} and, with PTI, for its user PCID. */
+  private void broadcastToBothPcids(int core, Invalidation op, long vaStart, long vaEnd, int asid) {
+    machine.invalidate(core, op, vaStart, vaEnd, kernelPcid(asid));
+    if (pti) {
+      machine.invalidate(core, op, vaStart, vaEnd, userPcid(asid));
+    }
   }
 
   private void finishAsidTransition(int core, Mm mm, X86MmContext ctx) {
