@@ -117,7 +117,7 @@ final class Teardown {
       freePgtables(tlb, first, last, floor, ceiling);
     }
     tlb.finish();
-    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "munmap");
+    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "munmap", tlb.finishStartedCycle());
     OP_MUNMAP.end(machine, core, startVa, start);
   }
 
@@ -134,7 +134,8 @@ final class Teardown {
     MmuGather tlb = gather(core, mm, false);
     zapVmas(tlb, mm, startVa, endVa);
     tlb.finish();
-    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "madvise(MADV_DONTNEED)");
+    flushOracle.checkRangeFlushed(
+        core, mm, startVa, endVa, "madvise(MADV_DONTNEED)", tlb.finishStartedCycle());
     OP_MADVISE.end(machine, core, startVa, start);
   }
 
@@ -291,6 +292,7 @@ final class Teardown {
         long tableEnd = min(endVa, nextBoundary(va, format.levelShift(leafLevel - 1)));
         va = zapPteRange(tlb, vma, table, va, tableEnd);
         preemptionHook.reached(Kernel.ZAP_PTE_UNLOCKED, tlb.core());
+        machine.interleave(tlb.core()); // cond_resched between PTE tables
       }
       if (va == 0) {
         break; // wrapped past the top of the address space

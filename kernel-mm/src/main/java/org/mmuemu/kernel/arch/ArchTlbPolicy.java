@@ -45,6 +45,14 @@ public interface ArchTlbPolicy {
   default void enterLazyTlb(int core) {}
 
   /**
+   * Completes the user flushes {@code core} issued without waiting for them (variant {@code
+   * tlbFlushWait=none}: arm64's {@code DSB ISH}, x86's wait for IPI acknowledgements or its {@code
+   * TLBSYNC}). mmu_gather calls it after freeing the pages its flush covered. With Linux's
+   * behaviour nothing is ever owed and this does nothing.
+   */
+  default void completeDeferredFlush(int core) {}
+
+  /**
    * The arch {@code tlb_flush} of an mmu_gather. The default is Linux's generic one
    * (include/asm-generic/tlb.h), which x86 uses: fullmm or need_flush_all flush the whole mm,
    * otherwise the accumulated range is flushed, leaf-only unless tables were freed. arm64 overrides

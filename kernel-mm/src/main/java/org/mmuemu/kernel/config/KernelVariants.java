@@ -32,6 +32,11 @@ import org.mmuemu.core.config.ConfigSection;
  * @param madviseFlushBatching concurrent zaps (DOMAIN.md §3.7): {@code flushNested} =
  *     tlb_finish_mmu flushes the whole mm when another gather is pending on it (99baac21e458, the
  *     fix); {@code noNestedCheck} = a gather that cleared nothing flushes nothing
+ * @param tlbFlushWait whether a user TLB flush waits for completion before returning: {@code
+ *     complete} (Linux) waits for {@code DSB ISH}, the IPI acknowledgements or {@code TLBSYNC};
+ *     {@code none} returns at once, so mmu_gather frees the pages while other cores may still hold
+ *     their translations, and waits only after the frees (the bug class the causal time model
+ *     exposes)
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -43,7 +48,8 @@ public record KernelVariants(
     OnOff lazyMmuBarrierBatching,
     OomReaperGather oomReaperGather,
     RmapRemoval rmapRemoval,
-    MadviseFlushBatching madviseFlushBatching) {
+    MadviseFlushBatching madviseFlushBatching,
+    TlbFlushWait tlbFlushWait) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -228,6 +234,27 @@ public record KernelVariants(
     @Override
     public String configName() {
       return configName;
+    }
+  }
+
+  /** {@link #tlbFlushWait}. */
+  public enum TlbFlushWait implements KernelVariant {
+    COMPLETE("complete"),
+    NONE("none");
+
+    private final String configName;
+
+    TlbFlushWait(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    public boolean waits() {
+      return this == COMPLETE;
     }
   }
 }

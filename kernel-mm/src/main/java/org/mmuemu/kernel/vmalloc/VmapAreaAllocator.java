@@ -50,7 +50,7 @@ final class VmapAreaAllocator {
   private final SimLock freeLock = new SimLock("free_vmap_area_lock");
   private final SimLock busyLock = new SimLock("vmap_area_lock");
   private final SimLock lazyLock = new SimLock("purge_vmap_area_lock");
-  private final SimLock purgeLock = new SimLock("vmap_purge_lock");
+  private final SimLock purgeLock = new SimLock("vmap_purge_lock", SimLock.Kind.MUTEX);
   private final long lockCycles;
   private final long nodeVisitCycles;
   private final long areaObjectCycles;
@@ -244,9 +244,11 @@ final class VmapAreaAllocator {
       lazyPages = vmapLazyPages += area.pages();
       publishLazy(core, area);
       hook.reached(PreemptionHook.LAZY_PUBLISHED, core);
+      machine.interleave(core);
     } else {
       publishLazy(core, area);
       hook.reached(PreemptionHook.LAZY_PUBLISHED, core);
+      machine.interleave(core);
       touch(core, area, "free_vmap_area_noflush (racy publish)");
       lazyPages = vmapLazyPages += area.pages();
     }
@@ -349,6 +351,7 @@ final class VmapAreaAllocator {
     long pages = 0;
     freeLock.acquire(machine, core, lockCycles);
     for (VmapArea area : detached) {
+      machine.interleave(core); // one area per iteration, as cond_resched_lock allows
       pages += area.pages();
       area.release();
       if (pools != null

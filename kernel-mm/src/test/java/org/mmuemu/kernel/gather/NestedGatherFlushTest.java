@@ -39,6 +39,7 @@ final class NestedGatherFlushTest {
     kernel.unmapVmaRange(first, mm.vmas().get(0), USER_VA, USER_VA + 4096); // mid-zap, no flush yet
 
     machine.actOn(1);
+    machine.clocks().waitUntil(1, machine.now(0) + 1); // the madvise comes after the first zap
     kernel.madviseDontneed(1, mm, USER_VA, USER_VA + 4096);
     machine.actOn(2);
     machine.access(2, USER_VA, 8, AccessKind.READ);

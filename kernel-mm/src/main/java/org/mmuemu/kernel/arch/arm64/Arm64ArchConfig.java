@@ -17,13 +17,17 @@ import org.mmuemu.kernel.config.KernelVariants;
  *     PTEs
  * @param lazyMmuBarrierBatching variant {@code lazyMmuBarrierBatching}: kernel PTE barriers once
  *     per lazy-MMU section
+ * @param waitForFlushCompletion variant {@code tlbFlushWait}: a user flush ends with {@code DSB
+ *     ISH} (true, Linux) or returns after its TLBIs and leaves the DSB to the caller's completion
+ *     point
  */
 public record Arm64ArchConfig(
     long lockCycles,
     long pteWriteCycles,
     long pageFreeCycles,
     boolean contpteVmap,
-    boolean lazyMmuBarrierBatching) {
+    boolean lazyMmuBarrierBatching,
+    boolean waitForFlushCompletion) {
 
   /** Takes arm64's part of {@code config}. */
   public static Arm64ArchConfig from(KernelConfig config) {
@@ -32,7 +36,8 @@ public record Arm64ArchConfig(
         config.costs().pteWriteCycles(),
         config.costs().pageFreeCycles(),
         config.variants().vmapContpte().on(),
-        config.variants().lazyMmuBarrierBatching().on());
+        config.variants().lazyMmuBarrierBatching().on(),
+        config.variants().tlbFlushWait().waits());
   }
 
   /**
