@@ -54,9 +54,10 @@ final class CausalStampCliTest {
   }
 
   @Test
-  void oomReapFullmm_storesDuringTheReapInSimulatedTime_areNotStale() throws Exception {
-    // With the default 8 stores the victim threads, behind the reaper in time, finish before
-    // the reaper's frees at their own clocks: those uses are legitimate at their time.
+  void oomReapFullmm_readmeExample_reportsStaleUses_eachAfterItsFramesFree() throws Exception {
+    // The README's example at its defaults: the victims run while the reap interleaves with
+    // them, so the loads and stores they make after a free (arm64 skipped the flush) are stale.
+    Path result = dir.resolve("default.json");
     CliTestSupport.Outcome outcome =
         CliTestSupport.run(
             "run",
@@ -66,9 +67,18 @@ final class CausalStampCliTest {
             "oom-reap",
             "--set",
             "/kernel/variants/oomReaperGather=fullmm",
-            "-q");
+            "-q",
+            "--out",
+            result.toString());
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
+    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
+    JsonNode json = JSON.readTree(result.toFile());
+    assertThat(json.at("/violationCounts/STALE_TLB_USE").asLong()).isPositive();
+    for (JsonNode violation : json.at("/violations")) {
+      assertThat(violation.get("cycle").asLong())
+          .as(violation.toString())
+          .isGreaterThanOrEqualTo(firstFreeAfterAFill(violation.get("history")));
+    }
   }
 
   @Test

@@ -41,6 +41,7 @@ final class PageFaults implements FaultHandler {
   private long pageFaults;
   private long permissionFaults;
   private long segfaults;
+  private long racedFaults;
   private long dataPagesAllocated;
   private long fileFaults;
   private long fileWriteNotifyFaults;
@@ -87,7 +88,15 @@ final class PageFaults implements FaultHandler {
     }
     long start = OP_PAGEFAULT.begin(machine, core, va);
     machine.charge(core, costs.faultEntryCycles());
+    // MODEL: every fault takes mmap_lock for read (Linux before 6.4's per-VMA locks)
+    Mm mm = processes.currentMm(core);
+    if (mm != null) {
+      mm.mmapLock().downRead(machine, core, costs.lockCycles());
+    }
     boolean resolved = resolve(core, va, kind, permission);
+    if (mm != null) {
+      mm.mmapLock().upRead(machine, core);
+    }
     OP_PAGEFAULT.end(machine, core, va, start);
     return resolved;
   }
@@ -107,6 +116,12 @@ final class PageFaults implements FaultHandler {
       return false;
     }
     long pageVa = va & ~((1L << PhysicalMemory.FRAME_SHIFT) - 1);
+    if (!permission && tables.leafDescriptor(mm.rootPfn(), pageVa) != 0) {
+      // Another thread's fault mapped the page while this one waited (Linux finds the PTE no
+      // longer none under the PTE lock and returns): the access simply retries.
+      racedFaults++;
+      return true;
+    }
     if (vma.fileBacked()) {
       return resolveFile(core, mm, vma, pageVa, kind, permission);
     }
@@ -247,5 +262,6 @@ final class PageFaults implements FaultHandler {
     counters.put("pageFaults", pageFaults);
     counters.put("permissionFaults", permissionFaults);
     counters.put("segfaults", segfaults);
+    counters.put("racedFaults", racedFaults);
   }
 }

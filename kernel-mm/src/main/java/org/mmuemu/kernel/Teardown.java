@@ -92,7 +92,7 @@ final class Teardown {
    */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     long start = OP_MUNMAP.begin(machine, core, startVa);
-    machine.charge(core, costs.lockCycles());
+    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
     long floor = 0;
     long ceiling = userSpaceEndVa;
     List<Vma> unmapped = new ArrayList<>();
@@ -107,6 +107,7 @@ final class Teardown {
       }
     }
     mm.removeRange(startVa, endVa);
+    mm.mmapLock().downgradeWrite(machine, core); // the VMAs are detached: zap under the read lock
     MmuGather tlb = gather(core, mm, false);
     for (Vma vma : unmapped) {
       unmapVmaRange(tlb, vma, max(vma.startVa(), startVa), min(vma.endVa(), endVa));
@@ -118,6 +119,7 @@ final class Teardown {
     }
     tlb.finish();
     flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "munmap", tlb.finishStartedCycle());
+    mm.mmapLock().upRead(machine, core);
     OP_MUNMAP.end(machine, core, startVa, start);
   }
 
@@ -130,12 +132,13 @@ final class Teardown {
    */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
     long start = OP_MADVISE.begin(machine, core, startVa);
-    machine.charge(core, costs.lockCycles());
+    mm.mmapLock().downRead(machine, core, costs.lockCycles());
     MmuGather tlb = gather(core, mm, false);
     zapVmas(tlb, mm, startVa, endVa);
     tlb.finish();
     flushOracle.checkRangeFlushed(
         core, mm, startVa, endVa, "madvise(MADV_DONTNEED)", tlb.finishStartedCycle());
+    mm.mmapLock().upRead(machine, core);
     OP_MADVISE.end(machine, core, startVa, start);
   }
 
@@ -173,13 +176,14 @@ final class Teardown {
         processes.exitThread(other);
       }
     }
-    machine.charge(core, costs.lockCycles());
+    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
     MmuGather tlb = gather(core, mm, true);
     for (Vma vma : mm.vmas()) {
       unmapVmaRange(tlb, vma, vma.startVa(), vma.endVa());
     }
     freePgtables(tlb, 0, userSpaceEndVa, 0, userSpaceEndVa);
     tlb.finish();
+    mm.mmapLock().upWrite(machine, core);
     machine.memory().free(mm.rootPfn()); // mmdrop: pgd_free
     machine.charge(core, costs.pageFreeCycles());
     mm.removeRange(0, userSpaceEndVa);
@@ -199,6 +203,8 @@ final class Teardown {
    */
   public void oomReap(int core, Mm mm) {
     long start = OP_OOM_REAP.begin(machine, core, 0);
+    // MODEL: the reaper waits for mmap_lock for read where Linux's trylock would retry later
+    mm.mmapLock().downRead(machine, core, costs.lockCycles());
     long before = pagesFreed;
     if (config.variants().oomReaperGather() == KernelVariants.OomReaperGather.FULLMM) {
       MmuGather tlb = gather(core, mm, true);
@@ -217,6 +223,7 @@ final class Teardown {
         }
       }
     }
+    mm.mmapLock().upRead(machine, core);
     machine.stats().addKernelCounter("oomReapedPages", pagesFreed - before);
     OP_OOM_REAP.end(machine, core, 0, start);
   }

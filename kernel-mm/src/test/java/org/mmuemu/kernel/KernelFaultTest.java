@@ -71,6 +71,7 @@ final class KernelFaultTest {
 
     long expected =
         costs.faultEntryCycles()
+            + costs.lockCycles() // mmap_lock for read
             + costs.vmaLookupCycles()
             + costs.pageAllocCycles()
             + costs.pageZeroCycles()

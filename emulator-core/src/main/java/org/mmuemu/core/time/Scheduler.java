@@ -53,6 +53,8 @@ public final class Scheduler {
   private boolean stopRequested;
   private Throwable failure;
   private int interruptDepth;
+  private long stepsWithoutTime;
+  private static final long MAX_STEPS_WITHOUT_TIME = 1L << 20;
 
   /**
    * @param quantumCycles how far a core may run ahead of the next one; 0 or more
@@ -249,8 +251,10 @@ public final class Scheduler {
     while (true) {
       deliverDueOn(core);
       state[core] = RUNNING;
+      long before = clocks.now(core);
       boolean more = programs[core].step(core);
       steps++;
+      checkProgress(core, before, more);
       state[core] = more ? READY : DONE;
       if (steps % CANCEL_CHECK_STEPS == 0 && cancelled.getAsBoolean()) {
         stopRequested = true;
@@ -259,6 +263,27 @@ public final class Scheduler {
       if (!more || !mayContinue(core)) {
         return;
       }
+    }
+  }
+
+  /**
+   * A program whose steps never advance its clock while it stays the earliest core would spin
+   * forever (a workload polling for something only a later core can do): fail instead of hanging.
+   */
+  private void checkProgress(int core, long clockBefore, boolean more) {
+    if (!more || clocks.now(core) != clockBefore) {
+      stepsWithoutTime = 0;
+      return;
+    }
+    if (++stepsWithoutTime > MAX_STEPS_WITHOUT_TIME) {
+      throw new IllegalStateException(
+          "core "
+              + core
+              + " took "
+              + MAX_STEPS_WITHOUT_TIME
+              + " steps at cycle "
+              + clockBefore
+              + " without its clock advancing (a program polling without paying for it)");
     }
   }
 

@@ -18,6 +18,7 @@ public final class Mm {
   private Object archState;
   private final List<Vma> vmas = new ArrayList<>();
   private int tlbFlushPending;
+  private final RwSemaphore mmapLock = new RwSemaphore("mmap_lock", "mmapLock");
 
   /**
    * @param asid the address-space tag, or -1 until the arch policy assigns one
@@ -40,6 +41,11 @@ public final class Mm {
 
   public void setArchState(Object state) {
     this.archState = state;
+  }
+
+  /** {@code mm->mmap_lock}. */
+  public RwSemaphore mmapLock() {
+    return mmapLock;
   }
 
   /** Gathers in progress on this mm ({@code mm->tlb_flush_pending}). */

@@ -116,6 +116,7 @@ final class KernelPageTables {
     int leaves = 0;
     long va = startVa;
     while (Long.compareUnsigned(va, endVa) < 0) {
+      machine.interleave(core); // interrupts stay enabled while the entries are cleared
       long tablePfn = rootPfn;
       long next = va + 4096;
       for (int level = 0; level < format.levels(); level++) {

@@ -178,6 +178,14 @@ public final class Vmalloc {
     return areas.purgeCount();
   }
 
+  /**
+   * Purges that had detached lazy areas when they started; an area freed lazily is flushed once
+   * {@link #purgeCount} exceeds this count as read after its free.
+   */
+  public long purgesStarted() {
+    return areas.purgesStarted();
+  }
+
   /** {@code vmap_lazy_nr}: pages of lazily freed areas not yet purged. */
   public long vmapLazyPages() {
     return areas.vmapLazyPages();
@@ -286,6 +294,7 @@ public final class Vmalloc {
     int allocated = 0;
     try {
       for (; allocated < pages; allocated++) {
+        machine.interleave(core); // vm_area_alloc_pages: cond_resched per page
         pfns[allocated] = memory.allocate(FrameKind.KERNEL);
         machine.charge(core, pageAllocCycles + (zero ? pageZeroCycles : 0));
       }
@@ -377,6 +386,7 @@ public final class Vmalloc {
     boolean pteBlocks = level == machine.format().levels() - 1;
     pageTables.beginBatch();
     for (int b = 0; b < blocksNeeded; b++) {
+      machine.interleave(core);
       long blockVa = area.vaStart() + b * blockBytes;
       long pa = pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT;
       if (pteBlocks) {
@@ -407,6 +417,7 @@ public final class Vmalloc {
   void mapPages(int core, long startVa, long[] pfns, int count) {
     pageTables.beginBatch();
     for (int i = 0; i < count; i++) {
+      machine.interleave(core); // interrupts stay enabled while the entries are written
       pageTables.mapLeaf(
           core,
           startVa + i * PAGE_BYTES,
@@ -476,6 +487,7 @@ public final class Vmalloc {
     freeUnmapVmapArea(core, area);
     if (freePages && area.hasFlag(VmapArea.FLAG_OWNS_PAGES)) {
       for (int i = 0; i < pages; i++) {
+        machine.interleave(core); // vfree: cond_resched per page
         memory.free(pfns[i]);
         machine.charge(core, pageFreeCycles);
       }
@@ -554,7 +566,7 @@ public final class Vmalloc {
   public void vmUnmapAliases(int core) {
     long start = OP_VM_UNMAP_ALIASES.begin(machine, core, 0);
     blocks.vmUnmapAliases(core);
-    aliasOracle.promiseNoAliases(core, "vm_unmap_aliases");
+    aliasOracle.promiseNoAliases(core, "vm_unmap_aliases", start);
     OP_VM_UNMAP_ALIASES.end(machine, core, 0, start);
   }
 

@@ -63,6 +63,7 @@ final class VmapAreaAllocator {
   private long vmapLazyPages;
   private long poolHits;
   private long purges;
+  private long purgesStarted;
   private long purgedAreas;
   private long purgedAreasMax;
   private long purgedPages;
@@ -135,6 +136,14 @@ final class VmapAreaAllocator {
 
   long purgeCount() {
     return purges;
+  }
+
+  /**
+   * Purges that have detached a non-empty lazy list so far; purges run one at a time (under {@code
+   * vmap_purge_lock}), so the n-th started is the n-th counted by {@link #purgeCount}.
+   */
+  long purgesStarted() {
+    return purgesStarted;
   }
 
   long kernelRangeFlushCount() {
@@ -334,6 +343,9 @@ final class VmapAreaAllocator {
     List<VmapArea> detached = new ArrayList<>(lazy.values());
     lazy.clear();
     lazyLock.release(machine, core);
+    if (!detached.isEmpty()) {
+      purgesStarted++;
+    }
     if (detached.isEmpty()) {
       if (alsoFlush) {
         flushKernelRange(core, startVa, endVa, "vm_unmap_aliases flush");
@@ -389,12 +401,14 @@ final class VmapAreaAllocator {
   void flushKernelRange(int core, long startVa, long endVa, String what) {
     kernelRangeFlushes++;
     purgeFlushBytes += endVa - startVa;
+    long flushStart = machine.now(core);
     arch.tlb().flushTlbKernelRange(core, startVa, endVa);
     aliasOracle.flushCompleted(
         core,
         startVa,
         endVa,
-        what + " [0x" + Long.toHexString(startVa) + ", 0x" + Long.toHexString(endVa) + ")");
+        what + " [0x" + Long.toHexString(startVa) + ", 0x" + Long.toHexString(endVa) + ")",
+        flushStart);
   }
 
   /**
