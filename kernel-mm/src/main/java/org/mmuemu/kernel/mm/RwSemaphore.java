@@ -4,12 +4,13 @@ import org.mmuemu.core.machine.Machine;
 
 /**
  * A sleeping reader-writer semaphore held over real intervals of simulated time (Linux's {@code
- * rw_semaphore}, as {@code mmap_lock} is): any number of readers or one writer. Every operation is
- * an interleaving point taken before the semaphore changes, so every other core has reached the
- * acting core's time when it looks. Waiters sleep in one queue in arrival order; a release wakes
- * the writer at the head, or every reader at the head up to the next writer, at the release time. A
- * reader that arrives while a writer waits queues behind it (Linux's rwsem does not let readers
- * starve a writer).
+ * rw_semaphore}, as {@code mmap_lock} is): any number of readers or one writer. Every down is an
+ * interleaving point taken before the semaphore is looked at, so every other core has reached the
+ * acting core's time; an up need not wait, since a core that asks earlier in simulated time finds
+ * the release time still ahead of it and sleeps until then. Waiters sleep in one queue in arrival
+ * order; a release wakes the writer at the head, or every reader at the head up to the next writer,
+ * at the release time. A reader that arrives while a writer waits queues behind it (Linux's rwsem
+ * does not let readers starve a writer).
  *
  * <p>{@code // MODEL:} no optimistic spinning on the owner and no reader bias; a woken waiter
  * resumes at the release time with no wake-up latency (one task per CPU: a sleeping CPU has nothing
@@ -22,6 +23,8 @@ public final class RwSemaphore {
   private final String counterPrefix;
   private int readers;
   private int writer = -1;
+  private long writerReleasedAtCycle;
+  private long readerReleasedAtCycle;
   private int[] queuedCore = new int[8];
   private boolean[] queuedWriter = new boolean[8];
   private int head;
@@ -47,6 +50,7 @@ public final class RwSemaphore {
   public void downRead(Machine machine, int core, long lockCycles) {
     machine.interleave(core);
     if (writer < 0 && count == 0) {
+      waitForReleaseAhead(machine, core, writerReleasedAtCycle);
       readers++;
     } else {
       sleep(machine, core, false);
@@ -58,7 +62,7 @@ public final class RwSemaphore {
   /** {@code down_read_trylock}: shares it only when that needs no wait. */
   public boolean tryDownRead(Machine machine, int core, long lockCycles) {
     machine.interleave(core);
-    if (writer >= 0 || count > 0) {
+    if (writer >= 0 || count > 0 || writerReleasedAtCycle > machine.now(core)) {
       return false;
     }
     readers++;
@@ -69,11 +73,11 @@ public final class RwSemaphore {
 
   /** {@code up_read}. */
   public void upRead(Machine machine, int core) {
-    machine.interleave(core);
     if (readers == 0) {
       throw new IllegalStateException(name + ": up_read by core " + core + " with no reader");
     }
     readers--;
+    readerReleasedAtCycle = Math.max(readerReleasedAtCycle, machine.now(core));
     if (readers == 0) {
       wakeWaiters(machine, machine.now(core));
     }
@@ -83,6 +87,7 @@ public final class RwSemaphore {
   public void downWrite(Machine machine, int core, long lockCycles) {
     machine.interleave(core);
     if (writer < 0 && readers == 0 && count == 0) {
+      waitForReleaseAhead(machine, core, Math.max(writerReleasedAtCycle, readerReleasedAtCycle));
       writer = core;
     } else {
       sleep(machine, core, true);
@@ -93,9 +98,9 @@ public final class RwSemaphore {
 
   /** {@code up_write}. */
   public void upWrite(Machine machine, int core) {
-    machine.interleave(core);
     checkWriter(core, "up_write");
     writer = -1;
+    writerReleasedAtCycle = machine.now(core);
     wakeWaiters(machine, machine.now(core));
   }
 
@@ -104,11 +109,27 @@ public final class RwSemaphore {
    * it.
    */
   public void downgradeWrite(Machine machine, int core) {
-    machine.interleave(core);
     checkWriter(core, "downgrade_write");
     writer = -1;
+    writerReleasedAtCycle = machine.now(core);
     readers = 1;
     wakeReaders(machine, machine.now(core));
+  }
+
+  /**
+   * A holder whose hold began at or before our time (it was the earliest core when it took the
+   * semaphore) may have released it in a stretch that ran ahead of us: at our time it is still
+   * held, so we sleep until its release.
+   */
+  private void waitForReleaseAhead(Machine machine, int core, long releasedAtCycle) {
+    long now = machine.now(core);
+    if (releasedAtCycle > now) {
+      contended++;
+      waitCycles += releasedAtCycle - now;
+      machine.stats().addKernelCounter(counterPrefix + "Contended", 1);
+      machine.stats().addKernelCounter(counterPrefix + "WaitCycles", releasedAtCycle - now);
+      machine.clocks().waitUntil(core, releasedAtCycle);
+    }
   }
 
   private void checkWriter(int core, String what) {

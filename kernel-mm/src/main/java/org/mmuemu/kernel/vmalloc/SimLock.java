@@ -4,11 +4,11 @@ import org.mmuemu.core.machine.Machine;
 
 /**
  * A kernel lock held over a real interval of simulated time: from the holder's acquire to its
- * release. Acquire and release are interleaving points, taken before the lock changes, so every
- * other core has reached the acting core's time when it looks at or changes the lock: a free lock
- * is taken at once; a held one queues the core and blocks it until the holder releases, at which
- * time the lock passes to the first waiter (queued order, as Linux's ticket and queued spinlocks
- * and its mutex wait list serve them). Each acquisition costs {@code lockCycles}.
+ * release. Acquire is an interleaving point, taken before the lock is looked at, so every other
+ * core has reached the acquiring core's time: a free lock is taken at once; a held one queues the
+ * core and blocks it until the holder releases, at which time the lock passes to the first waiter
+ * (queued order, as Linux's ticket and queued spinlocks and its mutex wait list serve them). Each
+ * acquisition costs {@code lockCycles}.
  *
  * <p>A {@linkplain Kind#SPINLOCK spinlock} waiter spins: its wait is busy cycles. A {@linkplain
  * Kind#MUTEX mutex} waiter sleeps: the same interval, counted as sleep.
@@ -42,6 +42,7 @@ public final class SimLock {
   private long waitCycles;
   private long heldCycles;
   private long acquiredAtCycle;
+  private long releasedAtCycle;
 
   /** A spinlock. */
   public SimLock(String name) {
@@ -72,7 +73,13 @@ public final class SimLock {
     if (holder == core) {
       throw new IllegalStateException(name + ": core " + core + " already holds it");
     }
-    if (holder != NO_HOLDER) {
+    if (holder == NO_HOLDER && releasedAtCycle > machine.now(core)) {
+      // The last holder took the lock at or before our time (it was the earliest core then) and
+      // released it in a stretch that ran ahead of us: at our time it is still held.
+      contendedAcquisitions++;
+      waitCycles += releasedAtCycle - machine.now(core);
+      machine.clocks().waitUntil(core, releasedAtCycle);
+    } else if (holder != NO_HOLDER) {
       if (!machine.scheduling()) {
         throw new IllegalStateException(
             name + ": held by core " + holder + " while core " + core + " runs outside a run");
@@ -90,9 +97,9 @@ public final class SimLock {
   }
 
   /**
-   * An interleaving point, then the release at {@code core}'s time, handing the lock to the first
-   * waiter. Releasing only once every other core has reached this time is what makes a core that
-   * asks for the lock earlier find it still held.
+   * Releases the lock at {@code core}'s time, handing it to the first waiter. The release need not
+   * wait for the other cores to reach this time: one that asks earlier in simulated time finds the
+   * release time still ahead of it and spins until then.
    *
    * @throws IllegalStateException when {@code core} does not hold it
    */
@@ -101,9 +108,9 @@ public final class SimLock {
       throw new IllegalStateException(
           name + ": released by core " + core + " but held by " + describeHolder());
     }
-    machine.interleave(core);
     long now = machine.now(core);
     heldCycles += now - acquiredAtCycle;
+    releasedAtCycle = now;
     holder = NO_HOLDER;
     if (waiterCount > 0) {
       int next = dequeue();

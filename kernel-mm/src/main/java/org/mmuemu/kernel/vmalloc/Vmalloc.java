@@ -294,7 +294,9 @@ public final class Vmalloc {
     int allocated = 0;
     try {
       for (; allocated < pages; allocated++) {
-        machine.interleave(core); // vm_area_alloc_pages: cond_resched per page
+        if (allocated > 0) {
+          machine.interleave(core); // vm_area_alloc_pages: cond_resched between pages
+        }
         pfns[allocated] = memory.allocate(FrameKind.KERNEL);
         machine.charge(core, pageAllocCycles + (zero ? pageZeroCycles : 0));
       }
@@ -386,7 +388,9 @@ public final class Vmalloc {
     boolean pteBlocks = level == machine.format().levels() - 1;
     pageTables.beginBatch();
     for (int b = 0; b < blocksNeeded; b++) {
-      machine.interleave(core);
+      if (b > 0) {
+        machine.interleave(core);
+      }
       long blockVa = area.vaStart() + b * blockBytes;
       long pa = pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT;
       if (pteBlocks) {
@@ -413,11 +417,16 @@ public final class Vmalloc {
     area.setMapping(pfns, pages, 12);
   }
 
+  // The VA one last-level table maps (2 MiB with 4 KiB pages on both ISAs).
+  private static final long PTE_TABLE_SPAN_BYTES = 2L << 20;
+
   /** {@code vmap_pages_range}: one page entry per frame from {@code startVa}, as one batch. */
   void mapPages(int core, long startVa, long[] pfns, int count) {
     pageTables.beginBatch();
     for (int i = 0; i < count; i++) {
-      machine.interleave(core); // interrupts stay enabled while the entries are written
+      if (i > 0 && ((startVa + i * PAGE_BYTES) & (PTE_TABLE_SPAN_BYTES - 1)) == 0) {
+        machine.interleave(core); // between PTE tables, as vmap_pmd_range moves to the next
+      }
       pageTables.mapLeaf(
           core,
           startVa + i * PAGE_BYTES,
@@ -487,7 +496,9 @@ public final class Vmalloc {
     freeUnmapVmapArea(core, area);
     if (freePages && area.hasFlag(VmapArea.FLAG_OWNS_PAGES)) {
       for (int i = 0; i < pages; i++) {
-        machine.interleave(core); // vfree: cond_resched per page
+        if (i > 0) {
+          machine.interleave(core); // vfree: cond_resched between pages
+        }
         memory.free(pfns[i]);
         machine.charge(core, pageFreeCycles);
       }

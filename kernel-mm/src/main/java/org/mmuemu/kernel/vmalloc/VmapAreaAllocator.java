@@ -362,8 +362,12 @@ final class VmapAreaAllocator {
     flushKernelRange(core, low, high, "the purge's flush_tlb_kernel_range");
     long pages = 0;
     freeLock.acquire(machine, core, lockCycles);
+    boolean first = true;
     for (VmapArea area : detached) {
-      machine.interleave(core); // one area per iteration, as cond_resched_lock allows
+      if (!first) {
+        machine.interleave(core); // between areas, as cond_resched_lock allows
+      }
+      first = false;
       pages += area.pages();
       area.release();
       if (pools != null
