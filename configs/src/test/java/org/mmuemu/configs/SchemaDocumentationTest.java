@@ -76,6 +76,12 @@ final class SchemaDocumentationTest {
     assertThat(documented).isEqualTo(KernelConfig.COST_DEFAULTS);
     assertThat(MACHINE.at("/properties/kernel/properties/variants/properties").size())
         .isEqualTo(KernelConfig.VARIANTS.size());
+    Map<String, Object> tunables = new LinkedHashMap<>();
+    MACHINE
+        .at("/properties/kernel/properties/tunables/properties")
+        .properties()
+        .forEach(e -> tunables.put(e.getKey(), e.getValue().get("default").asLong()));
+    assertThat(tunables).isEqualTo(KernelConfig.TUNABLE_DEFAULTS);
   }
 
   @Test

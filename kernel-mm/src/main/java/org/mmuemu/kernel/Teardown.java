@@ -20,6 +20,7 @@ import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
+import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
 
@@ -41,6 +42,7 @@ final class Teardown {
   private final ArchTlbPolicy tlbPolicy;
   private final PageCache pageCache;
   private final ReverseMap rmap;
+  private final AnonPages anonPages;
   private final Processes processes;
   private final RangeFlushOracle flushOracle;
   private final long userSpaceEndVa;
@@ -55,6 +57,7 @@ final class Teardown {
       ArchTlbPolicy tlbPolicy,
       PageCache pageCache,
       ReverseMap rmap,
+      AnonPages anonPages,
       Processes processes,
       RangeFlushOracle flushOracle,
       long userSpaceEndVa) {
@@ -64,6 +67,7 @@ final class Teardown {
     this.tlbPolicy = tlbPolicy;
     this.pageCache = pageCache;
     this.rmap = rmap;
+    this.anonPages = anonPages;
     this.processes = processes;
     this.flushOracle = flushOracle;
     this.userSpaceEndVa = userSpaceEndVa;
@@ -246,6 +250,9 @@ final class Teardown {
             page.putGatherRef(); // the page cache keeps the page
             return;
           }
+          if (!anonPages.releaseGatherRef(pfn)) {
+            return; // still mapped elsewhere (fork shared it) or pinned
+          }
           machine.memory().free(pfn);
           machine.charge(core, costs.pageFreeCycles());
           pagesFreed++;
@@ -336,6 +343,8 @@ final class Teardown {
             rmap.remove(pfn, tlb.mm(), va);
           }
           page.getGatherRef();
+        } else {
+          anonPages.unmapForGather(pfn);
         }
         if (tlb.removePage(pfn, va, delay)) {
           forceFlush = true;

@@ -1,0 +1,163 @@
+package org.mmuemu.kernel;
+
+import static org.mmuemu.kernel.UnsignedVa.min;
+
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.config.KernelCosts;
+import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.PageTableEditor;
+import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.pagecache.PageCache;
+import org.mmuemu.kernel.rmap.AnonPages;
+import org.mmuemu.kernel.rmap.ReverseMap;
+
+/**
+ * fork's copy of an address space (Linux kernel/fork.c {@code dup_mmap}, mm/memory.c {@code
+ * copy_page_range} and {@code copy_present_pte}; DOMAIN-FAULTS.md §5.1). The child gets every VMA;
+ * the page tables of private VMAs are copied entry by entry: a writable entry is write-protected in
+ * the parent in place and copied read-only, so the first store on either side faults into {@code
+ * do_wp_page}; the page's mapcount goes up and it loses its exclusive marker. A page that may be
+ * pinned for DMA cannot be shared and is copied for the child at once. Shared file mappings are not
+ * copied: the child refaults them from the page cache. Every child entry starts old. At the end the
+ * parent's whole mm is flushed once ({@code flush_tlb_mm}), because other threads of the parent may
+ * still hold writable TLB entries for pages that are now shared.
+ *
+ * <p>Counters: {@code forks}, {@code forkPtesCopied}, {@code forkPtesWriteProtected}, {@code
+ * forkPinnedCopies}, {@code forkVmasSkipped}.
+ *
+ * <p>{@code // MODEL:} Linux copies a private file VMA's entries only when it has anonymous pages
+ * (an {@code anon_vma}); here every private VMA is copied. Reading a parent entry costs nothing
+ * (like the kernel's other software walks), folio refcount atomics are not charged. Confined to the
+ * simulation thread.
+ */
+final class Fork {
+  private static final KernelOperation OP_FORK = KernelOperation.named("fork");
+
+  private final Machine machine;
+  private final KernelCosts costs;
+  private final PageTableEditor tables;
+  private final PageCache pageCache;
+  private final ReverseMap rmap;
+  private final AnonPages anonPages;
+  private final ArchTlbPolicy tlbPolicy;
+  private final Processes processes;
+
+  Fork(
+      Machine machine,
+      KernelCosts costs,
+      PageTableEditor tables,
+      PageCache pageCache,
+      ReverseMap rmap,
+      AnonPages anonPages,
+      ArchTlbPolicy tlbPolicy,
+      Processes processes) {
+    this.machine = machine;
+    this.costs = costs;
+    this.tables = tables;
+    this.pageCache = pageCache;
+    this.rmap = rmap;
+    this.anonPages = anonPages;
+    this.tlbPolicy = tlbPolicy;
+    this.processes = processes;
+  }
+
+  /** Creates the child of {@code parent} on {@code core} and returns its mm. */
+  Mm fork(int core, Mm parent) {
+    long start = OP_FORK.begin(machine, core, 0);
+    // lock: mmap_write_lock(parent); since 6.4.3 vma_start_write on every parent VMA as it is
+    // copied; mmap_write_lock_nested(child)
+    machine.charge(core, 2 * costs.lockCycles());
+    Mm child = processes.createMm();
+    for (Vma vma : parent.vmas()) {
+      child.addVma(vma); // vm_area_dup + insertion into the child's tree
+      machine.charge(core, costs.vmaLookupCycles());
+      if (vma.shared()) {
+        machine.stats().addKernelCounter("forkVmasSkipped", 1);
+      } else {
+        copyPageRange(core, parent, child, vma);
+      }
+    }
+    tlbPolicy.flushTlbMm(core, parent);
+    machine.stats().addKernelCounter("forks", 1);
+    OP_FORK.end(machine, core, 0, start);
+    return child;
+  }
+
+  private void copyPageRange(int core, Mm parent, Mm child, Vma vma) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int leafLevel = format.levels() - 1;
+    long va = vma.startVa();
+    while (Long.compareUnsigned(va, vma.endVa()) < 0) {
+      long table = parent.rootPfn();
+      int missingLevel = -1;
+      for (int level = 0; level < leafLevel && missingLevel < 0; level++) {
+        long descriptor = memory.readDescriptor(table, format.index(va, level));
+        if (!format.isValid(descriptor, level)) {
+          missingLevel = level;
+        } else if (format.isLeaf(descriptor, level)) {
+          throw new IllegalStateException(
+              "va 0x"
+                  + Long.toHexString(va)
+                  + " is mapped by a level-"
+                  + level
+                  + " block; fork"
+                  + " copies base pages only");
+        } else {
+          table = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+        }
+      }
+      int shift = format.levelShift(missingLevel < 0 ? leafLevel - 1 : missingLevel);
+      long next = min(vma.endVa(), (va & -(1L << shift)) + (1L << shift));
+      if (missingLevel < 0) {
+        // lock: the parent's and the child's PTE table locks, per table (copy_pte_range)
+        machine.charge(core, 2 * costs.lockCycles());
+        for (; Long.compareUnsigned(va, next) < 0; va += 1L << PhysicalMemory.FRAME_SHIFT) {
+          copyPresentPte(core, child, vma, table, va);
+        }
+      }
+      if (next == 0) {
+        break; // wrapped past the top of the address space
+      }
+      va = next;
+    }
+  }
+
+  private void copyPresentPte(int core, Mm child, Vma vma, long tablePfn, long va) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int leafLevel = format.levels() - 1;
+    int index = format.index(va, leafLevel);
+    long descriptor = memory.readDescriptor(tablePfn, index);
+    if (!format.isValid(descriptor, leafLevel)) {
+      return;
+    }
+    long pfn = format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
+    int flags = format.flags(descriptor, leafLevel);
+    int childFlags = flags & ~PteFlags.ACCESSED;
+    if (pageCache.byPfn(pfn) != null) {
+      rmap.add(pfn, child, va); // a page-cache page of a private file mapping, read-only already
+    } else if (!anonPages.dupForFork(pfn)) {
+      // copy_present_page: the parent's page may be pinned, the child gets its own copy now
+      machine.charge(core, costs.pageAllocCycles() + costs.pageCopyCycles());
+      pfn = memory.allocate(FrameKind.DATA);
+      childFlags = vma.flags() | PteFlags.USER | PteFlags.DIRTY;
+      machine.stats().addKernelCounter("forkPinnedCopies", 1);
+    } else if ((flags & PteFlags.WRITE) != 0) {
+      // wrprotect the parent in place: removing permission, flushed by flush_tlb_mm at the end
+      memory.writeDescriptor(
+          tablePfn, index, format.withFlags(descriptor, leafLevel, flags & ~PteFlags.WRITE));
+      machine.charge(core, costs.pteWriteCycles());
+      childFlags &= ~PteFlags.WRITE;
+      machine.stats().addKernelCounter("forkPtesWriteProtected", 1);
+    }
+    tables.map(child.rootPfn(), va, pfn << PhysicalMemory.FRAME_SHIFT, leafLevel, childFlags, core);
+    machine.stats().addKernelCounter("forkPtesCopied", 1);
+  }
+}
