@@ -23,18 +23,19 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  * the page tables of private VMAs are copied entry by entry: a writable entry is write-protected in
  * the parent in place and copied read-only, so the first store on either side faults into {@code
  * do_wp_page}; the page's mapcount goes up and it loses its exclusive marker. A page that may be
- * pinned for DMA cannot be shared and is copied for the child at once. Shared file mappings are not
- * copied: the child refaults them from the page cache. Every child entry starts old. At the end the
- * parent's whole mm is flushed once ({@code flush_tlb_mm}), because other threads of the parent may
- * still hold writable TLB entries for pages that are now shared.
+ * pinned for DMA cannot be shared and is copied for the child at once. Shared file mappings, and
+ * private ones without anonymous pages, are not copied ({@code vma_needs_copy}): the child refaults
+ * them from the page cache. Every child entry starts old. At the end the parent's whole mm is
+ * flushed once ({@code flush_tlb_mm}), because other threads of the parent may still hold writable
+ * TLB entries for pages that are now shared.
  *
  * <p>Counters: {@code forks}, {@code forkPtesCopied}, {@code forkPtesWriteProtected}, {@code
  * forkPinnedCopies}, {@code forkVmasSkipped}.
  *
- * <p>{@code // MODEL:} Linux copies a private file VMA's entries only when it has anonymous pages
- * (an {@code anon_vma}); here every private VMA is copied. Reading a parent entry costs nothing
- * (like the kernel's other software walks), folio refcount atomics are not charged. Confined to the
- * simulation thread.
+ * <p>{@code // MODEL:} Linux copies a private file VMA's entries when it has an {@code anon_vma}
+ * (it ever held an anonymous copy); here, when an anonymous page is mapped in it at fork. Reading a
+ * parent entry costs nothing (like the kernel's other software walks), folio refcount atomics are
+ * not charged. Confined to the simulation thread.
  */
 final class Fork {
   private static final KernelOperation OP_FORK = KernelOperation.named("fork");
@@ -77,10 +78,10 @@ final class Fork {
     for (Vma vma : parent.vmas()) {
       child.addVma(vma); // vm_area_dup + insertion into the child's tree
       machine.charge(core, costs.vmaLookupCycles());
-      if (vma.shared()) {
-        machine.stats().addKernelCounter("forkVmasSkipped", 1);
-      } else {
+      if (needsCopy(parent, vma)) {
         copyPageRange(core, parent, child, vma);
+      } else {
+        machine.stats().addKernelCounter("forkVmasSkipped", 1);
       }
     }
     tlbPolicy.flushTlbMm(core, parent);
@@ -89,13 +90,58 @@ final class Fork {
     return child;
   }
 
+  /** Receives one PTE table of a walk: its frame and the VA range of the walk inside it. */
+  @FunctionalInterface
+  private interface PteTableVisitor {
+    /** Returns whether the walk goes on. */
+    boolean visit(long tablePfn, long startVa, long endVa);
+  }
+
+  // Linux vma_needs_copy: anonymous memory cannot be refaulted, file pages can (unless the private
+  // mapping holds anonymous copies of some)
+  private boolean needsCopy(Mm parent, Vma vma) {
+    if (vma.shared()) {
+      return false;
+    }
+    if (!vma.mapsFile()) {
+      return true;
+    }
+    boolean[] anon = new boolean[1];
+    walkPteTables(
+        parent,
+        vma,
+        (table, startVa, endVa) -> {
+          for (long va = startVa; Long.compareUnsigned(va, endVa) < 0 && !anon[0]; va += 4096) {
+            long pfn = presentPfn(table, va);
+            anon[0] = pfn >= 0 && pageCache.byPfn(pfn) == null;
+          }
+          return !anon[0];
+        });
+    return anon[0];
+  }
+
   private void copyPageRange(int core, Mm parent, Mm child, Vma vma) {
+    walkPteTables(
+        parent,
+        vma,
+        (table, startVa, endVa) -> {
+          // lock: the parent's and the child's PTE table locks (copy_pte_range)
+          machine.charge(core, 2 * costs.lockCycles());
+          for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 4096) {
+            copyPresentPte(core, child, vma, table, va);
+          }
+          return true;
+        });
+  }
+
+  // Visits every PTE table under vma's range, skipping ranges whose upper-level tables are missing.
+  private void walkPteTables(Mm mm, Vma vma, PteTableVisitor visitor) {
     PageTableFormat format = machine.format();
     PhysicalMemory memory = machine.memory();
     int leafLevel = format.levels() - 1;
     long va = vma.startVa();
     while (Long.compareUnsigned(va, vma.endVa()) < 0) {
-      long table = parent.rootPfn();
+      long table = mm.rootPfn();
       int missingLevel = -1;
       for (int level = 0; level < leafLevel && missingLevel < 0; level++) {
         long descriptor = memory.readDescriptor(table, format.index(va, level));
@@ -107,26 +153,32 @@ final class Fork {
                   + Long.toHexString(va)
                   + " is mapped by a level-"
                   + level
-                  + " block; fork"
-                  + " copies base pages only");
+                  + " block; fork copies base pages only");
         } else {
           table = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
         }
       }
       int shift = format.levelShift(missingLevel < 0 ? leafLevel - 1 : missingLevel);
       long next = min(vma.endVa(), (va & -(1L << shift)) + (1L << shift));
-      if (missingLevel < 0) {
-        // lock: the parent's and the child's PTE table locks, per table (copy_pte_range)
-        machine.charge(core, 2 * costs.lockCycles());
-        for (; Long.compareUnsigned(va, next) < 0; va += 1L << PhysicalMemory.FRAME_SHIFT) {
-          copyPresentPte(core, child, vma, table, va);
-        }
+      if (missingLevel < 0 && !visitor.visit(table, va, next)) {
+        return;
       }
       if (next == 0) {
-        break; // wrapped past the top of the address space
+        return; // wrapped past the top of the address space
       }
       va = next;
     }
+  }
+
+  /** The frame the PTE for {@code va} in {@code tablePfn} maps, or -1 when it is not valid. */
+  private long presentPfn(long tablePfn, long va) {
+    PageTableFormat format = machine.format();
+    int leafLevel = format.levels() - 1;
+    long descriptor = machine.memory().readDescriptor(tablePfn, format.index(va, leafLevel));
+    if (!format.isValid(descriptor, leafLevel)) {
+      return -1;
+    }
+    return format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
   }
 
   private void copyPresentPte(int core, Mm child, Vma vma, long tablePfn, long va) {

@@ -1,0 +1,104 @@
+package org.mmuemu.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.mmuemu.app.runner.ExitCodes;
+
+/**
+ * fork, copy-on-write, FAULT_FLAG_UNSHARE and the {@code fault_around_bytes} tunable through {@code
+ * mmuemu run --workload fork-cow}, the path a user takes (docs/faults.md).
+ */
+final class ForkCowCliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static JsonNode run(String machine, int expectedExit, String... settings)
+      throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of("run", "--machine", machine, "--workload", "fork-cow", "--json", "--quiet"));
+    for (String setting : settings) {
+      args.add("--set");
+      args.add(setting);
+    }
+    CliTestSupport.Outcome outcome = CliTestSupport.run(args.toArray(String[]::new));
+    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(expectedExit);
+    return JSON.readTree(outcome.out());
+  }
+
+  private static long kernel(JsonNode result, String counter) {
+    return result.path("kernel").path(counter).asLong();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
+  void defaults_forkCopyAndReuseWithoutViolations(String machine) throws Exception {
+    JsonNode result = run(machine, ExitCodes.OK);
+
+    assertThat(result.path("violationCounts").size()).isZero();
+    assertThat(kernel(result, "forks")).isEqualTo(8);
+    assertThat(result.path("latency").path("fork").path("count").asLong()).isEqualTo(8);
+    // every fork flushes the parent's mm once (more flush_tlb_mm calls come from exits)
+    assertThat(result.path("latency").path("flush_tlb_mm").path("count").asLong())
+        .isGreaterThanOrEqualTo(8);
+    assertThat(kernel(result, "forkPtesWriteProtected")).isPositive();
+    assertThat(kernel(result, "forkVmasSkipped")).isEqualTo(8); // the file mapping, refaulted
+    assertThat(kernel(result, "cowCopies")).isPositive();
+    assertThat(kernel(result, "cowReuseOnlyReference")).isPositive();
+    assertThat(kernel(result, "cowReuseExclusive")).isPositive();
+    // each COW copy flushes the old translation on the mm's CPUs (unshare copies too)
+    assertThat(result.path("latency").path("flush_tlb_range").path("count").asLong())
+        .isEqualTo(kernel(result, "cowCopies") + kernel(result, "unshareCopies"));
+    assertThat(kernel(result, "processesExited")).isEqualTo(9);
+  }
+
+  /**
+   * The 6.2 extension of FAULT_FLAG_UNSHARE: the 8 pinned page-cache pages of the private file
+   * mapping are unshared before they are pinned, so the process's stores keep the pins coherent;
+   * before 6.2 they are pinned as they are and every store leaves a pin behind.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
+  void unshareScope_anonOnly_leavesPinsOfFilePagesStale(String machine) throws Exception {
+    JsonNode fixed = run(machine, ExitCodes.OK);
+    JsonNode old = run(machine, ExitCodes.OK, "/kernel/variants/unshareScope=anonOnly");
+
+    assertThat(kernel(fixed, "gupPins")).isEqualTo(16);
+    assertThat(kernel(fixed, "unshareCopies")).isGreaterThanOrEqualTo(8);
+    assertThat(kernel(fixed, "gupPinsStale")).isZero();
+    assertThat(kernel(old, "gupPins")).isEqualTo(16);
+    assertThat(kernel(old, "gupPinsStale")).isEqualTo(8);
+    assertThat(kernel(fixed, "gupUnshareFaults") - kernel(old, "gupUnshareFaults")).isEqualTo(8);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
+  void faultAroundBytes_setsHowManyCachedPagesAChildsReadFaultMaps(String machine)
+      throws Exception {
+    JsonNode window = run(machine, ExitCodes.OK);
+    JsonNode off = run(machine, ExitCodes.OK, "/kernel/tunables/faultAroundBytes=4096");
+
+    // the parent faults each of the 16 file pages in (none cached yet); each of the 8 children
+    // then reads the cached file: one fault per 16-page window, or one per page
+    assertThat(kernel(window, "fileFaults")).isEqualTo(16 + 8);
+    assertThat(kernel(window, "faultAroundPages")).isEqualTo(8 * 15);
+    assertThat(kernel(off, "fileFaults")).isEqualTo(16 + 8 * 16);
+    assertThat(kernel(off, "faultAroundPages")).isZero();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/kernel/tunables/faultAroundBytes=4MiB", "/kernel/tunables/thp=1"})
+  void badTunables_exitTwoNamingThePointer(String setting) {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run", "--machine", "arm64-neoverse-n1", "--workload", "fork-cow", "--set", setting);
+
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err()).contains(setting.substring(0, setting.indexOf('='))).hasLineCount(1);
+  }
+}
