@@ -101,4 +101,21 @@ final class ForkCowCliTest {
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(outcome.err()).contains(setting.substring(0, setting.indexOf('='))).hasLineCount(1);
   }
+
+  @org.junit.jupiter.api.Test
+  void threadsLeavingNoCoreForChildren_exitTwo() {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "fork-cow",
+            "--param",
+            "threads=8");
+
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(outcome.err())
+        .contains("--param threads=8: (expected: 1 to 7, leaving a core for the children)");
+  }
 }

@@ -26,7 +26,8 @@ import org.mmuemu.kernel.pagecache.MappedFile;
  *       forks {@code forks} children one after another, storing {@code parentWrites} times to
  *       random heap pages after each fork (COW copies while the child still maps the page, reuse
  *       after it copied or exited). The other threads keep storing to their own part of the heap
- *       meanwhile, so forks happen while they hold writable TLB entries (fork's flush).
+ *       until the last fork, so forks happen while they hold writable TLB entries (fork's flush)
+ *       and their COW copies flush the parent's other CPUs.
  *   <li>Each child runs on the next free core of the rest, stores to {@code childWrites} random
  *       heap pages (each a COW copy, unless the page was already copied) and exits.
  *   <li>After the last fork, thread 0 pins {@code pinPages} heap pages and {@code pinPages} file
@@ -76,7 +77,8 @@ public final class ForkCowWorkload implements Workload {
             "32",
             0,
             100_000_000,
-            "stores each parent thread makes to random heap pages per fork"),
+            "stores thread 0 makes to random heap pages after each fork (the other parent threads"
+                + " store to their part of the heap until the last fork)"),
         WorkloadParam.integer(
             "pinPages",
             "8",
@@ -267,12 +269,15 @@ public final class ForkCowWorkload implements Workload {
       }
     }
 
-    /** Another parent thread: stores to random pages of its own part of the heap. */
+    /**
+     * Another parent thread: stores to random pages of its own part of the heap until thread 0 has
+     * forked the last child, so every fork finds it running with writable TLB entries.
+     */
     private final class ParentThread implements CoreProgram {
       private final SplittableRandom random;
       private final long firstPage;
       private final long pages;
-      private long writesLeft = -1;
+      private boolean started;
 
       ParentThread(int thread) {
         this.random = new SplittableRandom(seed * 31 + thread);
@@ -282,15 +287,14 @@ public final class ForkCowWorkload implements Workload {
 
       @Override
       public boolean step(int core) {
-        if (writesLeft < 0) {
+        if (!started) {
           kernel.switchTo(core, parent);
-          writesLeft = parentWrites * forks;
+          started = true;
         }
-        if (writesLeft == 0) {
+        if (forkingDone) {
           threadsDone++;
           return false;
         }
-        writesLeft--;
         machine.access(core, heapVa(firstPage + random.nextLong(pages)), 8, AccessKind.WRITE);
         return true;
       }
