@@ -28,6 +28,11 @@ final class ForkCowTest {
     return ((Number) kernel.counters().getOrDefault(name, 0L)).longValue();
   }
 
+  private static long rangeFlushes(Machine machine) {
+    var flushes = machine.stats().latencies().get("flush_tlb_range");
+    return flushes == null ? 0 : flushes.count();
+  }
+
   private static long pfn(Kernel kernel, Mm mm, long va) {
     long leaf = kernel.tables().leafDescriptor(mm.rootPfn(), va);
     Machine machine = kernel.machine();
@@ -104,7 +109,7 @@ final class ForkCowTest {
     assertThat(pfn(kernel, child, USER_VA)).isNotEqualTo(page0);
     assertThat(flags(kernel, child, USER_VA) & PteFlags.WRITE).isNotZero();
 
-    long flushesBefore = machine.stats().latencies().get("flush_tlb_range").count();
+    long flushesBefore = rangeFlushes(machine);
     machine.actOn(0);
     machine.access(0, USER_VA, 8, AccessKind.WRITE);
 
@@ -208,5 +213,38 @@ final class ForkCowTest {
     kernel.unpinUserPage(0, pin);
     assertThat(counter(kernel, "gupPinsStale")).isZero();
     assertThat(Map.copyOf(kernel.counters())).doesNotContainKey("cowCopies");
+  }
+
+  /**
+   * DOMAIN-FAULTS.md §7 S7: reuse only adds permission, so it does not flush; another thread that
+   * still caches the read-only entry takes a spurious write fault, finds the PTE writable and goes
+   * on, without a second reuse or a copy.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void afterReuse_anotherThreadsStaleReadOnlyEntry_takesASpuriousFaultOnly(String isa) {
+    Kernel kernel = KernelBoot.on(isa).boot();
+    Machine machine = kernel.machine();
+    Mm parent = populatedParent(kernel);
+    Mm child = kernel.fork(0, parent);
+    machine.actOn(1);
+    kernel.switchTo(1, parent);
+    machine.access(1, USER_VA, 8, AccessKind.READ); // core 1 caches the read-only entry
+    kernel.exitMmap(0, child);
+    machine.actOn(0);
+    machine.access(0, USER_VA, 8, AccessKind.WRITE);
+    assertThat(counter(kernel, "cowReuseOnlyReference")).isEqualTo(1);
+    long flushes = rangeFlushes(machine);
+    long permissionFaults = counter(kernel, "permissionFaults");
+
+    machine.actOn(1);
+    machine.access(1, USER_VA, 8, AccessKind.WRITE);
+
+    assertThat(counter(kernel, "permissionFaults")).isEqualTo(permissionFaults + 1);
+    assertThat(counter(kernel, "cowReuseOnlyReference") + counter(kernel, "cowReuseExclusive"))
+        .isEqualTo(1);
+    assertThat(counter(kernel, "cowCopies")).isZero();
+    assertThat(rangeFlushes(machine)).isEqualTo(flushes);
+    assertThat(machine.oracle().total()).isZero();
   }
 }
