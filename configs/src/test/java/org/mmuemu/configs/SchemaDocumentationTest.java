@@ -80,7 +80,11 @@ final class SchemaDocumentationTest {
     MACHINE
         .at("/properties/kernel/properties/tunables/properties")
         .properties()
-        .forEach(e -> tunables.put(e.getKey(), e.getValue().get("default").asLong()));
+        .forEach(
+            e -> {
+              JsonNode value = e.getValue().get("default");
+              tunables.put(e.getKey(), value.isNumber() ? (Object) value.asLong() : value.asText());
+            });
     assertThat(tunables).isEqualTo(KernelConfig.TUNABLE_DEFAULTS);
   }
 

@@ -92,7 +92,7 @@ final class ForkCowCliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/kernel/tunables/faultAroundBytes=4MiB", "/kernel/tunables/thp=1"})
+  @ValueSource(strings = {"/kernel/tunables/faultAroundBytes=4MiB", "/kernel/tunables/thp=yes"})
   void badTunables_exitTwoNamingThePointer(String setting) {
     CliTestSupport.Outcome outcome =
         CliTestSupport.run(
@@ -117,5 +117,77 @@ final class ForkCowCliTest {
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(outcome.err())
         .contains("--param threads=8: (expected: 1 to 7, leaving a core for the children)");
+  }
+
+  /**
+   * Transparent huge pages: with {@code thp=always} each stream thread's 2 MiB working set is one
+   * huge page, so one fault and one TLB entry per thread replace 512 of each.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
+  void thpAlways_mapsEachStreamThreadWithOneHugePage(String machine) throws Exception {
+    CliTestSupport.Outcome base =
+        CliTestSupport.run(
+            "run", "--machine", machine, "--workload", "stream", "--json", "--quiet");
+    CliTestSupport.Outcome huge =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            machine,
+            "--workload",
+            "stream",
+            "--json",
+            "--quiet",
+            "--set",
+            "/kernel/tunables/thp=always");
+    JsonNode baseResult = JSON.readTree(base.out());
+    JsonNode hugeResult = JSON.readTree(huge.out());
+
+    assertThat(huge.exitCode()).isEqualTo(ExitCodes.OK);
+    assertThat(kernel(baseResult, "thpFaultAlloc")).isZero();
+    assertThat(kernel(hugeResult, "thpFaultAlloc")).isEqualTo(8);
+    // 8 huge pages, plus the shared code pages, instead of 512 pages per thread
+    assertThat(kernel(hugeResult, "pageFaults")).isEqualTo(8 + 4);
+    assertThat(hugeResult.path("walks").path("count").asLong())
+        .isLessThan(baseResult.path("walks").path("count").asLong() / 100);
+    assertThat(hugeResult.path("cycles").path("total").asLong())
+        .isLessThan(baseResult.path("cycles").path("total").asLong());
+  }
+
+  /** {@code thp=madvise} (the default) backs only advised VMAs; fork splits before it shares. */
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
+  void thpMadvise_backsTheAdvisedHeap_andForkSplitsIt(String machine) throws Exception {
+    JsonNode advised = runForkCow(machine, "heapAdvice=hugepage", "/kernel/tunables/thp=madvise");
+    JsonNode never = runForkCow(machine, "heapAdvice=hugepage", "/kernel/tunables/thp=never");
+    JsonNode notAdvised = runForkCow(machine, "heapAdvice=none", "/kernel/tunables/thp=madvise");
+
+    assertThat(kernel(advised, "thpFaultAlloc")).isEqualTo(2);
+    assertThat(kernel(advised, "thpSplitPmd")).isEqualTo(2);
+    assertThat(advised.path("violationCounts").size()).isZero();
+    assertThat(kernel(never, "thpFaultAlloc")).isZero();
+    assertThat(kernel(notAdvised, "thpFaultAlloc")).isZero();
+    assertThat(kernel(advised, "pageFaults")).isLessThan(kernel(never, "pageFaults") / 10);
+  }
+
+  private static JsonNode runForkCow(String machine, String param, String setting)
+      throws Exception {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            machine,
+            "--workload",
+            "fork-cow",
+            "--json",
+            "--quiet",
+            "--param",
+            "heapBytes=4MiB",
+            "--param",
+            param,
+            "--set",
+            setting);
+    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
+    return JSON.readTree(outcome.out());
   }
 }

@@ -46,6 +46,7 @@ final class Fork {
   private final PageCache pageCache;
   private final ReverseMap rmap;
   private final AnonPages anonPages;
+  private final HugePmd hugePmd;
   private final ArchTlbPolicy tlbPolicy;
   private final Processes processes;
 
@@ -56,6 +57,7 @@ final class Fork {
       PageCache pageCache,
       ReverseMap rmap,
       AnonPages anonPages,
+      HugePmd hugePmd,
       ArchTlbPolicy tlbPolicy,
       Processes processes) {
     this.machine = machine;
@@ -64,6 +66,7 @@ final class Fork {
     this.pageCache = pageCache;
     this.rmap = rmap;
     this.anonPages = anonPages;
+    this.hugePmd = hugePmd;
     this.tlbPolicy = tlbPolicy;
     this.processes = processes;
   }
@@ -79,6 +82,7 @@ final class Fork {
       child.addVma(vma); // vm_area_dup + insertion into the child's tree
       machine.charge(core, costs.vmaLookupCycles());
       if (needsCopy(parent, vma)) {
+        hugePmd.splitAll(core, parent, vma); // MODEL: Linux shares the PMD, splits on COW
         copyPageRange(core, parent, child, vma);
       } else {
         machine.stats().addKernelCounter("forkVmasSkipped", 1);

@@ -37,6 +37,7 @@ final class Gup {
   private final PageTableEditor tables;
   private final PageCache pageCache;
   private final AnonPages anonPages;
+  private final HugePmd hugePmd;
   private final PageFaults faults;
   private final boolean unshareCowMappings;
   private final int[] probes = new int[1];
@@ -47,11 +48,13 @@ final class Gup {
       PageTableEditor tables,
       PageCache pageCache,
       AnonPages anonPages,
+      HugePmd hugePmd,
       PageFaults faults) {
     this.machine = machine;
     this.tables = tables;
     this.pageCache = pageCache;
     this.anonPages = anonPages;
+    this.hugePmd = hugePmd;
     this.faults = faults;
     this.unshareCowMappings =
         config.variants().unshareScope() == KernelVariants.UnshareScope.COW_MAPPING;
@@ -69,6 +72,7 @@ final class Gup {
     Vma vma = mm.findVma(va, probes);
     long pageVa = va & -(1L << PhysicalMemory.FRAME_SHIFT);
     for (int attempt = 0; vma != null && pin == null && attempt < MAX_FAULT_RETRIES; attempt++) {
+      hugePmd.split(core, mm, pageVa); // MODEL: Linux pins the subpage of a huge page
       long descriptor = tables.leafDescriptor(mm.rootPfn(), pageVa);
       if (descriptor == 0) {
         faults.gupFault(core, mm, pageVa, false);

@@ -86,12 +86,22 @@ public final class Kernel {
     this.processes =
         new Processes(
             machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
+    HugePmd hugePmd = new HugePmd(machine, config, tables, anonPages, arch.tlb());
     this.faults =
-        new PageFaults(machine, config, tables, pageCache, rmap, anonPages, arch.tlb(), processes);
+        new PageFaults(
+            machine, config, tables, pageCache, rmap, anonPages, hugePmd, arch.tlb(), processes);
     this.fork =
         new Fork(
-            machine, config.costs(), tables, pageCache, rmap, anonPages, arch.tlb(), processes);
-    this.gup = new Gup(machine, config, tables, pageCache, anonPages, faults);
+            machine,
+            config.costs(),
+            tables,
+            pageCache,
+            rmap,
+            anonPages,
+            hugePmd,
+            arch.tlb(),
+            processes);
+    this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
         new Teardown(
             machine,
@@ -100,6 +110,7 @@ public final class Kernel {
             pageCache,
             rmap,
             anonPages,
+            hugePmd,
             processes,
             new RangeFlushOracle(machine, tables, processes::currentMm),
             arch.layout().userSpaceEndVa());

@@ -54,6 +54,7 @@ final class PageFaults implements FaultHandler {
   private final PageCache pageCache;
   private final ReverseMap rmap;
   private final AnonPages anonPages;
+  private final HugePmd hugePmd;
   private final ArchTlbPolicy tlbPolicy;
   private final Processes processes;
   private final long faultAroundPages;
@@ -74,9 +75,11 @@ final class PageFaults implements FaultHandler {
       PageCache pageCache,
       ReverseMap rmap,
       AnonPages anonPages,
+      HugePmd hugePmd,
       ArchTlbPolicy tlbPolicy,
       Processes processes) {
     this.machine = machine;
+    this.hugePmd = hugePmd;
     this.costs = config.costs();
     this.tables = tables;
     this.pageCache = pageCache;
@@ -158,6 +161,10 @@ final class PageFaults implements FaultHandler {
     if (vma.fileBacked()) {
       return resolveFile(core, mm, vma, pageVa, kind, permission);
     }
+    if (tables.leafLevel(mm.rootPfn(), pageVa) == hugePmd.pmdLevel()) {
+      // a huge page maps it (writable in an anonymous VMA): another CPU's fault raced this one
+      return true;
+    }
     long descriptor = tables.leafDescriptor(mm.rootPfn(), pageVa);
     if (descriptor != 0
         && kind == AccessKind.WRITE
@@ -177,6 +184,10 @@ final class PageFaults implements FaultHandler {
       return tables.updateFlags(mm.rootPfn(), pageVa, flags | PteFlags.DIRTY, core);
     }
     pageFaults++;
+    if (hugePmd.faultIn(core, mm, vma, pageVa, kind == AccessKind.WRITE)) {
+      dataPagesAllocated += 1L << (machine.format().levelShift(hugePmd.pmdLevel()) - 12);
+      return true;
+    }
     machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
     long pfn = machine.memory().allocate(FrameKind.DATA);
     dataPagesAllocated++;

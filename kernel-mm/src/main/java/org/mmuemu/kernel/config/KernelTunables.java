@@ -1,6 +1,7 @@
 package org.mmuemu.kernel.config;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.mmuemu.core.config.ConfigSection;
@@ -12,8 +13,23 @@ import org.mmuemu.core.config.ConfigSection;
  * @param faultAroundBytes Linux {@code fault_around_bytes} (debugfs): the window of already-cached
  *     file pages a read fault maps around itself; at most one PTE table ({@link
  *     #MAX_FAULT_AROUND_BYTES}), as Linux rejects larger writes; used as {@link #faultAroundPages}
+ * @param thp Linux {@code /sys/kernel/mm/transparent_hugepage/enabled}: {@code always} backs
+ *     anonymous memory with 2 MiB pages where a whole aligned 2 MiB fits in the VMA, {@code
+ *     madvise} only in VMAs advised with {@code MADV_HUGEPAGE}, {@code never} nowhere
  */
-public record KernelTunables(long faultAroundBytes) {
+public record KernelTunables(long faultAroundBytes, Thp thp) {
+
+  /** {@link #thp}. */
+  public enum Thp {
+    ALWAYS,
+    MADVISE,
+    NEVER;
+
+    /** The value as the config spells it. */
+    public String configName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /** Linux's default {@code fault_around_bytes}: 64 KiB. */
   public static final long DEFAULT_FAULT_AROUND_BYTES = 65_536;
@@ -23,11 +39,11 @@ public record KernelTunables(long faultAroundBytes) {
 
   /** Every tunable with its default, in documentation order. */
   public static final Map<String, Object> DEFAULTS =
-      Map.copyOf(Map.of("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES));
+      Map.copyOf(Map.of("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES, "thp", "madvise"));
 
   /** Every tunable at its default. */
   public static KernelTunables defaults() {
-    return new KernelTunables(DEFAULT_FAULT_AROUND_BYTES);
+    return new KernelTunables(DEFAULT_FAULT_AROUND_BYTES, Thp.MADVISE);
   }
 
   /**
@@ -35,7 +51,7 @@ public record KernelTunables(long faultAroundBytes) {
    * {@code section} under its JSON pointer.
    */
   static KernelTunables read(ConfigSection section) {
-    section.rejectUnknownKeys(Set.of("faultAroundBytes"));
+    section.rejectUnknownKeys(Set.of("faultAroundBytes", "thp"));
     long faultAround = section.getBytes("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES);
     if (faultAround > MAX_FAULT_AROUND_BYTES) {
       section.report(
@@ -44,7 +60,8 @@ public record KernelTunables(long faultAroundBytes) {
           "at most " + MAX_FAULT_AROUND_BYTES + " (512 pages, one PTE table)");
       faultAround = DEFAULT_FAULT_AROUND_BYTES;
     }
-    return new KernelTunables(faultAround);
+    String thp = section.getChoice("thp", "madvise", List.of("always", "madvise", "never"));
+    return new KernelTunables(faultAround, Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)));
   }
 
   /**
@@ -59,6 +76,7 @@ public record KernelTunables(long faultAroundBytes) {
   public Map<String, Object> asMap() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("faultAroundBytes", faultAroundBytes);
+    out.put("thp", thp.configName());
     return out;
   }
 }

@@ -13,6 +13,8 @@ import org.mmuemu.kernel.pagecache.MappedFile;
  * @param shared a shared mapping ({@code MAP_SHARED}, Linux {@code VM_SHARED}): stores reach the
  *     file's pages; a private one ({@code MAP_PRIVATE}, anonymous memory included) copies a page on
  *     the first store to it (copy-on-write)
+ * @param hugepageAdvised advised with {@code madvise(MADV_HUGEPAGE)} ({@code VM_HUGEPAGE}): with
+ *     the tunable {@code thp=madvise}, only such VMAs get transparent huge pages
  */
 public record Vma(
     long startVa,
@@ -21,7 +23,8 @@ public record Vma(
     String name,
     MappedFile file,
     long fileOffsetBytes,
-    boolean shared) {
+    boolean shared,
+    boolean hugepageAdvised) {
   public Vma {
     if ((startVa & 0xFFF) != 0
         || (endVa & 0xFFF) != 0
@@ -46,23 +49,29 @@ public record Vma(
   /** A shared file mapping ({@code file} not null) or, with a null file, anonymous memory. */
   public Vma(
       long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
-    this(startVa, endVa, flags, name, file, fileOffsetBytes, file != null);
+    this(startVa, endVa, flags, name, file, fileOffsetBytes, file != null, false);
   }
 
   /** An anonymous private mapping. */
   public Vma(long startVa, long endVa, int flags, String name) {
-    this(startVa, endVa, flags, name, null, 0, false);
+    this(startVa, endVa, flags, name, null, 0, false, false);
   }
 
   /** A private file mapping ({@code MAP_PRIVATE} of {@code file}). */
   public static Vma privateFile(
       long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
-    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, false);
+    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, false, false);
   }
 
   /** The part {@code [from, to)} of this VMA, which it must cover (a split). */
   public Vma slice(long from, long to) {
-    return new Vma(from, to, flags, name, file, fileOffsetBytes + (from - startVa), shared);
+    return new Vma(
+        from, to, flags, name, file, fileOffsetBytes + (from - startVa), shared, hugepageAdvised);
+  }
+
+  /** This VMA advised with {@code madvise(MADV_HUGEPAGE)}. */
+  public Vma withHugepageAdvice() {
+    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, shared, true);
   }
 
   /**

@@ -1,7 +1,9 @@
 package org.mmuemu.kernel.rmap;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The sharing state of anonymous pages (Linux mm/rmap.c and the folio's counts): how many PTEs map
@@ -12,6 +14,9 @@ import java.util.Map;
  * <p>A page this class does not know is in the state every new anonymous page starts in: mapped
  * once, exclusive, with no other reference; only pages that fork shared, a pin holds or a copy left
  * behind are tracked, so runs without fork pay nothing.
+ *
+ * <p>Transparent huge pages are known by their head frame while one PMD maps them; they are never
+ * shared (fork splits them first), so their counts are those of an exclusive page.
  *
  * <p>{@code // MODEL:} the counts are kept per frame instead of the folio's refcount and mapcount
  * atomics; the anon_vma chain is not modelled (the page's owner mms are not needed to find its
@@ -34,6 +39,26 @@ public final class AnonPages {
   }
 
   private final Map<Long, State> tracked = new HashMap<>();
+  private final Set<Long> hugeHeads = new HashSet<>();
+
+  /** {@code pfn} heads a 2 MiB anonymous folio mapped by one PMD (a transparent huge page). */
+  public void addHuge(long headPfn) {
+    hugeHeads.add(headPfn);
+  }
+
+  /**
+   * The huge page headed by {@code headPfn} was split into base pages (each now its own page).
+   *
+   * @return whether it was a huge page
+   */
+  public boolean splitHuge(long headPfn) {
+    return hugeHeads.remove(headPfn);
+  }
+
+  /** Whether {@code pfn} heads a huge page that is still mapped by one PMD. */
+  public boolean isHugeHead(long pfn) {
+    return hugeHeads.contains(pfn);
+  }
 
   /**
    * fork maps {@code pfn} in the child too ({@code folio_try_dup_anon_rmap_pte}): the page is

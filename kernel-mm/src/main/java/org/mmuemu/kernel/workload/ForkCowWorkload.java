@@ -79,6 +79,11 @@ public final class ForkCowWorkload implements Workload {
             100_000_000,
             "stores thread 0 makes to random heap pages after each fork (the other parent threads"
                 + " store to their part of the heap until the last fork)"),
+        WorkloadParam.choice(
+            "heapAdvice",
+            "none",
+            List.of("none", "hugepage"),
+            "hugepage: madvise(MADV_HUGEPAGE) on the heap, so thp=madvise backs it with 2 MiB pages"),
         WorkloadParam.integer(
             "pinPages",
             "8",
@@ -129,6 +134,7 @@ public final class ForkCowWorkload implements Workload {
             params.integer("childWrites"),
             params.integer("parentWrites"),
             pinPages,
+            params.choice("heapAdvice").equals("hugepage"),
             seed);
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
@@ -164,6 +170,7 @@ public final class ForkCowWorkload implements Workload {
         long childWrites,
         long parentWrites,
         long pinPages,
+        boolean heapAdvised,
         long seed) {
       this.kernel = kernel;
       this.machine = kernel.machine();
@@ -178,7 +185,8 @@ public final class ForkCowWorkload implements Workload {
       MappedFile file = kernel.pageCache().createFile("data.so", filePages << 12);
       this.parent = kernel.createMm();
       long heapEnd = MmWorkloads.DATA_BASE_VA + (heapPages << 12);
-      kernel.mmap(0, parent, new Vma(MmWorkloads.DATA_BASE_VA, heapEnd, PteFlags.WRITE, "heap"));
+      Vma heap = new Vma(MmWorkloads.DATA_BASE_VA, heapEnd, PteFlags.WRITE, "heap");
+      kernel.mmap(0, parent, heapAdvised ? heap.withHugepageAdvice() : heap);
       kernel.mmap(
           0,
           parent,
