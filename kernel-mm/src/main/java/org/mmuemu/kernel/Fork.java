@@ -7,15 +7,10 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
-import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.Mm;
-import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
-import org.mmuemu.kernel.pagecache.PageCache;
-import org.mmuemu.kernel.rmap.AnonPages;
-import org.mmuemu.kernel.rmap.ReverseMap;
 
 /**
  * fork's copy of an address space (Linux kernel/fork.c {@code dup_mmap}, mm/memory.c {@code
@@ -42,33 +37,12 @@ final class Fork {
 
   private final Machine machine;
   private final KernelCosts costs;
-  private final PageTableEditor tables;
-  private final PageCache pageCache;
-  private final ReverseMap rmap;
-  private final AnonPages anonPages;
-  private final HugePmd hugePmd;
-  private final ArchTlbPolicy tlbPolicy;
-  private final Processes processes;
+  private final MmParts parts;
 
-  Fork(
-      Machine machine,
-      KernelCosts costs,
-      PageTableEditor tables,
-      PageCache pageCache,
-      ReverseMap rmap,
-      AnonPages anonPages,
-      HugePmd hugePmd,
-      ArchTlbPolicy tlbPolicy,
-      Processes processes) {
-    this.machine = machine;
-    this.costs = costs;
-    this.tables = tables;
-    this.pageCache = pageCache;
-    this.rmap = rmap;
-    this.anonPages = anonPages;
-    this.hugePmd = hugePmd;
-    this.tlbPolicy = tlbPolicy;
-    this.processes = processes;
+  Fork(MmParts parts) {
+    this.machine = parts.machine();
+    this.costs = parts.costs();
+    this.parts = parts;
   }
 
   /** Creates the child of {@code parent} on {@code core} and returns its mm. */
@@ -77,18 +51,18 @@ final class Fork {
     // lock: mmap_write_lock(parent); since 6.4.3 vma_start_write on every parent VMA as it is
     // copied; mmap_write_lock_nested(child)
     machine.charge(core, 2 * costs.lockCycles());
-    Mm child = processes.createMm();
+    Mm child = parts.processes().createMm();
     for (Vma vma : parent.vmas()) {
       child.addVma(vma); // vm_area_dup + insertion into the child's tree
       machine.charge(core, costs.vmaLookupCycles());
       if (needsCopy(parent, vma)) {
-        hugePmd.splitAll(core, parent, vma); // MODEL: Linux shares the PMD, splits on COW
+        parts.hugePmd().splitAll(core, parent, vma); // MODEL: Linux shares the PMD, splits on COW
         copyPageRange(core, parent, child, vma);
       } else {
         machine.stats().addKernelCounter("forkVmasSkipped", 1);
       }
     }
-    tlbPolicy.flushTlbMm(core, parent);
+    parts.tlbPolicy().flushTlbMm(core, parent);
     machine.stats().addKernelCounter("forks", 1);
     OP_FORK.end(machine, core, 0, start);
     return child;
@@ -117,7 +91,7 @@ final class Fork {
         (table, startVa, endVa) -> {
           for (long va = startVa; Long.compareUnsigned(va, endVa) < 0 && !anon[0]; va += 4096) {
             long pfn = presentPfn(table, va);
-            anon[0] = pfn >= 0 && pageCache.byPfn(pfn) == null;
+            anon[0] = pfn >= 0 && parts.pageCache().byPfn(pfn) == null;
           }
           return !anon[0];
         });
@@ -197,9 +171,11 @@ final class Fork {
     long pfn = format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
     int flags = format.flags(descriptor, leafLevel);
     int childFlags = flags & ~PteFlags.ACCESSED;
-    if (pageCache.byPfn(pfn) != null) {
-      rmap.add(pfn, child, va); // a page-cache page of a private file mapping, read-only already
-    } else if (!anonPages.dupForFork(pfn)) {
+    if (parts.pageCache().byPfn(pfn) != null) {
+      parts
+          .rmap()
+          .add(pfn, child, va); // a page-cache page of a private file mapping, read-only already
+    } else if (!parts.anonPages().dupForFork(pfn)) {
       // copy_present_page: the parent's page may be pinned, the child gets its own copy now
       machine.charge(core, costs.pageAllocCycles() + costs.pageCopyCycles());
       pfn = memory.allocate(FrameKind.DATA);
@@ -213,7 +189,9 @@ final class Fork {
       childFlags &= ~PteFlags.WRITE;
       machine.stats().addKernelCounter("forkPtesWriteProtected", 1);
     }
-    tables.map(child.rootPfn(), va, pfn << PhysicalMemory.FRAME_SHIFT, leafLevel, childFlags, core);
+    parts
+        .tables()
+        .map(child.rootPfn(), va, pfn << PhysicalMemory.FRAME_SHIFT, leafLevel, childFlags, core);
     machine.stats().addKernelCounter("forkPtesCopied", 1);
   }
 }

@@ -87,11 +87,8 @@ public final class Kernel {
         new Processes(
             machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
     HugePmd hugePmd = new HugePmd(machine, config, tables, anonPages, arch.tlb());
-    this.faults =
-        new PageFaults(
-            machine, config, tables, pageCache, rmap, anonPages, hugePmd, arch.tlb(), processes);
-    this.fork =
-        new Fork(
+    MmParts parts =
+        new MmParts(
             machine,
             config.costs(),
             tables,
@@ -101,6 +98,8 @@ public final class Kernel {
             hugePmd,
             arch.tlb(),
             processes);
+    this.faults = new PageFaults(parts, config);
+    this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
         new Teardown(

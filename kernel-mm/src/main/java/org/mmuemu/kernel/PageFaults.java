@@ -68,25 +68,16 @@ final class PageFaults implements FaultHandler {
   private long fileWriteNotifyFaults;
   private long faultAroundPagesMapped;
 
-  PageFaults(
-      Machine machine,
-      KernelConfig config,
-      PageTableEditor tables,
-      PageCache pageCache,
-      ReverseMap rmap,
-      AnonPages anonPages,
-      HugePmd hugePmd,
-      ArchTlbPolicy tlbPolicy,
-      Processes processes) {
-    this.machine = machine;
-    this.hugePmd = hugePmd;
-    this.costs = config.costs();
-    this.tables = tables;
-    this.pageCache = pageCache;
-    this.rmap = rmap;
-    this.anonPages = anonPages;
-    this.tlbPolicy = tlbPolicy;
-    this.processes = processes;
+  PageFaults(MmParts parts, KernelConfig config) {
+    this.machine = parts.machine();
+    this.costs = parts.costs();
+    this.tables = parts.tables();
+    this.pageCache = parts.pageCache();
+    this.rmap = parts.rmap();
+    this.anonPages = parts.anonPages();
+    this.hugePmd = parts.hugePmd();
+    this.tlbPolicy = parts.tlbPolicy();
+    this.processes = parts.processes();
     this.faultAroundPages = config.tunables().faultAroundPages();
   }
 
