@@ -32,6 +32,10 @@ import org.mmuemu.core.config.ConfigSection;
  * @param madviseFlushBatching concurrent zaps (DOMAIN.md §3.7): {@code flushNested} =
  *     tlb_finish_mmu flushes the whole mm when another gather is pending on it (99baac21e458, the
  *     fix); {@code noNestedCheck} = a gather that cleared nothing flushes nothing
+ * @param unshareScope FAULT_FLAG_UNSHARE (DOMAIN-FAULTS.md §5.3): {@code cowMapping} (6.2+) breaks
+ *     COW for anything a R/O long-term pin finds in a COW mapping, page-cache pages included, so
+ *     the pin and the process keep using the same page; {@code anonOnly} (before 6.2) unshares only
+ *     anonymous pages, so a pinned page-cache page is left behind by the process's next write
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -43,7 +47,8 @@ public record KernelVariants(
     OnOff lazyMmuBarrierBatching,
     OomReaperGather oomReaperGather,
     RmapRemoval rmapRemoval,
-    MadviseFlushBatching madviseFlushBatching) {
+    MadviseFlushBatching madviseFlushBatching,
+    UnshareScope unshareScope) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -222,6 +227,23 @@ public record KernelVariants(
     private final String configName;
 
     MadviseFlushBatching(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #unshareScope}. */
+  public enum UnshareScope implements KernelVariant {
+    COW_MAPPING("cowMapping"),
+    ANON_ONLY("anonOnly");
+
+    private final String configName;
+
+    UnshareScope(String configName) {
       this.configName = configName;
     }
 
