@@ -106,7 +106,8 @@ final class MachineBinder {
   }
 
   /**
-   * The kernel section with every cost present: the config's keys in order, then defaults sorted.
+   * The kernel section with every cost present (the config's keys in order, then defaults sorted),
+   * every variant and every tunable.
    */
   private static ObjectNode resolvedKernel(JsonNode kernelIn) {
     KernelConfig kernel =
@@ -125,6 +126,16 @@ final class MachineBinder {
     }
     ObjectNode variants = out.putObject("variants");
     new TreeMap<>(kernel.variants().asMap()).forEach(variants::put);
+    ObjectNode tunables = out.putObject("tunables");
+    new TreeMap<>(kernel.tunables().asMap())
+        .forEach(
+            (key, value) -> {
+              if (value instanceof Long number) {
+                tunables.put(key, number);
+              } else {
+                tunables.put(key, String.valueOf(value));
+              }
+            });
     return out;
   }
 

@@ -76,6 +76,16 @@ final class SchemaDocumentationTest {
     assertThat(documented).isEqualTo(KernelConfig.COST_DEFAULTS);
     assertThat(MACHINE.at("/properties/kernel/properties/variants/properties").size())
         .isEqualTo(KernelConfig.VARIANTS.size());
+    Map<String, Object> tunables = new LinkedHashMap<>();
+    MACHINE
+        .at("/properties/kernel/properties/tunables/properties")
+        .properties()
+        .forEach(
+            e -> {
+              JsonNode value = e.getValue().get("default");
+              tunables.put(e.getKey(), value.isNumber() ? (Object) value.asLong() : value.asText());
+            });
+    assertThat(tunables).isEqualTo(KernelConfig.TUNABLE_DEFAULTS);
   }
 
   @Test

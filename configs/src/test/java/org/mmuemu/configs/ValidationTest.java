@@ -159,10 +159,19 @@ final class ValidationTest {
             problems(n1Child("'kernel': {'costs': {'pteWriteCycles': 'cheap', 'tlbCycles': 1}}")))
         .containsExactly(
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
-            "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, faultAroundBytes, "
-                + "faultEntryCycles, fileReadCycles, lockCycles, pageAllocCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
+            "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, "
+                + "faultEntryCycles, fileReadCycles, lockCycles, pageAllocCycles, pageCopyCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
                 + "rcuGracePeriodCycles, tableAllocCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
                 + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles, writebackPageCycles)");
+  }
+
+  @Test
+  void faultAroundBytesAboveOnePteTable_isRejectedWithItsPointer() {
+    assertThat(problems(n1Child("'kernel': {'tunables': {'faultAroundBytes': '4MiB'}}")))
+        .containsExactly(
+            "/kernel/tunables/faultAroundBytes: 4194304 (expected: at most 2097152 (512 pages, one"
+                + " PTE table))");
+    assertThat(problems(n1Child("'kernel': {'tunables': {'faultAroundBytes': '2MiB'}}"))).isEmpty();
   }
 
   @Test

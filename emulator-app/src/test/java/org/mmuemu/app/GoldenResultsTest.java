@@ -70,7 +70,16 @@ final class GoldenResultsTest {
               "filePages=64",
               "writes=200",
               "dontneedEvery=50",
-              "flushIntervalCycles=20000"));
+              "flushIntervalCycles=20000"),
+          new GoldenCase(
+              "fork-cow",
+              "fork-cow",
+              "forks=2",
+              "heapBytes=64KiB",
+              "fileBytes=16KiB",
+              "parentWrites=8",
+              "childWrites=8",
+              "pinPages=4"));
 
   @TempDir Path dir;
 

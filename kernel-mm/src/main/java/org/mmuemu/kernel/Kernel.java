@@ -16,6 +16,7 @@ import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
+import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
@@ -29,7 +30,9 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
  *
  * <ul>
  *   <li>{@link Processes}: process lifecycle, which mm each core runs, mmap, context switches;
- *   <li>{@link PageFaults}: the fault path (demand paging, file pages, fault-around);
+ *   <li>{@link PageFaults}: the fault path (demand paging, file pages, fault-around,
+ *       copy-on-write);
+ *   <li>{@link Fork}: fork's copy of an address space; {@link Gup}: long-term read-only pins;
  *   <li>{@link Teardown}: munmap, madvise(MADV_DONTNEED), exit_mmap and the OOM reaper through
  *       mmu_gather (see docs/mm.md);
  *   <li>{@link LinuxArch}: everything under Linux's arch/ (flush policy, layout, kernel PTEs);
@@ -52,10 +55,13 @@ public final class Kernel {
   private final LinuxArch arch;
   private final PageCache pageCache;
   private final ReverseMap rmap = new ReverseMap();
+  private final AnonPages anonPages = new AnonPages();
   private final long kernelRootPfn;
   private final boolean kernelSharesUserRoot;
   private final Processes processes;
   private final PageFaults faults;
+  private final Fork fork;
+  private final Gup gup;
   private final Teardown teardown;
   private Vmalloc vmalloc;
 
@@ -80,7 +86,21 @@ public final class Kernel {
     this.processes =
         new Processes(
             machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
-    this.faults = new PageFaults(machine, config.costs(), tables, pageCache, rmap, processes);
+    HugePmd hugePmd = new HugePmd(machine, config, tables, anonPages, arch.tlb());
+    MmParts parts =
+        new MmParts(
+            machine,
+            config.costs(),
+            tables,
+            pageCache,
+            rmap,
+            anonPages,
+            hugePmd,
+            arch.tlb(),
+            processes);
+    this.faults = new PageFaults(parts, config);
+    this.fork = new Fork(parts);
+    this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
         new Teardown(
             machine,
@@ -88,6 +108,8 @@ public final class Kernel {
             arch.tlb(),
             pageCache,
             rmap,
+            anonPages,
+            hugePmd,
             processes,
             new RangeFlushOracle(machine, tables, processes::currentMm),
             arch.layout().userSpaceEndVa());
@@ -207,6 +229,42 @@ public final class Kernel {
    */
   public int coresRunning(Mm mm, int[] out) {
     return processes.coresRunning(mm, out);
+  }
+
+  /**
+   * fork: a child process whose address space copies {@code parent}'s, private pages shared
+   * copy-on-write ({@link Fork}); the parent's TLBs are flushed. No core runs the child yet.
+   */
+  public Mm fork(int core, Mm parent) {
+    return fork.fork(core, parent);
+  }
+
+  /**
+   * A long-term read-only pin of the page {@code mm} maps at {@code va} ({@code pin_user_pages}
+   * with {@code FOLL_LONGTERM}, unsharing first where the {@code unshareScope} variant says so; see
+   * {@link Gup}).
+   *
+   * @return the pin, or null when no VMA covers {@code va}
+   */
+  public Pin pinUserPageReadOnly(int core, Mm mm, long va) {
+    return gup.pinReadOnly(core, mm, va);
+  }
+
+  /** Releases a pin ({@code unpin_user_page}). */
+  public void unpinUserPage(int core, Pin pin) {
+    gup.unpin(core, pin);
+  }
+
+  /**
+   * A GUP pin: the page frame {@code pfn} that {@code mm} mapped at {@code va} when it was pinned.
+   *
+   * @param anon whether it is an anonymous page (else a page-cache page)
+   */
+  public record Pin(Mm mm, long va, long pfn, boolean anon) {}
+
+  /** The sharing state of anonymous pages (mapcounts, pins, exclusive markers). */
+  public AnonPages anonPages() {
+    return anonPages;
   }
 
   /** Adds an anonymous mapping (pages are faulted in on first touch). */

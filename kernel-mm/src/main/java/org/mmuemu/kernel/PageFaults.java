@@ -1,21 +1,21 @@
 package org.mmuemu.kernel;
 
-import static org.mmuemu.kernel.UnsignedVa.max;
-import static org.mmuemu.kernel.UnsignedVa.min;
-
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.AccessKind;
 import org.mmuemu.core.machine.FaultHandler;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
+import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
 
 /**
@@ -25,17 +25,39 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  * was a write, so the first access needs no second fault. A permission fault on a writable VMA
  * upgrades the leaf to writable and dirty (for a file page, it also marks the page dirty: write
  * notification). An address outside every VMA, or a write to a read-only VMA, is a segmentation
- * fault: the access is abandoned and counted. Confined to the simulation thread.
+ * fault: the access is abandoned and counted.
+ *
+ * <p>Private mappings copy on write (DOMAIN-FAULTS.md §5.2): a store to a write-protected page of a
+ * private mapping ({@code do_wp_page}) reuses an anonymous page this mapping holds alone (marked
+ * exclusive, or proved by its counts; no flush, it only adds permission), and otherwise copies it
+ * ({@code wp_page_copy}): the old entry is cleared and flushed on this mm's CPUs before the copy is
+ * mapped, and only then is the old page's reference dropped, so no TLB can reach it once it is
+ * freed. A read fault in a private file mapping maps the page-cache page write-protected (with
+ * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). GUP's
+ * unshare faults ({@link #gupFault}) take the copy path but leave the new page read-only.
+ *
+ * <p>Counters: {@code pageFaults}, {@code permissionFaults}, ... always; {@code cowReuseExclusive},
+ * {@code cowReuseOnlyReference}, {@code cowCopies}, {@code cowFileFaults}, {@code cowPagesFreed},
+ * {@code unshareCopies}, {@code unshareReuses} when they happen.
+ *
+ * <p>{@code // MODEL:} anonymous read faults allocate a zeroed page instead of mapping the shared
+ * zero page, so COW and unshare of the zero page are not modelled (the 6.2 unshare extension is
+ * shown on page-cache pages of private file mappings). Confined to the simulation thread.
  */
 final class PageFaults implements FaultHandler {
   private static final KernelOperation OP_PAGEFAULT = KernelOperation.named("pageFault");
+  private static final long PAGE_BYTES = 1L << PhysicalMemory.FRAME_SHIFT;
 
   private final Machine machine;
   private final KernelCosts costs;
   private final PageTableEditor tables;
   private final PageCache pageCache;
   private final ReverseMap rmap;
+  private final AnonPages anonPages;
+  private final HugePmd hugePmd;
+  private final ArchTlbPolicy tlbPolicy;
   private final Processes processes;
+  private final long faultAroundPages;
   private final int[] probes = new int[1];
   private boolean speculating;
   private long pageFaults;
@@ -45,21 +67,19 @@ final class PageFaults implements FaultHandler {
   private long dataPagesAllocated;
   private long fileFaults;
   private long fileWriteNotifyFaults;
-  private long faultAroundPages;
+  private long faultAroundPagesMapped;
 
-  PageFaults(
-      Machine machine,
-      KernelCosts costs,
-      PageTableEditor tables,
-      PageCache pageCache,
-      ReverseMap rmap,
-      Processes processes) {
-    this.machine = machine;
-    this.costs = costs;
-    this.tables = tables;
-    this.pageCache = pageCache;
-    this.rmap = rmap;
-    this.processes = processes;
+  PageFaults(MmParts parts, KernelConfig config) {
+    this.machine = parts.machine();
+    this.costs = parts.costs();
+    this.tables = parts.tables();
+    this.pageCache = parts.pageCache();
+    this.rmap = parts.rmap();
+    this.anonPages = parts.anonPages();
+    this.hugePmd = parts.hugePmd();
+    this.tlbPolicy = parts.tlbPolicy();
+    this.processes = parts.processes();
+    this.faultAroundPages = config.tunables().faultAroundPages();
   }
 
   /**
@@ -93,7 +113,7 @@ final class PageFaults implements FaultHandler {
     if (mm != null) {
       mm.mmapLock().downRead(machine, core, costs.lockCycles());
     }
-    boolean resolved = resolve(core, va, kind, permission);
+    boolean resolved = resolve(core, mm, va, kind, permission);
     if (mm != null) {
       mm.mmapLock().upRead(machine, core);
     }
@@ -101,8 +121,30 @@ final class PageFaults implements FaultHandler {
     return resolved;
   }
 
-  private boolean resolve(int core, long va, AccessKind kind, boolean permission) {
-    Mm mm = processes.currentMm(core);
+  /**
+   * {@code handle_mm_fault} called by GUP on behalf of {@code mm} (no exception entry): a read
+   * fault that maps a missing page, or with {@code unshare} ({@code FAULT_FLAG_UNSHARE}) a fault
+   * that leaves an exclusive anonymous page mapped read-only where a page shared with another
+   * mapping, or a page-cache page of a COW mapping, was. In a mapping that is not COW, unshare is a
+   * read fault.
+   *
+   * @return whether a page is mapped at {@code va} afterwards
+   */
+  boolean gupFault(int core, Mm mm, long va, boolean unshare) {
+    long pageVa = va & -PAGE_BYTES;
+    long descriptor = mm == null ? 0 : tables.leafDescriptor(mm.rootPfn(), pageVa);
+    if (descriptor == 0) {
+      return resolve(core, mm, va, AccessKind.READ, false);
+    }
+    Vma vma = mm.findVma(va, probes);
+    machine.charge(core, probes[0] * costs.vmaLookupCycles());
+    if (!unshare || vma == null || !vma.cowMapping()) {
+      return vma != null;
+    }
+    return doWpPage(core, mm, vma, pageVa, descriptor, true);
+  }
+
+  private boolean resolve(int core, Mm mm, long va, AccessKind kind, boolean permission) {
     if (mm == null) {
       segfaults++;
       return false;
@@ -115,7 +157,7 @@ final class PageFaults implements FaultHandler {
       segfaults++;
       return false;
     }
-    long pageVa = va & ~((1L << PhysicalMemory.FRAME_SHIFT) - 1);
+    long pageVa = va & -PAGE_BYTES;
     if (!permission && tables.leafDescriptor(mm.rootPfn(), pageVa) != 0) {
       // Another thread's fault mapped the page while this one waited (Linux finds the PTE no
       // longer none under the PTE lock and returns): the access simply retries.
@@ -124,6 +166,19 @@ final class PageFaults implements FaultHandler {
     }
     if (vma.fileBacked()) {
       return resolveFile(core, mm, vma, pageVa, kind, permission);
+    }
+    if (tables.leafLevel(mm.rootPfn(), pageVa) == hugePmd.pmdLevel()) {
+      // a huge page maps it (writable in an anonymous VMA): another CPU's fault raced this one
+      return true;
+    }
+    long descriptor = tables.leafDescriptor(mm.rootPfn(), pageVa);
+    if (descriptor != 0
+        && kind == AccessKind.WRITE
+        && (machine.format().flags(descriptor, leafLevel()) & PteFlags.WRITE) == 0) {
+      return doWpPage(core, mm, vma, pageVa, descriptor, false);
+    }
+    if (descriptor == 0 && vma.mapsFile()) {
+      return resolveFile(core, mm, vma, pageVa, kind, false);
     }
     int flags =
         vma.flags()
@@ -135,6 +190,10 @@ final class PageFaults implements FaultHandler {
       return tables.updateFlags(mm.rootPfn(), pageVa, flags | PteFlags.DIRTY, core);
     }
     pageFaults++;
+    if (hugePmd.faultIn(core, mm, vma, pageVa, kind == AccessKind.WRITE)) {
+      dataPagesAllocated += 1L << (machine.format().levelShift(hugePmd.pmdLevel()) - 12);
+      return true;
+    }
     machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
     long pfn = machine.memory().allocate(FrameKind.DATA);
     dataPagesAllocated++;
@@ -149,12 +208,14 @@ final class PageFaults implements FaultHandler {
   }
 
   /**
-   * A fault in a shared file mapping. A missing page is read into the page cache and mapped; a read
-   * maps it write-protected (the mapping wants write notification), a write maps it writable and
-   * dirty and marks the page dirty. A write to a write-protected page ({@code do_wp_page} / {@code
+   * A fault in a file mapping. A missing page is read into the page cache and mapped; a read maps
+   * it write-protected (the mapping wants write notification), a write maps it writable and dirty
+   * and marks the page dirty. A write to a write-protected page ({@code do_wp_page} / {@code
    * page_mkwrite}) marks the page dirty and makes the PTE writable and dirty. So a page is only
    * ever written through a PTE the kernel knows about: after {@code folio_mkclean} write-protected
-   * every mapping, the next store faults here first.
+   * every mapping, the next store faults here first. In a private mapping only missing pages come
+   * here: a read maps the page-cache page write-protected, a write maps a private copy of it
+   * ({@code do_cow_fault}).
    */
   private boolean resolveFile(
       int core, Mm mm, Vma vma, long pageVa, AccessKind kind, boolean permission) {
@@ -192,16 +253,18 @@ final class PageFaults implements FaultHandler {
       page = pageCache.readPage(vma.file(), index);
       dataPagesAllocated++;
     }
+    if (write && !vma.shared()) {
+      long copy = copyPage(core);
+      tables.map(
+          mm.rootPfn(), pageVa, copy << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
+      machine.stats().addKernelCounter("cowFileFaults", 1);
+      return true;
+    }
     if (write) {
       page.markDirty();
     }
     tables.map(
-        mm.rootPfn(),
-        pageVa,
-        page.pfn() << PhysicalMemory.FRAME_SHIFT,
-        machine.format().levels() - 1,
-        flags,
-        core);
+        mm.rootPfn(), pageVa, page.pfn() << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
     rmap.add(page.pfn(), mm, pageVa);
     if (!write) {
       faultAround(core, mm, vma, pageVa, flags);
@@ -211,28 +274,29 @@ final class PageFaults implements FaultHandler {
 
   /**
    * Linux {@code do_fault_around} / {@code filemap_map_pages} after a read fault: the pages of the
-   * {@code fault_around_bytes} window around the fault (aligned, clipped to the VMA and to the
-   * faulting PTE table) that are already in the page cache and not mapped yet are mapped
-   * write-protected, saving their own faults. Pages not cached are left to fault (no readahead).
-   * Window from the kernel cost key {@code faultAroundBytes}, rounded down to a power of two; 4096
-   * (one page) or less turns it off.
+   * {@code fault_around_bytes} window around the fault that are already in the page cache and not
+   * mapped yet are mapped write-protected, saving their own faults. Pages not cached are left to
+   * fault (no readahead). The window (DOMAIN-FAULTS.md §3.2, Linux 6.4) is {@code nr} pages ({@code
+   * faultAroundPages}, a power of two): it starts at the fault's PTE index rounded down to {@code
+   * nr}, or at the VMA's start if that lies later in the same PTE table, and runs {@code nr} pages
+   * from there, cut at the end of the PTE table and of the VMA. So it is aligned unless the VMA
+   * begins inside it, and one PTE table's lock covers it.
    */
   private void faultAround(int core, Mm mm, Vma vma, long pageVa, int flags) {
-    long windowBytes =
-        Long.highestOneBit(costs.faultAroundBytes()); // Linux rounds down to a power of two
-    if (windowBytes <= 4096) {
+    long nr = faultAroundPages;
+    if (nr <= 1) {
       return;
     }
-    int leafLevel = machine.format().levels() - 1;
-    long tableSpan = 1L << machine.format().levelShift(leafLevel - 1);
-    long windowStart = max(max(pageVa & -windowBytes, vma.startVa()), pageVa & -tableSpan);
-    long windowEnd =
-        min(
-            min((pageVa & -windowBytes) + windowBytes, vma.endVa()),
-            (pageVa & -tableSpan) + tableSpan);
-    for (long va = windowStart;
-        Long.compareUnsigned(va, windowEnd) < 0;
-        va += 1L << PhysicalMemory.FRAME_SHIFT) {
+    int leafLevel = leafLevel();
+    long ptesPerTable =
+        1L << (machine.format().levelShift(leafLevel - 1) - PhysicalMemory.FRAME_SHIFT);
+    long pteOff = (pageVa >>> PhysicalMemory.FRAME_SHIFT) & (ptesPerTable - 1);
+    long vmaOff = (pageVa - vma.startVa()) >>> PhysicalMemory.FRAME_SHIFT;
+    long vmaPages = vma.sizeBytes() >>> PhysicalMemory.FRAME_SHIFT;
+    long fromPte = Math.max(pteOff & -nr, pteOff - Math.min(pteOff, vmaOff));
+    long toPte = Math.min(Math.min(fromPte + nr, ptesPerTable), pteOff + vmaPages - vmaOff);
+    for (long pte = fromPte; pte < toPte; pte++) {
+      long va = pageVa + ((pte - pteOff) << PhysicalMemory.FRAME_SHIFT);
       if (va == pageVa || tables.leafDescriptor(mm.rootPfn(), va) != 0) {
         continue;
       }
@@ -249,14 +313,90 @@ final class PageFaults implements FaultHandler {
           flags & ~PteFlags.DIRTY,
           core);
       rmap.add(cached.pfn(), mm, va);
-      faultAroundPages++;
+      faultAroundPagesMapped++;
     }
+  }
+
+  /**
+   * Linux {@code do_wp_page} for a write (or, with {@code unshare}, an unshare) fault on the
+   * write-protected page {@code descriptor} maps in the private mapping {@code vma}: an anonymous
+   * page this mapping may keep is reused, anything else is copied ({@link #wpPageCopy}).
+   */
+  private boolean doWpPage(
+      int core, Mm mm, Vma vma, long pageVa, long descriptor, boolean unshare) {
+    long pfn = machine.format().outputPa(descriptor, leafLevel()) >>> PhysicalMemory.FRAME_SHIFT;
+    CachedPage cached = pageCache.byPfn(pfn);
+    // lock: the PTE table's lock (pte_offset_map_lock), held while the PTE is re-checked and reused
+    machine.charge(core, costs.lockCycles());
+    if (!unshare) {
+      permissionFaults++;
+    }
+    if (cached == null) {
+      AnonPages.Reuse reuse = anonPages.reuse(pfn);
+      if (reuse != AnonPages.Reuse.NO) {
+        if (unshare) {
+          machine.stats().addKernelCounter("unshareReuses", 1);
+          return true; // already exclusive: nothing to change, the PTE stays read-only
+        }
+        machine
+            .stats()
+            .addKernelCounter(
+                reuse == AnonPages.Reuse.EXCLUSIVE ? "cowReuseExclusive" : "cowReuseOnlyReference",
+                1);
+        // wp_page_reuse: only adds permission, so no flush; a CPU still caching the read-only
+        // entry takes a spurious fault and finds the PTE writable
+        return tables.updateFlags(
+            mm.rootPfn(),
+            pageVa,
+            vma.flags() | PteFlags.USER | PteFlags.ACCESSED | PteFlags.DIRTY,
+            core);
+      }
+    }
+    wpPageCopy(core, mm, vma, pageVa, pfn, cached != null, unshare);
+    return true;
+  }
+
+  /**
+   * Linux {@code wp_page_copy}: a copy of {@code oldPfn} replaces it in this mapping, writable and
+   * dirty for a write, read-only for an unshare. Break-before-make: the old entry is cleared and
+   * flushed on every CPU of {@code mm} ({@code ptep_clear_flush}) before the new one is written;
+   * the old page's mapping and reference go last, so a page freed here is reachable through no TLB.
+   */
+  private void wpPageCopy(
+      int core, Mm mm, Vma vma, long pageVa, long oldPfn, boolean pageCachePage, boolean unshare) {
+    long newPfn = copyPage(core);
+    tables.clearLeaf(mm.rootPfn(), pageVa, core);
+    tlbPolicy.flushTlbRange(
+        core, mm, pageVa, pageVa + PAGE_BYTES, PhysicalMemory.FRAME_SHIFT, true);
+    int flags = vma.flags() | PteFlags.USER | PteFlags.ACCESSED;
+    flags = unshare ? flags & ~PteFlags.WRITE : flags | PteFlags.DIRTY;
+    tables.map(
+        mm.rootPfn(), pageVa, newPfn << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
+    if (pageCachePage) {
+      rmap.remove(oldPfn, mm, pageVa); // the page cache keeps the page
+    } else if (anonPages.unmapAfterCopy(oldPfn)) {
+      machine.memory().free(oldPfn);
+      machine.charge(core, costs.pageFreeCycles());
+      machine.stats().addKernelCounter("cowPagesFreed", 1);
+    }
+    machine.stats().addKernelCounter(unshare ? "unshareCopies" : "cowCopies", 1);
+  }
+
+  /** Allocates a frame and copies a page into it; returns the frame. */
+  private long copyPage(int core) {
+    machine.charge(core, costs.pageAllocCycles() + costs.pageCopyCycles());
+    dataPagesAllocated++;
+    return machine.memory().allocate(FrameKind.DATA);
+  }
+
+  private int leafLevel() {
+    return machine.format().levels() - 1;
   }
 
   /** Adds the fault counters to {@code counters}. */
   void addCounters(java.util.Map<String, Object> counters) {
     counters.put("dataPagesAllocated", dataPagesAllocated);
-    counters.put("faultAroundPages", faultAroundPages);
+    counters.put("faultAroundPages", faultAroundPagesMapped);
     counters.put("fileFaults", fileFaults);
     counters.put("fileWriteNotifyFaults", fileWriteNotifyFaults);
     counters.put("pageFaults", pageFaults);

@@ -20,6 +20,7 @@ import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
+import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
 
@@ -41,6 +42,8 @@ final class Teardown {
   private final ArchTlbPolicy tlbPolicy;
   private final PageCache pageCache;
   private final ReverseMap rmap;
+  private final AnonPages anonPages;
+  private final HugePmd hugePmd;
   private final Processes processes;
   private final RangeFlushOracle flushOracle;
   private final long userSpaceEndVa;
@@ -55,6 +58,8 @@ final class Teardown {
       ArchTlbPolicy tlbPolicy,
       PageCache pageCache,
       ReverseMap rmap,
+      AnonPages anonPages,
+      HugePmd hugePmd,
       Processes processes,
       RangeFlushOracle flushOracle,
       long userSpaceEndVa) {
@@ -64,6 +69,8 @@ final class Teardown {
     this.tlbPolicy = tlbPolicy;
     this.pageCache = pageCache;
     this.rmap = rmap;
+    this.anonPages = anonPages;
+    this.hugePmd = hugePmd;
     this.processes = processes;
     this.flushOracle = flushOracle;
     this.userSpaceEndVa = userSpaceEndVa;
@@ -254,6 +261,13 @@ final class Teardown {
             page.putGatherRef(); // the page cache keeps the page
             return;
           }
+          if (hugePmd.releaseHuge(core, pfn)) {
+            pagesFreed += 1L << (machine.format().levelShift(hugePmd.pmdLevel()) - 12);
+            return;
+          }
+          if (!anonPages.releaseGatherRef(pfn)) {
+            return; // still mapped elsewhere (fork shared it) or pinned
+          }
           machine.memory().free(pfn);
           machine.charge(core, costs.pageFreeCycles());
           pagesFreed++;
@@ -266,9 +280,11 @@ final class Teardown {
       };
 
   /**
-   * Linux {@code unmap_page_range} over one VMA: per PTE table, {@code zap_pte_range}.
+   * Linux {@code unmap_page_range} over one VMA: per PTE table, {@code zap_pte_range}; a huge page
+   * the range covers whole is zapped at the PMD ({@code zap_huge_pmd}), one it covers in part is
+   * split first.
    *
-   * @throws IllegalStateException when a block mapping covers part of the range
+   * @throws IllegalStateException when a block mapping above the PMD level covers the range
    */
   public void unmapVmaRange(MmuGather tlb, Vma vma, long startVa, long endVa) {
     PageTableFormat format = machine.format();
@@ -286,12 +302,24 @@ final class Teardown {
           break;
         }
         if (format.isLeaf(descriptor, level)) {
-          throw new IllegalStateException(
-              "va 0x"
-                  + Long.toHexString(va)
-                  + " is mapped by a level-"
-                  + level
-                  + " block; unmapping blocks is not modelled");
+          if (level != hugePmd.pmdLevel()) {
+            throw new IllegalStateException(
+                "va 0x"
+                    + Long.toHexString(va)
+                    + " is mapped by a level-"
+                    + level
+                    + " block; unmapping blocks is not modelled");
+          }
+          long blockVa = va & -(1L << format.levelShift(level));
+          long blockEnd = nextBoundary(va, format.levelShift(level));
+          if (va != blockVa || Long.compareUnsigned(endVa, blockEnd) < 0) {
+            hugePmd.split(tlb.core(), tlb.mm(), va);
+          } else {
+            zapHugePmd(tlb, table, level, blockVa, descriptor);
+            va = blockEnd;
+          }
+          skipped = true;
+          break;
         }
         table = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
       }
@@ -304,6 +332,20 @@ final class Teardown {
       if (va == 0) {
         break; // wrapped past the top of the address space
       }
+    }
+  }
+
+  // zap_huge_pmd under the PMD lock: clear the entry, queue the huge page as one unit
+  private void zapHugePmd(MmuGather tlb, long tablePfn, int level, long blockVa, long descriptor) {
+    PageTableFormat format = machine.format();
+    machine.charge(tlb.core(), costs.lockCycles());
+    machine.memory().writeDescriptor(tablePfn, format.index(blockVa, level), 0L);
+    machine.charge(tlb.core(), costs.pteWriteCycles());
+    long headPfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+    machine.recordMapping(headPfn, blockVa, false);
+    tlb.recordCleared(blockVa, 1L << format.levelShift(level), level);
+    if (tlb.removePage(headPfn, blockVa, false)) {
+      tlb.batchFullFlush();
     }
   }
 
@@ -345,6 +387,8 @@ final class Teardown {
             rmap.remove(pfn, tlb.mm(), va);
           }
           page.getGatherRef();
+        } else {
+          anonPages.unmapForGather(pfn);
         }
         if (tlb.removePage(pfn, va, delay)) {
           forceFlush = true;

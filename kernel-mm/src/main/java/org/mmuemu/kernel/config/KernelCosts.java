@@ -32,7 +32,7 @@ public record KernelCosts(
     long pcpuAllocCycles,
     long fileReadCycles,
     long writebackPageCycles,
-    long faultAroundBytes) {
+    long pageCopyCycles) {
 
   /** Largest value any cost may take. */
   static final long MAX = 100_000_000;
@@ -64,9 +64,7 @@ public record KernelCosts(
     // file pages (page cache, writeback)
     d.put("fileReadCycles", 20_000L); // reading one page from storage into the page cache
     d.put("writebackPageCycles", 2_000L); // submitting one page's writeback I/O
-    // Not cycles: Linux fault_around_bytes (debugfs; 64 KiB default), the window of cached file
-    // pages a read fault maps around itself; 4096 turns fault-around off.
-    d.put("faultAroundBytes", 65_536L);
+    d.put("pageCopyCycles", 600L); // copying 4 KiB (a COW break, a copy for a pinned page at fork)
     return Collections.unmodifiableMap(d);
   }
 

@@ -37,6 +37,10 @@ import org.mmuemu.core.config.ConfigSection;
  *     {@code none} returns at once, so mmu_gather frees the pages while other cores may still hold
  *     their translations, and waits only after the frees (the bug class the causal time model
  *     exposes)
+ * @param unshareScope FAULT_FLAG_UNSHARE (DOMAIN-FAULTS.md §5.3): {@code cowMapping} (6.2+) breaks
+ *     COW for anything a R/O long-term pin finds in a COW mapping, page-cache pages included, so
+ *     the pin and the process keep using the same page; {@code anonOnly} (before 6.2) unshares only
+ *     anonymous pages, so a pinned page-cache page is left behind by the process's next write
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -49,7 +53,8 @@ public record KernelVariants(
     OomReaperGather oomReaperGather,
     RmapRemoval rmapRemoval,
     MadviseFlushBatching madviseFlushBatching,
-    TlbFlushWait tlbFlushWait) {
+    TlbFlushWait tlbFlushWait,
+    UnshareScope unshareScope) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -255,6 +260,23 @@ public record KernelVariants(
 
     public boolean waits() {
       return this == COMPLETE;
+    }
+  }
+
+  /** {@link #unshareScope}. */
+  public enum UnshareScope implements KernelVariant {
+    COW_MAPPING("cowMapping"),
+    ANON_ONLY("anonOnly");
+
+    private final String configName;
+
+    UnshareScope(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
     }
   }
 }

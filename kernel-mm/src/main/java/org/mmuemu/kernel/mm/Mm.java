@@ -119,24 +119,10 @@ public final class Mm {
       }
       overlapped = true;
       if (Long.compareUnsigned(vma.startVa(), startVa) < 0) {
-        kept.add(
-            new Vma(
-                vma.startVa(),
-                startVa,
-                vma.flags(),
-                vma.name(),
-                vma.file(),
-                vma.fileOffsetBytes()));
+        kept.add(vma.slice(vma.startVa(), startVa));
       }
       if (Long.compareUnsigned(endVa, vma.endVa()) < 0) {
-        kept.add(
-            new Vma(
-                endVa,
-                vma.endVa(),
-                vma.flags(),
-                vma.name(),
-                vma.file(),
-                vma.fileOffsetBytes() + (endVa - vma.startVa())));
+        kept.add(vma.slice(endVa, vma.endVa()));
       }
     }
     vmas.clear();

@@ -115,6 +115,41 @@ public final class PageTableEditor {
     return -1;
   }
 
+  /**
+   * Returns the level of the valid leaf mapping {@code va} (the last level for a base page, a
+   * higher one for a block), or -1 when nothing maps it. A software walk: costs nothing.
+   */
+  public int leafLevel(long rootPfn, long va) {
+    long tablePfn = rootPfn;
+    for (int level = 0; level < format.levels(); level++) {
+      long descriptor = memory.readDescriptor(tablePfn, format.index(va, level));
+      if (!format.isValid(descriptor, level)) {
+        return -1;
+      }
+      if (format.isLeaf(descriptor, level)) {
+        return level;
+      }
+      tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+    }
+    return -1;
+  }
+
+  /**
+   * Returns the frame of the table that holds the level-{@code level} entry for {@code va}, or -1
+   * when a table above it is missing or a block covers it. A software walk: costs nothing.
+   */
+  public long tableAt(long rootPfn, long va, int level) {
+    long tablePfn = rootPfn;
+    for (int upper = 0; upper < level; upper++) {
+      long descriptor = memory.readDescriptor(tablePfn, format.index(va, upper));
+      if (!format.isValid(descriptor, upper) || format.isLeaf(descriptor, upper)) {
+        return -1;
+      }
+      tablePfn = format.outputPa(descriptor, upper) >>> PhysicalMemory.FRAME_SHIFT;
+    }
+    return tablePfn;
+  }
+
   /** Returns the valid leaf descriptor mapping {@code va}, or 0. A software walk: costs nothing. */
   public long leafDescriptor(long rootPfn, long va) {
     long tablePfn = rootPfn;

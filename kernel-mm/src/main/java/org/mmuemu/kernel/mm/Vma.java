@@ -7,12 +7,24 @@ import org.mmuemu.kernel.pagecache.MappedFile;
  * A virtual memory area of a process: {@code [startVa, endVa)}, page aligned, with the {@link
  * PteFlags} its pages get (WRITE, EXEC; USER is implied) and a name for reports.
  *
- * @param file the file a shared file mapping maps (its pages come from the page cache), or null for
+ * @param file the file a file mapping maps (its pages come from the page cache), or null for
  *     anonymous private memory
  * @param fileOffsetBytes offset in {@code file} of {@code startVa}, page aligned
+ * @param shared a shared mapping ({@code MAP_SHARED}, Linux {@code VM_SHARED}): stores reach the
+ *     file's pages; a private one ({@code MAP_PRIVATE}, anonymous memory included) copies a page on
+ *     the first store to it (copy-on-write)
+ * @param hugepageAdvised advised with {@code madvise(MADV_HUGEPAGE)} ({@code VM_HUGEPAGE}): with
+ *     the tunable {@code thp=madvise}, only such VMAs get transparent huge pages
  */
 public record Vma(
-    long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
+    long startVa,
+    long endVa,
+    int flags,
+    String name,
+    MappedFile file,
+    long fileOffsetBytes,
+    boolean shared,
+    boolean hugepageAdvised) {
   public Vma {
     if ((startVa & 0xFFF) != 0
         || (endVa & 0xFFF) != 0
@@ -34,9 +46,43 @@ public record Vma(
     }
   }
 
+  /** A shared file mapping ({@code file} not null) or, with a null file, anonymous memory. */
+  public Vma(
+      long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
+    this(startVa, endVa, flags, name, file, fileOffsetBytes, file != null, false);
+  }
+
   /** An anonymous private mapping. */
   public Vma(long startVa, long endVa, int flags, String name) {
-    this(startVa, endVa, flags, name, null, 0);
+    this(startVa, endVa, flags, name, null, 0, false, false);
+  }
+
+  /** A private file mapping ({@code MAP_PRIVATE} of {@code file}). */
+  public static Vma privateFile(
+      long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
+    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, false, false);
+  }
+
+  /** The part {@code [from, to)} of this VMA, which it must cover (a split). */
+  public Vma slice(long from, long to) {
+    return new Vma(
+        from, to, flags, name, file, fileOffsetBytes + (from - startVa), shared, hugepageAdvised);
+  }
+
+  /** This VMA advised with {@code madvise(MADV_HUGEPAGE)}. */
+  public Vma withHugepageAdvice() {
+    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, shared, true);
+  }
+
+  /**
+   * Whether stores copy pages instead of reaching them (Linux {@code is_cow_mapping}: private and
+   * writable).
+   *
+   * <p>{@code // MODEL:} VMAs carry no {@code VM_MAYWRITE}; a private VMA is a COW mapping when it
+   * is writable now.
+   */
+  public boolean cowMapping() {
+    return !shared && writable();
   }
 
   public boolean contains(long va) {
@@ -49,6 +95,11 @@ public record Vma(
 
   /** Whether this is a shared file mapping. */
   public boolean fileBacked() {
+    return file != null && shared;
+  }
+
+  /** Whether this maps a file, shared or private. */
+  public boolean mapsFile() {
     return file != null;
   }
 

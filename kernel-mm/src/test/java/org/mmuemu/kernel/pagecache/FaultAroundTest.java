@@ -21,7 +21,7 @@ import org.mmuemu.kernel.testkit.KernelBoot;
 final class FaultAroundTest {
 
   private static Kernel boot(String isa, long faultAroundBytes) {
-    return KernelBoot.on(isa).cost("faultAroundBytes", faultAroundBytes).boot();
+    return KernelBoot.on(isa).tunable("faultAroundBytes", faultAroundBytes).boot();
   }
 
   @ParameterizedTest
@@ -66,5 +66,56 @@ final class FaultAroundTest {
     assertThat(machine.format().flags(leaf, machine.format().levels() - 1) & PteFlags.WRITE)
         .isZero();
     assertThat(machine.oracle().total()).isZero();
+  }
+
+  /**
+   * The worked examples of DOMAIN-FAULTS.md §3.2 (Linux 6.4 {@code do_fault_around}, 16 pages): the
+   * window starts at the aligned index or at the VMA's start inside the PTE table, runs 16 pages
+   * from there, and stops at the table's and the VMA's end. Every file page is cached, so exactly
+   * the window gets mapped.
+   *
+   * @param vmaStartIndex PTE index where the VMA begins in the faulting table, -1 for an earlier
+   *     table
+   * @param pagesFromFault VMA pages from the faulting one (included) to the VMA's end
+   */
+  @ParameterizedTest
+  @CsvSource({
+    "arm64, -1, 37, 200, 32, 47",
+    "x86, 3, 10, 90, 3, 18",
+    "arm64, -1, 509, 100, 496, 511",
+    "x86, -1, 40, 2, 32, 41",
+    "x86, 3, 10, 90, 3, 18"
+  })
+  void window_isAlignedAndClippedToTheVmaAndThePteTable(
+      String isa,
+      int vmaStartIndex,
+      int faultIndex,
+      int pagesFromFault,
+      int firstMapped,
+      int lastMapped) {
+    Kernel kernel = boot(isa, 65536);
+    Machine machine = kernel.machine();
+    long table = USER_VA + (2L << 20);
+    long vmaStart = vmaStartIndex < 0 ? table - (8L << 12) : table + ((long) vmaStartIndex << 12);
+    long vmaEnd = table + ((long) (faultIndex + pagesFromFault) << 12);
+    MappedFile file = kernel.pageCache().createFile("f", vmaEnd - vmaStart);
+    for (long index = 0; index < file.pages(); index++) {
+      kernel.pageCache().readPage(file, index);
+    }
+    Mm mm = kernel.createMm();
+    kernel.mmap(0, mm, new Vma(vmaStart, vmaEnd, PteFlags.WRITE, "file", file, 0));
+    kernel.switchTo(0, mm);
+
+    machine.access(0, table + ((long) faultIndex << 12), 8, AccessKind.READ);
+
+    for (int index = -8; index < 520; index++) {
+      long va = table + ((long) index << 12);
+      boolean mapped = kernel.tables().leafDescriptor(mm.rootPfn(), va) != 0;
+      assertThat(mapped)
+          .as("PTE index %d", index)
+          .isEqualTo(index >= firstMapped && index <= lastMapped);
+    }
+    assertThat(kernel.counters())
+        .containsEntry("faultAroundPages", (long) (lastMapped - firstMapped));
   }
 }

@@ -28,7 +28,7 @@ import org.mmuemu.kernel.config.KernelConfig;
  *       cycles), all LRU;
  *   <li>descriptor reads of 20 cycles at every level, a walk-cache hit 2 cycles, walk caches of 2,
  *       4 and 16 entries at levels 0-2;
- *   <li>every kernel cost and variant at its default, and seed 1.
+ *   <li>every kernel cost, variant and tunable at its default, and seed 1.
  * </ul>
  */
 public final class KernelBoot {
@@ -39,6 +39,7 @@ public final class KernelBoot {
   private final Map<String, Object> isaValues = new LinkedHashMap<>();
   private final Map<String, Object> variants = new TreeMap<>();
   private final Map<String, Object> costs = new TreeMap<>();
+  private final Map<String, Object> tunables = new TreeMap<>();
   private boolean kernelThreads;
   private long seed = 1;
 
@@ -157,6 +158,12 @@ public final class KernelBoot {
     return this;
   }
 
+  /** Sets one kernel tunable ({@code /kernel/tunables}). */
+  public KernelBoot tunable(String name, Object value) {
+    tunables.put(name, value);
+    return this;
+  }
+
   /** After boot, every core runs a kernel thread and core 0 acts (vmalloc tests). */
   public KernelBoot kernelThreads() {
     this.kernelThreads = true;
@@ -176,6 +183,9 @@ public final class KernelBoot {
     }
     if (!costs.isEmpty()) {
       kernel.put("costs", new TreeMap<>(costs));
+    }
+    if (!tunables.isEmpty()) {
+      kernel.put("tunables", new TreeMap<>(tunables));
     }
     return spec.isaValues(new LinkedHashMap<>(isaValues)).kernelValues(kernel).build();
   }

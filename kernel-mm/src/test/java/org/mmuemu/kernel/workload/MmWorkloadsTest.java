@@ -44,7 +44,9 @@ final class MmWorkloadsTest {
     "arm64, fault-scaling, pageFault, rounds=2",
     "x86, fault-scaling, pageFault, rounds=2",
     "arm64, writeback, writepage, writes=300",
-    "x86, writeback, writepage, writes=300"
+    "x86, writeback, writepage, writes=300",
+    "arm64, fork-cow, fork, forks=3",
+    "x86, fork-cow, fork, forks=3"
   })
   void workload_runsOnBothIsasWithoutViolations_andReportsItsLatencies(
       String isa, String workload, String operation, String param) throws Exception {
@@ -123,5 +125,32 @@ final class MmWorkloadsTest {
     // an mm on more than three CPUs gets a global ASID (sampled per jiffy) and is flushed by
     // INVLPGB
     assertThat(result.maintenance().byInstruction().containsKey("INVLPGB")).isEqualTo(broadcasts);
+  }
+
+  /**
+   * fork-cow under the default variants across seeds and thread counts: children and parent threads
+   * interleave differently each time, and the oracle stays silent (COW copies flush before the old
+   * page can be freed; exits free shared pages only with their last mapping).
+   */
+  @ParameterizedTest
+  @CsvSource({"arm64, 1", "arm64, 3", "x86, 1", "x86, 3"})
+  void forkCow_defaults_staySilentAcrossSeeds(String isa, String threads) throws Exception {
+    for (long seed = 1; seed <= 4; seed++) {
+      MachineSpec spec = KernelBoot.on(isa).cores(4).spec();
+      Workload named = Workloads.get("fork-cow");
+      Map<String, String> resolved =
+          WorkloadArgs.resolve(
+                  named,
+                  Map.of(
+                      "threads", threads, "forks", "4", "heapBytes", "64KiB", "childWrites", "24"))
+              .asMap();
+      RunResult result =
+          Simulation.run(
+              SimulationRequest.of(spec, KernelBoot.isa(spec), "sha", named, resolved, seed));
+
+      assertThat(result.violations()).as("seed %d", seed).isEmpty();
+      assertThat(result.kernel()).containsEntry("forks", 4L).doesNotContainKey("gupPinsStale");
+      assertThat(((Number) result.kernel().get("cowCopies")).longValue()).isPositive();
+    }
   }
 }

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.mmuemu.kernel.workload.DontneedTouchWorkload;
 import org.mmuemu.kernel.workload.FaultScalingWorkload;
+import org.mmuemu.kernel.workload.ForkCowWorkload;
 import org.mmuemu.kernel.workload.ForkExitWorkload;
 import org.mmuemu.kernel.workload.MunmapStormWorkload;
 import org.mmuemu.kernel.workload.OomReapWorkload;
@@ -34,7 +35,8 @@ public final class Workloads {
           new ForkExitWorkload(),
           new OomReapWorkload(),
           new FaultScalingWorkload(),
-          new WritebackWorkload()
+          new WritebackWorkload(),
+          new ForkCowWorkload()
         }) {
       byName.put(workload.name(), workload);
     }

@@ -1,0 +1,199 @@
+package org.mmuemu.kernel;
+
+import static org.mmuemu.kernel.UnsignedVa.min;
+
+import org.mmuemu.core.isa.PageTableFormat;
+import org.mmuemu.core.isa.PteFlags;
+import org.mmuemu.core.machine.Machine;
+import org.mmuemu.core.mem.FrameKind;
+import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.config.KernelCosts;
+import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.Vma;
+
+/**
+ * fork's copy of an address space (Linux kernel/fork.c {@code dup_mmap}, mm/memory.c {@code
+ * copy_page_range} and {@code copy_present_pte}; DOMAIN-FAULTS.md §5.1). The child gets every VMA;
+ * the page tables of private VMAs are copied entry by entry: a writable entry is write-protected in
+ * the parent in place and copied read-only, so the first store on either side faults into {@code
+ * do_wp_page}; the page's mapcount goes up and it loses its exclusive marker. A page that may be
+ * pinned for DMA cannot be shared and is copied for the child at once. Shared file mappings, and
+ * private ones without anonymous pages, are not copied ({@code vma_needs_copy}): the child refaults
+ * them from the page cache. Every child entry starts old. At the end the parent's whole mm is
+ * flushed once ({@code flush_tlb_mm}), because other threads of the parent may still hold writable
+ * TLB entries for pages that are now shared.
+ *
+ * <p>Counters: {@code forks}, {@code forkPtesCopied}, {@code forkPtesWriteProtected}, {@code
+ * forkPinnedCopies}, {@code forkVmasSkipped}.
+ *
+ * <p>{@code // MODEL:} Linux copies a private file VMA's entries when it has an {@code anon_vma}
+ * (it ever held an anonymous copy); here, when an anonymous page is mapped in it at fork. Reading a
+ * parent entry costs nothing (like the kernel's other software walks), folio refcount atomics are
+ * not charged. Confined to the simulation thread.
+ */
+final class Fork {
+  private static final KernelOperation OP_FORK = KernelOperation.named("fork");
+
+  private final Machine machine;
+  private final KernelCosts costs;
+  private final MmParts parts;
+
+  Fork(MmParts parts) {
+    this.machine = parts.machine();
+    this.costs = parts.costs();
+    this.parts = parts;
+  }
+
+  /** Creates the child of {@code parent} on {@code core} and returns its mm. */
+  Mm fork(int core, Mm parent) {
+    long start = OP_FORK.begin(machine, core, 0);
+    // mmap_write_lock(parent) held over the copy; the child is new, so its own write lock
+    // (mmap_write_lock_nested) is never contended and only charged. MODEL: no per-VMA locks yet.
+    parent.mmapLock().downWrite(machine, core, costs.lockCycles());
+    machine.charge(core, costs.lockCycles());
+    Mm child = parts.processes().createMm();
+    for (Vma vma : parent.vmas()) {
+      child.addVma(vma); // vm_area_dup + insertion into the child's tree
+      machine.charge(core, costs.vmaLookupCycles());
+      if (needsCopy(parent, vma)) {
+        parts.hugePmd().splitAll(core, parent, vma); // MODEL: Linux shares the PMD, splits on COW
+        copyPageRange(core, parent, child, vma);
+      } else {
+        machine.stats().addKernelCounter("forkVmasSkipped", 1);
+      }
+    }
+    parts.tlbPolicy().flushTlbMm(core, parent);
+    parent.mmapLock().upWrite(machine, core);
+    machine.stats().addKernelCounter("forks", 1);
+    OP_FORK.end(machine, core, 0, start);
+    return child;
+  }
+
+  /** Receives one PTE table of a walk: its frame and the VA range of the walk inside it. */
+  @FunctionalInterface
+  private interface PteTableVisitor {
+    /** Returns whether the walk goes on. */
+    boolean visit(long tablePfn, long startVa, long endVa);
+  }
+
+  // Linux vma_needs_copy: anonymous memory cannot be refaulted, file pages can (unless the private
+  // mapping holds anonymous copies of some)
+  private boolean needsCopy(Mm parent, Vma vma) {
+    if (vma.shared()) {
+      return false;
+    }
+    if (!vma.mapsFile()) {
+      return true;
+    }
+    boolean[] anon = new boolean[1];
+    walkPteTables(
+        parent,
+        vma,
+        (table, startVa, endVa) -> {
+          for (long va = startVa; Long.compareUnsigned(va, endVa) < 0 && !anon[0]; va += 4096) {
+            long pfn = presentPfn(table, va);
+            anon[0] = pfn >= 0 && parts.pageCache().byPfn(pfn) == null;
+          }
+          return !anon[0];
+        });
+    return anon[0];
+  }
+
+  private void copyPageRange(int core, Mm parent, Mm child, Vma vma) {
+    walkPteTables(
+        parent,
+        vma,
+        (table, startVa, endVa) -> {
+          // lock: the parent's and the child's PTE table locks (copy_pte_range)
+          machine.charge(core, 2 * costs.lockCycles());
+          for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 4096) {
+            copyPresentPte(core, child, vma, table, va);
+          }
+          return true;
+        });
+  }
+
+  // Visits every PTE table under vma's range, skipping ranges whose upper-level tables are missing.
+  private void walkPteTables(Mm mm, Vma vma, PteTableVisitor visitor) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int leafLevel = format.levels() - 1;
+    long va = vma.startVa();
+    while (Long.compareUnsigned(va, vma.endVa()) < 0) {
+      long table = mm.rootPfn();
+      int missingLevel = -1;
+      for (int level = 0; level < leafLevel && missingLevel < 0; level++) {
+        long descriptor = memory.readDescriptor(table, format.index(va, level));
+        if (!format.isValid(descriptor, level)) {
+          missingLevel = level;
+        } else if (format.isLeaf(descriptor, level)) {
+          throw new IllegalStateException(
+              "va 0x"
+                  + Long.toHexString(va)
+                  + " is mapped by a level-"
+                  + level
+                  + " block; fork copies base pages only");
+        } else {
+          table = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+        }
+      }
+      int shift = format.levelShift(missingLevel < 0 ? leafLevel - 1 : missingLevel);
+      long next = min(vma.endVa(), (va & -(1L << shift)) + (1L << shift));
+      if (missingLevel < 0 && !visitor.visit(table, va, next)) {
+        return;
+      }
+      if (next == 0) {
+        return; // wrapped past the top of the address space
+      }
+      va = next;
+    }
+  }
+
+  /** The frame the PTE for {@code va} in {@code tablePfn} maps, or -1 when it is not valid. */
+  private long presentPfn(long tablePfn, long va) {
+    PageTableFormat format = machine.format();
+    int leafLevel = format.levels() - 1;
+    long descriptor = machine.memory().readDescriptor(tablePfn, format.index(va, leafLevel));
+    if (!format.isValid(descriptor, leafLevel)) {
+      return -1;
+    }
+    return format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
+  }
+
+  private void copyPresentPte(int core, Mm child, Vma vma, long tablePfn, long va) {
+    PageTableFormat format = machine.format();
+    PhysicalMemory memory = machine.memory();
+    int leafLevel = format.levels() - 1;
+    int index = format.index(va, leafLevel);
+    long descriptor = memory.readDescriptor(tablePfn, index);
+    if (!format.isValid(descriptor, leafLevel)) {
+      return;
+    }
+    long pfn = format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
+    int flags = format.flags(descriptor, leafLevel);
+    int childFlags = flags & ~PteFlags.ACCESSED;
+    if (parts.pageCache().byPfn(pfn) != null) {
+      parts
+          .rmap()
+          .add(pfn, child, va); // a page-cache page of a private file mapping, read-only already
+    } else if (!parts.anonPages().dupForFork(pfn)) {
+      // copy_present_page: the parent's page may be pinned, the child gets its own copy now
+      machine.charge(core, costs.pageAllocCycles() + costs.pageCopyCycles());
+      pfn = memory.allocate(FrameKind.DATA);
+      childFlags = vma.flags() | PteFlags.USER | PteFlags.DIRTY;
+      machine.stats().addKernelCounter("forkPinnedCopies", 1);
+    } else if ((flags & PteFlags.WRITE) != 0) {
+      // wrprotect the parent in place: removing permission, flushed by flush_tlb_mm at the end
+      memory.writeDescriptor(
+          tablePfn, index, format.withFlags(descriptor, leafLevel, flags & ~PteFlags.WRITE));
+      machine.charge(core, costs.pteWriteCycles());
+      childFlags &= ~PteFlags.WRITE;
+      machine.stats().addKernelCounter("forkPtesWriteProtected", 1);
+    }
+    parts
+        .tables()
+        .map(child.rootPfn(), va, pfn << PhysicalMemory.FRAME_SHIFT, leafLevel, childFlags, core);
+    machine.stats().addKernelCounter("forkPtesCopied", 1);
+  }
+}

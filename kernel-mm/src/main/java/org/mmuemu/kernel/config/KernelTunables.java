@@ -1,0 +1,82 @@
+package org.mmuemu.kernel.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.mmuemu.core.config.ConfigSection;
+
+/**
+ * The machine config's {@code /kernel/tunables}: settings Linux lets an administrator change at run
+ * time (debugfs, sysfs), as opposed to costs and to the variants that select old or new code.
+ *
+ * @param faultAroundBytes Linux {@code fault_around_bytes} (debugfs): the window of already-cached
+ *     file pages a read fault maps around itself; at most one PTE table ({@link
+ *     #MAX_FAULT_AROUND_BYTES}), as Linux rejects larger writes; used as {@link #faultAroundPages}
+ * @param thp Linux {@code /sys/kernel/mm/transparent_hugepage/enabled}: {@code always} backs
+ *     anonymous memory with 2 MiB pages where a whole aligned 2 MiB fits in the VMA, {@code
+ *     madvise} only in VMAs advised with {@code MADV_HUGEPAGE}, {@code never} nowhere
+ */
+public record KernelTunables(long faultAroundBytes, Thp thp) {
+
+  /** {@link #thp}. */
+  public enum Thp {
+    ALWAYS,
+    MADVISE,
+    NEVER;
+
+    /** The value as the config spells it. */
+    public String configName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Linux's default {@code fault_around_bytes}: 64 KiB. */
+  public static final long DEFAULT_FAULT_AROUND_BYTES = 65_536;
+
+  /** {@code PTRS_PER_PTE} 4 KiB pages: the most fault-around may map (one PTE table). */
+  public static final long MAX_FAULT_AROUND_BYTES = 512L << 12;
+
+  /** Every tunable with its default, in documentation order. */
+  public static final Map<String, Object> DEFAULTS =
+      Map.copyOf(Map.of("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES, "thp", "madvise"));
+
+  /** Every tunable at its default. */
+  public static KernelTunables defaults() {
+    return new KernelTunables(DEFAULT_FAULT_AROUND_BYTES, Thp.MADVISE);
+  }
+
+  /**
+   * Reads {@code /kernel/tunables}, filling defaults; an unknown key or a bad value is recorded on
+   * {@code section} under its JSON pointer.
+   */
+  static KernelTunables read(ConfigSection section) {
+    section.rejectUnknownKeys(Set.of("faultAroundBytes", "thp"));
+    long faultAround = section.getBytes("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES);
+    if (faultAround > MAX_FAULT_AROUND_BYTES) {
+      section.report(
+          "faultAroundBytes",
+          faultAround,
+          "at most " + MAX_FAULT_AROUND_BYTES + " (512 pages, one PTE table)");
+      faultAround = DEFAULT_FAULT_AROUND_BYTES;
+    }
+    String thp = section.getChoice("thp", "madvise", List.of("always", "madvise", "never"));
+    return new KernelTunables(faultAround, Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)));
+  }
+
+  /**
+   * The fault-around window in pages, as Linux's debugfs setter stores it: the byte value rounded
+   * down to a power of two, in pages, at least 1 (1 turns fault-around off).
+   */
+  public long faultAroundPages() {
+    return Math.max(1, Long.highestOneBit(faultAroundBytes) >>> 12);
+  }
+
+  /** The tunables by config key, in documentation order (the resolved config shows them). */
+  public Map<String, Object> asMap() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("faultAroundBytes", faultAroundBytes);
+    out.put("thp", thp.configName());
+    return out;
+  }
+}
