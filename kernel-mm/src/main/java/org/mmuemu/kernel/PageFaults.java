@@ -113,9 +113,16 @@ final class PageFaults implements FaultHandler {
     if (mm != null) {
       mm.mmapLock().downRead(machine, core, costs.lockCycles());
     }
-    boolean resolved = resolve(core, mm, va, kind, permission);
+    boolean resolved;
     if (mm != null) {
+      // MODEL: the PTE lock is held over the whole resolution, allocation and file read included
+      // (Linux takes it only around the re-check and the PTE update)
+      mm.pageTableLock().acquire(machine, core, costs.lockCycles());
+      resolved = resolve(core, mm, va, kind, permission);
+      mm.pageTableLock().release(machine, core);
       mm.mmapLock().upRead(machine, core);
+    } else {
+      resolved = resolve(core, null, va, kind, permission);
     }
     OP_PAGEFAULT.end(machine, core, va, start);
     return resolved;
@@ -131,6 +138,18 @@ final class PageFaults implements FaultHandler {
    * @return whether a page is mapped at {@code va} afterwards
    */
   boolean gupFault(int core, Mm mm, long va, boolean unshare) {
+    if (mm == null) {
+      return resolve(core, null, va, AccessKind.READ, false);
+    }
+    mm.mmapLock().downRead(machine, core, costs.lockCycles());
+    mm.pageTableLock().acquire(machine, core, costs.lockCycles());
+    boolean mapped = gupFaultLocked(core, mm, va, unshare);
+    mm.pageTableLock().release(machine, core);
+    mm.mmapLock().upRead(machine, core);
+    return mapped;
+  }
+
+  private boolean gupFaultLocked(int core, Mm mm, long va, boolean unshare) {
     long pageVa = va & -PAGE_BYTES;
     long descriptor = mm == null ? 0 : tables.leafDescriptor(mm.rootPfn(), pageVa);
     if (descriptor == 0) {
@@ -326,7 +345,7 @@ final class PageFaults implements FaultHandler {
       int core, Mm mm, Vma vma, long pageVa, long descriptor, boolean unshare) {
     long pfn = machine.format().outputPa(descriptor, leafLevel()) >>> PhysicalMemory.FRAME_SHIFT;
     CachedPage cached = pageCache.byPfn(pfn);
-    // lock: the PTE table's lock (pte_offset_map_lock), held while the PTE is re-checked and reused
+    // the page-table lock is held by the caller (handleFault), or taken here for GUP
     machine.charge(core, costs.lockCycles());
     if (!unshare) {
       permissionFaults++;

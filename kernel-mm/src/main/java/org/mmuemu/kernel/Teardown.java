@@ -363,7 +363,7 @@ final class Teardown {
     boolean forceFlush = false;
     boolean batchFull = false;
     long va = startVa;
-    machine.charge(tlb.core(), costs.lockCycles());
+    tlb.mm().pageTableLock().acquire(machine, tlb.core(), costs.lockCycles());
     while (Long.compareUnsigned(va, endVa) < 0 && !batchFull) {
       int index = format.index(va, leafLevel);
       long descriptor = memory.readDescriptor(tablePfn, index);
@@ -401,6 +401,7 @@ final class Teardown {
       tlb.flushTlbOnly(); // before the PTE lock is dropped
       tlb.flushRmaps();
     }
+    tlb.mm().pageTableLock().release(machine, tlb.core());
     if (batchFull) {
       tlb.batchFullFlush();
     } else if (forceFlush) {

@@ -3,6 +3,8 @@ package org.mmuemu.kernel.mm;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.mmuemu.kernel.lock.RwSemaphore;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * A process address space (Linux {@code struct mm_struct}): its VMAs, its page tables (the root
@@ -19,6 +21,7 @@ public final class Mm {
   private final List<Vma> vmas = new ArrayList<>();
   private int tlbFlushPending;
   private final RwSemaphore mmapLock = new RwSemaphore("mmap_lock", "mmapLock");
+  private final SimLock pageTableLock = new SimLock("page_table_lock");
 
   /**
    * @param asid the address-space tag, or -1 until the arch policy assigns one
@@ -46,6 +49,17 @@ public final class Mm {
   /** {@code mm->mmap_lock}. */
   public RwSemaphore mmapLock() {
     return mmapLock;
+  }
+
+  /**
+   * The lock that guards this mm's user page-table entries ({@code mm->page_table_lock}).
+   *
+   * <p>{@code // MODEL:} one lock per mm, as Linux has without split PTE locks; Linux's default
+   * takes one lock per PTE table, so faults and zaps of different tables here serialise where
+   * Linux's would not.
+   */
+  public SimLock pageTableLock() {
+    return pageTableLock;
   }
 
   /** Gathers in progress on this mm ({@code mm->tlb_flush_pending}). */

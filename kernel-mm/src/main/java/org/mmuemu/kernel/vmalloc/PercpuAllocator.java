@@ -5,6 +5,7 @@ import java.util.List;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * The part of Linux's per-CPU allocator (mm/percpu.c, mm/percpu-vm.c) that uses vmalloc: an object

@@ -10,6 +10,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.arch.LinuxArch;
 import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.lock.SimLock;
 import org.mmuemu.kernel.oracle.AliasOracle;
 
 /**

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * The per-CPU vmap blocks behind small {@code vm_map_ram} calls (Linux mm/vmalloc.c {@code

@@ -51,16 +51,21 @@ final class DelayedRmapLostWriteTest {
     kernel.unmapVmaRange(
         tlb, vma, USER_VA, USER_VA + 4096); // zap_pte_range; the PTE lock is dropped
 
+    // each core acts after the previous one in simulated time, as the race has it
     machine.actOn(2);
+    machine.clocks().waitUntil(2, machine.now(0));
     Writeback writeback = new Writeback(kernel);
     writeback.writebackAll(2);
 
     machine.actOn(1);
+    machine.clocks().waitUntil(1, machine.now(2));
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
 
     machine.actOn(0);
+    machine.clocks().waitUntil(0, machine.now(1));
     tlb.finish();
     machine.actOn(2);
+    machine.clocks().waitUntil(2, machine.now(0));
     writeback.reclaim(2, 16);
     return new Outcome(kernel, page);
   }
@@ -87,7 +92,9 @@ final class DelayedRmapLostWriteTest {
     Outcome outcome = replay(isa, "delayed");
     Kernel kernel = outcome.kernel();
 
-    assertThat(kernel.machine().oracle().total()).isZero();
+    assertThat(kernel.machine().oracle().total())
+        .as("%s", kernel.machine().oracle().recorded())
+        .isZero();
     assertThat(kernel.counters())
         .containsEntry("fileFaults", 2L)
         .containsEntry("pagesReclaimed", 0L);
@@ -114,15 +121,19 @@ final class DelayedRmapLostWriteTest {
         (point, core) -> {
           if (point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
             machine.actOn(2);
+            machine.clocks().waitUntil(2, machine.now(core));
             writeback.writebackAll(2);
             machine.actOn(1);
+            machine.clocks().waitUntil(1, machine.now(2));
             machine.access(1, USER_VA, 8, AccessKind.WRITE);
             machine.actOn(core);
+            machine.clocks().waitUntil(core, machine.now(1));
           }
         });
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
     machine.actOn(2);
+    machine.clocks().waitUntil(2, machine.now(0));
     writeback.reclaim(2, 16);
     return kernel;
   }

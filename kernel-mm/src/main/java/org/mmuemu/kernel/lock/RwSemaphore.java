@@ -1,4 +1,4 @@
-package org.mmuemu.kernel.mm;
+package org.mmuemu.kernel.lock;
 
 import org.mmuemu.core.machine.Machine;
 
