@@ -45,6 +45,17 @@ public interface ArchTlbPolicy {
   default void enterLazyTlb(int core) {}
 
   /**
+   * Whether one mmu_gather may accumulate the ranges of several VMAs into one flush (Linux {@code
+   * CONFIG_MMU_GATHER_MERGE_VMAS}, which x86 selects). Without it (the default, as on arm64) {@code
+   * tlb_end_vma} flushes what the gather holds at the end of every VMA of a partial teardown, so a
+   * range never spans the hole between two VMAs and the table flush of {@code free_pgtables} comes
+   * separately, with its own stride.
+   */
+  default boolean mergesVmas() {
+    return false;
+  }
+
+  /**
    * The arch {@code tlb_flush} of an mmu_gather. The default is Linux's generic one
    * (include/asm-generic/tlb.h), which x86 uses: fullmm or need_flush_all flush the whole mm,
    * otherwise the accumulated range is flushed, leaf-only unless tables were freed. arm64 overrides

@@ -36,15 +36,23 @@ final class NestedGatherFlushTest {
 
     machine.actOn(0);
     MmuGather first = kernel.gather(0, mm, false);
-    kernel.unmapVmaRange(first, mm.vmas().get(0), USER_VA, USER_VA + 4096); // mid-zap, no flush yet
-
-    machine.actOn(1);
-    kernel.madviseDontneed(1, mm, USER_VA, USER_VA + 4096);
-    machine.actOn(2);
-    machine.access(2, USER_VA, 8, AccessKind.READ);
-
-    machine.actOn(0);
+    boolean[] raced = new boolean[1];
+    // mid-zap: CPU0 dropped the PTE lock, before its tlb_end_vma (arm64) or tlb_finish_mmu flush
+    kernel.setPreemptionHook(
+        (point, core) -> {
+          if (core != 0 || raced[0] || !point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
+            return;
+          }
+          raced[0] = true;
+          machine.actOn(1);
+          kernel.madviseDontneed(1, mm, USER_VA, USER_VA + 4096);
+          machine.actOn(2);
+          machine.access(2, USER_VA, 8, AccessKind.READ);
+          machine.actOn(0);
+        });
+    kernel.unmapVmaRange(first, mm.vmas().get(0), USER_VA, USER_VA + 4096);
     first.finish();
+    assertThat(raced[0]).isTrue();
     return kernel;
   }
 

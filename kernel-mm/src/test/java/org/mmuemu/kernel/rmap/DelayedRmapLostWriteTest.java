@@ -48,18 +48,24 @@ final class DelayedRmapLostWriteTest {
 
     machine.actOn(0);
     MmuGather tlb = kernel.gather(0, mm, false);
-    kernel.unmapVmaRange(
-        tlb, vma, USER_VA, USER_VA + 4096); // zap_pte_range; the PTE lock is dropped
-
-    machine.actOn(2);
     Writeback writeback = new Writeback(kernel);
-    writeback.writebackAll(2);
-
-    machine.actOn(1);
-    machine.access(1, USER_VA, 8, AccessKind.WRITE);
-
-    machine.actOn(0);
+    boolean[] raced = new boolean[1];
+    // zap_pte_range dropped the PTE lock; the gather (and arm64's tlb_end_vma) has not flushed yet
+    kernel.setPreemptionHook(
+        (point, core) -> {
+          if (core != 0 || raced[0] || !point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
+            return;
+          }
+          raced[0] = true;
+          machine.actOn(2);
+          writeback.writebackAll(2);
+          machine.actOn(1);
+          machine.access(1, USER_VA, 8, AccessKind.WRITE);
+          machine.actOn(0);
+        });
+    kernel.unmapVmaRange(tlb, vma, USER_VA, USER_VA + 4096);
     tlb.finish();
+    assertThat(raced[0]).isTrue();
     machine.actOn(2);
     writeback.reclaim(2, 16);
     return new Outcome(kernel, page);

@@ -296,6 +296,15 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   /**
+   * x86 selects {@code MMU_GATHER_MERGE_VMAS}: its {@code tlb_end_vma} does nothing, so an unmap
+   * over several VMAs, and the page tables it frees, are flushed once at {@code tlb_finish_mmu}.
+   */
+  @Override
+  public boolean mergesVmas() {
+    return true;
+  }
+
+  /**
    * x86's own {@code tlb_flush} (arch/x86/include/asm/tlb.h): {@code flush_tlb_mm_range} over the
    * gathered range, or over everything for fullmm / need_flush_all, with the stride and {@code
    * freed_tables} as gathered (so a fullmm teardown that freed no table skips lazy CPUs).

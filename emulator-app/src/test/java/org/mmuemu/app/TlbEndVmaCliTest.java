@@ -1,0 +1,68 @@
+package org.mmuemu.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.mmuemu.app.runner.ExitCodes;
+
+/**
+ * {@code tlb_end_vma} per arch, through {@code mmuemu run}: fault-scaling unmaps a region that is
+ * alone in its page tables, so every munmap clears 16 leaves and frees the PTE, PMD and PUD tables.
+ * arm64 (no {@code MMU_GATHER_MERGE_VMAS}) flushes the leaves at the end of the VMA, then the freed
+ * tables in a separate flush with the table stride; x86 merges both into the one flush of {@code
+ * tlb_finish_mmu}.
+ */
+final class TlbEndVmaCliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int ROUNDS = 2;
+
+  private static JsonNode faultScaling(String machine) throws Exception {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            machine,
+            "--workload",
+            "fault-scaling",
+            "--param",
+            "threads=1",
+            "--param",
+            "rounds=" + ROUNDS,
+            "--param",
+            "regionBytes=64KiB",
+            "--json",
+            "--quiet");
+    assertThat(outcome.err()).isEmpty();
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
+    return JSON.readTree(outcome.out());
+  }
+
+  @Test
+  void arm64_flushesTheLeavesAtVmaEnd_thenTheFreedTablesSeparately() throws Exception {
+    JsonNode result = faultScaling("arm64-neoverse-n1");
+
+    JsonNode byInstruction = result.at("/maintenance/byInstruction");
+    // tlb_end_vma: 16 leaf-only TLBIs per munmap (one merged flush would use non-leaf forms)
+    assertThat(byInstruction.get("TLBI VALE1IS").asLong()).isEqualTo(ROUNDS * 16);
+    // the table flush: its range starts at the PUD table's 512 GiB-aligned address, so with the
+    // 2 MiB table stride it exceeds MAX_TLBI_OPS and becomes an ASID-wide flush
+    assertThat(byInstruction.get("TLBI ASIDE1IS").asLong()).isEqualTo(ROUNDS);
+    assertThat(byInstruction.get("DSB ISH").asLong()).isEqualTo(ROUNDS * 2); // one per flush
+    assertThat(result.at("/kernel/tlbEndVmaFlushes").asLong()).isEqualTo(ROUNDS);
+    assertThat(result.at("/kernel/mmuGatherFlushes").asLong()).isEqualTo(ROUNDS * 2);
+    assertThat(result.at("/latency/flush_tlb_range/count").asLong()).isEqualTo(ROUNDS * 2);
+    assertThat(result.get("violationCounts").size()).isZero();
+  }
+
+  @Test
+  void x86_mergesTheLeavesAndTheFreedTablesIntoOneFlushPerMunmap() throws Exception {
+    JsonNode result = faultScaling("x86-skylake");
+
+    assertThat(result.at("/kernel").has("tlbEndVmaFlushes")).isFalse();
+    assertThat(result.at("/kernel/mmuGatherFlushes").asLong()).isEqualTo(ROUNDS);
+    assertThat(result.at("/latency/flush_tlb_range/count").asLong()).isEqualTo(ROUNDS);
+    assertThat(result.get("violationCounts").size()).isZero();
+  }
+}
