@@ -59,4 +59,49 @@ final class VariantRunCliTest {
     assertThat(buggyResult.path("violations").get(0).path("kind").asText())
         .isEqualTo("FREED_TABLE_WALK");
   }
+
+  private static JsonNode fixSizeOnX86(String vunmapFlush) throws Exception {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "x86-skylake",
+            "--workload",
+            "test_vmalloc",
+            "--json",
+            "--quiet",
+            "--param",
+            "run_test_mask=1",
+            "--param",
+            "test_loop_count=20",
+            "--set",
+            "/kernel/variants/vunmapFlush=" + vunmapFlush);
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
+    return JSON.readTree(outcome.out());
+  }
+
+  /**
+   * Why lazy purging exists (2.6.28): the pre-2.6.28 kernel flushed every vfree's range at once, on
+   * x86 with an IPI to every other CPU; the lazy kernel leaves the ranges on the lazy list (160
+   * small areas stay far below lazy_max_pages, so nothing is flushed at all).
+   */
+  @Test
+  void vunmapFlush_eager_flushesTheKernelRangeOnEveryVfree_whereLazyFlushesNone() throws Exception {
+    JsonNode lazy = fixSizeOnX86("lazy");
+    JsonNode eager = fixSizeOnX86("eager");
+
+    long vfrees = eager.at("/latency/vfree/count").asLong();
+    assertThat(vfrees).isEqualTo(8 * 20); // one worker per core, 20 loops each
+    assertThat(eager.at("/kernel/vmapEagerFlushes").asLong()).isEqualTo(vfrees);
+    assertThat(eager.at("/latency/flush_tlb_kernel_range/count").asLong()).isEqualTo(vfrees);
+    assertThat(eager.at("/maintenance/ipis").asLong()).isEqualTo(vfrees * 7);
+    assertThat(eager.at("/kernel/vmapPurges").asLong()).isZero();
+    assertThat(eager.path("violationCounts").size()).isZero();
+
+    assertThat(lazy.at("/kernel/vmapEagerFlushes").asLong()).isZero();
+    assertThat(lazy.at("/latency").has("flush_tlb_kernel_range")).isFalse();
+    assertThat(lazy.at("/maintenance/ipis").asLong()).isZero();
+    assertThat(lazy.at("/latency/vfree/mean").asDouble())
+        .isLessThan(eager.at("/latency/vfree/mean").asDouble() / 5);
+  }
 }

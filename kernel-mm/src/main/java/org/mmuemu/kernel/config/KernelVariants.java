@@ -32,6 +32,10 @@ import org.mmuemu.core.config.ConfigSection;
  * @param madviseFlushBatching concurrent zaps (DOMAIN.md §3.7): {@code flushNested} =
  *     tlb_finish_mmu flushes the whole mm when another gather is pending on it (99baac21e458, the
  *     fix); {@code noNestedCheck} = a gather that cleared nothing flushes nothing
+ * @param vunmapFlush when vmalloc flushes a freed area's kernel range: {@code lazy} (2.6.28+, the
+ *     vmap rewrite db64fe02258f) keeps freed ranges on the lazy list and flushes them together at
+ *     the purge; {@code eager} (before 2.6.28) flushes the range on every vunmap/vfree and returns
+ *     it to the free space at once
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -43,7 +47,8 @@ public record KernelVariants(
     OnOff lazyMmuBarrierBatching,
     OomReaperGather oomReaperGather,
     RmapRemoval rmapRemoval,
-    MadviseFlushBatching madviseFlushBatching) {
+    MadviseFlushBatching madviseFlushBatching,
+    VunmapFlush vunmapFlush) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -205,6 +210,23 @@ public record KernelVariants(
     private final String configName;
 
     RmapRemoval(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #vunmapFlush}. */
+  public enum VunmapFlush implements KernelVariant {
+    LAZY("lazy"),
+    EAGER("eager");
+
+    private final String configName;
+
+    VunmapFlush(String configName) {
       this.configName = configName;
     }
 

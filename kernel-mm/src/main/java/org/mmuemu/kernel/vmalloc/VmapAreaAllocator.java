@@ -69,6 +69,7 @@ final class VmapAreaAllocator {
   private long purgeFlushBytes;
   private long lazyPagesHighWater;
   private long kernelRangeFlushes;
+  private long eagerFlushes;
   private long allocRetriesAfterPurge;
 
   VmapAreaAllocator(
@@ -254,6 +255,24 @@ final class VmapAreaAllocator {
     if (lazyPages > lazyMaxPages) {
       drainPending = true; // schedule_work(&drain_vmap_work)
     }
+  }
+
+  /**
+   * The pre-2.6.28 free ({@code vunmapFlush=eager}): {@code flush_tlb_kernel_range} over the area,
+   * whose entries the caller cleared, then the range goes straight back to the free space, with no
+   * lazy list and no purge. Counter: {@code vmapEagerFlushes}.
+   *
+   * <p>{@code // MODEL:} the old kernel kept areas on the {@code vmlist} linked list under one
+   * rwlock; here the range returns to today's free tree (the cost of a tree insert, not of the list
+   * walk), so the variant isolates the flush policy from the allocator. vmap blocks and the per-CPU
+   * allocator's areas, which came with or after the lazy scheme, stay lazy.
+   */
+  void freeVmapAreaFlushed(int core, VmapArea area) {
+    touch(core, area, "vunmap (eager flush)");
+    flushKernelRange(core, area.vaStart(), area.vaEnd(), "vunmap's eager flush_tlb_kernel_range");
+    eagerFlushes++;
+    area.release();
+    returnToFreeTree(core, area.vaStart(), area.vaEnd());
   }
 
   private void publishLazy(int core, VmapArea area) {
@@ -467,6 +486,7 @@ final class VmapAreaAllocator {
     c.put("vmapPurgedAreasMax", purgedAreasMax);
     c.put("vmapPurgedPages", purgedPages);
     c.put("vmapKernelRangeFlushes", kernelRangeFlushes);
+    c.put("vmapEagerFlushes", eagerFlushes);
     c.put("vmapFlushedBytes", purgeFlushBytes);
     c.put("vmapAllocRetriesAfterPurge", allocRetriesAfterPurge);
     c.put("vmapPoolHits", poolHits);
