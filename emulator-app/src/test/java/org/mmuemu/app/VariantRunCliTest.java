@@ -104,4 +104,50 @@ final class VariantRunCliTest {
     assertThat(lazy.at("/latency/vfree/mean").asDouble())
         .isLessThan(eager.at("/latency/vfree/mean").asDouble() / 5);
   }
+
+  private static JsonNode hugeVmallocOnN1(String vmapContpte) throws Exception {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "test_vmalloc",
+            "--json",
+            "--quiet",
+            "--param",
+            "run_test_mask=1",
+            "--param",
+            "test_loop_count=5",
+            "--param",
+            "use_huge=1",
+            "--param",
+            "nr_pages=256",
+            "--set",
+            "/kernel/variants/vmapContpte=" + vmapContpte);
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
+    return JSON.readTree(outcome.out());
+  }
+
+  /**
+   * arm64 contpte vmap (6.16): {@code set_huge_pte_at} writes a 64 KiB block's 16 PTEs and then
+   * publishes them with one {@code DSB ISHST; ISB}, where page-by-page vmap pays the pair per PTE.
+   */
+  @Test
+  void vmapContpte_on_paysOneBarrierPairPerContiguousBlock_offOnePerPte() throws Exception {
+    JsonNode contpte = hugeVmallocOnN1("on");
+    JsonNode pages = hugeVmallocOnN1("off");
+
+    long allocations = 8 * 5; // one worker per core, 5 loops, 1 MiB each
+    assertThat(contpte.at("/kernel/vmapContpteBlocks").asLong()).isEqualTo(allocations * 16);
+    assertThat(contpte.at("/kernel/vmapPteSyncs").asLong()).isEqualTo(allocations * 16);
+    assertThat(pages.at("/kernel/vmapPteSyncs").asLong()).isEqualTo(allocations * 256);
+    assertThat(pages.at("/kernel").has("vmapContpteBlocks")).isFalse();
+    // the syncs are the run's only barriers (40 MiB freed stays below lazy_max_pages: no purge)
+    assertThat(contpte.at("/maintenance/byInstruction/DSB ISHST").asLong())
+        .isEqualTo(allocations * 16);
+    assertThat(contpte.at("/maintenance/byInstruction/ISB").asLong()).isEqualTo(allocations * 16);
+    assertThat(pages.at("/maintenance/byInstruction/DSB ISHST").asLong())
+        .isEqualTo(allocations * 256);
+  }
 }
