@@ -190,7 +190,7 @@ final class X86TlbPolicyTest {
   }
 
   @Test
-  void cpuThatLeftTheMm_isTrimmedFromItsCpumask_atMostOncePerSecond() {
+  void cpuThatLeftTheMm_isTrimmedFromItsCpumask_atMostOncePerSecond_fromOneSecondOn() {
     RoundCostX86Kernel f = new RoundCostX86Kernel(3);
     Mm a = f.process(1);
     Mm b = f.process(1);
@@ -199,11 +199,19 @@ final class X86TlbPolicyTest {
     f.runAndTouch(2, a, 1);
     f.kernel.switchTo(2, b);
     assertThat(f.policy.context(a).cpumask[2]).isTrue();
+    long cyclesPerSecond = (long) (f.machine.spec().frequencyGHz() * 1e9);
 
     f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.machine.stats().ipis())
-        .as("core 2 is interrupted once, to trim itself")
-        .isEqualTo(2);
+        .as("next_trim_cpumask starts one second after the mm: core 2 is skipped")
+        .isEqualTo(1);
+    assertThat(f.policy.context(a).cpumask[2]).isTrue();
+
+    f.machine.charge(0, cyclesPerSecond + cyclesPerSecond / 100);
+    f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
+    assertThat(f.machine.stats().ipis())
+        .as("a second later core 2 is interrupted once, to trim itself")
+        .isEqualTo(3);
     assertThat(f.policy.context(a).cpumask[2]).isFalse();
 
     f.kernel.switchTo(2, a);
@@ -211,7 +219,7 @@ final class X86TlbPolicyTest {
     f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.machine.stats().ipis())
         .as("no trim within a second: core 2 is skipped")
-        .isEqualTo(3);
+        .isEqualTo(4);
     assertThat(f.policy.context(a).cpumask[2]).isTrue();
   }
 
