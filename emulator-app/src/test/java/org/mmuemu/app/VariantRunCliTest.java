@@ -150,4 +150,58 @@ final class VariantRunCliTest {
     assertThat(pages.at("/maintenance/byInstruction/DSB ISHST").asLong())
         .isEqualTo(allocations * 256);
   }
+
+  private static JsonNode reclaimOnN1(String reclaimTlbFlush) throws Exception {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "run",
+            "--machine",
+            "arm64-neoverse-n1",
+            "--workload",
+            "writeback",
+            "--json",
+            "--quiet",
+            "--param",
+            "reclaimMapped=1",
+            "--param",
+            "writes=300",
+            "--param",
+            "threads=4",
+            "--set",
+            "/cores=4",
+            "--set",
+            "/kernel/variants/arm64ReclaimTlbFlush=" + reclaimTlbFlush);
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
+    return JSON.readTree(outcome.out());
+  }
+
+  /**
+   * arm64 batched unmap flushing in reclaim (6.5+): each unmapped page gets its TLBI without a
+   * wait, and one DSB ISH per reclaim pass completes them before the pages are freed; per page,
+   * every unmapped PTE pays a full flush_tlb_page (DSB ISHST; TLBI; DSB ISH).
+   */
+  @Test
+  void arm64ReclaimTlbFlush_batched_waitsOncePerPass_perPageWaitsPerPage() throws Exception {
+    JsonNode batched = reclaimOnN1("batched");
+    JsonNode perPage = reclaimOnN1("perPage");
+
+    long unmapped = batched.at("/kernel/reclaimUnmappedPtes").asLong();
+    assertThat(unmapped).isGreaterThan(100);
+    assertThat(batched.at("/kernel/arm64TlbBatchPending").asLong()).isEqualTo(unmapped);
+    long batches = batched.at("/kernel/arm64TlbBatchFlushes").asLong();
+    assertThat(batches)
+        .isPositive()
+        .isLessThanOrEqualTo(batched.at("/latency/reclaim/count").asLong());
+    assertThat(batched.at("/latency/arch_tlbbatch_flush/count").asLong()).isEqualTo(batches);
+    assertThat(batched.at("/latency").has("flush_tlb_page")).isFalse();
+    assertThat(batched.path("violationCounts").size()).isZero();
+
+    long perPageUnmapped = perPage.at("/kernel/reclaimUnmappedPtes").asLong();
+    assertThat(perPageUnmapped).isGreaterThan(100);
+    assertThat(perPage.at("/latency/flush_tlb_page/count").asLong()).isEqualTo(perPageUnmapped);
+    assertThat(perPage.at("/kernel").has("arm64TlbBatchPending")).isFalse();
+    assertThat(perPage.path("violationCounts").size()).isZero();
+    assertThat(batched.at("/latency/reclaim/mean").asDouble())
+        .isLessThan(perPage.at("/latency/reclaim/mean").asDouble() / 2);
+  }
 }

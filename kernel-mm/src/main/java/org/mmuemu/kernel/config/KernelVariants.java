@@ -36,6 +36,10 @@ import org.mmuemu.core.config.ConfigSection;
  *     vmap rewrite db64fe02258f) keeps freed ranges on the lazy list and flushes them together at
  *     the purge; {@code eager} (before 2.6.28) flushes the range on every vunmap/vfree and returns
  *     it to the free space at once
+ * @param arm64ReclaimTlbFlush arm64 reclaim unmapping mapped pages ({@code try_to_unmap}): {@code
+ *     batched} (6.5+, 43b3dfdd0455, {@code arch_tlbbatch_add_pending}/{@code arch_tlbbatch_flush})
+ *     issues each page's TLBI without waiting and one {@code DSB ISH} before the pages are freed;
+ *     {@code perPage} flushes each cleared PTE at once ({@code ptep_clear_flush})
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -48,7 +52,8 @@ public record KernelVariants(
     OomReaperGather oomReaperGather,
     RmapRemoval rmapRemoval,
     MadviseFlushBatching madviseFlushBatching,
-    VunmapFlush vunmapFlush) {
+    VunmapFlush vunmapFlush,
+    ReclaimTlbFlush arm64ReclaimTlbFlush) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -227,6 +232,23 @@ public record KernelVariants(
     private final String configName;
 
     VunmapFlush(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #arm64ReclaimTlbFlush}. */
+  public enum ReclaimTlbFlush implements KernelVariant {
+    BATCHED("batched"),
+    PER_PAGE("perPage");
+
+    private final String configName;
+
+    ReclaimTlbFlush(String configName) {
       this.configName = configName;
     }
 
