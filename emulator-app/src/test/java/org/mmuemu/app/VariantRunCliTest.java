@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.app.runner.ExitCodes;
 
@@ -60,24 +62,70 @@ final class VariantRunCliTest {
         .isEqualTo("FREED_TABLE_WALK");
   }
 
-  private static JsonNode fixSizeOnX86(String vunmapFlush) throws Exception {
-    CliTestSupport.Outcome outcome =
-        CliTestSupport.run(
-            "run",
-            "--machine",
-            "x86-skylake",
-            "--workload",
-            "test_vmalloc",
-            "--json",
-            "--quiet",
-            "--param",
-            "run_test_mask=1",
-            "--param",
-            "test_loop_count=20",
-            "--set",
-            "/kernel/variants/vunmapFlush=" + vunmapFlush);
+  /**
+   * Runs {@code workload} on {@code machine} with {@code --set /kernel/variants/<variant>} and the
+   * other arguments given ({@code --param} or {@code --set} pairs), expects exit 0, and returns the
+   * result JSON.
+   */
+  private static JsonNode runWithVariant(
+      String machine, String workload, String variant, String... moreArgs) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "--machine",
+                machine,
+                "--workload",
+                workload,
+                "--json",
+                "--quiet",
+                "--set",
+                "/kernel/variants/" + variant));
+    args.addAll(List.of(moreArgs));
+    CliTestSupport.Outcome outcome = CliTestSupport.run(args.toArray(String[]::new));
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
     return JSON.readTree(outcome.out());
+  }
+
+  private static JsonNode fixSizeOnX86(String vunmapFlush) throws Exception {
+    return runWithVariant(
+        "x86-skylake",
+        "test_vmalloc",
+        "vunmapFlush=" + vunmapFlush,
+        "--param",
+        "run_test_mask=1",
+        "--param",
+        "test_loop_count=20");
+  }
+
+  private static JsonNode hugeVmallocOnN1(String vmapContpte) throws Exception {
+    return runWithVariant(
+        "arm64-neoverse-n1",
+        "test_vmalloc",
+        "vmapContpte=" + vmapContpte,
+        "--param",
+        "run_test_mask=1",
+        "--param",
+        "test_loop_count=5",
+        "--param",
+        "use_huge=1",
+        "--param",
+        "nr_pages=256");
+  }
+
+  private static JsonNode reclaimOnN1(String reclaimTlbFlush) throws Exception {
+    return runWithVariant(
+        "arm64-neoverse-n1",
+        "writeback",
+        "arm64ReclaimTlbFlush=" + reclaimTlbFlush,
+        "--param",
+        "reclaimMapped=1",
+        "--param",
+        "writes=300",
+        "--param",
+        "threads=4",
+        "--set",
+        "/cores=4");
   }
 
   /**
@@ -105,30 +153,6 @@ final class VariantRunCliTest {
         .isLessThan(eager.at("/latency/vfree/mean").asDouble() / 5);
   }
 
-  private static JsonNode hugeVmallocOnN1(String vmapContpte) throws Exception {
-    CliTestSupport.Outcome outcome =
-        CliTestSupport.run(
-            "run",
-            "--machine",
-            "arm64-neoverse-n1",
-            "--workload",
-            "test_vmalloc",
-            "--json",
-            "--quiet",
-            "--param",
-            "run_test_mask=1",
-            "--param",
-            "test_loop_count=5",
-            "--param",
-            "use_huge=1",
-            "--param",
-            "nr_pages=256",
-            "--set",
-            "/kernel/variants/vmapContpte=" + vmapContpte);
-    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
-    return JSON.readTree(outcome.out());
-  }
-
   /**
    * arm64 contpte vmap (6.16): {@code set_huge_pte_at} writes a 64 KiB block's 16 PTEs and then
    * publishes them with one {@code DSB ISHST; ISB}, where page-by-page vmap pays the pair per PTE.
@@ -149,30 +173,6 @@ final class VariantRunCliTest {
     assertThat(contpte.at("/maintenance/byInstruction/ISB").asLong()).isEqualTo(allocations * 16);
     assertThat(pages.at("/maintenance/byInstruction/DSB ISHST").asLong())
         .isEqualTo(allocations * 256);
-  }
-
-  private static JsonNode reclaimOnN1(String reclaimTlbFlush) throws Exception {
-    CliTestSupport.Outcome outcome =
-        CliTestSupport.run(
-            "run",
-            "--machine",
-            "arm64-neoverse-n1",
-            "--workload",
-            "writeback",
-            "--json",
-            "--quiet",
-            "--param",
-            "reclaimMapped=1",
-            "--param",
-            "writes=300",
-            "--param",
-            "threads=4",
-            "--set",
-            "/cores=4",
-            "--set",
-            "/kernel/variants/arm64ReclaimTlbFlush=" + reclaimTlbFlush);
-    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
-    return JSON.readTree(outcome.out());
   }
 
   /**

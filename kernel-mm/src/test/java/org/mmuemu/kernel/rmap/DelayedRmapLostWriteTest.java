@@ -17,6 +17,7 @@ import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.MidZapRace;
 import org.mmuemu.kernel.writeback.Writeback;
 
 /**
@@ -49,23 +50,19 @@ final class DelayedRmapLostWriteTest {
     machine.actOn(0);
     MmuGather tlb = kernel.gather(0, mm, false);
     Writeback writeback = new Writeback(kernel);
-    boolean[] raced = new boolean[1];
-    // zap_pte_range dropped the PTE lock; the gather (and arm64's tlb_end_vma) has not flushed yet
-    kernel.setPreemptionHook(
-        (point, core) -> {
-          if (core != 0 || raced[0] || !point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
-            return;
-          }
-          raced[0] = true;
-          machine.actOn(2);
-          writeback.writebackAll(2);
-          machine.actOn(1);
-          machine.access(1, USER_VA, 8, AccessKind.WRITE);
-          machine.actOn(0);
-        });
+    MidZapRace race =
+        MidZapRace.install(
+            kernel,
+            0,
+            () -> {
+              machine.actOn(2);
+              writeback.writebackAll(2);
+              machine.actOn(1);
+              machine.access(1, USER_VA, 8, AccessKind.WRITE);
+            });
     kernel.unmapVmaRange(tlb, vma, USER_VA, USER_VA + 4096);
     tlb.finish();
-    assertThat(raced[0]).isTrue();
+    assertThat(race.ran()).isTrue();
     machine.actOn(2);
     writeback.reclaim(2, 16);
     return new Outcome(kernel, page);

@@ -172,6 +172,16 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux {@code flush_tlb_page}: one leaf TLBI for {@code va}, level 3. */
   public void flushTlbPage(int core, Mm mm, long va) {
     long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
+    flushTlbPageNosync(core, mm, va);
+    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
+  }
+
+  /**
+   * Linux {@code __flush_tlb_page_nosync}: {@code DSB ISHST} and the page's leaf TLBI, not waited
+   * for.
+   */
+  private void flushTlbPageNosync(int core, Mm mm, long va) {
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     machine.invalidate(
@@ -180,8 +190,6 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
         pageVa,
         pageVa + PAGE_SIZE,
         asid(mm));
-    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
-    OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
   }
 
   /**
@@ -295,14 +303,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       flushTlbPage(core, mm, va);
       return;
     }
-    long pageVa = va & -PAGE_SIZE;
-    machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
-    machine.invalidate(
-        core,
-        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
-        pageVa,
-        pageVa + PAGE_SIZE,
-        asid(mm));
+    flushTlbPageNosync(core, mm, va);
     reclaimFlushPending[core] = true;
     machine.stats().addKernelCounter("arm64TlbBatchPending", 1);
   }
