@@ -3,9 +3,7 @@ package org.mmuemu.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
-import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * {@code tlb_end_vma} per arch, through {@code mmuemu run}: fault-scaling unmaps a region that is
@@ -15,28 +13,18 @@ import org.mmuemu.app.runner.ExitCodes;
  * tlb_finish_mmu}.
  */
 final class TlbEndVmaCliTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int ROUNDS = 2;
 
   private static JsonNode faultScaling(String machine) throws Exception {
-    CliTestSupport.Outcome outcome =
-        CliTestSupport.run(
-            "run",
-            "--machine",
-            machine,
-            "--workload",
-            "fault-scaling",
-            "--param",
-            "threads=1",
-            "--param",
-            "rounds=" + ROUNDS,
-            "--param",
-            "regionBytes=64KiB",
-            "--json",
-            "--quiet");
-    assertThat(outcome.err()).isEmpty();
-    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
-    return JSON.readTree(outcome.out());
+    return CliTestSupport.runResult(
+        machine,
+        "fault-scaling",
+        "--param",
+        "threads=1",
+        "--param",
+        "rounds=" + ROUNDS,
+        "--param",
+        "regionBytes=64KiB");
   }
 
   @Test

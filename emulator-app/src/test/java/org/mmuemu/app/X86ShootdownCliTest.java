@@ -3,41 +3,23 @@ package org.mmuemu.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.mmuemu.app.runner.ExitCodes;
 
 /**
  * Details of Linux's x86 shootdown path, through {@code mmuemu run}: the form of INVLPGB user
  * flushes and when the mm cpumask trim starts.
  */
 final class X86ShootdownCliTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private static JsonNode munmapStorm(String machine, int iterations, String... sets)
       throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "run",
-                "--machine",
-                machine,
-                "--workload",
-                "munmap-storm",
-                "--param",
-                "iterations=" + iterations,
-                "--json",
-                "--quiet"));
+    List<String> args = new ArrayList<>(List.of("--param", "iterations=" + iterations));
     for (String set : sets) {
       args.add("--set");
       args.add(set);
     }
-    CliTestSupport.Outcome outcome = CliTestSupport.run(args.toArray(String[]::new));
-    assertThat(outcome.err()).isEmpty();
-    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
-    return JSON.readTree(outcome.out());
+    return CliTestSupport.runResult(machine, "munmap-storm", args.toArray(String[]::new));
   }
 
   /**
