@@ -53,4 +53,39 @@ final class TlbEndVmaCliTest {
     assertThat(result.at("/latency/flush_tlb_range/count").asLong()).isEqualTo(ROUNDS);
     assertThat(result.get("violationCounts").size()).isZero();
   }
+
+  private static JsonNode stormOverFourVmas(String machine) throws Exception {
+    return CliTestSupport.runResult(
+        machine,
+        "munmap-storm",
+        "--param",
+        "threads=2",
+        "--param",
+        "iterations=5",
+        "--param",
+        "vmasPerRegion=4");
+  }
+
+  /**
+   * One munmap over four adjacent VMAs of 4 pages each (no table freed): arm64 flushes at the end
+   * of each VMA, four range flushes of 4 pages; x86 merges the VMAs and flushes the 16 pages once.
+   */
+  @Test
+  void munmapOverFourVmas_arm64FlushesPerVma_x86Once() throws Exception {
+    long munmaps = 2 * 5;
+    JsonNode arm64 = stormOverFourVmas("arm64-neoverse-n1");
+    JsonNode x86 = stormOverFourVmas("x86-haswell");
+
+    assertThat(arm64.at("/latency/munmap/count").asLong()).isEqualTo(munmaps);
+    assertThat(arm64.at("/latency/flush_tlb_range/count").asLong()).isEqualTo(munmaps * 4);
+    assertThat(arm64.at("/kernel/tlbEndVmaFlushes").asLong()).isEqualTo(munmaps * 4);
+    assertThat(arm64.at("/maintenance/byInstruction/DSB ISH").asLong()).isEqualTo(munmaps * 4);
+    assertThat(arm64.at("/maintenance/byInstruction/TLBI VALE1IS").asLong())
+        .isEqualTo(munmaps * 16);
+
+    assertThat(x86.at("/latency/munmap/count").asLong()).isEqualTo(munmaps);
+    assertThat(x86.at("/latency/flush_tlb_range/count").asLong()).isEqualTo(munmaps);
+    assertThat(x86.at("/kernel").has("tlbEndVmaFlushes")).isFalse();
+    assertThat(x86.get("violationCounts").size()).isZero();
+  }
 }
