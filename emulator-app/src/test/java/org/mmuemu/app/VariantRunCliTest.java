@@ -187,4 +187,27 @@ final class VariantRunCliTest {
     assertThat(batched.at("/latency/reclaim/mean").asDouble())
         .isLessThan(perPage.at("/latency/reclaim/mean").asDouble() / 2);
   }
+
+  /**
+   * vmap nodes (6.9+): besides the per-node pools, each node keeps its own busy tree under its own
+   * lock, so the workers' inserts and unlinks (long_busy_list: 15,000 live areas each) mostly take
+   * different locks where 6.5-6.8 serialises them all on vmap_area_lock.
+   */
+  @Test
+  void vmapNodes_on_splitsTheBusyTreeAndItsLockPerNode() throws Exception {
+    String[] longBusyList = {
+      "--param", "run_test_mask=4", "--param", "test_loop_count=1", "--param", "nr_threads=4"
+    };
+    JsonNode single =
+        runWithVariant("arm64-neoverse-n1", "test_vmalloc", "vmapNodes=off", longBusyList);
+    JsonNode nodes =
+        runWithVariant("arm64-neoverse-n1", "test_vmalloc", "vmapNodes=on", longBusyList);
+
+    long singleContended = single.at("/kernel/vmapBusyLockContended").asLong();
+    assertThat(singleContended).isGreaterThan(10_000);
+    assertThat(nodes.at("/kernel/vmapBusyLockContended").asLong()).isLessThan(singleContended / 2);
+    assertThat(nodes.at("/kernel/vmapBusyAreas").asLong())
+        .isEqualTo(single.at("/kernel/vmapBusyAreas").asLong());
+    assertThat(nodes.path("violationCounts").size()).isZero();
+  }
 }

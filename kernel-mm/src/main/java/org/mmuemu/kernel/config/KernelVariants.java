@@ -20,7 +20,8 @@ import org.mmuemu.core.config.ConfigSection;
  *     paging-structure caches may point at it
  * @param vmUnmapAliasesWalk how {@code vm_unmap_aliases} finds dirty vmap blocks
  * @param lazyFreePublishOrder whether a lazily freed area is counted before it is published
- * @param vmapNodes 6.9+ per-node pools of purged ranges
+ * @param vmapNodes 6.9+ vmap nodes: per-node busy trees with their own locks, and per-node pools of
+ *     purged ranges
  * @param vmapContpte arm64 contiguous-PTE huge vmap (64 KiB to 2 MiB)
  * @param lazyMmuBarrierBatching arm64 kernel PTE barriers once per table in lazy MMU mode
  * @param oomReaperGather arm64 + OOM reaper (DOMAIN.md §3.6): {@code perVma} = one gather per VMA,
