@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch;
 
+import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
@@ -52,14 +53,9 @@ public interface ArchTlbPolicy {
    * complete every started one in {@link #reclaimUnmapFlushWait}.
    */
   default void reclaimUnmapFlush(int core, Mm mm, long va) {
-    long pageVa = va & -(1L << org.mmuemu.core.mem.PhysicalMemory.FRAME_SHIFT);
-    flushTlbRange(
-        core,
-        mm,
-        pageVa,
-        pageVa + (1L << org.mmuemu.core.mem.PhysicalMemory.FRAME_SHIFT),
-        org.mmuemu.core.mem.PhysicalMemory.FRAME_SHIFT,
-        true);
+    int pageShift = PhysicalMemory.FRAME_SHIFT;
+    long pageVa = va & -(1L << pageShift);
+    flushTlbRange(core, mm, pageVa, pageVa + (1L << pageShift), pageShift, true);
   }
 
   /**

@@ -132,22 +132,13 @@ public final class Writeback {
   }
 
   /**
-   * Drops up to {@code maxPages} clean, unmapped, unreferenced pages (lowest file and index first),
-   * checking each for a lost write.
-   *
-   * @return pages dropped
-   */
-  public int reclaim(int core, int maxPages) {
-    return reclaim(core, maxPages, false);
-  }
-
-  /**
    * Drops up to {@code maxPages} clean, unreferenced pages (lowest file and index first), checking
-   * each for a lost write ({@code shrink_folio_list}). With {@code unmapMapped}, a clean page that
-   * is still mapped is unmapped first ({@code try_to_unmap}): each PTE is cleared and its flush
-   * started through the arch ({@link org.mmuemu.kernel.arch.ArchTlbPolicy#reclaimUnmapFlush}: arm64
-   * batches them), and before any page is freed the flushes are completed ({@code
-   * try_to_unmap_flush}). Counter: {@code reclaimUnmappedPtes}.
+   * each for a lost write ({@code shrink_folio_list}); without {@code unmapMapped} only pages no
+   * PTE maps. With {@code unmapMapped}, a clean page that is still mapped is unmapped first ({@code
+   * try_to_unmap}): each PTE is cleared and its flush started through the arch ({@link
+   * org.mmuemu.kernel.arch.ArchTlbPolicy#reclaimUnmapFlush}: arm64 batches them), and before any
+   * page is freed the flushes are completed ({@code try_to_unmap_flush}). Counter: {@code
+   * reclaimUnmappedPtes}.
    *
    * <p>{@code // MODEL:} a page with a dirty PTE is left mapped for the next writeback pass (Linux
    * moves the dirty bit to the folio and writes it out); the folio lock is not modelled, so a page

@@ -64,7 +64,7 @@ final class DelayedRmapLostWriteTest {
     tlb.finish();
     assertThat(race.ran()).isTrue();
     machine.actOn(2);
-    writeback.reclaim(2, 16);
+    writeback.reclaim(2, 16, false);
     return new Outcome(kernel, page);
   }
 
@@ -126,7 +126,7 @@ final class DelayedRmapLostWriteTest {
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
     machine.actOn(2);
-    writeback.reclaim(2, 16);
+    writeback.reclaim(2, 16, false);
     return kernel;
   }
 

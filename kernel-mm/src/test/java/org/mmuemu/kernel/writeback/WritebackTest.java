@@ -51,7 +51,7 @@ final class WritebackTest {
             machine.format().flags(leaf, machine.format().levels() - 1)
                 & (PteFlags.WRITE | PteFlags.DIRTY))
         .isZero();
-    assertThat(writeback.reclaim(0, 4)).isZero(); // still mapped
+    assertThat(writeback.reclaim(0, 4, false)).isZero(); // still mapped
 
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
@@ -62,9 +62,9 @@ final class WritebackTest {
 
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + (4 << 12));
-    assertThat(writeback.reclaim(0, 4)).isZero(); // dirty
+    assertThat(writeback.reclaim(0, 4, false)).isZero(); // dirty
     writeback.writebackAll(0);
-    assertThat(writeback.reclaim(0, 4)).isEqualTo(1);
+    assertThat(writeback.reclaim(0, 4, false)).isEqualTo(1);
     assertThat(kernel.pageCache().size()).isZero();
     assertThat(machine.oracle().total()).isZero();
   }
