@@ -333,6 +333,21 @@ final class X86TlbPolicyTest {
     assertThat(f.machine.stats().ipis()).as("a broadcast, no IPIs").isEqualTo(ipis);
     assertThat(f.cached(3, DATA_VA)).isFalse();
     assertThat(f.count("TLBSYNC")).isEqualTo(2);
+    // invlpgb_flush_user_nr_nosync: PCID + VA even for a leaf-only flush, never final-only
+    assertThat(f.count("INVLPGB FINAL_ONLY")).isZero();
+    long invlpgbs = f.count("INVLPGB");
+
+    f.machine.actOn(0);
+    f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + (4L << 20), 21, true);
+    assertThat(f.count("INVLPGB") - invlpgbs)
+        .as("a PMD stride: one INVLPGB with the 2 MiB stride bit covers both strides")
+        .isEqualTo(1);
+
+    f.machine.actOn(0);
+    f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + (2L << 30), 30, true);
+    assertThat(f.count("INVLPGB") - invlpgbs - 1)
+        .as("above the PMD stride: one single-page INVLPGB per 1 GiB stride")
+        .isEqualTo(2);
   }
 
   // ---------------------------------------------------------------------------------------
