@@ -68,4 +68,44 @@ final class WritebackTest {
     assertThat(kernel.pageCache().size()).isZero();
     assertThat(machine.oracle().total()).isZero();
   }
+
+  /**
+   * Reclaim of a clean page that another core still maps and caches ({@code try_to_unmap}): the PTE
+   * is cleared, the flush completed before the frame is freed (arm64 in one batch: the TLBI without
+   * a wait, then one DSB ISH; x86 a shootdown of the page), and the other core's next load faults
+   * instead of reading the freed frame.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void reclaimUnmappingMappedPages_flushesBeforeFreeing_andTheOtherCoreFaults(String isa) {
+    Kernel kernel = KernelBoot.on(isa).cores(2).boot();
+    Machine machine = kernel.machine();
+    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
+    Mm mm = kernel.createMm();
+    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.WRITE, "file", file, 0));
+    kernel.switchTo(0, mm);
+    kernel.switchTo(1, mm);
+    machine.actOn(1);
+    machine.access(1, USER_VA, 8, AccessKind.READ); // clean, write-protected, cached on core 1
+    Writeback writeback = new Writeback(kernel);
+    machine.actOn(0);
+    assertThat(writeback.reclaim(0, 4, false)).as("mapped: kept").isZero();
+
+    assertThat(writeback.reclaim(0, 4, true)).isEqualTo(1);
+
+    assertThat(kernel.pageCache().size()).isZero();
+    assertThat(kernel.counters()).containsEntry("reclaimUnmappedPtes", 1L);
+    if (isa.equals("arm64")) {
+      assertThat(kernel.counters())
+          .containsEntry("arm64TlbBatchPending", 1L)
+          .containsEntry("arm64TlbBatchFlushes", 1L);
+    } else {
+      assertThat(machine.stats().latencies()).containsKey("flush_tlb_range");
+    }
+    machine.actOn(1);
+    machine.clocks().waitUntil(1, machine.now(0));
+    machine.access(1, USER_VA, 8, AccessKind.READ);
+    assertThat(kernel.counters()).containsEntry("fileFaults", 2L);
+    assertThat(machine.oracle().total()).isZero();
+  }
 }
