@@ -23,16 +23,22 @@ import org.mmuemu.kernel.testkit.KernelBoot;
  */
 final class WritebackTest {
 
+  /** Maps a 4-page shared file at {@code USER_VA} in {@code mm}, which runs on cores 0 and 1. */
+  private static MappedFile mapFileOnBothCores(Kernel kernel, Mm mm) {
+    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
+    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.WRITE, "file", file, 0));
+    kernel.switchTo(0, mm);
+    kernel.switchTo(1, mm);
+    return file;
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void writeback_cleansAndWriteProtects_soTheNextStoreOnAnotherCoreFaultsAndRedirties(String isa) {
     Kernel kernel = KernelBoot.on(isa).cores(2).boot();
     Machine machine = kernel.machine();
-    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
     Mm mm = kernel.createMm();
-    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.WRITE, "file", file, 0));
-    kernel.switchTo(0, mm);
-    kernel.switchTo(1, mm);
+    MappedFile file = mapFileOnBothCores(kernel, mm);
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.READ);
     CachedPage page = kernel.pageCache().lookup(file, 0);
@@ -80,11 +86,8 @@ final class WritebackTest {
   void reclaimUnmappingMappedPages_flushesBeforeFreeing_andTheOtherCoreFaults(String isa) {
     Kernel kernel = KernelBoot.on(isa).cores(2).boot();
     Machine machine = kernel.machine();
-    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
     Mm mm = kernel.createMm();
-    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.WRITE, "file", file, 0));
-    kernel.switchTo(0, mm);
-    kernel.switchTo(1, mm);
+    mapFileOnBothCores(kernel, mm);
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.READ); // clean, write-protected, cached on core 1
     Writeback writeback = new Writeback(kernel);
