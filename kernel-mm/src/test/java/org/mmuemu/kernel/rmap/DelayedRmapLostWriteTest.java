@@ -17,6 +17,7 @@ import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.MidZapRace;
 import org.mmuemu.kernel.writeback.Writeback;
 
 /**
@@ -48,20 +49,22 @@ final class DelayedRmapLostWriteTest {
 
     machine.actOn(0);
     MmuGather tlb = kernel.gather(0, mm, false);
-    kernel.unmapVmaRange(
-        tlb, vma, USER_VA, USER_VA + 4096); // zap_pte_range; the PTE lock is dropped
-
-    machine.actOn(2);
     Writeback writeback = new Writeback(kernel);
-    writeback.writebackAll(2);
-
-    machine.actOn(1);
-    machine.access(1, USER_VA, 8, AccessKind.WRITE);
-
-    machine.actOn(0);
+    MidZapRace race =
+        MidZapRace.install(
+            kernel,
+            0,
+            () -> {
+              machine.actOn(2);
+              writeback.writebackAll(2);
+              machine.actOn(1);
+              machine.access(1, USER_VA, 8, AccessKind.WRITE);
+            });
+    kernel.unmapVmaRange(tlb, vma, USER_VA, USER_VA + 4096);
     tlb.finish();
+    assertThat(race.ran()).isTrue();
     machine.actOn(2);
-    writeback.reclaim(2, 16);
+    writeback.reclaim(2, 16, false);
     return new Outcome(kernel, page);
   }
 
@@ -123,7 +126,7 @@ final class DelayedRmapLostWriteTest {
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
     machine.actOn(2);
-    writeback.reclaim(2, 16);
+    writeback.reclaim(2, 16, false);
     return kernel;
   }
 

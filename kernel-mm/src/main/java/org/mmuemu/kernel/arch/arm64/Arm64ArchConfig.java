@@ -17,13 +17,16 @@ import org.mmuemu.kernel.config.KernelVariants;
  *     PTEs
  * @param lazyMmuBarrierBatching variant {@code lazyMmuBarrierBatching}: kernel PTE barriers once
  *     per lazy-MMU section
+ * @param batchedReclaimFlush variant {@code arm64ReclaimTlbFlush=batched}: reclaim's TLBIs are
+ *     waited for once per batch
  */
 public record Arm64ArchConfig(
     long lockCycles,
     long pteWriteCycles,
     long pageFreeCycles,
     boolean contpteVmap,
-    boolean lazyMmuBarrierBatching) {
+    boolean lazyMmuBarrierBatching,
+    boolean batchedReclaimFlush) {
 
   /** Takes arm64's part of {@code config}. */
   public static Arm64ArchConfig from(KernelConfig config) {
@@ -32,7 +35,8 @@ public record Arm64ArchConfig(
         config.costs().pteWriteCycles(),
         config.costs().pageFreeCycles(),
         config.variants().vmapContpte().on(),
-        config.variants().lazyMmuBarrierBatching().on());
+        config.variants().lazyMmuBarrierBatching().on(),
+        config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED);
   }
 
   /**
