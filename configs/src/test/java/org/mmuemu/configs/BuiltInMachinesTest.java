@@ -35,7 +35,8 @@ final class BuiltInMachinesTest {
               .toList();
     }
     assertThat(LOADER.builtInMachineNames())
-        .containsExactly("arm64-apple-m2", "arm64-neoverse-n1", "x86-skylake", "x86-zen4");
+        .containsExactly(
+            "arm64-apple-m2", "arm64-neoverse-n1", "x86-haswell", "x86-skylake", "x86-zen4");
     assertThat(LOADER.builtInMachineNames()).isEqualTo(onDisk);
     assertThat(LOADER.builtInMachineDescription("x86-skylake")).startsWith("Intel Skylake");
   }

@@ -127,7 +127,7 @@ final class ExtendsTest {
     assertThat(problems(file))
         .containsExactly(
             "/extends: \"nosuch\" (expected: a built-in machine name "
-                + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
+                + "(arm64-apple-m2, arm64-neoverse-n1, x86-haswell, x86-skylake, x86-zen4) or a path to a config file)");
   }
 
   @Test
@@ -139,7 +139,7 @@ final class ExtendsTest {
         .containsExactly(
             parent
                 + ": /extends: 42 (expected: a built-in machine name "
-                + "(arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) or a path to a config file)");
+                + "(arm64-apple-m2, arm64-neoverse-n1, x86-haswell, x86-skylake, x86-zen4) or a path to a config file)");
   }
 
   @Test
@@ -157,7 +157,7 @@ final class ExtendsTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("/extends: ")
         .hasMessageEndingWith(
-            "(expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4); "
+            "(expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-haswell, x86-skylake, x86-zen4); "
                 + "an inline config cannot extend files)");
   }
 

@@ -240,7 +240,7 @@ final class ValidationTest {
         .asString()
         .isEqualTo(
             "arm64-neoverse-n2: "
-                + "no such built-in machine or file (expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-skylake, x86-zen4) "
+                + "no such built-in machine or file (expected: a built-in machine name (arm64-apple-m2, arm64-neoverse-n1, x86-haswell, x86-skylake, x86-zen4) "
                 + "or a path to a config file)");
   }
 }

@@ -3,6 +3,7 @@ package org.mmuemu.app;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.configs.LoadedMachine;
@@ -10,6 +11,7 @@ import org.mmuemu.configs.MachineConfigLoader;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.trace.EventKind;
+import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadParam;
 import org.mmuemu.kernel.workload.registry.Workloads;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Spec;
     name = "list",
     mixinStandardHelpOptions = true,
     description =
-        "List the built-in machines, the workloads with their parameters, the ISAs, or the event kinds.")
+        "List the built-in machines, the workloads with their parameters, the ISAs, the event kinds,"
+            + " or the kernel variants with their values (default first).")
 final class ListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -32,7 +35,8 @@ final class ListCommand implements Callable<Integer> {
     machines,
     workloads,
     isas,
-    events
+    events,
+    variants
   }
 
   @Parameters(index = "0", paramLabel = "<what>", description = "One of: ${COMPLETION-CANDIDATES}.")
@@ -73,6 +77,17 @@ final class ListCommand implements Callable<Integer> {
       case events -> {
         for (EventKind kind : EventKind.values()) {
           out.println(kind.dottedName());
+        }
+      }
+      case variants -> {
+        for (Map.Entry<String, List<String>> variant : KernelConfig.VARIANTS.entrySet()) {
+          List<String> values = variant.getValue();
+          out.printf(
+              Locale.ROOT,
+              "%-24s default %-12s values %s%n",
+              variant.getKey(),
+              values.get(0),
+              String.join("|", values));
         }
       }
       default -> throw new IllegalStateException(what.toString());

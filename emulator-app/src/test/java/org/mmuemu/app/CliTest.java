@@ -258,6 +258,9 @@ final class CliTest {
         .contains("replay");
     assertThat(CliTestSupport.run("list", "isas").out()).contains("arm64").contains("x86");
     assertThat(CliTestSupport.run("list", "events").out()).contains("tlb.miss").contains("walk");
+    assertThat(CliTestSupport.run("list", "variants").out())
+        .contains("vunmapFlush")
+        .containsPattern("vunmapFlush +default lazy +values lazy\\|eager");
   }
 
   @Test

@@ -1,7 +1,15 @@
 package org.mmuemu.app;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.mmuemu.app.runner.ExitCodes;
 
 /** Runs the CLI in-process and captures its streams. */
 final class CliTestSupport {
@@ -14,5 +22,22 @@ final class CliTestSupport {
     StringWriter err = new StringWriter();
     int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
     return new Outcome(code, out.toString(), err.toString());
+  }
+
+  /**
+   * Runs {@code mmuemu run --machine machine --workload workload --json --quiet} with {@code
+   * moreArgs} ({@code --param} / {@code --set} pairs), asserts exit 0 with nothing on stderr, and
+   * returns the result JSON.
+   */
+  static JsonNode runResult(String machine, String workload, String... moreArgs)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of("run", "--machine", machine, "--workload", workload, "--json", "--quiet"));
+    args.addAll(List.of(moreArgs));
+    Outcome outcome = run(args.toArray(String[]::new));
+    assertThat(outcome.err()).isEmpty();
+    assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
+    return new ObjectMapper().readTree(outcome.out());
   }
 }

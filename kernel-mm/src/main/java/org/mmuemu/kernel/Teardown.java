@@ -150,17 +150,14 @@ final class Teardown {
   }
 
   /**
-   * Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather
-   * (tlb_start_vma / tlb_end_vma per VMA).
+   * Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather (each
+   * through {@link #unmapVmaRange}, so with its arch's {@code tlb_end_vma}).
    */
   public void zapVmas(MmuGather tlb, Mm mm, long startVa, long endVa) {
     for (Vma vma : mm.vmas()) {
       if (Long.compareUnsigned(vma.endVa(), startVa) > 0
           && Long.compareUnsigned(vma.startVa(), endVa) < 0) {
         unmapVmaRange(tlb, vma, max(vma.startVa(), startVa), min(vma.endVa(), endVa));
-        if (!tlb.fullmm()) {
-          tlb.flushTlbOnly(); // tlb_end_vma: ranges do not span the holes between VMAs
-        }
       }
     }
   }
@@ -282,7 +279,8 @@ final class Teardown {
   /**
    * Linux {@code unmap_page_range} over one VMA: per PTE table, {@code zap_pte_range}; a huge page
    * the range covers whole is zapped at the PMD ({@code zap_huge_pmd}), one it covers in part is
-   * split first.
+   * split first; then {@code tlb_end_vma} ({@link MmuGather#endVma}), which flushes the VMA's range
+   * on arches that do not merge VMAs (arm64) and does nothing on x86.
    *
    * @throws IllegalStateException when a block mapping above the PMD level covers the range
    */
@@ -333,6 +331,7 @@ final class Teardown {
         break; // wrapped past the top of the address space
       }
     }
+    tlb.endVma();
   }
 
   // zap_huge_pmd under the PMD lock: clear the entry, queue the huge page as one unit

@@ -63,7 +63,7 @@ final class X86Maintenance implements MaintenanceInstructions {
     if (op.broadcast()) {
       requireInvlpgb();
       return switch (scope) {
-        case VA, VA_ALL_ASIDS -> "INVLPGB";
+        case VA, VA_ALL_ASIDS -> op.lastLevelOnly() ? "INVLPGB FINAL_ONLY" : "INVLPGB";
         case ASID -> "INVLPGB PCID";
         case ALL_NON_GLOBAL -> "INVLPGB ALL NON-GLOBAL";
         case ALL -> "INVLPGB ALL";

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch;
 
+import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.mm.Mm;
 
 /**
@@ -51,6 +52,36 @@ public interface ArchTlbPolicy {
    * behaviour nothing is ever owed and this does nothing.
    */
   default void completeDeferredFlush(int core) {}
+
+  /**
+   * Reclaim cleared the user PTE mapping {@code va} in {@code mm} ({@code try_to_unmap_one}): the
+   * flush that must complete before the page is freed. The default flushes the page now ({@code
+   * ptep_clear_flush}); an arch with batched unmap flushing ({@code
+   * ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH}) may only start it ({@code arch_tlbbatch_add_pending}) and
+   * complete every started one in {@link #reclaimUnmapFlushWait}.
+   */
+  default void reclaimUnmapFlush(int core, Mm mm, long va) {
+    int pageShift = PhysicalMemory.FRAME_SHIFT;
+    long pageVa = va & -(1L << pageShift);
+    flushTlbRange(core, mm, pageVa, pageVa + (1L << pageShift), pageShift, true);
+  }
+
+  /**
+   * Completes the reclaim flushes {@code core} started ({@code try_to_unmap_flush}, {@code
+   * arch_tlbbatch_flush}), before reclaim frees the pages. Default: nothing was deferred.
+   */
+  default void reclaimUnmapFlushWait(int core) {}
+
+  /**
+   * Whether one mmu_gather may accumulate the ranges of several VMAs into one flush (Linux {@code
+   * CONFIG_MMU_GATHER_MERGE_VMAS}, which x86 selects). Without it (the default, as on arm64) {@code
+   * tlb_end_vma} flushes what the gather holds at the end of every VMA of a partial teardown, so a
+   * range never spans the hole between two VMAs and the table flush of {@code free_pgtables} comes
+   * separately, with its own stride.
+   */
+  default boolean mergesVmas() {
+    return false;
+  }
 
   /**
    * The arch {@code tlb_flush} of an mmu_gather. The default is Linux's generic one

@@ -20,7 +20,8 @@ import org.mmuemu.core.config.ConfigSection;
  *     paging-structure caches may point at it
  * @param vmUnmapAliasesWalk how {@code vm_unmap_aliases} finds dirty vmap blocks
  * @param lazyFreePublishOrder whether a lazily freed area is counted before it is published
- * @param vmapNodes 6.9+ per-node pools of purged ranges
+ * @param vmapNodes 6.9+ vmap nodes: per-node busy trees with their own locks, and per-node pools of
+ *     purged ranges
  * @param vmapContpte arm64 contiguous-PTE huge vmap (64 KiB to 2 MiB)
  * @param lazyMmuBarrierBatching arm64 kernel PTE barriers once per table in lazy MMU mode
  * @param oomReaperGather arm64 + OOM reaper (DOMAIN.md §3.6): {@code perVma} = one gather per VMA,
@@ -41,6 +42,14 @@ import org.mmuemu.core.config.ConfigSection;
  *     COW for anything a R/O long-term pin finds in a COW mapping, page-cache pages included, so
  *     the pin and the process keep using the same page; {@code anonOnly} (before 6.2) unshares only
  *     anonymous pages, so a pinned page-cache page is left behind by the process's next write
+ * @param vunmapFlush when vmalloc flushes a freed area's kernel range: {@code lazy} (2.6.28+, the
+ *     vmap rewrite db64fe02258f) keeps freed ranges on the lazy list and flushes them together at
+ *     the purge; {@code eager} (before 2.6.28) flushes the range on every vunmap/vfree and returns
+ *     it to the free space at once
+ * @param arm64ReclaimTlbFlush arm64 reclaim unmapping mapped pages ({@code try_to_unmap}): {@code
+ *     batched} (6.5+, 43b3dfdd0455, {@code arch_tlbbatch_add_pending}/{@code arch_tlbbatch_flush})
+ *     issues each page's TLBI without waiting and one {@code DSB ISH} before the pages are freed;
+ *     {@code perPage} flushes each cleared PTE at once ({@code ptep_clear_flush})
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -54,7 +63,9 @@ public record KernelVariants(
     RmapRemoval rmapRemoval,
     MadviseFlushBatching madviseFlushBatching,
     TlbFlushWait tlbFlushWait,
-    UnshareScope unshareScope) {
+    UnshareScope unshareScope,
+    VunmapFlush vunmapFlush,
+    ReclaimTlbFlush arm64ReclaimTlbFlush) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -216,6 +227,40 @@ public record KernelVariants(
     private final String configName;
 
     RmapRemoval(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #vunmapFlush}. */
+  public enum VunmapFlush implements KernelVariant {
+    LAZY("lazy"),
+    EAGER("eager");
+
+    private final String configName;
+
+    VunmapFlush(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #arm64ReclaimTlbFlush}. */
+  public enum ReclaimTlbFlush implements KernelVariant {
+    BATCHED("batched"),
+    PER_PAGE("perPage");
+
+    private final String configName;
+
+    ReclaimTlbFlush(String configName) {
       this.configName = configName;
     }
 

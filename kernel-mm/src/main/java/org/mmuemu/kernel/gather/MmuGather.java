@@ -344,6 +344,20 @@ public final class MmuGather {
     resetRange();
   }
 
+  /**
+   * The end of one VMA's unmap ({@code tlb_end_vma}): unless the arch merges VMAs ({@link
+   * ArchTlbPolicy#mergesVmas}) or the whole mm is going, flushes what was recorded so far, so the
+   * next VMA (or {@code free_pgtables}) starts a fresh range. Counter: {@code tlbEndVmaFlushes}.
+   */
+  public void endVma() {
+    checkOpen();
+    if (fullmm || policy.mergesVmas() || (!freedTables && clearedLevels == 0)) {
+      return;
+    }
+    machine.stats().addKernelCounter("tlbEndVmaFlushes", 1);
+    flushTlbOnly();
+  }
+
   /** log2 of the smallest level cleared ({@code tlb_get_unmap_shift}). */
   int unmapShift() {
     for (int level = format.levels() - 1; level >= 0; level--) {

@@ -26,7 +26,8 @@ import org.mmuemu.kernel.oracle.AliasOracle;
  * list: its virtual range is not reusable yet and no TLB is flushed. {@code vmap_lazy_nr} counts
  * the lazy pages; above {@code lazy_max_pages() = fls(online CPUs) × 32 MiB / PAGE_SIZE} the drain
  * purges: one {@code flush_tlb_kernel_range} over the union of the lazy ranges, then the ranges go
- * back to the free tree ({@code __purge_vmap_area_lazy}).
+ * back to the free tree ({@code __purge_vmap_area_lazy}). The {@code vunmapFlush=eager} variant is
+ * the pre-2.6.28 kernel instead: every free flushes its own range and returns it at once.
  *
  * <h3>Cost</h3>
  *
@@ -508,11 +509,16 @@ public final class Vmalloc {
   }
 
   /**
-   * {@code free_unmap_vmap_area}: clear the area's entries without a flush, then free it lazily.
+   * {@code free_unmap_vmap_area}: clear the area's entries without a flush, then free it lazily;
+   * or, with {@code vunmapFlush=eager} (before 2.6.28), flush its range now and free it at once.
    */
   void freeUnmapVmapArea(int core, VmapArea area) {
     unmapNoflush(core, area.vaStart(), area.vaEnd());
-    areas.freeVmapAreaNoflush(core, area);
+    if (config.eagerVunmapFlush()) {
+      areas.freeVmapAreaFlushed(core, area);
+    } else {
+      areas.freeVmapAreaNoflush(core, area);
+    }
   }
 
   /** {@code vunmap_range_noflush}: clears the entries; the pages stay unflushed in every TLB. */

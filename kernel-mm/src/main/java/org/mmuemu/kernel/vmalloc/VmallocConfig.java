@@ -5,12 +5,13 @@ import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.config.KernelVariants;
 
 /**
- * The part of the kernel config vmalloc reads: its costs (see {@link KernelCosts}) and its three
+ * The part of the kernel config vmalloc reads: its costs (see {@link KernelCosts}) and its
  * variants.
  *
  * @param racyLazyPublish variant {@code lazyFreePublishOrder=racy}
  * @param freeListAliasWalk variant {@code vmUnmapAliasesWalk=free-list}
  * @param vmapNodes variant {@code vmapNodes=on}
+ * @param eagerVunmapFlush variant {@code vunmapFlush=eager}
  */
 public record VmallocConfig(
     long lockCycles,
@@ -25,7 +26,8 @@ public record VmallocConfig(
     long pcpuAllocCycles,
     boolean racyLazyPublish,
     boolean freeListAliasWalk,
-    boolean vmapNodes) {
+    boolean vmapNodes,
+    boolean eagerVunmapFlush) {
 
   /** Takes vmalloc's part of {@code config}. */
   public static VmallocConfig from(KernelConfig config) {
@@ -44,6 +46,7 @@ public record VmallocConfig(
         c.pcpuAllocCycles(),
         v.lazyFreePublishOrder() == KernelVariants.LazyFreePublishOrder.RACY,
         v.vmUnmapAliasesWalk() == KernelVariants.UnmapAliasesWalk.FREE_LIST,
-        v.vmapNodes().on());
+        v.vmapNodes().on(),
+        v.vunmapFlush() == KernelVariants.VunmapFlush.EAGER);
   }
 }

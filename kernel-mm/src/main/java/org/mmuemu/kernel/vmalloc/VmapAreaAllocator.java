@@ -21,15 +21,22 @@ import org.mmuemu.kernel.oracle.AliasOracle;
  * VmapBlocks}, {@link PercpuAllocator}) reaches it only through these methods.
  *
  * <p>{@code // MODEL:} the 6.5-6.8 structure: one busy tree, one lazy tree and one free tree, each
- * under its own lock, and {@code vmap_purge_lock} around purges. The busy and lazy trees are sorted
- * maps whose visits are charged as {@code ceil(log2(n + 1))} nodes; all vmalloc addresses lie in
- * the upper half, so signed key order is address order. Confined to the simulation thread.
+ * under its own lock, and {@code vmap_purge_lock} around purges; with {@code vmapNodes=on} (6.9+)
+ * the busy tree is split into one tree per vmap node, each under its own lock, an area living in
+ * the node of its start address ({@code addr_to_node_id}: 64 KiB zones striped over the nodes),
+ * besides the per-node pools. The lazy tree stays global (6.9 keeps per-node lazy lists too). The
+ * busy and lazy trees are sorted maps whose visits are charged as {@code ceil(log2(n + 1))} nodes;
+ * all vmalloc addresses lie in the upper half, so signed key order is address order. Confined to
+ * the simulation thread.
  */
 final class VmapAreaAllocator {
   private static final KernelOperation OP_DRAIN_VMAP_AREA_WORK =
       KernelOperation.named("drain_vmap_area_work");
   private static final KernelOperation OP_PURGE_VMAP_AREA_LAZY =
       KernelOperation.named("purge_vmap_area_lazy");
+
+  /** Linux {@code vmap_zone_size}: 16 pages of address space per node stripe. */
+  static final long VMAP_ZONE_BYTES = 16 * Vmalloc.PAGE_BYTES;
 
   /**
    * What a reclaiming allocation purges before the lazy areas: every CPU's fragmented vmap blocks.
@@ -45,11 +52,14 @@ final class VmapAreaAllocator {
   private final long vmallocStartVa;
   private final long vmallocEndVa;
   private final FreeSpaceTree freeTree;
-  private final TreeMap<Long, VmapArea> busy = new TreeMap<>();
+
+  /** The busy trees: one per vmap node with {@code vmapNodes=on}, else one. */
+  private final List<TreeMap<Long, VmapArea>> busyTrees = new ArrayList<>();
+
   private final TreeMap<Long, VmapArea> lazy = new TreeMap<>();
   private final VmapNodePool[] pools;
   private final SimLock freeLock = new SimLock("free_vmap_area_lock");
-  private final SimLock busyLock = new SimLock("vmap_area_lock");
+  private final SimLock[] busyLocks;
   private final SimLock lazyLock = new SimLock("purge_vmap_area_lock");
   private final SimLock purgeLock = new SimLock("vmap_purge_lock", SimLock.Kind.MUTEX);
   private final long lockCycles;
@@ -71,6 +81,7 @@ final class VmapAreaAllocator {
   private long purgeFlushBytes;
   private long lazyPagesHighWater;
   private long kernelRangeFlushes;
+  private long eagerFlushes;
   private long allocRetriesAfterPurge;
 
   VmapAreaAllocator(
@@ -90,11 +101,16 @@ final class VmapAreaAllocator {
     int nodes = Math.min(128, machine.coreCount());
     if (config.vmapNodes() && nodes > 1) {
       this.pools = new VmapNodePool[nodes];
+      this.busyLocks = new SimLock[nodes];
       for (int node = 0; node < nodes; node++) {
         pools[node] = new VmapNodePool();
+        busyLocks[node] = new SimLock("vmap_node[" + node + "].busy.lock");
+        busyTrees.add(new TreeMap<>());
       }
     } else {
       this.pools = null;
+      this.busyLocks = new SimLock[] {new SimLock("vmap_area_lock")};
+      busyTrees.add(new TreeMap<>());
     }
   }
 
@@ -157,16 +173,26 @@ final class VmapAreaAllocator {
 
   /** The live area containing {@code va}, or null. Costs nothing (a debugging lookup). */
   VmapArea findArea(long va) {
-    Map.Entry<Long, VmapArea> entry = busy.floorEntry(va);
-    if (entry == null || Long.compareUnsigned(va, entry.getValue().vaEnd()) >= 0) {
-      return null;
+    for (TreeMap<Long, VmapArea> busy : busyTrees) {
+      Map.Entry<Long, VmapArea> entry = busy.floorEntry(va);
+      if (entry != null && Long.compareUnsigned(va, entry.getValue().vaEnd()) < 0) {
+        return entry.getValue();
+      }
     }
-    return entry.getValue();
+    return null;
   }
 
   /** Puts back an area a caller unlinked but may not free through its call. */
   void relinkBusy(VmapArea area) {
-    busy.put(area.vaStart(), area);
+    busyTrees.get(busyNode(area.vaStart())).put(area.vaStart(), area);
+  }
+
+  /**
+   * Linux {@code addr_to_node_id}: the vmap node whose busy tree holds an area starting at {@code
+   * va} (64 KiB zones, {@link #VMAP_ZONE_BYTES}, striped over the nodes); 0 with one tree.
+   */
+  int busyNode(long va) {
+    return (int) Long.remainderUnsigned(va / VMAP_ZONE_BYTES, busyTrees.size());
   }
 
   /**
@@ -215,22 +241,50 @@ final class VmapAreaAllocator {
 
   private VmapArea insertBusy(int core, VmapArea area, int nodeId) {
     area.setNodeId(nodeId);
-    busyLock.acquire(machine, core, lockCycles);
+    int node = busyNode(area.vaStart());
+    TreeMap<Long, VmapArea> busy = busyTrees.get(node);
+    busyLocks[node].acquire(machine, core, lockCycles);
     chargeVisits(core, log2Visits(busy.size()));
     busy.put(area.vaStart(), area);
-    busyLock.release(machine, core);
+    busyLocks[node].release(machine, core);
     return area;
   }
 
   /**
-   * Unlinks the busy area starting at {@code va} (Linux {@code find_unlink_vmap_area}), or null.
+   * Unlinks the busy area starting at {@code va} (Linux {@code find_unlink_vmap_area}), or null:
+   * the node of {@code va} first, then the others in turn, each under its own lock.
    */
   VmapArea unlinkBusy(int core, long va) {
-    busyLock.acquire(machine, core, lockCycles);
-    chargeVisits(core, log2Visits(busy.size()));
-    VmapArea area = busy.remove(va);
-    busyLock.release(machine, core);
-    return area;
+    int first = busyNode(va);
+    for (int i = 0; i < busyTrees.size(); i++) {
+      int node = (first + i) % busyTrees.size();
+      TreeMap<Long, VmapArea> busy = busyTrees.get(node);
+      busyLocks[node].acquire(machine, core, lockCycles);
+      chargeVisits(core, log2Visits(busy.size()));
+      VmapArea area = busy.remove(va);
+      busyLocks[node].release(machine, core);
+      if (area != null) {
+        return area;
+      }
+    }
+    return null;
+  }
+
+  private List<VmapArea> allBusy() {
+    List<VmapArea> areas = new ArrayList<>();
+    for (TreeMap<Long, VmapArea> busy : busyTrees) {
+      areas.addAll(busy.values());
+    }
+    return areas;
+  }
+
+  private int busyTreeOf(VmapArea area) {
+    for (int node = 0; node < busyTrees.size(); node++) {
+      if (busyTrees.get(node).get(area.vaStart()) == area) {
+        return node;
+      }
+    }
+    return -1;
   }
 
   private void chargeVisits(int core, long visits) {
@@ -266,6 +320,24 @@ final class VmapAreaAllocator {
     if (lazyPages > lazyMaxPages) {
       drainPending = true; // schedule_work(&drain_vmap_work)
     }
+  }
+
+  /**
+   * The pre-2.6.28 free ({@code vunmapFlush=eager}): {@code flush_tlb_kernel_range} over the area,
+   * whose entries the caller cleared, then the range goes straight back to the free space, with no
+   * lazy list and no purge. Counter: {@code vmapEagerFlushes}.
+   *
+   * <p>{@code // MODEL:} the old kernel kept areas on the {@code vmlist} linked list under one
+   * rwlock; here the range returns to today's free tree (the cost of a tree insert, not of the list
+   * walk), so the variant isolates the flush policy from the allocator. vmap blocks and the per-CPU
+   * allocator's areas, which came with or after the lazy scheme, stay lazy.
+   */
+  void freeVmapAreaFlushed(int core, VmapArea area) {
+    touch(core, area, "vunmap (eager flush)");
+    flushKernelRange(core, area.vaStart(), area.vaEnd(), "vunmap's eager flush_tlb_kernel_range");
+    eagerFlushes++;
+    area.release();
+    returnToFreeTree(core, area.vaStart(), area.vaEnd());
   }
 
   private void publishLazy(int core, VmapArea area) {
@@ -440,7 +512,10 @@ final class VmapAreaAllocator {
       addRange(ranges, area.vaStart(), area.vaEnd(), "lazy");
       lazyPages += area.pages();
     }
-    for (VmapArea area : busy.values()) {
+    for (VmapArea area : allBusy()) {
+      if (busyNode(area.vaStart()) != busyTreeOf(area)) {
+        throw new IllegalStateException(area + " is in the busy tree of another vmap node");
+      }
       addRange(ranges, area.vaStart(), area.vaEnd(), "busy");
       for (int i = 0; i < area.mappedPages() && area.pfns() != null; i++) {
         long pa = translate.applyAsLong(area.vaStart() + i * Vmalloc.PAGE_BYTES);
@@ -489,6 +564,7 @@ final class VmapAreaAllocator {
     c.put("vmapPurgedAreasMax", purgedAreasMax);
     c.put("vmapPurgedPages", purgedPages);
     c.put("vmapKernelRangeFlushes", kernelRangeFlushes);
+    c.put("vmapEagerFlushes", eagerFlushes);
     c.put("vmapFlushedBytes", purgeFlushBytes);
     c.put("vmapAllocRetriesAfterPurge", allocRetriesAfterPurge);
     c.put("vmapPoolHits", poolHits);
@@ -500,13 +576,21 @@ final class VmapAreaAllocator {
     }
     c.put("vmapPoolAreas", pooled);
     c.put("vmapFreeBlocks", (long) freeTree.blockCount());
-    c.put("vmapBusyAreas", (long) busy.size());
+    long busyAreas = 0;
+    for (TreeMap<Long, VmapArea> busy : busyTrees) {
+      busyAreas += busy.size();
+    }
+    c.put("vmapBusyAreas", busyAreas);
+    long busyWaitCycles = 0;
+    long busyContended = 0;
+    for (SimLock lock : busyLocks) {
+      busyWaitCycles += lock.waitCycles();
+      busyContended += lock.contendedAcquisitions();
+    }
+    c.put("vmapBusyLockContended", busyContended);
     c.put(
         "vmapLockWaitCycles",
-        freeLock.waitCycles()
-            + busyLock.waitCycles()
-            + lazyLock.waitCycles()
-            + purgeLock.waitCycles());
+        freeLock.waitCycles() + busyWaitCycles + lazyLock.waitCycles() + purgeLock.waitCycles());
     return c;
   }
 }

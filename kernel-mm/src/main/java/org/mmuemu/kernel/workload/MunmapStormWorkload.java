@@ -23,6 +23,12 @@ import org.mmuemu.kernel.mm.Vma;
  * a process's other mappings: each munmap clears leaves only (leaf-only invalidation), through one
  * mmu_gather.
  *
+ * <p>With {@code vmasPerRegion} above 1 the region is mapped as that many adjacent VMAs and one
+ * munmap removes them all, which shows {@code tlb_end_vma}: arm64 flushes once per VMA, x86 (which
+ * merges VMAs in one gather) once per munmap. {@code // MODEL:} Linux would merge adjacent
+ * anonymous mappings with the same flags into one VMA; the split stands for a region whose parts
+ * differ (protections, policies), which the model does not track.
+ *
  * <p>Each step is one action: an mmap, one page touched, or an munmap.
  */
 public final class MunmapStormWorkload implements Workload {
@@ -51,7 +57,14 @@ public final class MunmapStormWorkload implements Workload {
             (1L << 30) - 4096,
             "bytes mapped, touched and unmapped each round"),
         WorkloadParam.integer(
-            "iterations", "200", 1, 100_000_000, "map-touch-unmap rounds per thread"));
+            "iterations", "200", 1, 100_000_000, "map-touch-unmap rounds per thread"),
+        WorkloadParam.integer(
+            "vmasPerRegion",
+            "1",
+            1,
+            1024,
+            "adjacent VMAs the region is mapped as (each a whole number of pages); one munmap"
+                + " removes them all"));
   }
 
   @Override
@@ -61,12 +74,26 @@ public final class MunmapStormWorkload implements Workload {
     int threads = MmWorkloads.coresParam(params, "threads", machine, machine.coreCount(), 1);
     long regionBytes = (params.bytes("regionBytes") + 4095) & ~4095L;
     long iterations = params.integer("iterations");
+    int vmas = (int) params.integer("vmasPerRegion");
+    if (regionBytes % (vmas * 4096L) != 0) {
+      throw new WorkloadException(
+          "vmasPerRegion: "
+              + vmas
+              + " (expected: divides the region's "
+              + regionBytes / 4096
+              + " pages)");
+    }
     Mm mm = kernel.createMm();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
       programs[thread] =
           new StormThread(
-              kernel, mm, DATA_BASE_VA + thread * THREAD_SPACING_BYTES, regionBytes, iterations);
+              kernel,
+              mm,
+              DATA_BASE_VA + thread * THREAD_SPACING_BYTES,
+              regionBytes,
+              vmas,
+              iterations);
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
@@ -80,15 +107,17 @@ public final class MunmapStormWorkload implements Workload {
     private final Mm mm;
     private final long baseVa;
     private final long regionBytes;
+    private final int vmas;
     private long remainingIterations;
     private long nextTouchOffset = -1;
     private boolean started;
 
-    StormThread(Kernel kernel, Mm mm, long baseVa, long regionBytes, long iterations) {
+    StormThread(Kernel kernel, Mm mm, long baseVa, long regionBytes, int vmas, long iterations) {
       this.kernel = kernel;
       this.mm = mm;
       this.baseVa = baseVa;
       this.regionBytes = regionBytes;
+      this.vmas = vmas;
       this.remainingIterations = iterations;
     }
 
@@ -103,7 +132,10 @@ public final class MunmapStormWorkload implements Workload {
         return true;
       }
       if (nextTouchOffset < 0) {
-        kernel.mmap(core, mm, new Vma(baseVa, baseVa + regionBytes, PteFlags.WRITE, "storm"));
+        long vmaBytes = regionBytes / vmas;
+        for (long va = baseVa; va < baseVa + regionBytes; va += vmaBytes) {
+          kernel.mmap(core, mm, new Vma(va, va + vmaBytes, PteFlags.WRITE, "storm"));
+        }
         nextTouchOffset = 0;
         return true;
       }

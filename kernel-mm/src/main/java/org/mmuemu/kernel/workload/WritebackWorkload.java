@@ -56,6 +56,12 @@ public final class WritebackWorkload implements Workload {
             100_000_000,
             "a writer drops a 16-page chunk every this many stores (0: never)"),
         WorkloadParam.integer(
+            "reclaimMapped",
+            "0",
+            0,
+            1,
+            "1: reclaim also unmaps clean mapped pages (try_to_unmap; arm64 batches the flushes)"),
+        WorkloadParam.integer(
             "flushIntervalCycles",
             "200000",
             1000,
@@ -72,6 +78,7 @@ public final class WritebackWorkload implements Workload {
     long writes = params.integer("writes");
     long dontneedEvery = params.integer("dontneedEvery");
     long intervalCycles = params.integer("flushIntervalCycles");
+    boolean reclaimMapped = params.integer("reclaimMapped") == 1;
     MappedFile file = kernel.pageCache().createFile("data", filePages << 12);
     Mm mm = kernel.createMm();
     long base = MmWorkloads.DATA_BASE_VA;
@@ -127,7 +134,7 @@ public final class WritebackWorkload implements Workload {
               return true;
             }
             if (!pass.isEmpty() || lastPass) {
-              writeback.reclaim(core, Integer.MAX_VALUE);
+              writeback.reclaim(core, Integer.MAX_VALUE, reclaimMapped);
               if (lastPass) {
                 return false;
               }

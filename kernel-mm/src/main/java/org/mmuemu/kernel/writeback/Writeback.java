@@ -1,5 +1,7 @@
 package org.mmuemu.kernel.writeback;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
@@ -35,9 +37,9 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  *
  * <p>Counters: {@code pagesWrittenBack}, {@code mkcleanPtes}, {@code pagesReclaimed}.
  *
- * <p>{@code // MODEL:} the I/O is instantaneous (no writeback flag, no end-io); only unmapped pages
- * are reclaimed (no {@code try_to_unmap}); no dirty-page throttling. Confined to the simulation
- * thread.
+ * <p>{@code // MODEL:} the I/O is instantaneous (no writeback flag, no end-io); mapped pages are
+ * reclaimed only when asked ({@link #reclaim(int, int, boolean)}); no dirty-page throttling.
+ * Confined to the simulation thread.
  */
 public final class Writeback {
   private static final KernelOperation OP_WRITEBACK = KernelOperation.named("writeback");
@@ -130,46 +132,42 @@ public final class Writeback {
   }
 
   /**
-   * Drops up to {@code maxPages} clean, unmapped, unreferenced pages (lowest file and index first),
-   * checking each for a lost write.
+   * Drops up to {@code maxPages} clean, unreferenced pages (lowest file and index first), checking
+   * each for a lost write ({@code shrink_folio_list}); without {@code unmapMapped} only pages no
+   * PTE maps. With {@code unmapMapped}, a clean page that is still mapped is unmapped first ({@code
+   * try_to_unmap}): each PTE is cleared and its flush started through the arch ({@link
+   * org.mmuemu.kernel.arch.ArchTlbPolicy#reclaimUnmapFlush}: arm64 batches them), and before any
+   * page is freed the flushes are completed ({@code try_to_unmap_flush}). Counter: {@code
+   * reclaimUnmappedPtes}.
+   *
+   * <p>{@code // MODEL:} a page with a dirty PTE is left mapped for the next writeback pass (Linux
+   * moves the dirty bit to the folio and writes it out); the folio lock is not modelled, so a page
+   * mapped again before the frees is kept instead.
    *
    * @return pages dropped
    */
-  public int reclaim(int core, int maxPages) {
+  public int reclaim(int core, int maxPages, boolean unmapMapped) {
     long start = OP_RECLAIM.begin(machine, core, 0);
-    int dropped = 0;
+    List<CachedPage> victims = new ArrayList<>();
     for (CachedPage page : kernel.pageCache().pages()) {
-      if (dropped == maxPages) {
+      if (victims.size() == maxPages) {
         break;
       }
-      if (page.dirty() || page.gatherRefs() > 0 || rmap.mapcount(page.pfn()) > 0) {
+      if (page.dirty() || page.gatherRefs() > 0) {
         continue;
       }
-      long version = machine.memory().contentVersion(page.pfn());
-      if (version != page.storedVersion()
-          && machine.memory().lastWriteCycle(page.pfn()) >= page.storedAtCycle()) {
-        long pa = page.pfn() << PhysicalMemory.FRAME_SHIFT;
-        machine
-            .oracle()
-            .report(
-                ViolationKind.LOST_WRITE,
-                core,
-                machine.now(core),
-                -1,
-                pa,
-                page.pfn(),
-                "reclaim dropped clean page "
-                    + page.index()
-                    + " of file "
-                    + page.file().name()
-                    + " (frame 0x"
-                    + Long.toHexString(page.pfn())
-                    + ") holding content version "
-                    + version
-                    + "; storage holds version "
-                    + page.storedVersion()
-                    + ": a write after writeback cleaned the page never reached storage");
+      if (rmap.mapcount(page.pfn()) > 0 && !(unmapMapped && tryToUnmap(core, page))) {
+        continue;
       }
+      victims.add(page);
+    }
+    kernel.tlbPolicy().reclaimUnmapFlushWait(core);
+    int dropped = 0;
+    for (CachedPage page : victims) {
+      if (page.dirty() || rmap.mapcount(page.pfn()) > 0) {
+        continue; // faulted in again and written since it was unmapped
+      }
+      checkLostWrite(core, page);
       kernel.pageCache().remove(page);
       machine.memory().free(page.pfn());
       machine.charge(core, kernel.config().costs().pageFreeCycles());
@@ -178,5 +176,53 @@ public final class Writeback {
     machine.stats().addKernelCounter("pagesReclaimed", dropped);
     OP_RECLAIM.end(machine, core, 0, start);
     return dropped;
+  }
+
+  // try_to_unmap: every mapping of a page whose PTEs are all clean is cleared, its flush started
+  private boolean tryToUnmap(int core, CachedPage page) {
+    PageTableFormat format = machine.format();
+    int leafLevel = format.levels() - 1;
+    List<ReverseMap.Mapping> mappings = List.copyOf(rmap.mappings(page.pfn()));
+    for (ReverseMap.Mapping mapping : mappings) {
+      long descriptor = kernel.tables().leafDescriptor(mapping.mm().rootPfn(), mapping.va());
+      if (descriptor != 0 && (format.flags(descriptor, leafLevel) & PteFlags.DIRTY) != 0) {
+        return false;
+      }
+    }
+    for (ReverseMap.Mapping mapping : mappings) {
+      kernel.tables().clearLeaf(mapping.mm().rootPfn(), mapping.va(), core);
+      kernel.tlbPolicy().reclaimUnmapFlush(core, mapping.mm(), mapping.va());
+      rmap.remove(page.pfn(), mapping.mm(), mapping.va());
+      machine.stats().addKernelCounter("reclaimUnmappedPtes", 1);
+    }
+    return true;
+  }
+
+  private void checkLostWrite(int core, CachedPage page) {
+    long version = machine.memory().contentVersion(page.pfn());
+    if (version != page.storedVersion()
+        && machine.memory().lastWriteCycle(page.pfn()) >= page.storedAtCycle()) {
+      long pa = page.pfn() << PhysicalMemory.FRAME_SHIFT;
+      machine
+          .oracle()
+          .report(
+              ViolationKind.LOST_WRITE,
+              core,
+              machine.now(core),
+              -1,
+              pa,
+              page.pfn(),
+              "reclaim dropped clean page "
+                  + page.index()
+                  + " of file "
+                  + page.file().name()
+                  + " (frame 0x"
+                  + Long.toHexString(page.pfn())
+                  + ") holding content version "
+                  + version
+                  + "; storage holds version "
+                  + page.storedVersion()
+                  + ": a write after writeback cleaned the page never reached storage");
+    }
   }
 }

@@ -12,6 +12,7 @@ import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.MidZapRace;
 import org.mmuemu.kernel.testkit.UserProcesses;
 
 /**
@@ -36,16 +37,22 @@ final class NestedGatherFlushTest {
 
     machine.actOn(0);
     MmuGather first = kernel.gather(0, mm, false);
-    kernel.unmapVmaRange(first, mm.vmas().get(0), USER_VA, USER_VA + 4096); // mid-zap, no flush yet
-
-    machine.actOn(1);
-    machine.clocks().waitUntil(1, machine.now(0) + 1); // the madvise comes after the first zap
-    kernel.madviseDontneed(1, mm, USER_VA, USER_VA + 4096);
-    machine.actOn(2);
-    machine.access(2, USER_VA, 8, AccessKind.READ);
-
-    machine.actOn(0);
+    MidZapRace race =
+        MidZapRace.install(
+            kernel,
+            0,
+            () -> {
+              machine.actOn(1);
+              machine.clocks().waitUntil(1, machine.now(0) + 1); // the madvise comes after the zap
+              kernel.madviseDontneed(1, mm, USER_VA, USER_VA + 4096);
+              machine.actOn(2);
+              machine.clocks().waitUntil(2, machine.now(1));
+              machine.access(2, USER_VA, 8, AccessKind.READ);
+              machine.clocks().waitUntil(0, machine.now(2)); // the first zap goes on after
+            });
+    kernel.unmapVmaRange(first, mm.vmas().get(0), USER_VA, USER_VA + 4096);
     first.finish();
+    assertThat(race.ran()).isTrue();
     return kernel;
   }
 

@@ -39,6 +39,11 @@ final class RecordingTlbPolicy implements ArchTlbPolicy {
   }
 
   @Override
+  public boolean mergesVmas() {
+    return real.mergesVmas();
+  }
+
+  @Override
   public void switchMm(int core, Mm previous, Mm next) {
     real.switchMm(core, previous, next);
   }

@@ -17,6 +17,7 @@ import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.testkit.KernelBoot;
+import org.mmuemu.kernel.testkit.MidZapRace;
 import org.mmuemu.kernel.writeback.Writeback;
 
 /**
@@ -48,25 +49,27 @@ final class DelayedRmapLostWriteTest {
 
     machine.actOn(0);
     MmuGather tlb = kernel.gather(0, mm, false);
-    kernel.unmapVmaRange(
-        tlb, vma, USER_VA, USER_VA + 4096); // zap_pte_range; the PTE lock is dropped
-
-    // each core acts after the previous one in simulated time, as the race has it
-    machine.actOn(2);
-    machine.clocks().waitUntil(2, machine.now(0));
     Writeback writeback = new Writeback(kernel);
-    writeback.writebackAll(2);
-
-    machine.actOn(1);
-    machine.clocks().waitUntil(1, machine.now(2));
-    machine.access(1, USER_VA, 8, AccessKind.WRITE);
-
-    machine.actOn(0);
-    machine.clocks().waitUntil(0, machine.now(1));
+    MidZapRace race =
+        MidZapRace.install(
+            kernel,
+            0,
+            () -> {
+              // each core acts after the previous one in simulated time, as the race has it
+              machine.actOn(2);
+              machine.clocks().waitUntil(2, machine.now(0));
+              writeback.writebackAll(2);
+              machine.actOn(1);
+              machine.clocks().waitUntil(1, machine.now(2));
+              machine.access(1, USER_VA, 8, AccessKind.WRITE);
+              machine.clocks().waitUntil(0, machine.now(1)); // the zap goes on after the store
+            });
+    kernel.unmapVmaRange(tlb, vma, USER_VA, USER_VA + 4096);
     tlb.finish();
+    assertThat(race.ran()).isTrue();
     machine.actOn(2);
     machine.clocks().waitUntil(2, machine.now(0));
-    writeback.reclaim(2, 16);
+    writeback.reclaim(2, 16, false);
     return new Outcome(kernel, page);
   }
 
@@ -134,7 +137,7 @@ final class DelayedRmapLostWriteTest {
     kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
     machine.actOn(2);
     machine.clocks().waitUntil(2, machine.now(0));
-    writeback.reclaim(2, 16);
+    writeback.reclaim(2, 16, false);
     return kernel;
   }
 

@@ -23,16 +23,22 @@ import org.mmuemu.kernel.testkit.KernelBoot;
  */
 final class WritebackTest {
 
+  /** Maps a 4-page shared file at {@code USER_VA} in {@code mm}, which runs on cores 0 and 1. */
+  private static MappedFile mapFileOnBothCores(Kernel kernel, Mm mm) {
+    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
+    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.WRITE, "file", file, 0));
+    kernel.switchTo(0, mm);
+    kernel.switchTo(1, mm);
+    return file;
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
   void writeback_cleansAndWriteProtects_soTheNextStoreOnAnotherCoreFaultsAndRedirties(String isa) {
     Kernel kernel = KernelBoot.on(isa).cores(2).boot();
     Machine machine = kernel.machine();
-    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
     Mm mm = kernel.createMm();
-    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.WRITE, "file", file, 0));
-    kernel.switchTo(0, mm);
-    kernel.switchTo(1, mm);
+    MappedFile file = mapFileOnBothCores(kernel, mm);
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.READ);
     CachedPage page = kernel.pageCache().lookup(file, 0);
@@ -51,7 +57,7 @@ final class WritebackTest {
             machine.format().flags(leaf, machine.format().levels() - 1)
                 & (PteFlags.WRITE | PteFlags.DIRTY))
         .isZero();
-    assertThat(writeback.reclaim(0, 4)).isZero(); // still mapped
+    assertThat(writeback.reclaim(0, 4, false)).isZero(); // still mapped
 
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
@@ -62,10 +68,47 @@ final class WritebackTest {
 
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + (4 << 12));
-    assertThat(writeback.reclaim(0, 4)).isZero(); // dirty
+    assertThat(writeback.reclaim(0, 4, false)).isZero(); // dirty
     writeback.writebackAll(0);
-    assertThat(writeback.reclaim(0, 4)).isEqualTo(1);
+    assertThat(writeback.reclaim(0, 4, false)).isEqualTo(1);
     assertThat(kernel.pageCache().size()).isZero();
+    assertThat(machine.oracle().total()).isZero();
+  }
+
+  /**
+   * Reclaim of a clean page that another core still maps and caches ({@code try_to_unmap}): the PTE
+   * is cleared, the flush completed before the frame is freed (arm64 in one batch: the TLBI without
+   * a wait, then one DSB ISH; x86 a shootdown of the page), and the other core's next load faults
+   * instead of reading the freed frame.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void reclaimUnmappingMappedPages_flushesBeforeFreeing_andTheOtherCoreFaults(String isa) {
+    Kernel kernel = KernelBoot.on(isa).cores(2).boot();
+    Machine machine = kernel.machine();
+    Mm mm = kernel.createMm();
+    mapFileOnBothCores(kernel, mm);
+    machine.actOn(1);
+    machine.access(1, USER_VA, 8, AccessKind.READ); // clean, write-protected, cached on core 1
+    Writeback writeback = new Writeback(kernel);
+    machine.actOn(0);
+    assertThat(writeback.reclaim(0, 4, false)).as("mapped: kept").isZero();
+
+    assertThat(writeback.reclaim(0, 4, true)).isEqualTo(1);
+
+    assertThat(kernel.pageCache().size()).isZero();
+    assertThat(kernel.counters()).containsEntry("reclaimUnmappedPtes", 1L);
+    if (isa.equals("arm64")) {
+      assertThat(kernel.counters())
+          .containsEntry("arm64TlbBatchPending", 1L)
+          .containsEntry("arm64TlbBatchFlushes", 1L);
+    } else {
+      assertThat(machine.stats().latencies()).containsKey("flush_tlb_range");
+    }
+    machine.actOn(1);
+    machine.clocks().waitUntil(1, machine.now(0));
+    machine.access(1, USER_VA, 8, AccessKind.READ);
+    assertThat(kernel.counters()).containsEntry("fileFaults", 2L);
     assertThat(machine.oracle().total()).isZero();
   }
 }

@@ -20,6 +20,8 @@ import org.mmuemu.kernel.config.KernelVariants;
  * @param waitForFlushCompletion variant {@code tlbFlushWait}: a user flush ends with {@code DSB
  *     ISH} (true, Linux) or returns after its TLBIs and leaves the DSB to the caller's completion
  *     point
+ * @param batchedReclaimFlush variant {@code arm64ReclaimTlbFlush=batched}: reclaim's TLBIs are
+ *     waited for once per batch
  */
 public record Arm64ArchConfig(
     long lockCycles,
@@ -27,7 +29,8 @@ public record Arm64ArchConfig(
     long pageFreeCycles,
     boolean contpteVmap,
     boolean lazyMmuBarrierBatching,
-    boolean waitForFlushCompletion) {
+    boolean waitForFlushCompletion,
+    boolean batchedReclaimFlush) {
 
   /** Takes arm64's part of {@code config}. */
   public static Arm64ArchConfig from(KernelConfig config) {
@@ -37,7 +40,8 @@ public record Arm64ArchConfig(
         config.costs().pageFreeCycles(),
         config.variants().vmapContpte().on(),
         config.variants().lazyMmuBarrierBatching().on(),
-        config.variants().tlbFlushWait().waits());
+        config.variants().tlbFlushWait().waits(),
+        config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED);
   }
 
   /**

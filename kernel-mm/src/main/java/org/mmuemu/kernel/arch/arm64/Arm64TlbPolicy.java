@@ -54,6 +54,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       KernelOperation.named("flush_tlb_kernel_range");
   private static final KernelOperation OP_FLUSH_TLB_KERNEL_PGTABLE =
       KernelOperation.named("__flush_tlb_kernel_pgtable");
+  private static final KernelOperation OP_ARCH_TLBBATCH_FLUSH =
+      KernelOperation.named("arch_tlbbatch_flush");
 
   /** Linux's MAX_TLBI_OPS (MAX_DVM_OPS): PTRS_PER_PTE with 4 KiB pages. */
   public static final long MAX_TLBI_OPS = 512;
@@ -70,6 +72,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private final Arm64AsidAllocator asids;
   private final boolean waitForFlushCompletion;
   private final boolean[] completionOwed;
+  private final boolean batchedReclaimFlush;
+  private final boolean[] reclaimFlushPending;
   private long rolloversCounted;
 
   public Arm64TlbPolicy(Machine machine, Arm64ArchConfig config) {
@@ -87,6 +91,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
     this.waitForFlushCompletion = config.waitForFlushCompletion();
     this.completionOwed = new boolean[machine.coreCount()];
+    this.batchedReclaimFlush = config.batchedReclaimFlush();
+    this.reclaimFlushPending = new boolean[machine.coreCount()];
   }
 
   /** Whether the CPU has FEAT_TLBIRANGE ({@code system_supports_tlb_range}). */
@@ -190,6 +196,16 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux {@code flush_tlb_page}: one leaf TLBI for {@code va}, level 3. */
   public void flushTlbPage(int core, Mm mm, long va) {
     long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
+    flushTlbPageNosync(core, mm, va);
+    completeUserFlush(core);
+    OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
+  }
+
+  /**
+   * Linux {@code __flush_tlb_page_nosync}: {@code DSB ISHST} and the page's leaf TLBI, not waited
+   * for.
+   */
+  private void flushTlbPageNosync(int core, Mm mm, long va) {
     long pageVa = va & -PAGE_SIZE;
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     machine.invalidate(
@@ -198,8 +214,6 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
         pageVa,
         pageVa + PAGE_SIZE,
         asid(mm));
-    completeUserFlush(core);
-    OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
   }
 
   /**
@@ -296,6 +310,42 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    */
   static int rangeNum(long pages, int scale) {
     return (int) (Math.min(pages, rangePages(31, scale)) >>> (5 * scale + 1)) - 1;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // reclaim: batched unmap flushing
+
+  /**
+   * With {@code arm64ReclaimTlbFlush=batched} (the default, Linux 6.5+), {@code
+   * arch_tlbbatch_add_pending}: {@code DSB ISHST} and the page's {@code TLBI VALE1IS}, without
+   * waiting for it ({@code __flush_tlb_range_nosync}); otherwise {@code ptep_clear_flush}'s {@link
+   * #flushTlbPage}. Counter: {@code arm64TlbBatchPending}.
+   */
+  @Override
+  public void reclaimUnmapFlush(int core, Mm mm, long va) {
+    if (!batchedReclaimFlush) {
+      flushTlbPage(core, mm, va);
+      return;
+    }
+    flushTlbPageNosync(core, mm, va);
+    reclaimFlushPending[core] = true;
+    machine.stats().addKernelCounter("arm64TlbBatchPending", 1);
+  }
+
+  /**
+   * {@code arch_tlbbatch_flush}: one {@code DSB ISH} completes every TLBI the batch issued.
+   * Counter: {@code arm64TlbBatchFlushes}.
+   */
+  @Override
+  public void reclaimUnmapFlushWait(int core) {
+    if (!reclaimFlushPending[core]) {
+      return;
+    }
+    long start = OP_ARCH_TLBBATCH_FLUSH.begin(machine, core, 0);
+    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    reclaimFlushPending[core] = false;
+    machine.stats().addKernelCounter("arm64TlbBatchFlushes", 1);
+    OP_ARCH_TLBBATCH_FLUSH.end(machine, core, 0, start);
   }
 
   // ---------------------------------------------------------------------------------------

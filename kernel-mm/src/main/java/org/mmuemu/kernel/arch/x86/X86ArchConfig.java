@@ -57,6 +57,13 @@ public record X86ArchConfig(
               "\"on\"",
               "off on an x86 machine (arm64 only)"));
     }
+    if (config.variants().arm64ReclaimTlbFlush() != KernelVariants.ReclaimTlbFlush.BATCHED) {
+      problems.add(
+          ConfigProblem.expected(
+              "/kernel/variants/arm64ReclaimTlbFlush",
+              "\"perPage\"",
+              "batched on an x86 machine (arm64 only)"));
+    }
     return problems;
   }
 }

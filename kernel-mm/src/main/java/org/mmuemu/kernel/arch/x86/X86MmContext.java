@@ -12,8 +12,12 @@ final class X86MmContext {
   long tlbGen;
   final boolean[] cpumask;
 
-  /** The earliest cycle at which a shootdown may ask CPUs that left the mm to trim themselves. */
-  long nextTrimCycle;
+  /**
+   * Linux {@code next_trim_cpumask}: the jiffy after which a shootdown asks CPUs that left the mm
+   * to drop out of its cpumask; set one second ({@code HZ}) past the mm's first use, as {@code
+   * init_new_context} sets it one second past its creation.
+   */
+  long nextTrimJiffies = -1;
 
   /** Global ASID (INVLPGB), or 0 while the mm uses per-CPU dynamic ASIDs. */
   int globalAsid;

@@ -28,7 +28,14 @@ import org.mmuemu.kernel.mm.Mm;
  * A flush request bumps the mm's generation; a CPU catching up flushes only the requested pages
  * when it is exactly one generation behind and the request is the latest, and its whole PCID
  * ({@code MOV CR3}) otherwise; lazy CPUs and CPUs running another mm are skipped (unless page
- * tables were freed, or the once-a-second cpumask trim is due) and catch up at their next switch.
+ * tables were freed, or the once-a-second cpumask trim is due: first one second after the mm's
+ * first use, as Linux's {@code init_new_context} sets it) and catch up at their next switch.
+ *
+ * <p>Concurrent flushes of one mm merge: a CPU whose handler runs after a second request was made
+ * is two generations behind, flushes its whole PCID once ({@code x86CatchUpFullFlushes}) and then
+ * finds the second request already done. {@code // MODEL:} while kernel calls are atomic steps and
+ * an IPI handler runs when the IPI is sent, no request can be made between the send and the
+ * handler, so no CPU falls two behind this way.
  *
  * <h3>Ranges</h3>
  *
@@ -41,7 +48,10 @@ import org.mmuemu.kernel.mm.Mm;
  *
  * Where the ISA has broadcast invalidation, kernel ranges use INVLPGB + TLBSYNC instead of IPIs,
  * and an mm active on more than three CPUs may be given a global ASID after a shootdown (sampled
- * when its id matches the jiffies counter modulo 32); its later flushes are broadcast.
+ * when its id matches the jiffies counter modulo 32); its later flushes are broadcast in the form
+ * Linux issues ({@code invlpgb_flush_user_nr_nosync}): PCID + VA, never final-translation-only (so
+ * paging-structure caches go too), with the 2 MiB stride bit only for a PMD stride and one page per
+ * stride above it.
  *
  * <p>{@code // MODEL:} PTI's CR3 switches are paid where this policy enters the kernel (a flush, an
  * IPI handler, a context switch), not on page faults or other kernel entries; the user half shares
@@ -62,6 +72,9 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
 
   /** Linux's TLB_FLUSH_ALL end marker. */
   static final long FLUSH_ALL = -1L;
+
+  /** log2 of a PMD entry's span, INVLPGB's other stride. */
+  private static final int PMD_SHIFT = 21;
 
   /** Linux's HZ, for the jiffies-based sampling of consider_global_asid and the cpumask trim. */
   static final long HZ = 1000;
@@ -171,7 +184,15 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   X86MmContext context(Mm mm) {
-    return pcids.context(mm);
+    X86MmContext ctx = pcids.context(mm);
+    if (ctx.nextTrimJiffies < 0) {
+      ctx.nextTrimJiffies = jiffies(machine.actingCore()) + HZ;
+    }
+    return ctx;
+  }
+
+  private long jiffies(int core) {
+    return machine.now(core) / cyclesPerJiffy;
   }
 
   X86CpuTlbState cpu(int core) {
@@ -313,6 +334,15 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   /**
+   * x86 selects {@code MMU_GATHER_MERGE_VMAS}: its {@code tlb_end_vma} does nothing, so an unmap
+   * over several VMAs, and the page tables it frees, are flushed once at {@code tlb_finish_mmu}.
+   */
+  @Override
+  public boolean mergesVmas() {
+    return true;
+  }
+
+  /**
    * x86's own {@code tlb_flush} (arch/x86/include/asm/tlb.h): {@code flush_tlb_mm_range} over the
    * gathered range, or over everything for fullmm / need_flush_all, with the stride and {@code
    * freed_tables} as gathered (so a fullmm teardown that freed no table skips lazy CPUs).
@@ -351,11 +381,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (ctx.globalAsid != 0) {
       broadcastTlbFlush(core, mm, ctx, info);
     } else if (ctx.hasCpuOtherThan(core)) {
-      long now = machine.now(core);
-      info.trimCpumask = now >= ctx.nextTrimCycle;
-      if (info.trimCpumask) {
-        ctx.nextTrimCycle = now + HZ * cyclesPerJiffy;
-      }
+      info.trimCpumask = shouldTrimCpumask(core, ctx);
       flushTlbMulti(core, ctx, info);
       considerGlobalAsid(core, mm, ctx);
     } else if (cpus[core].loadedMm == mm) {
@@ -363,6 +389,22 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     }
     exitToUser(core, wasUser);
     operation.end(machine, core, startVa, start);
+  }
+
+  /**
+   * Linux {@code should_trim_cpumask}: once the jiffies counter has passed the mm's {@code
+   * next_trim_cpumask}, this shootdown also interrupts CPUs that left the mm, so they drop out of
+   * its cpumask, and the next trim is due one second later. Counter: {@code
+   * x86CpumaskTrimShootdowns}.
+   */
+  private boolean shouldTrimCpumask(int core, X86MmContext ctx) {
+    long jiffies = jiffies(core);
+    if (jiffies <= ctx.nextTrimJiffies) {
+      return false;
+    }
+    ctx.nextTrimJiffies = jiffies + HZ;
+    machine.stats().addKernelCounter("x86CpumaskTrimShootdowns", 1);
+    return true;
   }
 
   private void setInfo(
@@ -459,6 +501,11 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     } else {
       flushTlbLocal(core);
       machine.stats().addKernelCounter("x86FullFlushes", 1);
+      if (info.endVa != FLUSH_ALL) {
+        // a range request found this CPU more than one generation behind, or a newer request
+        // already made: one full flush catches up with all of them
+        machine.stats().addKernelCounter("x86CatchUpFullFlushes", 1);
+      }
     }
     cpu.tlbGens[cpu.loadedAsid] = mmGen;
   }
@@ -500,15 +547,20 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (info.endVa == FLUSH_ALL) {
       broadcastToBothPcids(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, asid);
     } else {
+      // invlpgb_flush_user_nr_nosync: PCID + VA and no final-only flag, so walk caches go too;
+      // the stride bit only for a PMD stride, and one page per stride above it
       Invalidation byVa =
           Invalidation.broadcast(InvalidationScope.VA)
-              .withLastLevelOnly(!info.freedTables)
-              .withStrideShift(info.strideShift);
-      long maxBytes = isa.broadcastRangeMaxPages() * (1L << info.strideShift);
-      for (long va = info.startVa; va != info.endVa; ) {
-        long end = Math.min(info.endVa, va + maxBytes);
-        broadcastToBothPcids(core, byVa, va, end, asid);
-        va = end;
+              .withStrideShift(
+                  info.strideShift == PMD_SHIFT ? PMD_SHIFT : PhysicalMemory.FRAME_SHIFT);
+      for (long va = info.startVa; Long.compareUnsigned(va, info.endVa) < 0; ) {
+        long strides = 1;
+        if (info.strideShift <= PMD_SHIFT) {
+          long left = (info.endVa - va) >>> info.strideShift;
+          strides = Math.max(1, Math.min(left, isa.broadcastRangeMaxPages()));
+        }
+        broadcastToBothPcids(core, byVa, va, va + (strides << byVa.strideShift()), asid);
+        va += strides << info.strideShift;
       }
     }
     finishAsidTransition(core, mm, ctx, info);

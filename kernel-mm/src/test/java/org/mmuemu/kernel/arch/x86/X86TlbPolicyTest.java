@@ -190,7 +190,7 @@ final class X86TlbPolicyTest {
   }
 
   @Test
-  void cpuThatLeftTheMm_isTrimmedFromItsCpumask_atMostOncePerSecond() {
+  void cpuThatLeftTheMm_isTrimmedFromItsCpumask_atMostOncePerSecond_fromOneSecondOn() {
     RoundCostX86Kernel f = new RoundCostX86Kernel(3);
     Mm a = f.process(1);
     Mm b = f.process(1);
@@ -199,11 +199,19 @@ final class X86TlbPolicyTest {
     f.runAndTouch(2, a, 1);
     f.kernel.switchTo(2, b);
     assertThat(f.policy.context(a).cpumask[2]).isTrue();
+    long cyclesPerSecond = (long) (f.machine.spec().frequencyGHz() * 1e9);
 
     f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.machine.stats().ipis())
-        .as("core 2 is interrupted once, to trim itself")
-        .isEqualTo(2);
+        .as("next_trim_cpumask starts one second after the mm: core 2 is skipped")
+        .isEqualTo(1);
+    assertThat(f.policy.context(a).cpumask[2]).isTrue();
+
+    f.machine.charge(0, cyclesPerSecond + cyclesPerSecond / 100);
+    f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
+    assertThat(f.machine.stats().ipis())
+        .as("a second later core 2 is interrupted once, to trim itself")
+        .isEqualTo(3);
     assertThat(f.policy.context(a).cpumask[2]).isFalse();
 
     f.kernel.switchTo(2, a);
@@ -211,7 +219,7 @@ final class X86TlbPolicyTest {
     f.policy.flushTlbRange(0, a, DATA_VA, DATA_VA + 4096, 12, true);
     assertThat(f.machine.stats().ipis())
         .as("no trim within a second: core 2 is skipped")
-        .isEqualTo(3);
+        .isEqualTo(4);
     assertThat(f.policy.context(a).cpumask[2]).isTrue();
   }
 
@@ -325,6 +333,21 @@ final class X86TlbPolicyTest {
     assertThat(f.machine.stats().ipis()).as("a broadcast, no IPIs").isEqualTo(ipis);
     assertThat(f.cached(3, DATA_VA)).isFalse();
     assertThat(f.count("TLBSYNC")).isEqualTo(2);
+    // invlpgb_flush_user_nr_nosync: PCID + VA even for a leaf-only flush, never final-only
+    assertThat(f.count("INVLPGB FINAL_ONLY")).isZero();
+    long invlpgbs = f.count("INVLPGB");
+
+    f.machine.actOn(0);
+    f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + (4L << 20), 21, true);
+    assertThat(f.count("INVLPGB") - invlpgbs)
+        .as("a PMD stride: one INVLPGB with the 2 MiB stride bit covers both strides")
+        .isEqualTo(1);
+
+    f.machine.actOn(0);
+    f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + (2L << 30), 30, true);
+    assertThat(f.count("INVLPGB") - invlpgbs - 1)
+        .as("above the PMD stride: one single-page INVLPGB per 1 GiB stride")
+        .isEqualTo(2);
   }
 
   // ---------------------------------------------------------------------------------------
