@@ -44,9 +44,6 @@ final class Baton {
     }
   }
 
-  private static final int SPIN_ITERATIONS =
-      Integer.getInteger(
-          "mmuemu.batonSpins", Runtime.getRuntime().availableProcessors() > 1 ? 256 : 0);
   private final List<Worker> workers = new ArrayList<>();
   private final Thread owner = Thread.currentThread();
   private volatile Worker holder;
@@ -88,7 +85,6 @@ final class Baton {
    * @throws Abandoned when the run was abandoned meanwhile
    */
   void await(Worker self) {
-    spinBriefly(self);
     while (holder != self) {
       if (abandoned) {
         throw new Abandoned();
@@ -97,18 +93,6 @@ final class Baton {
     }
     if (abandoned) {
       throw new Abandoned();
-    }
-  }
-
-  /**
-   * Kernel calls often hand the baton to another core and get it back within a few microseconds
-   * (two cores taking turns at a lock); a short spin then saves the park and the wake-up, each a
-   * system call. Only the thread that just handed over spins (every other one is parked), so at
-   * most one host core spins while the baton holder runs.
-   */
-  private void spinBriefly(Worker self) {
-    for (int i = 0; i < SPIN_ITERATIONS && holder != self; i++) {
-      Thread.onSpinWait();
     }
   }
 
