@@ -115,11 +115,11 @@ final class PageFaults implements FaultHandler {
     }
     boolean resolved;
     if (mm != null) {
-      // MODEL: the PTE lock is held over the whole resolution, allocation and file read included
-      // (Linux takes it only around the re-check and the PTE update)
-      mm.pageTableLock().acquire(machine, core, costs.lockCycles());
+      // MODEL: the PTE table's lock is held over the whole resolution, allocation and file read
+      // included (Linux takes it only around the re-check and the PTE update)
+      mm.pteLock(va).acquire(machine, core, costs.lockCycles());
       resolved = resolve(core, mm, va, kind, permission);
-      mm.pageTableLock().release(machine, core);
+      mm.pteLock(va).release(machine, core);
       mm.mmapLock().upRead(machine, core);
     } else {
       resolved = resolve(core, null, va, kind, permission);
@@ -142,9 +142,9 @@ final class PageFaults implements FaultHandler {
       return resolve(core, null, va, AccessKind.READ, false);
     }
     mm.mmapLock().downRead(machine, core, costs.lockCycles());
-    mm.pageTableLock().acquire(machine, core, costs.lockCycles());
+    mm.pteLock(va).acquire(machine, core, costs.lockCycles());
     boolean mapped = gupFaultLocked(core, mm, va, unshare);
-    mm.pageTableLock().release(machine, core);
+    mm.pteLock(va).release(machine, core);
     mm.mmapLock().upRead(machine, core);
     return mapped;
   }

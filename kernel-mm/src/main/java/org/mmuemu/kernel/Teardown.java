@@ -362,7 +362,7 @@ final class Teardown {
     boolean forceFlush = false;
     boolean batchFull = false;
     long va = startVa;
-    tlb.mm().pageTableLock().acquire(machine, tlb.core(), costs.lockCycles());
+    tlb.mm().pteLock(startVa).acquire(machine, tlb.core(), costs.lockCycles());
     while (Long.compareUnsigned(va, endVa) < 0 && !batchFull) {
       int index = format.index(va, leafLevel);
       long descriptor = memory.readDescriptor(tablePfn, index);
@@ -400,7 +400,7 @@ final class Teardown {
       tlb.flushTlbOnly(); // before the PTE lock is dropped
       tlb.flushRmaps();
     }
-    tlb.mm().pageTableLock().release(machine, tlb.core());
+    tlb.mm().pteLock(startVa).release(machine, tlb.core());
     if (batchFull) {
       tlb.batchFullFlush();
     } else if (forceFlush) {

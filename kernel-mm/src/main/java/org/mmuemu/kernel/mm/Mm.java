@@ -21,7 +21,7 @@ public final class Mm {
   private final List<Vma> vmas = new ArrayList<>();
   private int tlbFlushPending;
   private final RwSemaphore mmapLock = new RwSemaphore("mmap_lock", "mmapLock");
-  private final SimLock pageTableLock = new SimLock("page_table_lock");
+  private final java.util.HashMap<Long, SimLock> pteLocks = new java.util.HashMap<>();
 
   /**
    * @param asid the address-space tag, or -1 until the arch policy assigns one
@@ -52,15 +52,15 @@ public final class Mm {
   }
 
   /**
-   * The lock that guards this mm's user page-table entries ({@code mm->page_table_lock}).
-   *
-   * <p>{@code // MODEL:} one lock per mm, as Linux has without split PTE locks; Linux's default
-   * takes one lock per PTE table, so faults and zaps of different tables here serialise where
-   * Linux's would not.
+   * The lock of the last-level page table that maps {@code va} (Linux's split PTE lock, {@code
+   * pte_lockptr}): one per 2 MiB of address space, the span of one PTE table on both ISAs' 4 KiB
+   * granule.
    */
-  public SimLock pageTableLock() {
-    return pageTableLock;
+  public SimLock pteLock(long va) {
+    return pteLocks.computeIfAbsent(va >>> PTE_TABLE_SPAN_SHIFT, k -> new SimLock("ptl"));
   }
+
+  private static final int PTE_TABLE_SPAN_SHIFT = 21;
 
   /** Gathers in progress on this mm ({@code mm->tlb_flush_pending}). */
   public int tlbFlushPending() {
