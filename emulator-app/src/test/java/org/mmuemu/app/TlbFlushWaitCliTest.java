@@ -27,7 +27,8 @@ final class TlbFlushWaitCliTest {
   @TempDir Path dir;
 
   @ParameterizedTest
-  @ValueSource(strings = {"arm64-neoverse-n1", "arm64-apple-m2", "x86-skylake", "x86-haswell", "x86-zen4"})
+  @ValueSource(
+      strings = {"arm64-neoverse-n1", "arm64-apple-m2", "x86-skylake", "x86-haswell", "x86-zen4"})
   void none_freesBeforeTheFlushCompletes_andVictimsUseTheFreedPages(String machine)
       throws Exception {
     Path result = dir.resolve("none.json");
@@ -58,7 +59,8 @@ final class TlbFlushWaitCliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"arm64-neoverse-n1", "arm64-apple-m2", "x86-skylake", "x86-haswell", "x86-zen4"})
+  @ValueSource(
+      strings = {"arm64-neoverse-n1", "arm64-apple-m2", "x86-skylake", "x86-haswell", "x86-zen4"})
   void complete_waitsBeforeFreeing_andReportsNothing(String machine) throws Exception {
     CliTestSupport.Outcome outcome =
         CliTestSupport.run(
