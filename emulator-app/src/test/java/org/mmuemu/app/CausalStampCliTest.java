@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.runner.ExitCodes;
@@ -20,7 +18,6 @@ import org.mmuemu.app.runner.ExitCodes;
  */
 final class CausalStampCliTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern CYCLE = Pattern.compile("^cycle (\\d+) ");
 
   @TempDir Path dir;
 
@@ -94,18 +91,6 @@ final class CausalStampCliTest {
   }
 
   private static long firstFreeAfterAFill(JsonNode history) {
-    boolean filled = false;
-    long first = Long.MAX_VALUE;
-    for (JsonNode line : history) {
-      String text = line.asText();
-      filled |= text.contains(" tlb filled");
-      if (filled && text.contains(" freed")) {
-        Matcher m = CYCLE.matcher(text);
-        assertThat(m.find()).as(text).isTrue();
-        first = Math.min(first, Long.parseLong(m.group(1)));
-      }
-    }
-    assertThat(first).as("a free after a fill in " + history).isNotEqualTo(Long.MAX_VALUE);
-    return first;
+    return TlbFlushWaitCliTest.firstFreeAfterAFill(history);
   }
 }
