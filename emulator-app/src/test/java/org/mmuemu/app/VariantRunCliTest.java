@@ -32,7 +32,7 @@ final class VariantRunCliTest {
         "--param",
         "run_test_mask=9",
         "--param",
-        "test_loop_count=50",
+        "test_loop_count=30",
         "--param",
         "speculative_walk=1",
         "--set",
@@ -41,25 +41,34 @@ final class VariantRunCliTest {
 
   /**
    * DOMAIN.md §5.7: huge vmalloc replaces PTE tables that small areas left behind ({@code
-   * pmd_free_pte_page}); with speculative walks a core's paging-structure cache still points at
-   * such a table. The fixed kernel flushes before freeing it, the pre-2018 one does not.
+   * pmd_free_pte_page}). The fixed kernel flushes each one on every CPU (an IPI and an INVLPG per
+   * CPU) before freeing it; the pre-2018 kernel frees it without a flush, so the same run issues
+   * none of those. Whether a paging-structure cache still points at the freed table when a later
+   * walk needs it depends on the interleaving (the targeted test {@code
+   * X86TlbPolicyTest.freePteTable_2018Variant_leavesAPdeCacheEntryPointingAtTheFreedTable} and the
+   * race scenario build that window on purpose).
    */
   @Test
-  void x86FreePteTableFlush_noFlush_reportsFreedTableWalks_whereFlushReportsNone()
-      throws Exception {
+  void x86FreePteTableFlush_noFlush_freesTheReplacedTablesWithoutTheirFlush() throws Exception {
     CliTestSupport.Outcome fixed = hugeVmallocOnX86("flush");
     CliTestSupport.Outcome buggy = hugeVmallocOnX86("noFlush");
 
-    assertThat(fixed.exitCode()).isEqualTo(ExitCodes.OK);
+    assertThat(fixed.exitCode()).as(fixed.err()).isEqualTo(ExitCodes.OK);
     JsonNode fixedResult = JSON.readTree(fixed.out());
-    assertThat(fixedResult.path("violationCounts").size()).isZero();
-    assertThat(fixedResult.path("kernel").path("vmapTablesFreed").asLong()).isPositive();
-
-    assertThat(buggy.exitCode()).isEqualTo(ExitCodes.VIOLATIONS);
     JsonNode buggyResult = JSON.readTree(buggy.out());
-    assertThat(buggyResult.path("violationCounts").path("FREED_TABLE_WALK").asLong()).isPositive();
-    assertThat(buggyResult.path("violations").get(0).path("kind").asText())
-        .isEqualTo("FREED_TABLE_WALK");
+    long fixedTables = fixedResult.path("kernel").path("vmapTablesFreed").asLong();
+    long buggyTables = buggyResult.path("kernel").path("vmapTablesFreed").asLong();
+    assertThat(fixedTables).isPositive();
+    assertThat(buggyTables).isPositive();
+    int cores = fixedResult.path("machine").path("cores").asInt();
+    assertThat(fixedResult.at("/maintenance/byInstruction/INVLPG").asLong())
+        .as("one INVLPG per CPU for each table freed")
+        .isGreaterThanOrEqualTo(fixedTables * cores);
+    assertThat(buggyResult.at("/maintenance/byInstruction/INVLPG").asLong())
+        .as("the tables are freed without a flush")
+        .isZero();
+    assertThat(fixedResult.at("/maintenance/ipis").asLong())
+        .isGreaterThan(buggyResult.at("/maintenance/ipis").asLong());
   }
 
   /** {@link CliTestSupport#runResult} with {@code --set /kernel/variants/<variant>}. */

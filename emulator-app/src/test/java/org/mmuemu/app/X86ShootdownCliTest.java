@@ -50,7 +50,9 @@ final class X86ShootdownCliTest {
     JsonNode long1MHz = munmapStorm("x86-skylake", 20, "/frequencyGHz=0.001");
 
     assertThat(short3GHz.at("/kernel").has("x86CpumaskTrimShootdowns")).isFalse();
-    assertThat(long1MHz.at("/cycles/total").asLong()).isBetween(1_000_000L, 2_000_000L);
-    assertThat(long1MHz.at("/kernel/x86CpumaskTrimShootdowns").asLong()).isEqualTo(1);
+    long seconds = long1MHz.at("/cycles/total").asLong() / 1_000_000L; // 1 MHz
+    assertThat(seconds).isGreaterThanOrEqualTo(1);
+    // one trim per mm per second at most (next_trim_cpumask = jiffies + HZ), the first after 1 s
+    assertThat(long1MHz.at("/kernel/x86CpumaskTrimShootdowns").asLong()).isBetween(1L, seconds);
   }
 }

@@ -48,9 +48,10 @@ final class Fork {
   /** Creates the child of {@code parent} on {@code core} and returns its mm. */
   Mm fork(int core, Mm parent) {
     long start = OP_FORK.begin(machine, core, 0);
-    // lock: mmap_write_lock(parent); since 6.4.3 vma_start_write on every parent VMA as it is
-    // copied; mmap_write_lock_nested(child)
-    machine.charge(core, 2 * costs.lockCycles());
+    // mmap_write_lock(parent) held over the copy; the child is new, so its own write lock
+    // (mmap_write_lock_nested) is never contended and only charged. MODEL: no per-VMA locks yet.
+    parent.mmapLock().downWrite(machine, core, costs.lockCycles());
+    machine.charge(core, costs.lockCycles());
     Mm child = parts.processes().createMm();
     for (Vma vma : parent.vmas()) {
       child.addVma(vma); // vm_area_dup + insertion into the child's tree
@@ -63,6 +64,7 @@ final class Fork {
       }
     }
     parts.tlbPolicy().flushTlbMm(core, parent);
+    parent.mmapLock().upWrite(machine, core);
     machine.stats().addKernelCounter("forks", 1);
     OP_FORK.end(machine, core, 0, start);
     return child;

@@ -63,6 +63,7 @@ final class PageFaults implements FaultHandler {
   private long pageFaults;
   private long permissionFaults;
   private long segfaults;
+  private long racedFaults;
   private long dataPagesAllocated;
   private long fileFaults;
   private long fileWriteNotifyFaults;
@@ -107,7 +108,22 @@ final class PageFaults implements FaultHandler {
     }
     long start = OP_PAGEFAULT.begin(machine, core, va);
     machine.charge(core, costs.faultEntryCycles());
-    boolean resolved = resolve(core, processes.currentMm(core), va, kind, permission);
+    // MODEL: every fault takes mmap_lock for read (Linux before 6.4's per-VMA locks)
+    Mm mm = processes.currentMm(core);
+    if (mm != null) {
+      mm.mmapLock().downRead(machine, core, costs.lockCycles());
+    }
+    boolean resolved;
+    if (mm != null) {
+      // MODEL: the PTE table's lock is held over the whole resolution, allocation and file read
+      // included (Linux takes it only around the re-check and the PTE update)
+      mm.pteLock(va).acquire(machine, core, costs.lockCycles());
+      resolved = resolve(core, mm, va, kind, permission);
+      mm.pteLock(va).release(machine, core);
+      mm.mmapLock().upRead(machine, core);
+    } else {
+      resolved = resolve(core, null, va, kind, permission);
+    }
     OP_PAGEFAULT.end(machine, core, va, start);
     return resolved;
   }
@@ -122,6 +138,18 @@ final class PageFaults implements FaultHandler {
    * @return whether a page is mapped at {@code va} afterwards
    */
   boolean gupFault(int core, Mm mm, long va, boolean unshare) {
+    if (mm == null) {
+      return resolve(core, null, va, AccessKind.READ, false);
+    }
+    mm.mmapLock().downRead(machine, core, costs.lockCycles());
+    mm.pteLock(va).acquire(machine, core, costs.lockCycles());
+    boolean mapped = gupFaultLocked(core, mm, va, unshare);
+    mm.pteLock(va).release(machine, core);
+    mm.mmapLock().upRead(machine, core);
+    return mapped;
+  }
+
+  private boolean gupFaultLocked(int core, Mm mm, long va, boolean unshare) {
     long pageVa = va & -PAGE_BYTES;
     long descriptor = mm == null ? 0 : tables.leafDescriptor(mm.rootPfn(), pageVa);
     if (descriptor == 0) {
@@ -149,6 +177,12 @@ final class PageFaults implements FaultHandler {
       return false;
     }
     long pageVa = va & -PAGE_BYTES;
+    if (!permission && tables.leafDescriptor(mm.rootPfn(), pageVa) != 0) {
+      // Another thread's fault mapped the page while this one waited (Linux finds the PTE no
+      // longer none under the PTE lock and returns): the access simply retries.
+      racedFaults++;
+      return true;
+    }
     if (vma.fileBacked()) {
       return resolveFile(core, mm, vma, pageVa, kind, permission);
     }
@@ -311,7 +345,7 @@ final class PageFaults implements FaultHandler {
       int core, Mm mm, Vma vma, long pageVa, long descriptor, boolean unshare) {
     long pfn = machine.format().outputPa(descriptor, leafLevel()) >>> PhysicalMemory.FRAME_SHIFT;
     CachedPage cached = pageCache.byPfn(pfn);
-    // lock: the PTE table's lock (pte_offset_map_lock), held while the PTE is re-checked and reused
+    // the page-table lock is held by the caller (handleFault), or taken here for GUP
     machine.charge(core, costs.lockCycles());
     if (!unshare) {
       permissionFaults++;
@@ -387,5 +421,6 @@ final class PageFaults implements FaultHandler {
     counters.put("pageFaults", pageFaults);
     counters.put("permissionFaults", permissionFaults);
     counters.put("segfaults", segfaults);
+    counters.put("racedFaults", racedFaults);
   }
 }

@@ -128,8 +128,10 @@ final class Processes {
    */
   public void mmap(int core, Mm mm, Vma vma) {
     long start = OP_MMAP.begin(machine, core, vma.startVa());
-    machine.charge(core, costs.lockCycles() + costs.vmaLookupCycles());
+    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
+    machine.charge(core, costs.vmaLookupCycles());
     mm.addVma(vma);
+    mm.mmapLock().upWrite(machine, core);
     OP_MMAP.end(machine, core, vma.startVa(), start);
   }
 

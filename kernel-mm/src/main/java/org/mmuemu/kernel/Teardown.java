@@ -99,7 +99,7 @@ final class Teardown {
    */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     long start = OP_MUNMAP.begin(machine, core, startVa);
-    machine.charge(core, costs.lockCycles());
+    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
     long floor = 0;
     long ceiling = userSpaceEndVa;
     List<Vma> unmapped = new ArrayList<>();
@@ -114,6 +114,7 @@ final class Teardown {
       }
     }
     mm.removeRange(startVa, endVa);
+    mm.mmapLock().downgradeWrite(machine, core); // the VMAs are detached: zap under the read lock
     MmuGather tlb = gather(core, mm, false);
     for (Vma vma : unmapped) {
       unmapVmaRange(tlb, vma, max(vma.startVa(), startVa), min(vma.endVa(), endVa));
@@ -124,7 +125,8 @@ final class Teardown {
       freePgtables(tlb, first, last, floor, ceiling);
     }
     tlb.finish();
-    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "munmap");
+    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "munmap", tlb.finishStartedCycle());
+    mm.mmapLock().upRead(machine, core);
     OP_MUNMAP.end(machine, core, startVa, start);
   }
 
@@ -137,11 +139,13 @@ final class Teardown {
    */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
     long start = OP_MADVISE.begin(machine, core, startVa);
-    machine.charge(core, costs.lockCycles());
+    mm.mmapLock().downRead(machine, core, costs.lockCycles());
     MmuGather tlb = gather(core, mm, false);
     zapVmas(tlb, mm, startVa, endVa);
     tlb.finish();
-    flushOracle.checkRangeFlushed(core, mm, startVa, endVa, "madvise(MADV_DONTNEED)");
+    flushOracle.checkRangeFlushed(
+        core, mm, startVa, endVa, "madvise(MADV_DONTNEED)", tlb.finishStartedCycle());
+    mm.mmapLock().upRead(machine, core);
     OP_MADVISE.end(machine, core, startVa, start);
   }
 
@@ -176,13 +180,14 @@ final class Teardown {
         processes.exitThread(other);
       }
     }
-    machine.charge(core, costs.lockCycles());
+    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
     MmuGather tlb = gather(core, mm, true);
     for (Vma vma : mm.vmas()) {
       unmapVmaRange(tlb, vma, vma.startVa(), vma.endVa());
     }
     freePgtables(tlb, 0, userSpaceEndVa, 0, userSpaceEndVa);
     tlb.finish();
+    mm.mmapLock().upWrite(machine, core);
     machine.memory().free(mm.rootPfn()); // mmdrop: pgd_free
     machine.charge(core, costs.pageFreeCycles());
     mm.removeRange(0, userSpaceEndVa);
@@ -202,6 +207,8 @@ final class Teardown {
    */
   public void oomReap(int core, Mm mm) {
     long start = OP_OOM_REAP.begin(machine, core, 0);
+    // MODEL: the reaper waits for mmap_lock for read where Linux's trylock would retry later
+    mm.mmapLock().downRead(machine, core, costs.lockCycles());
     long before = pagesFreed;
     if (config.variants().oomReaperGather() == KernelVariants.OomReaperGather.FULLMM) {
       MmuGather tlb = gather(core, mm, true);
@@ -220,6 +227,7 @@ final class Teardown {
         }
       }
     }
+    mm.mmapLock().upRead(machine, core);
     machine.stats().addKernelCounter("oomReapedPages", pagesFreed - before);
     OP_OOM_REAP.end(machine, core, 0, start);
   }
@@ -317,6 +325,7 @@ final class Teardown {
         long tableEnd = min(endVa, nextBoundary(va, format.levelShift(leafLevel - 1)));
         va = zapPteRange(tlb, vma, table, va, tableEnd);
         preemptionHook.reached(Kernel.ZAP_PTE_UNLOCKED, tlb.core());
+        machine.interleave(tlb.core()); // cond_resched between PTE tables
       }
       if (va == 0) {
         break; // wrapped past the top of the address space
@@ -353,7 +362,7 @@ final class Teardown {
     boolean forceFlush = false;
     boolean batchFull = false;
     long va = startVa;
-    machine.charge(tlb.core(), costs.lockCycles());
+    tlb.mm().pteLock(startVa).acquire(machine, tlb.core(), costs.lockCycles());
     while (Long.compareUnsigned(va, endVa) < 0 && !batchFull) {
       int index = format.index(va, leafLevel);
       long descriptor = memory.readDescriptor(tablePfn, index);
@@ -391,6 +400,7 @@ final class Teardown {
       tlb.flushTlbOnly(); // before the PTE lock is dropped
       tlb.flushRmaps();
     }
+    tlb.mm().pteLock(startVa).release(machine, tlb.core());
     if (batchFull) {
       tlb.batchFullFlush();
     } else if (forceFlush) {

@@ -71,6 +71,7 @@ final class KernelFaultTest {
 
     long expected =
         costs.faultEntryCycles()
+            + 2 * costs.lockCycles() // mmap_lock for read, then the page-table lock
             + costs.vmaLookupCycles()
             + costs.pageAllocCycles()
             + costs.pageZeroCycles()

@@ -57,6 +57,7 @@ public final class Machine {
   private final TlbMaintenance maintenance;
   private final TranslationPath translation;
   private final Interrupts interrupts;
+  private final Scheduler scheduler;
   private IntConsumer idleListener;
 
   /**
@@ -111,8 +112,10 @@ public final class Machine {
             history,
             maintenance,
             spec.accessCycles());
+    this.scheduler = new Scheduler(clocks, spec.quantumCycles());
     this.interrupts =
-        new Interrupts(isa.interrupts(), clocks, stats, traceBus, activity, maintenance);
+        new Interrupts(isa.interrupts(), clocks, stats, traceBus, activity, maintenance, scheduler);
+    scheduler.setInterruptSource(interrupts);
   }
 
   private static long mixSeed(long seed, int core, int level) {
@@ -249,9 +252,46 @@ public final class Machine {
                 return more;
               };
     }
-    long steps = new Scheduler(clocks, spec.quantumCycles()).run(wrapped, cancelled);
+    long steps = scheduler.run(wrapped, cancelled);
     maintenance.applyAllPending(); // every broadcast has arrived once the run is over
     return steps;
+  }
+
+  /**
+   * An interleaving point of the kernel call {@code core} is running (a lock acquire or release, a
+   * named preemption point, an iteration of a long loop, an IPI send): interrupts due on the core
+   * are taken, and any core whose next event is earlier runs first. Nothing happens outside {@link
+   * #run} or inside an interrupt handler.
+   */
+  public void interleave(int core) {
+    scheduler.interleave(core);
+    activity.act(core);
+  }
+
+  /**
+   * Blocks {@code core}'s kernel call until another core {@linkplain #wake wakes} it (a lock
+   * released to it); interrupts due meanwhile are taken at their time.
+   *
+   * @throws IllegalStateException outside {@link #run}
+   */
+  public void block(int core) {
+    scheduler.block(core);
+    activity.act(core);
+  }
+
+  /** Lets the blocked {@code core} go on at {@code atCycle} (or its own clock, if later). */
+  public void wake(int core, long atCycle) {
+    scheduler.wake(core, atCycle);
+  }
+
+  /** Whether {@link #run} is in progress, so that cores interleave and may block. */
+  public boolean scheduling() {
+    return scheduler.running();
+  }
+
+  /** How often a kernel call stopped at an interleaving point and another core ran meanwhile. */
+  public long interleavingSwitches() {
+    return scheduler.switches();
   }
 
   /** Makes {@code core} the acting core, for work done outside {@link #run} (set-up, tests). */
@@ -317,37 +357,41 @@ public final class Machine {
    * @throws IllegalStateException when the ISA has no such barrier
    */
   public long barrier(int core, BarrierKind kind) {
-    return maintenance.barrier(core, kind);
+    long cycles = maintenance.barrier(core, kind);
+    if (kind == BarrierKind.BROADCAST_COMPLETE) {
+      interleave(core); // the wait let other cores' time pass: they catch up before we go on
+    }
+    return cycles;
   }
 
   /**
    * Sends an IPI from {@code initiator} to each of the first {@code targetCount} {@code targets}
-   * (the initiator itself skipped); each handler runs on its target's clock, and the initiator
-   * waits for the slowest acknowledgement when {@code waitForAcks} (see {@code Interrupts.sendIpis}
-   * for the timing).
+   * (the initiator itself skipped); each handler runs on its target when the target reaches the
+   * delivery time, and the initiator waits for the last acknowledgement when {@code waitForAcks}
+   * (see {@code Interrupts} for the timing).
    *
    * @return the cycles the initiator spent, sending and waiting
    */
   public long sendIpis(
       int initiator, int[] targets, int targetCount, IpiHandler handler, boolean waitForAcks) {
-    return interrupts.sendIpis(initiator, targets, targetCount, handler, waitForAcks);
+    long spent = interrupts.sendIpis(initiator, targets, targetCount, handler, waitForAcks);
+    activity.act(initiator);
+    return spent;
   }
 
   /**
-   * Makes {@code core} wait until {@code acknowledgedCycle}, the cycle by which the targets of IPIs
-   * it sent without waiting have acknowledged; the wait counts as IPI cycles in the run's cycle
-   * breakdown.
+   * Makes {@code core} wait until every IPI it sent has been acknowledged, for an initiator that
+   * sent without waiting and did its own share meanwhile; the wait counts as IPI cycles in the
+   * run's cycle breakdown.
    */
-  public void waitForIpiAcknowledgements(int core, long acknowledgedCycle) {
-    interrupts.waitForAcknowledgements(core, acknowledgedCycle);
+  public void waitForIpiAcknowledgements(int core) {
+    interrupts.waitForAcknowledgements(core);
+    activity.act(core);
   }
 
-  /**
-   * Returns the cycle by which every target of the last {@link #sendIpis} call had acknowledged,
-   * for an initiator that sent without waiting, did its own share, and then waits.
-   */
-  public long lastIpiAcknowledgedCycle() {
-    return interrupts.lastIpiAcknowledgedCycle();
+  /** Whether {@code core} has sent IPIs that are not acknowledged yet. */
+  public boolean awaitingIpiAcknowledgements(int core) {
+    return interrupts.awaitingAcknowledgements(core);
   }
 
   /** Records a kernel mapping change of a frame in the history (for violation reports). */

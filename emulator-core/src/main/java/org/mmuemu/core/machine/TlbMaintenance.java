@@ -41,8 +41,6 @@ final class TlbMaintenance {
   private final PendingInvalidations pending;
   private final PendingInvalidations.Applier applier = this::removeEntriesOf;
   private long broadcastChannelFreeAt;
-  private int deferringCore = -1;
-  private long deferralCycles;
 
   TlbMaintenance(
       Isa isa,
@@ -91,21 +89,6 @@ final class TlbMaintenance {
    */
   long pendingAppliedEarly() {
     return pending.appliedEarly();
-  }
-
-  /**
-   * Makes {@code core}'s own TLB changes land {@code cycles} after the core's clock until {@link
-   * #endDeferral}: an IPI handler that runs on a target whose clock has not reached the delivery
-   * time yet does its flush at the delivery time, not before.
-   */
-  void deferLocalEffects(int core, long cycles) {
-    deferringCore = cycles > 0 ? core : -1;
-    deferralCycles = cycles;
-  }
-
-  void endDeferral() {
-    deferringCore = -1;
-    deferralCycles = 0;
   }
 
   /**
@@ -289,10 +272,7 @@ final class TlbMaintenance {
     return completes;
   }
 
-  /**
-   * Applies an invalidation to the issuing core itself: at once, or, inside an IPI handler running
-   * ahead of its delivery time, queued for the delivery-relative cycle.
-   */
+  /** Applies an invalidation to the issuing core itself, at once. */
   private void applyLocally(
       int core,
       InvalidationScope scope,
@@ -301,20 +281,7 @@ final class TlbMaintenance {
       int asid,
       boolean keepWalkCaches,
       boolean byVaRemovesGlobal) {
-    if (core == deferringCore) {
-      pending.add(
-          core,
-          clocks.now(core) + deferralCycles,
-          scope,
-          vaStart,
-          vaEnd,
-          asid,
-          keepWalkCaches,
-          byVaRemovesGlobal,
-          applier);
-    } else {
-      removeEntries(cores[core], scope, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
-    }
+    removeEntries(cores[core], scope, vaStart, vaEnd, asid, keepWalkCaches, byVaRemovesGlobal);
   }
 
   private void removeEntriesOf(

@@ -51,6 +51,21 @@ public final class FrameHistory {
     details[i] = detail;
   }
 
+  /**
+   * The most recent {@code event} of {@code pfn} at {@code va} still held: {@code {cycle, core}},
+   * or null when none is (never happened, or overwritten since).
+   */
+  public long[] lastEvent(long pfn, FrameEvent event, long va) {
+    long oldest = Math.max(0, written - pfns.length);
+    for (long n = written - 1; n >= oldest; n--) {
+      int i = (int) (n % pfns.length);
+      if (pfns[i] == pfn && events[i] == event.ordinal() && vas[i] == va) {
+        return new long[] {cycles[i], cores[i]};
+      }
+    }
+    return null;
+  }
+
   /** Returns up to {@code limit} most recent events of {@code pfn}, oldest first, as text. */
   public List<String> historyOf(long pfn, int limit) {
     List<String> newestFirst = new ArrayList<>();

@@ -1,22 +1,60 @@
 package org.mmuemu.core.time;
 
+import java.util.ArrayDeque;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs the cores' programs deterministically: the core with the smallest clock always takes the
- * next step, ties going to the lower core id. When a core acts at time t every other live core is
- * at t or later, so cross-core effects are applied in simulated-time order.
+ * Runs the cores' programs deterministically in simulated time: whatever core has the earliest next
+ * event runs, ties going to the lower core id. A core's next event is its clock when it can run
+ * (between steps, or stopped at an interleaving point inside a kernel call); its wake-up time when
+ * it waits (for a lock, for IPI acknowledgements) and someone has woken it; and the delivery time
+ * of a pending interrupt for a core that waits or has no program left.
  *
- * <p>A quantum of {@code q > 0} cycles lets the chosen core keep stepping while its clock is at
- * most q past the next-smallest clock: fewer scheduling decisions, still deterministic, ordering
- * exact only to within q cycles. Quantum 0 is exact ordering.
+ * <p>Steps (a user access, a kernel call) are no longer atomic: a kernel call stops at every
+ * {@linkplain #interleave interleaving point} (lock acquire and release, named preemption points,
+ * loop iterations, IPI sends) and, when another core is now earlier, lets that core run first. Such
+ * a call keeps its Java stack on a host thread that parks until the scheduler resumes it ({@link
+ * Baton}); calls that never stop, and plain user steps, all run on one thread with no hand-over.
+ * Only the baton holder runs, so the interleaving depends on simulated state alone and a run is
+ * byte-for-byte repeatable.
  *
- * <p>Confined to the calling thread.
+ * <p>A quantum of {@code q > 0} cycles lets a core go on while its clock is at most q past the
+ * next-earliest event: fewer switches, ordering exact only to within q cycles. Quantum 0 is exact
+ * ordering at interleaving points.
+ *
+ * <p>Outside {@link #run} (set-up, tests driving calls by hand) interleaving points do nothing and
+ * nothing may block.
  */
 public final class Scheduler {
   private static final int CANCEL_CHECK_STEPS = 4096;
+  private static final long NEVER = Long.MAX_VALUE;
+
+  private static final byte READY = 0;
+  private static final byte RUNNING = 1;
+  private static final byte SUSPENDED = 2;
+  private static final byte BLOCKED = 3;
+  private static final byte DONE = 4;
+
   private final CoreClocks clocks;
   private final long quantumCycles;
+  private final byte[] state;
+  private final long[] wakeAtCycle;
+  private final Baton.Worker[] carrier;
+  private InterruptSource interrupts = InterruptSource.NONE;
+
+  // One run's state; touched only by the baton holder.
+  private CoreProgram[] programs;
+  private BooleanSupplier cancelled;
+  private Baton baton;
+  private final ArrayDeque<Baton.Worker> freeWorkers = new ArrayDeque<>();
+  private int workerCount;
+  private long steps;
+  private long switches;
+  private boolean stopRequested;
+  private Throwable failure;
+  private int interruptDepth;
+  private long stepsWithoutTime;
+  private static final long MAX_STEPS_WITHOUT_TIME = 1L << 20;
 
   /**
    * @param quantumCycles how far a core may run ahead of the next one; 0 or more
@@ -27,52 +65,354 @@ public final class Scheduler {
     }
     this.clocks = clocks;
     this.quantumCycles = quantumCycles;
+    int cores = clocks.cores();
+    this.state = new byte[cores];
+    this.wakeAtCycle = new long[cores];
+    this.carrier = new Baton.Worker[cores];
+    java.util.Arrays.fill(state, DONE);
+  }
+
+  /** Installs the source of interrupts the scheduler delivers. */
+  public void setInterruptSource(InterruptSource source) {
+    this.interrupts = source == null ? InterruptSource.NONE : source;
+  }
+
+  /** Whether a run is in progress (interleaving points and waits take effect). */
+  public boolean running() {
+    return baton != null;
+  }
+
+  /** Times a running core stopped at an interleaving point and another core ran: a statistic. */
+  public long switches() {
+    return switches;
   }
 
   /**
-   * Runs until every program is done or {@code cancelled} answers true.
+   * Runs until every program is done and no interrupt is pending, or {@code cancelled} answers
+   * true.
    *
    * @param programs one per core; a null entry is a core with nothing to run
    * @param cancelled polled every few thousand steps
    * @return the number of steps taken
+   * @throws IllegalStateException when every remaining core waits for something no core will do (a
+   *     simulated deadlock)
    */
   public long run(CoreProgram[] programs, BooleanSupplier cancelled) {
-    int cores = programs.length;
-    boolean[] live = new boolean[cores];
-    int liveCount = 0;
-    for (int core = 0; core < cores; core++) {
-      live[core] = programs[core] != null;
-      liveCount += live[core] ? 1 : 0;
+    if (programs.length != state.length) {
+      throw new IllegalArgumentException(
+          "programs: " + programs.length + " (expected: one per core, " + state.length + ")");
     }
-    long steps = 0;
-    while (liveCount > 0) {
-      int chosen = -1;
-      int runnerUp = -1;
-      for (int core = 0; core < cores; core++) {
-        if (!live[core]) {
-          continue;
-        }
-        if (chosen < 0 || clocks.now(core) < clocks.now(chosen)) {
-          runnerUp = chosen;
-          chosen = core;
-        } else if (runnerUp < 0 || clocks.now(core) < clocks.now(runnerUp)) {
-          runnerUp = core;
-        }
-      }
-      long limit = runnerUp < 0 ? Long.MAX_VALUE : clocks.now(runnerUp) + quantumCycles;
-      do {
-        boolean more = programs[chosen].step(chosen);
-        steps++;
-        if (steps % CANCEL_CHECK_STEPS == 0 && cancelled.getAsBoolean()) {
-          return steps;
-        }
-        if (!more) {
-          live[chosen] = false;
-          liveCount--;
-          break;
-        }
-      } while (quantumCycles > 0 && clocks.now(chosen) <= limit);
+    this.programs = programs;
+    this.cancelled = cancelled;
+    this.steps = 0;
+    this.stopRequested = false;
+    this.failure = null;
+    for (int core = 0; core < state.length; core++) {
+      state[core] = programs[core] == null ? DONE : READY;
+      wakeAtCycle[core] = NEVER;
+      carrier[core] = null;
+    }
+    baton = new Baton();
+    try {
+      baton.runAndJoin(newWorker());
+    } finally {
+      baton = null;
+      freeWorkers.clear();
+      this.programs = null;
+      this.cancelled = null;
+    }
+    if (failure != null) {
+      rethrow(failure);
     }
     return steps;
+  }
+
+  private static void rethrow(Throwable failure) {
+    if (failure instanceof RuntimeException runtime) {
+      throw runtime;
+    }
+    if (failure instanceof Error error) {
+      throw error;
+    }
+    throw new IllegalStateException(failure);
+  }
+
+  /**
+   * An interleaving point of {@code core}'s running kernel call: takes the interrupts due on the
+   * core and, when another core's next event is now earlier (beyond the quantum), lets it run
+   * first; returns once {@code core} is again the earliest. Does nothing outside a run and inside
+   * an interrupt handler.
+   */
+  public void interleave(int core) {
+    if (baton == null || interruptDepth > 0) {
+      return;
+    }
+    deliverDueOn(core);
+    if (mayContinue(core)) {
+      return;
+    }
+    state[core] = SUSPENDED;
+    park(core);
+  }
+
+  /**
+   * Blocks {@code core}'s running call until another core {@linkplain #wake wakes} it; returns with
+   * the core's clock at or after the wake-up time. Interrupts due on the core meanwhile are
+   * delivered at their time.
+   *
+   * @throws IllegalStateException outside a run or inside an interrupt handler
+   */
+  public void block(int core) {
+    if (baton == null || interruptDepth > 0) {
+      throw new IllegalStateException("core " + core + " cannot wait outside a scheduled run");
+    }
+    state[core] = BLOCKED;
+    wakeAtCycle[core] = NEVER;
+    park(core);
+  }
+
+  /** Lets the blocked {@code core} go on at {@code atCycle} (or its clock, if later). */
+  public void wake(int core, long atCycle) {
+    if (state[core] != BLOCKED) {
+      throw new IllegalStateException("core " + core + " is not waiting");
+    }
+    wakeAtCycle[core] = atCycle;
+  }
+
+  /** Whether {@code core} is waiting in {@link #block}. */
+  public boolean isBlocked(int core) {
+    return state[core] == BLOCKED;
+  }
+
+  private void park(int core) {
+    Baton.Worker self = baton.current();
+    carrier[core] = self;
+    switches++;
+    dispatch(self);
+    baton.await(self);
+    carrier[core] = null;
+    state[core] = RUNNING;
+    deliverDueOn(core);
+  }
+
+  /**
+   * Passes control on from a worker that carries a stopped core: straight to another stopped core's
+   * carrier when that core is next, else to a free worker that runs the scheduler loop.
+   * Interrupt-only events run here first (handlers never stop).
+   */
+  private void dispatch(Baton.Worker self) {
+    while (true) {
+      int chosen = earliest(-1);
+      if (chosen < 0) {
+        deadlockOrEnd();
+        return;
+      }
+      if (runInterruptEvent(chosen)) {
+        continue;
+      }
+      if (state[chosen] == READY) {
+        Baton.Worker free = freeWorkers.isEmpty() ? newWorker() : freeWorkers.pop();
+        baton.handTo(free);
+        return;
+      }
+      resumeOn(chosen);
+      baton.handTo(carrier[chosen]);
+      return;
+    }
+  }
+
+  /** The scheduler loop, on a worker with no core of its own. */
+  private void loop(Baton.Worker self) {
+    while (true) {
+      if (stopRequested || failure != null) {
+        baton.finish(true);
+        return;
+      }
+      int chosen = earliest(-1);
+      if (chosen < 0) {
+        deadlockOrEnd();
+        return;
+      }
+      if (runInterruptEvent(chosen)) {
+        continue;
+      }
+      if (state[chosen] == READY) {
+        runSteps(chosen);
+        continue;
+      }
+      resumeOn(chosen);
+      freeWorkers.push(self);
+      baton.handTo(carrier[chosen]);
+      return;
+    }
+  }
+
+  private void runSteps(int core) {
+    while (true) {
+      deliverDueOn(core);
+      state[core] = RUNNING;
+      long before = clocks.now(core);
+      boolean more = programs[core].step(core);
+      steps++;
+      checkProgress(core, before, more);
+      state[core] = more ? READY : DONE;
+      if (steps % CANCEL_CHECK_STEPS == 0 && cancelled.getAsBoolean()) {
+        stopRequested = true;
+        return;
+      }
+      if (!more || !mayContinue(core)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * A program whose steps never advance its clock while it stays the earliest core would spin
+   * forever (a workload polling for something only a later core can do): fail instead of hanging.
+   */
+  private void checkProgress(int core, long clockBefore, boolean more) {
+    if (!more || clocks.now(core) != clockBefore) {
+      stepsWithoutTime = 0;
+      return;
+    }
+    if (++stepsWithoutTime > MAX_STEPS_WITHOUT_TIME) {
+      throw new IllegalStateException(
+          "core "
+              + core
+              + " took "
+              + MAX_STEPS_WITHOUT_TIME
+              + " steps at cycle "
+              + clockBefore
+              + " without its clock advancing (a program polling without paying for it)");
+    }
+  }
+
+  private void resumeOn(int core) {
+    if (state[core] == BLOCKED) {
+      clocks.waitUntil(core, wakeAtCycle[core]);
+      wakeAtCycle[core] = NEVER;
+    }
+  }
+
+  /**
+   * Runs the interrupt that is {@code core}'s next event when the core cannot run itself (it waits,
+   * or its program is done); returns whether it did.
+   */
+  private boolean runInterruptEvent(int core) {
+    byte s = state[core];
+    if (s != BLOCKED && s != DONE) {
+      return false;
+    }
+    long delivery = interrupts.nextDeliveryCycle(core);
+    if (delivery == NEVER
+        || (s == BLOCKED && wakeTime(core) <= Math.max(clocks.now(core), delivery))) {
+      return false;
+    }
+    clocks.waitUntil(core, delivery);
+    deliverDueOn(core);
+    return true;
+  }
+
+  private void deliverDueOn(int core) {
+    if (interrupts.nextDeliveryCycle(core) <= clocks.now(core)) {
+      interruptDepth++;
+      try {
+        interrupts.deliverDue(core);
+      } finally {
+        interruptDepth--;
+      }
+    }
+  }
+
+  private long wakeTime(int core) {
+    long wake = wakeAtCycle[core];
+    return wake == NEVER ? NEVER : Math.max(clocks.now(core), wake);
+  }
+
+  private long eventTime(int core) {
+    switch (state[core]) {
+      case READY:
+      case SUSPENDED:
+      case RUNNING:
+        return clocks.now(core);
+      case BLOCKED:
+        {
+          long delivery = interrupts.nextDeliveryCycle(core);
+          long interrupt = delivery == NEVER ? NEVER : Math.max(clocks.now(core), delivery);
+          return Math.min(wakeTime(core), interrupt);
+        }
+      default:
+        {
+          long delivery = interrupts.nextDeliveryCycle(core);
+          return delivery == NEVER ? NEVER : Math.max(clocks.now(core), delivery);
+        }
+    }
+  }
+
+  /** The core with the earliest event other than {@code except}, ties to the lower id; or -1. */
+  private int earliest(int except) {
+    int chosen = -1;
+    long chosenTime = NEVER;
+    for (int core = 0; core < state.length; core++) {
+      if (core == except) {
+        continue;
+      }
+      long time = eventTime(core);
+      if (time < chosenTime) {
+        chosen = core;
+        chosenTime = time;
+      }
+    }
+    return chosen;
+  }
+
+  /** Whether the running {@code core} is still first (or within the quantum of the next core). */
+  private boolean mayContinue(int core) {
+    int other = earliest(core);
+    if (other < 0) {
+      return true;
+    }
+    long mine = clocks.now(core);
+    long theirs = eventTime(other);
+    if (quantumCycles > 0) {
+      return mine <= theirs + quantumCycles;
+    }
+    return mine < theirs || (mine == theirs && core < other);
+  }
+
+  private void deadlockOrEnd() {
+    StringBuilder waiting = new StringBuilder();
+    for (int core = 0; core < state.length; core++) {
+      if (state[core] == BLOCKED) {
+        waiting.append(waiting.length() == 0 ? "" : ", ").append(core);
+      }
+    }
+    if (waiting.length() > 0 && failure == null) {
+      failure =
+          new IllegalStateException(
+              "simulated deadlock: cores " + waiting + " wait for something no core will do");
+    }
+    baton.finish(failure != null);
+  }
+
+  private Baton.Worker newWorker() {
+    Baton.Worker[] self = new Baton.Worker[1];
+    self[0] = baton.newWorker(() -> workerBody(self[0]), "mmuemu-cpu-worker-" + workerCount++);
+    return self[0];
+  }
+
+  private void workerBody(Baton.Worker self) {
+    try {
+      while (baton.awaitWork(self)) {
+        loop(self);
+      }
+    } catch (Baton.Abandoned unwound) {
+      // a parked kernel call unwound because the run was abandoned
+    } catch (Throwable t) {
+      if (failure == null) {
+        failure = t;
+      }
+      baton.finish(true);
+    }
   }
 }

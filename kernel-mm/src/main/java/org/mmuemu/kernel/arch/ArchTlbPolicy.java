@@ -46,6 +46,14 @@ public interface ArchTlbPolicy {
   default void enterLazyTlb(int core) {}
 
   /**
+   * Completes the user flushes {@code core} issued without waiting for them (variant {@code
+   * tlbFlushWait=none}: arm64's {@code DSB ISH}, x86's wait for IPI acknowledgements or its {@code
+   * TLBSYNC}). mmu_gather calls it after freeing the pages its flush covered. With Linux's
+   * behaviour nothing is ever owed and this does nothing.
+   */
+  default void completeDeferredFlush(int core) {}
+
+  /**
    * Reclaim cleared the user PTE mapping {@code va} in {@code mm} ({@code try_to_unmap_one}): the
    * flush that must complete before the page is freed. The default flushes the page now ({@code
    * ptep_clear_flush}); an arch with batched unmap flushing ({@code

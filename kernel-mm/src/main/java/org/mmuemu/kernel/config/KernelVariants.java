@@ -33,6 +33,11 @@ import org.mmuemu.core.config.ConfigSection;
  * @param madviseFlushBatching concurrent zaps (DOMAIN.md §3.7): {@code flushNested} =
  *     tlb_finish_mmu flushes the whole mm when another gather is pending on it (99baac21e458, the
  *     fix); {@code noNestedCheck} = a gather that cleared nothing flushes nothing
+ * @param tlbFlushWait whether a user TLB flush waits for completion before returning: {@code
+ *     complete} (Linux) waits for {@code DSB ISH}, the IPI acknowledgements or {@code TLBSYNC};
+ *     {@code none} returns at once, so mmu_gather frees the pages while other cores may still hold
+ *     their translations, and waits only after the frees (the bug class the causal time model
+ *     exposes)
  * @param unshareScope FAULT_FLAG_UNSHARE (DOMAIN-FAULTS.md §5.3): {@code cowMapping} (6.2+) breaks
  *     COW for anything a R/O long-term pin finds in a COW mapping, page-cache pages included, so
  *     the pin and the process keep using the same page; {@code anonOnly} (before 6.2) unshares only
@@ -57,6 +62,7 @@ public record KernelVariants(
     OomReaperGather oomReaperGather,
     RmapRemoval rmapRemoval,
     MadviseFlushBatching madviseFlushBatching,
+    TlbFlushWait tlbFlushWait,
     UnshareScope unshareScope,
     VunmapFlush vunmapFlush,
     ReclaimTlbFlush arm64ReclaimTlbFlush) {
@@ -278,6 +284,27 @@ public record KernelVariants(
     @Override
     public String configName() {
       return configName;
+    }
+  }
+
+  /** {@link #tlbFlushWait}. */
+  public enum TlbFlushWait implements KernelVariant {
+    COMPLETE("complete"),
+    NONE("none");
+
+    private final String configName;
+
+    TlbFlushWait(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    public boolean waits() {
+      return this == COMPLETE;
     }
   }
 

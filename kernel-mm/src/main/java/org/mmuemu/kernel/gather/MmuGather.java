@@ -118,6 +118,7 @@ public final class MmuGather {
   private int tableCount;
   private boolean finished;
   private long flushes;
+  private long finishStartedCycle = -1;
   private long pagesReleased;
 
   private MmuGather(
@@ -215,6 +216,11 @@ public final class MmuGather {
   /** Extra batch pages allocated ({@code batch_count}). */
   public int extraBatches() {
     return batches.size() - 1;
+  }
+
+  /** The cycle {@link #finish} began its final flush at, or -1 before it did. */
+  public long finishStartedCycle() {
+    return finishStartedCycle;
   }
 
   /** Arch flushes done so far by this gather. */
@@ -393,11 +399,16 @@ public final class MmuGather {
     }
   }
 
-  /** Flush, then free the queued tables and release the queued pages ({@code tlb_flush_mmu}). */
+  /**
+   * Flush, then free the queued tables and release the queued pages ({@code tlb_flush_mmu}). With
+   * {@code tlbFlushWait=none} the arch flush returned before it completed, and the wait for it
+   * comes only after the frees.
+   */
   public void flushMmu() {
     flushTlbOnly();
     tableFlush();
     batchPagesFlush();
+    policy.completeDeferredFlush(core);
   }
 
   /** Counts a flush the caller does because {@link #removePage} said the batches are full. */
@@ -452,6 +463,8 @@ public final class MmuGather {
    */
   public void finish() {
     checkOpen();
+    machine.interleave(core); // tlb_flush_pending is read as other CPUs stand now
+    finishStartedCycle = machine.now(core);
     if (nestedFlush && mm.tlbFlushPending() > 1) {
       fullmm = true;
       resetRange();

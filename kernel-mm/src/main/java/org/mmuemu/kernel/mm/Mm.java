@@ -3,6 +3,8 @@ package org.mmuemu.kernel.mm;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.mmuemu.kernel.lock.RwSemaphore;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * A process address space (Linux {@code struct mm_struct}): its VMAs, its page tables (the root
@@ -18,6 +20,8 @@ public final class Mm {
   private Object archState;
   private final List<Vma> vmas = new ArrayList<>();
   private int tlbFlushPending;
+  private final RwSemaphore mmapLock = new RwSemaphore("mmap_lock", "mmapLock");
+  private final java.util.HashMap<Long, SimLock> pteLocks = new java.util.HashMap<>();
 
   /**
    * @param asid the address-space tag, or -1 until the arch policy assigns one
@@ -41,6 +45,22 @@ public final class Mm {
   public void setArchState(Object state) {
     this.archState = state;
   }
+
+  /** {@code mm->mmap_lock}. */
+  public RwSemaphore mmapLock() {
+    return mmapLock;
+  }
+
+  /**
+   * The lock of the last-level page table that maps {@code va} (Linux's split PTE lock, {@code
+   * pte_lockptr}): one per 2 MiB of address space, the span of one PTE table on both ISAs' 4 KiB
+   * granule.
+   */
+  public SimLock pteLock(long va) {
+    return pteLocks.computeIfAbsent(va >>> PTE_TABLE_SPAN_SHIFT, k -> new SimLock("ptl"));
+  }
+
+  private static final int PTE_TABLE_SPAN_SHIFT = 21;
 
   /** Gathers in progress on this mm ({@code mm->tlb_flush_pending}). */
   public int tlbFlushPending() {

@@ -31,6 +31,7 @@ public final class AliasOracle {
   private final LongUnaryOperator kernelTranslate;
   private long[] pageVas = new long[1024];
   private long[] pfns = new long[1024];
+  private long[] unmappedAt = new long[1024];
   private int size;
   // scratch of one check: (pfn << 32 | index) sorted, and the checked pages' VAs by index
   private long[] sortedKeys = new long[0];
@@ -54,23 +55,26 @@ public final class AliasOracle {
     if ((size + 1) * 2 > pageVas.length) {
       rehash(pageVas.length * 2);
     }
-    if (insert(pageVas, pfns, pageVa, pfn)) {
+    if (insert(pageVas, pfns, unmappedAt, pageVa, pfn, machine.now(machine.actingCore()))) {
       size++;
     }
   }
 
-  private static boolean insert(long[] vas, long[] frames, long pageVa, long pfn) {
+  private static boolean insert(
+      long[] vas, long[] frames, long[] cycles, long pageVa, long pfn, long cycle) {
     int mask = vas.length - 1;
     int i = mix(pageVa) & mask;
     while (vas[i] != EMPTY) {
       if (vas[i] == pageVa) {
         frames[i] = pfn;
+        cycles[i] = cycle;
         return false;
       }
       i = (i + 1) & mask;
     }
     vas[i] = pageVa;
     frames[i] = pfn;
+    cycles[i] = cycle;
     return true;
   }
 
@@ -82,11 +86,13 @@ public final class AliasOracle {
   private void rehash(int capacity) {
     long[] oldVas = pageVas;
     long[] oldPfns = pfns;
+    long[] oldCycles = unmappedAt;
     pageVas = new long[capacity];
     pfns = new long[capacity];
+    unmappedAt = new long[capacity];
     for (int i = 0; i < oldVas.length; i++) {
       if (oldVas[i] != EMPTY) {
-        insert(pageVas, pfns, oldVas[i], oldPfns[i]);
+        insert(pageVas, pfns, unmappedAt, oldVas[i], oldPfns[i], oldCycles[i]);
       }
     }
   }
@@ -102,24 +108,30 @@ public final class AliasOracle {
   }
 
   /**
-   * A kernel-range flush of {@code [startVa, endVa)} completed on {@code core}: check and forget.
+   * A kernel-range flush of {@code [startVa, endVa)} that began at {@code flushStartCycle}
+   * completed on {@code core}: check and forget the pages unmapped by then. Pages other cores
+   * unmapped while the flush was on its way are the next flush's (their areas joined the lazy list
+   * after this purge took it).
    */
-  public void flushCompleted(int core, long startVa, long endVa, String what) {
-    check(core, startVa, endVa, what, true);
+  public void flushCompleted(
+      int core, long startVa, long endVa, String what, long flushStartCycle) {
+    check(core, startVa, endVa, what, true, flushStartCycle);
   }
 
   /**
-   * A call promised that no unflushed kernel alias remains anywhere (vm_unmap_aliases): check them
-   * all.
+   * A call promised that no unflushed kernel alias of a page unmapped by {@code sinceCycle} remains
+   * anywhere (vm_unmap_aliases): check them all.
    */
-  public void promiseNoAliases(int core, String what) {
-    check(core, 0L, -1L, what, false);
+  public void promiseNoAliases(int core, String what, long sinceCycle) {
+    check(core, 0L, -1L, what, false, sinceCycle);
   }
 
-  private void check(int core, long startVa, long endVa, String what, boolean forget) {
+  private void check(
+      int core, long startVa, long endVa, String what, boolean forget, long unmappedBy) {
     if (size == 0) {
       return;
     }
+    machine.interleave(core); // judge the other cores once they have reached this time
     int n = 0;
     long[] keys = sortedKeys.length >= size ? sortedKeys : new long[size];
     long[] vas = checkedVas.length >= size ? checkedVas : new long[size];
@@ -128,7 +140,8 @@ public final class AliasOracle {
       long va = pageVas[i];
       if (va == EMPTY
           || Long.compareUnsigned(va, startVa) < 0
-          || Long.compareUnsigned(va, endVa) >= 0) {
+          || Long.compareUnsigned(va, endVa) >= 0
+          || unmappedAt[i] > unmappedBy) {
         continue;
       }
       vas[n] = va;

@@ -3,6 +3,7 @@ package org.mmuemu.kernel.oracle;
 import java.util.function.IntFunction;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.core.oracle.FrameHistory;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
@@ -32,11 +33,13 @@ public final class RangeFlushOracle {
    * endVa)} that its PTE no longer maps. Each page is probed in each TLB level with the core's
    * current tag (no lookup is counted, no replacement state moves).
    */
-  public void checkRangeFlushed(int core, Mm mm, long startVa, long endVa, String call) {
+  public void checkRangeFlushed(
+      int core, Mm mm, long startVa, long endVa, String call, long flushStartCycle) {
     long pages = (endVa - startVa) >>> PhysicalMemory.FRAME_SHIFT;
     if (pages > 4096) {
       return; // MODEL: the check is skipped for very large ranges to bound host time
     }
+    machine.interleave(core); // judge the other cores once they have reached this time
     for (int other = 0; other < machine.coreCount(); other++) {
       if (runningMm.apply(other) != mm || machine.isIdle(other)) {
         continue; // an idle core runs no user code; it catches up before it runs the mm again
@@ -54,7 +57,12 @@ public final class RangeFlushOracle {
         for (org.mmuemu.core.tlb.SetAssociativeTlb tlb : c.tlbLevels()) {
           int slot = tlb.probe(va, asid);
           if (slot >= 0
-              && (tlb.translate(slot, va) & -(1L << PhysicalMemory.FRAME_SHIFT)) != mappedPa) {
+              && (tlb.translate(slot, va) & -(1L << PhysicalMemory.FRAME_SHIFT)) != mappedPa
+              && !clearedByAnotherZapSince(
+                  tlb.translate(slot, va) >>> PhysicalMemory.FRAME_SHIFT,
+                  va,
+                  core,
+                  flushStartCycle)) {
             long pa = tlb.translate(slot, va);
             machine
                 .oracle()
@@ -85,5 +93,15 @@ public final class RangeFlushOracle {
         }
       }
     }
+  }
+
+  /**
+   * Whether another core unmapped {@code pfn} at {@code va} after this call's final flush began: a
+   * concurrent zap whose own flush is still on its way, so the stale entry is that call's to remove
+   * (and its own check covers it), not this one's.
+   */
+  private boolean clearedByAnotherZapSince(long pfn, long va, int core, long flushStartCycle) {
+    long[] unmap = machine.history().lastEvent(pfn, FrameHistory.FrameEvent.UNMAPPED, va);
+    return unmap != null && unmap[1] != core && unmap[0] >= flushStartCycle;
   }
 }

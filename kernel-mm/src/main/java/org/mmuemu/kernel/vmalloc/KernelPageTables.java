@@ -116,6 +116,9 @@ final class KernelPageTables {
     int leaves = 0;
     long va = startVa;
     while (Long.compareUnsigned(va, endVa) < 0) {
+      if (va != startVa && (va & ((2L << 20) - 1)) == 0) {
+        machine.interleave(core); // between PTE tables, as vunmap_pmd_range moves to the next
+      }
       long tablePfn = rootPfn;
       long next = va + 4096;
       for (int level = 0; level < format.levels(); level++) {

@@ -5,6 +5,7 @@ import java.util.List;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * The part of Linux's per-CPU allocator (mm/percpu.c, mm/percpu-vm.c) that uses vmalloc: an object
@@ -34,7 +35,7 @@ public final class PercpuAllocator {
   private final long allocCycles;
   private final long pageAllocCycles;
   private final long pageFreeCycles;
-  private final SimLock mutex = new SimLock("pcpu_alloc_mutex");
+  private final SimLock mutex = new SimLock("pcpu_alloc_mutex", SimLock.Kind.MUTEX);
   private final List<Chunk> chunks = new ArrayList<>();
   private long chunksCreated;
   private long chunksDestroyed;

@@ -10,6 +10,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.mem.SimulatedOutOfMemoryException;
 import org.mmuemu.kernel.arch.LinuxArch;
 import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.lock.SimLock;
 import org.mmuemu.kernel.oracle.AliasOracle;
 
 /**
@@ -179,6 +180,14 @@ public final class Vmalloc {
     return areas.purgeCount();
   }
 
+  /**
+   * Purges that had detached lazy areas when they started; an area freed lazily is flushed once
+   * {@link #purgeCount} exceeds this count as read after its free.
+   */
+  public long purgesStarted() {
+    return areas.purgesStarted();
+  }
+
   /** {@code vmap_lazy_nr}: pages of lazily freed areas not yet purged. */
   public long vmapLazyPages() {
     return areas.vmapLazyPages();
@@ -287,6 +296,9 @@ public final class Vmalloc {
     int allocated = 0;
     try {
       for (; allocated < pages; allocated++) {
+        if (allocated > 0) {
+          machine.interleave(core); // vm_area_alloc_pages: cond_resched between pages
+        }
         pfns[allocated] = memory.allocate(FrameKind.KERNEL);
         machine.charge(core, pageAllocCycles + (zero ? pageZeroCycles : 0));
       }
@@ -378,6 +390,9 @@ public final class Vmalloc {
     boolean pteBlocks = level == machine.format().levels() - 1;
     pageTables.beginBatch();
     for (int b = 0; b < blocksNeeded; b++) {
+      if (b > 0) {
+        machine.interleave(core);
+      }
       long blockVa = area.vaStart() + b * blockBytes;
       long pa = pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT;
       if (pteBlocks) {
@@ -404,10 +419,16 @@ public final class Vmalloc {
     area.setMapping(pfns, pages, 12);
   }
 
+  // The VA one last-level table maps (2 MiB with 4 KiB pages on both ISAs).
+  private static final long PTE_TABLE_SPAN_BYTES = 2L << 20;
+
   /** {@code vmap_pages_range}: one page entry per frame from {@code startVa}, as one batch. */
   void mapPages(int core, long startVa, long[] pfns, int count) {
     pageTables.beginBatch();
     for (int i = 0; i < count; i++) {
+      if (i > 0 && ((startVa + i * PAGE_BYTES) & (PTE_TABLE_SPAN_BYTES - 1)) == 0) {
+        machine.interleave(core); // between PTE tables, as vmap_pmd_range moves to the next
+      }
       pageTables.mapLeaf(
           core,
           startVa + i * PAGE_BYTES,
@@ -477,6 +498,9 @@ public final class Vmalloc {
     freeUnmapVmapArea(core, area);
     if (freePages && area.hasFlag(VmapArea.FLAG_OWNS_PAGES)) {
       for (int i = 0; i < pages; i++) {
+        if (i > 0) {
+          machine.interleave(core); // vfree: cond_resched between pages
+        }
         memory.free(pfns[i]);
         machine.charge(core, pageFreeCycles);
       }
@@ -560,7 +584,7 @@ public final class Vmalloc {
   public void vmUnmapAliases(int core) {
     long start = OP_VM_UNMAP_ALIASES.begin(machine, core, 0);
     blocks.vmUnmapAliases(core);
-    aliasOracle.promiseNoAliases(core, "vm_unmap_aliases");
+    aliasOracle.promiseNoAliases(core, "vm_unmap_aliases", start);
     OP_VM_UNMAP_ALIASES.end(machine, core, 0, start);
   }
 

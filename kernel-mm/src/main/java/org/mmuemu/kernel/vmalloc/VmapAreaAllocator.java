@@ -10,6 +10,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.arch.LinuxArch;
 import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.lock.SimLock;
 import org.mmuemu.kernel.oracle.AliasOracle;
 
 /**
@@ -60,7 +61,7 @@ final class VmapAreaAllocator {
   private final SimLock freeLock = new SimLock("free_vmap_area_lock");
   private final SimLock[] busyLocks;
   private final SimLock lazyLock = new SimLock("purge_vmap_area_lock");
-  private final SimLock purgeLock = new SimLock("vmap_purge_lock");
+  private final SimLock purgeLock = new SimLock("vmap_purge_lock", SimLock.Kind.MUTEX);
   private final long lockCycles;
   private final long nodeVisitCycles;
   private final long areaObjectCycles;
@@ -73,6 +74,7 @@ final class VmapAreaAllocator {
   private long vmapLazyPages;
   private long poolHits;
   private long purges;
+  private long purgesStarted;
   private long purgedAreas;
   private long purgedAreasMax;
   private long purgedPages;
@@ -151,6 +153,14 @@ final class VmapAreaAllocator {
 
   long purgeCount() {
     return purges;
+  }
+
+  /**
+   * Purges that have detached a non-empty lazy list so far; purges run one at a time (under {@code
+   * vmap_purge_lock}), so the n-th started is the n-th counted by {@link #purgeCount}.
+   */
+  long purgesStarted() {
+    return purgesStarted;
   }
 
   long kernelRangeFlushCount() {
@@ -298,9 +308,11 @@ final class VmapAreaAllocator {
       lazyPages = vmapLazyPages += area.pages();
       publishLazy(core, area);
       hook.reached(PreemptionHook.LAZY_PUBLISHED, core);
+      machine.interleave(core);
     } else {
       publishLazy(core, area);
       hook.reached(PreemptionHook.LAZY_PUBLISHED, core);
+      machine.interleave(core);
       touch(core, area, "free_vmap_area_noflush (racy publish)");
       lazyPages = vmapLazyPages += area.pages();
     }
@@ -404,6 +416,9 @@ final class VmapAreaAllocator {
     List<VmapArea> detached = new ArrayList<>(lazy.values());
     lazy.clear();
     lazyLock.release(machine, core);
+    if (!detached.isEmpty()) {
+      purgesStarted++;
+    }
     if (detached.isEmpty()) {
       if (alsoFlush) {
         flushKernelRange(core, startVa, endVa, "vm_unmap_aliases flush");
@@ -420,7 +435,12 @@ final class VmapAreaAllocator {
     flushKernelRange(core, low, high, "the purge's flush_tlb_kernel_range");
     long pages = 0;
     freeLock.acquire(machine, core, lockCycles);
+    boolean first = true;
     for (VmapArea area : detached) {
+      if (!first) {
+        machine.interleave(core); // between areas, as cond_resched_lock allows
+      }
+      first = false;
       pages += area.pages();
       area.release();
       if (pools != null
@@ -458,12 +478,14 @@ final class VmapAreaAllocator {
   void flushKernelRange(int core, long startVa, long endVa, String what) {
     kernelRangeFlushes++;
     purgeFlushBytes += endVa - startVa;
+    long flushStart = machine.now(core);
     arch.tlb().flushTlbKernelRange(core, startVa, endVa);
     aliasOracle.flushCompleted(
         core,
         startVa,
         endVa,
-        what + " [0x" + Long.toHexString(startVa) + ", 0x" + Long.toHexString(endVa) + ")");
+        what + " [0x" + Long.toHexString(startVa) + ", 0x" + Long.toHexString(endVa) + ")",
+        flushStart);
   }
 
   /**

@@ -1,6 +1,7 @@
 package org.mmuemu.kernel.vmalloc;
 
 import java.util.BitSet;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * One per-CPU vmap block (Linux {@code struct vmap_block}): a {@code VMAP_BLOCK_SIZE} area handed

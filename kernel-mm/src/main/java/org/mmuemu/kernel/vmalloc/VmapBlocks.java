@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * The per-CPU vmap blocks behind small {@code vm_map_ram} calls (Linux mm/vmalloc.c {@code
@@ -103,21 +104,27 @@ public final class VmapBlocks {
     vbAllocs++;
     int pages = 1 << order(sizeBytes);
     List<VmapBlock> list = freeLists.get(core);
-    for (int i = 0; i < list.size(); i++) {
-      VmapBlock vb = list.get(i);
+    // The list is walked as RCU lets Linux walk it: other CPUs may take blocks off it meanwhile.
+    for (VmapBlock vb : rcuWalk(core, list, "vb_alloc")) {
       machine.charge(core, blockCycles);
-      touch(core, vb, "vb_alloc");
+      if (vb.released) {
+        continue; // freed by another CPU during the walk: RCU keeps it readable, it is skipped
+      }
       if (vb.free < pages) { // lockless READ_ONCE check; free only decreases
         continue;
       }
       vb.lock.acquire(machine, core, areas.lockCycles());
+      if (vb.free < pages) { // a purge or another allocation took the space meanwhile
+        vb.lock.release(machine, core);
+        continue;
+      }
       int offset = VMAP_BBMAP_BITS - vb.free;
       long va = vb.area.vaStart() + offset * Vmalloc.PAGE_BYTES;
       vb.free -= pages;
       vb.usedMap.set(offset, offset + pages);
       if (vb.free == 0) {
         queueLocks[core].acquire(machine, core, areas.lockCycles());
-        list.remove(i);
+        list.remove(vb);
         vb.onFreeList = false;
         queueLocks[core].release(machine, core);
       }
@@ -223,9 +230,11 @@ public final class VmapBlocks {
   void purgeFragmentedAllCpus(int core, boolean force) {
     List<VmapBlock> purgeList = new ArrayList<>();
     for (int cpu = 0; cpu < cpus; cpu++) {
-      for (VmapBlock vb : List.copyOf(freeLists.get(cpu))) {
+      for (VmapBlock vb : rcuWalk(core, freeLists.get(cpu), "purge_fragmented_blocks")) {
         machine.charge(core, blockCycles);
-        touch(core, vb, "purge_fragmented_blocks");
+        if (vb.released) {
+          continue; // freed by another CPU during the walk
+        }
         vb.lock.acquire(machine, core, areas.lockCycles());
         purgeFragmentedBlock(core, vb, purgeList, force);
         vb.lock.release(machine, core);
@@ -244,9 +253,11 @@ public final class VmapBlocks {
     if (freeListWalk) {
       // up to 6.4: the free lists, without the purge lock; dirty ranges are not reset
       for (int cpu = 0; cpu < cpus; cpu++) {
-        for (VmapBlock vb : freeLists.get(cpu)) {
+        for (VmapBlock vb : rcuWalk(core, freeLists.get(cpu), "_vm_unmap_aliases")) {
           machine.charge(core, blockCycles);
-          touch(core, vb, "_vm_unmap_aliases");
+          if (vb.released) {
+            continue; // freed by another CPU during the walk
+          }
           vb.lock.acquire(machine, core, areas.lockCycles());
           if (vb.dirty != 0 && vb.dirty != VMAP_BBMAP_BITS) {
             areas.touch(core, vb.area, "_vm_unmap_aliases");
@@ -264,9 +275,11 @@ public final class VmapBlocks {
     } else {
       areas.purgeLock().acquire(machine, core, areas.lockCycles());
       for (int cpu = 0; cpu < cpus; cpu++) {
-        for (VmapBlock vb : List.copyOf(xarrays.get(cpu).values())) {
+        for (VmapBlock vb : rcuWalk(core, xarrays.get(cpu).values(), "_vm_unmap_aliases")) {
           machine.charge(core, blockCycles);
-          touch(core, vb, "_vm_unmap_aliases");
+          if (vb.released) {
+            continue; // freed by another CPU during the walk
+          }
           vb.lock.acquire(machine, core, areas.lockCycles());
           if (!purgeFragmentedBlock(core, vb, purgeList, false)
               && vb.dirtyMax != 0
@@ -289,6 +302,19 @@ public final class VmapBlocks {
     areas.purgeVmapAreaLazyLocked(core, start, end, flush, false);
     unmapAliasesFlushes += areas.kernelRangeFlushCount() - flushesBefore;
     areas.purgeLock().release(machine, core);
+  }
+
+  /**
+   * The blocks an RCU walk of {@code blocks} visits: those present when it starts. A block already
+   * released then is reached after its free ({@code KERNEL_UAF}); one released by another CPU while
+   * the walk runs (it stops at lock points) is still readable under RCU and the caller skips it.
+   */
+  private List<VmapBlock> rcuWalk(int core, java.util.Collection<VmapBlock> blocks, String where) {
+    List<VmapBlock> snapshot = List.copyOf(blocks);
+    for (VmapBlock vb : snapshot) {
+      touch(core, vb, where);
+    }
+    return snapshot;
   }
 
   // KERNEL_UAF: a freed block must not be reached again (Linux frees it with kfree_rcu)

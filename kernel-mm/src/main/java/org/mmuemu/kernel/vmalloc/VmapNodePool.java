@@ -2,6 +2,7 @@ package org.mmuemu.kernel.vmalloc;
 
 import java.util.ArrayDeque;
 import org.mmuemu.core.machine.Machine;
+import org.mmuemu.kernel.lock.SimLock;
 
 /**
  * One vmap node's size-segregated pools of purged ranges (Linux 6.9+ {@code vmap_node.pool}): list

@@ -143,6 +143,9 @@ public final class WritebackWorkload implements Workload {
             lastPass = writersDone[0] == writers;
             pass = kernel.pageCache().pages();
             next = 0;
+            if (pass.isEmpty() && !lastPass) {
+              machine.charge(core, intervalCycles); // nothing cached yet: sleep until the next pass
+            }
             return true;
           }
         };

@@ -43,9 +43,12 @@ final class NestedGatherFlushTest {
             0,
             () -> {
               machine.actOn(1);
+              machine.clocks().waitUntil(1, machine.now(0) + 1); // the madvise comes after the zap
               kernel.madviseDontneed(1, mm, USER_VA, USER_VA + 4096);
               machine.actOn(2);
+              machine.clocks().waitUntil(2, machine.now(1));
               machine.access(2, USER_VA, 8, AccessKind.READ);
+              machine.clocks().waitUntil(0, machine.now(2)); // the first zap goes on after
             });
     kernel.unmapVmaRange(first, mm.vmas().get(0), USER_VA, USER_VA + 4096);
     first.finish();

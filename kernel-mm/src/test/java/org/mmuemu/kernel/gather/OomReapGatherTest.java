@@ -34,6 +34,7 @@ final class OomReapGatherTest {
     kernel.switchTo(0, other);
     machine.access(0, USER_VA, 8, AccessKind.WRITE); // reuses the reaped frame
     machine.actOn(1);
+    machine.clocks().waitUntil(1, machine.now(0)); // the victim stores after the reuse
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
     return kernel;
   }

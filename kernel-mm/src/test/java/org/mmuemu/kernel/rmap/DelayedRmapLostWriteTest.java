@@ -55,15 +55,20 @@ final class DelayedRmapLostWriteTest {
             kernel,
             0,
             () -> {
+              // each core acts after the previous one in simulated time, as the race has it
               machine.actOn(2);
+              machine.clocks().waitUntil(2, machine.now(0));
               writeback.writebackAll(2);
               machine.actOn(1);
+              machine.clocks().waitUntil(1, machine.now(2));
               machine.access(1, USER_VA, 8, AccessKind.WRITE);
+              machine.clocks().waitUntil(0, machine.now(1)); // the zap goes on after the store
             });
     kernel.unmapVmaRange(tlb, vma, USER_VA, USER_VA + 4096);
     tlb.finish();
     assertThat(race.ran()).isTrue();
     machine.actOn(2);
+    machine.clocks().waitUntil(2, machine.now(0));
     writeback.reclaim(2, 16, false);
     return new Outcome(kernel, page);
   }
@@ -90,7 +95,9 @@ final class DelayedRmapLostWriteTest {
     Outcome outcome = replay(isa, "delayed");
     Kernel kernel = outcome.kernel();
 
-    assertThat(kernel.machine().oracle().total()).isZero();
+    assertThat(kernel.machine().oracle().total())
+        .as("%s", kernel.machine().oracle().recorded())
+        .isZero();
     assertThat(kernel.counters())
         .containsEntry("fileFaults", 2L)
         .containsEntry("pagesReclaimed", 0L);
@@ -117,15 +124,19 @@ final class DelayedRmapLostWriteTest {
         (point, core) -> {
           if (point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
             machine.actOn(2);
+            machine.clocks().waitUntil(2, machine.now(core));
             writeback.writebackAll(2);
             machine.actOn(1);
+            machine.clocks().waitUntil(1, machine.now(2));
             machine.access(1, USER_VA, 8, AccessKind.WRITE);
             machine.actOn(core);
+            machine.clocks().waitUntil(core, machine.now(1));
           }
         });
     machine.actOn(0);
     kernel.munmap(0, mm, USER_VA, USER_VA + 4096);
     machine.actOn(2);
+    machine.clocks().waitUntil(2, machine.now(0));
     writeback.reclaim(2, 16, false);
     return kernel;
   }

@@ -136,16 +136,33 @@ final class VmallocTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64", "x86"})
-  void secondCore_callingDuringTheFirstsHold_waitsForTheLock(String isa) {
+  void secondCore_callingDuringTheFirstsHold_waitsForItsRelease_notForTheWholeCall(String isa) {
     Kernel kernel = KernelBoot.on(isa).cores(2).memoryBytes(256L << 20).kernelThreads().boot();
     Vmalloc vmalloc = kernel.vmalloc();
     Machine machine = kernel.machine();
     machine.clocks().waitUntil(0, 1_000_000);
     machine.clocks().waitUntil(1, 1_000_000);
-    vmalloc.vmalloc(0, 32 * PAGE);
-    machine.actOn(1);
-    vmalloc.vmalloc(1, PAGE);
-    assertThat((Long) vmalloc.counters().get("vmapLockWaitCycles")).isPositive();
+    long[] callEnd = new long[2];
+    machine.run(
+        new org.mmuemu.core.time.CoreProgram[] {
+          core -> {
+            vmalloc.vmalloc(core, 32 * PAGE);
+            callEnd[core] = machine.now(core);
+            return false;
+          },
+          core -> {
+            vmalloc.vmalloc(core, PAGE);
+            callEnd[core] = machine.now(core);
+            return false;
+          }
+        },
+        () -> false);
+
+    long waited = (Long) vmalloc.counters().get("vmapLockWaitCycles");
+    assertThat(waited).as("core 1 asked while core 0 held free_vmap_area_lock").isPositive();
+    assertThat(waited)
+        .as("it waited for that hold, not for core 0's whole call")
+        .isLessThan((callEnd[0] - 1_000_000) / 4);
   }
 
   @ParameterizedTest

@@ -17,6 +17,9 @@ import org.mmuemu.kernel.config.KernelVariants;
  *     PTEs
  * @param lazyMmuBarrierBatching variant {@code lazyMmuBarrierBatching}: kernel PTE barriers once
  *     per lazy-MMU section
+ * @param waitForFlushCompletion variant {@code tlbFlushWait}: a user flush ends with {@code DSB
+ *     ISH} (true, Linux) or returns after its TLBIs and leaves the DSB to the caller's completion
+ *     point
  * @param batchedReclaimFlush variant {@code arm64ReclaimTlbFlush=batched}: reclaim's TLBIs are
  *     waited for once per batch
  */
@@ -26,6 +29,7 @@ public record Arm64ArchConfig(
     long pageFreeCycles,
     boolean contpteVmap,
     boolean lazyMmuBarrierBatching,
+    boolean waitForFlushCompletion,
     boolean batchedReclaimFlush) {
 
   /** Takes arm64's part of {@code config}. */
@@ -36,6 +40,7 @@ public record Arm64ArchConfig(
         config.costs().pageFreeCycles(),
         config.variants().vmapContpte().on(),
         config.variants().lazyMmuBarrierBatching().on(),
+        config.variants().tlbFlushWait().waits(),
         config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED);
   }
 

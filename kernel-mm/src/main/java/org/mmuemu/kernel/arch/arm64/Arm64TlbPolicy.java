@@ -70,6 +70,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private final long lockCycles;
   private final boolean rangeOps;
   private final Arm64AsidAllocator asids;
+  private final boolean waitForFlushCompletion;
+  private final boolean[] completionOwed;
   private final boolean batchedReclaimFlush;
   private final boolean[] reclaimFlushPending;
   private long rolloversCounted;
@@ -87,6 +89,8 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
                     .withRange(true),
                 true);
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
+    this.waitForFlushCompletion = config.waitForFlushCompletion();
+    this.completionOwed = new boolean[machine.coreCount()];
     this.batchedReclaimFlush = config.batchedReclaimFlush();
     this.reclaimFlushPending = new boolean[machine.coreCount()];
   }
@@ -166,14 +170,34 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private void flushAsid(int core, Mm mm) {
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, asid(mm));
-    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    completeUserFlush(core);
+  }
+
+  /**
+   * The {@code DSB ISH} that ends a user flush; with {@code tlbFlushWait=none} it is owed instead
+   * and issued by {@link #completeDeferredFlush}, after the caller freed the pages.
+   */
+  private void completeUserFlush(int core) {
+    if (waitForFlushCompletion) {
+      machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    } else {
+      completionOwed[core] = true;
+    }
+  }
+
+  @Override
+  public void completeDeferredFlush(int core) {
+    if (completionOwed[core]) {
+      completionOwed[core] = false;
+      machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    }
   }
 
   /** Linux {@code flush_tlb_page}: one leaf TLBI for {@code va}, level 3. */
   public void flushTlbPage(int core, Mm mm, long va) {
     long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
     flushTlbPageNosync(core, mm, va);
-    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    completeUserFlush(core);
     OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
   }
 
@@ -218,7 +242,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     }
     machine.barrier(core, BarrierKind.TABLE_STORES_VISIBLE);
     rangeOp(core, InvalidationScope.VA, alignedStart, pages, stride, asid(mm), lastLevel);
-    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    completeUserFlush(core);
   }
 
   /**

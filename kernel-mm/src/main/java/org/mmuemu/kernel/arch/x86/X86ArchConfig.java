@@ -16,13 +16,17 @@ import org.mmuemu.kernel.config.KernelVariants;
  * @param singlePageFlushCeilingPages {@code tlb_single_page_flush_ceiling}
  * @param pteWriteCycles one descriptor store
  * @param pageFreeCycles freeing one page (a page-table page)
+ * @param waitForFlushCompletion variant {@code tlbFlushWait}: a user flush waits for the IPI
+ *     acknowledgements or {@code TLBSYNC} (true, Linux) or leaves that to the caller's completion
+ *     point
  */
 public record X86ArchConfig(
     boolean pti,
     boolean flushBeforeFreeingPteTable,
     long singlePageFlushCeilingPages,
     long pteWriteCycles,
-    long pageFreeCycles) {
+    long pageFreeCycles,
+    boolean waitForFlushCompletion) {
 
   /** Takes x86's part of {@code config}. */
   public static X86ArchConfig from(KernelConfig config) {
@@ -31,7 +35,8 @@ public record X86ArchConfig(
         config.variants().x86FreePteTableFlush() == KernelVariants.FreePteTableFlush.FLUSH,
         config.costs().tlbSinglePageFlushCeilingPages(),
         config.costs().pteWriteCycles(),
-        config.costs().pageFreeCycles());
+        config.costs().pageFreeCycles(),
+        config.variants().tlbFlushWait().waits());
   }
 
   /**

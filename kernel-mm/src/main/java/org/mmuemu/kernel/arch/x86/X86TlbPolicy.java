@@ -94,35 +94,27 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private final X86PcidAllocator pcids;
   private final int[] targets;
 
-  // Linux keeps one flush_tlb_info per CPU; here calls never nest, so one suffices.
-  private Mm infoMm;
-  private long infoStartVa;
-  private long infoEndVa;
-  private int infoStrideShift;
-  private long infoNewGen;
-  private boolean infoFreedTables;
-  private boolean infoTrimCpumask;
+  // Linux's flush_tlb_info, one per initiating CPU: its IPI handlers read the initiator's, at
+  // their own (later) time, while other CPUs may be preparing flushes of their own.
+  private static final class FlushInfo {
+    Mm mm;
+    long startVa;
+    long endVa;
+    int strideShift;
+    long newGen;
+    boolean freedTables;
+    boolean trimCpumask;
+  }
+
+  private final FlushInfo[] infos;
+  private final boolean waitForFlushCompletion;
+  private final boolean[] completionOwed;
 
   // Each handler runs on its target, which enters the kernel (with PTI: the kernel PCID) and
   // returns.
-  private final IpiHandler userFlushHandler =
-      (target, initiator) -> {
-        boolean wasUser = enterKernel(target);
-        flushTlbFunc(target);
-        exitToUser(target, wasUser);
-      };
-  private final IpiHandler kernelRangeHandler =
-      (target, initiator) -> {
-        boolean wasUser = enterKernel(target);
-        doKernelRangeFlush(target);
-        exitToUser(target, wasUser);
-      };
-  private final IpiHandler flushAllHandler =
-      (target, initiator) -> {
-        boolean wasUser = enterKernel(target);
-        doFlushTlbAll(target);
-        exitToUser(target, wasUser);
-      };
+  private final IpiHandler userFlushHandler;
+  private final IpiHandler kernelRangeHandler;
+  private final IpiHandler flushAllHandler;
 
   public X86TlbPolicy(Machine machine, X86ArchConfig config) {
     this.machine = machine;
@@ -134,6 +126,31 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
     this.pcids = new X86PcidAllocator(pcid, pti, machine.coreCount());
     this.targets = new int[machine.coreCount()];
+    this.infos = new FlushInfo[machine.coreCount()];
+    for (int core = 0; core < infos.length; core++) {
+      infos[core] = new FlushInfo();
+    }
+    this.waitForFlushCompletion = config.waitForFlushCompletion();
+    this.completionOwed = new boolean[machine.coreCount()];
+    this.userFlushHandler =
+        (target, initiator) -> {
+          boolean wasUser = enterKernel(target);
+          flushTlbFunc(target, infos[initiator]);
+          exitToUser(target, wasUser);
+        };
+    this.kernelRangeHandler =
+        (target, initiator) -> {
+          boolean wasUser = enterKernel(target);
+          doKernelRangeFlush(target, infos[initiator]);
+          exitToUser(target, wasUser);
+        };
+    this.flushAllHandler =
+        (target, initiator) -> {
+          boolean wasUser = enterKernel(target);
+          doFlushTlbAll(target);
+          exitToUser(target, wasUser);
+        };
+
     long kernelRootPfn = machine.core(0).context().kernelRootPa() >>> PhysicalMemory.FRAME_SHIFT;
     this.initMm = new Mm(0, kernelRootPfn, -1);
     this.cpus = new X86CpuTlbState[machine.coreCount()];
@@ -359,15 +376,16 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     boolean wasUser = enterKernel(core);
     X86MmContext ctx = context(mm);
     long newGen = ++ctx.tlbGen;
-    setInfo(mm, startVa, endVa, strideShift, newGen, freedTables);
+    FlushInfo info = infos[core];
+    setInfo(info, mm, startVa, endVa, strideShift, newGen, freedTables);
     if (ctx.globalAsid != 0) {
-      broadcastTlbFlush(core, mm, ctx);
+      broadcastTlbFlush(core, mm, ctx, info);
     } else if (ctx.hasCpuOtherThan(core)) {
-      infoTrimCpumask = shouldTrimCpumask(core, ctx);
-      flushTlbMulti(core, ctx);
+      info.trimCpumask = shouldTrimCpumask(core, ctx);
+      flushTlbMulti(core, ctx, info);
       considerGlobalAsid(core, mm, ctx);
     } else if (cpus[core].loadedMm == mm) {
-      flushTlbFunc(core);
+      flushTlbFunc(core, info);
     }
     exitToUser(core, wasUser);
     operation.end(machine, core, startVa, start);
@@ -390,21 +408,27 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   private void setInfo(
-      Mm mm, long startVa, long endVa, int strideShift, long newGen, boolean freedTables) {
-    infoMm = mm;
-    infoStrideShift = strideShift;
-    infoNewGen = newGen;
-    infoFreedTables = freedTables;
-    infoTrimCpumask = false;
+      FlushInfo info,
+      Mm mm,
+      long startVa,
+      long endVa,
+      int strideShift,
+      long newGen,
+      boolean freedTables) {
+    info.mm = mm;
+    info.strideShift = strideShift;
+    info.newGen = newGen;
+    info.freedTables = freedTables;
+    info.trimCpumask = false;
     long stride = 1L << strideShift;
     long alignedStart = startVa & -stride;
     long alignedEnd = endVa == FLUSH_ALL ? FLUSH_ALL : (endVa + stride - 1) & -stride;
     if (alignedEnd == FLUSH_ALL || ((alignedEnd - alignedStart) >>> strideShift) > ceilingPages) {
-      infoStartVa = 0;
-      infoEndVa = FLUSH_ALL;
+      info.startVa = 0;
+      info.endVa = FLUSH_ALL;
     } else {
-      infoStartVa = alignedStart;
-      infoEndVa = alignedEnd;
+      info.startVa = alignedStart;
+      info.endVa = alignedEnd;
     }
   }
 
@@ -414,36 +438,35 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
    * lazily, plus those due for cpumask trimming), run the local share meanwhile, and wait for every
    * acknowledgement.
    */
-  private void flushTlbMulti(int core, X86MmContext ctx) {
-    boolean all = infoFreedTables || ctx.asidTransition;
+  private void flushTlbMulti(int core, X86MmContext ctx, FlushInfo info) {
+    boolean all = info.freedTables || ctx.asidTransition;
     int count = 0;
     for (int other = 0; other < cpus.length; other++) {
-      if (other != core && ctx.cpumask[other] && (all || shouldFlushTlb(other))) {
+      if (other != core && ctx.cpumask[other] && (all || shouldFlushTlb(other, info))) {
         targets[count++] = other;
       }
     }
     machine.sendIpis(core, targets, count, userFlushHandler, false);
-    long acknowledged = machine.lastIpiAcknowledgedCycle();
-    if (ctx.cpumask[core] && (all || shouldFlushTlb(core))) {
-      flushTlbFunc(core);
+    if (ctx.cpumask[core] && (all || shouldFlushTlb(core, info))) {
+      flushTlbFunc(core, info);
     }
-    machine.waitForIpiAcknowledgements(core, acknowledged);
+    completeUserFlush(core, () -> machine.waitForIpiAcknowledgements(core));
   }
 
-  private boolean shouldFlushTlb(int core) {
+  private boolean shouldFlushTlb(int core, FlushInfo info) {
     X86CpuTlbState cpu = cpus[core];
     if (cpu.isLazy) {
       return false;
     }
-    return infoMm == null || cpu.loadedMm == infoMm || infoTrimCpumask;
+    return info.mm == null || cpu.loadedMm == info.mm || info.trimCpumask;
   }
 
   /** Linux flush_tlb_func: one CPU catches up with the mm's generation. */
-  private void flushTlbFunc(int core) {
+  private void flushTlbFunc(int core, FlushInfo info) {
     X86CpuTlbState cpu = cpus[core];
     Mm loaded = cpu.loadedMm;
-    if (infoMm != null && infoMm != loaded) {
-      context(infoMm).cpumask[core] = false; // lazily trimmed: this CPU no longer runs the mm
+    if (info.mm != null && info.mm != loaded) {
+      context(info.mm).cpumask[core] = false; // lazily trimmed: this CPU no longer runs the mm
       return;
     }
     if (loaded == initMm) {
@@ -463,22 +486,22 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       return;
     }
     long localGen = cpu.tlbGens[cpu.loadedAsid];
-    if (infoNewGen <= localGen) {
+    if (info.newGen <= localGen) {
       return;
     }
     long mmGen = ctx.tlbGen;
     if (localGen == mmGen) {
       return;
     }
-    if (infoEndVa != FLUSH_ALL && infoNewGen == localGen + 1 && infoNewGen == mmGen) {
-      for (long va = infoStartVa; va != infoEndVa; va += 1L << infoStrideShift) {
+    if (info.endVa != FLUSH_ALL && info.newGen == localGen + 1 && info.newGen == mmGen) {
+      for (long va = info.startVa; va != info.endVa; va += 1L << info.strideShift) {
         flushTlbOneUser(core, va);
       }
       machine.stats().addKernelCounter("x86PartialFlushes", 1);
     } else {
       flushTlbLocal(core);
       machine.stats().addKernelCounter("x86FullFlushes", 1);
-      if (infoEndVa != FLUSH_ALL) {
+      if (info.endVa != FLUSH_ALL) {
         // a range request found this CPU more than one generation behind, or a newer request
         // already made: one full flush catches up with all of them
         machine.stats().addKernelCounter("x86CatchUpFullFlushes", 1);
@@ -519,9 +542,9 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   // ---------------------------------------------------------------------------------------
   // INVLPGB and global ASIDs
 
-  private void broadcastTlbFlush(int core, Mm mm, X86MmContext ctx) {
+  private void broadcastTlbFlush(int core, Mm mm, X86MmContext ctx, FlushInfo info) {
     int asid = ctx.globalAsid;
-    if (infoEndVa == FLUSH_ALL) {
+    if (info.endVa == FLUSH_ALL) {
       broadcastToBothPcids(core, Invalidation.broadcast(InvalidationScope.ASID), 0, 0, asid);
     } else {
       // invlpgb_flush_user_nr_nosync: PCID + VA and no final-only flag, so walk caches go too;
@@ -529,19 +552,45 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       Invalidation byVa =
           Invalidation.broadcast(InvalidationScope.VA)
               .withStrideShift(
-                  infoStrideShift == PMD_SHIFT ? PMD_SHIFT : PhysicalMemory.FRAME_SHIFT);
-      for (long va = infoStartVa; Long.compareUnsigned(va, infoEndVa) < 0; ) {
+                  info.strideShift == PMD_SHIFT ? PMD_SHIFT : PhysicalMemory.FRAME_SHIFT);
+      for (long va = info.startVa; Long.compareUnsigned(va, info.endVa) < 0; ) {
         long strides = 1;
-        if (infoStrideShift <= PMD_SHIFT) {
-          long left = (infoEndVa - va) >>> infoStrideShift;
+        if (info.strideShift <= PMD_SHIFT) {
+          long left = (info.endVa - va) >>> info.strideShift;
           strides = Math.max(1, Math.min(left, isa.broadcastRangeMaxPages()));
         }
         broadcastToBothPcids(core, byVa, va, va + (strides << byVa.strideShift()), asid);
-        va += strides << infoStrideShift;
+        va += strides << info.strideShift;
       }
     }
-    finishAsidTransition(core, mm, ctx);
-    machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+    finishAsidTransition(core, mm, ctx, info);
+    completeUserFlush(core, () -> machine.barrier(core, BarrierKind.BROADCAST_COMPLETE));
+  }
+
+  /**
+   * The wait that ends a user flush (for the IPI acknowledgements, or TLBSYNC); with {@code
+   * tlbFlushWait=none} it is owed instead and done by {@link #completeDeferredFlush}, after the
+   * caller freed the pages.
+   */
+  private void completeUserFlush(int core, Runnable wait) {
+    if (waitForFlushCompletion) {
+      wait.run();
+    } else {
+      completionOwed[core] = true;
+    }
+  }
+
+  @Override
+  public void completeDeferredFlush(int core) {
+    if (completionOwed[core]) {
+      completionOwed[core] = false;
+      if (machine.awaitingIpiAcknowledgements(core)) {
+        machine.waitForIpiAcknowledgements(core);
+      }
+      if (invlpgb) {
+        machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
+      }
+    }
   }
 
   /** Issues {@code op} for the kernel PCID of {@code asid} and, with PTI, for its user PCID. */
@@ -552,7 +601,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     }
   }
 
-  private void finishAsidTransition(int core, Mm mm, X86MmContext ctx) {
+  private void finishAsidTransition(int core, Mm mm, X86MmContext ctx, FlushInfo info) {
     if (!ctx.asidTransition) {
       return;
     }
@@ -560,7 +609,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       if (ctx.cpumask[other]
           && cpus[other].loadedMm == mm
           && cpus[other].loadedAsid != ctx.globalAsid) {
-        flushTlbMulti(core, ctx); // makes the stragglers switch to the global ASID
+        flushTlbMulti(core, ctx, info); // makes the stragglers switch to the global ASID
         return;
       }
     }
@@ -610,15 +659,16 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   public void flushTlbKernelRange(int core, long startVa, long endVa) {
     long start = OP_FLUSH_TLB_KERNEL_RANGE.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
-    setInfo(null, startVa, endVa, PhysicalMemory.FRAME_SHIFT, 0, false);
-    boolean full = infoEndVa == FLUSH_ALL;
+    FlushInfo info = infos[core];
+    setInfo(info, null, startVa, endVa, PhysicalMemory.FRAME_SHIFT, 0, false);
+    boolean full = info.endVa == FLUSH_ALL;
     if (invlpgb) {
       if (full) {
         machine.invalidate(core, Invalidation.broadcast(InvalidationScope.ALL), 0, 0, 0);
       } else {
         long maxBytes = (long) isa.broadcastRangeMaxPages() << PhysicalMemory.FRAME_SHIFT;
-        for (long va = infoStartVa; va != infoEndVa; ) {
-          long end = infoEndVa - va > maxBytes ? va + maxBytes : infoEndVa;
+        for (long va = info.startVa; va != info.endVa; ) {
+          long end = info.endVa - va > maxBytes ? va + maxBytes : info.endVa;
           machine.invalidate(
               core, Invalidation.broadcast(InvalidationScope.VA_ALL_ASIDS), va, end, 0);
           va = end;
@@ -634,13 +684,12 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
         }
       }
       machine.sendIpis(core, targets, count, full ? flushAllHandler : kernelRangeHandler, false);
-      long acknowledged = machine.lastIpiAcknowledgedCycle();
       if (full) {
         doFlushTlbAll(core);
       } else {
-        doKernelRangeFlush(core);
+        doKernelRangeFlush(core, info);
       }
-      machine.waitForIpiAcknowledgements(core, acknowledged);
+      machine.waitForIpiAcknowledgements(core);
     }
     exitToUser(core, wasUser);
     OP_FLUSH_TLB_KERNEL_RANGE.end(machine, core, startVa, start);
@@ -654,8 +703,8 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
         core, Invalidation.local(InvalidationScope.ALL), 0, 0, machine.core(core).context().asid());
   }
 
-  private void doKernelRangeFlush(int core) {
-    for (long va = infoStartVa; va != infoEndVa; va += 1L << PhysicalMemory.FRAME_SHIFT) {
+  private void doKernelRangeFlush(int core, FlushInfo info) {
+    for (long va = info.startVa; va != info.endVa; va += 1L << PhysicalMemory.FRAME_SHIFT) {
       flushTlbOneKernel(core, va);
     }
   }

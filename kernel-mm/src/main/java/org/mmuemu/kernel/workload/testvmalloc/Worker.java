@@ -191,9 +191,9 @@ final class Worker implements CoreProgram {
       return false;
     }
     machine.access(core, va, 1, AccessKind.WRITE);
-    long purgesBefore = vmalloc.purgeCount();
     vmalloc.vfree(core, va);
-    freed.add(va, purgesBefore);
+    // a purge that had already detached the lazy list when this area joined it does not flush it
+    freed.add(va, vmalloc.purgesStarted());
     return true;
   }
 
