@@ -138,6 +138,7 @@ final class Interrupts implements InterruptSource {
       }
       long delivery = clocks.now(initiator) + costs.deliveryCycles();
       queues[target].add(delivery, initiator, handler);
+      scheduler.interruptPosted();
       unacknowledged[initiator]++;
       if (!scheduler.running()) {
         clocks.waitUntil(target, delivery);

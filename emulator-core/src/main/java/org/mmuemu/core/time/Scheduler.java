@@ -54,6 +54,7 @@ public final class Scheduler {
   private Throwable failure;
   private int interruptDepth;
   private long stepsWithoutTime;
+  private long eventsVersion;
   private static final long MAX_STEPS_WITHOUT_TIME = 1L << 20;
 
   /**
@@ -177,6 +178,12 @@ public final class Scheduler {
       throw new IllegalStateException("core " + core + " is not waiting");
     }
     wakeAtCycle[core] = atCycle;
+    eventsVersion++;
+  }
+
+  /** Tells the scheduler that an interrupt was queued for some core (its next event may move). */
+  public void interruptPosted() {
+    eventsVersion++;
   }
 
   /** Whether {@code core} is waiting in {@link #block}. */
@@ -185,6 +192,7 @@ public final class Scheduler {
   }
 
   private void park(int core) {
+    eventsVersion++;
     Baton.Worker self = baton.current();
     carrier[core] = self;
     switches++;
@@ -248,6 +256,12 @@ public final class Scheduler {
   }
 
   private void runSteps(int core) {
+    // The other cores' next events change only when a step parks, wakes a core or posts an
+    // interrupt; until then the earliest of them is reused (a single-core replay pays one
+    // comparison per step, not a scan of every core).
+    long seenVersion = -1;
+    int other = -1;
+    long otherTime = NEVER;
     while (true) {
       deliverDueOn(core);
       state[core] = RUNNING;
@@ -260,7 +274,15 @@ public final class Scheduler {
         stopRequested = true;
         return;
       }
-      if (!more || !mayContinue(core)) {
+      if (!more) {
+        return;
+      }
+      if (seenVersion != eventsVersion) {
+        seenVersion = eventsVersion;
+        other = earliest(core);
+        otherTime = other < 0 ? NEVER : eventTime(other);
+      }
+      if (!mayContinue(core, other, otherTime)) {
         return;
       }
     }
@@ -369,11 +391,14 @@ public final class Scheduler {
   /** Whether the running {@code core} is still first (or within the quantum of the next core). */
   private boolean mayContinue(int core) {
     int other = earliest(core);
+    return mayContinue(core, other, other < 0 ? NEVER : eventTime(other));
+  }
+
+  private boolean mayContinue(int core, int other, long theirs) {
     if (other < 0) {
       return true;
     }
     long mine = clocks.now(core);
-    long theirs = eventTime(other);
     if (quantumCycles > 0) {
       return mine <= theirs + quantumCycles;
     }
