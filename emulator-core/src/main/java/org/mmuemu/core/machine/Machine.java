@@ -155,12 +155,10 @@ public final class Machine {
    * check that inspects other cores' TLBs (kernel-mm's {@code UNFLUSHED_ALIAS} checks) judges each
    * core at the time of the check.
    *
-   * <p>{@code // MODEL:} kernel calls are atomic, so a check runs while other cores may still be
-   * behind its time; for such a core the invalidations that arrived between its clock and the
-   * check's are applied early, and it can no longer hit those entries in that interval. Kernels
-   * that free only after the flush completed lose nothing by this (the frames are freed after the
-   * arrival); once kernel calls interleave, every other core is at or past the check's time and
-   * nothing is early.
+   * <p>{@code // MODEL:} the checks interleave first, so every running core is at or past the
+   * check's time; a waiting or idle core may still be behind it, and for such a core the
+   * invalidations that arrived between its clock and the check's are applied early (it runs nothing
+   * in that interval, so nothing it could hit is lost).
    */
   public Core core(int id) {
     maintenance.applyArrived(id, Math.max(clocks.now(activity.actingCore()), clocks.now(id)));

@@ -247,9 +247,10 @@ public final class PhysicalMemory {
    * Bumps the frame's content version (each write through a translation is one version) and
    * remembers the latest simulated cycle at which the frame was written.
    *
-   * <p>{@code // MODEL:} kernel calls run as atomic steps, so a core that is behind in simulated
-   * time can store after (in host order) a kernel call that is ahead of it read the version; the
-   * cycle lets a checker tell such an earlier store from a later one.
+   * <p>{@code // MODEL:} a kernel call's stretch between two interleaving points may run ahead of
+   * another core, so that core can store after (in host order) the call read the version although
+   * the store came earlier in simulated time; the cycle lets a checker tell such an earlier store
+   * from a later one.
    */
   public void recordWrite(long pfn, long cycle) {
     if (pfn > 0 && pfn < contentVersions.length) {

@@ -12,9 +12,9 @@ import java.util.BitSet;
  * <p>The allocator decides; {@link Arm64TlbPolicy#switchMm} performs the flush it asks for.
  *
  * <p>{@code // MODEL:} no KPTI ASID pairs, no pinned ASIDs (SVA), no CnP; the fast path's lock-free
- * compare-and-exchange is a plain check, since kernel calls are atomic with respect to other cores
- * in this model. ASID 0 is never handed out (it stays with init_mm and the reserved TTBR0), as in
- * Linux.
+ * compare-and-exchange is a plain check: the allocator has no interleaving point inside, so another
+ * core never sees it half-updated. ASID 0 is never handed out (it stays with init_mm and the
+ * reserved TTBR0), as in Linux.
  */
 final class Arm64AsidAllocator {
   /** Context id for "never had an ASID". */

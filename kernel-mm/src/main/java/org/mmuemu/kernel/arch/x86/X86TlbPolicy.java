@@ -33,9 +33,9 @@ import org.mmuemu.kernel.mm.Mm;
  *
  * <p>Concurrent flushes of one mm merge: a CPU whose handler runs after a second request was made
  * is two generations behind, flushes its whole PCID once ({@code x86CatchUpFullFlushes}) and then
- * finds the second request already done. {@code // MODEL:} while kernel calls are atomic steps and
- * an IPI handler runs when the IPI is sent, no request can be made between the send and the
- * handler, so no CPU falls two behind this way.
+ * finds the second request already done. Handlers run at their delivery, so another CPU's request
+ * can come in between; in the built-in workloads munmap's {@code mmap_lock} write hold makes that
+ * rare (docs/x86.md).
  *
  * <h3>Ranges</h3>
  *

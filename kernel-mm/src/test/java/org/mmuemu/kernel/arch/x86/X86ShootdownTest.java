@@ -96,7 +96,7 @@ final class X86ShootdownTest {
     long busyUntil = start + 10_000;
     f.machine
         .clocks()
-        .waitUntil(2, busyUntil); // core 2 takes the interrupt only at its next step boundary
+        .waitUntil(2, busyUntil); // core 2 is already past the delivery: it takes it at its clock
 
     f.policy.flushTlbRange(0, mm, DATA_VA, DATA_VA + 4096, 12, true);
 
