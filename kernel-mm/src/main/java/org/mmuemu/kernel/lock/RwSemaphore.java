@@ -21,17 +21,12 @@ import org.mmuemu.core.machine.Machine;
 public final class RwSemaphore {
   private final String name;
   private final String counterPrefix;
+  // Queued cores as (core << 1 | 1 when it wants to write), in arrival order.
+  private final WaitQueue waiters = new WaitQueue();
   private int readers;
   private int writer = -1;
   private long writerReleasedAtCycle;
   private long readerReleasedAtCycle;
-  private int[] queuedCore = new int[8];
-  private boolean[] queuedWriter = new boolean[8];
-  private int head;
-  private int count;
-  private long acquisitions;
-  private long contended;
-  private long waitCycles;
 
   /**
    * @param counterPrefix the run's kernel counters for its waits: {@code <prefix>Contended} and
@@ -49,26 +44,13 @@ public final class RwSemaphore {
   /** {@code down_read}: shares the semaphore, after any writer holding or waiting for it. */
   public void downRead(Machine machine, int core, long lockCycles) {
     machine.interleave(core);
-    if (writer < 0 && count == 0) {
+    if (writer < 0 && waiters.isEmpty()) {
       waitForReleaseAhead(machine, core, writerReleasedAtCycle);
       readers++;
     } else {
       sleep(machine, core, false);
     }
     machine.charge(core, lockCycles);
-    acquisitions++;
-  }
-
-  /** {@code down_read_trylock}: shares it only when that needs no wait. */
-  public boolean tryDownRead(Machine machine, int core, long lockCycles) {
-    machine.interleave(core);
-    if (writer >= 0 || count > 0 || writerReleasedAtCycle > machine.now(core)) {
-      return false;
-    }
-    readers++;
-    machine.charge(core, lockCycles);
-    acquisitions++;
-    return true;
   }
 
   /** {@code up_read}. */
@@ -86,14 +68,13 @@ public final class RwSemaphore {
   /** {@code down_write}: owns the semaphore alone, after every holder and earlier waiter. */
   public void downWrite(Machine machine, int core, long lockCycles) {
     machine.interleave(core);
-    if (writer < 0 && readers == 0 && count == 0) {
+    if (writer < 0 && readers == 0 && waiters.isEmpty()) {
       waitForReleaseAhead(machine, core, Math.max(writerReleasedAtCycle, readerReleasedAtCycle));
       writer = core;
     } else {
       sleep(machine, core, true);
     }
     machine.charge(core, lockCycles);
-    acquisitions++;
   }
 
   /** {@code up_write}. */
@@ -124,11 +105,8 @@ public final class RwSemaphore {
   private void waitForReleaseAhead(Machine machine, int core, long releasedAtCycle) {
     long now = machine.now(core);
     if (releasedAtCycle > now) {
-      contended++;
-      waitCycles += releasedAtCycle - now;
-      machine.stats().addKernelCounter(counterPrefix + "Contended", 1);
-      machine.stats().addKernelCounter(counterPrefix + "WaitCycles", releasedAtCycle - now);
       machine.clocks().waitUntil(core, releasedAtCycle);
+      countWait(machine, releasedAtCycle - now);
     }
   }
 
@@ -144,23 +122,24 @@ public final class RwSemaphore {
       throw new IllegalStateException(
           name + ": contended by core " + core + " outside a scheduled run");
     }
-    enqueue(core, asWriter);
-    contended++;
+    waiters.add(core << 1 | (asWriter ? 1 : 0));
     long start = machine.now(core);
     machine.block(core); // wakeWaiters grants the semaphore to us before waking us
-    long waited = machine.now(core) - start;
-    waitCycles += waited;
+    countWait(machine, machine.now(core) - start);
+  }
+
+  private void countWait(Machine machine, long waitedCycles) {
     machine.stats().addKernelCounter(counterPrefix + "Contended", 1);
-    machine.stats().addKernelCounter(counterPrefix + "WaitCycles", waited);
+    machine.stats().addKernelCounter(counterPrefix + "WaitCycles", waitedCycles);
   }
 
   private void wakeWaiters(Machine machine, long atCycle) {
-    if (count == 0) {
+    if (waiters.isEmpty()) {
       return;
     }
-    if (queuedWriter[head]) {
+    if (wantsWrite(waiters.peek())) {
       if (readers == 0) {
-        writer = dequeue();
+        writer = waiters.poll() >>> 1;
         machine.wake(writer, atCycle);
       }
       return;
@@ -169,48 +148,13 @@ public final class RwSemaphore {
   }
 
   private void wakeReaders(Machine machine, long atCycle) {
-    while (count > 0 && !queuedWriter[head]) {
+    while (!waiters.isEmpty() && !wantsWrite(waiters.peek())) {
       readers++;
-      machine.wake(dequeue(), atCycle);
+      machine.wake(waiters.poll() >>> 1, atCycle);
     }
   }
 
-  private void enqueue(int core, boolean asWriter) {
-    if (count == queuedCore.length) {
-      int[] cores = new int[count * 2];
-      boolean[] writers = new boolean[count * 2];
-      for (int i = 0; i < count; i++) {
-        cores[i] = queuedCore[(head + i) % queuedCore.length];
-        writers[i] = queuedWriter[(head + i) % queuedCore.length];
-      }
-      queuedCore = cores;
-      queuedWriter = writers;
-      head = 0;
-    }
-    int tail = (head + count) % queuedCore.length;
-    queuedCore[tail] = core;
-    queuedWriter[tail] = asWriter;
-    count++;
-  }
-
-  private int dequeue() {
-    int core = queuedCore[head];
-    head = (head + 1) % queuedCore.length;
-    count--;
-    return core;
-  }
-
-  public long acquisitions() {
-    return acquisitions;
-  }
-
-  /** Acquisitions that had to sleep. */
-  public long contended() {
-    return contended;
-  }
-
-  /** Cycles cores slept waiting for the semaphore. */
-  public long waitCycles() {
-    return waitCycles;
+  private static boolean wantsWrite(int entry) {
+    return (entry & 1) != 0;
   }
 }

@@ -10,56 +10,30 @@ import org.mmuemu.core.machine.Machine;
  * (queued order, as Linux's ticket and queued spinlocks and its mutex wait list serve them). Each
  * acquisition costs {@code lockCycles}.
  *
- * <p>A {@linkplain Kind#SPINLOCK spinlock} waiter spins: its wait is busy cycles. A {@linkplain
- * Kind#MUTEX mutex} waiter sleeps: the same interval, counted as sleep.
- *
- * <p>{@code // MODEL:} a sleeping waiter resumes at the release time: no scheduler wake-up latency
- * and no optimistic spinning (the model runs one task per CPU, so a sleeping CPU has nothing else
- * to do). Outside a scheduled run (set-up, tests driving calls by hand) a lock is never contended:
- * finding it held there is a bug in the caller.
+ * <p>{@code // MODEL:} spinlocks and sleeping mutexes ({@code vmap_purge_lock}, {@code
+ * pcpu_alloc_mutex}) wait alike: the waiter blocks and resumes at the release time. A sleeping
+ * waiter has no scheduler wake-up latency and no optimistic spinning (the model runs one task per
+ * CPU, so a sleeping CPU has nothing else to do). Outside a scheduled run (set-up, tests driving
+ * calls by hand) a lock is never contended: finding it held there is a bug in the caller.
  *
  * <p>Confined to the baton holder.
  */
 public final class SimLock {
-  /** How a waiter waits. */
-  public enum Kind {
-    /** Busy-waits (spin_lock): the wait is spent spinning. */
-    SPINLOCK,
-    /** Sleeps (mutex_lock, down_write): the wait is spent asleep. */
-    MUTEX
-  }
-
   private static final int NO_HOLDER = -1;
 
   private final String name;
-  private final Kind kind;
+  private final WaitQueue waiters = new WaitQueue();
   private int holder = NO_HOLDER;
-  private int[] waiters = new int[4];
-  private int waiterHead;
-  private int waiterCount;
-  private long acquisitions;
   private long contendedAcquisitions;
   private long waitCycles;
-  private long heldCycles;
-  private long acquiredAtCycle;
   private long releasedAtCycle;
 
-  /** A spinlock. */
   public SimLock(String name) {
-    this(name, Kind.SPINLOCK);
-  }
-
-  public SimLock(String name, Kind kind) {
     this.name = name;
-    this.kind = kind;
   }
 
   public String name() {
     return name;
-  }
-
-  public Kind kind() {
-    return kind;
   }
 
   /**
@@ -73,27 +47,26 @@ public final class SimLock {
     if (holder == core) {
       throw new IllegalStateException(name + ": core " + core + " already holds it");
     }
-    if (holder == NO_HOLDER && releasedAtCycle > machine.now(core)) {
-      // The last holder took the lock at or before our time (it was the earliest core then) and
-      // released it in a stretch that ran ahead of us: at our time it is still held.
-      contendedAcquisitions++;
-      waitCycles += releasedAtCycle - machine.now(core);
-      machine.clocks().waitUntil(core, releasedAtCycle);
-    } else if (holder != NO_HOLDER) {
+    long start = machine.now(core);
+    boolean contended = holder != NO_HOLDER || releasedAtCycle > start;
+    if (holder != NO_HOLDER) {
       if (!machine.scheduling()) {
         throw new IllegalStateException(
             name + ": held by core " + holder + " while core " + core + " runs outside a run");
       }
-      long start = machine.now(core);
-      enqueue(core);
-      contendedAcquisitions++;
+      waiters.add(core);
       machine.block(core); // release() hands the lock over and wakes us at its time
+    } else if (releasedAtCycle > start) {
+      // The last holder took the lock at or before our time (it was the earliest core then) and
+      // released it in a stretch that ran ahead of us: at our time it is still held.
+      machine.clocks().waitUntil(core, releasedAtCycle);
+    }
+    if (contended) {
+      contendedAcquisitions++;
       waitCycles += machine.now(core) - start;
     }
     holder = core;
-    acquiredAtCycle = machine.now(core);
     machine.charge(core, lockCycles);
-    acquisitions++;
   }
 
   /**
@@ -108,61 +81,24 @@ public final class SimLock {
       throw new IllegalStateException(
           name + ": released by core " + core + " but held by " + describeHolder());
     }
-    long now = machine.now(core);
-    heldCycles += now - acquiredAtCycle;
-    releasedAtCycle = now;
+    releasedAtCycle = machine.now(core);
     holder = NO_HOLDER;
-    if (waiterCount > 0) {
-      int next = dequeue();
-      holder = next;
-      machine.wake(next, now);
+    if (!waiters.isEmpty()) {
+      holder = waiters.poll();
+      machine.wake(holder, releasedAtCycle);
     }
-  }
-
-  /** Whether some core holds the lock. */
-  public boolean isHeld() {
-    return holder != NO_HOLDER;
   }
 
   private String describeHolder() {
     return holder == NO_HOLDER ? "nobody" : "core " + holder;
   }
 
-  private void enqueue(int core) {
-    if (waiterCount == waiters.length) {
-      int[] grown = new int[waiters.length * 2];
-      for (int i = 0; i < waiterCount; i++) {
-        grown[i] = waiters[(waiterHead + i) % waiters.length];
-      }
-      waiters = grown;
-      waiterHead = 0;
-    }
-    waiters[(waiterHead + waiterCount) % waiters.length] = core;
-    waiterCount++;
-  }
-
-  private int dequeue() {
-    int core = waiters[waiterHead];
-    waiterHead = (waiterHead + 1) % waiters.length;
-    waiterCount--;
-    return core;
-  }
-
-  public long acquisitions() {
-    return acquisitions;
-  }
-
   public long contendedAcquisitions() {
     return contendedAcquisitions;
   }
 
-  /** Cycles cores spent waiting for this lock (spinning or asleep, as its kind says). */
+  /** Cycles cores spent waiting for this lock. */
   public long waitCycles() {
     return waitCycles;
-  }
-
-  /** Cycles the lock was held, summed over its holds. */
-  public long heldCycles() {
-    return heldCycles;
   }
 }

@@ -35,7 +35,7 @@ public final class PercpuAllocator {
   private final long allocCycles;
   private final long pageAllocCycles;
   private final long pageFreeCycles;
-  private final SimLock mutex = new SimLock("pcpu_alloc_mutex", SimLock.Kind.MUTEX);
+  private final SimLock mutex = new SimLock("pcpu_alloc_mutex");
   private final List<Chunk> chunks = new ArrayList<>();
   private long chunksCreated;
   private long chunksDestroyed;

@@ -61,7 +61,7 @@ final class VmapAreaAllocator {
   private final SimLock freeLock = new SimLock("free_vmap_area_lock");
   private final SimLock[] busyLocks;
   private final SimLock lazyLock = new SimLock("purge_vmap_area_lock");
-  private final SimLock purgeLock = new SimLock("vmap_purge_lock", SimLock.Kind.MUTEX);
+  private final SimLock purgeLock = new SimLock("vmap_purge_lock");
   private final long lockCycles;
   private final long nodeVisitCycles;
   private final long areaObjectCycles;
