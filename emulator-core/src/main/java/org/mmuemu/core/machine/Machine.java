@@ -287,11 +287,6 @@ public final class Machine {
     return scheduler.running();
   }
 
-  /** How often a kernel call stopped at an interleaving point and another core ran meanwhile. */
-  public long interleavingSwitches() {
-    return scheduler.switches();
-  }
-
   /** Makes {@code core} the acting core, for work done outside {@link #run} (set-up, tests). */
   public void actOn(int core) {
     activity.act(core);

@@ -50,11 +50,6 @@ final class Baton {
   private volatile boolean abandoned;
   private volatile boolean finished;
 
-  /** Whether new threads are virtual. */
-  static boolean virtualThreads() {
-    return VIRTUAL_UNSTARTED != null;
-  }
-
   /** Creates a thread that will run {@code body} once it first receives the baton. */
   Worker newWorker(Runnable body, String name) {
     Thread thread = unstarted(body, name);

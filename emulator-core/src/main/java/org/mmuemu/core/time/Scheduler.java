@@ -49,7 +49,6 @@ public final class Scheduler {
   private final ArrayDeque<Baton.Worker> freeWorkers = new ArrayDeque<>();
   private int workerCount;
   private long steps;
-  private long switches;
   private boolean stopRequested;
   private Throwable failure;
   private int interruptDepth;
@@ -81,11 +80,6 @@ public final class Scheduler {
   /** Whether a run is in progress (interleaving points and waits take effect). */
   public boolean running() {
     return baton != null;
-  }
-
-  /** Times a running core stopped at an interleaving point and another core ran: a statistic. */
-  public long switches() {
-    return switches;
   }
 
   /**
@@ -186,17 +180,11 @@ public final class Scheduler {
     eventsVersion++;
   }
 
-  /** Whether {@code core} is waiting in {@link #block}. */
-  public boolean isBlocked(int core) {
-    return state[core] == BLOCKED;
-  }
-
   private void park(int core) {
     eventsVersion++;
     Baton.Worker self = baton.current();
     carrier[core] = self;
-    switches++;
-    dispatch(self);
+    dispatch();
     baton.await(self);
     carrier[core] = null;
     state[core] = RUNNING;
@@ -208,24 +196,16 @@ public final class Scheduler {
    * carrier when that core is next, else to a free worker that runs the scheduler loop.
    * Interrupt-only events run here first (handlers never stop).
    */
-  private void dispatch(Baton.Worker self) {
-    while (true) {
-      int chosen = earliest(-1);
-      if (chosen < 0) {
-        deadlockOrEnd();
-        return;
-      }
-      if (runInterruptEvent(chosen)) {
-        continue;
-      }
-      if (state[chosen] == READY) {
-        Baton.Worker free = freeWorkers.isEmpty() ? newWorker() : freeWorkers.pop();
-        baton.handTo(free);
-        return;
-      }
+  private void dispatch() {
+    int chosen = nextToRun();
+    if (chosen < 0) {
+      return;
+    }
+    if (state[chosen] == READY) {
+      baton.handTo(freeWorkers.isEmpty() ? newWorker() : freeWorkers.pop());
+    } else {
       resumeOn(chosen);
       baton.handTo(carrier[chosen]);
-      return;
     }
   }
 
@@ -236,13 +216,9 @@ public final class Scheduler {
         baton.finish(true);
         return;
       }
-      int chosen = earliest(-1);
+      int chosen = nextToRun();
       if (chosen < 0) {
-        deadlockOrEnd();
         return;
-      }
-      if (runInterruptEvent(chosen)) {
-        continue;
       }
       if (state[chosen] == READY) {
         runSteps(chosen);
@@ -252,6 +228,23 @@ public final class Scheduler {
       freeWorkers.push(self);
       baton.handTo(carrier[chosen]);
       return;
+    }
+  }
+
+  /**
+   * The core to run next, after running every interrupt that is the next event of a core that
+   * cannot run itself; -1 when the run is over (or deadlocked), which it then ends.
+   */
+  private int nextToRun() {
+    while (true) {
+      int chosen = earliest(-1);
+      if (chosen < 0) {
+        deadlockOrEnd();
+        return -1;
+      }
+      if (!runInterruptEvent(chosen)) {
+        return chosen;
+      }
     }
   }
 
