@@ -6,6 +6,7 @@ import org.mmuemu.core.isa.InvalidationScope;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.FlushCompletion;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.mm.Mm;
 
@@ -70,8 +71,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private final long lockCycles;
   private final boolean rangeOps;
   private final Arm64AsidAllocator asids;
-  private final boolean waitForFlushCompletion;
-  private final boolean[] completionOwed;
+  private final FlushCompletion completion;
   private final boolean batchedReclaimFlush;
   private final boolean[] reclaimFlushPending;
   private long rolloversCounted;
@@ -89,8 +89,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
                     .withRange(true),
                 true);
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
-    this.waitForFlushCompletion = config.waitForFlushCompletion();
-    this.completionOwed = new boolean[machine.coreCount()];
+    this.completion = new FlushCompletion(config.waitForFlushCompletion(), machine.coreCount());
     this.batchedReclaimFlush = config.batchedReclaimFlush();
     this.reclaimFlushPending = new boolean[machine.coreCount()];
   }
@@ -178,17 +177,14 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
    * and issued by {@link #completeDeferredFlush}, after the caller freed the pages.
    */
   private void completeUserFlush(int core) {
-    if (waitForFlushCompletion) {
+    if (completion.waitNow(core)) {
       machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
-    } else {
-      completionOwed[core] = true;
     }
   }
 
   @Override
   public void completeDeferredFlush(int core) {
-    if (completionOwed[core]) {
-      completionOwed[core] = false;
+    if (completion.takeOwed(core)) {
       machine.barrier(core, BarrierKind.BROADCAST_COMPLETE);
     }
   }

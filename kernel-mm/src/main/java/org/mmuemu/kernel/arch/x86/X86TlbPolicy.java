@@ -8,6 +8,7 @@ import org.mmuemu.core.machine.IpiHandler;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.FlushCompletion;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.mm.Mm;
 
@@ -107,8 +108,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   private final FlushInfo[] infos;
-  private final boolean waitForFlushCompletion;
-  private final boolean[] completionOwed;
+  private final FlushCompletion completion;
 
   // Each handler runs on its target, which enters the kernel (with PTI: the kernel PCID) and
   // returns.
@@ -130,8 +130,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     for (int core = 0; core < infos.length; core++) {
       infos[core] = new FlushInfo();
     }
-    this.waitForFlushCompletion = config.waitForFlushCompletion();
-    this.completionOwed = new boolean[machine.coreCount()];
+    this.completion = new FlushCompletion(config.waitForFlushCompletion(), machine.coreCount());
     this.userFlushHandler =
         (target, initiator) -> {
           boolean wasUser = enterKernel(target);
@@ -450,7 +449,9 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     if (ctx.cpumask[core] && (all || shouldFlushTlb(core, info))) {
       flushTlbFunc(core, info);
     }
-    completeUserFlush(core, () -> machine.waitForIpiAcknowledgements(core));
+    if (completion.waitNow(core)) {
+      machine.waitForIpiAcknowledgements(core);
+    }
   }
 
   private boolean shouldFlushTlb(int core, FlushInfo info) {
@@ -564,26 +565,14 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       }
     }
     finishAsidTransition(core, mm, ctx, info);
-    completeUserFlush(core, () -> machine.barrier(core, BarrierKind.BROADCAST_COMPLETE));
-  }
-
-  /**
-   * The wait that ends a user flush (for the IPI acknowledgements, or TLBSYNC); with {@code
-   * tlbFlushWait=none} it is owed instead and done by {@link #completeDeferredFlush}, after the
-   * caller freed the pages.
-   */
-  private void completeUserFlush(int core, Runnable wait) {
-    if (waitForFlushCompletion) {
-      wait.run();
-    } else {
-      completionOwed[core] = true;
+    if (completion.waitNow(core)) {
+      machine.barrier(core, BarrierKind.BROADCAST_COMPLETE); // TLBSYNC
     }
   }
 
   @Override
   public void completeDeferredFlush(int core) {
-    if (completionOwed[core]) {
-      completionOwed[core] = false;
+    if (completion.takeOwed(core)) {
       if (machine.awaitingIpiAcknowledgements(core)) {
         machine.waitForIpiAcknowledgements(core);
       }
