@@ -324,8 +324,8 @@ final class Teardown {
       if (!skipped) {
         long tableEnd = min(endVa, nextBoundary(va, format.levelShift(leafLevel - 1)));
         va = zapPteRange(tlb, vma, table, va, tableEnd);
-        preemptionHook.reached(Kernel.ZAP_PTE_UNLOCKED, tlb.core());
-        machine.interleave(tlb.core()); // cond_resched between PTE tables
+        // zap_pmd_range's cond_resched between PTE tables
+        preemptionHook.preempt(machine, Kernel.ZAP_PTE_UNLOCKED, tlb.core());
       }
       if (va == 0) {
         break; // wrapped past the top of the address space

@@ -1,5 +1,7 @@
 package org.mmuemu.kernel.vmalloc;
 
+import org.mmuemu.core.machine.Machine;
+
 /**
  * Called at the named points where Linux's vmalloc code runs without a lock held and another CPU
  * may act in between (for example between publishing a lazily freed area and the last use of it).
@@ -19,4 +21,13 @@ public interface PreemptionHook {
    * @param core the core that reached it
    */
   void reached(String point, int core);
+
+  /**
+   * {@code core} reaches the named preemption {@code point}: this hook runs, then the point is an
+   * interleaving point of the scheduler like any other.
+   */
+  default void preempt(Machine machine, String point, int core) {
+    reached(point, core);
+    machine.interleave(core);
+  }
 }

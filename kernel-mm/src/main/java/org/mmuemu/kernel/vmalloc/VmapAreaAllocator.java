@@ -307,12 +307,10 @@ final class VmapAreaAllocator {
       touch(core, area, "free_vmap_area_noflush");
       lazyPages = vmapLazyPages += area.pages();
       publishLazy(core, area);
-      hook.reached(PreemptionHook.LAZY_PUBLISHED, core);
-      machine.interleave(core);
+      hook.preempt(machine, PreemptionHook.LAZY_PUBLISHED, core);
     } else {
       publishLazy(core, area);
-      hook.reached(PreemptionHook.LAZY_PUBLISHED, core);
-      machine.interleave(core);
+      hook.preempt(machine, PreemptionHook.LAZY_PUBLISHED, core);
       touch(core, area, "free_vmap_area_noflush (racy publish)");
       lazyPages = vmapLazyPages += area.pages();
     }
