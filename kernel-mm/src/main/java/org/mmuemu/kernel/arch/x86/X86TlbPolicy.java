@@ -35,8 +35,9 @@ import org.mmuemu.kernel.mm.Mm;
  * <p>Concurrent flushes of one mm merge: a CPU whose handler runs after a second request was made
  * is two generations behind, flushes its whole PCID once ({@code x86CatchUpFullFlushes}) and then
  * finds the second request already done. Handlers run at their delivery, so another CPU's request
- * can come in between; in the built-in workloads munmap's {@code mmap_lock} write hold makes that
- * rare (docs/x86.md).
+ * can come in between: {@code writeback}'s one-page {@code folio_mkclean} flushes against the
+ * writers' own flushes show it, while munmap's {@code mmap_lock} write hold makes it rare in {@code
+ * munmap-storm} (docs/x86.md).
  *
  * <h3>Ranges</h3>
  *
