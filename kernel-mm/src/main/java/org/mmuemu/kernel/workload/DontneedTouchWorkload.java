@@ -80,29 +80,50 @@ public final class DontneedTouchWorkload implements Workload {
     for (int thread = 0; thread < threads; thread++) {
       long first = base + ((thread * pagesPerThread) << 12);
       programs[thread] =
-          thread < madviseThreads
-              ? new MadviseThread(kernel, mm, first, iterations, madvisersLeft)
-              : new ReaderThread(kernel, mm, first, pagesPerThread, madvisersLeft);
+          new DontneedThread(
+              kernel,
+              mm,
+              first,
+              pagesPerThread,
+              thread < madviseThreads,
+              iterations,
+              madvisersLeft);
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     return PreparedWorkload.of(programs, effective, Map::of);
   }
 
-  /** madvise(MADV_DONTNEED) one page, touch it, repeat. */
-  private static final class MadviseThread implements CoreProgram {
+  /**
+   * One thread: a madvising one does madvise(MADV_DONTNEED) on its page and touches it, {@code
+   * iterations} times; a bystander reads its own pages in turn until every madvising thread is
+   * done.
+   */
+  private static final class DontneedThread implements CoreProgram {
     private final Kernel kernel;
     private final Mm mm;
-    private final long va;
+    private final long firstVa;
+    private final long pages;
+    private final boolean madvising;
     private final int[] madvisersLeft;
     private long remaining;
+    private long next;
     private boolean started;
     private boolean touchNext;
 
-    MadviseThread(Kernel kernel, Mm mm, long va, long iterations, int[] madvisersLeft) {
+    DontneedThread(
+        Kernel kernel,
+        Mm mm,
+        long firstVa,
+        long pages,
+        boolean madvising,
+        long iterations,
+        int[] madvisersLeft) {
       this.kernel = kernel;
       this.mm = mm;
-      this.va = va;
+      this.firstVa = firstVa;
+      this.pages = pages;
+      this.madvising = madvising;
       this.remaining = iterations;
       this.madvisersLeft = madvisersLeft;
     }
@@ -113,10 +134,20 @@ public final class DontneedTouchWorkload implements Workload {
         kernel.switchTo(core, mm);
         started = true;
         touchNext = true;
-        return true;
+        if (madvising) {
+          return true;
+        }
+      }
+      if (!madvising) {
+        kernel
+            .machine()
+            .access(
+                core, firstVa + (next << 12), 8, next == 0 ? AccessKind.WRITE : AccessKind.READ);
+        next = (next + 1) % pages;
+        return madvisersLeft[0] > 0;
       }
       if (touchNext) {
-        kernel.machine().access(core, va, 8, AccessKind.WRITE);
+        kernel.machine().access(core, firstVa, 8, AccessKind.WRITE);
         touchNext = false;
         if (remaining-- == 0) {
           madvisersLeft[0]--;
@@ -124,41 +155,9 @@ public final class DontneedTouchWorkload implements Workload {
         }
         return true;
       }
-      kernel.madviseDontneed(core, mm, va, va + 4096);
+      kernel.madviseDontneed(core, mm, firstVa, firstVa + 4096);
       touchNext = true;
       return true;
-    }
-  }
-
-  /** A bystander: reads its own pages in turn until every madvising thread is done. */
-  private static final class ReaderThread implements CoreProgram {
-    private final Kernel kernel;
-    private final Mm mm;
-    private final long first;
-    private final long pages;
-    private final int[] madvisersLeft;
-    private boolean started;
-    private long next;
-
-    ReaderThread(Kernel kernel, Mm mm, long first, long pages, int[] madvisersLeft) {
-      this.kernel = kernel;
-      this.mm = mm;
-      this.first = first;
-      this.pages = pages;
-      this.madvisersLeft = madvisersLeft;
-    }
-
-    @Override
-    public boolean step(int core) {
-      if (!started) {
-        kernel.switchTo(core, mm);
-        started = true;
-      }
-      kernel
-          .machine()
-          .access(core, first + (next << 12), 8, next == 0 ? AccessKind.WRITE : AccessKind.READ);
-      next = (next + 1) % pages;
-      return madvisersLeft[0] > 0;
     }
   }
 }
