@@ -92,6 +92,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private final boolean pti;
   private final boolean invlpgb;
   private final long ceilingPages;
+  private final long flushCallCycles;
   private final long cyclesPerJiffy;
   private final X86PcidAllocator pcids;
   private final int[] targets;
@@ -124,6 +125,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     this.pti = pcid && config.pti();
     this.invlpgb = pcid && isa.hasBroadcast();
     this.ceilingPages = config.singlePageFlushCeilingPages();
+    this.flushCallCycles = config.flushCallCycles();
     this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
     this.pcids = new X86PcidAllocator(pcid, pti, machine.coreCount());
     this.targets = new int[machine.coreCount()];
@@ -374,6 +376,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       KernelOperation operation) {
     long start = operation.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
+    ArchTlbPolicy.chargeFlushCall(machine, core, flushCallCycles);
     X86MmContext ctx = context(mm);
     long newGen = ++ctx.tlbGen;
     FlushInfo info = infos[core];
