@@ -42,6 +42,9 @@ record CalibrationTargets(List<CalibrationTargets.Target> targets) {
   /** The resource holding the built-in targets. */
   static final String BUILT_IN = "calibration-targets.json";
 
+  /** A targets file is read whole; this bounds the memory a wrong file can take. */
+  static final long MAX_FILE_BYTES = 1L << 20;
+
   /** What a target is to the model. */
   enum Role {
     FITTED,
@@ -118,6 +121,17 @@ record CalibrationTargets(List<CalibrationTargets.Target> targets) {
   static CalibrationTargets read(Path file) throws UserInputException {
     String text;
     try {
+      long sizeBytes = Files.size(file);
+      if (sizeBytes > MAX_FILE_BYTES) {
+        throw new UserInputException(
+            "--targets "
+                + file
+                + ": "
+                + sizeBytes
+                + " bytes (expected: at most "
+                + MAX_FILE_BYTES
+                + " bytes)");
+      }
       text = Files.readString(file);
     } catch (IOException e) {
       throw new UserInputException("--targets " + file + ": cannot read (" + e.getMessage() + ")");
