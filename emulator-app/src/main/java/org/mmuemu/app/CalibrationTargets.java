@@ -133,6 +133,8 @@ record CalibrationTargets(List<CalibrationTargets.Target> targets) {
                 + " bytes)");
       }
       text = Files.readString(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new UserInputException("--targets " + file + ": no such file");
     } catch (IOException e) {
       throw new UserInputException("--targets " + file + ": cannot read (" + e.getMessage() + ")");
     }

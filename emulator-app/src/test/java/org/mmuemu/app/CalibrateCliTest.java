@@ -107,6 +107,10 @@ final class CalibrateCliTest {
         .contains(
             "/targets/0/model/numerator/metric: \"/latency/no_such_op/mean\" is not in the result");
 
+    assertThat(
+            CliTestSupport.run("calibrate", "--targets", dir.resolve("none.json").toString()).err())
+        .endsWith("none.json: no such file" + System.lineSeparator());
+
     Files.write(file, new byte[(int) CalibrationTargets.MAX_FILE_BYTES + 1]);
     assertThat(CliTestSupport.run("calibrate", "--targets", file.toString()).err())
         .contains("bytes (expected: at most 1048576 bytes)");
