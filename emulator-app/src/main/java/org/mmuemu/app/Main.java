@@ -36,6 +36,7 @@ import picocli.CommandLine.ScopeType;
       ListCommand.class,
       ValidateCommand.class,
       BenchCommand.class,
+      CalibrateCommand.class,
       org.mmuemu.app.serve.ServeCommand.class,
       org.mmuemu.app.attach.AttachCommand.class,
       CommandLine.HelpCommand.class
@@ -64,7 +65,7 @@ public final class Main implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "a command is required (run, compare, sweep, replay, bench, list, validate, serve, attach; see --help)");
+        "a command is required (run, compare, sweep, replay, bench, calibrate, list, validate, serve, attach; see --help)");
   }
 
   public static void main(String[] args) {
