@@ -35,6 +35,7 @@ import picocli.CommandLine.ScopeType;
       ReplayCommand.class,
       ListCommand.class,
       ScenarioCommand.class,
+      ExploreCommand.class,
       ValidateCommand.class,
       BenchCommand.class,
       org.mmuemu.app.serve.ServeCommand.class,
