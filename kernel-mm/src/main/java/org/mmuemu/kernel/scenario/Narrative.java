@@ -2,6 +2,7 @@ package org.mmuemu.kernel.scenario;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The story of one scenario run, in the order things happened on the host (which is simulated-time
@@ -19,7 +20,7 @@ public final class Narrative {
       dropped++;
       return;
     }
-    lines.add(String.format("%,12d  cpu%d  %s", cycle, cpu, text));
+    lines.add(String.format(Locale.ROOT, "%,12d  cpu%d  %s", cycle, cpu, text));
   }
 
   /** The lines, each {@code <cycle> cpu<N> <what>}; a last line counts any left out. */

@@ -278,19 +278,6 @@ public final class ScenarioOps {
     return Collections.unmodifiableSet(OPS.keySet());
   }
 
-  /** One line per operation: {@code name(args): what it does}, for docs and errors. */
-  public static List<String> describe() {
-    List<String> out = new ArrayList<>();
-    for (Op op : OPS.values()) {
-      StringBuilder args = new StringBuilder();
-      for (Param p : op.params()) {
-        args.append(args.length() == 0 ? "" : ", ").append(p.key()).append(p.required() ? "" : "?");
-      }
-      out.add(op.name() + "(" + args + "): " + op.what());
-    }
-    return out;
-  }
-
   /**
    * Every problem of one step: an unknown operation, a missing, unknown or ill-typed argument. Each
    * line starts with a JSON pointer.
