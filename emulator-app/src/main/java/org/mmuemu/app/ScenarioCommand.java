@@ -153,6 +153,9 @@ final class ScenarioCommand implements Callable<Integer> {
         machineConfig.spec().name(),
         replay == null ? "scripted order" : "schedule " + schedule.trim());
     ScenarioSupport.printStory(stdout, workload.narrative(), result);
+    for (String entry : workload.orderNotReached()) {
+      stdout.println("order " + entry);
+    }
     List<String> expected = loaded.scenario().expectedFor(variant);
     List<String> observed = ScenarioSupport.kinds(result);
     boolean asExpected = expected.equals(observed);

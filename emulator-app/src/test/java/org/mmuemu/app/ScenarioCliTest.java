@@ -127,6 +127,30 @@ final class ScenarioCliTest {
   }
 
   @Test
+  void anOrderEntryThatIsNeverReached_isReported(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("typo.json");
+    String shipped =
+        new String(
+            ScenarioCliTest.class
+                .getClassLoader()
+                .getResourceAsStream("org/mmuemu/configs/scenarios/lazy-free-publish-uaf.json")
+                .readAllBytes(),
+            java.nio.charset.StandardCharsets.UTF_8);
+    Files.writeString(
+        file,
+        shipped.replace(
+            "\"free_vmap_area_noflush:published\"", "\"free_vmap_area_noflush:publish\""));
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run("scenario", file.toString(), "--variant", "buggy");
+    assertThat(outcome.exitCode()).as(outcome.out()).isEqualTo(ExitCodes.VIOLATIONS);
+    assertThat(outcome.out())
+        .contains(
+            "order /order/0 (cpu 0 until free_vmap_area_noflush:publish): never reached, cpu 0"
+                + " finished its program first")
+        .contains("expected KERNEL_UAF, observed none: NOT as expected");
+  }
+
+  @Test
   void listScenarios_namesEveryShippedScenario() {
     CliTestSupport.Outcome outcome = CliTestSupport.run("list", "scenarios");
     assertThat(outcome.exitCode()).isZero();

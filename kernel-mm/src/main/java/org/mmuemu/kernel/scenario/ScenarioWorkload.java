@@ -22,6 +22,7 @@ import org.mmuemu.kernel.workload.WorkloadParam;
 public final class ScenarioWorkload implements Workload {
   private final Scenario scenario;
   private final SchedulePolicy policy;
+  private final boolean detailed;
   private final Narrative narrative = new Narrative();
   private ScenarioContext context;
 
@@ -30,18 +31,27 @@ public final class ScenarioWorkload implements Workload {
    *     for the usual cases
    */
   public ScenarioWorkload(Scenario scenario, SchedulePolicy policy) {
+    this(scenario, policy, false);
+  }
+
+  /**
+   * @param detailed whether the narrative also tells what happens inside the steps (nested kernel
+   *     calls, faults, IPIs, invalidations, barriers), for a run a user reads
+   */
+  private ScenarioWorkload(Scenario scenario, SchedulePolicy policy, boolean detailed) {
     this.scenario = scenario;
     this.policy = policy;
+    this.detailed = detailed;
   }
 
   /** The scenario under its scripted order (the earliest core runs where it has none). */
   public static ScenarioWorkload scripted(Scenario scenario) {
-    return new ScenarioWorkload(scenario, new ScriptedOrder(scenario.order()));
+    return new ScenarioWorkload(scenario, new ScriptedOrder(scenario.order()), true);
   }
 
   /** The scenario under a recorded schedule. */
   public static ScenarioWorkload replaying(Scenario scenario, Schedule schedule) {
-    return new ScenarioWorkload(scenario, schedule.replay());
+    return new ScenarioWorkload(scenario, schedule.replay(), true);
   }
 
   @Override
@@ -62,6 +72,14 @@ public final class ScenarioWorkload implements Workload {
   /** What happened, in order. */
   public Narrative narrative() {
     return narrative;
+  }
+
+  /**
+   * The scripted order's entries the run never reached (a point misspelt, or one the CPU does not
+   * pass in this variant), each described; empty under any other policy.
+   */
+  public List<String> orderNotReached() {
+    return policy instanceof ScriptedOrder order ? order.unreached() : List.of();
   }
 
   @Override
@@ -88,6 +106,9 @@ public final class ScenarioWorkload implements Workload {
               + ")");
     }
     context = new ScenarioContext(kernel, narrative);
+    if (detailed) {
+      machine.traceBus().addSink(new NarrativeSink(narrative));
+    }
     for (int core = 0; core < machine.coreCount(); core++) {
       kernel.switchToKernelThread(core);
     }
@@ -129,7 +150,6 @@ public final class ScenarioWorkload implements Workload {
     private final SchedulePolicy inner;
     private final Machine machine;
     private final Narrative narrative;
-    private final String[] lastPoint = new String[64];
 
     Narrator(SchedulePolicy inner, Machine machine, Narrative narrative) {
       this.inner = inner;
@@ -141,16 +161,11 @@ public final class ScenarioWorkload implements Workload {
     public int choose(Choice choice) {
       int chosen = inner.choose(choice);
       int from = choice.stopped() >= 0 ? choice.stopped() : choice.idled();
-      if (choice.stopped() >= 0) {
-        lastPoint[choice.stopped()] = choice.point();
-      }
-      if (chosen != choice.stopped() && from >= 0) {
+      if (chosen != from && from >= 0) {
         String where =
             choice.kind() != PointKind.NONE
                 ? "stops at " + choice.point()
-                : choice.point().equals("blocked") && lastPoint[from] != null
-                    ? "waits (its last point was " + lastPoint[from] + ")"
-                    : choice.point();
+                : choice.point().equals("blocked") ? "waits" : choice.point();
         narrative.add(machine.now(from), from, where + "; cpu" + chosen + " runs");
       }
       return chosen;

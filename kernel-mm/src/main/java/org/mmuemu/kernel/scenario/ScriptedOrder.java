@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.scenario;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.mmuemu.core.time.SchedulePolicy;
 
@@ -14,6 +15,7 @@ final class ScriptedOrder implements SchedulePolicy {
   private final List<Scenario.OrderStep> order;
   private int index;
   private int seen;
+  private final List<String> unreached = new ArrayList<>();
 
   ScriptedOrder(List<Scenario.OrderStep> order) {
     this.order = order;
@@ -27,12 +29,27 @@ final class ScriptedOrder implements SchedulePolicy {
         seen = 0;
       }
     }
+    // An entry whose CPU finished its program before reaching the point can never be reached.
     while (index < order.size()
-        && order.get(index).until().equals("end")
         && choice.kind() == PointKind.NONE
         && choice.point().equals("done")
         && choice.idled() == order.get(index).cpu()) {
+      Scenario.OrderStep step = order.get(index);
+      if (!step.until().equals("end") && !step.until().equals("step")) {
+        unreached.add(
+            "/order/"
+                + index
+                + " (cpu "
+                + step.cpu()
+                + " until "
+                + step.until()
+                + "): never reached,"
+                + " cpu "
+                + step.cpu()
+                + " finished its program first");
+      }
       index++;
+      seen = 0;
     }
     if (index < order.size() && choice.canRun(order.get(index).cpu())) {
       return order.get(index).cpu();
@@ -55,8 +72,17 @@ final class ScriptedOrder implements SchedulePolicy {
     }
   }
 
-  /** Whether every entry of the order was reached. */
-  boolean finished() {
-    return index >= order.size();
+  /** The order's entries that were never reached, each described; empty when all were. */
+  List<String> unreached() {
+    List<String> all = new ArrayList<>(unreached);
+    for (int i = index; i < order.size(); i++) {
+      Scenario.OrderStep step = order.get(i);
+      if (step.until().equals("end") || step.until().equals("step")) {
+        continue; // every program ends, though the run may end before the order says so
+      }
+      all.add(
+          "/order/" + i + " (cpu " + step.cpu() + " until " + step.until() + "): never reached");
+    }
+    return all;
   }
 }
