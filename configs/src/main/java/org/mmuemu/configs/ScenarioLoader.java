@@ -1,14 +1,11 @@
 package org.mmuemu.configs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -37,7 +34,8 @@ import org.mmuemu.kernel.scenario.ScenarioStep;
  */
 public final class ScenarioLoader {
   static final String RESOURCE_DIR = "org/mmuemu/configs/scenarios/";
-  private static final List<String> BUILT_IN_NAMES = readIndex();
+  private static final List<String> BUILT_IN_NAMES =
+      MachineConfigLoader.readIndex(RESOURCE_DIR + "index.txt");
 
   /** The variants every scenario has. */
   public static final List<String> VARIANTS = List.of("buggy", "fixed");
@@ -69,21 +67,8 @@ public final class ScenarioLoader {
         throw new UncheckedIOException(e);
       }
     }
-    Path path;
-    try {
-      path = Path.of(nameOrPath);
-    } catch (InvalidPathException e) {
-      path = null;
-    }
-    if (path == null || nameOrPath.isEmpty() || !Files.isRegularFile(path)) {
-      throw new ConfigException(
-          List.of(
-              new ConfigProblem(
-                  nameOrPath.isEmpty() ? "\"\"" : nameOrPath,
-                  "no such built-in scenario or file (expected: a built-in scenario name ("
-                      + String.join(", ", BUILT_IN_NAMES)
-                      + ") or a path to a scenario file)")));
-    }
+    Path path =
+        MachineConfigLoader.existingFile(nameOrPath, "scenario", "scenario", BUILT_IN_NAMES);
     String text;
     try {
       if (Files.size(path) > (4L << 20)) {
@@ -282,24 +267,5 @@ public final class ScenarioLoader {
       steps.add(new ScenarioStep(node.get("op").asText(), args, at + "/" + i));
     }
     return steps;
-  }
-
-  private static List<String> readIndex() {
-    String resource = RESOURCE_DIR + "index.txt";
-    try (InputStream in = ScenarioLoader.class.getClassLoader().getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("built-in scenario index missing: " + resource);
-      }
-      BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-      return reader
-          .lines()
-          .map(String::trim)
-          .filter(line -> !line.isEmpty() && !line.startsWith("#"))
-          .sorted()
-          .distinct()
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + resource, e);
-    }
   }
 }

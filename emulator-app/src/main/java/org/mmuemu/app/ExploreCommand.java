@@ -15,9 +15,9 @@ import org.mmuemu.kernel.scenario.Explorer;
 import org.mmuemu.kernel.scenario.ScenarioWorkload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code mmuemu explore}: searches a scenario's interleavings for a violation. */
@@ -40,24 +40,7 @@ final class ExploreCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(
-      index = "0",
-      paramLabel = "<name|file>",
-      description = "A built-in scenario or a scenario file.")
-  String scenario;
-
-  @Option(
-      names = "--variant",
-      required = true,
-      paramLabel = "buggy|fixed",
-      description = "Which kernel: the bug's, or the fix's.")
-  String variant;
-
-  @Option(
-      names = "--machine",
-      paramLabel = "<name|file>",
-      description = "Run on this machine instead of the scenario's (its overrides still apply).")
-  String machine;
+  @Mixin ScenarioSupport.Options target;
 
   @Option(
       names = "--schedules",
@@ -94,7 +77,7 @@ final class ExploreCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter stderr = spec.commandLine().getErr();
-    ScenarioSupport.checkVariant(variant);
+    ScenarioSupport.checkVariant(target.variant);
     Explorer.Strategy chosen = strategy();
     if (schedules < 1) {
       throw new UserInputException("--schedules: " + schedules + " (expected: at least 1)");
@@ -102,9 +85,10 @@ final class ExploreCommand implements Callable<Integer> {
     if (depth < 1 || depth > 64) {
       throw new UserInputException("--depth: " + depth + " (expected: 1 to 64)");
     }
-    ScenarioLoader.LoadedScenario loaded = ScenarioSupport.load(scenario);
+    ScenarioLoader.LoadedScenario loaded = ScenarioSupport.load(target.scenario);
     IsaRegistry registry = IsaRegistry.load();
-    LoadedMachine machineConfig = ScenarioSupport.machine(registry, loaded, variant, machine);
+    LoadedMachine machineConfig =
+        ScenarioSupport.machine(registry, loaded, target.variant, target.machine);
     long startNanos = System.nanoTime();
     long[] lastReport = {startNanos};
     Explorer.Outcome outcome;
@@ -131,7 +115,7 @@ final class ExploreCommand implements Callable<Integer> {
             Locale.ROOT,
             "explore %s, variant %s, on %s, strategy %s, seed %d",
             loaded.scenario().name(),
-            variant,
+            target.variant,
             machineConfig.spec().name(),
             chosen.cliName(),
             seed);
@@ -164,10 +148,10 @@ final class ExploreCommand implements Callable<Integer> {
     stdout.println("replay it with:");
     stdout.println(
         "  mmuemu scenario "
-            + scenario
+            + target.scenario
             + " --variant "
-            + variant
-            + (machine == null ? "" : " --machine " + machine)
+            + target.variant
+            + (target.machine == null ? "" : " --machine " + target.machine)
             + " --schedule "
             + outcome.found());
     stdout.flush();

@@ -1,15 +1,15 @@
 package org.mmuemu.app;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import org.mmuemu.app.runner.ExitCodes;
-import org.mmuemu.app.runner.SimulationRunner;
 import org.mmuemu.configs.LoadedMachine;
-import org.mmuemu.configs.ResultJson;
 import org.mmuemu.configs.ScenarioLoader;
 import org.mmuemu.configs.io.OutputFile;
 import org.mmuemu.core.isa.IsaRegistry;
@@ -22,7 +22,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code mmuemu scenario}: one race scenario under its scripted order or a given schedule. */
@@ -39,24 +38,7 @@ import picocli.CommandLine.Spec;
 final class ScenarioCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(
-      index = "0",
-      paramLabel = "<name|file>",
-      description = "A built-in scenario or a scenario file.")
-  String scenario;
-
-  @Option(
-      names = "--variant",
-      required = true,
-      paramLabel = "buggy|fixed",
-      description = "Which kernel: the bug's, or the fix's.")
-  String variant;
-
-  @Option(
-      names = "--machine",
-      paramLabel = "<name|file>",
-      description = "Run on this machine instead of the scenario's (its overrides still apply).")
-  String machine;
+  @Mixin ScenarioSupport.Options target;
 
   @Option(
       names = "--schedule",
@@ -84,7 +66,7 @@ final class ScenarioCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
-    ScenarioSupport.checkVariant(variant);
+    ScenarioSupport.checkVariant(target.variant);
     Schedule replay = null;
     if (schedule != null) {
       try {
@@ -93,9 +75,10 @@ final class ScenarioCommand implements Callable<Integer> {
         throw new UserInputException("--schedule: " + e.getMessage());
       }
     }
-    ScenarioLoader.LoadedScenario loaded = ScenarioSupport.load(scenario);
+    ScenarioLoader.LoadedScenario loaded = ScenarioSupport.load(target.scenario);
     IsaRegistry registry = IsaRegistry.load();
-    LoadedMachine machineConfig = ScenarioSupport.machine(registry, loaded, variant, machine);
+    LoadedMachine machineConfig =
+        ScenarioSupport.machine(registry, loaded, target.variant, target.machine);
     long traceMask = RunExecutor.traceMask(trace, traceEvents.traceEvents);
     OutputFile resultOutput = out == null ? null : RunExecutor.openOutput("--out", out);
     TraceFile traceFile = null;
@@ -117,25 +100,23 @@ final class ScenarioCommand implements Callable<Integer> {
                 Long.MAX_VALUE);
       }
       result =
-          SimulationRunner.runWithStats(
-                  registry,
-                  machineConfig,
-                  workload,
-                  Map.of(),
-                  1,
-                  traceFile == null ? List.of() : List.of(traceFile.sink()),
-                  () -> false,
-                  traceFile == null ? RunObserver.NONE : traceFile.observer())
-              .result();
-      if (traceFile != null) {
-        traceFile.complete();
-      }
-      if (resultOutput != null) {
-        resultOutput.writer().write(ResultJson.toJson(result));
-        resultOutput.commit();
-      }
+          RunExecutor.runAndWrite(
+              registry,
+              machineConfig,
+              workload,
+              Map.of(),
+              1,
+              traceFile,
+              resultOutput,
+              () -> false,
+              RunObserver.NONE);
     } catch (WorkloadException e) {
       throw new UserInputException(e.getMessage());
+    } catch (UncheckedIOException e) {
+      throw new UserInputException(
+          "--trace " + trace + ": cannot write (" + e.getCause().getMessage() + ")");
+    } catch (IOException e) {
+      throw new UserInputException("--out " + out + ": cannot write (" + e.getMessage() + ")");
     } catch (CancellationException e) {
       return ExitCodes.INTERRUPTED;
     } finally {
@@ -149,14 +130,14 @@ final class ScenarioCommand implements Callable<Integer> {
     stdout.printf(
         "scenario %s, variant %s, on %s, %s%n%n",
         loaded.scenario().name(),
-        variant,
+        target.variant,
         machineConfig.spec().name(),
         replay == null ? "scripted order" : "schedule " + schedule.trim());
     ScenarioSupport.printStory(stdout, workload.narrative(), result);
     for (String entry : workload.orderNotReached()) {
       stdout.println("order " + entry);
     }
-    List<String> expected = loaded.scenario().expectedFor(variant);
+    List<String> expected = loaded.scenario().expectedFor(target.variant);
     List<String> observed = ScenarioSupport.kinds(result);
     boolean asExpected = expected.equals(observed);
     stdout.println();

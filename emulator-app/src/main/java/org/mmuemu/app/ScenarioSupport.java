@@ -11,10 +11,34 @@ import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.oracle.Violation;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.scenario.Narrative;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** What {@code scenario} and {@code explore} share: loading, and printing a run's story. */
 final class ScenarioSupport {
   private ScenarioSupport() {}
+
+  /** The options {@code scenario} and {@code explore} share: which scenario, variant, machine. */
+  static final class Options {
+    @Parameters(
+        index = "0",
+        paramLabel = "<name|file>",
+        description = "A built-in scenario (see 'mmuemu list scenarios') or a scenario file.")
+    String scenario;
+
+    @Option(
+        names = "--variant",
+        required = true,
+        paramLabel = "buggy|fixed",
+        description = "Which kernel: the bug's, or the fix's.")
+    String variant;
+
+    @Option(
+        names = "--machine",
+        paramLabel = "<name|file>",
+        description = "Run on this machine instead of the scenario's (its overrides still apply).")
+    String machine;
+  }
 
   static ScenarioLoader.LoadedScenario load(String nameOrPath) throws UserInputException {
     try {

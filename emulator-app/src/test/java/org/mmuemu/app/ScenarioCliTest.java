@@ -151,6 +151,32 @@ final class ScenarioCliTest {
   }
 
   @Test
+  void outAndTrace_writeTheResultAndTheTrace_asRunDoes(@TempDir Path dir) throws Exception {
+    Path result = dir.resolve("r.json");
+    Path trace = dir.resolve("t.jsonl");
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "scenario",
+            "lazy-free-publish-uaf",
+            "--variant",
+            "buggy",
+            "--machine",
+            "x86-haswell",
+            "--out",
+            result.toString(),
+            "--trace",
+            trace.toString());
+    assertThat(outcome.exitCode()).as(outcome.out() + outcome.err()).isEqualTo(ExitCodes.OK);
+    com.fasterxml.jackson.databind.JsonNode json =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(result.toFile());
+    assertThat(json.path("machine").path("name").asText()).isEqualTo("x86-haswell");
+    assertThat(json.path("workload").path("name").asText())
+        .isEqualTo("scenario:lazy-free-publish-uaf");
+    assertThat(json.path("violationCounts").path("KERNEL_UAF").asInt()).isEqualTo(1);
+    assertThat(Files.readString(trace)).contains("\"operation\":\"purge_vmap_area_lazy\"");
+  }
+
+  @Test
   void listScenarios_namesEveryShippedScenario() {
     CliTestSupport.Outcome outcome = CliTestSupport.run("list", "scenarios");
     assertThat(outcome.exitCode()).isZero();

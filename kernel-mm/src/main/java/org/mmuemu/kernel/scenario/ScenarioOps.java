@@ -198,26 +198,8 @@ public final class ScenarioOps {
           c.kernel().speculativeWalk(cpu, va);
           return "speculative walk at " + hex(va);
         });
-    register(
-        "munmap",
-        "munmap of `size` bytes at `offset` in `process`'s mapping",
-        List.of(
-            req("process", ArgType.NAME), opt("offset", ArgType.SIZE), req("size", ArgType.SIZE)),
-        (c, cpu, a) -> {
-          long va = ScenarioContext.PROCESS_VA + a.sizeOr("offset", 0);
-          c.kernel().munmap(cpu, a.process(c), va, va + a.size("size"));
-          return "munmap(" + hex(va) + ", " + a.size("size") + ")";
-        });
-    register(
-        "madvise_dontneed",
-        "madvise(MADV_DONTNEED) of `size` bytes at `offset` in `process`'s mapping",
-        List.of(
-            req("process", ArgType.NAME), opt("offset", ArgType.SIZE), req("size", ArgType.SIZE)),
-        (c, cpu, a) -> {
-          long va = ScenarioContext.PROCESS_VA + a.sizeOr("offset", 0);
-          c.kernel().madviseDontneed(cpu, a.process(c), va, va + a.size("size"));
-          return "madvise(" + hex(va) + ", " + a.size("size") + ", MADV_DONTNEED)";
-        });
+    registerRange("munmap", "munmap(", ")", Kernel::munmap);
+    registerRange("madvise_dontneed", "madvise(", ", MADV_DONTNEED)", Kernel::madviseDontneed);
     register(
         "oom_reap",
         "the OOM reaper unmaps `process`'s memory while its threads may still run",
@@ -240,6 +222,27 @@ public final class ScenarioOps {
 
   private static void register(String name, String what, List<Param> params, Action action) {
     OPS.put(name, new Op(name, what, params, action));
+  }
+
+  /** A kernel call over a range of a process's mapping. */
+  @FunctionalInterface
+  private interface RangeCall {
+    void call(Kernel kernel, int cpu, Mm mm, long startVa, long endVa);
+  }
+
+  /** An operation over {@code size} bytes at {@code offset} in {@code process}'s mapping. */
+  private static void registerRange(String name, String prefix, String suffix, RangeCall call) {
+    register(
+        name,
+        prefix + "`size` bytes at `offset` in `process`'s mapping" + suffix,
+        List.of(
+            req("process", ArgType.NAME), opt("offset", ArgType.SIZE), req("size", ArgType.SIZE)),
+        (c, cpu, a) -> {
+          long va = ScenarioContext.PROCESS_VA + a.sizeOr("offset", 0);
+          long size = a.size("size");
+          call.call(c.kernel(), cpu, a.process(c), va, va + size);
+          return prefix + hex(va) + ", " + size + suffix;
+        });
   }
 
   private static Param req(String key, ArgType type) {

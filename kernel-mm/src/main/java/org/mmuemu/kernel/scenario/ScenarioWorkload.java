@@ -106,9 +106,6 @@ public final class ScenarioWorkload implements Workload {
               + ")");
     }
     context = new ScenarioContext(kernel, narrative);
-    if (detailed) {
-      machine.traceBus().addSink(new NarrativeSink(narrative));
-    }
     for (int core = 0; core < machine.coreCount(); core++) {
       kernel.switchToKernelThread(core);
     }
@@ -132,6 +129,9 @@ public final class ScenarioWorkload implements Workload {
       if (!steps.isEmpty()) {
         programs[cpu] = program(steps);
       }
+    }
+    if (detailed) {
+      machine.traceBus().addSink(new NarrativeSink(narrative)); // the setup's details are noise
     }
     machine.setSchedulePolicy(new Narrator(policy, machine, narrative));
     return PreparedWorkload.of(programs, Map.of(), Map::of);
