@@ -22,6 +22,9 @@ import java.util.function.BooleanSupplier;
  * next-earliest event: fewer switches, ordering exact only to within q cycles. Quantum 0 is exact
  * ordering at interleaving points.
  *
+ * <p>In scenario and explore runs a {@link SchedulePolicy} picks the next core at every
+ * interleaving point instead (see {@link #setSchedulePolicy}); a normal run has none.
+ *
  * <p>Outside {@link #run} (set-up, tests driving calls by hand) interleaving points do nothing and
  * nothing may block.
  */

@@ -24,7 +24,8 @@ import org.mmuemu.kernel.workload.WorkloadException;
  *       from a core that could go on), depth first, the unpreempted schedule first.
  * </ul>
  *
- * <p>The first schedule of every strategy is the one a normal run takes (the earliest core runs).
+ * <p>The first schedule of {@code random} and {@code pct} lets the earliest core run at every
+ * choice point, as a normal run does; the first of {@code exhaustive} preempts nothing.
  * Deterministic: the same scenario, machine, strategy, seed and budget give the same schedules.
  */
 public final class Explorer {

@@ -32,11 +32,14 @@ final class SearchPolicies {
     }
   }
 
-  /** The stopped core goes on where it can, else the earliest runs: what a normal run does. */
+  /**
+   * The core with the earliest next event runs at every choice point, as in a normal run (up to the
+   * points where the strategies do not choose, at which the stopped core goes on).
+   */
   static final class Earliest extends Counting {
     @Override
     int choose(Choice choice, int index) {
-      return choice.stopped() >= 0 ? choice.stopped() : choice.earliest();
+      return choice.earliest();
     }
   }
 
