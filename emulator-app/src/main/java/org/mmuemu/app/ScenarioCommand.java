@@ -134,8 +134,8 @@ final class ScenarioCommand implements Callable<Integer> {
         machineConfig.spec().name(),
         replay == null ? "scripted order" : "schedule " + schedule.trim());
     ScenarioSupport.printStory(stdout, workload.narrative(), result);
-    for (String entry : workload.orderNotReached()) {
-      stdout.println("order " + entry);
+    for (String note : workload.scheduleNotes()) {
+      stdout.println(note);
     }
     List<String> expected = loaded.scenario().expectedFor(target.variant);
     List<String> observed = ScenarioSupport.kinds(result);

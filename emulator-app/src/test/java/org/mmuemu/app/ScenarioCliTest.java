@@ -177,6 +177,22 @@ final class ScenarioCliTest {
   }
 
   @Test
+  void aScheduleThatDoesNotFit_isReported() {
+    CliTestSupport.Outcome outcome =
+        CliTestSupport.run(
+            "scenario",
+            "lazy-free-publish-uaf",
+            "--variant",
+            "fixed",
+            "--schedule",
+            "5:1,0:100000");
+    assertThat(outcome.exitCode()).as(outcome.out()).isEqualTo(ExitCodes.OK);
+    assertThat(outcome.out())
+        .contains("schedule: choice 1 names cpu5, which could not run there")
+        .containsPattern("schedule: the run ended after \\d+ of its 100001 choices");
+  }
+
+  @Test
   void listScenarios_namesEveryShippedScenario() {
     CliTestSupport.Outcome outcome = CliTestSupport.run("list", "scenarios");
     assertThat(outcome.exitCode()).isZero();

@@ -75,11 +75,15 @@ public final class ScenarioWorkload implements Workload {
   }
 
   /**
-   * The scripted order's entries the run never reached (a point misspelt, or one the CPU does not
-   * pass in this variant), each described; empty under any other policy.
+   * What of the schedule did not fit the run, each described: the scripted order's entries never
+   * reached (a point misspelt, or one the CPU does not pass in this variant), or a replayed
+   * schedule's choices that could not be followed or were left over; empty under other policies.
    */
-  public List<String> orderNotReached() {
-    return policy instanceof ScriptedOrder order ? order.unreached() : List.of();
+  public List<String> scheduleNotes() {
+    if (policy instanceof ScriptedOrder order) {
+      return order.unreached();
+    }
+    return policy instanceof Schedule.Replay replay ? replay.notes() : List.of();
   }
 
   @Override

@@ -1,6 +1,8 @@
 package org.mmuemu.kernel.scenario;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.mmuemu.core.time.SchedulePolicy;
 
 /**
@@ -82,21 +84,53 @@ public final class Schedule {
   }
 
   /** A policy that replays this schedule, then lets the earliest core run. */
-  SchedulePolicy replay() {
-    return new RecordingPolicy() {
-      private int next;
+  Replay replay() {
+    return new Replay();
+  }
 
-      @Override
-      int pick(SchedulePolicy.Choice choice) {
-        if (next < choices.length) {
-          int core = choices[next++];
-          if (choice.canRun(core)) {
-            return core;
-          }
+  /**
+   * Replays the schedule; where a choice names a core that cannot run there (the schedule was made
+   * for another scenario, variant or machine) the earliest core runs instead, and {@link #notes}
+   * says so.
+   */
+  final class Replay extends RecordingPolicy {
+    private int next;
+    private int firstMismatch = -1;
+    private int mismatchedCore;
+
+    @Override
+    int pick(SchedulePolicy.Choice choice) {
+      if (next < choices.length) {
+        int core = choices[next++];
+        if (choice.canRun(core)) {
+          return core;
         }
-        return choice.earliest();
+        if (firstMismatch < 0) {
+          firstMismatch = next;
+          mismatchedCore = core;
+        }
       }
-    };
+      return choice.earliest();
+    }
+
+    /** What did not fit the run, each one line; empty when the schedule replayed as written. */
+    List<String> notes() {
+      List<String> notes = new ArrayList<>();
+      if (firstMismatch >= 0) {
+        notes.add(
+            "schedule: choice "
+                + firstMismatch
+                + " names cpu"
+                + mismatchedCore
+                + ", which could not run there; the earliest cpu ran instead (the schedule was"
+                + " made for another scenario, variant or machine)");
+      }
+      if (next < choices.length) {
+        notes.add(
+            "schedule: the run ended after " + next + " of its " + choices.length + " choices");
+      }
+      return notes;
+    }
   }
 
   /**

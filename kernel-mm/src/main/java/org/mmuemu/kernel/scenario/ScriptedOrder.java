@@ -37,7 +37,7 @@ final class ScriptedOrder implements SchedulePolicy {
       Scenario.OrderStep step = order.get(index);
       if (!step.until().equals("end") && !step.until().equals("step")) {
         unreached.add(
-            "/order/"
+            "order /order/"
                 + index
                 + " (cpu "
                 + step.cpu()
@@ -81,7 +81,13 @@ final class ScriptedOrder implements SchedulePolicy {
         continue; // every program ends, though the run may end before the order says so
       }
       all.add(
-          "/order/" + i + " (cpu " + step.cpu() + " until " + step.until() + "): never reached");
+          "order /order/"
+              + i
+              + " (cpu "
+              + step.cpu()
+              + " until "
+              + step.until()
+              + "): never reached");
     }
     return all;
   }
