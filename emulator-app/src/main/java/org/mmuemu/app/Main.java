@@ -34,6 +34,8 @@ import picocli.CommandLine.ScopeType;
       SweepCommand.class,
       ReplayCommand.class,
       ListCommand.class,
+      ScenarioCommand.class,
+      ExploreCommand.class,
       ValidateCommand.class,
       BenchCommand.class,
       CalibrateCommand.class,
@@ -65,7 +67,8 @@ public final class Main implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "a command is required (run, compare, sweep, replay, bench, calibrate, list, validate, serve, attach; see --help)");
+        "a command is required (run, compare, sweep, replay, scenario, explore, bench, calibrate,"
+            + " list, validate, serve, attach; see --help)");
   }
 
   public static void main(String[] args) {
