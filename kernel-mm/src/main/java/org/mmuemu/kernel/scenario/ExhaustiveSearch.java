@@ -22,12 +22,16 @@ final class ExhaustiveSearch {
     final int[] options;
     final int preemptionsBefore;
     final boolean[] preempts;
+
     /** The cores asleep on arrival here, with the segments they would run. */
     final SleepSet sleep;
+
     /** Every candidate was asleep: the run from here repeats ones already run. */
     final boolean redundant;
+
     /** The footprint of the segment after {@code options[0]}, once it ran. */
     Footprint firstFootprint;
+
     int taken;
 
     Node(
@@ -192,8 +196,7 @@ final class ExhaustiveSearch {
       if (taken == count) {
         redundant = true;
       }
-      Node node =
-          new Node(options, preempts, preemptions, sleep, redundant, redundant ? 0 : taken);
+      Node node = new Node(options, preempts, preemptions, sleep, redundant, redundant ? 0 : taken);
       for (int skipped = 0; skipped < count; skipped++) {
         if (skipped != node.taken && withinBound(node, skipped) && (redundant || skipped < taken)) {
           pruned++;

@@ -21,8 +21,8 @@ import org.mmuemu.kernel.workload.WorkloadException;
  *       random change points the running core drops below every other; a bug of depth {@code d} is
  *       found with probability at least 1/(n k^(d-1)) per schedule (n cores, k decisions);
  *   <li>{@code exhaustive}: every schedule with at most {@code depth} preemptions (switching away
- *       from a core that could go on), depth first, the unpreempted schedule first; with
- *       reduction, none that only reorders independent segments of one already run (sleep sets).
+ *       from a core that could go on), depth first, the unpreempted schedule first; with reduction,
+ *       none that only reorders independent segments of one already run (sleep sets).
  * </ul>
  *
  * <p>The first schedule of {@code random} and {@code pct} lets the earliest core run at every

@@ -69,7 +69,9 @@ final class Footprint {
     frames[frameCount++] = pfn;
   }
 
-  /** Whether either order of the two segments reaches the same state (up to the two cores' clocks). */
+  /**
+   * Whether either order of the two segments reaches the same state (up to the two cores' clocks).
+   */
   boolean independent(Footprint other) {
     if (time || other.time || kernel || other.kernel || (coreMask & other.coreMask) != 0) {
       return false;

@@ -9,8 +9,7 @@ import org.mmuemu.core.trace.TraceSink;
 /**
  * Records the {@link Footprint} of each segment of an exhaustive search's run from the events the
  * machine and the kernel publish, the scenario steps that start, and the scheduler's decisions.
- * Installed only on runs of a search with partial-order reduction: other runs publish nothing
- * more.
+ * Installed only on runs of a search with partial-order reduction: other runs publish nothing more.
  */
 final class SegmentRecorder implements TraceSink {
   private BooleanSupplier timedEffectsPending = () -> false;
@@ -61,8 +60,8 @@ final class SegmentRecorder implements TraceSink {
 
   /**
    * Any decision of the scheduler, also those the search does not record (one candidate, or the
-   * stopped core going on at a point the search does not choose at): another core running ends
-   * the chosen core's own part of the segment; what follows is its forced part.
+   * stopped core going on at a point the search does not choose at): another core running ends the
+   * chosen core's own part of the segment; what follows is its forced part.
    */
   void decided(int core) {
     if (current == null || core == segmentCore) {

@@ -7,13 +7,13 @@ package org.mmuemu.kernel.scenario;
  * search never does; a core wakes when a segment dependent with its own runs.
  *
  * <p>Only a preempted core is put to sleep: at a choice point where the stopped core could go on,
- * its alternatives (each a preemption) get that core in their sleep sets, after its own subtree ran.
- * An alternative tried before another at a point where no core was stopped does not sleep in the
- * other's subtree: the preemption bound makes that unsound. Running its segment first could cost a
- * preemption that the pruned schedule did not pay (it ran that core's next segment right after,
- * for free), so the covering schedule could lie beyond the bound. A preempted core's covering
- * schedule runs it on at the point it was preempted, which saves the preemption the pruned one paid
- * there and costs at most one elsewhere.
+ * its alternatives (each a preemption) get that core in their sleep sets, after its own subtree
+ * ran. An alternative tried before another at a point where no core was stopped does not sleep in
+ * the other's subtree: the preemption bound makes that unsound. Running its segment first could
+ * cost a preemption that the pruned schedule did not pay (it ran that core's next segment right
+ * after, for free), so the covering schedule could lie beyond the bound. A preempted core's
+ * covering schedule runs it on at the point it was preempted, which saves the preemption the pruned
+ * one paid there and costs at most one elsewhere.
  *
  * <p>Immutable.
  */
@@ -40,8 +40,8 @@ final class SleepSet {
   }
 
   /**
-   * The sleep set at the next choice point, after a segment with footprint {@code segment} ran
-   * from this one: the sleepers independent of it, and {@code preempted} (a core, or -1) whose next
+   * The sleep set at the next choice point, after a segment with footprint {@code segment} ran from
+   * this one: the sleepers independent of it, and {@code preempted} (a core, or -1) whose next
    * segment, run from this point in a covered schedule, had footprint {@code preemptedSegment},
    * when independent of it.
    */

@@ -26,10 +26,11 @@ final class ExhaustiveSearchTest {
 
   /**
    * Runs every schedule of {@code search} on two CPUs of {@code steps} steps each, where each step
-   * of CPU c stores to the frame {@code frameOf.applyAsLong(c)}, told to the search's recorder as
-   * a TLB hit; returns the step orders seen.
+   * of CPU c stores to the frame {@code frameOf.applyAsLong(c)}, told to the search's recorder as a
+   * TLB hit; returns the step orders seen.
    */
-  private static List<String> orders(ExhaustiveSearch search, int steps, IntToLongFunction frameOf) {
+  private static List<String> orders(
+      ExhaustiveSearch search, int steps, IntToLongFunction frameOf) {
     List<String> orders = new ArrayList<>();
     for (Schedule.RecordingPolicy policy = search.next(); policy != null; policy = search.next()) {
       CoreClocks clocks = new CoreClocks(2);
