@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.IntToLongFunction;
 import org.junit.jupiter.api.Test;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.time.CoreProgram;
@@ -21,16 +20,14 @@ final class ExhaustiveSearchTest {
 
   /** Runs every schedule the search gives and returns the step orders seen ("0011", ...). */
   private static List<String> orders(int maxPreemptions) {
-    return orders(new ExhaustiveSearch(maxPreemptions, false), 2, core -> 0);
+    return orders(new ExhaustiveSearch(maxPreemptions, false), new long[][] {{0, 0}, {0, 0}});
   }
 
   /**
-   * Runs every schedule of {@code search} on two CPUs of {@code steps} steps each, where each step
-   * of CPU c stores to the frame {@code frameOf.applyAsLong(c)}, told to the search's recorder as a
-   * TLB hit; returns the step orders seen.
+   * Runs every schedule of {@code search} on two CPUs where step i of CPU c stores to frame {@code
+   * frames[c][i]}, told to the search's recorder as a TLB hit; returns the step orders seen.
    */
-  private static List<String> orders(
-      ExhaustiveSearch search, int steps, IntToLongFunction frameOf) {
+  private static List<String> orders(ExhaustiveSearch search, long[][] frames) {
     List<String> orders = new ArrayList<>();
     for (Schedule.RecordingPolicy policy = search.next(); policy != null; policy = search.next()) {
       CoreClocks clocks = new CoreClocks(2);
@@ -43,63 +40,132 @@ final class ExhaustiveSearchTest {
       StringBuilder order = new StringBuilder();
       CoreProgram[] programs = new CoreProgram[2];
       for (int cpu = 0; cpu < 2; cpu++) {
-        int[] left = {steps};
+        int[] done = {0};
         programs[cpu] =
             core -> {
               order.append(core);
               if (segments != null) {
                 segments.stepStarts(core, false);
-                long pa = frameOf.applyAsLong(core) << 12;
+                long pa = frames[core][done[0]] << 12;
                 segments.onEvent(EventKind.TLB_HIT, core, clocks.now(core), 0x1000, pa, 0);
                 segments.stepEnds(core);
               }
               clocks.advance(core, 10);
-              return --left[0] > 0;
+              return ++done[0] < frames[core].length;
             };
       }
       scheduler.run(programs, () -> false);
       search.finished(policy);
       orders.add(order.toString());
-      assertThat(orders.size()).as("runaway search").isLessThan(100);
+      assertThat(orders.size()).as("runaway search").isLessThan(1000);
     }
     return orders;
   }
 
-  /** The set of steps each CPU ran before each step of the other: the run's partial order. */
-  private static Set<String> partialOrders(List<String> orders) {
+  /**
+   * The equivalence classes the orders fall in (Mazurkiewicz traces): for every pair of steps of
+   * the two CPUs that touch one frame, which of the two ran first.
+   */
+  private static Set<String> classes(List<String> orders, long[][] frames) {
     Set<String> classes = new LinkedHashSet<>();
     for (String order : orders) {
-      classes.add(order); // with dependent steps every order is its own class
+      int[] position = new int[2];
+      int[][] at = {new int[frames[0].length], new int[frames[1].length]};
+      for (int i = 0; i < order.length(); i++) {
+        int core = order.charAt(i) - '0';
+        at[core][position[core]++] = i;
+      }
+      StringBuilder key = new StringBuilder();
+      for (int i = 0; i < frames[0].length; i++) {
+        for (int j = 0; j < frames[1].length; j++) {
+          if (frames[0][i] == frames[1][j]) {
+            key.append(at[0][i] < at[1][j] ? '<' : '>');
+          }
+        }
+      }
+      classes.add(key.toString());
     }
     return classes;
   }
 
+  /**
+   * Sleep sets cover every class the full bounded search covers, for every bound, and never run
+   * more schedules; with independent steps they run fewer.
+   */
+  @Test
+  void sleepSets_coverEveryClassTheBoundedSearchCovers_withFewerSchedules() {
+    long[][][] programs = {
+      {{7, 7}, {7, 7}}, // every pair dependent
+      {{100, 101}, {200, 201}}, // nothing dependent
+      {{100, 200, 300}, {200, 400, 100}}, // two dependent pairs
+      {{1, 2, 3}, {4, 5, 3}}, // only the last steps
+      // within one preemption, 110001 (CPU 0's first step is independent of CPU 1's first two)
+      // is the only schedule of its class; letting CPU 0 sleep after the start, where nothing was
+      // preempted, would cover it by 011001, which needs two
+      {{1, 0, 0}, {0, 0, 0}}
+    };
+    boolean prunedSome = false;
+    for (long[][] frames : programs) {
+      for (int bound = 0; bound <= 3; bound++) {
+        List<String> full = orders(new ExhaustiveSearch(bound, false), frames);
+        ExhaustiveSearch search = new ExhaustiveSearch(bound, true);
+        List<String> reduced = orders(search, frames);
+        String what = java.util.Arrays.deepToString(frames) + " bound " + bound;
+        assertThat(classes(reduced, frames)).as(what).isEqualTo(classes(full, frames));
+        assertThat(full).as(what).containsAll(reduced);
+        assertThat(reduced.size()).as(what).isLessThanOrEqualTo(full.size());
+        assertThat(search.prunedBranches() > 0).as(what).isEqualTo(reduced.size() < full.size());
+        prunedSome |= reduced.size() < full.size();
+      }
+    }
+    assertThat(prunedSome).isTrue();
+  }
+
   @Test
   void sleepSets_dependentSteps_runEveryScheduleWithinTheBound() {
+    long[][] frames = {{7, 7}, {7, 7}};
     for (int bound = 0; bound <= 3; bound++) {
-      List<String> reduced = orders(new ExhaustiveSearch(bound, true), 2, core -> 7);
-      assertThat(reduced).as("bound " + bound).isEqualTo(orders(bound));
+      assertThat(orders(new ExhaustiveSearch(bound, true), frames))
+          .as("bound " + bound)
+          .isEqualTo(orders(bound));
     }
   }
 
   @Test
-  void sleepSets_independentSteps_pruneReorderings_andCountThem() {
+  void sleepSets_independentSteps_runOneScheduleOfEachStart() {
     ExhaustiveSearch reduced = new ExhaustiveSearch(8, true);
-    List<String> orders = orders(reduced, 2, core -> 100 + core);
-    List<String> full = orders(new ExhaustiveSearch(8, false), 2, core -> 100 + core);
-    assertThat(full).hasSize(6);
-    // every order reaches the same state: fewer schedules, the unpreempted one among them
-    assertThat(orders).hasSizeLessThan(full.size()).contains("0011");
-    assertThat(full).containsAll(orders);
+    List<String> orders = orders(reduced, new long[][] {{100, 101}, {200, 201}});
+    assertThat(orders(8)).hasSize(6);
+    assertThat(orders).hasSizeLessThan(6).startsWith("0011");
     assertThat(reduced.prunedBranches()).isPositive();
   }
 
   @Test
-  void sleepSets_aStepTouchingTheOtherCpusFrame_wakesTheSleeper() {
-    // CPU 0 touches frame 1, CPU 1 frame 1 too only on... both steps: the same as dependent
-    List<String> reduced = orders(new ExhaustiveSearch(8, true), 2, core -> 1);
-    assertThat(partialOrders(reduced))
-        .containsExactlyInAnyOrder("0011", "0101", "0110", "1001", "1010", "1100");
+  void footprints_kernelAndTimeDependOnEverything_framesOnlyOnAShared() {
+    Footprint user0 = user(0, 100);
+    Footprint user1 = user(1, 200);
+    assertThat(user0.independent(user1)).isTrue();
+    assertThat(user0.independent(user(1, 100))).isFalse();
+    assertThat(user0.independent(user(0, 300))).as("one core").isFalse();
+    Footprint kernel = user(1, 300);
+    kernel.kernel();
+    assertThat(user0.independent(kernel)).isFalse();
+    Footprint timed = user(1, 300);
+    timed.time();
+    assertThat(timed.independent(user0)).isFalse();
+    Footprint walked0 = user(0, 100);
+    walked0.walked();
+    Footprint walked1 = user(1, 200);
+    walked1.walked();
+    assertThat(walked0.independent(user1)).isTrue();
+    assertThat(walked0.independent(walked1)).isFalse();
+  }
+
+  private static Footprint user(int core, long pfn) {
+    Footprint footprint = new Footprint();
+    footprint.ranOn(core);
+    footprint.frame(pfn);
+    return footprint;
   }
 
   @Test
