@@ -34,13 +34,6 @@ final class Footprint {
   private long[] frames = new long[4];
   private int frameCount;
 
-  /** A footprint that depends on everything (for tests and for segments nothing was told about). */
-  static Footprint dependentWithAll() {
-    Footprint all = new Footprint();
-    all.time = true;
-    return all;
-  }
-
   void ranOn(int core) {
     coreMask |= 1L << core;
   }

@@ -30,15 +30,6 @@ final class SleepSet {
     return core < byCore.length && byCore[core] != null;
   }
 
-  /** The number of sleeping cores. */
-  int size() {
-    int n = 0;
-    for (Footprint footprint : byCore) {
-      n += footprint == null ? 0 : 1;
-    }
-    return n;
-  }
-
   /**
    * The sleep set at the next choice point, after a segment with footprint {@code segment} ran from
    * this one: the sleepers independent of it, and {@code preempted} (a core, or -1) whose next
