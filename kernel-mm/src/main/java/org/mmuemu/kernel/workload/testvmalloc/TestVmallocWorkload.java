@@ -79,6 +79,14 @@ public final class TestVmallocWorkload implements Workload {
                 + "the workers freed that a purge has since flushed, so its walk caches learn PTE tables a later vmalloc_huge "
                 + "replaces (shows x86FreePteTableFlush=noFlush)"),
         WorkloadParam.integer(
+            "ptdump_readers",
+            "0",
+            0,
+            65535,
+            "cores after the workers that read /sys/kernel/debug/kernel_page_tables (a ptdump walk "
+                + "of the kernel page tables) over and over until the workers finish; with use_huge "
+                + "their walks race pmd_free_pte_page (shows ptdumpSync=none)"),
+        WorkloadParam.integer(
             "sequential_test_order",
             "0",
             0,
@@ -119,6 +127,22 @@ public final class TestVmallocWorkload implements Workload {
               freed);
       workers.add(worker);
       programs[i] = worker;
+    }
+    int readers = params.intValue("ptdump_readers");
+    if (threads + readers > machine.coreCount()) {
+      throw new WorkloadException(
+          "--param ptdump_readers="
+              + readers
+              + ": (expected: at most "
+              + (machine.coreCount() - threads)
+              + ", the cores left after nr_threads="
+              + threads
+              + " workers on this "
+              + machine.coreCount()
+              + "-core machine)");
+    }
+    for (int i = 0; i < readers; i++) {
+      programs[threads + i] = new PtdumpReader(kernel, workers);
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("nr_threads", Integer.toString(threads));
