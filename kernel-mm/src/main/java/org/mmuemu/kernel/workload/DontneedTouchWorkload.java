@@ -41,7 +41,15 @@ public final class DontneedTouchWorkload implements Workload {
         WorkloadParam.integer(
             "pagesPerThread", "16", 1, 1 << 20, "pages each bystander thread reads in turn"),
         WorkloadParam.integer(
-            "iterations", "500", 1, 100_000_000, "madvise-touch rounds of thread 0"));
+            "iterations", "500", 1, 100_000_000, "madvise-touch rounds of each madvising thread"),
+        WorkloadParam.integer(
+            "dontneedThreads",
+            "1",
+            1,
+            4096,
+            "threads from thread 0 that each MADV_DONTNEED and touch the same page: more than one"
+                + " zap that page concurrently under the mmap read lock (shows"
+                + " madviseFlushBatching=noNestedCheck)"));
   }
 
   @Override
@@ -51,41 +59,52 @@ public final class DontneedTouchWorkload implements Workload {
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 2);
     long pagesPerThread = params.integer("pagesPerThread");
     long iterations = params.integer("iterations");
+    int dontneedThreads = params.intValue("dontneedThreads");
+    if (dontneedThreads >= threads) {
+      throw new WorkloadException(
+          "--param dontneedThreads="
+              + dontneedThreads
+              + ": (expected: fewer than the "
+              + threads
+              + " threads, so one reads)");
+    }
     Mm mm = kernel.createMm();
     long base = MmWorkloads.DATA_BASE_VA;
     kernel.mmap(
         0, mm, new Vma(base, base + ((threads * pagesPerThread) << 12), PteFlags.WRITE, "shared"));
-    boolean[] done = new boolean[1];
+    int[] madvisersDone = new int[1];
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
-    programs[0] =
-        new CoreProgram() {
-          private long remaining = iterations;
-          private boolean started;
-          private boolean touchNext;
+    for (int madviser = 0; madviser < dontneedThreads; madviser++) {
+      programs[madviser] =
+          new CoreProgram() {
+            private long remaining = iterations;
+            private boolean started;
+            private boolean touchNext;
 
-          @Override
-          public boolean step(int core) {
-            if (!started) {
-              kernel.switchTo(core, mm);
-              started = true;
+            @Override
+            public boolean step(int core) {
+              if (!started) {
+                kernel.switchTo(core, mm);
+                started = true;
+                touchNext = true;
+                return true;
+              }
+              if (touchNext) {
+                machine.access(core, base, 8, AccessKind.WRITE);
+                touchNext = false;
+                if (remaining-- == 0) {
+                  madvisersDone[0]++;
+                  return false;
+                }
+                return true;
+              }
+              kernel.madviseDontneed(core, mm, base, base + 4096);
               touchNext = true;
               return true;
             }
-            if (touchNext) {
-              machine.access(core, base, 8, AccessKind.WRITE);
-              touchNext = false;
-              if (remaining-- == 0) {
-                done[0] = true;
-                return false;
-              }
-              return true;
-            }
-            kernel.madviseDontneed(core, mm, base, base + 4096);
-            touchNext = true;
-            return true;
-          }
-        };
-    for (int thread = 1; thread < threads; thread++) {
+          };
+    }
+    for (int thread = dontneedThreads; thread < threads; thread++) {
       long first = base + ((thread * pagesPerThread) << 12);
       programs[thread] =
           new CoreProgram() {
@@ -101,7 +120,7 @@ public final class DontneedTouchWorkload implements Workload {
               machine.access(
                   core, first + (next << 12), 8, next == 0 ? AccessKind.WRITE : AccessKind.READ);
               next = (next + 1) % pagesPerThread;
-              return !done[0];
+              return madvisersDone[0] < dontneedThreads;
             }
           };
     }
