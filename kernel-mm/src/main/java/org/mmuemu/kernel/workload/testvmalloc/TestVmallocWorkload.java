@@ -79,6 +79,21 @@ public final class TestVmallocWorkload implements Workload {
                 + "the workers freed that a purge has since flushed, so its walk caches learn PTE tables a later vmalloc_huge "
                 + "replaces (shows x86FreePteTableFlush=noFlush)"),
         WorkloadParam.integer(
+            "unmap_aliases_every",
+            "0",
+            0,
+            1_000_000_000,
+            "0: never; n: after every n-th iteration of vm_map_ram_test a worker calls"
+                + " vm_unmap_aliases, as set_memory_* callers do before changing a page's"
+                + " permissions (shows vmUnmapAliasesWalk=free-list)"),
+        WorkloadParam.integer(
+            "vm_map_ram_live",
+            "1",
+            1,
+            1 << 20,
+            "mappings vm_map_ram_test keeps mapped: each iteration unmaps the one mapped this many"
+                + " iterations before (1: its own, as Linux's test does)"),
+        WorkloadParam.integer(
             "ptdump_readers",
             "0",
             0,
@@ -111,7 +126,9 @@ public final class TestVmallocWorkload implements Workload {
             params.flag("use_huge"),
             params.flag("sequential_test_order"),
             params.intValue("nr_pcpu_objects"),
-            params.flag("speculative_walk"));
+            params.flag("speculative_walk"),
+            params.integer("unmap_aliases_every"),
+            params.intValue("vm_map_ram_live"));
     Vmalloc vmalloc = kernel.vmalloc();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     List<Worker> workers = new ArrayList<>();
