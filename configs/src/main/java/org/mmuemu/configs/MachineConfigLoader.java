@@ -45,7 +45,7 @@ import org.mmuemu.core.mem.HostMemoryBudget;
  */
 public final class MachineConfigLoader {
   private static final String INDEX_RESOURCE = ConfigResolver.MACHINES_RESOURCE_DIR + "index.txt";
-  private static final List<String> BUILT_IN_NAMES = readIndex();
+  private static final List<String> BUILT_IN_NAMES = readIndex(INDEX_RESOURCE);
 
   private final IsaRegistry registry;
   private final ConfigResolver resolver = new ConfigResolver(BUILT_IN_NAMES);
@@ -138,21 +138,7 @@ public final class MachineConfigLoader {
     if (BUILT_IN_NAMES.contains(nameOrPath)) {
       return new ConfigResolver.BuiltIn(nameOrPath);
     }
-    Path path;
-    try {
-      path = Path.of(nameOrPath);
-    } catch (InvalidPathException e) {
-      path = null;
-    }
-    if (path == null || nameOrPath.isEmpty() || !Files.isRegularFile(path)) {
-      throw new ConfigException(
-          List.of(
-              new ConfigProblem(
-                  nameOrPath.isEmpty() ? "\"\"" : nameOrPath,
-                  "no such built-in machine or file (expected: a built-in machine name ("
-                      + String.join(", ", BUILT_IN_NAMES)
-                      + ") or a path to a config file)")));
-    }
+    Path path = existingFile(nameOrPath, "machine", "config", BUILT_IN_NAMES);
     return new ConfigResolver.FileSource(path);
   }
 
@@ -207,6 +193,39 @@ public final class MachineConfigLoader {
     return new Outcome(List.of(), machine);
   }
 
+  /**
+   * The file {@code nameOrPath} names, when it is a regular file.
+   *
+   * @param what what the built-ins are ({@code machine}, {@code scenario})
+   * @param fileKind what the file would be ({@code config}, {@code scenario})
+   * @throws ConfigException naming the built-ins when there is no such file
+   */
+  static Path existingFile(
+      String nameOrPath, String what, String fileKind, List<String> builtInNames) {
+    Path path;
+    try {
+      path = Path.of(nameOrPath);
+    } catch (InvalidPathException e) {
+      path = null;
+    }
+    if (path == null || nameOrPath.isEmpty() || !Files.isRegularFile(path)) {
+      throw new ConfigException(
+          List.of(
+              new ConfigProblem(
+                  nameOrPath.isEmpty() ? "\"\"" : nameOrPath,
+                  "no such built-in "
+                      + what
+                      + " or file (expected: a built-in "
+                      + what
+                      + " name ("
+                      + String.join(", ", builtInNames)
+                      + ") or a path to a "
+                      + fileKind
+                      + " file)")));
+    }
+    return path;
+  }
+
   private static String sourceName(ConfigResolver.Source source) {
     return source instanceof ConfigResolver.BuiltIn builtIn ? builtIn.name() : source.label();
   }
@@ -242,12 +261,12 @@ public final class MachineConfigLoader {
     return pointer.isEmpty() || pointer.startsWith("/");
   }
 
-  private static List<String> readIndex() {
+  /** The names an index resource lists (one a line, {@code #} comments), sorted. */
+  static List<String> readIndex(String resource) {
     try (InputStream in =
-        MachineConfigLoader.class.getClassLoader().getResourceAsStream(INDEX_RESOURCE)) {
+        MachineConfigLoader.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException(
-            "built-in machine index missing from the classpath: " + INDEX_RESOURCE);
+        throw new IllegalStateException("built-in index missing from the classpath: " + resource);
       }
       BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
       return reader
@@ -258,7 +277,7 @@ public final class MachineConfigLoader {
           .distinct()
           .toList();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + INDEX_RESOURCE, e);
+      throw new UncheckedIOException("cannot read " + resource, e);
     }
   }
 }

@@ -27,6 +27,7 @@ import org.mmuemu.core.config.ConfigProblem;
 final class SchemaCheck {
   static final String MACHINE_RESOURCE = "org/mmuemu/configs/schema/machine.schema.json";
   static final String RESULT_RESOURCE = "org/mmuemu/configs/schema/result.schema.json";
+  static final String SCENARIO_RESOURCE = "org/mmuemu/configs/schema/scenario.schema.json";
 
   static final String SIZE_TEXT = "a size such as 4096, \"64KiB\" or \"2MiB\"";
 
@@ -64,6 +65,15 @@ final class SchemaCheck {
 
   private static final class ResultHolder {
     static final SchemaCheck INSTANCE = new SchemaCheck(RESULT_RESOURCE);
+  }
+
+  private static final class ScenarioHolder {
+    static final SchemaCheck INSTANCE = new SchemaCheck(SCENARIO_RESOURCE);
+  }
+
+  /** The race scenario schema. */
+  static SchemaCheck scenario() {
+    return ScenarioHolder.INSTANCE;
   }
 
   /** The machine config schema. */

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.mmuemu.app.runner.ExitCodes;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.configs.MachineConfigLoader;
+import org.mmuemu.configs.ScenarioLoader;
 import org.mmuemu.core.isa.IsaProvider;
 import org.mmuemu.core.isa.IsaRegistry;
 import org.mmuemu.core.trace.EventKind;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "List the built-in machines, the workloads with their parameters, the ISAs, the event kinds,"
-            + " or the kernel variants with their values (default first).")
+            + " the kernel variants with their values (default first), or the race scenarios.")
 final class ListCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -36,7 +37,8 @@ final class ListCommand implements Callable<Integer> {
     workloads,
     isas,
     events,
-    variants
+    variants,
+    scenarios
   }
 
   @Parameters(index = "0", paramLabel = "<what>", description = "One of: ${COMPLETION-CANDIDATES}.")
@@ -88,6 +90,11 @@ final class ListCommand implements Callable<Integer> {
               variant.getKey(),
               values.get(0),
               String.join("|", values));
+        }
+      }
+      case scenarios -> {
+        for (String name : ScenarioLoader.builtInNames()) {
+          out.printf(Locale.ROOT, "%-30s %s%n", name, ScenarioLoader.builtInDescription(name));
         }
       }
       default -> throw new IllegalStateException(what.toString());

@@ -34,6 +34,8 @@ import picocli.CommandLine.ScopeType;
       SweepCommand.class,
       ReplayCommand.class,
       ListCommand.class,
+      ScenarioCommand.class,
+      ExploreCommand.class,
       ValidateCommand.class,
       BenchCommand.class,
       org.mmuemu.app.serve.ServeCommand.class,
@@ -64,7 +66,7 @@ public final class Main implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "a command is required (run, compare, sweep, replay, bench, list, validate, serve, attach; see --help)");
+        "a command is required (run, compare, sweep, replay, scenario, explore, bench, list, validate, serve, attach; see --help)");
   }
 
   public static void main(String[] args) {

@@ -56,25 +56,16 @@ final class RunExecutor {
         progress = ProgressDisplay.forRun(workload.name() + " on " + loaded.spec().name(), null);
       }
       result =
-          SimulationRunner.runWithStats(
-                  registry,
-                  loaded,
-                  workload,
-                  params,
-                  options.seed,
-                  trace == null ? List.of() : List.of(trace.sink()),
-                  interruption::requested,
-                  RunObserver.all(
-                      trace == null ? RunObserver.NONE : trace.observer(),
-                      progress == null ? RunObserver.NONE : progress.runObserver()))
-              .result();
-      if (trace != null) {
-        trace.complete();
-      }
-      if (resultOutput != null) {
-        resultOutput.writer().write(ResultJson.toJson(result));
-        resultOutput.commit();
-      }
+          runAndWrite(
+              registry,
+              loaded,
+              workload,
+              params,
+              options.seed,
+              trace,
+              resultOutput,
+              interruption::requested,
+              progress == null ? RunObserver.NONE : progress.runObserver());
     } catch (CancellationException e) {
       // Ended here, before the hooks let the JVM exit: the trace is kept whole, the result is not.
       err.println(
@@ -127,6 +118,45 @@ final class RunExecutor {
       summaryStream.flush();
     }
     return SimulationRunner.exitCodeOf(result);
+  }
+
+  /**
+   * Runs the simulation with the trace's sink and observer, then completes the trace and writes the
+   * result: what every command that writes both shares.
+   *
+   * @param trace the open trace, or null
+   * @param resultOutput the open result file, or null
+   */
+  static RunResult runAndWrite(
+      IsaRegistry registry,
+      LoadedMachine loaded,
+      Workload workload,
+      Map<String, String> params,
+      long seed,
+      TraceFile trace,
+      OutputFile resultOutput,
+      java.util.function.BooleanSupplier cancelled,
+      RunObserver observer)
+      throws WorkloadException, IOException {
+    RunResult result =
+        SimulationRunner.runWithStats(
+                registry,
+                loaded,
+                workload,
+                params,
+                seed,
+                trace == null ? List.of() : List.of(trace.sink()),
+                cancelled,
+                RunObserver.all(trace == null ? RunObserver.NONE : trace.observer(), observer))
+            .result();
+    if (trace != null) {
+      trace.complete();
+    }
+    if (resultOutput != null) {
+      resultOutput.writer().write(ResultJson.toJson(result));
+      resultOutput.commit();
+    }
+    return result;
   }
 
   /** A failure during the run: its trace ended and kept, the error followed by what was kept. */

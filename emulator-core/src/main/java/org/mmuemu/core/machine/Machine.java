@@ -21,6 +21,7 @@ import org.mmuemu.core.oracle.FrameHistory.FrameEvent;
 import org.mmuemu.core.oracle.Oracle;
 import org.mmuemu.core.time.CoreClocks;
 import org.mmuemu.core.time.CoreProgram;
+import org.mmuemu.core.time.SchedulePolicy;
 import org.mmuemu.core.time.Scheduler;
 import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.core.trace.EventKind;
@@ -267,6 +268,36 @@ public final class Machine {
   }
 
   /**
+   * {@link #interleave(int)} at a point a scenario's order or the explorer can address by name
+   * (loop iterations, checks): pass a constant, so nothing is built on the way.
+   */
+  public void interleave(int core, String point) {
+    scheduler.interleave(core, point, SchedulePolicy.PointKind.OTHER);
+    activity.act(core);
+  }
+
+  /** {@link #interleave(int)} before a lock is looked at; {@code point} is {@code lock:<name>}. */
+  public void lockPoint(int core, String point) {
+    scheduler.interleave(core, point, SchedulePolicy.PointKind.LOCK);
+    activity.act(core);
+  }
+
+  /** {@link #interleave(int)} at a named preemption point (a window Linux leaves open). */
+  public void preemptionPoint(int core, String point) {
+    scheduler.interleave(core, point, SchedulePolicy.PointKind.PREEMPTION);
+    activity.act(core);
+  }
+
+  /**
+   * Lets {@code policy} pick the next core at every interleaving point of the next runs (scenario
+   * and explore mode), or restores the earliest-event rule ({@code null}); see {@link
+   * Scheduler#setSchedulePolicy}.
+   */
+  public void setSchedulePolicy(SchedulePolicy policy) {
+    scheduler.setSchedulePolicy(policy);
+  }
+
+  /**
    * Blocks {@code core}'s kernel call until another core {@linkplain #wake wakes} it (a lock
    * released to it); interrupts due meanwhile are taken at their time.
    *
@@ -352,7 +383,9 @@ public final class Machine {
   public long barrier(int core, BarrierKind kind) {
     long cycles = maintenance.barrier(core, kind);
     if (kind == BarrierKind.BROADCAST_COMPLETE) {
-      interleave(core); // the wait let other cores' time pass: they catch up before we go on
+      interleave(
+          core,
+          "barrier:complete"); // the wait let other cores' time pass: they catch up before we go on
     }
     return cycles;
   }

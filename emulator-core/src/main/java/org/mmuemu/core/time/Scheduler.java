@@ -22,6 +22,9 @@ import java.util.function.BooleanSupplier;
  * next-earliest event: fewer switches, ordering exact only to within q cycles. Quantum 0 is exact
  * ordering at interleaving points.
  *
+ * <p>In scenario and explore runs a {@link SchedulePolicy} picks the next core at every
+ * interleaving point instead (see {@link #setSchedulePolicy}); a normal run has none.
+ *
  * <p>Outside {@link #run} (set-up, tests driving calls by hand) interleaving points do nothing and
  * nothing may block.
  */
@@ -41,6 +44,12 @@ public final class Scheduler {
   private final long[] wakeAtCycle;
   private final Baton.Worker[] carrier;
   private InterruptSource interrupts = InterruptSource.NONE;
+  private SchedulePolicy policy;
+  private final SchedulePolicy.Choice choice = new SchedulePolicy.Choice();
+  private int pendingChoice = -1;
+  private String idlePoint = "done";
+  private int idleCore = -1;
+  private boolean deliverEagerly;
 
   // One run's state; touched only by the baton holder.
   private CoreProgram[] programs;
@@ -77,6 +86,24 @@ public final class Scheduler {
     this.interrupts = source == null ? InterruptSource.NONE : source;
   }
 
+  /**
+   * Installs the policy that picks the next core at every interleaving point (scenario and explore
+   * runs), or removes it ({@code null}: the earliest next event runs, as in every normal run). At
+   * most 64 cores; the quantum is ignored while a policy is installed.
+   *
+   * <p>{@code // MODEL:} a policy may pick a core whose clock is behind cores that already acted.
+   * The picked core first waits until the latest clock of any core (it was descheduled meanwhile),
+   * so nothing it does is stamped before an effect it may observe: every run a policy makes is a
+   * run in which the cores' actions happen in that order in simulated time.
+   */
+  public void setSchedulePolicy(SchedulePolicy policy) {
+    if (policy != null && state.length > 64) {
+      throw new IllegalArgumentException(
+          "a schedule policy handles at most 64 cores (this machine has " + state.length + ")");
+    }
+    this.policy = policy;
+  }
+
   /** Whether a run is in progress (interleaving points and waits take effect). */
   public boolean running() {
     return baton != null;
@@ -102,6 +129,10 @@ public final class Scheduler {
     this.steps = 0;
     this.stopRequested = false;
     this.failure = null;
+    this.pendingChoice = -1;
+    this.idlePoint = "start";
+    this.idleCore = -1;
+    this.deliverEagerly = false;
     for (int core = 0; core < state.length; core++) {
       state[core] = programs[core] == null ? DONE : READY;
       wakeAtCycle[core] = NEVER;
@@ -139,10 +170,31 @@ public final class Scheduler {
    * an interrupt handler.
    */
   public void interleave(int core) {
+    interleave(core, "interleave", SchedulePolicy.PointKind.OTHER);
+  }
+
+  /**
+   * Like {@link #interleave(int)}, at a point a {@linkplain #setSchedulePolicy schedule policy} can
+   * address by {@code point} (a constant: nothing is built here).
+   */
+  public void interleave(int core, String point, SchedulePolicy.PointKind kind) {
     if (baton == null || interruptDepth > 0) {
       return;
     }
     deliverDueOn(core);
+    if (policy != null) {
+      state[core] = SUSPENDED;
+      int chosen = choose(core, point, kind);
+      if (chosen == core) {
+        state[core] = RUNNING;
+        raiseToHorizon(core);
+        deliverDueOn(core);
+        return;
+      }
+      pendingChoice = chosen;
+      park(core);
+      return;
+    }
     if (mayContinue(core)) {
       return;
     }
@@ -163,6 +215,9 @@ public final class Scheduler {
     }
     state[core] = BLOCKED;
     wakeAtCycle[core] = NEVER;
+    idlePoint = "blocked";
+    idleCore = core;
+    deliverEagerly = policy != null;
     park(core);
   }
 
@@ -202,6 +257,9 @@ public final class Scheduler {
       return;
     }
     if (state[chosen] == READY) {
+      if (policy != null) {
+        pendingChoice = chosen; // the worker's loop asks again: the policy has answered already
+      }
       baton.handTo(freeWorkers.isEmpty() ? newWorker() : freeWorkers.pop());
     } else {
       resumeOn(chosen);
@@ -236,6 +294,9 @@ public final class Scheduler {
    * cannot run itself; -1 when the run is over (or deadlocked), which it then ends.
    */
   private int nextToRun() {
+    if (policy != null) {
+      return nextByPolicy();
+    }
     while (true) {
       int chosen = earliest(-1);
       if (chosen < 0) {
@@ -268,6 +329,8 @@ public final class Scheduler {
         return;
       }
       if (!more) {
+        idlePoint = "done";
+        idleCore = core;
         return;
       }
       if (seenVersion != eventsVersion) {
@@ -275,10 +338,144 @@ public final class Scheduler {
         other = earliest(core);
         otherTime = other < 0 ? NEVER : eventTime(other);
       }
+      if (policy != null) {
+        int chosen = choose(core, "step", SchedulePolicy.PointKind.STEP);
+        if (chosen != core) {
+          pendingChoice = chosen;
+          return;
+        }
+        raiseToHorizon(core);
+        continue;
+      }
       if (!mayContinue(core, other, otherTime)) {
         return;
       }
     }
+  }
+
+  /**
+   * Policy mode: the core to run next, made ready to run at or after the latest clock. Interrupt
+   * events of cores that cannot run (idle, or waiting with no wake-up) due by then run first; when
+   * no core can run, the earliest such event runs, and when there is none the run ends.
+   */
+  private int nextByPolicy() {
+    int chosen = pendingChoice;
+    pendingChoice = -1;
+    while (runPendingInterrupt(deliverEagerly)) {
+      // each runs at its delivery time on its own core
+    }
+    deliverEagerly = false;
+    if (chosen < 0 || !runnable(chosen)) {
+      while (candidates() == 0) {
+        int earliest = earliest(-1);
+        if (earliest < 0 || !runInterruptEvent(earliest)) {
+          deadlockOrEnd();
+          return -1;
+        }
+      }
+      chosen = choose(-1, idlePoint, SchedulePolicy.PointKind.NONE);
+    }
+    if (state[chosen] == BLOCKED) {
+      wakeAtCycle[chosen] = Math.max(wakeAtCycle[chosen], horizon());
+    } else {
+      raiseToHorizon(chosen);
+    }
+    return chosen;
+  }
+
+  /**
+   * Policy mode: runs the earliest interrupt pending on a core that is not about to resume (every
+   * core but a woken waiter, which takes its interrupts when it resumes), at its delivery time: one
+   * due by the latest clock or, with {@code any}, any. Returns whether one ran.
+   *
+   * <p>{@code // MODEL:} when a core blocks (an IPI initiator waiting for acknowledgements, a lock
+   * waiter), every pending interrupt is delivered before the policy picks the next core: the
+   * targets take their IPIs at once, wherever they stopped (an interleaving point has interrupts
+   * enabled), so a schedule cannot starve an initiator by never running its targets.
+   */
+  private boolean runPendingInterrupt(boolean any) {
+    long limit = any ? NEVER - 1 : horizon();
+    int target = -1;
+    long at = NEVER;
+    for (int core = 0; core < state.length; core++) {
+      if (state[core] == BLOCKED && wakeAtCycle[core] != NEVER) {
+        continue;
+      }
+      long delivery = interrupts.nextDeliveryCycle(core);
+      if (delivery <= limit && delivery < at) {
+        target = core;
+        at = delivery;
+      }
+    }
+    if (target < 0) {
+      return false;
+    }
+    clocks.waitUntil(target, at);
+    deliverDueOn(target);
+    return true;
+  }
+
+  private boolean runnable(int core) {
+    byte s = state[core];
+    return s == READY || s == SUSPENDED || (s == BLOCKED && wakeAtCycle[core] != NEVER);
+  }
+
+  private long candidates() {
+    long mask = 0;
+    for (int core = 0; core < state.length; core++) {
+      if (runnable(core)) {
+        mask |= 1L << core;
+      }
+    }
+    return mask;
+  }
+
+  /** Asks the policy; {@code stopped} (or -1) is runnable already. */
+  private int choose(int stopped, String point, SchedulePolicy.PointKind kind) {
+    long mask = candidates();
+    if (stopped >= 0) {
+      mask |= 1L << stopped;
+    }
+    int earliest = -1;
+    long earliestTime = NEVER;
+    for (int core = 0; core < state.length; core++) {
+      if ((mask & (1L << core)) != 0) {
+        long time = core == stopped ? clocks.now(core) : eventTime(core);
+        if (earliest < 0 || time < earliestTime) {
+          earliest = core;
+          earliestTime = time;
+        }
+      }
+    }
+    choice.stopped = stopped;
+    choice.point = point;
+    choice.kind = kind;
+    choice.candidates = mask;
+    choice.earliest = earliest;
+    choice.idled = kind == SchedulePolicy.PointKind.NONE ? idleCore : -1;
+    if (kind == SchedulePolicy.PointKind.NONE) {
+      idleCore = -1;
+      idlePoint = "resume";
+    }
+    int chosen = policy.choose(choice);
+    if (chosen < 0 || chosen >= 64 || (mask & (1L << chosen)) == 0) {
+      throw new IllegalStateException(
+          "schedule policy chose core " + chosen + " at " + point + ", which cannot run now");
+    }
+    return chosen;
+  }
+
+  /** The latest clock of any core: the time of the last thing any core did. */
+  private long horizon() {
+    long latest = 0;
+    for (int core = 0; core < state.length; core++) {
+      latest = Math.max(latest, clocks.now(core));
+    }
+    return latest;
+  }
+
+  private void raiseToHorizon(int core) {
+    clocks.waitUntil(core, horizon());
   }
 
   /**

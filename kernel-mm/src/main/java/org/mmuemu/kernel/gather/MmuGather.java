@@ -463,7 +463,7 @@ public final class MmuGather {
    */
   public void finish() {
     checkOpen();
-    machine.interleave(core); // tlb_flush_pending is read as other CPUs stand now
+    machine.interleave(core, "tlb_finish_mmu"); // tlb_flush_pending is read as other CPUs stand now
     finishStartedCycle = machine.now(core);
     if (nestedFlush && mm.tlbFlushPending() > 1) {
       fullmm = true;

@@ -20,6 +20,7 @@ import org.mmuemu.core.machine.Machine;
  */
 public final class RwSemaphore {
   private final String name;
+  private final String acquirePoint;
   private final String counterPrefix;
   // Queued cores as (core << 1 | 1 when it wants to write), in arrival order.
   private final WaitQueue waiters = new WaitQueue();
@@ -34,6 +35,7 @@ public final class RwSemaphore {
    */
   public RwSemaphore(String name, String counterPrefix) {
     this.name = name;
+    this.acquirePoint = "lock:" + name;
     this.counterPrefix = counterPrefix;
   }
 
@@ -43,7 +45,7 @@ public final class RwSemaphore {
 
   /** {@code down_read}: shares the semaphore, after any writer holding or waiting for it. */
   public void downRead(Machine machine, int core, long lockCycles) {
-    machine.interleave(core);
+    machine.lockPoint(core, acquirePoint);
     if (writer < 0 && waiters.isEmpty()) {
       waitForReleaseAhead(machine, core, writerReleasedAtCycle);
       readers++;
@@ -67,7 +69,7 @@ public final class RwSemaphore {
 
   /** {@code down_write}: owns the semaphore alone, after every holder and earlier waiter. */
   public void downWrite(Machine machine, int core, long lockCycles) {
-    machine.interleave(core);
+    machine.lockPoint(core, acquirePoint);
     if (writer < 0 && readers == 0 && waiters.isEmpty()) {
       waitForReleaseAhead(machine, core, Math.max(writerReleasedAtCycle, readerReleasedAtCycle));
       writer = core;

@@ -22,6 +22,7 @@ public final class SimLock {
   private static final int NO_HOLDER = -1;
 
   private final String name;
+  private final String acquirePoint;
   private final WaitQueue waiters = new WaitQueue();
   private int holder = NO_HOLDER;
   private long contendedAcquisitions;
@@ -30,6 +31,7 @@ public final class SimLock {
 
   public SimLock(String name) {
     this.name = name;
+    this.acquirePoint = "lock:" + name;
   }
 
   public String name() {
@@ -43,7 +45,7 @@ public final class SimLock {
    * @throws IllegalStateException when {@code core} already holds it, or it is held outside a run
    */
   public void acquire(Machine machine, int core, long lockCycles) {
-    machine.interleave(core);
+    machine.lockPoint(core, acquirePoint);
     if (holder == core) {
       throw new IllegalStateException(name + ": core " + core + " already holds it");
     }

@@ -131,7 +131,8 @@ public final class AliasOracle {
     if (size == 0) {
       return;
     }
-    machine.interleave(core); // judge the other cores once they have reached this time
+    machine.interleave(
+        core, "check:aliases"); // judge the other cores once they have reached this time
     int n = 0;
     long[] keys = sortedKeys.length >= size ? sortedKeys : new long[size];
     long[] vas = checkedVas.length >= size ? checkedVas : new long[size];

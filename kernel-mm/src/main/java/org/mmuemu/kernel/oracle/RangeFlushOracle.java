@@ -39,7 +39,8 @@ public final class RangeFlushOracle {
     if (pages > 4096) {
       return; // MODEL: the check is skipped for very large ranges to bound host time
     }
-    machine.interleave(core); // judge the other cores once they have reached this time
+    machine.interleave(
+        core, "check:range_flushed"); // judge the other cores once they have reached this time
     for (int other = 0; other < machine.coreCount(); other++) {
       if (runningMm.apply(other) != mm || machine.isIdle(other)) {
         continue; // an idle core runs no user code; it catches up before it runs the mm again

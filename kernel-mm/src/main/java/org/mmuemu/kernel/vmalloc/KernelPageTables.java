@@ -117,7 +117,9 @@ final class KernelPageTables {
     long va = startVa;
     while (Long.compareUnsigned(va, endVa) < 0) {
       if (va != startVa && (va & ((2L << 20) - 1)) == 0) {
-        machine.interleave(core); // between PTE tables, as vunmap_pmd_range moves to the next
+        machine.interleave(
+            core,
+            "vunmap_pmd_range:next"); // between PTE tables, as vunmap_pmd_range moves to the next
       }
       long tablePfn = rootPfn;
       long next = va + 4096;

@@ -87,6 +87,6 @@ public interface PreemptionHook {
    */
   default void preempt(Machine machine, String point, int core) {
     reached(point, core);
-    machine.interleave(core);
+    machine.preemptionPoint(core, point);
   }
 }

@@ -297,7 +297,8 @@ public final class Vmalloc {
     try {
       for (; allocated < pages; allocated++) {
         if (allocated > 0) {
-          machine.interleave(core); // vm_area_alloc_pages: cond_resched between pages
+          machine.interleave(
+              core, "vm_area_alloc_pages:page"); // vm_area_alloc_pages: cond_resched between pages
         }
         pfns[allocated] = memory.allocate(FrameKind.KERNEL);
         machine.charge(core, pageAllocCycles + (zero ? pageZeroCycles : 0));
@@ -391,7 +392,7 @@ public final class Vmalloc {
     pageTables.beginBatch();
     for (int b = 0; b < blocksNeeded; b++) {
       if (b > 0) {
-        machine.interleave(core);
+        machine.interleave(core, "vmap_huge:block");
       }
       long blockVa = area.vaStart() + b * blockBytes;
       long pa = pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT;
@@ -432,7 +433,8 @@ public final class Vmalloc {
     pageTables.beginBatch();
     for (int i = 0; i < count; i++) {
       if (i > 0 && ((startVa + i * PAGE_BYTES) & (PTE_TABLE_SPAN_BYTES - 1)) == 0) {
-        machine.interleave(core); // between PTE tables, as vmap_pmd_range moves to the next
+        machine.interleave(
+            core, "vmap_pmd_range:next"); // between PTE tables, as vmap_pmd_range moves to the next
       }
       pageTables.mapLeaf(
           core,
@@ -504,7 +506,7 @@ public final class Vmalloc {
     if (freePages && area.hasFlag(VmapArea.FLAG_OWNS_PAGES)) {
       for (int i = 0; i < pages; i++) {
         if (i > 0) {
-          machine.interleave(core); // vfree: cond_resched between pages
+          machine.interleave(core, "vfree:page"); // vfree: cond_resched between pages
         }
         memory.free(pfns[i]);
         machine.charge(core, pageFreeCycles);

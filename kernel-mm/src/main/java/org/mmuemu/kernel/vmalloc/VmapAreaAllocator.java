@@ -443,7 +443,7 @@ final class VmapAreaAllocator {
     boolean first = true;
     for (VmapArea area : detached) {
       if (!first) {
-        machine.interleave(core); // between areas, as cond_resched_lock allows
+        machine.interleave(core, "purge:area"); // between areas, as cond_resched_lock allows
       }
       first = false;
       pages += area.pages();
