@@ -2,10 +2,7 @@ package org.mmuemu.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mmuemu.app.runner.ExitCodes;
@@ -18,47 +15,29 @@ import org.mmuemu.app.runner.ExitCodes;
  * {@code flushNested} (the fix) it sees the other gather pending and flushes the whole mm.
  */
 final class MadviseFlushBatchingCliTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  @TempDir Path dir;
-
-  private CliTestSupport.Outcome run(String machine, String batching, Path out) throws Exception {
-    return CliTestSupport.run(
-        "run",
-        "--machine",
-        machine,
-        "--workload",
-        "dontneed-touch",
-        "--param",
-        "dontneedThreads=2",
-        "--param",
-        "iterations=100",
-        "--set",
-        "/kernel/variants/madviseFlushBatching=" + batching,
-        "-q",
-        "--out",
-        out.toString());
-  }
+  private static final List<String> PARAMS = List.of("dontneedThreads=2", "iterations=100");
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
   void noNestedCheck_returnsWhileAnotherZapOfThePageIsUnflushed(String machine) throws Exception {
-    Path result = dir.resolve("buggy.json");
-    CliTestSupport.Outcome outcome = run(machine, "noNestedCheck", result);
+    CliTestSupport.VariantRun run =
+        CliTestSupport.runVariant(
+            machine, "dontneed-touch", "madviseFlushBatching", "noNestedCheck", PARAMS);
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
-    JsonNode json = JSON.readTree(result.toFile());
-    assertThat(json.at("/violationCounts/UNFLUSHED_ALIAS").asLong()).isPositive();
-    assertThat(json.at("/violations/0/detail").asText())
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.VIOLATIONS);
+    assertThat(run.result().at("/violationCounts/UNFLUSHED_ALIAS").asLong()).isPositive();
+    assertThat(run.result().at("/violations/0/detail").asText())
         .startsWith("after madvise(MADV_DONTNEED) returned");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
   void flushNested_flushesTheMmWhenAnotherGatherIsPending(String machine) throws Exception {
-    Path result = dir.resolve("fixed.json");
-    CliTestSupport.Outcome outcome = run(machine, "flushNested", result);
+    CliTestSupport.VariantRun run =
+        CliTestSupport.runVariant(
+            machine, "dontneed-touch", "madviseFlushBatching", "flushNested", PARAMS);
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.OK);
+    assertThat(run.result().at("/latency/madvise/count").asLong()).isEqualTo(200);
   }
 }

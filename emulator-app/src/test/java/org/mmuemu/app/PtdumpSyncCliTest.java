@@ -2,11 +2,8 @@ package org.mmuemu.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.mmuemu.app.runner.ExitCodes;
 
 /**
@@ -17,59 +14,38 @@ import org.mmuemu.app.runner.ExitCodes;
  * FREED_TABLE_WALK}); with the static-key fix (the default) the free waits for the walk.
  */
 final class PtdumpSyncCliTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> PARAMS =
+      List.of(
+          "nr_threads=3",
+          "ptdump_readers=1",
+          "use_huge=1",
+          "nr_pages=600",
+          "run_test_mask=41",
+          "test_loop_count=50");
 
-  @TempDir Path dir;
-
-  private CliTestSupport.Outcome run(String ptdumpSync, Path out) throws Exception {
-    return CliTestSupport.run(
-        "run",
-        "--machine",
-        "arm64-neoverse-n1",
-        "--set",
-        "/cores=4",
-        "--workload",
-        "test_vmalloc",
-        "--param",
-        "nr_threads=3",
-        "--param",
-        "ptdump_readers=1",
-        "--param",
-        "use_huge=1",
-        "--param",
-        "nr_pages=600",
-        "--param",
-        "run_test_mask=41",
-        "--param",
-        "test_loop_count=50",
-        "--set",
-        "/kernel/variants/ptdumpSync=" + ptdumpSync,
-        "-q",
-        "--out",
-        out.toString());
+  private static CliTestSupport.VariantRun run(String ptdumpSync) throws Exception {
+    return CliTestSupport.runVariant(
+        "arm64-neoverse-n1", "test_vmalloc", "ptdumpSync", ptdumpSync, PARAMS, "/cores=4");
   }
 
   @Test
   void none_letsAWalkReadAPteTableThatHugeVmapFreed() throws Exception {
-    Path result = dir.resolve("none.json");
-    CliTestSupport.Outcome outcome = run("none", result);
+    CliTestSupport.VariantRun run = run("none");
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
-    JsonNode json = JSON.readTree(result.toFile());
-    assertThat(json.at("/violationCounts/FREED_TABLE_WALK").asLong()).isPositive();
-    assertThat(json.at("/violations/0/detail").asText()).startsWith("ptdump read a level-3");
-    assertThat(json.at("/kernel/ptdumpTableFreeWaits").isMissingNode()).isTrue();
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.VIOLATIONS);
+    assertThat(run.result().at("/violationCounts/FREED_TABLE_WALK").asLong()).isPositive();
+    assertThat(run.result().at("/violations/0/detail").asText())
+        .startsWith("ptdump read a level-3");
+    assertThat(run.result().at("/kernel/ptdumpTableFreeWaits").isMissingNode()).isTrue();
   }
 
   @Test
   void staticKey_makesTheFreeWaitForTheWalk_andNothingIsReported() throws Exception {
-    Path result = dir.resolve("staticKey.json");
-    CliTestSupport.Outcome outcome = run("staticKey", result);
+    CliTestSupport.VariantRun run = run("staticKey");
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
-    JsonNode json = JSON.readTree(result.toFile());
-    assertThat(json.at("/kernel/vmapTablesFreed").asLong()).isPositive();
-    assertThat(json.at("/kernel/ptdumpTableFreeWaits").asLong()).isPositive();
-    assertThat(json.at("/kernel/ptdumpWalks").asLong()).isPositive();
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.OK);
+    assertThat(run.result().at("/kernel/vmapTablesFreed").asLong()).isPositive();
+    assertThat(run.result().at("/kernel/ptdumpTableFreeWaits").asLong()).isPositive();
+    assertThat(run.result().at("/kernel/ptdumpWalks").asLong()).isPositive();
   }
 }

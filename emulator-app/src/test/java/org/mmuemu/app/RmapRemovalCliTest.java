@@ -2,10 +2,7 @@ package org.mmuemu.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mmuemu.app.runner.ExitCodes;
@@ -21,60 +18,36 @@ import org.mmuemu.app.runner.ExitCodes;
  * and waits for the zap's PTE lock: nothing is lost.
  */
 final class RmapRemovalCliTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  @TempDir Path dir;
-
-  private CliTestSupport.Outcome run(String machine, String rmapRemoval, Path out)
-      throws Exception {
-    return CliTestSupport.run(
-        "run",
-        "--machine",
-        machine,
-        "--workload",
-        "writeback",
-        "--param",
-        "threads=6",
-        "--param",
-        "filePages=32",
-        "--param",
-        "pattern=sequential",
-        "--param",
-        "writes=5000",
-        "--param",
-        "dontneedEvery=50",
-        "--param",
-        "flushIntervalCycles=1000",
-        "--set",
-        "/kernel/variants/rmapRemoval=" + rmapRemoval,
-        "-q",
-        "--out",
-        out.toString());
-  }
+  private static final List<String> PARAMS =
+      List.of(
+          "threads=6",
+          "filePages=32",
+          "pattern=sequential",
+          "writes=5000",
+          "dontneedEvery=50",
+          "flushIntervalCycles=1000");
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
   void immediate_losesAWriteThatLandedBetweenTheRmapRemovalAndTheFlush(String machine)
       throws Exception {
-    Path result = dir.resolve("immediate.json");
-    CliTestSupport.Outcome outcome = run(machine, "immediate", result);
+    CliTestSupport.VariantRun run =
+        CliTestSupport.runVariant(machine, "writeback", "rmapRemoval", "immediate", PARAMS);
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
-    JsonNode json = JSON.readTree(result.toFile());
-    assertThat(json.at("/violationCounts/LOST_WRITE").asLong()).isPositive();
-    assertThat(json.at("/violationCounts").size()).isEqualTo(1);
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.VIOLATIONS);
+    assertThat(run.result().at("/violationCounts/LOST_WRITE").asLong()).isPositive();
+    assertThat(run.result().at("/violationCounts").size()).isEqualTo(1);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
   void delayed_keepsTheMappingInTheRmapUntilTheFlush_andNothingIsLost(String machine)
       throws Exception {
-    Path result = dir.resolve("delayed.json");
-    CliTestSupport.Outcome outcome = run(machine, "delayed", result);
+    CliTestSupport.VariantRun run =
+        CliTestSupport.runVariant(machine, "writeback", "rmapRemoval", "delayed", PARAMS);
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
-    JsonNode json = JSON.readTree(result.toFile());
-    assertThat(json.at("/kernel/pagesReclaimed").asLong()).isPositive();
-    assertThat(json.at("/kernel/pagesWrittenBack").asLong()).isPositive();
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.OK);
+    assertThat(run.result().at("/kernel/pagesReclaimed").asLong()).isPositive();
+    assertThat(run.result().at("/kernel/pagesWrittenBack").asLong()).isPositive();
   }
 }

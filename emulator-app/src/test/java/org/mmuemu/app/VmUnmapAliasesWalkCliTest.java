@@ -2,10 +2,7 @@ package org.mmuemu.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mmuemu.app.runner.ExitCodes;
@@ -19,54 +16,34 @@ import org.mmuemu.app.runner.ExitCodes;
  * the xarray walk (the fix) flushes them.
  */
 final class VmUnmapAliasesWalkCliTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  @TempDir Path dir;
-
-  private CliTestSupport.Outcome run(String machine, String walk, Path out) throws Exception {
-    return CliTestSupport.run(
-        "run",
-        "--machine",
-        machine,
-        "--workload",
-        "test_vmalloc",
-        "--param",
-        "nr_threads=1",
-        "--param",
-        "run_test_mask=1024",
-        "--param",
-        "test_loop_count=3000",
-        "--param",
-        "vm_map_ram_live=200",
-        "--param",
-        "unmap_aliases_every=50",
-        "--set",
-        "/kernel/variants/vmUnmapAliasesWalk=" + walk,
-        "-q",
-        "--out",
-        out.toString());
-  }
+  private static final List<String> PARAMS =
+      List.of(
+          "nr_threads=1",
+          "run_test_mask=1024",
+          "test_loop_count=3000",
+          "vm_map_ram_live=200",
+          "unmap_aliases_every=50");
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
   void freeList_missesTheUsedUpBlock_andLeavesItsAliasesInTheTlb(String machine) throws Exception {
-    Path result = dir.resolve("buggy.json");
-    CliTestSupport.Outcome outcome = run(machine, "free-list", result);
+    CliTestSupport.VariantRun run =
+        CliTestSupport.runVariant(
+            machine, "test_vmalloc", "vmUnmapAliasesWalk", "free-list", PARAMS);
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.VIOLATIONS);
-    JsonNode json = JSON.readTree(result.toFile());
-    assertThat(json.at("/violationCounts/UNFLUSHED_ALIAS").asLong()).isPositive();
-    assertThat(json.at("/violations/0/detail").asText()).startsWith("after vm_unmap_aliases,");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.VIOLATIONS);
+    assertThat(run.result().at("/violationCounts/UNFLUSHED_ALIAS").asLong()).isPositive();
+    assertThat(run.result().at("/violations/0/detail").asText())
+        .startsWith("after vm_unmap_aliases,");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})
   void xarray_flushesEveryDirtyBlock(String machine) throws Exception {
-    Path result = dir.resolve("fixed.json");
-    CliTestSupport.Outcome outcome = run(machine, "xarray", result);
+    CliTestSupport.VariantRun run =
+        CliTestSupport.runVariant(machine, "test_vmalloc", "vmUnmapAliasesWalk", "xarray", PARAMS);
 
-    assertThat(outcome.exitCode()).as(outcome.err()).isEqualTo(ExitCodes.OK);
-    JsonNode json = JSON.readTree(result.toFile());
-    assertThat(json.at("/kernel/vmUnmapAliasesCalls").asLong()).isEqualTo(60);
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.OK);
+    assertThat(run.result().at("/kernel/vmUnmapAliasesCalls").asLong()).isEqualTo(60);
   }
 }

@@ -58,18 +58,7 @@ public final class ScenarioOps {
         "a new process with one anonymous writable mapping of `pages` pages",
         List.of(req("as", ArgType.NAME), req("pages", ArgType.COUNT)),
         (c, cpu, a) -> {
-          Kernel kernel = c.kernel();
-          Mm mm = kernel.createMm();
-          long pages = a.count("pages");
-          kernel.mmap(
-              cpu,
-              mm,
-              new Vma(
-                  ScenarioContext.PROCESS_VA,
-                  ScenarioContext.PROCESS_VA + pages * PAGE,
-                  PteFlags.WRITE,
-                  "anon"));
-          c.putProcess(a.name("as"), mm);
+          long pages = mapProcess(c, cpu, a, "anon", null);
           return "process " + a.name("as") + " (" + pages + " pages)";
         });
     register(
@@ -208,21 +197,9 @@ public final class ScenarioOps {
             + " rmap, writeback)",
         List.of(req("as", ArgType.NAME), req("pages", ArgType.COUNT)),
         (c, cpu, a) -> {
-          Kernel kernel = c.kernel();
-          long pages = a.count("pages");
-          MappedFile file = kernel.pageCache().createFile(a.name("as"), pages * PAGE);
-          Mm mm = kernel.createMm();
-          kernel.mmap(
-              cpu,
-              mm,
-              new Vma(
-                  ScenarioContext.PROCESS_VA,
-                  ScenarioContext.PROCESS_VA + pages * PAGE,
-                  PteFlags.WRITE,
-                  "file",
-                  file,
-                  0));
-          c.putProcess(a.name("as"), mm);
+          MappedFile file =
+              c.kernel().pageCache().createFile(a.name("as"), a.count("pages") * PAGE);
+          long pages = mapProcess(c, cpu, a, "file", file);
           return "file process " + a.name("as") + " (" + pages + " pages, shared)";
         });
     register(
@@ -289,6 +266,23 @@ public final class ScenarioOps {
           call.call(c.kernel(), cpu, a.process(c), va, va + size);
           return prefix + hex(va) + ", " + size + suffix;
         });
+  }
+
+  /**
+   * A new process named {@code as} with one writable mapping of {@code pages} pages at {@link
+   * ScenarioContext#PROCESS_VA}: anonymous, or shared of {@code file}.
+   *
+   * @return the pages mapped
+   */
+  private static long mapProcess(
+      ScenarioContext c, int cpu, Args a, String vmaName, MappedFile file) {
+    Kernel kernel = c.kernel();
+    Mm mm = kernel.createMm();
+    long pages = a.count("pages");
+    long start = ScenarioContext.PROCESS_VA;
+    kernel.mmap(cpu, mm, new Vma(start, start + pages * PAGE, PteFlags.WRITE, vmaName, file, 0));
+    c.putProcess(a.name("as"), mm);
+    return pages;
   }
 
   private static Param req(String key, ArgType type) {
