@@ -28,14 +28,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * order and back: {@code cpus + 1} handoffs, which is what the score is per.
  *
  * <p>{@code threads=platform} uses platform threads (any JDK); {@code threads=virtual} uses virtual
- * threads, found by reflection so that the module still compiles for Java 17: run it on JDK 21 or
- * newer with {@code -p threads=virtual} (on 17 that parameter fails at set-up).
+ * threads on the JDK's shared scheduler, found by reflection so that the module still compiles for
+ * Java 17; {@code threads=carried} uses virtual threads mounted on one carrier thread of their own,
+ * as a run does when {@code java.lang} is opened to it. Run the last two on JDK 21 or newer with
+ * {@code -p threads=virtual,carried} (on 17 they fail at set-up).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "--add-opens=java.base/java.lang=ALL-UNNAMED")
 @State(Scope.Benchmark)
 public class BatonHandoffBenchmark {
   private static final int CPUS = 8;
@@ -47,6 +49,7 @@ public class BatonHandoffBenchmark {
   private volatile boolean stopping;
   private Thread[] cpus;
   private volatile Thread driver;
+  private java.util.concurrent.ExecutorService carrier;
 
   @Setup(Level.Trial)
   public void startCpus() throws ReflectiveOperationException {
@@ -67,11 +70,22 @@ public class BatonHandoffBenchmark {
       thread.setDaemon(true);
       return thread;
     }
-    if (!"virtual".equals(threads)) {
+    Object builder;
+    if ("carried".equals(threads)) {
+      if (carrier == null) {
+        carrier = java.util.concurrent.Executors.newSingleThreadExecutor();
+      }
+      var constructor =
+          Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder")
+              .getDeclaredConstructor(java.util.concurrent.Executor.class);
+      constructor.setAccessible(true);
+      builder = constructor.newInstance(carrier);
+    } else if ("virtual".equals(threads)) {
+      builder = Thread.class.getMethod("ofVirtual").invoke(null);
+    } else {
       throw new IllegalArgumentException(
-          "threads: " + threads + " (expected: platform or virtual)");
+          "threads: " + threads + " (expected: platform, virtual or carried)");
     }
-    Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
     Method unstarted =
         Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class);
     return (Thread) unstarted.invoke(builder, body);
@@ -114,6 +128,9 @@ public class BatonHandoffBenchmark {
     for (Thread cpu : cpus) {
       LockSupport.unpark(cpu);
       cpu.join(1_000);
+    }
+    if (carrier != null) {
+      carrier.shutdown();
     }
   }
 }

@@ -161,7 +161,7 @@ final class ValidationTest {
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
             "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, "
                 + "faultEntryCycles, fileReadCycles, lockCycles, pageAllocCycles, pageCopyCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
-                + "rcuGracePeriodCycles, tableAllocCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
+                + "rcuGracePeriodCycles, tableAllocCycles, tlbFlushCallCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
                 + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles, writebackPageCycles)");
   }
 

@@ -51,21 +51,14 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
    * @throws UserInputException naming the file and the JSON pointer of each problem
    */
   static CompareSpec read(Path file) throws UserInputException {
+    String where = "--spec " + file + ": ";
     JsonNode root;
     try {
-      root = STRICT.readTree(Files.readString(file));
-    } catch (JsonProcessingException e) {
-      throw new UserInputException(
-          "--spec "
-              + file
-              + ": not valid JSON: "
-              + e.getOriginalMessage()
-              + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+      root = parseStrict(where, Files.readString(file));
     } catch (IOException e) {
       throw new UserInputException("--spec " + file + ": cannot read (" + e.getMessage() + ")");
     }
     List<String> problems = new ArrayList<>();
-    String where = "--spec " + file + ": ";
     if (root == null || !root.isObject()) {
       throw new UserInputException(
           where + "/: " + kind(root) + " (expected: an object with workload and columns)");
@@ -118,32 +111,7 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
             machine = relative.toString();
           }
         }
-        List<String> sets = new ArrayList<>();
-        JsonNode setNodes = node.get("sets");
-        if (setNodes != null) {
-          if (!setNodes.isObject()) {
-            problems.add(
-                where
-                    + pointer
-                    + "/sets: "
-                    + kind(setNodes)
-                    + " (expected: an object of JSON pointer to value)");
-          } else {
-            for (Iterator<Map.Entry<String, JsonNode>> it = setNodes.fields(); it.hasNext(); ) {
-              Map.Entry<String, JsonNode> set = it.next();
-              if (!set.getKey().startsWith("/")) {
-                problems.add(
-                    where
-                        + pointer
-                        + "/sets/"
-                        + escape(set.getKey())
-                        + ": (expected: a JSON pointer "
-                        + "starting with '/')");
-              }
-              sets.add(set.getKey() + "=" + set.getValue());
-            }
-          }
-        }
+        List<String> sets = sets(node.get("sets"), pointer + "/sets", where, problems);
         Map<String, String> columnParams =
             params(node.get("params"), pointer + "/params", where, problems);
         if (label != null && machine != null) {
@@ -170,7 +138,53 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     return new CompareSpec(workload, seed, params, columns);
   }
 
-  private static Map<String, String> params(
+  /**
+   * Parses JSON text that may not repeat a key; a syntax error is reported after {@code where} with
+   * its line. Also used by {@link CalibrationTargets}.
+   */
+  static JsonNode parseStrict(String where, String text) throws UserInputException {
+    try {
+      return STRICT.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new UserInputException(
+          where
+              + "not valid JSON: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+    }
+  }
+
+  /**
+   * {@code --set} overrides from an object of JSON pointer to value, as {@code /pointer=value};
+   * also read by {@link CalibrationTargets}.
+   */
+  static List<String> sets(JsonNode node, String pointer, String where, List<String> problems) {
+    List<String> sets = new ArrayList<>();
+    if (node == null) {
+      return sets;
+    }
+    if (!node.isObject()) {
+      problems.add(
+          where + pointer + ": " + kind(node) + " (expected: an object of JSON pointer to value)");
+      return sets;
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> set = it.next();
+      if (!set.getKey().startsWith("/")) {
+        problems.add(
+            where
+                + pointer
+                + "/"
+                + escape(set.getKey())
+                + ": (expected: a JSON pointer starting with '/')");
+      }
+      sets.add(set.getKey() + "=" + set.getValue());
+    }
+    return sets;
+  }
+
+  /** Workload parameters from an object of scalars; also read by {@link CalibrationTargets}. */
+  static Map<String, String> params(
       JsonNode node, String pointer, String where, List<String> problems) {
     Map<String, String> params = new LinkedHashMap<>();
     if (node == null) {
@@ -217,7 +231,7 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     return node.asText();
   }
 
-  private static void unknownKeys(
+  static void unknownKeys(
       JsonNode node, String pointer, Set<String> known, String where, List<String> problems) {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String key = it.next();
@@ -234,7 +248,7 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
     }
   }
 
-  private static String kind(JsonNode node) {
+  static String kind(JsonNode node) {
     if (node == null) {
       return "missing";
     }
@@ -243,7 +257,7 @@ record CompareSpec(String workload, Long seed, Map<String, String> params, List<
         : node.toString();
   }
 
-  private static String escape(String key) {
+  static String escape(String key) {
     return key.replace("~", "~0").replace("/", "~1");
   }
 }

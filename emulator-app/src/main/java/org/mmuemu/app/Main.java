@@ -38,6 +38,7 @@ import picocli.CommandLine.ScopeType;
       ExploreCommand.class,
       ValidateCommand.class,
       BenchCommand.class,
+      CalibrateCommand.class,
       org.mmuemu.app.serve.ServeCommand.class,
       org.mmuemu.app.attach.AttachCommand.class,
       CommandLine.HelpCommand.class
@@ -66,7 +67,8 @@ public final class Main implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "a command is required (run, compare, sweep, replay, scenario, explore, bench, list, validate, serve, attach; see --help)");
+        "a command is required (run, compare, sweep, replay, scenario, explore, bench, calibrate,"
+            + " list, validate, serve, attach; see --help)");
   }
 
   public static void main(String[] args) {

@@ -1,10 +1,6 @@
 package org.mmuemu.app;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,8 +28,6 @@ import java.util.Set;
  * @param axes every swept dimension but the machine, in expansion order
  */
 record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<Long> seeds) {
-  private static final ObjectMapper STRICT =
-      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   /** What an axis sets. */
   enum AxisKind {
@@ -73,13 +67,7 @@ record SweepGrid(List<String> machines, String workload, List<Axis> axes, List<L
     String where = "--grid " + file + ": ";
     JsonNode root;
     try {
-      root = STRICT.readTree(Files.readString(file));
-    } catch (JsonProcessingException e) {
-      throw new UserInputException(
-          where
-              + "not valid JSON: "
-              + e.getOriginalMessage()
-              + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+      root = CompareSpec.parseStrict(where, Files.readString(file));
     } catch (IOException e) {
       throw new UserInputException("--grid " + file + ": cannot read (" + e.getMessage() + ")");
     }

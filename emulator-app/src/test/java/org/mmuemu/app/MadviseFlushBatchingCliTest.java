@@ -15,7 +15,8 @@ import org.mmuemu.app.runner.ExitCodes;
  * {@code flushNested} (the fix) it sees the other gather pending and flushes the whole mm.
  */
 final class MadviseFlushBatchingCliTest {
-  private static final List<String> PARAMS = List.of("dontneedThreads=2", "iterations=100");
+  private static final List<String> PARAMS =
+      List.of("madviseThreads=2", "samePage=1", "iterations=100");
 
   @ParameterizedTest
   @ValueSource(strings = {"arm64-neoverse-n1", "x86-skylake"})

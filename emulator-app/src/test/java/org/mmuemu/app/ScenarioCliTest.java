@@ -22,6 +22,8 @@ import org.mmuemu.app.runner.ExitCodes;
 final class ScenarioCliTest {
   private static final Pattern FIRST_VIOLATION =
       Pattern.compile("^  ([A-Z_]+) on cpu(\\d+) at cycle ([\\d,]+)", Pattern.MULTILINE);
+  private static final Pattern NARRATIVE_LINE =
+      Pattern.compile("^ +([\\d,]+)  cpu\\d+  .*$", Pattern.MULTILINE);
   private static final Pattern REPLAY = Pattern.compile("--schedule (\\S+)");
 
   @ParameterizedTest
@@ -43,6 +45,29 @@ final class ScenarioCliTest {
     CliTestSupport.Outcome fixed = CliTestSupport.run("scenario", scenario, "--variant", "fixed");
     assertThat(fixed.exitCode()).as(fixed.out() + fixed.err()).isEqualTo(ExitCodes.OK);
     assertThat(fixed.out()).contains("violations: none").contains("expected none, observed none");
+    assertNarrativeNeverGoesBackInTime(buggy.out());
+    assertNarrativeNeverGoesBackInTime(fixed.out());
+  }
+
+  /**
+   * Causal time under a script: whatever CPU the order (or the setup) switches to acts after
+   * everything already told, so the narrative's cycle column never decreases.
+   */
+  private static void assertNarrativeNeverGoesBackInTime(String narrative) {
+    Matcher line = NARRATIVE_LINE.matcher(narrative);
+    long previous = -1;
+    String previousLine = "";
+    int lines = 0;
+    while (line.find()) {
+      long cycle = Long.parseLong(line.group(1).replace(",", ""));
+      assertThat(cycle)
+          .as("narrative line '%s' after '%s'", line.group(), previousLine)
+          .isGreaterThanOrEqualTo(previous);
+      previous = cycle;
+      previousLine = line.group();
+      lines++;
+    }
+    assertThat(lines).isGreaterThan(5);
   }
 
   @Test

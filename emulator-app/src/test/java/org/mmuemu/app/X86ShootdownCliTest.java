@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Details of Linux's x86 shootdown path, through {@code mmuemu run}: the form of INVLPGB user
- * flushes and when the mm cpumask trim starts.
+ * flushes, when the mm cpumask trim starts, and concurrent flushes of one mm merging into a full
+ * catch-up flush.
  */
 final class X86ShootdownCliTest {
   private static JsonNode munmapStorm(String machine, int iterations, String... sets)
@@ -54,5 +55,29 @@ final class X86ShootdownCliTest {
     assertThat(seconds).isGreaterThanOrEqualTo(1);
     // one trim per mm per second at most (next_trim_cpumask = jiffies + HZ), the first after 1 s
     assertThat(long1MHz.at("/kernel/x86CpumaskTrimShootdowns").asLong()).isBetween(1L, seconds);
+  }
+
+  /**
+   * Writeback's {@code folio_mkclean} flushes one page of the writers' mm at a time without an
+   * mmu_gather, while the writers' own flushes run under the read lock: the requests overlap, and a
+   * CPU whose handler finds itself more than one {@code tlb_gen} behind (or a newer request already
+   * made) catches up with one full flush instead of the partial one it was asked for ({@code
+   * flush_tlb_func}). One madvising thread alone never falls behind: every flush is partial.
+   */
+  @Test
+  void haswell_concurrentFlushesOfOneMm_catchUpWithOneFullFlush() throws Exception {
+    JsonNode writeback = CliTestSupport.runResult("x86-haswell", "writeback");
+    JsonNode alone =
+        CliTestSupport.runResult(
+            "x86-haswell", "dontneed-touch", "--param", "threads=4", "--param", "iterations=100");
+
+    long catchUps = writeback.at("/kernel/x86CatchUpFullFlushes").asLong();
+    assertThat(catchUps).isPositive();
+    assertThat(writeback.at("/kernel/x86FullFlushes").asLong()).isGreaterThanOrEqualTo(catchUps);
+    assertThat(writeback.at("/kernel/x86PartialFlushes").asLong()).isPositive();
+    assertThat(writeback.get("violationCounts").size()).isZero();
+
+    assertThat(alone.at("/kernel").has("x86CatchUpFullFlushes")).isFalse();
+    assertThat(alone.at("/kernel/x86PartialFlushes").asLong()).isEqualTo(4 * 100);
   }
 }

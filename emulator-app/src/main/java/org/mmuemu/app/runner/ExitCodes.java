@@ -10,6 +10,9 @@ public final class ExitCodes {
   /** The run finished and the oracle found violations. */
   public static final int VIOLATIONS = 1;
 
+  /** {@code calibrate}: a gated target's model figure is outside its tolerance. */
+  public static final int OUTSIDE_TOLERANCE = 1;
+
   /**
    * Bad input: flags, config, workload parameters, trace. No result was written; a trace only when
    * the error came during the run (it ends with a marker saying the run failed).

@@ -3,8 +3,12 @@ package org.mmuemu.core.time;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.reflect.Constructor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,14 +20,19 @@ import java.util.concurrent.locks.LockSupport;
  * deterministic: which host thread carries which core never changes a result.
  *
  * <p>Threads are virtual where the JDK has them (21+) and platform threads otherwise (Java 17);
- * {@code -Dmmuemu.threads=platform} forces platform threads. docs/time-model.md has the measured
- * hand-over costs of both.
+ * {@code -Dmmuemu.threads=platform} forces platform threads. Where the JVM lets us (the jar's
+ * manifest and the test JVMs open {@code java.lang} to us), a run's virtual threads share one
+ * carrier thread of their own, so a hand-over is a continuation switch on that carrier rather than
+ * a wake-up of another host CPU; otherwise they use the JDK's shared scheduler. docs/time-model.md
+ * has the measured hand-over costs of all three.
  *
  * <p>This is the one class of emulator-core allowed to use {@code java.util.concurrent} (the
  * architecture test names it).
  */
 final class Baton {
   private static final MethodHandle VIRTUAL_UNSTARTED = virtualThreadFactory();
+  private static final Constructor<?> VIRTUAL_BUILDER_ON_EXECUTOR = virtualBuilderOnExecutor();
+  private static final MethodHandle BUILDER_UNSTARTED = builderUnstarted();
 
   /** Thrown on a parked carrier thread to unwind its kernel call when the run is abandoned. */
   static final class Abandoned extends Error {
@@ -49,10 +58,13 @@ final class Baton {
   private volatile Worker holder;
   private volatile boolean abandoned;
   private volatile boolean finished;
+  // The run's own carrier thread and a builder of virtual threads mounted on it (null: none).
+  private ExecutorService carrierThread;
+  private Object carriedBuilder;
 
   /** Creates a thread that will run {@code body} once it first receives the baton. */
   Worker newWorker(Runnable body, String name) {
-    Thread thread = unstarted(body, name);
+    Thread thread = carriedBuilder() != null ? carried(body, name) : unstarted(body, name);
     Worker worker = new Worker(thread);
     workers.add(worker);
     return worker;
@@ -122,6 +134,16 @@ final class Baton {
    * and waits for each thread to end.
    */
   void runAndJoin(Worker first) {
+    try {
+      runAndJoinWorkers(first);
+    } finally {
+      if (carrierThread != null) {
+        carrierThread.shutdown();
+      }
+    }
+  }
+
+  private void runAndJoinWorkers(Worker first) {
     handTo(first);
     while (!finished) {
       LockSupport.park(this);
@@ -143,6 +165,38 @@ final class Baton {
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The builder of this run's carried virtual threads, made on first use; null when unavailable.
+   */
+  private Object carriedBuilder() {
+    if (carriedBuilder == null && BUILDER_UNSTARTED != null && carrierThread == null) {
+      ExecutorService executor =
+          Executors.newSingleThreadExecutor(
+              task -> {
+                Thread thread = new Thread(task, "mmuemu-carrier");
+                thread.setDaemon(true);
+                return thread;
+              });
+      try {
+        carriedBuilder = VIRTUAL_BUILDER_ON_EXECUTOR.newInstance((Executor) executor);
+        carrierThread = executor;
+      } catch (ReflectiveOperationException | RuntimeException refused) {
+        executor.shutdown();
+      }
+    }
+    return carriedBuilder;
+  }
+
+  private Thread carried(Runnable body, String name) {
+    try {
+      Thread thread = (Thread) BUILDER_UNSTARTED.invoke(carriedBuilder, body);
+      thread.setName(name);
+      return thread;
+    } catch (Throwable e) {
+      throw new IllegalStateException("cannot create a virtual thread", e);
     }
   }
 
@@ -183,6 +237,40 @@ final class Baton {
       return unstarted.bindTo(builder);
     } catch (Throwable notAvailable) {
       return null; // Java 17-20: platform threads
+    }
+  }
+
+  /**
+   * The JDK's package-private {@code VirtualThreadBuilder(Executor)} (21+), which mounts virtual
+   * threads on a carrier of our choosing; null on Java 17-20, with platform threads forced, or when
+   * {@code java.lang} is not opened to us ({@code --add-opens java.base/java.lang=ALL-UNNAMED}).
+   */
+  private static Constructor<?> virtualBuilderOnExecutor() {
+    if (VIRTUAL_UNSTARTED == null || "shared".equals(System.getProperty("mmuemu.carrier"))) {
+      return null;
+    }
+    try {
+      Constructor<?> constructor =
+          Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder")
+              .getDeclaredConstructor(Executor.class);
+      constructor.setAccessible(true);
+      return constructor;
+    } catch (ReflectiveOperationException | RuntimeException notOpened) {
+      return null;
+    }
+  }
+
+  private static MethodHandle builderUnstarted() {
+    if (VIRTUAL_BUILDER_ON_EXECUTOR == null) {
+      return null;
+    }
+    try {
+      Class<?> builderClass = Class.forName("java.lang.Thread$Builder");
+      return MethodHandles.publicLookup()
+          .findVirtual(
+              builderClass, "unstarted", MethodType.methodType(Thread.class, Runnable.class));
+    } catch (ReflectiveOperationException notAvailable) {
+      return null;
     }
   }
 }

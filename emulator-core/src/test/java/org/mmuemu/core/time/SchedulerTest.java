@@ -99,6 +99,58 @@ final class SchedulerTest {
     assertThat(steps).isEqualTo(130);
   }
 
+  /**
+   * On Java 21+ with {@code java.lang} opened (the jar's manifest and the test JVMs do it), the
+   * kernel calls of a run are virtual threads mounted on one carrier of the run's own, so a
+   * hand-over never wakes another host CPU; the carrier ends with the run.
+   */
+  @Test
+  void interleavingCalls_runOnVirtualThreadsOfOneCarrierThatEndsWithTheRun() throws Exception {
+    Object isVirtual;
+    try {
+      isVirtual = Thread.class.getMethod("isVirtual");
+    } catch (NoSuchMethodException java17) {
+      org.junit.jupiter.api.Assumptions.abort("no virtual threads before Java 21");
+      return;
+    }
+    java.lang.reflect.Method virtual = (java.lang.reflect.Method) isVirtual;
+    CoreClocks clocks = new CoreClocks(2);
+    Scheduler scheduler = new Scheduler(clocks, 0);
+    List<Boolean> virtualCalls = new ArrayList<>();
+    List<Long> carriersDuringRun = new ArrayList<>();
+    CoreProgram[] programs = new CoreProgram[2];
+    for (int c = 0; c < 2; c++) {
+      int[] left = {20};
+      programs[c] =
+          core -> {
+            clocks.advance(core, 5 + core);
+            scheduler.interleave(core); // the other core is now earlier: a hand-over
+            try {
+              virtualCalls.add((Boolean) virtual.invoke(Thread.currentThread()));
+            } catch (ReflectiveOperationException e) {
+              throw new IllegalStateException(e);
+            }
+            carriersDuringRun.add(liveThreadsNamed("mmuemu-carrier"));
+            return --left[0] > 0;
+          };
+    }
+
+    scheduler.run(programs, () -> false);
+
+    assertThat(virtualCalls).hasSize(40).containsOnly(true);
+    assertThat(carriersDuringRun).containsOnly(1L);
+    for (int wait = 0; wait < 200 && liveThreadsNamed("mmuemu-carrier") > 0; wait++) {
+      Thread.sleep(10);
+    }
+    assertThat(liveThreadsNamed("mmuemu-carrier")).isZero();
+  }
+
+  private static long liveThreadsNamed(String name) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().equals(name))
+        .count();
+  }
+
   @Test
   void nullProgram_isACoreWithNothingToRun() {
     CoreClocks clocks = new CoreClocks(3);

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch;
 
+import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.mm.Mm;
 
@@ -14,6 +15,19 @@ import org.mmuemu.kernel.mm.Mm;
  * simulation thread.
  */
 public interface ArchTlbPolicy {
+
+  /**
+   * Charges the software of one user flush call on its initiator (kernel cost {@code
+   * tlbFlushCallCycles}); nothing when it is 0.
+   *
+   * <p>{@code // MODEL:} one fixed cost per call: mmuemu has no data-cache model, so the call's
+   * cost does not depend on whether its cache lines (the mm's generation, its cpumask) are hot.
+   */
+  static void chargeFlushCall(Machine machine, int core, long cycles) {
+    if (cycles > 0) {
+      machine.charge(core, cycles);
+    }
+  }
 
   /**
    * Makes {@code core} run {@code next} (Linux {@code switch_mm}); {@code previous} may be null.

@@ -32,7 +32,8 @@ public record KernelCosts(
     long pcpuAllocCycles,
     long fileReadCycles,
     long writebackPageCycles,
-    long pageCopyCycles) {
+    long pageCopyCycles,
+    long tlbFlushCallCycles) {
 
   /** Largest value any cost may take. */
   static final long MAX = 100_000_000;
@@ -65,6 +66,10 @@ public record KernelCosts(
     d.put("fileReadCycles", 20_000L); // reading one page from storage into the page cache
     d.put("writebackPageCycles", 2_000L); // submitting one page's writeback I/O
     d.put("pageCopyCycles", 600L); // copying 4 KiB (a COW break, a copy for a pinned page at fork)
+    // The software of one user TLB flush call on its initiator (x86 flush_tlb_mm_range, arm64
+    // flush_tlb_range/page/mm): generation bump, flush info, cpumask scan, IRQs off and on. 0: not
+    // charged; x86-haswell fits it (docs/calibration.md).
+    d.put("tlbFlushCallCycles", 0L);
     return Collections.unmodifiableMap(d);
   }
 

@@ -89,10 +89,24 @@ final class MmWorkloadsTest {
 
   @ParameterizedTest
   @CsvSource({"arm64", "x86"})
-  void tooFewThreads_isRejected(String isa) {
-    assertThatThrownBy(() -> run(isa, "dontneed-touch", Map.of("threads", "1"), Map.of()))
+  void moreMadvisingThreadsThanThreads_isRejected(String isa) {
+    assertThatThrownBy(
+            () ->
+                run(isa, "dontneed-touch", Map.of("threads", "2", "madviseThreads", "3"), Map.of()))
         .isInstanceOf(WorkloadException.class)
-        .hasMessageContaining("threads=1");
+        .hasMessageContaining("madviseThreads=3")
+        .hasMessageContaining("threads=2");
+  }
+
+  /** One thread is the published baseline: no remote CPU, so no IPI and no broadcast wait. */
+  @ParameterizedTest
+  @CsvSource({"arm64", "x86"})
+  void oneThread_madvisesAlone(String isa) throws Exception {
+    RunResult result =
+        run(isa, "dontneed-touch", Map.of("threads", "1", "iterations", "10"), Map.of());
+
+    assertThat(result.kernel()).containsEntry("pagesFreed", 10L);
+    assertThat(result.maintenance().ipis()).isZero();
   }
 
   @ParameterizedTest

@@ -22,6 +22,8 @@ import org.mmuemu.kernel.config.KernelVariants;
  *     point
  * @param batchedReclaimFlush variant {@code arm64ReclaimTlbFlush=batched}: reclaim's TLBIs are
  *     waited for once per batch
+ * @param flushCallCycles the software of one user flush call ({@code flush_tlb_range}, {@code
+ *     flush_tlb_page}, {@code flush_tlb_mm}) on its initiator
  */
 public record Arm64ArchConfig(
     long lockCycles,
@@ -30,7 +32,8 @@ public record Arm64ArchConfig(
     boolean contpteVmap,
     boolean lazyMmuBarrierBatching,
     boolean waitForFlushCompletion,
-    boolean batchedReclaimFlush) {
+    boolean batchedReclaimFlush,
+    long flushCallCycles) {
 
   /** Takes arm64's part of {@code config}. */
   public static Arm64ArchConfig from(KernelConfig config) {
@@ -41,7 +44,8 @@ public record Arm64ArchConfig(
         config.variants().vmapContpte().on(),
         config.variants().lazyMmuBarrierBatching().on(),
         config.variants().tlbFlushWait().waits(),
-        config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED);
+        config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED,
+        config.costs().tlbFlushCallCycles());
   }
 
   /**

@@ -73,6 +73,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private final Arm64AsidAllocator asids;
   private final FlushCompletion completion;
   private final boolean batchedReclaimFlush;
+  private final long flushCallCycles;
   private final boolean[] reclaimFlushPending;
   private long rolloversCounted;
 
@@ -91,6 +92,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     this.asids = new Arm64AsidAllocator(machine.isa().regime().asidBits(), machine.coreCount());
     this.completion = new FlushCompletion(config.waitForFlushCompletion(), machine.coreCount());
     this.batchedReclaimFlush = config.batchedReclaimFlush();
+    this.flushCallCycles = config.flushCallCycles();
     this.reclaimFlushPending = new boolean[machine.coreCount()];
   }
 
@@ -162,6 +164,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   @Override
   public void flushTlbMm(int core, Mm mm) {
     long start = OP_FLUSH_TLB_MM.begin(machine, core, 0);
+    ArchTlbPolicy.chargeFlushCall(machine, core, flushCallCycles);
     flushAsid(core, mm);
     OP_FLUSH_TLB_MM.end(machine, core, 0, start);
   }
@@ -192,6 +195,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   /** Linux {@code flush_tlb_page}: one leaf TLBI for {@code va}, level 3. */
   public void flushTlbPage(int core, Mm mm, long va) {
     long start = OP_FLUSH_TLB_PAGE.begin(machine, core, va);
+    ArchTlbPolicy.chargeFlushCall(machine, core, flushCallCycles);
     flushTlbPageNosync(core, mm, va);
     completeUserFlush(core);
     OP_FLUSH_TLB_PAGE.end(machine, core, va, start);
@@ -222,6 +226,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   public void flushTlbRange(
       int core, Mm mm, long startVa, long endVa, int strideShift, boolean lastLevel) {
     long start = OP_FLUSH_TLB_RANGE.begin(machine, core, startVa);
+    ArchTlbPolicy.chargeFlushCall(machine, core, flushCallCycles);
     flushRange(core, mm, startVa, endVa, strideShift, lastLevel);
     OP_FLUSH_TLB_RANGE.end(machine, core, startVa, start);
   }

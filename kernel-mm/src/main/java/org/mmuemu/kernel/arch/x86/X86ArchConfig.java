@@ -19,6 +19,7 @@ import org.mmuemu.kernel.config.KernelVariants;
  * @param waitForFlushCompletion variant {@code tlbFlushWait}: a user flush waits for the IPI
  *     acknowledgements or {@code TLBSYNC} (true, Linux) or leaves that to the caller's completion
  *     point
+ * @param flushCallCycles the software of one {@code flush_tlb_mm_range} call on its initiator
  */
 public record X86ArchConfig(
     boolean pti,
@@ -26,7 +27,8 @@ public record X86ArchConfig(
     long singlePageFlushCeilingPages,
     long pteWriteCycles,
     long pageFreeCycles,
-    boolean waitForFlushCompletion) {
+    boolean waitForFlushCompletion,
+    long flushCallCycles) {
 
   /** Takes x86's part of {@code config}. */
   public static X86ArchConfig from(KernelConfig config) {
@@ -36,7 +38,8 @@ public record X86ArchConfig(
         config.costs().tlbSinglePageFlushCeilingPages(),
         config.costs().pteWriteCycles(),
         config.costs().pageFreeCycles(),
-        config.variants().tlbFlushWait().waits());
+        config.variants().tlbFlushWait().waits(),
+        config.costs().tlbFlushCallCycles());
   }
 
   /**

@@ -35,8 +35,9 @@ import org.mmuemu.kernel.mm.Mm;
  * <p>Concurrent flushes of one mm merge: a CPU whose handler runs after a second request was made
  * is two generations behind, flushes its whole PCID once ({@code x86CatchUpFullFlushes}) and then
  * finds the second request already done. Handlers run at their delivery, so another CPU's request
- * can come in between; in the built-in workloads munmap's {@code mmap_lock} write hold makes that
- * rare (docs/x86.md).
+ * can come in between: {@code writeback}'s one-page {@code folio_mkclean} flushes against the
+ * writers' own flushes show it, while munmap's {@code mmap_lock} write hold makes it rare in {@code
+ * munmap-storm} (docs/x86.md).
  *
  * <h3>Ranges</h3>
  *
@@ -91,6 +92,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   private final boolean pti;
   private final boolean invlpgb;
   private final long ceilingPages;
+  private final long flushCallCycles;
   private final long cyclesPerJiffy;
   private final X86PcidAllocator pcids;
   private final int[] targets;
@@ -123,6 +125,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
     this.pti = pcid && config.pti();
     this.invlpgb = pcid && isa.hasBroadcast();
     this.ceilingPages = config.singlePageFlushCeilingPages();
+    this.flushCallCycles = config.flushCallCycles();
     this.cyclesPerJiffy = Math.max(1, (long) (machine.spec().frequencyGHz() * 1e9 / HZ));
     this.pcids = new X86PcidAllocator(pcid, pti, machine.coreCount());
     this.targets = new int[machine.coreCount()];
@@ -373,6 +376,7 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
       KernelOperation operation) {
     long start = operation.begin(machine, core, startVa);
     boolean wasUser = enterKernel(core);
+    ArchTlbPolicy.chargeFlushCall(machine, core, flushCallCycles);
     X86MmContext ctx = context(mm);
     long newGen = ++ctx.tlbGen;
     FlushInfo info = infos[core];
