@@ -32,7 +32,9 @@ final class ScenarioCliTest {
     "arm64-fullmm-oom-reaper, STALE_TLB_USE",
     "madvise-concurrent-flush-miss, UNFLUSHED_ALIAS",
     "vmap-block-stale-tlb, 'STALE_TLB_USE, UNFLUSHED_ALIAS'",
-    "x86-pwc-freed-table, FREED_TABLE_WALK"
+    "x86-pwc-freed-table, FREED_TABLE_WALK",
+    "delayed-rmap-lost-write, LOST_WRITE",
+    "vmalloc-huge-ptdump-race, FREED_TABLE_WALK"
   })
   void scriptedOrder_buggyShowsTheBug_fixedShowsNothing(String scenario, String kinds) {
     CliTestSupport.Outcome buggy = CliTestSupport.run("scenario", scenario, "--variant", "buggy");
