@@ -40,4 +40,35 @@ final class CliTestSupport {
     assertThat(outcome.exitCode()).isEqualTo(ExitCodes.OK);
     return new ObjectMapper().readTree(outcome.out());
   }
+
+  /** What {@link #runVariant} saw: the exit code, stderr and the result JSON. */
+  record VariantRun(int exitCode, String err, JsonNode result) {}
+
+  /**
+   * Runs {@code mmuemu run --machine machine --workload workload --json --quiet}, with each of
+   * {@code params} as a {@code --param} and {@code extraSets} as {@code --set}s, and {@code --set
+   * /kernel/variants/<variant>=<value>}.
+   */
+  static VariantRun runVariant(
+      String machine,
+      String workload,
+      String variant,
+      String value,
+      List<String> params,
+      String... extraSets)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of("run", "--machine", machine, "--workload", workload, "--json", "--quiet"));
+    for (String param : params) {
+      args.addAll(List.of("--param", param));
+    }
+    for (String set : extraSets) {
+      args.addAll(List.of("--set", set));
+    }
+    args.addAll(List.of("--set", "/kernel/variants/" + variant + "=" + value));
+    Outcome outcome = run(args.toArray(String[]::new));
+    JsonNode result = outcome.out().isEmpty() ? null : new ObjectMapper().readTree(outcome.out());
+    return new VariantRun(outcome.exitCode(), outcome.err(), result);
+  }
 }

@@ -22,6 +22,8 @@ import org.mmuemu.app.runner.ExitCodes;
 final class ScenarioCliTest {
   private static final Pattern FIRST_VIOLATION =
       Pattern.compile("^  ([A-Z_]+) on cpu(\\d+) at cycle ([\\d,]+)", Pattern.MULTILINE);
+  private static final Pattern NARRATIVE_LINE =
+      Pattern.compile("^ +([\\d,]+)  cpu\\d+  .*$", Pattern.MULTILINE);
   private static final Pattern REPLAY = Pattern.compile("--schedule (\\S+)");
 
   @ParameterizedTest
@@ -30,7 +32,9 @@ final class ScenarioCliTest {
     "arm64-fullmm-oom-reaper, STALE_TLB_USE",
     "madvise-concurrent-flush-miss, UNFLUSHED_ALIAS",
     "vmap-block-stale-tlb, 'STALE_TLB_USE, UNFLUSHED_ALIAS'",
-    "x86-pwc-freed-table, FREED_TABLE_WALK"
+    "x86-pwc-freed-table, FREED_TABLE_WALK",
+    "delayed-rmap-lost-write, LOST_WRITE",
+    "vmalloc-huge-ptdump-race, FREED_TABLE_WALK"
   })
   void scriptedOrder_buggyShowsTheBug_fixedShowsNothing(String scenario, String kinds) {
     CliTestSupport.Outcome buggy = CliTestSupport.run("scenario", scenario, "--variant", "buggy");
@@ -41,6 +45,29 @@ final class ScenarioCliTest {
     CliTestSupport.Outcome fixed = CliTestSupport.run("scenario", scenario, "--variant", "fixed");
     assertThat(fixed.exitCode()).as(fixed.out() + fixed.err()).isEqualTo(ExitCodes.OK);
     assertThat(fixed.out()).contains("violations: none").contains("expected none, observed none");
+    assertNarrativeNeverGoesBackInTime(buggy.out());
+    assertNarrativeNeverGoesBackInTime(fixed.out());
+  }
+
+  /**
+   * Causal time under a script: whatever CPU the order (or the setup) switches to acts after
+   * everything already told, so the narrative's cycle column never decreases.
+   */
+  private static void assertNarrativeNeverGoesBackInTime(String narrative) {
+    Matcher line = NARRATIVE_LINE.matcher(narrative);
+    long previous = -1;
+    String previousLine = "";
+    int lines = 0;
+    while (line.find()) {
+      long cycle = Long.parseLong(line.group(1).replace(",", ""));
+      assertThat(cycle)
+          .as("narrative line '%s' after '%s'", line.group(), previousLine)
+          .isGreaterThanOrEqualTo(previous);
+      previous = cycle;
+      previousLine = line.group();
+      lines++;
+    }
+    assertThat(lines).isGreaterThan(5);
   }
 
   @Test
@@ -139,7 +166,9 @@ final class ScenarioCliTest {
         "arm64-fullmm-oom-reaper",
         "madvise-concurrent-flush-miss",
         "vmap-block-stale-tlb",
-        "x86-pwc-freed-table"
+        "x86-pwc-freed-table",
+        "delayed-rmap-lost-write",
+        "vmalloc-huge-ptdump-race"
       })
   void exhaustive_sameOutcome_withAndWithoutTheReduction(String scenario) {
     for (String variant : new String[] {"buggy", "fixed"}) {

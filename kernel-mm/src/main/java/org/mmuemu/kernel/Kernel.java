@@ -8,8 +8,10 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.LinuxArch;
+import org.mmuemu.kernel.arch.PtdumpLock;
 import org.mmuemu.kernel.arch.registry.LinuxArchRegistry;
 import org.mmuemu.kernel.config.KernelConfig;
+import org.mmuemu.kernel.config.KernelVariants;
 import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
@@ -45,9 +47,9 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
 public final class Kernel {
   /**
    * Preemption point after {@code zap_pte_range} dropped a PTE table's lock, with its gather still
-   * open: other CPUs may run here (writeback, another zap, stores through their TLBs).
+   * open ({@link PreemptionHook#ZAP_PTE_UNLOCKED}, where every point's name is listed).
    */
-  public static final String ZAP_PTE_UNLOCKED = "zap_pte_range:unlocked";
+  public static final String ZAP_PTE_UNLOCKED = PreemptionHook.ZAP_PTE_UNLOCKED;
 
   private final Machine machine;
   private final KernelConfig config;
@@ -63,6 +65,7 @@ public final class Kernel {
   private final Fork fork;
   private final Gup gup;
   private final Teardown teardown;
+  private final Ptdump ptdump;
   private Vmalloc vmalloc;
 
   /**
@@ -80,9 +83,15 @@ public final class Kernel {
       machine.core(core).context().setKernelRoot(kernelRootPfn << PhysicalMemory.FRAME_SHIFT);
     }
     this.kernelSharesUserRoot = probeSharedRoot(machine);
+    PtdumpLock ptdumpLock =
+        new PtdumpLock(
+            config.variants().ptdumpSync() == KernelVariants.PtdumpSync.STATIC_KEY,
+            config.costs().lockCycles());
     this.arch =
         LinuxArchRegistry.create(
-            machine.isa().id(), new KernelArchContext(machine, tables, kernelRootPfn), config);
+            machine.isa().id(),
+            new KernelArchContext(machine, tables, kernelRootPfn, ptdumpLock),
+            config);
     this.processes =
         new Processes(
             machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
@@ -113,6 +122,14 @@ public final class Kernel {
             processes,
             new RangeFlushOracle(machine, tables, processes::currentMm),
             arch.layout().userSpaceEndVa());
+    this.ptdump =
+        new Ptdump(
+            machine,
+            ptdumpLock,
+            kernelRootPfn,
+            config.costs().pteWriteCycles(),
+            arch.layout().vmallocStartVa(),
+            arch.layout().vmallocEndVa());
     machine.setFaultHandler(faults);
     machine.setIdleListener(
         arch.tlb()::enterLazyTlb); // a core whose program ended runs its idle task
@@ -185,11 +202,21 @@ public final class Kernel {
   }
 
   /**
-   * Installs the hook race scenarios and tests use to run other cores' work at the teardown paths'
-   * preemption points ({@link #ZAP_PTE_UNLOCKED}); by default nothing runs there.
+   * Installs the hook race scenarios and tests use to run other cores' work at the preemption
+   * points of teardown and ptdump ({@link PreemptionHook} lists them; vmalloc's own are set on
+   * {@link Vmalloc#setPreemptionHook}); by default nothing runs there.
    */
   public void setPreemptionHook(PreemptionHook hook) {
     teardown.setPreemptionHook(hook);
+    ptdump.setPreemptionHook(hook);
+  }
+
+  /**
+   * One dump of the kernel page tables on {@code core}, as reading {@code
+   * /sys/kernel/debug/kernel_page_tables} makes it ({@link Ptdump}).
+   */
+  public void ptdump(int core) {
+    ptdump.walk(core);
   }
 
   /** The page cache of file-backed shared mappings. */

@@ -373,17 +373,18 @@ final class Teardown {
         machine.recordMapping(pfn, va, false);
         tlb.recordCleared(va, pageSize, leafLevel);
         boolean delay = false;
+        boolean dirtyFilePte = false;
         CachedPage page = pageCache.byPfn(pfn);
         if (page != null) {
-          boolean pteDirty = (format.flags(descriptor, leafLevel) & PteFlags.DIRTY) != 0;
-          if (pteDirty) {
+          dirtyFilePte = (format.flags(descriptor, leafLevel) & PteFlags.DIRTY) != 0;
+          if (dirtyFilePte) {
             page.markDirty(); // folio_mark_dirty from the cleared PTE's dirty bit
+            forceFlush = true; // flushed before the PTE lock is dropped, before 6.2 and since
           }
-          if (pteDirty && delayedRmap) {
-            delay = true;
-            forceFlush = true;
+          if (dirtyFilePte && delayedRmap) {
+            delay = true; // the rmap goes after that flush (tlb_flush_rmaps)
           } else {
-            rmap.remove(pfn, tlb.mm(), va);
+            rmap.remove(pfn, tlb.mm(), va); // page_remove_rmap: folio_mkclean no longer finds it
           }
           page.getGatherRef();
         } else {
@@ -392,6 +393,10 @@ final class Teardown {
         if (tlb.removePage(pfn, va, delay)) {
           forceFlush = true;
           batchFull = true;
+        }
+        if (dirtyFilePte) {
+          // other CPUs run on while this one holds the PTE lock, the flush still to come
+          preemptionHook.preempt(machine, PreemptionHook.ZAP_PTE_DIRTY_CLEARED, tlb.core());
         }
       }
       va += pageSize;

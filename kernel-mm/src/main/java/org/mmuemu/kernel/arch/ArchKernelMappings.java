@@ -1,5 +1,7 @@
 package org.mmuemu.kernel.arch;
 
+import java.util.function.IntConsumer;
+
 /**
  * An architecture's part in writing kernel (vmalloc) page tables: the barriers that publish a
  * kernel PTE store to the walkers, lazy MMU mode, the PTE-level huge vmap ({@code
@@ -51,7 +53,9 @@ public interface ArchKernelMappings {
    * unhooks the (empty) PTE table a small mapping left there, makes sure no walk cache can still
    * reach it, and frees it.
    *
+   * @param cleared called with the core once the entry is cleared (and flushed) and before the
+   *     table is freed: the preemption point {@code pmd_free_pte_page:cleared}
    * @return whether a table was there and was freed
    */
-  boolean pmdFreePteTable(int core, long va);
+  boolean pmdFreePteTable(int core, long va, IntConsumer cleared);
 }

@@ -9,5 +9,7 @@ import org.mmuemu.kernel.mm.PageTableEditor;
  * sees the generic kernel that uses it. Its own typed config part is passed beside this.
  *
  * @param kernelRootPfn frame of the kernel's root table, already installed in every core
+ * @param ptdumpLock what keeps a software walk of the kernel tables and a table free apart
  */
-public record KernelArchContext(Machine machine, PageTableEditor tables, long kernelRootPfn) {}
+public record KernelArchContext(
+    Machine machine, PageTableEditor tables, long kernelRootPfn, PtdumpLock ptdumpLock) {}

@@ -6,8 +6,8 @@ import org.mmuemu.core.mem.PhysicalMemory;
 
 /**
  * The two halves of {@code pmd_free_pte_page} every architecture shares: unhooking the PTE table
- * under a kernel PMD entry, and freeing it. What an architecture does between the two (which flush,
- * if any) is its own.
+ * under a kernel PMD entry, and freeing it (after the ptdump rendezvous). What an architecture does
+ * between the two (which flush, if any) is its own.
  */
 public final class KernelTableFreeing {
   private final KernelArchContext context;
@@ -49,8 +49,12 @@ public final class KernelTableFreeing {
     return format.outputPa(pmd, pmdLevel) >>> PhysicalMemory.FRAME_SHIFT;
   }
 
-  /** Frees an unhooked table ({@code pte_free_kernel}), charging the free. */
+  /**
+   * Frees an unhooked table ({@code pte_free_kernel}), charging the free; first, with the {@code
+   * ptdumpSync} fix, waits for a software walk in progress ({@link PtdumpLock#beforeTableFree}).
+   */
   public void free(int core, long tablePfn) {
+    context.ptdumpLock().beforeTableFree(context.machine(), core);
     context.machine().memory().free(tablePfn);
     context.machine().charge(core, pageFreeCycles);
   }

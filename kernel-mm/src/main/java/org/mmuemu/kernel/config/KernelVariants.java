@@ -50,6 +50,13 @@ import org.mmuemu.core.config.ConfigSection;
  *     batched} (6.5+, 43b3dfdd0455, {@code arch_tlbbatch_add_pending}/{@code arch_tlbbatch_flush})
  *     issues each page's TLBI without waiting and one {@code DSB ISH} before the pages are freed;
  *     {@code perPage} flushes each cleared PTE at once ({@code ptep_clear_flush})
+ * @param ptdumpSync the software page-table walker (ptdump) against huge vmap freeing page tables
+ *     (DOMAIN.md §1.7; "arm64: Enable vmalloc-huge with ptdump", 2025): {@code staticKey} (the fix)
+ *     has ptdump enable {@code arm64_ptdump_lock_key} and hold init_mm's mmap lock for write while
+ *     it walks, and {@code pmd_free_pte_page}, when the key is on, take and drop that lock for read
+ *     after clearing the entry and before freeing the table, so it waits for a running walk; {@code
+ *     none} frees the table at once, so a walk that read the entry before it was cleared reads a
+ *     freed table ({@code FREED_TABLE_WALK})
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -65,7 +72,8 @@ public record KernelVariants(
     TlbFlushWait tlbFlushWait,
     UnshareScope unshareScope,
     VunmapFlush vunmapFlush,
-    ReclaimTlbFlush arm64ReclaimTlbFlush) {
+    ReclaimTlbFlush arm64ReclaimTlbFlush,
+    PtdumpSync ptdumpSync) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -316,6 +324,23 @@ public record KernelVariants(
     private final String configName;
 
     UnshareScope(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #ptdumpSync}. */
+  public enum PtdumpSync implements KernelVariant {
+    STATIC_KEY("staticKey"),
+    NONE("none");
+
+    private final String configName;
+
+    PtdumpSync(String configName) {
       this.configName = configName;
     }
 

@@ -13,7 +13,9 @@ import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.scenario.ScenarioContext.Area;
+import org.mmuemu.kernel.writeback.Writeback;
 
 /**
  * Every operation a scenario step may name, in one place: its arguments and what it calls. A new
@@ -56,18 +58,7 @@ public final class ScenarioOps {
         "a new process with one anonymous writable mapping of `pages` pages",
         List.of(req("as", ArgType.NAME), req("pages", ArgType.COUNT)),
         (c, cpu, a) -> {
-          Kernel kernel = c.kernel();
-          Mm mm = kernel.createMm();
-          long pages = a.count("pages");
-          kernel.mmap(
-              cpu,
-              mm,
-              new Vma(
-                  ScenarioContext.PROCESS_VA,
-                  ScenarioContext.PROCESS_VA + pages * PAGE,
-                  PteFlags.WRITE,
-                  "anon"));
-          c.putProcess(a.name("as"), mm);
+          long pages = mapProcess(c, cpu, a, "anon", null);
           return "process " + a.name("as") + " (" + pages + " pages)";
         });
     register(
@@ -201,6 +192,38 @@ public final class ScenarioOps {
     registerRange("munmap", "munmap(", ")", Kernel::munmap);
     registerRange("madvise_dontneed", "madvise(", ", MADV_DONTNEED)", Kernel::madviseDontneed);
     register(
+        "file_process",
+        "a new process with a shared writable mapping of a `pages`-page file (page-cache pages,"
+            + " rmap, writeback)",
+        List.of(req("as", ArgType.NAME), req("pages", ArgType.COUNT)),
+        (c, cpu, a) -> {
+          MappedFile file =
+              c.kernel().pageCache().createFile(a.name("as"), a.count("pages") * PAGE);
+          long pages = mapProcess(c, cpu, a, "file", file);
+          return "file process " + a.name("as") + " (" + pages + " pages, shared)";
+        });
+    register(
+        "writeback",
+        "writes back every dirty page-cache page (folio_mkclean, then the I/O)",
+        List.of(),
+        (c, cpu, a) -> "writeback: " + new Writeback(c.kernel()).writebackAll(cpu) + " pages");
+    register(
+        "reclaim",
+        "drops every clean page-cache page nobody maps (the LOST_WRITE check)",
+        List.of(),
+        (c, cpu, a) ->
+            "reclaim: "
+                + new Writeback(c.kernel()).reclaim(cpu, Integer.MAX_VALUE, false)
+                + " pages dropped");
+    register(
+        "ptdump",
+        "one ptdump walk of the kernel page tables (reading kernel_page_tables)",
+        List.of(),
+        (c, cpu, a) -> {
+          c.kernel().ptdump(cpu);
+          return "ptdump walk";
+        });
+    register(
         "oom_reap",
         "the OOM reaper unmaps `process`'s memory while its threads may still run",
         List.of(req("process", ArgType.NAME)),
@@ -243,6 +266,23 @@ public final class ScenarioOps {
           call.call(c.kernel(), cpu, a.process(c), va, va + size);
           return prefix + hex(va) + ", " + size + suffix;
         });
+  }
+
+  /**
+   * A new process named {@code as} with one writable mapping of {@code pages} pages at {@link
+   * ScenarioContext#PROCESS_VA}: anonymous, or shared of {@code file}.
+   *
+   * @return the pages mapped
+   */
+  private static long mapProcess(
+      ScenarioContext c, int cpu, Args a, String vmaName, MappedFile file) {
+    Kernel kernel = c.kernel();
+    Mm mm = kernel.createMm();
+    long pages = a.count("pages");
+    long start = ScenarioContext.PROCESS_VA;
+    kernel.mmap(cpu, mm, new Vma(start, start + pages * PAGE, PteFlags.WRITE, vmaName, file, 0));
+    c.putProcess(a.name("as"), mm);
+    return pages;
   }
 
   private static Param req(String key, ArgType type) {
@@ -398,7 +438,7 @@ public final class ScenarioOps {
     String as = step.text("as");
     if (as != null) {
       defined.add(
-          step.op().equals("process")
+          step.op().equals("process") || step.op().equals("file_process")
               ? "process:" + as
               : step.op().equals("alloc_pages") ? "frames:" + as : "area:" + as);
     }

@@ -401,7 +401,7 @@ public final class Vmalloc {
       } else {
         // pmd_free_pte_page: vunmap never frees tables, so the slot may still hold an (empty)
         // table from earlier small mappings; the arch unhooks, flushes and frees it
-        if (arch.kernelMappings().pmdFreePteTable(core, blockVa)) {
+        if (arch.kernelMappings().pmdFreePteTable(core, blockVa, this::pteTableCleared)) {
           tablesFreed++;
         }
         pageTables.mapLeaf(core, blockVa, pa, level);
@@ -412,6 +412,11 @@ public final class Vmalloc {
     hugeBlocksMapped += blocksNeeded;
     area.setMapping(pfns, pfns.length, Long.numberOfTrailingZeros(blockBytes));
     return area.vaStart();
+  }
+
+  // pmd_free_pte_page's window between clearing the entry and freeing the table
+  private void pteTableCleared(int core) {
+    areas.preempt(PreemptionHook.PMD_FREE_PTE_PAGE, core);
   }
 
   private void mapArea(int core, VmapArea area, long[] pfns, int pages) {

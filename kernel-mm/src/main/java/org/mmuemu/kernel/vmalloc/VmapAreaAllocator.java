@@ -125,6 +125,13 @@ final class VmapAreaAllocator {
     this.hook = preemptionHook == null ? PreemptionHook.NONE : preemptionHook;
   }
 
+  /**
+   * {@code core} reaches the named preemption {@code point} of vmalloc ({@link PreemptionHook}).
+   */
+  void preempt(String point, int core) {
+    hook.preempt(machine, point, core);
+  }
+
   long vmallocStartVa() {
     return vmallocStartVa;
   }

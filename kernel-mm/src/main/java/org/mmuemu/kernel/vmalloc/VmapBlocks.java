@@ -179,6 +179,8 @@ public final class VmapBlocks {
     vb.dirty += pages;
     boolean fullyDirty = vb.dirty == VMAP_BBMAP_BITS;
     vb.lock.release(machine, core);
+    // dirty and unflushed: only vm_unmap_aliases or the purge of the freed block flushes it
+    areas.preempt(PreemptionHook.VB_FREE_DIRTY, core);
     if (fullyDirty) {
       freeVmapBlock(core, vb);
     }

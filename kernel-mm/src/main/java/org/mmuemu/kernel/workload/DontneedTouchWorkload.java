@@ -23,6 +23,9 @@ import org.mmuemu.kernel.mm.Vma;
  * of their own, concurrently: MADV_DONTNEED holds {@code mmap_lock} only for read, so flushes of
  * the one mm overlap, and on x86 a CPU whose IPI handler runs after a second request was made is
  * two {@code tlb_gen}s behind and catches up with one full flush ({@code x86CatchUpFullFlushes}).
+ * With {@code samePage=1} they all madvise thread 0's page: two zaps of one page run concurrently
+ * (DOMAIN.md §3.7), and one that finds the PTE already cleared must still not return before the
+ * other's flush ({@code madviseFlushBatching}).
  *
  * <p>Each step is one action: a madvise, a touch, or a bystander's read.
  */
@@ -52,7 +55,15 @@ public final class DontneedTouchWorkload implements Workload {
             "1",
             1,
             4096,
-            "threads (from thread 0) that madvise and touch a page of their own; the others read"));
+            "threads (from thread 0) that madvise and touch a page of their own; the others read"),
+        WorkloadParam.integer(
+            "samePage",
+            "0",
+            0,
+            1,
+            "1: the madvising threads all madvise and touch thread 0's page, so their zaps of it"
+                + " run concurrently under the mmap read lock (shows"
+                + " madviseFlushBatching=noNestedCheck)"));
   }
 
   @Override
@@ -75,19 +86,15 @@ public final class DontneedTouchWorkload implements Workload {
     long base = MmWorkloads.DATA_BASE_VA;
     kernel.mmap(
         0, mm, new Vma(base, base + ((threads * pagesPerThread) << 12), PteFlags.WRITE, "shared"));
+    boolean samePage = params.flag("samePage");
     int[] madvisersLeft = {madviseThreads};
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
-      long first = base + ((thread * pagesPerThread) << 12);
+      boolean madvising = thread < madviseThreads;
+      long first = madvising && samePage ? base : base + ((thread * pagesPerThread) << 12);
       programs[thread] =
           new DontneedThread(
-              kernel,
-              mm,
-              first,
-              pagesPerThread,
-              thread < madviseThreads,
-              iterations,
-              madvisersLeft);
+              kernel, mm, first, pagesPerThread, madvising, iterations, madvisersLeft);
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));

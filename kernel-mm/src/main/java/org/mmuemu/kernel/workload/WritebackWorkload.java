@@ -27,6 +27,7 @@ import org.mmuemu.kernel.writeback.Writeback;
  */
 public final class WritebackWorkload implements Workload {
   private static final long CHUNK_PAGES = 16;
+  private static final long STORE_BYTES = 8;
 
   @Override
   public String name() {
@@ -49,6 +50,12 @@ public final class WritebackWorkload implements Workload {
             "cores in use: the last is the flusher, the others write (default: every core)"),
         WorkloadParam.integer("filePages", "256", CHUNK_PAGES, 1 << 20, "pages of the mapped file"),
         WorkloadParam.integer("writes", "2000", 1, 100_000_000, "stores per writer thread"),
+        WorkloadParam.choice(
+            "pattern",
+            "random",
+            List.of("random", "sequential"),
+            "random: each store to a random page; sequential: each writer stores 8 bytes after the"
+                + " last, from its own share of the file on, wrapping (a log writer)"),
         WorkloadParam.integer(
             "dontneedEvery",
             "200",
@@ -78,6 +85,7 @@ public final class WritebackWorkload implements Workload {
     long writes = params.integer("writes");
     long dontneedEvery = params.integer("dontneedEvery");
     long intervalCycles = params.integer("flushIntervalCycles");
+    boolean sequential = params.choice("pattern").equals("sequential");
     boolean reclaimMapped = params.integer("reclaimMapped") == 1;
     MappedFile file = kernel.pageCache().createFile("data", filePages << 12);
     Mm mm = kernel.createMm();
@@ -89,6 +97,7 @@ public final class WritebackWorkload implements Workload {
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < writers; thread++) {
       SplittableRandom random = new SplittableRandom(seed * 31 + thread);
+      long firstOffset = ((filePages * thread / writers) << 12);
       programs[thread] =
           new CoreProgram() {
             private long done;
@@ -105,8 +114,11 @@ public final class WritebackWorkload implements Workload {
                 long start = base + ((chunk * CHUNK_PAGES) << 12);
                 kernel.madviseDontneed(core, mm, start, start + (CHUNK_PAGES << 12));
               }
-              long page = random.nextLong(filePages);
-              machine.access(core, base + (page << 12), 8, AccessKind.WRITE);
+              long offset =
+                  sequential
+                      ? (firstOffset + done * STORE_BYTES) % (filePages << 12)
+                      : random.nextLong(filePages) << 12;
+              machine.access(core, base + offset, (int) STORE_BYTES, AccessKind.WRITE);
               if (++done == writes) {
                 writersDone[0]++;
                 return false;

@@ -48,11 +48,13 @@ public final class Writeback {
   private final Kernel kernel;
   private final Machine machine;
   private final ReverseMap rmap;
+  private final long lockCycles;
 
   public Writeback(Kernel kernel) {
     this.kernel = kernel;
     this.machine = kernel.machine();
     this.rmap = kernel.rmap();
+    this.lockCycles = kernel.config().costs().lockCycles();
   }
 
   /**
@@ -87,48 +89,52 @@ public final class Writeback {
     OP_WRITEPAGE.end(machine, core, 0, start);
   }
 
-  /** Linux {@code folio_mkclean}: write-protects and cleans every mapping of the page. */
+  /**
+   * Linux {@code folio_mkclean}: write-protects and cleans every mapping the rmap shows, each under
+   * its PTE table's lock ({@code page_vma_mapped_walk}), so a zap holding that lock is waited for.
+   */
   private void mkclean(int core, CachedPage page) {
     if (rmap.mapcount(page.pfn()) == 0) {
       return;
     }
+    for (ReverseMap.Mapping mapping : List.copyOf(rmap.mappings(page.pfn()))) {
+      mapping.mm().pteLock(mapping.va()).acquire(machine, core, lockCycles);
+      mkcleanOne(core, page, mapping);
+      mapping.mm().pteLock(mapping.va()).release(machine, core);
+    }
+  }
+
+  private void mkcleanOne(int core, CachedPage page, ReverseMap.Mapping mapping) {
     PageTableFormat format = machine.format();
     int leafLevel = format.levels() - 1;
-    for (ReverseMap.Mapping mapping : rmap.mappings(page.pfn())) {
-      long rootPfn = mapping.mm().rootPfn();
-      long descriptor = kernel.tables().leafDescriptor(rootPfn, mapping.va());
-      if (descriptor == 0) {
-        continue;
-      }
-      int flags = format.flags(descriptor, leafLevel);
-      if ((flags & (PteFlags.WRITE | PteFlags.DIRTY)) == 0) {
-        continue;
-      }
-      long pa = format.outputPa(descriptor, leafLevel);
-      kernel.tables().clearLeaf(rootPfn, mapping.va(), core);
-      kernel
-          .tlbPolicy()
-          .flushTlbRange(
-              core,
-              mapping.mm(),
-              mapping.va(),
-              mapping.va() + (1L << PhysicalMemory.FRAME_SHIFT),
-              PhysicalMemory.FRAME_SHIFT,
-              true);
-      if ((flags & PteFlags.DIRTY) != 0) {
-        page.markDirty();
-      }
-      kernel
-          .tables()
-          .map(
-              rootPfn,
-              mapping.va(),
-              pa,
-              leafLevel,
-              flags & ~(PteFlags.WRITE | PteFlags.DIRTY),
-              core);
-      machine.stats().addKernelCounter("mkcleanPtes", 1);
+    long rootPfn = mapping.mm().rootPfn();
+    long descriptor = kernel.tables().leafDescriptor(rootPfn, mapping.va());
+    if (descriptor == 0) {
+      return;
     }
+    int flags = format.flags(descriptor, leafLevel);
+    if ((flags & (PteFlags.WRITE | PteFlags.DIRTY)) == 0) {
+      return;
+    }
+    long pa = format.outputPa(descriptor, leafLevel);
+    kernel.tables().clearLeaf(rootPfn, mapping.va(), core);
+    kernel
+        .tlbPolicy()
+        .flushTlbRange(
+            core,
+            mapping.mm(),
+            mapping.va(),
+            mapping.va() + (1L << PhysicalMemory.FRAME_SHIFT),
+            PhysicalMemory.FRAME_SHIFT,
+            true);
+    if ((flags & PteFlags.DIRTY) != 0) {
+      page.markDirty();
+    }
+    kernel
+        .tables()
+        .map(
+            rootPfn, mapping.va(), pa, leafLevel, flags & ~(PteFlags.WRITE | PteFlags.DIRTY), core);
+    machine.stats().addKernelCounter("mkcleanPtes", 1);
   }
 
   /**

@@ -18,16 +18,19 @@ import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.testkit.KernelBoot;
 import org.mmuemu.kernel.testkit.MidZapRace;
+import org.mmuemu.kernel.vmalloc.PreemptionHook;
 import org.mmuemu.kernel.writeback.Writeback;
 
 /**
  * DOMAIN.md §3.5 replayed on both ISAs: CPU1 holds a writable, dirty TLB entry for page X of a
- * shared file mapping; CPU0 zaps X and drops the PTE lock with its gather still open; CPU2 writes
- * the page back; CPU1 stores to X again; CPU0 finishes its gather; reclaim drops the clean page.
- * With the rmap removed immediately (before 6.2) writeback's folio_mkclean finds no mapping and
- * flushes nothing, so CPU1's store lands in a clean page and is lost ({@code LOST_WRITE}); with
- * delayed rmap removal (the default) the zap flushes before dropping the lock, CPU1's store faults,
- * the page is dirtied again and nothing is lost.
+ * shared file mapping; CPU0 zaps X. Before 6.2 ({@code immediate}) the zap removes X's rmap as it
+ * clears the PTE and flushes only at the end of the PTE table, still under the PTE lock: in that
+ * window ({@code zap_pte_range:dirty_cleared}) CPU2 writes the page back, and folio_mkclean finds
+ * no mapping, so it neither takes the lock nor flushes; CPU1 stores to X again through its entry;
+ * reclaim later drops the clean page and the store is lost ({@code LOST_WRITE}). With delayed rmap
+ * removal (the default) the mapping is still in the rmap in that window, so folio_mkclean would
+ * take the PTE lock and wait for the zap's flush; writing back after the zap (at {@code
+ * zap_pte_range:unlocked}) CPU1's store faults, the page is dirtied again and nothing is lost.
  */
 final class DelayedRmapLostWriteTest {
 
@@ -50,10 +53,12 @@ final class DelayedRmapLostWriteTest {
     machine.actOn(0);
     MmuGather tlb = kernel.gather(0, mm, false);
     Writeback writeback = new Writeback(kernel);
+    boolean immediate = rmapRemoval.equals("immediate");
     MidZapRace race =
         MidZapRace.install(
             kernel,
             0,
+            immediate ? PreemptionHook.ZAP_PTE_DIRTY_CLEARED : Kernel.ZAP_PTE_UNLOCKED,
             () -> {
               // each core acts after the previous one in simulated time, as the race has it
               machine.actOn(2);
@@ -120,9 +125,13 @@ final class DelayedRmapLostWriteTest {
     machine.actOn(1);
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
     Writeback writeback = new Writeback(kernel);
+    String racePoint =
+        rmapRemoval.equals("immediate")
+            ? PreemptionHook.ZAP_PTE_DIRTY_CLEARED
+            : PreemptionHook.ZAP_PTE_UNLOCKED;
     kernel.setPreemptionHook(
         (point, core) -> {
-          if (point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
+          if (point.equals(racePoint)) {
             machine.actOn(2);
             machine.clocks().waitUntil(2, machine.now(core));
             writeback.writebackAll(2);

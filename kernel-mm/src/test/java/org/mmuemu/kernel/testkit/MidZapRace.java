@@ -12,25 +12,32 @@ import org.mmuemu.kernel.vmalloc.PreemptionHook;
 public final class MidZapRace implements PreemptionHook {
   private final Kernel kernel;
   private final int core;
+  private final String point;
   private final Runnable race;
   private boolean ran;
 
-  private MidZapRace(Kernel kernel, int core, Runnable race) {
+  private MidZapRace(Kernel kernel, int core, String point, Runnable race) {
     this.kernel = kernel;
     this.core = core;
+    this.point = point;
     this.race = race;
   }
 
   /** Installs the race on {@code kernel}; it runs at {@code core}'s first unlocked zap point. */
   public static MidZapRace install(Kernel kernel, int core, Runnable race) {
-    MidZapRace hook = new MidZapRace(kernel, core, race);
+    return install(kernel, core, Kernel.ZAP_PTE_UNLOCKED, race);
+  }
+
+  /** Installs the race on {@code kernel}; it runs when {@code core} first reaches {@code point}. */
+  public static MidZapRace install(Kernel kernel, int core, String point, Runnable race) {
+    MidZapRace hook = new MidZapRace(kernel, core, point, race);
     kernel.setPreemptionHook(hook);
     return hook;
   }
 
   @Override
-  public void reached(String point, int reachingCore) {
-    if (ran || reachingCore != core || !point.equals(Kernel.ZAP_PTE_UNLOCKED)) {
+  public void reached(String reachedPoint, int reachingCore) {
+    if (ran || reachingCore != core || !reachedPoint.equals(point)) {
       return;
     }
     ran = true;

@@ -60,6 +60,7 @@ final class WritebackTest {
     assertThat(writeback.reclaim(0, 4, false)).isZero(); // still mapped
 
     machine.actOn(1);
+    machine.clocks().waitUntil(1, machine.now(0)); // after writeback's flush has reached core 1
     machine.access(1, USER_VA, 8, AccessKind.WRITE);
     assertThat(page.dirty()).isTrue();
     assertThat(kernel.counters())

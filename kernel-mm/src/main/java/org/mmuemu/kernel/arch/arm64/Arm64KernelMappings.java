@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch.arm64;
 
+import java.util.function.IntConsumer;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
@@ -118,12 +119,13 @@ public final class Arm64KernelMappings implements ArchKernelMappings {
   }
 
   @Override
-  public boolean pmdFreePteTable(int core, long va) {
+  public boolean pmdFreePteTable(int core, long va, IntConsumer cleared) {
     long tablePfn = tableFreeing.unhookPteTable(core, va);
     if (tablePfn < 0) {
       return false;
     }
     tlb.flushTlbKernelPgtable(core, va);
+    cleared.accept(core);
     tableFreeing.free(core, tablePfn);
     return true;
   }

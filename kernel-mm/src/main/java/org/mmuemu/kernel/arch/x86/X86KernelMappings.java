@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch.x86;
 
+import java.util.function.IntConsumer;
 import org.mmuemu.kernel.arch.ArchKernelMappings;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.KernelTableFreeing;
@@ -57,7 +58,7 @@ public final class X86KernelMappings implements ArchKernelMappings {
   }
 
   @Override
-  public boolean pmdFreePteTable(int core, long va) {
+  public boolean pmdFreePteTable(int core, long va, IntConsumer cleared) {
     long tablePfn = tableFreeing.unhookPteTable(core, va);
     if (tablePfn < 0) {
       return false;
@@ -65,6 +66,7 @@ public final class X86KernelMappings implements ArchKernelMappings {
     if (flushBeforeFree) {
       tlb.flushTlbKernelRange(core, va, va + 4096);
     }
+    cleared.accept(core);
     tableFreeing.free(core, tablePfn);
     return true;
   }

@@ -10,4 +10,6 @@ record Settings(
     boolean useHuge,
     boolean sequential,
     int pcpuObjects,
-    boolean speculativeWalk) {}
+    boolean speculativeWalk,
+    long unmapAliasesEvery,
+    int vmMapRamLive) {}

@@ -79,6 +79,29 @@ public final class TestVmallocWorkload implements Workload {
                 + "the workers freed that a purge has since flushed, so its walk caches learn PTE tables a later vmalloc_huge "
                 + "replaces (shows x86FreePteTableFlush=noFlush)"),
         WorkloadParam.integer(
+            "unmap_aliases_every",
+            "0",
+            0,
+            1_000_000_000,
+            "0: never; n: after every n-th iteration of vm_map_ram_test a worker calls"
+                + " vm_unmap_aliases, as set_memory_* callers do before changing a page's"
+                + " permissions (shows vmUnmapAliasesWalk=free-list)"),
+        WorkloadParam.integer(
+            "vm_map_ram_live",
+            "1",
+            1,
+            1 << 20,
+            "mappings vm_map_ram_test keeps mapped: each iteration unmaps the one mapped this many"
+                + " iterations before (1: its own, as Linux's test does)"),
+        WorkloadParam.integer(
+            "ptdump_readers",
+            "0",
+            0,
+            65535,
+            "cores after the workers that read /sys/kernel/debug/kernel_page_tables (a ptdump walk "
+                + "of the kernel page tables) over and over until the workers finish; with use_huge "
+                + "their walks race pmd_free_pte_page (shows ptdumpSync=none)"),
+        WorkloadParam.integer(
             "sequential_test_order",
             "0",
             0,
@@ -103,7 +126,9 @@ public final class TestVmallocWorkload implements Workload {
             params.flag("use_huge"),
             params.flag("sequential_test_order"),
             params.intValue("nr_pcpu_objects"),
-            params.flag("speculative_walk"));
+            params.flag("speculative_walk"),
+            params.integer("unmap_aliases_every"),
+            params.intValue("vm_map_ram_live"));
     Vmalloc vmalloc = kernel.vmalloc();
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     List<Worker> workers = new ArrayList<>();
@@ -119,6 +144,22 @@ public final class TestVmallocWorkload implements Workload {
               freed);
       workers.add(worker);
       programs[i] = worker;
+    }
+    int readers = params.intValue("ptdump_readers");
+    if (threads + readers > machine.coreCount()) {
+      throw new WorkloadException(
+          "--param ptdump_readers="
+              + readers
+              + ": (expected: at most "
+              + (machine.coreCount() - threads)
+              + ", the cores left after nr_threads="
+              + threads
+              + " workers on this "
+              + machine.coreCount()
+              + "-core machine)");
+    }
+    for (int i = 0; i < readers; i++) {
+      programs[threads + i] = new PtdumpReader(kernel, workers);
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("nr_threads", Integer.toString(threads));

@@ -31,6 +31,7 @@ final class Worker implements CoreProgram {
   long startCycle = -1;
   long totalCycles;
   String error;
+  boolean done;
 
   Worker(
       int index,
@@ -111,6 +112,7 @@ final class Worker implements CoreProgram {
     }
     vmalloc.runRcuCallbacks(core, true); // rcu_barrier before the module goes away
     totalCycles = machine.now(core) - startCycle;
+    done = true;
     return false;
   }
 

@@ -13,6 +13,7 @@ import org.mmuemu.core.tlb.SetAssociativeTlb;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.LinuxArch;
+import org.mmuemu.kernel.arch.PtdumpLock;
 import org.mmuemu.kernel.arch.registry.LinuxArchRegistry;
 import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.mm.Mm;
@@ -98,7 +99,8 @@ abstract class LinuxArchContractTest {
   void registry_failsFast_namingTheIsasItKnows() {
     Kernel kernel = boot();
     KernelArchContext context =
-        new KernelArchContext(kernel.machine(), kernel.tables(), kernel.kernelRootPfn());
+        new KernelArchContext(
+            kernel.machine(), kernel.tables(), kernel.kernelRootPfn(), new PtdumpLock(true, 0));
 
     assertThatThrownBy(() -> LinuxArchRegistry.create("riscv", context, KernelConfig.defaults()))
         .isInstanceOf(IllegalArgumentException.class)
@@ -198,7 +200,7 @@ abstract class LinuxArchContractTest {
     }
     machine.actOn(0);
 
-    assertThat(kernel.arch().kernelMappings().pmdFreePteTable(0, va)).isTrue();
+    assertThat(kernel.arch().kernelMappings().pmdFreePteTable(0, va, core -> {})).isTrue();
     for (int i = 0; i < 64; i++) {
       machine.memory().allocate(FrameKind.DATA);
     }

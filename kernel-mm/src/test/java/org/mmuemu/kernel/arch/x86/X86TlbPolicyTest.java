@@ -378,7 +378,7 @@ final class X86TlbPolicyTest {
     assertThat(f.machine.translate(1, x + 4096, AccessKind.READ)).isEqualTo(-1);
     // CPU 0 installs a huge mapping over X: pmd_free_pte_page frees T, which is reused.
     f.machine.actOn(0);
-    assertThat(f.kernel.arch().kernelMappings().pmdFreePteTable(0, x)).isTrue();
+    assertThat(f.kernel.arch().kernelMappings().pmdFreePteTable(0, x, core -> {})).isTrue();
     f.machine.memory().allocate(FrameKind.DATA);
     f.machine.clocks().waitUntil(1, f.machine.now(0)); // core 1 walks after core 0 freed the table
     f.machine.actOn(1);
