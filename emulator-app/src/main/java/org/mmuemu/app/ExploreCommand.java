@@ -73,6 +73,14 @@ final class ExploreCommand implements Callable<Integer> {
           "pct: the bug depth (D-1 priority change points); exhaustive: the most preemptions per schedule (default: ${DEFAULT-VALUE}).")
   int depth;
 
+  @Option(
+      names = "--reduction",
+      paramLabel = "sleep-sets|none",
+      defaultValue = "sleep-sets",
+      description =
+          "exhaustive: skip schedules that only reorder independent segments of one already run (sleep sets), or run every one; random and pct ignore it (default: ${DEFAULT-VALUE}).")
+  String reduction;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
@@ -85,6 +93,11 @@ final class ExploreCommand implements Callable<Integer> {
     if (depth < 1 || depth > 64) {
       throw new UserInputException("--depth: " + depth + " (expected: 1 to 64)");
     }
+    if (!reduction.equals("sleep-sets") && !reduction.equals("none")) {
+      throw new UserInputException(
+          "--reduction: " + reduction + " (expected one of: sleep-sets, none)");
+    }
+    boolean reduce = reduction.equals("sleep-sets");
     ScenarioLoader.LoadedScenario loaded = ScenarioSupport.load(target.scenario);
     IsaRegistry registry = IsaRegistry.load();
     LoadedMachine machineConfig =
@@ -96,7 +109,7 @@ final class ExploreCommand implements Callable<Integer> {
       outcome =
           Explorer.explore(
               loaded.scenario(),
-              new Explorer.Settings(chosen, schedules, seed, depth),
+              new Explorer.Settings(chosen, schedules, seed, depth, reduce),
               workload -> run(registry, machineConfig, workload),
               done -> {
                 long now = System.nanoTime();
@@ -113,29 +126,36 @@ final class ExploreCommand implements Callable<Integer> {
     String what =
         String.format(
             Locale.ROOT,
-            "explore %s, variant %s, on %s, strategy %s, seed %d",
+            "explore %s, variant %s, on %s, strategy %s%s, seed %d",
             loaded.scenario().name(),
             target.variant,
             machineConfig.spec().name(),
             chosen.cliName(),
+            chosen == Explorer.Strategy.EXHAUSTIVE ? " (reduction " + reduction + ")" : "",
             seed);
+    String pruned =
+        reduce && chosen == Explorer.Strategy.EXHAUSTIVE
+            ? "; sleep sets pruned " + outcome.prunedBranches() + " branches"
+            : "";
     stderr.println(progress(outcome.schedulesRun(), elapsed));
     stderr.flush();
     if (outcome.found() == null) {
       stdout.printf(
-          "%s: no violation in %d schedules%s%n",
+          "%s: no violation in %d schedules%s%s%n",
           what,
           outcome.schedulesRun(),
-          outcome.exhausted() ? " (every schedule with at most " + depth + " preemptions)" : "");
+          outcome.exhausted() ? " (every schedule with at most " + depth + " preemptions)" : "",
+          pruned);
       stdout.flush();
       return ExitCodes.OK;
     }
     stdout.printf(
-        "%s: schedule %d of %d shows %s%n%n",
+        "%s: schedule %d of %d shows %s%s%n%n",
         what,
         outcome.schedulesRun(),
         schedules,
-        ScenarioSupport.kindsText(ScenarioSupport.kinds(outcome.result())));
+        ScenarioSupport.kindsText(ScenarioSupport.kinds(outcome.result())),
+        pruned);
     ScenarioWorkload replay = ScenarioWorkload.replaying(loaded.scenario(), outcome.found());
     RunResult replayed;
     try {

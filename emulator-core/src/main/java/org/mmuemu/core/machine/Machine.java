@@ -173,6 +173,23 @@ public final class Machine {
     return maintenance.pendingCount(core);
   }
 
+  /**
+   * Whether anything is on its way whose effect depends on when a core looks: an invalidation not
+   * yet arrived at some core, an interrupt not yet delivered, or an initiator still waiting for IPI
+   * acknowledgements. The explorer's partial-order reduction treats any segment that starts or ends
+   * while this holds as dependent with every other (see docs/scenarios.md).
+   */
+  public boolean timedEffectsPending() {
+    for (int core = 0; core < cores.length; core++) {
+      if (maintenance.pendingCount(core) > 0
+          || interrupts.nextDeliveryCycle(core) != Long.MAX_VALUE
+          || interrupts.awaitingAcknowledgements(core)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Pending invalidations applied before their arrival because a core's queue was full. */
   public long pendingInvalidationsAppliedEarly() {
     return maintenance.pendingAppliedEarly();

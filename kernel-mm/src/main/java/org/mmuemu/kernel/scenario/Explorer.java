@@ -21,7 +21,8 @@ import org.mmuemu.kernel.workload.WorkloadException;
  *       random change points the running core drops below every other; a bug of depth {@code d} is
  *       found with probability at least 1/(n k^(d-1)) per schedule (n cores, k decisions);
  *   <li>{@code exhaustive}: every schedule with at most {@code depth} preemptions (switching away
- *       from a core that could go on), depth first, the unpreempted schedule first.
+ *       from a core that could go on), depth first, the unpreempted schedule first; with reduction,
+ *       none that only reorders independent segments of one already run (sleep sets).
  * </ul>
  *
  * <p>The first schedule of {@code random} and {@code pct} lets the earliest core run at every
@@ -41,8 +42,12 @@ public final class Explorer {
     }
   }
 
-  /** What to search: the strategy, how many schedules at most, the seed, the depth. */
-  public record Settings(Strategy strategy, long schedules, long seed, int depth) {}
+  /**
+   * What to search: the strategy, how many schedules at most, the seed, the depth, and whether
+   * {@code exhaustive} prunes with sleep sets (ignored by the other strategies).
+   */
+  public record Settings(
+      Strategy strategy, long schedules, long seed, int depth, boolean reduction) {}
 
   /** Runs the scenario once under a workload's policy and returns the result. */
   @FunctionalInterface
@@ -63,8 +68,15 @@ public final class Explorer {
    * @param result that schedule's result, or null
    * @param schedulesRun schedules run, the violating one included
    * @param exhausted whether the exhaustive strategy ran out of schedules before the budget did
+   * @param prunedBranches alternatives within the bound the exhaustive strategy's sleep sets showed
+   *     redundant (each the root of a subtree of schedules not run); 0 for the other strategies
    */
-  public record Outcome(Schedule found, RunResult result, long schedulesRun, boolean exhausted) {}
+  public record Outcome(
+      Schedule found,
+      RunResult result,
+      long schedulesRun,
+      boolean exhausted,
+      long prunedBranches) {}
 
   private Explorer() {}
 
@@ -73,14 +85,16 @@ public final class Explorer {
       Scenario scenario, Settings settings, Trial trial, Progress progress)
       throws WorkloadException {
     ExhaustiveSearch search =
-        settings.strategy() == Strategy.EXHAUSTIVE ? new ExhaustiveSearch(settings.depth()) : null;
+        settings.strategy() == Strategy.EXHAUSTIVE
+            ? new ExhaustiveSearch(settings.depth(), settings.reduction())
+            : null;
     int decisionsSeen = 1;
     for (long n = 0; n < settings.schedules(); n++) {
       Schedule.RecordingPolicy policy;
       if (search != null) {
         policy = search.next();
         if (policy == null) {
-          return new Outcome(null, null, n, true);
+          return new Outcome(null, null, n, true, search.prunedBranches());
         }
       } else if (n == 0) {
         policy = new SearchPolicies.Earliest();
@@ -98,9 +112,13 @@ public final class Explorer {
         search.finished(policy);
       }
       if (result.violationTotal() > 0) {
-        return new Outcome(policy.schedule(), result, n + 1, false);
+        return new Outcome(policy.schedule(), result, n + 1, false, pruned(search));
       }
     }
-    return new Outcome(null, null, settings.schedules(), false);
+    return new Outcome(null, null, settings.schedules(), false, pruned(search));
+  }
+
+  private static long pruned(ExhaustiveSearch search) {
+    return search == null ? 0 : search.prunedBranches();
   }
 }

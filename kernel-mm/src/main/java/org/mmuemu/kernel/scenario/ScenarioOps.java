@@ -444,6 +444,11 @@ public final class ScenarioOps {
     }
   }
 
+  /** Whether {@code step} is a user load or store (no kernel code runs unless it faults). */
+  static boolean isUserAccess(ScenarioStep step) {
+    return step.op().equals("load") || step.op().equals("store");
+  }
+
   /**
    * Runs {@code step} on {@code cpu} and tells the narrative. A step naming an area, frames or a
    * process that no step has created yet (in this schedule) is skipped, and the narrative says so.

@@ -136,15 +136,20 @@ public final class ScenarioWorkload implements Workload {
         machine.clocks().waitUntil(core, setupEnd);
       }
     }
+    SegmentRecorder segments =
+        policy instanceof Schedule.RecordingPolicy recording ? recording.segments() : null;
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int cpu = 0; cpu < cpus; cpu++) {
       List<ScenarioStep> steps = scenario.programs().get(cpu);
       if (!steps.isEmpty()) {
-        programs[cpu] = program(steps);
+        programs[cpu] = program(steps, segments);
       }
     }
     if (detailed) {
       machine.traceBus().addSink(new NarrativeSink(narrative)); // the setup's details are noise
+    }
+    if (segments != null) {
+      segments.attach(machine);
     }
     machine.setSchedulePolicy(new Narrator(policy, machine, narrative));
     return PreparedWorkload.of(programs, Map.of(), Map::of);
@@ -158,10 +163,17 @@ public final class ScenarioWorkload implements Workload {
     return latest;
   }
 
-  private CoreProgram program(List<ScenarioStep> steps) {
+  private CoreProgram program(List<ScenarioStep> steps, SegmentRecorder segments) {
     int[] next = {0};
     return core -> {
-      ScenarioOps.run(context, core, steps.get(next[0]++));
+      ScenarioStep step = steps.get(next[0]++);
+      if (segments != null) {
+        segments.stepStarts(core, !ScenarioOps.isUserAccess(step));
+      }
+      ScenarioOps.run(context, core, step);
+      if (segments != null) {
+        segments.stepEnds(core);
+      }
       return next[0] < steps.size();
     };
   }

@@ -144,14 +144,25 @@ public final class Schedule {
     @Override
     public final int choose(Choice choice) {
       if (Long.bitCount(choice.candidates()) < 2) {
-        return Long.numberOfTrailingZeros(choice.candidates());
+        int only = Long.numberOfTrailingZeros(choice.candidates());
+        decided(only);
+        return only;
       }
       int core = pick(choice);
       if (count == made.length) {
         made = Arrays.copyOf(made, count * 2);
       }
       made[count++] = core;
+      decided(core);
       return core;
+    }
+
+    /** Told of every decision, also those with one candidate, after it was made. */
+    void decided(int core) {}
+
+    /** What records the footprints of the run's segments, or null when nothing does. */
+    SegmentRecorder segments() {
+      return null;
     }
 
     /** Chooses among two or more candidates. */
