@@ -105,22 +105,34 @@ final class ExploreCommand implements Callable<Integer> {
     long startNanos = System.nanoTime();
     long[] lastReport = {startNanos};
     Explorer.Outcome outcome;
-    try {
-      outcome =
-          Explorer.explore(
-              loaded.scenario(),
-              new Explorer.Settings(chosen, schedules, seed, depth, reduce),
-              workload -> run(registry, machineConfig, workload),
-              done -> {
-                long now = System.nanoTime();
-                if (now - lastReport[0] >= 1_000_000_000L) {
-                  lastReport[0] = now;
-                  stderr.println(progress(done, now - startNanos));
-                  stderr.flush();
-                }
-              });
-    } catch (WorkloadException e) {
-      throw new UserInputException(e.getMessage());
+    try (Interruption interruption = Interruption.install()) {
+      try {
+        outcome =
+            Explorer.explore(
+                loaded.scenario(),
+                new Explorer.Settings(chosen, schedules, seed, depth, reduce),
+                workload -> run(registry, machineConfig, workload),
+                done -> {
+                  long now = System.nanoTime();
+                  if (now - lastReport[0] >= 1_000_000_000L) {
+                    lastReport[0] = now;
+                    stderr.println(progress(done, now - startNanos));
+                    stderr.flush();
+                  }
+                },
+                interruption::requested);
+      } catch (WorkloadException e) {
+        throw new UserInputException(e.getMessage());
+      }
+      if (outcome.stopped()) {
+        // Said here, before the hook lets the JVM exit; nothing was written, so nothing is lost.
+        stderr.println(
+            "interrupted (Ctrl-C or SIGTERM): explore stopped after "
+                + outcome.schedulesRun()
+                + " schedules, no violation found in them");
+        stderr.flush();
+        return ExitCodes.INTERRUPTED;
+      }
     }
     long elapsed = System.nanoTime() - startNanos;
     String what =

@@ -89,6 +89,40 @@ final class ForkedJvmIT {
   }
 
   /**
+   * SIGTERM during explore: the search stops before its next schedule and says how many it ran and
+   * that none of them showed a violation (rather than the JVM just vanishing mid-search).
+   */
+  @Test
+  void sigterm_duringExplore_stopsTheSearchAndSaysHowFarItGot() throws Exception {
+    Path output = dir.resolve("explore.txt");
+    Process process =
+        startJar(
+            List.of(),
+            output,
+            "explore",
+            "lazy-free-publish-uaf",
+            "--variant",
+            "fixed",
+            "--schedules",
+            "100000000");
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(output).contains("schedules/s") && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      process.destroy();
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+    String text = Files.readString(output);
+    assertThat(text)
+        .containsPattern(
+            "interrupted \\(Ctrl-C or SIGTERM\\): explore stopped after [1-9][0-9]* schedules, no"
+                + " violation found in them\n$");
+  }
+
+  /**
    * SIGTERM during compare: every column's trace ends with the interrupt, no report, and stderr
    * says so.
    */

@@ -1,6 +1,7 @@
 package org.mmuemu.kernel.scenario;
 
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.kernel.workload.WorkloadException;
 
@@ -76,13 +77,21 @@ public final class Explorer {
       RunResult result,
       long schedulesRun,
       boolean exhausted,
-      long prunedBranches) {}
+      long prunedBranches,
+      boolean stopped) {}
 
   private Explorer() {}
 
-  /** Searches until a violation is found or {@code settings.schedules()} schedules have run. */
+  /**
+   * Searches until a violation is found, {@code settings.schedules()} schedules have run, or {@code
+   * stopRequested} says so before the next schedule (Ctrl-C; the outcome is then {@code stopped}).
+   */
   public static Outcome explore(
-      Scenario scenario, Settings settings, Trial trial, Progress progress)
+      Scenario scenario,
+      Settings settings,
+      Trial trial,
+      Progress progress,
+      BooleanSupplier stopRequested)
       throws WorkloadException {
     ExhaustiveSearch search =
         settings.strategy() == Strategy.EXHAUSTIVE
@@ -90,11 +99,14 @@ public final class Explorer {
             : null;
     int decisionsSeen = 1;
     for (long n = 0; n < settings.schedules(); n++) {
+      if (stopRequested.getAsBoolean()) {
+        return new Outcome(null, null, n, false, pruned(search), true);
+      }
       Schedule.RecordingPolicy policy;
       if (search != null) {
         policy = search.next();
         if (policy == null) {
-          return new Outcome(null, null, n, true, search.prunedBranches());
+          return new Outcome(null, null, n, true, search.prunedBranches(), false);
         }
       } else if (n == 0) {
         policy = new SearchPolicies.Earliest();
@@ -112,10 +124,10 @@ public final class Explorer {
         search.finished(policy);
       }
       if (result.violationTotal() > 0) {
-        return new Outcome(policy.schedule(), result, n + 1, false, pruned(search));
+        return new Outcome(policy.schedule(), result, n + 1, false, pruned(search), false);
       }
     }
-    return new Outcome(null, null, settings.schedules(), false, pruned(search));
+    return new Outcome(null, null, settings.schedules(), false, pruned(search), false);
   }
 
   private static long pruned(ExhaustiveSearch search) {
