@@ -165,14 +165,18 @@ final class TranslationPath {
         return walkAndFill(c, va, kind);
       }
       for (int upper = 0; upper < level; upper++) {
-        path[upper].fill(
-            va,
-            tlb.pageShiftOf(slot),
-            asid,
-            tlb.isGlobal(slot),
-            tlb.pfnOf(slot),
-            flags,
-            tlb.fillStampOf(slot));
+        int copy =
+            path[upper].fill(
+                va,
+                tlb.pageShiftOf(slot),
+                asid,
+                tlb.isGlobal(slot),
+                tlb.pfnOf(slot),
+                flags,
+                tlb.fillStampOf(slot));
+        if (copy >= 0) {
+          path[upper].setFillRoot(copy, tlb.fillRootOf(slot));
+        }
       }
       return pa;
     }
@@ -192,13 +196,37 @@ final class TranslationPath {
 
   private void checkHit(int core, SetAssociativeTlb tlb, int slot, long va, long pa) {
     long pfn = pa >>> PhysicalMemory.FRAME_SHIFT;
+    // An ASID (PCID) names one address space until the kernel flushes it for reuse: a user entry
+    // hit under another page-table root than the one it was filled from means the number was
+    // reused without that flush (DOMAIN.md §4.6.2), whatever frame it reaches.
+    if (va >= 0 && !tlb.isGlobal(slot)) {
+      long fillRoot = tlb.fillRootOf(slot);
+      long root = cores[core].context().userRootPa();
+      if (fillRoot != root) {
+        reportStale(
+            core,
+            va,
+            pa,
+            pfn,
+            "hit in "
+                + tlb.name()
+                + " for va 0x"
+                + Long.toHexString(va)
+                + " under ASID "
+                + cores[core].context().asid()
+                + ": the entry was filled for the address space rooted at 0x"
+                + Long.toHexString(fillRoot)
+                + ", not the running one at 0x"
+                + Long.toHexString(root)
+                + " (the ASID was reused without a flush)");
+        return;
+      }
+    }
     long fillStamp = tlb.fillStampOf(slot);
     if (!memory.isCurrent(pfn, fillStamp) && oracle.isStaleAt(pfn, fillStamp, clocks.now(core))) {
       boolean freed = !memory.isAllocated(pfn);
-      oracle.report(
-          ViolationKind.STALE_TLB_USE,
+      reportStale(
           core,
-          clocks.now(core),
           va,
           pa,
           pfn,
@@ -211,15 +239,19 @@ final class TranslationPath {
               + (freed
                   ? ", which is free"
                   : ", which was allocated again after the entry was filled"));
-      if (traceBus.wants(EventKind.VIOLATION)) {
-        traceBus.publish(
-            EventKind.VIOLATION,
-            core,
-            clocks.now(core),
-            va,
-            pa,
-            ViolationKind.STALE_TLB_USE.ordinal());
-      }
+    }
+  }
+
+  private void reportStale(int core, long va, long pa, long pfn, String what) {
+    oracle.report(ViolationKind.STALE_TLB_USE, core, clocks.now(core), va, pa, pfn, what);
+    if (traceBus.wants(EventKind.VIOLATION)) {
+      traceBus.publish(
+          EventKind.VIOLATION,
+          core,
+          clocks.now(core),
+          va,
+          pa,
+          ViolationKind.STALE_TLB_USE.ordinal());
     }
   }
 
@@ -334,6 +366,9 @@ final class TranslationPath {
     int asid = c.context().asid();
     for (int level = 0; level < path.length; level++) {
       int slot = path[level].fill(va, walk.pageShift, asid, global, basePfn, walk.flags, stamp);
+      if (slot >= 0) {
+        path[level].setFillRoot(slot, c.context().userRootPa());
+      }
       if (slot >= 0 && traceBus.wants(EventKind.TLB_FILL)) {
         traceBus.publish(
             EventKind.TLB_FILL,

@@ -41,6 +41,7 @@ public final class SetAssociativeTlb {
   private final long[] pfns;
   private final int[] flags;
   private final long[] fillStamps;
+  private final long[] fillRoots;
   private final long[] lastUse;
 
   /** Tree-PLRU node bits, {@code plruLeaves} per set (node 1 is the root; 0 points left). */
@@ -92,6 +93,7 @@ public final class SetAssociativeTlb {
     this.pfns = new long[n];
     this.flags = new int[n];
     this.fillStamps = new long[n];
+    this.fillRoots = new long[n];
     this.lastUse = new long[n];
     this.plruLeaves = Integer.bitCount(ways) == 1 ? ways : Integer.highestOneBit(ways) << 1;
     this.plruNodes =
@@ -220,6 +222,7 @@ public final class SetAssociativeTlb {
     pfns[slot] = entryPfn;
     flags[slot] = entryFlags;
     fillStamps[slot] = fillStamp;
+    fillRoots[slot] = 0;
     touch(slot);
     return slot;
   }
@@ -240,6 +243,19 @@ public final class SetAssociativeTlb {
 
   public int flagsOf(int slot) {
     return flags[slot];
+  }
+
+  /**
+   * Records the translation root (page-table base) the entry at {@code slot} was filled from: the
+   * oracle checks that an ASID-tagged entry is only used under the root it came from.
+   */
+  public void setFillRoot(int slot, long rootPa) {
+    fillRoots[slot] = rootPa;
+  }
+
+  /** The root the entry at {@code slot} was filled from (0 when not recorded). */
+  public long fillRootOf(int slot) {
+    return fillRoots[slot];
   }
 
   public long fillStampOf(int slot) {

@@ -113,6 +113,45 @@ final class StaleTlbUseOracleTest {
     assertThat(violationEvents).containsExactly((long) ViolationKind.STALE_TLB_USE.ordinal());
   }
 
+  /**
+   * An ASID reused for another address space without the flush that must come first (arm64's
+   * pending flush after a rollover, x86's flush of a reassigned PCID): the old space's entry is hit
+   * under the new root, so the new process reaches the old one's memory, although that frame is
+   * still allocated and mapped there.
+   */
+  @Test
+  void asidReusedForAnotherAddressSpaceWithoutAFlush_reportsStaleTlbUse() {
+    long otherRoot = tables.newTable();
+    long otherFrame = machine.memory().allocate(FrameKind.DATA);
+    tables.map(otherRoot, VA, otherFrame << PhysicalMemory.FRAME_SHIFT, 3, FLAGS);
+    tables.load(CORE, otherRoot, ASID);
+
+    assertThat(machine.access(CORE, VA + OFFSET, 8, AccessKind.READ)).isTrue();
+
+    assertThat(machine.oracle().count(ViolationKind.STALE_TLB_USE)).isEqualTo(1);
+    Violation v = machine.oracle().recorded().get(0);
+    assertThat(v.pa()).isEqualTo("0x" + Long.toHexString(expectedPa()));
+    assertThat(v.detail())
+        .contains("under ASID " + ASID)
+        .contains("0x" + Long.toHexString(root << PhysicalMemory.FRAME_SHIFT))
+        .contains("0x" + Long.toHexString(otherRoot << PhysicalMemory.FRAME_SHIFT))
+        .contains("reused without a flush");
+  }
+
+  @Test
+  void anotherAddressSpaceUnderItsOwnAsid_walksItsOwnTablesAndIsNotReported() {
+    long otherRoot = tables.newTable();
+    long otherFrame = machine.memory().allocate(FrameKind.DATA);
+    tables.map(otherRoot, VA, otherFrame << PhysicalMemory.FRAME_SHIFT, 3, FLAGS);
+    tables.load(CORE, otherRoot, ASID + 1);
+
+    assertThat(machine.access(CORE, VA + OFFSET, 8, AccessKind.READ)).isTrue();
+    tables.load(CORE, root, ASID); // and back: the first space's own entry is still good
+    assertThat(machine.access(CORE, VA + OFFSET, 8, AccessKind.READ)).isTrue();
+
+    assertThat(machine.oracle().total()).isZero();
+  }
+
   @Test
   void freedFrameReachedThroughAStaleEntry_reportsStaleTlbUse() {
     unmap();
