@@ -57,6 +57,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     after clearing the entry and before freeing the table, so it waits for a running walk; {@code
  *     none} frees the table at once, so a walk that read the entry before it was cleared reads a
  *     freed table ({@code FREED_TABLE_WALK})
+ * @param asidRolloverFlush arm64 ASID rollover ({@code flush_context}, DOMAIN.md §4.3): {@code
+ *     pending} (Linux) marks a local full TLB flush pending on every CPU, done at each CPU's next
+ *     slow-path context switch before a new-generation ASID is installed; {@code none} skips it, so
+ *     a process given an ASID number another address space used in the previous generation hits
+ *     that space's entries still cached on the CPU (DOMAIN.md §4.6.2)
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -73,7 +78,8 @@ public record KernelVariants(
     UnshareScope unshareScope,
     VunmapFlush vunmapFlush,
     ReclaimTlbFlush arm64ReclaimTlbFlush,
-    PtdumpSync ptdumpSync) {
+    PtdumpSync ptdumpSync,
+    AsidRolloverFlush asidRolloverFlush) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -347,6 +353,28 @@ public record KernelVariants(
     @Override
     public String configName() {
       return configName;
+    }
+  }
+
+  /** {@link #asidRolloverFlush}. */
+  public enum AsidRolloverFlush implements KernelVariant {
+    PENDING("pending"),
+    NONE("none");
+
+    private final String configName;
+
+    AsidRolloverFlush(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    /** Whether a rollover leaves a local full flush pending on every CPU. */
+    public boolean flushes() {
+      return this == PENDING;
     }
   }
 }

@@ -45,7 +45,15 @@ public final class ForkExitWorkload implements Workload {
         WorkloadParam.size(
             "memoryBytes", "256KiB", 4096, 1L << 30, "anonymous memory each process touches"),
         WorkloadParam.integer(
-            "processes", "40", 1, 10_000_000, "processes created and exited per core"));
+            "processes", "40", 1, 10_000_000, "processes created and exited per core"),
+        WorkloadParam.integer(
+            "residentEvery",
+            "0",
+            0,
+            1_000_000,
+            "n > 0: each core also keeps a long-lived process (a shell or daemon) that runs, reading"
+                + " a page, after every n short-lived ones, so its TLB entries outlive ASID"
+                + " rollovers (with /arm64/asidBits=8 this shows asidRolloverFlush=none)"));
   }
 
   @Override
@@ -55,6 +63,7 @@ public final class ForkExitWorkload implements Workload {
     int threads = MmWorkloads.threads(params, machine, machine.coreCount(), 1);
     long bytes = MmWorkloads.pageAligned(params.bytes("memoryBytes"));
     long processes = params.integer("processes");
+    long residentEvery = params.integer("residentEvery");
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
       programs[thread] =
@@ -62,10 +71,26 @@ public final class ForkExitWorkload implements Workload {
             private long remaining = processes;
             private Mm mm;
             private long offset;
+            private Mm residentMm;
+            private long sinceResident = residentEvery;
 
             @Override
             public boolean step(int core) {
               long base = MmWorkloads.DATA_BASE_VA;
+              if (residentEvery > 0 && sinceResident == residentEvery) {
+                // the long-lived process gets the CPU between short-lived ones
+                sinceResident = 0;
+                if (residentMm == null) {
+                  residentMm = kernel.createMm();
+                  kernel.mmap(core, residentMm, new Vma(base, base + 4096, PteFlags.WRITE, "heap"));
+                  kernel.switchTo(core, residentMm);
+                  machine.access(core, base, 8, AccessKind.WRITE);
+                } else {
+                  kernel.switchTo(core, residentMm);
+                  machine.access(core, base, 8, AccessKind.READ);
+                }
+                return true;
+              }
               if (mm == null) {
                 mm = kernel.createMm();
                 kernel.mmap(core, mm, new Vma(base, base + bytes, PteFlags.WRITE, "heap"));
@@ -80,6 +105,7 @@ public final class ForkExitWorkload implements Workload {
               }
               kernel.exitMmap(core, mm);
               mm = null;
+              sinceResident++;
               return --remaining > 0;
             }
           };

@@ -33,7 +33,8 @@ public record Arm64ArchConfig(
     boolean lazyMmuBarrierBatching,
     boolean waitForFlushCompletion,
     boolean batchedReclaimFlush,
-    long flushCallCycles) {
+    long flushCallCycles,
+    boolean asidRolloverFlush) {
 
   /** Takes arm64's part of {@code config}. */
   public static Arm64ArchConfig from(KernelConfig config) {
@@ -45,7 +46,8 @@ public record Arm64ArchConfig(
         config.variants().lazyMmuBarrierBatching().on(),
         config.variants().tlbFlushWait().waits(),
         config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED,
-        config.costs().tlbFlushCallCycles());
+        config.costs().tlbFlushCallCycles(),
+        config.variants().asidRolloverFlush().flushes());
   }
 
   /**

@@ -74,6 +74,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
   private final FlushCompletion completion;
   private final boolean batchedReclaimFlush;
   private final long flushCallCycles;
+  private final boolean asidRolloverFlush;
   private final boolean[] reclaimFlushPending;
   private long rolloversCounted;
 
@@ -93,6 +94,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     this.completion = new FlushCompletion(config.waitForFlushCompletion(), machine.coreCount());
     this.batchedReclaimFlush = config.batchedReclaimFlush();
     this.flushCallCycles = config.flushCallCycles();
+    this.asidRolloverFlush = config.asidRolloverFlush();
     this.reclaimFlushPending = new boolean[machine.coreCount()];
   }
 
@@ -136,7 +138,7 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
       machine.stats().addKernelCounter("asidRollovers", asids.rollovers() - rolloversCounted);
       rolloversCounted = asids.rollovers();
     }
-    if (result.localFlush()) {
+    if (result.localFlush() && asidRolloverFlush) {
       localFlushTlbAll(core);
       machine.stats().addKernelCounter("asidRolloverLocalFlushes", 1);
     }

@@ -67,6 +67,13 @@ public record X86ArchConfig(
               "\"perPage\"",
               "batched on an x86 machine (arm64 only)"));
     }
+    if (!config.variants().asidRolloverFlush().flushes()) {
+      problems.add(
+          ConfigProblem.expected(
+              "/kernel/variants/asidRolloverFlush",
+              "\"none\"",
+              "pending on an x86 machine (arm64 only)"));
+    }
     return problems;
   }
 }
