@@ -205,14 +205,11 @@ final class TranslationPath {
       if (fillRoot != root) {
         reportStale(
             core,
+            tlb,
             va,
             pa,
             pfn,
-            "hit in "
-                + tlb.name()
-                + " for va 0x"
-                + Long.toHexString(va)
-                + " under ASID "
+            " under ASID "
                 + cores[core].context().asid()
                 + ": the entry was filled for the address space rooted at 0x"
                 + Long.toHexString(fillRoot)
@@ -227,14 +224,11 @@ final class TranslationPath {
       boolean freed = !memory.isAllocated(pfn);
       reportStale(
           core,
+          tlb,
           va,
           pa,
           pfn,
-          "hit in "
-              + tlb.name()
-              + " for va 0x"
-              + Long.toHexString(va)
-              + " reached frame 0x"
+          " reached frame 0x"
               + Long.toHexString(pfn)
               + (freed
                   ? ", which is free"
@@ -242,7 +236,9 @@ final class TranslationPath {
     }
   }
 
-  private void reportStale(int core, long va, long pa, long pfn, String what) {
+  private void reportStale(
+      int core, SetAssociativeTlb tlb, long va, long pa, long pfn, String why) {
+    String what = "hit in " + tlb.name() + " for va 0x" + Long.toHexString(va) + why;
     oracle.report(ViolationKind.STALE_TLB_USE, core, clocks.now(core), va, pa, pfn, what);
     if (traceBus.wants(EventKind.VIOLATION)) {
       traceBus.publish(

@@ -467,11 +467,7 @@ public final class Scheduler {
 
   /** The latest clock of any core: the time of the last thing any core did. */
   private long horizon() {
-    long latest = 0;
-    for (int core = 0; core < state.length; core++) {
-      latest = Math.max(latest, clocks.now(core));
-    }
-    return latest;
+    return clocks.max();
   }
 
   private void raiseToHorizon(int core) {

@@ -126,12 +126,12 @@ public final class ScenarioWorkload implements Workload {
       }
       // Setup steps happen one after another: each starts once the one before it has finished,
       // whichever CPU ran it (a CPU must not use a process another CPU has yet to create).
-      machine.clocks().waitUntil(cpu, latestClock(machine));
+      machine.clocks().waitUntil(cpu, machine.clocks().max());
       machine.actOn(cpu);
       ScenarioOps.run(context, cpu, step);
     }
     if (!scenario.setup().isEmpty()) {
-      long setupEnd = latestClock(machine);
+      long setupEnd = machine.clocks().max();
       for (int core = 0; core < machine.coreCount(); core++) {
         machine.clocks().waitUntil(core, setupEnd);
       }
@@ -153,14 +153,6 @@ public final class ScenarioWorkload implements Workload {
     }
     machine.setSchedulePolicy(new Narrator(policy, machine, narrative));
     return PreparedWorkload.of(programs, Map.of(), Map::of);
-  }
-
-  private static long latestClock(Machine machine) {
-    long latest = 0;
-    for (int core = 0; core < machine.coreCount(); core++) {
-      latest = Math.max(latest, machine.now(core));
-    }
-    return latest;
   }
 
   private CoreProgram program(List<ScenarioStep> steps, SegmentRecorder segments) {
