@@ -368,6 +368,15 @@ public final class Machine {
   }
 
   /**
+   * A speculative walk of {@code va} on {@code core}: none when a TLB already holds it, else a walk
+   * that fills the TLB; not an access, so a TLB hit is not checked as a use ({@code
+   * TranslationPath.speculativeWalk}).
+   */
+  public void speculativeWalk(int core, long va) {
+    translation.speculativeWalk(core, va);
+  }
+
+  /**
    * Translates {@code va} for {@code kind} on {@code core}, charging every lookup, walk and fault
    * to the core's clock; every TLB hit is checked by the oracle. Allocates nothing.
    *
