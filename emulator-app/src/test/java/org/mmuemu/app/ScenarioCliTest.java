@@ -34,7 +34,8 @@ final class ScenarioCliTest {
     "vmap-block-stale-tlb, 'STALE_TLB_USE, UNFLUSHED_ALIAS'",
     "x86-pwc-freed-table, FREED_TABLE_WALK",
     "delayed-rmap-lost-write, LOST_WRITE",
-    "vmalloc-huge-ptdump-race, FREED_TABLE_WALK"
+    "vmalloc-huge-ptdump-race, FREED_TABLE_WALK",
+    "device-exclusive-uaf, KERNEL_UAF"
   })
   void scriptedOrder_buggyShowsTheBug_fixedShowsNothing(String scenario, String kinds) {
     CliTestSupport.Outcome buggy = CliTestSupport.run("scenario", scenario, "--variant", "buggy");
@@ -95,7 +96,7 @@ final class ScenarioCliTest {
 
   /** A smaller budget for the rest. */
   @ParameterizedTest
-  @ValueSource(strings = {"x86-pwc-freed-table", "vmap-block-stale-tlb"})
+  @ValueSource(strings = {"x86-pwc-freed-table", "vmap-block-stale-tlb", "device-exclusive-uaf"})
   void explore_smallerBudget_findsTheBuggyOne_andNothingInTheFixedOne(String scenario) {
     exploreBoth(scenario, "--schedules", "40");
   }

@@ -15,6 +15,7 @@ import org.mmuemu.kernel.config.KernelVariants;
 import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
+import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
@@ -62,6 +63,7 @@ public final class Kernel {
   private final boolean kernelSharesUserRoot;
   private final Processes processes;
   private final PageFaults faults;
+  private final DeviceExclusive deviceExclusive;
   private final Fork fork;
   private final Gup gup;
   private final Teardown teardown;
@@ -107,7 +109,8 @@ public final class Kernel {
             hugePmd,
             arch.tlb(),
             processes);
-    this.faults = new PageFaults(parts, config);
+    this.deviceExclusive = new DeviceExclusive(parts, config);
+    this.faults = new PageFaults(parts, config, deviceExclusive);
     this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
@@ -209,6 +212,7 @@ public final class Kernel {
   public void setPreemptionHook(PreemptionHook hook) {
     teardown.setPreemptionHook(hook);
     ptdump.setPreemptionHook(hook);
+    deviceExclusive.setPreemptionHook(hook);
   }
 
   /**
@@ -314,6 +318,21 @@ public final class Kernel {
     teardown.zapVmas(tlb, mm, startVa, endVa);
   }
 
+  /**
+   * {@code make_device_exclusive} over {@code [startVa, endVa)}: a device takes the anonymous pages
+   * of the range for itself; a CPU access takes each back ({@link DeviceExclusive}).
+   *
+   * @return the pages made exclusive
+   */
+  public long makeDeviceExclusive(int core, Mm mm, long startVa, long endVa) {
+    return deviceExclusive.make(core, mm, startVa, endVa, faults);
+  }
+
+  /** Whether {@code mm}'s PTE for {@code va} is a device-exclusive entry (a lockless look). */
+  public boolean isDeviceExclusive(Mm mm, long va) {
+    return SwapPte.isDeviceExclusive(tables.leafEntry(mm.rootPfn(), va));
+  }
+
   /** Tears down the whole address space of an exiting process ({@link Teardown}). */
   public void exitMmap(int core, Mm mm) {
     teardown.exitMmap(core, mm);
@@ -365,6 +384,7 @@ public final class Kernel {
   public Map<String, Object> counters() {
     Map<String, Object> counters = new LinkedHashMap<>();
     faults.addCounters(counters);
+    deviceExclusive.addCounters(counters);
     counters.put("pageCachePages", (long) pageCache.size());
     counters.put("framesInUse", machine.memory().framesInUse());
     counters.put("pagesFreed", teardown.pagesFreed());

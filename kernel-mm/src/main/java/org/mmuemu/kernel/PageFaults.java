@@ -58,6 +58,7 @@ final class PageFaults implements FaultHandler {
   private final ArchTlbPolicy tlbPolicy;
   private final Processes processes;
   private final long faultAroundPages;
+  private final DeviceExclusive deviceExclusive;
   private final int[] probes = new int[1];
   private boolean speculating;
   private long pageFaults;
@@ -69,7 +70,7 @@ final class PageFaults implements FaultHandler {
   private long fileWriteNotifyFaults;
   private long faultAroundPagesMapped;
 
-  PageFaults(MmParts parts, KernelConfig config) {
+  PageFaults(MmParts parts, KernelConfig config, DeviceExclusive deviceExclusive) {
     this.machine = parts.machine();
     this.costs = parts.costs();
     this.tables = parts.tables();
@@ -80,6 +81,7 @@ final class PageFaults implements FaultHandler {
     this.tlbPolicy = parts.tlbPolicy();
     this.processes = parts.processes();
     this.faultAroundPages = config.tunables().faultAroundPages();
+    this.deviceExclusive = deviceExclusive;
   }
 
   /**
@@ -114,7 +116,10 @@ final class PageFaults implements FaultHandler {
       mm.mmapLock().downRead(machine, core, costs.lockCycles());
     }
     boolean resolved;
-    if (mm != null) {
+    if (mm != null && !permission && deviceExclusive.restoreIfExclusive(core, mm, va)) {
+      resolved = true; // do_swap_page took the page back from the device: the access retries
+      mm.mmapLock().upRead(machine, core);
+    } else if (mm != null) {
       // MODEL: the PTE table's lock is held over the whole resolution, allocation and file read
       // included (Linux takes it only around the re-check and the PTE update)
       mm.pteLock(va).acquire(machine, core, costs.lockCycles());
@@ -142,6 +147,7 @@ final class PageFaults implements FaultHandler {
       return resolve(core, null, va, AccessKind.READ, false);
     }
     mm.mmapLock().downRead(machine, core, costs.lockCycles());
+    deviceExclusive.restoreIfExclusive(core, mm, va);
     mm.pteLock(va).acquire(machine, core, costs.lockCycles());
     boolean mapped = gupFaultLocked(core, mm, va, unshare);
     mm.pteLock(va).release(machine, core);

@@ -3,6 +3,7 @@ package org.mmuemu.kernel.workload.registry;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.mmuemu.kernel.workload.DeviceExclusiveWorkload;
 import org.mmuemu.kernel.workload.DontneedTouchWorkload;
 import org.mmuemu.kernel.workload.FaultScalingWorkload;
 import org.mmuemu.kernel.workload.ForkCowWorkload;
@@ -36,7 +37,8 @@ public final class Workloads {
           new OomReapWorkload(),
           new FaultScalingWorkload(),
           new WritebackWorkload(),
-          new ForkCowWorkload()
+          new ForkCowWorkload(),
+          new DeviceExclusiveWorkload()
         }) {
       byName.put(workload.name(), workload);
     }
