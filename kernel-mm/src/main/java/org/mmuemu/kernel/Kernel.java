@@ -21,6 +21,7 @@ import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
+import org.mmuemu.kernel.uffd.Userfaultfd;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
 import org.mmuemu.kernel.vmalloc.VmallocConfig;
@@ -64,6 +65,7 @@ public final class Kernel {
   private final Processes processes;
   private final PageFaults faults;
   private final DeviceExclusive deviceExclusive;
+  private final Userfaultfd uffd;
   private final Fork fork;
   private final Gup gup;
   private final Teardown teardown;
@@ -110,7 +112,9 @@ public final class Kernel {
             arch.tlb(),
             processes);
     this.deviceExclusive = new DeviceExclusive(parts, config);
-    this.faults = new PageFaults(parts, config, deviceExclusive);
+    this.uffd =
+        new Userfaultfd(machine, config.costs(), tables, (core, mm) -> gather(core, mm, false));
+    this.faults = new PageFaults(parts, config, deviceExclusive, uffd);
     this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
@@ -306,11 +310,36 @@ public final class Kernel {
   /** Unmaps {@code [startVa, endVa)} through one mmu_gather ({@link Teardown}). */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     teardown.munmap(core, mm, startVa, endVa);
+    uffd.checkZapped(core, mm, startVa, endVa);
   }
 
   /** {@code madvise(MADV_DONTNEED)} over {@code [startVa, endVa)} ({@link Teardown}). */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
     teardown.madviseDontneed(core, mm, startVa, endVa);
+    uffd.checkZapped(core, mm, startVa, endVa);
+  }
+
+  /**
+   * {@code madvise(MADV_POPULATE_READ)} over {@code [startVa, endVa)}: every missing page is
+   * faulted in for read by GUP ({@code handle_mm_fault} without an exception entry per page; the
+   * syscall's own entry costs one, {@code faultEntryCycles}). A huge page is stepped over whole, as
+   * GUP's {@code page_mask} does.
+   */
+  public void madvisePopulateRead(int core, Mm mm, long startVa, long endVa) {
+    machine.charge(core, config.costs().faultEntryCycles());
+    long va = startVa;
+    while (Long.compareUnsigned(va, endVa) < 0) {
+      faults.gupFault(core, mm, va, false);
+      int level = tables.leafLevel(mm.rootPfn(), va);
+      long step =
+          1L << (level < 0 ? PhysicalMemory.FRAME_SHIFT : machine.format().levelShift(level));
+      va = (va & -step) + step;
+    }
+  }
+
+  /** userfaultfd in write-protect mode: registration, UFFDIO_WRITEPROTECT, the monitor's side. */
+  public Userfaultfd userfaultfd() {
+    return uffd;
   }
 
   /** Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather. */
@@ -385,6 +414,7 @@ public final class Kernel {
     Map<String, Object> counters = new LinkedHashMap<>();
     faults.addCounters(counters);
     deviceExclusive.addCounters(counters);
+    counters.putAll(uffd.counters());
     counters.put("pageCachePages", (long) pageCache.size());
     counters.put("framesInUse", machine.memory().framesInUse());
     counters.put("pagesFreed", teardown.pagesFreed());

@@ -17,6 +17,7 @@ import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
+import org.mmuemu.kernel.uffd.Userfaultfd;
 
 /**
  * The page-fault path (Linux mm/memory.c {@code handle_mm_fault}): a fault pays the entry cost,
@@ -59,6 +60,7 @@ final class PageFaults implements FaultHandler {
   private final Processes processes;
   private final long faultAroundPages;
   private final DeviceExclusive deviceExclusive;
+  private final Userfaultfd uffd;
   private final int[] probes = new int[1];
   private boolean speculating;
   private long pageFaults;
@@ -70,7 +72,8 @@ final class PageFaults implements FaultHandler {
   private long fileWriteNotifyFaults;
   private long faultAroundPagesMapped;
 
-  PageFaults(MmParts parts, KernelConfig config, DeviceExclusive deviceExclusive) {
+  PageFaults(
+      MmParts parts, KernelConfig config, DeviceExclusive deviceExclusive, Userfaultfd uffd) {
     this.machine = parts.machine();
     this.costs = parts.costs();
     this.tables = parts.tables();
@@ -82,6 +85,7 @@ final class PageFaults implements FaultHandler {
     this.processes = parts.processes();
     this.faultAroundPages = config.tunables().faultAroundPages();
     this.deviceExclusive = deviceExclusive;
+    this.uffd = uffd;
   }
 
   /**
@@ -116,7 +120,10 @@ final class PageFaults implements FaultHandler {
       mm.mmapLock().downRead(machine, core, costs.lockCycles());
     }
     boolean resolved;
-    if (mm != null && !permission && deviceExclusive.restoreIfExclusive(core, mm, va)) {
+    if (mm != null && uffd.handleFault(core, mm, va, kind, permission)) {
+      resolved = true; // a userfault the monitor resolved, or a marker slot filled
+      mm.mmapLock().upRead(machine, core);
+    } else if (mm != null && !permission && deviceExclusive.restoreIfExclusive(core, mm, va)) {
       resolved = true; // do_swap_page took the page back from the device: the access retries
       mm.mmapLock().upRead(machine, core);
     } else if (mm != null) {
@@ -125,6 +132,7 @@ final class PageFaults implements FaultHandler {
       mm.pteLock(va).acquire(machine, core, costs.lockCycles());
       resolved = resolve(core, mm, va, kind, permission);
       mm.pteLock(va).release(machine, core);
+      uffd.checkNotWritable(core, mm, va); // UW1
       mm.mmapLock().upRead(machine, core);
     } else {
       resolved = resolve(core, null, va, kind, permission);

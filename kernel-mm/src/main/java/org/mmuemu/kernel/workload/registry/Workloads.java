@@ -11,6 +11,7 @@ import org.mmuemu.kernel.workload.ForkExitWorkload;
 import org.mmuemu.kernel.workload.MunmapStormWorkload;
 import org.mmuemu.kernel.workload.OomReapWorkload;
 import org.mmuemu.kernel.workload.StreamWorkload;
+import org.mmuemu.kernel.workload.UffdWpPerfWorkload;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.WritebackWorkload;
@@ -38,7 +39,8 @@ public final class Workloads {
           new FaultScalingWorkload(),
           new WritebackWorkload(),
           new ForkCowWorkload(),
-          new DeviceExclusiveWorkload()
+          new DeviceExclusiveWorkload(),
+          new UffdWpPerfWorkload()
         }) {
       byName.put(workload.name(), workload);
     }
