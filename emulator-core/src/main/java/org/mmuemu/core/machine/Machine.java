@@ -325,6 +325,17 @@ public final class Machine {
     activity.act(core);
   }
 
+  /**
+   * Takes {@code core}'s call off the CPU until {@code untilCycle}: other cores run, interrupts are
+   * taken at their time ({@link Scheduler#sleepUntil}).
+   *
+   * @throws IllegalStateException outside {@link #run}
+   */
+  public void sleepUntil(int core, long untilCycle) {
+    scheduler.sleepUntil(core, untilCycle);
+    activity.act(core);
+  }
+
   /** Lets the blocked {@code core} go on at {@code atCycle} (or its own clock, if later). */
   public void wake(int core, long atCycle) {
     scheduler.wake(core, atCycle);
