@@ -160,7 +160,7 @@ final class ValidationTest {
         .containsExactly(
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
             "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, "
-                + "faultEntryCycles, fileReadCycles, lockCycles, pageAllocCycles, pageCopyCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
+                + "faultEntryCycles, fileReadCycles, lockCycles, mmuNotifierCycles, pageAllocCycles, pageCopyCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
                 + "rcuGracePeriodCycles, tableAllocCycles, tlbFlushCallCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
                 + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles, writebackPageCycles)");
   }

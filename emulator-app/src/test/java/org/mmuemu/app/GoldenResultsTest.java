@@ -82,7 +82,10 @@ final class GoldenResultsTest {
               "fileBytes=16KiB",
               "parentWrites=8",
               "childWrites=8",
-              "pinPages=4"));
+              "pinPages=4"),
+          new GoldenCase("device-exclusive", "device-exclusive", "rounds=4", "pages=4"),
+          new GoldenCase(
+              "uffd-wp-perf", "uffd-wp-perf", "mode=pre-read", "regionBytes=2MiB", "writes=4"));
 
   @TempDir Path dir;
 

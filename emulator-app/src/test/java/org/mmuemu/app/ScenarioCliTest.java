@@ -35,7 +35,8 @@ final class ScenarioCliTest {
     "x86-pwc-freed-table, FREED_TABLE_WALK",
     "delayed-rmap-lost-write, LOST_WRITE",
     "vmalloc-huge-ptdump-race, FREED_TABLE_WALK",
-    "arm64-asid-rollover, STALE_TLB_USE"
+    "arm64-asid-rollover, STALE_TLB_USE",
+    "device-exclusive-uaf, KERNEL_UAF"
   })
   void scriptedOrder_buggyShowsTheBug_fixedShowsNothing(String scenario, String kinds) {
     CliTestSupport.Outcome buggy = CliTestSupport.run("scenario", scenario, "--variant", "buggy");
@@ -96,7 +97,13 @@ final class ScenarioCliTest {
 
   /** A smaller budget for the rest. */
   @ParameterizedTest
-  @ValueSource(strings = {"x86-pwc-freed-table", "vmap-block-stale-tlb", "arm64-asid-rollover"})
+  @ValueSource(
+      strings = {
+        "x86-pwc-freed-table",
+        "vmap-block-stale-tlb",
+        "arm64-asid-rollover",
+        "device-exclusive-uaf"
+      })
   void explore_smallerBudget_findsTheBuggyOne_andNothingInTheFixedOne(String scenario) {
     exploreBoth(scenario, "--schedules", "40");
   }

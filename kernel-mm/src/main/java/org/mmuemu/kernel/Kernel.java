@@ -16,11 +16,13 @@ import org.mmuemu.kernel.config.KernelVariants;
 import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
+import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
+import org.mmuemu.kernel.uffd.Userfaultfd;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
 import org.mmuemu.kernel.vmalloc.Vmalloc;
 import org.mmuemu.kernel.vmalloc.VmallocConfig;
@@ -63,6 +65,8 @@ public final class Kernel {
   private final boolean kernelSharesUserRoot;
   private final Processes processes;
   private final PageFaults faults;
+  private final DeviceExclusive deviceExclusive;
+  private final Userfaultfd uffd;
   private final Fork fork;
   private final Gup gup;
   private final Teardown teardown;
@@ -109,7 +113,10 @@ public final class Kernel {
             hugePmd,
             arch.tlb(),
             processes);
-    this.faults = new PageFaults(parts, config);
+    this.deviceExclusive = new DeviceExclusive(parts, config);
+    this.uffd =
+        new Userfaultfd(machine, config.costs(), tables, (core, mm) -> gather(core, mm, false));
+    this.faults = new PageFaults(parts, config, deviceExclusive, uffd);
     this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
@@ -220,6 +227,7 @@ public final class Kernel {
   public void setPreemptionHook(PreemptionHook hook) {
     teardown.setPreemptionHook(hook);
     ptdump.setPreemptionHook(hook);
+    deviceExclusive.setPreemptionHook(hook);
   }
 
   /**
@@ -313,16 +321,56 @@ public final class Kernel {
   /** Unmaps {@code [startVa, endVa)} through one mmu_gather ({@link Teardown}). */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     teardown.munmap(core, mm, startVa, endVa);
+    uffd.checkZapped(core, mm, startVa, endVa);
   }
 
   /** {@code madvise(MADV_DONTNEED)} over {@code [startVa, endVa)} ({@link Teardown}). */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
     teardown.madviseDontneed(core, mm, startVa, endVa);
+    uffd.checkZapped(core, mm, startVa, endVa);
+  }
+
+  /**
+   * {@code madvise(MADV_POPULATE_READ)} over {@code [startVa, endVa)}: every missing page is
+   * faulted in for read by GUP ({@code handle_mm_fault} without an exception entry per page; the
+   * syscall's own entry costs one, {@code faultEntryCycles}). A huge page is stepped over whole, as
+   * GUP's {@code page_mask} does.
+   */
+  public void madvisePopulateRead(int core, Mm mm, long startVa, long endVa) {
+    machine.charge(core, config.costs().faultEntryCycles());
+    long va = startVa;
+    while (Long.compareUnsigned(va, endVa) < 0) {
+      faults.gupFault(core, mm, va, false);
+      int level = tables.leafLevel(mm.rootPfn(), va);
+      long step =
+          1L << (level < 0 ? PhysicalMemory.FRAME_SHIFT : machine.format().levelShift(level));
+      va = (va & -step) + step;
+    }
+  }
+
+  /** userfaultfd in write-protect mode: registration, UFFDIO_WRITEPROTECT, the monitor's side. */
+  public Userfaultfd userfaultfd() {
+    return uffd;
   }
 
   /** Zaps the pages of every VMA of {@code mm} in {@code [startVa, endVa)} into an open gather. */
   public void zapVmas(MmuGather tlb, Mm mm, long startVa, long endVa) {
     teardown.zapVmas(tlb, mm, startVa, endVa);
+  }
+
+  /**
+   * {@code make_device_exclusive} over {@code [startVa, endVa)}: a device takes the anonymous pages
+   * of the range for itself; a CPU access takes each back ({@link DeviceExclusive}).
+   *
+   * @return the pages made exclusive
+   */
+  public long makeDeviceExclusive(int core, Mm mm, long startVa, long endVa) {
+    return deviceExclusive.make(core, mm, startVa, endVa, faults);
+  }
+
+  /** Whether {@code mm}'s PTE for {@code va} is a device-exclusive entry (a lockless look). */
+  public boolean isDeviceExclusive(Mm mm, long va) {
+    return SwapPte.isDeviceExclusive(tables.leafEntry(mm.rootPfn(), va));
   }
 
   /** Tears down the whole address space of an exiting process ({@link Teardown}). */
@@ -376,6 +424,8 @@ public final class Kernel {
   public Map<String, Object> counters() {
     Map<String, Object> counters = new LinkedHashMap<>();
     faults.addCounters(counters);
+    deviceExclusive.addCounters(counters);
+    counters.putAll(uffd.counters());
     counters.put("pageCachePages", (long) pageCache.size());
     counters.put("framesInUse", machine.memory().framesInUse());
     counters.put("pagesFreed", teardown.pagesFreed());

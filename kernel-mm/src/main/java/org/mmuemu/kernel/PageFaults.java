@@ -17,6 +17,7 @@ import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
+import org.mmuemu.kernel.uffd.Userfaultfd;
 
 /**
  * The page-fault path (Linux mm/memory.c {@code handle_mm_fault}): a fault pays the entry cost,
@@ -58,6 +59,8 @@ final class PageFaults implements FaultHandler {
   private final ArchTlbPolicy tlbPolicy;
   private final Processes processes;
   private final long faultAroundPages;
+  private final DeviceExclusive deviceExclusive;
+  private final Userfaultfd uffd;
   private final int[] probes = new int[1];
   private boolean speculating;
   private long pageFaults;
@@ -69,7 +72,8 @@ final class PageFaults implements FaultHandler {
   private long fileWriteNotifyFaults;
   private long faultAroundPagesMapped;
 
-  PageFaults(MmParts parts, KernelConfig config) {
+  PageFaults(
+      MmParts parts, KernelConfig config, DeviceExclusive deviceExclusive, Userfaultfd uffd) {
     this.machine = parts.machine();
     this.costs = parts.costs();
     this.tables = parts.tables();
@@ -80,6 +84,8 @@ final class PageFaults implements FaultHandler {
     this.tlbPolicy = parts.tlbPolicy();
     this.processes = parts.processes();
     this.faultAroundPages = config.tunables().faultAroundPages();
+    this.deviceExclusive = deviceExclusive;
+    this.uffd = uffd;
   }
 
   /**
@@ -114,12 +120,19 @@ final class PageFaults implements FaultHandler {
       mm.mmapLock().downRead(machine, core, costs.lockCycles());
     }
     boolean resolved;
-    if (mm != null) {
+    if (mm != null && uffd.handleFault(core, mm, va, kind, permission)) {
+      resolved = true; // a userfault the monitor resolved, or a marker slot filled
+      mm.mmapLock().upRead(machine, core);
+    } else if (mm != null && !permission && deviceExclusive.restoreIfExclusive(core, mm, va)) {
+      resolved = true; // do_swap_page took the page back from the device: the access retries
+      mm.mmapLock().upRead(machine, core);
+    } else if (mm != null) {
       // MODEL: the PTE table's lock is held over the whole resolution, allocation and file read
       // included (Linux takes it only around the re-check and the PTE update)
       mm.pteLock(va).acquire(machine, core, costs.lockCycles());
       resolved = resolve(core, mm, va, kind, permission);
       mm.pteLock(va).release(machine, core);
+      uffd.checkNotWritable(core, mm, va); // UW1
       mm.mmapLock().upRead(machine, core);
     } else {
       resolved = resolve(core, null, va, kind, permission);
@@ -142,6 +155,7 @@ final class PageFaults implements FaultHandler {
       return resolve(core, null, va, AccessKind.READ, false);
     }
     mm.mmapLock().downRead(machine, core, costs.lockCycles());
+    deviceExclusive.restoreIfExclusive(core, mm, va);
     mm.pteLock(va).acquire(machine, core, costs.lockCycles());
     boolean mapped = gupFaultLocked(core, mm, va, unshare);
     mm.pteLock(va).release(machine, core);

@@ -16,6 +16,7 @@ import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.config.KernelVariants;
 import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.CachedPage;
@@ -398,6 +399,8 @@ final class Teardown {
           // other CPUs run on while this one holds the PTE lock, the flush still to come
           preemptionHook.preempt(machine, PreemptionHook.ZAP_PTE_DIRTY_CLEARED, tlb.core());
         }
+      } else if (descriptor != 0) {
+        zapNonPresent(tlb, tablePfn, index, descriptor);
       }
       va += pageSize;
     }
@@ -412,6 +415,27 @@ final class Teardown {
       tlb.flushMmu();
     }
     return va;
+  }
+
+  /**
+   * {@code zap_pte_range} on a non-present entry ({@link SwapPte}): nothing a TLB caches, so no
+   * flush. A device-exclusive entry's page loses this mapping and its reference at once ({@code
+   * put_page}, not through the gather) and is freed unless something else still holds it; a pte
+   * marker in an anonymous VMA is dropped (the data is gone, so is its protection: UW3).
+   */
+  private void zapNonPresent(MmuGather tlb, long tablePfn, int index, long entry) {
+    machine.memory().writeDescriptor(tablePfn, index, 0L);
+    machine.charge(tlb.core(), costs.pteWriteCycles());
+    if (SwapPte.isDeviceExclusive(entry)) {
+      long pfn = SwapPte.pfn(entry);
+      if (anonPages.unmapAfterCopy(pfn)) { // the same drop as after a COW copy: map and reference
+        machine.memory().free(pfn);
+        machine.charge(tlb.core(), costs.pageFreeCycles());
+        pagesFreed++;
+      }
+    } else if (SwapPte.isMarker(entry)) {
+      machine.stats().addKernelCounter("uffdWpMarkersZapped", 1);
+    }
   }
 
   /**

@@ -247,8 +247,9 @@ final class ControlHandlerTest {
     assertThat(messages.get(0)).startsWith("/events/1: tlb.hitt (expected one of: tlb.hit, ");
     assertThat(messages.get(1))
         .isEqualTo(
-            "/workload: streem (expected one of: stream, munmap-storm, test_vmalloc, dontneed-touch, fork-exit, oom-reap, "
-                + "fault-scaling, writeback, fork-cow)");
+            "/workload: streem (expected one of: "
+                + String.join(", ", org.mmuemu.kernel.workload.registry.Workloads.all().keySet())
+                + ")");
     assertThat(messages.get(2)).isEqualTo("/sample: 0 (expected: an integer >= 1)");
     assertThat(messages.get(3)).startsWith("/evnts: unknown member (expected: ");
     assertThat(messages.get(4))

@@ -21,5 +21,11 @@ public enum ViolationKind {
    * A walk used an arm64 contiguous-bit entry whose run of 16 is not all valid, aligned,
    * consecutive and alike: the hardware may use either size, so translations may amalgamate.
    */
-  CONTIGUOUS_MISPROGRAMMED
+  CONTIGUOUS_MISPROGRAMMED,
+  /**
+   * A page userfaultfd write-protects could be written without a userfault: a uffd-wp PTE is
+   * writable (UW1), a TLB still holds a writable entry after the protect returned (UW2), or a
+   * marker survived the zap of an anonymous slot (UW3); DOMAIN-FAULTS.md §4.7.
+   */
+  UFFD_WP
 }

@@ -33,7 +33,8 @@ public record KernelCosts(
     long fileReadCycles,
     long writebackPageCycles,
     long pageCopyCycles,
-    long tlbFlushCallCycles) {
+    long tlbFlushCallCycles,
+    long mmuNotifierCycles) {
 
   /** Largest value any cost may take. */
   static final long MAX = 100_000_000;
@@ -70,6 +71,10 @@ public record KernelCosts(
     // flush_tlb_range/page/mm): generation bump, flush info, cpumask scan, IRQs off and on. 0: not
     // charged; x86-haswell fits it (docs/calibration.md).
     d.put("tlbFlushCallCycles", 0L);
+    // One MMU-notifier invalidation a secondary MMU (a device driver) serves: the driver drops its
+    // own mapping of the range and flushes the device's TLB (make_device_exclusive, and the CPU
+    // fault that takes a page back from the device).
+    d.put("mmuNotifierCycles", 2_000L);
     return Collections.unmodifiableMap(d);
   }
 

@@ -62,6 +62,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     slow-path context switch before a new-generation ASID is installed; {@code none} skips it, so
  *     a process given an ASID number another address space used in the previous generation hits
  *     that space's entries still cached on the CPU (DOMAIN.md §4.6.2)
+ * @param deviceExclusiveRef a CPU fault on a device-exclusive entry ({@code
+ *     remove_device_exclusive_entry}, DOMAIN-FAULTS.md §6): {@code get} (the 2023 fix) takes a
+ *     reference on the page ({@code folio_try_get}) before locking it, and gives up when the page
+ *     is already gone; {@code none} locks the page it read from the entry without a reference, so a
+ *     concurrent unmap can free the page under the lock ({@code KERNEL_UAF})
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -79,7 +84,8 @@ public record KernelVariants(
     VunmapFlush vunmapFlush,
     ReclaimTlbFlush arm64ReclaimTlbFlush,
     PtdumpSync ptdumpSync,
-    AsidRolloverFlush asidRolloverFlush) {
+    AsidRolloverFlush asidRolloverFlush,
+    DeviceExclusiveRef deviceExclusiveRef) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -375,6 +381,28 @@ public record KernelVariants(
     /** Whether a rollover leaves a local full flush pending on every CPU. */
     public boolean flushes() {
       return this == PENDING;
+    }
+  }
+
+  /** {@link #deviceExclusiveRef}. */
+  public enum DeviceExclusiveRef implements KernelVariant {
+    GET("get"),
+    NONE("none");
+
+    private final String configName;
+
+    DeviceExclusiveRef(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    /** Whether the fault takes a page reference before the folio lock. */
+    public boolean takesReference() {
+      return this == GET;
     }
   }
 }

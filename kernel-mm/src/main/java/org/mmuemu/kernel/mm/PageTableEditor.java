@@ -150,6 +150,34 @@ public final class PageTableEditor {
     return tablePfn;
   }
 
+  /**
+   * Returns the last-level entry for {@code va} as stored, present or not ({@link SwapPte}), or 0
+   * when no PTE table holds it (a missing table or a block above). A software walk: costs nothing.
+   */
+  public long leafEntry(long rootPfn, long va) {
+    int leafLevel = format.levels() - 1;
+    long tablePfn = tableAt(rootPfn, va, leafLevel);
+    return tablePfn < 0 ? 0 : memory.readDescriptor(tablePfn, format.index(va, leafLevel));
+  }
+
+  /**
+   * Writes the non-present entry {@code entry} ({@link SwapPte}, or 0) into the last-level slot for
+   * {@code va}, creating missing tables down to the PTE level, and charges one descriptor write. A
+   * present leaf it replaces is recorded as unmapped; the caller flushes it.
+   */
+  public void writeLeafEntry(long rootPfn, long va, long entry, int core) {
+    int leafLevel = format.levels() - 1;
+    long tablePfn = descendCreating(rootPfn, va, leafLevel, core);
+    int index = format.index(va, leafLevel);
+    long old = memory.readDescriptor(tablePfn, index);
+    memory.writeDescriptor(tablePfn, index, entry);
+    machine.charge(core, pteWriteCycles);
+    if (format.isValid(old, leafLevel)) {
+      machine.recordMapping(
+          format.outputPa(old, leafLevel) >>> PhysicalMemory.FRAME_SHIFT, va, false);
+    }
+  }
+
   /** Returns the valid leaf descriptor mapping {@code va}, or 0. A software walk: costs nothing. */
   public long leafDescriptor(long rootPfn, long va) {
     long tablePfn = rootPfn;

@@ -27,14 +27,15 @@ public final class AnonPages {
     int mapcount = 1;
     int pins;
     int gatherRefs;
+    int transientRefs;
     boolean exclusive = true;
 
     boolean plain() {
-      return mapcount == 1 && pins == 0 && gatherRefs == 0 && exclusive;
+      return mapcount == 1 && pins == 0 && gatherRefs == 0 && transientRefs == 0 && exclusive;
     }
 
     boolean unreferenced() {
-      return mapcount == 0 && pins == 0 && gatherRefs == 0;
+      return mapcount == 0 && pins == 0 && gatherRefs == 0 && transientRefs == 0;
     }
   }
 
@@ -89,7 +90,10 @@ public final class AnonPages {
     if (state == null || state.exclusive) {
       return Reuse.EXCLUSIVE;
     }
-    if (state.mapcount == 1 && state.pins == 0 && state.gatherRefs == 0) {
+    if (state.mapcount == 1
+        && state.pins == 0
+        && state.gatherRefs == 0
+        && state.transientRefs == 0) {
       state.exclusive = true; // folio_move_anon_rmap + SetPageAnonExclusive
       tracked.remove(pfn);
       return Reuse.ONLY_REFERENCE;
@@ -176,6 +180,33 @@ public final class AnonPages {
       throw new IllegalStateException("frame 0x" + Long.toHexString(pfn) + " is not pinned");
     }
     state.pins--;
+    return afterReferenceDropped(pfn, state);
+  }
+
+  /**
+   * A short-lived reference on the mapped page {@code pfn} ({@code folio_try_get} on a page the
+   * caller found through a page-table entry): the page outlives every unmap until {@link #put}.
+   */
+  public void get(long pfn) {
+    tracked.computeIfAbsent(pfn, key -> new State()).transientRefs++;
+  }
+
+  /**
+   * {@code folio_put} of a reference {@link #get} took.
+   *
+   * @return whether nothing references the page any more, so the caller frees it
+   */
+  public boolean put(long pfn) {
+    State state = tracked.get(pfn);
+    if (state == null || state.transientRefs == 0) {
+      throw new IllegalStateException("frame 0x" + Long.toHexString(pfn) + " holds no reference");
+    }
+    state.transientRefs--;
+    return afterReferenceDropped(pfn, state);
+  }
+
+  // a page back in the plain state needs no tracking; one nothing references is to be freed
+  private boolean afterReferenceDropped(long pfn, State state) {
     if (state.plain()) {
       tracked.remove(pfn);
       return false;

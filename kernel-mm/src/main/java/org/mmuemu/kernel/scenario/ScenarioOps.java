@@ -191,6 +191,8 @@ public final class ScenarioOps {
         });
     registerRange("munmap", "munmap(", ")", Kernel::munmap);
     registerRange("madvise_dontneed", "madvise(", ", MADV_DONTNEED)", Kernel::madviseDontneed);
+    registerRange(
+        "make_device_exclusive", "make_device_exclusive(", ")", Kernel::makeDeviceExclusive);
     register(
         "file_process",
         "a new process with a shared writable mapping of a `pages`-page file (page-cache pages,"

@@ -64,6 +64,13 @@ public interface PreemptionHook {
    */
   String PMD_FREE_PTE_PAGE = "pmd_free_pte_page:cleared";
 
+  /**
+   * {@code remove_device_exclusive_entry}: a CPU fault read a device-exclusive entry and, with
+   * {@code deviceExclusiveRef=get}, took its page reference; the page is not locked yet (the lock
+   * may sleep while another fault on the same entry holds it).
+   */
+  String DEVICE_EXCLUSIVE_ENTRY_READ = "remove_device_exclusive_entry:entry_read";
+
   /** Every named point, in the order of the constants above. */
   List<String> POINTS =
       List.of(
@@ -73,7 +80,8 @@ public interface PreemptionHook {
           VB_FREE_DIRTY,
           PTDUMP_PUD_READ,
           PTDUMP_PMD_READ,
-          PMD_FREE_PTE_PAGE);
+          PMD_FREE_PTE_PAGE,
+          DEVICE_EXCLUSIVE_ENTRY_READ);
 
   /**
    * @param point the point's name (one of the constants here)

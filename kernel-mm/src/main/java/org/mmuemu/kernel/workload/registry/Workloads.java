@@ -3,6 +3,7 @@ package org.mmuemu.kernel.workload.registry;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.mmuemu.kernel.workload.DeviceExclusiveWorkload;
 import org.mmuemu.kernel.workload.DontneedTouchWorkload;
 import org.mmuemu.kernel.workload.FaultScalingWorkload;
 import org.mmuemu.kernel.workload.ForkCowWorkload;
@@ -10,6 +11,7 @@ import org.mmuemu.kernel.workload.ForkExitWorkload;
 import org.mmuemu.kernel.workload.MunmapStormWorkload;
 import org.mmuemu.kernel.workload.OomReapWorkload;
 import org.mmuemu.kernel.workload.StreamWorkload;
+import org.mmuemu.kernel.workload.UffdWpPerfWorkload;
 import org.mmuemu.kernel.workload.Workload;
 import org.mmuemu.kernel.workload.WorkloadException;
 import org.mmuemu.kernel.workload.WritebackWorkload;
@@ -36,7 +38,9 @@ public final class Workloads {
           new OomReapWorkload(),
           new FaultScalingWorkload(),
           new WritebackWorkload(),
-          new ForkCowWorkload()
+          new ForkCowWorkload(),
+          new DeviceExclusiveWorkload(),
+          new UffdWpPerfWorkload()
         }) {
       byName.put(workload.name(), workload);
     }
