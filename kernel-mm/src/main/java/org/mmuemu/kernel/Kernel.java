@@ -16,6 +16,7 @@ import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.VmaLocking;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
@@ -65,6 +66,8 @@ public final class Kernel {
   private final Fork fork;
   private final Gup gup;
   private final Teardown teardown;
+  private final Mprotect mprotect;
+  private final VmaLocking vmaLocking;
   private final Ptdump ptdump;
   private Vmalloc vmalloc;
 
@@ -92,9 +95,21 @@ public final class Kernel {
             machine.isa().id(),
             new KernelArchContext(machine, tables, kernelRootPfn, ptdumpLock),
             config);
+    this.vmaLocking =
+        new VmaLocking(
+            machine,
+            config.variants().faultLocking().perVma(),
+            config.costs().lockCycles(),
+            config.costs().vmaLookupCycles());
     this.processes =
         new Processes(
-            machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
+            machine,
+            config.costs(),
+            tables,
+            arch.tlb(),
+            vmaLocking,
+            kernelRootPfn,
+            kernelSharesUserRoot);
     HugePmd hugePmd = new HugePmd(machine, config, tables, anonPages, arch.tlb());
     MmParts parts =
         new MmParts(
@@ -106,7 +121,8 @@ public final class Kernel {
             anonPages,
             hugePmd,
             arch.tlb(),
-            processes);
+            processes,
+            vmaLocking);
     this.faults = new PageFaults(parts, config);
     this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
@@ -121,7 +137,9 @@ public final class Kernel {
             hugePmd,
             processes,
             new RangeFlushOracle(machine, tables, processes::currentMm),
+            vmaLocking,
             arch.layout().userSpaceEndVa());
+    this.mprotect = new Mprotect(parts, teardown);
     this.ptdump =
         new Ptdump(
             machine,
@@ -304,6 +322,14 @@ public final class Kernel {
     teardown.munmap(core, mm, startVa, endVa);
   }
 
+  /**
+   * {@code mprotect}: gives {@code [startVa, endVa)} the PTE flags {@code flags} ({@link
+   * org.mmuemu.core.isa.PteFlags} WRITE and EXEC; {@link Mprotect}).
+   */
+  public void mprotect(int core, Mm mm, long startVa, long endVa, int flags) {
+    mprotect.mprotect(core, mm, startVa, endVa, flags);
+  }
+
   /** {@code madvise(MADV_DONTNEED)} over {@code [startVa, endVa)} ({@link Teardown}). */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
     teardown.madviseDontneed(core, mm, startVa, endVa);
@@ -365,6 +391,7 @@ public final class Kernel {
   public Map<String, Object> counters() {
     Map<String, Object> counters = new LinkedHashMap<>();
     faults.addCounters(counters);
+    vmaLocking.addCounters(counters);
     counters.put("pageCachePages", (long) pageCache.size());
     counters.put("framesInUse", machine.memory().framesInUse());
     counters.put("pagesFreed", teardown.pagesFreed());

@@ -21,5 +21,12 @@ public enum ViolationKind {
    * A walk used an arm64 contiguous-bit entry whose run of 16 is not all valid, aligned,
    * consecutive and alike: the hardware may use either size, so translations may amalgamate.
    */
-  CONTIGUOUS_MISPROGRAMMED
+  CONTIGUOUS_MISPROGRAMMED,
+  /**
+   * A per-VMA lock invariant broke (DOMAIN-FAULTS.md §1.9): VL1 a VMA changed while a fault held it
+   * for read, VL2 {@code vma_start_write} returned while a reader held the VMA, VL3 {@code
+   * mm_lock_seq} advanced other than at an mmap write unlock or downgrade, VL4 {@code
+   * lock_vma_under_rcu} returned a detached VMA or one not covering the address.
+   */
+  VMA_LOCK
 }

@@ -62,6 +62,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     slow-path context switch before a new-generation ASID is installed; {@code none} skips it, so
  *     a process given an ASID number another address space used in the previous generation hits
  *     that space's entries still cached on the CPU (DOMAIN.md §4.6.2)
+ * @param faultLocking how a user page fault locks its VMA (DOMAIN-FAULTS.md §1): {@code perVma}
+ *     (6.4+) tries {@code lock_vma_under_rcu} first and handles an anonymous fault holding only
+ *     that VMA's read lock, falling back to {@code mmap_lock} on the first fault of a VMA, a
+ *     write-locked VMA or a file mapping; {@code mmapLock} (before 6.4) takes {@code mmap_lock} for
+ *     read on every fault, so any writer of the mm (mmap, mprotect, munmap) stalls every fault
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -79,7 +84,8 @@ public record KernelVariants(
     VunmapFlush vunmapFlush,
     ReclaimTlbFlush arm64ReclaimTlbFlush,
     PtdumpSync ptdumpSync,
-    AsidRolloverFlush asidRolloverFlush) {
+    AsidRolloverFlush asidRolloverFlush,
+    FaultLocking faultLocking) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -375,6 +381,28 @@ public record KernelVariants(
     /** Whether a rollover leaves a local full flush pending on every CPU. */
     public boolean flushes() {
       return this == PENDING;
+    }
+  }
+
+  /** {@link #faultLocking}. */
+  public enum FaultLocking implements KernelVariant {
+    PER_VMA("perVma"),
+    MMAP_LOCK("mmapLock");
+
+    private final String configName;
+
+    FaultLocking(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    /** Whether faults try the per-VMA lock first. */
+    public boolean perVma() {
+      return this == PER_VMA;
     }
   }
 }

@@ -7,6 +7,8 @@ import org.mmuemu.kernel.workload.DontneedTouchWorkload;
 import org.mmuemu.kernel.workload.FaultScalingWorkload;
 import org.mmuemu.kernel.workload.ForkCowWorkload;
 import org.mmuemu.kernel.workload.ForkExitWorkload;
+import org.mmuemu.kernel.workload.LaunchStormWorkload;
+import org.mmuemu.kernel.workload.MprotectFlipperWorkload;
 import org.mmuemu.kernel.workload.MunmapStormWorkload;
 import org.mmuemu.kernel.workload.OomReapWorkload;
 import org.mmuemu.kernel.workload.StreamWorkload;
@@ -36,7 +38,9 @@ public final class Workloads {
           new OomReapWorkload(),
           new FaultScalingWorkload(),
           new WritebackWorkload(),
-          new ForkCowWorkload()
+          new ForkCowWorkload(),
+          new LaunchStormWorkload(),
+          new MprotectFlipperWorkload()
         }) {
       byName.put(workload.name(), workload);
     }
