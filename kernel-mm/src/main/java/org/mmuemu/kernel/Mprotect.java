@@ -61,8 +61,8 @@ final class Mprotect {
   }
 
   /**
-   * Gives {@code [startVa, endVa)} the permissions {@code flags} ({@link PteFlags#WRITE} and
-   * {@link PteFlags#EXEC}; readable always). Parts of the range no VMA covers are left alone.
+   * Gives {@code [startVa, endVa)} the permissions {@code flags} ({@link PteFlags#WRITE} and {@link
+   * PteFlags#EXEC}; readable always). Parts of the range no VMA covers are left alone.
    */
   void mprotect(int core, Mm mm, long startVa, long endVa, int flags) {
     long start = OP_MPROTECT.begin(machine, core, startVa);

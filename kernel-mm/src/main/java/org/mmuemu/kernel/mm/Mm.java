@@ -23,7 +23,8 @@ public final class Mm {
   private final RwSemaphore mmapLock = new RwSemaphore("mmap_lock", "mmapLock");
   private final java.util.HashMap<Long, SimLock> pteLocks = new java.util.HashMap<>();
   // Each VMA record's lock state; by identity, since equal records may be distinct VMAs.
-  private final java.util.IdentityHashMap<Vma, VmaLock> vmaLocks = new java.util.IdentityHashMap<>();
+  private final java.util.IdentityHashMap<Vma, VmaLock> vmaLocks =
+      new java.util.IdentityHashMap<>();
   private int mmLockSeq;
   private long seqAdvancedAtCycle;
 

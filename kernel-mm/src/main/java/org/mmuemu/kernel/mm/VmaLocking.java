@@ -7,8 +7,8 @@ import org.mmuemu.core.oracle.ViolationKind;
 /**
  * Linux 6.4's per-VMA locks (DOMAIN-FAULTS.md §1; include/linux/mm.h {@code vma_start_read}, {@code
  * vma_end_read}, {@code vma_start_write}, {@code vma_end_write_all}; mm/memory.c {@code
- * lock_vma_under_rcu}) on the state of {@link Mm} and {@link VmaLock}, with the always-on checks
- * of invariants VL1 to VL4 (violation kind {@code VMA_LOCK}).
+ * lock_vma_under_rcu}) on the state of {@link Mm} and {@link VmaLock}, with the always-on checks of
+ * invariants VL1 to VL4 (violation kind {@code VMA_LOCK}).
  *
  * <p>With {@code faultLocking=perVma} an anonymous fault first tries {@link #lockVmaUnderRcu}: the
  * VMA found in the tree is read-locked unless it is write-locked (its {@code vm_lock_seq} equals
@@ -236,8 +236,8 @@ public final class VmaLocking {
   }
 
   /**
-   * The VL4 check on what {@link #lockVmaUnderRcu} returns: the VMA is attached, covers {@code
-   * va}, and is the one the mm's tree holds for {@code va} now.
+   * The VL4 check on what {@link #lockVmaUnderRcu} returns: the VMA is attached, covers {@code va},
+   * and is the one the mm's tree holds for {@code va} now.
    */
   public void checkReturned(int core, Mm mm, long va, VmaLock lock) {
     int[] unused = new int[1];

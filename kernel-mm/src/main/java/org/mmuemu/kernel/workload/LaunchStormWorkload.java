@@ -15,9 +15,9 @@ import org.mmuemu.kernel.mm.Vma;
  * A thread launch storm (DOMAIN-FAULTS.md §1.10, W-VL1; the Android app launch of the per-VMA lock
  * series): the threads of one process each map a stack after another ({@code mmap}, which takes
  * {@code mmap_lock} for write) and touch every page of it from the top down (a store each, so each
- * page faults in). With {@code faultLocking=mmapLock} every fault holds {@code mmap_lock} for
- * read, so each mmap waits for the faults in progress and the faults behind it wait for the mmap;
- * with {@code perVma} only the first fault of each new stack (no {@code anon_vma} yet) takes {@code
+ * page faults in). With {@code faultLocking=mmapLock} every fault holds {@code mmap_lock} for read,
+ * so each mmap waits for the faults in progress and the faults behind it wait for the mmap; with
+ * {@code perVma} only the first fault of each new stack (no {@code anon_vma} yet) takes {@code
  * mmap_lock}, so {@code vmaLockAbort} is at least the number of stacks, and the other faults do not
  * wait for anyone's mmap.
  *

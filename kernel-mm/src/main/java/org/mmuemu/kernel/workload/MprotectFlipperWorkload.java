@@ -22,9 +22,9 @@ import org.mmuemu.kernel.mm.Vma;
  *
  * <p>{@code target=other} (W-VL2) flips B: with {@code faultLocking=perVma} the fault threads hold
  * only A's VMA lock and never wait for the flipper; with {@code mmapLock} every flip's write hold
- * of {@code mmap_lock} stalls them all. {@code target=same} (W-VL3) flips A itself: its faults
- * find A write-locked while an mprotect runs, fall back to {@code mmap_lock} ({@code vmaLockAbort})
- * and queue there, as before 6.4, and each {@code vma_start_write} waits for A's readers.
+ * of {@code mmap_lock} stalls them all. {@code target=same} (W-VL3) flips A itself: its faults find
+ * A write-locked while an mprotect runs, fall back to {@code mmap_lock} ({@code vmaLockAbort}) and
+ * queue there, as before 6.4, and each {@code vma_start_write} waits for A's readers.
  *
  * <p>Each fault thread's part starts on its own 2 MiB boundary, so no two share a PTE table's lock.
  * Each step is one action: an mmap, an access, an mprotect, or a poll while the fault threads wait
@@ -81,8 +81,7 @@ public final class MprotectFlipperWorkload implements Workload {
     Shared shared = new Shared(kernel.createMm(), threads - 1);
     long aStartVa = MmWorkloads.DATA_BASE_VA;
     // the flipper's own page first, then one 2 MiB-aligned part per fault thread
-    Vma a =
-        new Vma(aStartVa, aStartVa + threads * PART_SPACING_BYTES, PteFlags.WRITE, "flipper-a");
+    Vma a = new Vma(aStartVa, aStartVa + threads * PART_SPACING_BYTES, PteFlags.WRITE, "flipper-a");
     long bStartVa = aStartVa + B_OFFSET_BYTES;
     Vma b = new Vma(bStartVa, bStartVa + targetBytes, PteFlags.WRITE, "flipper-b");
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
