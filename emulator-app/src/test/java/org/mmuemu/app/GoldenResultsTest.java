@@ -82,7 +82,10 @@ final class GoldenResultsTest {
               "fileBytes=16KiB",
               "parentWrites=8",
               "childWrites=8",
-              "pinPages=4"));
+              "pinPages=4"),
+          new GoldenCase("launch-storm", "launch-storm", "stacks=2", "stackBytes=16KiB"),
+          new GoldenCase(
+              "mprotect-flipper", "mprotect-flipper", "regionBytes=32KiB", "targetBytes=16KiB"));
 
   @TempDir Path dir;
 
