@@ -43,6 +43,7 @@ public final class VmaLocking {
   private final long lockCycles;
   private final long vmaLookupCycles;
   private final int[] probes = new int[1];
+  private final int[] checkProbes = new int[1]; // the oracle's own lookups cost nothing
   // The VMA each core holds for read (a fault holds at most one) and its version then: VL1, VL2.
   private final VmaLock[] readHeld;
   private final long[] readVersion;
@@ -240,8 +241,7 @@ public final class VmaLocking {
    * and is the one the mm's tree holds for {@code va} now.
    */
   public void checkReturned(int core, Mm mm, long va, VmaLock lock) {
-    int[] unused = new int[1];
-    if (lock.detached() || !lock.vma().contains(va) || mm.findVma(va, unused) != lock.vma()) {
+    if (lock.detached() || !lock.vma().contains(va) || mm.findVma(va, checkProbes) != lock.vma()) {
       report(
           core,
           va,
@@ -251,7 +251,7 @@ public final class VmaLocking {
               + " for va 0x"
               + Long.toHexString(va)
               + ", which the tree maps to "
-              + mm.findVma(va, unused));
+              + mm.findVma(va, checkProbes));
     }
   }
 

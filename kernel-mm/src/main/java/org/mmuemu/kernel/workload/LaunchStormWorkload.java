@@ -42,8 +42,7 @@ public final class LaunchStormWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer(
-            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        MmWorkloads.threadsParam(1, "threads, one per core from core 0 (default: every core)"),
         WorkloadParam.integer("stacks", "16", 1, 4096, "stacks each thread maps and touches"),
         WorkloadParam.size(
             "stackBytes", "64KiB", 4096, 1L << 24, "bytes of each stack (whole pages)"));

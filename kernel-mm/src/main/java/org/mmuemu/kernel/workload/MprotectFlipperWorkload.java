@@ -48,11 +48,8 @@ public final class MprotectFlipperWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer(
-            "threads",
-            null,
+        MmWorkloads.threadsParam(
             2,
-            4096,
             "threads, one per core from core 0: the flipper and the fault threads (default: every"
                 + " core)"),
         WorkloadParam.size(
