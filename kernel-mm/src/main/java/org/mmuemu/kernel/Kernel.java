@@ -38,6 +38,8 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
  *   <li>{@link Fork}: fork's copy of an address space; {@link Gup}: long-term read-only pins;
  *   <li>{@link Teardown}: munmap, madvise(MADV_DONTNEED), exit_mmap and the OOM reaper through
  *       mmu_gather (see docs/mm.md);
+ *   <li>{@link Mprotect}: mprotect; {@link VmaLocking}: mmap_lock and the per-VMA locks (see
+ *       docs/faults.md);
  *   <li>{@link LinuxArch}: everything under Linux's arch/ (flush policy, layout, kernel PTEs);
  *   <li>{@link Vmalloc}, created on first use; and the checks of the kernel's promises in {@code
  *       kernel.oracle}.
