@@ -169,7 +169,7 @@ final class ResultJsonTest {
                 + "seed, tlb, tlbPerCore, translations, violationCounts, violations, walks, workload)",
             "/seed: \"42\" (expected: an integer)",
             "/violations/0/kind: \"STALE\" (expected: one of STALE_TLB_USE, UNFLUSHED_ALIAS, FREED_TABLE_WALK, "
-                + "LOST_WRITE, BREAK_BEFORE_MAKE, KERNEL_UAF, CONTIGUOUS_MISPROGRAMMED, UFFD_WP)");
+                + "LOST_WRITE, BREAK_BEFORE_MAKE, KERNEL_UAF, CONTIGUOUS_MISPROGRAMMED, UFFD_WP, VMA_LOCK)");
   }
 
   @Test

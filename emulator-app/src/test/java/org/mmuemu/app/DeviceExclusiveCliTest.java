@@ -45,5 +45,7 @@ final class DeviceExclusiveCliTest {
     assertThat(run.result().at("/kernel/deviceExclusiveRestores").asLong()).isPositive();
     assertThat(run.result().at("/kernel/deviceExclusiveRestoresLost").asLong()).isPositive();
     assertThat(run.result().at("/kernel/folioLocksAfterFree").asLong()).isZero();
+    // 6.4: a fault that meets a device-exclusive entry under the VMA lock retries under mmap_lock
+    assertThat(run.result().at("/kernel/vmaLockRetry").asLong()).isPositive();
   }
 }

@@ -85,7 +85,10 @@ final class GoldenResultsTest {
               "pinPages=4"),
           new GoldenCase("device-exclusive", "device-exclusive", "rounds=4", "pages=4"),
           new GoldenCase(
-              "uffd-wp-perf", "uffd-wp-perf", "mode=pre-read", "regionBytes=2MiB", "writes=4"));
+              "uffd-wp-perf", "uffd-wp-perf", "mode=pre-read", "regionBytes=2MiB", "writes=4"),
+          new GoldenCase("launch-storm", "launch-storm", "stacks=2", "stackBytes=16KiB"),
+          new GoldenCase(
+              "mprotect-flipper", "mprotect-flipper", "regionBytes=32KiB", "targetBytes=16KiB"));
 
   @TempDir Path dir;
 

@@ -132,6 +132,11 @@ final class DeviceExclusive {
     return unchanged;
   }
 
+  /** Whether {@code mm}'s slot for {@code va} holds a device-exclusive entry now. */
+  boolean isExclusiveEntry(Mm mm, long va) {
+    return SwapPte.isDeviceExclusive(tables.leafEntry(mm.rootPfn(), va & -PAGE_BYTES));
+  }
+
   /**
    * The CPU fault's part for a device-exclusive entry at {@code va} ({@code do_swap_page} → {@code
    * remove_device_exclusive_entry}), called with {@code mm}'s mmap lock held for read and no PTE

@@ -49,12 +49,18 @@ final class Fork {
   Mm fork(int core, Mm parent) {
     long start = OP_FORK.begin(machine, core, 0);
     // mmap_write_lock(parent) held over the copy; the child is new, so its own write lock
-    // (mmap_write_lock_nested) is never contended and only charged. MODEL: no per-VMA locks yet.
-    parent.mmapLock().downWrite(machine, core, costs.lockCycles());
+    // (mmap_write_lock_nested) is never contended and only charged.
+    parts.vmaLocking().mmapWriteLock(core, parent);
     machine.charge(core, costs.lockCycles());
     Mm child = parts.processes().createMm();
     for (Vma vma : parent.vmas()) {
+      // 6.4.3 (fb49c455323f): each parent VMA is write-locked before its tables are copied, so no
+      // fault under the VMA lock changes them meanwhile
+      parts.vmaLocking().vmaStartWrite(core, parent, vma);
       child.addVma(vma); // vm_area_dup + insertion into the child's tree
+      if (parent.vmaLock(vma).hasAnonVma()) {
+        child.anonVmaPrepare(vma); // anon_vma_fork
+      }
       machine.charge(core, costs.vmaLookupCycles());
       if (needsCopy(parent, vma)) {
         parts.hugePmd().splitAll(core, parent, vma); // MODEL: Linux shares the PMD, splits on COW
@@ -64,7 +70,7 @@ final class Fork {
       }
     }
     parts.tlbPolicy().flushTlbMm(core, parent);
-    parent.mmapLock().upWrite(machine, core);
+    parts.vmaLocking().mmapWriteUnlock(core, parent);
     machine.stats().addKernelCounter("forks", 1);
     OP_FORK.end(machine, core, 0, start);
     return child;

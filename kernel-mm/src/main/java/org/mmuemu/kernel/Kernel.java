@@ -18,6 +18,7 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.VmaLocking;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
@@ -40,6 +41,8 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
  *   <li>{@link Fork}: fork's copy of an address space; {@link Gup}: long-term read-only pins;
  *   <li>{@link Teardown}: munmap, madvise(MADV_DONTNEED), exit_mmap and the OOM reaper through
  *       mmu_gather (see docs/mm.md);
+ *   <li>{@link Mprotect}: mprotect; {@link VmaLocking}: mmap_lock and the per-VMA locks (see
+ *       docs/faults.md);
  *   <li>{@link LinuxArch}: everything under Linux's arch/ (flush policy, layout, kernel PTEs);
  *   <li>{@link Vmalloc}, created on first use; and the checks of the kernel's promises in {@code
  *       kernel.oracle}.
@@ -70,6 +73,8 @@ public final class Kernel {
   private final Fork fork;
   private final Gup gup;
   private final Teardown teardown;
+  private final Mprotect mprotect;
+  private final VmaLocking vmaLocking;
   private final Ptdump ptdump;
   private final SlicePreemption slicePreemption;
   private Vmalloc vmalloc;
@@ -98,9 +103,21 @@ public final class Kernel {
             machine.isa().id(),
             new KernelArchContext(machine, tables, kernelRootPfn, ptdumpLock),
             config);
+    this.vmaLocking =
+        new VmaLocking(
+            machine,
+            config.variants().faultLocking().perVma(),
+            config.costs().lockCycles(),
+            config.costs().vmaLookupCycles());
     this.processes =
         new Processes(
-            machine, config.costs(), tables, arch.tlb(), kernelRootPfn, kernelSharesUserRoot);
+            machine,
+            config.costs(),
+            tables,
+            arch.tlb(),
+            vmaLocking,
+            kernelRootPfn,
+            kernelSharesUserRoot);
     HugePmd hugePmd = new HugePmd(machine, config, tables, anonPages, arch.tlb());
     MmParts parts =
         new MmParts(
@@ -112,7 +129,8 @@ public final class Kernel {
             anonPages,
             hugePmd,
             arch.tlb(),
-            processes);
+            processes,
+            vmaLocking);
     this.deviceExclusive = new DeviceExclusive(parts, config);
     this.uffd =
         new Userfaultfd(machine, config.costs(), tables, (core, mm) -> gather(core, mm, false));
@@ -130,7 +148,9 @@ public final class Kernel {
             hugePmd,
             processes,
             new RangeFlushOracle(machine, tables, processes::currentMm),
+            vmaLocking,
             arch.layout().userSpaceEndVa());
+    this.mprotect = new Mprotect(parts, teardown);
     this.ptdump =
         new Ptdump(
             machine,
@@ -324,6 +344,14 @@ public final class Kernel {
     uffd.checkZapped(core, mm, startVa, endVa);
   }
 
+  /**
+   * {@code mprotect}: gives {@code [startVa, endVa)} the PTE flags {@code flags} ({@link
+   * org.mmuemu.core.isa.PteFlags} WRITE and EXEC; {@link Mprotect}).
+   */
+  public void mprotect(int core, Mm mm, long startVa, long endVa, int flags) {
+    mprotect.mprotect(core, mm, startVa, endVa, flags);
+  }
+
   /** {@code madvise(MADV_DONTNEED)} over {@code [startVa, endVa)} ({@link Teardown}). */
   public void madviseDontneed(int core, Mm mm, long startVa, long endVa) {
     teardown.madviseDontneed(core, mm, startVa, endVa);
@@ -426,6 +454,7 @@ public final class Kernel {
     faults.addCounters(counters);
     deviceExclusive.addCounters(counters);
     counters.putAll(uffd.counters());
+    vmaLocking.addCounters(counters);
     counters.put("pageCachePages", (long) pageCache.size());
     counters.put("framesInUse", machine.memory().framesInUse());
     counters.put("pagesFreed", teardown.pagesFreed());

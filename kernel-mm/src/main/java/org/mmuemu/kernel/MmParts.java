@@ -4,6 +4,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.PageTableEditor;
+import org.mmuemu.kernel.mm.VmaLocking;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
@@ -11,7 +12,7 @@ import org.mmuemu.kernel.rmap.ReverseMap;
 /**
  * The parts of one kernel that the paths changing user page tables share (the fault path, fork):
  * the machine, the costs, the page-table editor, the page cache and both reverse maps, huge pages,
- * the arch TLB policy and the processes. Built once by {@link Kernel}.
+ * the arch TLB policy, the processes and the per-VMA locks. Built once by {@link Kernel}.
  */
 record MmParts(
     Machine machine,
@@ -22,4 +23,5 @@ record MmParts(
     AnonPages anonPages,
     HugePmd hugePmd,
     ArchTlbPolicy tlbPolicy,
-    Processes processes) {}
+    Processes processes,
+    VmaLocking vmaLocking) {}

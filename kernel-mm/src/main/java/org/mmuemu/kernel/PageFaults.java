@@ -13,6 +13,7 @@ import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.VmaLocking;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
@@ -41,9 +42,16 @@ import org.mmuemu.kernel.uffd.Userfaultfd;
  * {@code cowReuseOnlyReference}, {@code cowCopies}, {@code cowFileFaults}, {@code cowPagesFreed},
  * {@code unshareCopies}, {@code unshareReuses} when they happen.
  *
+ * <p>Locking (the {@code faultLocking} variant, DOMAIN-FAULTS.md §1.4): with {@code perVma} a fault
+ * first tries {@link VmaLocking#lockVmaUnderRcu} and, when it gets the VMA and the access is
+ * allowed there, is handled holding only that VMA's read lock ({@code vmaLockSuccess}); otherwise,
+ * and always with {@code mmapLock}, it takes {@code mmap_lock} for read, looks the VMA up again and
+ * is handled under it. Faults GUP makes on a process's behalf always take {@code mmap_lock}.
+ *
  * <p>{@code // MODEL:} anonymous read faults allocate a zeroed page instead of mapping the shared
  * zero page, so COW and unshare of the zero page are not modelled (the 6.2 unshare extension is
- * shown on page-cache pages of private file mappings). Confined to the simulation thread.
+ * shown on page-cache pages of private file mappings); such a fault also gives its VMA an {@code
+ * anon_vma}, as a write would. Confined to the simulation thread.
  */
 final class PageFaults implements FaultHandler {
   private static final KernelOperation OP_PAGEFAULT = KernelOperation.named("pageFault");
@@ -58,6 +66,7 @@ final class PageFaults implements FaultHandler {
   private final HugePmd hugePmd;
   private final ArchTlbPolicy tlbPolicy;
   private final Processes processes;
+  private final VmaLocking vmaLocking;
   private final long faultAroundPages;
   private final DeviceExclusive deviceExclusive;
   private final Userfaultfd uffd;
@@ -83,6 +92,7 @@ final class PageFaults implements FaultHandler {
     this.hugePmd = parts.hugePmd();
     this.tlbPolicy = parts.tlbPolicy();
     this.processes = parts.processes();
+    this.vmaLocking = parts.vmaLocking();
     this.faultAroundPages = config.tunables().faultAroundPages();
     this.deviceExclusive = deviceExclusive;
     this.uffd = uffd;
@@ -114,12 +124,36 @@ final class PageFaults implements FaultHandler {
     }
     long start = OP_PAGEFAULT.begin(machine, core, va);
     machine.charge(core, costs.faultEntryCycles());
-    // MODEL: every fault takes mmap_lock for read (Linux before 6.4's per-VMA locks)
     Mm mm = processes.currentMm(core);
+    if (mm != null && vmaLocking.perVma()) {
+      Vma vma = vmaLocking.lockVmaUnderRcu(core, mm, va);
+      if (vma != null
+          && !accessError(vma, kind)
+          && (uffd.isUserfault(mm, va, kind, permission)
+              || (!permission && deviceExclusive.isExclusiveEntry(mm, va)))) {
+        // 6.4: do_swap_page and handle_userfault return VM_FAULT_RETRY under the VMA lock
+        vmaLocking.vmaEndRead(core);
+        vmaLocking.countRetry();
+        vma = null;
+      }
+      if (vma != null && !accessError(vma, kind)) {
+        mm.pteLock(va).acquire(machine, core, costs.lockCycles());
+        boolean resolved = resolveIn(core, mm, vma, va, kind, permission);
+        mm.pteLock(va).release(machine, core);
+        uffd.checkNotWritable(core, mm, va); // UW1
+        vmaLocking.vmaEndRead(core);
+        vmaLocking.countSuccess();
+        OP_PAGEFAULT.end(machine, core, va, start);
+        return resolved;
+      }
+      if (vma != null) {
+        vmaLocking.vmaEndRead(core); // the classic path below reports the error
+      }
+    }
+    boolean resolved;
     if (mm != null) {
       mm.mmapLock().downRead(machine, core, costs.lockCycles());
     }
-    boolean resolved;
     if (mm != null && uffd.handleFault(core, mm, va, kind, permission)) {
       resolved = true; // a userfault the monitor resolved, or a marker slot filled
       mm.mmapLock().upRead(machine, core);
@@ -177,6 +211,12 @@ final class PageFaults implements FaultHandler {
     return doWpPage(core, mm, vma, pageVa, descriptor, true);
   }
 
+  // access_error: an access the VMA does not allow
+  private static boolean accessError(Vma vma, AccessKind kind) {
+    return (kind == AccessKind.WRITE && !vma.writable())
+        || (kind == AccessKind.FETCH && (vma.flags() & PteFlags.EXEC) == 0);
+  }
+
   private boolean resolve(int core, Mm mm, long va, AccessKind kind, boolean permission) {
     if (mm == null) {
       segfaults++;
@@ -184,12 +224,16 @@ final class PageFaults implements FaultHandler {
     }
     Vma vma = mm.findVma(va, probes);
     machine.charge(core, probes[0] * costs.vmaLookupCycles());
-    if (vma == null
-        || (kind == AccessKind.WRITE && !vma.writable())
-        || (kind == AccessKind.FETCH && (vma.flags() & PteFlags.EXEC) == 0)) {
+    if (vma == null || accessError(vma, kind)) {
       segfaults++;
       return false;
     }
+    return resolveIn(core, mm, vma, va, kind, permission);
+  }
+
+  // handle_mm_fault in vma, which allows the access
+  private boolean resolveIn(
+      int core, Mm mm, Vma vma, long va, AccessKind kind, boolean permission) {
     long pageVa = va & -PAGE_BYTES;
     if (!permission && tables.leafDescriptor(mm.rootPfn(), pageVa) != 0) {
       // Another thread's fault mapped the page while this one waited (Linux finds the PTE no
@@ -223,6 +267,7 @@ final class PageFaults implements FaultHandler {
       return tables.updateFlags(mm.rootPfn(), pageVa, flags | PteFlags.DIRTY, core);
     }
     pageFaults++;
+    anonVmaPrepare(core, mm, vma);
     if (hugePmd.faultIn(core, mm, vma, pageVa, kind == AccessKind.WRITE)) {
       dataPagesAllocated += 1L << (machine.format().levelShift(hugePmd.pmdLevel()) - 12);
       return true;
@@ -287,6 +332,7 @@ final class PageFaults implements FaultHandler {
       dataPagesAllocated++;
     }
     if (write && !vma.shared()) {
+      anonVmaPrepare(core, mm, vma);
       long copy = copyPage(core);
       tables.map(
           mm.rootPfn(), pageVa, copy << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
@@ -397,6 +443,7 @@ final class PageFaults implements FaultHandler {
    */
   private void wpPageCopy(
       int core, Mm mm, Vma vma, long pageVa, long oldPfn, boolean pageCachePage, boolean unshare) {
+    anonVmaPrepare(core, mm, vma);
     long newPfn = copyPage(core);
     tables.clearLeaf(mm.rootPfn(), pageVa, core);
     tlbPolicy.flushTlbRange(
@@ -413,6 +460,20 @@ final class PageFaults implements FaultHandler {
       machine.stats().addKernelCounter("cowPagesFreed", 1);
     }
     machine.stats().addKernelCounter(unshare ? "unshareCopies" : "cowCopies", 1);
+  }
+
+  /**
+   * {@code anon_vma_prepare} before an anonymous page is mapped in {@code vma}: the first such
+   * fault gives the VMA its {@code anon_vma} (under the mm's {@code page_table_lock}, after looking
+   * at the neighbours for one to share). Only a fault holding {@code mmap_lock} gets here with none
+   * yet: {@code lock_vma_under_rcu} refuses such a VMA.
+   *
+   * <p>{@code // MODEL:} the anon_vma and anon_vma_chain allocations are not charged.
+   */
+  private void anonVmaPrepare(int core, Mm mm, Vma vma) {
+    if (mm.anonVmaPrepare(vma)) {
+      machine.charge(core, costs.lockCycles() + costs.vmaLookupCycles());
+    }
   }
 
   /** Allocates a frame and copies a page into it; returns the frame. */

@@ -10,6 +10,7 @@ import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.VmaLocking;
 
 /**
  * Process lifecycle (Linux kernel/fork.c, kernel/exit.c, kernel/sched's context switch): the
@@ -24,6 +25,7 @@ final class Processes {
   private final KernelCosts costs;
   private final PageTableEditor tables;
   private final ArchTlbPolicy tlbPolicy;
+  private final VmaLocking vmaLocking;
   private final long kernelRootPfn;
   private final boolean kernelSharesUserRoot;
   private final List<Mm> mms = new ArrayList<>();
@@ -36,12 +38,14 @@ final class Processes {
       KernelCosts costs,
       PageTableEditor tables,
       ArchTlbPolicy tlbPolicy,
+      VmaLocking vmaLocking,
       long kernelRootPfn,
       boolean kernelSharesUserRoot) {
     this.machine = machine;
     this.costs = costs;
     this.tables = tables;
     this.tlbPolicy = tlbPolicy;
+    this.vmaLocking = vmaLocking;
     this.kernelRootPfn = kernelRootPfn;
     this.kernelSharesUserRoot = kernelSharesUserRoot;
     this.currentMm = new Mm[machine.coreCount()];
@@ -124,14 +128,16 @@ final class Processes {
 
   /**
    * Adds an anonymous mapping (Linux {@code mmap} of private anonymous memory); pages are faulted
-   * in on first touch.
+   * in on first touch. The new VMA is write-locked until the mmap write lock is released (6.4.3,
+   * "mm: lock newly mapped VMA ..."): it is in the tree from then on.
    */
   public void mmap(int core, Mm mm, Vma vma) {
     long start = OP_MMAP.begin(machine, core, vma.startVa());
-    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
+    vmaLocking.mmapWriteLock(core, mm);
     machine.charge(core, costs.vmaLookupCycles());
     mm.addVma(vma);
-    mm.mmapLock().upWrite(machine, core);
+    vmaLocking.vmaStartWrite(core, mm, vma);
+    vmaLocking.mmapWriteUnlock(core, mm);
     OP_MMAP.end(machine, core, vma.startVa(), start);
   }
 

@@ -18,6 +18,7 @@ import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.VmaLocking;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
@@ -47,6 +48,7 @@ final class Teardown {
   private final HugePmd hugePmd;
   private final Processes processes;
   private final RangeFlushOracle flushOracle;
+  private final VmaLocking vmaLocking;
   private final long userSpaceEndVa;
   private final boolean delayedRmap;
   private final boolean nestedFlush;
@@ -63,6 +65,7 @@ final class Teardown {
       HugePmd hugePmd,
       Processes processes,
       RangeFlushOracle flushOracle,
+      VmaLocking vmaLocking,
       long userSpaceEndVa) {
     this.machine = machine;
     this.config = config;
@@ -74,6 +77,7 @@ final class Teardown {
     this.hugePmd = hugePmd;
     this.processes = processes;
     this.flushOracle = flushOracle;
+    this.vmaLocking = vmaLocking;
     this.userSpaceEndVa = userSpaceEndVa;
     this.delayedRmap = config.variants().rmapRemoval() == KernelVariants.RmapRemoval.DELAYED;
     this.nestedFlush =
@@ -100,7 +104,7 @@ final class Teardown {
    */
   public void munmap(int core, Mm mm, long startVa, long endVa) {
     long start = OP_MUNMAP.begin(machine, core, startVa);
-    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
+    vmaLocking.mmapWriteLock(core, mm);
     long floor = 0;
     long ceiling = userSpaceEndVa;
     List<Vma> unmapped = new ArrayList<>();
@@ -114,8 +118,13 @@ final class Teardown {
         unmapped.add(vma);
       }
     }
+    for (Vma vma : unmapped) {
+      vmaLocking.vmaStartWrite(core, mm, vma); // before it is split or detached
+    }
     mm.removeRange(startVa, endVa);
-    mm.mmapLock().downgradeWrite(machine, core); // the VMAs are detached: zap under the read lock
+    // The VMAs are detached, so no fault can reach them: zap and free_pgtables (mm_wr_locked
+    // false) run under the read lock, and the downgrade ends every VMA write lock
+    vmaLocking.mmapWriteDowngrade(core, mm);
     MmuGather tlb = gather(core, mm, false);
     for (Vma vma : unmapped) {
       unmapVmaRange(tlb, vma, max(vma.startVa(), startVa), min(vma.endVa(), endVa));
@@ -181,17 +190,20 @@ final class Teardown {
         processes.exitThread(other);
       }
     }
-    mm.mmapLock().downWrite(machine, core, costs.lockCycles());
+    vmaLocking.mmapWriteLock(core, mm);
     MmuGather tlb = gather(core, mm, true);
     for (Vma vma : mm.vmas()) {
       unmapVmaRange(tlb, vma, vma.startVa(), vma.endVa());
     }
+    for (Vma vma : mm.vmas()) {
+      vmaLocking.vmaStartWrite(core, mm, vma); // free_pgtables with mm_wr_locked
+    }
     freePgtables(tlb, 0, userSpaceEndVa, 0, userSpaceEndVa);
     tlb.finish();
-    mm.mmapLock().upWrite(machine, core);
+    mm.removeRange(0, userSpaceEndVa);
+    vmaLocking.mmapWriteUnlock(core, mm);
     machine.memory().free(mm.rootPfn()); // mmdrop: pgd_free
     machine.charge(core, costs.pageFreeCycles());
-    mm.removeRange(0, userSpaceEndVa);
     processes.exited(mm);
     OP_EXIT_MMAP.end(machine, core, 0, start);
   }

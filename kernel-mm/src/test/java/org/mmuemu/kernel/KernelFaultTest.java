@@ -69,15 +69,35 @@ final class KernelFaultTest {
 
     machine.access(0, DATA_VA, 8, AccessKind.READ);
 
-    long expected =
+    long firstFault =
         costs.faultEntryCycles()
+            // lock_vma_under_rcu: the lookup and the VMA lock's trylock, refused (no anon_vma)
+            + costs.vmaLookupCycles()
+            + costs.lockCycles()
             + 2 * costs.lockCycles() // mmap_lock for read, then the page-table lock
+            + costs.vmaLookupCycles()
+            + costs.lockCycles() // anon_vma_prepare: page_table_lock and a look at the neighbours
             + costs.vmaLookupCycles()
             + costs.pageAllocCycles()
             + costs.pageZeroCycles()
             + 3 * (costs.tableAllocCycles() + costs.pteWriteCycles())
             + costs.pteWriteCycles();
-    assertThat(machine.stats().latencies().get("pageFault").max()).isEqualTo(expected);
+    assertThat(machine.stats().latencies().get("pageFault").max()).isEqualTo(firstFault);
+
+    machine.access(0, DATA_VA + 4096, 8, AccessKind.READ);
+
+    long vmaLockedFault =
+        costs.faultEntryCycles()
+            + costs.vmaLookupCycles()
+            + 2 * costs.lockCycles() // the VMA's read lock, then the page-table lock
+            + costs.pageAllocCycles()
+            + costs.pageZeroCycles()
+            + costs.pteWriteCycles();
+    assertThat(machine.stats().latencies().get("pageFault").sum())
+        .isEqualTo(firstFault + vmaLockedFault);
+    assertThat(kernel.counters())
+        .containsEntry("vmaLockAbort", 1L)
+        .containsEntry("vmaLockSuccess", 1L);
   }
 
   @Test

@@ -27,5 +27,12 @@ public enum ViolationKind {
    * writable (UW1), a TLB still holds a writable entry after the protect returned (UW2), or a
    * marker survived the zap of an anonymous slot (UW3); DOMAIN-FAULTS.md §4.7.
    */
-  UFFD_WP
+  UFFD_WP,
+  /**
+   * A per-VMA lock invariant broke (DOMAIN-FAULTS.md §1.9): VL1 a VMA changed while a fault held it
+   * for read, VL2 {@code vma_start_write} returned while a reader held the VMA, VL3 {@code
+   * mm_lock_seq} advanced other than at an mmap write unlock or downgrade, VL4 {@code
+   * lock_vma_under_rcu} returned a detached VMA or one not covering the address.
+   */
+  VMA_LOCK
 }

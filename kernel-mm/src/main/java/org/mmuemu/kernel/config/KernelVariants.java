@@ -67,6 +67,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     reference on the page ({@code folio_try_get}) before locking it, and gives up when the page
  *     is already gone; {@code none} locks the page it read from the entry without a reference, so a
  *     concurrent unmap can free the page under the lock ({@code KERNEL_UAF})
+ * @param faultLocking how a user page fault locks its VMA (DOMAIN-FAULTS.md §1): {@code perVma}
+ *     (6.4+) tries {@code lock_vma_under_rcu} first and handles an anonymous fault holding only
+ *     that VMA's read lock, falling back to {@code mmap_lock} on the first fault of a VMA, a
+ *     write-locked VMA or a file mapping; {@code mmapLock} (before 6.4) takes {@code mmap_lock} for
+ *     read on every fault, so any writer of the mm (mmap, mprotect, munmap) stalls every fault
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -85,7 +90,8 @@ public record KernelVariants(
     ReclaimTlbFlush arm64ReclaimTlbFlush,
     PtdumpSync ptdumpSync,
     AsidRolloverFlush asidRolloverFlush,
-    DeviceExclusiveRef deviceExclusiveRef) {
+    DeviceExclusiveRef deviceExclusiveRef,
+    FaultLocking faultLocking) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -403,6 +409,28 @@ public record KernelVariants(
     /** Whether the fault takes a page reference before the folio lock. */
     public boolean takesReference() {
       return this == GET;
+    }
+  }
+
+  /** {@link #faultLocking}. */
+  public enum FaultLocking implements KernelVariant {
+    PER_VMA("perVma"),
+    MMAP_LOCK("mmapLock");
+
+    private final String configName;
+
+    FaultLocking(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    /** Whether faults try the per-VMA lock first. */
+    public boolean perVma() {
+      return this == PER_VMA;
     }
   }
 }

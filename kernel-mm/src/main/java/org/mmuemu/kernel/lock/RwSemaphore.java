@@ -55,6 +55,34 @@ public final class RwSemaphore {
     machine.charge(core, lockCycles);
   }
 
+  /**
+   * {@code down_read_trylock}: shares the semaphore when no writer holds it, waits for it or held
+   * it at this core's time (a release made ahead of us in simulated time); never sleeps. An
+   * interleaving point like every acquire, and charged {@code lockCycles} whether it succeeds or
+   * not (the atomic on the semaphore's line is paid either way).
+   *
+   * @return whether the semaphore is now shared by {@code core}
+   */
+  public boolean tryDownRead(Machine machine, int core, long lockCycles) {
+    machine.lockPoint(core, acquirePoint);
+    boolean free = writer < 0 && waiters.isEmpty() && writerReleasedAtCycle <= machine.now(core);
+    if (free) {
+      readers++;
+    }
+    machine.charge(core, lockCycles);
+    return free;
+  }
+
+  /** Whether {@code core} holds the semaphore for write. */
+  public boolean isWriteHeldBy(int core) {
+    return writer == core;
+  }
+
+  /** Readers holding the semaphore now. */
+  public int readers() {
+    return readers;
+  }
+
   /** {@code up_read}. */
   public void upRead(Machine machine, int core) {
     if (readers == 0) {

@@ -22,6 +22,11 @@ public final class Mm {
   private int tlbFlushPending;
   private final RwSemaphore mmapLock = new RwSemaphore("mmap_lock", "mmapLock");
   private final java.util.HashMap<Long, SimLock> pteLocks = new java.util.HashMap<>();
+  // Each VMA record's lock state; by identity, since equal records may be distinct VMAs.
+  private final java.util.IdentityHashMap<Vma, VmaLock> vmaLocks =
+      new java.util.IdentityHashMap<>();
+  private int mmLockSeq;
+  private long seqAdvancedAtCycle;
 
   /**
    * @param asid the address-space tag, or -1 until the arch policy assigns one
@@ -49,6 +54,75 @@ public final class Mm {
   /** {@code mm->mmap_lock}. */
   public RwSemaphore mmapLock() {
     return mmapLock;
+  }
+
+  /**
+   * {@code mm->mm_lock_seq}: advanced by {@link VmaLocking} at every mmap write unlock and
+   * downgrade ({@code vma_end_write_all}); a VMA whose {@link VmaLock#vmLockSeq} equals it is
+   * write-locked.
+   */
+  public int mmLockSeq() {
+    return mmLockSeq;
+  }
+
+  /** The cycle of the last advance of {@link #mmLockSeq}, 0 before the first. */
+  public long seqAdvancedAtCycle() {
+    return seqAdvancedAtCycle;
+  }
+
+  void advanceLockSeq(long atCycle) {
+    mmLockSeq++;
+    seqAdvancedAtCycle = atCycle;
+  }
+
+  /** The lock state of {@code vma}, a record in this mm's list, or null when it is not one. */
+  public VmaLock vmaLock(Vma vma) {
+    return vmaLocks.get(vma);
+  }
+
+  /**
+   * Gives {@code vma} an {@code anon_vma} if it has none yet (Linux {@code anon_vma_prepare}, done
+   * by the first fault that maps an anonymous page in it, under {@code mmap_lock}).
+   *
+   * @return whether it had none before
+   */
+  public boolean anonVmaPrepare(Vma vma) {
+    VmaLock lock = vmaLocks.get(vma);
+    if (lock == null || lock.hasAnonVma()) {
+      return false;
+    }
+    lock.setAnonVma();
+    return true;
+  }
+
+  /**
+   * Gives {@code [from, to)} of {@code vma} the PTE flags {@code flags} (mprotect's {@code
+   * mprotect_fixup}): the VMA is split where the range ends inside it, the part below keeping the
+   * VMA's lock state (the split-off parts get their own, as Linux's {@code __split_vma} allocates
+   * them). The caller holds the mmap write lock and has write-locked {@code vma}.
+   *
+   * @return the record now covering {@code [from, to)}
+   */
+  public Vma changeFlags(Vma vma, long from, long to, int flags) {
+    VmaLock lock = vmaLocks.remove(vma);
+    int position = vmas.indexOf(vma);
+    List<Vma> parts = new ArrayList<>(3);
+    if (Long.compareUnsigned(vma.startVa(), from) < 0) {
+      parts.add(vma.slice(vma.startVa(), from));
+    }
+    Vma changed = vma.slice(from, to).withFlags(flags);
+    parts.add(changed);
+    if (Long.compareUnsigned(to, vma.endVa()) < 0) {
+      parts.add(vma.slice(to, vma.endVa()));
+    }
+    vmas.remove(position);
+    vmas.addAll(position, parts);
+    lock.replace(parts.get(0));
+    vmaLocks.put(parts.get(0), lock);
+    for (int i = 1; i < parts.size(); i++) {
+      vmaLocks.put(parts.get(i), lock.splitOff(parts.get(i)));
+    }
+    return changed;
   }
 
   /**
@@ -113,6 +187,7 @@ public final class Mm {
       throw new IllegalArgumentException("vma " + vma.name() + " overlaps an existing mapping");
     }
     vmas.add(position, vma);
+    vmaLocks.put(vma, new VmaLock(vma));
   }
 
   /**
@@ -132,16 +207,34 @@ public final class Mm {
         continue;
       }
       overlapped = true;
+      VmaLock lock = vmaLocks.remove(vma);
+      VmaLock keptLock = null;
       if (Long.compareUnsigned(vma.startVa(), startVa) < 0) {
-        kept.add(vma.slice(vma.startVa(), startVa));
+        keptLock = keep(kept, lock, null, vma.slice(vma.startVa(), startVa));
       }
       if (Long.compareUnsigned(endVa, vma.endVa()) < 0) {
-        kept.add(vma.slice(endVa, vma.endVa()));
+        keptLock = keep(kept, lock, keptLock, vma.slice(endVa, vma.endVa()));
+      }
+      if (keptLock == null) {
+        lock.detach(); // removed from the tree whole
       }
     }
     vmas.clear();
     vmas.addAll(kept);
     return overlapped;
+  }
+
+  // The first part left of a split VMA keeps its lock state (it is the same VMA, shrunk); a second
+  // part gets its own.
+  private VmaLock keep(List<Vma> kept, VmaLock lock, VmaLock alreadyKept, Vma part) {
+    kept.add(part);
+    if (alreadyKept == null) {
+      lock.replace(part);
+      vmaLocks.put(part, lock);
+      return lock;
+    }
+    vmaLocks.put(part, lock.splitOff(part));
+    return alreadyKept;
   }
 
   /**

@@ -69,6 +69,11 @@ public record Vma(
         from, to, flags, name, file, fileOffsetBytes + (from - startVa), shared, hugepageAdvised);
   }
 
+  /** This VMA with the PTE flags {@code newFlags} (mprotect). */
+  public Vma withFlags(int newFlags) {
+    return new Vma(startVa, endVa, newFlags, name, file, fileOffsetBytes, shared, hugepageAdvised);
+  }
+
   /** This VMA advised with {@code madvise(MADV_HUGEPAGE)}. */
   public Vma withHugepageAdvice() {
     return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, shared, true);

@@ -344,6 +344,21 @@ public final class Userfaultfd {
   }
 
   /**
+   * Whether this fault is one {@link #handleFault} handles: a store to a uffd-wp page, or an access
+   * to a marker slot, in a registered range. Reads only.
+   */
+  public boolean isUserfault(Mm mm, long va, AccessKind kind, boolean permission) {
+    if (registrations.isEmpty() || registration(mm, va) == null) {
+      return false;
+    }
+    long pageVa = va & -PAGE_BYTES;
+    if (permission) {
+      return kind == AccessKind.WRITE && wpBitOf(mm, pageVa) != null;
+    }
+    return SwapPte.isMarker(tables.leafEntry(mm.rootPfn(), pageVa));
+  }
+
+  /**
    * The fault path's userfaultfd part ({@code do_wp_page} / {@code handle_pte_marker} → {@code
    * handle_userfault}), with {@code mm}'s mmap lock held for read and no PTE lock: a store to a
    * uffd-wp page sleeps until a monitor resolves it; an access to a marker slot maps a new page

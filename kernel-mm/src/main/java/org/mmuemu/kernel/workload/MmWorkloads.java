@@ -49,6 +49,14 @@ public final class MmWorkloads {
     return count;
   }
 
+  /**
+   * The {@code threads} parameter of a workload that runs one thread per core from core 0, every
+   * core by default ({@link #threads} reads it).
+   */
+  static WorkloadParam threadsParam(long min, String description) {
+    return WorkloadParam.integer("threads", null, min, 4096, description);
+  }
+
   static long pageAligned(long bytes) {
     return (bytes + 4095) & ~4095L;
   }

@@ -8,6 +8,8 @@ import org.mmuemu.kernel.workload.DontneedTouchWorkload;
 import org.mmuemu.kernel.workload.FaultScalingWorkload;
 import org.mmuemu.kernel.workload.ForkCowWorkload;
 import org.mmuemu.kernel.workload.ForkExitWorkload;
+import org.mmuemu.kernel.workload.LaunchStormWorkload;
+import org.mmuemu.kernel.workload.MprotectFlipperWorkload;
 import org.mmuemu.kernel.workload.MunmapStormWorkload;
 import org.mmuemu.kernel.workload.OomReapWorkload;
 import org.mmuemu.kernel.workload.StreamWorkload;
@@ -40,7 +42,9 @@ public final class Workloads {
           new WritebackWorkload(),
           new ForkCowWorkload(),
           new DeviceExclusiveWorkload(),
-          new UffdWpPerfWorkload()
+          new UffdWpPerfWorkload(),
+          new LaunchStormWorkload(),
+          new MprotectFlipperWorkload()
         }) {
       byName.put(workload.name(), workload);
     }
