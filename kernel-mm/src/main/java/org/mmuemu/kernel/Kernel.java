@@ -16,6 +16,7 @@ import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.numa.NumaBalancing;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
@@ -35,6 +36,7 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
  *   <li>{@link PageFaults}: the fault path (demand paging, file pages, fault-around,
  *       copy-on-write);
  *   <li>{@link Fork}: fork's copy of an address space; {@link Gup}: long-term read-only pins;
+ *   <li>{@link NumaBalancing}: NUMA hinting scans and faults;
  *   <li>{@link Teardown}: munmap, madvise(MADV_DONTNEED), exit_mmap and the OOM reaper through
  *       mmu_gather (see docs/mm.md);
  *   <li>{@link LinuxArch}: everything under Linux's arch/ (flush policy, layout, kernel PTEs);
@@ -66,6 +68,7 @@ public final class Kernel {
   private final Gup gup;
   private final Teardown teardown;
   private final Ptdump ptdump;
+  private final NumaBalancing numaBalancing;
   private Vmalloc vmalloc;
 
   /**
@@ -107,7 +110,17 @@ public final class Kernel {
             hugePmd,
             arch.tlb(),
             processes);
-    this.faults = new PageFaults(parts, config);
+    RangeFlushOracle flushOracle = new RangeFlushOracle(machine, tables, processes::currentMm);
+    this.numaBalancing =
+        new NumaBalancing(
+            machine,
+            config,
+            tables,
+            arch.tlb(),
+            anonPages,
+            flushOracle,
+            (core, mm) -> gather(core, mm, false));
+    this.faults = new PageFaults(parts, config, numaBalancing);
     this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
@@ -120,7 +133,7 @@ public final class Kernel {
             anonPages,
             hugePmd,
             processes,
-            new RangeFlushOracle(machine, tables, processes::currentMm),
+            flushOracle,
             arch.layout().userSpaceEndVa());
     this.ptdump =
         new Ptdump(
@@ -345,6 +358,11 @@ public final class Kernel {
   /** Linux {@code free_pgtables} for {@code [startVa, endVa)} within {@code [floor, ceiling)}. */
   public void freePgtables(MmuGather tlb, long startVa, long endVa, long floor, long ceiling) {
     teardown.freePgtables(tlb, startVa, endVa, floor, ceiling);
+  }
+
+  /** Automatic NUMA balancing: off until a workload enables it ({@link NumaBalancing}). */
+  public NumaBalancing numaBalancing() {
+    return numaBalancing;
   }
 
   /** The end of user space ({@code TASK_SIZE}), from the arch layout. */

@@ -16,8 +16,21 @@ import org.mmuemu.core.config.ConfigSection;
  * @param thp Linux {@code /sys/kernel/mm/transparent_hugepage/enabled}: {@code always} backs
  *     anonymous memory with 2 MiB pages where a whole aligned 2 MiB fits in the VMA, {@code
  *     madvise} only in VMAs advised with {@code MADV_HUGEPAGE}, {@code never} nowhere
+ * @param numaBalancingScanDelayMs Linux {@code numa_balancing_scan_delay_ms} (sysctl {@code
+ *     kernel.numa_balancing_scan_delay_ms}): how long after an mm starts, and after the scanner
+ *     first meets a VMA, before it is scanned; four times it is the ageing period of the per-VMA
+ *     PID bits ({@code VMA_PID_RESET_PERIOD})
+ * @param numaBalancingScanPeriodMinMs Linux {@code numa_balancing_scan_period_min_ms}: a task's
+ *     scan period (the model does not lengthen it towards {@code scan_period_max})
+ * @param numaBalancingScanSizeMb Linux {@code numa_balancing_scan_size_mb}: the address space one
+ *     scan pass makes PROT_NONE
  */
-public record KernelTunables(long faultAroundBytes, Thp thp) {
+public record KernelTunables(
+    long faultAroundBytes,
+    Thp thp,
+    long numaBalancingScanDelayMs,
+    long numaBalancingScanPeriodMinMs,
+    long numaBalancingScanSizeMb) {
 
   /** {@link #thp}. */
   public enum Thp {
@@ -37,13 +50,43 @@ public record KernelTunables(long faultAroundBytes, Thp thp) {
   /** {@code PTRS_PER_PTE} 4 KiB pages: the most fault-around may map (one PTE table). */
   public static final long MAX_FAULT_AROUND_BYTES = 512L << 12;
 
+  /** Linux's NUMA balancing defaults: scan delay and minimum period 1000 ms, scan size 256 MB. */
+  public static final long DEFAULT_NUMA_SCAN_DELAY_MS = 1000;
+
+  public static final long DEFAULT_NUMA_SCAN_PERIOD_MIN_MS = 1000;
+  public static final long DEFAULT_NUMA_SCAN_SIZE_MB = 256;
+
   /** Every tunable with its default, in documentation order. */
   public static final Map<String, Object> DEFAULTS =
-      Map.copyOf(Map.of("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES, "thp", "madvise"));
+      Map.copyOf(
+          Map.of(
+              "faultAroundBytes",
+              DEFAULT_FAULT_AROUND_BYTES,
+              "thp",
+              "madvise",
+              "numaBalancingScanDelayMs",
+              DEFAULT_NUMA_SCAN_DELAY_MS,
+              "numaBalancingScanPeriodMinMs",
+              DEFAULT_NUMA_SCAN_PERIOD_MIN_MS,
+              "numaBalancingScanSizeMb",
+              DEFAULT_NUMA_SCAN_SIZE_MB));
+
+  private static final java.util.List<String> KEYS =
+      java.util.List.of(
+          "faultAroundBytes",
+          "thp",
+          "numaBalancingScanDelayMs",
+          "numaBalancingScanPeriodMinMs",
+          "numaBalancingScanSizeMb");
 
   /** Every tunable at its default. */
   public static KernelTunables defaults() {
-    return new KernelTunables(DEFAULT_FAULT_AROUND_BYTES, Thp.MADVISE);
+    return new KernelTunables(
+        DEFAULT_FAULT_AROUND_BYTES,
+        Thp.MADVISE,
+        DEFAULT_NUMA_SCAN_DELAY_MS,
+        DEFAULT_NUMA_SCAN_PERIOD_MIN_MS,
+        DEFAULT_NUMA_SCAN_SIZE_MB);
   }
 
   /**
@@ -51,7 +94,7 @@ public record KernelTunables(long faultAroundBytes, Thp thp) {
    * {@code section} under its JSON pointer.
    */
   static KernelTunables read(ConfigSection section) {
-    section.rejectUnknownKeys(Set.of("faultAroundBytes", "thp"));
+    section.rejectUnknownKeys(Set.copyOf(KEYS));
     long faultAround = section.getBytes("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES);
     if (faultAround > MAX_FAULT_AROUND_BYTES) {
       section.report(
@@ -61,7 +104,20 @@ public record KernelTunables(long faultAroundBytes, Thp thp) {
       faultAround = DEFAULT_FAULT_AROUND_BYTES;
     }
     String thp = section.getChoice("thp", "madvise", List.of("always", "madvise", "never"));
-    return new KernelTunables(faultAround, Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)));
+    // Linux's sysctl limits: a delay or period of at least 1 ms, a scan size of at least 1 MB
+    long scanDelayMs =
+        section.getLong("numaBalancingScanDelayMs", DEFAULT_NUMA_SCAN_DELAY_MS, 1, 3_600_000);
+    long scanPeriodMinMs =
+        section.getLong(
+            "numaBalancingScanPeriodMinMs", DEFAULT_NUMA_SCAN_PERIOD_MIN_MS, 1, 3_600_000);
+    long scanSizeMb =
+        section.getLong("numaBalancingScanSizeMb", DEFAULT_NUMA_SCAN_SIZE_MB, 1, 1L << 20);
+    return new KernelTunables(
+        faultAround,
+        Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)),
+        scanDelayMs,
+        scanPeriodMinMs,
+        scanSizeMb);
   }
 
   /**
@@ -77,6 +133,9 @@ public record KernelTunables(long faultAroundBytes, Thp thp) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("faultAroundBytes", faultAroundBytes);
     out.put("thp", thp.configName());
+    out.put("numaBalancingScanDelayMs", numaBalancingScanDelayMs);
+    out.put("numaBalancingScanPeriodMinMs", numaBalancingScanPeriodMinMs);
+    out.put("numaBalancingScanSizeMb", numaBalancingScanSizeMb);
     return out;
   }
 }

@@ -62,6 +62,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     slow-path context switch before a new-generation ASID is installed; {@code none} skips it, so
  *     a process given an ASID number another address space used in the previous generation hits
  *     that space's entries still cached on the CPU (DOMAIN.md §4.6.2)
+ * @param numaScanFilter which VMAs NUMA balancing's {@code task_numa_work} makes PROT_NONE
+ *     (DOMAIN-FAULTS.md §2.3): {@code accessedPids} (6.4+, {@code vma_is_accessed}) skips, after
+ *     the mm's first two full passes, every VMA in which the scanning task took no hinting fault
+ *     (by 6 bits of its PID); {@code all} (before 6.4) scans every VMA, so each task's pass makes
+ *     the other tasks' memory PROT_NONE too
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -79,7 +84,8 @@ public record KernelVariants(
     VunmapFlush vunmapFlush,
     ReclaimTlbFlush arm64ReclaimTlbFlush,
     PtdumpSync ptdumpSync,
-    AsidRolloverFlush asidRolloverFlush) {
+    AsidRolloverFlush asidRolloverFlush,
+    NumaScanFilter numaScanFilter) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -375,6 +381,23 @@ public record KernelVariants(
     /** Whether a rollover leaves a local full flush pending on every CPU. */
     public boolean flushes() {
       return this == PENDING;
+    }
+  }
+
+  /** {@link #numaScanFilter}. */
+  public enum NumaScanFilter implements KernelVariant {
+    ACCESSED_PIDS("accessedPids"),
+    ALL("all");
+
+    private final String configName;
+
+    NumaScanFilter(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
     }
   }
 }

@@ -8,6 +8,7 @@ import org.mmuemu.kernel.workload.FaultScalingWorkload;
 import org.mmuemu.kernel.workload.ForkCowWorkload;
 import org.mmuemu.kernel.workload.ForkExitWorkload;
 import org.mmuemu.kernel.workload.MunmapStormWorkload;
+import org.mmuemu.kernel.workload.NumaScanWorkload;
 import org.mmuemu.kernel.workload.OomReapWorkload;
 import org.mmuemu.kernel.workload.StreamWorkload;
 import org.mmuemu.kernel.workload.Workload;
@@ -36,7 +37,8 @@ public final class Workloads {
           new OomReapWorkload(),
           new FaultScalingWorkload(),
           new WritebackWorkload(),
-          new ForkCowWorkload()
+          new ForkCowWorkload(),
+          new NumaScanWorkload()
         }) {
       byName.put(workload.name(), workload);
     }
