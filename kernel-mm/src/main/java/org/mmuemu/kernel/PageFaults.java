@@ -34,8 +34,8 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  * ({@code wp_page_copy}): the old entry is cleared and flushed on this mm's CPUs before the copy is
  * mapped, and only then is the old page's reference dropped, so no TLB can reach it once it is
  * freed. A read fault in a private file mapping maps the page-cache page write-protected (with
- * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). A fault on a
- * PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). GUP's
+ * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). A fault on
+ * a PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). GUP's
  * unshare faults ({@link #gupFault}) take the copy path but leave the new page read-only.
  *
  * <p>Counters: {@code pageFaults}, {@code permissionFaults}, ... always; {@code cowReuseExclusive},

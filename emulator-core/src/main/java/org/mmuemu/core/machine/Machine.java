@@ -91,7 +91,8 @@ public final class Machine {
     if (spec.numaNodes().size() > 1) {
       long[] framesPerNode = new long[spec.numaNodes().size()];
       for (int node = 0; node < framesPerNode.length; node++) {
-        framesPerNode[node] = spec.numaNodes().get(node).memoryBytes() >>> PhysicalMemory.FRAME_SHIFT;
+        framesPerNode[node] =
+            spec.numaNodes().get(node).memoryBytes() >>> PhysicalMemory.FRAME_SHIFT;
       }
       memory.setNodes(framesPerNode, () -> nodeOfCore[activity.actingCore()]);
     }

@@ -39,6 +39,7 @@ public final class Arm64PageTableFormat implements PageTableFormat {
    * before 6.10; later kernels reuse nG as {@code PTE_PRESENT_INVALID} for the same purpose).
    */
   static final long PROT_NONE = 1L << 58;
+
   static final long OUTPUT_MASK = 0x0000_FFFF_FFFF_F000L;
 
   /** Memory attributes: AttrIndx [4:2] (MAIR index) and SH [9:8] (shareability). */

@@ -46,12 +46,12 @@ import org.mmuemu.kernel.rmap.AnonPages;
  * update_task_scan_period}'s adaptation, numa groups and task placement are not modelled); a task's
  * runtime is its core's elapsed cycles since it started; the scanner takes {@code mmap_lock} for
  * read instead of trying it; only anonymous private VMAs are scanned (file mappings are left alone)
- * and only base pages (huge PMDs are skipped); each PTE examined costs one descriptor access ({@code
- * pteWriteCycles}). The PID filter is 6.4's: bit {@code pid % 64}, no later relaxations (no forced
- * scan of one skipped VMA, no partially scanned VMA finished regardless of PID, no starvation
- * override). Hinting faults migrate a plain anonymous page (mapped once, unshared, unpinned) to the
- * faulting CPU's node whenever it lies on another one: no two-stage {@code last_cpupid} filter, no
- * memory policy other than the default. Confined to the simulation thread.
+ * and only base pages (huge PMDs are skipped); each PTE examined costs one descriptor access
+ * ({@code pteWriteCycles}). The PID filter is 6.4's: bit {@code pid % 64}, no later relaxations (no
+ * forced scan of one skipped VMA, no partially scanned VMA finished regardless of PID, no
+ * starvation override). Hinting faults migrate a plain anonymous page (mapped once, unshared,
+ * unpinned) to the faulting CPU's node whenever it lies on another one: no two-stage {@code
+ * last_cpupid} filter, no memory policy other than the default. Confined to the simulation thread.
  */
 public final class NumaBalancing {
   private static final KernelOperation OP_TASK_NUMA_WORK = KernelOperation.named("task_numa_work");
@@ -119,8 +119,8 @@ public final class NumaBalancing {
   }
 
   /**
-   * Turns NUMA balancing on with its times given in cycles instead of the tunables' milliseconds
-   * (a simulated run is far shorter than Linux's one-second period).
+   * Turns NUMA balancing on with its times given in cycles instead of the tunables' milliseconds (a
+   * simulated run is far shorter than Linux's one-second period).
    */
   public void enable(long delayCycles, long periodCycles) {
     if (delayCycles < 1 || periodCycles < 1) {
@@ -181,12 +181,13 @@ public final class NumaBalancing {
     long resetPeriod = PID_RESET_DELAYS * scanDelayCycles;
     long offset = mmState.scanOffsetVa;
     boolean stopped = false;
+    long passStart = machine.now(core); // a new VMA's delay counts from the pass's start
     for (Vma vma : mm.vmas()) {
       if (Long.compareUnsigned(vma.endVa(), offset) <= 0 || !scannable(vma)) {
         continue;
       }
       long now = machine.now(core);
-      VmaNumabState state = mmState.stateOf(vma, now, scanDelayCycles, resetPeriod);
+      VmaNumabState state = mmState.stateOf(vma, passStart, scanDelayCycles, resetPeriod);
       if (mmState.scanSeq > 0 && state.tooNewToScan(now)) {
         continue; // the scan delay applies to every new VMA after the mm's first pass
       }
@@ -308,8 +309,8 @@ public final class NumaBalancing {
   }
 
   /**
-   * Whether {@code pageVa} of {@code mm} holds a PROT_NONE entry the scan wrote, so a fault there is
-   * a NUMA hinting fault.
+   * Whether {@code pageVa} of {@code mm} holds a PROT_NONE entry the scan wrote, so a fault there
+   * is a NUMA hinting fault.
    */
   public boolean isHintingFault(Mm mm, long pageVa) {
     if (!enabled) {
@@ -389,9 +390,7 @@ public final class NumaBalancing {
       count("numaMigrationFlushes", 1);
     }
     memory.writeDescriptor(
-        tablePfn,
-        index,
-        format.encodeLeaf(newPfn << PhysicalMemory.FRAME_SHIFT, leafLevel, flags));
+        tablePfn, index, format.encodeLeaf(newPfn << PhysicalMemory.FRAME_SHIFT, leafLevel, flags));
     machine.charge(core, costs.pteWriteCycles());
     machine.recordMapping(newPfn, pageVa, true);
     memory.free(oldPfn);
@@ -425,7 +424,9 @@ public final class NumaBalancing {
     }
   }
 
-  /** Per mm: {@code numa_next_scan}, {@code numa_scan_offset}, {@code numa_scan_seq}, VMA states. */
+  /**
+   * Per mm: {@code numa_next_scan}, {@code numa_scan_offset}, {@code numa_scan_seq}, VMA states.
+   */
   private static final class MmScanState {
     long nextScanCycle;
     long scanOffsetVa;
