@@ -38,7 +38,7 @@ final class ValidationTest {
         .containsExactly(
             "/coers: unknown key (expected one of: "
                 + "accessCycles, arm64, cores, description, extends, frequencyGHz, isa, kernel, memoryBytes, name, "
-                + "provenance, quantumCycles, tlb, walker, x86)");
+                + "numaNodes, provenance, quantumCycles, tlb, walker, x86)");
   }
 
   @Test

@@ -248,7 +248,7 @@ final class ControlHandlerTest {
     assertThat(messages.get(1))
         .isEqualTo(
             "/workload: streem (expected one of: stream, munmap-storm, test_vmalloc, dontneed-touch, fork-exit, oom-reap, "
-                + "fault-scaling, writeback, fork-cow)");
+                + "fault-scaling, writeback, fork-cow, numa-scan)");
     assertThat(messages.get(2)).isEqualTo("/sample: 0 (expected: an integer >= 1)");
     assertThat(messages.get(3)).startsWith("/evnts: unknown member (expected: ");
     assertThat(messages.get(4))

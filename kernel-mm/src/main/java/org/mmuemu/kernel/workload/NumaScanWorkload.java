@@ -51,7 +51,7 @@ public final class NumaScanWorkload implements Workload {
         WorkloadParam.integer("vmasPerThread", "2", 1, 64, "anonymous VMAs each thread owns"),
         WorkloadParam.size("vmaBytes", "256KiB", 4096, 1L << 30, "bytes of each VMA"),
         WorkloadParam.integer(
-            "accesses", "40000", 1, 1_000_000_000, "data accesses per thread to its own VMAs"),
+            "accesses", "200000", 1, 1_000_000_000, "data accesses per thread to its own VMAs"),
         WorkloadParam.fraction("writeFraction", "0.2", "share of accesses that are stores"),
         WorkloadParam.fraction(
             "sharedFraction",
@@ -59,7 +59,7 @@ public final class NumaScanWorkload implements Workload {
             "share of accesses to another thread's VMAs (0: each thread touches only its own)"),
         WorkloadParam.integer(
             "scanPeriodUs",
-            "100",
+            "50",
             0,
             60_000_000,
             "NUMA scan delay and period in simulated microseconds (0: the kernel tunables,"
