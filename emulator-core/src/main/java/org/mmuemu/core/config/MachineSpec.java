@@ -91,36 +91,6 @@ public record MachineSpec(
     return out;
   }
 
-  /** A machine of one NUMA node. */
-  public MachineSpec(
-      String name,
-      String description,
-      String isa,
-      int cores,
-      double frequencyGHz,
-      long memoryBytes,
-      int accessCycles,
-      long quantumCycles,
-      List<TlbLevelSpec> tlbLevels,
-      WalkerSpec walker,
-      ConfigSection isaSection,
-      ConfigSection kernelSection) {
-    this(
-        name,
-        description,
-        isa,
-        cores,
-        frequencyGHz,
-        memoryBytes,
-        accessCycles,
-        quantumCycles,
-        tlbLevels,
-        walker,
-        isaSection,
-        kernelSection,
-        List.of());
-  }
-
   /** Returns a copy with a different core count (and one NUMA node). */
   public MachineSpec withCores(int newCores) {
     return new MachineSpec(

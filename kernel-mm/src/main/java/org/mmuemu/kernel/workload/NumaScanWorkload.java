@@ -91,7 +91,17 @@ public final class NumaScanWorkload implements Workload {
       kernel.numaBalancing().enable(periodCycles, periodCycles);
     }
     Mm mm = kernel.createMm();
-    Shared shared = new Shared(threads);
+    StartSignal signal = new StartSignal();
+    Layout layout =
+        new Layout(
+            threads,
+            vmasPerThread,
+            spacing,
+            vmaBytes,
+            accesses,
+            writeFraction,
+            sharedFraction,
+            mainTouchesFirst);
     CoreProgram[] programs = new CoreProgram[machine.coreCount()];
     for (int thread = 0; thread < threads; thread++) {
       long firstVa = MmWorkloads.DATA_BASE_VA + (long) thread * vmasPerThread * spacing;
@@ -99,16 +109,10 @@ public final class NumaScanWorkload implements Workload {
           new ThreadProgram(
               kernel,
               mm,
-              shared,
+              layout,
+              signal,
               thread,
               firstVa,
-              vmasPerThread,
-              spacing,
-              vmaBytes,
-              accesses,
-              writeFraction,
-              sharedFraction,
-              mainTouchesFirst,
               new SplittableRandom(seed * 31 + thread));
     }
     Map<String, String> effective = new TreeMap<>(params.asMap());
@@ -117,29 +121,30 @@ public final class NumaScanWorkload implements Workload {
     return PreparedWorkload.of(programs, effective, Map::of);
   }
 
-  /** What thread 0's setup publishes to the others: every VMA is mapped (and touched). */
-  private static final class Shared {
-    final int threads;
-    boolean ready;
+  /** The run's layout and parameters, the same for every thread. */
+  private record Layout(
+      int threads,
+      int vmas,
+      long spacing,
+      long vmaBytes,
+      long accesses,
+      double writeFraction,
+      double sharedFraction,
+      boolean mainTouchesFirst) {}
 
-    Shared(int threads) {
-      this.threads = threads;
-    }
+  /** What thread 0's setup publishes to the others: every VMA is mapped (and touched). */
+  private static final class StartSignal {
+    boolean ready;
   }
 
   private static final class ThreadProgram implements CoreProgram {
     private final Kernel kernel;
     private final Machine machine;
     private final Mm mm;
-    private final Shared shared;
+    private final Layout layout;
+    private final StartSignal signal;
     private final int thread;
     private final long firstVa;
-    private final int vmas;
-    private final long spacing;
-    private final long vmaBytes;
-    private final double writeFraction;
-    private final double sharedFraction;
-    private final boolean mainTouchesFirst;
     private final SplittableRandom random;
     private long remaining;
     private boolean started;
@@ -149,30 +154,19 @@ public final class NumaScanWorkload implements Workload {
     ThreadProgram(
         Kernel kernel,
         Mm mm,
-        Shared shared,
+        Layout layout,
+        StartSignal signal,
         int thread,
         long firstVa,
-        int vmas,
-        long spacing,
-        long vmaBytes,
-        long accesses,
-        double writeFraction,
-        double sharedFraction,
-        boolean mainTouchesFirst,
         SplittableRandom random) {
       this.kernel = kernel;
       this.machine = kernel.machine();
       this.mm = mm;
-      this.shared = shared;
+      this.layout = layout;
+      this.signal = signal;
       this.thread = thread;
       this.firstVa = firstVa;
-      this.vmas = vmas;
-      this.spacing = spacing;
-      this.vmaBytes = vmaBytes;
-      this.remaining = accesses;
-      this.writeFraction = writeFraction;
-      this.sharedFraction = sharedFraction;
-      this.mainTouchesFirst = mainTouchesFirst;
+      this.remaining = layout.accesses();
       this.random = random;
     }
 
@@ -186,11 +180,11 @@ public final class NumaScanWorkload implements Workload {
         }
         return true;
       }
-      if (thread == 0 && !shared.ready) {
+      if (thread == 0 && !signal.ready) {
         touchNextPage(core);
         return true;
       }
-      if (!shared.ready) {
+      if (!signal.ready) {
         machine.charge(core, MmWorkloads.POLL_CYCLES);
         return true;
       }
@@ -199,16 +193,17 @@ public final class NumaScanWorkload implements Workload {
         running = true;
       }
       long owner = firstVa;
-      if (shared.threads > 1 && random.nextDouble() < sharedFraction) {
-        int other = (thread + 1 + random.nextInt(shared.threads - 1)) % shared.threads;
-        owner += (long) (other - thread) * vmas * spacing;
+      if (layout.threads() > 1 && random.nextDouble() < layout.sharedFraction()) {
+        int other = (thread + 1 + random.nextInt(layout.threads() - 1)) % layout.threads();
+        owner += (long) (other - thread) * layout.vmas() * layout.spacing();
       }
       long va =
           owner
-              + random.nextInt(vmas) * spacing
-              + (random.nextLong(vmaBytes >>> 12) << 12)
+              + random.nextInt(layout.vmas()) * layout.spacing()
+              + (random.nextLong(layout.vmaBytes() >>> 12) << 12)
               + 8L * random.nextInt(512);
-      AccessKind kind = random.nextDouble() < writeFraction ? AccessKind.WRITE : AccessKind.READ;
+      AccessKind kind =
+          random.nextDouble() < layout.writeFraction() ? AccessKind.WRITE : AccessKind.READ;
       machine.access(core, va, 8, kind);
       kernel.numaBalancing().tick(core);
       if (--remaining > 0) {
@@ -220,31 +215,32 @@ public final class NumaScanWorkload implements Workload {
 
     // thread 0: every thread's VMAs, in address order
     private void mapEveryVma(int core) {
-      for (int owner = 0; owner < shared.threads; owner++) {
-        for (int v = 0; v < vmas; v++) {
-          long start = firstVa + ((long) owner * vmas + v) * spacing;
+      for (int owner = 0; owner < layout.threads(); owner++) {
+        for (int v = 0; v < layout.vmas(); v++) {
+          long start = firstVa + ((long) owner * layout.vmas() + v) * layout.spacing();
           kernel.mmap(
               core,
               mm,
-              new Vma(start, start + vmaBytes, PteFlags.WRITE, "thread" + owner + ".vma" + v));
+              new Vma(
+                  start, start + layout.vmaBytes(), PteFlags.WRITE, "thread" + owner + ".vma" + v));
         }
       }
-      setupVa = mainTouchesFirst ? firstVa : -1;
+      setupVa = layout.mainTouchesFirst() ? firstVa : -1;
     }
 
     // thread 0 with firstTouch=main: one page of the whole set per step, then the start signal
     private void touchNextPage(int core) {
       if (setupVa < 0) {
-        shared.ready = true;
+        signal.ready = true;
         return;
       }
       machine.access(core, setupVa, 8, AccessKind.WRITE);
       long next = setupVa + 4096;
-      long offsetInVma = (next - firstVa) % spacing;
-      if (offsetInVma >= vmaBytes) {
-        next += spacing - offsetInVma;
+      long offsetInVma = (next - firstVa) % layout.spacing();
+      if (offsetInVma >= layout.vmaBytes()) {
+        next += layout.spacing() - offsetInVma;
       }
-      long end = firstVa + (long) shared.threads * vmas * spacing;
+      long end = firstVa + (long) layout.threads() * layout.vmas() * layout.spacing();
       setupVa = next < end ? next : -1;
     }
   }
