@@ -119,6 +119,9 @@ final class NumaScanCliTest {
     assertThat(kernel(result, "numaPagesMigrated")).isEqualTo(4L * 2 * PAGES_PER_VMA);
     assertThat(kernel(result, "numaHintFaultsLocal"))
         .isEqualTo(kernel(result, "numaHintFaults") - kernel(result, "numaPagesMigrated"));
+    // the migrated pages are counted on node 1 (node 0 also holds the page tables and the rest)
+    assertThat(kernel(result, "nodeFramesInUse/node1")).isGreaterThanOrEqualTo(4L * 2 * 16);
+    assertThat(kernel(result, "nodeFramesInUse/node0")).isGreaterThanOrEqualTo(4L * 2 * 16);
   }
 
   @Test

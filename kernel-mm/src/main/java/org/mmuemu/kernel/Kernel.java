@@ -385,6 +385,13 @@ public final class Kernel {
     faults.addCounters(counters);
     counters.put("pageCachePages", (long) pageCache.size());
     counters.put("framesInUse", machine.memory().framesInUse());
+    if (machine.memory().nodeCount() > 1) {
+      Map<String, Object> perNode = new LinkedHashMap<>();
+      for (int node = 0; node < machine.memory().nodeCount(); node++) {
+        perNode.put("node" + node, machine.memory().nodeFramesInUse(node));
+      }
+      counters.put("nodeFramesInUse", perNode); // where the frames are, on a NUMA machine
+    }
     counters.put("pagesFreed", teardown.pagesFreed());
     counters.put("pageTablePages", tables.tablesAllocated());
     counters.put("processes", processes.created());

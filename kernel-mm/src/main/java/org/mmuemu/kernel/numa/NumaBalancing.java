@@ -1,7 +1,6 @@
 package org.mmuemu.kernel.numa;
 
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
@@ -82,7 +81,6 @@ public final class NumaBalancing {
   private boolean enabled;
   private long scanDelayCycles;
   private long scanPeriodCycles;
-  private final Map<String, Long> counters = new LinkedHashMap<>();
 
   /**
    * @param gatherBegin starts an mmu_gather on an mm for a core ({@code tlb_gather_mmu})
@@ -286,7 +284,8 @@ public final class NumaBalancing {
           // ptep_modify_prot_start and _commit: a read-and-clear, then the PROT_NONE write
           memory.writeDescriptor(tablePfn, index, format.protNone(descriptor, leafLevel));
           machine.charge(core, 2 * costs.pteWriteCycles());
-          machine.recordMapping(format.outputPa(descriptor, leafLevel) >>> 12, pageVa, false);
+          machine.recordMapping(
+              format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT, pageVa, false);
           if (tlbPolicy.protNoneNeedsFlush(format.flags(descriptor, leafLevel))) {
             tlb.recordCleared(pageVa, PAGE_BYTES, leafLevel);
           }
@@ -386,7 +385,8 @@ public final class NumaBalancing {
       // ptep_clear_flush: a PROT_NONE entry counts as accessible while a scan's gather is still
       // open on the mm (pte_accessible), as a CPU may cache the translation it had until that
       // gather's flush
-      tlbPolicy.flushTlbRange(core, mm, pageVa, pageVa + PAGE_BYTES, 12, true);
+      tlbPolicy.flushTlbRange(
+          core, mm, pageVa, pageVa + PAGE_BYTES, PhysicalMemory.FRAME_SHIFT, true);
       count("numaMigrationFlushes", 1);
     }
     memory.writeDescriptor(
@@ -401,13 +401,7 @@ public final class NumaBalancing {
   private void count(String name, long amount) {
     if (amount != 0) {
       machine.stats().addKernelCounter(name, amount);
-      counters.merge(name, amount, Long::sum);
     }
-  }
-
-  /** What NUMA balancing counted so far, by counter name (for tests and reports). */
-  public Map<String, Long> counters() {
-    return Map.copyOf(counters);
   }
 
   /** A task taking part: its mm, its PID and its scan stamp ({@code node_stamp}). */

@@ -50,8 +50,8 @@ final class NumaBalancingTest {
 
   // runs the task until its next scan has happened
   private static void runOnePeriod(Kernel kernel) {
-    long scans = kernel.numaBalancing().counters().getOrDefault("numaScans", 0L);
-    while (kernel.numaBalancing().counters().getOrDefault("numaScans", 0L) == scans) {
+    long scans = kernel.machine().stats().kernelCounters().getOrDefault("numaScans", 0L);
+    while (kernel.machine().stats().kernelCounters().getOrDefault("numaScans", 0L) == scans) {
       kernel.machine().charge(0, 1_000);
       kernel.numaBalancing().tick(0);
     }
@@ -66,15 +66,15 @@ final class NumaBalancingTest {
 
     runOnePeriod(kernel);
     // 1 MiB of budget, rounded up to the next 2 MiB boundary: the first 512 PTEs
-    assertThat(numa.counters()).containsEntry("numaPteUpdates", 512L);
-    assertThat(numa.counters()).doesNotContainKey("numaScanSeq");
+    assertThat(kernel.machine().stats().kernelCounters()).containsEntry("numaPteUpdates", 512L);
+    assertThat(kernel.machine().stats().kernelCounters()).doesNotContainKey("numaScanSeq");
     assertThat(numa.isHintingFault(mm, VMA_VA + (511L << 12))).isTrue();
     assertThat(numa.isHintingFault(mm, VMA_VA + (512L << 12))).isFalse();
     assertThat(kernel.tables().leafDescriptor(mm.rootPfn(), VMA_VA)).isZero(); // invalid
 
     runOnePeriod(kernel);
     // the rest of the VMA, then the end of the address space: one full pass
-    assertThat(numa.counters())
+    assertThat(kernel.machine().stats().kernelCounters())
         .containsEntry("numaPteUpdates", 640L)
         .containsEntry("numaScanSeq", 1L)
         .containsEntry("numaScanFlushes", 2L);
@@ -98,7 +98,7 @@ final class NumaBalancingTest {
     long leaf = kernel.tables().leafDescriptor(mm.rootPfn(), VMA_VA);
     assertThat(machine.format().outputPa(leaf, 3)).isEqualTo(paBefore);
     assertThat(machine.format().flags(leaf, 3) & PteFlags.WRITE).isNotZero();
-    assertThat(kernel.numaBalancing().counters())
+    assertThat(kernel.machine().stats().kernelCounters())
         .containsEntry("numaHintFaults", 1L)
         .containsEntry("numaHintFaultsLocal", 1L)
         .doesNotContainKey("numaPagesMigrated");
