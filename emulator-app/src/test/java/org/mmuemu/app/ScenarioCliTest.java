@@ -34,7 +34,8 @@ final class ScenarioCliTest {
     "vmap-block-stale-tlb, 'STALE_TLB_USE, UNFLUSHED_ALIAS'",
     "x86-pwc-freed-table, FREED_TABLE_WALK",
     "delayed-rmap-lost-write, LOST_WRITE",
-    "vmalloc-huge-ptdump-race, FREED_TABLE_WALK"
+    "vmalloc-huge-ptdump-race, FREED_TABLE_WALK",
+    "arm64-asid-rollover, STALE_TLB_USE"
   })
   void scriptedOrder_buggyShowsTheBug_fixedShowsNothing(String scenario, String kinds) {
     CliTestSupport.Outcome buggy = CliTestSupport.run("scenario", scenario, "--variant", "buggy");
@@ -95,7 +96,7 @@ final class ScenarioCliTest {
 
   /** A smaller budget for the rest. */
   @ParameterizedTest
-  @ValueSource(strings = {"x86-pwc-freed-table", "vmap-block-stale-tlb"})
+  @ValueSource(strings = {"x86-pwc-freed-table", "vmap-block-stale-tlb", "arm64-asid-rollover"})
   void explore_smallerBudget_findsTheBuggyOne_andNothingInTheFixedOne(String scenario) {
     exploreBoth(scenario, "--schedules", "40");
   }
@@ -168,7 +169,8 @@ final class ScenarioCliTest {
         "vmap-block-stale-tlb",
         "x86-pwc-freed-table",
         "delayed-rmap-lost-write",
-        "vmalloc-huge-ptdump-race"
+        "vmalloc-huge-ptdump-race",
+        "arm64-asid-rollover"
       })
   void exhaustive_sameOutcome_withAndWithoutTheReduction(String scenario) {
     for (String variant : new String[] {"buggy", "fixed"}) {

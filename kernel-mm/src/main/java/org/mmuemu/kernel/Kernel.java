@@ -11,6 +11,7 @@ import org.mmuemu.kernel.arch.LinuxArch;
 import org.mmuemu.kernel.arch.PtdumpLock;
 import org.mmuemu.kernel.arch.registry.LinuxArchRegistry;
 import org.mmuemu.kernel.config.KernelConfig;
+import org.mmuemu.kernel.config.KernelTunables;
 import org.mmuemu.kernel.config.KernelVariants;
 import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
@@ -69,6 +70,7 @@ public final class Kernel {
   private final Teardown teardown;
   private final Ptdump ptdump;
   private final NumaBalancing numaBalancing;
+  private final SlicePreemption slicePreemption;
   private Vmalloc vmalloc;
 
   /**
@@ -143,6 +145,12 @@ public final class Kernel {
             config.costs().pteWriteCycles(),
             arch.layout().vmallocStartVa(),
             arch.layout().vmallocEndVa());
+    if (config.tunables().preempt() == KernelTunables.Preempt.FULL) {
+      this.slicePreemption = new SlicePreemption(machine, config.tunables());
+      setPreemptionHook(slicePreemption);
+    } else {
+      this.slicePreemption = null;
+    }
     machine.setFaultHandler(faults);
     machine.setIdleListener(
         arch.tlb()::enterLazyTlb); // a core whose program ended runs its idle task
@@ -185,6 +193,9 @@ public final class Kernel {
                   arch,
                   kernelSharesUserRoot ? processes::syncKernelTopLevelEntries : null),
               VmallocConfig.from(config));
+      if (slicePreemption != null) {
+        vmalloc.setPreemptionHook(slicePreemption);
+      }
     }
     return vmalloc;
   }

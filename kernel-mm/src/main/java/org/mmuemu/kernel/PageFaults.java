@@ -99,7 +99,7 @@ final class PageFaults implements FaultHandler {
   public void speculativeWalk(int core, long va) {
     speculating = true;
     try {
-      machine.translate(core, va, AccessKind.READ);
+      machine.speculativeWalk(core, va);
     } finally {
       speculating = false;
     }

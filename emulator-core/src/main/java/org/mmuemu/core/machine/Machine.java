@@ -340,6 +340,17 @@ public final class Machine {
     activity.act(core);
   }
 
+  /**
+   * Takes {@code core}'s call off the CPU until {@code untilCycle}: other cores run, interrupts are
+   * taken at their time ({@link Scheduler#sleepUntil}).
+   *
+   * @throws IllegalStateException outside {@link #run}
+   */
+  public void sleepUntil(int core, long untilCycle) {
+    scheduler.sleepUntil(core, untilCycle);
+    activity.act(core);
+  }
+
   /** Lets the blocked {@code core} go on at {@code atCycle} (or its own clock, if later). */
   public void wake(int core, long atCycle) {
     scheduler.wake(core, atCycle);
@@ -369,6 +380,15 @@ public final class Machine {
    */
   public boolean access(int core, long va, int sizeBytes, AccessKind kind) {
     return translation.access(core, va, sizeBytes, kind);
+  }
+
+  /**
+   * A speculative walk of {@code va} on {@code core}: none when a TLB already holds it, else a walk
+   * that fills the TLB; not an access, so a TLB hit is not checked as a use ({@code
+   * TranslationPath.speculativeWalk}).
+   */
+  public void speculativeWalk(int core, long va) {
+    translation.speculativeWalk(core, va);
   }
 
   /**

@@ -58,6 +58,7 @@ final class TranslationPath {
   private final long accessCycles;
   private final boolean hardwareAccessedDirty;
   private final boolean hardwareDirty;
+  private boolean speculating;
   private FaultHandler faultHandler;
   private long unresolvedFaults;
 
@@ -149,6 +150,9 @@ final class TranslationPath {
         continue;
       }
       long pa = tlb.translate(slot, va);
+      if (speculating) {
+        return pa; // a hit starts no walk, and a speculative load through it is not a use
+      }
       int flags = tlb.flagsOf(slot);
       checkHit(core, tlb, slot, va, pa);
       if (traceBus.wants(EventKind.TLB_HIT)) {
@@ -181,6 +185,22 @@ final class TranslationPath {
       return pa;
     }
     return walkAndFill(c, va, kind);
+  }
+
+  /**
+   * A speculative page walk of {@code va} on {@code core}, as a CPU makes through a stale pointer:
+   * nothing happens when a TLB level already holds {@code va} (no walk starts, and nothing is
+   * used); otherwise the walk runs through the walk caches and fills the TLB as a load's would. The
+   * walk's own checks (a walk reaching a freed table) apply. A fault is the caller's fault
+   * handler's to drop.
+   */
+  void speculativeWalk(int core, long va) {
+    speculating = true;
+    try {
+      translate(core, va, AccessKind.READ);
+    } finally {
+      speculating = false;
+    }
   }
 
   // A store needs write permission and an instruction fetch execute permission (arm64 UXN/PXN,

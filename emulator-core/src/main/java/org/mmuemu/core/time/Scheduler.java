@@ -210,12 +210,28 @@ public final class Scheduler {
    * @throws IllegalStateException outside a run or inside an interrupt handler
    */
   public void block(int core) {
+    parkBlocked(core, NEVER, "blocked");
+  }
+
+  /**
+   * Takes {@code core}'s running call off the CPU until {@code untilCycle} (a task preempted by
+   * another one): other cores run meanwhile, and interrupts due on the core are delivered at their
+   * time, as the task that has the CPU takes them. Returns with the core's clock at {@code
+   * untilCycle} or later.
+   *
+   * @throws IllegalStateException outside a run or inside an interrupt handler
+   */
+  public void sleepUntil(int core, long untilCycle) {
+    parkBlocked(core, untilCycle, "preempted");
+  }
+
+  private void parkBlocked(int core, long wakeCycle, String point) {
     if (baton == null || interruptDepth > 0) {
       throw new IllegalStateException("core " + core + " cannot wait outside a scheduled run");
     }
     state[core] = BLOCKED;
-    wakeAtCycle[core] = NEVER;
-    idlePoint = "blocked";
+    wakeAtCycle[core] = wakeCycle;
+    idlePoint = point;
     idleCore = core;
     deliverEagerly = policy != null;
     park(core);

@@ -114,6 +114,25 @@ final class StaleTlbUseOracleTest {
   }
 
   /**
+   * A speculative walk of an address a TLB still holds starts no walk and uses nothing: the same
+   * stale entry a load is reported for passes silently (a CPU prefetching through a stale pointer
+   * does not consume what it finds), and no walk is counted.
+   */
+  @Test
+  void speculativeWalkOfAStaleEntry_isNotAUse() {
+    unmap();
+    machine.memory().free(frame);
+    long walksBefore = machine.stats().walks();
+
+    machine.speculativeWalk(CORE, VA + OFFSET);
+
+    assertThat(machine.oracle().total()).isZero();
+    assertThat(machine.stats().walks()).isEqualTo(walksBefore);
+    machine.access(CORE, VA + OFFSET, 8, AccessKind.READ);
+    assertThat(machine.oracle().count(ViolationKind.STALE_TLB_USE)).isEqualTo(1);
+  }
+
+  /**
    * An ASID reused for another address space without the flush that must come first (arm64's
    * pending flush after a rollover, x86's flush of a reassigned PCID): the old space's entry is hit
    * under the new root, so the new process reaches the old one's memory, although that frame is

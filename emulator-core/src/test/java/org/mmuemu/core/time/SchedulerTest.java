@@ -61,6 +61,37 @@ final class SchedulerTest {
     assertThat(clocks.snapshot()).containsExactly(12, 8, 12);
   }
 
+  /**
+   * A core taken off the CPU until cycle 100 (a preempted task) lets the other core run its steps
+   * starting at cycles 0 to 90 meanwhile, and comes back at 100, not at its clock when it slept.
+   */
+  @Test
+  void sleepUntil_otherCoresRunMeanwhile_andTheSleeperResumesAtItsWakeCycle() {
+    CoreClocks clocks = new CoreClocks(2);
+    Scheduler scheduler = new Scheduler(clocks, 0);
+    List<Step> log = new ArrayList<>();
+    int[] left = {1, 10};
+    CoreProgram[] programs = {
+      core -> {
+        clocks.advance(core, 5);
+        scheduler.sleepUntil(core, 100);
+        log.add(new Step(core, clocks.now(core)));
+        return --left[core] > 0;
+      },
+      core -> {
+        clocks.advance(core, 10);
+        log.add(new Step(core, clocks.now(core)));
+        return --left[core] > 0;
+      }
+    };
+
+    scheduler.run(programs, () -> false);
+
+    assertThat(log.subList(0, 10)).allSatisfy(step -> assertThat(step.core()).isEqualTo(1));
+    assertThat(log).contains(new Step(0, 100));
+    assertThat(log.indexOf(new Step(0, 100))).isEqualTo(10); // after core 1's step from 90
+  }
+
   @Test
   void quantumZero_everyStepStartsAtTheSmallestLiveClock() {
     int cores = 4;

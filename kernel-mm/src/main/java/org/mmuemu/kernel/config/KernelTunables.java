@@ -16,6 +16,12 @@ import org.mmuemu.core.config.ConfigSection;
  * @param thp Linux {@code /sys/kernel/mm/transparent_hugepage/enabled}: {@code always} backs
  *     anonymous memory with 2 MiB pages where a whole aligned 2 MiB fits in the VMA, {@code
  *     madvise} only in VMAs advised with {@code MADV_HUGEPAGE}, {@code never} nowhere
+ * @param preempt Linux's {@code preempt=} boot parameter (PREEMPT_DYNAMIC): {@code none}, kernel
+ *     code is never preempted; {@code full}, every CPU is shared with one more CPU-bound task and a
+ *     task whose slice ran out is preempted at the next point where its kernel code is preemptible
+ *     (the named preemption points, {@code kernel.vmalloc.PreemptionHook})
+ * @param baseSliceNs Linux {@code base_slice_ns} (debugfs, EEVDF): how long a task runs before the
+ *     other one gets the CPU, with {@code preempt=full}
  * @param numaBalancingScanDelayMs Linux {@code numa_balancing_scan_delay_ms} (sysctl {@code
  *     kernel.numa_balancing_scan_delay_ms}): how long after an mm starts, and after the scanner
  *     first meets a VMA, before it is scanned; four times it is the ageing period of the per-VMA
@@ -28,9 +34,28 @@ import org.mmuemu.core.config.ConfigSection;
 public record KernelTunables(
     long faultAroundBytes,
     Thp thp,
+    Preempt preempt,
+    long baseSliceNs,
     long numaBalancingScanDelayMs,
     long numaBalancingScanPeriodMinMs,
     long numaBalancingScanSizeMb) {
+
+  /** {@link #preempt}. */
+  public enum Preempt {
+    NONE,
+    FULL;
+
+    /** The value as the config spells it. */
+    public String configName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * Linux's {@code base_slice_ns} on a machine of 8 or more CPUs: 0.75 ms scaled by {@code 1 +
+   * ilog2(8)} ({@code sched_tunable_scaling} log, the default), 3 ms.
+   */
+  public static final long DEFAULT_BASE_SLICE_NS = 3_000_000;
 
   /** {@link #thp}. */
   public enum Thp {
@@ -64,6 +89,10 @@ public record KernelTunables(
               DEFAULT_FAULT_AROUND_BYTES,
               "thp",
               "madvise",
+              "preempt",
+              "none",
+              "baseSliceNs",
+              DEFAULT_BASE_SLICE_NS,
               "numaBalancingScanDelayMs",
               DEFAULT_NUMA_SCAN_DELAY_MS,
               "numaBalancingScanPeriodMinMs",
@@ -75,6 +104,8 @@ public record KernelTunables(
       java.util.List.of(
           "faultAroundBytes",
           "thp",
+          "preempt",
+          "baseSliceNs",
           "numaBalancingScanDelayMs",
           "numaBalancingScanPeriodMinMs",
           "numaBalancingScanSizeMb");
@@ -84,6 +115,8 @@ public record KernelTunables(
     return new KernelTunables(
         DEFAULT_FAULT_AROUND_BYTES,
         Thp.MADVISE,
+        Preempt.NONE,
+        DEFAULT_BASE_SLICE_NS,
         DEFAULT_NUMA_SCAN_DELAY_MS,
         DEFAULT_NUMA_SCAN_PERIOD_MIN_MS,
         DEFAULT_NUMA_SCAN_SIZE_MB);
@@ -104,6 +137,9 @@ public record KernelTunables(
       faultAround = DEFAULT_FAULT_AROUND_BYTES;
     }
     String thp = section.getChoice("thp", "madvise", List.of("always", "madvise", "never"));
+    String preempt = section.getChoice("preempt", "none", List.of("none", "full"));
+    long baseSliceNs =
+        section.getLong("baseSliceNs", DEFAULT_BASE_SLICE_NS, 100_000, 1_000_000_000);
     // Linux's sysctl limits: a delay or period of at least 1 ms, a scan size of at least 1 MB
     long scanDelayMs =
         section.getLong("numaBalancingScanDelayMs", DEFAULT_NUMA_SCAN_DELAY_MS, 1, 3_600_000);
@@ -115,6 +151,8 @@ public record KernelTunables(
     return new KernelTunables(
         faultAround,
         Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)),
+        Preempt.valueOf(preempt.toUpperCase(java.util.Locale.ROOT)),
+        baseSliceNs,
         scanDelayMs,
         scanPeriodMinMs,
         scanSizeMb);
@@ -133,6 +171,8 @@ public record KernelTunables(
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("faultAroundBytes", faultAroundBytes);
     out.put("thp", thp.configName());
+    out.put("preempt", preempt.configName());
+    out.put("baseSliceNs", baseSliceNs);
     out.put("numaBalancingScanDelayMs", numaBalancingScanDelayMs);
     out.put("numaBalancingScanPeriodMinMs", numaBalancingScanPeriodMinMs);
     out.put("numaBalancingScanSizeMb", numaBalancingScanSizeMb);

@@ -232,6 +232,23 @@ public final class ScenarioOps {
           return "oom_reap(" + a.name("process") + ")";
         });
     register(
+        "short_lived_processes",
+        "`count` processes, one after another on this CPU: each is created with one untouched page,"
+            + " run (so it takes an address-space id: an ASID on arm64, a PCID slot on x86) and exits",
+        List.of(req("count", ArgType.COUNT)),
+        (c, cpu, a) -> {
+          Kernel kernel = c.kernel();
+          long count = a.count("count");
+          long start = ScenarioContext.PROCESS_VA;
+          for (long i = 0; i < count; i++) {
+            Mm mm = kernel.createMm();
+            kernel.mmap(cpu, mm, new Vma(start, start + PAGE, PteFlags.WRITE, "anon", null, 0));
+            kernel.switchTo(cpu, mm);
+            kernel.exitMmap(cpu, mm);
+          }
+          return count + " short-lived processes";
+        });
+    register(
         "exit_mmap",
         "`process` exits: its whole address space is torn down",
         List.of(req("process", ArgType.NAME)),

@@ -391,9 +391,9 @@ public final class Vmalloc {
     boolean pteBlocks = level == machine.format().levels() - 1;
     pageTables.beginBatch();
     for (int b = 0; b < blocksNeeded; b++) {
-      if (b > 0) {
-        machine.interleave(core, "vmap_huge:block");
-      }
+      // before every block, the first too: the allocation before it may have taken this core far
+      // ahead of the others, and its entry must not be visible to them before its time
+      machine.interleave(core, "vmap_huge:block");
       long blockVa = area.vaStart() + b * blockBytes;
       long pa = pfns[b * framesPerBlock] << PhysicalMemory.FRAME_SHIFT;
       if (pteBlocks) {

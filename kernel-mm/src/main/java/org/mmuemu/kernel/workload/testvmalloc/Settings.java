@@ -10,6 +10,6 @@ record Settings(
     boolean useHuge,
     boolean sequential,
     int pcpuObjects,
-    boolean speculativeWalk,
+    int speculativeWalk,
     long unmapAliasesEvery,
     int vmMapRamLive) {}

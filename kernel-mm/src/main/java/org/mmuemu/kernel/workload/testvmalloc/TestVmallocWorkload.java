@@ -74,10 +74,11 @@ public final class TestVmallocWorkload implements Workload {
             "speculative_walk",
             "0",
             0,
-            1,
+            2,
             "1: before each fix_size/random_size iteration a worker's core speculatively walks the last areas "
-                + "the workers freed that a purge has since flushed, so its walk caches learn PTE tables a later vmalloc_huge "
-                + "replaces (shows x86FreePteTableFlush=noFlush)"),
+                + "the workers freed that a purge has since flushed, each once, so its walk caches learn PTE tables a later "
+                + "vmalloc_huge replaces; 2: it walks all of them again before every iteration, as a stale pointer "
+                + "is speculated through again and again (shows x86FreePteTableFlush=noFlush)"),
         WorkloadParam.integer(
             "unmap_aliases_every",
             "0",
@@ -126,7 +127,7 @@ public final class TestVmallocWorkload implements Workload {
             params.flag("use_huge"),
             params.flag("sequential_test_order"),
             params.intValue("nr_pcpu_objects"),
-            params.flag("speculative_walk"),
+            (int) params.integer("speculative_walk"),
             params.integer("unmap_aliases_every"),
             params.intValue("vm_map_ram_live"));
     Vmalloc vmalloc = kernel.vmalloc();

@@ -204,10 +204,10 @@ final class Worker implements CoreProgram {
   // tables left there. Before the purge a TLB may still hold the lazily freed entry, which a
   // speculative walk would not get past, so those wait.
   void speculateOnFreed(int core) {
-    if (settings.speculativeWalk()) {
+    if (settings.speculativeWalk() > 0) {
+      long from = settings.speculativeWalk() == 2 ? 0 : walkedSeq;
       walkedSeq =
-          freed.walkFlushed(
-              walkedSeq, vmalloc.purgeCount(), va -> kernel.speculativeWalk(core, va));
+          freed.walkFlushed(from, vmalloc.purgeCount(), va -> kernel.speculativeWalk(core, va));
     }
   }
 }
