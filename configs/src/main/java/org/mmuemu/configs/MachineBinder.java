@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import org.mmuemu.core.config.ByteSize;
 import org.mmuemu.core.config.ConfigSection;
 import org.mmuemu.core.config.MachineSpec;
+import org.mmuemu.core.config.NumaNodeSpec;
 import org.mmuemu.core.config.TlbLevelSpec;
 import org.mmuemu.core.config.WalkerSpec;
 import org.mmuemu.kernel.config.KernelConfig;
@@ -63,6 +64,9 @@ final class MachineBinder {
         merged.has("quantumCycles")
             ? merged.get("quantumCycles")
             : f.numberNode(DEFAULT_QUANTUM_CYCLES));
+    if (merged.has("numaNodes")) {
+      out.set("numaNodes", merged.get("numaNodes")); // absent: one node (not spelt out)
+    }
 
     ObjectNode tlb = out.putObject("tlb");
     ArrayNode levels = tlb.putArray("levels");
@@ -188,9 +192,13 @@ final class MachineBinder {
     WalkerSpec walker =
         new WalkerSpec(refs, walkerNode.get("walkCacheHitCycles").intValue(), caches);
 
-    JsonNode memory = resolved.get("memoryBytes");
-    long memoryBytes =
-        ByteSize.parse(memory.isNumber() ? memory.numberValue() : memory.textValue());
+    long memoryBytes = bytes(resolved.get("memoryBytes"));
+    List<NumaNodeSpec> numaNodes = new ArrayList<>();
+    for (JsonNode node : resolved.path("numaNodes")) {
+      List<Integer> cores = new ArrayList<>();
+      node.get("cores").forEach(core -> cores.add(core.intValue()));
+      numaNodes.add(new NumaNodeSpec(cores, bytes(node.get("memoryBytes"))));
+    }
     Map<String, Object> isaSection = JsonSupport.toPlainMap(resolved.get(isaId));
     Map<String, Object> kernelSection = JsonSupport.toPlainMap(resolved.get("kernel"));
     return new MachineSpec(
@@ -205,6 +213,11 @@ final class MachineBinder {
         levels,
         walker,
         new ConfigSection("/" + isaId, isaSection),
-        new ConfigSection("/kernel", kernelSection));
+        new ConfigSection("/kernel", kernelSection),
+        numaNodes);
+  }
+
+  private static long bytes(JsonNode size) {
+    return ByteSize.parse(size.isNumber() ? size.numberValue() : size.textValue());
   }
 }

@@ -45,6 +45,7 @@ final class MachineChecks {
     checkKernel(root, problems);
     checkKernelForArch(root, registry, problems);
     checkMemory(root, problems);
+    checkNumaNodes(root, problems);
     checkTlb(root, problems);
     checkWalker(root, tableLevels, problems);
     checkProvenance(root, problems);
@@ -158,6 +159,83 @@ final class MachineChecks {
               "/memoryBytes",
               JsonSupport.describe(memory),
               "a multiple of 4KiB, from 4KiB to below 8TiB"));
+    }
+  }
+
+  /**
+   * Checks {@code /numaNodes} against {@code /cores} and {@code /memoryBytes}: every core in
+   * exactly one node, every node's memory a positive multiple of 4KiB, the nodes' memory adding up
+   * to the machine's. The schema checks the shape.
+   */
+  private static void checkNumaNodes(JsonNode root, List<ConfigProblem> problems) {
+    JsonNode nodes = root.get("numaNodes");
+    JsonNode coresNode = root.get("cores");
+    if (nodes == null || !nodes.isArray() || coresNode == null || !coresNode.isInt()) {
+      return;
+    }
+    int cores = coresNode.intValue();
+    Map<Integer, Integer> nodeOfCore = new HashMap<>();
+    long totalBytes = 0;
+    boolean sizesKnown = true;
+    for (int node = 0; node < nodes.size(); node++) {
+      String pointer = "/numaNodes/" + node;
+      JsonNode coreList = nodes.get(node).get("cores");
+      if (coreList != null && coreList.isArray()) {
+        for (int i = 0; i < coreList.size(); i++) {
+          JsonNode core = coreList.get(i);
+          if (!core.isInt()) {
+            continue; // the schema reports the type
+          }
+          Integer previous = nodeOfCore.putIfAbsent(core.intValue(), node);
+          if (core.intValue() < 0 || core.intValue() >= cores) {
+            problems.add(
+                ConfigProblem.expected(
+                    pointer + "/cores/" + i,
+                    JsonSupport.describe(core),
+                    "a core id from 0 to " + (cores - 1) + " (/cores is " + cores + ")"));
+          } else if (previous != null) {
+            problems.add(
+                ConfigProblem.expected(
+                    pointer + "/cores/" + i,
+                    JsonSupport.describe(core),
+                    "a core in no other node (it is already in /numaNodes/" + previous + ")"));
+          }
+        }
+      }
+      JsonNode memory = nodes.get(node).get("memoryBytes");
+      Long bytes = memory == null ? null : size(memory, pointer + "/memoryBytes", problems);
+      if (bytes != null && (bytes < 4096 || bytes % 4096 != 0)) {
+        problems.add(
+            ConfigProblem.expected(
+                pointer + "/memoryBytes", JsonSupport.describe(memory), "a multiple of 4KiB"));
+      }
+      sizesKnown &= bytes != null;
+      totalBytes += bytes == null ? 0 : bytes;
+    }
+    List<Integer> missing = new ArrayList<>();
+    for (int core = 0; core < cores && missing.size() < 8; core++) {
+      if (!nodeOfCore.containsKey(core)) {
+        missing.add(core);
+      }
+    }
+    if (!missing.isEmpty()) {
+      problems.add(
+          ConfigProblem.expected(
+              "/numaNodes",
+              "cores " + missing + (missing.size() == 8 ? "..." : "") + " in no node",
+              "every core from 0 to " + (cores - 1) + " in one node"));
+    }
+    JsonNode memory = root.get("memoryBytes");
+    Long machineBytes =
+        memory == null || !(memory.isIntegralNumber() || memory.isTextual())
+            ? null
+            : size(memory, "/memoryBytes", new ArrayList<>());
+    if (sizesKnown && machineBytes != null && nodes.size() > 0 && totalBytes != machineBytes) {
+      problems.add(
+          ConfigProblem.expected(
+              "/numaNodes",
+              "nodes with " + ByteSize.format(totalBytes) + " of memory in all",
+              "their memory adding up to /memoryBytes, " + ByteSize.format(machineBytes)));
     }
   }
 

@@ -85,7 +85,7 @@ final class SetOverridesTest {
     assertThat(problems("/cores=eight", "/tlb/levels/2/ways=7", "/bogus/deep=1"))
         .containsExactly(
             "/bogus: unknown key (expected one of: accessCycles, arm64, cores, description, extends, frequencyGHz, "
-                + "isa, kernel, memoryBytes, name, provenance, quantumCycles, tlb, walker, x86)",
+                + "isa, kernel, memoryBytes, name, numaNodes, provenance, quantumCycles, tlb, walker, x86)",
             "/cores: \"eight\" (expected: an integer)",
             "/tlb/levels/2/ways: 7 (expected: divides entries 1280)");
     assertThatThrownBy(() -> LOADER.load("arm64-neoverse-n1", List.of("/cores=0")))

@@ -38,7 +38,7 @@ final class ValidationTest {
         .containsExactly(
             "/coers: unknown key (expected one of: "
                 + "accessCycles, arm64, cores, description, extends, frequencyGHz, isa, kernel, memoryBytes, name, "
-                + "provenance, quantumCycles, tlb, walker, x86)");
+                + "numaNodes, provenance, quantumCycles, tlb, walker, x86)");
   }
 
   @Test
@@ -115,7 +115,7 @@ final class ValidationTest {
         .containsExactly(
             "/cores: \"eight\" (expected: an integer)",
             "/foo: unknown key (expected one of: accessCycles, arm64, cores, description, extends, frequencyGHz, isa, "
-                + "kernel, memoryBytes, name, provenance, quantumCycles, tlb, walker, x86)",
+                + "kernel, memoryBytes, name, numaNodes, provenance, quantumCycles, tlb, walker, x86)",
             "/walker/walkCacheHitCycles: -1 (expected: at least 0)");
     assertThatThrownBy(() -> LOADER.load(file.toString()))
         .isInstanceOfSatisfying(

@@ -68,6 +68,14 @@ final class GoldenResultsTest {
               "oom-reap", "oom-reap", "rounds=2", "memoryBytes=64KiB", "storesAfterReap=4"),
           new GoldenCase("fault-scaling", "fault-scaling", "rounds=2", "regionBytes=128KiB"),
           new GoldenCase(
+              "numa-scan",
+              "numa-scan",
+              "vmasPerThread=1",
+              "vmaBytes=16KiB",
+              "accesses=6000",
+              "scanPeriodUs=2",
+              "firstTouch=owner"),
+          new GoldenCase(
               "writeback",
               "writeback",
               "filePages=64",

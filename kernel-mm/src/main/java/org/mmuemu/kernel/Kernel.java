@@ -19,6 +19,7 @@ import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.mm.VmaLocking;
+import org.mmuemu.kernel.numa.NumaBalancing;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
@@ -39,6 +40,7 @@ import org.mmuemu.kernel.vmalloc.VmallocContext;
  *   <li>{@link PageFaults}: the fault path (demand paging, file pages, fault-around,
  *       copy-on-write);
  *   <li>{@link Fork}: fork's copy of an address space; {@link Gup}: long-term read-only pins;
+ *   <li>{@link NumaBalancing}: NUMA hinting scans and faults;
  *   <li>{@link Teardown}: munmap, madvise(MADV_DONTNEED), exit_mmap and the OOM reaper through
  *       mmu_gather (see docs/mm.md);
  *   <li>{@link Mprotect}: mprotect; {@link VmaLocking}: mmap_lock and the per-VMA locks (see
@@ -76,6 +78,7 @@ public final class Kernel {
   private final Mprotect mprotect;
   private final VmaLocking vmaLocking;
   private final Ptdump ptdump;
+  private final NumaBalancing numaBalancing;
   private final SlicePreemption slicePreemption;
   private Vmalloc vmalloc;
 
@@ -131,10 +134,20 @@ public final class Kernel {
             arch.tlb(),
             processes,
             vmaLocking);
+    RangeFlushOracle flushOracle = new RangeFlushOracle(machine, tables, processes::currentMm);
+    this.numaBalancing =
+        new NumaBalancing(
+            machine,
+            config,
+            tables,
+            arch.tlb(),
+            anonPages,
+            flushOracle,
+            (core, mm) -> gather(core, mm, false));
     this.deviceExclusive = new DeviceExclusive(parts, config);
     this.uffd =
         new Userfaultfd(machine, config.costs(), tables, (core, mm) -> gather(core, mm, false));
-    this.faults = new PageFaults(parts, config, deviceExclusive, uffd);
+    this.faults = new PageFaults(parts, config, deviceExclusive, uffd, numaBalancing);
     this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
@@ -147,7 +160,7 @@ public final class Kernel {
             anonPages,
             hugePmd,
             processes,
-            new RangeFlushOracle(machine, tables, processes::currentMm),
+            flushOracle,
             vmaLocking,
             arch.layout().userSpaceEndVa());
     this.mprotect = new Mprotect(parts, teardown);
@@ -434,6 +447,11 @@ public final class Kernel {
     teardown.freePgtables(tlb, startVa, endVa, floor, ceiling);
   }
 
+  /** Automatic NUMA balancing: off until a workload enables it ({@link NumaBalancing}). */
+  public NumaBalancing numaBalancing() {
+    return numaBalancing;
+  }
+
   /** The end of user space ({@code TASK_SIZE}), from the arch layout. */
   public long userCeiling() {
     return arch.layout().userSpaceEndVa();
@@ -457,6 +475,13 @@ public final class Kernel {
     vmaLocking.addCounters(counters);
     counters.put("pageCachePages", (long) pageCache.size());
     counters.put("framesInUse", machine.memory().framesInUse());
+    if (machine.memory().nodeCount() > 1) {
+      Map<String, Object> perNode = new LinkedHashMap<>();
+      for (int node = 0; node < machine.memory().nodeCount(); node++) {
+        perNode.put("node" + node, machine.memory().nodeFramesInUse(node));
+      }
+      counters.put("nodeFramesInUse", perNode); // where the frames are, on a NUMA machine
+    }
     counters.put("pagesFreed", teardown.pagesFreed());
     counters.put("pageTablePages", tables.tablesAllocated());
     counters.put("processes", processes.created());

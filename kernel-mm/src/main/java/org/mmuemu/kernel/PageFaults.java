@@ -14,6 +14,7 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.mm.VmaLocking;
+import org.mmuemu.kernel.numa.NumaBalancing;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
@@ -35,7 +36,8 @@ import org.mmuemu.kernel.uffd.Userfaultfd;
  * ({@code wp_page_copy}): the old entry is cleared and flushed on this mm's CPUs before the copy is
  * mapped, and only then is the old page's reference dropped, so no TLB can reach it once it is
  * freed. A read fault in a private file mapping maps the page-cache page write-protected (with
- * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). GUP's
+ * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). A fault on
+ * a PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). GUP's
  * unshare faults ({@link #gupFault}) take the copy path but leave the new page read-only.
  *
  * <p>Counters: {@code pageFaults}, {@code permissionFaults}, ... always; {@code cowReuseExclusive},
@@ -67,6 +69,7 @@ final class PageFaults implements FaultHandler {
   private final ArchTlbPolicy tlbPolicy;
   private final Processes processes;
   private final VmaLocking vmaLocking;
+  private final NumaBalancing numaBalancing;
   private final long faultAroundPages;
   private final DeviceExclusive deviceExclusive;
   private final Userfaultfd uffd;
@@ -82,7 +85,12 @@ final class PageFaults implements FaultHandler {
   private long faultAroundPagesMapped;
 
   PageFaults(
-      MmParts parts, KernelConfig config, DeviceExclusive deviceExclusive, Userfaultfd uffd) {
+      MmParts parts,
+      KernelConfig config,
+      DeviceExclusive deviceExclusive,
+      Userfaultfd uffd,
+      NumaBalancing numaBalancing) {
+    this.numaBalancing = numaBalancing;
     this.machine = parts.machine();
     this.costs = parts.costs();
     this.tables = parts.tables();
@@ -235,6 +243,10 @@ final class PageFaults implements FaultHandler {
   private boolean resolveIn(
       int core, Mm mm, Vma vma, long va, AccessKind kind, boolean permission) {
     long pageVa = va & -PAGE_BYTES;
+    if (numaBalancing.isHintingFault(mm, pageVa)) {
+      numaBalancing.doNumaPage(core, mm, vma, pageVa, kind); // do_numa_page
+      return true;
+    }
     if (!permission && tables.leafDescriptor(mm.rootPfn(), pageVa) != 0) {
       // Another thread's fault mapped the page while this one waited (Linux finds the PTE no
       // longer none under the PTE lock and returns): the access simply retries.

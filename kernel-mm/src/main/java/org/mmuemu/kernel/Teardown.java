@@ -379,7 +379,8 @@ final class Teardown {
     while (Long.compareUnsigned(va, endVa) < 0 && !batchFull) {
       int index = format.index(va, leafLevel);
       long descriptor = memory.readDescriptor(tablePfn, index);
-      if (format.isValid(descriptor, leafLevel)) {
+      // a NUMA hinting PROT_NONE entry still maps its page (pte_present)
+      if (format.isValid(descriptor, leafLevel) || format.isProtNone(descriptor, leafLevel)) {
         memory.writeDescriptor(tablePfn, index, 0L); // ptep_get_and_clear_full
         machine.charge(tlb.core(), costs.pteWriteCycles());
         long pfn = format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;

@@ -21,6 +21,8 @@ import java.util.List;
  * @param walker the page-table walker
  * @param isaSection the section named after the ISA ({@code /arm64} or {@code /x86})
  * @param kernelSection the {@code /kernel} section
+ * @param numaNodes the NUMA nodes, each core in exactly one and their memory adding up to {@code
+ *     memoryBytes}; empty means one node holding every core and all memory
  */
 public record MachineSpec(
     String name,
@@ -34,10 +36,12 @@ public record MachineSpec(
     List<TlbLevelSpec> tlbLevels,
     WalkerSpec walker,
     ConfigSection isaSection,
-    ConfigSection kernelSection) {
+    ConfigSection kernelSection,
+    List<NumaNodeSpec> numaNodes) {
 
   public MachineSpec {
     tlbLevels = List.copyOf(tlbLevels);
+    numaNodes = List.copyOf(numaNodes);
     if (cores < 1) {
       throw new IllegalArgumentException("cores: " + cores + " (expected: >= 1)");
     }
@@ -45,9 +49,49 @@ public record MachineSpec(
       throw new IllegalArgumentException(
           "memoryBytes: " + memoryBytes + " (expected: a multiple of 4KiB)");
     }
+    checkNumaNodes(numaNodes, cores, memoryBytes);
   }
 
-  /** Returns a copy with a different core count. */
+  private static void checkNumaNodes(List<NumaNodeSpec> nodes, int cores, long memoryBytes) {
+    if (nodes.isEmpty()) {
+      return;
+    }
+    int[] nodeOfCore = new int[cores];
+    java.util.Arrays.fill(nodeOfCore, -1);
+    long nodeMemory = 0;
+    for (int node = 0; node < nodes.size(); node++) {
+      for (int core : nodes.get(node).cores()) {
+        if (core < 0 || core >= cores || nodeOfCore[core] >= 0) {
+          throw new IllegalArgumentException(
+              "numaNodes: core " + core + " (expected: each of 0 to " + (cores - 1) + " once)");
+        }
+        nodeOfCore[core] = node;
+      }
+      nodeMemory += nodes.get(node).memoryBytes();
+    }
+    for (int core = 0; core < cores; core++) {
+      if (nodeOfCore[core] < 0) {
+        throw new IllegalArgumentException("numaNodes: core " + core + " is in no node");
+      }
+    }
+    if (nodeMemory != memoryBytes) {
+      throw new IllegalArgumentException(
+          "numaNodes: memory " + nodeMemory + " (expected: memoryBytes, " + memoryBytes + ")");
+    }
+  }
+
+  /** The node of each core (all 0 on a machine of one node). */
+  public int[] nodeOfCore() {
+    int[] out = new int[cores];
+    for (int node = 0; node < numaNodes.size(); node++) {
+      for (int core : numaNodes.get(node).cores()) {
+        out[core] = node;
+      }
+    }
+    return out;
+  }
+
+  /** Returns a copy with a different core count (and one NUMA node). */
   public MachineSpec withCores(int newCores) {
     return new MachineSpec(
         name,
@@ -61,6 +105,7 @@ public record MachineSpec(
         tlbLevels,
         walker,
         isaSection,
-        kernelSection);
+        kernelSection,
+        List.of());
   }
 }

@@ -95,4 +95,29 @@ public interface PageTableFormat {
   default boolean hardwareUpdatesAccessedDirty() {
     return false;
   }
+
+  /**
+   * Returns the base-page leaf {@code leaf} turned into a PROT_NONE entry, as Linux's NUMA hinting
+   * writes it ({@code pte_modify} with {@code PAGE_NONE}): the hardware sees an invalid entry, so
+   * no TLB can cache it and an access faults, while the output address and the other bits stay for
+   * the kernel ({@link #isProtNone}, {@link #restoreProtNone}). Only user (not global) leaves.
+   *
+   * @throws UnsupportedOperationException when the ISA has no such encoding
+   */
+  default long protNone(long leaf, int level) {
+    throw new UnsupportedOperationException("this page-table format has no PROT_NONE encoding");
+  }
+
+  /** Returns whether the descriptor is an entry {@link #protNone} wrote (Linux pte_protnone). */
+  default boolean isProtNone(long descriptor, int level) {
+    return false;
+  }
+
+  /**
+   * Returns the valid leaf a PROT_NONE entry was made from: a change from invalid to valid, which
+   * needs no TLB invalidation.
+   */
+  default long restoreProtNone(long descriptor, int level) {
+    throw new UnsupportedOperationException("this page-table format has no PROT_NONE encoding");
+  }
 }

@@ -60,6 +60,7 @@ public final class Machine {
   private final Interrupts interrupts;
   private final Scheduler scheduler;
   private IntConsumer idleListener;
+  private final int[] nodeOfCore;
 
   /**
    * Builds a machine in its reset state: empty TLBs, no page tables, all clocks at 0.
@@ -86,6 +87,15 @@ public final class Machine {
       cores[id] = new Core(id, levels, walker.newWalkCaches(spec.walker()));
     }
     this.activity = new CoreActivity(cores.length);
+    this.nodeOfCore = spec.nodeOfCore();
+    if (spec.numaNodes().size() > 1) {
+      long[] framesPerNode = new long[spec.numaNodes().size()];
+      for (int node = 0; node < framesPerNode.length; node++) {
+        framesPerNode[node] =
+            spec.numaNodes().get(node).memoryBytes() >>> PhysicalMemory.FRAME_SHIFT;
+      }
+      memory.setNodes(framesPerNode, () -> nodeOfCore[activity.actingCore()]);
+    }
     memory.setListener(new HistoryRecorder());
     TableUpdateChecker tableChecker = isa.newTableUpdateChecker(memory, oracle, cores.length);
     if (tableChecker != null) {
@@ -144,6 +154,11 @@ public final class Machine {
 
   public CoreClocks clocks() {
     return clocks;
+  }
+
+  /** The NUMA node {@code core} belongs to (0 on a machine of one node). */
+  public int nodeOfCore(int core) {
+    return nodeOfCore[core];
   }
 
   public int coreCount() {

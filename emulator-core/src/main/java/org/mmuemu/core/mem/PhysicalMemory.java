@@ -53,6 +53,11 @@ public final class PhysicalMemory {
   private long framesInUse;
   private FrameListener listener;
   private DescriptorWriteListener descriptorListener;
+  private long[] nodeFrameLimits;
+  private long[] nodeFramesInUse;
+  private byte[] frameNodes;
+  private java.util.function.IntSupplier preferredNode;
+  private int explicitNode = -1;
 
   /**
    * Creates memory of {@code sizeBytes}.
@@ -94,6 +99,9 @@ public final class PhysicalMemory {
     contentVersions = java.util.Arrays.copyOf(contentVersions, capacity);
     lastWriteCycles = java.util.Arrays.copyOf(lastWriteCycles, capacity);
     tableDescriptors = java.util.Arrays.copyOf(tableDescriptors, capacity);
+    if (frameNodes != null) {
+      frameNodes = java.util.Arrays.copyOf(frameNodes, capacity);
+    }
   }
 
   private void pushFree(long pfn) {
@@ -110,6 +118,85 @@ public final class PhysicalMemory {
   /** Installs the observer of every descriptor write (an ISA's table-update checker), or null. */
   public void setDescriptorWriteListener(DescriptorWriteListener listener) {
     this.descriptorListener = listener;
+  }
+
+  /**
+   * Splits the memory into NUMA nodes of {@code framesPerNode[n]} frames each (adding up to {@link
+   * #frameCount}). From then on every allocation belongs to a node: {@link #allocate} takes the
+   * node {@code preferredNode} names (the allocating core's, Linux's local allocation), {@link
+   * #allocateOnNode} the one it is given; a node whose frames are all in use passes the allocation
+   * to the next node with room (Linux's zonelist fallback).
+   *
+   * <p>{@code // MODEL:} a node is a pool of frames with a capacity, not a range of frame numbers:
+   * which frame an allocation gets does not depend on its node (freed frames are reused last-in
+   * first-out as before), only the node it is counted on does. With one node nothing changes.
+   */
+  public void setNodes(long[] framesPerNode, java.util.function.IntSupplier preferredNode) {
+    long total = 0;
+    for (long frames : framesPerNode) {
+      total += frames;
+    }
+    if (framesPerNode.length < 2 || framesPerNode.length > Byte.MAX_VALUE || total != frameCount) {
+      throw new IllegalArgumentException(
+          "framesPerNode: "
+              + framesPerNode.length
+              + " nodes of "
+              + total
+              + " frames (expected: 2 to 127 nodes of "
+              + frameCount
+              + " frames in all)");
+    }
+    this.nodeFrameLimits = framesPerNode.clone();
+    this.nodeFramesInUse = new long[framesPerNode.length];
+    this.frameNodes = new byte[kinds.length];
+    this.preferredNode = preferredNode;
+  }
+
+  /** The number of NUMA nodes (1 unless {@link #setNodes} split the memory). */
+  public int nodeCount() {
+    return nodeFrameLimits == null ? 1 : nodeFrameLimits.length;
+  }
+
+  /** The node an allocated frame belongs to (0 on a machine of one node). */
+  public int nodeOf(long pfn) {
+    checkPfn(pfn);
+    return frameNodes == null ? 0 : frameNodes[(int) pfn];
+  }
+
+  /** Frames in use on {@code node}. */
+  public long nodeFramesInUse(int node) {
+    return frameNodes == null ? framesInUse : nodeFramesInUse[node];
+  }
+
+  /**
+   * Allocates one frame on {@code node} (or, when it is full, on the next node with room), as a
+   * page migration to that node does.
+   *
+   * @throws SimulatedOutOfMemoryException when no frame is free
+   */
+  public long allocateOnNode(FrameKind kind, int node) {
+    if (node < 0 || node >= nodeCount()) {
+      throw new IllegalArgumentException(
+          "node: " + node + " (expected: 0 to " + (nodeCount() - 1) + ")");
+    }
+    explicitNode = node;
+    try {
+      return allocate(kind);
+    } finally {
+      explicitNode = -1;
+    }
+  }
+
+  // the node a frame being claimed is counted on: the wanted one, or the next with room
+  private int nodeForClaim() {
+    int wanted = explicitNode >= 0 ? explicitNode : preferredNode.getAsInt();
+    for (int i = 0; i < nodeFrameLimits.length; i++) {
+      int node = (wanted + i) % nodeFrameLimits.length;
+      if (nodeFramesInUse[node] < nodeFrameLimits[node]) {
+        return node;
+      }
+    }
+    return wanted;
   }
 
   public long frameCount() {
@@ -179,6 +266,11 @@ public final class PhysicalMemory {
     kinds[i] = (byte) kind.ordinal();
     allocationStamps[i] = ++allocationSequence;
     framesInUse++;
+    if (frameNodes != null) {
+      int node = nodeForClaim();
+      frameNodes[i] = (byte) node;
+      nodeFramesInUse[node]++;
+    }
     if (kind == FrameKind.PAGE_TABLE) {
       long[] table = tableDescriptors[i];
       if (table == null) {
@@ -206,6 +298,9 @@ public final class PhysicalMemory {
     kinds[i] = (byte) FrameKind.FREE.ordinal();
     pushFree(pfn);
     framesInUse--;
+    if (frameNodes != null) {
+      nodeFramesInUse[frameNodes[i]]--;
+    }
     if (listener != null) {
       listener.frameFreed(pfn, previous);
     }

@@ -135,6 +135,7 @@ public final class MachineSpecBuilder {
         tlbLevels,
         walker,
         isaSection,
-        kernelSection);
+        kernelSection,
+        List.of());
   }
 }

@@ -33,6 +33,13 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   static final long PXN = 1L << 53;
   static final long UXN = 1L << 54;
   static final long SW_DIRTY = 1L << 55;
+
+  /**
+   * Linux's software bit marking an invalid entry as PROT_NONE ({@code PTE_PROT_NONE}, bit 58
+   * before 6.10; later kernels reuse nG as {@code PTE_PRESENT_INVALID} for the same purpose).
+   */
+  static final long PROT_NONE = 1L << 58;
+
   static final long OUTPUT_MASK = 0x0000_FFFF_FFFF_F000L;
 
   /** Memory attributes: AttrIndx [4:2] (MAIR index) and SH [9:8] (shareability). */
@@ -208,5 +215,20 @@ public final class Arm64PageTableFormat implements PageTableFormat {
       d |= CONTIGUOUS;
     }
     return d;
+  }
+
+  @Override
+  public long protNone(long leaf, int level) {
+    return (leaf & ~VALID) | PROT_NONE;
+  }
+
+  @Override
+  public boolean isProtNone(long descriptor, int level) {
+    return (descriptor & (VALID | PROT_NONE)) == PROT_NONE;
+  }
+
+  @Override
+  public long restoreProtNone(long descriptor, int level) {
+    return (descriptor & ~PROT_NONE) | VALID;
   }
 }

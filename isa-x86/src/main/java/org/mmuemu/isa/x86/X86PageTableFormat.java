@@ -167,4 +167,28 @@ public final class X86PageTableFormat implements PageTableFormat {
   public boolean hardwareUpdatesAccessedDirty() {
     return true;
   }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Linux's {@code _PAGE_PROTNONE}: Present cleared and the Global bit position set, which means
+   * PROT_NONE only while Present is clear (user leaves are never global).
+   */
+  @Override
+  public long protNone(long leaf, int level) {
+    if ((leaf & GLOBAL) != 0) {
+      throw new IllegalArgumentException("a global leaf cannot be made PROT_NONE");
+    }
+    return (leaf & ~PRESENT) | GLOBAL;
+  }
+
+  @Override
+  public boolean isProtNone(long descriptor, int level) {
+    return (descriptor & (PRESENT | GLOBAL)) == GLOBAL;
+  }
+
+  @Override
+  public long restoreProtNone(long descriptor, int level) {
+    return (descriptor & ~GLOBAL) | PRESENT;
+  }
 }

@@ -22,8 +22,23 @@ import org.mmuemu.core.config.ConfigSection;
  *     (the named preemption points, {@code kernel.vmalloc.PreemptionHook})
  * @param baseSliceNs Linux {@code base_slice_ns} (debugfs, EEVDF): how long a task runs before the
  *     other one gets the CPU, with {@code preempt=full}
+ * @param numaBalancingScanDelayMs Linux {@code numa_balancing_scan_delay_ms} (sysctl {@code
+ *     kernel.numa_balancing_scan_delay_ms}): how long after an mm starts, and after the scanner
+ *     first meets a VMA, before it is scanned; four times it is the ageing period of the per-VMA
+ *     PID bits ({@code VMA_PID_RESET_PERIOD})
+ * @param numaBalancingScanPeriodMinMs Linux {@code numa_balancing_scan_period_min_ms}: a task's
+ *     scan period (the model does not lengthen it towards {@code scan_period_max})
+ * @param numaBalancingScanSizeMb Linux {@code numa_balancing_scan_size_mb}: the address space one
+ *     scan pass makes PROT_NONE
  */
-public record KernelTunables(long faultAroundBytes, Thp thp, Preempt preempt, long baseSliceNs) {
+public record KernelTunables(
+    long faultAroundBytes,
+    Thp thp,
+    Preempt preempt,
+    long baseSliceNs,
+    long numaBalancingScanDelayMs,
+    long numaBalancingScanPeriodMinMs,
+    long numaBalancingScanSizeMb) {
 
   /** {@link #preempt}. */
   public enum Preempt {
@@ -60,6 +75,12 @@ public record KernelTunables(long faultAroundBytes, Thp thp, Preempt preempt, lo
   /** {@code PTRS_PER_PTE} 4 KiB pages: the most fault-around may map (one PTE table). */
   public static final long MAX_FAULT_AROUND_BYTES = 512L << 12;
 
+  /** Linux's NUMA balancing defaults: scan delay and minimum period 1000 ms, scan size 256 MB. */
+  public static final long DEFAULT_NUMA_SCAN_DELAY_MS = 1000;
+
+  public static final long DEFAULT_NUMA_SCAN_PERIOD_MIN_MS = 1000;
+  public static final long DEFAULT_NUMA_SCAN_SIZE_MB = 256;
+
   /** Every tunable with its default, in documentation order. */
   public static final Map<String, Object> DEFAULTS =
       Map.copyOf(
@@ -71,12 +92,34 @@ public record KernelTunables(long faultAroundBytes, Thp thp, Preempt preempt, lo
               "preempt",
               "none",
               "baseSliceNs",
-              DEFAULT_BASE_SLICE_NS));
+              DEFAULT_BASE_SLICE_NS,
+              "numaBalancingScanDelayMs",
+              DEFAULT_NUMA_SCAN_DELAY_MS,
+              "numaBalancingScanPeriodMinMs",
+              DEFAULT_NUMA_SCAN_PERIOD_MIN_MS,
+              "numaBalancingScanSizeMb",
+              DEFAULT_NUMA_SCAN_SIZE_MB));
+
+  private static final java.util.List<String> KEYS =
+      java.util.List.of(
+          "faultAroundBytes",
+          "thp",
+          "preempt",
+          "baseSliceNs",
+          "numaBalancingScanDelayMs",
+          "numaBalancingScanPeriodMinMs",
+          "numaBalancingScanSizeMb");
 
   /** Every tunable at its default. */
   public static KernelTunables defaults() {
     return new KernelTunables(
-        DEFAULT_FAULT_AROUND_BYTES, Thp.MADVISE, Preempt.NONE, DEFAULT_BASE_SLICE_NS);
+        DEFAULT_FAULT_AROUND_BYTES,
+        Thp.MADVISE,
+        Preempt.NONE,
+        DEFAULT_BASE_SLICE_NS,
+        DEFAULT_NUMA_SCAN_DELAY_MS,
+        DEFAULT_NUMA_SCAN_PERIOD_MIN_MS,
+        DEFAULT_NUMA_SCAN_SIZE_MB);
   }
 
   /**
@@ -84,7 +127,7 @@ public record KernelTunables(long faultAroundBytes, Thp thp, Preempt preempt, lo
    * {@code section} under its JSON pointer.
    */
   static KernelTunables read(ConfigSection section) {
-    section.rejectUnknownKeys(Set.of("faultAroundBytes", "thp", "preempt", "baseSliceNs"));
+    section.rejectUnknownKeys(Set.copyOf(KEYS));
     long faultAround = section.getBytes("faultAroundBytes", DEFAULT_FAULT_AROUND_BYTES);
     if (faultAround > MAX_FAULT_AROUND_BYTES) {
       section.report(
@@ -97,11 +140,22 @@ public record KernelTunables(long faultAroundBytes, Thp thp, Preempt preempt, lo
     String preempt = section.getChoice("preempt", "none", List.of("none", "full"));
     long baseSliceNs =
         section.getLong("baseSliceNs", DEFAULT_BASE_SLICE_NS, 100_000, 1_000_000_000);
+    // Linux's sysctl limits: a delay or period of at least 1 ms, a scan size of at least 1 MB
+    long scanDelayMs =
+        section.getLong("numaBalancingScanDelayMs", DEFAULT_NUMA_SCAN_DELAY_MS, 1, 3_600_000);
+    long scanPeriodMinMs =
+        section.getLong(
+            "numaBalancingScanPeriodMinMs", DEFAULT_NUMA_SCAN_PERIOD_MIN_MS, 1, 3_600_000);
+    long scanSizeMb =
+        section.getLong("numaBalancingScanSizeMb", DEFAULT_NUMA_SCAN_SIZE_MB, 1, 1L << 20);
     return new KernelTunables(
         faultAround,
         Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)),
         Preempt.valueOf(preempt.toUpperCase(java.util.Locale.ROOT)),
-        baseSliceNs);
+        baseSliceNs,
+        scanDelayMs,
+        scanPeriodMinMs,
+        scanSizeMb);
   }
 
   /**
@@ -119,6 +173,9 @@ public record KernelTunables(long faultAroundBytes, Thp thp, Preempt preempt, lo
     out.put("thp", thp.configName());
     out.put("preempt", preempt.configName());
     out.put("baseSliceNs", baseSliceNs);
+    out.put("numaBalancingScanDelayMs", numaBalancingScanDelayMs);
+    out.put("numaBalancingScanPeriodMinMs", numaBalancingScanPeriodMinMs);
+    out.put("numaBalancingScanSizeMb", numaBalancingScanSizeMb);
     return out;
   }
 }

@@ -72,6 +72,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     that VMA's read lock, falling back to {@code mmap_lock} on the first fault of a VMA, a
  *     write-locked VMA or a file mapping; {@code mmapLock} (before 6.4) takes {@code mmap_lock} for
  *     read on every fault, so any writer of the mm (mmap, mprotect, munmap) stalls every fault
+ * @param numaScanFilter which VMAs NUMA balancing's {@code task_numa_work} makes PROT_NONE
+ *     (DOMAIN-FAULTS.md §2.3): {@code accessedPids} (6.4+, {@code vma_is_accessed}) skips, after
+ *     the mm's first two full passes, every VMA in which the scanning task took no hinting fault
+ *     (by 6 bits of its PID); {@code all} (before 6.4) scans every VMA, so each task's pass makes
+ *     the other tasks' memory PROT_NONE too
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -91,7 +96,8 @@ public record KernelVariants(
     PtdumpSync ptdumpSync,
     AsidRolloverFlush asidRolloverFlush,
     DeviceExclusiveRef deviceExclusiveRef,
-    FaultLocking faultLocking) {
+    FaultLocking faultLocking,
+    NumaScanFilter numaScanFilter) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -431,6 +437,23 @@ public record KernelVariants(
     /** Whether faults try the per-VMA lock first. */
     public boolean perVma() {
       return this == PER_VMA;
+    }
+  }
+
+  /** {@link #numaScanFilter}. */
+  public enum NumaScanFilter implements KernelVariant {
+    ACCESSED_PIDS("accessedPids"),
+    ALL("all");
+
+    private final String configName;
+
+    NumaScanFilter(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
     }
   }
 }

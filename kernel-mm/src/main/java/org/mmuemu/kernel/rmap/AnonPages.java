@@ -222,6 +222,14 @@ public final class AnonPages {
     return false;
   }
 
+  /**
+   * Whether {@code pfn} is a plain anonymous base page (mapped once, exclusive, no pin or other
+   * reference, not a huge page), which NUMA balancing may migrate.
+   */
+  public boolean migratable(long pfn) {
+    return !tracked.containsKey(pfn) && !hugeHeads.contains(pfn);
+  }
+
   /** Pages tracked because they are shared, pinned, or were shared (not exclusive). */
   public int tracked() {
     return tracked.size();

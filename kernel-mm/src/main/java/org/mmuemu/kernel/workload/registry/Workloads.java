@@ -11,6 +11,7 @@ import org.mmuemu.kernel.workload.ForkExitWorkload;
 import org.mmuemu.kernel.workload.LaunchStormWorkload;
 import org.mmuemu.kernel.workload.MprotectFlipperWorkload;
 import org.mmuemu.kernel.workload.MunmapStormWorkload;
+import org.mmuemu.kernel.workload.NumaScanWorkload;
 import org.mmuemu.kernel.workload.OomReapWorkload;
 import org.mmuemu.kernel.workload.StreamWorkload;
 import org.mmuemu.kernel.workload.UffdWpPerfWorkload;
@@ -44,7 +45,8 @@ public final class Workloads {
           new DeviceExclusiveWorkload(),
           new UffdWpPerfWorkload(),
           new LaunchStormWorkload(),
-          new MprotectFlipperWorkload()
+          new MprotectFlipperWorkload(),
+          new NumaScanWorkload()
         }) {
       byName.put(workload.name(), workload);
     }
