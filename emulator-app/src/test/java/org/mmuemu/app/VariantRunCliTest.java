@@ -71,6 +71,51 @@ final class VariantRunCliTest {
         .isGreaterThan(buggyResult.at("/maintenance/ipis").asLong());
   }
 
+  /**
+   * arm64 kernel PTE publishing: without batching every kernel PTE write of vmap is followed by its
+   * own {@code DSB ISHST; ISB}; with {@code lazyMmuBarrierBatching=on} one pair ends each lazy-MMU
+   * section (one per PTE table written, here two per 600-page vmalloc).
+   */
+  @Test
+  void lazyMmuBarrierBatching_on_publishesAPteTableWithOneBarrierPair() throws Exception {
+    String[] params = {
+      "--param", "run_test_mask=1",
+      "--param", "test_loop_count=2",
+      "--param", "nr_pages=600",
+      "--param", "nr_threads=1"
+    };
+    JsonNode off =
+        runWithVariant("arm64-neoverse-n1", "test_vmalloc", "lazyMmuBarrierBatching=off", params);
+    JsonNode on =
+        runWithVariant("arm64-neoverse-n1", "test_vmalloc", "lazyMmuBarrierBatching=on", params);
+
+    long pages = off.at("/kernel/vmapPagesMapped").asLong();
+    assertThat(pages).isEqualTo(2 * 600);
+    assertThat(off.at("/maintenance/byInstruction/DSB ISHST").asLong()).isEqualTo(pages);
+    assertThat(on.at("/kernel/vmapPagesMapped").asLong()).isEqualTo(pages);
+    assertThat(on.at("/maintenance/byInstruction/DSB ISHST").asLong()).isEqualTo(2 * 2);
+    assertThat(on.at("/maintenance/byInstruction/ISB").asLong()).isEqualTo(2 * 2);
+  }
+
+  /**
+   * x86 page-table isolation: with PTI every user flush also drops the user half's PCID ({@code
+   * INVPCID} type 0 beside each {@code INVLPG}) and kernel entries switch CR3; without it the same
+   * flushes are {@code INVLPG} alone, and the run is shorter.
+   */
+  @Test
+  void x86Pti_off_dropsTheUserPcidFlushes() throws Exception {
+    String[] params = {"--param", "iterations=2", "--param", "threads=2"};
+    JsonNode on = runWithVariant("x86-skylake", "munmap-storm", "x86Pti=on", params);
+    JsonNode off = runWithVariant("x86-skylake", "munmap-storm", "x86Pti=off", params);
+
+    long invlpg = on.at("/maintenance/byInstruction/INVLPG").asLong();
+    assertThat(invlpg).isPositive();
+    assertThat(on.at("/maintenance/byInstruction/INVPCID type 0").asLong()).isEqualTo(invlpg);
+    assertThat(off.at("/maintenance/byInstruction/INVLPG").asLong()).isEqualTo(invlpg);
+    assertThat(off.at("/maintenance/byInstruction").has("INVPCID type 0")).isFalse();
+    assertThat(off.at("/cycles/total").asLong()).isLessThan(on.at("/cycles/total").asLong());
+  }
+
   /** {@link CliTestSupport#runResult} with {@code --set /kernel/variants/<variant>}. */
   private static JsonNode runWithVariant(
       String machine, String workload, String variant, String... params) throws Exception {

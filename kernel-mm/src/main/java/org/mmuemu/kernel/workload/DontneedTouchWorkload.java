@@ -44,8 +44,7 @@ public final class DontneedTouchWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer(
-            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        MmWorkloads.threadsParam(1, "threads, one per core from core 0 (default: every core)"),
         WorkloadParam.integer(
             "pagesPerThread", "16", 1, 1 << 20, "pages each bystander thread reads in turn"),
         WorkloadParam.integer(

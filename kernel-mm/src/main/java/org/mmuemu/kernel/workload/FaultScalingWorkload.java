@@ -37,8 +37,7 @@ public final class FaultScalingWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer(
-            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        MmWorkloads.threadsParam(1, "threads, one per core from core 0 (default: every core)"),
         WorkloadParam.size(
             "regionBytes",
             "1MiB",

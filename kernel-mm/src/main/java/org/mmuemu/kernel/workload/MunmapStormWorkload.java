@@ -48,8 +48,7 @@ public final class MunmapStormWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer(
-            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        MmWorkloads.threadsParam(1, "threads, one per core from core 0 (default: every core)"),
         WorkloadParam.size(
             "regionBytes",
             "64KiB",

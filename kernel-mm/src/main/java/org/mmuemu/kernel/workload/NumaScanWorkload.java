@@ -46,8 +46,7 @@ public final class NumaScanWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer(
-            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        MmWorkloads.threadsParam(1, "threads, one per core from core 0 (default: every core)"),
         WorkloadParam.integer("vmasPerThread", "2", 1, 64, "anonymous VMAs each thread owns"),
         WorkloadParam.size("vmaBytes", "256KiB", 4096, 1L << 30, "bytes of each VMA"),
         WorkloadParam.integer(

@@ -43,8 +43,7 @@ public final class StreamWorkload implements Workload {
   @Override
   public List<WorkloadParam> params() {
     return List.of(
-        WorkloadParam.integer(
-            "threads", null, 1, 4096, "threads, one per core from core 0 (default: every core)"),
+        MmWorkloads.threadsParam(1, "threads, one per core from core 0 (default: every core)"),
         WorkloadParam.size("workingSetBytes", "2MiB", 4096, 1L << 30, "bytes each thread touches"),
         WorkloadParam.integer("accesses", "100000", 1, 1_000_000_000, "data accesses per thread"),
         WorkloadParam.choice(
