@@ -457,9 +457,17 @@ public final class Kernel {
     return arch.layout().userSpaceEndVa();
   }
 
-  /** A speculative page walk of {@code va} on {@code core} ({@link PageFaults#speculativeWalk}). */
+  /**
+   * A speculative page walk of {@code va} on {@code core}: the CPU walks the tables for an address
+   * it may touch (a stale pointer, a prefetch) without accessing it, so its walk caches learn the
+   * upper levels the walk passes through ({@link Machine#speculativeWalk}).
+   *
+   * <p>{@code // MODEL:} it pays the lookup and walk cycles and fills the TLB when the address is
+   * mapped; when it is not, the machine counts a fault and an unresolved fault, and the kernel's
+   * fault path is not entered.
+   */
   public void speculativeWalk(int core, long va) {
-    faults.speculativeWalk(core, va);
+    machine.speculativeWalk(core, va);
   }
 
   public Mm currentMm(int core) {

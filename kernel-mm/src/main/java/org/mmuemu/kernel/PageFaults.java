@@ -74,7 +74,6 @@ final class PageFaults implements FaultHandler {
   private final DeviceExclusive deviceExclusive;
   private final Userfaultfd uffd;
   private final int[] probes = new int[1];
-  private boolean speculating;
   private long pageFaults;
   private long permissionFaults;
   private long segfaults;
@@ -106,30 +105,8 @@ final class PageFaults implements FaultHandler {
     this.uffd = uffd;
   }
 
-  /**
-   * A speculative page walk of {@code va} on {@code core}: the CPU walks the tables for an address
-   * it may touch (a stale pointer, a prefetch) without accessing it. Whatever upper levels the walk
-   * passes through are learnt by the core's walk caches; a walk that finds no translation is
-   * dropped without a fault.
-   *
-   * <p>{@code // MODEL:} made through the machine's ordinary translation, so it pays the lookup and
-   * walk cycles, fills the TLB when the address is mapped, and, when it is not, the machine counts
-   * a fault and an unresolved fault (the kernel's fault path is not entered).
-   */
-  public void speculativeWalk(int core, long va) {
-    speculating = true;
-    try {
-      machine.speculativeWalk(core, va);
-    } finally {
-      speculating = false;
-    }
-  }
-
   @Override
   public boolean handleFault(int core, long va, AccessKind kind, boolean permission) {
-    if (speculating) {
-      return false; // a speculative walk that finds nothing is dropped, no exception is taken
-    }
     long start = OP_PAGEFAULT.begin(machine, core, va);
     machine.charge(core, costs.faultEntryCycles());
     Mm mm = processes.currentMm(core);

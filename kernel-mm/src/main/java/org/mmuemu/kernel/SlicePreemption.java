@@ -1,5 +1,6 @@
 package org.mmuemu.kernel;
 
+import java.util.Arrays;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.config.KernelTunables;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
@@ -29,7 +30,7 @@ final class SlicePreemption implements PreemptionHook {
     this.sliceCycles =
         Math.max(1, Math.round(tunables.baseSliceNs() * machine.spec().frequencyGHz()));
     this.sliceEndCycle = new long[machine.coreCount()];
-    java.util.Arrays.fill(sliceEndCycle, sliceCycles);
+    Arrays.fill(sliceEndCycle, sliceCycles);
   }
 
   @Override

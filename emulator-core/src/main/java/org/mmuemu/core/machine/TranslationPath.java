@@ -191,8 +191,9 @@ final class TranslationPath {
    * A speculative page walk of {@code va} on {@code core}, as a CPU makes through a stale pointer:
    * nothing happens when a TLB level already holds {@code va} (no walk starts, and nothing is
    * used); otherwise the walk runs through the walk caches and fills the TLB as a load's would. The
-   * walk's own checks (a walk reaching a freed table) apply. A fault is the caller's fault
-   * handler's to drop.
+   * walk's own checks (a walk reaching a freed table) apply. A walk that finds no translation is
+   * dropped: it counts as a fault and an unresolved one, and the fault handler is not entered (no
+   * exception is taken).
    */
   void speculativeWalk(int core, long va) {
     speculating = true;
@@ -367,7 +368,9 @@ final class TranslationPath {
     if (traceBus.wants(EventKind.FAULT)) {
       traceBus.publish(EventKind.FAULT, core, clocks.now(core), va, kind.ordinal(), level);
     }
-    if (faultHandler == null || !faultHandler.handleFault(core, va, kind, permission)) {
+    if (faultHandler == null
+        || speculating
+        || !faultHandler.handleFault(core, va, kind, permission)) {
       unresolvedFaults++;
       return false;
     }

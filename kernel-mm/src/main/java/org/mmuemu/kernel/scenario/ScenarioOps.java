@@ -241,10 +241,8 @@ public final class ScenarioOps {
         (c, cpu, a) -> {
           Kernel kernel = c.kernel();
           long count = a.count("count");
-          long start = ScenarioContext.PROCESS_VA;
           for (long i = 0; i < count; i++) {
-            Mm mm = kernel.createMm();
-            kernel.mmap(cpu, mm, new Vma(start, start + PAGE, PteFlags.WRITE, "anon", null, 0));
+            Mm mm = newProcess(kernel, cpu, 1, "anon", null);
             kernel.switchTo(cpu, mm);
             kernel.exitMmap(cpu, mm);
           }
@@ -295,13 +293,21 @@ public final class ScenarioOps {
    */
   private static long mapProcess(
       ScenarioContext c, int cpu, Args a, String vmaName, MappedFile file) {
-    Kernel kernel = c.kernel();
-    Mm mm = kernel.createMm();
     long pages = a.count("pages");
+    c.putProcess(a.name("as"), newProcess(c.kernel(), cpu, pages, vmaName, file));
+    return pages;
+  }
+
+  /**
+   * A new mm with one writable mapping of {@code pages} pages at {@link
+   * ScenarioContext#PROCESS_VA}: anonymous, or shared of {@code file}.
+   */
+  private static Mm newProcess(
+      Kernel kernel, int cpu, long pages, String vmaName, MappedFile file) {
+    Mm mm = kernel.createMm();
     long start = ScenarioContext.PROCESS_VA;
     kernel.mmap(cpu, mm, new Vma(start, start + pages * PAGE, PteFlags.WRITE, vmaName, file, 0));
-    c.putProcess(a.name("as"), mm);
-    return pages;
+    return mm;
   }
 
   private static Param req(String key, ArgType type) {
