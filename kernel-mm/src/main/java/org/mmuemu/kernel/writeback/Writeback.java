@@ -57,8 +57,13 @@ public final class Writeback {
   private final boolean skipVmaWithoutRecency;
   private final int[] probes = new int[1];
 
-  /** Whether the last {@link #folioReferenced} counted a reference through an executable VMA. */
-  private boolean referencedExec;
+  /**
+   * What {@link #folioReferenced} found: the mappings that referenced the page, and whether one of
+   * them is executable ({@code VM_EXEC} in the VM flags Linux collects from referencing VMAs).
+   */
+  private record References(int ptes, boolean exec) {
+    static final References NONE = new References(0, false);
+  }
 
   public Writeback(Kernel kernel) {
     this.kernel = kernel;
@@ -219,13 +224,13 @@ public final class Writeback {
    * reclaimActivated} (the kept pages Linux would move to the active list).
    */
   private boolean keepReferenced(int core, CachedPage page) {
-    int referencedPtes = folioReferenced(core, page);
+    References references = folioReferenced(core, page);
     boolean referencedFolio = page.testClearReferenced();
-    if (referencedPtes == 0) {
+    if (references.ptes() == 0) {
       return false;
     }
     page.markReferenced();
-    if (referencedFolio || referencedPtes > 1 || referencedExec) {
+    if (referencedFolio || references.ptes() > 1 || references.exec()) {
       machine.stats().addKernelCounter("reclaimActivated", 1);
     }
     machine.stats().addKernelCounter("reclaimReferencedKept", 1);
@@ -233,25 +238,24 @@ public final class Writeback {
   }
 
   /**
-   * Linux {@code folio_referenced}: the number of mappings of {@code page} through which it was
-   * accessed since the last check. Each mapping's accessed flag is tested and cleared under its PTE
-   * table's lock ({@code ptep_clear_flush_young}, with the arch's flush for a young one: {@link
+   * Linux {@code folio_referenced}: the mappings of {@code page} through which it was accessed
+   * since the last check. Each mapping's accessed flag is tested and cleared under its PTE table's
+   * lock ({@code ptep_clear_flush_young}, with the arch's flush for a young one: {@link
    * org.mmuemu.kernel.arch.ArchTlbPolicy#youngClearedFlush}). A mapping in a VMA without recency
    * ({@link ReadAdvice#hasRecency}) is skipped whole with {@code vmaRecency=skipVma} (6.3+, {@code
    * invalid_folio_referenced_vma}); with {@code legacy} its flag is still cleared and only a
-   * reference through an {@code MADV_SEQUENTIAL} mapping is not counted. Sets {@link
-   * #referencedExec} when an executable mapping counted. Counters: {@code reclaimYoungCleared},
-   * {@code reclaimRecencySkipped}, {@code reclaimSeqReadIgnored}.
+   * reference through an {@code MADV_SEQUENTIAL} mapping is not counted. Counters: {@code
+   * reclaimYoungCleared}, {@code reclaimRecencySkipped}, {@code reclaimSeqReadIgnored}.
    *
    * <p>{@code // MODEL:} each mapping's VMA is found in its mm's VMA tree (charged per node as a
    * VMA lookup) where Linux walks the file's {@code i_mmap} interval tree; no MGLRU look-around.
    */
-  private int folioReferenced(int core, CachedPage page) {
-    referencedExec = false;
+  private References folioReferenced(int core, CachedPage page) {
     if (rmap.mapcount(page.pfn()) == 0) {
-      return 0;
+      return References.NONE;
     }
     int referenced = 0;
+    boolean exec = false;
     for (ReverseMap.Mapping mapping : List.copyOf(rmap.mappings(page.pfn()))) {
       Vma vma = mapping.mm().findVma(mapping.va(), probes);
       machine.charge(core, probes[0] * vmaLookupCycles);
@@ -271,9 +275,9 @@ public final class Writeback {
         continue;
       }
       referenced++;
-      referencedExec |= vma != null && (vma.flags() & PteFlags.EXEC) != 0;
+      exec |= vma != null && (vma.flags() & PteFlags.EXEC) != 0;
     }
-    return referenced;
+    return new References(referenced, exec);
   }
 
   // ptep_clear_flush_young: whether the PTE was young; a young one is made old and flushed as the

@@ -156,6 +156,26 @@ final class ReclaimReferencesTest {
         .containsEntry("reclaimActivated", 1L);
   }
 
+  /** A file page referenced through an executable mapping is activated at its first reference. */
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void referencedThroughAnExecutableMapping_isActivatedAtOnce(String isa) {
+    Kernel kernel = boot(isa, "skipVma");
+    Machine machine = kernel.machine();
+    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
+    Mm mm = kernel.createMm();
+    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.EXEC, "text", file, 0));
+    kernel.switchTo(0, mm);
+    machine.access(0, USER_VA, 8, AccessKind.FETCH);
+
+    assertThat(new Writeback(kernel).reclaim(0, 4, true)).isZero();
+
+    assertThat(kernel.counters())
+        .containsEntry("reclaimYoungCleared", 1L)
+        .containsEntry("reclaimReferencedKept", 1L)
+        .containsEntry("reclaimActivated", 1L);
+  }
+
   /**
    * {@code vma_has_recency} (6.3+): a hinted mapping is skipped whole, so its accessed flag stays
    * set, nothing is flushed, and the page is reclaimed at the first pass.
