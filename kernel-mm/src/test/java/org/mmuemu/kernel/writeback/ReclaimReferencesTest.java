@@ -33,12 +33,15 @@ final class ReclaimReferencesTest {
     return KernelBoot.on(isa).cores(2).variants(Map.of("vmaRecency", vmaRecency)).boot();
   }
 
-  /** Maps a 4-page shared file with {@code advice} in {@code mm}, running on cores 0 and 1. */
-  private static void mapFile(Kernel kernel, Mm mm, MappedFile file, ReadAdvice advice) {
+  /** A process mapping a new 4-page shared file with {@code advice}, running on cores 0 and 1. */
+  private static Mm processMappingAFile(Kernel kernel, ReadAdvice advice) {
+    Mm mm = kernel.createMm();
+    MappedFile file = kernel.pageCache().createFile("f", 4 << 12);
     Vma vma = new Vma(USER_VA, USER_VA + (4 << 12), PteFlags.WRITE, "file", file, 0);
     kernel.mmap(0, mm, vma.withReadAdvice(advice));
     kernel.switchTo(0, mm);
     kernel.switchTo(1, mm);
+    return mm;
   }
 
   /** Core 1 loads page 0, then core 0 runs one reclaim pass over mapped pages. */
@@ -67,8 +70,7 @@ final class ReclaimReferencesTest {
   @ValueSource(strings = {"arm64", "x86"})
   void referencedPage_isKeptAndMadeOld_thenReclaimedWhenIdle(String isa) {
     Kernel kernel = boot(isa, "skipVma");
-    Mm mm = kernel.createMm();
-    mapFile(kernel, mm, kernel.pageCache().createFile("f", 4 << 12), ReadAdvice.NORMAL);
+    Mm mm = processMappingAFile(kernel, ReadAdvice.NORMAL);
     Writeback writeback = new Writeback(kernel);
     readOnCore1(kernel);
     Map<String, Long> before = kernel.machine().stats().instructionCounts();
@@ -109,8 +111,7 @@ final class ReclaimReferencesTest {
   @ValueSource(strings = {"arm64", "x86"})
   void pageUsedAgain_isActivatedOnArm64_butLooksIdleOnX86WhereTheEntryStayedCached(String isa) {
     Kernel kernel = boot(isa, "skipVma");
-    Mm mm = kernel.createMm();
-    mapFile(kernel, mm, kernel.pageCache().createFile("f", 4 << 12), ReadAdvice.NORMAL);
+    Mm mm = processMappingAFile(kernel, ReadAdvice.NORMAL);
     Writeback writeback = new Writeback(kernel);
     assertThat(readOnCore1ThenReclaim(kernel, writeback)).isZero();
 
@@ -184,8 +185,7 @@ final class ReclaimReferencesTest {
   @CsvSource({"arm64, RANDOM", "arm64, SEQUENTIAL", "x86, RANDOM", "x86, SEQUENTIAL"})
   void skipVma_hintedMappingIsNotLookedAt_andThePageIsReclaimed(String isa, ReadAdvice advice) {
     Kernel kernel = boot(isa, "skipVma");
-    Mm mm = kernel.createMm();
-    mapFile(kernel, mm, kernel.pageCache().createFile("f", 4 << 12), advice);
+    Mm mm = processMappingAFile(kernel, advice);
     Writeback writeback = new Writeback(kernel);
 
     assertThat(readOnCore1ThenReclaim(kernel, writeback)).isEqualTo(1);
@@ -235,8 +235,7 @@ final class ReclaimReferencesTest {
   void legacy_clearsEveryMapping_andIgnoresOnlySequentialReferences(
       String isa, ReadAdvice advice, int expectedDropped) {
     Kernel kernel = boot(isa, "legacy");
-    Mm mm = kernel.createMm();
-    mapFile(kernel, mm, kernel.pageCache().createFile("f", 4 << 12), advice);
+    Mm mm = processMappingAFile(kernel, advice);
     Writeback writeback = new Writeback(kernel);
 
     assertThat(readOnCore1ThenReclaim(kernel, writeback)).isEqualTo(expectedDropped);
@@ -264,8 +263,7 @@ final class ReclaimReferencesTest {
   @ValueSource(strings = {"arm64", "x86"})
   void reclaimOfUnmappedPagesOnly_doesNotReadReferences(String isa) {
     Kernel kernel = boot(isa, "skipVma");
-    Mm mm = kernel.createMm();
-    mapFile(kernel, mm, kernel.pageCache().createFile("f", 4 << 12), ReadAdvice.NORMAL);
+    Mm mm = processMappingAFile(kernel, ReadAdvice.NORMAL);
     kernel.machine().access(0, USER_VA, 8, AccessKind.READ);
 
     assertThat(new Writeback(kernel).reclaim(0, 4, false)).isZero();
