@@ -158,6 +158,8 @@ final class VariantRunCliTest {
         "--param",
         "reclaimMapped=1",
         "--param",
+        "advice=random", // no reference check: every clean mapped page is unmapped each pass
+        "--param",
         "writes=300",
         "--param",
         "threads=4",

@@ -82,6 +82,18 @@ public interface PageTableFormat {
     return false;
   }
 
+  /**
+   * Returns whether a walk that uses a leaf whose accessed flag is clear sets it in the descriptor
+   * (arm64 FEAT_HAFDBS hardware access-flag management; x86 always, see {@link
+   * #hardwareUpdatesAccessedDirty}); false means such an access would take an access-flag fault.
+   * Only walks set it: a TLB hit uses the cached translation and leaves the descriptor alone, so
+   * after software clears the flag ({@code ptep_test_and_clear_young}) an entry still cached keeps
+   * being used without setting it again until the entry is invalidated.
+   */
+  default boolean setsAccessedInHardware() {
+    return hardwareUpdatesAccessedDirty();
+  }
+
   /** Returns the descriptor with its flags replaced, output address and kind kept. */
   long withFlags(long descriptor, int level, int flags);
 

@@ -58,6 +58,7 @@ final class TranslationPath {
   private final long accessCycles;
   private final boolean hardwareAccessedDirty;
   private final boolean hardwareDirty;
+  private final boolean hardwareAccessed;
   private boolean speculating;
   private FaultHandler faultHandler;
   private long unresolvedFaults;
@@ -87,6 +88,7 @@ final class TranslationPath {
     this.accessCycles = accessCycles;
     this.hardwareAccessedDirty = format.hardwareUpdatesAccessedDirty();
     this.hardwareDirty = format.setsDirtyInHardware();
+    this.hardwareAccessed = format.setsAccessedInHardware();
   }
 
   /** Installs the kernel's fault handler. */
@@ -295,10 +297,13 @@ final class TranslationPath {
       if (permitted) {
         if (hardwareAccessedDirty) {
           markAccessedDirty(walk, kind);
-        } else if (kind == AccessKind.WRITE
-            && hardwareDirty
-            && (walk.flags & PteFlags.DIRTY) == 0) {
-          markDirty(walk);
+        } else {
+          if (hardwareAccessed && (walk.flags & PteFlags.ACCESSED) == 0) {
+            markAccessed(walk);
+          }
+          if (kind == AccessKind.WRITE && hardwareDirty && (walk.flags & PteFlags.DIRTY) == 0) {
+            markDirty(walk);
+          }
         }
         return fillPath(c, va, kind, walk, stamp);
       }
@@ -334,6 +339,22 @@ final class TranslationPath {
     if ((needed & PteFlags.DIRTY) != 0) {
       stats.countHardwareDirtyUpdate();
     }
+  }
+
+  /**
+   * The hardware's access-flag update (arm64 FEAT_HAFDBS): the leaf the walk ended at is rewritten
+   * with {@link PteFlags#ACCESSED}. {@code // MODEL:} as for the dirty update, the atomic
+   * descriptor update costs nothing beyond the walk.
+   */
+  private void markAccessed(WalkResult walk) {
+    if (!memory.isPageTable(walk.leafTablePfn)) {
+      return; // a walk through a freed table (already reported by the walker) updates nothing
+    }
+    long descriptor = memory.readDescriptor(walk.leafTablePfn, walk.leafIndex);
+    int flags = format.flags(descriptor, walk.level) | PteFlags.ACCESSED;
+    memory.writeDescriptor(
+        walk.leafTablePfn, walk.leafIndex, format.withFlags(descriptor, walk.level, flags));
+    walk.flags |= PteFlags.ACCESSED;
   }
 
   /**

@@ -2,6 +2,7 @@ package org.mmuemu.core.machine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -285,6 +286,44 @@ public abstract class MachineTranslationContract {
     assertThat(machine.translate(0, VA_A, AccessKind.READ)).isEqualTo(pa);
     assertThat(machine.translate(0, VA_A, AccessKind.WRITE)).isEqualTo(-1);
     assertThat(machine.stats().faults()).isEqualTo(1);
+  }
+
+  /**
+   * Reclaim's {@code ptep_test_and_clear_young} relies on this: the hardware sets the accessed flag
+   * on a walk only, so a cleared flag stays clear while a cached entry serves the accesses, and
+   * comes back once the entry is invalidated (why arm64 follows the clear with a TLBI).
+   */
+  @Test
+  void accessedFlag_isSetByAWalk_notByATlbHit() {
+    assumeTrue(format.setsAccessedInHardware());
+    mapPage(VA_A, PteFlags.USER | PteFlags.WRITE | PteFlags.DIRTY);
+    int leafLevel = format.levels() - 1;
+
+    translate(0, VA_A);
+    assertThat(leafFlags(leafLevel) & PteFlags.ACCESSED).as("set by the walk").isNotZero();
+
+    long table = tables.tableAt(root, VA_A, leafLevel, false);
+    int index = format.index(VA_A, leafLevel);
+    long young = machine.memory().readDescriptor(table, index);
+    machine
+        .memory()
+        .writeDescriptor(
+            table,
+            index,
+            format.withFlags(
+                young, leafLevel, format.flags(young, leafLevel) & ~PteFlags.ACCESSED));
+    translate(0, VA_A);
+    assertThat(leafFlags(leafLevel) & PteFlags.ACCESSED).as("a TLB hit leaves it clear").isZero();
+
+    machine.invalidate(0, Invalidation.local(InvalidationScope.VA), VA_A, VA_A + 0x1000, ASID);
+    translate(0, VA_A);
+    assertThat(leafFlags(leafLevel) & PteFlags.ACCESSED).as("the next walk sets it").isNotZero();
+  }
+
+  private int leafFlags(int leafLevel) {
+    long table = tables.tableAt(root, VA_A, leafLevel, false);
+    return format.flags(
+        machine.memory().readDescriptor(table, format.index(VA_A, leafLevel)), leafLevel);
   }
 
   @Test

@@ -18,8 +18,11 @@ import org.mmuemu.core.isa.PteFlags;
  * #setsDirtyInHardware}). A read-only entry keeps its dirtiness in the software bit 55 (PTE_DIRTY),
  * as Linux's {@code pte_wrprotect} does.
  *
- * <p>{@code // MODEL:} the access flag is set by software (the kernel writes AF when it maps), not
- * by hardware access-flag management. Immutable; allocates nothing.
+ * <p>The access flag is managed by hardware too (FEAT_HAFDBS with TCR_EL1.HA, which Linux enables
+ * where the CPU has it): the kernel writes AF when it maps, and a walk that finds AF clear (after
+ * {@code ptep_test_and_clear_young}, or in a PTE fork made old) sets it ({@link
+ * #setsAccessedInHardware}); a TLB hit does not. {@code // MODEL:} every arm64 machine has
+ * FEAT_HAFDBS (no access-flag faults). Immutable; allocates nothing.
  */
 public final class Arm64PageTableFormat implements PageTableFormat {
   static final long VALID = 1L;
@@ -108,6 +111,12 @@ public final class Arm64PageTableFormat implements PageTableFormat {
   /** {@inheritDoc} With DBM set, the hardware clears AP[2] on the first store (FEAT_HAFDBS). */
   @Override
   public boolean setsDirtyInHardware() {
+    return true;
+  }
+
+  /** {@inheritDoc} FEAT_HAFDBS: the walk sets AF. */
+  @Override
+  public boolean setsAccessedInHardware() {
     return true;
   }
 

@@ -87,6 +87,19 @@ public interface ArchTlbPolicy {
   default void reclaimUnmapFlushWait(int core) {}
 
   /**
+   * The flush half of {@code ptep_clear_flush_young}: reclaim's rmap walk ({@code
+   * folio_referenced_one}) found the user PTE mapping {@code va} in {@code mm} young and cleared
+   * its accessed flag. Until a TLB entry for it goes, accesses through that entry do not set the
+   * flag again (only walks do), so the page may look unreferenced while in use. The default is
+   * Linux's generic one ({@code mm/pgtable-generic.c}): flush the page now, waiting for it.
+   */
+  default void youngClearedFlush(int core, Mm mm, long va) {
+    int pageShift = PhysicalMemory.FRAME_SHIFT;
+    long pageVa = va & -(1L << pageShift);
+    flushTlbRange(core, mm, pageVa, pageVa + (1L << pageShift), pageShift, true);
+  }
+
+  /**
    * Whether one mmu_gather may accumulate the ranges of several VMAs into one flush (Linux {@code
    * CONFIG_MMU_GATHER_MERGE_VMAS}, which x86 selects). Without it (the default, as on arm64) {@code
    * tlb_end_vma} flushes what the gather holds at the end of every VMA of a partial teardown, so a

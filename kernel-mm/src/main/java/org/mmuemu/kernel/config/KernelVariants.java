@@ -77,6 +77,13 @@ import org.mmuemu.core.config.ConfigSection;
  *     the mm's first two full passes, every VMA in which the scanning task took no hinting fault
  *     (by 6 bits of its PID); {@code all} (before 6.4) scans every VMA, so each task's pass makes
  *     the other tasks' memory PROT_NONE too
+ * @param vmaRecency reclaim's reference check against {@code madvise} access hints
+ *     (DOMAIN-FAULTS.md §6, {@code vma_has_recency}): {@code skipVma} (6.3+) skips every mapping in
+ *     a VMA advised {@code MADV_SEQUENTIAL} or {@code MADV_RANDOM} in {@code folio_referenced}'s
+ *     rmap walk, so its accessed flag is neither tested nor cleared (no flush) and its references
+ *     do not keep the page; {@code legacy} (before 6.3, {@code page_referenced_one}) tests and
+ *     clears the accessed flag of every mapping (arm64 flushing each young one) and ignores only
+ *     the references through {@code MADV_SEQUENTIAL} mappings
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -97,7 +104,8 @@ public record KernelVariants(
     AsidRolloverFlush asidRolloverFlush,
     DeviceExclusiveRef deviceExclusiveRef,
     FaultLocking faultLocking,
-    NumaScanFilter numaScanFilter) {
+    NumaScanFilter numaScanFilter,
+    VmaRecency vmaRecency) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -448,6 +456,23 @@ public record KernelVariants(
     private final String configName;
 
     NumaScanFilter(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+  }
+
+  /** {@link #vmaRecency}. */
+  public enum VmaRecency implements KernelVariant {
+    SKIP_VMA("skipVma"),
+    LEGACY("legacy");
+
+    private final String configName;
+
+    VmaRecency(String configName) {
       this.configName = configName;
     }
 

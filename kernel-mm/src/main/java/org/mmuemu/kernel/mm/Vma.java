@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.mm;
 
+import java.util.Objects;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.kernel.pagecache.MappedFile;
 
@@ -15,6 +16,8 @@ import org.mmuemu.kernel.pagecache.MappedFile;
  *     the first store to it (copy-on-write)
  * @param hugepageAdvised advised with {@code madvise(MADV_HUGEPAGE)} ({@code VM_HUGEPAGE}): with
  *     the tunable {@code thp=madvise}, only such VMAs get transparent huge pages
+ * @param readAdvice the access-pattern hint of {@code madvise(MADV_SEQUENTIAL/MADV_RANDOM)} ({@code
+ *     VM_SEQ_READ}, {@code VM_RAND_READ}), which reclaim's reference check reads
  */
 public record Vma(
     long startVa,
@@ -24,8 +27,10 @@ public record Vma(
     MappedFile file,
     long fileOffsetBytes,
     boolean shared,
-    boolean hugepageAdvised) {
+    boolean hugepageAdvised,
+    ReadAdvice readAdvice) {
   public Vma {
+    Objects.requireNonNull(readAdvice, "readAdvice");
     if ((startVa & 0xFFF) != 0
         || (endVa & 0xFFF) != 0
         || Long.compareUnsigned(startVa, endVa) >= 0) {
@@ -49,34 +54,54 @@ public record Vma(
   /** A shared file mapping ({@code file} not null) or, with a null file, anonymous memory. */
   public Vma(
       long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
-    this(startVa, endVa, flags, name, file, fileOffsetBytes, file != null, false);
+    this(
+        startVa, endVa, flags, name, file, fileOffsetBytes, file != null, false, ReadAdvice.NORMAL);
   }
 
   /** An anonymous private mapping. */
   public Vma(long startVa, long endVa, int flags, String name) {
-    this(startVa, endVa, flags, name, null, 0, false, false);
+    this(startVa, endVa, flags, name, null, 0, false, false, ReadAdvice.NORMAL);
   }
 
   /** A private file mapping ({@code MAP_PRIVATE} of {@code file}). */
   public static Vma privateFile(
       long startVa, long endVa, int flags, String name, MappedFile file, long fileOffsetBytes) {
-    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, false, false);
+    return new Vma(
+        startVa, endVa, flags, name, file, fileOffsetBytes, false, false, ReadAdvice.NORMAL);
   }
 
   /** The part {@code [from, to)} of this VMA, which it must cover (a split). */
   public Vma slice(long from, long to) {
     return new Vma(
-        from, to, flags, name, file, fileOffsetBytes + (from - startVa), shared, hugepageAdvised);
+        from,
+        to,
+        flags,
+        name,
+        file,
+        fileOffsetBytes + (from - startVa),
+        shared,
+        hugepageAdvised,
+        readAdvice);
   }
 
   /** This VMA with the PTE flags {@code newFlags} (mprotect). */
   public Vma withFlags(int newFlags) {
-    return new Vma(startVa, endVa, newFlags, name, file, fileOffsetBytes, shared, hugepageAdvised);
+    return new Vma(
+        startVa, endVa, newFlags, name, file, fileOffsetBytes, shared, hugepageAdvised, readAdvice);
   }
 
   /** This VMA advised with {@code madvise(MADV_HUGEPAGE)}. */
   public Vma withHugepageAdvice() {
-    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, shared, true);
+    return new Vma(startVa, endVa, flags, name, file, fileOffsetBytes, shared, true, readAdvice);
+  }
+
+  /**
+   * This VMA advised with {@code madvise(MADV_NORMAL/MADV_SEQUENTIAL/MADV_RANDOM)}: its {@code
+   * VM_SEQ_READ}/{@code VM_RAND_READ} hint replaced by {@code advice}.
+   */
+  public Vma withReadAdvice(ReadAdvice advice) {
+    return new Vma(
+        startVa, endVa, flags, name, file, fileOffsetBytes, shared, hugepageAdvised, advice);
   }
 
   /**

@@ -2,8 +2,9 @@ package org.mmuemu.kernel.pagecache;
 
 /**
  * One page of a file in the page cache (a single-page folio): its frame, its dirty flag ({@code
- * PG_dirty}), the content version of the frame that storage holds, and the references mmu_gathers
- * hold on it until their flush.
+ * PG_dirty}), its referenced flag ({@code PG_referenced}, reclaim's memory of a reference it has
+ * already seen), the content version of the frame that storage holds, and the references
+ * mmu_gathers hold on it until their flush.
  *
  * <p>Confined to the simulation thread.
  */
@@ -12,6 +13,7 @@ public final class CachedPage {
   private final long index;
   private final long pfn;
   private boolean dirty;
+  private boolean referenced;
   private long storedVersion;
   private long storedAtCycle;
   private int gatherRefs;
@@ -48,6 +50,18 @@ public final class CachedPage {
   /** {@code folio_clear_dirty_for_io}: the writeback path takes the dirty flag. */
   public void clearDirty() {
     dirty = false;
+  }
+
+  /** {@code folio_set_referenced}. */
+  public void markReferenced() {
+    referenced = true;
+  }
+
+  /** {@code folio_test_clear_referenced}: whether the flag was set; it is clear afterwards. */
+  public boolean testClearReferenced() {
+    boolean was = referenced;
+    referenced = false;
+    return was;
   }
 
   /** Frame content version storage holds for this page (written back, or read at fault time). */

@@ -10,6 +10,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.time.CoreProgram;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.mm.Mm;
+import org.mmuemu.kernel.mm.ReadAdvice;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.MappedFile;
 import org.mmuemu.kernel.writeback.Writeback;
@@ -20,7 +21,11 @@ import org.mmuemu.kernel.writeback.Writeback;
  * now and then drop a chunk of the mapping with {@code madvise(MADV_DONTNEED)} (zapping dirty file
  * pages through mmu_gather, the delayed-rmap path). Writeback's folio_mkclean write-protects and
  * flushes every mapping of each page it cleans, so later stores fault and re-dirty; the {@code
- * LOST_WRITE} oracle checks every page reclaim drops.
+ * LOST_WRITE} oracle checks every page reclaim drops. With {@code reclaimMapped=1} reclaim reads
+ * the accessed flags of mapped pages and keeps those stored to since its last pass; {@code advice}
+ * puts an madvise access hint on the mapping, which makes reclaim ignore those references ({@code
+ * vma_has_recency}), and {@code hotPages} concentrates the stores on part of the file so that
+ * references tell hot pages from cold ones.
  *
  * <p>{@code // MODEL:} the flusher's sleep between passes is charged as cycles on its core. Each
  * step is one action: a store, a madvise, one page written back, or a reclaim pass.
@@ -68,6 +73,22 @@ public final class WritebackWorkload implements Workload {
             0,
             1,
             "1: reclaim also unmaps clean mapped pages (try_to_unmap; arm64 batches the flushes)"),
+        WorkloadParam.choice(
+            "advice",
+            "normal",
+            List.of("normal", "sequential", "random"),
+            "madvise hint on the file mapping: MADV_NORMAL, MADV_SEQUENTIAL (VM_SEQ_READ) or"
+                + " MADV_RANDOM (VM_RAND_READ); reclaim's reference check ignores hinted mappings"
+                + " (vma_has_recency)"),
+        WorkloadParam.integer(
+            "hotPages",
+            "0",
+            0,
+            1 << 20,
+            "with random stores, hotPercent of them go to the file's first this many pages (0: all"
+                + " pages alike)"),
+        WorkloadParam.integer(
+            "hotPercent", "90", 0, 100, "percent of random stores that go to the hot pages"),
         WorkloadParam.integer(
             "flushIntervalCycles",
             "200000",
@@ -87,10 +108,18 @@ public final class WritebackWorkload implements Workload {
     long intervalCycles = params.integer("flushIntervalCycles");
     boolean sequential = params.choice("pattern").equals("sequential");
     boolean reclaimMapped = params.integer("reclaimMapped") == 1;
+    ReadAdvice advice = ReadAdvice.named(params.choice("advice"));
+    long hotPages = params.integer("hotPages");
+    long hotPercent = params.integer("hotPercent");
+    if (hotPages > filePages) {
+      throw new WorkloadException(
+          "--param hotPages=" + hotPages + " (expected: at most filePages, " + filePages + ")");
+    }
     MappedFile file = kernel.pageCache().createFile("data", filePages << 12);
     Mm mm = kernel.createMm();
     long base = MmWorkloads.DATA_BASE_VA;
-    kernel.mmap(0, mm, new Vma(base, base + (filePages << 12), PteFlags.WRITE, "file", file, 0));
+    Vma mapping = new Vma(base, base + (filePages << 12), PteFlags.WRITE, "file", file, 0);
+    kernel.mmap(0, mm, mapping.withReadAdvice(advice));
     Writeback writeback = new Writeback(kernel);
     int writers = threads - 1;
     int[] writersDone = new int[1];
@@ -114,10 +143,14 @@ public final class WritebackWorkload implements Workload {
                 long start = base + ((chunk * CHUNK_PAGES) << 12);
                 kernel.madviseDontneed(core, mm, start, start + (CHUNK_PAGES << 12));
               }
-              long offset =
-                  sequential
-                      ? (firstOffset + done * STORE_BYTES) % (filePages << 12)
-                      : random.nextLong(filePages) << 12;
+              long offset;
+              if (sequential) {
+                offset = (firstOffset + done * STORE_BYTES) % (filePages << 12);
+              } else if (hotPages > 0 && random.nextLong(100) < hotPercent) {
+                offset = random.nextLong(hotPages) << 12;
+              } else {
+                offset = random.nextLong(filePages) << 12;
+              }
               machine.access(core, base + offset, (int) STORE_BYTES, AccessKind.WRITE);
               if (++done == writes) {
                 writersDone[0]++;
@@ -164,6 +197,17 @@ public final class WritebackWorkload implements Workload {
     Map<String, String> effective = new TreeMap<>(params.asMap());
     effective.put("threads", Integer.toString(threads));
     return PreparedWorkload.of(
-        programs, effective, () -> Map.of("pageCachePagesAtEnd", (long) kernel.pageCache().size()));
+        programs,
+        effective,
+        () -> {
+          Map<String, Object> metrics = new TreeMap<>();
+          metrics.put("pageCachePagesAtEnd", (long) kernel.pageCache().size());
+          if (hotPages > 0) {
+            long hotCached =
+                kernel.pageCache().pages().stream().filter(page -> page.index() < hotPages).count();
+            metrics.put("hotPagesCachedAtEnd", hotCached);
+          }
+          return metrics;
+        });
   }
 }

@@ -9,6 +9,9 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
 import org.mmuemu.kernel.Kernel;
 import org.mmuemu.kernel.call.KernelOperation;
+import org.mmuemu.kernel.config.KernelVariants;
+import org.mmuemu.kernel.mm.ReadAdvice;
+import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.rmap.ReverseMap;
 
@@ -26,16 +29,17 @@ import org.mmuemu.kernel.rmap.ReverseMap;
  *
  * <h3>Reclaim and the oracle</h3>
  *
- * {@link #reclaim} drops clean pages nobody maps or holds (not in the rmap, no gather reference)
- * and frees their frames. A clean page whose frame content is newer than what storage holds was
- * written after its last writeback without being dirtied again, which only a stale TLB entry allows
- * (every fresh mapping is write-protected until a fault dirties the page): dropping it loses that
- * write, and is reported as {@code LOST_WRITE} with the frame's history. A write counts only if it
- * happened at or after the writeback in simulated time: an earlier store that a lagging core makes
- * after the writeback's (atomic) call in host order was in the page before the I/O, so storage has
- * it.
+ * {@link #reclaim} drops clean pages nobody maps or holds (not in the rmap, no gather reference),
+ * and when asked clean mapped pages not referenced since the last pass, and frees their frames. A
+ * clean page whose frame content is newer than what storage holds was written after its last
+ * writeback without being dirtied again, which only a stale TLB entry allows (every fresh mapping
+ * is write-protected until a fault dirties the page): dropping it loses that write, and is reported
+ * as {@code LOST_WRITE} with the frame's history. A write counts only if it happened at or after
+ * the writeback in simulated time: an earlier store that a lagging core makes after the writeback's
+ * (atomic) call in host order was in the page before the I/O, so storage has it.
  *
- * <p>Counters: {@code pagesWrittenBack}, {@code mkcleanPtes}, {@code pagesReclaimed}.
+ * <p>Counters: {@code pagesWrittenBack}, {@code mkcleanPtes}, {@code pagesReclaimed}, and those of
+ * the reference check ({@link #reclaim}).
  *
  * <p>{@code // MODEL:} the I/O is instantaneous (no writeback flag, no end-io); mapped pages are
  * reclaimed only when asked ({@link #reclaim(int, int, boolean)}); no dirty-page throttling.
@@ -49,12 +53,26 @@ public final class Writeback {
   private final Machine machine;
   private final ReverseMap rmap;
   private final long lockCycles;
+  private final long vmaLookupCycles;
+  private final boolean skipVmaWithoutRecency;
+  private final int[] probes = new int[1];
+
+  /**
+   * What {@link #folioReferenced} found: the mappings that referenced the page, and whether one of
+   * them is executable ({@code VM_EXEC} in the VM flags Linux collects from referencing VMAs).
+   */
+  private record References(int ptes, boolean exec) {
+    static final References NONE = new References(0, false);
+  }
 
   public Writeback(Kernel kernel) {
     this.kernel = kernel;
     this.machine = kernel.machine();
     this.rmap = kernel.rmap();
     this.lockCycles = kernel.config().costs().lockCycles();
+    this.vmaLookupCycles = kernel.config().costs().vmaLookupCycles();
+    this.skipVmaWithoutRecency =
+        kernel.config().variants().vmaRecency() == KernelVariants.VmaRecency.SKIP_VMA;
   }
 
   /**
@@ -140,15 +158,21 @@ public final class Writeback {
   /**
    * Drops up to {@code maxPages} clean, unreferenced pages (lowest file and index first), checking
    * each for a lost write ({@code shrink_folio_list}); without {@code unmapMapped} only pages no
-   * PTE maps. With {@code unmapMapped}, a clean page that is still mapped is unmapped first ({@code
-   * try_to_unmap}): each PTE is cleared and its flush started through the arch ({@link
-   * org.mmuemu.kernel.arch.ArchTlbPolicy#reclaimUnmapFlush}: arm64 batches them), and before any
-   * page is freed the flushes are completed ({@code try_to_unmap_flush}). Counter: {@code
-   * reclaimUnmappedPtes}.
+   * PTE maps ({@code may_unmap} clear: a mapped page is passed over before its references are
+   * read). With {@code unmapMapped}, a clean mapped page's references are checked first ({@code
+   * folio_check_references}, {@link #keepReferenced}): a page accessed through a mapping since the
+   * last pass is kept, and the accessed flags are cleared for the next one. An unreferenced one is
+   * unmapped ({@code try_to_unmap}): each PTE is cleared and its flush started through the arch
+   * ({@link org.mmuemu.kernel.arch.ArchTlbPolicy#reclaimUnmapFlush}: arm64 batches them), and
+   * before any page is freed the flushes are completed ({@code try_to_unmap_flush}). Counter:
+   * {@code reclaimUnmappedPtes}.
    *
    * <p>{@code // MODEL:} a page with a dirty PTE is left mapped for the next writeback pass (Linux
    * moves the dirty bit to the folio and writes it out); the folio lock is not modelled, so a page
-   * mapped again before the frees is kept instead.
+   * mapped again before the frees is kept instead. There is one list, not an active and an inactive
+   * LRU: an activated page is kept for this pass like any referenced one (counted as {@code
+   * reclaimActivated}) and checked again at the next; dirty pages are passed over before their
+   * references are read, and zap does not mark the pages of young PTEs accessed.
    *
    * @return pages dropped
    */
@@ -162,7 +186,14 @@ public final class Writeback {
       if (page.dirty() || page.gatherRefs() > 0) {
         continue;
       }
-      if (rmap.mapcount(page.pfn()) > 0 && !(unmapMapped && tryToUnmap(core, page))) {
+      boolean mapped = rmap.mapcount(page.pfn()) > 0;
+      if (mapped && !unmapMapped) {
+        continue; // !sc->may_unmap: a mapped page is passed over before its references are read
+      }
+      if (keepReferenced(core, page)) {
+        continue;
+      }
+      if (mapped && !tryToUnmap(core, page)) {
         continue;
       }
       victims.add(page);
@@ -182,6 +213,91 @@ public final class Writeback {
     machine.stats().addKernelCounter("pagesReclaimed", dropped);
     OP_RECLAIM.end(machine, core, 0, start);
     return dropped;
+  }
+
+  /**
+   * Linux {@code folio_check_references}: the references the rmap walk finds ({@link
+   * #folioReferenced}) and the page's {@code PG_referenced}, taken. A page referenced through a
+   * mapping is kept and marked referenced; it is activated when it was marked already, when more
+   * than one mapping referenced it, or when an executable file mapping did. An unreferenced clean
+   * page is reclaimed whatever its mark said. Counters: {@code reclaimReferencedKept}, {@code
+   * reclaimActivated} (the kept pages Linux would move to the active list).
+   */
+  private boolean keepReferenced(int core, CachedPage page) {
+    References references = folioReferenced(core, page);
+    boolean referencedFolio = page.testClearReferenced();
+    if (references.ptes() == 0) {
+      return false;
+    }
+    page.markReferenced();
+    if (referencedFolio || references.ptes() > 1 || references.exec()) {
+      machine.stats().addKernelCounter("reclaimActivated", 1);
+    }
+    machine.stats().addKernelCounter("reclaimReferencedKept", 1);
+    return true;
+  }
+
+  /**
+   * Linux {@code folio_referenced}: the mappings of {@code page} through which it was accessed
+   * since the last check. Each mapping's accessed flag is tested and cleared under its PTE table's
+   * lock ({@code ptep_clear_flush_young}, with the arch's flush for a young one: {@link
+   * org.mmuemu.kernel.arch.ArchTlbPolicy#youngClearedFlush}). A mapping in a VMA without recency
+   * ({@link ReadAdvice#hasRecency}) is skipped whole with {@code vmaRecency=skipVma} (6.3+, {@code
+   * invalid_folio_referenced_vma}); with {@code legacy} its flag is still cleared and only a
+   * reference through an {@code MADV_SEQUENTIAL} mapping is not counted. Counters: {@code
+   * reclaimYoungCleared}, {@code reclaimRecencySkipped}, {@code reclaimSeqReadIgnored}.
+   *
+   * <p>{@code // MODEL:} each mapping's VMA is found in its mm's VMA tree (charged per node as a
+   * VMA lookup) where Linux walks the file's {@code i_mmap} interval tree; no MGLRU look-around.
+   */
+  private References folioReferenced(int core, CachedPage page) {
+    if (rmap.mapcount(page.pfn()) == 0) {
+      return References.NONE;
+    }
+    int referenced = 0;
+    boolean exec = false;
+    for (ReverseMap.Mapping mapping : List.copyOf(rmap.mappings(page.pfn()))) {
+      Vma vma = mapping.mm().findVma(mapping.va(), probes);
+      machine.charge(core, probes[0] * vmaLookupCycles);
+      ReadAdvice advice = vma == null ? ReadAdvice.NORMAL : vma.readAdvice();
+      if (!advice.hasRecency() && skipVmaWithoutRecency) {
+        machine.stats().addKernelCounter("reclaimRecencySkipped", 1);
+        continue;
+      }
+      mapping.mm().pteLock(mapping.va()).acquire(machine, core, lockCycles);
+      boolean young = clearFlushYoung(core, mapping);
+      mapping.mm().pteLock(mapping.va()).release(machine, core);
+      if (!young) {
+        continue;
+      }
+      if (advice == ReadAdvice.SEQUENTIAL) {
+        machine.stats().addKernelCounter("reclaimSeqReadIgnored", 1);
+        continue;
+      }
+      referenced++;
+      exec |= vma != null && (vma.flags() & PteFlags.EXEC) != 0;
+    }
+    return new References(referenced, exec);
+  }
+
+  // ptep_clear_flush_young: whether the PTE was young; a young one is made old and flushed as the
+  // arch does it
+  private boolean clearFlushYoung(int core, ReverseMap.Mapping mapping) {
+    PageTableFormat format = machine.format();
+    int leafLevel = format.levels() - 1;
+    long rootPfn = mapping.mm().rootPfn();
+    long descriptor = kernel.tables().leafDescriptor(rootPfn, mapping.va());
+    if (descriptor == 0) {
+      return false;
+    }
+    int flags = format.flags(descriptor, leafLevel);
+    if ((flags & PteFlags.ACCESSED) == 0) {
+      return false;
+    }
+    kernel.tables().updateFlags(rootPfn, mapping.va(), flags & ~PteFlags.ACCESSED, core);
+    kernel.tlbPolicy().youngClearedFlush(core, mapping.mm(), mapping.va());
+    machine.stats().addKernelCounter("reclaimYoungCleared", 1);
+    return true;
   }
 
   // try_to_unmap: every mapping of a page whose PTEs are all clean is cleared, its flush started

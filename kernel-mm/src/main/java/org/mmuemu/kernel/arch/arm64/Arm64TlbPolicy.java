@@ -351,6 +351,18 @@ public final class Arm64TlbPolicy implements ArchTlbPolicy {
     OP_ARCH_TLBBATCH_FLUSH.end(machine, core, 0, start);
   }
 
+  /**
+   * arm64 {@code ptep_clear_flush_young}: {@code DSB ISHST} and the page's {@code TLBI VALE1IS}
+   * ({@code flush_tlb_page_nosync}), deliberately not waited for: the worst a core still using the
+   * young entry until the TLBI lands can do is make reclaim take a page in use for an idle one, and
+   * the next context switch's {@code DSB} completes it. Counter: {@code arm64ClearFlushYoungTlbis}.
+   */
+  @Override
+  public void youngClearedFlush(int core, Mm mm, long va) {
+    flushTlbPageNosync(core, mm, va);
+    machine.stats().addKernelCounter("arm64ClearFlushYoungTlbis", 1);
+  }
+
   // ---------------------------------------------------------------------------------------
   // kernel flushes
 

@@ -714,6 +714,14 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
   }
 
   /**
+   * x86 {@code ptep_clear_flush_young} (arch/x86/mm/pgtable.c): no flush at all. Clearing the A bit
+   * without one cannot corrupt anything, and a flush per young PTE would cost reclaim more than the
+   * occasional page it mistakes for idle while a cached entry keeps serving it.
+   */
+  @Override
+  public void youngClearedFlush(int core, Mm mm, long va) {}
+
+  /**
    * {@inheritDoc}
    *
    * <p>x86's {@code pte_needs_flush}: a PTE whose Accessed bit is clear was never cached (the
