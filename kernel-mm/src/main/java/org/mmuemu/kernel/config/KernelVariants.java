@@ -77,6 +77,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     the mm's first two full passes, every VMA in which the scanning task took no hinting fault
  *     (by 6 bits of its PID); {@code all} (before 6.4) scans every VMA, so each task's pass makes
  *     the other tasks' memory PROT_NONE too
+ * @param arm64Contpte arm64 contiguous PTEs for user mappings ({@code CONFIG_ARM64_CONTPTE}, 6.9+):
+ *     {@code auto} maps every whole, aligned 64 KiB block of a large anonymous folio with the
+ *     contiguous bit (one TLB entry for 16 pages), folds a block whose last PTE completes one, and
+ *     unfolds a block (break-before-make and a TLBI of its range) before a change to part of it;
+ *     {@code off} (before 6.9) maps every page with its own PTE
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -97,7 +102,8 @@ public record KernelVariants(
     AsidRolloverFlush asidRolloverFlush,
     DeviceExclusiveRef deviceExclusiveRef,
     FaultLocking faultLocking,
-    NumaScanFilter numaScanFilter) {
+    NumaScanFilter numaScanFilter,
+    Contpte arm64Contpte) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -454,6 +460,28 @@ public record KernelVariants(
     @Override
     public String configName() {
       return configName;
+    }
+  }
+
+  /** {@link #arm64Contpte}. */
+  public enum Contpte implements KernelVariant {
+    AUTO("auto"),
+    OFF("off");
+
+    private final String configName;
+
+    Contpte(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    /** Whether user mappings fold and unfold contiguous blocks. */
+    public boolean on() {
+      return this == AUTO;
     }
   }
 }
