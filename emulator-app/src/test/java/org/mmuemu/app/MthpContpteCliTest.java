@@ -3,6 +3,7 @@ package org.mmuemu.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,20 +64,8 @@ final class MthpContpteCliTest {
 
   @Test
   void stream_on_x86_mthpCutsFaults_butNotTlbMisses() throws Exception {
-    List<String> args =
-        List.of("--param", "threads=2", "--param", "accesses=20000", "--param", "writeFraction=1");
-    JsonNode base = runX86(args);
-    JsonNode mthp =
-        runX86(
-            List.of(
-                "--param",
-                "threads=2",
-                "--param",
-                "accesses=20000",
-                "--param",
-                "writeFraction=1",
-                "--set",
-                MTHP_64K));
+    JsonNode base = runX86Stream();
+    JsonNode mthp = runX86Stream("--set", MTHP_64K);
 
     assertThat(mthp.at("/kernel/pageFaults").asLong() * 15)
         .isLessThan(base.at("/kernel/pageFaults").asLong());
@@ -84,7 +73,12 @@ final class MthpContpteCliTest {
     assertThat(mthp.at("/kernel").has("contpteFolds")).isFalse();
   }
 
-  private static JsonNode runX86(List<String> args) throws Exception {
+  private static JsonNode runX86Stream(String... sets) throws Exception {
+    List<String> args = new ArrayList<>();
+    for (String param : STREAM) {
+      args.addAll(List.of("--param", param));
+    }
+    args.addAll(List.of(sets));
     JsonNode result =
         CliTestSupport.runResult("x86-skylake", "stream", args.toArray(String[]::new));
     assertThat(result.at("/violationCounts").size()).isZero();
@@ -114,32 +108,10 @@ final class MthpContpteCliTest {
   @Test
   void badMthpSizeOrValue_isAOneLineConfigError() {
     CliTestSupport.Outcome size =
-        CliTestSupport.run(
-            "run",
-            "--machine",
-            "arm64-neoverse-n1",
-            "--workload",
-            "stream",
-            "--set",
-            "/kernel/tunables/mthp/48KiB=always");
+        runStream("arm64-neoverse-n1", "/kernel/tunables/mthp/48KiB=always");
     CliTestSupport.Outcome value =
-        CliTestSupport.run(
-            "run",
-            "--machine",
-            "arm64-neoverse-n1",
-            "--workload",
-            "stream",
-            "--set",
-            "/kernel/tunables/mthp/64KiB=sometimes");
-    CliTestSupport.Outcome x86 =
-        CliTestSupport.run(
-            "run",
-            "--machine",
-            "x86-skylake",
-            "--workload",
-            "stream",
-            "--set",
-            "/kernel/variants/arm64Contpte=off");
+        runStream("arm64-neoverse-n1", "/kernel/tunables/mthp/64KiB=sometimes");
+    CliTestSupport.Outcome x86 = runStream("x86-skylake", "/kernel/variants/arm64Contpte=off");
 
     assertThat(size.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(size.err()).contains("/kernel/tunables/mthp/48KiB").contains("64KiB");
@@ -147,5 +119,9 @@ final class MthpContpteCliTest {
     assertThat(value.err()).contains("/kernel/tunables/mthp/64KiB").contains("inherit");
     assertThat(x86.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(x86.err()).contains("/kernel/variants/arm64Contpte").contains("arm64 only");
+  }
+
+  private static CliTestSupport.Outcome runStream(String machine, String set) {
+    return CliTestSupport.run("run", "--machine", machine, "--workload", "stream", "--set", set);
   }
 }

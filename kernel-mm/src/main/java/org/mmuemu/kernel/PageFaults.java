@@ -38,8 +38,11 @@ import org.mmuemu.kernel.uffd.Userfaultfd;
  * mapped, and only then is the old page's reference dropped, so no TLB can reach it once it is
  * freed. A read fault in a private file mapping maps the page-cache page write-protected (with
  * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). A fault on
- * a PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). GUP's
- * unshare faults ({@link #gupFault}) take the copy path but leave the new page read-only.
+ * a PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). A
+ * missing-page write fault in an anonymous VMA may map a whole mTHP folio ({@link AnonFolios}); a
+ * change to one PTE of an arm64 contiguous block unfolds the block first ({@link
+ * ArchUserPtes#unfold}). GUP's unshare faults ({@link #gupFault}) take the copy path but leave the
+ * new page read-only.
  *
  * <p>Counters: {@code pageFaults}, {@code permissionFaults}, ... always; {@code cowReuseExclusive},
  * {@code cowReuseOnlyReference}, {@code cowCopies}, {@code cowFileFaults}, {@code cowPagesFreed},

@@ -51,6 +51,13 @@ final class MthpContpteTest {
     return mm;
   }
 
+  // a process whose first 64 KiB is one folio, mapped by a write fault
+  private static Mm oneFolio(Kernel kernel) {
+    Mm mm = process(kernel, BLOCK);
+    kernel.machine().access(0, USER_VA, 8, AccessKind.WRITE);
+    return mm;
+  }
+
   private static int flags(Kernel kernel, Mm mm, long va) {
     Machine machine = kernel.machine();
     long descriptor = kernel.tables().leafDescriptor(mm.rootPfn(), va);
@@ -143,8 +150,7 @@ final class MthpContpteTest {
   void munmapOfOnePage_unfoldsTheBlockWithBreakBeforeMake_andFreesOnlyThatPage() {
     Kernel kernel = arm64();
     Machine machine = kernel.machine();
-    Mm mm = process(kernel, BLOCK);
-    machine.access(0, USER_VA, 8, AccessKind.WRITE);
+    Mm mm = oneFolio(kernel);
     long head = pa(kernel, mm, USER_VA) >>> 12;
     cacheOnCore1(kernel, mm, USER_VA + 5 * PAGE);
     long tlbisBefore = machine.stats().instructionCounts().getOrDefault("TLBI VALE1IS", 0L);
@@ -186,8 +192,7 @@ final class MthpContpteTest {
   void mprotectOfTheBlock_unfoldsAndRefolds_andAWriteThenUnfoldsIt() {
     Kernel kernel = arm64();
     Machine machine = kernel.machine();
-    Mm mm = process(kernel, BLOCK);
-    machine.access(0, USER_VA, 8, AccessKind.WRITE);
+    Mm mm = oneFolio(kernel);
     cacheOnCore1(kernel, mm, USER_VA + 7 * PAGE);
 
     kernel.mprotect(0, mm, USER_VA, USER_VA + BLOCK, 0);
@@ -212,8 +217,7 @@ final class MthpContpteTest {
   void fork_sharesTheBlockContiguousInBoth_andCopyOnWriteUnfoldsIt() {
     Kernel kernel = arm64();
     Machine machine = kernel.machine();
-    Mm parent = process(kernel, BLOCK);
-    machine.access(0, USER_VA, 8, AccessKind.WRITE);
+    Mm parent = oneFolio(kernel);
 
     Mm child = kernel.fork(0, parent);
 
@@ -239,8 +243,7 @@ final class MthpContpteTest {
   void clearingOnePteOfABlockWithoutUnfolding_isAMisprogrammedContiguousRun() {
     Kernel kernel = arm64();
     Machine machine = kernel.machine();
-    Mm mm = process(kernel, BLOCK);
-    machine.access(0, USER_VA, 8, AccessKind.WRITE);
+    Mm mm = oneFolio(kernel);
 
     // what a zap of part of the block would do if it skipped contpte_try_unfold
     kernel.tables().clearLeaf(mm.rootPfn(), USER_VA + 2 * PAGE, 0);
@@ -254,8 +257,7 @@ final class MthpContpteTest {
   void anUnfoldThatSkipsBreakBeforeMake_isABreakBeforeMakeViolation() {
     Kernel kernel = arm64();
     Machine machine = kernel.machine();
-    Mm mm = process(kernel, BLOCK);
-    machine.access(0, USER_VA, 8, AccessKind.WRITE);
+    Mm mm = oneFolio(kernel);
 
     // contpte_convert without its clear and TLBI: live entries lose the contiguous bit in place
     for (int i = 0; i < 16; i++) {
