@@ -114,6 +114,31 @@ final class MthpContpteTest {
     assertThat(machine.oracle().total()).isZero();
   }
 
+  @ParameterizedTest
+  @CsvSource({
+    "inherit, always, false, 1",
+    "inherit, madvise, true, 1",
+    "inherit, madvise, false, 0",
+    "inherit, never, true, 0",
+    "madvise, never, true, 1",
+    "madvise, always, false, 0",
+    "never, always, true, 0"
+  })
+  void sizeSetting_inheritFollowsThp_madviseNeedsTheAdvice(
+      String setting, String thp, boolean advised, int folios) {
+    Kernel kernel =
+        KernelBoot.on("arm64").tunable("thp", thp).tunable("mthp", Map.of("64KiB", setting)).boot();
+    Mm mm = kernel.createMm();
+    Vma vma = new Vma(USER_VA, USER_VA + 4 * BLOCK, PteFlags.WRITE, "heap"); // no 2 MiB: no PMD THP
+    kernel.mmap(0, mm, advised ? vma.withHugepageAdvice() : vma);
+    kernel.switchTo(0, mm);
+
+    kernel.machine().access(0, USER_VA, 8, AccessKind.WRITE);
+
+    assertThat(counter(kernel, "mthpFaultAlloc64KiB")).isEqualTo(folios);
+    assertThat(counter(kernel, "contpteFolds")).isEqualTo(folios);
+  }
+
   @Test
   void largestEnabledSizeThatFits_isChosen_elseBasePagesAndAFallback() {
     Kernel kernel = boot("arm64", "auto", Map.of("64KiB", "always", "32KiB", "always"));
