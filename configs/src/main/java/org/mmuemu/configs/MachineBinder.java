@@ -136,6 +136,9 @@ final class MachineBinder {
             (key, value) -> {
               if (value instanceof Long number) {
                 tunables.put(key, number);
+              } else if (value instanceof Map<?, ?> bySize) {
+                ObjectNode nested = tunables.putObject(key); // mthp: a setting per size
+                bySize.forEach((size, setting) -> nested.put((String) size, (String) setting));
               } else {
                 tunables.put(key, String.valueOf(value));
               }

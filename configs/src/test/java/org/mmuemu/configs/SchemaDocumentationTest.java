@@ -83,7 +83,14 @@ final class SchemaDocumentationTest {
         .forEach(
             e -> {
               JsonNode value = e.getValue().get("default");
-              tunables.put(e.getKey(), value.isNumber() ? (Object) value.asLong() : value.asText());
+              if (value.isObject()) {
+                Map<String, Object> nested = new LinkedHashMap<>(); // mthp: a setting per size
+                value.properties().forEach(n -> nested.put(n.getKey(), n.getValue().asText()));
+                tunables.put(e.getKey(), nested);
+              } else {
+                tunables.put(
+                    e.getKey(), value.isNumber() ? (Object) value.asLong() : value.asText());
+              }
             });
     assertThat(tunables).isEqualTo(KernelConfig.TUNABLE_DEFAULTS);
   }

@@ -47,6 +47,7 @@ final class DeviceExclusive {
   private static final KernelOperation OP_MAKE = KernelOperation.named("make_device_exclusive");
   private static final long PAGE_BYTES = 1L << PhysicalMemory.FRAME_SHIFT;
 
+  private final org.mmuemu.kernel.arch.ArchUserPtes userPtes;
   private final Machine machine;
   private final KernelCosts costs;
   private final PageTableEditor tables;
@@ -68,6 +69,7 @@ final class DeviceExclusive {
     this.pageCache = parts.pageCache();
     this.anonPages = parts.anonPages();
     this.tlbPolicy = parts.tlbPolicy();
+    this.userPtes = parts.userPtes();
     this.folioLocks = new FolioLocks(machine, costs.lockCycles());
     this.takesReference = config.variants().deviceExclusiveRef().takesReference();
   }
@@ -122,6 +124,7 @@ final class DeviceExclusive {
     boolean unchanged = tables.leafEntry(mm.rootPfn(), va) == descriptor;
     if (unchanged) {
       boolean writable = (machine.format().flags(descriptor, leafLevel) & PteFlags.WRITE) != 0;
+      userPtes.unfold(core, mm, va); // one PTE of a contiguous block becomes non-present
       tables.writeLeafEntry(mm.rootPfn(), va, SwapPte.deviceExclusive(pfn, writable), core);
       tlbPolicy.flushTlbRange(core, mm, va, va + PAGE_BYTES, PhysicalMemory.FRAME_SHIFT, true);
       entriesMade++;

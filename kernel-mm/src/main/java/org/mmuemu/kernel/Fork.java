@@ -113,6 +113,8 @@ final class Fork {
         (table, startVa, endVa) -> {
           // lock: the parent's and the child's PTE table locks (copy_pte_range)
           machine.charge(core, 2 * costs.lockCycles());
+          // wrprotect_ptes of the parent: a contiguous block the VMA holds in part is unfolded
+          parts.userPtes().unfoldPartial(core, parent, startVa, endVa);
           for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 4096) {
             copyPresentPte(core, child, vma, table, va);
           }
@@ -156,6 +158,15 @@ final class Fork {
     }
   }
 
+  private boolean anyPinned(long firstPfn, int pages) {
+    for (int i = 0; i < pages; i++) {
+      if (parts.anonPages().pinned(firstPfn + i)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The frame the PTE for {@code va} in {@code tablePfn} maps, or -1 when it is not valid. */
   private long presentPfn(long tablePfn, long va) {
     PageTableFormat format = machine.format();
@@ -179,6 +190,12 @@ final class Fork {
     long pfn = format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
     int flags = format.flags(descriptor, leafLevel);
     int childFlags = flags & ~PteFlags.ACCESSED;
+    int runPages = 1 << format.contiguousShift(descriptor, leafLevel);
+    if (runPages > 1 && anyPinned(pfn & -runPages, runPages)) {
+      // a pinned page of the block is copied for the child, so the child's block is not one
+      // folio's consecutive pages: its PTEs are written one by one, without the contiguous bit
+      childFlags &= ~PteFlags.CONTIGUOUS;
+    }
     if (parts.pageCache().byPfn(pfn) != null) {
       parts
           .rmap()

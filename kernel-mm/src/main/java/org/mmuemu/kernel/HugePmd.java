@@ -27,9 +27,9 @@ import org.mmuemu.kernel.rmap.AnonPages;
  *
  * <p>{@code // MODEL:} read faults allocate a huge page too (no huge zero page); fork splits the
  * parent's huge pages before copying (Linux shares the PMD and splits on the first COW fault); a
- * GUP pin splits (Linux pins the subpage of the huge page); no khugepaged collapse, no mTHP sizes,
- * no deferred split queue; the 512 frames are allocated and freed as one unit, charged like one
- * page plus 512 clears. Confined to the simulation thread.
+ * GUP pin splits (Linux pins the subpage of the huge page); no khugepaged collapse, no deferred
+ * split queue (mTHP sizes below the PMD are {@link AnonFolios}); the 512 frames are allocated and
+ * freed as one unit, charged like one page plus 512 clears. Confined to the simulation thread.
  */
 final class HugePmd {
   private static final int HPAGE_SHIFT = 21;

@@ -132,6 +132,7 @@ public final class Kernel {
             anonPages,
             hugePmd,
             arch.tlb(),
+            arch.userPtes(),
             processes,
             vmaLocking);
     RangeFlushOracle flushOracle = new RangeFlushOracle(machine, tables, processes::currentMm);
@@ -141,13 +142,26 @@ public final class Kernel {
             config,
             tables,
             arch.tlb(),
+            arch.userPtes(),
             anonPages,
             flushOracle,
             (core, mm) -> gather(core, mm, false));
     this.deviceExclusive = new DeviceExclusive(parts, config);
     this.uffd =
-        new Userfaultfd(machine, config.costs(), tables, (core, mm) -> gather(core, mm, false));
-    this.faults = new PageFaults(parts, config, deviceExclusive, uffd, numaBalancing);
+        new Userfaultfd(
+            machine,
+            config.costs(),
+            tables,
+            arch.userPtes(),
+            (core, mm) -> gather(core, mm, false));
+    this.faults =
+        new PageFaults(
+            parts,
+            config,
+            deviceExclusive,
+            uffd,
+            numaBalancing,
+            new AnonFolios(machine, config, tables, arch.userPtes(), uffd));
     this.fork = new Fork(parts);
     this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
     this.teardown =
@@ -155,6 +169,7 @@ public final class Kernel {
             machine,
             config,
             arch.tlb(),
+            arch.userPtes(),
             pageCache,
             rmap,
             anonPages,

@@ -2,6 +2,7 @@ package org.mmuemu.kernel;
 
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.VmaLocking;
@@ -12,7 +13,8 @@ import org.mmuemu.kernel.rmap.ReverseMap;
 /**
  * The parts of one kernel that the paths changing user page tables share (the fault path, fork):
  * the machine, the costs, the page-table editor, the page cache and both reverse maps, huge pages,
- * the arch TLB policy, the processes and the per-VMA locks. Built once by {@link Kernel}.
+ * the arch TLB policy and user PTE hooks, the processes and the per-VMA locks. Built once by {@link
+ * Kernel}.
  */
 record MmParts(
     Machine machine,
@@ -23,5 +25,6 @@ record MmParts(
     AnonPages anonPages,
     HugePmd hugePmd,
     ArchTlbPolicy tlbPolicy,
+    ArchUserPtes userPtes,
     Processes processes,
     VmaLocking vmaLocking) {}

@@ -9,6 +9,7 @@ import org.mmuemu.core.isa.PageTableFormat;
 import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.gather.MmuGather;
@@ -50,11 +51,13 @@ final class Mprotect {
   private final HugePmd hugePmd;
   private final VmaLocking vmaLocking;
   private final Teardown teardown;
+  private final ArchUserPtes userPtes;
 
   Mprotect(MmParts parts, Teardown teardown) {
     this.machine = parts.machine();
     this.costs = parts.costs();
     this.tables = parts.tables();
+    this.userPtes = parts.userPtes();
     this.hugePmd = parts.hugePmd();
     this.vmaLocking = parts.vmaLocking();
     this.teardown = teardown;
@@ -115,9 +118,18 @@ final class Mprotect {
         int newFlags = (oldFlags & ~PROTECTION_FLAGS) | (oldFlags & protection);
         newFlags |= protection & PteFlags.EXEC;
         if (newFlags == oldFlags) {
+          // MODEL: a PTE whose protection stays is not rewritten (Linux 6.9 rewrites every present
+          // PTE, unfolding and refolding a contiguous block even when nothing in it changes); its
+          // commit's set_pte may still complete a block whose other PTEs did change
+          if ((oldFlags & PteFlags.CONTIGUOUS) == 0) {
+            userPtes.tryFold(core, mm, va);
+          }
           continue;
         }
-        tables.updateFlags(mm.rootPfn(), va, newFlags, core);
+        // ptep_modify_prot_start unfolds a contiguous block; _commit's set_pte may fold it again
+        userPtes.unfold(core, mm, va);
+        tables.updateFlags(mm.rootPfn(), va, newFlags & ~PteFlags.CONTIGUOUS, core);
+        userPtes.tryFold(core, mm, va);
         machine.stats().addKernelCounter("mprotectPtesChanged", 1);
         if ((oldFlags & ~newFlags & PROTECTION_FLAGS) != 0) {
           tlb.recordCleared(va, PAGE_BYTES, leafLevel);

@@ -7,6 +7,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.config.KernelCosts;
@@ -37,8 +38,11 @@ import org.mmuemu.kernel.uffd.Userfaultfd;
  * mapped, and only then is the old page's reference dropped, so no TLB can reach it once it is
  * freed. A read fault in a private file mapping maps the page-cache page write-protected (with
  * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). A fault on
- * a PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). GUP's
- * unshare faults ({@link #gupFault}) take the copy path but leave the new page read-only.
+ * a PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). A
+ * missing-page write fault in an anonymous VMA may map a whole mTHP folio ({@link AnonFolios}); a
+ * change to one PTE of an arm64 contiguous block unfolds the block first ({@link
+ * ArchUserPtes#unfold}). GUP's unshare faults ({@link #gupFault}) take the copy path but leave the
+ * new page read-only.
  *
  * <p>Counters: {@code pageFaults}, {@code permissionFaults}, ... always; {@code cowReuseExclusive},
  * {@code cowReuseOnlyReference}, {@code cowCopies}, {@code cowFileFaults}, {@code cowPagesFreed},
@@ -73,6 +77,8 @@ final class PageFaults implements FaultHandler {
   private final long faultAroundPages;
   private final DeviceExclusive deviceExclusive;
   private final Userfaultfd uffd;
+  private final AnonFolios anonFolios;
+  private final ArchUserPtes userPtes;
   private final int[] probes = new int[1];
   private long pageFaults;
   private long permissionFaults;
@@ -88,8 +94,11 @@ final class PageFaults implements FaultHandler {
       KernelConfig config,
       DeviceExclusive deviceExclusive,
       Userfaultfd uffd,
-      NumaBalancing numaBalancing) {
+      NumaBalancing numaBalancing,
+      AnonFolios anonFolios) {
     this.numaBalancing = numaBalancing;
+    this.anonFolios = anonFolios;
+    this.userPtes = parts.userPtes();
     this.machine = parts.machine();
     this.costs = parts.costs();
     this.tables = parts.tables();
@@ -253,12 +262,19 @@ final class PageFaults implements FaultHandler {
             | (kind == AccessKind.WRITE ? PteFlags.DIRTY : 0);
     if (permission) {
       permissionFaults++;
+      userPtes.unfold(core, mm, pageVa); // ptep_set_access_flags changing the write bit
       return tables.updateFlags(mm.rootPfn(), pageVa, flags | PteFlags.DIRTY, core);
     }
     pageFaults++;
     anonVmaPrepare(core, mm, vma);
     if (hugePmd.faultIn(core, mm, vma, pageVa, kind == AccessKind.WRITE)) {
       dataPagesAllocated += 1L << (machine.format().levelShift(hugePmd.pmdLevel()) - 12);
+      return true;
+    }
+    int folioPages =
+        kind == AccessKind.WRITE ? anonFolios.faultIn(core, mm, vma, pageVa, flags) : 0;
+    if (folioPages > 0) {
+      dataPagesAllocated += folioPages;
       return true;
     }
     machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
@@ -412,7 +428,9 @@ final class PageFaults implements FaultHandler {
                 reuse == AnonPages.Reuse.EXCLUSIVE ? "cowReuseExclusive" : "cowReuseOnlyReference",
                 1);
         // wp_page_reuse: only adds permission, so no flush; a CPU still caching the read-only
-        // entry takes a spurious fault and finds the PTE writable
+        // entry takes a spurious fault and finds the PTE writable. Changing the write bit of one
+        // PTE of a contiguous block unfolds it first (contpte_ptep_set_access_flags).
+        userPtes.unfold(core, mm, pageVa);
         return tables.updateFlags(
             mm.rootPfn(),
             pageVa,
@@ -434,6 +452,7 @@ final class PageFaults implements FaultHandler {
       int core, Mm mm, Vma vma, long pageVa, long oldPfn, boolean pageCachePage, boolean unshare) {
     anonVmaPrepare(core, mm, vma);
     long newPfn = copyPage(core);
+    userPtes.unfold(core, mm, pageVa); // ptep_clear_flush of one PTE of a contiguous block
     tables.clearLeaf(mm.rootPfn(), pageVa, core);
     tlbPolicy.flushTlbRange(
         core, mm, pageVa, pageVa + PAGE_BYTES, PhysicalMemory.FRAME_SHIFT, true);

@@ -10,6 +10,7 @@ import org.mmuemu.core.isa.PteFlags;
 import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.config.KernelCosts;
@@ -42,6 +43,7 @@ final class Teardown {
   private final KernelConfig config;
   private final KernelCosts costs;
   private final ArchTlbPolicy tlbPolicy;
+  private final ArchUserPtes userPtes;
   private final PageCache pageCache;
   private final ReverseMap rmap;
   private final AnonPages anonPages;
@@ -59,6 +61,7 @@ final class Teardown {
       Machine machine,
       KernelConfig config,
       ArchTlbPolicy tlbPolicy,
+      ArchUserPtes userPtes,
       PageCache pageCache,
       ReverseMap rmap,
       AnonPages anonPages,
@@ -71,6 +74,7 @@ final class Teardown {
     this.config = config;
     this.costs = config.costs();
     this.tlbPolicy = tlbPolicy;
+    this.userPtes = userPtes;
     this.pageCache = pageCache;
     this.rmap = rmap;
     this.anonPages = anonPages;
@@ -376,6 +380,9 @@ final class Teardown {
     boolean batchFull = false;
     long va = startVa;
     tlb.mm().pteLock(startVa).acquire(machine, tlb.core(), costs.lockCycles());
+    // get_and_clear_full_ptes: a contiguous block the range covers in part is unfolded first;
+    // whole blocks are cleared as they are and flushed with the rest
+    userPtes.unfoldPartial(tlb.core(), tlb.mm(), startVa, endVa);
     while (Long.compareUnsigned(va, endVa) < 0 && !batchFull) {
       int index = format.index(va, leafLevel);
       long descriptor = memory.readDescriptor(tablePfn, index);
@@ -416,6 +423,12 @@ final class Teardown {
         zapNonPresent(tlb, tablePfn, index, descriptor);
       }
       va += pageSize;
+    }
+    if (batchFull && Long.compareUnsigned(va, endVa) < 0) {
+      // MODEL: Linux queues a folio's PTEs as one batch entry, so a full gather never stops a zap
+      // inside a contiguous block; here it can, and the rest of the block is unfolded before the
+      // lock is dropped, so no walk meets a half-cleared block
+      userPtes.unfoldPartial(tlb.core(), tlb.mm(), va, endVa);
     }
     if (forceFlush) {
       tlb.flushTlbOnly(); // before the PTE lock is dropped

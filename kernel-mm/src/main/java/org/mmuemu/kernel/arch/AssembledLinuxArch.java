@@ -6,5 +6,9 @@ package org.mmuemu.kernel.arch;
  * @param isaId the ISA id the parts serve
  */
 public record AssembledLinuxArch(
-    String isaId, ArchTlbPolicy tlb, KernelLayout layout, ArchKernelMappings kernelMappings)
+    String isaId,
+    ArchTlbPolicy tlb,
+    KernelLayout layout,
+    ArchKernelMappings kernelMappings,
+    ArchUserPtes userPtes)
     implements LinuxArch {}

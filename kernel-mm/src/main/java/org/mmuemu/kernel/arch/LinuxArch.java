@@ -24,4 +24,7 @@ public interface LinuxArch {
 
   /** The arch side of writing kernel page tables. */
   ArchKernelMappings kernelMappings();
+
+  /** The arch side of writing user PTEs of large folios (arm64 contiguous PTEs). */
+  ArchUserPtes userPtes();
 }

@@ -84,6 +84,11 @@ import org.mmuemu.core.config.ConfigSection;
  *     do not keep the page; {@code legacy} (before 6.3, {@code page_referenced_one}) tests and
  *     clears the accessed flag of every mapping (arm64 flushing each young one) and ignores only
  *     the references through {@code MADV_SEQUENTIAL} mappings
+ * @param arm64Contpte arm64 contiguous PTEs for user mappings ({@code CONFIG_ARM64_CONTPTE}, 6.9+):
+ *     {@code auto} maps every whole, aligned 64 KiB block of a large anonymous folio with the
+ *     contiguous bit (one TLB entry for 16 pages), folds a block whose last PTE completes one, and
+ *     unfolds a block (break-before-make and a TLBI of its range) before a change to part of it;
+ *     {@code off} (before 6.9) maps every page with its own PTE
  */
 public record KernelVariants(
     OnOff x86Pti,
@@ -105,7 +110,8 @@ public record KernelVariants(
     DeviceExclusiveRef deviceExclusiveRef,
     FaultLocking faultLocking,
     NumaScanFilter numaScanFilter,
-    VmaRecency vmaRecency) {
+    VmaRecency vmaRecency,
+    Contpte arm64Contpte) {
 
   /** Variant names with their allowed values, the default first, in documentation order. */
   public static final Map<String, List<String>> ALLOWED = allowed();
@@ -479,6 +485,28 @@ public record KernelVariants(
     @Override
     public String configName() {
       return configName;
+    }
+  }
+
+  /** {@link #arm64Contpte}. */
+  public enum Contpte implements KernelVariant {
+    AUTO("auto"),
+    OFF("off");
+
+    private final String configName;
+
+    Contpte(String configName) {
+      this.configName = configName;
+    }
+
+    @Override
+    public String configName() {
+      return configName;
+    }
+
+    /** Whether user mappings fold and unfold contiguous blocks. */
+    public boolean on() {
+      return this == AUTO;
     }
   }
 }

@@ -29,6 +29,11 @@ public final class PageTableEditor {
     this.pteWriteCycles = costs.pteWriteCycles();
   }
 
+  /** The format of the tables this editor writes. */
+  public PageTableFormat format() {
+    return format;
+  }
+
   /** Page-table pages allocated so far (root tables included). */
   public long tablesAllocated() {
     return tablesAllocated;

@@ -11,6 +11,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchTlbPolicy;
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.config.KernelConfig;
 import org.mmuemu.kernel.config.KernelCosts;
@@ -69,6 +70,7 @@ public final class NumaBalancing {
   private final PageTableEditor tables;
   private final KernelCosts costs;
   private final ArchTlbPolicy tlbPolicy;
+  private final ArchUserPtes userPtes;
   private final AnonPages anonPages;
   private final RangeFlushOracle flushOracle;
   private final BiFunction<Integer, Mm, MmuGather> gatherBegin;
@@ -90,6 +92,7 @@ public final class NumaBalancing {
       KernelConfig config,
       PageTableEditor tables,
       ArchTlbPolicy tlbPolicy,
+      ArchUserPtes userPtes,
       AnonPages anonPages,
       RangeFlushOracle flushOracle,
       BiFunction<Integer, Mm, MmuGather> gatherBegin) {
@@ -97,6 +100,7 @@ public final class NumaBalancing {
     this.tables = tables;
     this.costs = config.costs();
     this.tlbPolicy = tlbPolicy;
+    this.userPtes = userPtes;
     this.anonPages = anonPages;
     this.flushOracle = flushOracle;
     this.gatherBegin = gatherBegin;
@@ -281,6 +285,8 @@ public final class NumaBalancing {
           if (!format.isValid(descriptor, leafLevel)) {
             continue; // none, or already PROT_NONE
           }
+          userPtes.unfold(core, mm, pageVa); // ptep_modify_prot_start on a contiguous block
+          descriptor = memory.readDescriptor(tablePfn, index);
           // ptep_modify_prot_start and _commit: a read-and-clear, then the PROT_NONE write
           memory.writeDescriptor(tablePfn, index, format.protNone(descriptor, leafLevel));
           machine.charge(core, 2 * costs.pteWriteCycles());
@@ -369,6 +375,7 @@ public final class NumaBalancing {
     memory.writeDescriptor(tablePfn, index, format.withFlags(restored, leafLevel, flags));
     machine.charge(core, 2 * costs.pteWriteCycles());
     machine.recordMapping(pfn, pageVa, true);
+    userPtes.tryFold(core, mm, pageVa); // ptep_modify_prot_commit's set_pte
   }
 
   // migrate_misplaced_folio of a base page, with its migration entry folded into a clear

@@ -117,6 +117,12 @@ public final class AnonPages {
     return state == null || state.exclusive;
   }
 
+  /** Whether a GUP pin holds {@code pfn}. */
+  public boolean pinned(long pfn) {
+    State state = tracked.get(pfn);
+    return state != null && state.pins > 0;
+  }
+
   /** PTEs mapping {@code pfn} (1 for an untracked page). */
   public int mapcount(long pfn) {
     State state = tracked.get(pfn);

@@ -13,6 +13,7 @@ import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.mem.FrameKind;
 import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.core.oracle.ViolationKind;
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.call.KernelOperation;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.gather.MmuGather;
@@ -90,6 +91,7 @@ public final class Userfaultfd {
   private final Machine machine;
   private final KernelCosts costs;
   private final PageTableEditor tables;
+  private final ArchUserPtes userPtes;
   private final GatherFactory gathers;
   private final PageTableFormat format;
   private final List<Registration> registrations = new ArrayList<>();
@@ -106,7 +108,12 @@ public final class Userfaultfd {
   private long markerFaults;
 
   public Userfaultfd(
-      Machine machine, KernelCosts costs, PageTableEditor tables, GatherFactory gathers) {
+      Machine machine,
+      KernelCosts costs,
+      PageTableEditor tables,
+      ArchUserPtes userPtes,
+      GatherFactory gathers) {
+    this.userPtes = userPtes;
     this.machine = machine;
     this.costs = costs;
     this.tables = tables;
@@ -273,6 +280,10 @@ public final class Userfaultfd {
     int flags = format.flags(descriptor, level);
     long pfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
     Map<Long, WpBit> bits = wpBits.computeIfAbsent(mm, key -> new HashMap<>());
+    if (level == format.levels() - 1) {
+      userPtes.unfold(core, mm, va); // ptep_modify_prot_start on a contiguous block
+      flags = format.flags(tables.leafDescriptor(mm.rootPfn(), va), level);
+    }
     if (protect) {
       bits.put(va, new WpBit(pfn, machine.memory().allocationStamp(pfn)));
       // the software bit is set whether or not the write bit changes: one RMW either way
@@ -539,6 +550,21 @@ public final class Userfaultfd {
             pa,
             pa < 0 ? -1 : pa >>> PhysicalMemory.FRAME_SHIFT,
             detail);
+  }
+
+  /**
+   * Whether a registered range of {@code mm} overlaps {@code [startVa, endVa)} ({@code
+   * userfaultfd_armed}): such memory is faulted in with base pages only.
+   */
+  public boolean armed(Mm mm, long startVa, long endVa) {
+    for (Registration registration : registrations) {
+      if (registration.mm() == mm
+          && Long.compareUnsigned(registration.startVa(), endVa) < 0
+          && Long.compareUnsigned(startVa, registration.endVa()) < 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The userfaultfd counters, once a range was registered. */

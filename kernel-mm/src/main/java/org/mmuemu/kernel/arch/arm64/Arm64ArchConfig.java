@@ -15,6 +15,8 @@ import org.mmuemu.kernel.config.KernelVariants;
  * @param pageFreeCycles freeing one page (a page-table page)
  * @param contpteVmap variant {@code vmapContpte}: huge vmalloc of 64 KiB to 2 MiB as contiguous
  *     PTEs
+ * @param contpteUser variant {@code arm64Contpte=auto}: user large folios mapped, folded and
+ *     unfolded as contiguous PTEs
  * @param lazyMmuBarrierBatching variant {@code lazyMmuBarrierBatching}: kernel PTE barriers once
  *     per lazy-MMU section
  * @param waitForFlushCompletion variant {@code tlbFlushWait}: a user flush ends with {@code DSB
@@ -30,6 +32,7 @@ public record Arm64ArchConfig(
     long pteWriteCycles,
     long pageFreeCycles,
     boolean contpteVmap,
+    boolean contpteUser,
     boolean lazyMmuBarrierBatching,
     boolean waitForFlushCompletion,
     boolean batchedReclaimFlush,
@@ -43,6 +46,7 @@ public record Arm64ArchConfig(
         config.costs().pteWriteCycles(),
         config.costs().pageFreeCycles(),
         config.variants().vmapContpte().on(),
+        config.variants().arm64Contpte().on(),
         config.variants().lazyMmuBarrierBatching().on(),
         config.variants().tlbFlushWait().waits(),
         config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED,

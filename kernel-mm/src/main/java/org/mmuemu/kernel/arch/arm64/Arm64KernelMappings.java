@@ -8,6 +8,7 @@ import org.mmuemu.core.mem.PhysicalMemory;
 import org.mmuemu.kernel.arch.ArchKernelMappings;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.KernelTableFreeing;
+import org.mmuemu.kernel.mm.PageTableEditor;
 
 /**
  * arm64's part of writing kernel (vmalloc) page tables (DOMAIN.md §4.5):
@@ -102,20 +103,25 @@ public final class Arm64KernelMappings implements ArchKernelMappings {
   /** Writes the 16 entries of the block with the contiguous bit, then publishes them once. */
   @Override
   public void setHugeVmapPte(int core, long va, long pa, long blockBytes, int flags) {
-    int leafLevel = machine.format().levels() - 1;
-    for (long offset = 0; offset < blockBytes; offset += PAGE_SIZE) {
-      context
-          .tables()
-          .map(
-              context.kernelRootPfn(),
-              va + offset,
-              pa + offset,
-              leafLevel,
-              flags | PteFlags.CONTIGUOUS,
-              core);
+    for (long offset = 0; offset < blockBytes; offset += CONT_PTE_SIZE) {
+      writeContiguousBlock(
+          context.tables(), context.kernelRootPfn(), va + offset, pa + offset, flags, core);
     }
     machine.stats().addKernelCounter("vmapContpteBlocks", 1);
     setKernelPte(core);
+  }
+
+  /**
+   * Writes the {@link #CONT_PTES} last-level entries of one aligned block from {@code va} to the
+   * frames from {@code pa}, each with the contiguous bit ({@code __set_ptes} of a contpte block).
+   * The caller makes sure every entry was invalid before and publishes or flushes.
+   */
+  static void writeContiguousBlock(
+      PageTableEditor tables, long rootPfn, long va, long pa, int flags, int core) {
+    int leafLevel = tables.format().levels() - 1;
+    for (long offset = 0; offset < CONT_PTE_SIZE; offset += PAGE_SIZE) {
+      tables.map(rootPfn, va + offset, pa + offset, leafLevel, flags | PteFlags.CONTIGUOUS, core);
+    }
   }
 
   @Override

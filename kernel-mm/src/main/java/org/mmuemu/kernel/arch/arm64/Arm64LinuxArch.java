@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch.arm64;
 
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.arch.AssembledLinuxArch;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.KernelLayout;
@@ -8,7 +9,8 @@ import org.mmuemu.kernel.arch.LinuxArch;
 /**
  * Linux's arch/arm64 as the mm code sees it: {@link Arm64TlbPolicy} (TLBI/DSB flushes, the
  * generation ASID allocator), the kernel layout, and {@link Arm64KernelMappings} (kernel PTE
- * barriers, lazy MMU batching, contpte vmap, {@code pmd_free_pte_page}).
+ * barriers, lazy MMU batching, contpte vmap, {@code pmd_free_pte_page}) and {@link UserContpte}
+ * (contiguous PTEs for user large folios).
  */
 public final class Arm64LinuxArch {
   /** THREAD_ALIGN with vmap stacks: 2 × THREAD_SIZE (16 KiB). */
@@ -25,7 +27,11 @@ public final class Arm64LinuxArch {
     KernelLayout layout =
         new KernelLayout(
             0xffff800080000000L, 0xfffffbfff0000000L, THREAD_ALIGN_BYTES, 1L << vaBits);
+    ArchUserPtes userPtes =
+        config.contpteUser()
+            ? new UserContpte(context, config, tlb)
+            : ArchUserPtes.basePages(context.tables(), context.machine().format().levels() - 1);
     return new AssembledLinuxArch(
-        "arm64", tlb, layout, new Arm64KernelMappings(context, config, tlb));
+        "arm64", tlb, layout, new Arm64KernelMappings(context, config, tlb), userPtes);
   }
 }

@@ -53,6 +53,11 @@ public record X86ArchConfig(
           ConfigProblem.expected(
               "/kernel/variants/vmapContpte", "\"on\"", "off on an x86 machine (arm64 only)"));
     }
+    if (!config.variants().arm64Contpte().on()) {
+      problems.add(
+          ConfigProblem.expected(
+              "/kernel/variants/arm64Contpte", "\"off\"", "auto on an x86 machine (arm64 only)"));
+    }
     if (config.variants().lazyMmuBarrierBatching().on()) {
       problems.add(
           ConfigProblem.expected(

@@ -1,5 +1,6 @@
 package org.mmuemu.kernel.arch.x86;
 
+import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.arch.AssembledLinuxArch;
 import org.mmuemu.kernel.arch.KernelArchContext;
 import org.mmuemu.kernel.arch.KernelLayout;
@@ -25,6 +26,12 @@ public final class X86LinuxArch {
     KernelLayout layout =
         new KernelLayout(
             0xffffc90000000000L, 0xffffe90000000000L, THREAD_ALIGN_BYTES, 1L << (vaBits - 1));
-    return new AssembledLinuxArch("x86", tlb, layout, new X86KernelMappings(context, config, tlb));
+    // x86 has no contiguous bit: a large folio is one PTE per page, one TLB entry per page
+    return new AssembledLinuxArch(
+        "x86",
+        tlb,
+        layout,
+        new X86KernelMappings(context, config, tlb),
+        ArchUserPtes.basePages(context.tables(), context.machine().format().levels() - 1));
   }
 }
