@@ -136,6 +136,8 @@ final class MachineBinder {
             (key, value) -> {
               if (value instanceof Long number) {
                 tunables.put(key, number);
+              } else if (value instanceof Boolean flag) {
+                tunables.put(key, flag);
               } else {
                 tunables.put(key, String.valueOf(value));
               }

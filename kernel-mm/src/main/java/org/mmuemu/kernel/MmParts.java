@@ -5,6 +5,7 @@ import org.mmuemu.kernel.arch.ArchTlbPolicy;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.VmaLocking;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
@@ -12,7 +13,8 @@ import org.mmuemu.kernel.rmap.ReverseMap;
 /**
  * The parts of one kernel that the paths changing user page tables share (the fault path, fork):
  * the machine, the costs, the page-table editor, the page cache and both reverse maps, huge pages,
- * the arch TLB policy, the processes and the per-VMA locks. Built once by {@link Kernel}.
+ * the arch TLB policy, the processes, the per-VMA locks and the zero pages. Built once by {@link
+ * Kernel}.
  */
 record MmParts(
     Machine machine,
@@ -24,4 +26,5 @@ record MmParts(
     HugePmd hugePmd,
     ArchTlbPolicy tlbPolicy,
     Processes processes,
-    VmaLocking vmaLocking) {}
+    VmaLocking vmaLocking,
+    ZeroPfns zeroPfns) {}

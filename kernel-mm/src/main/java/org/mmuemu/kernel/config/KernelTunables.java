@@ -16,6 +16,9 @@ import org.mmuemu.core.config.ConfigSection;
  * @param thp Linux {@code /sys/kernel/mm/transparent_hugepage/enabled}: {@code always} backs
  *     anonymous memory with 2 MiB pages where a whole aligned 2 MiB fits in the VMA, {@code
  *     madvise} only in VMAs advised with {@code MADV_HUGEPAGE}, {@code never} nowhere
+ * @param thpUseZeroPage Linux {@code /sys/kernel/mm/transparent_hugepage/use_zero_page}: a read
+ *     fault where a huge page may map maps the 2 MiB huge zero page with one PMD ({@code true}), or
+ *     allocates a huge page as a write would ({@code false})
  * @param preempt Linux's {@code preempt=} boot parameter (PREEMPT_DYNAMIC): {@code none}, kernel
  *     code is never preempted; {@code full}, every CPU is shared with one more CPU-bound task and a
  *     task whose slice ran out is preempted at the next point where its kernel code is preemptible
@@ -34,6 +37,7 @@ import org.mmuemu.core.config.ConfigSection;
 public record KernelTunables(
     long faultAroundBytes,
     Thp thp,
+    boolean thpUseZeroPage,
     Preempt preempt,
     long baseSliceNs,
     long numaBalancingScanDelayMs,
@@ -89,6 +93,8 @@ public record KernelTunables(
               DEFAULT_FAULT_AROUND_BYTES,
               "thp",
               "madvise",
+              "thpUseZeroPage",
+              true,
               "preempt",
               "none",
               "baseSliceNs",
@@ -104,6 +110,7 @@ public record KernelTunables(
       java.util.List.of(
           "faultAroundBytes",
           "thp",
+          "thpUseZeroPage",
           "preempt",
           "baseSliceNs",
           "numaBalancingScanDelayMs",
@@ -115,6 +122,7 @@ public record KernelTunables(
     return new KernelTunables(
         DEFAULT_FAULT_AROUND_BYTES,
         Thp.MADVISE,
+        true,
         Preempt.NONE,
         DEFAULT_BASE_SLICE_NS,
         DEFAULT_NUMA_SCAN_DELAY_MS,
@@ -137,6 +145,7 @@ public record KernelTunables(
       faultAround = DEFAULT_FAULT_AROUND_BYTES;
     }
     String thp = section.getChoice("thp", "madvise", List.of("always", "madvise", "never"));
+    boolean thpUseZeroPage = section.getBoolean("thpUseZeroPage", true);
     String preempt = section.getChoice("preempt", "none", List.of("none", "full"));
     long baseSliceNs =
         section.getLong("baseSliceNs", DEFAULT_BASE_SLICE_NS, 100_000, 1_000_000_000);
@@ -151,6 +160,7 @@ public record KernelTunables(
     return new KernelTunables(
         faultAround,
         Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)),
+        thpUseZeroPage,
         Preempt.valueOf(preempt.toUpperCase(java.util.Locale.ROOT)),
         baseSliceNs,
         scanDelayMs,
@@ -171,6 +181,7 @@ public record KernelTunables(
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("faultAroundBytes", faultAroundBytes);
     out.put("thp", thp.configName());
+    out.put("thpUseZeroPage", thpUseZeroPage);
     out.put("preempt", preempt.configName());
     out.put("baseSliceNs", baseSliceNs);
     out.put("numaBalancingScanDelayMs", numaBalancingScanDelayMs);
