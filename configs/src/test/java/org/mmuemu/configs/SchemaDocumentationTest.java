@@ -83,7 +83,11 @@ final class SchemaDocumentationTest {
         .forEach(
             e -> {
               JsonNode value = e.getValue().get("default");
-              tunables.put(e.getKey(), value.isNumber() ? (Object) value.asLong() : value.asText());
+              Object expected =
+                  value.isNumber()
+                      ? (Object) value.asLong()
+                      : value.isBoolean() ? (Object) value.asBoolean() : value.asText();
+              tunables.put(e.getKey(), expected);
             });
     assertThat(tunables).isEqualTo(KernelConfig.TUNABLE_DEFAULTS);
   }
