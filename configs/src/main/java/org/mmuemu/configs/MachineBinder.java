@@ -139,6 +139,8 @@ final class MachineBinder {
               } else if (value instanceof Map<?, ?> bySize) {
                 ObjectNode nested = tunables.putObject(key); // mthp: a setting per size
                 bySize.forEach((size, setting) -> nested.put((String) size, (String) setting));
+              } else if (value instanceof Boolean flag) {
+                tunables.put(key, flag);
               } else {
                 tunables.put(key, String.valueOf(value));
               }

@@ -88,8 +88,11 @@ final class SchemaDocumentationTest {
                 value.properties().forEach(n -> nested.put(n.getKey(), n.getValue().asText()));
                 tunables.put(e.getKey(), nested);
               } else {
-                tunables.put(
-                    e.getKey(), value.isNumber() ? (Object) value.asLong() : value.asText());
+                Object expected =
+                    value.isNumber()
+                        ? (Object) value.asLong()
+                        : value.isBoolean() ? (Object) value.asBoolean() : value.asText();
+                tunables.put(e.getKey(), expected);
               }
             });
     assertThat(tunables).isEqualTo(KernelConfig.TUNABLE_DEFAULTS);

@@ -181,4 +181,26 @@ final class TraceFormatsTest {
             .orElseThrow();
     assertThat(misses.get("args").get("l2").asInt()).isEqualTo(1);
   }
+
+  /**
+   * A run stopped while an IPI was on its way: the arrow from its send still ends (on the target,
+   * at the later of the send and the target's last time), so the file stays valid.
+   */
+  @Test
+  void chromeWriter_anIpiPendingWhenTheRunStops_endsItsArrowOnTheTarget() throws Exception {
+    StringWriter out = new StringWriter();
+    ChromeTraceWriter writer =
+        new ChromeTraceWriter(out, 3, "m", 2.0, -1L, List.of("l1d"), id -> "op", 1000);
+    writer.onEvent(EventKind.TLB_MISS, 1, 100, 0x3000, 0, 0);
+    writer.onEvent(EventKind.IPI_SEND, 0, 400, 1, 0, 0);
+    writer.finishStopped("run interrupted", 500, null);
+    Path file = dir.resolve("stopped.json");
+    Files.writeString(file, out.toString());
+
+    List<JsonNode> events = ChromeTraceValidator.assertValid(file);
+
+    assertThat(events)
+        .extracting(e -> e.get("ph").asText() + " " + e.path("tid").asInt() + " " + e.get("ts"))
+        .contains("s 0 0.2", "f 1 0.2");
+  }
 }

@@ -12,6 +12,7 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.vmalloc.PreemptionHook;
@@ -21,7 +22,8 @@ import org.mmuemu.kernel.vmalloc.PreemptionHook;
  * mm/memory.c {@code remove_device_exclusive_entry}): a driver (HMM, for device atomics) takes an
  * anonymous page away from the CPUs, and a CPU access takes it back.
  *
- * <p>{@link #make}: per page, fault it in if missing (GUP), lock it, tell the MMU notifiers (the
+ * <p>{@link #make}: per page, fault it in for a write if it is missing or the zero page (GUP with
+ * {@code FOLL_WRITE}, which breaks COW of the zero page), lock it, tell the MMU notifiers (the
  * range is being made exclusive), and under the PTE lock replace the present PTE by a non-present
  * device-exclusive entry ({@link SwapPte}) and flush that page from this mm's TLBs: one {@code
  * TLBI_PAGE_BCAST} per page. The page stays mapped (its count is unchanged).
@@ -53,6 +55,7 @@ final class DeviceExclusive {
   private final PageTableEditor tables;
   private final PageCache pageCache;
   private final AnonPages anonPages;
+  private final ZeroPfns zeroPfns;
   private final ArchTlbPolicy tlbPolicy;
   private final FolioLocks folioLocks;
   private final boolean takesReference;
@@ -68,6 +71,7 @@ final class DeviceExclusive {
     this.tables = parts.tables();
     this.pageCache = parts.pageCache();
     this.anonPages = parts.anonPages();
+    this.zeroPfns = parts.zeroPfns();
     this.tlbPolicy = parts.tlbPolicy();
     this.userPtes = parts.userPtes();
     this.folioLocks = new FolioLocks(machine, costs.lockCycles());
@@ -81,15 +85,19 @@ final class DeviceExclusive {
   /**
    * {@code make_device_exclusive} over the pages of {@code [startVa, endVa)} in {@code mm}.
    *
-   * @param faults the fault path, which maps a missing page first (GUP's fault)
+   * @param faults the fault path, which maps a page first (GUP's write fault)
    * @return the pages made exclusive
    */
   long make(int core, Mm mm, long startVa, long endVa, PageFaults faults) {
     long start = OP_MAKE.begin(machine, core, startVa);
     long made = 0;
     for (long va = startVa & -PAGE_BYTES; Long.compareUnsigned(va, endVa) < 0; va += PAGE_BYTES) {
-      if (tables.leafEntry(mm.rootPfn(), va) == 0 && tables.leafDescriptor(mm.rootPfn(), va) == 0) {
-        faults.gupFault(core, mm, va, false);
+      int level = tables.leafLevel(mm.rootPfn(), va);
+      boolean missing = level < 0 && tables.leafEntry(mm.rootPfn(), va) == 0;
+      if (missing
+          || (level >= 0
+              && zeroPfns.isZero(pfnOf(tables.leafDescriptor(mm.rootPfn(), va), level)))) {
+        faults.gupWriteFault(core, mm, va);
       }
       mm.mmapLock().downRead(machine, core, costs.lockCycles());
       if (makeOne(core, mm, va)) {
@@ -113,9 +121,9 @@ final class DeviceExclusive {
         || !machine.format().isValid(descriptor, leafLevel)) {
       return false; // not anonymous private memory, a huge page, or already exclusive
     }
-    long pfn = machine.format().outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
-    if (pageCache.byPfn(pfn) != null) {
-      return false; // a page-cache page COW-mapped: not anonymous
+    long pfn = pfnOf(descriptor, leafLevel);
+    if (pageCache.byPfn(pfn) != null || zeroPfns.isZero(pfn)) {
+      return false; // a page-cache page COW-mapped, or the zero page: not anonymous
     }
     anonPages.get(pfn); // GUP's reference, held until the page is unlocked
     folioLocks.lock(core, pfn, machine.memory().allocationStamp(pfn), "make_device_exclusive");
@@ -133,6 +141,11 @@ final class DeviceExclusive {
     folioLocks.unlock(core, pfn);
     putPage(core, pfn);
     return unchanged;
+  }
+
+  // the frame a leaf descriptor at level maps
+  private long pfnOf(long descriptor, int level) {
+    return machine.format().outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
   }
 
   /** Whether {@code mm}'s slot for {@code va} holds a device-exclusive entry now. */

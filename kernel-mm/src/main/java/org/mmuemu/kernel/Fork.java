@@ -22,15 +22,20 @@ import org.mmuemu.kernel.mm.Vma;
  * private ones without anonymous pages, are not copied ({@code vma_needs_copy}): the child refaults
  * them from the page cache. Every child entry starts old. At the end the parent's whole mm is
  * flushed once ({@code flush_tlb_mm}), because other threads of the parent may still hold writable
- * TLB entries for pages that are now shared.
+ * TLB entries for pages that are now shared. An entry of the zero page is copied as it is (it is
+ * read-only already and no page is counted), and a huge zero PMD is copied as one PMD ({@code
+ * copy_huge_pmd}), where other huge pages are split first.
  *
  * <p>Counters: {@code forks}, {@code forkPtesCopied}, {@code forkPtesWriteProtected}, {@code
- * forkPinnedCopies}, {@code forkVmasSkipped}.
+ * forkPinnedCopies}, {@code forkVmasSkipped}, {@code forkZeroPtesCopied} (of {@code
+ * forkPtesCopied}), {@code forkHugeZeroPmdsCopied}.
  *
  * <p>{@code // MODEL:} Linux copies a private file VMA's entries when it has an {@code anon_vma}
- * (it ever held an anonymous copy); here, when an anonymous page is mapped in it at fork. Reading a
- * parent entry costs nothing (like the kernel's other software walks), folio refcount atomics are
- * not charged. Confined to the simulation thread.
+ * (it ever held an anonymous copy); here, when an anonymous page is mapped in it at fork. An
+ * anonymous VMA is always copied (Linux skips one without {@code anon_vma}, which maps at most the
+ * zero page, and lets the child refault it). Reading a parent entry costs nothing (like the
+ * kernel's other software walks), folio refcount atomics are not charged. Confined to the
+ * simulation thread.
  */
 final class Fork {
   private static final KernelOperation OP_FORK = KernelOperation.named("fork");
@@ -63,7 +68,8 @@ final class Fork {
       }
       machine.charge(core, costs.vmaLookupCycles());
       if (needsCopy(parent, vma)) {
-        parts.hugePmd().splitAll(core, parent, vma); // MODEL: Linux shares the PMD, splits on COW
+        // MODEL: Linux shares a huge page's PMD and splits on COW; here only the huge zero page's
+        parts.hugePmd().splitAll(core, parent, vma, true);
         copyPageRange(core, parent, child, vma);
       } else {
         machine.stats().addKernelCounter("forkVmasSkipped", 1);
@@ -108,7 +114,9 @@ final class Fork {
 
   private void copyPageRange(int core, Mm parent, Mm child, Vma vma) {
     walkPteTables(
+        core,
         parent,
+        child,
         vma,
         (table, startVa, endVa) -> {
           // lock: the parent's and the child's PTE table locks (copy_pte_range)
@@ -122,8 +130,13 @@ final class Fork {
         });
   }
 
-  // Visits every PTE table under vma's range, skipping ranges whose upper-level tables are missing.
+  // Visits every PTE table under vma's range, skipping ranges whose upper-level tables are missing;
+  // a huge zero PMD is copied into the child, when there is one, and skipped.
   private void walkPteTables(Mm mm, Vma vma, PteTableVisitor visitor) {
+    walkPteTables(-1, mm, null, vma, visitor);
+  }
+
+  private void walkPteTables(int core, Mm mm, Mm child, Vma vma, PteTableVisitor visitor) {
     PageTableFormat format = machine.format();
     PhysicalMemory memory = machine.memory();
     int leafLevel = format.levels() - 1;
@@ -135,6 +148,15 @@ final class Fork {
         long descriptor = memory.readDescriptor(table, format.index(va, level));
         if (!format.isValid(descriptor, level)) {
           missingLevel = level;
+        } else if (format.isLeaf(descriptor, level)
+            && level == parts.hugePmd().pmdLevel()
+            && parts
+                .zeroPfns()
+                .isHugeZero(format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT)) {
+          if (child != null) {
+            copyHugeZeroPmd(core, child, va & -(1L << format.levelShift(level)), descriptor);
+          }
+          missingLevel = level; // nothing below it to walk
         } else if (format.isLeaf(descriptor, level)) {
           throw new IllegalStateException(
               "va 0x"
@@ -178,6 +200,23 @@ final class Fork {
     return format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
   }
 
+  // copy_huge_pmd of the huge zero page: the child maps it too, read-only, old
+  private void copyHugeZeroPmd(int core, Mm child, long hugeVa, long descriptor) {
+    PageTableFormat format = machine.format();
+    int level = parts.hugePmd().pmdLevel();
+    machine.charge(core, 2 * costs.lockCycles()); // both PMD locks
+    parts
+        .tables()
+        .map(
+            child.rootPfn(),
+            hugeVa,
+            format.outputPa(descriptor, level),
+            level,
+            format.flags(descriptor, level) & ~PteFlags.ACCESSED,
+            core);
+    machine.stats().addKernelCounter("forkHugeZeroPmdsCopied", 1);
+  }
+
   private void copyPresentPte(int core, Mm child, Vma vma, long tablePfn, long va) {
     PageTableFormat format = machine.format();
     PhysicalMemory memory = machine.memory();
@@ -196,7 +235,9 @@ final class Fork {
       // folio's consecutive pages: its PTEs are written one by one, without the contiguous bit
       childFlags &= ~PteFlags.CONTIGUOUS;
     }
-    if (parts.pageCache().byPfn(pfn) != null) {
+    if (parts.zeroPfns().isZero(pfn)) {
+      machine.stats().addKernelCounter("forkZeroPtesCopied", 1); // no page to count: shared as is
+    } else if (parts.pageCache().byPfn(pfn) != null) {
       parts
           .rmap()
           .add(pfn, child, va); // a page-cache page of a private file mapping, read-only already

@@ -8,6 +8,7 @@ import org.mmuemu.kernel.config.KernelVariants;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 
@@ -18,9 +19,12 @@ import org.mmuemu.kernel.rmap.AnonPages;
  * unshared ({@code gup_must_unshare}, then {@code handle_mm_fault} with {@code
  * FAULT_FLAG_UNSHARE}), so that the pin and the process keep using the same page. Which pages must
  * be unshared is the {@code unshareScope} variant: {@code cowMapping} (6.2+) anything mapped in a
- * COW mapping that is not an exclusive anonymous page; {@code anonOnly} (before 6.2) only anonymous
- * pages without the exclusive marker, so a page-cache page of a private file mapping is pinned as
- * it is, and the process's next store moves it to a copy the pin does not see.
+ * COW mapping that is not an exclusive anonymous page (the zero page, a page-cache page); {@code
+ * anonOnly} (before 6.2) only anonymous pages without the exclusive marker, so the zero page or a
+ * page-cache page of a private file mapping is pinned as it is, and the process's next store moves
+ * its mapping to a page the pin does not see. A missing page is faulted in for a read first, which
+ * maps the zero page, so with {@code cowMapping} a pin of untouched anonymous memory takes a read
+ * fault, an unshare fault and then pins the new exclusive page.
  *
  * <p>Counters: {@code gupPins}, {@code gupUnshareFaults}, {@code gupUnpins}, and {@code
  * gupPinsStale}: pins whose page the process no longer mapped at the pinned address when they were
@@ -38,6 +42,7 @@ final class Gup {
   private final PageCache pageCache;
   private final AnonPages anonPages;
   private final HugePmd hugePmd;
+  private final ZeroPfns zeroPfns;
   private final PageFaults faults;
   private final boolean unshareCowMappings;
   private final int[] probes = new int[1];
@@ -49,12 +54,14 @@ final class Gup {
       PageCache pageCache,
       AnonPages anonPages,
       HugePmd hugePmd,
+      ZeroPfns zeroPfns,
       PageFaults faults) {
     this.machine = machine;
     this.tables = tables;
     this.pageCache = pageCache;
     this.anonPages = anonPages;
     this.hugePmd = hugePmd;
+    this.zeroPfns = zeroPfns;
     this.faults = faults;
     this.unshareCowMappings =
         config.variants().unshareScope() == KernelVariants.UnshareScope.COW_MAPPING;
@@ -79,7 +86,8 @@ final class Gup {
         continue;
       }
       long pfn = pfnOf(descriptor);
-      boolean anon = pageCache.byPfn(pfn) == null;
+      // PageAnon: neither a page-cache page nor the zero page
+      boolean anon = pageCache.byPfn(pfn) == null && !zeroPfns.isZero(pfn);
       if (mustUnshare(vma, pfn, anon)) {
         machine.stats().addKernelCounter("gupUnshareFaults", 1);
         faults.gupFault(core, mm, pageVa, true);

@@ -12,6 +12,7 @@ import org.mmuemu.kernel.config.KernelTunables;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.rmap.AnonPages;
 
 /**
@@ -23,13 +24,16 @@ import org.mmuemu.kernel.rmap.AnonPages;
  * pin) first splits it into a PTE table of 512 base pages ({@code __split_huge_pmd}: the PMD is
  * invalidated and flushed on the mm's CPUs before the table replaces it, break-before-make).
  *
- * <p>Counters: {@code thpFaultAlloc}, {@code thpSplitPmd}.
+ * <p>A read fault maps the huge zero page instead ({@link ZeroPages}); splitting it fills the PTE
+ * table with the 4 KiB zero page ({@code __split_huge_zero_page_pmd}).
  *
- * <p>{@code // MODEL:} read faults allocate a huge page too (no huge zero page); fork splits the
- * parent's huge pages before copying (Linux shares the PMD and splits on the first COW fault); a
- * GUP pin splits (Linux pins the subpage of the huge page); no khugepaged collapse, no deferred
- * split queue (mTHP sizes below the PMD are {@link AnonFolios}); the 512 frames are allocated and
- * freed as one unit, charged like one page plus 512 clears. Confined to the simulation thread.
+ * <p>Counters: {@code thpFaultAlloc}, {@code thpSplitPmd}, {@code hugeZeroPageSplits}.
+ *
+ * <p>{@code // MODEL:} fork splits the parent's huge pages (not the huge zero page) before copying
+ * (Linux shares the PMD and splits on the first COW fault); a GUP pin splits (Linux pins the
+ * subpage of the huge page); no khugepaged collapse, no deferred split queue (mTHP sizes below the
+ * PMD are {@link AnonFolios}); the 512 frames are allocated and freed as one unit, charged like one
+ * page plus 512 clears. Confined to the simulation thread.
  */
 final class HugePmd {
   private static final int HPAGE_SHIFT = 21;
@@ -41,6 +45,7 @@ final class HugePmd {
   private final PageTableEditor tables;
   private final AnonPages anonPages;
   private final ArchTlbPolicy tlbPolicy;
+  private final ZeroPfns zeroPfns;
   private final KernelTunables.Thp thp;
   private final int pmdLevel;
 
@@ -49,12 +54,14 @@ final class HugePmd {
       KernelConfig config,
       PageTableEditor tables,
       AnonPages anonPages,
-      ArchTlbPolicy tlbPolicy) {
+      ArchTlbPolicy tlbPolicy,
+      ZeroPfns zeroPfns) {
     this.machine = machine;
     this.costs = config.costs();
     this.tables = tables;
     this.anonPages = anonPages;
     this.tlbPolicy = tlbPolicy;
+    this.zeroPfns = zeroPfns;
     this.thp = config.tunables().thp();
     this.pmdLevel = machine.format().levels() - 2;
   }
@@ -62,6 +69,11 @@ final class HugePmd {
   /** The level of the PMD entries that map huge pages (one above the last). */
   int pmdLevel() {
     return pmdLevel;
+  }
+
+  /** The size of a huge page (2 MiB). */
+  long hugePageBytes() {
+    return HPAGE_BYTES;
   }
 
   // Linux thp_vma_allowable_order for an anonymous VMA
@@ -74,25 +86,38 @@ final class HugePmd {
   }
 
   /**
+   * Whether a missing-page fault at {@code pageVa} may be resolved with a huge page: the VMA allows
+   * it and the aligned 2 MiB around it lies inside the VMA with nothing mapped under its PMD yet.
+   */
+  boolean fits(Mm mm, Vma vma, long pageVa) {
+    long hugeVa = pageVa & -HPAGE_BYTES;
+    return allowed(vma)
+        && Long.compareUnsigned(hugeVa, vma.startVa()) >= 0
+        && Long.compareUnsigned(hugeVa + HPAGE_BYTES - 1, vma.endVa() - 1) <= 0
+        && pmdNone(mm, hugeVa);
+  }
+
+  /**
    * Tries to resolve a missing-page fault at {@code pageVa} with a huge page.
    *
    * @return whether it mapped one (else the caller maps a base page)
    */
   boolean faultIn(int core, Mm mm, Vma vma, long pageVa, boolean write) {
-    long hugeVa = pageVa & -HPAGE_BYTES;
-    if (!allowed(vma)
-        || Long.compareUnsigned(hugeVa, vma.startVa()) < 0
-        || Long.compareUnsigned(hugeVa + HPAGE_BYTES - 1, vma.endVa() - 1) > 0
-        || !pmdNone(mm, hugeVa)) {
+    if (!fits(mm, vma, pageVa)) {
       return false;
     }
+    mapNewHugePage(core, mm, vma, pageVa & -HPAGE_BYTES, write);
+    return true;
+  }
+
+  /** Allocates a zeroed huge page and maps it with one PMD at {@code hugeVa}, now empty. */
+  void mapNewHugePage(int core, Mm mm, Vma vma, long hugeVa, boolean write) {
     machine.charge(core, costs.pageAllocCycles() + HPAGE_PAGES * costs.pageZeroCycles());
     long headPfn = machine.memory().allocateContiguous(HPAGE_PAGES, FrameKind.DATA);
     anonPages.addHuge(headPfn);
     int flags = vma.flags() | PteFlags.USER | PteFlags.ACCESSED | (write ? PteFlags.DIRTY : 0);
     tables.map(mm.rootPfn(), hugeVa, headPfn << PhysicalMemory.FRAME_SHIFT, pmdLevel, flags, core);
     machine.stats().addKernelCounter("thpFaultAlloc", 1);
-    return true;
   }
 
   // pmd_none: no table and no block under the PMD entry for va (missing upper tables count too)
@@ -121,13 +146,14 @@ final class HugePmd {
     long block = memory.readDescriptor(pmdTable, index);
     int flags = format.flags(block, pmdLevel);
     long basePa = format.outputPa(block, pmdLevel);
+    // the huge zero page splits into PTEs of the 4 KiB zero page, each read-only already
+    boolean hugeZero = zeroPfns.isHugeZero(basePa >>> PhysicalMemory.FRAME_SHIFT);
+    long zeroPa = zeroPfns.zeroPfn() << PhysicalMemory.FRAME_SHIFT;
     int leafLevel = pmdLevel + 1;
     long pteTable = tables.allocateTable(core);
     for (int i = 0; i < HPAGE_PAGES; i++) {
-      memory.writeDescriptor(
-          pteTable,
-          i,
-          format.encodeLeaf(basePa + ((long) i << PhysicalMemory.FRAME_SHIFT), leafLevel, flags));
+      long pa = hugeZero ? zeroPa : basePa + ((long) i << PhysicalMemory.FRAME_SHIFT);
+      memory.writeDescriptor(pteTable, i, format.encodeLeaf(pa, leafLevel, flags));
     }
     machine.charge(core, HPAGE_PAGES * costs.pteWriteCycles());
     // pmdp_invalidate: break, flush every CPU of the mm, then make with the PTE table
@@ -138,15 +164,38 @@ final class HugePmd {
     machine.charge(core, 2 * costs.pteWriteCycles());
     anonPages.splitHuge(basePa >>> PhysicalMemory.FRAME_SHIFT);
     machine.stats().addKernelCounter("thpSplitPmd", 1);
+    if (hugeZero) {
+      machine.stats().addKernelCounter("hugeZeroPageSplits", 1);
+    }
   }
 
   /** Splits every huge page mapped in {@code vma}. */
   void splitAll(int core, Mm mm, Vma vma) {
+    splitAll(core, mm, vma, false);
+  }
+
+  /**
+   * Splits every huge page mapped in {@code vma}, but with {@code keepHugeZero} the huge zero page,
+   * which fork shares as one PMD ({@code copy_huge_pmd}).
+   */
+  void splitAll(int core, Mm mm, Vma vma, boolean keepHugeZero) {
     for (long va = (vma.startVa() + HPAGE_BYTES - 1) & -HPAGE_BYTES;
         Long.compareUnsigned(va, vma.endVa()) < 0 && va != 0;
         va += HPAGE_BYTES) {
-      split(core, mm, va);
+      if (!keepHugeZero || !mapsHugeZero(mm, va)) {
+        split(core, mm, va);
+      }
     }
+  }
+
+  /** Whether a huge zero PMD maps {@code va} in {@code mm} ({@code is_huge_zero_pmd}). */
+  boolean mapsHugeZero(Mm mm, long va) {
+    if (tables.leafLevel(mm.rootPfn(), va) != pmdLevel) {
+      return false;
+    }
+    long descriptor = tables.leafDescriptor(mm.rootPfn(), va);
+    return zeroPfns.isHugeZero(
+        machine.format().outputPa(descriptor, pmdLevel) >>> PhysicalMemory.FRAME_SHIFT);
   }
 
   /**

@@ -19,6 +19,7 @@ import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.mm.VmaLocking;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.numa.NumaBalancing;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.PageCache;
@@ -93,6 +94,7 @@ public final class Kernel {
     this.pageCache = new PageCache(machine);
     machine.actOn(0);
     this.kernelRootPfn = tables.allocateTable(0);
+    ZeroPfns zeroPfns = new ZeroPfns(machine.memory()); // empty_zero_page, set up at boot
     for (int core = 0; core < machine.coreCount(); core++) {
       machine.core(core).context().setKernelRoot(kernelRootPfn << PhysicalMemory.FRAME_SHIFT);
     }
@@ -121,7 +123,7 @@ public final class Kernel {
             vmaLocking,
             kernelRootPfn,
             kernelSharesUserRoot);
-    HugePmd hugePmd = new HugePmd(machine, config, tables, anonPages, arch.tlb());
+    HugePmd hugePmd = new HugePmd(machine, config, tables, anonPages, arch.tlb(), zeroPfns);
     MmParts parts =
         new MmParts(
             machine,
@@ -134,7 +136,8 @@ public final class Kernel {
             arch.tlb(),
             arch.userPtes(),
             processes,
-            vmaLocking);
+            vmaLocking,
+            zeroPfns);
     RangeFlushOracle flushOracle = new RangeFlushOracle(machine, tables, processes::currentMm);
     this.numaBalancing =
         new NumaBalancing(
@@ -144,6 +147,7 @@ public final class Kernel {
             arch.tlb(),
             arch.userPtes(),
             anonPages,
+            zeroPfns,
             flushOracle,
             (core, mm) -> gather(core, mm, false));
     this.deviceExclusive = new DeviceExclusive(parts, config);
@@ -153,6 +157,7 @@ public final class Kernel {
             config.costs(),
             tables,
             arch.userPtes(),
+            zeroPfns,
             (core, mm) -> gather(core, mm, false));
     this.faults =
         new PageFaults(
@@ -163,7 +168,7 @@ public final class Kernel {
             numaBalancing,
             new AnonFolios(machine, config, tables, arch.userPtes(), uffd));
     this.fork = new Fork(parts);
-    this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, faults);
+    this.gup = new Gup(machine, config, tables, pageCache, anonPages, hugePmd, zeroPfns, faults);
     this.teardown =
         new Teardown(
             machine,
@@ -177,6 +182,7 @@ public final class Kernel {
             processes,
             flushOracle,
             vmaLocking,
+            zeroPfns,
             arch.layout().userSpaceEndVa());
     this.mprotect = new Mprotect(parts, teardown);
     this.ptdump =

@@ -6,6 +6,7 @@ import org.mmuemu.kernel.arch.ArchUserPtes;
 import org.mmuemu.kernel.config.KernelCosts;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.VmaLocking;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.pagecache.PageCache;
 import org.mmuemu.kernel.rmap.AnonPages;
 import org.mmuemu.kernel.rmap.ReverseMap;
@@ -13,7 +14,7 @@ import org.mmuemu.kernel.rmap.ReverseMap;
 /**
  * The parts of one kernel that the paths changing user page tables share (the fault path, fork):
  * the machine, the costs, the page-table editor, the page cache and both reverse maps, huge pages,
- * the arch TLB policy and user PTE hooks, the processes and the per-VMA locks. Built once by {@link
+ * the arch TLB policy and user PTE hooks, the processes, the per-VMA locks and the zero pages. Built once by {@link
  * Kernel}.
  */
 record MmParts(
@@ -27,4 +28,5 @@ record MmParts(
     ArchTlbPolicy tlbPolicy,
     ArchUserPtes userPtes,
     Processes processes,
-    VmaLocking vmaLocking) {}
+    VmaLocking vmaLocking,
+    ZeroPfns zeroPfns) {}

@@ -36,17 +36,19 @@ import org.mmuemu.kernel.uffd.Userfaultfd;
  * exclusive, or proved by its counts; no flush, it only adds permission), and otherwise copies it
  * ({@code wp_page_copy}): the old entry is cleared and flushed on this mm's CPUs before the copy is
  * mapped, and only then is the old page's reference dropped, so no TLB can reach it once it is
- * freed. A read fault in a private file mapping maps the page-cache page write-protected (with
- * fault-around); a write fault there maps a private copy at once ({@code do_cow_fault}). A fault on
- * a PTE NUMA balancing made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). A
- * missing-page write fault in an anonymous VMA may map a whole mTHP folio ({@link AnonFolios}); a
- * change to one PTE of an arm64 contiguous block unfolds the block first ({@link
- * ArchUserPtes#unfold}). GUP's unshare faults ({@link #gupFault}) take the copy path but leave the
- * new page read-only.
+ * freed. A read fault in anonymous memory maps the shared zero page read-only ({@link ZeroPages});
+ * a store to it takes the same copy path with a new zeroed page and nothing to drop. A read fault
+ * in a private file mapping maps the page-cache page write-protected (with fault-around); a write
+ * fault there maps a private copy at once ({@code do_cow_fault}). A fault on a PTE NUMA balancing
+ * made PROT_NONE is a hinting fault ({@link NumaBalancing#doNumaPage}). A missing-page write fault
+ * in an anonymous VMA may map a whole mTHP folio ({@link AnonFolios}); a change to one PTE of an
+ * arm64 contiguous block unfolds the block first ({@link ArchUserPtes#unfold}). GUP's unshare
+ * faults ({@link #gupFault}) take the copy path but leave the new page read-only.
  *
  * <p>Counters: {@code pageFaults}, {@code permissionFaults}, ... always; {@code cowReuseExclusive},
  * {@code cowReuseOnlyReference}, {@code cowCopies}, {@code cowFileFaults}, {@code cowPagesFreed},
- * {@code unshareCopies}, {@code unshareReuses} when they happen.
+ * {@code unshareCopies}, {@code unshareReuses}, {@code zeroPageCowFaults}, {@code zeroPageUnshares}
+ * when they happen.
  *
  * <p>Locking (the {@code faultLocking} variant, DOMAIN-FAULTS.md §1.4): with {@code perVma} a fault
  * first tries {@link VmaLocking#lockVmaUnderRcu} and, when it gets the VMA and the access is
@@ -54,10 +56,7 @@ import org.mmuemu.kernel.uffd.Userfaultfd;
  * and always with {@code mmapLock}, it takes {@code mmap_lock} for read, looks the VMA up again and
  * is handled under it. Faults GUP makes on a process's behalf always take {@code mmap_lock}.
  *
- * <p>{@code // MODEL:} anonymous read faults allocate a zeroed page instead of mapping the shared
- * zero page, so COW and unshare of the zero page are not modelled (the 6.2 unshare extension is
- * shown on page-cache pages of private file mappings); such a fault also gives its VMA an {@code
- * anon_vma}, as a write would. Confined to the simulation thread.
+ * <p>Confined to the simulation thread.
  */
 final class PageFaults implements FaultHandler {
   private static final KernelOperation OP_PAGEFAULT = KernelOperation.named("pageFault");
@@ -79,6 +78,7 @@ final class PageFaults implements FaultHandler {
   private final Userfaultfd uffd;
   private final AnonFolios anonFolios;
   private final ArchUserPtes userPtes;
+  private final ZeroPages zeroPages;
   private final int[] probes = new int[1];
   private long pageFaults;
   private long permissionFaults;
@@ -112,6 +112,7 @@ final class PageFaults implements FaultHandler {
     this.faultAroundPages = config.tunables().faultAroundPages();
     this.deviceExclusive = deviceExclusive;
     this.uffd = uffd;
+    this.zeroPages = new ZeroPages(parts, config);
   }
 
   @Override
@@ -150,6 +151,9 @@ final class PageFaults implements FaultHandler {
     }
     if (mm != null && uffd.handleFault(core, mm, va, kind, permission)) {
       resolved = true; // a userfault the monitor resolved, or a marker slot filled
+      if (kind == AccessKind.WRITE) {
+        wpAfterUserfault(core, mm, va);
+      }
       mm.mmapLock().upRead(machine, core);
     } else if (mm != null && !permission && deviceExclusive.restoreIfExclusive(core, mm, va)) {
       resolved = true; // do_swap_page took the page back from the device: the access retries
@@ -170,6 +174,25 @@ final class PageFaults implements FaultHandler {
   }
 
   /**
+   * A store's userfault was resolved, but the page may still be read-only: resolving leaves the
+   * zero page write-protected, so the store breaks COW ({@code do_wp_page}) now.
+   *
+   * <p>{@code // MODEL:} in the same fault; Linux returns to user space and the store faults again
+   * (the machine retries an access once).
+   */
+  private void wpAfterUserfault(int core, Mm mm, long va) {
+    mm.pteLock(va).acquire(machine, core, costs.lockCycles());
+    int level = tables.leafLevel(mm.rootPfn(), va);
+    long descriptor = tables.leafDescriptor(mm.rootPfn(), va);
+    if (level >= 0
+        && (machine.format().flags(descriptor, level) & PteFlags.WRITE) == 0
+        && !uffd.isWriteProtected(mm, va)) {
+      resolve(core, mm, va, AccessKind.WRITE, true);
+    }
+    mm.pteLock(va).release(machine, core);
+  }
+
+  /**
    * {@code handle_mm_fault} called by GUP on behalf of {@code mm} (no exception entry): a read
    * fault that maps a missing page, or with {@code unshare} ({@code FAULT_FLAG_UNSHARE}) a fault
    * that leaves an exclusive anonymous page mapped read-only where a page shared with another
@@ -179,27 +202,56 @@ final class PageFaults implements FaultHandler {
    * @return whether a page is mapped at {@code va} afterwards
    */
   boolean gupFault(int core, Mm mm, long va, boolean unshare) {
+    return gupFault(core, mm, va, unshare ? GupFault.UNSHARE : GupFault.READ);
+  }
+
+  /**
+   * {@code handle_mm_fault} with {@code FAULT_FLAG_WRITE} called by GUP with {@code FOLL_WRITE} on
+   * behalf of {@code mm}: a missing page is faulted in for a store, and a write-protected one (the
+   * zero page, a page shared since fork) is broken by {@code do_wp_page}, so {@code va} maps a
+   * writable page of this mapping afterwards.
+   *
+   * @return whether a page is mapped at {@code va} afterwards
+   */
+  boolean gupWriteFault(int core, Mm mm, long va) {
+    return gupFault(core, mm, va, GupFault.WRITE);
+  }
+
+  /** What GUP asks {@code handle_mm_fault} for. */
+  private enum GupFault {
+    READ,
+    UNSHARE,
+    WRITE
+  }
+
+  private boolean gupFault(int core, Mm mm, long va, GupFault fault) {
     if (mm == null) {
       return resolve(core, null, va, AccessKind.READ, false);
     }
     mm.mmapLock().downRead(machine, core, costs.lockCycles());
     deviceExclusive.restoreIfExclusive(core, mm, va);
     mm.pteLock(va).acquire(machine, core, costs.lockCycles());
-    boolean mapped = gupFaultLocked(core, mm, va, unshare);
+    boolean mapped = gupFaultLocked(core, mm, va, fault);
     mm.pteLock(va).release(machine, core);
     mm.mmapLock().upRead(machine, core);
     return mapped;
   }
 
-  private boolean gupFaultLocked(int core, Mm mm, long va, boolean unshare) {
+  private boolean gupFaultLocked(int core, Mm mm, long va, GupFault fault) {
     long pageVa = va & -PAGE_BYTES;
-    long descriptor = mm == null ? 0 : tables.leafDescriptor(mm.rootPfn(), pageVa);
+    long descriptor = tables.leafDescriptor(mm.rootPfn(), pageVa);
+    boolean write = fault == GupFault.WRITE;
     if (descriptor == 0) {
-      return resolve(core, mm, va, AccessKind.READ, false);
+      return resolve(core, mm, va, write ? AccessKind.WRITE : AccessKind.READ, false);
+    }
+    if (write) {
+      int level = tables.leafLevel(mm.rootPfn(), pageVa);
+      return (machine.format().flags(descriptor, level) & PteFlags.WRITE) != 0
+          || resolve(core, mm, va, AccessKind.WRITE, true);
     }
     Vma vma = mm.findVma(va, probes);
     machine.charge(core, probes[0] * costs.vmaLookupCycles());
-    if (!unshare || vma == null || !vma.cowMapping()) {
+    if (fault != GupFault.UNSHARE || vma == null || !vma.cowMapping()) {
       return vma != null;
     }
     return doWpPage(core, mm, vma, pageVa, descriptor, true);
@@ -243,7 +295,13 @@ final class PageFaults implements FaultHandler {
       return resolveFile(core, mm, vma, pageVa, kind, permission);
     }
     if (tables.leafLevel(mm.rootPfn(), pageVa) == hugePmd.pmdLevel()) {
-      // a huge page maps it (writable in an anonymous VMA): another CPU's fault raced this one
+      if (kind == AccessKind.WRITE && hugePmd.mapsHugeZero(mm, pageVa)) {
+        permissionFaults++;
+        // the call interleaves with other cores' faults (its flush waits): add after it returns
+        long allocated = zeroPages.wpHugeZeroPmd(core, mm, vma, pageVa);
+        dataPagesAllocated += allocated;
+      }
+      // otherwise a huge page maps it (writable in an anonymous VMA): another CPU's fault raced
       return true;
     }
     long descriptor = tables.leafDescriptor(mm.rootPfn(), pageVa);
@@ -266,8 +324,17 @@ final class PageFaults implements FaultHandler {
       return tables.updateFlags(mm.rootPfn(), pageVa, flags | PteFlags.DIRTY, core);
     }
     pageFaults++;
+    boolean write = kind == AccessKind.WRITE;
+    boolean huge = hugePmd.fits(mm, vma, pageVa);
+    if (!write && !huge && !vma.shared()) {
+      zeroPages.mapZeroPte(core, mm, vma, pageVa); // do_anonymous_page: needs no anon_vma
+      return true;
+    }
     anonVmaPrepare(core, mm, vma);
-    if (hugePmd.faultIn(core, mm, vma, pageVa, kind == AccessKind.WRITE)) {
+    if (!write && huge && zeroPages.mapHugeZeroPmd(core, mm, vma, pageVa)) {
+      return true;
+    }
+    if (hugePmd.faultIn(core, mm, vma, pageVa, write)) {
       dataPagesAllocated += 1L << (machine.format().levelShift(hugePmd.pmdLevel()) - 12);
       return true;
     }
@@ -338,7 +405,7 @@ final class PageFaults implements FaultHandler {
     }
     if (write && !vma.shared()) {
       anonVmaPrepare(core, mm, vma);
-      long copy = copyPage(core);
+      long copy = newPage(core, costs.pageCopyCycles());
       tables.map(
           mm.rootPfn(), pageVa, copy << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
       machine.stats().addKernelCounter("cowFileFaults", 1);
@@ -415,7 +482,7 @@ final class PageFaults implements FaultHandler {
     if (!unshare) {
       permissionFaults++;
     }
-    if (cached == null) {
+    if (cached == null && !zeroPages.isZero(pfn)) {
       AnonPages.Reuse reuse = anonPages.reuse(pfn);
       if (reuse != AnonPages.Reuse.NO) {
         if (unshare) {
@@ -444,14 +511,16 @@ final class PageFaults implements FaultHandler {
 
   /**
    * Linux {@code wp_page_copy}: a copy of {@code oldPfn} replaces it in this mapping, writable and
-   * dirty for a write, read-only for an unshare. Break-before-make: the old entry is cleared and
-   * flushed on every CPU of {@code mm} ({@code ptep_clear_flush}) before the new one is written;
-   * the old page's mapping and reference go last, so a page freed here is reachable through no TLB.
+   * dirty for a write, read-only for an unshare; a zero page is replaced by a new zeroed page.
+   * Break-before-make: the old entry is cleared and flushed on every CPU of {@code mm} ({@code
+   * ptep_clear_flush}) before the new one is written; the old page's mapping and reference go last,
+   * so a page freed here is reachable through no TLB.
    */
   private void wpPageCopy(
       int core, Mm mm, Vma vma, long pageVa, long oldPfn, boolean pageCachePage, boolean unshare) {
     anonVmaPrepare(core, mm, vma);
-    long newPfn = copyPage(core);
+    boolean zeroPage = zeroPages.isZero(oldPfn);
+    long newPfn = newPage(core, zeroPage ? costs.pageZeroCycles() : costs.pageCopyCycles());
     userPtes.unfold(core, mm, pageVa); // ptep_clear_flush of one PTE of a contiguous block
     tables.clearLeaf(mm.rootPfn(), pageVa, core);
     tlbPolicy.flushTlbRange(
@@ -462,12 +531,17 @@ final class PageFaults implements FaultHandler {
         mm.rootPfn(), pageVa, newPfn << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
     if (pageCachePage) {
       rmap.remove(oldPfn, mm, pageVa); // the page cache keeps the page
-    } else if (anonPages.unmapAfterCopy(oldPfn)) {
+    } else if (!zeroPage // vm_normal_page is NULL for it: no rmap, no reference to drop
+        && anonPages.unmapAfterCopy(oldPfn)) {
       machine.memory().free(oldPfn);
       machine.charge(core, costs.pageFreeCycles());
       machine.stats().addKernelCounter("cowPagesFreed", 1);
     }
-    machine.stats().addKernelCounter(unshare ? "unshareCopies" : "cowCopies", 1);
+    String counter =
+        zeroPage
+            ? (unshare ? "zeroPageUnshares" : "zeroPageCowFaults")
+            : (unshare ? "unshareCopies" : "cowCopies");
+    machine.stats().addKernelCounter(counter, 1);
   }
 
   /**
@@ -484,9 +558,12 @@ final class PageFaults implements FaultHandler {
     }
   }
 
-  /** Allocates a frame and copies a page into it; returns the frame. */
-  private long copyPage(int core) {
-    machine.charge(core, costs.pageAllocCycles() + costs.pageCopyCycles());
+  /**
+   * Allocates a frame for an anonymous page and fills it ({@code fillCycles}: a copy, or zeroing);
+   * returns the frame.
+   */
+  private long newPage(int core, long fillCycles) {
+    machine.charge(core, costs.pageAllocCycles() + fillCycles);
     dataPagesAllocated++;
     return machine.memory().allocate(FrameKind.DATA);
   }

@@ -20,6 +20,7 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
 import org.mmuemu.kernel.mm.VmaLocking;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.pagecache.CachedPage;
 import org.mmuemu.kernel.pagecache.PageCache;
@@ -30,8 +31,9 @@ import org.mmuemu.kernel.vmalloc.PreemptionHook;
 /**
  * Unmap and teardown through mmu_gather (Linux mm/memory.c {@code unmap_page_range}, {@code
  * zap_pte_range}, {@code free_pgtables}; mm/mmap.c {@code unmap_region}, {@code exit_mmap};
- * mm/madvise.c; mm/oom_kill.c {@code __oom_reap_task_mm}; see docs/mm.md). Confined to the
- * simulation thread.
+ * mm/madvise.c; mm/oom_kill.c {@code __oom_reap_task_mm}; see docs/mm.md). An entry of a zero page
+ * ({@link ZeroPfns}) is cleared and flushed like any other, but no page goes on the gather: {@code
+ * vm_normal_page} is NULL for it, so nothing is freed. Confined to the simulation thread.
  */
 final class Teardown {
   private static final KernelOperation OP_MUNMAP = KernelOperation.named("munmap");
@@ -51,6 +53,7 @@ final class Teardown {
   private final Processes processes;
   private final RangeFlushOracle flushOracle;
   private final VmaLocking vmaLocking;
+  private final ZeroPfns zeroPfns;
   private final long userSpaceEndVa;
   private final boolean delayedRmap;
   private final boolean nestedFlush;
@@ -69,6 +72,7 @@ final class Teardown {
       Processes processes,
       RangeFlushOracle flushOracle,
       VmaLocking vmaLocking,
+      ZeroPfns zeroPfns,
       long userSpaceEndVa) {
     this.machine = machine;
     this.config = config;
@@ -82,6 +86,7 @@ final class Teardown {
     this.processes = processes;
     this.flushOracle = flushOracle;
     this.vmaLocking = vmaLocking;
+    this.zeroPfns = zeroPfns;
     this.userSpaceEndVa = userSpaceEndVa;
     this.delayedRmap = config.variants().rmapRemoval() == KernelVariants.RmapRemoval.DELAYED;
     this.nestedFlush =
@@ -351,7 +356,8 @@ final class Teardown {
     tlb.endVma();
   }
 
-  // zap_huge_pmd under the PMD lock: clear the entry, queue the huge page as one unit
+  // zap_huge_pmd under the PMD lock: clear the entry, queue the huge page as one unit (the huge
+  // zero page is only flushed)
   private void zapHugePmd(MmuGather tlb, long tablePfn, int level, long blockVa, long descriptor) {
     PageTableFormat format = machine.format();
     machine.charge(tlb.core(), costs.lockCycles());
@@ -360,7 +366,7 @@ final class Teardown {
     long headPfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
     machine.recordMapping(headPfn, blockVa, false);
     tlb.recordCleared(blockVa, 1L << format.levelShift(level), level);
-    if (tlb.removePage(headPfn, blockVa, false)) {
+    if (!zeroPfns.isHugeZero(headPfn) && tlb.removePage(headPfn, blockVa, false)) {
       tlb.batchFullFlush();
     }
   }
@@ -396,6 +402,7 @@ final class Teardown {
         boolean delay = false;
         boolean dirtyFilePte = false;
         CachedPage page = pageCache.byPfn(pfn);
+        boolean normalPage = !zeroPfns.isZero(pfn); // vm_normal_page: the zero page is not one
         if (page != null) {
           dirtyFilePte = (format.flags(descriptor, leafLevel) & PteFlags.DIRTY) != 0;
           if (dirtyFilePte) {
@@ -408,10 +415,10 @@ final class Teardown {
             rmap.remove(pfn, tlb.mm(), va); // page_remove_rmap: folio_mkclean no longer finds it
           }
           page.getGatherRef();
-        } else {
+        } else if (normalPage) {
           anonPages.unmapForGather(pfn);
         }
-        if (tlb.removePage(pfn, va, delay)) {
+        if (normalPage && tlb.removePage(pfn, va, delay)) {
           forceFlush = true;
           batchFull = true;
         }

@@ -34,11 +34,11 @@ import org.mmuemu.core.trace.TraceSink;
  * (picoseconds), so slices nested in cycles stay nested.
  *
  * <p>Streaming: each event is written as it arrives (memory is bounded by the cores' open kernel
- * calls and pending IPIs). {@link #finish} closes open slices at their core's last time and the
- * JSON array, so a run that stopped early (an error, Ctrl-C) still leaves a valid file; {@link
- * #finishStopped} also says why, in a last global instant event. The writer receives an open {@link
- * Writer}; where it goes (temporary file, rename) is the caller's. Confined to the simulation
- * thread.
+ * calls and pending IPIs). {@link #finish} closes open slices and ends the arrows of IPIs still on
+ * their way at their core's last time, and closes the JSON array, so a run that stopped early (an
+ * error, Ctrl-C) still leaves a valid file; {@link #finishStopped} also says why, in a last global
+ * instant event. The writer receives an open {@link Writer}; where it goes (temporary file, rename)
+ * is the caller's. Confined to the simulation thread.
  */
 public final class ChromeTraceWriter implements TraceSink {
   private final Writer out;
@@ -188,7 +188,7 @@ public final class ChromeTraceWriter implements TraceSink {
 
   private void ipiSend(int core, long cycle, int target) {
     long id = nextFlowId++;
-    pendingFlows.add(new long[] {core, target, id});
+    pendingFlows.add(new long[] {core, target, id, cycle});
     line.setLength(0);
     head("X", "ipi.send", "ipi", core, cycle);
     line.append(",\"dur\":0,\"args\":{\"target\":").append(target).append("}}");
@@ -329,6 +329,16 @@ public final class ChromeTraceWriter implements TraceSink {
         end(core, lastCycle[core], open.pop());
       }
     }
+    // an IPI still on its way when the run stopped: its arrow ends on the target at its last time
+    for (long[] flow : pendingFlows) {
+      int target = (int) flow[1];
+      track(target);
+      line.setLength(0);
+      head("f", "ipi", "ipi", target, Math.max(flow[3], lastCycle[target]));
+      line.append(",\"bp\":\"e\",\"id\":").append(flow[2]).append('}');
+      emit();
+    }
+    pendingFlows.clear();
   }
 
   private void track(int core) {

@@ -19,6 +19,9 @@ import org.mmuemu.core.config.ConfigSection;
  * @param mthp Linux's per-size anonymous mTHP controls ({@code hugepages-<size>kB/enabled}, 6.8+),
  *     16 KiB to 1 MiB, each {@code always}, {@code inherit}, {@code madvise} or {@code never}
  *     (default)
+ * @param thpUseZeroPage Linux {@code /sys/kernel/mm/transparent_hugepage/use_zero_page}: a read
+ *     fault where a huge page may map maps the 2 MiB huge zero page with one PMD ({@code true}), or
+ *     allocates a huge page as a write would ({@code false})
  * @param preempt Linux's {@code preempt=} boot parameter (PREEMPT_DYNAMIC): {@code none}, kernel
  *     code is never preempted; {@code full}, every CPU is shared with one more CPU-bound task and a
  *     task whose slice ran out is preempted at the next point where its kernel code is preemptible
@@ -38,6 +41,7 @@ public record KernelTunables(
     long faultAroundBytes,
     Thp thp,
     MthpSizes mthp,
+    boolean thpUseZeroPage,
     Preempt preempt,
     long baseSliceNs,
     long numaBalancingScanDelayMs,
@@ -95,6 +99,8 @@ public record KernelTunables(
               "madvise",
               "mthp",
               MthpSizes.defaultMap(),
+              "thpUseZeroPage",
+              true,
               "preempt",
               "none",
               "baseSliceNs",
@@ -111,6 +117,7 @@ public record KernelTunables(
           "faultAroundBytes",
           "thp",
           "mthp",
+          "thpUseZeroPage",
           "preempt",
           "baseSliceNs",
           "numaBalancingScanDelayMs",
@@ -123,6 +130,7 @@ public record KernelTunables(
         DEFAULT_FAULT_AROUND_BYTES,
         Thp.MADVISE,
         MthpSizes.defaults(),
+        true,
         Preempt.NONE,
         DEFAULT_BASE_SLICE_NS,
         DEFAULT_NUMA_SCAN_DELAY_MS,
@@ -146,6 +154,7 @@ public record KernelTunables(
     }
     String thp = section.getChoice("thp", "madvise", List.of("always", "madvise", "never"));
     MthpSizes mthp = MthpSizes.read(section.section("mthp"));
+    boolean thpUseZeroPage = section.getBoolean("thpUseZeroPage", true);
     String preempt = section.getChoice("preempt", "none", List.of("none", "full"));
     long baseSliceNs =
         section.getLong("baseSliceNs", DEFAULT_BASE_SLICE_NS, 100_000, 1_000_000_000);
@@ -161,6 +170,7 @@ public record KernelTunables(
         faultAround,
         Thp.valueOf(thp.toUpperCase(java.util.Locale.ROOT)),
         mthp,
+        thpUseZeroPage,
         Preempt.valueOf(preempt.toUpperCase(java.util.Locale.ROOT)),
         baseSliceNs,
         scanDelayMs,
@@ -182,6 +192,7 @@ public record KernelTunables(
     out.put("faultAroundBytes", faultAroundBytes);
     out.put("thp", thp.configName());
     out.put("mthp", mthp.asMap());
+    out.put("thpUseZeroPage", thpUseZeroPage);
     out.put("preempt", preempt.configName());
     out.put("baseSliceNs", baseSliceNs);
     out.put("numaBalancingScanDelayMs", numaBalancingScanDelayMs);

@@ -20,6 +20,7 @@ import org.mmuemu.kernel.gather.MmuGather;
 import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.ZeroPfns;
 import org.mmuemu.kernel.oracle.RangeFlushOracle;
 import org.mmuemu.kernel.rmap.AnonPages;
 
@@ -72,6 +73,7 @@ public final class NumaBalancing {
   private final ArchTlbPolicy tlbPolicy;
   private final ArchUserPtes userPtes;
   private final AnonPages anonPages;
+  private final ZeroPfns zeroPfns;
   private final RangeFlushOracle flushOracle;
   private final BiFunction<Integer, Mm, MmuGather> gatherBegin;
   private final boolean pidFilter;
@@ -94,6 +96,7 @@ public final class NumaBalancing {
       ArchTlbPolicy tlbPolicy,
       ArchUserPtes userPtes,
       AnonPages anonPages,
+      ZeroPfns zeroPfns,
       RangeFlushOracle flushOracle,
       BiFunction<Integer, Mm, MmuGather> gatherBegin) {
     this.machine = machine;
@@ -102,6 +105,7 @@ public final class NumaBalancing {
     this.tlbPolicy = tlbPolicy;
     this.userPtes = userPtes;
     this.anonPages = anonPages;
+    this.zeroPfns = zeroPfns;
     this.flushOracle = flushOracle;
     this.gatherBegin = gatherBegin;
     this.pidFilter =
@@ -256,9 +260,10 @@ public final class NumaBalancing {
   }
 
   /**
-   * Linux {@code change_prot_numa} over {@code [startVa, endVa)}: every present base-page PTE
-   * becomes PROT_NONE under its table's lock, recorded in one mmu_gather (on x86 only PTEs the
-   * hardware marked accessed, {@code pte_needs_flush}); {@code tlb_finish_mmu} flushes.
+   * Linux {@code change_prot_numa} over {@code [startVa, endVa)}: every present base-page PTE but
+   * the zero page's (no fault on it could usefully place anything) becomes PROT_NONE under its
+   * table's lock, recorded in one mmu_gather (on x86 only PTEs the hardware marked accessed, {@code
+   * pte_needs_flush}); {@code tlb_finish_mmu} flushes.
    *
    * @return the PTEs changed
    */
@@ -282,8 +287,10 @@ public final class NumaBalancing {
           long descriptor = memory.readDescriptor(tablePfn, index);
           machine.charge(core, costs.pteWriteCycles());
           scanned++;
-          if (!format.isValid(descriptor, leafLevel)) {
-            continue; // none, or already PROT_NONE
+          if (!format.isValid(descriptor, leafLevel)
+              || zeroPfns.isZero(
+                  format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT)) {
+            continue; // none, already PROT_NONE, or the zero page
           }
           userPtes.unfold(core, mm, pageVa); // ptep_modify_prot_start on a contiguous block
           descriptor = memory.readDescriptor(tablePfn, index);

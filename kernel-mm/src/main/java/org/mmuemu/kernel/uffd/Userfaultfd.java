@@ -21,6 +21,7 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.ZeroPfns;
 
 /**
  * userfaultfd in write-protect mode (DOMAIN-FAULTS.md §4; Linux fs/userfaultfd.c, mm/userfaultfd.c
@@ -37,12 +38,13 @@ import org.mmuemu.kernel.mm.Vma;
  *       recorded), protects a huge PMD at the PMD level, and, with WP_UNPOPULATED, writes a {@code
  *       PTE_MARKER_UFFD_WP} marker into every empty slot, allocating the page tables down to the
  *       PTE level; without it, empty upper entries end the walk there. Resolve clears the bit and
- *       makes an anonymous page writable at once ({@code MM_CP_TRY_CHANGE_WRITABLE}), and drops
- *       markers. {@code tlb_finish_mmu} flushes what was write-protected.
+ *       makes an anonymous page writable at once ({@code MM_CP_TRY_CHANGE_WRITABLE}; the zero page
+ *       stays read-only, so a store to it then breaks COW), and drops markers. {@code
+ *       tlb_finish_mmu} flushes what was write-protected.
  *   <li>{@link #handleFault}: a store to a uffd-wp page, or any access to a marker slot (which maps
- *       a new page that keeps the protection), is a userfault: the thread queues a message, drops
- *       the mmap lock and sleeps until a monitor thread ({@link #readMessage}, {@link #resolve})
- *       unprotects the page and wakes it.
+ *       the zero page for a read, a new page for a store, either keeping the protection), is a
+ *       userfault: the thread queues a message, drops the mmap lock and sleeps until a monitor
+ *       thread ({@link #readMessage}, {@link #resolve}) unprotects the page and wakes it.
  * </ul>
  *
  * <p>Invariants checked as they are established, reported as {@code UFFD_WP}: UW1, a uffd-wp PTE is
@@ -93,6 +95,7 @@ public final class Userfaultfd {
   private final PageTableEditor tables;
   private final ArchUserPtes userPtes;
   private final GatherFactory gathers;
+  private final ZeroPfns zeroPfns;
   private final PageTableFormat format;
   private final List<Registration> registrations = new ArrayList<>();
   private final Map<Mm, Map<Long, WpBit>> wpBits = new HashMap<>();
@@ -112,11 +115,13 @@ public final class Userfaultfd {
       KernelCosts costs,
       PageTableEditor tables,
       ArchUserPtes userPtes,
+      ZeroPfns zeroPfns,
       GatherFactory gathers) {
     this.userPtes = userPtes;
     this.machine = machine;
     this.costs = costs;
     this.tables = tables;
+    this.zeroPfns = zeroPfns;
     this.gathers = gathers;
     this.format = machine.format();
     this.running = new int[machine.coreCount()];
@@ -296,9 +301,10 @@ public final class Userfaultfd {
       }
       checkNotWritable(core, mm, va);
     } else if (bits.remove(va) != null) {
-      // MM_CP_TRY_CHANGE_WRITABLE: an exclusive anonymous page becomes writable at once
-      tables.updateFlags(
-          mm.rootPfn(), va, flags | PteFlags.WRITE | PteFlags.DIRTY | PteFlags.ACCESSED, core);
+      // MM_CP_TRY_CHANGE_WRITABLE: an exclusive anonymous page becomes writable at once; the zero
+      // page is no anonymous page (can_change_pte_writable), only its bit goes
+      int writable = zeroPfns.isZero(pfn) ? 0 : PteFlags.WRITE | PteFlags.DIRTY;
+      tables.updateFlags(mm.rootPfn(), va, flags | writable | PteFlags.ACCESSED, core);
       resolvedPtes++;
     }
   }
@@ -394,12 +400,16 @@ public final class Userfaultfd {
     if (!SwapPte.isMarker(entry)) {
       return false;
     }
-    // do_pte_missing with the marker's protection carried into the new PTE
+    // do_pte_missing with the marker's protection carried into the new PTE: do_anonymous_page maps
+    // the zero page for a read
     mm.pteLock(pageVa).acquire(machine, core, costs.lockCycles());
     if (tables.leafEntry(mm.rootPfn(), pageVa) == entry) {
       Vma vma = mm.findVma(pageVa, new int[1]);
-      machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
-      long pfn = machine.memory().allocate(FrameKind.DATA);
+      long pfn = zeroPfns.zeroPfn();
+      if (kind == AccessKind.WRITE) {
+        machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
+        pfn = machine.memory().allocate(FrameKind.DATA);
+      }
       int flags = (vma.flags() | PteFlags.USER | PteFlags.ACCESSED) & ~PteFlags.WRITE;
       tables.map(
           mm.rootPfn(),
@@ -514,9 +524,17 @@ public final class Userfaultfd {
 
   /**
    * UW3 after a zap of {@code [startVa, endVa)} in {@code mm} (munmap, MADV_DONTNEED): no uffd-wp
-   * marker is left in an anonymous slot. Costs no simulated time.
+   * marker is left in an anonymous slot. The uffd-wp bits of the zapped PTEs went with them (a
+   * zero-page PTE refaulted there maps the same frame, so its bit is dropped here, not found stale
+   * later). Costs no simulated time.
    */
   public void checkZapped(int core, Mm mm, long startVa, long endVa) {
+    Map<Long, WpBit> bits = wpBits.get(mm);
+    if (bits != null) {
+      bits.keySet()
+          .removeIf(
+              va -> Long.compareUnsigned(va, startVa) >= 0 && Long.compareUnsigned(va, endVa) < 0);
+    }
     for (Registration r : registrations) {
       if (r.mm() != mm) {
         continue;

@@ -18,7 +18,10 @@ import org.mmuemu.kernel.mm.Vma;
  * Pages are demand-faulted on first touch, so the run shows the fault path, the walks and the TLB
  * reach against the working set.
  *
- * <p>Each step is one instruction fetch followed by one data access.
+ * <p>Each step is one instruction fetch followed by one data access. With {@code readFirst=1} each
+ * thread first reads every page of its working set once, in order (a step per page), so each page
+ * is first mapped to the shared zero page and its first store later takes a copy-on-write fault
+ * that allocates it.
  */
 public final class StreamWorkload implements Workload {
   /** Where the shared code region starts (the traditional x86-64 ELF base). */
@@ -55,6 +58,12 @@ public final class StreamWorkload implements Workload {
             "strideBytes", "4096", 1, 1L << 30, "distance between accesses of the stride pattern"),
         WorkloadParam.integer("accessBytes", "8", 1, 4096, "bytes per data access"),
         WorkloadParam.fraction("writeFraction", "0.3", "share of data accesses that are stores"),
+        WorkloadParam.integer(
+            "readFirst",
+            "0",
+            0,
+            1,
+            "1: each thread first reads every page of its working set once (zero-page faults)"),
         WorkloadParam.size(
             "codeBytes", "16KiB", 4096, 1L << 30, "size of the shared code region fetched from"));
   }
@@ -70,6 +79,7 @@ public final class StreamWorkload implements Workload {
     long strideBytes = params.bytes("strideBytes");
     int accessBytes = params.intValue("accessBytes");
     double writeFraction = params.fraction("writeFraction");
+    boolean readFirst = params.integer("readFirst") == 1;
     long codeBytes = roundUpToPage(params.bytes("codeBytes"));
     long dataBytes = roundUpToPage(workingSetBytes);
     if (accessBytes > workingSetBytes) {
@@ -97,6 +107,7 @@ public final class StreamWorkload implements Workload {
               strideBytes,
               accessBytes,
               writeFraction,
+              readFirst ? roundUpToPage(workingSetBytes) / 4096 : 0,
               codeBytes,
               new SplittableRandom(seed * 31 + thread));
     }
@@ -122,6 +133,8 @@ public final class StreamWorkload implements Workload {
     private final double writeFraction;
     private final long codeBytes;
     private final SplittableRandom random;
+    private final long readPassPages;
+    private long readPassPage;
     private long remaining;
     private long offset;
     private long pcOffset;
@@ -137,6 +150,7 @@ public final class StreamWorkload implements Workload {
         long strideBytes,
         int accessBytes,
         double writeFraction,
+        long readPassPages,
         long codeBytes,
         SplittableRandom random) {
       this.kernel = kernel;
@@ -149,6 +163,7 @@ public final class StreamWorkload implements Workload {
       this.strideBytes = strideBytes;
       this.accessBytes = accessBytes;
       this.writeFraction = writeFraction;
+      this.readPassPages = readPassPages;
       this.codeBytes = codeBytes;
       this.random = random;
     }
@@ -161,6 +176,10 @@ public final class StreamWorkload implements Workload {
       }
       machine.access(core, CODE_BASE_VA + pcOffset, INSTRUCTION_BYTES, AccessKind.FETCH);
       pcOffset = (pcOffset + INSTRUCTION_BYTES) % codeBytes;
+      if (readPassPage < readPassPages) {
+        machine.access(core, baseVa + (readPassPage++ << 12), 1, AccessKind.READ);
+        return true;
+      }
       long span = workingSetBytes - accessBytes + 1;
       long dataOffset;
       switch (pattern) {
