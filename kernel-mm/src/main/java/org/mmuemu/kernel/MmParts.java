@@ -14,8 +14,8 @@ import org.mmuemu.kernel.rmap.ReverseMap;
 /**
  * The parts of one kernel that the paths changing user page tables share (the fault path, fork):
  * the machine, the costs, the page-table editor, the page cache and both reverse maps, huge pages,
- * the arch TLB policy and user PTE hooks, the processes, the per-VMA locks and the zero pages. Built once by {@link
- * Kernel}.
+ * the arch TLB policy and user PTE hooks, the processes, the per-VMA locks and the zero pages.
+ * Built once by {@link Kernel}.
  */
 record MmParts(
     Machine machine,
