@@ -68,7 +68,12 @@ final class FaultLockingCliTest {
 
     assertThat(kernel(same, "vmaLockAbort")).isGreaterThan(2);
     assertThat(kernel(same, "mmapLockWaitCycles")).isPositive();
-    assertThat(kernel(same, "vmaLockWaitCycles")).isPositive(); // vma_start_write waited
+    if (machine.startsWith("arm64")) {
+      // vma_start_write waited for a fault holding the VMA's read lock. On x86-skylake no fault
+      // of this run holds it at the simulated time an mprotect asks (its waits before issue 12's
+      // catch-up points were for releases made in stretches that ran ahead).
+      assertThat(kernel(same, "vmaLockWaitCycles")).isPositive();
+    }
   }
 
   @ParameterizedTest

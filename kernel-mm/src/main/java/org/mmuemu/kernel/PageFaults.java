@@ -261,7 +261,9 @@ final class PageFaults implements FaultHandler {
       dataPagesAllocated += 1L << (machine.format().levelShift(hugePmd.pmdLevel()) - 12);
       return true;
     }
+    tables.allocateTables(mm.rootPfn(), pageVa, leafLevel(), core);
     machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
+    machine.catchUp(core); // the PTE write below must not be seen before the zeroing ends
     long pfn = machine.memory().allocate(FrameKind.DATA);
     dataPagesAllocated++;
     tables.map(
@@ -316,9 +318,16 @@ final class PageFaults implements FaultHandler {
     fileFaults++;
     CachedPage page = pageCache.lookup(vma.file(), index);
     if (page == null) {
+      tables.allocateTables(mm.rootPfn(), pageVa, leafLevel(), core);
       machine.charge(core, costs.pageAllocCycles() + costs.fileReadCycles());
-      page = pageCache.readPage(vma.file(), index);
-      dataPagesAllocated++;
+      // The page enters the cache and the PTE is written when the read completes, not when it
+      // starts; another core may have read the same page meanwhile.
+      machine.catchUp(core);
+      page = pageCache.lookup(vma.file(), index);
+      if (page == null) {
+        page = pageCache.readPage(vma.file(), index);
+        dataPagesAllocated++;
+      }
     }
     if (write && !vma.shared()) {
       anonVmaPrepare(core, mm, vma);
@@ -468,6 +477,7 @@ final class PageFaults implements FaultHandler {
   /** Allocates a frame and copies a page into it; returns the frame. */
   private long copyPage(int core) {
     machine.charge(core, costs.pageAllocCycles() + costs.pageCopyCycles());
+    machine.catchUp(core); // the copy's PTE write must not be seen before the copy ends
     dataPagesAllocated++;
     return machine.memory().allocate(FrameKind.DATA);
   }
