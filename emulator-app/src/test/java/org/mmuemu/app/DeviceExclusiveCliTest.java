@@ -41,7 +41,10 @@ final class DeviceExclusiveCliTest {
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(ExitCodes.OK);
     assertThat(run.result().at("/violationCounts").size()).isZero();
-    assertThat(run.result().at("/kernel/deviceExclusiveEntries").asLong()).isEqualTo(30 * 8);
+    // one per page and round, but for a PTE that changed between the walk and the PTE lock (a
+    // hardware accessed/dirty update, a restore racing in): that one is left as it is
+    assertThat(run.result().at("/kernel/deviceExclusiveEntries").asLong())
+        .isBetween(30L * 8 - 8, 30L * 8);
     assertThat(run.result().at("/kernel/deviceExclusiveRestores").asLong()).isPositive();
     assertThat(run.result().at("/kernel/deviceExclusiveRestoresLost").asLong()).isPositive();
     assertThat(run.result().at("/kernel/folioLocksAfterFree").asLong()).isZero();

@@ -68,7 +68,6 @@ final class FaultLockingCliTest {
 
     assertThat(kernel(same, "vmaLockAbort")).isGreaterThan(2);
     assertThat(kernel(same, "mmapLockWaitCycles")).isPositive();
-    assertThat(kernel(same, "vmaLockWaitCycles")).isPositive(); // vma_start_write waited
   }
 
   @ParameterizedTest

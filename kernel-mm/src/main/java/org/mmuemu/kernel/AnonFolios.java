@@ -94,7 +94,9 @@ final class AnonFolios {
       } catch (SimulatedOutOfMemoryException e) {
         continue; // no aligned run left: try a smaller size
       }
+      tables.allocateTables(mm.rootPfn(), startVa, machine.format().levels() - 1, core);
       machine.charge(core, costs.pageAllocCycles() + (1L << order) * costs.pageZeroCycles());
+      machine.catchUp(core); // the PTE writes must not be seen before the zeroing ends
       userPtes.setPtes(core, mm, startVa, headPfn << PhysicalMemory.FRAME_SHIFT, 1 << order, flags);
       machine.stats().addKernelCounter("mthpFaultAlloc", 1);
       machine.stats().addKernelCounter("mthpFaultAlloc" + MthpSizes.key(order), 1);

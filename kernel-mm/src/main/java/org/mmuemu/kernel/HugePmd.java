@@ -112,7 +112,9 @@ final class HugePmd {
 
   /** Allocates a zeroed huge page and maps it with one PMD at {@code hugeVa}, now empty. */
   void mapNewHugePage(int core, Mm mm, Vma vma, long hugeVa, boolean write) {
+    tables.allocateTables(mm.rootPfn(), hugeVa, pmdLevel, core);
     machine.charge(core, costs.pageAllocCycles() + HPAGE_PAGES * costs.pageZeroCycles());
+    machine.catchUp(core); // the PMD write must not be seen before the zeroing ends
     long headPfn = machine.memory().allocateContiguous(HPAGE_PAGES, FrameKind.DATA);
     anonPages.addHuge(headPfn);
     int flags = vma.flags() | PteFlags.USER | PteFlags.ACCESSED | (write ? PteFlags.DIRTY : 0);

@@ -344,7 +344,9 @@ final class PageFaults implements FaultHandler {
       dataPagesAllocated += folioPages;
       return true;
     }
+    tables.allocateTables(mm.rootPfn(), pageVa, leafLevel(), core);
     machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
+    machine.catchUp(core); // the PTE write below must not be seen before the zeroing ends
     long pfn = machine.memory().allocate(FrameKind.DATA);
     dataPagesAllocated++;
     tables.map(
@@ -399,9 +401,16 @@ final class PageFaults implements FaultHandler {
     fileFaults++;
     CachedPage page = pageCache.lookup(vma.file(), index);
     if (page == null) {
+      tables.allocateTables(mm.rootPfn(), pageVa, leafLevel(), core);
       machine.charge(core, costs.pageAllocCycles() + costs.fileReadCycles());
-      page = pageCache.readPage(vma.file(), index);
-      dataPagesAllocated++;
+      // The page enters the cache and the PTE is written when the read completes, not when it
+      // starts; another core may have read the same page meanwhile.
+      machine.catchUp(core);
+      page = pageCache.lookup(vma.file(), index);
+      if (page == null) {
+        page = pageCache.readPage(vma.file(), index);
+        dataPagesAllocated++;
+      }
     }
     if (write && !vma.shared()) {
       anonVmaPrepare(core, mm, vma);
@@ -564,6 +573,7 @@ final class PageFaults implements FaultHandler {
    */
   private long newPage(int core, long fillCycles) {
     machine.charge(core, costs.pageAllocCycles() + fillCycles);
+    machine.catchUp(core); // the new page's PTE write must not be seen before it is filled
     dataPagesAllocated++;
     return machine.memory().allocate(FrameKind.DATA);
   }

@@ -97,7 +97,11 @@ final class ZeroPages {
     }
     if (!zeroPfns.hugeZeroAllocated()) {
       machine.charge(core, costs.pageAllocCycles() + ZeroPfns.HUGE_PAGES * costs.pageZeroCycles());
-      machine.stats().addKernelCounter("thpZeroPageAlloc", 1);
+      machine.catchUp(core); // the PMD write must not be seen before the zeroing ends
+      if (!zeroPfns.hugeZeroAllocated()) {
+        // another CPU's allocation may have won meanwhile: Linux counts only the cmpxchg's winner
+        machine.stats().addKernelCounter("thpZeroPageAlloc", 1);
+      }
     }
     long headPfn = zeroPfns.hugeZeroHeadPfn();
     tables.map(

@@ -308,6 +308,15 @@ public final class Machine {
     activity.act(core);
   }
 
+  /**
+   * A timing-only interleaving point ({@link org.mmuemu.core.time.Scheduler#catchUp}): before a
+   * page-table write other cores' walks may read, and after a wait that moved the core's clock.
+   */
+  public void catchUp(int core) {
+    scheduler.catchUp(core);
+    activity.act(core);
+  }
+
   /** {@link #interleave(int)} before a lock is looked at; {@code point} is {@code lock:<name>}. */
   public void lockPoint(int core, String point) {
     scheduler.interleave(core, point, SchedulePolicy.PointKind.LOCK);

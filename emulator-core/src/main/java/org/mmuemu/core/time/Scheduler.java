@@ -174,6 +174,25 @@ public final class Scheduler {
   }
 
   /**
+   * A point that exists only to keep time causal: before an effect other cores observe without a
+   * lock (a page-table write their walks read), or after this core's clock jumped ahead (a wait for
+   * a release made in a stretch that ran ahead). Every core that is earlier runs up to this core's
+   * time first, so the effect is not visible to them before it is made.
+   *
+   * <p>{@code // MODEL:} under a {@linkplain #setSchedulePolicy schedule policy} (a scenario's
+   * order, the explorer) it is not a choice point and does nothing: those runs order cores by their
+   * choices at the named and lock points, and adding a choice before every page-table write would
+   * multiply the schedules without adding a race Linux has there (the writes are under the PTE
+   * lock, whose acquire already is a point).
+   */
+  public void catchUp(int core) {
+    if (policy != null) {
+      return;
+    }
+    interleave(core, "catch_up", SchedulePolicy.PointKind.OTHER);
+  }
+
+  /**
    * Like {@link #interleave(int)}, at a point a {@linkplain #setSchedulePolicy schedule policy} can
    * address by {@code point} (a constant: nothing is built here).
    */

@@ -47,8 +47,11 @@ public final class RwSemaphore {
   public void downRead(Machine machine, int core, long lockCycles) {
     machine.lockPoint(core, acquirePoint);
     if (writer < 0 && waiters.isEmpty()) {
-      waitForReleaseAhead(machine, core, writerReleasedAtCycle);
+      boolean waited = waitForReleaseAhead(machine, core, writerReleasedAtCycle);
       readers++;
+      if (waited) {
+        machine.catchUp(core);
+      }
     } else {
       sleep(machine, core, false);
     }
@@ -99,8 +102,13 @@ public final class RwSemaphore {
   public void downWrite(Machine machine, int core, long lockCycles) {
     machine.lockPoint(core, acquirePoint);
     if (writer < 0 && readers == 0 && waiters.isEmpty()) {
-      waitForReleaseAhead(machine, core, Math.max(writerReleasedAtCycle, readerReleasedAtCycle));
+      boolean waited =
+          waitForReleaseAhead(
+              machine, core, Math.max(writerReleasedAtCycle, readerReleasedAtCycle));
       writer = core;
+      if (waited) {
+        machine.catchUp(core);
+      }
     } else {
       sleep(machine, core, true);
     }
@@ -130,14 +138,17 @@ public final class RwSemaphore {
   /**
    * A holder whose hold began at or before our time (it was the earliest core when it took the
    * semaphore) may have released it in a stretch that ran ahead of us: at our time it is still
-   * held, so we sleep until its release.
+   * held, so we sleep until its release. Returns whether we did: the caller takes the semaphore,
+   * then lets the cores the wait took us past run first ({@link Machine#catchUp}).
    */
-  private void waitForReleaseAhead(Machine machine, int core, long releasedAtCycle) {
+  private boolean waitForReleaseAhead(Machine machine, int core, long releasedAtCycle) {
     long now = machine.now(core);
     if (releasedAtCycle > now) {
       machine.clocks().waitUntil(core, releasedAtCycle);
       countWait(machine, releasedAtCycle - now);
+      return true;
     }
+    return false;
   }
 
   private void checkWriter(int core, String what) {

@@ -51,7 +51,8 @@ public final class SimLock {
     }
     long start = machine.now(core);
     boolean contended = holder != NO_HOLDER || releasedAtCycle > start;
-    if (holder != NO_HOLDER) {
+    boolean blocked = holder != NO_HOLDER;
+    if (blocked) {
       if (!machine.scheduling()) {
         throw new IllegalStateException(
             name + ": held by core " + holder + " while core " + core + " runs outside a run");
@@ -68,6 +69,9 @@ public final class SimLock {
       waitCycles += machine.now(core) - start;
     }
     holder = core;
+    if (contended && !blocked) {
+      machine.catchUp(core); // the wait took us past cores that must run first; we hold it now
+    }
     machine.charge(core, lockCycles);
   }
 

@@ -48,6 +48,15 @@ public final class PageTableEditor {
   }
 
   /**
+   * Creates the missing tables down to the one that holds {@code va}'s entry at {@code leafLevel}
+   * (Linux's {@code pud_alloc}, {@code pmd_alloc} and {@code pte_alloc}, which a fault does before
+   * it allocates the page it maps), charging {@code core} for each.
+   */
+  public void allocateTables(long rootPfn, long va, int leafLevel, int core) {
+    descendCreating(rootPfn, va, leafLevel, core);
+  }
+
+  /**
    * Maps {@code va} to {@code pa} with a leaf at {@code leafLevel}, creating missing tables.
    *
    * @param rootPfn the root table

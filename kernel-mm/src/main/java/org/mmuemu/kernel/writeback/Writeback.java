@@ -201,8 +201,10 @@ public final class Writeback {
     kernel.tlbPolicy().reclaimUnmapFlushWait(core);
     int dropped = 0;
     for (CachedPage page : victims) {
-      if (page.dirty() || rmap.mapcount(page.pfn()) > 0) {
-        continue; // faulted in again and written since it was unmapped
+      if (page.dirty() || rmap.mapcount(page.pfn()) > 0 || page.gatherRefs() > 0) {
+        // faulted in again since it was unmapped (and written, or zapped by a gather that still
+        // holds it: __remove_mapping's reference freeze fails on the gather's reference)
+        continue;
       }
       checkLostWrite(core, page);
       kernel.pageCache().remove(page);
