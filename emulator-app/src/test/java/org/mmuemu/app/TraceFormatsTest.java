@@ -203,4 +203,29 @@ final class TraceFormatsTest {
         .extracting(e -> e.get("ph").asText() + " " + e.path("tid").asInt() + " " + e.get("ts"))
         .contains("s 0 0.2", "f 1 0.2");
   }
+
+  /**
+   * Two IPIs to one target still on their way when the run stops, the later-sent one published
+   * first (its initiator ran ahead): the second arrow must not end before the first on the target's
+   * track.
+   */
+  @Test
+  void chromeWriter_twoIpisPendingToOneTarget_endInTimeOrderOnItsTrack() throws Exception {
+    StringWriter out = new StringWriter();
+    ChromeTraceWriter writer =
+        new ChromeTraceWriter(out, 3, "m", 2.0, -1L, List.of("l1d"), id -> "op", 1000);
+    writer.onEvent(EventKind.TLB_MISS, 2, 100, 0x3000, 0, 0);
+    writer.onEvent(EventKind.IPI_SEND, 0, 600, 2, 0, 0);
+    writer.onEvent(EventKind.IPI_SEND, 1, 400, 2, 0, 0);
+    writer.finishStopped("run interrupted", 700, null);
+    Path file = dir.resolve("two-pending.json");
+    Files.writeString(file, out.toString());
+
+    List<JsonNode> events = ChromeTraceValidator.assertValid(file); // ts never goes back
+
+    assertThat(events)
+        .filteredOn(e -> e.get("ph").asText().equals("f"))
+        .extracting(e -> e.path("tid").asInt() + " " + e.get("ts"))
+        .containsExactly("2 0.3", "2 0.3");
+  }
 }

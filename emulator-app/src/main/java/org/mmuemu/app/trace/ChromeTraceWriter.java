@@ -330,11 +330,14 @@ public final class ChromeTraceWriter implements TraceSink {
       }
     }
     // an IPI still on its way when the run stopped: its arrow ends on the target at its last time
+    // (or the send, if later), which then is the target's last time: a second IPI to the same
+    // target, sent earlier, must not end before the first on that track
     for (long[] flow : pendingFlows) {
       int target = (int) flow[1];
       track(target);
+      lastCycle[target] = Math.max(flow[3], lastCycle[target]);
       line.setLength(0);
-      head("f", "ipi", "ipi", target, Math.max(flow[3], lastCycle[target]));
+      head("f", "ipi", "ipi", target, lastCycle[target]);
       line.append(",\"bp\":\"e\",\"id\":").append(flow[2]).append('}');
       emit();
     }
