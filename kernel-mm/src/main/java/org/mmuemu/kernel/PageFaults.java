@@ -345,17 +345,8 @@ final class PageFaults implements FaultHandler {
       return true;
     }
     tables.allocateTables(mm.rootPfn(), pageVa, leafLevel(), core);
-    machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
-    machine.catchUp(core); // the PTE write below must not be seen before the zeroing ends
-    long pfn = machine.memory().allocate(FrameKind.DATA);
-    dataPagesAllocated++;
-    tables.map(
-        mm.rootPfn(),
-        pageVa,
-        pfn << PhysicalMemory.FRAME_SHIFT,
-        machine.format().levels() - 1,
-        flags,
-        core);
+    long pfn = newPage(core, costs.pageZeroCycles());
+    tables.map(mm.rootPfn(), pageVa, pfn << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
     return true;
   }
 

@@ -128,9 +128,7 @@ final class ZeroPages {
     long hugeVa = pageVa & -hugeBytes;
     long table = tables.tableAt(mm.rootPfn(), hugeVa, hugePmd.pmdLevel());
     machine.charge(core, costs.lockCycles()); // pmd_lock
-    machine.memory().writeDescriptor(table, machine.format().index(hugeVa, hugePmd.pmdLevel()), 0L);
-    machine.charge(core, costs.pteWriteCycles());
-    machine.recordMapping(zeroPfns.hugeZeroHeadPfn(), hugeVa, false);
+    tables.clearEntry(table, hugeVa, hugePmd.pmdLevel(), core);
     tlbPolicy.flushTlbRange(
         core, mm, hugeVa, hugeVa + hugeBytes, Long.numberOfTrailingZeros(hugeBytes), true);
     hugePmd.mapNewHugePage(core, mm, vma, hugeVa, true);

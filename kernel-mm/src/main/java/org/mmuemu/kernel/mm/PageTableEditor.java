@@ -118,15 +118,27 @@ public final class PageTableEditor {
                   + level
                   + " block; unmapping part of a block is not modelled");
         }
-        memory.writeDescriptor(tablePfn, index, 0L);
-        machine.charge(core, pteWriteCycles);
-        long pfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
-        machine.recordMapping(pfn, va, false);
-        return pfn;
+        return clearEntry(tablePfn, va, level, core);
       }
       tablePfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
     }
     return -1;
+  }
+
+  /**
+   * Clears the valid leaf or block entry for {@code va} at {@code level} of the table {@code
+   * tablePfn}, charging one descriptor write and recording the unmapping.
+   *
+   * @return the (head) frame it mapped
+   */
+  public long clearEntry(long tablePfn, long va, int level, int core) {
+    int index = format.index(va, level);
+    long descriptor = memory.readDescriptor(tablePfn, index);
+    memory.writeDescriptor(tablePfn, index, 0L);
+    machine.charge(core, pteWriteCycles);
+    long pfn = format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT;
+    machine.recordMapping(pfn, va, false);
+    return pfn;
   }
 
   /**
