@@ -113,12 +113,15 @@ final class ControlServerIT {
     try (LineClient a = new LineClient(port, 4096);
         LineClient b = new LineClient(port)) {
       // A's run streams every event and A reads nothing yet: the run stays in flight, paused.
-      a.send(runRequest(1, "\"accesses\":1000", ",\"seed\":11,\"events\":\"all\""));
+      // Two threads each: the runs still interleave kernel calls, with few host-thread hand-overs
+      // (on Java 17 each is a platform-thread wake-up, slow on a busy host).
+      a.send(runRequest(1, "\"accesses\":1000,\"threads\":2", ",\"seed\":11,\"events\":\"all\""));
       awaitTrue(
           () -> server.metricsText().matches("(?s).*\nmmuemu_run_pauses_total [1-9].*"),
           "A's run to pause");
 
-      b.send(runRequest(1, "\"accesses\":3000", ",\"seed\":22,\"events\":[\"fault\"]"));
+      b.send(
+          runRequest(1, "\"accesses\":3000,\"threads\":2", ",\"seed\":22,\"events\":[\"fault\"]"));
       assertThat(b.read().get("type").asText()).isEqualTo("accepted");
       assertThat(server.runsInFlight()).as("A's run and B's run at once").isEqualTo(2);
       LineClient.RunOutput outB = b.readRun(1);
@@ -126,10 +129,10 @@ final class ControlServerIT {
       LineClient.RunOutput outA = a.readRun(1);
 
       AtomicLong eventsA = new AtomicLong();
-      RunResult expectedA = localRun(Map.of("accesses", "1000"), 11, -1L, eventsA);
+      RunResult expectedA = localRun(Map.of("accesses", "1000", "threads", "2"), 11, -1L, eventsA);
       AtomicLong eventsB = new AtomicLong();
       RunResult expectedB =
-          localRun(Map.of("accesses", "3000"), 22, EventKind.FAULT.bit(), eventsB);
+          localRun(Map.of("accesses", "3000", "threads", "2"), 22, EventKind.FAULT.bit(), eventsB);
       assertThat(withoutHost(Messages.text(outA.end().get("result"))))
           .isEqualTo(ResultJson.toJson(expectedA.withHost(null)));
       assertThat(withoutHost(Messages.text(outB.end().get("result"))))

@@ -7,8 +7,6 @@ import java.lang.reflect.Constructor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -26,8 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * a wake-up of another host CPU; otherwise they use the JDK's shared scheduler. docs/time-model.md
  * has the measured hand-over costs of all three.
  *
- * <p>This is the one class of emulator-core allowed to use {@code java.util.concurrent} (the
- * architecture test names it).
+ * <p>This and {@link CarrierThread} are the classes of emulator-core allowed to use {@code
+ * java.util.concurrent} (the architecture test names them).
  */
 final class Baton {
   private static final MethodHandle VIRTUAL_UNSTARTED = virtualThreadFactory();
@@ -59,7 +57,7 @@ final class Baton {
   private volatile boolean abandoned;
   private volatile boolean finished;
   // The run's own carrier thread and a builder of virtual threads mounted on it (null: none).
-  private ExecutorService carrierThread;
+  private CarrierThread carrierThread;
   private Object carriedBuilder;
 
   /** Creates a thread that will run {@code body} once it first receives the baton. */
@@ -173,13 +171,7 @@ final class Baton {
    */
   private Object carriedBuilder() {
     if (carriedBuilder == null && BUILDER_UNSTARTED != null && carrierThread == null) {
-      ExecutorService executor =
-          Executors.newSingleThreadExecutor(
-              task -> {
-                Thread thread = new Thread(task, "mmuemu-carrier");
-                thread.setDaemon(true);
-                return thread;
-              });
+      CarrierThread executor = new CarrierThread();
       try {
         carriedBuilder = VIRTUAL_BUILDER_ON_EXECUTOR.newInstance((Executor) executor);
         carrierThread = executor;
