@@ -63,6 +63,14 @@ public final class Scheduler {
   private int interruptDepth;
   private long stepsWithoutTime;
   private long eventsVersion;
+  // The earliest core other than cachedExcept and its event time, valid while eventsVersion is
+  // cachedVersion: while one core runs, the others' next events change only when something bumps
+  // the version (a park, a wake-up, an interrupt posted or delivered), so a kernel call passing
+  // many points in a row scans the cores once.
+  private long cachedVersion = -1;
+  private int cachedExcept = -1;
+  private int cachedOther = -1;
+  private long cachedOtherTime = NEVER;
   private static final long MAX_STEPS_WITHOUT_TIME = 1L << 20;
 
   /**
@@ -214,7 +222,13 @@ public final class Scheduler {
       park(core);
       return;
     }
-    if (mayContinue(core)) {
+    if (cachedVersion != eventsVersion || cachedExcept != core) {
+      cachedVersion = eventsVersion;
+      cachedExcept = core;
+      cachedOther = earliest(core);
+      cachedOtherTime = cachedOther < 0 ? NEVER : eventTime(cachedOther);
+    }
+    if (mayContinue(core, cachedOther, cachedOtherTime)) {
       return;
     }
     state[core] = SUSPENDED;
@@ -446,6 +460,7 @@ public final class Scheduler {
       return false;
     }
     clocks.waitUntil(target, at);
+    eventsVersion++;
     deliverDueOn(target);
     return true;
   }
@@ -506,6 +521,7 @@ public final class Scheduler {
   }
 
   private void raiseToHorizon(int core) {
+    eventsVersion++;
     clocks.waitUntil(core, horizon());
   }
 
@@ -531,6 +547,7 @@ public final class Scheduler {
   }
 
   private void resumeOn(int core) {
+    eventsVersion++;
     if (state[core] == BLOCKED) {
       clocks.waitUntil(core, wakeAtCycle[core]);
       wakeAtCycle[core] = NEVER;
@@ -552,12 +569,14 @@ public final class Scheduler {
       return false;
     }
     clocks.waitUntil(core, delivery);
+    eventsVersion++;
     deliverDueOn(core);
     return true;
   }
 
   private void deliverDueOn(int core) {
     if (interrupts.nextDeliveryCycle(core) <= clocks.now(core)) {
+      eventsVersion++;
       interruptDepth++;
       try {
         interrupts.deliverDue(core);
