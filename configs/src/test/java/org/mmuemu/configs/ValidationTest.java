@@ -161,7 +161,7 @@ final class ValidationTest {
             "/kernel/costs/pteWriteCycles: \"cheap\" (expected: an integer)",
             "/kernel/costs/tlbCycles: unknown key (expected one of: contextSwitchCycles, "
                 + "faultEntryCycles, fileReadCycles, lockCycles, mmuNotifierCycles, pageAllocCycles, pageCopyCycles, pageFreeCycles, pageZeroCycles, pcpuAllocCycles, pteWriteCycles, "
-                + "rcuGracePeriodCycles, tableAllocCycles, tlbFlushCallCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
+                + "rcuGracePeriodCycles, tableAllocCycles, tlbFlushCallColdCycles, tlbFlushCallCycles, tlbSinglePageFlushCeilingPages, vmaLookupCycles, "
                 + "vmapAreaObjectCycles, vmapBlockCycles, vmapNodeVisitCycles, writebackPageCycles)");
   }
 

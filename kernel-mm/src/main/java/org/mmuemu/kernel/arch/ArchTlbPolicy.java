@@ -17,8 +17,8 @@ import org.mmuemu.kernel.mm.Mm;
 public interface ArchTlbPolicy {
 
   /**
-   * Charges the software of one user flush call on its initiator (kernel cost {@code
-   * tlbFlushCallCycles}); nothing when it is 0.
+   * Charges the software of one user flush call on its initiator (kernel costs {@code
+   * tlbFlushCallCycles} and {@code tlbFlushCallColdCycles}); nothing when it is 0.
    *
    * <p>{@code // MODEL:} one fixed cost per call: mmuemu has no data-cache model, so the call's
    * cost does not depend on whether its cache lines (the mm's generation, its cpumask) are hot.

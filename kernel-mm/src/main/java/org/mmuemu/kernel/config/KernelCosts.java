@@ -34,7 +34,19 @@ public record KernelCosts(
     long writebackPageCycles,
     long pageCopyCycles,
     long tlbFlushCallCycles,
+    long tlbFlushCallColdCycles,
     long mmuNotifierCycles) {
+
+  /**
+   * The software cost of one user TLB flush call: its instruction path plus its cache misses.
+   *
+   * <p>{@code // MODEL:} mmuemu has no data cache, so every call pays the misses of a call in a
+   * running workload ({@code tlbFlushCallColdCycles}); a calibration run that reproduces a hot loop
+   * sets that part to 0.
+   */
+  public long flushCallCycles() {
+    return tlbFlushCallCycles + tlbFlushCallColdCycles;
+  }
 
   /** Largest value any cost may take. */
   static final long MAX = 100_000_000;
@@ -71,6 +83,10 @@ public record KernelCosts(
     // flush_tlb_range/page/mm): generation bump, flush info, cpumask scan, IRQs off and on. 0: not
     // charged; x86-haswell fits it (docs/calibration.md).
     d.put("tlbFlushCallCycles", 0L);
+    // What the same call adds in a running workload, where its data (the mm's generation and
+    // cpumask, the per-CPU TLB state) is not in the caches as in a loop that repeats it. 0: not
+    // charged; x86-haswell fits it (docs/calibration.md).
+    d.put("tlbFlushCallColdCycles", 0L);
     // One MMU-notifier invalidation a secondary MMU (a device driver) serves: the driver drops its
     // own mapping of the range and flushes the device's TLB (make_device_exclusive, and the CPU
     // fault that takes a page back from the device).

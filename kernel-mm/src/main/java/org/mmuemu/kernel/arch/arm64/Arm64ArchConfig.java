@@ -50,7 +50,7 @@ public record Arm64ArchConfig(
         config.variants().lazyMmuBarrierBatching().on(),
         config.variants().tlbFlushWait().waits(),
         config.variants().arm64ReclaimTlbFlush() == KernelVariants.ReclaimTlbFlush.BATCHED,
-        config.costs().tlbFlushCallCycles(),
+        config.costs().flushCallCycles(),
         config.variants().asidRolloverFlush().flushes());
   }
 

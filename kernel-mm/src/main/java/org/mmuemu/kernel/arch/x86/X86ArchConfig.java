@@ -39,7 +39,7 @@ public record X86ArchConfig(
         config.costs().pteWriteCycles(),
         config.costs().pageFreeCycles(),
         config.variants().tlbFlushWait().waits(),
-        config.costs().tlbFlushCallCycles());
+        config.costs().flushCallCycles());
   }
 
   /**
