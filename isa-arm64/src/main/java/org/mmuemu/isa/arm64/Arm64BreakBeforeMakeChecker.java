@@ -1,9 +1,6 @@
 package org.mmuemu.isa.arm64;
 
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import org.mmuemu.core.collect.LongObjectMap;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
@@ -34,7 +31,8 @@ import org.mmuemu.core.oracle.ViolationKind;
  * slot only on a single-core machine, since other cores may cache it.
  *
  * <p>Confined to the simulation thread. Allocates per broken slot and per table learned (kernel
- * page-table writes, not the translation hot path).
+ * page-table writes, not the translation hot path); the maps are primitive-keyed, since a vmalloc
+ * workload keeps tens of thousands of slots broken until its lazy purge.
  */
 final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private static final long VA48_MASK = (1L << 48) - 1;
@@ -46,10 +44,10 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private final Arm64PageTableFormat format = new Arm64PageTableFormat();
 
   /** Table frame -> {level, vaBase, allocation stamp}. */
-  private final Map<Long, long[]> tables = new HashMap<>();
+  private final LongObjectMap<long[]> tables = new LongObjectMap<>();
 
-  /** Slot key -> the break in progress there. */
-  private final Map<Long, Break> breaks = new LinkedHashMap<>();
+  /** Slot key -> the break in progress there (each break is judged on its own: order is moot). */
+  private final LongObjectMap<Break> breaks = new LongObjectMap<>();
 
   private static final class Break {
     final long tablePfn;
@@ -133,18 +131,17 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     long start = vaStart & VA48_MASK;
     long end = start + (vaEnd - vaStart);
-    for (Iterator<Break> it = breaks.values().iterator(); it.hasNext(); ) {
-      Break b = it.next();
-      if (b.stamp != stampOf(b.tablePfn)) {
-        it.remove(); // the table was freed and its frame reused; its breaks are moot
-        continue;
-      }
-      if (b.tlbiCore >= 0 || !covers(b, op.scope(), start, end, op.lastLevelOnly())) {
-        continue;
-      }
-      b.tlbiCore = core;
-      b.tlbiBroadcast = broadcast;
-    }
+    breaks.removeIf(
+        b -> {
+          if (b.stamp != stampOf(b.tablePfn)) {
+            return true; // the table was freed and its frame reused; its breaks are moot
+          }
+          if (b.tlbiCore < 0 && covers(b, op.scope(), start, end, op.lastLevelOnly())) {
+            b.tlbiCore = core;
+            b.tlbiBroadcast = broadcast;
+          }
+          return false;
+        });
   }
 
   private boolean covers(
@@ -167,14 +164,12 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
 
   @Override
   public void barrier(int core, BarrierKind kind) {
-    if (kind != BarrierKind.BROADCAST_COMPLETE && kind != BarrierKind.LOCAL_COMPLETE) {
+    if (breaks.isEmpty()
+        || (kind != BarrierKind.BROADCAST_COMPLETE && kind != BarrierKind.LOCAL_COMPLETE)) {
       return;
     }
-    breaks
-        .values()
-        .removeIf(
-            b ->
-                b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast));
+    breaks.removeIf(
+        b -> b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast));
   }
 
   /**
