@@ -7,8 +7,8 @@ import java.util.function.Predicate;
  * A hash map from {@code long} keys to non-null values, without boxing the keys or allocating an
  * entry per mapping: open addressing with linear probing in two parallel arrays, and deletion by
  * shifting the later members of a probe run back (no tombstones, so lookups stay short however many
- * removals there were). The table doubles when half full and halves when under an eighth full, so a
- * walk over it ({@link #forEachValue}, {@link #removeIf}) costs O(size) after a burst too.
+ * removals there were). The table doubles when half full; it shrinks only when walked ({@link
+ * #removeIf}), so a map that empties and refills in cycles does not rehash on every cycle.
  *
  * <p>Iteration ({@link #forEachValue}, {@link #removeIf}) is in table order, which depends on the
  * keys and the insertion history but not on anything outside the map: callers whose results depend
@@ -19,14 +19,9 @@ import java.util.function.Predicate;
 public final class LongObjectMap<V> {
   private static final int MIN_CAPACITY = 16;
 
-  private long[] keys;
-  private Object[] values;
+  private long[] keys = new long[MIN_CAPACITY];
+  private Object[] values = new Object[MIN_CAPACITY];
   private int size;
-
-  public LongObjectMap() {
-    keys = new long[MIN_CAPACITY];
-    values = new Object[MIN_CAPACITY];
-  }
 
   public int size() {
     return size;
@@ -79,7 +74,6 @@ public final class LongObjectMap<V> {
       if (keys[i] == key) {
         V removed = (V) values[i];
         deleteAt(i);
-        shrinkIfSparse();
         return removed;
       }
     }
@@ -98,7 +92,8 @@ public final class LongObjectMap<V> {
 
   /**
    * Removes every mapping whose value {@code filter} accepts, visiting each value exactly once;
-   * {@code filter} may change the values it keeps, not the map.
+   * {@code filter} may change the values it keeps, not the map. Costs O(1) on an empty map, else
+   * O(size) (a table left sparse by removals is first shrunk, which costs no more than the walk).
    *
    * @return whether any mapping was removed
    */
@@ -106,6 +101,13 @@ public final class LongObjectMap<V> {
   public boolean removeIf(Predicate<? super V> filter) {
     if (size == 0) {
       return false;
+    }
+    if (keys.length > MIN_CAPACITY && size * 8 < keys.length) {
+      int capacity = MIN_CAPACITY;
+      while (capacity < size * 4) {
+        capacity *= 2;
+      }
+      resize(capacity);
     }
     // Walk down from a free slot: a deletion only shifts members of the probe run above the hole
     // (up to the next free slot, at or before the start) into it, and those were visited already.
@@ -121,14 +123,7 @@ public final class LongObjectMap<V> {
         removed = true;
       }
     }
-    shrinkIfSparse();
     return removed;
-  }
-
-  public void clear() {
-    keys = new long[MIN_CAPACITY];
-    values = new Object[MIN_CAPACITY];
-    size = 0;
   }
 
   private void deleteAt(int hole) {
@@ -146,16 +141,6 @@ public final class LongObjectMap<V> {
     }
     values[i] = null;
     size--;
-  }
-
-  private void shrinkIfSparse() {
-    if (keys.length > MIN_CAPACITY && size * 8 < keys.length) {
-      int capacity = MIN_CAPACITY;
-      while (capacity < size * 4) {
-        capacity *= 2;
-      }
-      resize(capacity);
-    }
   }
 
   private void resize(int capacity) {
@@ -177,7 +162,8 @@ public final class LongObjectMap<V> {
   }
 
   // Multiply by 2^64/phi and fold the high half down: page-aligned and sequential keys, whose low
-  // bits are equal or dense, spread over the whole table.
+  // bits are equal or dense, spread over the whole table (keeping probe runs short, as they must be
+  // with linear probing; a locality-keeping hash made runs of hundreds of slots).
   private static int home(long key, int mask) {
     long mixed = key * 0x9E3779B97F4A7C15L;
     return (int) (mixed ^ (mixed >>> 32)) & mask;
