@@ -36,7 +36,6 @@ import org.mmuemu.core.oracle.ViolationKind;
  */
 final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private static final long VA48_MASK = (1L << 48) - 1;
-  private static final int ENTRIES_PER_TABLE = 512;
 
   private final PhysicalMemory memory;
   private final Oracle oracle;
@@ -46,8 +45,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   /** Table frame -> {level, vaBase, allocation stamp}. */
   private final LongObjectMap<long[]> tables = new LongObjectMap<>();
 
-  /** Slot key -> the break in progress there (each break is judged on its own: order is moot). */
-  private final LongObjectMap<Break> breaks = new LongObjectMap<>();
+  /** The breaks in progress (each is judged on its own: the order of a walk over them is moot). */
+  private final PendingBreaks<Break> breaks = new PendingBreaks<>();
 
   private static final class Break {
     final long tablePfn;
@@ -88,7 +87,6 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     boolean wasValid = format.isValid(previous, level);
     boolean isValid = format.isValid(next, level);
-    long key = tablePfn * ENTRIES_PER_TABLE + index;
     if (wasValid && isValid) {
       String why = unsafeChange(previous, next, level);
       if (why != null) {
@@ -101,9 +99,9 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
             why + " while the entry was live (no invalid entry, TLBI and DSB between)");
       }
     } else if (wasValid) {
-      breaks.put(key, new Break(tablePfn, stampOf(tablePfn), previous, level, va));
+      breaks.put(tablePfn, index, new Break(tablePfn, stampOf(tablePfn), previous, level, va));
     } else if (isValid) {
-      Break pending = breaks.remove(key);
+      Break pending = breaks.remove(tablePfn, index);
       if (pending != null && pending.stamp == stampOf(tablePfn)) {
         String why = unsafeChange(pending.previous, next, level);
         if (why != null) {

@@ -44,6 +44,28 @@ final class BusyAreasTest {
   }
 
   @Test
+  void insertAndRemove_keepEachNodesCount_acrossAnEmptiedChunk() {
+    BusyAreas busy = new BusyAreas(4);
+    long chunkEnd = (BASE | ((2L << 20) - 1)) + 1;
+    VmapArea last = new VmapArea(1, chunkEnd - PAGE, chunkEnd + PAGE, 0); // spans two chunks
+    VmapArea next = new VmapArea(2, chunkEnd + PAGE, chunkEnd + 3 * PAGE, 0);
+    busy.insert(last);
+    busy.insert(next);
+    busy.insert(next); // the same start again replaces, counts once
+    assertThat(busy.size(busy.nodeOf(last.vaStart()))).isEqualTo(1);
+    assertThat(busy.totalSize()).isEqualTo(2);
+    assertThat(busy.remove(busy.nodeOf(next.vaStart()) ^ 1, next.vaStart())).isNull();
+    assertThat(busy.remove(busy.nodeOf(next.vaStart()), next.vaStart())).isSameAs(next);
+    assertThat(busy.containing(chunkEnd + PAGE / 2)).isSameAs(last);
+    assertThat(busy.remove(busy.nodeOf(last.vaStart()), last.vaStart())).isSameAs(last);
+    assertThat(busy.totalSize()).isZero();
+    assertThat(busy.containing(chunkEnd)).isNull();
+    busy.insert(last);
+    assertThat(busy.treeOf(last)).isEqualTo(busy.nodeOf(last.vaStart()));
+    assertThat(busy.all()).containsExactly(last);
+  }
+
+  @Test
   void containing_scansWhenAnAreaStartedOffAPage() {
     BusyAreas busy = new BusyAreas(2);
     VmapArea odd = new VmapArea(1, BASE + 64, BASE + 3 * PAGE, 0);
