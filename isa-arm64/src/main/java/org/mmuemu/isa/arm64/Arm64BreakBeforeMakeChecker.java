@@ -48,6 +48,12 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   /** The breaks in progress (each is judged on its own: the order of a walk over them is moot). */
   private final PendingBreaks<Break> breaks = new PendingBreaks<>();
 
+  /**
+   * Per core, the breaks a TLBI of that core covered: what a DSB there may complete. Without any, a
+   * DSB has nothing to look at.
+   */
+  private final int[] coveredBreaks;
+
   private static final class Break {
     final long tablePfn;
     final long stamp;
@@ -73,6 +79,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     this.memory = memory;
     this.oracle = oracle;
     this.cores = cores;
+    this.coveredBreaks = new int[cores];
   }
 
   @Override
@@ -99,9 +106,11 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
             why + " while the entry was live (no invalid entry, TLBI and DSB between)");
       }
     } else if (wasValid) {
-      breaks.put(tablePfn, index, new Break(tablePfn, stampOf(tablePfn), previous, level, va));
+      forget(
+          breaks.put(tablePfn, index, new Break(tablePfn, stampOf(tablePfn), previous, level, va)));
     } else if (isValid) {
       Break pending = breaks.remove(tablePfn, index);
+      forget(pending);
       if (pending != null && pending.stamp == stampOf(tablePfn)) {
         String why = unsafeChange(pending.previous, next, level);
         if (why != null) {
@@ -132,11 +141,13 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     breaks.removeIf(
         b -> {
           if (b.stamp != stampOf(b.tablePfn)) {
+            forget(b);
             return true; // the table was freed and its frame reused; its breaks are moot
           }
           if (b.tlbiCore < 0 && covers(b, op.scope(), start, end, op.lastLevelOnly())) {
             b.tlbiCore = core;
             b.tlbiBroadcast = broadcast;
+            coveredBreaks[core]++;
           }
           return false;
         });
@@ -162,12 +173,25 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
 
   @Override
   public void barrier(int core, BarrierKind kind) {
-    if (breaks.isEmpty()
+    if (coveredBreaks[core] == 0
         || (kind != BarrierKind.BROADCAST_COMPLETE && kind != BarrierKind.LOCAL_COMPLETE)) {
       return;
     }
     breaks.removeIf(
-        b -> b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast));
+        b -> {
+          if (b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast)) {
+            forget(b);
+            return true;
+          }
+          return false;
+        });
+  }
+
+  // A break leaves the pending set: it no longer counts as covered by its TLBI's core.
+  private void forget(Break b) {
+    if (b != null && b.tlbiCore >= 0) {
+      coveredBreaks[b.tlbiCore]--;
+    }
   }
 
   /**

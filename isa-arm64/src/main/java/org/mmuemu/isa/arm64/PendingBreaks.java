@@ -26,17 +26,23 @@ final class PendingBreaks<B> {
     return tables.isEmpty();
   }
 
-  /** Records the break at entry {@code index} of table frame {@code tablePfn}, replacing any. */
-  void put(long tablePfn, int index, B pending) {
+  /**
+   * Records the break at entry {@code index} of table frame {@code tablePfn}; returns the one it
+   * replaced, or null.
+   */
+  @SuppressWarnings("unchecked")
+  B put(long tablePfn, int index, B pending) {
     TableBreaks table = tables.get(tablePfn);
     if (table == null) {
       table = new TableBreaks();
       tables.put(tablePfn, table);
     }
-    if (table.entries[index] == null) {
+    B replaced = (B) table.entries[index];
+    if (replaced == null) {
       table.live++;
     }
     table.entries[index] = pending;
+    return replaced;
   }
 
   /** Removes and returns the break at entry {@code index} of {@code tablePfn}, or null. */

@@ -25,8 +25,7 @@ final class PendingBreaksTest {
       int op = random.nextInt(20);
       if (op < 10) {
         long[] pending = {key, 0};
-        breaks.put(tablePfn, index, pending);
-        expected.put(key, pending);
+        assertThat(breaks.put(tablePfn, index, pending)).isSameAs(expected.put(key, pending));
       } else if (op < 19) {
         assertThat(breaks.remove(tablePfn, index)).isSameAs(expected.remove(key));
       } else {
