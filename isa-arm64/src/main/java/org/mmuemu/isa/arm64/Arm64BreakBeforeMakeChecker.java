@@ -1,5 +1,6 @@
 package org.mmuemu.isa.arm64;
 
+import java.util.function.Predicate;
 import org.mmuemu.core.collect.LongObjectMap;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
@@ -106,8 +107,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
             why + " while the entry was live (no invalid entry, TLBI and DSB between)");
       }
     } else if (wasValid) {
-      forget(
-          breaks.put(tablePfn, index, new Break(tablePfn, stampOf(tablePfn), previous, level, va)));
+      Break broken = new Break(tablePfn, stampOf(tablePfn), previous, level, va);
+      forget(breaks.put(tablePfn, index, broken, va, lastByte(broken)));
     } else if (isValid) {
       Break pending = breaks.remove(tablePfn, index);
       forget(pending);
@@ -138,7 +139,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     long start = vaStart & VA48_MASK;
     long end = start + (vaEnd - vaStart);
-    breaks.removeIf(
+    Predicate<Break> coverOrDrop =
         b -> {
           if (b.stamp != stampOf(b.tablePfn)) {
             forget(b);
@@ -150,7 +151,14 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
             coveredBreaks[core]++;
           }
           return false;
-        });
+        };
+    // A by-VA TLBI covers only breaks in its range; the walk also drops stale breaks it meets, and
+    // leaving those of other tables for a later walk changes nothing a report can see.
+    if (op.scope() == InvalidationScope.VA || op.scope() == InvalidationScope.VA_ALL_ASIDS) {
+      breaks.removeIfMayOverlap(start, end, coverOrDrop);
+    } else {
+      breaks.removeIf(coverOrDrop);
+    }
   }
 
   private boolean covers(
@@ -160,10 +168,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     boolean global = (b.previous & Arm64PageTableFormat.NOT_GLOBAL) == 0;
     return switch (scope) {
-      case VA, VA_ALL_ASIDS -> {
-        long entryLast = b.va + (1L << format.levelShift(b.level)) - 1;
-        yield Long.compareUnsigned(b.va, end) < 0 && Long.compareUnsigned(start, entryLast) <= 0;
-      }
+      case VA, VA_ALL_ASIDS ->
+          Long.compareUnsigned(b.va, end) < 0 && Long.compareUnsigned(start, lastByte(b)) <= 0;
       // Walk-cache entries of user (TTBR0) tables carry the ASID; kernel ones are shared.
       case ASID, ALL_NON_GLOBAL ->
           Arm64PageTableFormat.isTable(b.previous, b.level) ? (b.va & (1L << 47)) == 0 : !global;
@@ -185,6 +191,10 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
           }
           return false;
         });
+  }
+
+  private long lastByte(Break b) {
+    return b.va + (1L << format.levelShift(b.level)) - 1;
   }
 
   // A break leaves the pending set: it no longer counts as covered by its TLBI's core.

@@ -8,7 +8,8 @@ import org.mmuemu.core.collect.LongObjectMap;
  * per table frame an array with a slot per entry, found through a map and dropped when its last
  * break goes. An unmap clears the entries of a table in order, so neighbouring breaks share a slot
  * array and its cache lines; a vmalloc workload keeps tens of thousands of them until its purge.
- * Confined to the simulation thread.
+ * Each table also keeps bounds on the addresses its breaks translate, so a by-VA TLBI visits only
+ * the tables it may cover. Confined to the simulation thread.
  *
  * @param <B> what is kept per broken entry
  */
@@ -18,6 +19,11 @@ final class PendingBreaks<B> {
   private static final class TableBreaks {
     final Object[] entries = new Object[ENTRIES_PER_TABLE];
     int live;
+
+    /** The lowest first and highest last byte any break put here translated (never narrowed). */
+    long vaFirst = -1L;
+
+    long vaLast;
   }
 
   private final LongObjectMap<TableBreaks> tables = new LongObjectMap<>();
@@ -27,15 +33,21 @@ final class PendingBreaks<B> {
   }
 
   /**
-   * Records the break at entry {@code index} of table frame {@code tablePfn}; returns the one it
-   * replaced, or null.
+   * Records the break at entry {@code index} of table frame {@code tablePfn}, whose old entry
+   * translated {@code [vaFirst, vaLast]}; returns the one it replaced, or null.
    */
   @SuppressWarnings("unchecked")
-  B put(long tablePfn, int index, B pending) {
+  B put(long tablePfn, int index, B pending, long vaFirst, long vaLast) {
     TableBreaks table = tables.get(tablePfn);
     if (table == null) {
       table = new TableBreaks();
       tables.put(tablePfn, table);
+    }
+    if (Long.compareUnsigned(vaFirst, table.vaFirst) < 0) {
+      table.vaFirst = vaFirst;
+    }
+    if (Long.compareUnsigned(vaLast, table.vaLast) > 0) {
+      table.vaLast = vaLast;
     }
     B replaced = (B) table.entries[index];
     if (replaced == null) {
@@ -64,18 +76,32 @@ final class PendingBreaks<B> {
    * Removes every break {@code filter} accepts, visiting each once; {@code filter} may change the
    * breaks it keeps.
    */
-  @SuppressWarnings("unchecked")
   void removeIf(Predicate<? super B> filter) {
+    tables.removeIf(table -> removeIf(table, filter));
+  }
+
+  /**
+   * Like {@link #removeIf(Predicate)}, but visits only the breaks of tables whose addresses may
+   * overlap {@code [vaStart, vaEnd)} (unsigned): the others stay as they are, unvisited.
+   */
+  void removeIfMayOverlap(long vaStart, long vaEnd, Predicate<? super B> filter) {
     tables.removeIf(
-        table -> {
-          for (int index = 0; index < ENTRIES_PER_TABLE && table.live > 0; index++) {
-            Object pending = table.entries[index];
-            if (pending != null && filter.test((B) pending)) {
-              table.entries[index] = null;
-              table.live--;
-            }
-          }
-          return table.live == 0;
-        });
+        table ->
+            Long.compareUnsigned(table.vaFirst, vaEnd) < 0
+                && Long.compareUnsigned(vaStart, table.vaLast) <= 0
+                && removeIf(table, filter));
+  }
+
+  // Removes the table's breaks that filter accepts; returns whether the table is left empty.
+  @SuppressWarnings("unchecked")
+  private boolean removeIf(TableBreaks table, Predicate<? super B> filter) {
+    for (int index = 0; index < ENTRIES_PER_TABLE && table.live > 0; index++) {
+      Object pending = table.entries[index];
+      if (pending != null && filter.test((B) pending)) {
+        table.entries[index] = null;
+        table.live--;
+      }
+    }
+    return table.live == 0;
   }
 }
