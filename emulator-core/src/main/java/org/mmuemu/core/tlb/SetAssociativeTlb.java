@@ -289,6 +289,9 @@ public final class SetAssociativeTlb {
    */
   public int invalidateRange(
       long vaStart, long vaEnd, int asid, boolean allAsids, boolean includeGlobal) {
+    if (Long.compareUnsigned(vaStart, vaEnd) < 0 && pagesPerSize(vaStart, vaEnd) < sets) {
+      return invalidateSets(vaStart, vaEnd, asid, allAsids, includeGlobal);
+    }
     int removed = 0;
     for (int slot = 0; slot < valid.length; slot++) {
       if (!valid[slot]) {
@@ -305,6 +308,38 @@ public final class SetAssociativeTlb {
       if (overlaps && matchesSpace(slot, asid, allAsids, includeGlobal)) {
         valid[slot] = false;
         removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** The most pages of one of the level's sizes that {@code [vaStart, vaEnd)} touches. */
+  private long pagesPerSize(long vaStart, long vaEnd) {
+    int smallest = pageShifts[0];
+    return ((vaEnd - 1) >>> smallest) - (vaStart >>> smallest) + 1;
+  }
+
+  /**
+   * {@link #invalidateRange} for a range touching fewer pages of each size than there are sets: an
+   * entry of a size overlaps the range exactly when its page number lies in the range's, and lives
+   * in that page number's set, so only those sets are looked at (one per page, none twice).
+   */
+  private int invalidateSets(
+      long vaStart, long vaEnd, int asid, boolean allAsids, boolean includeGlobal) {
+    int removed = 0;
+    for (int sizeIndex = 0; sizeIndex < pageShifts.length; sizeIndex++) {
+      long lastVpn = (vaEnd - 1) >>> pageShifts[sizeIndex];
+      for (long vpn = vaStart >>> pageShifts[sizeIndex]; vpn <= lastVpn; vpn++) {
+        int base = setOf(vpn) * ways;
+        for (int slot = base; slot < base + ways; slot++) {
+          if (valid[slot]
+              && vpns[slot] == vpn
+              && sizeIndexes[slot] == sizeIndex
+              && matchesSpace(slot, asid, allAsids, includeGlobal)) {
+            valid[slot] = false;
+            removed++;
+          }
+        }
       }
     }
     return removed;

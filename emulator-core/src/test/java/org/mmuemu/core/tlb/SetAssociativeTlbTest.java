@@ -572,6 +572,53 @@ final class SetAssociativeTlbTest {
       assertThat(survivors()).isEqualTo(kept);
     }
 
+    /**
+     * A short range only looks at the sets its pages index, a long one scans every slot; both must
+     * remove exactly the entries a reference of every fill says overlap the range and match.
+     */
+    @Test
+    void range_removesWhatAReferenceOfTheFillsSays_forShortAndLongRanges() {
+      SplittableRandom random = new SplittableRandom(21);
+      for (int round = 0; round < 300; round++) {
+        tlb = tlb(64, 4, Replacement.LRU, round, K4, M2, G1);
+        long[][] filled = new long[64][]; // slot -> {first byte, last byte, asid, global}
+        for (int i = 0; i < 80; i++) {
+          int shift = new int[] {PAGE, PAGE, PAGE, MIB2, GIB1}[random.nextInt(5)];
+          long va = random.nextLong(4 * G1) & -(1L << shift);
+          int asid = random.nextInt(3);
+          boolean global = random.nextInt(4) == 0;
+          int slot = tlb.fill(va, shift, asid, global, 1, 0, STAMP);
+          filled[slot] = new long[] {va, va + (1L << shift) - 1, asid, global ? 1 : 0};
+        }
+        long start = random.nextLong(4 * G1);
+        long end =
+            start + (random.nextBoolean() ? random.nextLong(1, 40 * K4) : random.nextLong(G1));
+        int asid = random.nextInt(3);
+        boolean allAsids = random.nextBoolean();
+        boolean includeGlobal = random.nextBoolean();
+        int expectedRemoved = 0;
+        boolean[] expectedValid = new boolean[64];
+        for (int slot = 0; slot < 64; slot++) {
+          long[] entry = filled[slot];
+          boolean removes =
+              entry != null
+                  && entry[0] < end
+                  && start <= entry[1]
+                  && (entry[3] == 1 ? includeGlobal : allAsids || entry[2] == asid);
+          expectedValid[slot] = entry != null && !removes;
+          expectedRemoved += removes ? 1 : 0;
+        }
+
+        assertThat(tlb.invalidateRange(start, end, asid, allAsids, includeGlobal))
+            .isEqualTo(expectedRemoved);
+        for (int slot = 0; slot < 64; slot++) {
+          assertThat(tlb.isValid(slot))
+              .as("round %d slot %d", round, slot)
+              .isEqualTo(expectedValid[slot]);
+        }
+      }
+    }
+
     @Test
     void range_endIsExclusive() {
       fillAll();

@@ -1,9 +1,7 @@
 package org.mmuemu.isa.arm64;
 
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.function.Predicate;
+import org.mmuemu.core.collect.LongObjectMap;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
@@ -34,11 +32,11 @@ import org.mmuemu.core.oracle.ViolationKind;
  * slot only on a single-core machine, since other cores may cache it.
  *
  * <p>Confined to the simulation thread. Allocates per broken slot and per table learned (kernel
- * page-table writes, not the translation hot path).
+ * page-table writes, not the translation hot path); the maps are primitive-keyed, since a vmalloc
+ * workload keeps tens of thousands of slots broken until its lazy purge.
  */
 final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private static final long VA48_MASK = (1L << 48) - 1;
-  private static final int ENTRIES_PER_TABLE = 512;
 
   private final PhysicalMemory memory;
   private final Oracle oracle;
@@ -46,10 +44,16 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private final Arm64PageTableFormat format = new Arm64PageTableFormat();
 
   /** Table frame -> {level, vaBase, allocation stamp}. */
-  private final Map<Long, long[]> tables = new HashMap<>();
+  private final LongObjectMap<long[]> tables = new LongObjectMap<>();
 
-  /** Slot key -> the break in progress there. */
-  private final Map<Long, Break> breaks = new LinkedHashMap<>();
+  /** The breaks in progress (each is judged on its own: the order of a walk over them is moot). */
+  private final PendingBreaks<Break> breaks = new PendingBreaks<>();
+
+  /**
+   * Per core, the breaks a TLBI of that core covered: what a DSB there may complete. Without any, a
+   * DSB has nothing to look at.
+   */
+  private final int[] coveredBreaks;
 
   private static final class Break {
     final long tablePfn;
@@ -76,6 +80,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     this.memory = memory;
     this.oracle = oracle;
     this.cores = cores;
+    this.coveredBreaks = new int[cores];
   }
 
   @Override
@@ -90,7 +95,6 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     boolean wasValid = format.isValid(previous, level);
     boolean isValid = format.isValid(next, level);
-    long key = tablePfn * ENTRIES_PER_TABLE + index;
     if (wasValid && isValid) {
       String why = unsafeChange(previous, next, level);
       if (why != null) {
@@ -103,9 +107,11 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
             why + " while the entry was live (no invalid entry, TLBI and DSB between)");
       }
     } else if (wasValid) {
-      breaks.put(key, new Break(tablePfn, stampOf(tablePfn), previous, level, va));
+      Break broken = new Break(tablePfn, stampOf(tablePfn), previous, level, va);
+      forget(breaks.put(tablePfn, index, broken, va, lastByte(broken)));
     } else if (isValid) {
-      Break pending = breaks.remove(key);
+      Break pending = breaks.remove(tablePfn, index);
+      forget(pending);
       if (pending != null && pending.stamp == stampOf(tablePfn)) {
         String why = unsafeChange(pending.previous, next, level);
         if (why != null) {
@@ -133,17 +139,25 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     long start = vaStart & VA48_MASK;
     long end = start + (vaEnd - vaStart);
-    for (Iterator<Break> it = breaks.values().iterator(); it.hasNext(); ) {
-      Break b = it.next();
-      if (b.stamp != stampOf(b.tablePfn)) {
-        it.remove(); // the table was freed and its frame reused; its breaks are moot
-        continue;
-      }
-      if (b.tlbiCore >= 0 || !covers(b, op.scope(), start, end, op.lastLevelOnly())) {
-        continue;
-      }
-      b.tlbiCore = core;
-      b.tlbiBroadcast = broadcast;
+    Predicate<Break> coverOrDrop =
+        b -> {
+          if (b.stamp != stampOf(b.tablePfn)) {
+            forget(b);
+            return true; // the table was freed and its frame reused; its breaks are moot
+          }
+          if (b.tlbiCore < 0 && covers(b, op.scope(), start, end, op.lastLevelOnly())) {
+            b.tlbiCore = core;
+            b.tlbiBroadcast = broadcast;
+            coveredBreaks[core]++;
+          }
+          return false;
+        };
+    // A by-VA TLBI covers only breaks in its range; the walk also drops stale breaks it meets, and
+    // leaving those of other tables for a later walk changes nothing a report can see.
+    if (op.scope() == InvalidationScope.VA || op.scope() == InvalidationScope.VA_ALL_ASIDS) {
+      breaks.removeIfMayOverlap(start, end, coverOrDrop);
+    } else {
+      breaks.removeIf(coverOrDrop);
     }
   }
 
@@ -154,10 +168,8 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     }
     boolean global = (b.previous & Arm64PageTableFormat.NOT_GLOBAL) == 0;
     return switch (scope) {
-      case VA, VA_ALL_ASIDS -> {
-        long entryLast = b.va + (1L << format.levelShift(b.level)) - 1;
-        yield Long.compareUnsigned(b.va, end) < 0 && Long.compareUnsigned(start, entryLast) <= 0;
-      }
+      case VA, VA_ALL_ASIDS ->
+          Long.compareUnsigned(b.va, end) < 0 && Long.compareUnsigned(start, lastByte(b)) <= 0;
       // Walk-cache entries of user (TTBR0) tables carry the ASID; kernel ones are shared.
       case ASID, ALL_NON_GLOBAL ->
           Arm64PageTableFormat.isTable(b.previous, b.level) ? (b.va & (1L << 47)) == 0 : !global;
@@ -167,14 +179,29 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
 
   @Override
   public void barrier(int core, BarrierKind kind) {
-    if (kind != BarrierKind.BROADCAST_COMPLETE && kind != BarrierKind.LOCAL_COMPLETE) {
+    if (coveredBreaks[core] == 0
+        || (kind != BarrierKind.BROADCAST_COMPLETE && kind != BarrierKind.LOCAL_COMPLETE)) {
       return;
     }
-    breaks
-        .values()
-        .removeIf(
-            b ->
-                b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast));
+    breaks.removeIf(
+        b -> {
+          if (b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast)) {
+            forget(b);
+            return true;
+          }
+          return false;
+        });
+  }
+
+  private long lastByte(Break b) {
+    return b.va + (1L << format.levelShift(b.level)) - 1;
+  }
+
+  // A break leaves the pending set: it no longer counts as covered by its TLBI's core.
+  private void forget(Break b) {
+    if (b != null && b.tlbiCore >= 0) {
+      coveredBreaks[b.tlbiCore]--;
+    }
   }
 
   /**

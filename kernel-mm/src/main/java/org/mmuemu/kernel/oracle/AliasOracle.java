@@ -21,17 +21,22 @@ import org.mmuemu.core.tlb.SetAssociativeTlb;
  * page keeps the host cost at the TLBs' size plus the pages checked. Nothing is counted as a lookup
  * and no replacement state changes.
  *
- * <p>The remembered pages live in a primitive open-addressing table (no boxing). Confined to the
- * simulation thread.
+ * <p>The remembered pages live in a primitive open-addressing table (no boxing), each slot's page
+ * VA, frame and cycle side by side so an insert touches one cache line. Confined to the simulation
+ * thread.
  */
 public final class AliasOracle {
   private static final long EMPTY = 0L; // page VAs of the kernel half are never 0
+  private static final int LONGS_PER_SLOT = 3;
+  private static final int PAGE_VA = 0;
+  private static final int PFN = 1;
+  private static final int UNMAPPED_AT_CYCLE = 2;
+  private static final int INITIAL_SLOTS = 1024;
 
   private final Machine machine;
   private final LongUnaryOperator kernelTranslate;
-  private long[] pageVas = new long[1024];
-  private long[] pfns = new long[1024];
-  private long[] unmappedAt = new long[1024];
+  private long[] table = new long[INITIAL_SLOTS * LONGS_PER_SLOT];
+  private int slots = INITIAL_SLOTS;
   private int size;
   // scratch of one check: (pfn << 32 | index) sorted, and the checked pages' VAs by index
   private long[] sortedKeys = new long[0];
@@ -52,30 +57,29 @@ public final class AliasOracle {
    * not yet flushed.
    */
   public void unmapped(long pageVa, long pfn) {
-    if ((size + 1) * 2 > pageVas.length) {
-      rehash(pageVas.length * 2);
+    if ((size + 1) * 2 > slots) {
+      rehash(slots * 2);
     }
-    if (insert(pageVas, pfns, unmappedAt, pageVa, pfn, machine.now(machine.actingCore()))) {
+    if (insert(table, slots, pageVa, pfn, machine.now(machine.actingCore()))) {
       size++;
     }
   }
 
-  private static boolean insert(
-      long[] vas, long[] frames, long[] cycles, long pageVa, long pfn, long cycle) {
-    int mask = vas.length - 1;
+  private static boolean insert(long[] table, int slots, long pageVa, long pfn, long cycle) {
+    int mask = slots - 1;
     int i = mix(pageVa) & mask;
-    while (vas[i] != EMPTY) {
-      if (vas[i] == pageVa) {
-        frames[i] = pfn;
-        cycles[i] = cycle;
-        return false;
+    while (table[i * LONGS_PER_SLOT + PAGE_VA] != EMPTY) {
+      if (table[i * LONGS_PER_SLOT + PAGE_VA] == pageVa) {
+        break;
       }
       i = (i + 1) & mask;
     }
-    vas[i] = pageVa;
-    frames[i] = pfn;
-    cycles[i] = cycle;
-    return true;
+    int at = i * LONGS_PER_SLOT;
+    boolean added = table[at + PAGE_VA] == EMPTY;
+    table[at + PAGE_VA] = pageVa;
+    table[at + PFN] = pfn;
+    table[at + UNMAPPED_AT_CYCLE] = cycle;
+    return added;
   }
 
   private static int mix(long va) {
@@ -83,16 +87,13 @@ public final class AliasOracle {
     return (int) (z ^ (z >>> 32));
   }
 
-  private void rehash(int capacity) {
-    long[] oldVas = pageVas;
-    long[] oldPfns = pfns;
-    long[] oldCycles = unmappedAt;
-    pageVas = new long[capacity];
-    pfns = new long[capacity];
-    unmappedAt = new long[capacity];
-    for (int i = 0; i < oldVas.length; i++) {
-      if (oldVas[i] != EMPTY) {
-        insert(pageVas, pfns, unmappedAt, oldVas[i], oldPfns[i], oldCycles[i]);
+  private void rehash(int capacitySlots) {
+    long[] old = table;
+    table = new long[capacitySlots * LONGS_PER_SLOT];
+    slots = capacitySlots;
+    for (int at = 0; at < old.length; at += LONGS_PER_SLOT) {
+      if (old[at + PAGE_VA] != EMPTY) {
+        insert(table, slots, old[at + PAGE_VA], old[at + PFN], old[at + UNMAPPED_AT_CYCLE]);
       }
     }
   }
@@ -137,19 +138,19 @@ public final class AliasOracle {
     long[] keys = sortedKeys.length >= size ? sortedKeys : new long[size];
     long[] vas = checkedVas.length >= size ? checkedVas : new long[size];
     boolean removedAny = false;
-    for (int i = 0; i < pageVas.length; i++) {
-      long va = pageVas[i];
+    for (int at = 0; at < table.length; at += LONGS_PER_SLOT) {
+      long va = table[at + PAGE_VA];
       if (va == EMPTY
           || Long.compareUnsigned(va, startVa) < 0
           || Long.compareUnsigned(va, endVa) >= 0
-          || unmappedAt[i] > unmappedBy) {
+          || table[at + UNMAPPED_AT_CYCLE] > unmappedBy) {
         continue;
       }
       vas[n] = va;
-      keys[n] = pfns[i] << 32 | n;
+      keys[n] = table[at + PFN] << 32 | n;
       n++;
       if (forget) {
-        pageVas[i] = EMPTY;
+        table[at + PAGE_VA] = EMPTY;
         removedAny = true;
       }
     }
@@ -157,7 +158,7 @@ public final class AliasOracle {
     checkedVas = vas;
     if (removedAny) {
       size -= n;
-      rehash(pageVas.length); // open addressing: rebuild the probe chains after removals
+      rehash(slots); // open addressing: rebuild the probe chains after removals
     }
     if (n == 0) {
       return;

@@ -1,6 +1,7 @@
 package org.mmuemu.kernel.vmalloc;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,19 +25,17 @@ import org.mmuemu.kernel.oracle.AliasOracle;
  * under its own lock, and {@code vmap_purge_lock} around purges; with {@code vmapNodes=on} (6.9+)
  * the busy tree is split into one tree per vmap node, each under its own lock, an area living in
  * the node of its start address ({@code addr_to_node_id}: 64 KiB zones striped over the nodes),
- * besides the per-node pools. The lazy tree stays global (6.9 keeps per-node lazy lists too). The
- * busy and lazy trees are sorted maps whose visits are charged as {@code ceil(log2(n + 1))} nodes;
- * all vmalloc addresses lie in the upper half, so signed key order is address order. Confined to
- * the simulation thread.
+ * besides the per-node pools. The lazy tree stays global (6.9 keeps per-node lazy lists too). A
+ * visit of the busy or lazy tree is charged as {@code ceil(log2(n + 1))} nodes; on the host the
+ * busy trees are hash maps ({@link BusyAreas}) and the lazy tree is a list the purge sorts by
+ * address (all vmalloc addresses lie in the upper half, so signed order is address order). Confined
+ * to the simulation thread.
  */
 final class VmapAreaAllocator {
   private static final KernelOperation OP_DRAIN_VMAP_AREA_WORK =
       KernelOperation.named("drain_vmap_area_work");
   private static final KernelOperation OP_PURGE_VMAP_AREA_LAZY =
       KernelOperation.named("purge_vmap_area_lazy");
-
-  /** Linux {@code vmap_zone_size}: 16 pages of address space per node stripe. */
-  static final long VMAP_ZONE_BYTES = 16 * Vmalloc.PAGE_BYTES;
 
   /**
    * What a reclaiming allocation purges before the lazy areas: every CPU's fragmented vmap blocks.
@@ -54,9 +53,14 @@ final class VmapAreaAllocator {
   private final FreeSpaceTree freeTree;
 
   /** The busy trees: one per vmap node with {@code vmapNodes=on}, else one. */
-  private final List<TreeMap<Long, VmapArea>> busyTrees = new ArrayList<>();
+  private final BusyAreas busy;
 
-  private final TreeMap<Long, VmapArea> lazy = new TreeMap<>();
+  /**
+   * The lazy tree, in the order the areas were published: an area is published once between purges
+   * and lazy ranges are disjoint, so no two share a start and sorting gives the tree's order.
+   */
+  private final List<VmapArea> lazy = new ArrayList<>();
+
   private final VmapNodePool[] pools;
   private final SimLock freeLock = new SimLock("free_vmap_area_lock");
   private final SimLock[] busyLocks;
@@ -105,13 +109,12 @@ final class VmapAreaAllocator {
       for (int node = 0; node < nodes; node++) {
         pools[node] = new VmapNodePool();
         busyLocks[node] = new SimLock("vmap_node[" + node + "].busy.lock");
-        busyTrees.add(new TreeMap<>());
       }
     } else {
       this.pools = null;
       this.busyLocks = new SimLock[] {new SimLock("vmap_area_lock")};
-      busyTrees.add(new TreeMap<>());
     }
+    this.busy = new BusyAreas(busyLocks.length);
   }
 
   /**
@@ -180,26 +183,12 @@ final class VmapAreaAllocator {
 
   /** The live area containing {@code va}, or null. Costs nothing (a debugging lookup). */
   VmapArea findArea(long va) {
-    for (TreeMap<Long, VmapArea> busy : busyTrees) {
-      Map.Entry<Long, VmapArea> entry = busy.floorEntry(va);
-      if (entry != null && Long.compareUnsigned(va, entry.getValue().vaEnd()) < 0) {
-        return entry.getValue();
-      }
-    }
-    return null;
+    return busy.containing(va);
   }
 
   /** Puts back an area a caller unlinked but may not free through its call. */
   void relinkBusy(VmapArea area) {
-    busyTrees.get(busyNode(area.vaStart())).put(area.vaStart(), area);
-  }
-
-  /**
-   * Linux {@code addr_to_node_id}: the vmap node whose busy tree holds an area starting at {@code
-   * va} (64 KiB zones, {@link #VMAP_ZONE_BYTES}, striped over the nodes); 0 with one tree.
-   */
-  int busyNode(long va) {
-    return (int) Long.remainderUnsigned(va / VMAP_ZONE_BYTES, busyTrees.size());
+    busy.insert(area);
   }
 
   /**
@@ -248,11 +237,10 @@ final class VmapAreaAllocator {
 
   private VmapArea insertBusy(int core, VmapArea area, int nodeId) {
     area.setNodeId(nodeId);
-    int node = busyNode(area.vaStart());
-    TreeMap<Long, VmapArea> busy = busyTrees.get(node);
+    int node = busy.nodeOf(area.vaStart());
     busyLocks[node].acquire(machine, core, lockCycles);
-    chargeVisits(core, log2Visits(busy.size()));
-    busy.put(area.vaStart(), area);
+    chargeVisits(core, log2Visits(busy.size(node)));
+    busy.insert(area);
     busyLocks[node].release(machine, core);
     return area;
   }
@@ -262,36 +250,18 @@ final class VmapAreaAllocator {
    * the node of {@code va} first, then the others in turn, each under its own lock.
    */
   VmapArea unlinkBusy(int core, long va) {
-    int first = busyNode(va);
-    for (int i = 0; i < busyTrees.size(); i++) {
-      int node = (first + i) % busyTrees.size();
-      TreeMap<Long, VmapArea> busy = busyTrees.get(node);
+    int first = busy.nodeOf(va);
+    for (int i = 0; i < busy.nodeCount(); i++) {
+      int node = (first + i) % busy.nodeCount();
       busyLocks[node].acquire(machine, core, lockCycles);
-      chargeVisits(core, log2Visits(busy.size()));
-      VmapArea area = busy.remove(va);
+      chargeVisits(core, log2Visits(busy.size(node)));
+      VmapArea area = busy.remove(node, va);
       busyLocks[node].release(machine, core);
       if (area != null) {
         return area;
       }
     }
     return null;
-  }
-
-  private List<VmapArea> allBusy() {
-    List<VmapArea> areas = new ArrayList<>();
-    for (TreeMap<Long, VmapArea> busy : busyTrees) {
-      areas.addAll(busy.values());
-    }
-    return areas;
-  }
-
-  private int busyTreeOf(VmapArea area) {
-    for (int node = 0; node < busyTrees.size(); node++) {
-      if (busyTrees.get(node).get(area.vaStart()) == area) {
-        return node;
-      }
-    }
-    return -1;
   }
 
   private void chargeVisits(int core, long visits) {
@@ -348,7 +318,7 @@ final class VmapAreaAllocator {
   private void publishLazy(int core, VmapArea area) {
     lazyLock.acquire(machine, core, lockCycles);
     chargeVisits(core, log2Visits(lazy.size()));
-    lazy.put(area.vaStart(), area);
+    lazy.add(area);
     lazyLock.release(machine, core);
   }
 
@@ -418,7 +388,8 @@ final class VmapAreaAllocator {
       }
     }
     lazyLock.acquire(machine, core, lockCycles);
-    List<VmapArea> detached = new ArrayList<>(lazy.values());
+    List<VmapArea> detached = new ArrayList<>(lazy);
+    detached.sort(Comparator.comparingLong(VmapArea::vaStart));
     lazy.clear();
     lazyLock.release(machine, core);
     if (!detached.isEmpty()) {
@@ -513,12 +484,12 @@ final class VmapAreaAllocator {
       }
     }
     long lazyPages = 0;
-    for (VmapArea area : lazy.values()) {
+    for (VmapArea area : lazy) {
       addRange(ranges, area.vaStart(), area.vaEnd(), "lazy");
       lazyPages += area.pages();
     }
-    for (VmapArea area : allBusy()) {
-      if (busyNode(area.vaStart()) != busyTreeOf(area)) {
+    for (VmapArea area : busy.all()) {
+      if (busy.nodeOf(area.vaStart()) != busy.treeOf(area)) {
         throw new IllegalStateException(area + " is in the busy tree of another vmap node");
       }
       addRange(ranges, area.vaStart(), area.vaEnd(), "busy");
@@ -581,11 +552,7 @@ final class VmapAreaAllocator {
     }
     c.put("vmapPoolAreas", pooled);
     c.put("vmapFreeBlocks", (long) freeTree.blockCount());
-    long busyAreas = 0;
-    for (TreeMap<Long, VmapArea> busy : busyTrees) {
-      busyAreas += busy.size();
-    }
-    c.put("vmapBusyAreas", busyAreas);
+    c.put("vmapBusyAreas", busy.totalSize());
     long busyWaitCycles = 0;
     long busyContended = 0;
     for (SimLock lock : busyLocks) {
