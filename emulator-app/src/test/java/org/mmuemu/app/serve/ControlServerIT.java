@@ -57,6 +57,15 @@ final class ControlServerIT {
     return server.start();
   }
 
+  /**
+   * The receive buffer of a client that stops reading and later reads a whole run's events. Not
+   * smaller: with a 4 KiB receive buffer Linux's loopback TCP sits in zero-window probing (the
+   * sender's persist timer) once the reader falls behind, and a 2 MB event stream crawls at about
+   * 10 KB/s (measured: rwnd-limited 100 % of 233 s), which timed these tests out on a busy host.
+   * The server's 4 KiB send buffer and the 64-event queue still make the run pause.
+   */
+  private static final int READER_RECEIVE_BUFFER_BYTES = 64 << 10;
+
   private static String runRequest(int id, String params, String extra) {
     return "{\"id\":"
         + id
@@ -110,7 +119,7 @@ final class ControlServerIT {
     int port =
         start(
             ServerSettings.defaults().withMaxRuns(2).withQueueEvents(64).withSendBufferBytes(4096));
-    try (LineClient a = new LineClient(port, 4096);
+    try (LineClient a = new LineClient(port, READER_RECEIVE_BUFFER_BYTES);
         LineClient b = new LineClient(port)) {
       // A's run streams every event and A reads nothing yet: the run stays in flight, paused.
       // Two threads each: the runs still interleave kernel calls, with few host-thread hand-overs
@@ -196,7 +205,7 @@ final class ControlServerIT {
     int port = start(ServerSettings.defaults().withQueueEvents(64).withSendBufferBytes(4096));
     AtomicLong expected = new AtomicLong();
     localRun(Map.of("accesses", "1000"), 1, -1L, expected);
-    try (LineClient client = new LineClient(port, 4096)) {
+    try (LineClient client = new LineClient(port, READER_RECEIVE_BUFFER_BYTES)) {
       client.send(runRequest(1, "\"accesses\":1000", ",\"events\":\"all\""));
       // Read nothing for a while: the socket buffers and the 64-event queue fill, the run waits.
       awaitTrue(
@@ -217,7 +226,7 @@ final class ControlServerIT {
     int port = start(ServerSettings.defaults().withQueueEvents(64).withSendBufferBytes(4096));
     AtomicLong expected = new AtomicLong();
     localRun(Map.of("accesses", "1000"), 1, -1L, expected);
-    try (LineClient client = new LineClient(port, 4096)) {
+    try (LineClient client = new LineClient(port, READER_RECEIVE_BUFFER_BYTES)) {
       client.send(
           runRequest(1, "\"accesses\":1000", ",\"events\":[\"all\"],\"onSlowClient\":\"drop\""));
       // Read nothing until the run has finished: everything past the buffers is dropped.
