@@ -65,8 +65,8 @@ public final class Scheduler {
   private long eventsVersion;
   // The earliest core other than cachedExcept and its event time, valid while eventsVersion is
   // cachedVersion: while one core runs, the others' next events change only when something bumps
-  // the version (a park, a wake-up, an interrupt posted or delivered), so a kernel call passing
-  // many points in a row scans the cores once.
+  // the version (a park, a wake-up, an interrupt posted or delivered, and every time a core starts
+  // or resumes running, since others may have run meanwhile).
   private long cachedVersion = -1;
   private int cachedExcept = -1;
   private int cachedOther = -1;
@@ -222,13 +222,7 @@ public final class Scheduler {
       park(core);
       return;
     }
-    if (cachedVersion != eventsVersion || cachedExcept != core) {
-      cachedVersion = eventsVersion;
-      cachedExcept = core;
-      cachedOther = earliest(core);
-      cachedOtherTime = cachedOther < 0 ? NEVER : eventTime(cachedOther);
-    }
-    if (mayContinue(core, cachedOther, cachedOtherTime)) {
+    if (mayContinue(core)) {
       return;
     }
     state[core] = SUSPENDED;
@@ -359,12 +353,7 @@ public final class Scheduler {
   }
 
   private void runSteps(int core) {
-    // The other cores' next events change only when a step parks, wakes a core or posts an
-    // interrupt; until then the earliest of them is reused (a single-core replay pays one
-    // comparison per step, not a scan of every core).
-    long seenVersion = -1;
-    int other = -1;
-    long otherTime = NEVER;
+    eventsVersion++; // other cores may have run since this core last looked at them
     while (true) {
       deliverDueOn(core);
       state[core] = RUNNING;
@@ -382,11 +371,6 @@ public final class Scheduler {
         idleCore = core;
         return;
       }
-      if (seenVersion != eventsVersion) {
-        seenVersion = eventsVersion;
-        other = earliest(core);
-        otherTime = other < 0 ? NEVER : eventTime(other);
-      }
       if (policy != null) {
         int chosen = choose(core, "step", SchedulePolicy.PointKind.STEP);
         if (chosen != core) {
@@ -396,7 +380,7 @@ public final class Scheduler {
         raiseToHorizon(core);
         continue;
       }
-      if (!mayContinue(core, other, otherTime)) {
+      if (!mayContinue(core)) {
         return;
       }
     }
@@ -460,7 +444,6 @@ public final class Scheduler {
       return false;
     }
     clocks.waitUntil(target, at);
-    eventsVersion++;
     deliverDueOn(target);
     return true;
   }
@@ -569,7 +552,6 @@ public final class Scheduler {
       return false;
     }
     clocks.waitUntil(core, delivery);
-    eventsVersion++;
     deliverDueOn(core);
     return true;
   }
@@ -628,16 +610,23 @@ public final class Scheduler {
     return chosen;
   }
 
-  /** Whether the running {@code core} is still first (or within the quantum of the next core). */
+  /**
+   * Whether the running {@code core} is still first (or within the quantum of the next core). The
+   * earliest other core is reused while the version is unchanged (a single-core replay pays one
+   * comparison per step, and a kernel call passing many points in a row scans the cores once).
+   */
   private boolean mayContinue(int core) {
-    int other = earliest(core);
-    return mayContinue(core, other, other < 0 ? NEVER : eventTime(other));
-  }
-
-  private boolean mayContinue(int core, int other, long theirs) {
-    if (other < 0) {
+    if (cachedVersion != eventsVersion || cachedExcept != core) {
+      cachedVersion = eventsVersion;
+      cachedExcept = core;
+      cachedOther = earliest(core);
+      cachedOtherTime = cachedOther < 0 ? NEVER : eventTime(cachedOther);
+    }
+    if (cachedOther < 0) {
       return true;
     }
+    long theirs = cachedOtherTime;
+    int other = cachedOther;
     long mine = clocks.now(core);
     if (quantumCycles > 0) {
       return mine <= theirs + quantumCycles;
