@@ -30,14 +30,22 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code threads=platform} uses platform threads (any JDK); {@code threads=virtual} uses virtual
  * threads on the JDK's shared scheduler, found by reflection so that the module still compiles for
  * Java 17; {@code threads=carried} uses virtual threads mounted on one carrier thread of their own,
- * as a run does when {@code java.lang} is opened to it. Run the last two on JDK 21 or newer with
- * {@code -p threads=virtual,carried} (on 17 they fail at set-up).
+ * as runs did before they used continuations; {@code threads=continuation} makes the simulated CPUs
+ * the JDK's own continuations, mounted one at a time on the benchmark thread, as a run's workers
+ * are on Java 21+ (a hand-over is one yield back to the benchmark thread and one resume of the
+ * next). Run the last three on JDK 21 or newer with {@code -p threads=virtual,carried,continuation}
+ * (on 17 they fail at set-up).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--add-opens=java.base/java.lang=ALL-UNNAMED")
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "--add-opens=java.base/java.lang=ALL-UNNAMED",
+      "--add-opens=java.base/jdk.internal.vm=ALL-UNNAMED"
+    })
 @State(Scope.Benchmark)
 public class BatonHandoffBenchmark {
   private static final int CPUS = 8;
@@ -50,9 +58,17 @@ public class BatonHandoffBenchmark {
   private Thread[] cpus;
   private volatile Thread driver;
   private java.util.concurrent.ExecutorService carrier;
+  // threads=continuation: the CPUs as continuations, and how to run one and to yield.
+  private Object[] continuations;
+  private java.lang.invoke.MethodHandle resume;
+  private java.lang.invoke.MethodHandle yieldToDriver;
 
   @Setup(Level.Trial)
-  public void startCpus() throws ReflectiveOperationException {
+  public void startCpus() throws Throwable {
+    if ("continuation".equals(threads)) {
+      makeContinuations();
+      return;
+    }
     driver = Thread.currentThread();
     cpus = new Thread[CPUS];
     for (int id = 0; id < CPUS; id++) {
@@ -84,11 +100,56 @@ public class BatonHandoffBenchmark {
       builder = Thread.class.getMethod("ofVirtual").invoke(null);
     } else {
       throw new IllegalArgumentException(
-          "threads: " + threads + " (expected: platform, virtual or carried)");
+          "threads: " + threads + " (expected: platform, virtual, carried or continuation)");
     }
     Method unstarted =
         Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class);
     return (Thread) unstarted.invoke(builder, body);
+  }
+
+  private void makeContinuations() throws Throwable {
+    Class<?> scopeClass = Class.forName("jdk.internal.vm.ContinuationScope");
+    Class<?> continuationClass = Class.forName("jdk.internal.vm.Continuation");
+    var lookup =
+        java.lang.invoke.MethodHandles.privateLookupIn(
+            continuationClass, java.lang.invoke.MethodHandles.lookup());
+    Object scope =
+        lookup
+            .findConstructor(
+                scopeClass, java.lang.invoke.MethodType.methodType(void.class, String.class))
+            .invoke("benchmark");
+    var make =
+        lookup.findConstructor(
+            continuationClass,
+            java.lang.invoke.MethodType.methodType(void.class, scopeClass, Runnable.class));
+    resume =
+        lookup.findVirtual(
+            continuationClass, "run", java.lang.invoke.MethodType.methodType(void.class));
+    yieldToDriver =
+        lookup
+            .findStatic(
+                continuationClass,
+                "yield",
+                java.lang.invoke.MethodType.methodType(boolean.class, scopeClass))
+            .bindTo(scope);
+    continuations = new Object[CPUS];
+    for (int id = 0; id < CPUS; id++) {
+      continuations[id] = make.invoke(scope, (Runnable) this::runContinuationCpu);
+    }
+  }
+
+  /** A simulated CPU as a continuation: each resume is one (empty) step, then back. */
+  private void runContinuationCpu() {
+    try {
+      while (!stopping) {
+        boolean yielded = (boolean) yieldToDriver.invoke();
+        if (!yielded) {
+          throw new IllegalStateException("pinned");
+        }
+      }
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A simulated CPU: waits for the baton, does its (empty) step, hands the baton on. */
@@ -112,7 +173,14 @@ public class BatonHandoffBenchmark {
 
   @Benchmark
   @OperationsPerInvocation(CPUS + 1)
-  public int roundOfHandoffs() {
+  public int roundOfHandoffs() throws Throwable {
+    if (continuations != null) {
+      // CPUS + 1 hand-overs, as below: every CPU once, then the first again
+      for (int i = 0; i <= CPUS; i++) {
+        resume.invoke(continuations[i % CPUS]);
+      }
+      return CPUS;
+    }
     driver = Thread.currentThread();
     turn = 0;
     LockSupport.unpark(cpus[0]);
@@ -123,8 +191,14 @@ public class BatonHandoffBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void stopCpus() throws InterruptedException {
+  public void stopCpus() throws Throwable {
     stopping = true;
+    if (continuations != null) {
+      for (Object continuation : continuations) {
+        resume.invoke(continuation);
+      }
+      return;
+    }
     for (Thread cpu : cpus) {
       LockSupport.unpark(cpu);
       cpu.join(1_000);

@@ -214,10 +214,10 @@ final class ArchitectureTest {
   }
 
   /**
-   * Simulation code runs on one thread at a time. The exceptions are the scheduler's baton ({@code
-   * core.time.Baton}), which parks and hands over the host threads that carry interleaved kernel
-   * calls, and the carrier thread those run on ({@code core.time.CarrierThread}); nothing else in
-   * emulator-core may use java.util.concurrent.
+   * Simulation code runs on one thread at a time. The exception is the scheduler's baton ({@code
+   * core.time.Baton}), which pauses and hands over the workers that carry interleaved kernel calls
+   * (host threads where the JDK has no continuations for us); nothing else in emulator-core may use
+   * java.util.concurrent.
    */
   @Test
   void core_isConfinedToOneThread() {
@@ -226,8 +226,6 @@ final class ArchitectureTest {
         .resideInAPackage(CORE)
         .and()
         .doNotHaveFullyQualifiedName("org.mmuemu.core.time.Baton")
-        .and()
-        .doNotHaveFullyQualifiedName("org.mmuemu.core.time.CarrierThread")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("java.util.concurrent..")

@@ -3,36 +3,38 @@ package org.mmuemu.core.time;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Constructor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The host threads of one run and the baton that lets exactly one of them run simulation code at a
- * time. A kernel call that reaches an interleaving point while another core is earlier keeps its
- * Java stack on its thread (which parks) and hands the baton on; whoever holds the baton next runs
- * the scheduler. Only the baton holder touches simulation state, and it publishes every write by
- * the volatile baton hand-over, so the simulation stays single-threaded in effect and
- * deterministic: which host thread carries which core never changes a result.
+ * The workers of one run and the baton that lets exactly one of them run simulation code at a time.
+ * A kernel call that reaches an interleaving point while another core is earlier keeps its Java
+ * stack on its worker (which pauses) and hands the baton on; whoever holds the baton next runs the
+ * scheduler. Only the baton holder touches simulation state, so the simulation stays
+ * single-threaded in effect and deterministic: which worker carries which core never changes a
+ * result.
  *
- * <p>Threads are virtual where the JDK has them (21+) and platform threads otherwise (Java 17);
- * {@code -Dmmuemu.threads=platform} forces platform threads. Where the JVM lets us (the jar's
- * manifest and the test JVMs open {@code java.lang} to us), a run's virtual threads share one
- * carrier thread of their own, so a hand-over is a continuation switch on that carrier rather than
- * a wake-up of another host CPU; otherwise they use the JDK's shared scheduler. docs/time-model.md
- * has the measured hand-over costs of all three.
+ * <p>A worker is, by what the JVM offers (docs/time-model.md has the measured costs):
  *
- * <p>This and {@link CarrierThread} are the classes of emulator-core allowed to use {@code
- * java.util.concurrent} (the architecture test names them).
+ * <ul>
+ *   <li>a continuation of the JDK's own ({@link Continuations}; Java 21+ with {@code
+ *       jdk.internal.vm} opened to us, as the jar's manifest and the test JVMs do): all of them run
+ *       on the thread that called {@link #runAndJoin}, which mounts whichever holds the baton, so a
+ *       hand-over is a yield and a resume on one thread;
+ *   <li>a virtual thread on the JDK's shared scheduler (Java 21+ otherwise, or {@code
+ *       -Dmmuemu.threads=virtual});
+ *   <li>a platform thread (Java 17-20, or {@code -Dmmuemu.threads=platform}): a hand-over is an
+ *       unpark and a park, and the volatile baton publishes the previous holder's writes.
+ * </ul>
+ *
+ * <p>This is the class of emulator-core allowed to use {@code java.util.concurrent} (the
+ * architecture test names it).
  */
 final class Baton {
   private static final MethodHandle VIRTUAL_UNSTARTED = virtualThreadFactory();
-  private static final Constructor<?> VIRTUAL_BUILDER_ON_EXECUTOR = virtualBuilderOnExecutor();
-  private static final MethodHandle BUILDER_UNSTARTED = builderUnstarted();
 
-  /** Thrown on a parked carrier thread to unwind its kernel call when the run is abandoned. */
+  /** Thrown on a paused worker to unwind its kernel call when the run is abandoned. */
   static final class Abandoned extends Error {
     private static final long serialVersionUID = 1L;
 
@@ -41,13 +43,15 @@ final class Baton {
     }
   }
 
-  /** One host thread of the run. */
+  /** One host thread of the run, or one continuation. */
   static final class Worker {
     private final Thread thread;
+    private final Object continuation;
     private boolean started;
 
-    private Worker(Thread thread) {
+    private Worker(Thread thread, Object continuation) {
       this.thread = thread;
+      this.continuation = continuation;
     }
   }
 
@@ -56,14 +60,15 @@ final class Baton {
   private volatile Worker holder;
   private volatile boolean abandoned;
   private volatile boolean finished;
-  // The run's own carrier thread and a builder of virtual threads mounted on it (null: none).
-  private CarrierThread carrierThread;
-  private Object carriedBuilder;
 
   /** Creates a thread that will run {@code body} once it first receives the baton. */
   Worker newWorker(Runnable body, String name) {
-    Thread thread = carriedBuilder() != null ? carried(body, name) : unstarted(body, name);
-    Worker worker = new Worker(thread);
+    Worker worker;
+    if (Continuations.AVAILABLE) {
+      worker = new Worker(null, Continuations.create(body));
+    } else {
+      worker = new Worker(unstarted(body, name), null);
+    }
     workers.add(worker);
     return worker;
   }
@@ -76,6 +81,9 @@ final class Baton {
   /** Gives the baton to {@code next} (starting its thread the first time) and returns at once. */
   void handTo(Worker next) {
     holder = next;
+    if (next.continuation != null) {
+      return; // the owner thread mounts it once the caller yields
+    }
     if (!next.started) {
       next.started = true;
       next.thread.start();
@@ -94,7 +102,7 @@ final class Baton {
       if (abandoned) {
         throw new Abandoned();
       }
-      LockSupport.park(this);
+      pause(self);
     }
     if (abandoned) {
       throw new Abandoned();
@@ -107,9 +115,17 @@ final class Baton {
       if (abandoned || finished) {
         return false;
       }
-      LockSupport.park(this);
+      pause(self);
     }
     return !(abandoned || finished);
+  }
+
+  private void pause(Worker self) {
+    if (self.continuation != null) {
+      Continuations.yieldNow();
+    } else {
+      LockSupport.park(this);
+    }
   }
 
   /**
@@ -123,7 +139,9 @@ final class Baton {
     }
     finished = true;
     holder = null;
-    LockSupport.unpark(owner);
+    if (!Continuations.AVAILABLE) {
+      LockSupport.unpark(owner);
+    }
   }
 
   /**
@@ -132,11 +150,29 @@ final class Baton {
    * and waits for each thread to end.
    */
   void runAndJoin(Worker first) {
-    try {
+    if (first.continuation != null) {
+      runContinuations(first);
+    } else {
       runAndJoinWorkers(first);
-    } finally {
-      if (carrierThread != null) {
-        carrierThread.shutdown();
+    }
+  }
+
+  /**
+   * The owner thread mounts whichever continuation holds the baton until the run finishes, then
+   * resumes each one still suspended, one at a time, so that it unwinds (an abandoned run's parked
+   * calls throw {@link Abandoned}; free workers end).
+   */
+  private void runContinuations(Worker first) {
+    handTo(first);
+    while (!finished) {
+      Worker next = holder;
+      next.started = true;
+      Continuations.run(next.continuation);
+    }
+    abandoned = true;
+    for (Worker worker : workers) {
+      while (worker.started && !Continuations.isDone(worker.continuation)) {
+        Continuations.run(worker.continuation);
       }
     }
   }
@@ -163,32 +199,6 @@ final class Baton {
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * The builder of this run's carried virtual threads, made on first use; null when unavailable.
-   */
-  private Object carriedBuilder() {
-    if (carriedBuilder == null && BUILDER_UNSTARTED != null && carrierThread == null) {
-      CarrierThread executor = new CarrierThread();
-      try {
-        carriedBuilder = VIRTUAL_BUILDER_ON_EXECUTOR.newInstance((Executor) executor);
-        carrierThread = executor;
-      } catch (ReflectiveOperationException | RuntimeException refused) {
-        executor.shutdown();
-      }
-    }
-    return carriedBuilder;
-  }
-
-  private Thread carried(Runnable body, String name) {
-    try {
-      Thread thread = (Thread) BUILDER_UNSTARTED.invoke(carriedBuilder, body);
-      thread.setName(name);
-      return thread;
-    } catch (Throwable e) {
-      throw new IllegalStateException("cannot create a virtual thread", e);
     }
   }
 
@@ -229,40 +239,6 @@ final class Baton {
       return unstarted.bindTo(builder);
     } catch (Throwable notAvailable) {
       return null; // Java 17-20: platform threads
-    }
-  }
-
-  /**
-   * The JDK's package-private {@code VirtualThreadBuilder(Executor)} (21+), which mounts virtual
-   * threads on a carrier of our choosing; null on Java 17-20, with platform threads forced, or when
-   * {@code java.lang} is not opened to us ({@code --add-opens java.base/java.lang=ALL-UNNAMED}).
-   */
-  private static Constructor<?> virtualBuilderOnExecutor() {
-    if (VIRTUAL_UNSTARTED == null || "shared".equals(System.getProperty("mmuemu.carrier"))) {
-      return null;
-    }
-    try {
-      Constructor<?> constructor =
-          Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder")
-              .getDeclaredConstructor(Executor.class);
-      constructor.setAccessible(true);
-      return constructor;
-    } catch (ReflectiveOperationException | RuntimeException notOpened) {
-      return null;
-    }
-  }
-
-  private static MethodHandle builderUnstarted() {
-    if (VIRTUAL_BUILDER_ON_EXECUTOR == null) {
-      return null;
-    }
-    try {
-      Class<?> builderClass = Class.forName("java.lang.Thread$Builder");
-      return MethodHandles.publicLookup()
-          .findVirtual(
-              builderClass, "unstarted", MethodType.methodType(Thread.class, Runnable.class));
-    } catch (ReflectiveOperationException notAvailable) {
-      return null;
     }
   }
 }

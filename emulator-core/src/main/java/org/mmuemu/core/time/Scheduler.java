@@ -71,6 +71,17 @@ public final class Scheduler {
   private int cachedExcept = -1;
   private int cachedOther = -1;
   private long cachedOtherTime = NEVER;
+  // What the last full scan (earliest(-1)) found besides its winner: the earliest other core and
+  // its
+  // event time, which is what the winner's first mayContinue would scan for again once it runs
+  // (nothing else changes in between); primedFor is the winner, or -1.
+  private int runnerUp = -1;
+  private long runnerUpTime = NEVER;
+  private int primedFor = -1;
+  private int primedOther = -1;
+  private long primedOtherTime = NEVER;
+  // The READY core a parking worker chose for the free worker it hands the baton to, or -1.
+  private int handedCore = -1;
   private static final long MAX_STEPS_WITHOUT_TIME = 1L << 20;
 
   /**
@@ -138,6 +149,8 @@ public final class Scheduler {
     this.stopRequested = false;
     this.failure = null;
     this.pendingChoice = -1;
+    this.handedCore = -1;
+    this.primedFor = -1;
     this.idlePoint = "start";
     this.idleCore = -1;
     this.deliverEagerly = false;
@@ -302,6 +315,8 @@ public final class Scheduler {
     if (state[chosen] == READY) {
       if (policy != null) {
         pendingChoice = chosen; // the worker's loop asks again: the policy has answered already
+      } else {
+        handedCore = chosen;
       }
       baton.handTo(freeWorkers.isEmpty() ? newWorker() : freeWorkers.pop());
     } else {
@@ -317,7 +332,11 @@ public final class Scheduler {
         baton.finish(true);
         return;
       }
-      int chosen = nextToRun();
+      int chosen = handedCore;
+      handedCore = -1;
+      if (chosen < 0) {
+        chosen = nextToRun();
+      }
       if (chosen < 0) {
         return;
       }
@@ -347,6 +366,9 @@ public final class Scheduler {
         return -1;
       }
       if (!runInterruptEvent(chosen)) {
+        primedFor = chosen;
+        primedOther = runnerUp;
+        primedOtherTime = runnerUpTime;
         return chosen;
       }
     }
@@ -354,6 +376,7 @@ public final class Scheduler {
 
   private void runSteps(int core) {
     eventsVersion++; // other cores may have run since this core last looked at them
+    usePrimed(core);
     while (true) {
       deliverDueOn(core);
       state[core] = RUNNING;
@@ -535,6 +558,21 @@ public final class Scheduler {
       clocks.waitUntil(core, wakeAtCycle[core]);
       wakeAtCycle[core] = NEVER;
     }
+    usePrimed(core);
+  }
+
+  /**
+   * Makes the scan that chose {@code core} the answer of its next {@link #mayContinue}: only the
+   * chosen core has changed since (its own clock, when it wakes), which that answer leaves out.
+   */
+  private void usePrimed(int core) {
+    if (primedFor == core) {
+      cachedVersion = eventsVersion;
+      cachedExcept = core;
+      cachedOther = primedOther;
+      cachedOtherTime = primedOtherTime;
+    }
+    primedFor = -1;
   }
 
   /**
@@ -597,16 +635,25 @@ public final class Scheduler {
   private int earliest(int except) {
     int chosen = -1;
     long chosenTime = NEVER;
+    int second = -1;
+    long secondTime = NEVER;
     for (int core = 0; core < state.length; core++) {
       if (core == except) {
         continue;
       }
       long time = eventTime(core);
       if (time < chosenTime) {
+        second = chosen;
+        secondTime = chosenTime;
         chosen = core;
         chosenTime = time;
+      } else if (time < secondTime) {
+        second = core;
+        secondTime = time;
       }
     }
+    runnerUp = second;
+    runnerUpTime = secondTime;
     return chosen;
   }
 

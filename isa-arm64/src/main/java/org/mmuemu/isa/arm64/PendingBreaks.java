@@ -15,6 +15,7 @@ import org.mmuemu.core.collect.LongObjectMap;
  */
 final class PendingBreaks<B> {
   private static final int ENTRIES_PER_TABLE = 512;
+  private static final int MAX_SPARE_TABLES = 64;
 
   private static final class TableBreaks {
     final Object[] entries = new Object[ENTRIES_PER_TABLE];
@@ -27,6 +28,9 @@ final class PendingBreaks<B> {
   }
 
   private final LongObjectMap<TableBreaks> tables = new LongObjectMap<>();
+  // Tables whose breaks all went, for reuse: a table's breaks come and go with every unmap and its
+  // flush, and a fresh slot array per table each time was a sizeable share of a teardown's cost.
+  private final java.util.ArrayDeque<TableBreaks> spare = new java.util.ArrayDeque<>();
 
   boolean isEmpty() {
     return tables.isEmpty();
@@ -40,7 +44,7 @@ final class PendingBreaks<B> {
   B put(long tablePfn, int index, B pending, long vaFirst, long vaLast) {
     TableBreaks table = tables.get(tablePfn);
     if (table == null) {
-      table = new TableBreaks();
+      table = spare.isEmpty() ? new TableBreaks() : spare.pop();
       tables.put(tablePfn, table);
     }
     if (Long.compareUnsigned(vaFirst, table.vaFirst) < 0) {
@@ -68,6 +72,7 @@ final class PendingBreaks<B> {
     table.entries[index] = null;
     if (--table.live == 0) {
       tables.remove(tablePfn);
+      recycle(table);
     }
     return removed;
   }
@@ -92,7 +97,8 @@ final class PendingBreaks<B> {
                 && removeIf(table, filter));
   }
 
-  // Removes the table's breaks that filter accepts; returns whether the table is left empty.
+  // Removes the table's breaks that filter accepts; returns whether the table is left empty (and
+  // then recycles it).
   @SuppressWarnings("unchecked")
   private boolean removeIf(TableBreaks table, Predicate<? super B> filter) {
     for (int index = 0; index < ENTRIES_PER_TABLE && table.live > 0; index++) {
@@ -102,6 +108,19 @@ final class PendingBreaks<B> {
         table.live--;
       }
     }
-    return table.live == 0;
+    if (table.live == 0) {
+      recycle(table);
+      return true;
+    }
+    return false;
+  }
+
+  // An empty table (every slot null) goes back for reuse, with its address bounds reset.
+  private void recycle(TableBreaks table) {
+    table.vaFirst = -1L;
+    table.vaLast = 0;
+    if (spare.size() < MAX_SPARE_TABLES) {
+      spare.push(table);
+    }
   }
 }

@@ -60,4 +60,24 @@ final class PendingBreaksTest {
     assertThat(breaks.remove(9, 3)).isNull();
     assertThat(breaks.remove(7, 0)).isSameAs(low);
   }
+
+  /** A table whose breaks all went is reused for the next table, with no address bounds kept. */
+  @Test
+  void aReusedTable_startsWithoutTheBoundsOfItsLastUse() {
+    PendingBreaks<long[]> breaks = new PendingBreaks<>();
+    breaks.put(7, 1, new long[] {1}, 0x10_1000, 0x10_1fff);
+    breaks.remove(7, 1); // empty: back for reuse
+    breaks.put(9, 3, new long[] {2}, 0x40_3000, 0x40_3fff);
+    breaks.removeIf(pending -> true); // empty through the other path
+    long[] third = {3};
+    breaks.put(11, 4, third, 0x80_4000, 0x80_4fff);
+    List<long[]> visited = new ArrayList<>();
+
+    breaks.removeIfMayOverlap(0x10_1000, 0x10_2000, visited::add);
+    breaks.removeIfMayOverlap(0x40_3000, 0x40_4000, visited::add);
+
+    assertThat(visited).isEmpty();
+    assertThat(breaks.remove(11, 4)).isSameAs(third);
+    assertThat(breaks.isEmpty()).isTrue();
+  }
 }

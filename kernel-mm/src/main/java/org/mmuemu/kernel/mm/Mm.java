@@ -21,7 +21,8 @@ public final class Mm {
   private final List<Vma> vmas = new ArrayList<>();
   private int tlbFlushPending;
   private final RwSemaphore mmapLock = new RwSemaphore("mmap_lock", "mmapLock");
-  private final java.util.HashMap<Long, SimLock> pteLocks = new java.util.HashMap<>();
+  private final org.mmuemu.core.collect.LongObjectMap<SimLock> pteLocks =
+      new org.mmuemu.core.collect.LongObjectMap<>();
   // Each VMA record's lock state; by identity, since equal records may be distinct VMAs.
   private final java.util.IdentityHashMap<Vma, VmaLock> vmaLocks =
       new java.util.IdentityHashMap<>();
@@ -131,7 +132,13 @@ public final class Mm {
    * granule.
    */
   public SimLock pteLock(long va) {
-    return pteLocks.computeIfAbsent(va >>> PTE_TABLE_SPAN_SHIFT, k -> new SimLock("ptl"));
+    long span = va >>> PTE_TABLE_SPAN_SHIFT;
+    SimLock lock = pteLocks.get(span);
+    if (lock == null) {
+      lock = new SimLock("ptl");
+      pteLocks.put(span, lock);
+    }
+    return lock;
   }
 
   private static final int PTE_TABLE_SPAN_SHIFT = 21;
