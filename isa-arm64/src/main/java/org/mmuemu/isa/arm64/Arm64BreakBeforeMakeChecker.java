@@ -91,7 +91,14 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     long va = info[1] + ((long) index << format.levelShift(level));
     if (Arm64PageTableFormat.isTable(next, level)) {
       long child = format.outputPa(next, level) >>> PhysicalMemory.FRAME_SHIFT;
-      tables.put(child, new long[] {level + 1, va, stampOf(child)});
+      long[] childInfo = tables.get(child);
+      if (childInfo == null) {
+        tables.put(child, new long[] {level + 1, va, stampOf(child)});
+      } else { // a table frame used again: one entry per frame, overwritten
+        childInfo[0] = level + 1;
+        childInfo[1] = va;
+        childInfo[2] = stampOf(child);
+      }
     }
     boolean wasValid = format.isValid(previous, level);
     boolean isValid = format.isValid(next, level);

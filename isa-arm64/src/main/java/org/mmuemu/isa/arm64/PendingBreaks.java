@@ -31,6 +31,9 @@ final class PendingBreaks<B> {
   // Tables whose breaks all went, for reuse: a table's breaks come and go with every unmap and its
   // flush, and a fresh slot array per table each time was a sizeable share of a teardown's cost.
   private final java.util.ArrayDeque<TableBreaks> spare = new java.util.ArrayDeque<>();
+  // The table the last put went to (an unmap clears a table's entries one after another), or null.
+  private long lastTablePfn;
+  private TableBreaks lastTable;
 
   boolean isEmpty() {
     return tables.isEmpty();
@@ -42,10 +45,15 @@ final class PendingBreaks<B> {
    */
   @SuppressWarnings("unchecked")
   B put(long tablePfn, int index, B pending, long vaFirst, long vaLast) {
-    TableBreaks table = tables.get(tablePfn);
+    TableBreaks table = lastTable != null && lastTablePfn == tablePfn ? lastTable : null;
     if (table == null) {
-      table = spare.isEmpty() ? new TableBreaks() : spare.pop();
-      tables.put(tablePfn, table);
+      table = tables.get(tablePfn);
+      if (table == null) {
+        table = spare.isEmpty() ? new TableBreaks() : spare.pop();
+        tables.put(tablePfn, table);
+      }
+      lastTablePfn = tablePfn;
+      lastTable = table;
     }
     if (Long.compareUnsigned(vaFirst, table.vaFirst) < 0) {
       table.vaFirst = vaFirst;
@@ -117,6 +125,9 @@ final class PendingBreaks<B> {
 
   // An empty table (every slot null) goes back for reuse, with its address bounds reset.
   private void recycle(TableBreaks table) {
+    if (table == lastTable) {
+      lastTable = null;
+    }
     table.vaFirst = -1L;
     table.vaLast = 0;
     if (spare.size() < MAX_SPARE_TABLES) {

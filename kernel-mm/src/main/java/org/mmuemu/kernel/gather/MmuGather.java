@@ -82,16 +82,34 @@ public final class MmuGather {
     void removeRmap(int core, long pfn, Mm mm, long va);
   }
 
+  private static final int INITIAL_SLOTS = 64;
+
   private static final class Batch {
     final long framePfn; // the batch's own page, -1 for the embedded batch
-    final long[] encoded;
-    final long[] vas;
+    final int max;
+    long[] encoded;
+    long[] vas;
     int nr;
 
     Batch(long framePfn, int max) {
       this.framePfn = framePfn;
-      this.encoded = new long[max];
-      this.vas = new long[max];
+      this.max = max;
+      // Storage grows as pages are queued: most gathers queue a few dozen pages, and two full-size
+      // arrays per batch were a sizeable share of a process exit's host time.
+      int initial = Math.min(max, INITIAL_SLOTS);
+      this.encoded = new long[initial];
+      this.vas = new long[initial];
+    }
+
+    void add(long encodedPage, long va) {
+      if (nr == encoded.length) {
+        int grown = Math.min(max, encoded.length * 2);
+        encoded = java.util.Arrays.copyOf(encoded, grown);
+        vas = java.util.Arrays.copyOf(vas, grown);
+      }
+      encoded[nr] = encodedPage;
+      vas[nr] = va;
+      nr++;
     }
   }
 
@@ -114,7 +132,8 @@ public final class MmuGather {
   private final List<Batch> batches = new ArrayList<>();
   private int active;
   private long tableBatchPfn = -1;
-  private final long[] tables = new long[MAX_TABLE_BATCH];
+  // Allocated with the first table queued: most gathers free no page table.
+  private long[] tables;
   private int tableCount;
   private boolean finished;
   private long flushes;
@@ -275,13 +294,11 @@ public final class MmuGather {
           "mmu_gather: page 0x" + Long.toHexString(pfn) + " queued with no range recorded");
     }
     Batch batch = batches.get(active);
-    batch.encoded[batch.nr] = pfn << 1 | (delayRmap ? DELAY_RMAP_BIT : 0);
-    batch.vas[batch.nr] = va;
-    batch.nr++;
+    batch.add(pfn << 1 | (delayRmap ? DELAY_RMAP_BIT : 0), va);
     if (delayRmap) {
       delayedRmap = true;
     }
-    if (batch.nr >= batch.encoded.length - 1) {
+    if (batch.nr >= batch.max - 1) {
       return !nextBatch();
     }
     return false;
@@ -319,6 +336,9 @@ public final class MmuGather {
     if (tableBatchPfn < 0) {
       tableBatchPfn = machine.memory().allocate(FrameKind.KERNEL);
       machine.charge(core, pageAllocCycles);
+    }
+    if (tables == null) {
+      tables = new long[MAX_TABLE_BATCH];
     }
     tables[tableCount++] = tablePfn;
     if (tableCount == MAX_TABLE_BATCH) {

@@ -18,7 +18,8 @@ import org.mmuemu.core.mem.FrameKind;
 public final class PageCache {
   private final Machine machine;
   private final Map<Integer, TreeMap<Long, CachedPage>> byFile = new HashMap<>();
-  private final Map<Long, CachedPage> byPfn = new HashMap<>();
+  private final org.mmuemu.core.collect.LongObjectMap<CachedPage> byPfn =
+      new org.mmuemu.core.collect.LongObjectMap<>();
   private int nextFileId = 1;
 
   public PageCache(Machine machine) {

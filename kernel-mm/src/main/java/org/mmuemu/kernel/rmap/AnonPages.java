@@ -1,8 +1,6 @@
 package org.mmuemu.kernel.rmap;
 
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -39,7 +37,8 @@ public final class AnonPages {
     }
   }
 
-  private final Map<Long, State> tracked = new HashMap<>();
+  private final org.mmuemu.core.collect.LongObjectMap<State> tracked =
+      new org.mmuemu.core.collect.LongObjectMap<>();
   private final Set<Long> hugeHeads = new HashSet<>();
 
   /** {@code pfn} heads a 2 MiB anonymous folio mapped by one PMD (a transparent huge page). */
@@ -69,7 +68,7 @@ public final class AnonPages {
    *     child at once instead ({@code folio_needs_cow_for_dma})
    */
   public boolean dupForFork(long pfn) {
-    State state = tracked.computeIfAbsent(pfn, key -> new State());
+    State state = trackedOrNew(pfn);
     if (state.pins > 0) {
       return false;
     }
@@ -172,7 +171,7 @@ public final class AnonPages {
 
   /** A GUP pin takes a reference on the mapped page {@code pfn} ({@code FOLL_PIN}). */
   public void pin(long pfn) {
-    tracked.computeIfAbsent(pfn, key -> new State()).pins++;
+    trackedOrNew(pfn).pins++;
   }
 
   /**
@@ -194,7 +193,7 @@ public final class AnonPages {
    * caller found through a page-table entry): the page outlives every unmap until {@link #put}.
    */
   public void get(long pfn) {
-    tracked.computeIfAbsent(pfn, key -> new State()).transientRefs++;
+    trackedOrNew(pfn).transientRefs++;
   }
 
   /**
@@ -233,11 +232,20 @@ public final class AnonPages {
    * reference, not a huge page), which NUMA balancing may migrate.
    */
   public boolean migratable(long pfn) {
-    return !tracked.containsKey(pfn) && !hugeHeads.contains(pfn);
+    return tracked.get(pfn) == null && !hugeHeads.contains(pfn);
   }
 
   /** Pages tracked because they are shared, pinned, or were shared (not exclusive). */
   public int tracked() {
     return tracked.size();
+  }
+
+  private State trackedOrNew(long pfn) {
+    State state = tracked.get(pfn);
+    if (state == null) {
+      state = new State();
+      tracked.put(pfn, state);
+    }
+    return state;
   }
 }
