@@ -13,10 +13,10 @@ import java.util.function.BooleanSupplier;
  * <p>Steps (a user access, a kernel call) are no longer atomic: a kernel call stops at every
  * {@linkplain #interleave interleaving point} (lock acquire and release, named preemption points,
  * loop iterations, IPI sends) and, when another core is now earlier, lets that core run first. Such
- * a call keeps its Java stack on a host thread that parks until the scheduler resumes it ({@link
- * Baton}); calls that never stop, and plain user steps, all run on one thread with no hand-over.
- * Only the baton holder runs, so the interleaving depends on simulated state alone and a run is
- * byte-for-byte repeatable.
+ * a call keeps its Java stack on a worker (a continuation, or a host thread) that pauses until the
+ * scheduler resumes it ({@link Baton}); calls that never stop, and plain user steps, all run on one
+ * worker with no hand-over. Only the baton holder runs, so the interleaving depends on simulated
+ * state alone and a run is byte-for-byte repeatable.
  *
  * <p>A quantum of {@code q > 0} cycles lets a core go on while its clock is at most q past the
  * next-earliest event: fewer switches, ordering exact only to within q cycles. Quantum 0 is exact
