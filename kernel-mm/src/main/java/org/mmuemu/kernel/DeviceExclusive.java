@@ -133,9 +133,11 @@ final class DeviceExclusive {
     if (unchanged) {
       boolean writable = (machine.format().flags(descriptor, leafLevel) & PteFlags.WRITE) != 0;
       userPtes.unfold(core, mm, va); // one PTE of a contiguous block becomes non-present
+      // counted before the entry is written: the flush below lets other cores run, and their
+      // faults look for such entries only once one was made
+      entriesMade++;
       tables.writeLeafEntry(mm.rootPfn(), va, SwapPte.deviceExclusive(pfn, writable), core);
       tlbPolicy.flushTlbRange(core, mm, va, va + PAGE_BYTES, PhysicalMemory.FRAME_SHIFT, true);
-      entriesMade++;
     }
     mm.pteLock(va).release(machine, core);
     folioLocks.unlock(core, pfn);
@@ -150,6 +152,9 @@ final class DeviceExclusive {
 
   /** Whether {@code mm}'s slot for {@code va} holds a device-exclusive entry now. */
   boolean isExclusiveEntry(Mm mm, long va) {
+    if (entriesMade == 0) {
+      return false; // no slot can hold one: spare every fault a software walk
+    }
     return SwapPte.isDeviceExclusive(tables.leafEntry(mm.rootPfn(), va & -PAGE_BYTES));
   }
 
@@ -163,6 +168,9 @@ final class DeviceExclusive {
    *     there, as the access's next fault would in Linux)
    */
   boolean restoreIfExclusive(int core, Mm mm, long va) {
+    if (entriesMade == 0) {
+      return false;
+    }
     long pageVa = va & -PAGE_BYTES;
     long entry = tables.leafEntry(mm.rootPfn(), pageVa);
     boolean restored = false;
