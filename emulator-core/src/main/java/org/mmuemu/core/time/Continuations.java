@@ -35,7 +35,9 @@ final class Continuations {
     MethodHandle isDone = null;
     MethodHandle yield = null;
     String threads = System.getProperty("mmuemu.threads", "");
-    if (threads.isEmpty() || threads.equals("continuation")) {
+    // 19 and 20 have the class, but run continuations only with --enable-preview
+    if (Runtime.version().feature() >= 21
+        && (threads.isEmpty() || threads.equals("continuation"))) {
       try {
         Class<?> scopeClass = Class.forName("jdk.internal.vm.ContinuationScope");
         Class<?> continuationClass = Class.forName("jdk.internal.vm.Continuation");
