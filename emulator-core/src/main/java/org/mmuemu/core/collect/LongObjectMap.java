@@ -1,6 +1,7 @@
 package org.mmuemu.core.collect;
 
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import java.util.function.Predicate;
 
 /**
@@ -58,12 +59,40 @@ public final class LongObjectMap<V> {
         return previous;
       }
     }
+    insertAt(i, key, value);
+    return null;
+  }
+
+  /**
+   * Returns the value of {@code key}, first mapping it to {@code make.apply(key)} when it has none:
+   * one probe either way.
+   *
+   * @throws IllegalArgumentException when {@code make} returns null
+   */
+  @SuppressWarnings("unchecked")
+  public V computeIfAbsent(long key, LongFunction<? extends V> make) {
+    int mask = keys.length - 1;
+    int i = home(key, mask);
+    for (; values[i] != null; i = (i + 1) & mask) {
+      if (keys[i] == key) {
+        return (V) values[i];
+      }
+    }
+    V value = make.apply(key);
+    if (value == null) {
+      throw new IllegalArgumentException("null value made for key " + key);
+    }
+    insertAt(i, key, value);
+    return value;
+  }
+
+  // Fills the free slot i that ends key's probe run, growing the table when half full.
+  private void insertAt(int i, long key, Object value) {
     keys[i] = key;
     values[i] = value;
     if (++size * 2 > keys.length) {
       resize(keys.length * 2);
     }
-    return null;
   }
 
   /** Removes the mapping of {@code key}; returns its value, or null when there was none. */

@@ -190,10 +190,7 @@ final class Interrupts implements InterruptSource {
   public void deliverDue(int core) {
     PendingIpis queue = queues[core];
     while (queue.nextDelivery <= clocks.now(core)) {
-      int index = queue.earliest();
-      if (index < 0 || queue.deliveryCycle[index] > clocks.now(core)) {
-        return;
-      }
+      int index = queue.earliest(); // due: nextDelivery is its delivery cycle
       long delivery = queue.deliveryCycle[index];
       int initiator = queue.initiator[index];
       IpiHandler handler = queue.handler[index];

@@ -71,10 +71,10 @@ public final class Scheduler {
   private int cachedExcept = -1;
   private int cachedOther = -1;
   private long cachedOtherTime = NEVER;
-  // What the last full scan (earliest(-1)) found besides its winner: the earliest other core and
-  // its
-  // event time, which is what the winner's first mayContinue would scan for again once it runs
+  // What the last scan (earliest) found: its winner's event time, and the earliest other core and
+  // its event time, which is what the winner's first mayContinue would scan for again once it runs
   // (nothing else changes in between); primedFor is the winner, or -1.
+  private long earliestTime = NEVER;
   private int runnerUp = -1;
   private long runnerUpTime = NEVER;
   private int primedFor = -1;
@@ -652,6 +652,7 @@ public final class Scheduler {
         secondTime = time;
       }
     }
+    earliestTime = chosenTime;
     runnerUp = second;
     runnerUpTime = secondTime;
     return chosen;
@@ -667,7 +668,7 @@ public final class Scheduler {
       cachedVersion = eventsVersion;
       cachedExcept = core;
       cachedOther = earliest(core);
-      cachedOtherTime = cachedOther < 0 ? NEVER : eventTime(cachedOther);
+      cachedOtherTime = earliestTime;
     }
     if (cachedOther < 0) {
       return true;

@@ -27,8 +27,12 @@ final class LongObjectMapTest {
       if (op < 5) {
         String value = "v" + step;
         assertThat(map.put(key, value)).isEqualTo(expected.put(key, value));
-      } else if (op < 8) {
+      } else if (op < 7) {
         assertThat(map.remove(key)).isEqualTo(expected.remove(key));
+      } else if (op < 8) {
+        String made = "made" + step;
+        assertThat(map.computeIfAbsent(key, k -> made))
+            .isEqualTo(expected.computeIfAbsent(key, k -> made));
       } else {
         assertThat(map.get(key)).isEqualTo(expected.get(key));
       }
@@ -83,6 +87,17 @@ final class LongObjectMapTest {
     assertThatThrownBy(() -> new LongObjectMap<String>().put(1, null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("null value for key 1");
+  }
+
+  @Test
+  void computeIfAbsent_refusesAMadeNullAndLeavesTheKeyUnmapped() {
+    LongObjectMap<String> map = new LongObjectMap<>();
+
+    assertThatThrownBy(() -> map.computeIfAbsent(7, key -> null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("7");
+    assertThat(map.get(7)).isNull();
+    assertThat(map.size()).isZero();
   }
 
   @Test

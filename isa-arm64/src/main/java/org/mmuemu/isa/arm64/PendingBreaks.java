@@ -1,5 +1,6 @@
 package org.mmuemu.isa.arm64;
 
+import java.util.function.LongFunction;
 import java.util.function.Predicate;
 import org.mmuemu.core.collect.LongObjectMap;
 
@@ -34,6 +35,8 @@ final class PendingBreaks<B> {
   // The table the last put went to (an unmap clears a table's entries one after another), or null.
   private long lastTablePfn;
   private TableBreaks lastTable;
+  private final LongFunction<TableBreaks> newTable =
+      tablePfn -> spare.isEmpty() ? new TableBreaks() : spare.pop();
 
   boolean isEmpty() {
     return tables.isEmpty();
@@ -47,11 +50,7 @@ final class PendingBreaks<B> {
   B put(long tablePfn, int index, B pending, long vaFirst, long vaLast) {
     TableBreaks table = lastTable != null && lastTablePfn == tablePfn ? lastTable : null;
     if (table == null) {
-      table = tables.get(tablePfn);
-      if (table == null) {
-        table = spare.isEmpty() ? new TableBreaks() : spare.pop();
-        tables.put(tablePfn, table);
-      }
+      table = tables.computeIfAbsent(tablePfn, newTable);
       lastTablePfn = tablePfn;
       lastTable = table;
     }

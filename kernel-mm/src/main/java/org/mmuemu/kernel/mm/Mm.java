@@ -132,13 +132,7 @@ public final class Mm {
    * granule.
    */
   public SimLock pteLock(long va) {
-    long span = va >>> PTE_TABLE_SPAN_SHIFT;
-    SimLock lock = pteLocks.get(span);
-    if (lock == null) {
-      lock = new SimLock("ptl");
-      pteLocks.put(span, lock);
-    }
-    return lock;
+    return pteLocks.computeIfAbsent(va >>> PTE_TABLE_SPAN_SHIFT, span -> new SimLock("ptl"));
   }
 
   private static final int PTE_TABLE_SPAN_SHIFT = 21;

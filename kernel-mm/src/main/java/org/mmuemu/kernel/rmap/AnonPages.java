@@ -68,7 +68,7 @@ public final class AnonPages {
    *     child at once instead ({@code folio_needs_cow_for_dma})
    */
   public boolean dupForFork(long pfn) {
-    State state = trackedOrNew(pfn);
+    State state = tracked.computeIfAbsent(pfn, key -> new State());
     if (state.pins > 0) {
       return false;
     }
@@ -171,7 +171,7 @@ public final class AnonPages {
 
   /** A GUP pin takes a reference on the mapped page {@code pfn} ({@code FOLL_PIN}). */
   public void pin(long pfn) {
-    trackedOrNew(pfn).pins++;
+    tracked.computeIfAbsent(pfn, key -> new State()).pins++;
   }
 
   /**
@@ -193,7 +193,7 @@ public final class AnonPages {
    * caller found through a page-table entry): the page outlives every unmap until {@link #put}.
    */
   public void get(long pfn) {
-    trackedOrNew(pfn).transientRefs++;
+    tracked.computeIfAbsent(pfn, key -> new State()).transientRefs++;
   }
 
   /**
@@ -238,14 +238,5 @@ public final class AnonPages {
   /** Pages tracked because they are shared, pinned, or were shared (not exclusive). */
   public int tracked() {
     return tracked.size();
-  }
-
-  private State trackedOrNew(long pfn) {
-    State state = tracked.get(pfn);
-    if (state == null) {
-      state = new State();
-      tracked.put(pfn, state);
-    }
-    return state;
   }
 }

@@ -76,11 +76,7 @@ final class BusyAreas {
     long va = area.vaStart();
     VmapArea replaced;
     if (isPageAligned(va)) {
-      Chunk chunk = chunks.get(chunkOf(va));
-      if (chunk == null) {
-        chunk = new Chunk();
-        chunks.put(chunkOf(va), chunk);
-      }
+      Chunk chunk = chunks.computeIfAbsent(chunkOf(va), key -> new Chunk());
       replaced = chunk.areas[slotOf(va)];
       chunk.areas[slotOf(va)] = area;
       if (replaced == null) {
