@@ -1,7 +1,6 @@
 package org.mmuemu.isa.arm64;
 
 import java.util.function.Predicate;
-import org.mmuemu.core.collect.LongObjectMap;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
@@ -43,8 +42,12 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private final int cores;
   private final Arm64PageTableFormat format = new Arm64PageTableFormat();
 
-  /** Table frame -> {level, vaBase, allocation stamp}. */
-  private final LongObjectMap<long[]> tables = new LongObjectMap<>();
+  // Per table frame, indexed by frame number: the va its first entry translates with its level in
+  // the low bits (a table's va is page aligned), valid while the frame keeps the allocation stamp
+  // beside it (a frame freed and used again as a table gets new ones). Every descriptor write looks
+  // its table up here, and a hash map's probe was a sizeable share of a fault's host time.
+  private long[] tableVaAndLevel = new long[0];
+  private long[] tableStamp = new long[0];
 
   /** The breaks in progress (each is judged on its own: the order of a walk over them is moot). */
   private final PendingBreaks<Break> breaks = new PendingBreaks<>();
@@ -86,19 +89,11 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   @Override
   public void descriptorWritten(
       int core, long cycle, long tablePfn, int index, long previous, long next) {
-    long[] info = tableInfo(tablePfn);
-    int level = (int) info[0];
-    long va = info[1] + ((long) index << format.levelShift(level));
+    long vaAndLevel = tableVaAndLevel(tablePfn);
+    int level = (int) (vaAndLevel & LEVEL_BITS);
+    long va = (vaAndLevel & ~LEVEL_BITS) + ((long) index << format.levelShift(level));
     if (Arm64PageTableFormat.isTable(next, level)) {
-      long child = format.outputPa(next, level) >>> PhysicalMemory.FRAME_SHIFT;
-      long[] childInfo = tables.get(child);
-      if (childInfo == null) {
-        tables.put(child, new long[] {level + 1, va, stampOf(child)});
-      } else { // a table frame used again: one entry per frame, overwritten
-        childInfo[0] = level + 1;
-        childInfo[1] = va;
-        childInfo[2] = stampOf(child);
-      }
+      recordTable(format.outputPa(next, level) >>> PhysicalMemory.FRAME_SHIFT, level + 1, va);
     }
     boolean wasValid = format.isValid(previous, level);
     boolean isValid = format.isValid(next, level);
@@ -261,12 +256,29 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
         "level-" + level + " entry for va 0x" + Long.toHexString(shown) + ": " + why);
   }
 
-  private long[] tableInfo(long tablePfn) {
-    long[] info = tables.get(tablePfn);
-    if (info == null || info[2] != stampOf(tablePfn)) {
-      return new long[] {0, 0, stampOf(tablePfn)};
+  private static final long LEVEL_BITS = 0x7;
+
+  // The va and level of table frame pfn, or 0 (the root's: level 0, va 0) for a frame not known
+  // as a table under its current allocation.
+  private long tableVaAndLevel(long pfn) {
+    if (pfn < 0 || pfn >= tableStamp.length || tableStamp[(int) pfn] != stampOf(pfn)) {
+      return 0L;
     }
-    return info;
+    return tableVaAndLevel[(int) pfn];
+  }
+
+  private void recordTable(long pfn, int level, long va) {
+    if (pfn < 0 || pfn >= memory.frameCount()) {
+      return; // not a frame of this memory: no walk reads a table there
+    }
+    long stamp = stampOf(pfn);
+    if (pfn >= tableStamp.length) {
+      int length = (int) Math.min(memory.frameCount(), Math.max(pfn + 1, 2L * tableStamp.length));
+      tableVaAndLevel = java.util.Arrays.copyOf(tableVaAndLevel, length);
+      tableStamp = java.util.Arrays.copyOf(tableStamp, length);
+    }
+    tableVaAndLevel[(int) pfn] = va | level;
+    tableStamp[(int) pfn] = stamp;
   }
 
   private long stampOf(long pfn) {
