@@ -58,24 +58,34 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
    */
   private final int[] coveredBreaks;
 
+  // Breaks that left the pending set, for reuse: an unmap makes one per page and a purge drops
+  // tens of thousands at once, and allocating them (then copying the survivors at each young
+  // collection) was a sizeable share of a vmalloc run's host time.
+  private static final int MAX_POOLED_BREAKS = 1 << 16;
+  private final Break[] pool = new Break[MAX_POOLED_BREAKS];
+  private int pooled;
+
   private static final class Break {
-    final long tablePfn;
-    final long stamp;
-    final long previous;
-    final int level;
-    final long va;
+    long tablePfn;
+    long stamp;
+    long previous;
+    int level;
+    long va;
 
     /** -1 until a covering TLBI ran; then the issuing core. */
-    int tlbiCore = -1;
+    int tlbiCore;
 
     boolean tlbiBroadcast;
 
-    Break(long tablePfn, long stamp, long previous, int level, long va) {
+    Break set(long tablePfn, long stamp, long previous, int level, long va) {
       this.tablePfn = tablePfn;
       this.stamp = stamp;
       this.previous = previous;
       this.level = level;
       this.va = va;
+      this.tlbiCore = -1;
+      this.tlbiBroadcast = false;
+      return this;
     }
   }
 
@@ -109,11 +119,12 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
             why + " while the entry was live (no invalid entry, TLBI and DSB between)");
       }
     } else if (wasValid) {
-      Break broken = new Break(tablePfn, stampOf(tablePfn), previous, level, va);
-      forget(breaks.put(tablePfn, index, broken, va, lastByte(broken)));
+      Break broken =
+          (pooled > 0 ? pool[--pooled] : new Break())
+              .set(tablePfn, stampOf(tablePfn), previous, level, va);
+      drop(breaks.put(tablePfn, index, broken, va, lastByte(broken)));
     } else if (isValid) {
       Break pending = breaks.remove(tablePfn, index);
-      forget(pending);
       if (pending != null && pending.stamp == stampOf(tablePfn)) {
         String why = unsafeChange(pending.previous, next, level);
         if (why != null) {
@@ -130,6 +141,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
                       : "before a DSB completed the TLBI"));
         }
       }
+      drop(pending);
     }
   }
 
@@ -144,7 +156,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     Predicate<Break> coverOrDrop =
         b -> {
           if (b.stamp != stampOf(b.tablePfn)) {
-            forget(b);
+            drop(b);
             return true; // the table was freed and its frame reused; its breaks are moot
           }
           if (b.tlbiCore < 0 && covers(b, op.scope(), start, end, op.lastLevelOnly())) {
@@ -188,7 +200,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     breaks.removeIf(
         b -> {
           if (b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast)) {
-            forget(b);
+            drop(b);
             return true;
           }
           return false;
@@ -199,10 +211,17 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     return b.va + (1L << format.levelShift(b.level)) - 1;
   }
 
-  // A break leaves the pending set: it no longer counts as covered by its TLBI's core.
-  private void forget(Break b) {
-    if (b != null && b.tlbiCore >= 0) {
+  // A break leaves the pending set: it no longer counts as covered by its TLBI's core, and goes
+  // back to the pool (nothing refers to it any more).
+  private void drop(Break b) {
+    if (b == null) {
+      return;
+    }
+    if (b.tlbiCore >= 0) {
       coveredBreaks[b.tlbiCore]--;
+    }
+    if (pooled < MAX_POOLED_BREAKS) {
+      pool[pooled++] = b;
     }
   }
 

@@ -132,6 +132,19 @@ final class Arm64BreakBeforeMakeTest {
   }
 
   @Test
+  void aBreakAfterACompletedOne_startsUncovered() {
+    tables.map(root, VA, frame(), 3, USER_RW);
+    tables.map(root, VA + 0x1000, frame(), 3, USER_RW);
+    breakPage(VA); // covered and completed: it leaves the pending set
+
+    tables.clear(root, VA + 0x1000, 3);
+    tables.map(root, VA + 0x1000, frame(), 3, USER_RW);
+
+    assertThat(bbm()).isEqualTo(1);
+    assertThat(machine.oracle().recorded().get(0).detail()).contains("before any TLBI covering it");
+  }
+
+  @Test
   void tlbiOfAnotherPage_doesNotCoverTheBrokenEntry() {
     tables.map(root, VA, frame(), 3, USER_RW);
 
