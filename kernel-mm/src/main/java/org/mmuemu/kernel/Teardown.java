@@ -513,12 +513,6 @@ final class Teardown {
   }
 
   private boolean tableEmpty(long tablePfn) {
-    int entries = 1 << machine.format().indexBits();
-    for (int i = 0; i < entries; i++) {
-      if (machine.memory().readDescriptor(tablePfn, i) != 0) {
-        return false;
-      }
-    }
-    return true;
+    return machine.memory().tableEmpty(tablePfn);
   }
 }

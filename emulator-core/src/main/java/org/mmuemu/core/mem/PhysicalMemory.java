@@ -46,6 +46,10 @@ public final class PhysicalMemory {
   private long[] contentVersions;
   private long[] lastWriteCycles;
   private long[][] tableDescriptors;
+  // Per table frame, how many of its descriptors are not 0: a table is handed out zeroed and freed
+  // empty almost always, so claiming it clears it only when this says so, and "is it empty" needs
+  // no scan.
+  private int[] nonZeroDescriptors;
   private long[] freeStack;
   private int freeTop;
   private long nextUntouchedPfn = 1;
@@ -80,6 +84,7 @@ public final class PhysicalMemory {
     this.contentVersions = new long[n];
     this.lastWriteCycles = new long[n];
     this.tableDescriptors = new long[n][];
+    this.nonZeroDescriptors = new int[n];
     this.freeStack = new long[Math.min(n, 64)];
   }
 
@@ -99,6 +104,7 @@ public final class PhysicalMemory {
     contentVersions = java.util.Arrays.copyOf(contentVersions, capacity);
     lastWriteCycles = java.util.Arrays.copyOf(lastWriteCycles, capacity);
     tableDescriptors = java.util.Arrays.copyOf(tableDescriptors, capacity);
+    nonZeroDescriptors = java.util.Arrays.copyOf(nonZeroDescriptors, capacity);
     if (frameNodes != null) {
       frameNodes = java.util.Arrays.copyOf(frameNodes, capacity);
     }
@@ -275,8 +281,9 @@ public final class PhysicalMemory {
       long[] table = tableDescriptors[i];
       if (table == null) {
         tableDescriptors[i] = new long[DESCRIPTORS_PER_TABLE];
-      } else {
+      } else if (nonZeroDescriptors[i] != 0) {
         java.util.Arrays.fill(table, 0L);
+        nonZeroDescriptors[i] = 0;
       }
     }
     if (listener != null) {
@@ -378,6 +385,14 @@ public final class PhysicalMemory {
   }
 
   /**
+   * Whether every descriptor of the table in frame {@code tablePfn} is 0 (also when the frame never
+   * held a table), without reading them.
+   */
+  public boolean tableEmpty(long tablePfn) {
+    return tablePfn >= nonZeroDescriptors.length || nonZeroDescriptors[(int) tablePfn] == 0;
+  }
+
+  /**
    * Writes descriptor {@code index} of the table in frame {@code tablePfn}, which must hold a
    * table.
    */
@@ -389,6 +404,13 @@ public final class PhysicalMemory {
     long[] table = tableDescriptors[(int) tablePfn];
     long previous = table[index];
     table[index] = descriptor;
+    if (previous == 0) {
+      if (descriptor != 0) {
+        nonZeroDescriptors[(int) tablePfn]++;
+      }
+    } else if (descriptor == 0) {
+      nonZeroDescriptors[(int) tablePfn]--;
+    }
     if (descriptorListener != null) {
       descriptorListener.descriptorWritten(tablePfn, index, previous, descriptor);
     }

@@ -234,6 +234,36 @@ final class PhysicalMemoryTest {
   }
 
   @Test
+  void tableEmpty_agreesWithTheDescriptors_throughWritesFreesAndReuse() {
+    PhysicalMemory memory = new PhysicalMemory(64 * FRAME);
+    SplittableRandom random = new SplittableRandom(11);
+    long[] tables = new long[4];
+    for (int t = 0; t < tables.length; t++) {
+      tables[t] = memory.allocate(FrameKind.PAGE_TABLE);
+    }
+    for (int step = 0; step < 20_000; step++) {
+      int t = random.nextInt(tables.length);
+      long table = tables[t];
+      if (random.nextInt(100) == 0) {
+        memory.free(table);
+        tables[t] = memory.allocate(FrameKind.PAGE_TABLE);
+        table = tables[t];
+        for (int index = 0; index < 512; index++) {
+          assertThat(memory.readDescriptor(table, index)).as("reused table").isZero();
+        }
+      } else {
+        // few slots, and zero half the time, so tables fill, empty and refill
+        memory.writeDescriptor(table, random.nextInt(8) * 61, random.nextBoolean() ? 0L : step + 1);
+      }
+      boolean allZero = true;
+      for (int index = 0; index < 512; index++) {
+        allZero &= memory.readDescriptor(table, index) == 0;
+      }
+      assertThat(memory.tableEmpty(table)).as("step %d", step).isEqualTo(allZero);
+    }
+  }
+
+  @Test
   void reusedPageTableFrame_startsWithEveryDescriptorClear() {
     PhysicalMemory memory = new PhysicalMemory(16 * FRAME);
     long table = memory.allocate(FrameKind.PAGE_TABLE);

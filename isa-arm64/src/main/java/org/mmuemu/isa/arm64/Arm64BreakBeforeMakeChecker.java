@@ -1,7 +1,6 @@
 package org.mmuemu.isa.arm64;
 
 import java.util.function.Predicate;
-import org.mmuemu.core.collect.LongObjectMap;
 import org.mmuemu.core.isa.BarrierKind;
 import org.mmuemu.core.isa.Invalidation;
 import org.mmuemu.core.isa.InvalidationScope;
@@ -43,8 +42,12 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   private final int cores;
   private final Arm64PageTableFormat format = new Arm64PageTableFormat();
 
-  /** Table frame -> {level, vaBase, allocation stamp}. */
-  private final LongObjectMap<long[]> tables = new LongObjectMap<>();
+  // Per table frame, indexed by frame number: the va its first entry translates with its level in
+  // the low bits (a table's va is page aligned), valid while the frame keeps the allocation stamp
+  // beside it (a frame freed and used again as a table gets new ones). Every descriptor write looks
+  // its table up here, and a hash map's probe was a sizeable share of a fault's host time.
+  private long[] tableVaAndLevel = new long[0];
+  private long[] tableStamp = new long[0];
 
   /** The breaks in progress (each is judged on its own: the order of a walk over them is moot). */
   private final PendingBreaks<Break> breaks = new PendingBreaks<>();
@@ -55,24 +58,34 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
    */
   private final int[] coveredBreaks;
 
+  // Breaks that left the pending set, for reuse: an unmap makes one per page and a purge drops
+  // tens of thousands at once, and allocating them (then copying the survivors at each young
+  // collection) was a sizeable share of a vmalloc run's host time.
+  private static final int MAX_POOLED_BREAKS = 1 << 16;
+  private final Break[] pool = new Break[MAX_POOLED_BREAKS];
+  private int pooled;
+
   private static final class Break {
-    final long tablePfn;
-    final long stamp;
-    final long previous;
-    final int level;
-    final long va;
+    long tablePfn;
+    long stamp;
+    long previous;
+    int level;
+    long va;
 
     /** -1 until a covering TLBI ran; then the issuing core. */
-    int tlbiCore = -1;
+    int tlbiCore;
 
     boolean tlbiBroadcast;
 
-    Break(long tablePfn, long stamp, long previous, int level, long va) {
+    Break set(long tablePfn, long stamp, long previous, int level, long va) {
       this.tablePfn = tablePfn;
       this.stamp = stamp;
       this.previous = previous;
       this.level = level;
       this.va = va;
+      this.tlbiCore = -1;
+      this.tlbiBroadcast = false;
+      return this;
     }
   }
 
@@ -86,19 +99,11 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
   @Override
   public void descriptorWritten(
       int core, long cycle, long tablePfn, int index, long previous, long next) {
-    long[] info = tableInfo(tablePfn);
-    int level = (int) info[0];
-    long va = info[1] + ((long) index << format.levelShift(level));
+    long vaAndLevel = tableVaAndLevel(tablePfn);
+    int level = (int) (vaAndLevel & LEVEL_BITS);
+    long va = (vaAndLevel & ~LEVEL_BITS) + ((long) index << format.levelShift(level));
     if (Arm64PageTableFormat.isTable(next, level)) {
-      long child = format.outputPa(next, level) >>> PhysicalMemory.FRAME_SHIFT;
-      long[] childInfo = tables.get(child);
-      if (childInfo == null) {
-        tables.put(child, new long[] {level + 1, va, stampOf(child)});
-      } else { // a table frame used again: one entry per frame, overwritten
-        childInfo[0] = level + 1;
-        childInfo[1] = va;
-        childInfo[2] = stampOf(child);
-      }
+      recordTable(format.outputPa(next, level) >>> PhysicalMemory.FRAME_SHIFT, level + 1, va);
     }
     boolean wasValid = format.isValid(previous, level);
     boolean isValid = format.isValid(next, level);
@@ -114,11 +119,12 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
             why + " while the entry was live (no invalid entry, TLBI and DSB between)");
       }
     } else if (wasValid) {
-      Break broken = new Break(tablePfn, stampOf(tablePfn), previous, level, va);
-      forget(breaks.put(tablePfn, index, broken, va, lastByte(broken)));
+      Break broken =
+          (pooled > 0 ? pool[--pooled] : new Break())
+              .set(tablePfn, stampOf(tablePfn), previous, level, va);
+      drop(breaks.put(tablePfn, index, broken, va, lastByte(broken)));
     } else if (isValid) {
       Break pending = breaks.remove(tablePfn, index);
-      forget(pending);
       if (pending != null && pending.stamp == stampOf(tablePfn)) {
         String why = unsafeChange(pending.previous, next, level);
         if (why != null) {
@@ -135,6 +141,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
                       : "before a DSB completed the TLBI"));
         }
       }
+      drop(pending);
     }
   }
 
@@ -149,7 +156,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     Predicate<Break> coverOrDrop =
         b -> {
           if (b.stamp != stampOf(b.tablePfn)) {
-            forget(b);
+            drop(b);
             return true; // the table was freed and its frame reused; its breaks are moot
           }
           if (b.tlbiCore < 0 && covers(b, op.scope(), start, end, op.lastLevelOnly())) {
@@ -193,7 +200,7 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     breaks.removeIf(
         b -> {
           if (b.tlbiCore == core && (kind == BarrierKind.BROADCAST_COMPLETE || !b.tlbiBroadcast)) {
-            forget(b);
+            drop(b);
             return true;
           }
           return false;
@@ -204,10 +211,17 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
     return b.va + (1L << format.levelShift(b.level)) - 1;
   }
 
-  // A break leaves the pending set: it no longer counts as covered by its TLBI's core.
-  private void forget(Break b) {
-    if (b != null && b.tlbiCore >= 0) {
+  // A break leaves the pending set: it no longer counts as covered by its TLBI's core, and goes
+  // back to the pool (nothing refers to it any more).
+  private void drop(Break b) {
+    if (b == null) {
+      return;
+    }
+    if (b.tlbiCore >= 0) {
       coveredBreaks[b.tlbiCore]--;
+    }
+    if (pooled < MAX_POOLED_BREAKS) {
+      pool[pooled++] = b;
     }
   }
 
@@ -261,12 +275,29 @@ final class Arm64BreakBeforeMakeChecker implements TableUpdateChecker {
         "level-" + level + " entry for va 0x" + Long.toHexString(shown) + ": " + why);
   }
 
-  private long[] tableInfo(long tablePfn) {
-    long[] info = tables.get(tablePfn);
-    if (info == null || info[2] != stampOf(tablePfn)) {
-      return new long[] {0, 0, stampOf(tablePfn)};
+  private static final long LEVEL_BITS = 0x7;
+
+  // The va and level of table frame pfn, or 0 (the root's: level 0, va 0) for a frame not known
+  // as a table under its current allocation.
+  private long tableVaAndLevel(long pfn) {
+    if (pfn < 0 || pfn >= tableStamp.length || tableStamp[(int) pfn] != stampOf(pfn)) {
+      return 0L;
     }
-    return info;
+    return tableVaAndLevel[(int) pfn];
+  }
+
+  private void recordTable(long pfn, int level, long va) {
+    if (pfn < 0 || pfn >= memory.frameCount()) {
+      return; // not a frame of this memory: no walk reads a table there
+    }
+    long stamp = stampOf(pfn);
+    if (pfn >= tableStamp.length) {
+      int length = (int) Math.min(memory.frameCount(), Math.max(pfn + 1, 2L * tableStamp.length));
+      tableVaAndLevel = java.util.Arrays.copyOf(tableVaAndLevel, length);
+      tableStamp = java.util.Arrays.copyOf(tableStamp, length);
+    }
+    tableVaAndLevel[(int) pfn] = va | level;
+    tableStamp[(int) pfn] = stamp;
   }
 
   private long stampOf(long pfn) {

@@ -16,7 +16,7 @@ import org.mmuemu.core.collect.LongObjectMap;
  */
 final class PendingBreaks<B> {
   private static final int ENTRIES_PER_TABLE = 512;
-  private static final int MAX_SPARE_TABLES = 64;
+  private static final int MAX_SPARE_TABLES = 1024;
 
   private static final class TableBreaks {
     final Object[] entries = new Object[ENTRIES_PER_TABLE];

@@ -62,17 +62,22 @@ final class Arm64BreakBeforeMakeTest {
   void invalidTlbiDsb_thenNewOutput_isFine() {
     tables.map(root, VA, frame(), 3, USER_RW);
 
-    tables.clear(root, VA, 3);
-    machine.invalidate(
-        0,
-        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
-        VA,
-        VA + 0x1000,
-        ASID);
-    machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
+    breakPage(VA);
     tables.map(root, VA, frame(), 3, USER_RW);
 
     assertThat(bbm()).isZero();
+  }
+
+  // The break of a page's entry done right: invalid entry, last-level TLBI of the page, DSB.
+  private void breakPage(long va) {
+    tables.clear(root, va, 3);
+    machine.invalidate(
+        0,
+        Invalidation.broadcast(InvalidationScope.VA).withLastLevelOnly(true),
+        va,
+        va + 0x1000,
+        ASID);
+    machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
   }
 
   @Test
@@ -103,6 +108,40 @@ final class Arm64BreakBeforeMakeTest {
     assertThat(bbm()).isEqualTo(1);
     assertThat(machine.oracle().recorded().get(0).detail())
         .contains("before a DSB completed the TLBI");
+  }
+
+  @Test
+  void aTableFrameUsedAgainForAnotherRange_isJudgedAtItsNewAddresses() {
+    tables.map(root, VA, frame(), 3, USER_RW);
+    long pteTable = tables.tableAt(root, VA, 3, false);
+    tables.clear(root, VA, 2); // unhook the PTE table, with a TLBI that drops walk-cache entries
+    machine.invalidate(0, Invalidation.broadcast(InvalidationScope.VA), VA, VA + 0x1000, ASID);
+    machine.barrier(0, BarrierKind.BROADCAST_COMPLETE);
+    long page = frame();
+    machine.memory().free(pteTable);
+    long elsewhere = VA + (5L << 21); // another 2 MiB range under the same level-2 table
+
+    tables.map(root, elsewhere, page, 3, USER_RW);
+    assertThat(tables.tableAt(root, elsewhere, 3, false))
+        .as("frame used again")
+        .isEqualTo(pteTable);
+    breakPage(elsewhere);
+    tables.map(root, elsewhere, frame(), 3, USER_RW);
+
+    assertThat(bbm()).isZero();
+  }
+
+  @Test
+  void aBreakAfterACompletedOne_startsUncovered() {
+    tables.map(root, VA, frame(), 3, USER_RW);
+    tables.map(root, VA + 0x1000, frame(), 3, USER_RW);
+    breakPage(VA); // covered and completed: it leaves the pending set
+
+    tables.clear(root, VA + 0x1000, 3);
+    tables.map(root, VA + 0x1000, frame(), 3, USER_RW);
+
+    assertThat(bbm()).isEqualTo(1);
+    assertThat(machine.oracle().recorded().get(0).detail()).contains("before any TLBI covering it");
   }
 
   @Test

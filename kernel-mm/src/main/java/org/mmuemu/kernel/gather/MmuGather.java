@@ -337,8 +337,12 @@ public final class MmuGather {
       tableBatchPfn = machine.memory().allocate(FrameKind.KERNEL);
       machine.charge(core, pageAllocCycles);
     }
+    // Grown as tables are queued, like the page batches: an exit frees a handful of tables, and a
+    // full-size array per gather was most of what freeing them cost on the host.
     if (tables == null) {
-      tables = new long[MAX_TABLE_BATCH];
+      tables = new long[Math.min(MAX_TABLE_BATCH, INITIAL_SLOTS)];
+    } else if (tableCount == tables.length) {
+      tables = java.util.Arrays.copyOf(tables, Math.min(MAX_TABLE_BATCH, tables.length * 2));
     }
     tables[tableCount++] = tablePfn;
     if (tableCount == MAX_TABLE_BATCH) {

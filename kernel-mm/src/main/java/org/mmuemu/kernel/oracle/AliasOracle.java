@@ -36,6 +36,10 @@ public final class AliasOracle {
   private final Machine machine;
   private final LongUnaryOperator kernelTranslate;
   private long[] table = new long[INITIAL_SLOTS * LONGS_PER_SLOT];
+  // The table's twin, which a check's removals rebuild the survivors into (then the two swap): a
+  // fresh table per check, at the size a purge's backlog grew it to, was most of a vfree-heavy
+  // run's allocation.
+  private long[] spare = new long[0];
   private int slots = INITIAL_SLOTS;
   private int size;
   // scratch of one check: (pfn << 32 | index) sorted, and the checked pages' VAs by index
@@ -98,6 +102,22 @@ public final class AliasOracle {
     }
   }
 
+  private void rebuildInPlace() {
+    long[] old = table;
+    if (spare.length == old.length) {
+      Arrays.fill(spare, EMPTY);
+    } else {
+      spare = new long[old.length];
+    }
+    table = spare;
+    for (int at = 0; at < old.length; at += LONGS_PER_SLOT) {
+      if (old[at + PAGE_VA] != EMPTY) {
+        insert(table, slots, old[at + PAGE_VA], old[at + PFN], old[at + UNMAPPED_AT_CYCLE]);
+      }
+    }
+    spare = old;
+  }
+
   /** Pages unmapped and not yet covered by a completed flush. */
   public int unflushedPages() {
     return size;
@@ -158,7 +178,7 @@ public final class AliasOracle {
     checkedVas = vas;
     if (removedAny) {
       size -= n;
-      rehash(slots); // open addressing: rebuild the probe chains after removals
+      rebuildInPlace(); // open addressing: rebuild the probe chains after removals
     }
     if (n == 0) {
       return;
