@@ -113,14 +113,20 @@ final class ResultJsonTest {
     for (int i = 0; i < 40; i++) {
       shuffled.put("counter" + i, (long) i);
     }
-    String json = ResultJson.toJson(sample(shuffled, new Host(1.25, 2.0e6, "0.1.0")));
+    String json =
+        ResultJson.toJson(
+            sample(shuffled, new Host(1.25, 2.0e6, "0.1.0", "21.0.4", "continuation", 42)));
 
     assertThat(json)
         .startsWith("{\n  \"schemaVersion\": 1,\n  \"machine\": {\n    \"name\": ")
         .endsWith("}\n")
         .doesNotContain("\r")
         .doesNotContain(" :");
-    assertThat(ResultJson.toJson(sample(new TreeMap<>(shuffled), new Host(1.25, 2.0e6, "0.1.0"))))
+    assertThat(
+            ResultJson.toJson(
+                sample(
+                    new TreeMap<>(shuffled),
+                    new Host(1.25, 2.0e6, "0.1.0", "21.0.4", "continuation", 42))))
         .isEqualTo(json);
     assertThat(json)
         .containsSubsequence("\"counter0\"", "\"counter1\"", "\"counter10\"", "\"counter2\"");
@@ -130,14 +136,18 @@ final class ResultJsonTest {
   void nonFiniteDoubles_areWrittenAsNull() {
     Map<String, Object> kernel = new LinkedHashMap<>(kernel());
     kernel.put("ratio", Double.NaN);
-    String json = ResultJson.toJson(sample(kernel, new Host(Double.POSITIVE_INFINITY, 0, "v")));
+    String json =
+        ResultJson.toJson(
+            sample(
+                kernel, new Host(Double.POSITIVE_INFINITY, 0, "v", "21.0.4", "continuation", 42)));
 
     assertThat(json).contains("\"ratio\": null", "\"wallSeconds\": null");
   }
 
   @Test
   void fromJson_roundTripsToAnEqualResult() {
-    RunResult result = sample(kernel(), new Host(0.5, 1.0e7, "0.1.0-SNAPSHOT"));
+    RunResult result =
+        sample(kernel(), new Host(0.5, 1.0e7, "0.1.0-SNAPSHOT", "21.0.4", "continuation", 42));
     String json = ResultJson.toJson(result);
 
     RunResult back = ResultJson.fromJson(json);
@@ -151,8 +161,31 @@ final class ResultJsonTest {
   void resultSchema_acceptsResultJsonOutput() {
     assertThat(ResultJson.validate(ResultJson.toJson(sample(kernel(), null)))).isEmpty();
     assertThat(
-            ResultJson.validate(ResultJson.toJson(sample(kernel(), new Host(2.5, 1e6, "0.1.0")))))
+            ResultJson.validate(
+                ResultJson.toJson(
+                    sample(kernel(), new Host(2.5, 1e6, "0.1.0", "21.0.4", "continuation", 42)))))
         .isEmpty();
+  }
+
+  @Test
+  void aResultWrittenBeforeTheHostsJavaWorkersAndHandOvers_stillReadsAndValidates() {
+    String json =
+        ResultJson.toJson(
+                sample(kernel(), new Host(2.5, 1e6, "0.1.0", "21.0.4", "continuation", 42)))
+            .replaceAll(
+                ",\\s*\"java\": \"21.0.4\",\\s*\"workers\": \"continuation\",\\s*\"handOvers\": 42",
+                "");
+    assertThat(json).contains("\"version\": \"0.1.0\"").doesNotContain("handOvers");
+
+    assertThat(ResultJson.validate(json)).isEmpty();
+    assertThat(ResultJson.fromJson(json).host().handOvers()).isZero();
+  }
+
+  @Test
+  void resultSchema_rejectsAnUnknownKindOfWorker() {
+    String json =
+        ResultJson.toJson(sample(kernel(), new Host(2.5, 1e6, "0.1.0", "21.0.4", "carrier", 42)));
+    assertThat(ResultJson.validate(json)).isNotEmpty();
   }
 
   @Test

@@ -13,6 +13,9 @@ import org.mmuemu.core.text.TerminalText;
 
 /** The short human summary of a run. Every line but the host line is deterministic. */
 final class Summary {
+  // Hand-overs worth a hint when each is a thread wake-up (about 10 us on a virtual machine).
+  private static final long SLOW_HAND_OVERS = 100_000;
+
   private static final int VIOLATIONS_SHOWN = 3;
   private final RunResult result;
   private final double frequencyGHz;
@@ -152,10 +155,20 @@ final class Summary {
           "host",
           String.format(
               Locale.ROOT,
-              "%.2f s, %,.0f translations/s, mmuemu %s",
+              "%.2f s, %,.0f translations/s, %,d hand-overs (%s), Java %s, mmuemu %s",
               host.wallSeconds(),
               host.translationsPerSecond(),
+              host.handOvers(),
+              host.workers(),
+              host.java(),
               host.version()));
+      if ("platform".equals(host.workers()) && host.handOvers() >= SLOW_HAND_OVERS) {
+        line(
+            w,
+            "hint",
+            "each hand-over woke a thread; on Java 21+ it is a continuation switch, far cheaper"
+                + " (./mmuemu picks an installed Java 21+; docs/time-model.md, Host time)");
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import org.mmuemu.app.version.VersionProvider;
 import org.mmuemu.configs.LoadedMachine;
 import org.mmuemu.core.isa.Isa;
 import org.mmuemu.core.isa.IsaRegistry;
+import org.mmuemu.core.machine.Machine;
 import org.mmuemu.core.result.RunResult;
 import org.mmuemu.core.trace.TraceSink;
 import org.mmuemu.kernel.run.RunObserver;
@@ -93,8 +94,12 @@ public final class SimulationRunner {
             new RunResult.Host(
                 round(wallSeconds, 3),
                 Math.round(result.translations() / wallSeconds),
-                VersionProvider.version())),
-        outcome.stats());
+                VersionProvider.version(),
+                System.getProperty("java.version"),
+                Machine.workerKind(),
+                outcome.handOvers())),
+        outcome.stats(),
+        outcome.handOvers());
   }
 
   /** The exit code of {@code mmuemu run} for a finished run: violations or not. */

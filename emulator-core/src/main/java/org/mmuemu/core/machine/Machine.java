@@ -289,6 +289,22 @@ public final class Machine {
   }
 
   /**
+   * How many times the last {@link #run} handed the host thread between workers (a kernel call
+   * paused at an interleaving point, another core's work, and back): host cost, not a result.
+   */
+  public long handOvers() {
+    return scheduler.handOvers();
+  }
+
+  /**
+   * What runs the cores' work on this JVM: {@code continuation}, {@code virtual} or {@code
+   * platform}.
+   */
+  public static String workerKind() {
+    return Scheduler.workerKind();
+  }
+
+  /**
    * An interleaving point of the kernel call {@code core} is running (a lock acquire or release, a
    * named preemption point, an iteration of a long loop, an IPI send): interrupts due on the core
    * are taken, and any core whose next event is earlier runs first. Nothing happens outside {@link

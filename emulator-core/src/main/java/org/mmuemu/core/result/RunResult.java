@@ -61,8 +61,18 @@ public record RunResult(
   public record LatencySummary(
       long count, double mean, long p50, long p90, long p99, long p999, long max) {}
 
-  /** Facts about the host run, excluded from determinism. */
-  public record Host(double wallSeconds, double translationsPerSecond, String version) {}
+  /**
+   * Facts about the host run, excluded from determinism: the wall time, the mmuemu and Java
+   * versions, what ran the cores' work ({@code continuation}, {@code virtual} or {@code platform})
+   * and how many times it switched between them ({@code handOvers}: what exact ordering cost).
+   */
+  public record Host(
+      double wallSeconds,
+      double translationsPerSecond,
+      String version,
+      String java,
+      String workers,
+      long handOvers) {}
 
   /** Returns this result with {@code host} set. */
   public RunResult withHost(Host newHost) {

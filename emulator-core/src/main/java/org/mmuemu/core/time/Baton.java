@@ -61,6 +61,17 @@ final class Baton {
   private volatile boolean abandoned;
   private volatile boolean finished;
 
+  /**
+   * What this JVM's workers are: {@code continuation}, {@code virtual} (threads) or {@code
+   * platform} (threads).
+   */
+  static String workerKind() {
+    if (Continuations.AVAILABLE) {
+      return "continuation";
+    }
+    return VIRTUAL_UNSTARTED != null ? "virtual" : "platform";
+  }
+
   /** Creates a thread that will run {@code body} once it first receives the baton. */
   Worker newWorker(Runnable body, String name) {
     Worker worker;

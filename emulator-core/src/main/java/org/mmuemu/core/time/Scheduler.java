@@ -58,6 +58,7 @@ public final class Scheduler {
   private final ArrayDeque<Baton.Worker> freeWorkers = new ArrayDeque<>();
   private int workerCount;
   private long steps;
+  private long handOvers;
   private boolean stopRequested;
   private Throwable failure;
   private int interruptDepth;
@@ -146,6 +147,7 @@ public final class Scheduler {
     this.programs = programs;
     this.cancelled = cancelled;
     this.steps = 0;
+    this.handOvers = 0;
     this.stopRequested = false;
     this.failure = null;
     this.pendingChoice = -1;
@@ -291,6 +293,30 @@ public final class Scheduler {
     eventsVersion++;
   }
 
+  // The baton moves to another worker: a host-side switch (counted; it does not change a result).
+  private void handTo(Baton.Worker next) {
+    if (next != baton.current()) {
+      handOvers++;
+    }
+    baton.handTo(next);
+  }
+
+  /**
+   * How many times the last run moved the baton between workers: a paused kernel call's worker to
+   * another, and back. Host cost only: what exact ordering costs this run on this JVM.
+   */
+  public long handOvers() {
+    return handOvers;
+  }
+
+  /**
+   * What the workers of a run are on this JVM: {@code continuation} (Java 21+), {@code virtual}
+   * threads or {@code platform} threads.
+   */
+  public static String workerKind() {
+    return Baton.workerKind();
+  }
+
   private void park(int core) {
     eventsVersion++;
     Baton.Worker self = baton.current();
@@ -318,10 +344,10 @@ public final class Scheduler {
       } else {
         handedCore = chosen;
       }
-      baton.handTo(freeWorkers.isEmpty() ? newWorker() : freeWorkers.pop());
+      handTo(freeWorkers.isEmpty() ? newWorker() : freeWorkers.pop());
     } else {
       resumeOn(chosen);
-      baton.handTo(carrier[chosen]);
+      handTo(carrier[chosen]);
     }
   }
 
@@ -346,7 +372,7 @@ public final class Scheduler {
       }
       resumeOn(chosen);
       freeWorkers.push(self);
-      baton.handTo(carrier[chosen]);
+      handTo(carrier[chosen]);
       return;
     }
   }

@@ -28,9 +28,10 @@ public final class Simulation {
   /**
    * A finished run: its result and the statistics it was built from, whose distributions
    * (HdrHistograms) and cycle breakdown reports read beyond the result's percentiles. The
-   * statistics are no longer written to once the run has returned.
+   * statistics are no longer written to once the run has returned. {@code handOvers} is the host's
+   * count of switches between workers ({@link Machine#handOvers}).
    */
-  public record Outcome(RunResult result, RunStats stats) {}
+  public record Outcome(RunResult result, RunStats stats, long handOvers) {}
 
   /**
    * @throws WorkloadException for bad parameters or a malformed trace: the user's input
@@ -83,7 +84,8 @@ public final class Simulation {
           new RunResult.WorkloadInfo(workload.name(), new TreeMap<>(prepared.effectiveParams()));
       return new Outcome(
           ResultBuilder.build(machine, machineInfo, workloadInfo, request.seed(), kernelCounters),
-          machine.stats());
+          machine.stats(),
+          machine.handOvers());
     } finally {
       machine.traceBus().close();
     }
