@@ -50,20 +50,20 @@ final class HostFactsCliTest {
     assertThat(host.get("handOvers").asLong()).isZero();
   }
 
-  private static String summaryWith(RunResult.Host host) throws Exception {
-    CliTestSupport.Outcome outcome = CliTestSupport.run(CONTENDED);
-    RunResult result = ResultJson.fromJson(outcome.out()).withHost(host);
+  private static String summaryWith(RunResult result, RunResult.Host host) {
     StringWriter text = new StringWriter();
     try (PrintWriter w = new PrintWriter(text)) {
-      new Summary(result, 3.0).print(w, null);
+      new Summary(result.withHost(host), 3.0).print(w, null);
     }
     return text.toString();
   }
 
   @Test
   void summary_hintsAtJava21_onlyWhenManyHandOversWokeThreads() throws Exception {
+    RunResult result = ResultJson.fromJson(CliTestSupport.run(CONTENDED).out());
     String platform =
-        summaryWith(new RunResult.Host(40.0, 1e4, "0.1.0", "17.0.15", "platform", 2_500_000));
+        summaryWith(
+            result, new RunResult.Host(40.0, 1e4, "0.1.0", "17.0.15", "platform", 2_500_000));
     assertThat(platform)
         .containsPattern(
             "host +40.00 s, 10,000 translations/s, 2,500,000 hand-overs \\(platform\\),"
@@ -71,9 +71,11 @@ final class HostFactsCliTest {
         .containsPattern("hint +each hand-over woke a thread; on Java 21\\+");
 
     assertThat(
-            summaryWith(new RunResult.Host(4.0, 1e5, "0.1.0", "25.0.3", "continuation", 2_500_000)))
+            summaryWith(
+                result, new RunResult.Host(4.0, 1e5, "0.1.0", "25.0.3", "continuation", 2_500_000)))
         .doesNotContain("hint");
-    assertThat(summaryWith(new RunResult.Host(0.1, 1e5, "0.1.0", "17.0.15", "platform", 12)))
+    assertThat(
+            summaryWith(result, new RunResult.Host(0.1, 1e5, "0.1.0", "17.0.15", "platform", 12)))
         .doesNotContain("hint");
   }
 }

@@ -499,7 +499,7 @@ final class Teardown {
         boolean withinBounds =
             Long.compareUnsigned(va, floor) >= 0
                 && Long.compareUnsigned(va + entrySize - 1, ceiling - 1) <= 0;
-        if (withinBounds && tableEmpty(child)) {
+        if (withinBounds && memory.tableEmpty(child)) {
           memory.writeDescriptor(tablePfn, index, 0L);
           machine.charge(tlb.core(), costs.pteWriteCycles());
           tlb.removeTable(child, va, level);
@@ -510,9 +510,5 @@ final class Teardown {
         break;
       }
     }
-  }
-
-  private boolean tableEmpty(long tablePfn) {
-    return machine.memory().tableEmpty(tablePfn);
   }
 }

@@ -84,6 +84,11 @@ public final class MmuGather {
 
   private static final int INITIAL_SLOTS = 64;
 
+  // Storage of a batch, twice as long (at most max slots): batches start small and grow as queued.
+  private static long[] grown(long[] slots, int max) {
+    return java.util.Arrays.copyOf(slots, Math.min(max, slots.length * 2));
+  }
+
   private static final class Batch {
     final long framePfn; // the batch's own page, -1 for the embedded batch
     final int max;
@@ -103,9 +108,8 @@ public final class MmuGather {
 
     void add(long encodedPage, long va) {
       if (nr == encoded.length) {
-        int grown = Math.min(max, encoded.length * 2);
-        encoded = java.util.Arrays.copyOf(encoded, grown);
-        vas = java.util.Arrays.copyOf(vas, grown);
+        encoded = grown(encoded, max);
+        vas = grown(vas, max);
       }
       encoded[nr] = encodedPage;
       vas[nr] = va;
@@ -342,7 +346,7 @@ public final class MmuGather {
     if (tables == null) {
       tables = new long[Math.min(MAX_TABLE_BATCH, INITIAL_SLOTS)];
     } else if (tableCount == tables.length) {
-      tables = java.util.Arrays.copyOf(tables, Math.min(MAX_TABLE_BATCH, tables.length * 2));
+      tables = grown(tables, MAX_TABLE_BATCH);
     }
     tables[tableCount++] = tablePfn;
     if (tableCount == MAX_TABLE_BATCH) {

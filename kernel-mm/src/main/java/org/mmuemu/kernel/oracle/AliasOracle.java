@@ -95,11 +95,7 @@ public final class AliasOracle {
     long[] old = table;
     table = new long[capacitySlots * LONGS_PER_SLOT];
     slots = capacitySlots;
-    for (int at = 0; at < old.length; at += LONGS_PER_SLOT) {
-      if (old[at + PAGE_VA] != EMPTY) {
-        insert(table, slots, old[at + PAGE_VA], old[at + PFN], old[at + UNMAPPED_AT_CYCLE]);
-      }
-    }
+    reinsertLive(old);
   }
 
   private void rebuildInPlace() {
@@ -110,12 +106,17 @@ public final class AliasOracle {
       spare = new long[old.length];
     }
     table = spare;
+    reinsertLive(old);
+    spare = old;
+  }
+
+  // Inserts every remembered page of old into table (empty, of the current slot count).
+  private void reinsertLive(long[] old) {
     for (int at = 0; at < old.length; at += LONGS_PER_SLOT) {
       if (old[at + PAGE_VA] != EMPTY) {
         insert(table, slots, old[at + PAGE_VA], old[at + PFN], old[at + UNMAPPED_AT_CYCLE]);
       }
     }
-    spare = old;
   }
 
   /** Pages unmapped and not yet covered by a completed flush. */
