@@ -18,24 +18,21 @@ import org.mmuemu.kernel.mm.Vma;
  * the page tables of private VMAs are copied entry by entry: a writable entry is write-protected in
  * the parent in place and copied read-only, so the first store on either side faults into {@code
  * do_wp_page}; the page's mapcount goes up and it loses its exclusive marker. A page that may be
- * pinned for DMA cannot be shared and is copied for the child at once. Shared file mappings, and
- * private ones without anonymous pages, are not copied ({@code vma_needs_copy}): the child refaults
- * them from the page cache. Every child entry starts old. At the end the parent's whole mm is
- * flushed once ({@code flush_tlb_mm}), because other threads of the parent may still hold writable
- * TLB entries for pages that are now shared. An entry of the zero page is copied as it is (it is
- * read-only already and no page is counted), and a huge zero PMD is copied as one PMD ({@code
- * copy_huge_pmd}), where other huge pages are split first.
+ * pinned for DMA cannot be shared and is copied for the child at once. A VMA without an {@code
+ * anon_vma} is not copied ({@code vma_needs_copy}): shared mappings, private file mappings that
+ * never held an anonymous copy, and anonymous ones that only ever mapped the zero page; the child
+ * refaults them (from the page cache, or to the zero page). Every child entry starts old. At the
+ * end the parent's whole mm is flushed once ({@code flush_tlb_mm}), because other threads of the
+ * parent may still hold writable TLB entries for pages that are now shared. An entry of the zero
+ * page is copied as it is (it is read-only already and no page is counted), and a huge zero PMD is
+ * copied as one PMD ({@code copy_huge_pmd}), where other huge pages are split first.
  *
  * <p>Counters: {@code forks}, {@code forkPtesCopied}, {@code forkPtesWriteProtected}, {@code
  * forkPinnedCopies}, {@code forkVmasSkipped}, {@code forkZeroPtesCopied} (of {@code
  * forkPtesCopied}), {@code forkHugeZeroPmdsCopied}.
  *
- * <p>{@code // MODEL:} Linux copies a private file VMA's entries when it has an {@code anon_vma}
- * (it ever held an anonymous copy); here, when an anonymous page is mapped in it at fork. An
- * anonymous VMA is always copied (Linux skips one without {@code anon_vma}, which maps at most the
- * zero page, and lets the child refault it). Reading a parent entry costs nothing (like the
- * kernel's other software walks), folio refcount atomics are not charged. Confined to the
- * simulation thread.
+ * <p>{@code // MODEL:} reading a parent entry costs nothing (like the kernel's other software
+ * walks), folio refcount atomics are not charged. Confined to the simulation thread.
  */
 final class Fork {
   private static final KernelOperation OP_FORK = KernelOperation.named("fork");
@@ -85,31 +82,14 @@ final class Fork {
   /** Receives one PTE table of a walk: its frame and the VA range of the walk inside it. */
   @FunctionalInterface
   private interface PteTableVisitor {
-    /** Returns whether the walk goes on. */
-    boolean visit(long tablePfn, long startVa, long endVa);
+    void visit(long tablePfn, long startVa, long endVa);
   }
 
-  // Linux vma_needs_copy: anonymous memory cannot be refaulted, file pages can (unless the private
-  // mapping holds anonymous copies of some)
-  private boolean needsCopy(Mm parent, Vma vma) {
-    if (vma.shared()) {
-      return false;
-    }
-    if (!vma.mapsFile()) {
-      return true;
-    }
-    boolean[] anon = new boolean[1];
-    walkPteTables(
-        parent,
-        vma,
-        (table, startVa, endVa) -> {
-          for (long va = startVa; Long.compareUnsigned(va, endVa) < 0 && !anon[0]; va += 4096) {
-            long pfn = presentPfn(table, va);
-            anon[0] = pfn >= 0 && parts.pageCache().byPfn(pfn) == null;
-          }
-          return !anon[0];
-        });
-    return anon[0];
+  // Linux vma_needs_copy: what has no anon_vma can be refaulted (file pages, the zero page); the
+  // model has no VM_PFNMAP mappings, and a child inherits no userfaultfd registration (no
+  // UFFD_FEATURE_EVENT_FORK), so its VMAs are never uffd-wp
+  private static boolean needsCopy(Mm parent, Vma vma) {
+    return !vma.shared() && parent.vmaLock(vma).hasAnonVma();
   }
 
   private void copyPageRange(int core, Mm parent, Mm child, Vma vma) {
@@ -126,16 +106,11 @@ final class Fork {
           for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 4096) {
             copyPresentPte(core, child, vma, table, va);
           }
-          return true;
         });
   }
 
-  // Visits every PTE table under vma's range, skipping ranges whose upper-level tables are missing;
-  // a huge zero PMD is copied into the child, when there is one, and skipped.
-  private void walkPteTables(Mm mm, Vma vma, PteTableVisitor visitor) {
-    walkPteTables(-1, mm, null, vma, visitor);
-  }
-
+  // Visits every PTE table of mm under vma's range, skipping ranges whose upper-level tables are
+  // missing; a huge zero PMD is copied into the child whole.
   private void walkPteTables(int core, Mm mm, Mm child, Vma vma, PteTableVisitor visitor) {
     PageTableFormat format = machine.format();
     PhysicalMemory memory = machine.memory();
@@ -153,9 +128,7 @@ final class Fork {
             && parts
                 .zeroPfns()
                 .isHugeZero(format.outputPa(descriptor, level) >>> PhysicalMemory.FRAME_SHIFT)) {
-          if (child != null) {
-            copyHugeZeroPmd(core, child, va & -(1L << format.levelShift(level)), descriptor);
-          }
+          copyHugeZeroPmd(core, child, va & -(1L << format.levelShift(level)), descriptor);
           missingLevel = level; // nothing below it to walk
         } else if (format.isLeaf(descriptor, level)) {
           throw new IllegalStateException(
@@ -170,8 +143,8 @@ final class Fork {
       }
       int shift = format.levelShift(missingLevel < 0 ? leafLevel - 1 : missingLevel);
       long next = min(vma.endVa(), (va & -(1L << shift)) + (1L << shift));
-      if (missingLevel < 0 && !visitor.visit(table, va, next)) {
-        return;
+      if (missingLevel < 0) {
+        visitor.visit(table, va, next);
       }
       if (next == 0) {
         return; // wrapped past the top of the address space
@@ -187,17 +160,6 @@ final class Fork {
       }
     }
     return false;
-  }
-
-  /** The frame the PTE for {@code va} in {@code tablePfn} maps, or -1 when it is not valid. */
-  private long presentPfn(long tablePfn, long va) {
-    PageTableFormat format = machine.format();
-    int leafLevel = format.levels() - 1;
-    long descriptor = machine.memory().readDescriptor(tablePfn, format.index(va, leafLevel));
-    if (!format.isValid(descriptor, leafLevel)) {
-      return -1;
-    }
-    return format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT;
   }
 
   // copy_huge_pmd of the huge zero page: the child maps it too, read-only, old

@@ -426,8 +426,9 @@ final class PageFaults implements FaultHandler {
   /**
    * Linux {@code do_fault_around} / {@code filemap_map_pages} after a read fault: the pages of the
    * {@code fault_around_bytes} window around the fault that are already in the page cache and not
-   * mapped yet are mapped write-protected, saving their own faults. Pages not cached are left to
-   * fault (no readahead). The window (DOMAIN-FAULTS.md §3.2, Linux 6.4) is {@code nr} pages ({@code
+   * mapped yet are mapped write-protected, saving their own faults, and old where the arch wants
+   * that ({@link ArchUserPtes#wantsOldPrefaultedPtes}: arm64). Pages not cached are left to fault
+   * (no readahead). The window (DOMAIN-FAULTS.md §3.2, Linux 6.4) is {@code nr} pages ({@code
    * faultAroundPages}, a power of two): it starts at the fault's PTE index rounded down to {@code
    * nr}, or at the VMA's start if that lies later in the same PTE table, and runs {@code nr} pages
    * from there, cut at the end of the PTE table and of the VMA. So it is aligned unless the VMA
@@ -446,6 +447,10 @@ final class PageFaults implements FaultHandler {
     long vmaPages = vma.sizeBytes() >>> PhysicalMemory.FRAME_SHIFT;
     long fromPte = Math.max(pteOff & -nr, pteOff - Math.min(pteOff, vmaOff));
     long toPte = Math.min(Math.min(fromPte + nr, ptesPerTable), pteOff + vmaPages - vmaOff);
+    int prefaultedFlags = flags & ~PteFlags.DIRTY;
+    if (userPtes.wantsOldPrefaultedPtes()) {
+      prefaultedFlags &= ~PteFlags.ACCESSED;
+    }
     for (long pte = fromPte; pte < toPte; pte++) {
       long va = pageVa + ((pte - pteOff) << PhysicalMemory.FRAME_SHIFT);
       if (va == pageVa || tables.leafDescriptor(mm.rootPfn(), va) != 0) {
@@ -461,7 +466,7 @@ final class PageFaults implements FaultHandler {
           va,
           cached.pfn() << PhysicalMemory.FRAME_SHIFT,
           leafLevel,
-          flags & ~PteFlags.DIRTY,
+          prefaultedFlags,
           core);
       rmap.add(cached.pfn(), mm, va);
       faultAroundPagesMapped++;

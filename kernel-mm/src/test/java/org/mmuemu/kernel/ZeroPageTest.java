@@ -171,6 +171,29 @@ final class ZeroPageTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void fork_skipsAVmaThatOnlyEverMappedTheZeroPage_andTheChildRefaultsIt(String isa) {
+    Kernel kernel = KernelBoot.on(isa).cores(2).boot();
+    Machine machine = kernel.machine();
+    Mm parent = process(kernel, 4);
+    readAll(machine, 4); // reads only: the VMA gets no anon_vma
+    long zeroPfn = pfnAt(kernel, parent, USER_VA);
+
+    Mm child = kernel.fork(0, parent);
+
+    assertThat(counter(kernel, "forkVmasSkipped")).isEqualTo(1);
+    assertThat(counter(kernel, "forkPtesCopied")).isZero();
+    assertThat(pfnAt(kernel, child, USER_VA)).isEqualTo(-1L);
+    assertThat(pfnAt(kernel, parent, USER_VA)).isEqualTo(zeroPfn);
+    kernel.switchTo(1, child);
+    long readFaults = counter(kernel, "zeroPageReadFaults");
+    assertThat(machine.access(1, USER_VA, 8, AccessKind.READ)).isTrue();
+    assertThat(pfnAt(kernel, child, USER_VA)).isEqualTo(zeroPfn);
+    assertThat(counter(kernel, "zeroPageReadFaults")).isEqualTo(readFaults + 1);
+    assertThat(machine.oracle().total()).isZero();
+  }
+
+  @ParameterizedTest
   @CsvSource({"arm64, cowMapping", "x86, cowMapping", "arm64, anonOnly", "x86, anonOnly"})
   void aLongTermPinOfUntouchedMemory_unsharesTheZeroPage_onlySince62(String isa, String scope) {
     Kernel kernel = KernelBoot.on(isa).cores(1).variants(Map.of("unshareScope", scope)).boot();

@@ -124,13 +124,4 @@ public interface ArchTlbPolicy {
           core, mm, gather.startVa(), gather.endVa(), gather.strideShift(), !gather.freedTables());
     }
   }
-
-  /**
-   * Whether a present user PTE with {@code oldFlags} that becomes PROT_NONE must be flushed (Linux
-   * {@code pte_needs_flush}, which NUMA hinting's {@code change_pte_range} asks before adding the
-   * address to its mmu_gather). The generic answer, arm64's: always.
-   */
-  default boolean protNoneNeedsFlush(int oldFlags) {
-    return true;
-  }
 }

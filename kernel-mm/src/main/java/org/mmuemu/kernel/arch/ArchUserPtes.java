@@ -42,9 +42,28 @@ public interface ArchUserPtes {
    */
   void tryFold(int core, Mm mm, long va);
 
-  /** Each PTE written on its own: the hooks of an architecture without contiguous PTEs. */
-  static ArchUserPtes basePages(org.mmuemu.kernel.mm.PageTableEditor tables, int leafLevel) {
+  /**
+   * Whether the PTEs fault-around maps ahead of use (the pages around a read fault) are written old
+   * (Linux {@code arch_wants_old_prefaulted_pte}): arm64 does this where the CPU sets the access
+   * flag in hardware, so a page mapped ahead and never used looks unreferenced to reclaim and its
+   * first use costs only the walk's flag update; elsewhere they are written young, as the faulting
+   * page is.
+   */
+  boolean wantsOldPrefaultedPtes();
+
+  /**
+   * Each PTE written on its own: the hooks of an architecture without contiguous PTEs.
+   *
+   * @param oldPrefaulted {@link #wantsOldPrefaultedPtes}
+   */
+  static ArchUserPtes basePages(
+      org.mmuemu.kernel.mm.PageTableEditor tables, int leafLevel, boolean oldPrefaulted) {
     return new ArchUserPtes() {
+      @Override
+      public boolean wantsOldPrefaultedPtes() {
+        return oldPrefaulted;
+      }
+
       @Override
       public void setPtes(int core, Mm mm, long va, long pa, int pages, int flags) {
         for (int i = 0; i < pages; i++) {

@@ -299,9 +299,10 @@ public final class NumaBalancing {
           machine.charge(core, 2 * costs.pteWriteCycles());
           machine.recordMapping(
               format.outputPa(descriptor, leafLevel) >>> PhysicalMemory.FRAME_SHIFT, pageVa, false);
-          if (tlbPolicy.protNoneNeedsFlush(format.flags(descriptor, leafLevel))) {
-            tlb.recordCleared(pageVa, PAGE_BYTES, leafLevel);
-          }
+          // pte_needs_flush says yes on both ISAs: arm64's to any change of a valid entry, x86's
+          // to the Present bit going (whatever the Accessed bit says: reclaim clears it without a
+          // flush, so a TLB may still hold an entry whose PTE reads "not accessed")
+          tlb.recordCleared(pageVa, PAGE_BYTES, leafLevel);
           changed++;
         }
         mm.pteLock(va).release(machine, core);

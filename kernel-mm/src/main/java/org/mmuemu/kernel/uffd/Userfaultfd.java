@@ -407,6 +407,9 @@ public final class Userfaultfd {
       Vma vma = mm.findVma(pageVa, new int[1]);
       long pfn = zeroPfns.zeroPfn();
       if (kind == AccessKind.WRITE) {
+        if (mm.anonVmaPrepare(vma)) { // vmf_anon_prepare: the range's first anonymous page
+          machine.charge(core, costs.lockCycles() + costs.vmaLookupCycles());
+        }
         machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
         pfn = machine.memory().allocate(FrameKind.DATA);
       }

@@ -106,6 +106,39 @@ final class NumaBalancingTest {
         .isEqualTo(flushes);
   }
 
+  /**
+   * x86's {@code pte_needs_flush} flushes a PTE that PROT_NONE takes the Present bit from whatever
+   * its Accessed bit says: reclaim clears that bit without a flush ({@code
+   * ptep_clear_flush_young}), so a TLB may still hold the translation. Here every PTE of the VMA
+   * reads "not accessed" while core 0's TLB holds some of them; the scan must still flush, or an
+   * access would go on through the cached entry without its hinting fault.
+   */
+  @Test
+  void x86_flushesProtNonePtesWhoseAccessedBitReclaimCleared() {
+    Kernel kernel = boot("x86", "accessedPids");
+    Mm mm = populated(kernel);
+    Machine machine = kernel.machine();
+    int leafLevel = machine.format().levels() - 1;
+    assertThat(machine.access(0, VMA_VA, 8, AccessKind.READ)).isTrue(); // cached again
+    for (long va = VMA_VA; va < VMA_VA + VMA_BYTES; va += 4096) {
+      int flags =
+          machine.format().flags(kernel.tables().leafDescriptor(mm.rootPfn(), va), leafLevel);
+      kernel.tables().updateFlags(mm.rootPfn(), va, flags & ~PteFlags.ACCESSED, 0); // no flush
+    }
+    assertThat(machine.access(0, VMA_VA, 8, AccessKind.READ)).isTrue(); // a TLB hit: A stays clear
+    assertThat(
+            machine.format().flags(kernel.tables().leafDescriptor(mm.rootPfn(), VMA_VA), leafLevel)
+                & PteFlags.ACCESSED)
+        .isZero();
+
+    runOnePeriod(kernel);
+
+    assertThat(machine.stats().kernelCounters()).containsEntry("numaScanFlushes", 1L);
+    assertThat(machine.access(0, VMA_VA, 8, AccessKind.READ)).isTrue();
+    assertThat(machine.stats().kernelCounters()).containsEntry("numaHintFaults", 1L);
+    assertThat(machine.oracle().total()).isZero();
+  }
+
   @Test
   void theFilterPassesEveryVmaDuringTheFirstTwoPasses_thenOnlyAccessedOnes() {
     NumaBalancing filtered = boot("arm64", "accessedPids").numaBalancing();

@@ -3,6 +3,7 @@ package org.mmuemu.kernel.pagecache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.mmuemu.core.isa.PteFlags;
@@ -117,5 +118,47 @@ final class FaultAroundTest {
     }
     assertThat(kernel.counters())
         .containsEntry("faultAroundPages", (long) (lastMapped - firstMapped));
+  }
+
+  /**
+   * Linux's {@code arch_wants_old_prefaulted_pte}: arm64, whose CPUs here set the access flag in
+   * hardware, maps the pages around the fault old, with or without contiguous PTEs; x86 maps them
+   * young. The faulting page itself is young on both, and the first use of an old one sets the flag
+   * (the walk's update).
+   */
+  @ParameterizedTest
+  @CsvSource({"arm64, auto, true", "arm64, off, true", "x86, auto, false"})
+  void pagesMappedAroundTheFault_areOldWhereTheArchWantsIt(
+      String isa, String contpte, boolean old) {
+    KernelBoot boot = KernelBoot.on(isa).tunable("faultAroundBytes", 65536L);
+    if (isa.equals("arm64")) {
+      boot.variants(Map.of("arm64Contpte", contpte));
+    }
+    Kernel kernel = boot.boot();
+    Machine machine = kernel.machine();
+    MappedFile file = kernel.pageCache().createFile("f", 16 << 12);
+    for (long index = 0; index < file.pages(); index++) {
+      kernel.pageCache().readPage(file, index);
+    }
+    Mm mm = kernel.createMm();
+    kernel.mmap(0, mm, new Vma(USER_VA, USER_VA + (16 << 12), PteFlags.WRITE, "file", file, 0));
+    kernel.switchTo(0, mm);
+
+    machine.access(0, USER_VA, 8, AccessKind.READ);
+
+    assertThat(kernel.counters()).containsEntry("faultAroundPages", 15L);
+    assertThat(accessed(kernel, mm, USER_VA)).isTrue();
+    for (int page = 1; page < 16; page++) {
+      assertThat(accessed(kernel, mm, USER_VA + (page << 12))).as("page %d", page).isEqualTo(!old);
+    }
+    machine.access(0, USER_VA + (5 << 12), 8, AccessKind.READ);
+    assertThat(accessed(kernel, mm, USER_VA + (5 << 12))).isTrue();
+    assertThat(machine.oracle().total()).isZero();
+  }
+
+  private static boolean accessed(Kernel kernel, Mm mm, long va) {
+    int level = kernel.machine().format().levels() - 1;
+    long leaf = kernel.tables().leafDescriptor(mm.rootPfn(), va);
+    return (kernel.machine().format().flags(leaf, level) & PteFlags.ACCESSED) != 0;
   }
 }

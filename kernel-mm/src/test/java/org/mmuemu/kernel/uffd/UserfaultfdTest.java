@@ -1,6 +1,7 @@
 package org.mmuemu.kernel.uffd;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mmuemu.kernel.testkit.UserProcesses.USER_VA;
 
 import org.junit.jupiter.params.ParameterizedTest;
@@ -106,6 +107,27 @@ final class UserfaultfdTest {
     assertThat(kernel.tables().leafEntry(mm.rootPfn(), USER_VA)).isZero();
     assertThat(kernel.counters().get("uffdWpMarkersZapped")).isEqualTo(PAGES);
     assertThat(kernel.machine().oracle().count(ViolationKind.UFFD_WP)).isZero();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"arm64", "x86"})
+  void aStoreThroughAMarker_givesTheVmaItsAnonVma(String isa) {
+    Kernel kernel = KernelBoot.on(isa).boot();
+    Mm mm = process(kernel);
+    Userfaultfd uffd = kernel.userfaultfd();
+    uffd.register(0, mm, USER_VA, USER_VA + PAGES * 4096, true);
+    uffd.writeProtect(0, mm, USER_VA, USER_VA + PAGES * 4096, true);
+    Vma vma = mm.findVma(USER_VA, new int[1]);
+    assertThat(mm.vmaLock(vma).hasAnonVma()).isFalse();
+
+    // the store's fault through the marker maps a new page, write-protected; the store's userfault
+    // that follows needs a run's monitor, which this test has not
+    assertThatThrownBy(() -> kernel.machine().access(0, USER_VA, 8, AccessKind.WRITE))
+        .hasMessageContaining("no monitor can wake it");
+
+    // so fork copies the range (vma_needs_copy), which now holds an anonymous page
+    assertThat(mm.vmaLock(vma).hasAnonVma()).isTrue();
+    assertThat(kernel.tables().leafLevel(mm.rootPfn(), USER_VA)).isNotNegative();
   }
 
   @ParameterizedTest

@@ -30,7 +30,10 @@ public final class Arm64LinuxArch {
     ArchUserPtes userPtes =
         config.contpteUser()
             ? new UserContpte(context, config, tlb)
-            : ArchUserPtes.basePages(context.tables(), context.machine().format().levels() - 1);
+            : ArchUserPtes.basePages(
+                context.tables(),
+                context.machine().format().levels() - 1,
+                context.machine().format().setsAccessedInHardware());
     return new AssembledLinuxArch(
         "arm64", tlb, layout, new Arm64KernelMappings(context, config, tlb), userPtes);
   }

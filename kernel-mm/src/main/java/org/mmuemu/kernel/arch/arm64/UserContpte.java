@@ -64,6 +64,12 @@ final class UserContpte implements ArchUserPtes {
     this.leafLevel = format.levels() - 1;
   }
 
+  // arm64's arch_wants_old_prefaulted_pte: true where the CPU has hardware access-flag updates
+  @Override
+  public boolean wantsOldPrefaultedPtes() {
+    return format.setsAccessedInHardware();
+  }
+
   @Override
   public void setPtes(int core, Mm mm, long va, long pa, int pages, int flags) {
     long endVa = va + ((long) pages << PhysicalMemory.FRAME_SHIFT);

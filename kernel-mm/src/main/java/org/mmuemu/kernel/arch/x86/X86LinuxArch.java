@@ -32,6 +32,7 @@ public final class X86LinuxArch {
         tlb,
         layout,
         new X86KernelMappings(context, config, tlb),
-        ArchUserPtes.basePages(context.tables(), context.machine().format().levels() - 1));
+        // x86 keeps the generic arch_wants_old_prefaulted_pte (false): prefaulted PTEs are young
+        ArchUserPtes.basePages(context.tables(), context.machine().format().levels() - 1, false));
   }
 }

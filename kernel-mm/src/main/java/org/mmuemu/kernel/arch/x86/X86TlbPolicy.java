@@ -720,15 +720,4 @@ public final class X86TlbPolicy implements ArchTlbPolicy {
    */
   @Override
   public void youngClearedFlush(int core, Mm mm, long va) {}
-
-  /**
-   * {@inheritDoc}
-   *
-   * <p>x86's {@code pte_needs_flush}: a PTE whose Accessed bit is clear was never cached (the
-   * hardware sets it before it caches a translation), so it needs no flush.
-   */
-  @Override
-  public boolean protNoneNeedsFlush(int oldFlags) {
-    return (oldFlags & org.mmuemu.core.isa.PteFlags.ACCESSED) != 0;
-  }
 }
