@@ -11,6 +11,7 @@ final class FullFitRun extends TestRun {
   private final long[] ptr;
   private final long[] junk;
   private boolean arraysAllocated;
+  private boolean junkFreed;
   private long ptrArrayVa;
   private long junkArrayVa;
   private int phase;
@@ -51,6 +52,7 @@ final class FullFitRun extends TestRun {
       }
       case 1 -> { // free the junk
         w.vmalloc.vfree(core, junk[index]);
+        junk[index] = 0; // freed: its address may be another area's from now on
         if (++index == junk.length) {
           phase = 2;
           index = 0;
@@ -65,18 +67,20 @@ final class FullFitRun extends TestRun {
         }
       }
       default -> { // cleanup
+        if (failed && !junkFreed) { // a failed fill leaves the junk it allocated live
+          junkFreed = true;
+          for (int i = 0; i < junk.length; i++) {
+            if (junk[i] != 0) {
+              w.vmalloc.vfree(core, junk[i]);
+              junk[i] = 0;
+            }
+          }
+        }
         while (index < ptr.length && ptr[index] == 0) {
           index++;
         }
         if (index < ptr.length) {
           w.vmalloc.vfree(core, ptr[index++]);
-        }
-        if (phase == 3 && failed) {
-          for (int i = 0; i < junk.length; i++) { // a failed fill leaves junk live too
-            if (junk[i] != 0 && w.vmalloc.findArea(junk[i]) != null) {
-              w.vmalloc.vfree(core, junk[i]);
-            }
-          }
         }
         if (index < ptr.length) {
           return true;

@@ -114,6 +114,35 @@ final class TestVmallocWorkloadTest {
     assertThat(counters).containsEntry("vmapLazyMaxPages", 8192L);
   }
 
+  /**
+   * full_fit_alloc_test when memory runs out during its fill: each worker fails, frees what it
+   * allocated exactly once (not the areas another worker got at addresses it had freed) and gives
+   * every data page back.
+   */
+  @Test
+  void fullFit_thatRunsOutOfMemory_failsAndFreesWhatItAllocated() throws Exception {
+    Kernel kernel =
+        KernelBoot.on("arm64")
+            .cores(2)
+            .memoryBytes(48L << 20)
+            .variants(Map.of())
+            .kernelThreads()
+            .boot();
+    long framesBefore = kernel.machine().memory().framesInUse();
+
+    Map<String, Object> report = run(kernel, Map.of("run_test_mask", "2", "test_loop_count", "20"));
+
+    assertThat(report).containsEntry("failed", 2L);
+    assertThat(kernel.machine().oracle().total()).isZero();
+    Map<String, Object> counters = kernel.counters();
+    assertThat(counters).containsEntry("vfreeBadAddress", 0L);
+    assertThat((Long) counters.get("vmallocFailures")).isPositive();
+    assertThat((Long) counters.get("vfreeCalls"))
+        .as("every area allocated is freed once")
+        .isEqualTo((Long) counters.get("vmallocCalls") - (Long) counters.get("vmallocFailures"));
+    assertThat(kernel.machine().memory().framesInUse()).isLessThanOrEqualTo(framesBefore + 64);
+  }
+
   @Test
   void useHuge_withAPmdOfPages_mapsBlocks() throws Exception {
     Kernel kernel =
