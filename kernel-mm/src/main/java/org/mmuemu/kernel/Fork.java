@@ -79,12 +79,6 @@ final class Fork {
     return child;
   }
 
-  /** Receives one PTE table of a walk: its frame and the VA range of the walk inside it. */
-  @FunctionalInterface
-  private interface PteTableVisitor {
-    void visit(long tablePfn, long startVa, long endVa);
-  }
-
   // Linux vma_needs_copy: what has no anon_vma can be refaulted (file pages, the zero page); the
   // model has no VM_PFNMAP mappings, and a child inherits no userfaultfd registration (no
   // UFFD_FEATURE_EVENT_FORK), so its VMAs are never uffd-wp
@@ -92,32 +86,27 @@ final class Fork {
     return !vma.shared() && parent.vmaLock(vma).hasAnonVma();
   }
 
-  private void copyPageRange(int core, Mm parent, Mm child, Vma vma) {
-    walkPteTables(
-        core,
-        parent,
-        child,
-        vma,
-        (table, startVa, endVa) -> {
-          // lock: the parent's and the child's PTE table locks (copy_pte_range)
-          machine.charge(core, 2 * costs.lockCycles());
-          // wrprotect_ptes of the parent: a contiguous block the VMA holds in part is unfolded
-          parts.userPtes().unfoldPartial(core, parent, startVa, endVa);
-          for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 4096) {
-            copyPresentPte(core, child, vma, table, va);
-          }
-        });
+  // copy_pte_range for one PTE table of the parent: the PTEs of [startVa, endVa) in it
+  private void copyPteTable(
+      int core, Mm parent, Mm child, Vma vma, long tablePfn, long startVa, long endVa) {
+    // lock: the parent's and the child's PTE table locks (copy_pte_range)
+    machine.charge(core, 2 * costs.lockCycles());
+    // wrprotect_ptes of the parent: a contiguous block the VMA holds in part is unfolded
+    parts.userPtes().unfoldPartial(core, parent, startVa, endVa);
+    for (long va = startVa; Long.compareUnsigned(va, endVa) < 0; va += 4096) {
+      copyPresentPte(core, child, vma, tablePfn, va);
+    }
   }
 
-  // Visits every PTE table of mm under vma's range, skipping ranges whose upper-level tables are
-  // missing; a huge zero PMD is copied into the child whole.
-  private void walkPteTables(int core, Mm mm, Mm child, Vma vma, PteTableVisitor visitor) {
+  // copy_page_range: copies every PTE table of the parent under vma's range, skipping ranges whose
+  // upper-level tables are missing; a huge zero PMD is copied into the child whole.
+  private void copyPageRange(int core, Mm parent, Mm child, Vma vma) {
     PageTableFormat format = machine.format();
     PhysicalMemory memory = machine.memory();
     int leafLevel = format.levels() - 1;
     long va = vma.startVa();
     while (Long.compareUnsigned(va, vma.endVa()) < 0) {
-      long table = mm.rootPfn();
+      long table = parent.rootPfn();
       int missingLevel = -1;
       for (int level = 0; level < leafLevel && missingLevel < 0; level++) {
         long descriptor = memory.readDescriptor(table, format.index(va, level));
@@ -144,7 +133,7 @@ final class Fork {
       int shift = format.levelShift(missingLevel < 0 ? leafLevel - 1 : missingLevel);
       long next = min(vma.endVa(), (va & -(1L << shift)) + (1L << shift));
       if (missingLevel < 0) {
-        visitor.visit(table, va, next);
+        copyPteTable(core, parent, child, vma, table, va, next);
       }
       if (next == 0) {
         return; // wrapped past the top of the address space

@@ -158,6 +158,7 @@ public final class Kernel {
             tables,
             arch.userPtes(),
             zeroPfns,
+            vmaLocking,
             (core, mm) -> gather(core, mm, false));
     this.faults =
         new PageFaults(

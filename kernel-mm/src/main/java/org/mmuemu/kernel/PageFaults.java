@@ -330,7 +330,7 @@ final class PageFaults implements FaultHandler {
       zeroPages.mapZeroPte(core, mm, vma, pageVa); // do_anonymous_page: needs no anon_vma
       return true;
     }
-    anonVmaPrepare(core, mm, vma);
+    vmaLocking.anonVmaPrepare(core, mm, vma);
     if (!write && huge && zeroPages.mapHugeZeroPmd(core, mm, vma, pageVa)) {
       return true;
     }
@@ -404,7 +404,7 @@ final class PageFaults implements FaultHandler {
       }
     }
     if (write && !vma.shared()) {
-      anonVmaPrepare(core, mm, vma);
+      vmaLocking.anonVmaPrepare(core, mm, vma);
       long copy = newPage(core, costs.pageCopyCycles());
       tables.map(
           mm.rootPfn(), pageVa, copy << PhysicalMemory.FRAME_SHIFT, leafLevel(), flags, core);
@@ -523,7 +523,7 @@ final class PageFaults implements FaultHandler {
    */
   private void wpPageCopy(
       int core, Mm mm, Vma vma, long pageVa, long oldPfn, boolean pageCachePage, boolean unshare) {
-    anonVmaPrepare(core, mm, vma);
+    vmaLocking.anonVmaPrepare(core, mm, vma);
     boolean zeroPage = zeroPages.isZero(oldPfn);
     long newPfn = newPage(core, zeroPage ? costs.pageZeroCycles() : costs.pageCopyCycles());
     userPtes.unfold(core, mm, pageVa); // ptep_clear_flush of one PTE of a contiguous block
@@ -547,20 +547,6 @@ final class PageFaults implements FaultHandler {
             ? (unshare ? "zeroPageUnshares" : "zeroPageCowFaults")
             : (unshare ? "unshareCopies" : "cowCopies");
     machine.stats().addKernelCounter(counter, 1);
-  }
-
-  /**
-   * {@code anon_vma_prepare} before an anonymous page is mapped in {@code vma}: the first such
-   * fault gives the VMA its {@code anon_vma} (under the mm's {@code page_table_lock}, after looking
-   * at the neighbours for one to share). Only a fault holding {@code mmap_lock} gets here with none
-   * yet: {@code lock_vma_under_rcu} refuses such a VMA.
-   *
-   * <p>{@code // MODEL:} the anon_vma and anon_vma_chain allocations are not charged.
-   */
-  private void anonVmaPrepare(int core, Mm mm, Vma vma) {
-    if (mm.anonVmaPrepare(vma)) {
-      machine.charge(core, costs.lockCycles() + costs.vmaLookupCycles());
-    }
   }
 
   /**

@@ -66,6 +66,21 @@ public final class VmaLocking {
     this.readVersion = new long[machine.coreCount()];
   }
 
+  /**
+   * {@code anon_vma_prepare} before an anonymous page is mapped in {@code vma} (a fault's, or
+   * userfaultfd's marker fault's {@code vmf_anon_prepare}): the first such fault gives the VMA its
+   * {@code anon_vma} (under the mm's {@code page_table_lock}, after looking at the neighbours for
+   * one to share). A fault under the per-VMA lock never gets here with none yet: {@link
+   * #lockVmaUnderRcu} refuses such a VMA.
+   *
+   * <p>{@code // MODEL:} the anon_vma and anon_vma_chain allocations are not charged.
+   */
+  public void anonVmaPrepare(int core, Mm mm, Vma vma) {
+    if (mm.anonVmaPrepare(vma)) {
+      machine.charge(core, lockCycles + vmaLookupCycles);
+    }
+  }
+
   /** Whether faults try the per-VMA lock ({@code faultLocking=perVma}). */
   public boolean perVma() {
     return perVma;

@@ -21,6 +21,7 @@ import org.mmuemu.kernel.mm.Mm;
 import org.mmuemu.kernel.mm.PageTableEditor;
 import org.mmuemu.kernel.mm.SwapPte;
 import org.mmuemu.kernel.mm.Vma;
+import org.mmuemu.kernel.mm.VmaLocking;
 import org.mmuemu.kernel.mm.ZeroPfns;
 
 /**
@@ -96,6 +97,7 @@ public final class Userfaultfd {
   private final ArchUserPtes userPtes;
   private final GatherFactory gathers;
   private final ZeroPfns zeroPfns;
+  private final VmaLocking vmaLocking;
   private final PageTableFormat format;
   private final List<Registration> registrations = new ArrayList<>();
   private final Map<Mm, Map<Long, WpBit>> wpBits = new HashMap<>();
@@ -116,8 +118,10 @@ public final class Userfaultfd {
       PageTableEditor tables,
       ArchUserPtes userPtes,
       ZeroPfns zeroPfns,
+      VmaLocking vmaLocking,
       GatherFactory gathers) {
     this.userPtes = userPtes;
+    this.vmaLocking = vmaLocking;
     this.machine = machine;
     this.costs = costs;
     this.tables = tables;
@@ -407,9 +411,7 @@ public final class Userfaultfd {
       Vma vma = mm.findVma(pageVa, new int[1]);
       long pfn = zeroPfns.zeroPfn();
       if (kind == AccessKind.WRITE) {
-        if (mm.anonVmaPrepare(vma)) { // vmf_anon_prepare: the range's first anonymous page
-          machine.charge(core, costs.lockCycles() + costs.vmaLookupCycles());
-        }
+        vmaLocking.anonVmaPrepare(core, mm, vma); // vmf_anon_prepare
         machine.charge(core, costs.pageAllocCycles() + costs.pageZeroCycles());
         pfn = machine.memory().allocate(FrameKind.DATA);
       }

@@ -11,7 +11,6 @@ final class FullFitRun extends TestRun {
   private final long[] ptr;
   private final long[] junk;
   private boolean arraysAllocated;
-  private boolean junkFreed;
   private long ptrArrayVa;
   private long junkArrayVa;
   private int phase;
@@ -45,6 +44,7 @@ final class FullFitRun extends TestRun {
           failed = true;
           phase = 3;
           index = 0;
+          freeLiveJunk(core); // only a failed fill leaves junk live at the cleanup
         } else if (++index == ptr.length) {
           phase = 1;
           index = 0;
@@ -67,15 +67,6 @@ final class FullFitRun extends TestRun {
         }
       }
       default -> { // cleanup
-        if (failed && !junkFreed) { // a failed fill leaves the junk it allocated live
-          junkFreed = true;
-          for (int i = 0; i < junk.length; i++) {
-            if (junk[i] != 0) {
-              w.vmalloc.vfree(core, junk[i]);
-              junk[i] = 0;
-            }
-          }
-        }
         while (index < ptr.length && ptr[index] == 0) {
           index++;
         }
@@ -91,5 +82,14 @@ final class FullFitRun extends TestRun {
       }
     }
     return true;
+  }
+
+  private void freeLiveJunk(int core) {
+    for (int i = 0; i < junk.length; i++) {
+      if (junk[i] != 0) {
+        w.vmalloc.vfree(core, junk[i]);
+        junk[i] = 0;
+      }
+    }
   }
 }

@@ -24,6 +24,16 @@ import org.mmuemu.kernel.workload.registry.Workloads;
  */
 final class TestVmallocWorkloadTest {
 
+  // A kernel with its kernel threads, default variants, cores and memory as given
+  private static Kernel boot(String isa, int cores, long memoryBytes) {
+    return KernelBoot.on(isa)
+        .cores(cores)
+        .memoryBytes(memoryBytes)
+        .variants(Map.of())
+        .kernelThreads()
+        .boot();
+  }
+
   /** Runs the workload; returns the testVmalloc section and the kernel. */
   @SuppressWarnings("unchecked")
   private static Map<String, Object> run(Kernel kernel, Map<String, String> given)
@@ -62,13 +72,7 @@ final class TestVmallocWorkloadTest {
   })
   void everyCase_smallLoops_passesOnBothWorkersWithoutViolations(String isa, int mask)
       throws Exception {
-    Kernel kernel =
-        KernelBoot.on(isa)
-            .cores(2)
-            .memoryBytes(512L << 20)
-            .variants(Map.of())
-            .kernelThreads()
-            .boot();
+    Kernel kernel = boot(isa, 2, 512L << 20);
     Map<String, Object> report =
         run(
             kernel,
@@ -96,13 +100,7 @@ final class TestVmallocWorkloadTest {
 
   @Test
   void vmMapRamTest_goesThroughVmapBlocks_andFullFitPurges() throws Exception {
-    Kernel kernel =
-        KernelBoot.on("arm64")
-            .cores(1)
-            .memoryBytes(256L << 20)
-            .variants(Map.of())
-            .kernelThreads()
-            .boot();
+    Kernel kernel = boot("arm64", 1, 256L << 20);
     run(kernel, Map.of("run_test_mask", Integer.toString(2 | 1024), "test_loop_count", "600"));
     Map<String, Object> counters = kernel.counters();
     assertThat(counters)
@@ -121,13 +119,7 @@ final class TestVmallocWorkloadTest {
    */
   @Test
   void fullFit_thatRunsOutOfMemory_failsAndFreesWhatItAllocated() throws Exception {
-    Kernel kernel =
-        KernelBoot.on("arm64")
-            .cores(2)
-            .memoryBytes(48L << 20)
-            .variants(Map.of())
-            .kernelThreads()
-            .boot();
+    Kernel kernel = boot("arm64", 2, 48L << 20);
     long framesBefore = kernel.machine().memory().framesInUse();
 
     Map<String, Object> report = run(kernel, Map.of("run_test_mask", "2", "test_loop_count", "20"));
@@ -145,13 +137,7 @@ final class TestVmallocWorkloadTest {
 
   @Test
   void useHuge_withAPmdOfPages_mapsBlocks() throws Exception {
-    Kernel kernel =
-        KernelBoot.on("x86")
-            .cores(1)
-            .memoryBytes(256L << 20)
-            .variants(Map.of())
-            .kernelThreads()
-            .boot();
+    Kernel kernel = boot("x86", 1, 256L << 20);
     Map<String, Object> report =
         run(
             kernel,
@@ -183,15 +169,7 @@ final class TestVmallocWorkloadTest {
             "pcpu_alloc_test",
             "kvfree_rcu_1_arg_vmalloc_test",
             "kvfree_rcu_2_arg_vmalloc_test");
-    Map<String, Object> sequential =
-        run(
-            KernelBoot.on("x86")
-                .cores(2)
-                .memoryBytes(256L << 20)
-                .variants(Map.of())
-                .kernelThreads()
-                .boot(),
-            params);
+    Map<String, Object> sequential = run(boot("x86", 2, 256L << 20), params);
     assertThat(runOrder(sequential, 0)).isEqualTo(maskOrder);
     assertThat(runOrder(sequential, 1)).isEqualTo(maskOrder);
     List<?> lines = (List<?>) sequential.get("lines");
@@ -199,15 +177,7 @@ final class TestVmallocWorkloadTest {
         .startsWith("worker0: Summary: random_size_alloc_test passed: 1 failed: 0");
     assertThat(lines.get(7).toString()).startsWith("All test took worker0=");
     params.put("sequential_test_order", "0");
-    Map<String, Object> shuffled =
-        run(
-            KernelBoot.on("x86")
-                .cores(2)
-                .memoryBytes(256L << 20)
-                .variants(Map.of())
-                .kernelThreads()
-                .boot(),
-            params);
+    Map<String, Object> shuffled = run(boot("x86", 2, 256L << 20), params);
     assertThat(runOrder(shuffled, 0)).containsExactlyInAnyOrderElementsOf(List.copyOf(maskOrder));
     assertThat(List.of(runOrder(shuffled, 0), runOrder(shuffled, 1)))
         .as("7! orders: a seed that shuffles")
@@ -225,36 +195,14 @@ final class TestVmallocWorkloadTest {
   void sameSeed_sameReport() throws Exception {
     Map<String, String> params =
         Map.of("run_test_mask", "2047", "test_loop_count", "5", "nr_pcpu_objects", "50");
-    Object first =
-        run(
-            KernelBoot.on("arm64")
-                .cores(2)
-                .memoryBytes(512L << 20)
-                .variants(Map.of())
-                .kernelThreads()
-                .boot(),
-            params);
-    Object second =
-        run(
-            KernelBoot.on("arm64")
-                .cores(2)
-                .memoryBytes(512L << 20)
-                .variants(Map.of())
-                .kernelThreads()
-                .boot(),
-            params);
+    Object first = run(boot("arm64", 2, 512L << 20), params);
+    Object second = run(boot("arm64", 2, 512L << 20), params);
     assertThat(second).isEqualTo(first);
   }
 
   @Test
   void moreWorkersThanCores_isRejectedNamingTheParam() {
-    Kernel kernel =
-        KernelBoot.on("arm64")
-            .cores(2)
-            .memoryBytes(256L << 20)
-            .variants(Map.of())
-            .kernelThreads()
-            .boot();
+    Kernel kernel = boot("arm64", 2, 256L << 20);
     assertThatThrownBy(() -> run(kernel, Map.of("nr_threads", "3")))
         .isInstanceOf(WorkloadException.class)
         .hasMessageContaining("--param nr_threads=3");
@@ -262,13 +210,7 @@ final class TestVmallocWorkloadTest {
 
   @Test
   void noViolation_kindsAreStaleOrAlias_underContention() throws Exception {
-    Kernel kernel =
-        KernelBoot.on("x86")
-            .cores(2)
-            .memoryBytes(512L << 20)
-            .variants(Map.of())
-            .kernelThreads()
-            .boot();
+    Kernel kernel = boot("x86", 2, 512L << 20);
     run(kernel, Map.of("run_test_mask", "8", "test_loop_count", "400"));
     assertThat(kernel.machine().oracle().count(ViolationKind.STALE_TLB_USE)).isZero();
     assertThat(kernel.machine().oracle().count(ViolationKind.UNFLUSHED_ALIAS)).isZero();
