@@ -1,0 +1,270 @@
+package org.mmuemu.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.mmuemu.app.runner.ExitCodes;
+
+/**
+ * What the README and docs/ say a command prints is what it prints. The README's table of variants
+ * ("What each variant changes in a run, measured") names, per row, the violations of the run with
+ * the variant's other value (and, in a parenthesis, on the machine the row does likewise), says "no
+ * violation" for the default, and quotes counters as {@code `name` 123}: each is checked against
+ * the run, through the same CLI path a user takes. Every {@code $ ./mmuemu run ...} block with
+ * output must show lines the run prints ({@code ...} lines and the host line left out).
+ *
+ * <p>A change that moves a documented figure therefore fails here until the text is re-measured
+ * with it, as a golden file does for the results themselves. The runs are independent, so the cases
+ * run two at a time (a few of them are long test_vmalloc runs).
+ */
+@Execution(ExecutionMode.CONCURRENT)
+final class DocumentedFiguresTest {
+  private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  private static final String TABLE_LEAD = "What each variant changes in a run, measured";
+  private static final Pattern VIOLATION = Pattern.compile("`([A-Z][A-Z_]+)=(\\d+)`");
+  private static final Pattern COUNTER = Pattern.compile("`([a-z][A-Za-z0-9]+)` (\\d[\\d,]*)");
+  private static final Pattern LIKEWISE = Pattern.compile("\\(((?:x86|arm64)-[a-z0-9-]+) likewise");
+  private static final Pattern VARIANT_SET = Pattern.compile("--set /kernel/variants/\\S+");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One row of the variant table: its command, and its default and other-value cells. */
+  record Row(int line, String command, String note, String defaultCell, String otherCell) {
+    @Override
+    public String toString() {
+      return "README.md:" + line;
+    }
+  }
+
+  static Stream<Arguments> variantRows() throws IOException {
+    List<String> lines = Files.readAllLines(REPO.resolve("README.md"), StandardCharsets.UTF_8);
+    int start = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith(TABLE_LEAD)) {
+        start = i;
+        break;
+      }
+    }
+    assertThat(start).as("README.md has the variant table").isNotNegative();
+    List<Arguments> rows = new ArrayList<>();
+    for (int i = start + 1; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank() && !rows.isEmpty()) {
+        break;
+      }
+      if (!line.startsWith("| `./mmuemu run ")) {
+        continue;
+      }
+      String[] cells = line.split(" \\| ");
+      assertThat(cells).as("README.md:%d has three cells", i + 1).hasSize(3);
+      String first = cells[0].substring(2);
+      int close = first.indexOf('`', 1);
+      String command = first.substring(1, close);
+      String otherCell = cells[2].substring(0, cells[2].lastIndexOf('|')).trim();
+      rows.add(
+          Arguments.of(
+              new Row(i + 1, command, first.substring(close + 1), cells[1].trim(), otherCell)));
+    }
+    assertThat(rows).as("rows of the variant table").hasSizeGreaterThan(10);
+    return rows.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variantRows")
+  void variantTableRow_statesWhatTheRunsReport(Row row) throws IOException {
+    String[] other = args(row.command());
+    Map<String, Long> violations = violations(row.otherCell());
+    Map<String, Long> counters = counters(row.otherCell());
+    boolean otherClean = row.otherCell().contains("no violation");
+    if (!violations.isEmpty() || otherClean || !counters.isEmpty()) {
+      JsonNode result = run(row, other, violations.isEmpty() ? ExitCodes.OK : ExitCodes.VIOLATIONS);
+      assertThat(violationCounts(result)).as("%s, other value", row).isEqualTo(violations);
+      assertCounters(row, "other value", result, counters);
+    }
+
+    Matcher likewise = LIKEWISE.matcher(row.note());
+    if (likewise.find() && violations.size() == 1) {
+      String machine = likewise.group(1);
+      Matcher count =
+          Pattern.compile("\\(" + Pattern.quote(machine) + ": (\\d+)\\)").matcher(row.otherCell());
+      if (count.find()) {
+        String[] onMachine = other.clone();
+        onMachine[Arrays.asList(onMachine).indexOf("--machine") + 1] = machine;
+        JsonNode result = run(row, onMachine, ExitCodes.VIOLATIONS);
+        assertThat(violationCounts(result))
+            .as("%s, other value on %s", row, machine)
+            .isEqualTo(
+                Map.of(violations.keySet().iterator().next(), Long.parseLong(count.group(1))));
+      }
+    }
+
+    Map<String, Long> defaultViolations = violations(row.defaultCell());
+    Map<String, Long> defaultCounters = counters(row.defaultCell());
+    boolean defaultClean = row.defaultCell().contains("no violation");
+    if (defaultClean || !defaultViolations.isEmpty() || !defaultCounters.isEmpty()) {
+      String defaultCommand = withoutLastVariant(row.command());
+      int exit =
+          defaultClean ? ExitCodes.OK : defaultViolations.isEmpty() ? -1 : ExitCodes.VIOLATIONS;
+      JsonNode result = run(row, args(defaultCommand), exit);
+      if (defaultClean || !defaultViolations.isEmpty()) {
+        assertThat(violationCounts(result)).as("%s, default", row).isEqualTo(defaultViolations);
+      }
+      assertCounters(row, "default", result, defaultCounters);
+    }
+  }
+
+  /** Every {@code $ ./mmuemu run} block with output, in the README and docs/. */
+  static Stream<Arguments> outputBlocks() throws IOException {
+    List<Path> files = new ArrayList<>();
+    files.add(REPO.resolve("README.md"));
+    try (Stream<Path> docs = Files.list(REPO.resolve("docs"))) {
+      docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
+    }
+    List<Arguments> blocks = new ArrayList<>();
+    for (Path file : files) {
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      for (int i = 0; i < lines.size(); i++) {
+        if (!lines.get(i).startsWith("$ ./mmuemu run ")) {
+          continue;
+        }
+        StringBuilder command = new StringBuilder(lines.get(i).substring(2));
+        int at = i;
+        while (command.toString().endsWith("\\")) {
+          command.setLength(command.length() - 1);
+          command.append(' ').append(lines.get(++at).trim());
+        }
+        List<String> shown = new ArrayList<>();
+        for (int j = at + 1; j < lines.size() && !lines.get(j).startsWith("```"); j++) {
+          shown.add(lines.get(j));
+        }
+        String where = REPO.relativize(file) + ":" + (i + 1);
+        blocks.add(Arguments.of(where, command.toString(), shown));
+      }
+    }
+    assertThat(blocks).as("output blocks in the README and docs/").isNotEmpty();
+    return blocks.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("outputBlocks")
+  void outputBlock_showsLinesTheRunPrints(String where, String command, List<String> shown) {
+    CliTestSupport.Outcome outcome = CliTestSupport.run(args(command));
+    assertThat(outcome.err()).as(where).doesNotContain("Exception");
+    List<String> printed = outcome.out().lines().toList();
+    for (String line : shown) {
+      String trimmed = line.strip();
+      if (trimmed.isEmpty() || trimmed.equals("...") || trimmed.startsWith("host ")) {
+        continue;
+      }
+      if (trimmed.endsWith(" ...")) {
+        String prefix = line.substring(0, line.length() - " ...".length());
+        assertThat(printed)
+            .as("%s: a line starting %s", where, prefix)
+            .anyMatch(p -> p.startsWith(prefix));
+      } else {
+        assertThat(printed).as(where).contains(line);
+      }
+    }
+  }
+
+  @Test
+  void counterTokens_areReadAsTheTableWritesThem() {
+    assertThat(counters("`mkcleanPtes` 28, `pagesReclaimed` 123; `vmapBusyLockContended` 990,238"))
+        .containsExactly(
+            Map.entry("mkcleanPtes", 28L),
+            Map.entry("pagesReclaimed", 123L),
+            Map.entry("vmapBusyLockContended", 990_238L));
+    assertThat(violations("`STALE_TLB_USE=434` and `BREAK_BEFORE_MAKE=70`, exit 1"))
+        .containsExactly(Map.entry("STALE_TLB_USE", 434L), Map.entry("BREAK_BEFORE_MAKE", 70L));
+    assertThat(
+            withoutLastVariant("./mmuemu run --machine m --set /kernel/variants/a=b --param x=1"))
+        .isEqualTo("./mmuemu run --machine m --param x=1");
+  }
+
+  private static JsonNode run(Row row, String[] args, int expectedExit) throws IOException {
+    String[] withJson = Arrays.copyOf(args, args.length + 2);
+    withJson[args.length] = "--json";
+    withJson[args.length + 1] = "--quiet";
+    CliTestSupport.Outcome outcome = CliTestSupport.run(withJson);
+    assertThat(outcome.err()).as("%s: %s", row, String.join(" ", args)).isEmpty();
+    if (expectedExit >= 0) {
+      assertThat(outcome.exitCode())
+          .as("%s: %s", row, String.join(" ", args))
+          .isEqualTo(expectedExit);
+    }
+    return JSON.readTree(outcome.out());
+  }
+
+  private static void assertCounters(
+      Row row, String which, JsonNode result, Map<String, Long> counters) {
+    for (Map.Entry<String, Long> counter : counters.entrySet()) {
+      JsonNode value = result.path("kernel").path(counter.getKey());
+      long actual = value.isMissingNode() ? 0 : value.asLong();
+      assertThat(actual)
+          .as("%s, %s: `%s`", row, which, counter.getKey())
+          .isEqualTo(counter.getValue());
+    }
+  }
+
+  private static Map<String, Long> violationCounts(JsonNode result) {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    result
+        .path("violationCounts")
+        .fields()
+        .forEachRemaining(e -> counts.put(e.getKey(), e.getValue().asLong()));
+    return counts;
+  }
+
+  static Map<String, Long> violations(String cell) {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    Matcher m = VIOLATION.matcher(cell);
+    while (m.find()) {
+      counts.put(m.group(1), Long.parseLong(m.group(2)));
+    }
+    return counts;
+  }
+
+  static Map<String, Long> counters(String cell) {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    Matcher m = COUNTER.matcher(cell);
+    while (m.find()) {
+      counts.put(m.group(1), Long.parseLong(m.group(2).replace(",", "")));
+    }
+    return counts;
+  }
+
+  static String withoutLastVariant(String command) {
+    Matcher m = VARIANT_SET.matcher(command);
+    int start = -1;
+    int end = -1;
+    while (m.find()) {
+      start = m.start();
+      end = m.end();
+    }
+    assertThat(start).as("a --set /kernel/variants/ in %s", command).isNotNegative();
+    return (command.substring(0, start) + command.substring(end)).replaceAll("\\s+", " ").strip();
+  }
+
+  private static String[] args(String command) {
+    assertThat(command).startsWith("./mmuemu ");
+    return command.substring("./mmuemu ".length()).trim().split("\\s+");
+  }
+}
