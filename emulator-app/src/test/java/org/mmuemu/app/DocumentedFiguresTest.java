@@ -10,9 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -25,12 +27,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.mmuemu.app.runner.ExitCodes;
 
 /**
- * What the README and docs/ say a command prints is what it prints. The README's table of variants
- * ("What each variant changes in a run, measured") names, per row, the violations of the run with
- * the variant's other value (and, in a parenthesis, on the machine the row does likewise), says "no
- * violation" for the default, and quotes counters as {@code `name` 123}: each is checked against
- * the run, through the same CLI path a user takes. Every {@code $ ./mmuemu run ...} block with
- * output must show lines the run prints ({@code ...} lines and the host line left out).
+ * What the README and docs/ say a command prints is what it prints, checked through the same CLI
+ * path a user takes:
+ *
+ * <ul>
+ *   <li>the README's table of variants ("What each variant changes in a run, measured"): for each
+ *       value, the violations a row names as {@code `KIND=count`} or "no violation" (and, in a
+ *       parenthesis, the count on the machine the row does likewise), and the counters it quotes as
+ *       {@code `name` 123};
+ *   <li>every {@code $ ./mmuemu run ...} block with output: the lines it shows ({@code ...} lines
+ *       and the host line left out);
+ *   <li>the measured tables with one run per machine (munmap-storm, fork-cow, numa-scan, the
+ *       workload latencies): every figure they quote is one their run prints, in a form the docs
+ *       write it in.
+ * </ul>
  *
  * <p>A change that moves a documented figure therefore fails here until the text is re-measured
  * with it, as a golden file does for the results themselves. The runs are independent, so the cases
@@ -185,6 +195,136 @@ final class DocumentedFiguresTest {
     }
   }
 
+  /**
+   * A measured table with one run per row: the row's machine (the first word of its first cell)
+   * runs {@code command}, in which {@code {machine}} is that machine and {@code {1}} the row's
+   * second cell; every figure in the other cells must be one the run prints.
+   */
+  record MeasuredTable(String file, String header, String command, int firstFigureColumn) {
+    @Override
+    public String toString() {
+      return file + " \"" + header + "\"";
+    }
+  }
+
+  static Stream<Arguments> measuredTableRows() throws IOException {
+    List<MeasuredTable> tables =
+        List.of(
+            new MeasuredTable(
+                "README.md",
+                "| machine | `flush_tlb_range` mean | p99 | `munmap` mean |",
+                "run --machine {machine} --workload munmap-storm",
+                1),
+            new MeasuredTable(
+                "README.md",
+                "| machine | `fork` | `pageFault` |",
+                "run --machine {machine} --workload fork-cow",
+                1),
+            new MeasuredTable(
+                "README.md",
+                "| machine | `numaScanFilter` | scans |",
+                "run --machine {machine} --workload numa-scan --set /kernel/variants/numaScanFilter={1}",
+                2),
+            new MeasuredTable(
+                "docs/x86.md",
+                "| machine | flush_tlb_range mean / p50 / p99 (cycles) |",
+                "run --machine {machine} --workload munmap-storm",
+                1),
+            new MeasuredTable(
+                "docs/faults.md",
+                "| machine | `fork` | `flush_tlb_mm` |",
+                "run --machine {machine} --workload fork-cow",
+                1));
+    List<Arguments> rows = new ArrayList<>();
+    for (MeasuredTable table : tables) {
+      List<String> lines = Files.readAllLines(REPO.resolve(table.file()), StandardCharsets.UTF_8);
+      int header = -1;
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).startsWith(table.header())) {
+          assertThat(header).as("%s: one such table", table).isNegative();
+          header = i;
+        }
+      }
+      assertThat(header).as("%s is there", table).isNotNegative();
+      int found = 0;
+      for (int i = header + 2; i < lines.size() && lines.get(i).startsWith("|"); i++) {
+        String[] cells = cells(lines.get(i));
+        String machine = cells[0].replace("`", "").split(" ")[0];
+        String command =
+            "./mmuemu "
+                + table
+                    .command()
+                    .replace("{machine}", machine)
+                    .replace("{1}", cells[1].replace("`", ""));
+        List<String> figures = List.of(cells).subList(table.firstFigureColumn(), cells.length);
+        rows.add(Arguments.of(table.file() + ":" + (i + 1), command, figures));
+        found++;
+      }
+      assertThat(found).as("%s has rows", table).isPositive();
+    }
+    return rows.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("measuredTableRows")
+  void measuredTableRow_showsFiguresTheRunPrints(String where, String command, List<String> cells)
+      throws IOException {
+    Set<String> printed = printedFigures(args(command));
+    for (String cell : cells) {
+      Matcher figure = FIGURE.matcher(cell);
+      while (figure.find()) {
+        assertThat(printed)
+            .as(
+                "%s: %s in \"%s\" is not a figure `%s` prints",
+                where, figure.group(), cell, command)
+            .contains(figure.group());
+      }
+    }
+  }
+
+  /** The README's latency table: one row per workload, one column per machine. */
+  static Stream<Arguments> workloadTableCells() throws IOException {
+    List<String> lines = Files.readAllLines(REPO.resolve("README.md"), StandardCharsets.UTF_8);
+    String header = "| workload | what it does | operation |";
+    int at = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith(header)) {
+        at = i;
+      }
+    }
+    assertThat(at).as("README.md has the workload latency table").isNotNegative();
+    String[] machines = cells(lines.get(at));
+    List<Arguments> out = new ArrayList<>();
+    for (int i = at + 2; i < lines.size() && lines.get(i).startsWith("|"); i++) {
+      String[] cells = cells(lines.get(i));
+      String workload = cells[0].replace("`", "");
+      String operation = cells[2].replace("`", "");
+      for (int column = 3; column < cells.length; column++) {
+        out.add(
+            Arguments.of(
+                "README.md:" + (i + 1) + " " + machines[column],
+                "./mmuemu run --machine " + machines[column] + " --workload " + workload,
+                operation,
+                cells[column]));
+      }
+    }
+    assertThat(out).hasSizeGreaterThan(4);
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("workloadTableCells")
+  void workloadTableCell_isTheMeanTheRunPrints(
+      String where, String command, String operation, String mean) throws IOException {
+    CliTestSupport.Outcome outcome = CliTestSupport.run(withJson(args(command)));
+    assertThat(outcome.exitCode()).as(where).isEqualTo(ExitCodes.OK);
+    JsonNode latency = JSON.readTree(outcome.out()).path("latency").path(operation);
+    assertThat(latency.isMissingNode()).as("%s: the run times %s", where, operation).isFalse();
+    assertThat(String.format(java.util.Locale.ROOT, "%.1f", latency.path("mean").asDouble()))
+        .as(where)
+        .isEqualTo(mean);
+  }
+
   @Test
   void counterTokens_areReadAsTheTableWritesThem() {
     assertThat(counters("`mkcleanPtes` 28, `pagesReclaimed` 123; `vmapBusyLockContended` 990,238"))
@@ -200,10 +340,7 @@ final class DocumentedFiguresTest {
   }
 
   private static JsonNode run(Row row, String[] args, int expectedExit) throws IOException {
-    String[] withJson = Arrays.copyOf(args, args.length + 2);
-    withJson[args.length] = "--json";
-    withJson[args.length + 1] = "--quiet";
-    CliTestSupport.Outcome outcome = CliTestSupport.run(withJson);
+    CliTestSupport.Outcome outcome = CliTestSupport.run(withJson(args));
     assertThat(outcome.err()).as("%s: %s", row, String.join(" ", args)).isEmpty();
     if (expectedExit >= 0) {
       assertThat(outcome.exitCode())
@@ -261,6 +398,68 @@ final class DocumentedFiguresTest {
     }
     assertThat(start).as("a --set /kernel/variants/ in %s", command).isNotNegative();
     return (command.substring(0, start) + command.substring(end)).replaceAll("\\s+", " ").strip();
+  }
+
+  private static final Pattern FIGURE =
+      Pattern.compile(
+          "(?<![\\w.,])\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\w])|(?<![\\w.,])\\d+(?:\\.\\d+)?(?![\\w])");
+
+  private static String[] cells(String row) {
+    String inner = row.strip();
+    inner = inner.substring(1, inner.length() - 1);
+    String[] cells = inner.split("\\|");
+    for (int i = 0; i < cells.length; i++) {
+      cells[i] = cells[i].strip();
+    }
+    return cells;
+  }
+
+  private static String[] withJson(String[] args) {
+    String[] withJson = Arrays.copyOf(args, args.length + 2);
+    withJson[args.length] = "--json";
+    withJson[args.length + 1] = "--quiet";
+    return withJson;
+  }
+
+  /**
+   * Every figure a run shows: the numbers of its summary as printed, and every number of its result
+   * as an integer (with and without thousands separators) or rounded to one decimal or to a whole
+   * number (with and without), the forms the docs write them in.
+   */
+  private static Set<String> printedFigures(String[] args) throws IOException {
+    Path dir = Files.createTempDirectory("documented-figures");
+    Path result = dir.resolve("result.json");
+    try {
+      String[] withOut = Arrays.copyOf(args, args.length + 2);
+      withOut[args.length] = "--out";
+      withOut[args.length + 1] = result.toString();
+      CliTestSupport.Outcome summary = CliTestSupport.run(withOut);
+      assertThat(summary.err()).as(String.join(" ", args)).isEmpty();
+      Set<String> figures = new HashSet<>();
+      Matcher m = FIGURE.matcher(summary.out());
+      while (m.find()) {
+        figures.add(m.group());
+      }
+      addFigures(JSON.readTree(result.toFile()), figures);
+      return figures;
+    } finally {
+      Files.deleteIfExists(result);
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  private static void addFigures(JsonNode node, Set<String> figures) {
+    if (node.isContainerNode()) {
+      node.forEach(child -> addFigures(child, figures));
+    } else if (node.isIntegralNumber()) {
+      figures.add(Long.toString(node.asLong()));
+      figures.add(String.format(java.util.Locale.ROOT, "%,d", node.asLong()));
+    } else if (node.isNumber()) {
+      double value = node.asDouble();
+      for (String format : List.of("%.1f", "%,.1f", "%.0f", "%,.0f")) {
+        figures.add(String.format(java.util.Locale.ROOT, format, value));
+      }
+    }
   }
 
   private static String[] args(String command) {
