@@ -37,9 +37,9 @@ import org.mmuemu.app.runner.ExitCodes;
  *       {@code `name` 123};
  *   <li>every {@code $ ./mmuemu run ...} block with output: the lines it shows ({@code ...} lines
  *       and the host line left out);
- *   <li>the measured tables with one run per machine (munmap-storm, fork-cow, numa-scan, the
- *       workload latencies): every figure they quote is one their run prints, in a form the docs
- *       write it in.
+ *   <li>the measured tables with one run per machine (munmap-storm, fork-cow, numa-scan,
+ *       device-exclusive, the workload latencies): every figure they quote is one their run prints,
+ *       in a form the docs write it in.
  * </ul>
  *
  * <p>A change that moves a documented figure therefore fails here until the text is re-measured
@@ -234,7 +234,18 @@ final class DocumentedFiguresTest {
                 "docs/faults.md",
                 "| machine | `fork` | `flush_tlb_mm` |",
                 "run --machine {machine} --workload fork-cow",
-                1));
+                1),
+            new MeasuredTable(
+                "docs/faults.md",
+                "| machine | `numaScanFilter` | scans | PTEs made PROT_NONE | scan flushes |",
+                "run --machine {machine} --workload numa-scan --set /kernel/variants/numaScanFilter={1}",
+                2),
+            new MeasuredTable(
+                "docs/faults.md",
+                "| machine | variant | violations | entries made / restored / lost |",
+                "run --machine {machine} --workload device-exclusive"
+                    + " --set /kernel/variants/deviceExclusiveRef={1}",
+                2));
     List<Arguments> rows = new ArrayList<>();
     for (MeasuredTable table : tables) {
       List<String> lines = Files.readAllLines(REPO.resolve(table.file()), StandardCharsets.UTF_8);
