@@ -33,8 +33,8 @@ import org.mmuemu.app.runner.ExitCodes;
  * <ul>
  *   <li>the README's table of variants ("What each variant changes in a run, measured"): for each
  *       value, the violations a row names as {@code `KIND=count`} or "no violation" (and, in a
- *       parenthesis, the count on the machine the row does likewise), and the counters it quotes as
- *       {@code `name` 123};
+ *       parenthesis, the count on the machine the row does likewise), the counters it quotes as
+ *       {@code `name` 123}, and the total cycles a cell ends with; every row states one of these;
  *   <li>every {@code $ ./mmuemu run ...} block with output: the lines it shows ({@code ...} lines
  *       and the host line left out);
  *   <li>the measured tables with one run per machine (munmap-storm, fork-cow, numa-scan,
@@ -54,6 +54,9 @@ final class DocumentedFiguresTest {
   private static final Pattern COUNTER = Pattern.compile("`([a-z][A-Za-z0-9]+)` (\\d[\\d,]*)");
   private static final Pattern LIKEWISE = Pattern.compile("\\(((?:x86|arm64)-[a-z0-9-]+) likewise");
   private static final Pattern VARIANT_SET = Pattern.compile("--set /kernel/variants/\\S+");
+  // a cell that ends with a whole number of cycles states the run's total
+  private static final Pattern TOTAL_CYCLES =
+      Pattern.compile("(?<![\\w.,])(\\d{1,3}(?:,\\d{3})+|\\d+) cycles$");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One row of the variant table: its command, and its default and other-value cells. */
@@ -100,45 +103,61 @@ final class DocumentedFiguresTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("variantRows")
   void variantTableRow_statesWhatTheRunsReport(Row row) throws IOException {
-    String[] other = args(row.command());
-    Map<String, Long> violations = violations(row.otherCell());
-    Map<String, Long> counters = counters(row.otherCell());
-    boolean otherClean = row.otherCell().contains("no violation");
-    if (!violations.isEmpty() || otherClean || !counters.isEmpty()) {
-      JsonNode result = run(row, other, violations.isEmpty() ? ExitCodes.OK : ExitCodes.VIOLATIONS);
-      assertThat(violationCounts(result)).as("%s, other value", row).isEqualTo(violations);
-      assertCounters(row, "other value", result, counters);
-    }
+    int checked = checkCell(row, "other value", row.command(), row.otherCell());
+    checked += checkCell(row, "default", withoutLastVariant(row.command()), row.defaultCell());
 
+    Map<String, Long> violations = violations(row.otherCell());
     Matcher likewise = LIKEWISE.matcher(row.note());
     if (likewise.find() && violations.size() == 1) {
       String machine = likewise.group(1);
       Matcher count =
           Pattern.compile("\\(" + Pattern.quote(machine) + ": (\\d+)\\)").matcher(row.otherCell());
       if (count.find()) {
-        String[] onMachine = other.clone();
+        String[] onMachine = args(row.command());
         onMachine[Arrays.asList(onMachine).indexOf("--machine") + 1] = machine;
         JsonNode result = run(row, onMachine, ExitCodes.VIOLATIONS);
         assertThat(violationCounts(result))
             .as("%s, other value on %s", row, machine)
             .isEqualTo(
                 Map.of(violations.keySet().iterator().next(), Long.parseLong(count.group(1))));
+        checked++;
       }
     }
+    assertThat(checked)
+        .as(
+            "%s states something this test can check: `KIND=n`, \"no violation\", `counter` n,"
+                + " or a cell ending in the run's total cycles",
+            row)
+        .isPositive();
+  }
 
-    Map<String, Long> defaultViolations = violations(row.defaultCell());
-    Map<String, Long> defaultCounters = counters(row.defaultCell());
-    boolean defaultClean = row.defaultCell().contains("no violation");
-    if (defaultClean || !defaultViolations.isEmpty() || !defaultCounters.isEmpty()) {
-      String defaultCommand = withoutLastVariant(row.command());
-      int exit =
-          defaultClean ? ExitCodes.OK : defaultViolations.isEmpty() ? -1 : ExitCodes.VIOLATIONS;
-      JsonNode result = run(row, args(defaultCommand), exit);
-      if (defaultClean || !defaultViolations.isEmpty()) {
-        assertThat(violationCounts(result)).as("%s, default", row).isEqualTo(defaultViolations);
-      }
-      assertCounters(row, "default", result, defaultCounters);
+  /**
+   * Checks what one cell states about the run of {@code command}: its violations ({@code `KIND=n`}
+   * or "no violation"), its counters, and the total cycles a cell ends with. Returns how many of
+   * those it checked.
+   */
+  private static int checkCell(Row row, String which, String command, String cell)
+      throws IOException {
+    Map<String, Long> violations = violations(cell);
+    Map<String, Long> counters = counters(cell);
+    boolean clean = cell.contains("no violation");
+    Matcher total = TOTAL_CYCLES.matcher(cell);
+    boolean hasTotal = total.find();
+    if (violations.isEmpty() && !clean && counters.isEmpty() && !hasTotal) {
+      return 0;
     }
+    int exit = clean ? ExitCodes.OK : violations.isEmpty() ? -1 : ExitCodes.VIOLATIONS;
+    JsonNode result = run(row, args(command), exit);
+    if (clean || !violations.isEmpty()) {
+      assertThat(violationCounts(result)).as("%s, %s", row, which).isEqualTo(violations);
+    }
+    assertCounters(row, which, result, counters);
+    if (hasTotal) {
+      assertThat(result.path("cycles").path("total").asLong())
+          .as("%s, %s: total cycles", row, which)
+          .isEqualTo(Long.parseLong(total.group(1).replace(",", "")));
+    }
+    return violations.size() + (clean ? 1 : 0) + counters.size() + (hasTotal ? 1 : 0);
   }
 
   /** Every {@code $ ./mmuemu run} block with output, in the README and docs/. */
