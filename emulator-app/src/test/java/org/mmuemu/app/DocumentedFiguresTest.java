@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -69,14 +70,7 @@ final class DocumentedFiguresTest {
 
   static Stream<Arguments> variantRows() throws IOException {
     List<String> lines = Files.readAllLines(REPO.resolve("README.md"), StandardCharsets.UTF_8);
-    int start = -1;
-    for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).startsWith(TABLE_LEAD)) {
-        start = i;
-        break;
-      }
-    }
-    assertThat(start).as("README.md has the variant table").isNotNegative();
+    int start = theLineStartingWith(lines, TABLE_LEAD, "README.md");
     List<Arguments> rows = new ArrayList<>();
     for (int i = start + 1; i < lines.size(); i++) {
       String line = lines.get(i);
@@ -268,14 +262,7 @@ final class DocumentedFiguresTest {
     List<Arguments> rows = new ArrayList<>();
     for (MeasuredTable table : tables) {
       List<String> lines = Files.readAllLines(REPO.resolve(table.file()), StandardCharsets.UTF_8);
-      int header = -1;
-      for (int i = 0; i < lines.size(); i++) {
-        if (lines.get(i).startsWith(table.header())) {
-          assertThat(header).as("%s: one such table", table).isNegative();
-          header = i;
-        }
-      }
-      assertThat(header).as("%s is there", table).isNotNegative();
+      int header = theLineStartingWith(lines, table.header(), table.file());
       int found = 0;
       for (int i = header + 2; i < lines.size() && lines.get(i).startsWith("|"); i++) {
         String[] cells = cells(lines.get(i));
@@ -315,14 +302,7 @@ final class DocumentedFiguresTest {
   /** The README's latency table: one row per workload, one column per machine. */
   static Stream<Arguments> workloadTableCells() throws IOException {
     List<String> lines = Files.readAllLines(REPO.resolve("README.md"), StandardCharsets.UTF_8);
-    String header = "| workload | what it does | operation |";
-    int at = -1;
-    for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).startsWith(header)) {
-        at = i;
-      }
-    }
-    assertThat(at).as("README.md has the workload latency table").isNotNegative();
+    int at = theLineStartingWith(lines, "| workload | what it does | operation |", "README.md");
     String[] machines = cells(lines.get(at));
     List<Arguments> out = new ArrayList<>();
     for (int i = at + 2; i < lines.size() && lines.get(i).startsWith("|"); i++) {
@@ -346,11 +326,9 @@ final class DocumentedFiguresTest {
   @MethodSource("workloadTableCells")
   void workloadTableCell_isTheMeanTheRunPrints(
       String where, String command, String operation, String mean) throws IOException {
-    CliTestSupport.Outcome outcome = CliTestSupport.run(withJson(args(command)));
-    assertThat(outcome.exitCode()).as(where).isEqualTo(ExitCodes.OK);
-    JsonNode latency = JSON.readTree(outcome.out()).path("latency").path(operation);
+    JsonNode latency = run(where, args(command), ExitCodes.OK).path("latency").path(operation);
     assertThat(latency.isMissingNode()).as("%s: the run times %s", where, operation).isFalse();
-    assertThat(String.format(java.util.Locale.ROOT, "%.1f", latency.path("mean").asDouble()))
+    assertThat(String.format(Locale.ROOT, "%.1f", latency.path("mean").asDouble()))
         .as(where)
         .isEqualTo(mean);
   }
@@ -369,15 +347,31 @@ final class DocumentedFiguresTest {
         .isEqualTo("./mmuemu run --machine m --param x=1");
   }
 
-  private static JsonNode run(Row row, String[] args, int expectedExit) throws IOException {
+  /** Runs {@code args} with {@code --json}: nothing on stderr, the exit code (unless -1). */
+  private static JsonNode run(Object where, String[] args, int expectedExit) throws IOException {
     CliTestSupport.Outcome outcome = CliTestSupport.run(withJson(args));
-    assertThat(outcome.err()).as("%s: %s", row, String.join(" ", args)).isEmpty();
+    assertThat(outcome.err()).as("%s: %s", where, String.join(" ", args)).isEmpty();
     if (expectedExit >= 0) {
       assertThat(outcome.exitCode())
-          .as("%s: %s", row, String.join(" ", args))
+          .as("%s: %s", where, String.join(" ", args))
           .isEqualTo(expectedExit);
     }
     return JSON.readTree(outcome.out());
+  }
+
+  /**
+   * The index of the one line of {@code lines} (of {@code file}) that starts with {@code start}.
+   */
+  private static int theLineStartingWith(List<String> lines, String start, String file) {
+    int found = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith(start)) {
+        assertThat(found).as("%s: one line starting %s", file, start).isNegative();
+        found = i;
+      }
+    }
+    assertThat(found).as("%s: a line starting %s", file, start).isNotNegative();
+    return found;
   }
 
   private static void assertCounters(
@@ -483,11 +477,11 @@ final class DocumentedFiguresTest {
       node.forEach(child -> addFigures(child, figures));
     } else if (node.isIntegralNumber()) {
       figures.add(Long.toString(node.asLong()));
-      figures.add(String.format(java.util.Locale.ROOT, "%,d", node.asLong()));
+      figures.add(String.format(Locale.ROOT, "%,d", node.asLong()));
     } else if (node.isNumber()) {
       double value = node.asDouble();
       for (String format : List.of("%.1f", "%,.1f", "%.0f", "%,.0f")) {
-        figures.add(String.format(java.util.Locale.ROOT, format, value));
+        figures.add(String.format(Locale.ROOT, format, value));
       }
     }
   }
